@@ -1,0 +1,23 @@
+"""l1jax: L1 regularization and sparsity for JAX.
+
+Three ways in: pure penalties and prox operators (:mod:`l1jax.penalties`, :mod:`l1jax.prox`),
+optax gradient transformations, and whole regularization paths in one call.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+from l1jax import losses, penalties, prox
+from l1jax.losses import penalized
+
+try:
+    __version__ = version("l1jax")
+except PackageNotFoundError:  # pragma: no cover - running from a source tree
+    __version__ = "0.0.0"
+
+__all__ = [
+    "__version__",
+    "losses",
+    "penalized",
+    "penalties",
+    "prox",
+]

@@ -1,0 +1,113 @@
+"""Data-fitting losses of the GLM paths, and ``penalized`` to add a penalty to any loss.
+
+The GLM losses use the convention of ../DESIGN ("The objective"): for a linear predictor
+``η = b + Xβ`` and normalized sample weights ``s`` (``Σ s = 1``),
+
+- ``"squared"``:  ``ℓ(y, η) = ½ (y − η)²``
+- ``"logistic"``: ``ℓ(y, η) = log(1 + e^η) − y η`` with ``y ∈ {0, 1}``
+- ``"poisson"``:  ``ℓ(y, η) = e^η − y η`` with ``y ≥ 0`` (log link)
+
+and the data loss is ``Σ_i s_i ℓ(y_i, η_i)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+
+from l1jax import penalties
+
+__all__ = ["LOSSES", "glm_loss", "mean_function", "penalized"]
+
+LOSSES = ("squared", "logistic", "poisson")
+
+
+def _pointwise(loss: str, y: jax.Array, eta: jax.Array) -> jax.Array:
+    if loss == "squared":
+        return 0.5 * jnp.square(y - eta)
+    if loss == "logistic":
+        return jnp.logaddexp(0.0, eta) - y * eta
+    if loss == "poisson":
+        return jnp.exp(eta) - y * eta
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
+def mean_function(loss: str, eta: jax.Array) -> jax.Array:
+    """The inverse link ``μ(η)``: identity, sigmoid or exp; the loss's gradient is ``μ(η) − y``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from l1jax import losses
+      >>> losses.mean_function("logistic", jnp.array(0.0))
+      Array(0.5, dtype=float32, weak_type=True)
+    """
+    if loss == "squared":
+        return eta
+    if loss == "logistic":
+        return jax.nn.sigmoid(eta)
+    if loss == "poisson":
+        return jnp.exp(eta)
+    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+
+
+def glm_loss(loss: str, y: jax.Array, eta: jax.Array, sample_weight: jax.Array | None = None):
+    """Weighted mean GLM loss ``Σ_i s_i ℓ(y_i, η_i) / Σ_i s_i``.
+
+    Args:
+      loss: ``"squared"``, ``"logistic"`` or ``"poisson"``.
+      y: ``(n,)`` targets.
+      eta: ``(..., n)`` linear predictors (leading axes broadcast, e.g. one row per λ).
+      sample_weight: optional ``(n,)`` non-negative weights (normalized inside).
+
+    Returns:
+      ``(...)`` losses.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from l1jax import losses
+      >>> losses.glm_loss("squared", jnp.array([1.0, 3.0]), jnp.array([0.0, 0.0]))
+      Array(2.5, dtype=float32)
+    """
+    values = _pointwise(loss, y, eta)
+    if sample_weight is None:
+        return jnp.mean(values, axis=-1)
+    s = sample_weight / jnp.sum(sample_weight)
+    return jnp.sum(values * s, axis=-1)
+
+
+def penalized(
+    loss_fn: Callable[..., jax.Array],
+    lam,
+    penalty: Callable[[Any], jax.Array] = penalties.l1,
+) -> Callable[..., jax.Array]:
+    """Add ``lam · penalty(params)`` to a loss.
+
+    Args:
+      loss_fn: ``loss_fn(params, *args, **kwargs) -> scalar``.
+      lam: the strength λ >= 0 (a number or a traced array: vmap over it works).
+      penalty: ``penalty(params) -> scalar``, by default :func:`l1jax.penalties.l1`. Use
+        ``functools.partial`` for penalties with options, e.g.
+        ``partial(penalties.elastic_net, l1_ratio=0.5)``.
+
+    Returns:
+      ``fn(params, *args, **kwargs) = loss_fn(params, *args, **kwargs) + lam * penalty(params)``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import l1jax
+      >>> f = l1jax.penalized(lambda w: jnp.sum((w - 1.0) ** 2), 0.5)
+      >>> f(jnp.array([1.0, -1.0]))
+      Array(5., dtype=float32)
+    """
+    if not callable(loss_fn):
+        raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not callable(penalty):
+        raise TypeError(f"penalty must be callable, got {type(penalty).__name__}")
+
+    def fn(params, *args, **kwargs):
+        return loss_fn(params, *args, **kwargs) + lam * penalty(params)
+
+    return fn
