@@ -8,6 +8,18 @@ from importlib.metadata import PackageNotFoundError, version
 
 from l1jax import losses, penalties, prox
 from l1jax.losses import penalized
+from l1jax.transforms import (
+    AddL1SubgradientState,
+    AddWeightDecayState,
+    ProximalGradientState,
+    ProximalState,
+    add_l1_subgradient,
+    add_weight_decay,
+    proximal,
+    proximal_gradient,
+    soft_thresholding,
+    sparse_params,
+)
 
 try:
     __version__ = version("l1jax")
@@ -16,6 +28,16 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "__version__",
+    "AddL1SubgradientState",
+    "AddWeightDecayState",
+    "ProximalGradientState",
+    "ProximalState",
+    "add_l1_subgradient",
+    "add_weight_decay",
+    "proximal",
+    "proximal_gradient",
+    "soft_thresholding",
+    "sparse_params",
     "losses",
     "penalized",
     "penalties",
