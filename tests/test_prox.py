@@ -1,0 +1,264 @@
+"""Prox operators: closed forms, the argmin property, broadcasting, NaN/inf, exact zeros, grads.
+
+Cases × checks: every operator is a ``Case`` (the prox, a numpy reference of its closed form and
+a numpy reference of its penalty); each check runs over all cases. The references are written
+here, independently of l1jax.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import NamedTuple
+
+import chex
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from l1jax import prox
+
+
+def _np_soft(x, t):
+    return np.sign(x) * np.maximum(np.abs(x) - t, 0.0)
+
+
+def _np_group(x, t, axis):
+    norm = np.sqrt(np.sum(x * x, axis=axis, keepdims=True))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = np.where(norm > t, 1.0 - t / norm, 0.0)
+    return scale * x
+
+
+class Case(NamedTuple):
+    name: str
+    prox: Callable  # prox(x, t) on an array
+    closed_form: Callable  # numpy: closed_form(x, t)
+    penalty: Callable  # numpy: P(z), +inf outside the domain
+    elementwise: bool  # the prox acts entry by entry (broadcasts against a column of t)
+
+
+CASES = [
+    Case("l1", prox.l1, _np_soft, lambda z: np.sum(np.abs(z)), True),
+    Case(
+        "nonneg_l1",
+        prox.nonneg_l1,
+        lambda x, t: np.maximum(x - t, 0.0),
+        lambda z: np.sum(z) if np.all(z >= 0) else np.inf,
+        True,
+    ),
+    Case("l2", prox.l2, lambda x, t: x / (1 + t), lambda z: 0.5 * np.sum(z * z), True),
+    Case(
+        "elastic_net",
+        functools.partial(prox.elastic_net, l1_ratio=0.3),
+        lambda x, t: _np_soft(x, 0.3 * t) / (1 + 0.7 * t),
+        lambda z: 0.3 * np.sum(np.abs(z)) + 0.7 * 0.5 * np.sum(z * z),
+        True,
+    ),
+    Case(
+        "group_l1_leaf",
+        prox.group_l1,
+        lambda x, t: _np_group(x, t, None),
+        lambda z: np.sqrt(np.sum(z * z)),
+        False,
+    ),
+    Case(
+        "group_l1_rows",
+        lambda x, t: prox.group_l1(x.reshape(-1, 2), t, axis=1).reshape(x.shape),
+        lambda x, t: _np_group(x.reshape(-1, 2), t, 1).reshape(x.shape),
+        lambda z: np.sum(np.sqrt(np.sum(z.reshape(-1, 2) ** 2, axis=1))),
+        False,
+    ),
+]
+IDS = [c.name for c in CASES]
+
+
+def _objective(case: Case, z, x, t):
+    penalty = case.penalty(z)
+    if np.isinf(penalty):  # outside the domain (0 · inf would be NaN)
+        return np.inf
+    return 0.5 * np.sum((z - x) ** 2) + t * penalty
+
+
+# --- closed forms ---------------------------------------------------------------------------
+
+
+def test_soft_threshold_hand_values():
+    out = prox.soft_threshold(jnp.array([-3.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.5]), 1.0)
+    np.testing.assert_array_equal(np.asarray(out), [-2.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.5])
+
+
+def test_group_hand_values():
+    # ‖(3, 4)‖ = 5: scaled by 1 − 1/5; ‖(0.3, 0.4)‖ = 0.5 < 1: zeroed.
+    W = jnp.array([[3.0, 4.0], [0.3, 0.4]])
+    np.testing.assert_allclose(prox.group_l1(W, 1.0, axis=1), [[2.4, 3.2], [0.0, 0.0]])
+    # columns as groups: ‖(3, 0.3)‖ ≈ 3.015, ‖(4, 0.4)‖ ≈ 4.02
+    cols = np.asarray(prox.group_l1(W, 1.0, axis=0))
+    np.testing.assert_allclose(cols[:, 0], np.array([3.0, 0.3]) * (1 - 1 / np.hypot(3, 0.3)))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_closed_form(case):
+    rng = np.random.default_rng(0)
+    x = rng.normal(scale=2.0, size=12)
+    for t in [0.0, 0.3, 1.0, 5.0]:
+        np.testing.assert_allclose(case.prox(jnp.asarray(x), t), case.closed_form(x, t), atol=1e-14)
+
+
+def test_weights_scale_the_threshold():
+    x = jnp.array([2.0, 2.0, -2.0, 0.5])
+    w = jnp.array([0.0, 1.0, 3.0, 1.0])
+    np.testing.assert_allclose(prox.l1(x, 0.5, w), [2.0, 1.5, -0.5, 0.0])
+    np.testing.assert_allclose(prox.nonneg_l1(x, 0.5, w), [2.0, 1.5, 0.0, 0.0])
+    np.testing.assert_allclose(prox.l2(x, 0.5, w), np.asarray(x) / (1 + 0.5 * np.asarray(w)))
+    np.testing.assert_allclose(
+        prox.elastic_net(x, 0.5, 0.5, w),
+        _np_soft(np.asarray(x), 0.25 * np.asarray(w)) / (1 + 0.25 * np.asarray(w)),
+    )
+    # group weights: one per row of a (2, 2) matrix with axis=1
+    W = jnp.array([[3.0, 4.0], [3.0, 4.0]])
+    np.testing.assert_allclose(
+        prox.group_l1(W, 1.0, jnp.array([1.0, 10.0]), axis=1), [[2.4, 3.2], [0.0, 0.0]]
+    )
+
+
+def test_pytree_leaves_are_independent():
+    params = {"a": jnp.array([2.0, -0.1]), "b": (jnp.array(-3.0), jnp.array([[0.2, 5.0]]))}
+    out = prox.l1(params, 0.5)
+    chex.assert_trees_all_close(
+        out, {"a": jnp.array([1.5, 0.0]), "b": (jnp.array(-2.5), jnp.array([[0.0, 4.5]]))}
+    )
+    # group_l1 with axis=None: each leaf is one group
+    grouped = prox.group_l1({"big": jnp.array([3.0, 4.0]), "small": jnp.array([0.3, 0.4])}, 1.0)
+    np.testing.assert_allclose(grouped["big"], [2.4, 3.2])
+    np.testing.assert_array_equal(grouped["small"], [0.0, 0.0])
+
+
+# --- the argmin property --------------------------------------------------------------------
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    x=st.lists(st.floats(-10, 10, allow_nan=False), min_size=4, max_size=4),
+    t=st.floats(0.0, 5.0),
+    seed=st.integers(0, 2**31 - 1),
+)
+def test_no_perturbation_lowers_the_prox_objective(x, t, seed):
+    x = np.asarray(x, np.float64)
+    rng = np.random.default_rng(seed)
+    for case in CASES:
+        z = np.asarray(case.prox(jnp.asarray(x), t))
+        best = _objective(case, z, x, t)
+        assert np.isfinite(best), case.name
+        directions = [rng.normal(size=x.shape) for _ in range(20)]
+        directions += [np.eye(x.size)[i] * s for i in range(x.size) for s in (1.0, -1.0)]
+        for d in directions:
+            for eps in (1.0, 1e-2, 1e-5):
+                other = _objective(case, z + eps * d, x, t)
+                assert other >= best - 1e-9 * (1 + abs(best)), (case.name, z, eps * d)
+
+
+# --- broadcasting over a column of thresholds -------------------------------------------------
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.elementwise], ids=lambda c: c.name)
+def test_column_of_thresholds_gives_the_path(case):
+    x = jnp.array([-3.0, -0.7, 0.0, 0.4, 2.0])
+    ts = np.array([0.0, 0.5, 1.0, 4.0])
+    path = np.asarray(case.prox(x, jnp.asarray(ts)[:, None]))
+    assert path.shape == (4, 5)
+    for k, t in enumerate(ts):
+        np.testing.assert_allclose(path[k], case.closed_form(np.asarray(x), t), atol=1e-15)
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_vmap_over_threshold_equals_a_loop(case):
+    x = jnp.array([-3.0, -0.7, 0.0, 0.4, 2.0, 1.0])
+    ts = jnp.array([0.0, 0.5, 1.0, 4.0])
+    batched = jax.jit(jax.vmap(case.prox, in_axes=(None, 0)))(x, ts)
+    for k in range(ts.size):
+        np.testing.assert_allclose(batched[k], case.prox(x, ts[k]), atol=1e-15)
+
+
+# --- NaN, inf, exact zeros, dtypes ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_nan_in_gives_nan_out(case):
+    x = jnp.array([jnp.nan, 1.0, 3.0, -2.0])
+    out = np.asarray(case.prox(x, 0.5))
+    assert np.isnan(out[0])
+    if case.elementwise:
+        np.testing.assert_allclose(out[1:], case.closed_form(np.asarray(x[1:]), 0.5))
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_inf_stays_inf(case):
+    x = jnp.array([jnp.inf, 1.0, 3.0, 2.0])
+    out = np.asarray(case.prox(x, 0.5))
+    assert out[0] == np.inf
+    neg = np.asarray(case.prox(-x, 0.5))
+    if case.name == "nonneg_l1":
+        np.testing.assert_array_equal(neg, 0.0)  # −inf projects to 0
+    else:
+        assert neg[0] == -np.inf
+
+
+def test_soft_threshold_nan_threshold_and_mixed():
+    out = np.asarray(prox.soft_threshold(jnp.array([jnp.nan, jnp.inf, -jnp.inf, 0.2]), 1.0))
+    assert np.isnan(out[0]) and out[1] == np.inf and out[2] == -np.inf and out[3] == 0.0
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.name != "l2"], ids=lambda c: c.name)
+def test_small_inputs_become_exact_zeros(case):
+    x = jnp.array([1e-300, -0.49, 0.3, 0.0, -1e-8, 0.1])  # |x| and group norms < 0.3 t
+    out = np.asarray(case.prox(x, 2.0))
+    assert np.all(out == 0.0), out
+
+
+def test_l2_only_shrinks():
+    out = np.asarray(prox.l2(jnp.array([1e-8, -0.5]), 100.0))
+    assert np.all(out != 0.0)
+
+
+@pytest.mark.parametrize("dtype", [jnp.bfloat16, jnp.float32, jnp.float64])
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_dtype_is_kept(case, dtype):
+    x = jnp.array([3.0, -0.25, 1.5, 0.0], dtype)
+    out = case.prox(x, jnp.asarray(0.5, jnp.float64))
+    assert out.dtype == dtype
+    np.testing.assert_allclose(
+        np.asarray(out, np.float64),
+        case.closed_form(np.asarray(x, np.float64), 0.5),
+        rtol=1e-2 if dtype == jnp.bfloat16 else 1e-6,
+    )
+
+
+# --- finite gradients at 0 --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("case", CASES, ids=IDS)
+def test_grad_is_finite_at_zero(case):
+    @jax.jit
+    def derivatives(x, t):
+        gx = jax.grad(lambda v: jnp.sum(case.prox(v, t)))(x)
+        gt = jax.grad(lambda s: jnp.sum(case.prox(x, s)))(t)
+        return gx, gt, jax.jacfwd(lambda v: case.prox(v, t))(x)
+
+    for t in [0.0, 0.5]:
+        for value in jax.tree.leaves(derivatives(jnp.zeros(4), jnp.asarray(t))):
+            assert np.all(np.isfinite(value)), (t, value)
+
+
+def test_grad_values_away_from_zero():
+    # d/dx soft(x, t) = 1 outside the band, 0 inside; d/dt = −sign(x) outside
+    x = jnp.array([2.0, 0.1, -3.0])
+    np.testing.assert_array_equal(jax.grad(lambda v: jnp.sum(prox.l1(v, 0.5)))(x), [1, 0, 1])
+    np.testing.assert_allclose(jax.grad(lambda t: jnp.sum(prox.l1(x, t)))(0.5), -1 + 1)
+    # group: d/dt of ‖prox‖ = −1 when the group survives
+    W = jnp.array([3.0, 4.0])
+    g = jax.grad(lambda t: jnp.linalg.norm(prox.group_l1(W, t)))(1.0)
+    np.testing.assert_allclose(g, -1.0)
