@@ -8,6 +8,8 @@ from importlib.metadata import PackageNotFoundError, version
 
 from l1jax import losses, penalties, prox
 from l1jax.losses import penalized
+from l1jax.path import ConvergenceWarning, PathResult, path
+from l1jax.solvers import SolverResult, Status, solve_path
 from l1jax.transforms import (
     AddL1SubgradientState,
     AddWeightDecayState,
@@ -28,6 +30,12 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "__version__",
+    "ConvergenceWarning",
+    "PathResult",
+    "SolverResult",
+    "Status",
+    "path",
+    "solve_path",
     "AddL1SubgradientState",
     "AddWeightDecayState",
     "ProximalGradientState",

@@ -1,0 +1,513 @@
+"""``l1jax.path``: whole regularization paths in one call (the host boundary).
+
+``path`` validates the input, standardizes, builds the λ grid and drives the pure solver of
+:mod:`l1jax.solvers` along the path with warm starts, strong-rule working sets and blocks of
+neighbouring λs solved together; it returns coefficients on the original scale and warns once
+when some λ did not converge.
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+import warnings
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from l1jax import solvers
+from l1jax.losses import LOSSES
+
+__all__ = ["ConvergenceWarning", "PathResult", "path"]
+
+
+class ConvergenceWarning(UserWarning):
+    """Some λs of a path did not reach the requested tolerance."""
+
+
+class PathResult(NamedTuple):
+    """A regularization path (a pytree of arrays; it crosses ``jit`` and ``vmap``).
+
+    Attributes:
+      lambdas: ``(K,)`` penalty strengths, descending.
+      coef: ``(K, p)`` coefficients on the original scale of ``X``.
+      intercept: ``(K,)`` intercepts (0 when ``fit_intercept=False``).
+      converged: ``(K,)`` bool, ``gap <= tol``.
+      n_iter: ``(K,)`` inner iterations spent on each λ.
+      gap: ``(K,)`` relative duality gap ``(P − D) / P_null``, the optimality certificate.
+      status: ``(K,)`` :class:`l1jax.solvers.Status` codes.
+    """
+
+    lambdas: np.ndarray
+    coef: np.ndarray
+    intercept: np.ndarray
+    converged: np.ndarray
+    n_iter: np.ndarray
+    gap: np.ndarray
+    status: np.ndarray
+
+    def predict(self, X) -> np.ndarray:
+        """Linear predictor ``η = intercept + X coefᵀ`` for every λ, shape ``(K, n)``.
+
+        For logistic and Poisson paths this is the link scale (log-odds, log-rate); apply
+        :func:`l1jax.losses.mean_function` for probabilities or rates.
+        """
+        X = np.asarray(X)
+        if X.ndim != 2 or X.shape[1] != self.coef.shape[1]:
+            raise ValueError(
+                f"X must have shape (n, {self.coef.shape[1]}) like the data of the path, "
+                f"got {X.shape}"
+            )
+        return self.intercept[:, None] + X @ self.coef.T
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation (host side, before anything is traced).
+
+
+def _float_dtype(*arrays) -> np.dtype:
+    if not jax.config.jax_enable_x64:
+        return np.dtype(np.float32)
+    if all(np.asarray(a).dtype == np.float32 for a in arrays if a is not None):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def _as_real_array(value, name: str, ndim: int) -> np.ndarray:
+    arr = np.asarray(value)
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}; pass its real part")
+    if arr.ndim != ndim:
+        shape = "(n_samples, n_features)" if ndim == 2 else "a 1-D array"
+        raise ValueError(f"{name} must be {shape}, got an array of shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf; remove or impute those entries")
+    return arr
+
+
+def _check_weights(value, name: str, length: int, what: str) -> np.ndarray | None:
+    if value is None:
+        return None
+    arr = _as_real_array(value, name, 1)
+    if arr.shape[0] != length:
+        raise ValueError(f"{name} must have one entry per {what} ({length}), got {arr.shape[0]}")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative, got a minimum of {arr.min()}")
+    return arr
+
+
+def _check_scalar(value, name: str, low=None, high=None, low_open=False, high_open=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError(f"{name} must not be NaN")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
+    return value
+
+
+class _Prepared(NamedTuple):
+    X: np.ndarray  # centred (with intercept) and scaled columns
+    y: np.ndarray
+    s: np.ndarray  # normalized sample weights
+    v: np.ndarray  # penalty factors
+    x_mean: np.ndarray
+    x_scale: np.ndarray
+
+
+def _prepare(X, y, sample_weight, penalty_factor, *, loss, fit_intercept, standardize, dtype):
+    n, p = X.shape
+    s = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
+    s = s / s.sum()
+    v = np.ones(p) if penalty_factor is None else penalty_factor.astype(np.float64)
+    Xf = X.astype(np.float64)  # a copy: the user's array is never modified
+    x_mean = s @ Xf if fit_intercept else np.zeros(p)
+    Xc = Xf - x_mean
+    if standardize:
+        scale = np.sqrt(s @ (Xc * Xc))
+        constant = scale <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
+        scale = np.where(constant, 1.0, scale)
+        Xc = Xc / scale
+        Xc[:, constant] = 0.0  # a constant column gets coefficient 0
+    else:
+        scale = np.ones(p)
+    return _Prepared(
+        Xc.astype(dtype), y.astype(dtype), s.astype(dtype), v.astype(dtype), x_mean, scale
+    )
+
+
+# ----------------------------------------------------------------------------------------------
+# Jitted pieces of the host-driven path (compiled once per shape, reused across λs and calls).
+
+
+@jax.jit
+def _gather_gram(G, c, idx, mask):
+    sub = G[idx][:, idx] * mask[:, None] * mask[None, :]
+    return sub, c[idx] * mask
+
+
+@jax.jit
+def _gather_columns(X, idx, mask):
+    return X[:, idx] * mask[None, :]
+
+
+def _full_check(loss, positive, fit_intercept):
+    """(B, p) coefficients -> full gradients (B, p) and primal values/gaps on all features."""
+
+    @jax.jit
+    def check(data, pen, beta, b):
+        def one(pen, beta, b):
+            lin = solvers._linear(data, beta)
+            g, _ = solvers._grad(loss, data, lin, beta, b)
+            _, gap = solvers._gap(loss, data, pen, lin, beta, b, g, positive)
+            return g, gap
+
+        return jax.vmap(one)(pen, beta, b)
+
+    return check
+
+
+_CHECKS: dict = {}
+
+
+def _bucket(size: int, p: int) -> int:
+    """Working-set capacities: multiples of 32 growing by about √2, so few shapes compile."""
+    cap = 32
+    while cap < size:
+        cap = int(math.ceil(cap * 1.4142 / 32) * 32)
+    return min(cap, p)
+
+
+def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, max_iter, block):
+    """Warm-started blocks of λs over pruned strong-rule working sets (see ../DESIGN "Speed")."""
+    X, y, s, v = prep.X, prep.y, prep.s, prep.v
+    n, p = X.shape
+    dtype = X.dtype
+    K = lambdas.shape[0]
+    rho = float(l1_ratio)
+    gram = loss == "squared" and p <= n and p <= 4096
+    if gram:
+        Xj = jnp.asarray(X)
+        sj = jnp.asarray(s)
+        yc = y - (s @ y if fit_intercept else 0.0)
+        G = Xj.T @ (Xj * sj[:, None])
+        full = solvers.Data(G=G, c=Xj.T @ (sj * jnp.asarray(yc)), yy=jnp.asarray(s @ (yc * yc)))
+        sub_fit_intercept = False
+    else:
+        full = solvers.Data(X=jnp.asarray(X), y=jnp.asarray(y), s=jnp.asarray(s))
+        sub_fit_intercept = fit_intercept
+    p_null = float(solvers.null_objective(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
+    p_null = max(p_null, float(np.finfo(dtype).tiny))
+    key = (loss, positive, sub_fit_intercept)
+    if key not in _CHECKS:
+        _CHECKS[key] = _full_check(*key)
+    check = _CHECKS[key]
+
+    coef = np.zeros((K, p), dtype)
+    intercept = np.zeros(K, dtype)
+    gaps = np.zeros(K, dtype)
+    n_iter = np.zeros(K, np.int64)
+    status = np.zeros(K, np.int32)
+
+    beta = np.zeros(p, dtype)
+    b = 0.0 if gram else float(solvers.null_intercept(loss, jnp.asarray(y), jnp.asarray(s),
+                                                      fit_intercept))  # fmt: skip
+    penalized = v > 0
+    always = (~penalized) & (np.abs(X).max(axis=0) > 0)
+    ones_block = np.ones(block, dtype)
+    lam_prev = float(lambdas[0])
+
+    def pen_for(lams, mask_len=None, idx=None):
+        vv = v if idx is None else v[idx]
+        mask = np.ones(p, dtype) if mask_len is None else mask_len
+        return solvers.Penalty(
+            jnp.asarray(lams[:, None] * rho * vv[None, :] * mask, dtype),
+            jnp.asarray(lams[:, None] * (1 - rho) * vv[None, :] * mask, dtype),
+            jnp.asarray(np.broadcast_to(mask, (len(lams), mask.shape[0])), dtype),
+        )
+
+    for start in range(0, K, block):
+        stop = min(start + block, K)
+        lams = np.concatenate([lambdas[start:stop], np.repeat(lambdas[stop - 1], block - stop + start)])
+        lams = lams.astype(dtype)
+        # Strong rule (Tibshirani et al. 2012) for the smallest λ of the block.
+        g, _ = check(full, pen_for(lams[:1]), jnp.asarray(beta[None]), jnp.asarray([b], dtype))
+        z = -np.asarray(g[0])
+        zpos = np.maximum(z, 0) if positive else np.abs(z)
+        support = (beta != 0) | always
+        thresh = rho * v * max(2 * lams[-1] - lam_prev, 0.0)
+        score = np.where(penalized & ~support, zpos / np.where(penalized, v, 1), -np.inf)
+        strong = np.flatnonzero((zpos >= thresh) & penalized & ~support)
+        extra = max(32, int(0.5 * support.sum()))
+        if strong.size > extra:
+            strong = strong[np.argsort(-score[strong])[:extra]]
+        work = np.zeros(p, bool)
+        work[support] = True
+        work[strong] = True
+        if not work.any():
+            work[np.argmax(score)] = True
+        tol_in = 0.5 * tol
+        spent = np.zeros(block, np.int64)
+        for _ in range(50):
+            idx_w = np.flatnonzero(work)
+            m = _bucket(idx_w.size, p)
+            idx = np.zeros(m, np.int64)
+            idx[: idx_w.size] = idx_w
+            mask = np.zeros(m, dtype)
+            mask[: idx_w.size] = 1
+            if gram:
+                Gs, cs = _gather_gram(full.G, full.c, jnp.asarray(idx), jnp.asarray(mask))
+                sub = solvers.Data(G=Gs, c=cs, yy=full.yy)
+            else:
+                sub = solvers.Data(
+                    X=_gather_columns(full.X, jnp.asarray(idx), jnp.asarray(mask)), y=full.y, s=full.s
+                )
+            step = 1 / solvers.lipschitz(loss, sub, sub_fit_intercept)
+            beta0 = np.tile(beta[idx] * mask, (block, 1))
+            out = solvers.fista_block(
+                sub,
+                pen_for(lams, mask, idx),
+                jnp.asarray(beta0),
+                jnp.full(block, b, dtype),
+                jnp.full(block, step, dtype),
+                jnp.full(block, tol_in * p_null, dtype),
+                loss=loss,
+                positive=positive,
+                fit_intercept=sub_fit_intercept,
+                max_iter=max_iter,
+            )
+            beta_w, b_w, _, _, it, st = (np.asarray(a) for a in out)
+            spent += it
+            betas = np.zeros((block, p), dtype)
+            betas[:, idx_w] = beta_w[:, : idx_w.size]
+            g_all, gap_all = check(full, pen_for(lams), jnp.asarray(betas), jnp.asarray(b_w))
+            g_all = np.asarray(g_all)
+            gap_rel = np.asarray(gap_all) / p_null
+            zz = np.maximum(-g_all, 0) if positive else np.abs(g_all)
+            limit = lams[:, None] * rho * v[None, :]
+            viol = ((zz > limit * (1 + 1e-7)) & penalized[None, :] & ~work[None, :]).any(axis=0)
+            if viol.any():
+                worst = np.max(zz / np.where(limit > 0, limit, 1), axis=0)
+                new = np.flatnonzero(viol)
+                new = new[np.argsort(-worst[new])[: max(32, idx_w.size // 2)]]
+                work[new] = True
+                continue
+            if np.all(gap_rel <= tol) or np.any(st != solvers.Status.CONVERGED):
+                break
+            tol_in *= 0.1
+        sl = slice(0, stop - start)
+        coef[start:stop] = betas[sl]
+        intercept[start:stop] = b_w[sl]
+        gaps[start:stop] = gap_rel[sl]
+        n_iter[start:stop] = spent[sl]
+        bad = ~np.isfinite(gap_rel[sl])
+        status[start:stop] = np.where(
+            bad, solvers.Status.NONFINITE, np.where(gap_rel[sl] > tol, solvers.Status.MAX_ITER, 0)
+        )
+        beta = betas[stop - start - 1].copy()
+        b = float(b_w[stop - start - 1])
+        lam_prev = float(lams[stop - start - 1])
+        if bad.any():
+            beta[:] = 0
+    if gram and fit_intercept:
+        intercept = intercept + (s @ y)
+    return coef, intercept, gaps, n_iter, status
+
+
+# ----------------------------------------------------------------------------------------------
+# The public entry point.
+
+
+def path(
+    X,
+    y,
+    *,
+    loss: str = "squared",
+    l1_ratio: float = 1.0,
+    lambdas=100,
+    lambda_min_ratio: float | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = True,
+    penalty_factor=None,
+    sample_weight=None,
+    positive: bool = False,
+    tol: float | None = None,
+    max_iter: int = 20_000,
+    block_size: int = 8,
+) -> PathResult:
+    """Compute a whole lasso / elastic-net path of a GLM in one call.
+
+    Solves, for each λ of a decreasing grid (glmnet's and scikit-learn's convention, scikit-learn
+    calls λ ``alpha``)::
+
+        min_{β, b}  (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)
+
+    with ``ℓ`` the squared loss ``½(y − η)²``, the logistic loss ``log(1 + e^η) − yη`` (y ∈ {0, 1})
+    or the Poisson loss ``e^η − yη`` (y ≥ 0, log link); ``s`` = ``sample_weight``, ``v`` =
+    ``penalty_factor``, ``ρ`` = ``l1_ratio``.
+
+    With ``standardize=True`` (as glmnet) the columns are centred and scaled to unit weighted
+    variance (1/n), the penalty applies to the standardized coefficients, and ``coef`` is returned
+    on the original scale; a constant column gets coefficient 0.
+
+    ``tol`` is a relative duality gap: each λ stops when ``(P − D) / P_null ≤ tol``, where
+    ``P_null`` is the objective of the intercept-only model, so the objective is within
+    ``tol · P_null`` of the optimum. The default, ``1e-7`` in float64 (relative objective accuracy
+    of about 1e-7 or better), is ``1e-5`` in float32 (float32 cannot certify much tighter gaps).
+    λs that do not reach it have ``converged = False`` and cause one :class:`ConvergenceWarning`.
+
+    Args:
+      X: ``(n, p)`` real design matrix (float64 when ``jax_enable_x64`` is on, else float32).
+      y: ``(n,)`` targets.
+      loss: ``"squared"``, ``"logistic"`` or ``"poisson"``.
+      l1_ratio: ρ in [0, 1]; 1 is the lasso. 0 (ridge) needs explicit ``lambdas``.
+      lambdas: an int K (a grid of K values log-spaced from λ_max to
+        ``lambda_min_ratio · λ_max``), or an array of λs ≥ 0 (returned in descending order).
+      lambda_min_ratio: in (0, 1); default 1e-4 if n > p else 1e-2 (glmnet).
+      fit_intercept: fit an unpenalized intercept.
+      standardize: standardize the columns (see above).
+      penalty_factor: ``(p,)`` non-negative ``v``; 0 leaves a feature unpenalized.
+      sample_weight: ``(n,)`` non-negative weights, normalized inside.
+      positive: constrain the coefficients to be ≥ 0.
+      tol: relative duality-gap tolerance (see above).
+      max_iter: inner-iteration cap per block of λs and working set.
+      block_size: how many neighbouring λs are solved together.
+
+    Returns:
+      :class:`PathResult`: ``lambdas`` ``(K,)`` descending, ``coef`` ``(K, p)``, ``intercept``,
+      ``converged``, ``n_iter``, ``gap``, ``status`` ``(K,)``, and ``predict(X)`` ``(K, n)``.
+
+    Raises:
+      ValueError, TypeError: on bad input, naming the argument and the fix.
+
+    Example:
+      >>> import numpy as np
+      >>> import l1jax
+      >>> X = np.array([[-1.0], [0.0], [1.0]]); y = np.array([-1.0, 0.0, 1.0])
+      >>> res = l1jax.path(X, y, lambdas=np.array([0.1, 0.5, 1.0]), standardize=False)
+      >>> res.lambdas.tolist(), np.round(res.coef[:, 0], 4).tolist()
+      ([1.0, 0.5, 0.1], [0.0, 0.25, 0.85])
+    """
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    X = _as_real_array(X, "X", 2)
+    y = _as_real_array(y, "y", 1)
+    n, p = X.shape
+    if n == 0 or p == 0:
+        raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"y must have one entry per row of X ({n}), got {y.shape[0]}")
+    sample_weight = _check_weights(sample_weight, "sample_weight", n, "sample")
+    penalty_factor = _check_weights(penalty_factor, "penalty_factor", p, "feature")
+    if sample_weight is not None and not np.any(sample_weight > 0):
+        raise ValueError("sample_weight is all zero; give at least one sample a positive weight")
+    if loss == "logistic" and not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must be 0 or 1 for loss='logistic'; encode the two classes as 0/1")
+    if loss == "poisson" and np.any(y < 0):
+        raise ValueError("y must be non-negative for loss='poisson' (counts or rates)")
+    active = y if sample_weight is None else y[sample_weight > 0]
+    if fit_intercept and loss == "logistic" and np.all(active == active[0]):
+        raise ValueError("y holds a single class for loss='logistic'; it needs both 0 and 1")
+    if fit_intercept and loss == "poisson" and not np.any(active > 0):
+        raise ValueError("y is all zero for loss='poisson': the intercept would be -inf")
+    l1_ratio = _check_scalar(l1_ratio, "l1_ratio", 0.0, 1.0)
+    for name, flag in (("fit_intercept", fit_intercept), ("standardize", standardize),
+                       ("positive", positive)):  # fmt: skip
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
+    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral):
+        raise TypeError(f"max_iter must be an int, got {type(max_iter).__name__}")
+    if max_iter < 1:
+        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
+    if isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral):
+        raise TypeError(f"block_size must be an int, got {type(block_size).__name__}")
+    if block_size < 1:
+        raise ValueError(f"block_size must be >= 1, got {block_size}")
+    dtype = _float_dtype(X, y)
+    if tol is None:
+        tol = 1e-7 if dtype == np.float64 else 1e-5
+    tol = _check_scalar(tol, "tol", 0.0)
+
+    auto_grid = isinstance(lambdas, numbers.Integral) and not isinstance(lambdas, bool)
+    if auto_grid:
+        if lambdas < 1:
+            raise ValueError(f"lambdas must be a grid size >= 1 or an array of λs, got {lambdas}")
+        if l1_ratio == 0:
+            raise ValueError(
+                "l1_ratio=0 (ridge) has no λ_max, so the automatic grid is undefined; "
+                "pass explicit lambdas or use l1_ratio > 0"
+            )
+        if lambda_min_ratio is None:
+            lambda_min_ratio = 1e-4 if n > p else 1e-2
+        lambda_min_ratio = _check_scalar(
+            lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, low_open=True, high_open=True
+        )
+    else:
+        lam_arr = np.asarray(lambdas)
+        if lam_arr.dtype == object or not np.issubdtype(lam_arr.dtype, np.number):
+            raise TypeError(f"lambdas must be an int or an array of numbers, got {lambdas!r}")
+        lam_arr = lam_arr.astype(np.float64).reshape(-1)
+        if lam_arr.size == 0:
+            raise ValueError("lambdas is empty; pass at least one λ (or a grid size)")
+        if np.any(np.isnan(lam_arr)) or np.any(lam_arr < 0) or np.any(np.isinf(lam_arr)):
+            raise ValueError("lambdas must be finite and >= 0 (no NaN, inf or negative values)")
+        if lambda_min_ratio is not None:
+            _check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
+
+    prep = _prepare(
+        X, y, sample_weight, penalty_factor,
+        loss=loss, fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
+    )  # fmt: skip
+    if auto_grid:
+        lmax = float(
+            solvers.lambda_max(
+                jnp.asarray(prep.X), jnp.asarray(prep.y), jnp.asarray(prep.s),
+                jnp.asarray(prep.v), l1_ratio,
+                loss=loss, fit_intercept=fit_intercept, positive=positive,
+            )
+        )  # fmt: skip
+        if not lmax > 0:
+            lmax = 1.0  # y is constant (or no penalized feature varies): every coef is 0 anyway
+        grid = lmax * np.logspace(0, np.log10(lambda_min_ratio), int(lambdas))
+    else:
+        grid = np.sort(lam_arr)[::-1]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        coef, intercept, gap, n_iter, status = _solve_host(
+            prep, grid.astype(dtype),
+            loss=loss, l1_ratio=l1_ratio, positive=bool(positive), fit_intercept=bool(fit_intercept),
+            tol=tol, max_iter=int(max_iter), block=int(min(block_size, grid.size)),
+        )  # fmt: skip
+    coef = (coef / prep.x_scale[None, :]).astype(dtype)
+    if fit_intercept:
+        intercept = (intercept - coef @ prep.x_mean).astype(dtype)
+    converged = status == solvers.Status.CONVERGED
+    if not converged.all():
+        worst = int(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf)))
+        warnings.warn(
+            f"l1jax.path: {int((~converged).sum())} of {grid.size} λs did not converge: worst "
+            f"relative duality gap {gap[worst]:.3g} at λ={grid[worst]:.4g}, tol={tol:g}. "
+            f"Increase max_iter (now {max_iter}), loosen tol, or stop the path at a larger λ "
+            "(a larger lambda_min_ratio).",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    return PathResult(
+        lambdas=grid.astype(dtype),
+        coef=coef,
+        intercept=intercept.astype(dtype),
+        converged=converged,
+        n_iter=n_iter,
+        gap=gap,
+        status=status,
+    )
