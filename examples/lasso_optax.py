@@ -28,6 +28,7 @@ import numpy as np  # noqa: E402
 import optax  # noqa: E402
 
 import l1jax  # noqa: E402
+from l1jax.demo import train  # noqa: E402
 
 
 def make_problem(n: int, p: int, seed: int = 0):
@@ -37,25 +38,6 @@ def make_problem(n: int, p: int, seed: int = 0):
     coef[:5] = [3.0, -2.0, 1.5, -1.0, 0.5]
     y = X @ coef + 0.5 * rng.standard_normal(n)
     return X, y
-
-
-def solve(optimizer: optax.GradientTransformation, X, y, steps: int):
-    """Run ``steps`` full-batch updates from w = 0 in one jitted scan; return (w, state)."""
-
-    def loss(w):
-        return jnp.mean(jnp.square(y - X @ w)) / 2
-
-    def step(carry, _):
-        w, state = carry
-        updates, state = optimizer.update(jax.grad(loss)(w), state, w)
-        return (optax.apply_updates(w, updates), state), None
-
-    @jax.jit
-    def run(w0):
-        (w, state), _ = jax.lax.scan(step, (w0, optimizer.init(w0)), None, length=steps)
-        return w, state
-
-    return run(jnp.zeros(X.shape[1], X.dtype))
 
 
 def objective(w, X, y, alpha):
@@ -80,7 +62,7 @@ def main() -> int:
     solutions = {}
     for name, opt in [("ISTA  (optax chain)", ista), ("FISTA (proximal_gradient)", fista)]:
         start = time.perf_counter()
-        w, state = solve(opt, Xj, yj, steps)
+        w, state = train(opt, Xj, yj, steps)  # full batch, from w = 0, one jitted scan
         if opt is fista:
             w = l1jax.sparse_params(state)  # the sparse iterate, not the extrapolated params
         w = np.asarray(jax.block_until_ready(w))

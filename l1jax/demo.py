@@ -76,7 +76,7 @@ def train(
     X: jax.Array,
     y: jax.Array,
     steps: int,
-) -> jax.Array:
+) -> tuple[jax.Array, optax.OptState]:
     """Full-batch training of ``w ↦ ‖y − Xw‖² / (2n)`` from ``w = 0``, jit-compiled as one scan.
 
     Args:
@@ -86,14 +86,17 @@ def train(
       steps: the number of updates (static).
 
     Returns:
-      ``(p,)`` the final weights, in ``X``'s dtype.
+      ``(params, opt_state)``: the final ``(p,)`` weights, in ``X``'s dtype, and the optimizer
+      state (for :func:`l1jax.proximal_gradient`, ``l1jax.sparse_params(opt_state)`` is the
+      sparse answer).
 
     Example:
       >>> import jax.numpy as jnp
       >>> import optax
       >>> from l1jax.demo import train
       >>> X = jnp.eye(2); y = jnp.array([1.0, -2.0])
-      >>> train(optax.sgd(1.0), X, y, steps=200)
+      >>> w, _ = train(optax.sgd(1.0), X, y, steps=200)
+      >>> w
       Array([ 1., -2.], dtype=float32)
     """
     X = jnp.asarray(X)
@@ -109,8 +112,8 @@ def train(
 
     @jax.jit
     def run(w0):
-        (w, _), _ = jax.lax.scan(step, (w0, optimizer.init(w0)), None, length=steps)
-        return w
+        (w, state), _ = jax.lax.scan(step, (w0, optimizer.init(w0)), None, length=steps)
+        return w, state
 
     return run(jnp.zeros(X.shape[1], X.dtype))
 
@@ -163,7 +166,9 @@ def compare_l1_l2(
         "l1 proximal": lambda: optax.chain(optax.sgd(lr), soft_thresholding(lam, lr)),
         "l2 weight decay": lambda: optax.chain(add_weight_decay(l2_lam), optax.sgd(lr)),
     }
-    return {name: _summarize(train(make(), X, y, steps), data) for name, make in optimizers.items()}
+    return {
+        name: _summarize(train(make(), X, y, steps)[0], data) for name, make in optimizers.items()
+    }
 
 
 def format_table(results: dict[str, DemoResult], n_features: int) -> str:
