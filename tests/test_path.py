@@ -1,0 +1,862 @@
+"""Oracle tests for ``l1jax.path`` and ``l1jax.solve_path`` (float64 unless stated).
+
+Every expected value comes from outside l1jax: closed forms, scikit-learn (``lars_path``,
+``enet_path``, ``LogisticRegression``), or optimality conditions (KKT) evaluated here in numpy.
+The objective is the one of ../shared/DESIGN.md:
+
+    (1/Σs) Σ s_i ℓ(y_i, b + x_iᵀβ) + λ Σ_j v_j (ρ|β_j| + (1 − ρ)/2 β_j²)
+
+with the penalty on the standardized coefficients β_j·sd_j when ``standardize=True``.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import warnings
+
+import jax
+import numpy as np
+import pytest
+from sklearn.datasets import load_diabetes
+from sklearn.linear_model import Lasso, LogisticRegression, enet_path, lars_path
+
+import l1jax
+
+TIGHT = 1e-12  # relative duality gap asked for wherever a tight answer is needed
+LOSSES = ("squared", "logistic", "poisson")
+SHAPES = {"tall": (120, 15), "wide": (40, 100)}  # n > p and p > n
+
+
+# --------------------------------------------------------------------------------------------
+# numpy reference machinery (independent of l1jax)
+# --------------------------------------------------------------------------------------------
+
+
+def _mean_fn(loss, eta):
+    if loss == "squared":
+        return eta
+    if loss == "logistic":
+        return 1.0 / (1.0 + np.exp(-eta))
+    return np.exp(eta)
+
+
+def _link(loss, mu):
+    if loss == "squared":
+        return mu
+    if loss == "logistic":
+        return np.log(mu / (1.0 - mu))
+    return np.log(mu)
+
+
+def _pointwise(loss, y, eta):
+    if loss == "squared":
+        return 0.5 * (y - eta) ** 2
+    if loss == "logistic":
+        return np.logaddexp(0.0, eta) - y * eta
+    return np.exp(eta) - y * eta
+
+
+def _weights(n, sample_weight):
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=float)
+    return s / s.sum()
+
+
+def _col_scale(X, s):
+    """Weighted (1/n-convention) standard deviation of each column."""
+    m = s @ X
+    return np.sqrt(s @ (X - m) ** 2)
+
+
+def objective(
+    X,
+    y,
+    coef,
+    intercept,
+    lam,
+    *,
+    loss="squared",
+    l1_ratio=1.0,
+    penalty_factor=None,
+    sample_weight=None,
+    scale=None,
+):
+    """The DESIGN objective at one λ; ``scale`` multiplies β inside the penalty (standardize)."""
+    X = np.asarray(X, dtype=float)
+    coef = np.asarray(coef, dtype=float)
+    n, p = X.shape
+    s = _weights(n, sample_weight)
+    v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, dtype=float)
+    bs = coef if scale is None else coef * scale
+    eta = float(intercept) + X @ coef
+    data = s @ _pointwise(loss, y, eta)
+    pen = lam * np.sum(v * (l1_ratio * np.abs(bs) + 0.5 * (1.0 - l1_ratio) * bs**2))
+    return data + pen
+
+
+def null_gradient(X, y, *, loss, sample_weight=None, fit_intercept=True):
+    """Gradient of the smooth part at β = 0 (intercept at its intercept-only optimum)."""
+    n = X.shape[0]
+    s = _weights(n, sample_weight)
+    mu0 = s @ y if fit_intercept else _mean_fn(loss, 0.0)
+    return X.T @ (s * (mu0 - y))
+
+
+def lambda_max(
+    X,
+    y,
+    *,
+    loss,
+    l1_ratio=1.0,
+    penalty_factor=None,
+    sample_weight=None,
+    standardize=False,
+    fit_intercept=True,
+):
+    """DESIGN's λ_max (all v_j > 0)."""
+    n, p = X.shape
+    s = _weights(n, sample_weight)
+    Xt = X
+    if standardize:
+        Xt = (X - s @ X) / _col_scale(X, s)
+    g = null_gradient(Xt, y, loss=loss, sample_weight=sample_weight, fit_intercept=fit_intercept)
+    v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, dtype=float)
+    return np.max(np.abs(g) / (l1_ratio * v))
+
+
+def kkt_violation(
+    X,
+    y,
+    coef,
+    intercept,
+    lam,
+    *,
+    loss,
+    l1_ratio=1.0,
+    penalty_factor=None,
+    sample_weight=None,
+    positive=False,
+    fit_intercept=True,
+    scale=None,
+):
+    """Largest violation of the optimality conditions of the DESIGN objective at one λ.
+
+    With g = (1/Σs) Xᵀ(s ⊙ (μ − y)), a_j = λ v_j ρ sd_j and c_j = λ v_j (1 − ρ) sd_j² (sd = 1
+    without standardization): β_j ≠ 0 needs g_j + c_j β_j + a_j sign(β_j) = 0; β_j = 0 needs
+    |g_j| ≤ a_j (positive: g_j ≥ −a_j); the intercept needs Σ s_i (μ_i − y_i) = 0.
+    """
+    n, p = X.shape
+    s = _weights(n, sample_weight)
+    v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, dtype=float)
+    sd = np.ones(p) if scale is None else scale
+    a = lam * v * l1_ratio * sd
+    c = lam * v * (1.0 - l1_ratio) * sd**2
+    mu = _mean_fn(loss, float(intercept) + X @ coef)
+    g = X.T @ (s * (mu - y))
+    nz = coef != 0
+    viol = np.where(nz, np.abs(g + c * coef + a * np.sign(coef)), 0.0)
+    if positive:
+        zero_viol = np.maximum(-a - g, 0.0)
+        viol = np.maximum(viol, np.where(coef < 0, np.inf, 0.0))
+    else:
+        zero_viol = np.maximum(np.abs(g) - a, 0.0)
+    viol = np.where(nz, viol, zero_viol)
+    worst = float(np.max(viol))
+    if fit_intercept:
+        worst = max(worst, abs(float(s @ (mu - y))))
+    else:
+        assert float(intercept) == 0.0
+    return worst
+
+
+@functools.cache
+def _make_data(loss, n, p, seed):
+    rng = np.random.default_rng(seed)
+    idx = np.arange(p)
+    cov = 0.6 ** np.abs(np.subtract.outer(idx, idx))
+    X = rng.standard_normal((n, p)) @ np.linalg.cholesky(cov).T
+    beta = np.zeros(p)
+    k = min(5, p)
+    beta[rng.choice(p, k, replace=False)] = rng.choice([-1.0, 1.0], k) * rng.uniform(0.5, 2.0, k)
+    eta = X @ beta
+    if loss == "squared":
+        y = eta + 0.5 + 0.5 * rng.standard_normal(n)
+    elif loss == "logistic":
+        y = (rng.random(n) < 1.0 / (1.0 + np.exp(-(0.3 + 0.8 * eta)))).astype(float)
+    else:
+        y = rng.poisson(np.exp(0.2 + 0.25 * eta)).astype(float)
+    return X, y
+
+
+def make_data(loss="squared", shape="tall", seed=0):
+    n, p = SHAPES[shape] if isinstance(shape, str) else shape
+    X, y = _make_data(loss, n, p, seed)
+    return X.copy(), y.copy()
+
+
+def _np(res):
+    """The result fields as numpy arrays."""
+    return {
+        k: np.asarray(getattr(res, k))
+        for k in ("lambdas", "coef", "intercept", "converged", "n_iter", "gap")
+    }
+
+
+def _relevant(record):
+    """Warnings raised by the code under test (third-party deprecations left out)."""
+    return [
+        w
+        for w in record
+        if not issubclass(w.category, (DeprecationWarning, PendingDeprecationWarning))
+    ]
+
+
+# --------------------------------------------------------------------------------------------
+# scikit-learn's toy problem (closed form: β = (2/3 − λρ) / (2/3 + λ(1 − ρ)))
+# --------------------------------------------------------------------------------------------
+
+TOY = [
+    # l1_ratio, lambdas (descending, as returned), expected coef (same order)
+    pytest.param(1.0, [1.0, 0.5, 0.1], [0.0, 0.25, 0.85], id="lasso"),
+    pytest.param(0.3, [0.5], [0.5081967213114754], id="enet_0.3"),
+    pytest.param(0.5, [0.5], [5.0 / 11.0], id="enet_0.5"),
+]
+
+
+@pytest.mark.parametrize("l1_ratio, lambdas, expected", TOY)
+def test_sklearn_toy(l1_ratio, lambdas, expected):
+    X = np.array([[-1.0], [0.0], [1.0]])
+    y = np.array([-1.0, 0.0, 1.0])
+    res = l1jax.path(
+        X,
+        y,
+        lambdas=np.array(lambdas),
+        l1_ratio=l1_ratio,
+        standardize=False,
+        fit_intercept=True,
+        tol=TIGHT,
+    )
+    r = _np(res)
+    np.testing.assert_allclose(r["lambdas"], lambdas, rtol=1e-15)
+    np.testing.assert_allclose(r["coef"][:, 0], expected, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(r["intercept"], 0.0, rtol=0, atol=1e-12)
+    assert np.all(r["coef"][np.array(expected) == 0.0] == 0.0)  # exact zeros above λ_max
+    assert r["converged"].all()
+
+
+# --------------------------------------------------------------------------------------------
+# diabetes: the exact LARS lasso path, linear in λ between knots
+# --------------------------------------------------------------------------------------------
+
+
+@functools.cache
+def _diabetes_lars():
+    X_raw, y = load_diabetes(return_X_y=True, scaled=False)
+    m, sd = X_raw.mean(0), X_raw.std(0)
+    Xs = (X_raw - m) / sd  # unit 1/n variance, centred
+    yc = y - y.mean()
+    alphas, _, coefs = lars_path(Xs, yc, method="lasso")
+    # Oracle self-check: lars_path's alphas are in the 1/n convention of Lasso(alpha).
+    k = 3
+    ref = Lasso(alpha=alphas[k], fit_intercept=False, tol=1e-14, max_iter=10**6).fit(Xs, yc)
+    assert np.max(np.abs(ref.coef_ - coefs[:, k])) < 1e-8 * np.max(np.abs(coefs[:, k]))
+    # λs strictly between knots, and the interpolated exact solution there
+    lams, exp = [], []
+    for t in (0.3, 0.7):
+        lams.append((1 - t) * alphas[:-1] + t * alphas[1:])
+        exp.append((1 - t) * coefs[:, :-1] + t * coefs[:, 1:])
+    lams = np.concatenate(lams)
+    exp = np.concatenate(exp, axis=1).T
+    order = np.argsort(-lams)
+    return X_raw, y, m, sd, lams[order], exp[order]
+
+
+@pytest.mark.parametrize("variant", ["centred_standardized_input", "raw_input_standardize_true"])
+def test_diabetes_lars_path(variant):
+    X_raw, y, m, sd, lams, exp_std = _diabetes_lars()
+    if variant == "centred_standardized_input":
+        X, yy = (X_raw - m) / sd, y - y.mean()
+        res = l1jax.path(X, yy, lambdas=lams, standardize=False, fit_intercept=False, tol=TIGHT)
+        exp_coef, exp_b, scale = exp_std, np.zeros(len(lams)), None
+    else:
+        X, yy = X_raw, y
+        res = l1jax.path(X, yy, lambdas=lams, standardize=True, fit_intercept=True, tol=TIGHT)
+        exp_coef = exp_std / sd
+        exp_b = y.mean() - exp_coef @ m
+        scale = sd
+    r = _np(res)
+    np.testing.assert_allclose(r["lambdas"], lams, rtol=1e-15)
+    # objective: certified by the duality gap (relative to the null objective)
+    null = 0.5 * np.mean((yy - yy.mean()) ** 2)
+    for k, lam in enumerate(lams):
+        got = objective(X, yy, r["coef"][k], r["intercept"][k], lam, scale=scale)
+        best = objective(X, yy, exp_coef[k], exp_b[k], lam, scale=scale)
+        assert got - best <= 1e-11 * null, (k, lam, got, best)
+    # coefficients: the exact path, to ~1e-8 of the coefficient scale
+    err = np.max(np.abs(r["coef"] - exp_coef) / np.max(np.abs(exp_coef), axis=1, keepdims=True))
+    assert err <= 1e-8, err
+    # support: exactly the LARS support (zeros are exact zeros)
+    np.testing.assert_array_equal(r["coef"] != 0, exp_coef != 0)
+    # intercept: 0 without one; else its optimality condition given the returned coefficients
+    b_opt = yy.mean() - r["coef"] @ X.mean(0) if scale is not None else np.zeros(len(lams))
+    np.testing.assert_allclose(r["intercept"], b_opt, rtol=0, atol=1e-9 * abs(y.mean()))
+
+
+# --------------------------------------------------------------------------------------------
+# random correlated problems against scikit-learn's coordinate descent at tol 1e-14
+# --------------------------------------------------------------------------------------------
+
+
+def _sk_enet(X, y, lams, l1_ratio, fit_intercept):
+    """scikit-learn's path (its objective is DESIGN's); intercept by centring."""
+    xm = X.mean(0) if fit_intercept else np.zeros(X.shape[1])
+    ym = y.mean() if fit_intercept else 0.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _, coefs, _ = enet_path(
+            X - xm,
+            y - ym,
+            l1_ratio=l1_ratio,
+            alphas=lams,
+            tol=1e-14,
+            max_iter=10**6,
+            precompute=False,
+        )
+    coefs = coefs.T
+    return coefs, ym - coefs @ xm
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_intercept"])
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5], ids=["lasso", "enet"])
+@pytest.mark.parametrize("shape", ["wide", "tall"])
+def test_objective_matches_sklearn(shape, l1_ratio, fit_intercept):
+    X, y = make_data("squared", shape, seed=1)
+    n, p = X.shape
+    lmax = lambda_max(X, y, loss="squared", l1_ratio=l1_ratio, fit_intercept=fit_intercept)
+    lams = lmax * np.geomspace(1.0, 1e-2 if p > n else 1e-3, 10)
+    res = l1jax.path(
+        X,
+        y,
+        lambdas=lams,
+        l1_ratio=l1_ratio,
+        fit_intercept=fit_intercept,
+        standardize=False,
+        tol=TIGHT,
+    )
+    r = _np(res)
+    np.testing.assert_allclose(r["lambdas"], lams, rtol=1e-15)
+    sk_coef, sk_b = _sk_enet(X, y, lams, l1_ratio, fit_intercept)
+    if not fit_intercept:
+        assert np.all(r["intercept"] == 0.0)
+    for k, lam in enumerate(lams):
+        kw = dict(l1_ratio=l1_ratio)
+        got = objective(X, y, r["coef"][k], r["intercept"][k], lam, **kw)
+        ref = objective(X, y, sk_coef[k], sk_b[k], lam, **kw)
+        assert got <= ref + 1e-9 * abs(ref), (k, lam, got, ref, (got - ref) / ref)
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5], ids=["lasso", "enet"])
+def test_standardize_matches_sklearn_on_standardized_data(l1_ratio):
+    X, y = make_data("squared", "tall", seed=2)
+    rng = np.random.default_rng(2)
+    X = X * rng.uniform(0.1, 10.0, X.shape[1]) + rng.uniform(-5.0, 5.0, X.shape[1])
+    m, sd = X.mean(0), X.std(0)
+    Xs = (X - m) / sd
+    lmax = lambda_max(X, y, loss="squared", l1_ratio=l1_ratio, standardize=True)
+    lams = lmax * np.geomspace(1.0, 1e-3, 8)
+    res = l1jax.path(X, y, lambdas=lams, l1_ratio=l1_ratio, standardize=True, tol=TIGHT)
+    r = _np(res)
+    sk_coef_s, _ = _sk_enet(Xs, y, lams, l1_ratio, fit_intercept=True)
+    sk_coef = sk_coef_s / sd
+    sk_b = y.mean() - sk_coef @ m
+    for k, lam in enumerate(lams):
+        kw = dict(l1_ratio=l1_ratio, scale=sd)
+        got = objective(X, y, r["coef"][k], r["intercept"][k], lam, **kw)
+        ref = objective(X, y, sk_coef[k], sk_b[k], lam, **kw)
+        assert got <= ref + 1e-9 * abs(ref), (k, lam, got, ref)
+    # on the original scale, the coefficients agree too (problem well conditioned)
+    np.testing.assert_allclose(r["coef"], sk_coef, rtol=0, atol=1e-5 * np.abs(sk_coef).max())
+
+
+# --------------------------------------------------------------------------------------------
+# L1 logistic regression against scikit-learn (saga: unpenalized intercept; liblinear without)
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["saga_intercept", "liblinear"])
+def test_l1_logistic_no_worse_than_sklearn(fit_intercept):
+    X, y = make_data("logistic", "tall", seed=3)
+    n = X.shape[0]
+    g0 = null_gradient(X, y, loss="logistic", fit_intercept=fit_intercept)
+    lams = np.abs(g0).max() * np.array([0.5, 0.2, 0.1, 0.05, 0.02])
+    res = l1jax.path(
+        X,
+        y,
+        loss="logistic",
+        lambdas=lams,
+        standardize=False,
+        fit_intercept=fit_intercept,
+        tol=TIGHT,
+    )
+    r = _np(res)
+    np.testing.assert_allclose(r["lambdas"], lams, rtol=1e-15)
+    solver = "saga" if fit_intercept else "liblinear"
+    for k, lam in enumerate(lams):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sk = LogisticRegression(
+                l1_ratio=1.0,
+                C=1.0 / (n * lam),
+                solver=solver,
+                fit_intercept=fit_intercept,
+                tol=1e-14,
+                max_iter=100_000,
+            ).fit(X, y)
+        b_sk = sk.intercept_[0] if fit_intercept else 0.0
+        ref = objective(X, y, sk.coef_[0], b_sk, lam, loss="logistic")
+        got = objective(X, y, r["coef"][k], r["intercept"][k], lam, loss="logistic")
+        assert got <= ref + 1e-8 * abs(ref), (k, lam, got, ref)
+
+
+# --------------------------------------------------------------------------------------------
+# KKT conditions on every λ: squared, logistic, poisson, with weights, penalty factors
+# (including zeros), positive=True, no intercept, standardization
+# --------------------------------------------------------------------------------------------
+
+
+def _config(name, n, p, seed=0):
+    rng = np.random.default_rng(100 + seed)
+    w = rng.uniform(0.2, 3.0, n)
+    w[:3] = 0.0  # zero weights are allowed (only all-zero is not)
+    pf = rng.uniform(0.5, 2.0, p)
+    pf[[1, p // 2]] = 0.0  # unpenalized features
+    return {
+        "plain": dict(),
+        "weights_pf_enet": dict(sample_weight=w, penalty_factor=pf, l1_ratio=0.7),
+        "positive": dict(positive=True, sample_weight=w, penalty_factor=pf),
+        "no_intercept_enet": dict(fit_intercept=False, l1_ratio=0.4),
+        "standardize_weights": dict(standardize=True, sample_weight=w, l1_ratio=0.8),
+    }[name]
+
+
+KKT_CONFIGS = [
+    "plain",
+    "weights_pf_enet",
+    "positive",
+    "no_intercept_enet",
+    "standardize_weights",
+]
+KKT_CASES = [
+    pytest.param(loss, shape, cfg, id=f"{loss}-{shape}-{cfg}")
+    for shape in ("tall", "wide")
+    for loss in LOSSES
+    for cfg in KKT_CONFIGS
+    if shape == "tall" or (loss == "squared" or cfg in ("plain", "weights_pf_enet"))
+]
+
+
+@pytest.mark.parametrize("loss, shape, cfg", KKT_CASES)
+def test_kkt_on_every_lambda(loss, shape, cfg):
+    X, y = make_data(loss, shape, seed=4)
+    n, p = X.shape
+    kw = _config(cfg, n, p)
+    standardize = kw.pop("standardize", False)
+    res = l1jax.path(
+        X,
+        y,
+        loss=loss,
+        lambdas=10,
+        lambda_min_ratio=0.01,
+        standardize=standardize,
+        tol=TIGHT,
+        **kw,
+    )
+    r = _np(res)
+    s = _weights(n, kw.get("sample_weight"))
+    scale = _col_scale(X, s) if standardize else None
+    g0 = null_gradient(
+        X,
+        y,
+        loss=loss,
+        sample_weight=kw.get("sample_weight"),
+        fit_intercept=kw.get("fit_intercept", True),
+    )
+    atol = 1e-5 * max(1.0, np.abs(g0).max())
+    assert r["coef"].shape == (10, p)
+    assert np.all(np.isfinite(r["coef"])) and np.all(np.isfinite(r["intercept"]))
+    if kw.get("positive"):
+        assert np.all(r["coef"] >= 0.0)
+    worst = [
+        kkt_violation(
+            X,
+            y,
+            r["coef"][k],
+            r["intercept"][k],
+            lam,
+            loss=loss,
+            scale=scale,
+            l1_ratio=kw.get("l1_ratio", 1.0),
+            penalty_factor=kw.get("penalty_factor"),
+            sample_weight=kw.get("sample_weight"),
+            positive=kw.get("positive", False),
+            fit_intercept=kw.get("fit_intercept", True),
+        )
+        for k, lam in enumerate(r["lambdas"])
+    ]
+    assert max(worst) <= atol, (np.array(worst), atol)
+    assert np.count_nonzero(r["coef"][-1]) > 0  # the path is not trivially zero
+    assert r["converged"].all(), r["gap"]
+    assert np.all(r["gap"] <= TIGHT), r["gap"]
+
+
+# --------------------------------------------------------------------------------------------
+# λ_max: all zeros at and above it, not at 0.99·λ_max
+# --------------------------------------------------------------------------------------------
+
+LMAX_CASES = [
+    pytest.param(loss, std, extra, id=f"{loss}-{'std' if std else 'raw'}-{extra}")
+    for loss in LOSSES
+    for std in (False, True)
+    for extra in ("none", "weights_pf_enet")
+]
+
+
+@pytest.mark.parametrize("loss, standardize, extra", LMAX_CASES)
+def test_lambda_max(loss, standardize, extra):
+    X, y = make_data(loss, "tall", seed=5)
+    n, p = X.shape
+    kw = {}
+    if extra != "none":
+        rng = np.random.default_rng(5)
+        kw = dict(
+            sample_weight=rng.uniform(0.2, 3.0, n),
+            penalty_factor=rng.uniform(0.5, 2.0, p),  # all > 0: λ_max is the closed form
+            l1_ratio=0.6,
+        )
+    lmax = lambda_max(X, y, loss=loss, standardize=standardize, **kw)
+    res = _np(l1jax.path(X, y, loss=loss, lambdas=5, standardize=standardize, **kw))
+    np.testing.assert_allclose(res["lambdas"][0], lmax, rtol=1e-10)
+    assert np.all(res["coef"][0] == 0.0)
+    assert np.any(res["coef"][1] != 0.0)
+    res = _np(
+        l1jax.path(
+            X,
+            y,
+            loss=loss,
+            lambdas=np.array([1.0001 * lmax, 0.99 * lmax]),
+            standardize=standardize,
+            tol=TIGHT,
+            **kw,
+        )
+    )
+    assert np.all(res["coef"][0] == 0.0), res["coef"][0]
+    assert np.any(res["coef"][1] != 0.0)
+    # at λ ≥ λ_max the intercept is the intercept-only fit
+    s = _weights(n, kw.get("sample_weight"))
+    np.testing.assert_allclose(res["intercept"][0], _link(loss, s @ y), rtol=1e-8, atol=1e-8)
+
+
+# --------------------------------------------------------------------------------------------
+# more oracles: ridge closed form, weights = row duplication, weights scale-free,
+# penalty factors used as given
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_intercept"])
+def test_ridge_closed_form(fit_intercept):
+    X, y = make_data("squared", "tall", seed=6)
+    n, p = X.shape
+    lams = np.array([3.0, 0.5, 0.1])
+    res = _np(
+        l1jax.path(
+            X,
+            y,
+            lambdas=lams,
+            l1_ratio=0.0,
+            standardize=False,
+            fit_intercept=fit_intercept,
+            tol=TIGHT,
+        )
+    )
+    Xc = X - X.mean(0) if fit_intercept else X
+    yc = y - y.mean() if fit_intercept else y
+    for k, lam in enumerate(lams):
+        beta = np.linalg.solve(Xc.T @ Xc / n + lam * np.eye(p), Xc.T @ yc / n)
+        np.testing.assert_allclose(res["coef"][k], beta, rtol=0, atol=1e-6 * np.abs(beta).max())
+        b = y.mean() - X.mean(0) @ beta if fit_intercept else 0.0
+        np.testing.assert_allclose(res["intercept"][k], b, rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("standardize", [False, True], ids=["raw", "std"])
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_integer_weights_equal_row_duplication(loss, standardize):
+    X, y = make_data(loss, "tall", seed=7)
+    n = X.shape[0]
+    w = np.random.default_rng(7).integers(1, 4, n)
+    lmax = lambda_max(X, y, loss=loss, sample_weight=w.astype(float), standardize=standardize)
+    lams = lmax * np.array([0.5, 0.1, 0.02])
+    a = _np(
+        l1jax.path(
+            X,
+            y,
+            loss=loss,
+            lambdas=lams,
+            sample_weight=w.astype(float),
+            standardize=standardize,
+            tol=TIGHT,
+        )
+    )
+    b = _np(
+        l1jax.path(
+            np.repeat(X, w, axis=0),
+            np.repeat(y, w),
+            loss=loss,
+            lambdas=lams,
+            standardize=standardize,
+            tol=TIGHT,
+        )
+    )
+    np.testing.assert_allclose(a["coef"], b["coef"], rtol=0, atol=1e-5)
+    np.testing.assert_allclose(a["intercept"], b["intercept"], rtol=0, atol=1e-5)
+    c = _np(
+        l1jax.path(
+            X,
+            y,
+            loss=loss,
+            lambdas=lams,
+            sample_weight=7.3 * w,
+            standardize=standardize,
+            tol=TIGHT,
+        )
+    )
+    np.testing.assert_allclose(c["coef"], a["coef"], rtol=0, atol=1e-7)
+
+
+def test_penalty_factor_used_as_given():
+    """penalty_factor = 2 at λ equals penalty_factor = 1 at 2λ (no glmnet-style rescaling)."""
+    X, y = make_data("squared", "tall", seed=8)
+    p = X.shape[1]
+    lmax = lambda_max(X, y, loss="squared")
+    lams = lmax * np.array([0.2, 0.05])
+    a = _np(
+        l1jax.path(X, y, lambdas=lams, penalty_factor=np.full(p, 2.0), standardize=False, tol=TIGHT)
+    )
+    b = _np(l1jax.path(X, y, lambdas=2 * lams, standardize=False, tol=TIGHT))
+    np.testing.assert_allclose(a["coef"], b["coef"], rtol=0, atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# float32 agrees with float64 on objectives
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_float32_agrees_with_float64(loss):
+    X, y = make_data(loss, "tall", seed=9)
+    lmax = lambda_max(X, y, loss=loss, standardize=True)
+    lams = lmax * np.geomspace(1.0, 1e-2, 10)
+    r64 = _np(l1jax.path(X, y, loss=loss, lambdas=lams))
+    with jax.enable_x64(False):
+        res32 = l1jax.path(
+            X.astype(np.float32), y.astype(np.float32), loss=loss, lambdas=lams.astype(np.float32)
+        )
+        r32 = _np(res32)
+    assert np.all(np.isfinite(r32["coef"]))
+    sd = X.std(0)
+    for k, lam in enumerate(lams):
+        o64 = objective(X, y, r64["coef"][k], r64["intercept"][k], lam, loss=loss, scale=sd)
+        o32 = objective(
+            X,
+            y,
+            r32["coef"][k].astype(float),
+            float(r32["intercept"][k]),
+            lam,
+            loss=loss,
+            scale=sd,
+        )
+        assert abs(o32 - o64) <= 1e-4 * abs(o64), (k, o32, o64)
+    assert r32["coef"].dtype == np.float32  # float32 in, float32 out
+
+
+# --------------------------------------------------------------------------------------------
+# the automatic grid, ordering, and degenerate data
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape, lambdas, lambda_min_ratio, ratio",
+    [
+        pytest.param("tall", 100, None, 1e-4, id="n>p-default"),
+        pytest.param("wide", 100, None, 1e-2, id="p>n-default"),
+        pytest.param("tall", 7, 0.05, 0.05, id="explicit-ratio"),
+    ],
+)
+def test_automatic_grid(shape, lambdas, lambda_min_ratio, ratio):
+    X, y = make_data("squared", shape, seed=10)
+    res = _np(l1jax.path(X, y, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio))
+    lam = res["lambdas"]
+    assert lam.shape == (lambdas,)
+    np.testing.assert_allclose(
+        lam[0], lambda_max(X, y, loss="squared", standardize=True), rtol=1e-10
+    )
+    np.testing.assert_allclose(lam, lam[0] * np.geomspace(1.0, ratio, lambdas), rtol=1e-10)
+    assert res["coef"].shape == (lambdas, X.shape[1])
+
+
+def test_result_fields_and_shapes():
+    X, y = make_data("squared", "tall", seed=11)
+    n, p = X.shape
+    r = _np(l1jax.path(X, y, lambdas=6))
+    assert r["lambdas"].shape == (6,) and r["intercept"].shape == (6,)
+    assert r["coef"].shape == (6, p)
+    assert r["converged"].shape == (6,) and r["converged"].dtype == np.bool_
+    assert r["n_iter"].shape == (6,) and np.issubdtype(r["n_iter"].dtype, np.integer)
+    assert np.all(r["n_iter"] >= 0)
+    assert r["gap"].shape == (6,) and np.all(np.isfinite(r["gap"]))
+    assert np.all(np.diff(r["lambdas"]) < 0)
+
+
+def test_array_lambdas_returned_descending():
+    X, y = make_data("squared", "tall", seed=12)
+    lmax = lambda_max(X, y, loss="squared", standardize=True)
+    shuffled = lmax * np.array([0.1, 0.5, 0.02, 0.3])
+    a = _np(l1jax.path(X, y, lambdas=shuffled, tol=TIGHT))
+    np.testing.assert_allclose(a["lambdas"], np.sort(shuffled)[::-1], rtol=1e-15)
+    for k, lam in enumerate(a["lambdas"]):
+        single = _np(l1jax.path(X, y, lambdas=np.array([lam]), tol=TIGHT))
+        np.testing.assert_allclose(a["coef"][k], single["coef"][0], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_constant_column_gets_zero(loss):
+    X, y = make_data(loss, "tall", seed=13)
+    X[:, 3] = 2.5
+    X[:, 7] = 0.0
+    res = _np(l1jax.path(X, y, loss=loss, lambdas=8, standardize=True))
+    assert np.all(np.isfinite(res["coef"])) and np.all(np.isfinite(res["intercept"]))
+    assert np.all(res["coef"][:, [3, 7]] == 0.0)
+    assert np.any(res["coef"][-1] != 0.0)
+
+
+@pytest.mark.parametrize("lambdas", [10, np.array([1.0, 0.1, 0.01])], ids=["grid", "array"])
+def test_all_zero_y_gives_zero_path(lambdas):
+    X, _ = make_data("squared", "tall", seed=14)
+    y = np.zeros(X.shape[0])
+    res = _np(l1jax.path(X, y, lambdas=lambdas))
+    assert np.all(res["coef"] == 0.0)
+    assert np.all(res["intercept"] == 0.0)
+    assert np.all(np.isfinite(res["lambdas"])) and np.all(res["lambdas"] >= 0.0)
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_user_arrays_not_modified(loss):
+    X, y = make_data(loss, "tall", seed=15)
+    n, p = X.shape
+    rng = np.random.default_rng(15)
+    X = np.asfortranarray(X * rng.uniform(0.5, 3.0, p) + 1.0)
+    sw, pf = rng.uniform(0.5, 2.0, n), rng.uniform(0.5, 2.0, p)
+    lams = np.array([0.05, 0.2, 0.01])  # unsorted on purpose: path must sort a copy
+    before = [a.copy() for a in (X, y, sw, pf, lams)]
+    l1jax.path(X, y, loss=loss, lambdas=lams, sample_weight=sw, penalty_factor=pf)
+    for a, b in zip((X, y, sw, pf, lams), before, strict=True):
+        np.testing.assert_array_equal(a, b)
+        assert a.dtype == b.dtype
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_predict_is_linear_predictor(loss):
+    X, y = make_data(loss, "tall", seed=16)
+    res = l1jax.path(X, y, loss=loss, lambdas=5)
+    r = _np(res)
+    X2 = np.random.default_rng(16).standard_normal((7, X.shape[1]))
+    for Z in (X, X2):
+        np.testing.assert_allclose(
+            np.asarray(res.predict(Z)),
+            r["intercept"][:, None] + r["coef"] @ Z.T,
+            rtol=1e-12,
+            atol=1e-12,
+        )
+
+
+def test_reproducible_run_to_run():
+    X, y = make_data("logistic", "tall", seed=17)
+    a = _np(l1jax.path(X, y, loss="logistic", lambdas=6))
+    b = _np(l1jax.path(X, y, loss="logistic", lambdas=6))
+    for k in a:
+        np.testing.assert_array_equal(a[k], b[k])
+
+
+def test_no_warning_when_converged():
+    X, y = make_data("squared", "tall", seed=18)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        res = l1jax.path(X, y, lambdas=10)
+    assert np.asarray(res.converged).all()
+    assert not _relevant(record), [str(w.message) for w in record]
+
+
+_FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_non_convergence_warns_once_with_numbers(loss):
+    X, y = make_data(loss, "tall", seed=19)
+    tol = 1e-14
+    with pytest.warns(Warning) as record:
+        res = l1jax.path(X, y, loss=loss, lambdas=10, max_iter=1, tol=tol)
+    r = _np(res)
+    assert not r["converged"].all()
+    relevant = _relevant(record)
+    assert len(relevant) == 1, [str(w.message) for w in relevant]
+    msg = str(relevant[0].message)
+    numbers = [float(x) for x in _FLOAT.findall(msg)]
+    worst = float(np.max(r["gap"][~r["converged"]]))
+    assert any(np.isclose(x, worst, rtol=0.06) for x in numbers), (msg, worst)
+    assert any(np.isclose(x, tol, rtol=1e-6) for x in numbers), (msg, tol)
+
+
+# --------------------------------------------------------------------------------------------
+# solve_path: the pure core (no validation, no standardization) under jit and vmap
+# --------------------------------------------------------------------------------------------
+
+CORE_KW = dict(loss="squared", l1_ratio=0.8, fit_intercept=True, tol=1e-10)
+
+
+def _core_data():
+    X, y = make_data("squared", (30, 12), seed=20)
+    lams = lambda_max(X, y, loss="squared", l1_ratio=0.8) * np.geomspace(1.0, 0.01, 6)
+    return X, y, lams
+
+
+def test_solve_path_matches_path():
+    X, y, lams = _core_data()
+    core = l1jax.solve_path(X, y, lams, **CORE_KW)
+    full = l1jax.path(X, y, lambdas=lams, standardize=False, **CORE_KW)
+    np.testing.assert_allclose(np.asarray(core.coef), np.asarray(full.coef), rtol=0, atol=1e-6)
+    np.testing.assert_allclose(
+        np.asarray(core.intercept), np.asarray(full.intercept), rtol=0, atol=1e-6
+    )
+
+
+def test_jit_solve_path_equals_eager():
+    X, y, lams = _core_data()
+    eager = l1jax.solve_path(X, y, lams, **CORE_KW)
+    jitted = jax.jit(lambda X, y, lams: l1jax.solve_path(X, y, lams, **CORE_KW))(X, y, lams)
+    np.testing.assert_allclose(np.asarray(jitted.coef), np.asarray(eager.coef), atol=1e-10)
+    np.testing.assert_allclose(
+        np.asarray(jitted.intercept), np.asarray(eager.intercept), atol=1e-10
+    )
+
+
+def test_vmap_solve_path_over_y_equals_loop():
+    X, y, lams = _core_data()
+    Y = np.stack([y, y[::-1] * 0.5 + 1.0])
+    batched = jax.vmap(lambda yy: l1jax.solve_path(X, yy, lams, **CORE_KW))(Y)
+    coef = np.asarray(batched.coef)
+    assert coef.shape == (2, len(lams), X.shape[1])
+    for i in range(2):
+        one = l1jax.solve_path(X, Y[i], lams, **CORE_KW)
+        np.testing.assert_allclose(coef[i], np.asarray(one.coef), rtol=0, atol=1e-8)
+        np.testing.assert_allclose(
+            np.asarray(batched.intercept)[i], np.asarray(one.intercept), rtol=0, atol=1e-8
+        )

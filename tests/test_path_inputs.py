@@ -1,0 +1,164 @@
+"""Bad input to ``l1jax.path`` raises ValueError/TypeError naming the argument (issue 7, item 5).
+
+Messages are matched on the argument's name only (as a whole word), so the wording stays the
+implementation's. Every case starts from a valid call (checked by ``test_valid_baseline``) and
+breaks exactly one thing.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+
+import l1jax
+
+N, P = 20, 5
+
+
+def _data(loss="squared"):
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, P))
+    if loss == "logistic":
+        y = (rng.random(N) < 0.5).astype(float)
+        y[:2] = [0.0, 1.0]
+    elif loss == "poisson":
+        y = rng.poisson(1.0, N).astype(float)
+    else:
+        y = rng.standard_normal(N)
+    return X, y
+
+
+def _with_nan(a, value=np.nan):
+    a = np.array(a, dtype=float)
+    a.flat[1] = value
+    return a
+
+
+def _name(arg):
+    return rf"\b{re.escape(arg)}\b"
+
+
+def _call(X=None, y=None, loss="squared", **kw):
+    X0, y0 = _data(loss)
+    kw.setdefault("lambdas", 3)
+    return l1jax.path(X0 if X is None else X, y0 if y is None else y, loss=loss, **kw)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic", "poisson"])
+def test_valid_baseline(loss):
+    """The unbroken call works, so every failure below is due to the one broken thing."""
+    X, y = _data(loss)
+    res = l1jax.path(
+        X,
+        y,
+        loss=loss,
+        lambdas=3,
+        sample_weight=np.ones(N),
+        penalty_factor=np.ones(P),
+        lambda_min_ratio=0.1,
+        tol=1e-6,
+        max_iter=1000,
+    )
+    assert np.asarray(res.coef).shape == (3, P)
+
+
+X_, Y_ = _data()
+
+VALUE_ERRORS = [
+    # non-finite data
+    pytest.param(dict(X=_with_nan(X_)), "X", id="X-nan"),
+    pytest.param(dict(X=_with_nan(X_, np.inf)), "X", id="X-inf"),
+    pytest.param(dict(X=_with_nan(X_, -np.inf)), "X", id="X-neg-inf"),
+    pytest.param(dict(y=_with_nan(Y_)), "y", id="y-nan"),
+    pytest.param(dict(y=_with_nan(Y_, np.inf)), "y", id="y-inf"),
+    pytest.param(dict(sample_weight=_with_nan(np.ones(N))), "sample_weight", id="sw-nan"),
+    pytest.param(dict(sample_weight=_with_nan(np.ones(N), np.inf)), "sample_weight", id="sw-inf"),
+    pytest.param(dict(penalty_factor=_with_nan(np.ones(P))), "penalty_factor", id="pf-nan"),
+    pytest.param(dict(penalty_factor=_with_nan(np.ones(P), np.inf)), "penalty_factor", id="pf-inf"),
+    # shapes
+    pytest.param(dict(X=X_[:, 0]), "X", id="X-1d"),
+    pytest.param(dict(X=X_[None]), "X", id="X-3d"),
+    pytest.param(dict(y=Y_[:-1]), "y", id="y-length"),
+    pytest.param(dict(sample_weight=np.ones(N + 1)), "sample_weight", id="sw-length"),
+    pytest.param(dict(penalty_factor=np.ones(P - 1)), "penalty_factor", id="pf-length"),
+    pytest.param(dict(X=np.zeros((0, P)), y=np.zeros(0)), "X", id="zero-samples"),
+    pytest.param(dict(X=np.zeros((N, 0))), "X", id="zero-features"),
+    # λ and the grid
+    pytest.param(dict(lambdas=np.array([1.0, -0.1])), "lambdas", id="lambda-negative"),
+    pytest.param(dict(lambdas=np.array([1.0, np.nan])), "lambdas", id="lambda-nan"),
+    pytest.param(dict(lambdas=0), "lambdas", id="grid-size-0"),
+    pytest.param(dict(lambdas=-4), "lambdas", id="grid-size-negative"),
+    pytest.param(dict(lambdas=np.array([])), "lambdas", id="lambdas-empty"),
+    pytest.param(dict(l1_ratio=-0.1), "l1_ratio", id="l1_ratio-negative"),
+    pytest.param(dict(l1_ratio=1.1), "l1_ratio", id="l1_ratio-above-1"),
+    pytest.param(dict(l1_ratio=np.nan), "l1_ratio", id="l1_ratio-nan"),
+    pytest.param(dict(l1_ratio=0.0), "l1_ratio", id="l1_ratio-0-automatic-grid"),
+    pytest.param(dict(lambda_min_ratio=0.0), "lambda_min_ratio", id="lmr-0"),
+    pytest.param(dict(lambda_min_ratio=1.0), "lambda_min_ratio", id="lmr-1"),
+    pytest.param(dict(lambda_min_ratio=-0.5), "lambda_min_ratio", id="lmr-negative"),
+    pytest.param(dict(lambda_min_ratio=1.5), "lambda_min_ratio", id="lmr-above-1"),
+    pytest.param(dict(lambda_min_ratio=np.nan), "lambda_min_ratio", id="lmr-nan"),
+    # weights and penalty factors
+    pytest.param(dict(penalty_factor=-np.ones(P)), "penalty_factor", id="pf-negative"),
+    pytest.param(
+        dict(sample_weight=np.r_[-1.0, np.ones(N - 1)]), "sample_weight", id="sw-negative"
+    ),
+    pytest.param(dict(sample_weight=np.zeros(N)), "sample_weight", id="sw-all-zero"),
+    # loss and targets
+    pytest.param(dict(loss="hinge"), "loss", id="unknown-loss"),
+    pytest.param(
+        dict(loss="logistic", y=np.r_[0.0, 1.0, 2.0 * np.ones(N - 2)]), "y", id="y-logistic-2"
+    ),
+    pytest.param(dict(loss="logistic", y=np.r_[-1.0, np.ones(N - 1)]), "y", id="y-logistic-pm1"),
+    pytest.param(dict(loss="logistic", y=np.full(N, 0.5)), "y", id="y-logistic-0.5"),
+    pytest.param(dict(loss="poisson", y=np.r_[-1.0, np.ones(N - 1)]), "y", id="y-poisson-negative"),
+    # solver controls
+    pytest.param(dict(tol=-1e-6), "tol", id="tol-negative"),
+    pytest.param(dict(max_iter=0), "max_iter", id="max_iter-0"),
+    pytest.param(dict(max_iter=-3), "max_iter", id="max_iter-negative"),
+]
+
+
+@pytest.mark.parametrize("kwargs, arg", VALUE_ERRORS)
+def test_bad_value_raises_value_error(kwargs, arg):
+    with pytest.raises(ValueError, match=_name(arg)):
+        _call(**kwargs)
+
+
+_STRINGS_X = np.array([["a"] * P] * N)
+_OBJECT_X = np.array([[1.0, "a", None, 2.0, 3.0]] * N, dtype=object)
+
+TYPE_ERRORS = [
+    pytest.param(dict(X=_STRINGS_X), "X", id="X-strings"),
+    pytest.param(dict(X=_OBJECT_X), "X", id="X-object"),
+    pytest.param(dict(X=X_ + 1j), "X", id="X-complex"),
+    pytest.param(dict(y=np.array(["a"] * N)), "y", id="y-strings"),
+    pytest.param(dict(y=np.array([1.0, "a"] * (N // 2), dtype=object)), "y", id="y-object"),
+    pytest.param(dict(y=Y_ + 1j), "y", id="y-complex"),
+]
+
+
+@pytest.mark.parametrize("kwargs, arg", TYPE_ERRORS)
+def test_bad_dtype_raises_type_error(kwargs, arg):
+    with pytest.raises(TypeError, match=_name(arg)):
+        _call(**kwargs)
+
+
+def test_unknown_keyword_raises_type_error():
+    with pytest.raises(TypeError, match=_name("alpha")):
+        _call(alpha=0.1)
+
+
+def test_options_are_keyword_only():
+    X, y = _data()
+    with pytest.raises(TypeError):
+        l1jax.path(X, y, "squared")
+
+
+def test_l1_ratio_zero_with_explicit_grid_is_fine():
+    """ρ = 0 is refused only with an automatic grid (λ_max is infinite there)."""
+    X, y = _data()
+    res = l1jax.path(X, y, l1_ratio=0.0, lambdas=np.array([1.0, 0.1]))
+    assert np.all(np.isfinite(np.asarray(res.coef)))
