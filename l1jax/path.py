@@ -8,8 +8,10 @@ when some λ did not converge.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
+import os
 import warnings
 from typing import NamedTuple
 
@@ -149,41 +151,57 @@ def _prepare(X, y, sample_weight, penalty_factor, *, loss, fit_intercept, standa
 # Jitted pieces of the host-driven path (compiled once per shape, reused across λs and calls).
 
 
-@jax.jit
-def _gather_gram(G, c, idx, mask):
-    sub = G[idx][:, idx] * mask[:, None] * mask[None, :]
-    return sub, c[idx] * mask
+@functools.partial(jax.jit, static_argnames=("loss", "fit_intercept"))
+def _gradient(full: solvers.Data, beta, b, *, loss, fit_intercept):
+    """Gradient of the smooth part on all features at one point (for the strong rule)."""
+    del fit_intercept
+    return solvers._grad(loss, full, solvers._linear(full, beta), beta, b)[0]
 
 
-@jax.jit
-def _gather_columns(X, idx, mask):
-    return X[:, idx] * mask[None, :]
+@functools.partial(
+    jax.jit, static_argnames=("loss", "positive", "fit_intercept", "max_iter", "l1_only")
+)
+def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, tol_abs, *,
+           loss, positive, fit_intercept, max_iter, l1_only):  # fmt: skip
+    """One working-set round for a block of λs, as one compiled program per capacity:
+    gather the working set, estimate the step, solve the block by FISTA, then measure the
+    gradient and the duality gap on all features."""
+    if full.gram:
+        sub = solvers.Data(G=full.G[idx][:, idx] * mask[:, None] * mask[None, :],
+                           c=full.c[idx] * mask, yy=full.yy)  # fmt: skip
+    else:
+        sub = solvers.Data(
+            X=full.X[:, idx] * mask[None, :], y=full.y, s=full.s, Xt=full.Xt[idx] * mask[:, None]
+        )
+    pen = solvers.Penalty(pen_full.l1[:, idx] * mask, pen_full.l2[:, idx] * mask,
+                          jnp.broadcast_to(mask, pen_full.l1[:, idx].shape))  # fmt: skip
+    step = 1 / solvers.lipschitz(loss, sub, fit_intercept)
+    beta, b, _, _, n_iter, status = solvers.fista_block(
+        sub, pen, beta0, b0, jnp.full_like(b0, step), tol_abs,
+        loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
+        l1_only=l1_only,
+    )  # fmt: skip
+    p = pen_full.l1.shape[1]
+    beta_full = jnp.zeros((beta.shape[0], p), beta.dtype).at[:, idx].add(beta * mask)
 
+    def measure(pen, beta_full, beta, b):
+        if full.gram:  # G β on all features from the working-set columns
+            lin_full = full.G[:, idx] @ (beta * mask)
+        else:
+            lin_full = solvers._linear(sub, beta)
+        g, _ = solvers._grad(loss, full, lin_full, beta_full, b)
+        _, gap = solvers._gap(loss, full, pen, lin_full, beta_full, b, g, positive, l1_only)
+        return g, gap
 
-def _full_check(loss, positive, fit_intercept):
-    """(B, p) coefficients -> full gradients (B, p) and primal values/gaps on all features."""
-
-    @jax.jit
-    def check(data, pen, beta, b):
-        def one(pen, beta, b):
-            lin = solvers._linear(data, beta)
-            g, _ = solvers._grad(loss, data, lin, beta, b)
-            _, gap = solvers._gap(loss, data, pen, lin, beta, b, g, positive)
-            return g, gap
-
-        return jax.vmap(one)(pen, beta, b)
-
-    return check
-
-
-_CHECKS: dict = {}
+    g_full, gap_full = jax.vmap(measure)(pen_full, beta_full, beta, b)
+    return beta, b, n_iter, status, g_full, gap_full
 
 
 def _bucket(size: int, p: int) -> int:
-    """Working-set capacities: multiples of 32 growing by about √2, so few shapes compile."""
+    """Working-set capacities: 32 · 2^k, capped at p, so few shapes ever compile."""
     cap = 32
     while cap < size:
-        cap = int(math.ceil(cap * 1.4142 / 32) * 32)
+        cap *= 2
     return min(cap, p)
 
 
@@ -203,14 +221,16 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
         full = solvers.Data(G=G, c=Xj.T @ (sj * jnp.asarray(yc)), yy=jnp.asarray(s @ (yc * yc)))
         sub_fit_intercept = False
     else:
-        full = solvers.Data(X=jnp.asarray(X), y=jnp.asarray(y), s=jnp.asarray(s))
+        full = solvers.Data(
+            X=jnp.asarray(X), y=jnp.asarray(y), s=jnp.asarray(s), Xt=jnp.asarray(X.T.copy())
+        )
         sub_fit_intercept = fit_intercept
     p_null = float(solvers.null_objective(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
     p_null = max(p_null, float(np.finfo(dtype).tiny))
-    key = (loss, positive, sub_fit_intercept)
-    if key not in _CHECKS:
-        _CHECKS[key] = _full_check(*key)
-    check = _CHECKS[key]
+    static = dict(
+        loss=loss, positive=positive, fit_intercept=sub_fit_intercept, max_iter=max_iter,
+        l1_only=rho == 1.0,
+    )  # fmt: skip
 
     coef = np.zeros((K, p), dtype)
     intercept = np.zeros(K, dtype)
@@ -223,31 +243,29 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
                                                       fit_intercept))  # fmt: skip
     penalized = v > 0
     always = (~penalized) & (np.abs(X).max(axis=0) > 0)
-    ones_block = np.ones(block, dtype)
     lam_prev = float(lambdas[0])
-
-    def pen_for(lams, mask_len=None, idx=None):
-        vv = v if idx is None else v[idx]
-        mask = np.ones(p, dtype) if mask_len is None else mask_len
-        return solvers.Penalty(
-            jnp.asarray(lams[:, None] * rho * vv[None, :] * mask, dtype),
-            jnp.asarray(lams[:, None] * (1 - rho) * vv[None, :] * mask, dtype),
-            jnp.asarray(np.broadcast_to(mask, (len(lams), mask.shape[0])), dtype),
-        )
+    grad = np.asarray(_gradient(full, jnp.asarray(beta), jnp.asarray(b, dtype),
+                                loss=loss, fit_intercept=sub_fit_intercept))  # fmt: skip
+    debug = os.environ.get("L1JAX_DEBUG")
 
     for start in range(0, K, block):
         stop = min(start + block, K)
-        lams = np.concatenate([lambdas[start:stop], np.repeat(lambdas[stop - 1], block - stop + start)])
+        lams = np.concatenate(
+            [lambdas[start:stop], np.repeat(lambdas[stop - 1], block - stop + start)]
+        )
         lams = lams.astype(dtype)
-        # Strong rule (Tibshirani et al. 2012) for the smallest λ of the block.
-        g, _ = check(full, pen_for(lams[:1]), jnp.asarray(beta[None]), jnp.asarray([b], dtype))
-        z = -np.asarray(g[0])
-        zpos = np.maximum(z, 0) if positive else np.abs(z)
+        pen_full = solvers.Penalty(
+            jnp.asarray(lams[:, None] * rho * v[None, :], dtype),
+            jnp.asarray(lams[:, None] * (1 - rho) * v[None, :], dtype),
+            jnp.ones((block, p), dtype),
+        )
+        # Strong rule (Tibshirani et al. 2012) for the smallest λ of the block, pruned.
+        zpos = np.maximum(-grad, 0) if positive else np.abs(grad)
         support = (beta != 0) | always
         thresh = rho * v * max(2 * lams[-1] - lam_prev, 0.0)
         score = np.where(penalized & ~support, zpos / np.where(penalized, v, 1), -np.inf)
         strong = np.flatnonzero((zpos >= thresh) & penalized & ~support)
-        extra = max(32, int(0.5 * support.sum()))
+        extra = max(16, int(0.5 * support.sum()))
         if strong.size > extra:
             strong = strong[np.argsort(-score[strong])[:extra]]
         work = np.zeros(p, bool)
@@ -257,48 +275,35 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
             work[np.argmax(score)] = True
         tol_in = 0.5 * tol
         spent = np.zeros(block, np.int64)
-        for _ in range(50):
+        betas = np.tile(beta, (block, 1))  # warm starts: each round restarts from the last
+        b_w = np.full(block, b, dtype)
+        for rounds in range(50):
             idx_w = np.flatnonzero(work)
             m = _bucket(idx_w.size, p)
             idx = np.zeros(m, np.int64)
             idx[: idx_w.size] = idx_w
             mask = np.zeros(m, dtype)
             mask[: idx_w.size] = 1
-            if gram:
-                Gs, cs = _gather_gram(full.G, full.c, jnp.asarray(idx), jnp.asarray(mask))
-                sub = solvers.Data(G=Gs, c=cs, yy=full.yy)
-            else:
-                sub = solvers.Data(
-                    X=_gather_columns(full.X, jnp.asarray(idx), jnp.asarray(mask)), y=full.y, s=full.s
-                )
-            step = 1 / solvers.lipschitz(loss, sub, sub_fit_intercept)
-            beta0 = np.tile(beta[idx] * mask, (block, 1))
-            out = solvers.fista_block(
-                sub,
-                pen_for(lams, mask, idx),
-                jnp.asarray(beta0),
-                jnp.full(block, b, dtype),
-                jnp.full(block, step, dtype),
-                jnp.full(block, tol_in * p_null, dtype),
-                loss=loss,
-                positive=positive,
-                fit_intercept=sub_fit_intercept,
-                max_iter=max_iter,
-            )
-            beta_w, b_w, _, _, it, st = (np.asarray(a) for a in out)
+            beta0 = betas[:, idx] * mask
+            out = _round(
+                full, jnp.asarray(idx), jnp.asarray(mask), pen_full, jnp.asarray(beta0),
+                jnp.asarray(b_w), jnp.full(block, tol_in * p_null, dtype), **static,
+            )  # fmt: skip
+            beta_w, b_w, it, st, g_all, gap_all = (np.asarray(a) for a in out)
             spent += it
             betas = np.zeros((block, p), dtype)
             betas[:, idx_w] = beta_w[:, : idx_w.size]
-            g_all, gap_all = check(full, pen_for(lams), jnp.asarray(betas), jnp.asarray(b_w))
-            g_all = np.asarray(g_all)
-            gap_rel = np.asarray(gap_all) / p_null
+            gap_rel = gap_all / p_null
             zz = np.maximum(-g_all, 0) if positive else np.abs(g_all)
             limit = lams[:, None] * rho * v[None, :]
             viol = ((zz > limit * (1 + 1e-7)) & penalized[None, :] & ~work[None, :]).any(axis=0)
+            if debug:
+                print(f"block {start} round {rounds} m={m} |W|={idx_w.size} it={it.max()} "
+                      f"viol={viol.sum()} gap={gap_rel.max():.2e}")  # fmt: skip
             if viol.any():
                 worst = np.max(zz / np.where(limit > 0, limit, 1), axis=0)
                 new = np.flatnonzero(viol)
-                new = new[np.argsort(-worst[new])[: max(32, idx_w.size // 2)]]
+                new = new[np.argsort(-worst[new])[: max(16, idx_w.size // 2)]]
                 work[new] = True
                 continue
             if np.all(gap_rel <= tol) or np.any(st != solvers.Status.CONVERGED):
@@ -313,9 +318,9 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
         status[start:stop] = np.where(
             bad, solvers.Status.NONFINITE, np.where(gap_rel[sl] > tol, solvers.Status.MAX_ITER, 0)
         )
-        beta = betas[stop - start - 1].copy()
-        b = float(b_w[stop - start - 1])
-        lam_prev = float(lams[stop - start - 1])
+        last = stop - start - 1
+        beta, b, grad = betas[last].copy(), float(b_w[last]), g_all[last]
+        lam_prev = float(lams[last])
         if bad.any():
             beta[:] = 0
     if gram and fit_intercept:
@@ -485,8 +490,9 @@ def path(
         warnings.simplefilter("ignore", RuntimeWarning)
         coef, intercept, gap, n_iter, status = _solve_host(
             prep, grid.astype(dtype),
-            loss=loss, l1_ratio=l1_ratio, positive=bool(positive), fit_intercept=bool(fit_intercept),
-            tol=tol, max_iter=int(max_iter), block=int(min(block_size, grid.size)),
+            loss=loss, l1_ratio=l1_ratio, positive=bool(positive),
+            fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
+            block=int(min(block_size, grid.size)),
         )  # fmt: skip
     coef = (coef / prep.x_scale[None, :]).astype(dtype)
     if fit_intercept:

@@ -74,6 +74,7 @@ class Data(NamedTuple):
 
     X: jax.Array | None = None
     y: jax.Array | None = None
+    Xt: jax.Array | None = None  # optional contiguous Xᵀ: ``β @ Xᵀ`` is a faster product
     s: jax.Array | None = None
     G: jax.Array | None = None
     c: jax.Array | None = None
@@ -90,7 +91,9 @@ class Data(NamedTuple):
 
 def _linear(data: Data, beta: jax.Array) -> jax.Array:
     """``Xβ`` (design form) or ``Gβ`` (Gram form): the only matrix product an iteration needs."""
-    return data.G @ beta if data.gram else data.X @ beta
+    if data.gram:
+        return data.G @ beta
+    return beta @ data.Xt if data.Xt is not None else data.X @ beta
 
 
 def _value(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array) -> jax.Array:
@@ -104,7 +107,7 @@ def _grad(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array):
     if data.gram:
         return lin - data.c, jnp.zeros_like(b)
     resid = data.s * (mean_function(loss, lin + b) - data.y)
-    return data.X.T @ resid, jnp.sum(resid)
+    return resid @ data.X, jnp.sum(resid)
 
 
 def _dual_loss(loss: str, data: Data, lin, beta, b, alpha) -> jax.Array:
@@ -142,7 +145,7 @@ def _prox(pen: Penalty, x: jax.Array, step: jax.Array, positive: bool) -> jax.Ar
     return pen.mask * shrunk / (1 + step * pen.l2)
 
 
-def _gap(loss, data, pen, lin, beta, b, grad_beta, positive):
+def _gap(loss, data, pen, lin, beta, b, grad_beta, positive, l1_only=False):
     """Primal value and duality gap at (β, b), from the gradient ``g`` of the smooth part.
 
     The dual point is θ = α s (y − μ), whose correlations are ``z = −α g``. Two feasible choices,
@@ -167,6 +170,8 @@ def _gap(loss, data, pen, lin, beta, b, grad_beta, positive):
     alpha = 1 / jnp.maximum(1, jnp.max(ratio, initial=0))
     l1_ok = jnp.all(~penalized | (pen.l1 > 0))
     dual1 = jnp.where(l1_ok, _dual_loss(loss, data, lin, beta, b, alpha) - alpha * free, -jnp.inf)
+    if l1_only:  # static: ρ = 1 is known, the conjugate branch is dead code
+        return primal, primal - dual1
     # (2) the elastic-net conjugate at α = 1.
     has_l2 = penalized & (pen.l2 > 0)
     excess = jnp.maximum(zpos - pen.l1, 0)
@@ -192,6 +197,7 @@ class _Carry(NamedTuple):
     step: jax.Array
     n_iter: jax.Array
     gap: jax.Array
+    primal: jax.Array
 
 
 def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
@@ -227,11 +233,13 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
         step=jnp.where(accept, c.step, c.step / 2),
         n_iter=c.n_iter + 1,
         gap=c.gap,
+        primal=c.primal,
     )
 
 
 @functools.partial(
-    jax.jit, static_argnames=("loss", "positive", "fit_intercept", "max_iter", "check_every")
+    jax.jit,
+    static_argnames=("loss", "positive", "fit_intercept", "max_iter", "check_every", "l1_only"),
 )
 def fista_block(
     data: Data,
@@ -246,6 +254,7 @@ def fista_block(
     fit_intercept: bool,
     max_iter: int,
     check_every: int = 10,
+    l1_only: bool = False,
 ):
     """Solve one penalized problem by FISTA until ``gap ≤ tol_abs`` or ``max_iter`` iterations.
 
@@ -259,32 +268,29 @@ def fista_block(
 
     def solve(pen, beta0, b0, step0, tol_abs):
         lin0 = _linear(data, beta0)
-
-        def measure(x, bx, lin_x):
-            g, _ = _grad(loss, data, lin_x, x, bx)
-            return _gap(loss, data, pen, lin_x, x, bx, g, positive)
-
-        _, gap0 = measure(beta0, b0, lin0)
-        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(b0), step0, 0, gap0)
+        inf = jnp.full_like(b0, jnp.inf)
+        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(b0), step0, 0, inf, inf)
 
         def cond(c):
-            return (c.gap > tol_abs) & (c.n_iter < max_iter) & jnp.isfinite(c.gap)
+            return (c.gap > tol_abs) & (c.n_iter < max_iter) & ~jnp.isnan(c.gap)
 
         def body(c):
             c = jax.lax.fori_loop(
-                0, check_every, lambda _, c: _fista_step(loss, data, pen, positive, fit_intercept, c), c
-            )
-            _, gap = measure(c.x, c.bx, c.lin_x)
-            return c._replace(gap=gap)
+                0, min(check_every, max_iter),
+                lambda _, c: _fista_step(loss, data, pen, positive, fit_intercept, c), c,
+            )  # fmt: skip
+            g, _ = _grad(loss, data, c.lin_x, c.x, c.bx)
+            primal, gap = _gap(loss, data, pen, c.lin_x, c.x, c.bx, g, positive, l1_only)
+            return c._replace(gap=gap, primal=primal)
 
+        # The gap is measured only inside the loop (one copy of that code to compile).
         c = jax.lax.while_loop(cond, body, init)
-        primal, gap = measure(c.x, c.bx, c.lin_x)
         status = jnp.where(
-            ~jnp.isfinite(gap),
+            ~jnp.isfinite(c.gap),
             Status.NONFINITE,
-            jnp.where(gap > tol_abs, Status.MAX_ITER, Status.CONVERGED),
+            jnp.where(c.gap > tol_abs, Status.MAX_ITER, Status.CONVERGED),
         ).astype(jnp.int32)
-        return c.x, c.bx, primal, gap, c.n_iter, status
+        return c.x, c.bx, c.primal, c.gap, c.n_iter, status
 
     if single:
         return solve(pen, beta0, b0, step0, tol_abs)
@@ -301,7 +307,7 @@ def lipschitz(loss: str, data: Data, fit_intercept: bool, n_power: int = 30) -> 
         matvec = lambda v: data.G @ v  # noqa: E731
     else:
         m = data.X.shape[1]
-        matvec = lambda v: data.X.T @ (data.s * (data.X @ v))  # noqa: E731
+        matvec = lambda v: (data.s * _linear(data, v)) @ data.X  # noqa: E731
     v0 = jnp.ones(m, dtype=data.G.dtype if data.gram else data.X.dtype) / jnp.sqrt(m)
 
     def power(_, v):
@@ -411,7 +417,7 @@ def solve_path(
     v = jnp.ones(p, dtype) if penalty_factor is None else jnp.asarray(penalty_factor, dtype)
     lambdas = jnp.asarray(lambdas, dtype)
     rho = jnp.asarray(l1_ratio, dtype)
-    data = Data(X=X, y=y.astype(dtype), s=s)
+    data = Data(X=X, y=y.astype(dtype), s=s, Xt=X.T)
     step = 1 / lipschitz(loss, data, fit_intercept)
     scale = jnp.maximum(null_objective(loss, data.y, s, fit_intercept), jnp.finfo(dtype).tiny)
     tol_abs = jnp.asarray(tol, dtype) * scale
