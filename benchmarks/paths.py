@@ -317,6 +317,7 @@ def run_sklearn(prob: Problem) -> PathResult:
         intercept_scaling=SKLEARN_LOGISTIC_INTERCEPT_SCALING,
         max_iter=100_000,
         warm_start=True,  # ignored by liblinear
+        random_state=0,  # liblinear shuffles its coordinates
     )
     for k, lam in enumerate(prob.lambdas):
         # (1/n) Σ ℓ + λ‖β‖₁  ⇔  C Σ ℓ + ‖β‖₁ with C = 1 / (nλ). liblinear has no warm start.
