@@ -131,24 +131,36 @@ def _prepare(X, y, sample_weight, penalty_factor, *, loss, fit_intercept, standa
     s = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
     s = s / s.sum()
     v = np.ones(p) if penalty_factor is None else penalty_factor.astype(np.float64)
-    Xf = X.astype(np.float64)  # a copy: the user's array is never modified
+    Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
     x_mean = s @ Xf if fit_intercept else np.zeros(p)
-    Xc = Xf - x_mean
+    Xc = Xf - x_mean  # the one working copy
     if standardize:
-        scale = np.sqrt(s @ (Xc * Xc))
+        scale = np.sqrt(s @ np.square(Xc))
         constant = scale <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
         scale = np.where(constant, 1.0, scale)
-        Xc = Xc / scale
+        Xc /= scale
         Xc[:, constant] = 0.0  # a constant column gets coefficient 0
     else:
         scale = np.ones(p)
     return _Prepared(
-        Xc.astype(dtype), y.astype(dtype), s.astype(dtype), v.astype(dtype), x_mean, scale
+        Xc.astype(dtype, copy=False),
+        y.astype(dtype),
+        s.astype(dtype),
+        v.astype(dtype),
+        x_mean,
+        scale,
     )
 
 
 # ----------------------------------------------------------------------------------------------
 # Jitted pieces of the host-driven path (compiled once per shape, reused across λs and calls).
+
+
+@jax.jit
+def _gram(X, s, y):
+    """``G = XᵀSX`` and ``c = XᵀSy`` (one BLAS product on √s-scaled rows)."""
+    Xw = X * jnp.sqrt(s)[:, None]
+    return Xw.T @ Xw, (s * y) @ X
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "fit_intercept"))
@@ -175,9 +187,14 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
         )
     pen = solvers.Penalty(pen_full.l1[:, idx] * mask, pen_full.l2[:, idx] * mask,
                           jnp.broadcast_to(mask, pen_full.l1[:, idx].shape))  # fmt: skip
-    step = 1 / solvers.lipschitz(loss, sub, fit_intercept)
+    if loss == "squared":
+        step = jnp.full_like(b0, 1 / solvers.lipschitz(loss, sub, fit_intercept))
+    else:  # the local curvature at each λ's warm start
+        step = 1 / jax.vmap(lambda bt, bb: solvers.lipschitz(loss, sub, fit_intercept, bt, bb))(
+            beta0, b0
+        )
     beta, b, _, _, n_iter, status = solvers.fista_block(
-        sub, pen, beta0, b0, jnp.full_like(b0, step), tol_abs,
+        sub, pen, beta0, b0, step, tol_abs,
         loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
         l1_only=l1_only,
     )  # fmt: skip
@@ -198,8 +215,9 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
 
 
 def _bucket(size: int, p: int) -> int:
-    """Working-set capacities: 32 · 2^k, capped at p, so few shapes ever compile."""
-    cap = 32
+    """Working-set capacities: 128 · 2^k, capped at p, so few shapes ever compile (each costs
+    about a second of compilation; a small working set padded to 128 costs little)."""
+    cap = 128
     while cap < size:
         cap *= 2
     return min(cap, p)
@@ -214,11 +232,9 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
     rho = float(l1_ratio)
     gram = loss == "squared" and p <= n and p <= 4096
     if gram:
-        Xj = jnp.asarray(X)
-        sj = jnp.asarray(s)
         yc = y - (s @ y if fit_intercept else 0.0)
-        G = Xj.T @ (Xj * sj[:, None])
-        full = solvers.Data(G=G, c=Xj.T @ (sj * jnp.asarray(yc)), yy=jnp.asarray(s @ (yc * yc)))
+        G, c = _gram(jnp.asarray(X), jnp.asarray(s), jnp.asarray(yc))
+        full = solvers.Data(G=G, c=c, yy=jnp.asarray(s @ (yc * yc)))
         sub_fit_intercept = False
     else:
         full = solvers.Data(
@@ -242,7 +258,7 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
     b = 0.0 if gram else float(solvers.null_intercept(loss, jnp.asarray(y), jnp.asarray(s),
                                                       fit_intercept))  # fmt: skip
     penalized = v > 0
-    always = (~penalized) & (np.abs(X).max(axis=0) > 0)
+    always = (~penalized) & (prep.x_scale > 0) & np.any(X != 0, axis=0)
     lam_prev = float(lambdas[0])
     grad = np.asarray(_gradient(full, jnp.asarray(beta), jnp.asarray(b, dtype),
                                 loss=loss, fit_intercept=sub_fit_intercept))  # fmt: skip
