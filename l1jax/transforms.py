@@ -1,6 +1,6 @@
 """optax gradient transformations that put L1 (and its relatives) into any optimizer.
 
-Three ways to regularize a training loop, all :class:`optax.GradientTransformation`\\ s:
+Three ways to regularize a training loop, each an :class:`optax.GradientTransformation`:
 
 - :func:`add_l1_subgradient` and :func:`add_weight_decay` add the (sub)gradient of
   ``lam · penalties.l1`` or ``lam · penalties.l2`` to the updates; put them *before* the
