@@ -292,14 +292,15 @@ def test_diabetes_lars_path(variant):
         got = objective(X, yy, r["coef"][k], r["intercept"][k], lam, scale=scale)
         best = objective(X, yy, exp_coef[k], exp_b[k], lam, scale=scale)
         assert got - best <= 1e-11 * null, (k, lam, got, best)
-    # coefficients: the exact path, to ~1e-8 of the coefficient scale
-    err = np.max(np.abs(r["coef"] - exp_coef) / np.max(np.abs(exp_coef), axis=1, keepdims=True))
-    assert err <= 1e-8, err
     # support: exactly the LARS support (zeros are exact zeros)
     np.testing.assert_array_equal(r["coef"] != 0, exp_coef != 0)
     # intercept: 0 without one; else its optimality condition given the returned coefficients
     b_opt = yy.mean() - r["coef"] @ X.mean(0) if scale is not None else np.zeros(len(lams))
     np.testing.assert_allclose(r["intercept"], b_opt, rtol=0, atol=1e-9 * abs(y.mean()))
+    # coefficients: the exact path, to ~1e-8 of each λ's coefficient scale (last: it asks for
+    # more than the gap certifies, see the smallest eigenvalue 0.0086 of XᵀX/n)
+    err = np.abs(r["coef"] - exp_coef).max(1) / np.abs(exp_coef).max(1)
+    assert err.max() <= 1e-8, (err.max(), lams[err.argmax()])
 
 
 # --------------------------------------------------------------------------------------------
@@ -451,7 +452,8 @@ KKT_CASES = [
     for shape in ("tall", "wide")
     for loss in LOSSES
     for cfg in KKT_CONFIGS
-    if shape == "tall" or (loss == "squared" or cfg in ("plain", "weights_pf_enet"))
+    # p > n: every config for squared, the richest one for logistic and poisson (runtime)
+    if shape == "tall" or loss == "squared" or cfg == "weights_pf_enet"
 ]
 
 
@@ -515,9 +517,10 @@ def test_kkt_on_every_lambda(loss, shape, cfg):
 
 LMAX_CASES = [
     pytest.param(loss, std, extra, id=f"{loss}-{'std' if std else 'raw'}-{extra}")
-    for loss in LOSSES
+    for i, loss in enumerate(LOSSES)
     for std in (False, True)
     for extra in ("none", "weights_pf_enet")
+    if (i + std + (extra == "none")) % 2 == 0  # each loss: one raw and one standardized case
 ]
 
 
@@ -798,7 +801,7 @@ def test_no_warning_when_converged():
 _FLOAT = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
 
 
-@pytest.mark.parametrize("loss", LOSSES)
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_non_convergence_warns_once_with_numbers(loss):
     X, y = make_data(loss, "tall", seed=19)
     tol = 1e-14
@@ -829,13 +832,18 @@ def _core_data():
 
 
 def test_solve_path_matches_path():
+    """Same problem, both certified to a relative gap tol: objectives within tol · P_null."""
     X, y, lams = _core_data()
     core = l1jax.solve_path(X, y, lams, **CORE_KW)
     full = l1jax.path(X, y, lambdas=lams, standardize=False, **CORE_KW)
-    np.testing.assert_allclose(np.asarray(core.coef), np.asarray(full.coef), rtol=0, atol=1e-6)
-    np.testing.assert_allclose(
-        np.asarray(core.intercept), np.asarray(full.intercept), rtol=0, atol=1e-6
-    )
+    null = 0.5 * np.mean((y - y.mean()) ** 2)
+    for k, lam in enumerate(lams):
+        a, b = (
+            objective(X, y, np.asarray(r.coef)[k], np.asarray(r.intercept)[k], lam, l1_ratio=0.8)
+            for r in (core, full)
+        )
+        assert abs(a - b) <= (CORE_KW["tol"] + 1e-14) * null, (k, a, b)
+    assert np.asarray(core.converged).all()
 
 
 def test_jit_solve_path_equals_eager():
