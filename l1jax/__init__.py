@@ -7,8 +7,10 @@ optax gradient transformations, and whole regularization paths in one call.
 from importlib.metadata import PackageNotFoundError, version
 
 from l1jax import losses, penalties, prox
+from l1jax.cv import CVResult, cv_path
 from l1jax.losses import penalized
 from l1jax.path import ConvergenceWarning, PathResult, path
+from l1jax.plotting import plot_cv, plot_path
 from l1jax.solvers import SolverResult, Status, solve_path
 from l1jax.transforms import (
     AddL1SubgradientState,
@@ -30,11 +32,15 @@ except PackageNotFoundError:  # pragma: no cover - running from a source tree
 
 __all__ = [
     "__version__",
+    "CVResult",
     "ConvergenceWarning",
     "PathResult",
     "SolverResult",
     "Status",
+    "cv_path",
     "path",
+    "plot_cv",
+    "plot_path",
     "solve_path",
     "AddL1SubgradientState",
     "AddWeightDecayState",

@@ -1,0 +1,400 @@
+"""``l1jax.cv_path``: K-fold cross-validated regularization paths (the host boundary).
+
+Folds are a fixed-shape ``(n_folds, n)`` mask of training weights, so every fold has the same
+shapes and all folds × all λs are fitted in one compiled call: the pure core
+:func:`l1jax.solve_path` ``vmap``-ed over the masks. Each fold is standardized with its own
+training weights inside that call, so nothing leaks from the held-out rows. The λ grid comes
+from the full data (the refit :func:`l1jax.path`), as in glmnet's ``cv.glmnet``.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import warnings
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from l1jax import solvers
+from l1jax.losses import LOSSES
+from l1jax.path import ConvergenceWarning, PathResult, path
+
+__all__ = ["CVResult", "SCORINGS", "cv_path"]
+
+#: The scores each loss accepts; the first is the default. Lower is better for all but AUC.
+SCORINGS = {
+    "squared": ("mse",),
+    "logistic": ("deviance", "misclassification", "auc"),
+    "poisson": ("deviance",),
+}
+
+
+class CVResult(NamedTuple):
+    """A cross-validated regularization path (a pytree of arrays and numbers).
+
+    Attributes:
+      lambdas: ``(K,)`` the λ grid of the full data, descending.
+      cv_mean: ``(K,)`` mean held-out score over the folds (weighted by each fold's held-out
+        sample weight: the mean over all held-out rows for MSE and deviance).
+      cv_se: ``(K,)`` its standard error over the folds (see :func:`cv_path`).
+      lambda_min: the λ of the best ``cv_mean``.
+      lambda_1se: the largest λ whose ``cv_mean`` is within one ``cv_se`` of the best.
+      index_min: index of ``lambda_min`` in ``lambdas``.
+      index_1se: index of ``lambda_1se`` in ``lambdas``.
+      path: the :class:`l1jax.PathResult` refitted on all the data at ``lambdas``.
+      fold_scores: ``(n_folds, K)`` held-out score of each fold.
+      fold_ids: ``(n,)`` the fold (``0 … n_folds − 1``) that holds out each row.
+      scoring: the score's name (``"mse"``, ``"deviance"``, ``"misclassification"``, ``"auc"``).
+    """
+
+    lambdas: np.ndarray
+    cv_mean: np.ndarray
+    cv_se: np.ndarray
+    lambda_min: float
+    lambda_1se: float
+    index_min: int
+    index_1se: int
+    path: PathResult
+    fold_scores: np.ndarray
+    fold_ids: np.ndarray
+    scoring: str
+
+
+# ----------------------------------------------------------------------------------------------
+# The folds: all fitted in one compiled call.
+
+
+@functools.partial(
+    jax.jit,
+    static_argnames=("loss", "fit_intercept", "standardize", "positive", "max_iter"),
+)
+def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
+               loss, fit_intercept, standardize, positive, max_iter):  # fmt: skip
+    """Fit the path on every fold: ``train_weights`` is ``(n_folds, n)``, zero on held-out rows.
+
+    Each fold is centred and scaled with its own training weights (as :func:`l1jax.path` does on
+    the training rows alone), solved by :func:`l1jax.solve_path` and mapped back to the original
+    scale. Returns ``coef`` ``(n_folds, K, p)``, ``intercept``, ``gap`` and ``status``
+    ``(n_folds, K)``.
+    """
+
+    def one(s):
+        s = s / jnp.sum(s)
+        mean = s @ X if fit_intercept else jnp.zeros(X.shape[1], X.dtype)
+        Xc = X - mean
+        if standardize:
+            scale = jnp.sqrt(s @ (Xc * Xc))
+            constant = scale <= 1e-10 * jnp.maximum(1.0, jnp.abs(mean))
+            scale = jnp.where(constant, 1.0, scale)
+            Xc = jnp.where(constant, 0.0, Xc / scale)  # a constant column gets coefficient 0
+        else:
+            scale = jnp.ones(X.shape[1], X.dtype)
+        res = solvers.solve_path(
+            Xc, y, lambdas,
+            loss=loss, l1_ratio=l1_ratio, penalty_factor=penalty_factor, sample_weight=s,
+            fit_intercept=fit_intercept, positive=positive, tol=tol, max_iter=max_iter,
+        )  # fmt: skip
+        coef = res.coef / scale
+        intercept = res.intercept - coef @ mean if fit_intercept else res.intercept
+        return coef, intercept, res.gap, res.status
+
+    return jax.vmap(one)(train_weights)
+
+
+# ----------------------------------------------------------------------------------------------
+# Held-out scores (host side, float64).
+
+
+def _weighted_auc(y, eta, w) -> np.ndarray:
+    """Area under the ROC curve of scores ``eta`` ``(K, m)`` for 0/1 labels ``y`` ``(m,)`` with
+    weights ``w``: the weighted probability that a positive outscores a negative, ties ½."""
+    pos, neg = w * (y == 1), w * (y == 0)
+    out = np.empty(eta.shape[0])
+    for k, e in enumerate(eta):
+        values, inverse = np.unique(e, return_inverse=True)
+        p = np.bincount(inverse, pos, values.size)
+        q = np.bincount(inverse, neg, values.size)
+        below = np.cumsum(q) - q  # negative weight strictly below each value
+        out[k] = np.sum(p * (below + 0.5 * q)) / (p.sum() * q.sum())
+    return out
+
+
+def _scores(scoring, loss, y, eta, w) -> np.ndarray:
+    """Weighted mean held-out score per λ: ``eta`` ``(K, m)``, ``y`` and ``w`` ``(m,)``."""
+    if scoring == "auc":
+        return _weighted_auc(y, eta, w)
+    if scoring == "mse":
+        unit = (y - eta) ** 2
+    elif scoring == "misclassification":
+        unit = ((eta > 0) != (y == 1)).astype(np.float64)
+    elif loss == "logistic":  # deviance −2 log-likelihood
+        unit = 2 * (np.logaddexp(0.0, eta) - y * eta)
+    else:  # poisson deviance 2 (y log(y/μ) − (y − μ))
+        mu = np.exp(eta)
+        ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
+        unit = 2 * (ylogy - y * eta - (y - mu))
+    return unit @ w / w.sum()
+
+
+# ----------------------------------------------------------------------------------------------
+# Validation of the fold arguments.
+
+
+def _make_fold_ids(y, n_folds, seed, loss) -> np.ndarray:
+    """Random balanced folds; for ``loss="logistic"`` stratified by class (each fold holds both
+    classes in about the proportion of the data)."""
+    n = y.shape[0]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    if loss == "logistic":
+        order = order[np.argsort(y[order], kind="stable")]
+    fold_ids = np.empty(n, np.int64)
+    fold_ids[order] = np.arange(n) % n_folds
+    return fold_ids
+
+
+def _check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
+    if fold_ids is None:
+        if isinstance(n_folds, bool) or not isinstance(n_folds, numbers.Integral):
+            raise TypeError(f"n_folds must be an int, got {type(n_folds).__name__}")
+        if not 2 <= n_folds <= n:
+            raise ValueError(
+                f"n_folds must be between 2 and the number of samples ({n}), got {n_folds}"
+            )
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        return _make_fold_ids(y, int(n_folds), int(seed), loss)
+    ids = np.asarray(fold_ids)
+    if ids.ndim != 1 or ids.shape[0] != n:
+        raise ValueError(
+            f"fold_ids must be a 1-D array with one fold label per sample ({n}), "
+            f"got shape {ids.shape}"
+        )
+    if ids.dtype == bool or not np.issubdtype(ids.dtype, np.number):
+        raise TypeError(f"fold_ids must hold integer fold labels 0 … F-1, got dtype {ids.dtype}")
+    if not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)) or np.any(ids < 0):
+        raise ValueError("fold_ids must hold integer fold labels 0 … F-1 (non-negative integers)")
+    ids = ids.astype(np.int64)
+    counts = np.bincount(ids)
+    if counts.size < 2:
+        raise ValueError("fold_ids must name at least 2 folds (labels 0 … F-1), got 1")
+    if np.any(counts == 0):
+        empty = np.flatnonzero(counts == 0).tolist()
+        raise ValueError(
+            f"fold_ids leaves fold {empty[0]} empty (labels must be 0 … F-1 = {counts.size - 1}, "
+            f"every fold with at least one sample); empty folds: {empty}"
+        )
+    return ids
+
+
+# ----------------------------------------------------------------------------------------------
+# The public entry point.
+
+
+def cv_path(
+    X,
+    y,
+    *,
+    n_folds: int = 10,
+    fold_ids=None,
+    seed: int = 0,
+    scoring: str | None = None,
+    loss: str = "squared",
+    l1_ratio: float = 1.0,
+    lambdas=100,
+    lambda_min_ratio: float | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = True,
+    penalty_factor=None,
+    sample_weight=None,
+    positive: bool = False,
+    tol: float | None = None,
+    max_iter: int = 20_000,
+) -> CVResult:
+    """Cross-validate a whole lasso / elastic-net path of a GLM (as glmnet's ``cv.glmnet``).
+
+    The objective of each fit is that of :func:`l1jax.path`::
+
+        min_{β, b}  (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)
+
+    First the path is fitted on all the data (this gives the λ grid, from λ_max of the full
+    data, and the ``path`` of the result). Then, for each fold ``f``, the same λs are fitted on
+    the other folds' rows (the held-out rows get weight 0; standardization uses the training
+    rows only) and scored on the held-out rows. All folds are solved in one compiled call of
+    :func:`l1jax.solve_path`, ``vmap``-ed over the folds.
+
+    Scores (``scoring``; lower is better except ``"auc"``): ``"mse"`` (squared loss, the
+    default), ``"deviance"`` (logistic: ``−2 log-likelihood``; Poisson:
+    ``2 (y log(y/μ) − (y − μ))``; the default for both), ``"misclassification"`` (logistic,
+    predicted class ``η > 0``) and ``"auc"`` (logistic). Each fold's score ``e_f`` is the
+    ``sample_weight``-weighted mean over its held-out rows (AUC: weighted over its pairs), and
+    with ``w_f`` the fold's total held-out weight (glmnet's convention)::
+
+        cv_mean = Σ_f w_f e_f / Σ_f w_f
+        cv_se   = sqrt( Σ_f w_f (e_f − cv_mean)² / Σ_f w_f / (F − 1) )
+
+    With equal fold weights, ``cv_se`` is the sample standard deviation of the fold scores
+    (``ddof=1``) divided by ``√F``. ``lambda_min`` minimizes ``cv_mean`` (maximizes it for AUC);
+    ``lambda_1se`` is the largest λ whose ``cv_mean`` is within ``cv_se[index_min]`` of the best
+    (the one-standard-error rule of Hastie, Tibshirani & Friedman).
+
+    Args:
+      X: ``(n, p)`` real design matrix.
+      y: ``(n,)`` targets.
+      n_folds: number of folds F, 2 ≤ F ≤ n (ignored when ``fold_ids`` is given).
+      fold_ids: ``(n,)`` fold of each row, integers ``0 … F − 1`` (F ≥ 2, no fold empty);
+        default: random balanced folds from ``seed``, stratified by class for
+        ``loss="logistic"``.
+      seed: seed of the random folds.
+      scoring: see above; ``None`` is ``"mse"`` (squared) or ``"deviance"``.
+      loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept, standardize, penalty_factor,
+        sample_weight, positive, tol, max_iter: as in :func:`l1jax.path` (``max_iter`` is the
+        FISTA iteration cap per λ in the folds).
+
+    Returns:
+      :class:`CVResult`.
+
+    Raises:
+      ValueError, TypeError: on bad input, naming the argument and the fix.
+
+    Example:
+      >>> import numpy as np
+      >>> import l1jax
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((60, 5)); y = X[:, 0] - 2 * X[:, 1] + rng.standard_normal(60)
+      >>> cv = l1jax.cv_path(X, y, n_folds=5, lambdas=20)
+      >>> cv.cv_mean.shape, bool(cv.lambda_1se >= cv.lambda_min)
+      ((20,), True)
+      >>> np.flatnonzero(cv.path.coef[cv.index_1se]).tolist()
+      [0, 1]
+    """
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    if scoring is None:
+        scoring = SCORINGS[loss][0]
+    if not isinstance(scoring, str) or scoring not in SCORINGS[loss]:
+        raise ValueError(
+            f"scoring must be one of {SCORINGS[loss]} for loss={loss!r}, got {scoring!r}"
+        )
+    X_arr, y_arr = np.asarray(X), np.asarray(y)
+    if X_arr.ndim != 2 or y_arr.ndim != 1 or X_arr.shape[0] != y_arr.shape[0]:
+        # path() gives the precise message.
+        path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
+    n = X_arr.shape[0]
+    ids = _check_folds(n, y_arr, n_folds, fold_ids, seed, loss)
+    F = int(ids.max()) + 1
+    held = ids[None, :] == np.arange(F)[:, None]  # (F, n)
+    y64, s = _floats(y_arr), _floats(np.ones(n) if sample_weight is None else sample_weight)
+    content_checked = y64 is not None and s is not None and s.shape == (n,)
+    if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
+        _check_fold_content(y64, s, held, loss, scoring, fit_intercept)
+
+    full = path(
+        X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
+        fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+        sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
+    )  # fmt: skip
+    dtype = full.lambdas.dtype
+    if tol is None:
+        tol = 1e-7 if dtype == np.float64 else 1e-5
+    X_arr = X_arr.astype(np.float64)
+    y_arr = y_arr.astype(np.float64)
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if not content_checked:
+        _check_fold_content(y_arr, s, held, loss, scoring, fit_intercept)
+    train_w = np.where(held, 0.0, s[None, :])
+
+    v = np.ones(X_arr.shape[1]) if penalty_factor is None else np.asarray(penalty_factor)
+    coef, intercept, gap, status = _fit_folds(
+        jnp.asarray(X_arr, dtype), jnp.asarray(y_arr, dtype), jnp.asarray(train_w, dtype),
+        jnp.asarray(full.lambdas, dtype), jnp.asarray(v, dtype), jnp.asarray(l1_ratio, dtype),
+        jnp.asarray(tol, dtype),
+        loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
+        positive=bool(positive), max_iter=int(max_iter),
+    )  # fmt: skip
+    coef, intercept = np.asarray(coef, np.float64), np.asarray(intercept, np.float64)
+    gap, status = np.asarray(gap), np.asarray(status)
+    bad = status != solvers.Status.CONVERGED
+    if bad.any():
+        finite = np.where(np.isfinite(gap), gap, np.inf)
+        f, k = np.unravel_index(np.argmax(finite), finite.shape)
+        warnings.warn(
+            f"l1jax.cv_path: {int(bad.sum())} of {bad.size} fold × λ fits did not converge: "
+            f"worst relative duality gap {gap[f, k]:.3g} (fold {f}, λ={full.lambdas[k]:.4g}), "
+            f"tol={tol:g}. Increase max_iter (now {max_iter}), loosen tol, or stop the path at "
+            "a larger λ (a larger lambda_min_ratio).",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+
+    fold_scores = np.empty((F, full.lambdas.size))
+    for f in range(F):
+        rows = held[f]
+        eta = intercept[f][:, None] + coef[f] @ X_arr[rows].T  # (K, m)
+        fold_scores[f] = _scores(scoring, loss, y_arr[rows], eta, s[rows])
+    w = (held * s[None, :]).sum(axis=1)
+    cv_mean = w @ fold_scores / w.sum()
+    cv_se = np.sqrt(w @ (fold_scores - cv_mean) ** 2 / w.sum() / (F - 1))
+
+    sign = -1.0 if scoring == "auc" else 1.0
+    index_min = int(np.argmin(sign * cv_mean))  # the first (largest) λ among ties
+    bound = sign * cv_mean[index_min] + cv_se[index_min]
+    index_1se = int(np.flatnonzero(sign * cv_mean <= bound)[0])
+    return CVResult(
+        lambdas=full.lambdas,
+        cv_mean=cv_mean,
+        cv_se=cv_se,
+        lambda_min=float(full.lambdas[index_min]),
+        lambda_1se=float(full.lambdas[index_1se]),
+        index_min=index_min,
+        index_1se=index_1se,
+        path=full,
+        fold_scores=fold_scores,
+        fold_ids=ids,
+        scoring=scoring,
+    )
+
+
+def _floats(a):
+    """``a`` as a finite float64 array, or None (then :func:`l1jax.path` reports the problem)."""
+    try:
+        out = np.asarray(a, np.float64)
+    except (TypeError, ValueError):
+        return None
+    return out if np.all(np.isfinite(out)) else None
+
+
+def _check_fold_content(y, s, held, loss, scoring, fit_intercept) -> None:
+    """Every fold needs held-out weight, and a training set the loss can fit."""
+    train_w = np.where(held, 0.0, s[None, :])
+    for f in range(held.shape[0]):
+        if not np.any(s[held[f]] > 0):
+            raise ValueError(
+                f"fold {f} holds out no sample with positive sample_weight; every fold of "
+                "fold_ids / n_folds needs at least one"
+            )
+        if not np.any(train_w[f] > 0):
+            raise ValueError(
+                f"fold {f} leaves no training sample with positive sample_weight; use more folds"
+            )
+        active = y[train_w[f] > 0]
+        if fit_intercept and loss == "logistic" and np.all(active == active[0]):
+            raise ValueError(
+                f"the training rows of fold {f} hold a single class; use fewer folds or "
+                "fold_ids that put both classes in every fold"
+            )
+        if fit_intercept and loss == "poisson" and not np.any(active > 0):
+            raise ValueError(
+                f"the training rows of fold {f} have y all zero (the Poisson intercept would be "
+                "-inf); use fewer folds or other fold_ids"
+            )
+        if scoring == "auc":
+            test = y[held[f] & (s > 0)]
+            if np.all(test == test[0]):
+                raise ValueError(
+                    f"fold {f} holds out a single class, so its AUC is undefined; use fewer "
+                    "folds, or another scoring"
+                )

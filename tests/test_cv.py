@@ -1,0 +1,176 @@
+"""cv_path: equal to K-fold CV done by hand with l1jax.path, the λ-selection rules, the refit,
+the folds, and bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import l1jax
+from l1jax.cv import _weighted_auc
+
+TOL = 1e-11  # relative duality gap of both the folds and the hand-made reference
+K = 12
+
+
+def _data(n=60, p=5, seed=0, loss="squared"):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p)) * np.linspace(1.0, 3.0, p) + 0.5
+    eta = X @ np.array([1.0, -0.8, 0.0, 0.4, 0.0][:p]) * (0.7 if loss != "squared" else 1.0)
+    if loss == "squared":
+        y = eta + rng.standard_normal(n)
+    elif loss == "logistic":
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    else:
+        y = rng.poisson(np.exp(0.3 * eta)).astype(float)
+    return X, y
+
+
+def _unit(scoring, loss, y, eta):
+    """Per-sample held-out losses, written out from the textbook formulas."""
+    if scoring == "mse":
+        return (y - eta) ** 2
+    if scoring == "misclassification":
+        return ((eta > 0).astype(float) != y).astype(float)
+    if loss == "logistic":
+        p = 1 / (1 + np.exp(-eta))
+        return -2 * (y * np.log(p) + (1 - y) * np.log(1 - p))
+    mu = np.exp(eta)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return 2 * (np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))
+
+
+def _by_hand(X, y, cv, loss, scoring, sample_weight=None):
+    """K-fold CV with l1jax.path on the training rows of each fold, scored on the held-out rows."""
+    s = np.ones(y.size) if sample_weight is None else sample_weight
+    scores, weights = [], []
+    for f in range(cv.fold_ids.max() + 1):
+        test = cv.fold_ids == f
+        fit = l1jax.path(
+            X[~test], y[~test], loss=loss, lambdas=cv.lambdas, tol=TOL, max_iter=200_000,
+            sample_weight=None if sample_weight is None else s[~test],
+        )  # fmt: skip
+        eta = fit.intercept[:, None] + fit.coef @ X[test].T  # (K, m)
+        if scoring == "auc":
+            from sklearn.metrics import roc_auc_score
+
+            scores.append([roc_auc_score(y[test], e, sample_weight=s[test]) for e in eta])
+        else:
+            scores.append(_unit(scoring, loss, y[test], eta) @ s[test] / s[test].sum())
+        weights.append(s[test].sum())
+    scores, w = np.array(scores), np.array(weights)
+    mean = w @ scores / w.sum()
+    F = len(w)
+    se = np.sqrt(w @ (scores - mean) ** 2 / w.sum() / (F - 1))
+    return scores, mean, se
+
+
+CASES = {
+    "squared-mse": dict(loss="squared", scoring="mse"),
+    "squared-weighted": dict(loss="squared", scoring="mse", weighted=True),
+    "logistic-deviance": dict(loss="logistic", scoring="deviance"),
+    "logistic-auc": dict(loss="logistic", scoring="auc"),
+    "poisson-deviance": dict(loss="poisson", scoring="deviance"),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_cv_path_equals_kfold_by_hand(case):
+    opts = CASES[case]
+    loss, scoring = opts["loss"], opts["scoring"]
+    X, y = _data(loss=loss)
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, y.size) if opts.get("weighted") else None
+    fold_ids = np.arange(y.size) % 4
+    cv = l1jax.cv_path(X, y, fold_ids=fold_ids, loss=loss, scoring=scoring, lambdas=K,
+                       sample_weight=sw, tol=TOL, max_iter=200_000)  # fmt: skip
+    scores, mean, se = _by_hand(X, y, cv, loss, scoring, sw)
+    np.testing.assert_allclose(cv.fold_scores, scores, rtol=1e-6)
+    np.testing.assert_allclose(cv.cv_mean, mean, rtol=1e-6)
+    np.testing.assert_allclose(cv.cv_se, se, rtol=1e-6)
+    if sw is None:  # equal folds: the mean of the fold scores and their std (ddof=1) / √F
+        np.testing.assert_allclose(cv.cv_mean, cv.fold_scores.mean(axis=0), rtol=1e-12)
+        se = cv.fold_scores.std(axis=0, ddof=1) / 2
+        np.testing.assert_allclose(cv.cv_se, se, rtol=1e-12)
+    # The refit is l1jax.path on all the data, with the same options.
+    full = l1jax.path(X, y, loss=loss, lambdas=K, sample_weight=sw, tol=TOL, max_iter=200_000)
+    for a, b in zip(cv.path, full, strict=True):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(cv.lambdas, full.lambdas)
+    _check_selection(cv)
+
+
+def _check_selection(cv):
+    sign = -1 if cv.scoring == "auc" else 1
+    best = sign * cv.cv_mean
+    assert cv.index_min == int(np.argmin(best))
+    assert cv.lambda_min == cv.lambdas[cv.index_min]
+    within = best <= best[cv.index_min] + cv.cv_se[cv.index_min]
+    assert cv.index_1se == int(np.flatnonzero(within)[0])  # λs descend: the first is the largest
+    assert cv.lambda_1se == cv.lambdas[cv.index_1se] >= cv.lambda_min
+    assert not np.any(within[: cv.index_1se])
+
+
+def test_misclassification_and_auc_scores_match_formulas():
+    rng = np.random.default_rng(3)
+    y = (rng.random(30) < 0.5).astype(float)
+    eta = rng.standard_normal((3, 30))
+    eta[0, :10] = 0.25  # ties
+    w = rng.uniform(0.5, 2, 30)
+    from sklearn.metrics import roc_auc_score
+
+    expected = [roc_auc_score(y, e, sample_weight=w) for e in eta]
+    np.testing.assert_allclose(_weighted_auc(y, eta, w), expected, rtol=1e-12)
+
+
+def test_default_folds_balanced_reproducible_and_stratified():
+    X, y = _data(n=50, loss="logistic")
+    from l1jax.cv import _make_fold_ids
+
+    a = _make_fold_ids(y, 5, 0, "logistic")
+    np.testing.assert_array_equal(a, _make_fold_ids(y, 5, 0, "logistic"))
+    assert not np.array_equal(a, _make_fold_ids(y, 5, 1, "logistic"))
+    assert np.all(np.bincount(a) == 10)
+    for f in range(5):  # each fold holds about the class balance of the data
+        assert abs(y[a == f].mean() - y.mean()) <= 1 / 10 + 1e-12
+    b = _make_fold_ids(y, 7, 0, "squared")
+    assert np.bincount(b).max() - np.bincount(b).min() <= 1
+
+
+BAD = [
+    (dict(n_folds=1), ValueError, "n_folds"),
+    (dict(n_folds=21), ValueError, "n_folds"),
+    (dict(n_folds=2.5), TypeError, "n_folds"),
+    (dict(fold_ids=np.zeros(19, int)), ValueError, "fold_ids"),
+    (dict(fold_ids=np.zeros(20, int)), ValueError, "fold_ids"),
+    (dict(fold_ids=np.arange(20) % 3 * 2), ValueError, "fold 1 empty"),
+    (dict(fold_ids=np.arange(20) % 2 - 0.5), ValueError, "fold_ids"),
+    (dict(fold_ids=np.array(["a", "b"] * 10)), TypeError, "fold_ids"),
+    (dict(scoring="auc"), ValueError, "scoring"),
+    (dict(scoring="r2"), ValueError, "scoring"),
+    (dict(loss="hinge"), ValueError, "loss"),
+    (
+        dict(sample_weight=np.r_[np.zeros(10), np.ones(10)], fold_ids=np.arange(20) // 10),
+        ValueError,
+        "fold 0",
+    ),
+    (dict(l1_ratio=2.0), ValueError, "l1_ratio"),
+]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "match"), BAD)
+def test_bad_input(kwargs, error, match):
+    X, y = _data(n=20)
+    with pytest.raises(error, match=match):
+        l1jax.cv_path(X, y, lambdas=3, **kwargs)
+
+
+def test_bad_logistic_folds():
+    X = np.random.default_rng(0).standard_normal((8, 2))
+    y = np.array([0, 0, 0, 0, 1, 1, 1, 1.0])
+    with pytest.raises(ValueError, match="single class"):
+        l1jax.cv_path(X, y, loss="logistic", fold_ids=np.arange(8) // 4)
+    with pytest.raises(ValueError, match="AUC"):
+        l1jax.cv_path(X, y, loss="logistic", scoring="auc",
+                      fold_ids=np.array([0, 1, 2, 0, 1, 2, 1, 2]))  # fmt: skip
+    with pytest.raises(ValueError, match="X"):
+        l1jax.cv_path(X[:, 0], y)
