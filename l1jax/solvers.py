@@ -31,6 +31,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
+from l1jax import implicit
 from l1jax.losses import LOSSES, _pointwise, mean_function
 
 __all__ = ["Status", "SolverResult", "solve_path", "null_intercept", "lambda_max"]
@@ -435,14 +436,22 @@ def solve_path(
     ones = jnp.ones(p, dtype)
 
     def one(carry, lam):
-        beta, b = carry
-        st = 1 / lipschitz(loss, data, fit_intercept, beta, b)  # local curvature at the warm start
-        pen = Penalty(lam * rho * v, lam * (1 - rho) * v, ones)
+        beta, b = carry  # the warm start carries no derivative along the path
+        # FISTA sees no tangents (its loops are never differentiated): the derivatives of the
+        # solution come from its optimality conditions on the support (l1jax.implicit).
+        dat, pen, tol_a = jax.lax.stop_gradient(
+            (data, Penalty(lam * rho * v, lam * (1 - rho) * v, ones), tol_abs)
+        )
+        st = 1 / lipschitz(loss, dat, fit_intercept, beta, b)  # local curvature at the warm start
         beta, b, _, gap, n_it, status = fista_block(
-            data, pen, beta, b, st, tol_abs,
+            dat, pen, beta, b, st, tol_a,
             loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
         )  # fmt: skip
-        return (beta, b), (beta, b, gap / scale, n_it, status)
+        coef, icpt = implicit.attach(
+            beta, b, X, data.y, lam, rho, v, s,
+            loss=loss, fit_intercept=fit_intercept, positive=positive,
+        )  # fmt: skip
+        return (beta, b), (coef, icpt, jax.lax.stop_gradient(gap / scale), n_it, status)
 
     init = (jnp.zeros(p, dtype), b0.astype(dtype))
     _, (coef, intercept, gap, n_iter, status) = jax.lax.scan(one, init, lambdas)
