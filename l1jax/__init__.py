@@ -12,6 +12,14 @@ from l1jax.losses import penalized
 from l1jax.path import ConvergenceWarning, PathResult, path
 from l1jax.plotting import plot_cv, plot_path
 from l1jax.solvers import SolverResult, Status, solve_path
+from l1jax.training import (
+    AdamProxState,
+    TrainPathResult,
+    adam_prox,
+    group_soft_thresholding,
+    skip_biases,
+    train_path,
+)
 from l1jax.transforms import (
     AddL1SubgradientState,
     AddWeightDecayState,
@@ -52,6 +60,12 @@ __all__ = [
     "proximal_gradient",
     "soft_thresholding",
     "sparse_params",
+    "AdamProxState",
+    "TrainPathResult",
+    "adam_prox",
+    "group_soft_thresholding",
+    "skip_biases",
+    "train_path",
     "losses",
     "penalized",
     "penalties",

@@ -1,0 +1,545 @@
+"""Sparse neural networks: many models at once, one per λ, and structured or adaptive prox steps.
+
+- :func:`train_path` trains one model per λ in a single compiled program (a ``lax.scan``
+  training loop whose step is ``jax.vmap``-ped over λ), with minibatches shared by all λs and
+  progress reported through a host callback.
+- :func:`group_soft_thresholding` prunes whole rows or columns of weight matrices (neurons,
+  input features): the group-lasso prox as an optax transformation.
+- :func:`adam_prox` is Adam followed by the L1 prox in Adam's own metric (per-coordinate
+  threshold ``lr·λ / (√v̂ + ε)``, Yun, Lozano & Yang 2021), beside the plain
+  ``optax.chain(optax.adam(lr), soft_thresholding(λ, lr))`` with threshold ``lr·λ``.
+- :func:`skip_biases` is the usual mask: penalize weight matrices, leave biases alone.
+
+See ``docs/training.md`` for when to use the subgradient, the prox or weight decay.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import sys
+import time
+import warnings
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from l1jax import prox
+from l1jax.prox import _like
+from l1jax.transforms import _at, _check_hyperparam, _proximal, _require_params, _zero_count
+
+__all__ = [
+    "AdamProxState",
+    "TrainPathResult",
+    "adam_prox",
+    "batch_indices",
+    "group_soft_thresholding",
+    "skip_biases",
+    "train_path",
+]
+
+PyTree = Any
+LossFn = Callable[[PyTree, PyTree], jax.Array]
+Progress = bool | int | Callable[[int, np.ndarray], Any]
+
+
+# --- masks and structured sparsity ----------------------------------------------------------
+
+
+def skip_biases(params: PyTree) -> PyTree:
+    """A mask for ``mask=``: ``True`` for weight matrices (``ndim >= 2``), ``False`` otherwise.
+
+    Biases, scales and other vectors or scalars are then left out of the penalty, as is usual:
+    a zero bias removes nothing from a network, and penalizing it only biases the fit.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import l1jax
+      >>> l1jax.skip_biases({"w": jnp.ones((3, 2)), "b": jnp.ones(2)})
+      {'b': False, 'w': True}
+    """
+    return jax.tree.map(lambda x: jnp.ndim(x) >= 2, params)
+
+
+def group_soft_thresholding(
+    lam: optax.ScalarOrSchedule,
+    learning_rate: optax.ScalarOrSchedule,
+    *,
+    axis: int | None,
+    mask=None,
+) -> optax.GradientTransformation:
+    """Group soft-thresholding (the group-lasso prox) on ``params + updates``; use it last.
+
+    With ``z = params + updates`` and ``t = learning_rate · lam``, each group ``z_g`` becomes
+
+        z_g · max(1 − t / ‖z_g‖₂, 0) = argmin_x ½ ‖x − z_g‖² + t ‖x‖₂,
+
+    that is :func:`l1jax.prox.group_l1` with ``axis``: a group is a slice of a leaf along
+    ``axis`` (``axis=None``: the whole leaf). For a dense layer ``x @ W`` with ``W`` of shape
+    ``(n_in, n_out)``, ``axis=1`` makes each **row** a group (prune an input feature: its
+    outgoing weights vanish together) and ``axis=0`` each **column** (prune an output unit: its
+    incoming weights vanish together). Whole groups become exact zeros; the others shrink toward
+    zero by ``t`` in norm. ``optax.chain(optax.sgd(η), group_soft_thresholding(λ, η, axis=1))``
+    is one proximal gradient step for ``f(W) + λ Σ_rows ‖W_row‖₂``.
+
+    Args:
+      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
+      learning_rate: the step size η of the optimizer before it (the same number or schedule).
+      axis: the axis the norm runs over (required: 0 or 1 for a matrix, ``None`` for the leaf).
+      mask: optional pytree of booleans or a callable ``params -> pytree`` (as in
+        :func:`optax.masked`); ``False`` leaves pass through untouched. Biases have no ``axis=1``:
+        mask them out with ``mask=l1jax.skip_biases``, or select single layers with a dict.
+
+    Returns:
+      An :class:`optax.GradientTransformation` whose ``update`` requires ``params``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import optax
+      >>> import l1jax
+      >>> params = {"w": jnp.array([[3.0, 4.0], [0.3, 0.4]]), "b": jnp.array([0.1, 0.1])}
+      >>> tx = l1jax.group_soft_thresholding(1.0, 1.0, axis=1, mask=l1jax.skip_biases)
+      >>> zeros = jax.tree.map(jnp.zeros_like, params)
+      >>> updates, _ = tx.update(zeros, tx.init(params), params)
+      >>> optax.apply_updates(params, updates)["w"]
+      Array([[2.4, 3.2],
+             [0. , 0. ]], dtype=float32)
+    """
+    if axis is not None and (not isinstance(axis, numbers.Integral) or isinstance(axis, bool)):
+        raise TypeError(
+            f"group_soft_thresholding: axis must be an int or None, got {type(axis).__name__}"
+        )
+    prox_fn = functools.partial(prox.group_l1, axis=axis)
+    return _proximal("group_soft_thresholding", prox_fn, lam, learning_rate, mask)
+
+
+# --- Adam with the L1 prox in Adam's metric -------------------------------------------------
+
+
+class AdamProxState(NamedTuple):
+    """State of :func:`adam_prox`."""
+
+    count: jax.Array  # int32 scalar: the number of updates so far (advances schedules)
+    adam: optax.ScaleByAdamState  # optax's own Adam moments (count, mu, nu)
+
+
+def adam_prox(
+    learning_rate: optax.ScalarOrSchedule,
+    lam: optax.ScalarOrSchedule,
+    b1: float = 0.9,
+    b2: float = 0.999,
+    eps: float = 1e-8,
+    *,
+    mask=None,
+) -> optax.GradientTransformation:
+    """Adam, then the L1 prox with Adam's per-coordinate step: threshold ``lr·λ / (√v̂ + ε)``.
+
+    Feed it the gradient ``g`` of the data loss ``f`` only. With Adam's bias-corrected moments
+    ``m̂``, ``v̂`` (exactly :func:`optax.scale_by_adam`) and ``d = √v̂ + ε``, the new params are
+
+        w⁺ = argmin_x ½ ‖x − z‖²_D + lr · λ ‖x‖₁,   z = w − lr · m̂ / d,   D = diag(d),
+           = sign(z) · max(|z| − lr · λ / d, 0),
+
+    the proximal step of ProxGen (Yun, Lozano & Yang, "Adaptive proximal gradient methods for
+    structured neural networks", NeurIPS 2021) for Adam's diagonal preconditioner.
+
+    **The trade-off against the plain threshold.** ``optax.chain(optax.adam(lr),
+    l1jax.soft_thresholding(λ, lr))`` uses the same threshold ``lr·λ`` for every coordinate.
+    Its fixed points satisfy ``0 ∈ ∇f + λ d ⊙ ∂‖w‖₁``: a *reweighted* lasso whose weights are
+    the gradient scales ``d``, so λ is measured against Adam's normalized step (|m̂ / d| ≲ 1:
+    λ ≥ 1 zeros nearly everything, whatever the loss scale). That makes λ grids easy to choose,
+    but the problem solved is not ``f + λ‖w‖₁``. Here the fixed points satisfy
+    ``0 ∈ ∇f + λ ∂‖w‖₁``: the stated objective, with λ in the units of the loss (as in
+    :func:`l1jax.path`, scikit-learn or SGD + prox). The price: coordinates whose gradients are
+    small (``v̂`` near 0: dead units, rarely active inputs, the first steps) get a threshold
+    up to ``lr·λ/ε`` and are zeroed at once, and the results depend on ``ε``.
+
+    Only separable penalties have a closed-form prox in a diagonal metric, so this is L1 only
+    (group penalties: use :func:`group_soft_thresholding` after ``optax.adam``).
+
+    Args:
+      learning_rate: Adam's step size: a number, an array or an optax schedule.
+      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
+      b1: decay of the first moment (as :func:`optax.adam`).
+      b2: decay of the second moment.
+      eps: added to ``√v̂`` (as :func:`optax.adam`); it bounds the threshold by ``lr·λ/ε``.
+      mask: optional pytree of booleans like ``params`` or a callable ``params -> pytree``;
+        ``False`` leaves (e.g. ``mask=l1jax.skip_biases``) get the plain Adam step, no prox.
+
+    Returns:
+      An :class:`optax.GradientTransformation` with :class:`AdamProxState`; ``update``
+      requires ``params``.
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import optax
+      >>> import l1jax
+      >>> params = jnp.array([0.5, 0.5])
+      >>> opt = l1jax.adam_prox(learning_rate=0.1, lam=0.5)
+      >>> grads = jnp.array([1.0, 0.001])  # first step: m̂ = g, v̂ = g², threshold 0.05 / |g|
+      >>> updates, _ = opt.update(grads, opt.init(params), params)
+      >>> optax.apply_updates(params, updates).round(4)
+      Array([0.35, 0.  ], dtype=float32)
+    """
+    _check_hyperparam("adam_prox", "learning_rate", learning_rate)
+    _check_hyperparam("adam_prox", "lam", lam)
+    adam = optax.scale_by_adam(b1=b1, b2=b2, eps=eps)
+
+    def init_fn(params):
+        return AdamProxState(count=_zero_count(), adam=adam.init(params))
+
+    def update_fn(updates, state, params=None):
+        _require_params("adam_prox", params)
+        direction, adam_state = adam.update(updates, state.adam, params)  # m̂ / (√v̂ + ε)
+        lr = _at(learning_rate, state.count)
+        strength = _at(lam, state.count)
+        selected = mask(params) if callable(mask) else mask
+        if selected is None:
+            selected = jax.tree.map(lambda _: True, params)
+        nu_hat = optax.tree_utils.tree_bias_correction(adam_state.nu, b2, adam_state.count)
+
+        def one(p, u, d, v, keep):
+            step = _like(lr, p)
+            z = p - step * d.astype(p.dtype)
+            if keep:
+                scale = jnp.sqrt(v).astype(p.dtype) + _like(eps, p)  # √v̂ + ε, as in Adam
+                z = prox.soft_threshold(z, step * _like(strength, p) / scale)
+            return (z - p).astype(u.dtype)
+
+        new_updates = jax.tree.map(one, params, updates, direction, nu_hat, selected)
+        return new_updates, AdamProxState(optax.safe_int32_increment(state.count), adam_state)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+# --- many models at once: train_path --------------------------------------------------------
+
+
+class TrainPathResult(NamedTuple):
+    """The models trained by :func:`train_path`, one per λ (a pytree: crosses jit and vmap).
+
+    Attributes:
+      lambdas: ``(K,)`` the λs, in the given order, in the params' floating dtype.
+      params: the trained params, each leaf with a leading ``K`` axis.
+      losses: ``(K, steps)`` the data loss ``loss_fn(params, batch)`` of each step's batch, at
+        the params before that step's update.
+      opt_state: the final optimizer states, leaves with a leading ``K`` axis (for
+        :func:`l1jax.proximal_gradient`, ``l1jax.sparse_params(res.opt_state)``).
+      finite: ``(K,)`` bool, False where the loss or the params became non-finite (diverged).
+    """
+
+    lambdas: jax.Array
+    params: PyTree
+    losses: jax.Array
+    opt_state: optax.OptState
+    finite: jax.Array
+
+
+def batch_indices(key: jax.Array, step, n_samples: int, batch_size: int) -> jax.Array:
+    """The sample indices of minibatch ``step`` in :func:`train_path` (epochs without replacement).
+
+    Epoch ``e = step // (n_samples // batch_size)`` shuffles the samples with
+    ``jax.random.permutation(jax.random.fold_in(key, e), n_samples)`` and its steps take
+    consecutive slices of ``batch_size`` (the last ``n_samples mod batch_size`` samples of each
+    shuffle are skipped, so every batch has the same shape). Every λ sees the same batches.
+
+    Args:
+      key: a PRNG key.
+      step: the 0-based step number (may be traced).
+      n_samples: the number of samples (static).
+      batch_size: the batch size (static), ``1 <= batch_size <= n_samples``.
+
+    Returns:
+      ``(batch_size,)`` int32 indices, distinct within a batch.
+
+    Example:
+      >>> import jax
+      >>> from l1jax.training import batch_indices
+      >>> key = jax.random.key(0)
+      >>> a, b = batch_indices(key, 0, 4, 2), batch_indices(key, 1, 4, 2)
+      >>> sorted(a.tolist() + b.tolist())  # one epoch sees every sample once
+      [0, 1, 2, 3]
+    """
+    per_epoch = n_samples // batch_size
+    step = jnp.asarray(step, jnp.int32)
+    order = jax.random.permutation(jax.random.fold_in(key, step // per_epoch), n_samples)
+    start = (step % per_epoch) * batch_size
+    return jax.lax.dynamic_slice_in_dim(order, start, batch_size).astype(jnp.int32)
+
+
+class _Clock:
+    """Wall time of the current :func:`train_path` call, for the progress lines (display only)."""
+
+    start = 0.0
+
+
+class _PrintProgress(NamedTuple):
+    """The default progress report: one line per report on stderr (hashable: compiles once)."""
+
+    steps: int
+
+    def __call__(self, step, losses) -> None:
+        losses = np.asarray(losses)
+        finite = losses[np.isfinite(losses)]
+        spread = (
+            f"loss min {finite.min():.4g}  median {np.median(finite):.4g}  max {finite.max():.4g}"
+            if finite.size
+            else "loss all non-finite"
+        )
+        diverged = losses.size - finite.size
+        note = f"  ({diverged} non-finite)" if diverged else ""
+        seconds = time.perf_counter() - _Clock.start
+        print(
+            f"train_path: step {int(step):>{len(str(self.steps))}}/{self.steps}  "
+            f"{losses.size} λs  {spread}{note}  [{seconds:.1f} s]",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _report_every(progress: Progress, steps: int) -> int:
+    """Steps between two reports; 0 means none."""
+    if progress is True:
+        return max(1, steps // 10)
+    if progress is False or progress is None:
+        return 0
+    if callable(progress):
+        return max(1, steps // 10)
+    if isinstance(progress, numbers.Integral) and not isinstance(progress, bool):
+        if progress < 0:
+            raise ValueError(
+                f"train_path: progress must be >= 0 (steps between reports), got {progress}"
+            )
+        return int(progress)
+    raise TypeError(
+        "train_path: progress must be True, False, an int (steps between reports) or a callable "
+        f"progress(step, losses), got {type(progress).__name__}"
+    )
+
+
+@functools.partial(
+    jax.jit,
+    static_argnames=("loss_fn", "optimizer", "steps", "batch_size", "every", "report"),
+)
+def _train_path(
+    init_params, lambdas, data, key, *, loss_fn, optimizer, steps, batch_size, every, report
+):
+    """The pure core: ``lax.scan`` over steps of a step ``vmap``-ped over the λ axis (axis 0)."""
+    n_lambdas = lambdas.shape[0]
+    params = jax.tree.map(lambda x: jnp.broadcast_to(x, (n_lambdas, *x.shape)), init_params)
+    states = jax.vmap(lambda lam: optimizer(lam).init(init_params))(lambdas)
+    n_samples = jax.tree.leaves(data)[0].shape[0]
+
+    def one_model(lam, p, state, batch):
+        loss, grads = jax.value_and_grad(loss_fn)(p, batch)
+        updates, state = optimizer(lam).update(grads, state, p)
+        return optax.apply_updates(p, updates), state, loss
+
+    all_models = jax.vmap(one_model, in_axes=(0, 0, 0, None))
+
+    def step_fn(carry, step):
+        p, state = carry
+        if batch_size is None:
+            batch = data
+        else:
+            idx = batch_indices(key, step, n_samples, batch_size)
+            batch = jax.tree.map(lambda x: jnp.take(x, idx, axis=0), data)
+        p, state, losses = all_models(lambdas, p, state, batch)
+        if every:
+            done = step + 1
+            jax.lax.cond(
+                (done % every == 0) | (done == steps),
+                lambda: jax.debug.callback(report, done, losses, ordered=True),
+                lambda: None,
+            )
+        return (p, state), losses
+
+    (params, states), losses = jax.lax.scan(step_fn, (params, states), jnp.arange(steps))
+    losses = losses.T  # (K, steps)
+    finite = jnp.isfinite(losses[:, -1])
+    for leaf in jax.tree.leaves(params):
+        finite &= jnp.all(jnp.isfinite(leaf.reshape(n_lambdas, -1)), axis=1)
+    return TrainPathResult(lambdas, params, losses, states, finite)
+
+
+def _check_int(name: str, value, low: int, high: int | None = None) -> int:
+    if not isinstance(value, numbers.Integral) or isinstance(value, bool):
+        raise TypeError(f"train_path: {name} must be an int, got {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        bound = f">= {low}" if high is None else f"in [{low}, {high}] (the number of samples)"
+        raise ValueError(f"train_path: {name} must be {bound}, got {value}")
+    return int(value)
+
+
+def _check_lambdas(lambdas, dtype) -> jax.Array:
+    values = np.asarray(lambdas)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            "train_path: lambdas must be a non-empty 1-D array of λs (one model each), got shape "
+            f"{values.shape}; wrap a single value as [lam]"
+        )
+    if not (np.issubdtype(values.dtype, np.floating) or np.issubdtype(values.dtype, np.integer)):
+        raise TypeError(f"train_path: lambdas must be real numbers, got dtype {values.dtype}")
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise ValueError(f"train_path: lambdas must be finite and >= 0, got {values}")
+    return jnp.asarray(values, dtype)
+
+
+def _check_tree(name: str, tree) -> list:
+    leaves = jax.tree.leaves(tree)
+    if not leaves:
+        raise ValueError(f"train_path: {name} has no arrays (an empty pytree)")
+    for leaf in leaves:
+        if not isinstance(leaf, jax.Array | np.ndarray | numbers.Number):
+            raise TypeError(
+                f"train_path: {name} must be a pytree of arrays, found {type(leaf).__name__}"
+            )
+        if jnp.issubdtype(jnp.result_type(leaf), jnp.inexact) and not bool(
+            jnp.all(jnp.isfinite(leaf))
+        ):
+            raise ValueError(f"train_path: {name} holds NaN or inf values; clean them first")
+    return leaves
+
+
+def train_path(
+    loss_fn: LossFn,
+    init_params: PyTree,
+    optimizer: Callable[[jax.Array], optax.GradientTransformation],
+    lambdas,
+    data: PyTree,
+    *,
+    steps: int,
+    batch_size: int | None = None,
+    key: jax.Array | None = None,
+    progress: Progress = True,
+) -> TrainPathResult:
+    """Train one model per λ, all at once: one compiled program, λ as a ``vmap``-ped axis.
+
+    For each ``λ_k`` it runs ``steps`` updates of the optimizer ``optimizer(λ_k)`` on the data
+    loss ``loss_fn(params, batch)``, from the same ``init_params``:
+
+        loss, g = value_and_grad(loss_fn)(w, batch_t);  u, s = opt.update(g, s, w);  w += u
+
+    The regularization is in the optimizer, e.g. ``lambda lam: optax.chain(optax.adam(1e-2),
+    l1jax.soft_thresholding(lam, 1e-2, mask=l1jax.skip_biases))``, so ``loss_fn`` holds no λ.
+    The program is a ``lax.scan`` over steps whose body is the update ``vmap``-ped over the λ
+    axis (axis 0 of every result), so K models cost about one model's dispatch and their
+    matrix-vector work becomes matrix-matrix work; it compiles once per ``loss_fn``,
+    ``optimizer``, shapes and settings (pass the same function objects to reuse it).
+
+    Minibatches: with ``batch_size`` each step takes :func:`batch_indices` ``(key, t, n,
+    batch_size)`` (epochs of shuffled samples); every λ sees the same batches, so the models
+    are exactly those of K separate runs with the same key. Without it every step is full batch.
+
+    Args:
+      loss_fn: ``loss_fn(params, batch) -> scalar`` the data loss (differentiable in params);
+        ``batch`` is ``data`` or a minibatch of it (same pytree, leading axis ``batch_size``).
+      init_params: pytree of floating arrays, the starting point of every model.
+      optimizer: ``optimizer(lam) -> optax.GradientTransformation`` for a (traced) scalar λ;
+        its ``update`` receives the params.
+      lambdas: ``(K,)`` non-negative finite λs, one model each (kept in the given order).
+      data: pytree of arrays sharing a leading sample axis ``n``.
+      steps: the number of updates, >= 1.
+      batch_size: samples per step, in ``[1, n]``; ``None`` means full batch.
+      key: PRNG key for the minibatches, required with ``batch_size`` (and only then).
+      progress: ``True`` (default) prints a line to stderr every ``steps // 10`` steps (the
+        losses' min, median and max over λs, the wall time); an int ``N`` prints every ``N``
+        steps; ``False`` or ``0`` prints nothing; a callable ``progress(step, losses)`` receives
+        the step count and the ``(K,)`` losses instead of the line (on the host, in order).
+
+    Returns:
+      A :class:`TrainPathResult` ``(lambdas, params, losses, opt_state, finite)``. A
+      ``RuntimeWarning`` names the λs whose training diverged (``finite`` False).
+
+    Raises:
+      TypeError, ValueError: bad arguments, naming the argument (checked before compiling).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> import optax
+      >>> import l1jax
+      >>> X = jnp.eye(3); y = jnp.array([1.0, 0.2, -0.05])
+      >>> loss = lambda w, d: jnp.mean((d[1] - d[0] @ w) ** 2) / 2
+      >>> opt = lambda lam: optax.chain(optax.sgd(3.0), l1jax.soft_thresholding(lam, 3.0))
+      >>> res = l1jax.train_path(loss, jnp.zeros(3), opt, [0.0, 0.1], (X, y),
+      ...                        steps=5, progress=False)
+      >>> res.params  # the lasso solutions soft(y, 3λ) (lr = 1/L = 3 solves it in one step)
+      Array([[ 1.  ,  0.2 , -0.05],
+             [ 0.7 ,  0.  ,  0.  ]], dtype=float32)
+      >>> res.losses.shape
+      (2, 5)
+    """
+    if not callable(loss_fn):
+        raise TypeError(f"train_path: loss_fn must be callable, got {type(loss_fn).__name__}")
+    if not callable(optimizer):
+        raise TypeError(
+            "train_path: optimizer must be a function lam -> optax.GradientTransformation "
+            f"(e.g. lambda lam: optax.chain(optax.sgd(lr), l1jax.soft_thresholding(lam, lr))), "
+            f"got {type(optimizer).__name__}"
+        )
+    param_leaves = _check_tree("init_params", init_params)
+    if not all(jnp.issubdtype(jnp.result_type(x), jnp.floating) for x in param_leaves):
+        raise TypeError("train_path: init_params must hold floating-point arrays only")
+    data_leaves = _check_tree("data", data)
+    sizes = {int(np.shape(x)[0]) if np.ndim(x) else None for x in data_leaves}
+    if None in sizes or len(sizes) != 1:
+        shapes = [np.shape(x) for x in data_leaves]
+        raise ValueError(
+            f"train_path: data leaves must share a leading sample axis, got shapes {shapes}"
+        )
+    (n_samples,) = sizes
+    steps = _check_int("steps", steps, 1)
+    if batch_size is not None:
+        batch_size = _check_int("batch_size", batch_size, 1, n_samples)
+        if key is None:
+            raise ValueError("train_path: batch_size needs key= (a jax.random.key) to draw batches")
+    elif key is not None:
+        raise ValueError(
+            "train_path: key is only used with batch_size=; pass batch_size or drop it"
+        )
+    dtype = jnp.result_type(*param_leaves)
+    lambdas = _check_lambdas(lambdas, dtype)
+    every = _report_every(progress, steps)
+    report = (progress if callable(progress) else _PrintProgress(steps)) if every else None
+
+    transformation = optimizer(lambdas[0])
+    if not isinstance(transformation, optax.GradientTransformation):
+        raise TypeError(
+            "train_path: optimizer(lam) must return an optax.GradientTransformation, got "
+            f"{type(transformation).__name__}"
+        )
+    example = data if batch_size is None else jax.tree.map(lambda x: x[:batch_size], data)
+    out = jax.eval_shape(loss_fn, init_params, example)
+    if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()):
+        raise TypeError(f"train_path: loss_fn(params, batch) must return a scalar, got {out}")
+
+    _Clock.start = time.perf_counter()
+    result = _train_path(
+        init_params,
+        lambdas,
+        data,
+        key,
+        loss_fn=loss_fn,
+        optimizer=optimizer,
+        steps=steps,
+        batch_size=batch_size,
+        every=every,
+        report=report,
+    )
+    if every:
+        jax.effects_barrier()  # every progress line is out before we return
+    finite = np.asarray(result.finite)
+    if not finite.all():
+        bad = np.asarray(result.lambdas)[~finite]
+        warnings.warn(
+            f"train_path: {bad.size} of {finite.size} models diverged (non-finite loss or params) "
+            f"at λ = {np.array2string(bad, precision=4)}; lower the learning rate or clip the "
+            "gradients (optax.clip_by_global_norm)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    return result
