@@ -62,7 +62,7 @@ class PathResult(NamedTuple):
                 f"X must have shape (n, {self.coef.shape[1]}) like the data of the path, "
                 f"got {X.shape}"
             )
-        return self.intercept[:, None] + X @ self.coef.T
+        return self.intercept[:, None] + self.coef @ X.T
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,7 +207,9 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
         else:
             lin_full = solvers._linear(sub, beta)
         g, _ = solvers._grad(loss, full, lin_full, beta_full, b)
-        _, gap = solvers._gap(loss, full, pen, lin_full, beta_full, b, g, positive, l1_only)
+        _, gap = solvers._gap(
+            loss, full, pen, lin_full, beta_full, b, g, positive, l1_only, fit_intercept
+        )
         return g, gap
 
     g_full, gap_full = jax.vmap(measure)(pen_full, beta_full, beta, b)
