@@ -1,6 +1,8 @@
-"""``python -m l1jax``: the L1-versus-L2 demonstration (see :mod:`l1jax.demo`)."""
+"""``python -m l1jax``: the command line (:mod:`l1jax.cli`; ``python -m l1jax --help``)."""
 
-from l1jax.demo import main
+import sys
+
+from l1jax.cli import main
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

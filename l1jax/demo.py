@@ -11,7 +11,8 @@ ways, each an optax chain:
 - ``"l2 weight decay"``: ``chain(add_weight_decay(λ), sgd(η))`` on ``f(w) + λ ½‖w‖²``: every
   weight shrinks, none becomes zero.
 
-Run it with ``python -m l1jax``; :func:`compare_l1_l2` returns the numbers.
+Run it with ``python -m l1jax demo`` (or ``examples/l1_vs_l2.py``); :func:`compare_l1_l2`
+returns the numbers.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ def format_table(results: dict[str, DemoResult], n_features: int) -> str:
 def main(argv: Sequence[str] | None = None) -> None:
     """Command line: print the L1-versus-L2 comparison on the built-in synthetic data."""
     parser = argparse.ArgumentParser(
-        prog="python -m l1jax",
+        prog="python -m l1jax demo",
         description="L1 subgradient vs L1 proximal vs L2 weight decay on a sparse linear model.",
     )
     parser.add_argument(

@@ -96,7 +96,8 @@ def plot_path(
 
     Features measured in different units have coefficients of very different sizes; pass
     ``scale=X.std(axis=0)`` to draw the standardized coefficients ``β_j · sd(x_j)`` (the
-    change in the prediction per standard deviation of each feature) instead.
+    change in the prediction per standard deviation of each feature) instead; with
+    ``xvar="norm"`` the L1 norm is then that of the drawn coefficients.
 
     Args:
       result: a :class:`l1jax.PathResult`, or a :class:`l1jax.CVResult` (its ``path``).
@@ -161,11 +162,16 @@ def plot_path(
     else:
         span = x.max() - x.min() if x.size else 1.0
         ax.set_xlim(x.min() - 0.02 * span, x.max() + 0.02 * span)
-        ax.set_xlabel("L1 norm of the coefficients  Σ|β|")
+        ax.set_xlabel("L1 norm of the " + ("coefficients  Σ|β|" if scale is None
+                      else "standardized coefficients  Σ|β·scale|"))  # fmt: skip
     ax.set_ylabel("coefficient" if scale is None else "standardized coefficient")
     if log and hasattr(result, "lambda_1se"):
-        for lam, style in ((result.lambda_min, "--"), (result.lambda_1se, ":")):
-            ax.axvline(lam, color="0.35", ls=style, lw=1.0, zorder=0)
+        marks = [
+            ax.axvline(lam, color="0.35", ls=style, lw=1.0, zorder=0, label=f"{name} = {lam:.3g}")
+            for lam, name, style in ((result.lambda_min, "λ_min", "--"),
+                                     (result.lambda_1se, "λ_1se", ":"))
+        ]  # fmt: skip
+        ax.legend(handles=marks, loc="lower left", fontsize=8, frameon=False)
     ax.grid(True, color="0.92", lw=0.6)
     if x.size:
         _top_axis(ax, x, nonzeros, log)

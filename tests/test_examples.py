@@ -1,4 +1,4 @@
-"""The examples and ``python -m l1jax`` run end to end (quick mode, in subprocesses)."""
+"""The examples and ``python -m l1jax demo`` run end to end (quick mode, in subprocesses)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def runs(tmp_path_factory):
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
     env.pop("JAX_ENABLE_X64", None)
     commands = {
-        "main": [sys.executable, "-m", "l1jax"],
+        "main": [sys.executable, "-m", "l1jax", "demo"],
         "l1_vs_l2": [
             sys.executable,
             str(ROOT / "examples" / "l1_vs_l2.py"),

@@ -1,0 +1,120 @@
+"""plot_path and plot_cv render with the Agg backend, return the Axes and show what they say."""
+
+from __future__ import annotations
+
+import sys
+
+import matplotlib
+import numpy as np
+import pytest
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+
+import l1jax  # noqa: E402
+
+NAMES = ["alpha", "beta", "gamma", "delta", "epsilon"]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def cv():
+    rng = np.random.default_rng(0)  # the shapes of tests/test_cv.py: compiled once per session
+    X = rng.standard_normal((60, 5)) * np.linspace(1.0, 3.0, 5) + 0.5
+    y = X @ np.array([1.0, -0.8, 0.0, 0.4, 0.0]) + rng.standard_normal(60)
+    return l1jax.cv_path(X, y, fold_ids=np.arange(60) % 4, lambdas=12)
+
+
+@pytest.fixture(autouse=True)
+def _close():
+    yield
+    plt.close("all")
+
+
+def _save(ax, tmp_path, name):
+    out = tmp_path / name
+    ax.figure.savefig(out, dpi=60)
+    assert out.read_bytes()[:8] == PNG
+    return out
+
+
+def _top(ax):
+    (top,) = [other for other in ax.figure.axes if other is not ax]
+    return top
+
+
+def test_plot_path_against_log_lambda(cv, tmp_path):
+    ax = l1jax.plot_path(cv.path, feature_names=NAMES)
+    assert isinstance(ax, matplotlib.axes.Axes)
+    assert ax.get_xscale() == "log"
+    left, right = ax.get_xlim()
+    assert left > right  # λ decreases to the right
+    assert len(ax.get_lines()) == 5 + 1  # one per feature, and the zero line
+    np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), cv.path.coef[:, 0])
+    labels = {t.get_text() for t in ax.texts}
+    assert labels == {n for n, c in zip(NAMES, cv.path.coef[-1], strict=True) if c != 0}
+    top = _top(ax)
+    nonzero = (cv.path.coef != 0).sum(axis=1)
+    counts = [int(t.get_text()) for t in top.get_xticklabels()]
+    assert set(counts) <= set(nonzero.tolist()) and counts[0] == nonzero[0]
+    assert "nonzero" in top.get_xlabel()
+    _save(ax, tmp_path, "path.png")
+
+
+def test_plot_path_against_l1_norm_and_scaled(cv, tmp_path):
+    scale = np.arange(1.0, 6.0)
+    ax = l1jax.plot_path(cv, xvar="norm", scale=scale)
+    x = ax.get_lines()[0].get_xdata()
+    np.testing.assert_allclose(x, np.abs(cv.path.coef * scale).sum(axis=1))
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), 2 * cv.path.coef[:, 1])
+    assert ax.get_xscale() == "linear" and "L1 norm" in ax.get_xlabel()
+    assert ax.get_ylabel() == "standardized coefficient"
+    assert not ax.texts  # no names given, no labels
+    _save(ax, tmp_path, "norm.png")
+
+
+def test_plot_path_of_a_cv_result_marks_both_lambdas(cv):
+    ax = l1jax.plot_path(cv)
+    vertical = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "-"]
+    np.testing.assert_allclose(sorted(vertical), sorted([cv.lambda_min, cv.lambda_1se]))
+
+
+def test_plot_cv(cv, tmp_path):
+    fig, given = plt.subplots()
+    ax = l1jax.plot_cv(cv, ax=given)
+    assert ax is given
+    assert ax.get_ylabel() == "mean squared error" and ax.get_xscale() == "log"
+    (bars,) = ax.containers
+    np.testing.assert_allclose(bars.lines[0].get_ydata(), cv.cv_mean)
+    segments = bars.lines[2][0].get_segments()
+    np.testing.assert_allclose([s[1, 1] - s[0, 1] for s in segments], 2 * cv.cv_se)
+    vertical = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "None"]
+    np.testing.assert_allclose(sorted(vertical), sorted([cv.lambda_min, cv.lambda_1se]))
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any("λ_min" in t for t in legend) and any("λ_1se" in t for t in legend)
+    _save(ax, tmp_path, "cv.png")
+
+
+def test_no_show(cv, monkeypatch):
+    monkeypatch.setattr(plt, "show", lambda *a, **k: pytest.fail("plt.show() was called"))
+    l1jax.plot_cv(cv)
+    l1jax.plot_path(cv)
+
+
+def test_bad_arguments(cv):
+    with pytest.raises(ValueError, match="xvar"):
+        l1jax.plot_path(cv, xvar="dev")
+    with pytest.raises(ValueError, match="feature_names"):
+        l1jax.plot_path(cv, feature_names=["a"])
+    with pytest.raises(ValueError, match="scale"):
+        l1jax.plot_path(cv, scale=[1.0, 2.0])
+    with pytest.raises(TypeError, match="PathResult"):
+        l1jax.plot_path(np.zeros((3, 2)))
+    with pytest.raises(TypeError, match="CVResult"):
+        l1jax.plot_cv(cv.path)
+
+
+def test_missing_matplotlib_names_the_extra(cv, monkeypatch):
+    monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
+    with pytest.raises(ImportError, match=r'pip install "l1jax\[plot\]"'):
+        l1jax.plot_cv(cv)
