@@ -101,19 +101,42 @@ def _tangent(cfg: _Config, beta, b, theta, dtheta):
         sol = jax.scipy.linalg.solve(A, jnp.concatenate([rb, r0[None]]), assume_a="pos")
         return sol[:-1], sol[-1]
 
-    def matvec(u):
-        ub, u0 = u
-        z = h * (X @ (m * ub) + mb * u0)
-        return m * (z @ X) + diag_b * ub, mb * jnp.sum(z) + (1 - mb) * u0
+    # Matrix-free on u = (u_β, u_b), flattened: ``A u`` costs two passes over X.
+    p = beta.shape[0]
+    ones = jnp.ones_like(h)
 
-    pre_b = 1 / (m * (h @ jnp.square(X)) + diag_b)
-    pre_0 = 1 / (mb * jnp.sum(h) + (1 - mb))
+    def matvec(u):
+        ub, u0 = u[:p], u[p]
+        z = h * (X @ (m * ub) + mb * u0)
+        return jnp.concatenate([m * (z @ X) + diag_b * ub, (mb * jnp.sum(z) + (1 - mb) * u0)[None]])
+
+    diag = jnp.concatenate([m * (h @ jnp.square(X)) + diag_b, (mb * (h @ ones) + (1 - mb))[None]])
     tol = float(jnp.finfo(beta.dtype).eps) ** 0.75
-    (db, d0), _ = jax.scipy.sparse.linalg.cg(
-        matvec, (rb, r0), tol=tol, maxiter=10 * (beta.shape[0] + 1),
-        M=lambda u: (pre_b * u[0], pre_0 * u[1]),
-    )  # fmt: skip
-    return db, d0
+    solve = functools.partial(_pcg, precond=1 / diag, tol=tol, maxiter=10 * (p + 1))
+    u = jax.lax.custom_linear_solve(matvec, jnp.concatenate([rb, r0[None]]), solve, symmetric=True)
+    return u[:p], u[p]
+
+
+def _pcg(matvec, rhs, *, precond, tol, maxiter):
+    """Conjugate gradients with a diagonal preconditioner, to ``‖r‖ ≤ tol ‖rhs‖``. (jax.scipy's
+    ``cg`` cannot be transposed inside a custom_jvp rule: its initial guess becomes linear.)"""
+
+    def cond(c):
+        _, r, _, _, k = c
+        return (r @ r > tol**2 * (rhs @ rhs)) & (k < maxiter)
+
+    def body(c):
+        x, r, d, rz, k = c
+        Ad = matvec(d)
+        alpha = rz / (d @ Ad)
+        x, r = x + alpha * d, r - alpha * Ad
+        z = precond * r
+        rz_new = r @ z
+        return x, r, z + (rz_new / rz) * d, rz_new, k + 1
+
+    z = precond * rhs
+    x, *_ = jax.lax.while_loop(cond, body, (jnp.zeros_like(rhs), rhs, z, rhs @ z, 0))
+    return x
 
 
 @functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
