@@ -170,9 +170,7 @@ def _gradient(full: solvers.Data, beta, b, *, loss, fit_intercept):
     return solvers._grad(loss, full, solvers._linear(full, beta), beta, b)[0]
 
 
-@functools.partial(
-    jax.jit, static_argnames=("loss", "positive", "fit_intercept", "max_iter", "l1_only")
-)
+@functools.partial(jax.jit, static_argnames=("loss", "positive", "fit_intercept", "l1_only"))
 def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, tol_abs, *,
            loss, positive, fit_intercept, max_iter, l1_only):  # fmt: skip
     """One working-set round for a block of λs, as one compiled program per capacity:
@@ -246,7 +244,8 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
     p_null = float(solvers.null_objective(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
     p_null = max(p_null, float(np.finfo(dtype).tiny))
     static = dict(
-        loss=loss, positive=positive, fit_intercept=sub_fit_intercept, max_iter=max_iter,
+        loss=loss, positive=positive, fit_intercept=sub_fit_intercept,
+        max_iter=jnp.asarray(max_iter, jnp.int32),
         l1_only=rho == 1.0,
     )  # fmt: skip
 
@@ -510,7 +509,7 @@ def path(
             prep, grid.astype(dtype),
             loss=loss, l1_ratio=l1_ratio, positive=bool(positive),
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
-            block=int(min(block_size, grid.size)),
+            block=int(min(block_size, 1 << (grid.size - 1).bit_length())),
         )  # fmt: skip
     coef = (coef / prep.x_scale[None, :]).astype(dtype)
     if fit_intercept:

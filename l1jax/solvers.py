@@ -254,7 +254,7 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
 
 @functools.partial(
     jax.jit,
-    static_argnames=("loss", "positive", "fit_intercept", "max_iter", "check_every", "l1_only"),
+    static_argnames=("loss", "positive", "fit_intercept", "check_every", "l1_only"),
 )
 def fista_block(
     data: Data,
@@ -290,10 +290,11 @@ def fista_block(
             return (c.gap > tol_abs) & (c.n_iter < max_iter) & ~jnp.isnan(c.gap)
 
         def body(c):
-            c = jax.lax.fori_loop(
-                0, min(check_every, max_iter),
-                lambda _, c: _fista_step(loss, data, pen, positive, fit_intercept, c), c,
-            )  # fmt: skip
+            def step(_, c):  # steps past max_iter leave the carry as it is
+                new = _fista_step(loss, data, pen, positive, fit_intercept, c)
+                return jax.tree.map(lambda a, b: jnp.where(c.n_iter < max_iter, a, b), new, c)
+
+            c = jax.lax.fori_loop(0, check_every, step, c)
             g, _ = _grad(loss, data, c.lin_x, c.x, c.bx)
             primal, gap = _gap(
                 loss, data, pen, c.lin_x, c.x, c.bx, g, positive, l1_only, fit_intercept
@@ -392,7 +393,7 @@ def null_objective(loss, y, s, fit_intercept):
     return jnp.sum(s * _pointwise(loss, y, jnp.zeros_like(y) + b0))
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive", "max_iter"))
+@functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
 def solve_path(
     X: jax.Array,
     y: jax.Array,
@@ -429,7 +430,7 @@ def solve_path(
       fit_intercept: fit an unpenalized intercept ``b`` (static).
       positive: constrain ``β ≥ 0`` (static).
       tol: relative duality-gap target.
-      max_iter: FISTA iteration cap per λ (static).
+      max_iter: FISTA iteration cap per λ (traced: changing it does not recompile).
 
     Returns:
       :class:`SolverResult` with ``coef`` ``(K, p)``, ``intercept``, ``gap``, ``n_iter`` and
