@@ -13,6 +13,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
+TRAINING_EXAMPLES = ("mlp_digits", "feature_selection", "group_pruning")
+
+
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory):
     """Start the three commands at once (they are mostly compilation), then collect them."""
@@ -31,6 +34,9 @@ def runs(tmp_path_factory):
         ],
         "lasso_optax": [sys.executable, str(ROOT / "examples" / "lasso_optax.py"), "--quick"],
     }
+    for name in TRAINING_EXAMPLES:
+        script = str(ROOT / "examples" / f"{name}.py")
+        commands[name] = [sys.executable, script, "--quick", "--out", str(tmp / f"{name}.png")]
     procs = {
         name: subprocess.Popen(
             cmd, cwd=tmp, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
@@ -87,3 +93,52 @@ def test_lasso_optax_agrees_with_sklearn(runs):
     assert "agree with scikit-learn: True" in out
     diffs = [float(d) for d in re.findall(r"max \|w - w_sklearn\| = (\S+),", out)]
     assert len(diffs) == 2 and max(diffs) < 1e-6, out
+
+
+# --- the train_path examples (quick runs) ----------------------------------------------------
+
+
+def test_every_example_script_runs_here_with_quick(runs):
+    _, results = runs
+    scripts = {p.stem for p in (ROOT / "examples").glob("*.py") if not p.stem.startswith("_")}
+    assert scripts <= set(results), scripts - set(results)
+    for path in (ROOT / "examples").glob("*.py"):
+        if not path.stem.startswith("_"):
+            assert "--quick" in path.read_text(), path
+
+
+def _ok(runs, name):
+    tmp, results = runs
+    code, out, err = results[name]
+    assert code == 0, out + err
+    png = tmp / f"{name}.png"
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    return out, err
+
+
+def test_mlp_digits_tables(runs):
+    out, err = _ok(runs, "mlp_digits")
+    rows = re.findall(r"^\s*(\S+)\s+([\d.]+)%\s+([\d.]+)%\s+(\S+)$", out, flags=re.M)
+    assert len(rows) == 32, out  # 16 λs, plain and adaptive
+    for table in (rows[:16], rows[16:]):
+        zeros = [float(r[2]) for r in table]
+        assert zeros[0] == 0.0 and zeros[-1] > 50, out  # λ = 0 is dense; the largest λ sparse
+    assert "train_path: step" in err  # progress lines go to stderr
+
+
+def test_feature_selection_finds_the_informative_features(runs):
+    out, _ = _ok(runs, "feature_selection")
+    rows = re.findall(r"^\s*([\d.]+)\s+(\d)/5\s+(\d)/5\s+(\d+)/20\s+([\d.]+)%$", out, flags=re.M)
+    assert len(rows) == 16, out
+    assert rows[0][1:4] == ("0", "0", "0")  # λ_max: every weight zero
+    assert int(rows[-1][1]) == 5  # the smallest λ keeps all informative features
+    assert "every informative feature enters before any noise feature: True" in out
+
+
+def test_group_pruning_removes_neurons_exactly(runs):
+    out, _ = _ok(runs, "group_pruning")
+    rows = re.findall(r"^\s*(\S+)\s+(\d+)\s+([\d.]+)%\s+([\d.]+)%$", out, flags=re.M)
+    assert len(rows) == 16, out
+    kept = [int(r[1]) for r in rows]
+    assert kept[0] == 128 and kept[-1] < kept[0], out
+    assert "predict identically: True" in out
