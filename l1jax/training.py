@@ -223,7 +223,7 @@ class TrainPathResult(NamedTuple):
     """The models trained by :func:`train_path`, one per λ (a pytree: crosses jit and vmap).
 
     Attributes:
-      lambdas: ``(K,)`` the λs, in the given order, in the params' floating dtype.
+      lambdas: ``(K,)`` the λs, in the given order, in the params' float dtype (>= float32).
       params: the trained params, each leaf with a leading ``K`` axis.
       losses: ``(K, steps)`` the data loss ``loss_fn(params, batch)`` of each step's batch, at
         the params before that step's update.
@@ -501,7 +501,7 @@ def train_path(
         raise ValueError(
             "train_path: key is only used with batch_size=; pass batch_size or drop it"
         )
-    dtype = jnp.result_type(*param_leaves)
+    dtype = jnp.result_type(jnp.float32, *param_leaves)  # λ at least float32 (bf16 params)
     lambdas = _check_lambdas(lambdas, dtype)
     every = _report_every(progress, steps)
     report = (progress if callable(progress) else _PrintProgress(steps)) if every else None

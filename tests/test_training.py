@@ -333,3 +333,18 @@ def test_adam_prox_needs_params_and_keeps_dtype():
     assert updates.dtype == jnp.bfloat16
     with pytest.raises(ValueError, match="lam must be >= 0"):
         l1jax.adam_prox(0.1, -1.0)
+
+
+def test_dtypes_follow_the_params():
+    X, y = jnp.ones((4, 2), jnp.float32), jnp.ones(4, jnp.float32)
+
+    def loss(w, batch):
+        return jnp.mean((batch[1] - batch[0] @ w) ** 2)
+
+    def opt(lam):
+        return optax.chain(optax.sgd(0.1), l1jax.soft_thresholding(lam, 0.1))
+
+    res = l1jax.train_path(
+        loss, jnp.zeros(2, jnp.float32), opt, [0.0, 1.0], (X, y), steps=3, progress=False
+    )
+    assert res.params.dtype == res.losses.dtype == res.lambdas.dtype == jnp.float32
