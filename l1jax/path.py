@@ -214,6 +214,37 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
     return beta, b, n_iter, status, g_full, gap_full
 
 
+class _Placement:
+    """Where arrays live: on the default device, or sharded over a ``jax.sharding.Mesh`` with
+    rows of X over its axis ``"data"`` and the λ block over its axis ``"lambdas"`` (either may
+    be absent). XLA's partitioner then runs every product on the shards and reduces Xᵀr across
+    devices; nothing else changes."""
+
+    def __init__(self, mesh):
+        self.mesh = mesh
+        names = () if mesh is None else mesh.axis_names
+        self.data = "data" if "data" in names else None
+        self.lams = "lambdas" if "lambdas" in names else None
+        self.n_data = 1 if self.data is None else mesh.shape["data"]
+        self.n_lams = 1 if self.lams is None else mesh.shape["lambdas"]
+
+    def put(self, value, *spec):
+        value = jnp.asarray(value)
+        if self.mesh is None:
+            return value
+        sharding = jax.sharding.NamedSharding(self.mesh, jax.sharding.PartitionSpec(*spec))
+        return jax.device_put(value, sharding)
+
+    def rows(self, value):  # (n, ...) arrays: samples over "data"
+        return self.put(value, self.data, *([None] * (np.ndim(value) - 1)))
+
+    def block(self, value):  # (B, ...) arrays: λs over "lambdas"
+        return self.put(value, self.lams, *([None] * (np.ndim(value) - 1)))
+
+    def replicated(self, value):
+        return self.put(value, *([None] * np.ndim(value)))
+
+
 def _bucket(size: int, p: int) -> int:
     """Working-set capacities: 128 · 2^k, capped at p, so few shapes ever compile (each costs
     about a second of compilation; a small working set padded to 128 costs little)."""
@@ -223,23 +254,32 @@ def _bucket(size: int, p: int) -> int:
     return min(cap, p)
 
 
-def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, max_iter, block):
+def _solve_host(
+    prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, max_iter, block, mesh=None
+):
     """Warm-started blocks of λs over pruned strong-rule working sets (see ../DESIGN "Speed")."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = X.shape
     dtype = X.dtype
     K = lambdas.shape[0]
     rho = float(l1_ratio)
+    place = _Placement(mesh)
+    block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
+    pad = -n % place.n_data  # rows of zero weight, so the samples split evenly
+    Xd, yd, sd = (np.concatenate([a, np.zeros((pad,) + a.shape[1:], dtype)]) for a in (X, y, s))
     gram = loss == "squared" and p <= n and p <= 4096
     if gram:
-        yc = y - (s @ y if fit_intercept else 0.0)
-        G, c = _gram(jnp.asarray(X), jnp.asarray(s), jnp.asarray(yc))
-        full = solvers.Data(G=G, c=c, yy=jnp.asarray(s @ (yc * yc)))
+        yc = yd - (s @ y if fit_intercept else 0.0)
+        G, c = _gram(place.rows(Xd), place.rows(sd), place.rows(yc))
+        full = solvers.Data(
+            G=place.replicated(G), c=place.replicated(c), yy=jnp.asarray(sd @ (yc * yc))
+        )
         sub_fit_intercept = False
     else:
         full = solvers.Data(
-            X=jnp.asarray(X), y=jnp.asarray(y), s=jnp.asarray(s), Xt=jnp.asarray(X.T.copy())
-        )
+            X=place.rows(Xd), y=place.rows(yd), s=place.rows(sd),
+            Xt=place.put(Xd.T.copy(), None, place.data),
+        )  # fmt: skip
         sub_fit_intercept = fit_intercept
     p_null = float(solvers.null_objective(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
     p_null = max(p_null, float(np.finfo(dtype).tiny))
@@ -272,9 +312,9 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
         )
         lams = lams.astype(dtype)
         pen_full = solvers.Penalty(
-            jnp.asarray(lams[:, None] * rho * v[None, :], dtype),
-            jnp.asarray(lams[:, None] * (1 - rho) * v[None, :], dtype),
-            jnp.ones((block, p), dtype),
+            place.block(np.asarray(lams[:, None] * rho * v[None, :], dtype)),
+            place.block(np.asarray(lams[:, None] * (1 - rho) * v[None, :], dtype)),
+            place.block(np.ones((block, p), dtype)),
         )
         # Strong rule (Tibshirani et al. 2012) for the smallest λ of the block, pruned.
         zpos = np.maximum(-grad, 0) if positive else np.abs(grad)
@@ -303,8 +343,9 @@ def _solve_host(prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, 
             mask[: idx_w.size] = 1
             beta0 = betas[:, idx] * mask
             out = _round(
-                full, jnp.asarray(idx), jnp.asarray(mask), pen_full, jnp.asarray(beta0),
-                jnp.asarray(b_w), jnp.full(block, tol_in * p_null, dtype), **static,
+                full, place.replicated(idx), place.replicated(mask), pen_full,
+                place.block(beta0), place.block(b_w),
+                place.block(np.full(block, tol_in * p_null, dtype)), **static,
             )  # fmt: skip
             beta_w, b_w, it, st, g_all, gap_all = (np.asarray(a) for a in out)
             spent += it
@@ -365,6 +406,7 @@ def path(
     tol: float | None = None,
     max_iter: int = 20_000,
     block_size: int = 8,
+    mesh: jax.sharding.Mesh | None = None,
 ) -> PathResult:
     """Compute a whole lasso / elastic-net path of a GLM in one call.
 
@@ -403,6 +445,11 @@ def path(
       tol: relative duality-gap tolerance (see above).
       max_iter: inner-iteration cap per block of λs and working set.
       block_size: how many neighbouring λs are solved together.
+      mesh: optional ``jax.sharding.Mesh`` to run on several devices: each block of λs is split
+        over its axis ``"lambdas"`` and the rows of ``X`` over its axis ``"data"`` (data
+        parallel: ``Xᵀr`` is reduced across devices); either axis may be absent. Shapes that do
+        not divide evenly are padded (rows of zero weight, repeated λs). Results equal the
+        single-device run to rounding.
 
     Returns:
       :class:`PathResult`: ``lambdas`` ``(K,)`` descending, ``coef`` ``(K, p)``, ``intercept``,
@@ -454,6 +501,15 @@ def path(
         raise TypeError(f"block_size must be an int, got {type(block_size).__name__}")
     if block_size < 1:
         raise ValueError(f"block_size must be >= 1, got {block_size}")
+    if mesh is not None:
+        if not isinstance(mesh, jax.sharding.Mesh):
+            raise TypeError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
+        unknown = set(mesh.axis_names) - {"lambdas", "data"}
+        if unknown:
+            raise ValueError(
+                f"mesh axes must be named 'lambdas' and/or 'data', got {mesh.axis_names}; "
+                "rename the mesh axes"
+            )
     dtype = _float_dtype(X, y)
     if tol is None:
         tol = 1e-7 if dtype == np.float64 else 1e-5
@@ -509,7 +565,7 @@ def path(
             prep, grid.astype(dtype),
             loss=loss, l1_ratio=l1_ratio, positive=bool(positive),
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
-            block=int(min(block_size, 1 << (grid.size - 1).bit_length())),
+            block=int(min(block_size, 1 << (grid.size - 1).bit_length())), mesh=mesh,
         )  # fmt: skip
     coef = (coef / prep.x_scale[None, :]).astype(dtype)
     if fit_intercept:

@@ -216,16 +216,23 @@ class _Carry(NamedTuple):
 
 
 def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
-    f_y = _value(loss, data, c.lin_y, c.y, c.by)
     g_y, gb_y = _grad(loss, data, c.lin_y, c.y, c.by)
     x_new = _prox(pen, c.y - c.step * g_y, c.step, positive)
     b_new = c.by - c.step * gb_y if fit_intercept else c.by
     lin_new = _linear(data, x_new)
-    f_new = _value(loss, data, lin_new, x_new, b_new)
     d, db = x_new - c.y, b_new - c.by
-    model = f_y + g_y @ d + gb_y * db + (d @ d + db * db) / (2 * c.step)
-    slack = 10 * jnp.finfo(f_y.dtype).eps * (jnp.abs(f_y) + 1)
-    accept = f_new <= model + slack
+    bound = (d @ d + db * db) / (2 * c.step)
+    # Backtracking test f(x⁺) ≤ f(y) + ∇f(y)ᵀd + ‖d‖²/(2 step). For the squared loss the left
+    # minus the first two terms is exactly ½ dᵀHd, computed without cancellation.
+    if loss == "squared":
+        dlin = lin_new - c.lin_y
+        curv = 0.5 * (d @ dlin if data.gram else jnp.sum(data.s * jnp.square(dlin + db)))
+        accept = curv <= bound * (1 + 1e-9)
+    else:
+        f_y = _value(loss, data, c.lin_y, c.y, c.by)
+        f_new = _value(loss, data, lin_new, x_new, b_new)
+        slack = 10 * jnp.finfo(f_y.dtype).eps * (jnp.abs(f_y) + 1)
+        accept = f_new <= f_y + g_y @ d + gb_y * db + bound + slack
     # Adaptive restart: drop the momentum when it points against the last step.
     restart = (c.y - x_new) @ (x_new - c.x) + (c.by - b_new) * (b_new - c.bx) > 0
     t_next = jnp.where(restart, 1.0, (1 + jnp.sqrt(1 + 4 * c.t**2)) / 2)
