@@ -198,20 +198,25 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
     )  # fmt: skip
     p = pen_full.l1.shape[1]
     beta_full = jnp.zeros((beta.shape[0], p), beta.dtype).at[:, idx].add(beta * mask)
+    if full.gram:  # G β on all features, from the working-set columns of G
+        lin_full = (beta * mask) @ full.G[idx]
+    else:
+        lin_full = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta)
+    return beta_full, b, n_iter, status, lin_full
 
-    def measure(pen, beta_full, beta, b):
-        if full.gram:  # G β on all features from the working-set columns
-            lin_full = full.G[:, idx] @ (beta * mask)
-        else:
-            lin_full = solvers._linear(sub, beta)
-        g, _ = solvers._grad(loss, full, lin_full, beta_full, b)
-        _, gap = solvers._gap(
-            loss, full, pen, lin_full, beta_full, b, g, positive, l1_only, fit_intercept
-        )
+
+@functools.partial(jax.jit, static_argnames=("loss", "positive", "fit_intercept", "l1_only"))
+def _measure(full: solvers.Data, pen_full, beta_full, lin_full, b, *,
+             loss, positive, fit_intercept, l1_only):  # fmt: skip
+    """Gradients and duality gaps of a block of λs on all features: the optimality check of a
+    round. Its shapes never change along a path, so it compiles once."""
+
+    def one(pen, beta, lin, b):
+        g, _ = solvers._grad(loss, full, lin, beta, b)
+        _, gap = solvers._gap(loss, full, pen, lin, beta, b, g, positive, l1_only, fit_intercept)
         return g, gap
 
-    g_full, gap_full = jax.vmap(measure)(pen_full, beta_full, beta, b)
-    return beta, b, n_iter, status, g_full, gap_full
+    return jax.vmap(one)(pen_full, beta_full, lin_full, b)
 
 
 class _Placement:
@@ -288,6 +293,9 @@ def _solve_host(
         max_iter=jnp.asarray(max_iter, jnp.int32),
         l1_only=rho == 1.0,
     )  # fmt: skip
+    measure_static = dict(
+        loss=loss, positive=positive, fit_intercept=sub_fit_intercept, l1_only=rho == 1.0
+    )
 
     coef = np.zeros((K, p), dtype)
     intercept = np.zeros(K, dtype)
@@ -347,10 +355,12 @@ def _solve_host(
                 place.block(beta0), place.block(b_w),
                 place.block(np.full(block, tol_in * p_null, dtype)), **static,
             )  # fmt: skip
-            beta_w, b_w, it, st, g_all, gap_all = (np.asarray(a) for a in out)
+            beta_all, b_all, it, st, lin_all = out
+            g_all, gap_all = _measure(full, pen_full, beta_all, lin_all, b_all, **measure_static)
+            betas, b_w, it, st, g_all, gap_all = (
+                np.asarray(a) for a in (beta_all, b_all, it, st, g_all, gap_all)
+            )
             spent += it
-            betas = np.zeros((block, p), dtype)
-            betas[:, idx_w] = beta_w[:, : idx_w.size]
             gap_rel = gap_all / p_null
             zz = np.maximum(-g_all, 0) if positive else np.abs(g_all)
             limit = lams[:, None] * rho * v[None, :]
