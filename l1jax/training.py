@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from l1jax import prox
+from l1jax import _sharding, prox
 from l1jax.prox import _like
 from l1jax.transforms import _at, _check_hyperparam, _proximal, _require_params, _zero_count
 
@@ -321,18 +321,51 @@ def _report_every(progress: Progress, steps: int) -> int:
     )
 
 
+class _Trimmed(NamedTuple):
+    """A progress report that sees only the first ``k`` λs (the rest pad the λ axis to whole
+    shards of the mesh)."""
+
+    report: Callable[[int, np.ndarray], Any]
+    k: int
+
+    def __call__(self, step, losses) -> None:
+        self.report(step, np.asarray(losses)[: self.k])
+
+
+def _split_leading(mesh, name, tree):
+    """Constrain every leaf's leading axis to mesh axis ``name`` (inside jit; no-op if no mesh)."""
+    if mesh is None:
+        return tree
+    return jax.tree.map(
+        lambda x: jax.lax.with_sharding_constraint(x, _sharding.leading(mesh, name, x.ndim)),
+        tree,
+    )
+
+
 @functools.partial(
     jax.jit,
-    static_argnames=("loss_fn", "optimizer", "steps", "batch_size", "every", "report"),
+    static_argnames=("loss_fn", "optimizer", "steps", "batch_size", "every", "report", "mesh"),
 )
 def _train_path(
-    init_params, lambdas, data, key, *, loss_fn, optimizer, steps, batch_size, every, report
-):
-    """The pure core: ``lax.scan`` over steps of a step ``vmap``-ped over the λ axis (axis 0)."""
+    init_params, lambdas, data, key, *, loss_fn, optimizer, steps, batch_size, every, report,
+    mesh=None,
+):  # fmt: skip
+    """The pure core: ``lax.scan`` over steps of a step ``vmap``-ped over the λ axis (axis 0).
+
+    With a ``mesh``, the λ axis of params and optimizer states is split over its axis
+    ``"lambdas"`` and each minibatch's rows over its axis ``"data"`` (when they divide evenly):
+    XLA's partitioner then reduces the gradients across the ``"data"`` devices."""
     n_lambdas = lambdas.shape[0]
+    models = functools.partial(_split_leading, mesh, _sharding.axis(mesh, "lambdas"))
     params = jax.tree.map(lambda x: jnp.broadcast_to(x, (n_lambdas, *x.shape)), init_params)
-    states = jax.vmap(lambda lam: optimizer(lam).init(init_params))(lambdas)
+    params = models(params)
+    states = models(jax.vmap(lambda lam: optimizer(lam).init(init_params))(lambdas))
     n_samples = jax.tree.leaves(data)[0].shape[0]
+    n_data = _sharding.axis_size(mesh, "data")
+    split_batch = batch_size is not None and n_data > 1 and batch_size % n_data == 0
+    # Ordered effects run on one device only; on a mesh the reports are unordered callbacks
+    # (issued in step order all the same: the steps are a sequential scan).
+    ordered = mesh is None or mesh.size == 1
 
     def one_model(lam, p, state, batch):
         loss, grads = jax.value_and_grad(loss_fn)(p, batch)
@@ -348,12 +381,19 @@ def _train_path(
         else:
             idx = batch_indices(key, step, n_samples, batch_size)
             batch = jax.tree.map(lambda x: jnp.take(x, idx, axis=0), data)
+            if split_batch:
+                batch = _split_leading(mesh, "data", batch)
         p, state, losses = all_models(lambdas, p, state, batch)
+        p, state = models(p), models(state)
         if every:
             done = step + 1
+            if mesh is not None:  # gather the (K,) losses for the host explicitly
+                losses = jax.lax.with_sharding_constraint(
+                    losses, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+                )
             jax.lax.cond(
                 (done % every == 0) | (done == steps),
-                lambda: jax.debug.callback(report, done, losses, ordered=True),
+                lambda: jax.debug.callback(report, done, losses, ordered=ordered),
                 lambda: None,
             )
         return (p, state), losses
@@ -364,6 +404,27 @@ def _train_path(
     for leaf in jax.tree.leaves(params):
         finite &= jnp.all(jnp.isfinite(leaf.reshape(n_lambdas, -1)), axis=1)
     return TrainPathResult(lambdas, params, losses, states, finite)
+
+
+def _place(mesh, init_params, lambdas, data, key, batch_size):
+    """Put the inputs of :func:`_train_path` on ``mesh``: λs (padded with copies of the last one
+    to whole shards) over ``"lambdas"``, rows of ``data`` over ``"data"`` when they divide
+    evenly; everything else replicated (minibatches are split inside :func:`_train_path`)."""
+    n_lams = _sharding.axis_size(mesh, "lambdas")
+    n_data = _sharding.axis_size(mesh, "data")
+    pad = _sharding.round_up(lambdas.shape[0], n_lams) - lambdas.shape[0]
+    if pad:
+        lambdas = jnp.concatenate([lambdas, jnp.repeat(lambdas[-1:], pad)])
+    lambdas = jax.device_put(lambdas, _sharding.leading(mesh, _sharding.axis(mesh, "lambdas"), 1))
+    n_samples = jax.tree.leaves(data)[0].shape[0]
+    rows = _sharding.axis(mesh, "data") if n_samples % n_data == 0 else None
+    data = jax.tree.map(
+        lambda x: jax.device_put(x, _sharding.leading(mesh, rows, np.ndim(x))), data
+    )
+    replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
+    init_params = jax.device_put(init_params, replicated)
+    key = None if key is None else jax.device_put(key, replicated)
+    return init_params, lambdas, data, key
 
 
 def _check_int(name: str, value, low: int, high: int | None = None) -> int:
@@ -416,6 +477,7 @@ def train_path(
     batch_size: int | None = None,
     key: jax.Array | None = None,
     progress: Progress = True,
+    mesh: jax.sharding.Mesh | None = None,
 ) -> TrainPathResult:
     """Train one model per λ, all at once: one compiled program, λ as a ``vmap``-ped axis.
 
@@ -450,6 +512,14 @@ def train_path(
         losses' min, median and max over λs, the wall time); an int ``N`` prints every ``N``
         steps; ``False`` or ``0`` prints nothing; a callable ``progress(step, losses)`` receives
         the step count and the ``(K,)`` losses instead of the line (on the host, in order).
+      mesh: optional ``jax.sharding.Mesh`` to train on several devices (or hosts): the λ axis
+        (the models, with their optimizer states) is split over its axis ``"lambdas"`` and the
+        samples over its axis ``"data"`` (data parallel: the gradients are reduced across
+        devices); either axis may be absent. A λ count that does not divide ``"lambdas"`` is
+        padded with copies of the last λ (dropped from the result). Rows are split only when
+        they divide evenly (``n``, or ``batch_size`` with minibatches) and are replicated
+        otherwise: padding rows would change ``loss_fn``. Results equal the single-device run
+        to rounding. See docs/scale-out.md.
 
     Returns:
       A :class:`TrainPathResult` ``(lambdas, params, losses, opt_state, finite)``. A
@@ -517,6 +587,13 @@ def train_path(
     if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()):
         raise TypeError(f"train_path: loss_fn(params, batch) must return a scalar, got {out}")
 
+    mesh = _sharding.auto(_sharding.check_mesh(mesh, "train_path"))
+    n_models = lambdas.shape[0]
+    if mesh is not None:
+        init_params, lambdas, data, key = _place(mesh, init_params, lambdas, data, key, batch_size)
+        if report is not None and lambdas.shape[0] != n_models:
+            report = _Trimmed(report, n_models)
+
     _Clock.start = time.perf_counter()
     result = _train_path(
         init_params,
@@ -529,7 +606,10 @@ def train_path(
         batch_size=batch_size,
         every=every,
         report=report,
+        mesh=mesh,
     )
+    if result.lambdas.shape[0] != n_models:  # drop the λs that padded the mesh axis
+        result = jax.tree.map(lambda x: x[:n_models], result)
     if every:
         jax.effects_barrier()  # every progress line is out before we return
     finite = np.asarray(result.finite)

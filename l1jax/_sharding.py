@@ -1,0 +1,65 @@
+"""Helpers for ``mesh=`` (see ../DESIGN "Scale out" and docs/scale-out.md).
+
+A mesh is an ordinary :class:`jax.sharding.Mesh` whose axes are named ``"lambdas"`` (models:
+λs, folds, l1_ratios) and/or ``"data"`` (rows of X, samples). Either may be absent; a missing
+axis means "replicated along it". Leading axes that do not divide the mesh axis are padded by the
+callers (repeated λs or folds, rows of zero weight) and the padding is dropped from the results.
+"""
+
+from __future__ import annotations
+
+import jax
+from jax.sharding import NamedSharding, PartitionSpec
+
+AXES = ("lambdas", "data")
+
+
+def check_mesh(mesh, where: str):
+    """``mesh`` as given (None or a Mesh with axes among ``"lambdas"``, ``"data"``), or raise."""
+    if mesh is None:
+        return None
+    if not isinstance(mesh, jax.sharding.Mesh):
+        raise TypeError(f"{where}: mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
+    unknown = [a for a in mesh.axis_names if a not in AXES]
+    if unknown:
+        raise ValueError(
+            f"{where}: mesh axes must be named 'lambdas' and/or 'data', got {mesh.axis_names}; "
+            "rename the mesh axes (e.g. jax.make_mesh((4,), ('lambdas',)))"
+        )
+    return mesh
+
+
+def axis_size(mesh, name: str) -> int:
+    """Devices along mesh axis ``name`` (1 without a mesh or without that axis)."""
+    if mesh is None or name not in mesh.axis_names:
+        return 1
+    return int(mesh.shape[name])
+
+
+def axis(mesh, name: str) -> str | None:
+    """``name`` if the mesh has that axis, else None (a PartitionSpec entry)."""
+    return name if mesh is not None and name in mesh.axis_names else None
+
+
+def round_up(size: int, multiple: int) -> int:
+    """``size`` rounded up to a multiple of ``multiple``."""
+    return -(-size // multiple) * multiple
+
+
+def leading(mesh, name: str | None, ndim: int) -> NamedSharding:
+    """Sharding of an ``ndim``-array whose leading axis is split over mesh axis ``name``."""
+    return NamedSharding(mesh, PartitionSpec(name, *([None] * (ndim - 1))))
+
+
+def auto(mesh):
+    """``mesh`` with every axis of type ``Auto`` (``jax.make_mesh`` makes ``Explicit`` axes in
+    recent JAX): l1jax places its arrays itself and lets XLA's partitioner propagate the rest."""
+    if mesh is None:
+        return None
+    types = getattr(mesh, "axis_types", None)
+    auto_type = getattr(jax.sharding, "AxisType", None)
+    if auto_type is None or types is None or all(t == auto_type.Auto for t in types):
+        return mesh
+    return jax.sharding.Mesh(
+        mesh.devices, mesh.axis_names, axis_types=(auto_type.Auto,) * len(mesh.axis_names)
+    )
