@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import solvers
+from l1jax import _sharding, solvers
 from l1jax.losses import LOSSES
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -226,7 +226,7 @@ class _Placement:
     devices; nothing else changes."""
 
     def __init__(self, mesh):
-        self.mesh = mesh
+        self.mesh = mesh = _sharding.auto(mesh)  # jax.make_mesh gives Explicit axes
         names = () if mesh is None else mesh.axis_names
         self.data = "data" if "data" in names else None
         self.lams = "lambdas" if "lambdas" in names else None
@@ -511,15 +511,7 @@ def path(
         raise TypeError(f"block_size must be an int, got {type(block_size).__name__}")
     if block_size < 1:
         raise ValueError(f"block_size must be >= 1, got {block_size}")
-    if mesh is not None:
-        if not isinstance(mesh, jax.sharding.Mesh):
-            raise TypeError(f"mesh must be a jax.sharding.Mesh, got {type(mesh).__name__}")
-        unknown = set(mesh.axis_names) - {"lambdas", "data"}
-        if unknown:
-            raise ValueError(
-                f"mesh axes must be named 'lambdas' and/or 'data', got {mesh.axis_names}; "
-                "rename the mesh axes"
-            )
+    _sharding.check_mesh(mesh, "path")
     dtype = _float_dtype(X, y)
     if tol is None:
         tol = 1e-7 if dtype == np.float64 else 1e-5
