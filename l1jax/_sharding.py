@@ -9,6 +9,7 @@ callers (repeated λs or folds, rows of zero weight) and the padding is dropped 
 from __future__ import annotations
 
 import jax
+import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 AXES = ("lambdas", "data")
@@ -63,3 +64,18 @@ def auto(mesh):
     return jax.sharding.Mesh(
         mesh.devices, mesh.axis_names, axis_types=(auto_type.Auto,) * len(mesh.axis_names)
     )
+
+
+def replicated(mesh) -> NamedSharding:
+    """A full copy on every device of ``mesh``."""
+    return NamedSharding(mesh, PartitionSpec())
+
+
+def to_host(value) -> np.ndarray:
+    """A NumPy copy of ``value``, also of an array that spans several hosts (gathered from all
+    processes: every process must call this, as in any multi-controller JAX program)."""
+    if isinstance(value, jax.Array) and not value.is_fully_addressable:
+        from jax.experimental import multihost_utils
+
+        return np.asarray(multihost_utils.process_allgather(value, tiled=True))
+    return np.asarray(value)

@@ -240,6 +240,9 @@ class _Placement:
         sharding = jax.sharding.NamedSharding(self.mesh, jax.sharding.PartitionSpec(*spec))
         return jax.device_put(value, sharding)
 
+    def fetch(self, value) -> np.ndarray:  # to NumPy, gathered from every host if need be
+        return _sharding.to_host(value)
+
     def rows(self, value):  # (n, ...) arrays: samples over "data"
         return self.put(value, self.data, *([None] * (np.ndim(value) - 1)))
 
@@ -358,7 +361,7 @@ def _solve_host(
             beta_all, b_all, it, st, lin_all = out
             g_all, gap_all = _measure(full, pen_full, beta_all, lin_all, b_all, **measure_static)
             betas, b_w, it, st, g_all, gap_all = (
-                np.asarray(a) for a in (beta_all, b_all, it, st, g_all, gap_all)
+                place.fetch(a) for a in (beta_all, b_all, it, st, g_all, gap_all)
             )
             spent += it
             gap_rel = gap_all / p_null

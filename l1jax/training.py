@@ -388,9 +388,7 @@ def _train_path(
         if every:
             done = step + 1
             if mesh is not None:  # gather the (K,) losses for the host explicitly
-                losses = jax.lax.with_sharding_constraint(
-                    losses, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
-                )
+                losses = jax.lax.with_sharding_constraint(losses, _sharding.replicated(mesh))
             jax.lax.cond(
                 (done % every == 0) | (done == steps),
                 lambda: jax.debug.callback(report, done, losses, ordered=ordered),
@@ -403,6 +401,11 @@ def _train_path(
     finite = jnp.isfinite(losses[:, -1])
     for leaf in jax.tree.leaves(params):
         finite &= jnp.all(jnp.isfinite(leaf.reshape(n_lambdas, -1)), axis=1)
+    if mesh is not None:  # the small per-λ results on every device (and host): fetchable
+        lambdas, losses, finite = (
+            jax.lax.with_sharding_constraint(a, _sharding.replicated(mesh))
+            for a in (lambdas, losses, finite)
+        )
     return TrainPathResult(lambdas, params, losses, states, finite)
 
 
@@ -421,9 +424,8 @@ def _place(mesh, init_params, lambdas, data, key, batch_size):
     data = jax.tree.map(
         lambda x: jax.device_put(x, _sharding.leading(mesh, rows, np.ndim(x))), data
     )
-    replicated = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec())
-    init_params = jax.device_put(init_params, replicated)
-    key = None if key is None else jax.device_put(key, replicated)
+    init_params = jax.device_put(init_params, _sharding.replicated(mesh))
+    key = None if key is None else jax.device_put(key, _sharding.replicated(mesh))
     return init_params, lambdas, data, key
 
 
