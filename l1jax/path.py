@@ -476,7 +476,7 @@ def path(
       >>> import l1jax
       >>> X = np.array([[-1.0], [0.0], [1.0]]); y = np.array([-1.0, 0.0, 1.0])
       >>> res = l1jax.path(X, y, lambdas=np.array([0.1, 0.5, 1.0]), standardize=False)
-      >>> np.round(res.lambdas, 4).tolist(), np.round(res.coef[:, 0], 4).tolist()
+      >>> [round(float(v), 4) for v in res.lambdas], [round(float(c), 4) for c in res.coef[:, 0]]
       ([1.0, 0.5, 0.1], [0.0, 0.25, 0.85])
     """
     if not isinstance(loss, str) or loss not in LOSSES:
