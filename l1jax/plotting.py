@@ -210,8 +210,8 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
       >>> import matplotlib; matplotlib.use("Agg")
       >>> import numpy as np, l1jax
       >>> rng = np.random.default_rng(0)
-      >>> X = rng.standard_normal((40, 3)); y = X[:, 0] + rng.standard_normal(40)
-      >>> ax = l1jax.plot_cv(l1jax.cv_path(X, y, n_folds=4, lambdas=10))
+      >>> X = rng.standard_normal((60, 5)); y = X[:, 0] - 2 * X[:, 1] + rng.standard_normal(60)
+      >>> ax = l1jax.plot_cv(l1jax.cv_path(X, y, n_folds=5, lambdas=20))
       >>> ax.get_ylabel()
       'mean squared error'
     """

@@ -11,6 +11,7 @@ from l1jax.cv import _weighted_auc
 
 TOL = 1e-11  # relative duality gap of both the folds and the hand-made reference
 K = 12
+RATIO = 1e-2  # the small-λ end of the grid, where the fits are slowest
 
 
 def _data(n=60, p=5, seed=0, loss="squared"):
@@ -82,7 +83,8 @@ def test_cv_path_equals_kfold_by_hand(case):
     sw = np.random.default_rng(1).uniform(0.5, 2.0, y.size) if opts.get("weighted") else None
     fold_ids = np.arange(y.size) % 4
     cv = l1jax.cv_path(X, y, fold_ids=fold_ids, loss=loss, scoring=scoring, lambdas=K,
-                       sample_weight=sw, tol=TOL, max_iter=200_000)  # fmt: skip
+                       lambda_min_ratio=RATIO, sample_weight=sw, tol=TOL,
+                       max_iter=200_000)  # fmt: skip
     scores, mean, se = _by_hand(X, y, cv, loss, scoring, sw)
     np.testing.assert_allclose(cv.fold_scores, scores, rtol=1e-6)
     np.testing.assert_allclose(cv.cv_mean, mean, rtol=1e-6)
@@ -92,7 +94,8 @@ def test_cv_path_equals_kfold_by_hand(case):
         se = cv.fold_scores.std(axis=0, ddof=1) / 2
         np.testing.assert_allclose(cv.cv_se, se, rtol=1e-12)
     # The refit is l1jax.path on all the data, with the same options.
-    full = l1jax.path(X, y, loss=loss, lambdas=K, sample_weight=sw, tol=TOL, max_iter=200_000)
+    full = l1jax.path(X, y, loss=loss, lambdas=K, lambda_min_ratio=RATIO, sample_weight=sw,
+                      tol=TOL, max_iter=200_000)  # fmt: skip
     for a, b in zip(cv.path, full, strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(cv.lambdas, full.lambdas)

@@ -1,0 +1,435 @@
+"""scikit-learn estimators on top of :func:`l1jax.path` and :func:`l1jax.cv_path`.
+
+``pip install "l1jax[sklearn]"``; this module imports scikit-learn, ``import l1jax`` does not.
+
+- :class:`Lasso`, :class:`ElasticNet`: one penalty strength, as ``sklearn.linear_model``'s.
+- :class:`LassoCV`, :class:`ElasticNetCV`: the whole path cross-validated, then refitted.
+- :class:`LogisticLasso`: an L1 (or elastic-net) logistic regression classifier, binary or
+  one-vs-rest for several classes.
+
+They take scikit-learn's parameter names and solve scikit-learn's objective (``alpha`` is λ)::
+
+    (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + α (ρ ‖β‖₁ + (1 − ρ)/2 ‖β‖²)
+
+with ``ℓ = ½(y − η)²`` for the regressors and the logistic loss for :class:`LogisticLasso`,
+``ρ = l1_ratio`` and ``s`` the sample weights. Unlike glmnet, and like scikit-learn, the
+features are not standardized unless ``standardize=True``. The fits run in float64, as
+scikit-learn's (a scoped ``jax.enable_x64``, whatever the global JAX setting), on data padded
+to a few fixed shapes with zero-weight rows and zero columns, so that fits of similar sizes
+share one compiled program.
+Non-convergence is reported as scikit-learn's ``ConvergenceWarning``.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+
+import jax
+import numpy as np
+from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+from sklearn.model_selection import check_cv
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from l1jax.cv import CVResult, _bucket, cv_path
+from l1jax.path import ConvergenceWarning, PathResult, path
+
+__all__ = ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "LogisticLasso"]
+
+_DTYPES = np.float64  # scikit-learn's precision; also one family of compiled programs
+
+
+def _call(fn, *args, **kwargs):
+    """Run an l1jax fit in float64 and turn its convergence warnings into scikit-learn's."""
+    with warnings.catch_warnings(record=True) as caught, jax.enable_x64(True):
+        warnings.simplefilter("always", ConvergenceWarning)
+        out = fn(*args, **kwargs)
+    for w in caught:
+        category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else None
+        warnings.warn(w.message if category is None else str(w.message),
+                      category or w.category, stacklevel=3)  # fmt: skip
+    return out
+
+
+def _check_alpha(alpha, name="alpha"):
+    if isinstance(alpha, bool) or not isinstance(alpha, numbers.Real):
+        raise TypeError(f"{name} must be a real number >= 0, got {type(alpha).__name__}")
+    if not alpha >= 0 or not np.isfinite(alpha):
+        raise ValueError(f"{name} must be a finite number >= 0, got {alpha}")
+    return float(alpha)
+
+
+class _Linear(BaseEstimator):
+    """Shared input checks and prediction of the linear models here."""
+
+    def _fit_data(self, X, y, sample_weight, *, y_numeric=True):
+        X, y = validate_data(self, X, y, dtype=_DTYPES, y_numeric=y_numeric)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                                 ensure_non_negative=True)  # fmt: skip
+        return X, y, sample_weight
+
+    @staticmethod
+    def _padded(X, y, sample_weight, fold_ids=None):
+        """Append zero-weight rows and zero columns up to a few fixed sizes (``l1jax.cv._bucket``:
+        128 rows, 16 columns, then 4 sizes per octave). The solution is unchanged (a zero column
+        gets coefficient 0; trim it), and data of similar sizes (a scikit-learn CV, a grid
+        search) reuse one compiled program instead of compiling one per shape."""
+        n, p = X.shape
+        rows, cols = _bucket(n, 128) - n, _bucket(p, 16) - p
+        sw = np.ones(n, X.dtype) if sample_weight is None else sample_weight
+        X = np.pad(X, ((0, rows), (0, cols)))
+        y = np.pad(y, (0, rows))
+        sw = np.pad(sw, (0, rows))
+        if fold_ids is not None:
+            fold_ids = np.concatenate([fold_ids, np.arange(rows) % (fold_ids.max() + 1)])
+        return X, y, sw, fold_ids
+
+    def _options(self):
+        return dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
+                    positive=self.positive, tol=self.tol, max_iter=self.max_iter)  # fmt: skip
+
+    def _decision(self, X):
+        check_is_fitted(self)
+        X = validate_data(self, X, dtype=_DTYPES, reset=False)
+        return X @ self.coef_.T + self.intercept_
+
+
+# ----------------------------------------------------------------------------------------------
+# One penalty strength.
+
+
+class ElasticNet(RegressorMixin, _Linear):
+    """Linear regression with an elastic-net penalty, solved by :func:`l1jax.path`.
+
+    Minimizes ``(1/2n) ‖y − Xβ − b‖² + α (ρ ‖β‖₁ + (1 − ρ)/2 ‖β‖²)`` (sample-weighted when
+    ``sample_weight`` is given), scikit-learn's ``ElasticNet`` objective.
+
+    Args:
+      alpha: the penalty strength λ ≥ 0.
+      l1_ratio: ρ in [0, 1]; 1 is the lasso.
+      fit_intercept: fit an unpenalized intercept.
+      standardize: penalize the coefficients of standardized features (glmnet); the
+        coefficients are returned on the original scale either way.
+      positive: constrain the coefficients to be ≥ 0.
+      tol: relative duality-gap tolerance of :func:`l1jax.path` (None: its default, 1e-7 in
+        float64).
+      max_iter: inner-iteration cap.
+
+    Attributes:
+      coef_: ``(n_features,)`` coefficients.
+      intercept_: the intercept.
+      n_iter_: solver iterations.
+      dual_gap_: the relative duality gap reached.
+      path_: the :class:`l1jax.PathResult` (one λ).
+
+    Example:
+      >>> from l1jax.estimators import ElasticNet
+      >>> model = ElasticNet(alpha=0.1, l1_ratio=0.5).fit([[0.0], [1.0], [2.0]], [0.0, 1.0, 2.0])
+      >>> round(float(model.coef_[0]), 4), round(float(model.predict([[3.0]])[0]), 4)
+      (0.8605, 2.7209)
+    """
+
+    _fixed_l1_ratio: float | None = None
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
+                 positive=False, tol=None, max_iter=20_000):  # fmt: skip
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _l1_ratio(self):
+        return self._fixed_l1_ratio if self._fixed_l1_ratio is not None else self.l1_ratio
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model; returns ``self``."""
+        X, y, sample_weight = self._fit_data(X, y, sample_weight)
+        alpha = _check_alpha(self.alpha)
+        p = X.shape[1]
+        X, y, sample_weight, _ = self._padded(X, y, sample_weight)
+        res: PathResult = _call(
+            path, X, y, loss="squared", l1_ratio=self._l1_ratio(), lambdas=np.array([alpha]),
+            sample_weight=sample_weight, **self._options(),
+        )  # fmt: skip
+        self.path_ = res = res._replace(coef=res.coef[:, :p])
+        self.coef_ = np.asarray(res.coef[0])
+        self.intercept_ = res.intercept.dtype.type(res.intercept[0])
+        self.n_iter_ = int(res.n_iter[0])
+        self.dual_gap_ = float(res.gap[0])
+        return self
+
+    def predict(self, X):
+        """``X @ coef_ + intercept_``."""
+        return self._decision(X)
+
+
+class Lasso(ElasticNet):
+    """Linear regression with an L1 penalty (:class:`ElasticNet` with ``l1_ratio=1``).
+
+    Minimizes ``(1/2n) ‖y − Xβ − b‖² + α ‖β‖₁``, scikit-learn's ``Lasso`` objective; see
+    :class:`ElasticNet` for the parameters and attributes.
+
+    Example:
+      >>> from l1jax.estimators import Lasso
+      >>> model = Lasso(alpha=0.1).fit([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0]], [0.0, 1.0, 2.0])
+      >>> [round(float(c), 4) for c in model.coef_]
+      [0.85, 0.0]
+    """
+
+    _fixed_l1_ratio = 1.0
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, positive=False,
+                 tol=None, max_iter=20_000):  # fmt: skip
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+
+
+# ----------------------------------------------------------------------------------------------
+# Cross-validated paths.
+
+
+def _fold_ids(cv, X, y, *, classifier=False) -> np.ndarray:
+    """Fold labels from scikit-learn's ``cv`` (None: 5-fold ``KFold``; an int; a splitter; an
+    iterable of (train, test)). The test sets must partition the samples."""
+    n = X.shape[0]
+    if n < 2:
+        raise ValueError(f"cross-validation needs at least 2 samples, got n_samples = {n}")
+    if isinstance(cv, numbers.Integral) and not isinstance(cv, bool) and not 2 <= cv <= n:
+        raise ValueError(f"cv must be between 2 and n_samples = {n} folds, got {cv}")
+    splitter = check_cv(5 if cv is None else cv, y, classifier=classifier)
+    ids = np.full(n, -1, np.int64)
+    for f, (_, test) in enumerate(splitter.split(X, y)):
+        test = np.asarray(test)
+        if np.any(ids[test] >= 0):
+            raise ValueError("cv must hold out every sample exactly once (folds that partition)")
+        ids[test] = f
+    if np.any(ids < 0):
+        raise ValueError("cv must hold out every sample exactly once (folds that partition)")
+    return ids
+
+
+class ElasticNetCV(RegressorMixin, _Linear):
+    """Elastic net with α chosen by K-fold cross-validation of the whole path
+    (:func:`l1jax.cv_path`: all folds and all αs in one compiled call), then refitted on all
+    the data.
+
+    Args:
+      l1_ratio: ρ in (0, 1], or a list of them (the best pair (ρ, α) is chosen).
+      eps: ``alpha_min / alpha_max`` of the grid.
+      alphas: an int (the grid size, from ``alpha_max`` down to ``eps · alpha_max``, log-spaced)
+        or an array of αs.
+      cv: None (5-fold ``KFold``, as scikit-learn), an int, a splitter or an iterable of
+        ``(train, test)`` whose test sets partition the samples.
+      alpha_rule: ``"min"`` (the lowest CV error, scikit-learn's rule) or ``"1se"`` (the
+        largest α within one standard error of it, glmnet's ``lambda.1se``).
+      fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
+
+    Attributes:
+      alpha_, l1_ratio_: the chosen α and ρ.
+      alphas_: ``(n_alphas,)`` (or ``(n_l1_ratio, n_alphas)``) the grid(s), descending.
+      mse_path_: ``(n_alphas, n_folds)`` (or ``(n_l1_ratio, n_alphas, n_folds)``) held-out MSE.
+      coef_, intercept_, n_iter_, dual_gap_: the refit at ``alpha_``.
+      cv_results_: the :class:`l1jax.CVResult` of ``l1_ratio_``.
+    """
+
+    _fixed_l1_ratio: float | None = None
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
+                 standardize=False, positive=False, tol=None, max_iter=20_000, cv=None,
+                 alpha_rule="min"):  # fmt: skip
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.cv = cv
+        self.alpha_rule = alpha_rule
+
+    def _l1_ratios(self):
+        if self._fixed_l1_ratio is not None:
+            return [self._fixed_l1_ratio], False
+        many = np.ndim(self.l1_ratio) > 0
+        ratios = [float(r) for r in np.ravel(self.l1_ratio)] if many else [self.l1_ratio]
+        return ratios, many
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
+        X, y, sample_weight = self._fit_data(X, y, sample_weight)
+        if self.alpha_rule not in ("min", "1se"):
+            raise ValueError(f"alpha_rule must be 'min' or '1se', got {self.alpha_rule!r}")
+        fold_ids = _fold_ids(self.cv, X, y)
+        grid = self.alphas
+        if not (isinstance(grid, numbers.Integral) and not isinstance(grid, bool)):
+            grid = np.asarray(grid, np.float64)
+        ratios, many = self._l1_ratios()
+        n, p = X.shape
+        X, y, sample_weight, fold_ids = self._padded(X, y, sample_weight, fold_ids)
+        results: list[CVResult] = []
+        for ratio in ratios:
+            results.append(_call(
+                cv_path, X, y, fold_ids=fold_ids, loss="squared", l1_ratio=ratio, lambdas=grid,
+                lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
+                sample_weight=sample_weight, **self._options(),
+            ))  # fmt: skip
+        index = [r.index_min if self.alpha_rule == "min" else r.index_1se for r in results]
+        best = int(np.argmin([r.cv_mean[k] for r, k in zip(results, index, strict=True)]))
+        results = [  # without the padding
+            r._replace(path=r.path._replace(coef=r.path.coef[:, :p]), fold_ids=r.fold_ids[:n])
+            for r in results
+        ]
+        cv, k = results[best], index[best]
+        self.cv_results_ = cv
+        self.l1_ratio_ = ratios[best]
+        self.alpha_ = float(cv.lambdas[k])
+        self.alphas_ = np.array([r.lambdas for r in results]) if many else cv.lambdas
+        mse = np.array([r.fold_scores.T for r in results])
+        self.mse_path_ = mse if many else mse[0]
+        self.coef_ = np.asarray(cv.path.coef[k])
+        self.intercept_ = cv.path.intercept.dtype.type(cv.path.intercept[k])
+        self.n_iter_ = int(cv.path.n_iter[k])
+        self.dual_gap_ = float(cv.path.gap[k])
+        return self
+
+    def predict(self, X):
+        """``X @ coef_ + intercept_`` at the chosen α."""
+        return self._decision(X)
+
+
+class LassoCV(ElasticNetCV):
+    """Lasso with α chosen by K-fold cross-validation (:class:`ElasticNetCV` with
+    ``l1_ratio=1``); see there for the parameters and attributes.
+
+    Example:
+      >>> import numpy as np
+      >>> from l1jax.estimators import LassoCV
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((50, 4)); y = 3 * X[:, 0] + 0.1 * rng.standard_normal(50)
+      >>> model = LassoCV(alphas=20, alpha_rule="1se").fit(X, y)
+      >>> np.flatnonzero(model.coef_).tolist(), model.mse_path_.shape
+      ([0], (20, 5))
+    """
+
+    _fixed_l1_ratio = 1.0
+
+    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, standardize=False,
+                 positive=False, tol=None, max_iter=20_000, cv=None, alpha_rule="min"):  # fmt: skip
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.cv = cv
+        self.alpha_rule = alpha_rule
+
+
+# ----------------------------------------------------------------------------------------------
+# Classification.
+
+
+class LogisticLasso(ClassifierMixin, _Linear):
+    """Logistic regression with an L1 (or elastic-net) penalty, solved by :func:`l1jax.path`.
+
+    For two classes it minimizes ``(1/n) Σ_i [log(1 + e^{η_i}) − y_i η_i] + α (ρ ‖β‖₁ +
+    (1 − ρ)/2 ‖β‖²)`` with ``η = b + Xβ`` and ``y_i = 1`` for ``classes_[1]``; for more classes,
+    one such model per class against the rest (one-vs-rest), the probabilities normalized.
+
+    Args:
+      alpha: the penalty strength λ ≥ 0 (``1 / (C · n)`` in ``LogisticRegression``'s terms).
+      l1_ratio: ρ in [0, 1]; 1 (the default) is the lasso.
+      fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
+
+    Attributes:
+      classes_: the class labels.
+      coef_: ``(1, n_features)`` for two classes, else ``(n_classes, n_features)``.
+      intercept_: ``(1,)`` or ``(n_classes,)``.
+      n_iter_: ``(1,)`` or ``(n_classes,)`` solver iterations.
+
+    Example:
+      >>> from l1jax.estimators import LogisticLasso
+      >>> X = [[-2.0, 0.3], [-1.0, -0.2], [1.0, 0.1], [2.0, -0.4]]
+      >>> model = LogisticLasso(alpha=0.05).fit(X, ["no", "no", "yes", "yes"])
+      >>> model.predict([[1.5, 0.0]]).tolist(), float(model.coef_[0, 1])
+      (['yes'], 0.0)
+    """
+
+    def __init__(self, alpha=0.01, *, l1_ratio=1.0, fit_intercept=True, standardize=False,
+                 positive=False, tol=None, max_iter=20_000):  # fmt: skip
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit one binary model (or one per class); returns ``self``."""
+        X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"LogisticLasso needs samples of at least 2 classes; got 1 class "
+                f"({self.classes_[0]!r})"
+            )
+        alpha = _check_alpha(self.alpha)
+        targets = [1] if self.classes_.size == 2 else range(self.classes_.size)
+        p = X.shape[1]
+        X, encoded, sample_weight, _ = self._padded(X, encoded, sample_weight)
+        fits = [
+            _call(
+                path,
+                X,
+                (encoded == c).astype(X.dtype),
+                loss="logistic",
+                l1_ratio=self.l1_ratio,
+                lambdas=np.array([alpha]),
+                sample_weight=sample_weight,
+                **self._options(),
+            )  # fmt: skip
+            for c in targets
+        ]
+        self.coef_ = np.array([f.coef[0, :p] for f in fits])
+        self.intercept_ = np.array([f.intercept[0] for f in fits])
+        self.n_iter_ = np.array([int(f.n_iter[0]) for f in fits])
+        return self
+
+    def decision_function(self, X):
+        """Log-odds: ``(n,)`` for two classes (of ``classes_[1]``), else ``(n, n_classes)``."""
+        scores = self._decision(X)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict_proba(self, X):
+        """Class probabilities ``(n, n_classes)`` (one-vs-rest ones normalized to sum to 1)."""
+        scores = self._decision(X).astype(np.float64)
+        p = 1 / (1 + np.exp(-scores))
+        if p.shape[1] == 1:
+            return np.hstack([1 - p, p])
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """``log(predict_proba(X))``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]

@@ -1,0 +1,136 @@
+"""The scikit-learn estimators: scikit-learn's own estimator checks, and agreement with
+scikit-learn's Lasso, ElasticNet, LassoCV and L1 LogisticRegression in float64."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from l1jax.estimators import ElasticNet, ElasticNetCV, Lasso, LassoCV, LogisticLasso
+
+ESTIMATORS = [
+    Lasso(alpha=0.1),
+    ElasticNet(alpha=0.1),
+    LassoCV(alphas=8),
+    ElasticNetCV(alphas=8),
+    LogisticLasso(),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_estimator_checks(estimator, check):
+    check(estimator)
+
+
+# ----------------------------------------------------------------------------------------------
+# Agreement with scikit-learn (float64, tight tolerances on both sides).
+
+
+@pytest.fixture(scope="module")
+def data():
+    from sklearn.datasets import load_diabetes
+
+    X, y = load_diabetes(return_X_y=True)  # scaled columns, as scikit-learn's examples
+    return X[:120], y[:120]  # 120 rows: the padded shape of the checks above, compiled once
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_lasso_and_elastic_net_match_sklearn(data, fit_intercept):
+    from sklearn import linear_model
+
+    X, y = data
+    sw = np.random.default_rng(0).uniform(0.5, 2.0, y.size)
+    opts = dict(fit_intercept=fit_intercept, tol=1e-12, max_iter=100_000)
+    pairs = [
+        (Lasso(alpha=0.05, **opts), linear_model.Lasso(alpha=0.05, **opts)),
+        (ElasticNet(alpha=0.01, l1_ratio=0.7, positive=True, **opts),
+         linear_model.ElasticNet(alpha=0.01, l1_ratio=0.7, positive=True, **opts)),
+    ]  # fmt: skip
+    for ours, theirs in pairs:
+        for weights in (None, sw):
+            ours.fit(X, y, sample_weight=weights)
+            theirs.fit(X, y, sample_weight=weights)
+            np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-6, atol=1e-6)
+            np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6, atol=1e-4)
+
+
+def test_lasso_cv_matches_sklearn(data):
+    from sklearn import linear_model
+
+    X, y = data
+    theirs = linear_model.LassoCV(alphas=20, cv=5, tol=1e-12, max_iter=100_000).fit(X, y)
+    ours = LassoCV(alphas=theirs.alphas_, cv=5, tol=1e-12, max_iter=100_000).fit(X, y)
+    np.testing.assert_allclose(ours.alphas_, theirs.alphas_)
+    np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=1e-6)
+    assert ours.alpha_ == theirs.alpha_
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
+    # The automatic grid is scikit-learn's: λ_max of the data down to eps · λ_max.
+    grid = LassoCV(alphas=20, cv=5).fit(X, y).alphas_
+    np.testing.assert_allclose(grid, theirs.alphas_, rtol=1e-10)
+    one_se = LassoCV(alphas=theirs.alphas_, alpha_rule="1se").fit(X, y)
+    assert one_se.alpha_ == one_se.cv_results_.lambda_1se >= ours.alpha_
+
+
+def test_elastic_net_cv_chooses_among_l1_ratios(data):
+    X, y = data
+    model = ElasticNetCV(l1_ratio=[0.3, 1.0], alphas=10, cv=4).fit(X, y)
+    assert model.mse_path_.shape == (2, 10, 4) and model.alphas_.shape == (2, 10)
+    best = [m.mean(axis=1).min() for m in model.mse_path_]
+    assert model.l1_ratio_ == [0.3, 1.0][int(np.argmin(best))]
+    assert model.alpha_ in model.alphas_[[0.3, 1.0].index(model.l1_ratio_)]
+
+
+def test_cv_splitters(data):
+    from sklearn.model_selection import KFold, ShuffleSplit
+
+    X, y = data
+    model = LassoCV(alphas=5, cv=KFold(3, shuffle=True, random_state=0)).fit(X, y)
+    assert model.mse_path_.shape == (5, 3)
+    with pytest.raises(ValueError, match="exactly once"):
+        LassoCV(alphas=5, cv=ShuffleSplit(3, random_state=0)).fit(X, y)
+    with pytest.raises(ValueError, match="cv"):
+        LassoCV(cv=1).fit(X, y)
+
+
+def test_logistic_lasso_matches_sklearn(data):
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = data
+    labels = np.where(y > np.median(y), "high", "low")
+    alpha = 0.002
+    ours = LogisticLasso(alpha=alpha, tol=1e-12, max_iter=200_000).fit(X * 10, labels)
+    theirs = LogisticRegression(
+        l1_ratio=1.0, C=1 / (alpha * y.size), solver="saga", tol=1e-12, max_iter=200_000
+    ).fit(X * 10, labels)
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(ours.predict_proba(X * 10), theirs.predict_proba(X * 10),
+                               atol=1e-6)  # fmt: skip
+    assert np.any(ours.coef_ == 0)  # L1: exact zeros
+
+
+def test_logistic_lasso_one_vs_rest(data):
+    X, y = data
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    model = LogisticLasso(alpha=0.005).fit(X * 10, labels)
+    assert model.coef_.shape == (3, 10) and model.intercept_.shape == (3,)
+    binary = LogisticLasso(alpha=0.005).fit(X * 10, labels == 2)
+    np.testing.assert_allclose(model.coef_[2], binary.coef_[0], rtol=1e-6, atol=1e-8)
+    proba = model.predict_proba(X * 10)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_array_equal(model.predict(X * 10), np.argmax(proba, axis=1))
+
+
+def test_import_l1jax_does_not_import_sklearn_or_matplotlib():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, l1jax; "
+        "bad = [m for m in ('sklearn', 'matplotlib') if m in sys.modules]; "
+        "assert not bad, bad"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
