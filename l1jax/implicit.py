@@ -49,8 +49,7 @@ from l1jax.losses import LOSSES, mean_function
 
 __all__ = ["LINEAR_SOLVERS", "attach", "solve_one"]
 
-LINEAR_SOLVERS = ("auto", "dense", "cg")
-_DENSE_MAX = 1024  # "auto": dense Cholesky up to this many unknowns (p + 1), CG above
+LINEAR_SOLVERS = ("cg", "dense")
 
 
 class _Config(NamedTuple):
@@ -93,11 +92,12 @@ def _tangent(cfg: _Config, beta, b, theta, dtheta):
     d = lam * (1 - rho) * v  # the ridge part of the penalty's curvature
     diag_b = m * d + (1 - m)  # identity off the support
     if cfg.linear_solver == "dense":
-        Xm = X * m
-        hX = h[:, None] * Xm
-        top = jnp.concatenate([Xm.T @ hX + jnp.diag(diag_b), (mb * (h @ Xm))[:, None]], axis=1)
-        last = jnp.concatenate([mb * (h @ Xm), (mb * jnp.sum(h) + (1 - mb))[None]])
-        A = jnp.concatenate([top, last[None, :]], axis=0)
+        # The Hessian in (β, b) of Z = [X 1], then masked: for the squared loss h does not
+        # depend on the solution, so along a path XLA computes ZᵀhZ once, outside the loop.
+        Z = jnp.concatenate([X, jnp.ones_like(h)[:, None]], axis=1)
+        mm = jnp.concatenate([m, mb[None]])
+        ridge = jnp.concatenate([diag_b, (1 - mb)[None]])
+        A = (Z.T @ (h[:, None] * Z)) * (mm[:, None] * mm[None, :]) + jnp.diag(ridge)
         sol = jax.scipy.linalg.solve(A, jnp.concatenate([rb, r0[None]]), assume_a="pos")
         return sol[:-1], sol[-1]
 
@@ -161,14 +161,12 @@ def _defaults(X, lam, l1_ratio, penalty_factor, sample_weight):
     return jnp.asarray(lam, dtype), jnp.asarray(l1_ratio, dtype), v, s
 
 
-def _check_static(loss, linear_solver, p):
+def _config(loss, fit_intercept, positive, linear_solver) -> _Config:
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     if linear_solver not in LINEAR_SOLVERS:
         raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {linear_solver!r}")
-    if linear_solver == "auto":
-        return "dense" if p + 1 <= _DENSE_MAX else "cg"
-    return linear_solver
+    return _Config(loss, fit_intercept, positive, linear_solver)
 
 
 def attach(
@@ -184,7 +182,7 @@ def attach(
     loss: str = "squared",
     fit_intercept: bool = True,
     positive: bool = False,
-    linear_solver: str = "auto",
+    linear_solver: str = "cg",
 ) -> tuple[jax.Array, jax.Array]:
     """Return a solution ``(coef, intercept)`` unchanged, with implicit derivatives attached.
 
@@ -211,8 +209,10 @@ def attach(
       loss: ``"squared"``, ``"logistic"`` or ``"poisson"`` (static).
       fit_intercept: whether ``intercept`` was fitted (static).
       positive: whether ``coef ≥ 0`` was imposed (static).
-      linear_solver: ``"dense"`` (Cholesky on the ``(p + 1)²`` Hessian), ``"cg"`` (conjugate
-        gradients, matrix-free) or ``"auto"`` (dense up to 1023 features).
+      linear_solver: ``"cg"`` (default: conjugate gradients with a diagonal preconditioner,
+        matrix-free, pure XLA) or ``"dense"`` (Cholesky of the ``(p + 1)²`` Hessian: exact
+        also for ill-conditioned supports, but a LAPACK call per λ, which multi-threaded
+        OpenBLAS makes very slow on a busy CPU; ``OPENBLAS_NUM_THREADS=1`` avoids that).
 
     Returns:
       ``(coef, intercept)``, the same values, differentiable.
@@ -230,7 +230,7 @@ def attach(
     """
     X = jnp.asarray(X)
     coef = jnp.asarray(coef, X.dtype)
-    cfg = _Config(loss, fit_intercept, positive, _check_static(loss, linear_solver, X.shape[1]))
+    cfg = _config(loss, fit_intercept, positive, linear_solver)
     lam, rho, v, s = _defaults(X, lam, l1_ratio, penalty_factor, sample_weight)
     intercept = jnp.asarray(intercept, X.dtype)
     y = jnp.asarray(y, X.dtype)
@@ -256,7 +256,7 @@ def solve_one(
     positive: bool = False,
     tol=1e-7,
     max_iter: int = 10_000,
-    linear_solver: str = "auto",
+    linear_solver: str = "cg",
 ) -> solvers.SolverResult:
     """Solve the penalized GLM at one λ, differentiably.
 
@@ -292,7 +292,7 @@ def solve_one(
     X = jnp.asarray(X)
     n, p = X.shape
     dtype = X.dtype
-    cfg = _Config(loss, fit_intercept, positive, _check_static(loss, linear_solver, p))
+    cfg = _config(loss, fit_intercept, positive, linear_solver)
     lam, rho, v, s = _defaults(X, lam, l1_ratio, penalty_factor, sample_weight)
     y = jnp.asarray(y, dtype)
 

@@ -126,18 +126,25 @@ def _functional(p):
     return lambda coef, b: u @ coef + 0.7 * b
 
 
-def implicit_grads(loss, th, coef, b, *, fit_intercept=True, positive=False, **kw):
-    """Gradient of the functional in every input, by implicit.attach at the exact solution."""
-    f = _functional(len(coef))
+@functools.cache
+def _grad_fn(loss, fit_intercept, positive, linear_solver, p):
+    f = _functional(p)
 
-    def value(th):
+    def value(th, coef, b):
         c, i = implicit.attach(
             coef, b, th["X"], th["y"], th["lam"], th["l1_ratio"], th["penalty_factor"],
-            th["sample_weight"], loss=loss, fit_intercept=fit_intercept, positive=positive, **kw,
+            th["sample_weight"], loss=loss, fit_intercept=fit_intercept, positive=positive,
+            linear_solver=linear_solver,
         )  # fmt: skip
         return f(c, i)
 
-    return jax.grad(value)(jax.tree.map(jnp.asarray, th))
+    return jax.jit(jax.grad(value))
+
+
+def implicit_grads(loss, th, coef, b, *, fit_intercept=True, positive=False, linear_solver="cg"):
+    """Gradient of the functional in every input, by implicit.attach at the exact solution."""
+    grad = _grad_fn(loss, fit_intercept, positive, linear_solver, len(coef))
+    return grad(jax.tree.map(jnp.asarray, th), jnp.asarray(coef), jnp.asarray(b))
 
 
 def _direction(name, th, rng):
@@ -278,10 +285,12 @@ def test_jacrev_and_jvp_over_lambdas_of_a_path():
     np.testing.assert_allclose(tangent, diag, rtol=1e-10, atol=1e-12)
     # and the per-λ derivative is the implicit one at that λ
     res = solve(lams)
-    for k in range(3):
-        dk = jax.jacfwd(
-            lambda lam, k=k: implicit.attach(res.coef[k], res.intercept[k], th["X"], th["y"], lam,
-                                             th["l1_ratio"], th["penalty_factor"],
-                                             th["sample_weight"])[0]
-        )(lams[k])  # fmt: skip
-        np.testing.assert_allclose(diag[k], dk, rtol=1e-6, atol=1e-9)
+
+    def own(coef, b, lam):  # the implicit derivative at one λ's solution
+        return jax.jacfwd(
+            lambda lam: implicit.attach(coef, b, th["X"], th["y"], lam, th["l1_ratio"],
+                                        th["penalty_factor"], th["sample_weight"])[0]
+        )(lam)  # fmt: skip
+
+    expected = jax.jit(jax.vmap(own))(res.coef, res.intercept, lams)
+    np.testing.assert_allclose(diag, expected, rtol=1e-6, atol=1e-9)
