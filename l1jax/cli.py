@@ -411,12 +411,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         if args.command == "path":
+            if args.plot and not _have_matplotlib():
+                raise InputError('--plot needs matplotlib: pip install "l1jax[plot]"')
             table = read_csv(args.file, args.target, binary=args.loss == "logistic")
             plots = [args.plot] if args.plot else []
             _run(table, args, plots, args.file)
         else:
             args.out = None
-            _run(load_diabetes(), args, [PATH_PNG, CV_PNG], "diabetes data (Efron et al. 2004)")
+            plots = [PATH_PNG, CV_PNG]
+            if not _have_matplotlib():
+                _progress('matplotlib is not installed, so no plots: pip install "l1jax[plot]"')
+                plots = []
+            _run(load_diabetes(), args, plots, "diabetes data (Efron et al. 2004)")
     except InputError as err:
         _fail(str(err))
         return 1
@@ -433,6 +439,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(err))
         return 1
     return 0
+
+
+def _have_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def _fail(message: str) -> None:

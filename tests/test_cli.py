@@ -128,14 +128,33 @@ def runs(tmp_path_factory):
             "--plot",
             "logistic.png",
         ],  # fmt: skip
+        "no matplotlib, default": ["--cv", "0", "--n-lambdas", "10"],
+        "no matplotlib, --plot": [
+            "path",
+            str(tmp / "good.csv"),
+            "--target",
+            "y",
+            "--plot",
+            "x.png",
+        ],  # fmt: skip
         "help": ["--help"],
         "path help": ["path", "--help"],
         **{name: argv for name, (argv, _) in BAD.items()},
     }
 
-    def start(argv):
+    # A matplotlib that cannot be imported, for the runs named "no matplotlib ...".
+    blocker = tmp / "no_matplotlib" / "matplotlib"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text("raise ImportError('No module named matplotlib')\n")
+
+    def start(argv, name):
+        env = _env()
+        cwd = tmp
+        if name.startswith("no matplotlib"):
+            env["PYTHONPATH"] = os.pathsep.join([str(blocker.parent), env["PYTHONPATH"]])
+            cwd = blocker.parent
         return subprocess.Popen(
-            [sys.executable, "-m", "l1jax", *argv], cwd=tmp, env=_env(),
+            [sys.executable, "-m", "l1jax", *argv], cwd=cwd, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         )  # fmt: skip
 
@@ -143,7 +162,7 @@ def runs(tmp_path_factory):
     # The default job first and alone, so that its time is its own; then the rest together.
     for batch in (["default"], [name for name in commands if name != "default"]):
         began = time.perf_counter()
-        procs = {name: start(commands[name]) for name in batch}
+        procs = {name: start(commands[name], name) for name in batch}
         for name, proc in procs.items():
             out, err = proc.communicate(timeout=240)
             results[name] = (proc.returncode, out, err, time.perf_counter() - began)
@@ -193,6 +212,20 @@ def test_logistic_with_labels(runs):
     assert "logistic elastic net (l1_ratio=0.5)" in out
     assert "the smallest λ" in out  # no CV: the report shows the last λ
     assert (tmp / "logistic.png").read_bytes()[:8] == PNG
+
+
+def test_without_matplotlib(runs):
+    tmp, results = runs
+    code, out, err, _ = results["no matplotlib, default"]
+    assert code == 0, err  # the table, without the plots
+    assert "keeps" in out and 'pip install "l1jax[plot]"' in err
+    assert not list((tmp / "no_matplotlib").glob("*.png"))
+    code, out, err, _ = results["no matplotlib, --plot"]
+    assert code == 1 and "Traceback" not in err
+    assert (
+        err.strip().splitlines()[-1]
+        == 'l1jax: error: --plot needs matplotlib: pip install "l1jax[plot]"'
+    )
 
 
 def test_help(runs):
