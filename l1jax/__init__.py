@@ -6,7 +6,7 @@ optax gradient transformations, and whole regularization paths in one call.
 
 from importlib.metadata import PackageNotFoundError, version
 
-from l1jax import losses, penalties, prox
+from l1jax import implicit, losses, penalties, prox
 from l1jax.cv import CVResult, cv_path
 from l1jax.losses import penalized
 from l1jax.path import ConvergenceWarning, PathResult, path
@@ -66,6 +66,7 @@ __all__ = [
     "group_soft_thresholding",
     "skip_biases",
     "train_path",
+    "implicit",
     "losses",
     "penalized",
     "penalties",
