@@ -51,9 +51,20 @@ def test_lasso_and_elastic_net_match_sklearn(data, fit_intercept):
         for weights in (None, sw):
             ours.fit(X, y, sample_weight=weights)
             theirs.fit(X, y, sample_weight=weights)
-            np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
-            np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-6, atol=1e-6)
+            # Coefficients of 100s on columns of norm 1/√n: a 1e-12 objective accuracy leaves
+            # them ~1e-6 apart; the objectives themselves agree far more closely.
+            np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(ours.intercept_, theirs.intercept_, rtol=1e-6, atol=1e-4)
             np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6, atol=1e-4)
+            s = np.ones(y.size) if weights is None else weights
+            assert abs(_objective(ours, X, y, s) / _objective(theirs, X, y, s) - 1) < 1e-10
+
+
+def _objective(model, X, y, s):
+    r = y - model.predict(X)
+    rho = getattr(model, "l1_ratio", 1.0)
+    pen = rho * np.abs(model.coef_).sum() + (1 - rho) / 2 * (model.coef_**2).sum()
+    return 0.5 * s @ r**2 / s.sum() + model.alpha * pen
 
 
 def test_lasso_cv_matches_sklearn(data):
