@@ -437,7 +437,8 @@ def path(
     on the original scale; a constant column gets coefficient 0.
 
     ``tol`` is a relative duality gap: each λ stops when ``(P − D) / P_null ≤ tol``, where
-    ``P_null`` is the objective of the intercept-only model, so the objective is within
+    ``P_null`` is the objective of the intercept-only model (for Poisson, minus that of the
+    saturated model, so the scale is the positive null deviance / 2), so the objective is within
     ``tol · P_null`` of the optimum. The default, ``1e-7`` in float64 (relative objective accuracy
     of about 1e-7 or better), is ``1e-5`` in float32 (float32 cannot certify much tighter gaps).
     λs that do not reach it have ``converged = False`` and cause one :class:`ConvergenceWarning`.

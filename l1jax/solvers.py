@@ -394,10 +394,16 @@ def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positi
 
 
 def null_objective(loss, y, s, fit_intercept):
-    """``P_null``: the data loss of the intercept-only model, the scale of relative gaps."""
+    """``P_null``, the scale of relative gaps: the data loss of the intercept-only model minus
+    that of the saturated model (η = the link of y), i.e. half the null deviance. It is the null
+    objective itself for the squared and logistic losses (their saturated loss is 0); for the
+    Poisson loss, whose values can be negative, it is the positive null deviance / 2."""
     s = s / jnp.sum(s)
     b0 = null_intercept(loss, y, s, fit_intercept)
-    return jnp.sum(s * _pointwise(loss, y, jnp.zeros_like(y) + b0))
+    null = jnp.sum(s * _pointwise(loss, y, jnp.zeros_like(y) + b0))
+    if loss == "poisson":  # saturated: e^η = y, loss y − y log y
+        null = null - jnp.sum(s * (y - xlogy(y, y)))
+    return null
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
