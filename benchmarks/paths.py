@@ -632,6 +632,15 @@ def main(argv: list[str] | None = None) -> int:
     print(LEGEND.format(k=k, repeat=args.repeat, ref_gaps=", ".join(ref_gaps) or "not computed"))
     print()
     print(format_table(rows, problems, args.markdown))
+    # As a smoke test (CI runs --quick): l1jax must run and reach its accuracy target.
+    broken = [
+        f"{r.problem}: {r.error or 'gap ' + _fmt(r.gap_own, '.1e')}"
+        for r in rows
+        if r.tool == "l1jax" and (r.error or r.gap_own is None or not r.gap_own <= 10 * TARGET)
+    ]
+    if broken:
+        print("l1jax failed the benchmark: " + "; ".join(broken), file=sys.stderr)
+        return 1
     return 0
 
 
