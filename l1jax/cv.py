@@ -5,6 +5,10 @@ shapes and all folds × all λs are fitted in one compiled call: the pure core
 :func:`l1jax.solve_path` ``vmap``-ed over the masks. Each fold is standardized with its own
 training weights inside that call, so nothing leaks from the held-out rows. The λ grid comes
 from the full data (the refit :func:`l1jax.path`), as in glmnet's ``cv.glmnet``.
+
+A sequence of ``l1_ratio`` values (glmnet users' grid over alpha) adds fits: every
+(l1_ratio, fold) pair is one path of the same compiled call. With ``mesh=`` those pairs are split
+over the mesh axis ``"lambdas"`` and the rows of X over its axis ``"data"`` (docs/scale-out.md).
 """
 
 from __future__ import annotations
@@ -12,15 +16,16 @@ from __future__ import annotations
 import functools
 import numbers
 import warnings
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import solvers
+from l1jax import _sharding, solvers
 from l1jax.losses import LOSSES
-from l1jax.path import ConvergenceWarning, PathResult, path
+from l1jax.path import ConvergenceWarning, PathResult, _check_scalar, path
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
 
@@ -35,6 +40,11 @@ SCORINGS = {
 class CVResult(NamedTuple):
     """A cross-validated regularization path (a pytree of arrays and numbers).
 
+    With a sequence of ``R`` ``l1_ratio`` values, ``lambdas``, ``cv_mean`` and ``cv_se`` gain a
+    leading ``R`` axis (each ratio has its own λ grid), ``fold_scores`` is ``(R, n_folds, K)``,
+    the best pair is ``(l1_ratio_min, lambda_min)``, and ``lambda_1se``, ``index_min``,
+    ``index_1se`` and ``path`` refer to the row ``index_l1_ratio`` of ``l1_ratio_min``.
+
     Attributes:
       lambdas: ``(K,)`` the λ grid of the full data, descending.
       cv_mean: ``(K,)`` mean held-out score over the folds (weighted by each fold's held-out
@@ -48,6 +58,11 @@ class CVResult(NamedTuple):
       fold_scores: ``(n_folds, K)`` held-out score of each fold.
       fold_ids: ``(n,)`` the fold (``0 … n_folds − 1``) that holds out each row.
       scoring: the score's name (``"mse"``, ``"deviance"``, ``"misclassification"``, ``"auc"``).
+      l1_ratio: the ``l1_ratio`` given: a float, or an ``(R,)`` array for a grid.
+      l1_ratio_min: the ``l1_ratio`` of the best pair (the given float without a grid).
+      index_l1_ratio: index of ``l1_ratio_min`` in ``l1_ratio`` (0 without a grid).
+      paths: the refitted paths of every ``l1_ratio``, a tuple of ``R`` (``(path,)`` without
+        a grid).
     """
 
     lambdas: np.ndarray
@@ -61,6 +76,10 @@ class CVResult(NamedTuple):
     fold_scores: np.ndarray
     fold_ids: np.ndarray
     scoring: str
+    l1_ratio: float | np.ndarray = 1.0
+    l1_ratio_min: float = 1.0
+    index_l1_ratio: int = 0
+    paths: tuple[PathResult, ...] = ()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -73,15 +92,16 @@ class CVResult(NamedTuple):
 )
 def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
                loss, fit_intercept, standardize, positive, max_iter):  # fmt: skip
-    """Fit the path on every fold: ``train_weights`` is ``(n_folds, n)``, zero on held-out rows.
+    """Fit M paths at once: fit ``m`` uses the weights ``train_weights[m]`` ``(M, n)`` (zero on
+    held-out rows), the λs ``lambdas[m]`` ``(M, K)`` and ``l1_ratio[m]`` ``(M,)``.
 
-    Each fold is centred and scaled with its own training weights (as :func:`l1jax.path` does on
+    Each fit is centred and scaled with its own training weights (as :func:`l1jax.path` does on
     the training rows alone), solved by :func:`l1jax.solve_path` and mapped back to the original
-    scale. Returns ``coef`` ``(n_folds, K, p)``, ``intercept``, ``gap`` and ``status``
-    ``(n_folds, K)``.
+    scale. Returns ``coef`` ``(M, K, p)``, ``intercept``, ``gap`` and ``status`` ``(M, K)``.
+    The inputs' shardings (fits over ``"lambdas"``, rows over ``"data"``) carry through.
     """
 
-    def one(s):
+    def one(s, lambdas, l1_ratio):
         s = s / jnp.sum(s)
         mean = s @ X if fit_intercept else jnp.zeros(X.shape[1], X.dtype)
         Xc = X - mean
@@ -101,7 +121,7 @@ def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
         intercept = res.intercept - coef @ mean if fit_intercept else res.intercept
         return coef, intercept, res.gap, res.status
 
-    return jax.vmap(one)(train_weights)
+    return jax.vmap(one)(train_weights, lambdas, l1_ratio)
 
 
 def _bucket(size: int, smallest: int = 64) -> int:
@@ -212,7 +232,7 @@ def cv_path(
     seed: int = 0,
     scoring: str | None = None,
     loss: str = "squared",
-    l1_ratio: float = 1.0,
+    l1_ratio: float | Sequence[float] = 1.0,
     lambdas=100,
     lambda_min_ratio: float | None = None,
     fit_intercept: bool = True,
@@ -222,6 +242,7 @@ def cv_path(
     positive: bool = False,
     tol: float | None = None,
     max_iter: int = 20_000,
+    mesh: jax.sharding.Mesh | None = None,
 ) -> CVResult:
     """Cross-validate a whole lasso / elastic-net path of a GLM (as glmnet's ``cv.glmnet``).
 
@@ -250,6 +271,19 @@ def cv_path(
     ``lambda_1se`` is the largest λ whose ``cv_mean`` is within ``cv_se[index_min]`` of the best
     (the one-standard-error rule of Hastie, Tibshirani & Friedman).
 
+    **A grid over** ``l1_ratio`` (glmnet users' grid over alpha): pass a sequence of R values.
+    Each ratio gets its own λ grid (from its own λ_max; the same array when ``lambdas`` is an
+    array) and its own refit on all the data; all R × F fold fits are solved in the same compiled
+    call. ``cv_mean`` and ``cv_se`` are then ``(R, K)``; the best pair ``(l1_ratio_min,
+    lambda_min)`` minimizes ``cv_mean`` over both axes (ties: the first ratio given, the largest
+    λ), and ``lambda_1se`` applies the one-standard-error rule along the row of
+    ``l1_ratio_min``. A float keeps the results one-dimensional, as above.
+
+    **Several devices**: with ``mesh=`` the R × F fold fits are split over the mesh axis
+    ``"lambdas"`` (padded with copies of the first fits to whole shards) and the rows of X over
+    its axis ``"data"`` (padded with rows of zero weight); the refits use ``path(mesh=mesh)``.
+    Results equal the single-device run to rounding (docs/scale-out.md).
+
     Args:
       X: ``(n, p)`` real design matrix.
       y: ``(n,)`` targets.
@@ -259,9 +293,11 @@ def cv_path(
         ``loss="logistic"``.
       seed: seed of the random folds.
       scoring: see above; ``None`` is ``"mse"`` (squared) or ``"deviance"``.
-      loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept, standardize, penalty_factor,
+      l1_ratio: ρ in [0, 1] as in :func:`l1jax.path`, or a sequence of them (a grid, above).
+      loss, lambdas, lambda_min_ratio, fit_intercept, standardize, penalty_factor,
         sample_weight, positive, tol, max_iter: as in :func:`l1jax.path` (``max_iter`` is the
         FISTA iteration cap per λ in the folds).
+      mesh: optional ``jax.sharding.Mesh`` with axes ``"lambdas"`` and/or ``"data"`` (above).
 
     Returns:
       :class:`CVResult`.
@@ -279,6 +315,9 @@ def cv_path(
       ((20,), True)
       >>> np.flatnonzero(cv.path.coef[cv.index_1se]).tolist()
       [0, 1]
+      >>> grid = l1jax.cv_path(X, y, n_folds=5, lambdas=20, l1_ratio=[0.5, 1.0])
+      >>> grid.cv_mean.shape, grid.l1_ratio_min in (0.5, 1.0)
+      ((2, 20), True)
     """
     if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
@@ -301,11 +340,32 @@ def cv_path(
     if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
         _check_fold_content(y64, s, held, loss, scoring, fit_intercept)
 
-    full = path(
-        X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
-        fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
-        sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
-    )  # fmt: skip
+    ratios = _check_l1_ratios(l1_ratio)
+    grid = ratios is not None
+    ratios = ratios if grid else [l1_ratio]
+    mesh = _sharding.auto(_sharding.check_mesh(mesh, "cv_path"))
+
+    fulls = tuple(
+        path(
+            X,
+            y,
+            loss=loss,
+            l1_ratio=ratio,
+            lambdas=lambdas,
+            lambda_min_ratio=lambda_min_ratio,
+            fit_intercept=fit_intercept,
+            standardize=standardize,
+            penalty_factor=penalty_factor,
+            sample_weight=sample_weight,
+            positive=positive,
+            tol=tol,
+            max_iter=max_iter,
+            mesh=mesh,
+        )
+        for ratio in ratios
+    )
+    full = fulls[0]
+    R = len(fulls)
     dtype = full.lambdas.dtype
     if tol is None:
         tol = 1e-7 if dtype == np.float64 else 1e-5
@@ -314,62 +374,107 @@ def cv_path(
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
     if not content_checked:
         _check_fold_content(y_arr, s, held, loss, scoring, fit_intercept)
-    train_w = np.where(held, 0.0, s[None, :])
-    # Zero-weight padding rows: a few shapes of n compile, and the fits are unchanged.
-    pad = _bucket(n) - n
-    X_fit = np.pad(X_arr, ((0, pad), (0, 0)))
-    y_fit = np.pad(y_arr, (0, pad))
-    w_fit = np.pad(train_w, ((0, 0), (0, pad)))
+    lam_grid = np.stack([f.lambdas for f in fulls])  # (R, K)
+    K = lam_grid.shape[1]
 
+    # One fit per (l1_ratio, fold) pair, pair m = r·F + f, padded with copies of the first fits
+    # to whole "lambdas" shards. Zero-weight padding rows: a few shapes of n compile (and whole
+    # "data" shards), and the fits are unchanged.
+    M = R * F
+    pairs = np.arange(_sharding.round_up(M, _sharding.axis_size(mesh, "lambdas"))) % M
+    pad = _sharding.round_up(_bucket(n), _sharding.axis_size(mesh, "data")) - n
+    train_w = np.pad(np.where(held, 0.0, s[None, :]), ((0, 0), (0, pad)))
     v = np.ones(X_arr.shape[1]) if penalty_factor is None else np.asarray(penalty_factor)
-    coef, intercept, gap, status = _fit_folds(
-        jnp.asarray(X_fit, dtype), jnp.asarray(y_fit, dtype), jnp.asarray(w_fit, dtype),
-        jnp.asarray(full.lambdas, dtype), jnp.asarray(v, dtype), jnp.asarray(l1_ratio, dtype),
-        jnp.asarray(tol, dtype),
+    rows, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
+    put = functools.partial(_put, mesh, dtype)
+    out = _fit_folds(
+        put(np.pad(X_arr, ((0, pad), (0, 0))), rows, None),
+        put(np.pad(y_arr, (0, pad)), rows),
+        put(train_w[pairs % F], fits, rows),
+        put(lam_grid[pairs // F], fits, None),
+        put(v, None),
+        put(np.asarray(ratios, np.float64)[pairs // F], fits),
+        put(tol),
         loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
         positive=bool(positive), max_iter=int(max_iter),
     )  # fmt: skip
-    coef, intercept = np.asarray(coef, np.float64), np.asarray(intercept, np.float64)
-    gap, status = np.asarray(gap), np.asarray(status)
+    coef, intercept, gap, status = (_sharding.to_host(a)[:M] for a in out)
+    coef = coef.astype(np.float64).reshape(R, F, K, -1)
+    intercept = intercept.astype(np.float64).reshape(R, F, K)
+    gap, status = gap.reshape(R, F, K), status.reshape(R, F, K)
     bad = status != solvers.Status.CONVERGED
     if bad.any():
         finite = np.where(np.isfinite(gap), gap, np.inf)
-        f, k = np.unravel_index(np.argmax(finite), finite.shape)
+        r, f, k = np.unravel_index(np.argmax(finite), finite.shape)
+        where = f"fold {f}, l1_ratio={ratios[r]:g}, " if grid else f"fold {f}, "
         warnings.warn(
             f"l1jax.cv_path: {int(bad.sum())} of {bad.size} fold × λ fits did not converge: "
-            f"worst relative duality gap {gap[f, k]:.3g} (fold {f}, λ={full.lambdas[k]:.4g}), "
+            f"worst relative duality gap {gap[r, f, k]:.3g} ({where}λ={lam_grid[r, k]:.4g}), "
             f"tol={tol:g}. Increase max_iter (now {max_iter}), loosen tol, or stop the path at "
             "a larger λ (a larger lambda_min_ratio).",
             ConvergenceWarning,
             stacklevel=2,
         )
 
-    fold_scores = np.empty((F, full.lambdas.size))
+    fold_scores = np.empty((R, F, K))
     for f in range(F):
-        rows = held[f]
-        eta = intercept[f][:, None] + coef[f] @ X_arr[rows].T  # (K, m)
-        fold_scores[f] = _scores(scoring, loss, y_arr[rows], eta, s[rows])
+        rows_f = held[f]
+        for r in range(R):
+            eta = intercept[r, f][:, None] + coef[r, f] @ X_arr[rows_f].T  # (K, m)
+            fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f], eta, s[rows_f])
     w = (held * s[None, :]).sum(axis=1)
-    cv_mean = w @ fold_scores / w.sum()
-    cv_se = np.sqrt(w @ (fold_scores - cv_mean) ** 2 / w.sum() / (F - 1))
+    cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()
+    cv_se = np.sqrt(np.einsum("f,rfk->rk", w, (fold_scores - cv_mean[:, None]) ** 2) / w.sum()
+                    / (F - 1))  # fmt: skip
 
     sign = -1.0 if scoring == "auc" else 1.0
-    index_min = int(np.argmin(sign * cv_mean))  # the first (largest) λ among ties
-    bound = sign * cv_mean[index_min] + cv_se[index_min]
-    index_1se = int(np.flatnonzero(sign * cv_mean <= bound)[0])
+    # The first best pair in (l1_ratio as given, λ descending) order: the largest λ among ties.
+    best_r, index_min = (int(i) for i in np.unravel_index(np.argmin(sign * cv_mean), (R, K)))
+    bound = sign * cv_mean[best_r, index_min] + cv_se[best_r, index_min]
+    index_1se = int(np.flatnonzero(sign * cv_mean[best_r] <= bound)[0])
+    one = (lambda a: a) if grid else (lambda a: a[0])
     return CVResult(
-        lambdas=full.lambdas,
-        cv_mean=cv_mean,
-        cv_se=cv_se,
-        lambda_min=float(full.lambdas[index_min]),
-        lambda_1se=float(full.lambdas[index_1se]),
+        lambdas=one(lam_grid).astype(dtype),
+        cv_mean=one(cv_mean),
+        cv_se=one(cv_se),
+        lambda_min=float(lam_grid[best_r, index_min]),
+        lambda_1se=float(lam_grid[best_r, index_1se]),
         index_min=index_min,
         index_1se=index_1se,
-        path=full,
-        fold_scores=fold_scores,
+        path=fulls[best_r],
+        fold_scores=one(fold_scores),
         fold_ids=ids,
         scoring=scoring,
+        l1_ratio=np.asarray(ratios, np.float64) if grid else float(l1_ratio),
+        l1_ratio_min=float(ratios[best_r]),
+        index_l1_ratio=best_r,
+        paths=fulls,
     )
+
+
+def _put(mesh, dtype, value, *spec):
+    """``value`` as a ``dtype`` array on ``mesh`` with the given PartitionSpec (without a mesh:
+    on the default device)."""
+    value = np.asarray(value, dtype)
+    if mesh is None:
+        return jnp.asarray(value)
+    return jax.device_put(
+        value, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(*spec))
+    )
+
+
+def _check_l1_ratios(l1_ratio) -> list[float] | None:
+    """None for a single ``l1_ratio`` (path() checks it), else the grid as a list of floats."""
+    if np.ndim(l1_ratio) == 0 or isinstance(l1_ratio, str | bytes):
+        return None
+    values = np.asarray(l1_ratio)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            f"l1_ratio must be a number or a 1-D sequence of numbers, got shape {values.shape}"
+        )
+    if values.dtype == bool or not np.issubdtype(values.dtype, np.number):
+        raise TypeError(f"l1_ratio must hold numbers in [0, 1], got dtype {values.dtype}")
+    return [_check_scalar(float(r), "l1_ratio", 0.0, 1.0) for r in values]
 
 
 def _floats(a):
