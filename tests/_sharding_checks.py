@@ -1,0 +1,251 @@
+"""Scale-out checks, run by tests/test_sharding.py in subprocesses with fake CPU devices.
+
+``python tests/_sharding_checks.py devices`` (with ``XLA_FLAGS=--xla_force_host_platform_device
+_count=4``) runs path, cv_path and train_path on a (4,) "lambdas" mesh, a (4,) "data" mesh and a
+(2, 2) mesh and prints one JSON object: the worst relative objective difference to the
+single-device run (objectives computed here in NumPy) and the shardings the compiled programs
+gave their outputs. ``python tests/_sharding_checks.py host I N PORT`` is process I of N of a
+multi-host run (``jax.distributed`` on localhost, gloo collectives) on a global (2, 2) mesh.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import numpy as np
+
+MESHES = {
+    "lambdas": ((4,), ("lambdas",)),
+    "data": ((4,), ("data",)),
+    "2x2": ((2, 2), ("lambdas", "data")),
+}
+
+
+def objective(X, y, coef, intercept, lam, rho) -> np.ndarray:
+    """The squared-loss path objective of each λ (../DESIGN "The objective", unit weights,
+    standardize=True: the penalty applies to coef × column scale), float64."""
+    scale = X.std(axis=0)
+    resid = y[None, :] - intercept[:, None] - coef @ X.T
+    b = coef * scale
+    pen = rho * np.abs(b).sum(1) + 0.5 * (1 - rho) * (b * b).sum(1)
+    return 0.5 * (resid**2).mean(1) + lam * pen
+
+
+def rel(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-300)))
+
+
+def spec(array) -> list | None:
+    """The PartitionSpec of a jax.Array as a JSON list (None: not a NamedSharding)."""
+    sharding = getattr(array, "sharding", None)
+    if sharding is None or not hasattr(sharding, "spec"):
+        return None
+    return [list(e) if isinstance(e, tuple) else e for e in sharding.spec]
+
+
+def problem():
+    """Squared loss in design form (p > n); n = 39 does not divide 4, so rows are padded, and
+    12 λs pad the last block of 8."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((39, 50))
+    y = X[:, :4] @ np.array([2.0, -1.5, 1.0, 0.5]) + 0.5 * rng.standard_normal(39)
+    return X, y
+
+
+def check_path(l1jax, mesh_of, out):
+    """path() on the meshes vs mesh=None; records the output shardings of its _round program."""
+    path_mod = sys.modules["l1jax.path"]
+    inner = path_mod._round
+    seen = []
+
+    def recording(*args, **kwargs):
+        res = inner(*args, **kwargs)
+        hlo = inner.lower(*args, **kwargs).compile().as_text()  # cached: no second compile
+        seen.append(
+            {
+                "coef": spec(res[0]),
+                "lin": spec(res[4]),
+                "X": spec(args[0].X),
+                "all_reduce": "all-reduce" in hlo,
+            }
+        )
+        return res
+
+    path_mod._round = recording
+    try:
+        X, y = problem()
+        ref = l1jax.path(X, y, lambdas=12, tol=1e-10)
+        f_ref = objective(X, y, ref.coef, ref.intercept, ref.lambdas, 1.0)
+        out["ref/path_objective"] = f_ref.tolist()
+        for name in MESHES:
+            seen.clear()
+            res = l1jax.path(X, y, lambdas=12, tol=1e-10, mesh=mesh_of(name))
+            f = objective(X, y, res.coef, res.intercept, res.lambdas, 1.0)
+            out[f"path/{name}"] = {
+                "objective_rel": rel(f, f_ref),
+                "coef_abs": float(np.max(np.abs(res.coef - ref.coef))),
+                "converged": bool(res.converged.all() and ref.converged.all()),
+                "shardings": seen[0],
+            }
+    finally:
+        path_mod._round = inner
+
+
+def train_problem(l1jax):
+    """train_path's test problem: a lasso by proximal SGD, λs on "w" only (masked "b")."""
+    import jax.numpy as jnp
+    import optax
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((64, 10))
+    y = X[:, 0] - 2 * X[:, 1] + 0.1 * rng.standard_normal(64)
+
+    def loss(w, d):
+        return 0.5 * jnp.mean((d[1] - d[0] @ w["w"] - w["b"]) ** 2)
+
+    def opt(lam):
+        mask = {"w": True, "b": False}
+        return optax.chain(optax.sgd(0.2), l1jax.soft_thresholding(lam, 0.2, mask=mask))
+
+    return loss, opt, {"w": jnp.zeros(10), "b": jnp.zeros(())}, (X, y)
+
+
+def check_train(l1jax, mesh_of, out):
+    """train_path on the meshes vs mesh=None: 8 λs (whole shards, full batch) on every mesh and
+    6 λs (padded to 8, minibatches split over "data") on the 2x2 mesh. Records the output
+    shardings and whether the program reduces the gradient across the "data" devices."""
+    import jax
+
+    training = sys.modules["l1jax.training"]
+    loss, opt, p0, data = train_problem(l1jax)
+    for n_lams, batch, names in ((8, None, list(MESHES)), (6, 16, ["2x2"])):
+        lams = np.geomspace(1e-3, 0.5, n_lams)
+        kw = dict(steps=40, batch_size=batch, key=None if batch is None else jax.random.key(2))
+        ref = l1jax.train_path(loss, p0, opt, lams, data, progress=False, **kw)
+        if batch is None:
+            out["ref/train_w"] = np.asarray(ref.params["w"]).tolist()
+        for name in names:
+            mesh, seen = mesh_of(name), []
+
+            def report(step, losses, seen=seen):
+                seen.append(len(losses))
+
+            res = l1jax.train_path(loss, p0, opt, lams, data, mesh=mesh, progress=report, **kw)
+            diff = max(
+                float(np.max(np.abs(np.asarray(a) - np.asarray(b))))
+                for a, b in zip(
+                    jax.tree.leaves(ref.params), jax.tree.leaves(res.params), strict=True
+                )
+            )
+            entry = {
+                "params_abs": diff,
+                "losses_rel": rel(res.losses, ref.losses),
+                "shape": list(res.params["w"].shape),
+                "params_spec": spec(res.params["w"]),
+                "report_sizes": sorted(set(seen)),
+            }
+            if name == "data":  # the same program (cached): is the gradient reduced?
+                auto = training._sharding.auto(mesh)
+                args = training._place(auto, p0, jax.numpy.asarray(lams), data, None, None)
+                static = dict(loss_fn=loss, optimizer=opt, steps=40, batch_size=None)
+                compiled = training._train_path.lower(
+                    *args, **static, every=4, report=report, mesh=auto
+                ).compile()
+                entry["all_reduce"] = "all-reduce" in compiled.as_text()
+                entry["data_spec"] = spec(args[2][0])
+            out[f"train/{n_lams}/{name}"] = entry
+
+
+def check_cv(l1jax, mesh_of, out):
+    """cv_path on the meshes vs mesh=None: a scalar l1_ratio with 6 folds on every mesh, and a
+    grid of two l1_ratios with 3 folds (the same 6 fits: one compiled program) on the 2x2 mesh.
+    Records the output shardings of the fold program and whether it reduces across devices."""
+    cv_mod = sys.modules["l1jax.cv"]
+    inner = cv_mod._fit_folds
+    seen = []
+
+    def recording(*args, **kwargs):
+        res = inner(*args, **kwargs)
+        hlo = inner.lower(*args, **kwargs).compile().as_text()  # cached: no second compile
+        seen.append({"coef": spec(res[0]), "X": spec(args[0]), "all_reduce": "all-reduce" in hlo})
+        return res
+
+    cv_mod._fit_folds = recording
+    try:
+        X, y = problem()
+        cases = [(1.0, 6, list(MESHES)), ([0.5, 1.0], 3, ["2x2"])]
+        for ratio, n_folds, names in cases:
+            kw = dict(n_folds=n_folds, lambdas=12, l1_ratio=ratio, tol=1e-10)
+            ref = l1jax.cv_path(X, y, **kw)
+            out[f"ref/cv_mean/{np.ndim(ratio)}"] = ref.cv_mean.tolist()
+            for name in names:
+                seen.clear()
+                res = l1jax.cv_path(X, y, mesh=mesh_of(name), **kw)
+                out[f"cv/{np.ndim(ratio)}/{name}"] = {
+                    "cv_mean_rel": rel(res.cv_mean, ref.cv_mean),
+                    "cv_se_rel": rel(res.cv_se, ref.cv_se),
+                    "same_choice": bool(
+                        res.lambda_min == ref.lambda_min
+                        and res.lambda_1se == ref.lambda_1se
+                        and res.l1_ratio_min == ref.l1_ratio_min
+                    ),
+                    "shape": list(np.shape(res.cv_mean)),
+                    "shardings": seen[0],
+                }
+    finally:
+        cv_mod._fit_folds = inner
+
+
+def devices() -> dict:
+    import jax
+
+    import l1jax
+
+    assert jax.device_count() == 4, jax.devices()
+    out = {}
+
+    def mesh_of(name):
+        shape, names = MESHES[name]
+        return jax.make_mesh(shape, names)
+
+    check_path(l1jax, mesh_of, out)
+    check_train(l1jax, mesh_of, out)
+    check_cv(l1jax, mesh_of, out)
+    return out
+
+
+def host(process_id: int, n_processes: int, port: int) -> dict:
+    """Process ``process_id`` of a multi-host run on localhost: path, cv_path and train_path on
+    a global (2, 2) mesh, with the settings whose single-device results :func:`devices` gives
+    (the test compares the two)."""
+    import jax
+
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    jax.distributed.initialize(f"localhost:{port}", n_processes, process_id)
+
+    import l1jax
+
+    mesh = jax.make_mesh((2, 2), ("lambdas", "data"))
+    out = {"processes": jax.process_count(), "devices": jax.device_count()}
+    out["hosts_along_lambdas"] = [sorted({d.process_index for d in row}) for row in mesh.devices]
+    X, y = problem()
+    res = l1jax.path(X, y, lambdas=12, tol=1e-10, mesh=mesh)
+    out["path_objective"] = objective(X, y, res.coef, res.intercept, res.lambdas, 1.0).tolist()
+    cv = l1jax.cv_path(X, y, n_folds=6, lambdas=12, tol=1e-10, mesh=mesh)
+    out["cv_mean"] = cv.cv_mean.tolist()
+    loss, opt, p0, data = train_problem(l1jax)
+    lams = np.geomspace(1e-3, 0.5, 8)
+    t = l1jax.train_path(loss, p0, opt, lams, data, steps=40, progress=False, mesh=mesh)
+    out["train_spans_hosts"] = not t.params["w"].is_fully_addressable
+    out["train_w"] = l1jax._sharding.to_host(t.params["w"]).tolist()
+    return out
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "devices":
+        result = devices()
+    else:
+        result = host(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
+    print("RESULT " + json.dumps(result))

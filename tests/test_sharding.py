@@ -1,0 +1,127 @@
+"""Scale-out: path, cv_path and train_path with mesh= on fake CPU devices and on two processes.
+
+The checks run in subprocesses (the device count is fixed when JAX starts), all started at once
+by one fixture: ``tests/_sharding_checks.py devices`` with 4 fake devices (meshes (4,)
+"lambdas", (4,) "data" and (2, 2)), and two processes of a multi-host run on localhost
+(``jax.distributed``, gloo collectives, 2 fake devices each: a global (2, 2) mesh). Each prints
+one JSON line; the tests below read them. Objectives are computed in NumPy (float64).
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+SCRIPT = os.path.join(os.path.dirname(__file__), "_sharding_checks.py")
+MESHES = ("lambdas", "data", "2x2")
+RTOL = 1e-9  # relative difference of objectives (and CV scores) to the single-device run
+
+
+def _env(n_devices: int) -> dict:
+    env = dict(os.environ, JAX_ENABLE_X64="1", JAX_PLATFORMS="cpu")
+    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n_devices}"
+    return env
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("localhost", 0))
+        return sock.getsockname()[1]
+
+
+def _result(proc: subprocess.Popen, what: str) -> dict:
+    try:
+        stdout, stderr = proc.communicate(timeout=600)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        stdout, stderr = proc.communicate()
+    lines = [line for line in stdout.splitlines() if line.startswith("RESULT ")]
+    assert proc.returncode == 0 and lines, f"{what} failed:\n{stdout[-2000:]}\n{stderr[-4000:]}"
+    return json.loads(lines[-1][len("RESULT ") :])
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Start the 4-device run and both processes of the multi-host run together."""
+    port = str(_free_port())
+    cmds = [([sys.executable, SCRIPT, "devices"], 4)]
+    cmds += [([sys.executable, SCRIPT, "host", str(i), "2", port], 2) for i in range(2)]
+    procs = [
+        subprocess.Popen(
+            cmd, env=_env(n), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )  # fmt: skip
+        for cmd, n in cmds
+    ]
+    devices = _result(procs[0], "4-device run")
+    hosts = [_result(p, f"multi-host process {i}") for i, p in enumerate(procs[1:])]
+    return devices, hosts
+
+
+def _rel(a, b) -> float:
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    return float(np.max(np.abs(a - b) / np.abs(b)))
+
+
+@pytest.mark.parametrize("mesh", MESHES)
+def test_path_on_a_mesh_equals_one_device(runs, mesh):
+    r = runs[0][f"path/{mesh}"]
+    assert r["converged"]
+    assert r["objective_rel"] <= RTOL
+    assert r["coef_abs"] <= 1e-9
+    sh = r["shardings"]
+    if mesh != "data":  # the λ block is split over "lambdas"
+        assert sh["coef"][0] == "lambdas"
+    if mesh != "lambdas":  # rows of X (and so of Xβ) over "data", Xᵀr reduced across devices
+        assert sh["X"][0] == "data" and sh["lin"][-1] == "data" and sh["all_reduce"]
+
+
+@pytest.mark.parametrize("mesh", MESHES)
+def test_cv_path_on_a_mesh_equals_one_device(runs, mesh):
+    r = runs[0][f"cv/0/{mesh}"]
+    assert r["cv_mean_rel"] <= RTOL and r["cv_se_rel"] <= 1e3 * RTOL
+    assert r["same_choice"] and r["shape"] == [12]
+    sh = r["shardings"]
+    if mesh != "data":  # the fold fits are split over "lambdas"
+        assert sh["coef"][0] == "lambdas"
+    if mesh != "lambdas":
+        assert sh["X"][0] == "data" and sh["all_reduce"]
+
+
+def test_cv_path_l1_ratio_grid_on_a_mesh(runs):
+    r = runs[0]["cv/1/2x2"]
+    assert r["shape"] == [2, 12]
+    assert r["cv_mean_rel"] <= RTOL and r["same_choice"]
+    assert r["shardings"]["coef"][0] == "lambdas" and r["shardings"]["X"][0] == "data"
+
+
+@pytest.mark.parametrize("mesh", MESHES)
+def test_train_path_on_a_mesh_equals_one_device(runs, mesh):
+    r = runs[0][f"train/8/{mesh}"]
+    assert r["params_abs"] <= 1e-12 and r["losses_rel"] <= RTOL
+    assert r["shape"] == [8, 10] and r["report_sizes"] == [8]
+    if mesh != "data":  # each device trains its own models
+        assert r["params_spec"][0] == "lambdas"
+    else:  # data parallel: the gradient is reduced across the devices
+        assert r["data_spec"][0] == "data" and r["all_reduce"]
+
+
+def test_train_path_pads_lambdas_and_splits_minibatches(runs):
+    r = runs[0]["train/6/2x2"]
+    assert r["shape"] == [6, 10] and r["report_sizes"] == [6]  # the padding is dropped
+    assert r["params_abs"] <= 1e-12 and r["losses_rel"] <= RTOL
+
+
+def test_multi_host_equals_one_device(runs):
+    devices, hosts = runs
+    for h in hosts:
+        assert h["processes"] == 2 and h["devices"] == 4
+        assert h["hosts_along_lambdas"] == [[0], [1]]  # jax.make_mesh keeps "data" in a host
+        assert _rel(h["path_objective"], devices["ref/path_objective"]) <= RTOL
+        assert _rel(h["cv_mean"], devices["ref/cv_mean/0"]) <= RTOL
+        assert h["train_spans_hosts"]  # each host holds only its models...
+        w, ref = np.asarray(h["train_w"]), np.asarray(devices["ref/train_w"])
+        assert np.max(np.abs(w - ref)) <= 1e-12  # ...and the gathered models are the same
