@@ -254,11 +254,15 @@ class _Placement:
 
 
 def _bucket(size: int, p: int) -> int:
-    """Working-set capacities: 128 · 2^k, capped at p, so few shapes ever compile (each costs
-    about a second of compilation; a small working set padded to 128 costs little)."""
+    """Working-set capacities, so few shapes ever compile (each costs about a second): powers of
+    two from 128 to 1024, then steps of 256 up to 4096, then of 1024; capped at p. Large sets
+    dominate the run time, so there the padding stays under 25 %."""
     cap = 128
-    while cap < size:
+    while cap < min(size, 1024):
         cap *= 2
+    if size > cap:
+        step = 256 if size <= 4096 else 1024
+        cap = -(-size // step) * step
     return min(cap, p)
 
 
@@ -333,7 +337,7 @@ def _solve_host(
         thresh = rho * v * max(2 * lams[-1] - lam_prev, 0.0)
         score = np.where(penalized & ~support, zpos / np.where(penalized, v, 1), -np.inf)
         strong = np.flatnonzero((zpos >= thresh) & penalized & ~support)
-        extra = max(16, int(0.5 * support.sum()))
+        extra = max(16, int(0.25 * support.sum()))
         if strong.size > extra:
             strong = strong[np.argsort(-score[strong])[:extra]]
         work = np.zeros(p, bool)
@@ -341,7 +345,9 @@ def _solve_host(
         work[strong] = True
         if not work.any():
             work[np.argmax(score)] = True
-        tol_in = 0.5 * tol
+        # Early rounds solve loosely: they only need to reveal the features the working set
+        # lacks; the tolerance tightens once no feature violates its optimality condition.
+        tol_in = max(0.5 * tol, 1e-4)
         spent = np.zeros(block, np.int64)
         betas = np.tile(beta, (block, 1))  # warm starts: each round restarts from the last
         b_w = np.full(block, b, dtype)
@@ -377,9 +383,11 @@ def _solve_host(
                 new = new[np.argsort(-worst[new])[: max(16, idx_w.size // 2)]]
                 work[new] = True
                 continue
-            if np.all(gap_rel <= tol) or np.any(st != solvers.Status.CONVERGED):
+            if np.all(gap_rel <= tol) or (
+                tol_in <= 0.5 * tol and np.any(st != solvers.Status.CONVERGED)
+            ):
                 break
-            tol_in *= 0.1
+            tol_in = max(0.5 * tol, tol_in * 0.01) if tol_in > 0.5 * tol else 0.1 * tol_in
         sl = slice(0, stop - start)
         coef[start:stop] = betas[sl]
         intercept[start:stop] = b_w[sl]
