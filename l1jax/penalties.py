@@ -99,7 +99,9 @@ def elastic_net(params: PyTree, l1_ratio, weights: PyTree | None = None) -> jax.
     return l1_ratio * l1(params, weights) + (1 - l1_ratio) * l2(params, weights)
 
 
-def group_l1(params: PyTree, weights: PyTree | None = None, *, axis: int | None = None) -> jax.Array:
+def group_l1(
+    params: PyTree, weights: PyTree | None = None, *, axis: int | None = None
+) -> jax.Array:
     """The group-L1 (group lasso) penalty ``Σ_g v_g ‖w_g‖₂``.
 
     A group is a whole leaf (``axis=None``) or each slice of a leaf along ``axis`` (for a
