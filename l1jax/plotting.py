@@ -197,7 +197,8 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
 
     The mean held-out score against λ (log axis, λ decreasing to the right), with error bars of
     one standard error, dashed vertical lines at ``lambda_min`` and ``lambda_1se``, and the number
-    of nonzero coefficients of the refit path along the top axis.
+    of nonzero coefficients of the refit path along the top axis. For an ``l1_ratio`` grid, the
+    curve of the best ``l1_ratio`` (``cv.l1_ratio_min``).
 
     Args:
       cv: the result of :func:`l1jax.cv_path`.
@@ -221,6 +222,10 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     lambdas = np.asarray(cv.lambdas, np.float64)
     mean = np.asarray(cv.cv_mean, np.float64)
     se = np.asarray(cv.cv_se, np.float64)
+    grid = mean.ndim == 2  # an l1_ratio grid: draw the row of the best l1_ratio
+    if grid:
+        row = cv.index_l1_ratio
+        lambdas, mean, se = lambdas[row], mean[row], se[row]
     keep = lambdas > 0
     x, mean, se = lambdas[keep], mean[keep], se[keep]
     ax.errorbar(
@@ -240,7 +245,10 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     ax.set_ylabel(_SCORE_LABELS.get(cv.scoring, cv.scoring))
     ax.grid(True, color="0.92", lw=0.6)
     ax.legend(loc="best", fontsize=8, frameon=False)
-    n_folds = np.asarray(cv.fold_scores).shape[0]
-    ax.set_title(f"{n_folds}-fold cross-validation (± 1 standard error)", fontsize=10, loc="left")
+    n_folds = np.asarray(cv.fold_scores).shape[-2]
+    title = f"{n_folds}-fold cross-validation (± 1 standard error)"
+    if grid:
+        title += f", l1_ratio = {cv.l1_ratio_min:g}"
+    ax.set_title(title, fontsize=10, loc="left")
     _top_axis(ax, x, nonzeros, True)
     return ax

@@ -99,3 +99,15 @@ def test_one_device_mesh_changes_nothing(data):
     got = l1jax.train_path(*args, steps=20, mesh=mesh, progress=lambda s, v: seen.append(v))
     np.testing.assert_allclose(got.params, ref.params, atol=1e-14)
     assert len(seen) == 10 and all(v.shape == (3,) for v in seen)
+
+
+def test_plot_cv_draws_the_best_l1_ratio(grid):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ax = l1jax.plot_cv(grid)
+    assert f"l1_ratio = {grid.l1_ratio_min:g}" in ax.get_title()
+    assert ax.get_title().startswith("4-fold")
+    plt.close(ax.figure)
