@@ -108,6 +108,7 @@ def test_plot_cv_draws_the_best_l1_ratio(grid):
     import matplotlib.pyplot as plt
 
     ax = l1jax.plot_cv(grid)
-    assert f"l1_ratio = {grid.l1_ratio_min:g}" in ax.get_title()
-    assert ax.get_title().startswith("4-fold")
+    title = ax.get_title(loc="left")
+    assert f"l1_ratio = {grid.l1_ratio_min:g}" in title
+    assert title.startswith("4-fold")
     plt.close(ax.figure)
