@@ -401,8 +401,10 @@ def null_objective(loss, y, s, fit_intercept):
     s = s / jnp.sum(s)
     b0 = null_intercept(loss, y, s, fit_intercept)
     null = jnp.sum(s * _pointwise(loss, y, jnp.zeros_like(y) + b0))
-    if loss == "poisson":  # saturated: e^η = y, loss y − y log y
-        null = null - jnp.sum(s * (y - xlogy(y, y)))
+    if loss == "poisson":  # saturated: e^η = y, loss y − y log y (0 log 0 = 0; a scale only,
+        # so it stays finite for the slightly negative y of a finite-difference probe)
+        pos = y > 0
+        null = null - jnp.sum(s * (y - jnp.where(pos, y * jnp.log(jnp.where(pos, y, 1)), 0)))
     return null
 
 
