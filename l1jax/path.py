@@ -163,10 +163,9 @@ def _gram(X, s, y):
     return Xw.T @ Xw, (s * y) @ X
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "fit_intercept"))
-def _gradient(full: solvers.Data, beta, b, *, loss, fit_intercept):
+@functools.partial(jax.jit, static_argnames=("loss",))
+def _gradient(full: solvers.Data, beta, b, *, loss):
     """Gradient of the smooth part on all features at one point (for the strong rule)."""
-    del fit_intercept
     return solvers._grad(loss, full, solvers._linear(full, beta), beta, b)[0]
 
 
@@ -295,14 +294,10 @@ def _solve_host(
         sub_fit_intercept = fit_intercept
     p_null = float(solvers.null_objective(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
     p_null = max(p_null, float(np.finfo(dtype).tiny))
-    static = dict(
-        loss=loss, positive=positive, fit_intercept=sub_fit_intercept,
-        max_iter=jnp.asarray(max_iter, jnp.int32),
-        l1_only=rho == 1.0,
-    )  # fmt: skip
     measure_static = dict(
         loss=loss, positive=positive, fit_intercept=sub_fit_intercept, l1_only=rho == 1.0
     )
+    static = dict(measure_static, max_iter=jnp.asarray(max_iter, jnp.int32))
 
     coef = np.zeros((K, p), dtype)
     intercept = np.zeros(K, dtype)
@@ -316,8 +311,7 @@ def _solve_host(
     penalized = v > 0
     always = (~penalized) & (prep.x_scale > 0) & np.any(X != 0, axis=0)
     lam_prev = float(lambdas[0])
-    grad = np.asarray(_gradient(full, jnp.asarray(beta), jnp.asarray(b, dtype),
-                                loss=loss, fit_intercept=sub_fit_intercept))  # fmt: skip
+    grad = np.asarray(_gradient(full, jnp.asarray(beta), jnp.asarray(b, dtype), loss=loss))
     debug = os.environ.get("L1JAX_DEBUG")
 
     for start in range(0, K, block):

@@ -31,7 +31,7 @@ import jax
 import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
-from l1jax import implicit
+from l1jax import implicit, prox
 from l1jax.losses import LOSSES, _pointwise, mean_function
 
 __all__ = ["Status", "SolverResult", "solve_path", "null_intercept", "lambda_max"]
@@ -143,7 +143,7 @@ def _prox(pen: Penalty, x: jax.Array, step: jax.Array, positive: bool) -> jax.Ar
     """argmin_z ½‖z − x‖² + step Σ (l1 |z| + ½ l2 z²) [z ≥ 0 when positive], masked."""
     # Ties at the threshold are decided towards 0: at λ = λ_max exactly, |x| = t up to rounding.
     t = step * pen.l1 * (1 + 4 * jnp.finfo(x.dtype).eps)
-    shrunk = jnp.maximum(x - t, 0) if positive else x - jnp.clip(x, -t, t)
+    shrunk = prox.nonneg_l1(x, t) if positive else prox.soft_threshold(x, t)
     return pen.mask * shrunk / (1 + step * pen.l2)
 
 
