@@ -327,6 +327,8 @@ def cv_path(
         raise ValueError(
             f"scoring must be one of {SCORINGS[loss]} for loss={loss!r}, got {scoring!r}"
         )
+    # a jax.Array X (even one spanning hosts) is gathered: cv_path scores folds with NumPy
+    X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
     X_arr, y_arr = np.asarray(X), np.asarray(y)
     if X_arr.ndim != 2 or y_arr.ndim != 1 or X_arr.shape[0] != y_arr.shape[0]:
         # path() gives the precise message.

@@ -54,15 +54,26 @@ class PathResult(NamedTuple):
         """Linear predictor ``η = intercept + X coefᵀ`` for every λ, shape ``(K, n)``.
 
         For logistic and Poisson paths this is the link scale (log-odds, log-rate); apply
-        :func:`l1jax.losses.mean_function` for probabilities or rates.
+        :func:`l1jax.losses.mean_function` for probabilities or rates. A ``jax.Array`` ``X``
+        (e.g. row-sharded) gives a ``jax.Array`` computed where ``X`` lives (columns sharded as
+        the rows of ``X``); anything else gives NumPy.
         """
-        X = np.asarray(X)
+        on_devices = isinstance(X, jax.Array)
+        X = X if on_devices else np.asarray(X)
         if X.ndim != 2 or X.shape[1] != self.coef.shape[1]:
             raise ValueError(
                 f"X must have shape (n, {self.coef.shape[1]}) like the data of the path, "
                 f"got {X.shape}"
             )
+        if on_devices:
+            coef, intercept = (jnp.asarray(a, X.dtype) for a in (self.coef, self.intercept))
+            return _predict(coef, intercept, X)
         return self.intercept[:, None] + self.coef @ X.T
+
+
+@jax.jit
+def _predict(coef, intercept, X):
+    return intercept[:, None] + coef @ X.T
 
 
 # ----------------------------------------------------------------------------------------------
@@ -72,13 +83,12 @@ class PathResult(NamedTuple):
 def _float_dtype(*arrays) -> np.dtype:
     if not jax.config.jax_enable_x64:
         return np.dtype(np.float32)
-    if all(np.asarray(a).dtype == np.float32 for a in arrays if a is not None):
+    if all(np.dtype(a.dtype) == np.float32 for a in arrays if a is not None):
         return np.dtype(np.float32)
     return np.dtype(np.float64)
 
 
-def _as_real_array(value, name: str, ndim: int) -> np.ndarray:
-    arr = np.asarray(value)
+def _check_dtype(arr, name: str, ndim: int):
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
@@ -88,6 +98,11 @@ def _as_real_array(value, name: str, ndim: int) -> np.ndarray:
     if arr.ndim != ndim:
         shape = "(n_samples, n_features)" if ndim == 2 else "a 1-D array"
         raise ValueError(f"{name} must be {shape}, got an array of shape {arr.shape}")
+
+
+def _as_real_array(value, name: str, ndim: int) -> np.ndarray:
+    arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
+    _check_dtype(arr, name, ndim)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf; remove or impute those entries")
     return arr
@@ -118,30 +133,40 @@ def _check_scalar(value, name: str, low=None, high=None, low_open=False, high_op
 
 
 class _Prepared(NamedTuple):
-    X: np.ndarray  # centred (with intercept) and scaled columns
+    X: np.ndarray | jax.Array  # centred (with intercept) and scaled columns; a jax.Array: placed
     y: np.ndarray
     s: np.ndarray  # normalized sample weights
     v: np.ndarray  # penalty factors
     x_mean: np.ndarray
     x_scale: np.ndarray
+    nonzero: np.ndarray  # (p,) bool: the standardized column has a nonzero entry
+
+
+def _center_scale(xp, X, s, fit_intercept, standardize):
+    """Weighted column means and scales (1/n variance, as glmnet) and the standardized ``X``,
+    with ``xp`` NumPy (on the host, float64) or ``jax.numpy`` (inside a jitted program, on the
+    devices that hold the rows). A constant column becomes 0 and gets scale 1."""
+    p = X.shape[1]
+    x_mean = s @ X if fit_intercept else xp.zeros(p, X.dtype)
+    Xc = X - x_mean  # the one working copy (NumPy divides it in place below)
+    if not standardize:
+        return Xc, x_mean, xp.ones(p, X.dtype)
+    scale = xp.sqrt(s @ xp.square(Xc))
+    constant = scale <= 1e-10 * xp.maximum(1.0, xp.abs(x_mean))
+    Xc /= xp.where(constant, xp.inf, scale)
+    return Xc, x_mean, xp.where(constant, 1.0, scale)
+
+
+def _weights(n, p, sample_weight, penalty_factor):
+    s = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
+    v = np.ones(p) if penalty_factor is None else penalty_factor.astype(np.float64)
+    return s / s.sum(), v
 
 
 def _prepare(X, y, sample_weight, penalty_factor, *, loss, fit_intercept, standardize, dtype):
-    n, p = X.shape
-    s = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
-    s = s / s.sum()
-    v = np.ones(p) if penalty_factor is None else penalty_factor.astype(np.float64)
+    s, v = _weights(*X.shape, sample_weight, penalty_factor)
     Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
-    x_mean = s @ Xf if fit_intercept else np.zeros(p)
-    Xc = Xf - x_mean  # the one working copy
-    if standardize:
-        scale = np.sqrt(s @ np.square(Xc))
-        constant = scale <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
-        scale = np.where(constant, 1.0, scale)
-        Xc /= scale
-        Xc[:, constant] = 0.0  # a constant column gets coefficient 0
-    else:
-        scale = np.ones(p)
+    Xc, x_mean, scale = _center_scale(np, Xf, s, fit_intercept, standardize)
     return _Prepared(
         Xc.astype(dtype, copy=False),
         y.astype(dtype),
@@ -149,7 +174,50 @@ def _prepare(X, y, sample_weight, penalty_factor, *, loss, fit_intercept, standa
         v.astype(dtype),
         x_mean,
         scale,
+        np.any(Xc != 0, axis=0),
     )
+
+
+@functools.partial(jax.jit, static_argnames=("fit_intercept", "standardize", "rows"))
+def _prepare_rows(X, s, *, fit_intercept, standardize, rows):
+    """:func:`_center_scale` on the devices that hold the rows of ``X``: a row-sharded ``X`` is
+    never gathered. ``s`` may be longer than ``X`` (rows of zero weight that pad the samples to
+    whole shards): ``X`` gets zero rows to match. The result is laid out as ``rows`` (a
+    ``NamedSharding``, or None). Also returns whether the input is finite."""
+    finite = jnp.all(jnp.isfinite(X))
+    n = X.shape[0]
+    X = jnp.pad(X.astype(s.dtype), ((0, s.shape[0] - n), (0, 0)))
+    Xc, x_mean, scale = _center_scale(jnp, X, s, fit_intercept, standardize)
+    Xc = jnp.where((jnp.arange(s.shape[0]) < n)[:, None], Xc, 0)  # the padding stays zero
+    if rows is not None:
+        Xc = jax.lax.with_sharding_constraint(Xc, rows)
+    return Xc, x_mean, scale, jnp.any(Xc != 0, axis=0), finite
+
+
+def _prepare_on_devices(X, y, sample_weight, penalty_factor, place, *,
+                        fit_intercept, standardize, dtype):  # fmt: skip
+    """:func:`_prepare` for ``X`` given as a ``jax.Array`` (e.g. row-sharded over ``"data"``):
+    the standardized ``X`` stays on the devices, padded to whole ``"data"`` shards, and only
+    p-vectors come back to the host."""
+    n, p = X.shape
+    s, v = _weights(n, p, sample_weight, penalty_factor)
+    pad = -n % place.n_data
+    s_pad = np.concatenate([s, np.zeros(pad)]).astype(dtype)
+    rows = place.sharding(place.data, None)
+    if rows is not None:  # device to device: each device receives its rows (if need be)
+        if pad:  # on the devices X is on now (a row-sharded X has no pad): shards divide evenly
+            X = jnp.pad(X, ((0, pad), (0, 0)))
+        X = jax.device_put(X, rows)
+    Xc, x_mean, scale, nonzero, finite = _prepare_rows(
+        X, place.rows(s_pad), fit_intercept=fit_intercept, standardize=standardize, rows=rows
+    )
+    x_mean, scale, nonzero, finite = (place.fetch(a) for a in (x_mean, scale, nonzero, finite))
+    if not finite:
+        raise ValueError("X contains NaN or inf; remove or impute those entries")
+    return _Prepared(
+        Xc, y.astype(dtype), s.astype(dtype), v.astype(dtype),
+        x_mean.astype(np.float64), scale.astype(np.float64), nonzero,
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------
@@ -232,12 +300,14 @@ class _Placement:
         self.n_data = 1 if self.data is None else mesh.shape["data"]
         self.n_lams = 1 if self.lams is None else mesh.shape["lambdas"]
 
+    def sharding(self, *spec):  # a NamedSharding on the mesh (None without one)
+        if self.mesh is None:
+            return None
+        return jax.sharding.NamedSharding(self.mesh, jax.sharding.PartitionSpec(*spec))
+
     def put(self, value, *spec):
         value = jnp.asarray(value)
-        if self.mesh is None:
-            return value
-        sharding = jax.sharding.NamedSharding(self.mesh, jax.sharding.PartitionSpec(*spec))
-        return jax.device_put(value, sharding)
+        return value if self.mesh is None else jax.device_put(value, self.sharding(*spec))
 
     def fetch(self, value) -> np.ndarray:  # to NumPy, gathered from every host if need be
         return _sharding.to_host(value)
@@ -250,6 +320,22 @@ class _Placement:
 
     def replicated(self, value):
         return self.put(value, *([None] * np.ndim(value)))
+
+
+def _mesh_of(X: jax.Array, mesh):
+    """The mesh for an ``X`` given as a ``jax.Array``: ``mesh`` when given (``X`` is moved to
+    its ``"data"`` rows, device to device), else the mesh ``X`` is sharded on."""
+    if mesh is not None or len(X.sharding.device_set) == 1:
+        return mesh
+    if isinstance(X.sharding, jax.sharding.NamedSharding):
+        names = X.sharding.mesh.axis_names
+        if all(a in _sharding.AXES for a in names):
+            return X.sharding.mesh
+    raise ValueError(
+        f"X is a jax.Array sharded over {len(X.sharding.device_set)} devices but mesh is None "
+        "and X's sharding names no mesh axes 'lambdas'/'data'; pass mesh= (e.g. "
+        "jax.make_mesh((n_devices,), ('data',))) to say how to split the rows"
+    )
 
 
 def _bucket(size: int, p: int) -> int:
@@ -270,14 +356,19 @@ def _solve_host(
 ):
     """Warm-started blocks of λs over pruned strong-rule working sets (see ../DESIGN "Speed")."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
-    n, p = X.shape
+    n, p = y.shape[0], X.shape[1]
     dtype = X.dtype
     K = lambdas.shape[0]
     rho = float(l1_ratio)
     place = _Placement(mesh)
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     pad = -n % place.n_data  # rows of zero weight, so the samples split evenly
-    Xd, yd, sd = (np.concatenate([a, np.zeros((pad,) + a.shape[1:], dtype)]) for a in (X, y, s))
+    yd, sd = (np.concatenate([a, np.zeros(pad, dtype)]) for a in (y, s))
+    if isinstance(X, np.ndarray):
+        Xd = np.concatenate([X, np.zeros((pad, p), dtype)])
+        Xt = Xd.T.copy()
+    else:  # already padded and placed by _prepare_on_devices
+        Xd, Xt = X, X.T
     gram = loss == "squared" and p <= n and p <= 4096
     if gram:
         yc = yd - (s @ y if fit_intercept else 0.0)
@@ -289,7 +380,7 @@ def _solve_host(
     else:
         full = solvers.Data(
             X=place.rows(Xd), y=place.rows(yd), s=place.rows(sd),
-            Xt=place.put(Xd.T.copy(), None, place.data),
+            Xt=place.put(Xt, None, place.data),
         )  # fmt: skip
         sub_fit_intercept = fit_intercept
     p_null = float(solvers.null_objective(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
@@ -309,7 +400,7 @@ def _solve_host(
     b = 0.0 if gram else float(solvers.null_intercept(loss, jnp.asarray(y), jnp.asarray(s),
                                                       fit_intercept))  # fmt: skip
     penalized = v > 0
-    always = (~penalized) & (prep.x_scale > 0) & np.any(X != 0, axis=0)
+    always = (~penalized) & (prep.x_scale > 0) & prep.nonzero
     lam_prev = float(lambdas[0])
     grad = np.asarray(_gradient(full, jnp.asarray(beta), jnp.asarray(b, dtype), loss=loss))
     debug = os.environ.get("L1JAX_DEBUG")
@@ -447,6 +538,11 @@ def path(
 
     Args:
       X: ``(n, p)`` real design matrix (float64 when ``jax_enable_x64`` is on, else float32).
+        A ``jax.Array`` stays on its devices: it is checked and standardized there and never
+        gathered to the host or to one device, so an ``X`` that arrives row-sharded over a
+        mesh axis ``"data"`` (e.g. from ``jax.make_array_from_process_local_data``, each host
+        loading its own rows) may be larger than one device's or one host's memory. Its mesh
+        is used when ``mesh`` is None.
       y: ``(n,)`` targets.
       loss: ``"squared"``, ``"logistic"`` or ``"poisson"``.
       l1_ratio: ρ in [0, 1]; 1 is the lasso. 0 (ridge) needs explicit ``lambdas``.
@@ -465,7 +561,7 @@ def path(
         over its axis ``"lambdas"`` and the rows of ``X`` over its axis ``"data"`` (data
         parallel: ``Xᵀr`` is reduced across devices); either axis may be absent. Shapes that do
         not divide evenly are padded (rows of zero weight, repeated λs). Results equal the
-        single-device run to rounding.
+        single-device run to rounding. Default: the mesh a sharded ``jax.Array`` ``X`` is on.
 
     Returns:
       :class:`PathResult`: ``lambdas`` ``(K,)`` descending, ``coef`` ``(K, p)``, ``intercept``,
@@ -484,7 +580,12 @@ def path(
     """
     if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    X = _as_real_array(X, "X", 2)
+    on_devices = isinstance(X, jax.Array)  # kept where it is: never gathered to the host
+    if on_devices:
+        _check_dtype(X, "X", 2)  # its values are checked on the devices
+        mesh = _mesh_of(X, mesh)
+    else:
+        X = _as_real_array(X, "X", 2)
     y = _as_real_array(y, "y", 1)
     n, p = X.shape
     if n == 0 or p == 0:
@@ -549,16 +650,27 @@ def path(
         if lambda_min_ratio is not None:
             _check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
 
-    prep = _prepare(
-        X, y, sample_weight, penalty_factor,
-        loss=loss, fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
-    )  # fmt: skip
+    if on_devices:
+        place = _Placement(mesh)
+        prep = _prepare_on_devices(
+            X, y, sample_weight, penalty_factor, place,
+            fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
+        )  # fmt: skip
+        pad = prep.X.shape[0] - n
+        y_s = [place.rows(np.concatenate([a, np.zeros(pad, dtype)])) for a in (prep.y, prep.s)]
+    else:
+        prep = _prepare(
+            X, y, sample_weight, penalty_factor,
+            loss=loss, fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
+        )  # fmt: skip
+        y_s = [jnp.asarray(prep.y), jnp.asarray(prep.s)]
     if auto_grid:
         lmax = float(
-            solvers.lambda_max(
-                jnp.asarray(prep.X), jnp.asarray(prep.y), jnp.asarray(prep.s),
-                jnp.asarray(prep.v), l1_ratio,
-                loss=loss, fit_intercept=fit_intercept, positive=positive,
+            _sharding.to_host(
+                solvers.lambda_max(
+                    jnp.asarray(prep.X), *y_s, jnp.asarray(prep.v), l1_ratio,
+                    loss=loss, fit_intercept=fit_intercept, positive=positive,
+                )
             )
         )  # fmt: skip
         if not lmax > 0:

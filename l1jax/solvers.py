@@ -381,6 +381,7 @@ def null_intercept(loss: str, y: jax.Array, s: jax.Array, fit_intercept: bool) -
     return jnp.log(ybar)
 
 
+@functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
 def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positive=False):
     """Smallest λ at which all penalized coefficients are 0:
     ``max_j |∇_j L(0, b₀)| / (ρ v_j)`` over ``v_j > 0`` (only positive correlations when

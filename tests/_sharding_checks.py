@@ -93,6 +93,107 @@ def check_path(l1jax, mesh_of, out):
         path_mod._round = inner
 
 
+def rows_problem():
+    """p > n (design form, working sets much smaller than p) and n > p (Gram form), squared
+    loss, rows divisible by 4 so that X can arrive row-sharded."""
+    rng = np.random.default_rng(3)
+    out = {}
+    for name, (n, p) in {"wide": (200, 600), "tall": (400, 40)}.items():
+        X = rng.standard_normal((n, p))
+        y = X[:, :5] @ np.array([2.0, -1.5, 1.0, 0.5, 0.25]) + 0.5 * rng.standard_normal(n)
+        out[name] = (X, y)
+    return out
+
+
+def footprints(modules, names):
+    """Wrap the jitted programs ``names`` of ``modules`` so that every call records the per-
+    device bytes of its compiled program (XLA's memory analysis: arguments + outputs +
+    temporaries − aliased) and the largest per-device shard of its inputs and outputs.
+    Returns the records and a function that undoes the wrapping."""
+    import jax
+
+    seen, undo = [], []
+    for module, name in ((m, n) for m in modules for n in names if hasattr(m, n)):
+        inner = getattr(module, name)
+
+        def recording(*args, inner=inner, name=name, **kwargs):
+            res = inner(*args, **kwargs)
+            mem = inner.lower(*args, **kwargs).compile().memory_analysis()  # cached compile
+            leaves = [a for a in jax.tree.leaves((args, res)) if isinstance(a, jax.Array)]
+            shard = max(s.data.nbytes for a in leaves for s in a.addressable_shards)
+            total = (mem.argument_size_in_bytes + mem.output_size_in_bytes
+                     + mem.temp_size_in_bytes - mem.alias_size_in_bytes)  # fmt: skip
+            seen.append({"program": name, "bytes": int(total), "largest_shard": int(shard)})
+            return res
+
+        setattr(module, name, recording)
+        undo.append((module, name, inner))
+
+    def restore():
+        for module, name, inner in undo:
+            setattr(module, name, inner)
+
+    return seen, restore
+
+
+def check_rows(l1jax, mesh_of, out):
+    """path() on an X that arrives as a row-sharded jax.Array: equal to the NumPy run, X never
+    gathered to the host (only p- and n-vectors are fetched), no program holds more of X than
+    its own rows, and every program's per-device memory shrinks with the number of row shards
+    (compared with the same jax.Array X on one device)."""
+    import jax
+    import jax.numpy as jnp
+
+    path_mod, solvers, sharding = (sys.modules[f"l1jax.{m}"] for m in ("path", "solvers",
+                                                                       "_sharding"))  # fmt: skip
+    programs = ("_prepare_rows", "_gram", "_gradient", "_round", "_measure", "lambda_max")
+    host_sizes = []
+    to_host = sharding.to_host
+
+    def counting(value):
+        host_sizes.append(int(np.size(value)))
+        return to_host(value)
+
+    def run(X, y, Xj):
+        seen, restore = footprints((path_mod, solvers), programs)
+        host_sizes.clear()
+        sharding.to_host = counting
+        try:  # mesh=None: the mesh X is sharded on (none for a one-device X)
+            res = l1jax.path(Xj, y, lambdas=12, tol=1e-10)
+        finally:
+            restore()
+            sharding.to_host = to_host
+        per_program = {}
+        for r in seen:
+            per_program[r["program"]] = max(per_program.get(r["program"], 0), r["bytes"])
+        return res, seen, per_program
+
+    for shape_name, (X, y) in rows_problem().items():
+        ref = l1jax.path(X, y, lambdas=12, tol=1e-10)
+        f_ref = objective(X, y, ref.coef, ref.intercept, ref.lambdas, 1.0)
+        out[f"ref/rows/{shape_name}"] = f_ref.tolist()
+        _, _, single = run(X, y, jnp.asarray(X))
+        for name in ("data", "2x2"):
+            mesh = mesh_of(name)
+            rows = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data", None))
+            Xs = jax.make_array_from_callback(X.shape, rows, X.__getitem__)
+            res, seen, sharded = run(X, y, Xs)
+            f = objective(X, y, res.coef, res.intercept, res.lambdas, 1.0)
+            pred = res.predict(Xs)
+            out[f"rows/{shape_name}/{name}"] = {
+                "objective_rel": rel(f, f_ref),
+                "converged": bool(res.converged.all() and ref.converged.all()),
+                "row_shards": int(mesh.shape["data"]),
+                "x_bytes": int(X.nbytes),
+                "programs": sorted(sharded),
+                "memory_ratio": {k: sharded[k] / single[k] for k in sharded},
+                "max_shard_bytes": max(r["largest_shard"] for r in seen),
+                "max_host_elements": max(host_sizes),
+                "predict_rel": rel(np.asarray(pred), ref.predict(X)),
+                "predict_spec": spec(pred),
+            }
+
+
 def train_problem(l1jax):
     """train_path's test problem: a lasso by proximal SGD, λs on "w" only (masked "b")."""
     import jax.numpy as jnp
@@ -211,6 +312,7 @@ def devices() -> dict:
         return jax.make_mesh(shape, names)
 
     check_path(l1jax, mesh_of, out)
+    check_rows(l1jax, mesh_of, out)
     check_train(l1jax, mesh_of, out)
     check_cv(l1jax, mesh_of, out)
     return out
@@ -239,6 +341,18 @@ def host(process_id: int, n_processes: int, port: int) -> dict:
     lams = np.geomspace(1e-3, 0.5, 8)
     t = l1jax.train_path(loss, p0, opt, lams, data, steps=40, progress=False, mesh=mesh)
     out["train_spans_hosts"] = not t.params["w"].is_fully_addressable
+    # X too large for one host: each process loads only its own rows of a (4,) "data" mesh
+    X, y = rows_problem()["wide"]
+    rows = jax.sharding.NamedSharding(
+        jax.make_mesh((4,), ("data",)), jax.sharding.PartitionSpec("data", None)
+    )
+    half = X.shape[0] // n_processes
+    mine = X[process_id * half : (process_id + 1) * half]  # this process never sees the rest
+    Xs = jax.make_array_from_process_local_data(rows, mine, X.shape)
+    out["rows_local_fraction"] = sum(s.data.shape[0] for s in Xs.addressable_shards) / len(X)
+    out["rows_fully_addressable"] = Xs.is_fully_addressable
+    res = l1jax.path(Xs, y, lambdas=12, tol=1e-10)
+    out["rows_objective"] = objective(X, y, res.coef, res.intercept, res.lambdas, 1.0).tolist()
     out["train_w"] = l1jax._sharding.to_host(t.params["w"]).tolist()
     return out
 

@@ -162,3 +162,27 @@ def test_l1_ratio_zero_with_explicit_grid_is_fine():
     X, y = _data()
     res = l1jax.path(X, y, l1_ratio=0.0, lambdas=np.array([1.0, 0.1]))
     assert np.all(np.isfinite(np.asarray(res.coef)))
+
+
+# X given as a jax.Array stays on its devices (issue 5, item 4): its checks run there too.
+
+
+def test_jax_array_x_with_nan_is_refused():
+    import jax.numpy as jnp
+
+    with pytest.raises(ValueError, match=_name("X")):
+        _call(X=jnp.asarray(_with_nan(_data()[0])))
+
+
+@pytest.mark.parametrize(
+    "X, error",
+    [
+        (lambda X: X[:, 0], ValueError),  # 1-D
+        (lambda X: X.astype(complex), TypeError),
+    ],
+)
+def test_jax_array_x_bad_shape_or_dtype(X, error):
+    import jax.numpy as jnp
+
+    with pytest.raises(error, match=_name("X")):
+        _call(X=jnp.asarray(X(_data()[0])))

@@ -79,6 +79,29 @@ def test_path_on_a_mesh_equals_one_device(runs, mesh):
         assert sh["X"][0] == "data" and sh["lin"][-1] == "data" and sh["all_reduce"]
 
 
+@pytest.mark.parametrize("shape", ["wide", "tall"])
+@pytest.mark.parametrize("mesh", ["data", "2x2"])
+def test_path_on_row_sharded_x(runs, shape, mesh):
+    """X arrives as a row-sharded jax.Array (mesh=None: X's own mesh). "wide" (p > n) uses the
+    design-form solver, whose every program touches X; "tall" (n > p) the Gram form, where X
+    only enters the standardization, λ_max and the Gram matrix."""
+    r = runs[0][f"rows/{shape}/{mesh}"]
+    assert r["converged"] and r["objective_rel"] <= RTOL
+    d = r["row_shards"]
+    # no program argument or result holds more of X than one device's rows
+    assert r["max_shard_bytes"] == r["x_bytes"] // d
+    # only p-vectors of a block come to the host (8 λs × p), never X
+    p = {"wide": 600, "tall": 40}[shape]
+    assert r["max_host_elements"] <= 8 * p
+    # the per-device memory of the programs that hold X shrinks as 1/d (XLA's memory analysis
+    # against the same X on one device): a mesh with enough row shards fits any X
+    with_x = r["programs"] if shape == "wide" else ["_prepare_rows", "lambda_max", "_gram"]
+    assert set(with_x) <= set(r["programs"])
+    for name in with_x:
+        assert r["memory_ratio"][name] <= 1.35 / d, (name, r["memory_ratio"])
+    assert r["predict_rel"] <= 1e-9 and r["predict_spec"] == [None, "data"]
+
+
 @pytest.mark.parametrize("mesh", MESHES)
 def test_cv_path_on_a_mesh_equals_one_device(runs, mesh):
     r = runs[0][f"cv/0/{mesh}"]
@@ -125,3 +148,12 @@ def test_multi_host_equals_one_device(runs):
         assert h["train_spans_hosts"]  # each host holds only its models...
         w, ref = np.asarray(h["train_w"]), np.asarray(devices["ref/train_w"])
         assert np.max(np.abs(w - ref)) <= 1e-12  # ...and the gathered models are the same
+
+
+def test_multi_host_path_on_rows_no_host_holds(runs):
+    """Each process loads only its half of the rows (X spans the hosts, as an X too large for
+    one host would): path works on it and equals the single-device run."""
+    devices, hosts = runs
+    for h in hosts:
+        assert h["rows_local_fraction"] == 0.5 and not h["rows_fully_addressable"]
+        assert _rel(h["rows_objective"], devices["ref/rows/wide"]) <= RTOL
