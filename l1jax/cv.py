@@ -25,7 +25,7 @@ import numpy as np
 
 from l1jax import _sharding, solvers
 from l1jax.losses import LOSSES
-from l1jax.path import ConvergenceWarning, PathResult, _check_scalar, path
+from l1jax.path import ConvergenceWarning, PathResult, _center_scale, _check_scalar, path
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
 
@@ -103,15 +103,7 @@ def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
 
     def one(s, lambdas, l1_ratio):
         s = s / jnp.sum(s)
-        mean = s @ X if fit_intercept else jnp.zeros(X.shape[1], X.dtype)
-        Xc = X - mean
-        if standardize:
-            scale = jnp.sqrt(s @ (Xc * Xc))
-            constant = scale <= 1e-10 * jnp.maximum(1.0, jnp.abs(mean))
-            scale = jnp.where(constant, 1.0, scale)
-            Xc = jnp.where(constant, 0.0, Xc / scale)  # a constant column gets coefficient 0
-        else:
-            scale = jnp.ones(X.shape[1], X.dtype)
+        Xc, mean, scale = _center_scale(jnp, X, s, fit_intercept, standardize)
         res = solvers.solve_path(
             Xc, y, lambdas,
             loss=loss, l1_ratio=l1_ratio, penalty_factor=penalty_factor, sample_weight=s,

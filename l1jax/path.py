@@ -237,12 +237,15 @@ def _gradient(full: solvers.Data, beta, b, *, loss):
     return solvers._grad(loss, full, solvers._linear(full, beta), beta, b)[0]
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "positive", "fit_intercept", "l1_only"))
+@functools.partial(
+    jax.jit, static_argnames=("loss", "positive", "fit_intercept", "l1_only", "lams_mesh")
+)
 def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, tol_abs, *,
-           loss, positive, fit_intercept, max_iter, l1_only):  # fmt: skip
+           loss, positive, fit_intercept, max_iter, l1_only, lams_mesh=None):  # fmt: skip
     """One working-set round for a block of λs, as one compiled program per capacity:
     gather the working set, estimate the step, solve the block by FISTA, then measure the
-    gradient and the duality gap on all features."""
+    gradient and the duality gap on all features. With ``lams_mesh`` (a mesh with an axis
+    ``"lambdas"``) the block's FISTA runs under ``shard_map`` over that axis."""
     if full.gram:
         sub = solvers.Data(G=full.G[idx][:, idx] * mask[:, None] * mask[None, :],
                            c=full.c[idx] * mask, yy=full.yy)  # fmt: skip
@@ -258,11 +261,20 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
         step = 1 / jax.vmap(lambda bt, bb: solvers.lipschitz(loss, sub, fit_intercept, bt, bb))(
             beta0, b0
         )
-    beta, b, _, _, n_iter, status = solvers.fista_block(
-        sub, pen, beta0, b0, step, tol_abs,
-        loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
-        l1_only=l1_only,
-    )  # fmt: skip
+    def solve(sub, pen, beta0, b0, step, tol_abs, max_iter):
+        return solvers.fista_block(
+            sub, pen, beta0, b0, step, tol_abs,
+            loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
+            l1_only=l1_only,
+        )  # fmt: skip
+
+    if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
+        lam, rep = jax.sharding.PartitionSpec("lambdas"), jax.sharding.PartitionSpec()
+        solve = jax.shard_map(
+            solve, mesh=lams_mesh, in_specs=(rep, lam, lam, lam, lam, lam, rep),
+            out_specs=lam, axis_names={"lambdas"},
+        )  # fmt: skip
+    beta, b, _, _, n_iter, status = solve(sub, pen, beta0, b0, step, tol_abs, max_iter)
     p = pen_full.l1.shape[1]
     beta_full = jnp.zeros((beta.shape[0], p), beta.dtype).at[:, idx].add(beta * mask)
     if full.gram:  # G β on all features, from the working-set columns of G
@@ -389,6 +401,8 @@ def _solve_host(
         loss=loss, positive=positive, fit_intercept=sub_fit_intercept, l1_only=rho == 1.0
     )
     static = dict(measure_static, max_iter=jnp.asarray(max_iter, jnp.int32))
+    if place.lams is not None:
+        static["lams_mesh"] = place.mesh
 
     coef = np.zeros((K, p), dtype)
     intercept = np.zeros(K, dtype)

@@ -75,6 +75,8 @@ def test_path_on_a_mesh_equals_one_device(runs, mesh):
     sh = r["shardings"]
     if mesh != "data":  # the λ block is split over "lambdas"
         assert sh["coef"][0] == "lambdas"
+    if mesh == "lambdas":  # each device runs the loop of its own λs: no collective in a round
+        assert not sh["all_reduce"]
     if mesh != "lambdas":  # rows of X (and so of Xβ) over "data", Xᵀr reduced across devices
         assert sh["X"][0] == "data" and sh["lin"][-1] == "data" and sh["all_reduce"]
 
