@@ -168,6 +168,17 @@ def check_rows(l1jax, mesh_of, out):
             per_program[r["program"]] = max(per_program.get(r["program"], 0), r["bytes"])
         return res, seen, per_program
 
+    # a one-device jax.Array X whose 39 rows do not divide the 4 "data" devices: padded there
+    X, y = problem()
+    ref = l1jax.path(X, y, lambdas=12, tol=1e-10)
+    res = l1jax.path(jnp.asarray(X), y, lambdas=12, tol=1e-10, mesh=mesh_of("data"))
+    out["rows/padded"] = {
+        "objective_rel": rel(
+            objective(X, y, res.coef, res.intercept, res.lambdas, 1.0),
+            objective(X, y, ref.coef, ref.intercept, ref.lambdas, 1.0),
+        ),
+        "converged": bool(res.converged.all()),
+    }
     for shape_name, (X, y) in rows_problem().items():
         ref = l1jax.path(X, y, lambdas=12, tol=1e-10)
         f_ref = objective(X, y, ref.coef, ref.intercept, ref.lambdas, 1.0)

@@ -104,6 +104,11 @@ def test_path_on_row_sharded_x(runs, shape, mesh):
     assert r["predict_rel"] <= 1e-9 and r["predict_spec"] == [None, "data"]
 
 
+def test_path_pads_a_jax_array_x_that_does_not_divide_the_mesh(runs):
+    r = runs[0]["rows/padded"]  # 39 rows on one device, moved to 4 "data" devices
+    assert r["converged"] and r["objective_rel"] <= RTOL
+
+
 @pytest.mark.parametrize("mesh", MESHES)
 def test_cv_path_on_a_mesh_equals_one_device(runs, mesh):
     r = runs[0][f"cv/0/{mesh}"]
