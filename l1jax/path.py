@@ -357,10 +357,13 @@ def _mesh_of(X: jax.Array, mesh):
     )
 
 
-def _bucket(size: int, p: int) -> int:
+def _bucket(size: int, p: int, small_gram: bool = False) -> int:
     """Working-set capacities, so few shapes ever compile (each costs about a second): powers of
     two from 128 to 1024, then steps of 256 up to 4096, then of 1024; capped at p. Large sets
-    dominate the run time, so there the padding stays under 25 %."""
+    dominate the run time, so there the padding stays under 25 %. A small Gram (p ≤ 512) has
+    two: 256 and p (an iteration on it costs microseconds; a compilation, a second)."""
+    if small_gram:
+        return min(256, p) if size <= 256 else p
     cap = 128
     while cap < min(size, 1024):
         cap *= 2
@@ -461,7 +464,7 @@ def _solve_host(
         b_w = np.full(block, b, dtype)
         for rounds in range(50):
             idx_w = np.flatnonzero(work)
-            m = _bucket(idx_w.size, p)
+            m = _bucket(idx_w.size, p, small_gram=gram and p <= 512)
             idx = np.zeros(m, np.int64)
             idx[: idx_w.size] = idx_w
             mask = np.zeros(m, dtype)
