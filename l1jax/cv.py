@@ -104,16 +104,53 @@ def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
     def one(s, lambdas, l1_ratio):
         s = s / jnp.sum(s)
         Xc, mean, scale = _center_scale(jnp, X, s, fit_intercept, standardize)
-        res = solvers.solve_path(
-            Xc, y, lambdas,
-            loss=loss, l1_ratio=l1_ratio, penalty_factor=penalty_factor, sample_weight=s,
-            fit_intercept=fit_intercept, positive=positive, tol=tol, max_iter=max_iter,
-        )  # fmt: skip
+        if loss == "squared" and X.shape[1] <= min(X.shape[0], GRAM_MAX_P):
+            res = _gram_path(
+                Xc, y, s, lambdas, penalty_factor, l1_ratio, tol,
+                fit_intercept=fit_intercept, positive=positive, max_iter=max_iter,
+            )  # fmt: skip
+        else:
+            res = solvers.solve_path(
+                Xc, y, lambdas,
+                loss=loss, l1_ratio=l1_ratio, penalty_factor=penalty_factor, sample_weight=s,
+                fit_intercept=fit_intercept, positive=positive, tol=tol, max_iter=max_iter,
+            )  # fmt: skip
         coef = res.coef / scale
         intercept = res.intercept - coef @ mean if fit_intercept else res.intercept
         return coef, intercept, res.gap, res.status
 
     return jax.vmap(one)(train_weights, lambdas, l1_ratio)
+
+
+GRAM_MAX_P = 1024  # squared loss with p ≤ min(n, this): folds solved on their own p × p Gram
+
+
+def _gram_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, fit_intercept, positive, max_iter):
+    """The squared-loss path of one fold on its Gram matrix ``XᵀSX`` (as :func:`l1jax.path`
+    does for p ≤ n): an iteration costs p² instead of n·p. ``Xc`` is already centred with the
+    fold's weights ``s`` (normalized), so the intercept is ``s·y`` on the standardized scale."""
+    y = y.astype(Xc.dtype)
+    y_mean = s @ y if fit_intercept else jnp.zeros((), Xc.dtype)
+    yc = y - y_mean
+    Xw = Xc * jnp.sqrt(s)[:, None]
+    data = solvers.Data(G=Xw.T @ Xw, c=(s * yc) @ Xc, yy=s @ (yc * yc))
+    scale = jnp.maximum(
+        solvers.null_objective("squared", y, s, fit_intercept), jnp.finfo(Xc.dtype).tiny
+    )
+    step = 1 / solvers.lipschitz("squared", data, False)
+    v = v.astype(Xc.dtype)
+
+    def one(beta, lam):
+        pen = solvers.Penalty(lam * l1_ratio * v, lam * (1 - l1_ratio) * v, jnp.ones_like(v))
+        beta, _, _, gap, n_iter, status = solvers.fista_block(
+            data, pen, beta, jnp.zeros((), Xc.dtype), step, tol * scale,
+            loss="squared", positive=positive, fit_intercept=False, max_iter=max_iter,
+        )  # fmt: skip
+        return beta, (beta, gap / scale, n_iter, status)
+
+    _, (coef, gap, n_iter, status) = jax.lax.scan(one, jnp.zeros_like(v), lambdas)
+    intercept = jnp.broadcast_to(y_mean, lambdas.shape)
+    return solvers.SolverResult(lambdas, coef, intercept, gap, n_iter, status)
 
 
 def _bucket(size: int, smallest: int = 64) -> int:

@@ -41,7 +41,7 @@ def _unit(scoring, loss, y, eta):
         return 2 * (np.where(y > 0, y * np.log(y / mu), 0.0) - (y - mu))
 
 
-def _by_hand(X, y, cv, loss, scoring, sample_weight=None):
+def _by_hand(X, y, cv, loss, scoring, sample_weight=None, **options):
     """K-fold CV with l1jax.path on the training rows of each fold, scored on the held-out rows."""
     s = np.ones(y.size) if sample_weight is None else sample_weight
     scores, weights = [], []
@@ -49,7 +49,7 @@ def _by_hand(X, y, cv, loss, scoring, sample_weight=None):
         test = cv.fold_ids == f
         fit = l1jax.path(
             X[~test], y[~test], loss=loss, lambdas=cv.lambdas, tol=TOL, max_iter=200_000,
-            sample_weight=None if sample_weight is None else s[~test],
+            sample_weight=None if sample_weight is None else s[~test], **options,
         )  # fmt: skip
         eta = fit.intercept[:, None] + fit.coef @ X[test].T  # (K, m)
         if scoring == "auc":
@@ -100,6 +100,29 @@ def test_cv_path_equals_kfold_by_hand(case):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(cv.lambdas, full.lambdas)
     _check_selection(cv)
+
+
+OPTIONS = {
+    "no-intercept": dict(fit_intercept=False),
+    "positive": dict(positive=True),
+    "elastic-net": dict(l1_ratio=0.5),
+    "raw-scale-penalty-factor": dict(standardize=False, penalty_factor=[0.0, 1.0, 2.0, 1.0, 1.0]),
+}
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("option", OPTIONS)
+def test_cv_path_options_equal_kfold_by_hand(loss, option):
+    """Every fit option reaches the fold fits as it reaches path() (squared loss: the folds'
+    Gram-form solver; logistic: the design-form one)."""
+    X, y = _data(loss=loss)
+    scoring = "mse" if loss == "squared" else "deviance"
+    cv = l1jax.cv_path(X, y, fold_ids=np.arange(y.size) % 4, loss=loss, lambdas=K,
+                       lambda_min_ratio=RATIO, tol=TOL, max_iter=200_000,
+                       **OPTIONS[option])  # fmt: skip
+    scores, mean, _ = _by_hand(X, y, cv, loss, scoring, **OPTIONS[option])
+    np.testing.assert_allclose(cv.fold_scores, scores, rtol=1e-6)
+    np.testing.assert_allclose(cv.cv_mean, mean, rtol=1e-6)
 
 
 def _check_selection(cv):
