@@ -104,10 +104,18 @@ def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
     def one(s, lambdas, l1_ratio):
         s = s / jnp.sum(s)
         Xc, mean, scale = _center_scale(jnp, X, s, fit_intercept, standardize)
-        if loss == "squared" and X.shape[1] <= min(X.shape[0], GRAM_MAX_P):
+        n, p = X.shape
+        capacity = _sharding.round_up(n, 128)  # a lasso's support has at most n features
+        if loss == "squared" and p <= min(n, GRAM_MAX_P):
             res = _gram_path(
                 Xc, y, s, lambdas, penalty_factor, l1_ratio, tol,
                 fit_intercept=fit_intercept, positive=positive, max_iter=max_iter,
+            )  # fmt: skip
+        elif 2 * capacity <= p:
+            res = _working_set_path(
+                Xc, y, s, lambdas, penalty_factor, l1_ratio, tol, loss=loss,
+                fit_intercept=fit_intercept, positive=positive, max_iter=max_iter,
+                capacity=capacity,
             )  # fmt: skip
         else:
             res = solvers.solve_path(
@@ -150,6 +158,70 @@ def _gram_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, fit_intercept, positive, 
 
     _, (coef, gap, n_iter, status) = jax.lax.scan(one, jnp.zeros_like(v), lambdas)
     intercept = jnp.broadcast_to(y_mean, lambdas.shape)
+    return solvers.SolverResult(lambdas, coef, intercept, gap, n_iter, status)
+
+
+def _working_set_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, loss, fit_intercept, positive,
+                      max_iter, capacity, max_rounds=6):  # fmt: skip
+    """One fold's path for p ≫ n inside the compiled call: at each λ, FISTA on the ``capacity``
+    columns that matter most (the support, then the largest gradients), re-selected until the
+    duality gap on all p features meets ``tol``; after ``max_rounds`` a FISTA on all features
+    finishes (a support larger than the capacity). An iteration then costs n·capacity instead
+    of n·p and the step follows the working set's smaller curvature."""
+    dtype = Xc.dtype
+    p = Xc.shape[1]
+    y, v = y.astype(dtype), v.astype(dtype)
+    full = solvers.Data(X=Xc, y=y, s=s, Xt=Xc.T)
+    scale = jnp.maximum(solvers.null_objective(loss, y, s, fit_intercept), jnp.finfo(dtype).tiny)
+    tol_abs = tol * scale
+    penalized = v > 0
+    kw = dict(loss=loss, positive=positive, fit_intercept=fit_intercept)
+
+    def measure(pen, beta, b):  # the gradient and the duality gap on all features
+        lin = solvers._linear(full, beta)
+        g, _ = solvers._grad(loss, full, lin, beta, b)
+        return g, solvers._gap(loss, full, pen, lin, beta, b, g, positive, False, fit_intercept)[1]
+
+    def one(carry, lam):
+        beta, b = carry
+        pen = solvers.Penalty(lam * l1_ratio * v, lam * (1 - l1_ratio) * v, jnp.ones_like(v))
+
+        def unfinished(st):
+            return (st[3] > tol_abs) & (st[4] < max_rounds) & jnp.isfinite(st[3])
+
+        def round_(st):
+            beta, b, g, _, rounds, iters = st
+            z = jnp.maximum(-g, 0) if positive else jnp.abs(g)
+            score = jnp.where(penalized, z / jnp.where(penalized, v, 1), jnp.inf)
+            _, idx = jax.lax.top_k(jnp.where(beta != 0, jnp.inf, score), capacity)
+            sub = solvers.Data(X=Xc[:, idx], y=y, s=s, Xt=full.Xt[idx])
+            sub_pen = solvers.Penalty(pen.l1[idx], pen.l2[idx], pen.mask[idx])
+            step = 1 / solvers.lipschitz(loss, sub, fit_intercept, beta[idx], b)
+            beta_w, b, _, _, it, _ = solvers.fista_block(
+                sub, sub_pen, beta[idx], b, step, 0.5 * tol_abs, max_iter=max_iter, **kw
+            )
+            beta = jnp.zeros_like(beta).at[idx].set(beta_w)
+            g, gap = measure(pen, beta, b)
+            return beta, b, g, gap, rounds + 1, iters + it
+
+        g, gap = measure(pen, beta, b)
+        beta, b, g, gap, _, iters = jax.lax.while_loop(unfinished, round_, (beta, b, g, gap, 0, 0))
+        # Not certified on the working sets: FISTA on all features (0 iterations otherwise).
+        left = jnp.where(gap > tol_abs, max_iter, 0)
+        step = 1 / solvers.lipschitz(loss, full, fit_intercept, beta, b)
+        beta, b, _, _, it, _ = solvers.fista_block(
+            full, pen, beta, b, step, tol_abs, max_iter=left, **kw
+        )
+        _, gap = measure(pen, beta, b)
+        status = jnp.where(
+            ~jnp.isfinite(gap),
+            solvers.Status.NONFINITE,
+            jnp.where(gap > tol_abs, solvers.Status.MAX_ITER, solvers.Status.CONVERGED),
+        ).astype(jnp.int32)
+        return (beta, b), (beta, b, gap / scale, iters + it, status)
+
+    init = (jnp.zeros(p, dtype), solvers.null_intercept(loss, y, s, fit_intercept).astype(dtype))
+    _, (coef, intercept, gap, n_iter, status) = jax.lax.scan(one, init, lambdas)
     return solvers.SolverResult(lambdas, coef, intercept, gap, n_iter, status)
 
 

@@ -200,3 +200,66 @@ def test_bad_logistic_folds():
                       fold_ids=np.array([0, 1, 2, 0, 1, 2, 1, 2]))  # fmt: skip
     with pytest.raises(ValueError, match="X"):
         l1jax.cv_path(X[:, 0], y)
+
+
+WIDE = {  # p ≫ n: the folds are solved on working sets of the columns that matter
+    "default": {},
+    "positive": dict(positive=True),
+    "elastic-net": dict(l1_ratio=0.5),
+    "penalty-factor": dict(penalty_factor=np.r_[0.0, np.ones(299)]),
+}
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("option", WIDE)
+def test_wide_cv_path_equals_kfold_by_hand(loss, option):
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 300))
+    eta = X[:, :4] @ np.array([1.5, -1.0, 1.0, 0.5])
+    y = eta + 0.5 * rng.standard_normal(40) if loss == "squared" else (eta > 0).astype(float)
+    scoring = "mse" if loss == "squared" else "deviance"
+    cv = l1jax.cv_path(X, y, fold_ids=np.arange(40) % 4, loss=loss, lambdas=K, scoring=scoring,
+                       lambda_min_ratio=0.05, tol=1e-12, max_iter=200_000,
+                       **WIDE[option])  # fmt: skip
+    scores, mean, _ = _by_hand(X, y, cv, loss, scoring, **WIDE[option])
+    # p ≫ n: the objective is nearly flat along many directions, so a gap of 1e-11..1e-12
+    # pins the coefficients only to ~sqrt(gap · P_null / μ) ≈ 1e-6..1e-5 (μ: the curvature
+    # left, λ(1 − ρ) or less); held-out scores agree to that, not to the gap itself.
+    np.testing.assert_allclose(cv.fold_scores, scores, rtol=3e-5)
+    np.testing.assert_allclose(cv.cv_mean, mean, rtol=3e-5)
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_working_set_path_with_a_support_larger_than_its_capacity(loss):
+    """Capacity 4 for a support of ~10: the rounds cannot certify, FISTA on all features
+    finishes, and the result equals the plain solver's at the same tolerance."""
+    import jax.numpy as jnp
+
+    from l1jax import cv as cv_mod
+    from l1jax import solvers
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((30, 40))
+    eta = X[:, :10] @ rng.uniform(0.5, 1.5, 10)
+    y = eta + 0.3 * rng.standard_normal(30) if loss == "squared" else (eta > 0).astype(float)
+    X = (X - X.mean(0)) / X.std(0)
+    s = jnp.full(30, 1 / 30)
+    lam_max = float(solvers.lambda_max(X, y, s, jnp.ones(40), 1.0, loss=loss, fit_intercept=True))
+    lams = jnp.asarray(lam_max * np.geomspace(1, 0.05, 6))
+    ws = cv_mod._working_set_path(
+        jnp.asarray(X), jnp.asarray(y), s, lams, jnp.ones(40), 1.0, 1e-12, loss=loss,
+        fit_intercept=True, positive=False, max_iter=100_000, capacity=4,
+    )  # fmt: skip
+    ref = solvers.solve_path(X, y, lams, loss=loss, tol=1e-12, max_iter=100_000)
+    assert np.all(np.asarray(ws.status) == 0) and np.all(np.asarray(ws.gap) <= 1e-12)
+    assert np.count_nonzero(np.asarray(ws.coef[-1])) > 4  # the support outgrew the capacity
+    data = solvers.Data(X=jnp.asarray(X), y=jnp.asarray(y, float), s=s, Xt=jnp.asarray(X.T))
+    p_null = float(solvers.null_objective(loss, data.y, s, True))
+    for k, lam in enumerate(np.asarray(lams)):  # both within 1e-12 · P_null of the optimum
+        obj = [
+            float(solvers._value(loss, data, data.X @ c[k], c[k], b[k]) + lam * jnp.abs(c[k]).sum())
+            for c, b in ((ws.coef, ws.intercept), (ref.coef, ref.intercept))
+        ]
+        assert abs(obj[0] - obj[1]) <= 2e-12 * p_null
+    np.testing.assert_allclose(ws.coef, ref.coef, atol=1e-5)
+    np.testing.assert_allclose(ws.intercept, ref.intercept, atol=1e-5)
