@@ -3,6 +3,8 @@ the folds, and bad input."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -204,9 +206,9 @@ def test_bad_logistic_folds():
 
 WIDE = {  # p ≫ n: the folds are solved on working sets of the columns that matter
     "default": {},
-    "positive": dict(positive=True),
-    "elastic-net": dict(l1_ratio=0.5),
-    "penalty-factor": dict(penalty_factor=np.r_[0.0, np.ones(299)]),
+    "positive-elastic-net-penalty-factor": dict(
+        positive=True, l1_ratio=0.5, penalty_factor=np.r_[0.0, np.ones(299)]
+    ),
 }
 
 
@@ -218,9 +220,11 @@ def test_wide_cv_path_equals_kfold_by_hand(loss, option):
     eta = X[:, :4] @ np.array([1.5, -1.0, 1.0, 0.5])
     y = eta + 0.5 * rng.standard_normal(40) if loss == "squared" else (eta > 0).astype(float)
     scoring = "mse" if loss == "squared" else "deviance"
-    cv = l1jax.cv_path(X, y, fold_ids=np.arange(40) % 4, loss=loss, lambdas=K, scoring=scoring,
-                       lambda_min_ratio=0.05, tol=1e-12, max_iter=200_000,
-                       **WIDE[option])  # fmt: skip
+    with warnings.catch_warnings():  # every fold × λ fit is certified at 1e-12
+        warnings.simplefilter("error", l1jax.ConvergenceWarning)
+        cv = l1jax.cv_path(X, y, fold_ids=np.arange(40) % 4, loss=loss, lambdas=K,
+                           scoring=scoring, lambda_min_ratio=0.05, tol=1e-12, max_iter=200_000,
+                           **WIDE[option])  # fmt: skip
     scores, mean, _ = _by_hand(X, y, cv, loss, scoring, **WIDE[option])
     # p ≫ n: the objective is nearly flat along many directions, so a gap of 1e-11..1e-12
     # pins the coefficients only to ~sqrt(gap · P_null / μ) ≈ 1e-6..1e-5 (μ: the curvature
