@@ -25,7 +25,14 @@ import numpy as np
 
 from l1jax import _sharding, solvers
 from l1jax.losses import LOSSES
-from l1jax.path import ConvergenceWarning, PathResult, _center_scale, _check_scalar, path
+from l1jax.path import (
+    ConvergenceWarning,
+    PathResult,
+    _center_scale,
+    _check_scalar,
+    _gram,
+    path,
+)
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
 
@@ -140,8 +147,8 @@ def _gram_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, fit_intercept, positive, 
     y = y.astype(Xc.dtype)
     y_mean = s @ y if fit_intercept else jnp.zeros((), Xc.dtype)
     yc = y - y_mean
-    Xw = Xc * jnp.sqrt(s)[:, None]
-    data = solvers.Data(G=Xw.T @ Xw, c=(s * yc) @ Xc, yy=s @ (yc * yc))
+    G, c = _gram(Xc, s, yc)
+    data = solvers.Data(G=G, c=c, yy=s @ (yc * yc))
     scale = jnp.maximum(
         solvers.null_objective("squared", y, s, fit_intercept), jnp.finfo(Xc.dtype).tiny
     )
@@ -220,11 +227,7 @@ def _working_set_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, loss, fit_intercep
         beta, b = jnp.where(finish, beta_f, beta), jnp.where(finish, b_f, b)
         it = jnp.where(finish, it, 0)
         _, gap = measure(pen, beta, b)
-        status = jnp.where(
-            ~jnp.isfinite(gap),
-            solvers.Status.NONFINITE,
-            jnp.where(gap > tol_abs, solvers.Status.MAX_ITER, solvers.Status.CONVERGED),
-        ).astype(jnp.int32)
+        status = solvers._status(gap, tol_abs)
         return (beta, b), (beta, b, gap / scale, iters + it, status)
 
     init = (jnp.zeros(p, dtype), solvers.null_intercept(loss, y, s, fit_intercept).astype(dtype))

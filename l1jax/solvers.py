@@ -259,6 +259,15 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
     )
 
 
+def _status(gap, tol_abs) -> jax.Array:
+    """:class:`Status` of a solve from its final absolute duality gap (int32)."""
+    return jnp.where(
+        ~jnp.isfinite(gap),
+        Status.NONFINITE,
+        jnp.where(gap > tol_abs, Status.MAX_ITER, Status.CONVERGED),
+    ).astype(jnp.int32)
+
+
 @functools.partial(
     jax.jit,
     static_argnames=("loss", "positive", "fit_intercept", "check_every", "l1_only"),
@@ -317,12 +326,7 @@ def fista_block(
             loss, data, pen, positive, fit_intercept,
             c._replace(y=c.x, by=c.bx, lin_y=c.lin_x, t=jnp.ones_like(c.t)),
         )  # fmt: skip
-        status = jnp.where(
-            ~jnp.isfinite(c.gap),
-            Status.NONFINITE,
-            jnp.where(c.gap > tol_abs, Status.MAX_ITER, Status.CONVERGED),
-        ).astype(jnp.int32)
-        return c.x, c.bx, c.primal, c.gap, c.n_iter, status
+        return c.x, c.bx, c.primal, c.gap, c.n_iter, _status(c.gap, tol_abs)
 
     if single:
         return solve(pen, beta0, b0, step0, tol_abs)
