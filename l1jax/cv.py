@@ -1,8 +1,9 @@
 """``l1jax.cv_path``: K-fold cross-validated regularization paths (the host boundary).
 
 Folds are a fixed-shape ``(n_folds, n)`` mask of training weights, so every fold has the same
-shapes and all folds × all λs are fitted in one compiled call: the pure core
-:func:`l1jax.solve_path` ``vmap``-ed over the masks. Each fold is standardized with its own
+shapes and all folds × all λs are fitted in one compiled call, ``vmap``-ed over the masks (on
+each fold's Gram matrix, on working sets when p ≫ n, else the pure core
+:func:`l1jax.solve_path`). Each fold is standardized with its own
 training weights inside that call, so nothing leaks from the held-out rows. The λ grid comes
 from the full data (the refit :func:`l1jax.path`), as in glmnet's ``cv.glmnet``.
 
@@ -364,8 +365,10 @@ def cv_path(
     First the path is fitted on all the data (this gives the λ grid, from λ_max of the full
     data, and the ``path`` of the result). Then, for each fold ``f``, the same λs are fitted on
     the other folds' rows (the held-out rows get weight 0; standardization uses the training
-    rows only) and scored on the held-out rows. All folds are solved in one compiled call of
-    :func:`l1jax.solve_path`, ``vmap``-ed over the folds.
+    rows only) and scored on the held-out rows. All folds are solved in one compiled call,
+    ``vmap``-ed over the folds, each a warm-started path certified by its duality gap: on its
+    own Gram matrix (squared loss, p ≤ min(n, 1024)), on working sets of the columns with the
+    largest gradients (p ≥ 2·n, rounded up to 128), else by :func:`l1jax.solve_path`.
 
     Scores (``scoring``; lower is better except ``"auc"``): ``"mse"`` (squared loss, the
     default), ``"deviance"`` (logistic: ``−2 log-likelihood``; Poisson:
