@@ -150,9 +150,7 @@ def _gram_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, fit_intercept, positive, 
     yc = y - y_mean
     G, c = _gram(Xc, s, yc)
     data = solvers.Data(G=G, c=c, yy=s @ (yc * yc))
-    scale = jnp.maximum(
-        solvers.null_objective("squared", y, s, fit_intercept), jnp.finfo(Xc.dtype).tiny
-    )
+    scale = solvers.gap_scale("squared", y, s, fit_intercept)
     step = 1 / solvers.lipschitz("squared", data, False)
     v = v.astype(Xc.dtype)
 
@@ -180,7 +178,7 @@ def _working_set_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, loss, fit_intercep
     p = Xc.shape[1]
     y, v = y.astype(dtype), v.astype(dtype)
     full = solvers.Data(X=Xc, y=y, s=s, Xt=Xc.T)
-    scale = jnp.maximum(solvers.null_objective(loss, y, s, fit_intercept), jnp.finfo(dtype).tiny)
+    scale = solvers.gap_scale(loss, y, s, fit_intercept)
     tol_abs = tol * scale
     penalized = v > 0
     kw = dict(loss=loss, positive=positive, fit_intercept=fit_intercept)

@@ -300,7 +300,7 @@ def solve_one(
     Xs, ys, lams, rhos, vs, ss = jax.lax.stop_gradient((X, y, lam, rho, v, s))
     sn = ss / jnp.sum(ss)
     data = solvers.Data(X=Xs, y=ys, s=sn, Xt=Xs.T)
-    scale = jnp.maximum(solvers.null_objective(loss, ys, sn, fit_intercept), jnp.finfo(dtype).tiny)
+    scale = solvers.gap_scale(loss, ys, sn, fit_intercept)
     tol_abs = jax.lax.stop_gradient(jnp.asarray(tol, dtype)) * scale
     if beta_warm is None:
         beta_warm = jnp.zeros(p, dtype)

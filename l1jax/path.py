@@ -407,8 +407,7 @@ def _solve_host(
             Xt=place.put(Xd.T.copy() if isinstance(Xd, np.ndarray) else Xd.T, None, place.data),
         )  # fmt: skip
         sub_fit_intercept = fit_intercept
-    p_null = float(solvers.null_objective(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
-    p_null = max(p_null, float(np.finfo(dtype).tiny))
+    p_null = float(solvers.gap_scale(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
     measure_static = dict(
         loss=loss, positive=positive, fit_intercept=sub_fit_intercept, l1_only=rho == 1.0
     )

@@ -398,6 +398,12 @@ def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positi
     return jnp.max(jnp.where(ok, z / jnp.where(ok, penalty_factor * l1_ratio, 1), 0), initial=0)
 
 
+def gap_scale(loss, y, s, fit_intercept):
+    """``P_null`` (:func:`null_objective`) kept at least the smallest normal number of ``y``'s
+    dtype: the scale that relative duality gaps are divided by."""
+    return jnp.maximum(null_objective(loss, y, s, fit_intercept), jnp.finfo(y.dtype).tiny)
+
+
 def null_objective(loss, y, s, fit_intercept):
     """``P_null``, the scale of relative gaps: the data loss of the intercept-only model minus
     that of the saturated model (η = the link of y), i.e. half the null deviance. It is the null
@@ -474,7 +480,7 @@ def solve_path(
     lambdas = jnp.asarray(lambdas, dtype)
     rho = jnp.asarray(l1_ratio, dtype)
     data = Data(X=X, y=y.astype(dtype), s=s, Xt=X.T)
-    scale = jnp.maximum(null_objective(loss, data.y, s, fit_intercept), jnp.finfo(dtype).tiny)
+    scale = gap_scale(loss, data.y, s, fit_intercept)
     tol_abs = jnp.asarray(tol, dtype) * scale
     b0 = null_intercept(loss, data.y, s, fit_intercept)
     ones = jnp.ones(p, dtype)
