@@ -96,10 +96,10 @@ class CVResult(NamedTuple):
 
 @functools.partial(
     jax.jit,
-    static_argnames=("loss", "fit_intercept", "standardize", "positive", "max_iter"),
+    static_argnames=("loss", "fit_intercept", "standardize", "positive", "max_iter", "free"),
 )
 def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
-               loss, fit_intercept, standardize, positive, max_iter):  # fmt: skip
+               loss, fit_intercept, standardize, positive, max_iter, free=True):  # fmt: skip
     """Fit M paths at once: fit ``m`` uses the weights ``train_weights[m]`` ``(M, n)`` (zero on
     held-out rows), the λs ``lambdas[m]`` ``(M, K)`` and ``l1_ratio[m]`` ``(M,)``.
 
@@ -117,13 +117,13 @@ def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
         if loss == "squared" and p <= min(n, GRAM_MAX_P):
             res = _gram_path(
                 Xc, y, s, lambdas, penalty_factor, l1_ratio, tol,
-                fit_intercept=fit_intercept, positive=positive, max_iter=max_iter,
+                fit_intercept=fit_intercept, positive=positive, max_iter=max_iter, free=free,
             )  # fmt: skip
         elif 2 * capacity <= p:
             res = _working_set_path(
                 Xc, y, s, lambdas, penalty_factor, l1_ratio, tol, loss=loss,
                 fit_intercept=fit_intercept, positive=positive, max_iter=max_iter,
-                capacity=capacity,
+                capacity=capacity, free=free,
             )  # fmt: skip
         else:
             res = solvers.solve_path(
@@ -141,7 +141,8 @@ def _fit_folds(X, y, train_weights, lambdas, penalty_factor, l1_ratio, tol, *,
 GRAM_MAX_P = 1024  # squared loss with p ≤ min(n, this): folds solved on their own p × p Gram
 
 
-def _gram_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, fit_intercept, positive, max_iter):
+def _gram_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, fit_intercept, positive, max_iter,
+               free):  # fmt: skip
     """The squared-loss path of one fold on its Gram matrix ``XᵀSX`` (as :func:`l1jax.path`
     does for p ≤ n): an iteration costs p² instead of n·p. ``Xc`` is already centred with the
     fold's weights ``s`` (normalized), so the intercept is ``s·y`` on the standardized scale."""
@@ -155,10 +156,11 @@ def _gram_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, fit_intercept, positive, 
     v = v.astype(Xc.dtype)
 
     def one(beta, lam):
-        pen = solvers.Penalty(lam * l1_ratio * v, lam * (1 - l1_ratio) * v, jnp.ones_like(v))
+        pen = solvers.elastic_net(lam, l1_ratio, v)
         beta, _, _, gap, n_iter, status = solvers.fista_block(
             data, pen, beta, jnp.zeros((), Xc.dtype), step, tol * scale,
             loss="squared", positive=positive, fit_intercept=False, max_iter=max_iter,
+            free=free,
         )  # fmt: skip
         return beta, (beta, gap / scale, n_iter, status)
 
@@ -168,7 +170,7 @@ def _gram_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, fit_intercept, positive, 
 
 
 def _working_set_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, loss, fit_intercept, positive,
-                      max_iter, capacity, max_rounds=6):  # fmt: skip
+                      max_iter, capacity, free=True, max_rounds=6):  # fmt: skip
     """One fold's path for p ≫ n inside the compiled call: at each λ, FISTA on the ``capacity``
     columns that matter most (the support, then the largest gradients), re-selected until the
     duality gap on all p features meets ``tol``; after ``max_rounds`` a FISTA on all features
@@ -181,16 +183,18 @@ def _working_set_path(Xc, y, s, lambdas, v, l1_ratio, tol, *, loss, fit_intercep
     scale = solvers.gap_scale(loss, y, s, fit_intercept)
     tol_abs = tol * scale
     penalized = v > 0
-    kw = dict(loss=loss, positive=positive, fit_intercept=fit_intercept)
+    kw = dict(loss=loss, positive=positive, fit_intercept=fit_intercept, free=free)
 
     def measure(pen, beta, b):  # the gradient and the duality gap on all features
         lin = solvers._linear(full, beta)
-        g, _ = solvers._grad(loss, full, lin, beta, b)
-        return g, solvers._gap(loss, full, pen, lin, beta, b, g, positive, False, fit_intercept)[1]
+        _, gap, g = solvers._certify(
+            loss, full, pen, lin, beta, b, positive, False, fit_intercept, free
+        )
+        return g, gap
 
     def one(carry, lam):
         beta, b = carry
-        pen = solvers.Penalty(lam * l1_ratio * v, lam * (1 - l1_ratio) * v, jnp.ones_like(v))
+        pen = solvers.elastic_net(lam, l1_ratio, v)
 
         def unfinished(st):
             return (st[3] > tol_abs) & (st[4] < max_rounds) & jnp.isfinite(st[3])
@@ -511,6 +515,7 @@ def cv_path(
         put(tol),
         loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
         positive=bool(positive), max_iter=int(max_iter),
+        free=bool(np.any(v == 0) or np.any(lam_grid == 0)),
     )  # fmt: skip
     coef, intercept, gap, status = (_sharding.to_host(a)[:M] for a in out)
     coef = coef.astype(np.float64).reshape(R, F, K, -1)

@@ -308,7 +308,7 @@ def solve_one(
         b_warm = solvers.null_intercept(loss, ys, sn, fit_intercept)
     beta0, b0 = jax.lax.stop_gradient((jnp.asarray(beta_warm, dtype), jnp.asarray(b_warm, dtype)))
     step = 1 / solvers.lipschitz(loss, data, fit_intercept, beta0, b0)
-    pen = solvers.Penalty(lams * rhos * vs, lams * (1 - rhos) * vs, jnp.ones(p, dtype))
+    pen = solvers.elastic_net(lams, rhos, vs)
     beta, b, _, gap, n_iter, status = solvers.fista_block(
         data, pen, beta0, b0, step, tol_abs,
         loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,

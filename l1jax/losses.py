@@ -25,13 +25,14 @@ __all__ = ["LOSSES", "glm_loss", "mean_function", "penalized"]
 LOSSES = ("squared", "logistic", "poisson")
 
 
-def _pointwise(loss: str, y: jax.Array, eta: jax.Array) -> jax.Array:
+def _pointwise(loss: str, y: jax.Array, eta: jax.Array, xp=jnp) -> jax.Array:
+    """``ℓ(y, η)`` elementwise, with ``xp`` ``jax.numpy`` (traceable) or NumPy (host, float64)."""
     if loss == "squared":
-        return 0.5 * jnp.square(y - eta)
+        return 0.5 * xp.square(y - eta)
     if loss == "logistic":
-        return jnp.logaddexp(0.0, eta) - y * eta
+        return xp.logaddexp(0.0, eta) - y * eta
     if loss == "poisson":
-        return jnp.exp(eta) - y * eta
+        return xp.exp(eta) - y * eta
     raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
 
 

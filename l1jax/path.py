@@ -244,10 +244,11 @@ def _gradient(full: solvers.Data, beta, b, *, loss):
 
 
 @functools.partial(
-    jax.jit, static_argnames=("loss", "positive", "fit_intercept", "l1_only", "lams_mesh")
+    jax.jit,
+    static_argnames=("loss", "positive", "fit_intercept", "l1_only", "free", "lams_mesh"),
 )
-def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, tol_abs, *,
-           loss, positive, fit_intercept, max_iter, l1_only, lams_mesh=None):  # fmt: skip
+def _round(full: solvers.Data, idx, mask, lams, rho, v, beta0, b0, tol_abs, *,
+           loss, positive, fit_intercept, max_iter, l1_only, free, lams_mesh=None):  # fmt: skip
     """One working-set round for a block of λs, as one compiled program per capacity:
     gather the working set, estimate the step, solve the block by FISTA, then measure the
     gradient and the duality gap on all features. With ``lams_mesh`` (a mesh with an axis
@@ -259,8 +260,7 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
         sub = solvers.Data(
             X=full.X[:, idx] * mask[None, :], y=full.y, s=full.s, Xt=full.Xt[idx] * mask[:, None]
         )
-    pen = solvers.Penalty(pen_full.l1[:, idx] * mask, pen_full.l2[:, idx] * mask,
-                          jnp.broadcast_to(mask, pen_full.l1[:, idx].shape))  # fmt: skip
+    pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, v[idx] * mask, mask))(lams)
     if loss == "squared":
         step = jnp.full_like(b0, 1 / solvers.lipschitz(loss, sub, fit_intercept))
     else:  # the local curvature at each λ's warm start
@@ -272,7 +272,7 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
         return solvers.fista_block(
             sub, pen, beta0, b0, step, tol_abs,
             loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
-            l1_only=l1_only,
+            l1_only=l1_only, free=free,
         )  # fmt: skip
 
     if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
@@ -282,7 +282,7 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
             out_specs=lam, axis_names={"lambdas"},
         )  # fmt: skip
     beta, b, _, _, n_iter, status = solve(sub, pen, beta0, b0, step, tol_abs, max_iter)
-    p = pen_full.l1.shape[1]
+    p = v.shape[0]
     beta_full = jnp.zeros((beta.shape[0], p), beta.dtype).at[:, idx].add(beta * mask)
     if full.gram:  # G β on all features, from the working-set columns of G
         lin_full = (beta * mask) @ full.G[idx]
@@ -291,18 +291,22 @@ def _round(full: solvers.Data, idx, mask, pen_full: solvers.Penalty, beta0, b0, 
     return beta_full, b, n_iter, status, lin_full
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "positive", "fit_intercept", "l1_only"))
-def _measure(full: solvers.Data, pen_full, beta_full, lin_full, b, *,
-             loss, positive, fit_intercept, l1_only):  # fmt: skip
+@functools.partial(
+    jax.jit, static_argnames=("loss", "positive", "fit_intercept", "l1_only", "free")
+)
+def _measure(full: solvers.Data, lams, rho, v, beta_full, lin_full, b, *,
+             loss, positive, fit_intercept, l1_only, free):  # fmt: skip
     """Gradients and duality gaps of a block of λs on all features: the optimality check of a
     round. Its shapes never change along a path, so it compiles once."""
 
-    def one(pen, beta, lin, b):
-        g, _ = solvers._grad(loss, full, lin, beta, b)
-        _, gap = solvers._gap(loss, full, pen, lin, beta, b, g, positive, l1_only, fit_intercept)
+    def one(lam, beta, lin, b):
+        pen = solvers.elastic_net(lam, rho, v)
+        _, gap, g = solvers._certify(
+            loss, full, pen, lin, beta, b, positive, l1_only, fit_intercept, free
+        )
         return g, gap
 
-    return jax.vmap(one)(pen_full, beta_full, lin_full, b)
+    return jax.vmap(one)(lams, beta_full, lin_full, b)
 
 
 class _Placement:
@@ -409,7 +413,11 @@ def _solve_host(
         sub_fit_intercept = fit_intercept
     p_null = float(solvers.gap_scale(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
     measure_static = dict(
-        loss=loss, positive=positive, fit_intercept=sub_fit_intercept, l1_only=rho == 1.0
+        loss=loss,
+        positive=positive,
+        fit_intercept=sub_fit_intercept,
+        l1_only=rho == 1.0,
+        free=bool(np.any(v == 0) or np.any(lambdas == 0)),
     )
     static = dict(measure_static, max_iter=jnp.asarray(max_iter, jnp.int32))
     if place.lams is not None:
@@ -436,11 +444,7 @@ def _solve_host(
             [lambdas[start:stop], np.repeat(lambdas[stop - 1], block - stop + start)]
         )
         lams = lams.astype(dtype)
-        pen_full = solvers.Penalty(
-            place.block(np.asarray(lams[:, None] * rho * v[None, :], dtype)),
-            place.block(np.asarray(lams[:, None] * (1 - rho) * v[None, :], dtype)),
-            place.block(np.ones((block, p), dtype)),
-        )
+        pen_args = (place.block(lams), jnp.asarray(rho, dtype), place.replicated(v))
         # Strong rule (Tibshirani et al. 2012) for the smallest λ of the block, pruned.
         zpos = np.maximum(-grad, 0) if positive else np.abs(grad)
         support = (beta != 0) | always
@@ -470,12 +474,12 @@ def _solve_host(
             mask[: idx_w.size] = 1
             beta0 = betas[:, idx] * mask
             out = _round(
-                full, place.replicated(idx), place.replicated(mask), pen_full,
+                full, place.replicated(idx), place.replicated(mask), *pen_args,
                 place.block(beta0), place.block(b_w),
                 place.block(np.full(block, tol_in * p_null, dtype)), **static,
             )  # fmt: skip
             beta_all, b_all, it, st, lin_all = out
-            g_all, gap_all = _measure(full, pen_full, beta_all, lin_all, b_all, **measure_static)
+            g_all, gap_all = _measure(full, *pen_args, beta_all, lin_all, b_all, **measure_static)
             betas, b_w, it, st, g_all, gap_all = (
                 place.fetch(a) for a in (beta_all, b_all, it, st, g_all, gap_all)
             )
@@ -505,14 +509,11 @@ def _solve_host(
         intercept[start:stop] = b_w[sl]
         gaps[start:stop] = gap_rel[sl]
         n_iter[start:stop] = spent[sl]
-        bad = ~np.isfinite(gap_rel[sl])
-        status[start:stop] = np.where(
-            bad, solvers.Status.NONFINITE, np.where(gap_rel[sl] > tol, solvers.Status.MAX_ITER, 0)
-        )
+        status[start:stop] = np.asarray(solvers._status(gap_rel[sl], tol))
         last = stop - start - 1
         beta, b, grad = betas[last].copy(), float(b_w[last]), g_all[last]
         lam_prev = float(lams[last])
-        if bad.any():
+        if np.isnan(gap_rel[sl]).any():  # a non-finite iterate: restart from zero
             beta[:] = 0
     if gram and fit_intercept:
         intercept = intercept + (s @ y)
@@ -706,6 +707,21 @@ def path(
     else:
         grid = np.sort(lam_arr)[::-1]
 
+    s64 = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
+    p_null, l_null, l_sat = solvers._null_and_saturated(
+        loss, y.astype(np.float64), s64, fit_intercept, np
+    )
+    if p_null <= 64 * np.finfo(np.float64).eps * (abs(l_null) + abs(l_sat)):
+        # The intercept-only model already fits as well as the saturated one (constant y, a
+        # single weighted sample): it is optimal at every λ, and the relative gap is 0/0.
+        K = grid.size
+        b0 = solvers.null_intercept(loss, y.astype(np.float64), s64, fit_intercept, np)
+        return PathResult(
+            lambdas=grid.astype(dtype), coef=np.zeros((K, p), dtype),
+            intercept=np.full(K, b0, dtype), converged=np.ones(K, bool),
+            n_iter=np.zeros(K, np.int64), gap=np.zeros(K, dtype),
+            status=np.zeros(K, np.int32),
+        )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         coef, intercept, gap, n_iter, status = _solve_host(
@@ -718,13 +734,25 @@ def path(
     if fit_intercept:
         intercept = (intercept - coef @ prep.x_mean).astype(dtype)
     converged = status == solvers.Status.CONVERGED
-    if not converged.all():
-        worst = int(np.nanargmax(np.where(np.isfinite(gap), gap, np.inf)))
+    unbounded = status == solvers.Status.UNBOUNDED
+    if unbounded.any():
         warnings.warn(
-            f"l1jax.path: {int((~converged).sum())} of {grid.size} λs did not converge: worst "
-            f"relative duality gap {gap[worst]:.3g} at λ={grid[worst]:.4g}, tol={tol:g}. "
-            f"Increase max_iter (now {max_iter}), loosen tol, or stop the path at a larger λ "
-            "(a larger lambda_min_ratio).",
+            f"l1jax.path: {int(unbounded.sum())} of {grid.size} λs have no finite minimizer "
+            f"(status UNBOUNDED, first at λ={grid[np.argmax(unbounded)]:.4g}): the unpenalized "
+            "part of the model (the intercept, features with penalty_factor 0, or every feature "
+            "at λ = 0) separates the data, so its coefficients diverge. Use λ > 0 and penalize "
+            "those features (penalty_factor > 0).",
+            ConvergenceWarning,
+            stacklevel=2,
+        )
+    if (~converged & ~unbounded).any():
+        gaps = np.where(np.isfinite(gap) & ~unbounded, gap, np.where(unbounded, -np.inf, np.inf))
+        worst = int(np.argmax(gaps))
+        warnings.warn(
+            f"l1jax.path: {int((~converged & ~unbounded).sum())} of {grid.size} λs did not "
+            f"converge: worst relative duality gap {gap[worst]:.3g} at λ={grid[worst]:.4g}, "
+            f"tol={tol:g}. Increase max_iter (now {max_iter}), loosen tol, or stop the path at "
+            "a larger λ (a larger lambda_min_ratio).",
             ConvergenceWarning,
             stacklevel=2,
         )

@@ -43,6 +43,7 @@ class Status(enum.IntEnum):
     CONVERGED = 0
     MAX_ITER = 1
     NONFINITE = 2
+    UNBOUNDED = 3  # the unpenalized block has no finite minimizer (e.g. separable classes)
 
 
 class SolverResult(NamedTuple):
@@ -135,6 +136,11 @@ class Penalty(NamedTuple):
     mask: jax.Array  # 1 for real coordinates, 0 for padding
 
 
+def elastic_net(lam, rho, v, mask=None) -> Penalty:
+    """The :class:`Penalty` ``λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)`` (``mask``: ones)."""
+    return Penalty(lam * rho * v, lam * (1 - rho) * v, jnp.ones_like(v) if mask is None else mask)
+
+
 def _penalty_value(pen: Penalty, beta: jax.Array) -> jax.Array:
     return jnp.sum(pen.l1 * jnp.abs(beta) + 0.5 * pen.l2 * beta**2)
 
@@ -147,54 +153,184 @@ def _prox(pen: Penalty, x: jax.Array, step: jax.Array, positive: bool) -> jax.Ar
     return pen.mask * shrunk / (1 + step * pen.l2)
 
 
-def _gap(loss, data, pen, lin, beta, b, grad_beta, positive, l1_only=False, fit_intercept=True):
-    """Primal value and duality gap at (β, b), from the gradient ``g`` of the smooth part.
+def _curvature(loss: str, mu: jax.Array) -> jax.Array:
+    """``μ'(η)``, the second derivative of ℓ in η: 1, μ(1 − μ) or μ."""
+    if loss == "squared":
+        return jnp.ones_like(mu)
+    return mu * (1 - mu) if loss == "logistic" else mu
 
-    The dual point is θ = α s (y − μ), whose correlations are ``z = −α g``. Two feasible choices,
-    the better one is kept: (1) α rescales z into the L1 ball, ``|z_j| ≤ λρv_j`` (any ρ > 0);
-    (2) α = 1 with the elastic-net conjugate ``Σ (|z_j| − λρv_j)₊² / (2λ(1 − ρ)v_j)`` (ρ < 1).
-    Unpenalized coordinates (v_j = 0) are left out of both: the solver drives their gradient
-    to 0, as it does for the intercept.
+
+def _free_mask(pen: Penalty, beta: jax.Array, g: jax.Array, positive: bool) -> jax.Array:
+    """The coordinates on which the dual asks for a zero gradient: real ones with neither an L1
+    nor an L2 weight (``penalty_factor`` 0, or λ = 0). Under ``β ≥ 0`` a free coordinate at 0
+    whose gradient is ≥ 0 already meets its dual constraint (``X_jᵀθ ≤ 0``) and is left out."""
+    free = (pen.mask > 0) & (pen.l1 <= 0) & (pen.l2 <= 0)
+    if positive:
+        free = free & ((beta > 0) | (g < 0))
+    return free
+
+
+class _Refit(NamedTuple):
+    lin: jax.Array  # Xβ' (design form) or Gβ' (Gram form) at the refitted point
+    beta: jax.Array
+    b: jax.Array
+    g: jax.Array  # gradient of the smooth part in β at (β', b')
+    ok: jax.Array  # bool: the free block was solved to machine precision
+
+
+def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: bool,
+                fit_intercept: bool, free: bool = True) -> _Refit:  # fmt: skip
+    """Minimize the smooth part over the free block (the intercept and every coordinate without
+    penalty, see :func:`_free_mask`) with the penalized coefficients held, to machine precision.
+
+    The intercept alone is solved by scalar Newton on n-vectors (no matrix product). When free
+    coordinates exist, the whole block takes Newton steps whose systems are solved by conjugate
+    gradients on Hessian-vector products (no shape depends on the block's size; no iteration
+    runs when the block is only the intercept), with backtracking for logistic and Poisson.
+
+    ``free`` (static) False says that no coordinate but the intercept can be free (every
+    ``penalty_factor`` and λ positive): the Newton-CG part is then not even compiled.
+
+    ``ok`` is False when the block was not solved: Newton's steps do not shrink (logistic or
+    Poisson data that the free coordinates separate, which have no finite minimizer) or an
+    iteration cap was hit."""
+    dtype = beta.dtype
+    eps = jnp.finfo(dtype).eps
+    # (zeros_like keeps b's variance under shard_map: every loop carry must match it)
+    zero, izero = jnp.zeros_like(b), jnp.zeros_like(b, dtype=jnp.int32)
+    intercept = fit_intercept and not data.gram
+    b_ok = izero == 0
+    if intercept:
+
+        def b_cond(st):
+            bb, step, it = st
+            return (jnp.abs(step) > 4 * eps * (1 + jnp.abs(bb))) & (it < 60)
+
+        def b_body(st):
+            bb, _, it = st
+            mu = mean_function(loss, lin + bb)
+            hess = jnp.maximum(jnp.sum(data.s * _curvature(loss, mu)), jnp.finfo(dtype).tiny)
+            step = -jnp.sum(data.s * (mu - data.y)) / hess
+            if loss != "squared":  # damped: η moves by at most 1 per step
+                step = jnp.clip(step, -1.0, 1.0)
+            return bb + step, step, it + 1
+
+        b, _, b_it = jax.lax.while_loop(b_cond, b_body, (b, jnp.full_like(b, jnp.inf), izero))
+        b_ok = b_it < 60
+    g, gb = _grad(loss, data, lin, beta, b)
+    p = beta.shape[0]
+    max_cg = 2 * p + 10
+    max_newton = 1 if loss == "squared" else 30
+
+    def hess_vec(w, v, vb):
+        """``(M H v)`` parts: the β rows, the intercept row, and ``Xv`` (design) or ``Gv``
+        (Gram), which moves ``lin``."""
+        u = _linear(data, v)
+        if data.gram:
+            return u, zero, u
+        t = w * (u + vb) if intercept else w * u
+        return t @ data.X, (jnp.sum(t) if intercept else zero), u
+
+    def newton(st):
+        lin, beta, b, g, gb, it, _, m = st
+        w = None if data.gram else data.s * _curvature(loss, mean_function(loss, lin + b))
+        r0, rb0 = -m * g, (-gb if intercept else zero)
+        rr0 = r0 @ r0 + rb0 * rb0
+
+        def cg_cond(c):
+            r, rb, k = c[3], c[4], c[7]
+            return (r @ r + rb * rb > (8 * eps) ** 2 * rr0) & (k < max_cg)
+
+        def cg_body(c):
+            x, xb, ux, r, rb, d, db, k = c
+            hd, hdb, ud = hess_vec(w, d, db)
+            hd = m * hd
+            dhd = d @ hd + db * hdb
+            curved = dhd > 0
+            rr = r @ r + rb * rb
+            a = jnp.where(curved, rr / jnp.where(curved, dhd, 1), 0)
+            x, xb, ux = x + a * d, xb + a * db, ux + a * ud
+            r, rb = r - a * hd, rb - a * hdb
+            c_next = (r @ r + rb * rb) / jnp.where(rr > 0, rr, 1)
+            d, db = r + c_next * d, rb + c_next * db
+            return x, xb, ux, r, rb, d, db, jnp.where(curved, k + 1, max_cg)
+
+        init = (jnp.zeros_like(beta), zero, jnp.zeros_like(lin), r0, rb0, r0, rb0, izero)
+        x, xb, ux, r, rb, *_ = jax.lax.while_loop(cg_cond, cg_body, init)
+        cg_ok = r @ r + rb * rb <= (8 * eps) ** 2 * rr0
+        if loss == "squared":  # quadratic: one exact Newton step
+            t, done = zero + 1, cg_ok
+        else:  # backtracking (Armijo) along the Newton direction; η moves by t·ux
+            f0 = jnp.sum(data.s * _pointwise(loss, data.y, lin + b))
+            slope = g @ (m * x) + gb * xb  # −xᵀHx ≤ 0
+
+            def ls_cond(c):
+                t, k = c
+                f = jnp.sum(data.s * _pointwise(loss, data.y, lin + b + t * (ux + xb)))
+                return (f > f0 + 0.25 * t * slope + 8 * eps * jnp.abs(f0)) & (k < 50)
+
+            t, _ = jax.lax.while_loop(ls_cond, lambda c: (c[0] / 2, c[1] + 1),
+                                      (zero + 1, izero))  # fmt: skip
+            # Quadratic convergence: a step of √ε leaves the point within ε of the minimum.
+            scale = 1 + jnp.max(jnp.abs(lin + b))
+            done = cg_ok & (t * jnp.max(jnp.abs(ux + xb)) <= jnp.sqrt(eps) * scale)
+        lin, beta, b = lin + t * ux, beta + t * m * x, b + t * xb
+        g, gb = _grad(loss, data, lin, beta, b)
+        m = _free_mask(pen, beta, g, positive).astype(dtype)
+        return lin, beta, b, g, gb, it + 1, done, m
+
+    def cond(st):
+        it, done, m = st[5], st[6], st[7]
+        return jnp.any(m > 0) & ~done & (it < max_newton)
+
+    if not free:
+        return _Refit(lin, beta, b, g, b_ok)
+    m = _free_mask(pen, beta, g, positive).astype(dtype)
+    st = jax.lax.while_loop(cond, newton, (lin, beta, b, g, gb, izero, izero != 0, m))
+    lin, beta, b, g, _, it, done, _ = st
+    ok = b_ok & (done | (it == 0))
+    return _Refit(lin, beta, b, g, ok)
+
+
+def _certify(loss, data, pen, lin, beta, b, positive, l1_only=False, fit_intercept=True, free=True):
+    """Primal value, duality gap and gradient at (β, b): the certificate of a solve.
+
+    The gap is a bound: ``P(β, b) − P* ≤ gap`` whatever (β, b) is. The dual point is built where
+    the free block (intercept, unpenalized features, everything at λ = 0) is solved exactly
+    (:func:`_refit_free`), so that its gradient vanishes as dual feasibility requires: θ =
+    α s (y − μ'), μ' the mean at the refitted point, whose correlations are ``z = −α g'``. Two
+    feasible choices, the better one is kept: (1) α rescales z into the L1 ball,
+    ``|z_j| ≤ λρv_j`` (any ρ > 0); (2) α = 1 with the elastic-net conjugate
+    ``Σ (|z_j| − λρv_j)₊² / (2λ(1 − ρ)v_j)`` (ρ < 1). The primal value is the one at (β, b).
+
+    When the free block cannot be solved (no finite minimizer: data separated by unpenalized
+    features), the gap is +inf (:attr:`Status.UNBOUNDED`).
+
+    Returns:
+      ``(primal, gap, g')``, ``g'`` the gradient in β at the refitted point.
     """
     primal = _value(loss, data, lin, beta, b) + _penalty_value(pen, beta)
-    z = -grad_beta
+    ref = _refit_free(loss, data, pen, lin, beta, b, positive, fit_intercept, free)
+    z = -ref.g
     zpos = jnp.maximum(z, 0) if positive else jnp.abs(z)
     penalized = (pen.mask > 0) & ((pen.l1 > 0) | (pen.l2 > 0))
-    # The dual needs Σθ = 0 (intercept) and z_j = 0 where v_j = 0 (unpenalized features). Near
-    # the optimum both hold only approximately; what that can still be worth is charged to the
-    # gap: the first-order term |β_j z_j| plus a one-coordinate Newton decrease z_j² / (2 h_j),
-    # h_j the curvature along that coordinate. All terms vanish at the optimum.
-    free_j = ~penalized & (pen.mask > 0)
-    if data.gram:
-        h = jnp.diagonal(data.G)
-    else:
-        mu = mean_function(loss, lin + b)
-        curv = {"squared": 1.0, "logistic": mu * (1 - mu), "poisson": mu}[loss]
-        w = data.s * curv
-        h = w @ jnp.square(data.X) if data.Xt is None else jnp.square(data.Xt) @ w
-    # (with β ≥ 0, a coordinate at 0 whose gradient pushes it negative is already optimal)
-    z_free = jnp.where(beta > 0, z, jnp.maximum(z, 0)) if positive else z
-    newton = jnp.where(free_j & (h > 0), jnp.square(z_free) / (2 * jnp.where(h > 0, h, 1)), 0)
-    free = jnp.sum(jnp.where(free_j, jnp.abs(beta * z), 0) + newton)
-    if fit_intercept and not data.gram:
-        resid_sum = jnp.sum(data.s * (data.y - mu))
-        free = free + jnp.abs(b * resid_sum) + jnp.square(resid_sum) / (2 * jnp.sum(w))
     # (1) rescaling into the L1 ball.
     has_l1 = penalized & (pen.l1 > 0)
     ratio = jnp.where(has_l1, zpos / jnp.where(has_l1, pen.l1, 1), 0)
     alpha = 1 / jnp.maximum(1, jnp.max(ratio, initial=0))
     l1_ok = jnp.all(~penalized | (pen.l1 > 0))
-    dual1 = jnp.where(l1_ok, _dual_loss(loss, data, lin, beta, b, alpha) - alpha * free, -jnp.inf)
+    dual_at = functools.partial(_dual_loss, loss, data, ref.lin, ref.beta, ref.b)
+    dual1 = jnp.where(l1_ok, dual_at(alpha), -jnp.inf)
     if l1_only:  # static: ρ = 1 is known, the conjugate branch is dead code
-        return primal, primal - dual1
-    # (2) the elastic-net conjugate at α = 1.
-    has_l2 = penalized & (pen.l2 > 0)
-    excess = jnp.maximum(zpos - pen.l1, 0)
-    conj = jnp.sum(jnp.where(has_l2, excess**2 / (2 * jnp.where(has_l2, pen.l2, 1)), 0))
-    l2_ok = jnp.all(~penalized | (pen.l2 > 0))
-    dual2 = jnp.where(l2_ok, _dual_loss(loss, data, lin, beta, b, 1.0) - conj - free, -jnp.inf)
-    dual = jnp.maximum(dual1, dual2)
-    return primal, primal - dual
+        dual = dual1
+    else:  # (2) the elastic-net conjugate at α = 1.
+        has_l2 = penalized & (pen.l2 > 0)
+        excess = jnp.maximum(zpos - pen.l1, 0)
+        conj = jnp.sum(jnp.where(has_l2, excess**2 / (2 * jnp.where(has_l2, pen.l2, 1)), 0))
+        l2_ok = jnp.all(~penalized | (pen.l2 > 0))
+        dual = jnp.maximum(dual1, jnp.where(l2_ok, dual_at(1.0) - conj, -jnp.inf))
+    gap = jnp.where(ref.ok, primal - dual, jnp.inf)
+    return primal, gap, ref.g
 
 
 # ----------------------------------------------------------------------------------------------
@@ -260,17 +396,18 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
 
 
 def _status(gap, tol_abs) -> jax.Array:
-    """:class:`Status` of a solve from its final absolute duality gap (int32)."""
-    return jnp.where(
-        ~jnp.isfinite(gap),
-        Status.NONFINITE,
-        jnp.where(gap > tol_abs, Status.MAX_ITER, Status.CONVERGED),
+    """:class:`Status` of a solve from its final absolute duality gap (int32): NaN is a
+    non-finite iterate, +inf a free block that could not be solved (:func:`_certify`)."""
+    return jnp.select(
+        [jnp.isnan(gap), jnp.isposinf(gap), gap > tol_abs],
+        [Status.NONFINITE, Status.UNBOUNDED, Status.MAX_ITER],
+        Status.CONVERGED,
     ).astype(jnp.int32)
 
 
 @functools.partial(
     jax.jit,
-    static_argnames=("loss", "positive", "fit_intercept", "check_every", "l1_only"),
+    static_argnames=("loss", "positive", "fit_intercept", "check_every", "l1_only", "free"),
 )
 def fista_block(
     data: Data,
@@ -286,11 +423,13 @@ def fista_block(
     max_iter: int,
     check_every: int = 10,
     l1_only: bool = False,
+    free: bool = True,
 ):
     """Solve one penalized problem by FISTA until ``gap ≤ tol_abs`` or ``max_iter`` iterations.
 
     ``pen``, ``beta0``, ``b0``, ``step0`` and ``tol_abs`` may carry a leading block axis (one
-    entry per λ), in which case the problems are solved together, vmapped.
+    entry per λ), in which case the problems are solved together, vmapped. ``free=False``
+    (static) promises that every coordinate is penalized (see :func:`_refit_free`).
 
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
@@ -299,11 +438,11 @@ def fista_block(
 
     def solve(pen, beta0, b0, step0, tol_abs):
         lin0 = _linear(data, beta0)
-        inf = jnp.full_like(b0, jnp.inf)
-        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(b0), step0, 0, inf, inf)
+        big = jnp.full_like(b0, jnp.finfo(b0.dtype).max)  # "not measured yet", finite
+        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(b0), step0, 0, big, big)
 
-        def cond(c):
-            return (c.gap > tol_abs) & (c.n_iter < max_iter) & ~jnp.isnan(c.gap)
+        def cond(c):  # a non-finite gap (NaN, or an unsolvable free block) ends the solve
+            return (c.gap > tol_abs) & (c.n_iter < max_iter) & jnp.isfinite(c.gap)
 
         def body(c):
             def step(_, c):  # steps past max_iter leave the carry as it is
@@ -311,9 +450,8 @@ def fista_block(
                 return jax.tree.map(lambda a, b: jnp.where(c.n_iter < max_iter, a, b), new, c)
 
             c = jax.lax.fori_loop(0, check_every, step, c)
-            g, _ = _grad(loss, data, c.lin_x, c.x, c.bx)
-            primal, gap = _gap(
-                loss, data, pen, c.lin_x, c.x, c.bx, g, positive, l1_only, fit_intercept
+            primal, gap, _ = _certify(
+                loss, data, pen, c.lin_x, c.x, c.bx, positive, l1_only, fit_intercept, free
             )
             return c._replace(gap=gap, primal=primal)
 
@@ -326,7 +464,12 @@ def fista_block(
             loss, data, pen, positive, fit_intercept,
             c._replace(y=c.x, by=c.bx, lin_y=c.lin_x, t=jnp.ones_like(c.t)),
         )  # fmt: skip
-        return c.x, c.bx, c.primal, c.gap, c.n_iter, _status(c.gap, tol_abs)
+        x, bx = c.x, c.bx
+        if not positive:  # the free block (intercept, unpenalized features) solved exactly:
+            # it only lowers the objective, so the gap still bounds the suboptimality
+            ref = _refit_free(loss, data, pen, c.lin_x, x, bx, positive, fit_intercept, free)
+            x, bx = jnp.where(ref.ok, ref.beta, x), jnp.where(ref.ok, ref.b, bx)
+        return x, bx, c.primal, c.gap, c.n_iter, _status(c.gap, tol_abs)
 
     if single:
         return solve(pen, beta0, b0, step0, tol_abs)
@@ -373,16 +516,17 @@ def lipschitz(
 # Intercept-only fit, λ_max and the pure path.
 
 
-def null_intercept(loss: str, y: jax.Array, s: jax.Array, fit_intercept: bool) -> jax.Array:
-    """The intercept b₀ of the intercept-only model (0 without intercept)."""
+def null_intercept(loss: str, y, s, fit_intercept: bool, xp=jnp):
+    """The intercept b₀ of the intercept-only model (0 without intercept); ``xp`` is
+    ``jax.numpy`` or NumPy."""
     if not fit_intercept:
-        return jnp.zeros([], y.dtype)
-    ybar = jnp.sum(s * y) / jnp.sum(s)
+        return xp.zeros([], y.dtype)
+    ybar = xp.sum(s * y) / xp.sum(s)
     if loss == "squared":
         return ybar
     if loss == "logistic":
-        return jnp.log(ybar) - jnp.log1p(-ybar)
-    return jnp.log(ybar)
+        return xp.log(ybar) - xp.log1p(-ybar)
+    return xp.log(ybar)
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
@@ -404,19 +548,26 @@ def gap_scale(loss, y, s, fit_intercept):
     return jnp.maximum(null_objective(loss, y, s, fit_intercept), jnp.finfo(y.dtype).tiny)
 
 
-def null_objective(loss, y, s, fit_intercept):
+def null_objective(loss, y, s, fit_intercept, xp=jnp):
     """``P_null``, the scale of relative gaps: the data loss of the intercept-only model minus
     that of the saturated model (η = the link of y), i.e. half the null deviance. It is the null
     objective itself for the squared and logistic losses (their saturated loss is 0); for the
-    Poisson loss, whose values can be negative, it is the positive null deviance / 2."""
-    s = s / jnp.sum(s)
-    b0 = null_intercept(loss, y, s, fit_intercept)
-    null = jnp.sum(s * _pointwise(loss, y, jnp.zeros_like(y) + b0))
+    Poisson loss, whose values can be negative, it is the positive null deviance / 2. ``xp`` is
+    ``jax.numpy`` or NumPy (the host's float64 check of :func:`l1jax.path`)."""
+    return _null_and_saturated(loss, y, s, fit_intercept, xp)[0]
+
+
+def _null_and_saturated(loss, y, s, fit_intercept, xp=jnp):
+    """``(P_null, L_null, L_sat)``: see :func:`null_objective`."""
+    s = s / xp.sum(s)
+    b0 = null_intercept(loss, y, s, fit_intercept, xp)
+    null = xp.sum(s * _pointwise(loss, y, xp.zeros_like(y) + b0, xp))
+    sat = 0.0
     if loss == "poisson":  # saturated: e^η = y, loss y − y log y (0 log 0 = 0; a scale only,
         # so it stays finite for the slightly negative y of a finite-difference probe)
         pos = y > 0
-        null = null - jnp.sum(s * (y - jnp.where(pos, y * jnp.log(jnp.where(pos, y, 1)), 0)))
-    return null
+        sat = xp.sum(s * (y - xp.where(pos, y * xp.log(xp.where(pos, y, 1)), 0)))
+    return null - sat, null, sat
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
@@ -483,15 +634,12 @@ def solve_path(
     scale = gap_scale(loss, data.y, s, fit_intercept)
     tol_abs = jnp.asarray(tol, dtype) * scale
     b0 = null_intercept(loss, data.y, s, fit_intercept)
-    ones = jnp.ones(p, dtype)
 
     def one(carry, lam):
         beta, b = carry  # the warm start carries no derivative along the path
         # FISTA sees no tangents (its loops are never differentiated): the derivatives of the
         # solution come from its optimality conditions on the support (l1jax.implicit).
-        dat, pen, tol_a = jax.lax.stop_gradient(
-            (data, Penalty(lam * rho * v, lam * (1 - rho) * v, ones), tol_abs)
-        )
+        dat, pen, tol_a = jax.lax.stop_gradient((data, elastic_net(lam, rho, v), tol_abs))
         st = 1 / lipschitz(loss, dat, fit_intercept, beta, b)  # local curvature at the warm start
         beta, b, _, gap, n_it, status = fista_block(
             dat, pen, beta, b, st, tol_a,
