@@ -304,8 +304,42 @@ def _fista_momentum_dtype(params) -> jnp.dtype:
 
 
 def _tree_vdot(a, b, dtype) -> jax.Array:
-    terms = [jnp.vdot(x.astype(dtype), y.astype(dtype)) for x, y in zip(a, b, strict=True)]
+    terms = [
+        jnp.vdot(x.astype(dtype), y.astype(dtype), precision=jax.lax.Precision.HIGHEST)
+        for x, y in zip(a, b, strict=True)
+    ]
     return sum(terms, jnp.zeros([], dtype))
+
+
+def _prox_gradient_step(fn_name: str, prox_fn, lam, learning_rate, mask):
+    """The transformation ``g ↦ prox_fn(w − η g, η λ) − w`` (a gradient step, then the prox on
+    the leaves ``mask`` selects): the step of :func:`proximal_gradient` and
+    :func:`l1jax.minimize`."""
+    return optax.chain(
+        optax.scale_by_learning_rate(learning_rate),
+        _proximal(fn_name, prox.l1 if prox_fn is None else prox_fn, lam, learning_rate, mask),
+    )
+
+
+def _fista_momentum(y, x_new, x_old, t: jax.Array, restart: bool):
+    """FISTA's extrapolation from the proximal step ``y → x_new`` (previous iterate ``x_old``).
+
+    Returns ``(y_new, t_new)``: ``t_new = (1 + √(1 + 4 t²)) / 2`` and
+    ``y_new = x_new + (t − 1) / t_new · (x_new − x_old)`` (Beck & Teboulle 2009), or, with
+    ``restart`` and ``(y − x_new)·(x_new − x_old) > 0``, ``t_new = 1`` and ``y_new = x_new``
+    (the gradient restart of O'Donoghue & Candès 2015). ``y_new`` keeps each leaf's dtype.
+    """
+    t_new = (1 + jnp.sqrt(1 + 4 * t * t)) / 2
+    beta = (t - 1) / t_new
+    if restart:
+        leaves = [jax.tree.leaves(tree) for tree in (y, x_new, x_old)]
+        back = [a - b for a, b in zip(leaves[0], leaves[1], strict=True)]
+        forward = [a - b for a, b in zip(leaves[1], leaves[2], strict=True)]
+        restart_now = _tree_vdot(back, forward, t.dtype) > 0
+        beta = jnp.where(restart_now, 0, beta)
+        t_new = jnp.where(restart_now, 1, t_new).astype(t.dtype)
+    y_new = jax.tree.map(lambda xn, xo: xn + _like(beta, xn) * (xn - xo), x_new, x_old)
+    return y_new, t_new
 
 
 def proximal_gradient(
@@ -378,12 +412,7 @@ def proximal_gradient(
       Array([1.7499999, 0.       ], dtype=float32)
     """
     _check_hyperparam("proximal_gradient", "learning_rate", learning_rate)
-    step = optax.chain(
-        optax.scale_by_learning_rate(learning_rate),
-        _proximal(
-            "proximal_gradient", prox.l1 if prox_fn is None else prox_fn, lam, learning_rate, mask
-        ),
-    )
+    step = _prox_gradient_step("proximal_gradient", prox_fn, lam, learning_rate, mask)
 
     def init_fn(params):
         return ProximalGradientState(
@@ -399,22 +428,10 @@ def proximal_gradient(
         if not accelerate:
             return prox_step, ProximalGradientState(x_new, state.momentum, inner_state)
 
-        t = state.momentum
-        t_new = (1 + jnp.sqrt(1 + 4 * t * t)) / 2
-        beta = (t - 1) / t_new
-        if restart:
-            leaves = [jax.tree.leaves(tree) for tree in (params, x_new, state.iterate)]
-            back = [y - x for y, x in zip(leaves[0], leaves[1], strict=True)]
-            forward = [x - xo for x, xo in zip(leaves[1], leaves[2], strict=True)]
-            restart_now = _tree_vdot(back, forward, t.dtype) > 0
-            beta = jnp.where(restart_now, 0, beta)
-            t_new = jnp.where(restart_now, 1, t_new).astype(t.dtype)
-
-        def extrapolate(xn, xo, p, u):
-            y_new = xn + _like(beta, xn) * (xn - xo)
-            return (y_new - p).astype(u.dtype)
-
-        new_updates = jax.tree.map(extrapolate, x_new, state.iterate, params, updates)
+        y_new, t_new = _fista_momentum(params, x_new, state.iterate, state.momentum, restart)
+        new_updates = jax.tree.map(
+            lambda yn, p, u: (yn - p).astype(u.dtype), y_new, params, updates
+        )
         return new_updates, ProximalGradientState(x_new, t_new, inner_state)
 
     return optax.GradientTransformation(init_fn, update_fn)
