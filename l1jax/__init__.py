@@ -7,6 +7,7 @@ optax gradient transformations, and whole regularization paths in one call.
 from importlib.metadata import PackageNotFoundError, version
 
 from l1jax import implicit, losses, penalties, prox
+from l1jax._minimize import MinimizeResult, minimize
 from l1jax.cv import CVResult, cv_path
 from l1jax.losses import penalized
 from l1jax.path import ConvergenceWarning, PathResult, path
@@ -42,10 +43,12 @@ __all__ = [
     "__version__",
     "CVResult",
     "ConvergenceWarning",
+    "MinimizeResult",
     "PathResult",
     "SolverResult",
     "Status",
     "cv_path",
+    "minimize",
     "path",
     "plot_cv",
     "plot_path",

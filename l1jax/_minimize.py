@@ -1,0 +1,502 @@
+"""``l1jax.minimize``: proximal gradient for any smooth JAX function plus an l1jax penalty.
+
+The successor of jaxopt's ``ProximalGradient``: one call minimizes
+
+    F(w) = fun(w, *args) + λ · P(w)
+
+over a pytree ``w``, for a smooth ``fun`` and any penalty ``P`` given by its prox (house rule 3:
+``prox(x, t) = argmin_z ½ ‖z − x‖² + t P(z)``). It is FISTA with adaptive restart and
+backtracking, sharing its step with :func:`l1jax.proximal_gradient`; it is pure (``jit``,
+``vmap`` over λ or over data, a traced λ never recompiles), and its solution is differentiable
+with respect to ``lam`` and ``args`` by implicit differentiation of the fixed point
+``w = prox(w − η ∇fun(w), η λ)``, never by unrolling the loop.
+"""
+
+from __future__ import annotations
+
+import functools
+import numbers
+import warnings
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from l1jax import prox as prox_ops
+from l1jax.solvers import Status, _status
+from l1jax.transforms import _fista_momentum, _fista_momentum_dtype, _prox_gradient_step
+
+__all__ = ["MinimizeResult", "minimize"]
+
+PyTree = Any
+
+_MAX_BACKTRACKS = 30  # step halvings tried per iteration (a factor 1e-9)
+_N_POWER = 5  # power iterations (Hessian-vector products) for the first step size
+
+
+class MinimizeResult(NamedTuple):
+    """Result of :func:`minimize` (a pytree: it crosses ``jit`` and ``vmap``).
+
+    Attributes:
+      params: the solution, a pytree like ``init_params`` (same dtypes), with exact zeros
+        where the prox puts them; differentiable with respect to ``lam`` and ``args``.
+      n_iter: ``int32`` number of FISTA iterations.
+      error: the optimality error it stopped on: ``‖G_η(y)‖ / ‖G_η(init_params)‖``, the norm of
+        the proximal-gradient mapping ``G_η(y) = (y − prox(y − η∇fun(y), ηλ)) / η`` at the
+        last extrapolated point ``y`` (``params`` is one proximal gradient step from it),
+        relative to its norm at the start; NaN when the objective, its gradient or ``lam`` is
+        not valid.
+      status: ``int32`` :class:`l1jax.Status`: converged, max_iter or non-finite.
+    """
+
+    params: PyTree
+    n_iter: jax.Array
+    error: jax.Array
+    status: jax.Array
+
+    @property
+    def converged(self) -> jax.Array:
+        """``error <= tol`` (a bool array; one entry per λ when vmapped)."""
+        return self.status == Status.CONVERGED
+
+
+# ----------------------------------------------------------------------------------------------
+# Static settings: hashable, so that jit reuses one compiled program per (fun, prox, mask).
+
+
+class _Static:
+    """A hashable handle on a static setting: equal to another handle of an equal key."""
+
+    def __init__(self, value, key):
+        self.value, self._key = value, key
+
+    def __hash__(self):
+        return hash(self._key)
+
+    def __eq__(self, other):
+        return isinstance(other, _Static) and self._key == other._key
+
+
+def _static_callable(fn: Callable) -> _Static:
+    """``functools.partial(prox.group_l1, axis=1)`` written afresh at each call still hits the
+    compilation cache (partials compare by identity); other callables are keyed by identity."""
+    if isinstance(fn, functools.partial):
+        key = ("partial", fn.func, fn.args, tuple(sorted(fn.keywords.items())))
+        try:
+            hash(key)
+            return _Static(fn, key)
+        except TypeError:  # arrays among its arguments
+            pass
+    return _Static(fn, fn)
+
+
+def _static_mask(mask, init_params) -> _Static | None:
+    """``None``, a callable, or a pytree of bools (a prefix of the params, as optax.masked)."""
+    if mask is None:
+        return None
+    resolved = mask(init_params) if callable(mask) else mask
+    leaves, treedef = jax.tree.flatten(resolved)
+    try:
+        flags = tuple(bool(leaf) for leaf in leaves)
+    except (TypeError, jax.errors.ConcretizationTypeError) as err:
+        raise TypeError(
+            "minimize: mask must be a pytree of Python bools (a prefix of init_params' "
+            "structure, as in optax.masked) or a callable returning one; got leaves "
+            f"{[type(leaf).__name__ for leaf in leaves]}"
+        ) from err
+    try:
+        jax.tree.map(lambda m, sub: None, jax.tree.unflatten(treedef, flags), init_params)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            "minimize: mask must have the structure of init_params (or a prefix of it), with "
+            f"True on the leaves to penalize; got mask {treedef}, init_params "
+            f"{jax.tree.structure(init_params)}"
+        ) from err
+    if callable(mask):  # re-resolved on the iterates, exactly as optax.masked does
+        return _static_callable(mask)
+    return _Static(jax.tree.unflatten(treedef, flags), (treedef, flags))
+
+
+class _Problem(NamedTuple):
+    fun: _Static  # fun(params, *args)
+    prox: _Static  # prox(params, threshold)
+    mask: _Static | None
+    accelerate: bool
+
+
+# ----------------------------------------------------------------------------------------------
+# Pytree arithmetic, in the (at least float32) dtype of the scalars.
+
+
+def _norm(tree, dtype) -> jax.Array:
+    squares = [jnp.sum(jnp.square(x.astype(dtype))) for x in jax.tree.leaves(tree)]
+    return jnp.sqrt(sum(squares, jnp.zeros([], dtype)))
+
+
+def _vdot(a, b, dtype) -> jax.Array:
+    terms = [
+        jnp.sum(x.astype(dtype) * y.astype(dtype))
+        for x, y in zip(jax.tree.leaves(a), jax.tree.leaves(b), strict=True)
+    ]
+    return sum(terms, jnp.zeros([], dtype))
+
+
+def _sub(a, b):
+    return jax.tree.map(jnp.subtract, a, b)
+
+
+def _prox_grad(problem: _Problem, params, grads, step, lam):
+    """``prox(params − η grads, η λ)`` on the leaves the mask selects (a gradient step on the
+    others): the step of :func:`l1jax.proximal_gradient`."""
+    mask = None if problem.mask is None else problem.mask.value
+    tx = _prox_gradient_step("minimize", problem.prox.value, lam, step, mask)
+    updates, _ = tx.update(grads, tx.init(params), params)
+    return optax.apply_updates(params, updates)
+
+
+# ----------------------------------------------------------------------------------------------
+# FISTA with adaptive restart and backtracking (the forward solve: no derivatives flow here).
+
+
+class _Carry(NamedTuple):
+    x: PyTree  # proximal iterate x_k (the answer)
+    y: PyTree  # extrapolated point y_k (gradients are taken there)
+    t: jax.Array  # FISTA momentum
+    step: jax.Array  # η, only shrinks
+    n_iter: jax.Array
+    error: jax.Array
+
+
+def _first_step(grad_fn, x0, g0, dtype) -> jax.Array:
+    """``1 / L`` with ``L`` the largest curvature of ``fun`` at ``x0``, by a few power
+    iterations of Hessian-vector products from the gradient (backtracking corrects it)."""
+    _, hvp = jax.linearize(grad_fn, x0)
+    g_norm = _norm(g0, dtype)
+    start = jax.tree.map(lambda g: jnp.where(g_norm > 0, g, jnp.ones_like(g)), g0)
+
+    def power(_, carry):
+        v, _ = carry
+        n = jnp.maximum(_norm(v, dtype), jnp.finfo(dtype).tiny)
+        hv = hvp(jax.tree.map(lambda a: a / n.astype(a.dtype), v))
+        return hv, _norm(hv, dtype)  # ‖H v̂‖ for the unit vector v̂
+
+    _, curvature = jax.lax.fori_loop(0, _N_POWER, power, (start, jnp.zeros([], dtype)))
+    ok = jnp.isfinite(curvature) & (curvature > 0)
+    return jnp.where(ok, 1 / jnp.where(ok, curvature, 1), 1).astype(dtype)
+
+
+def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
+    """Returns ``(params, n_iter, error, step)``; see :func:`minimize`."""
+    dtype = _fista_momentum_dtype(x0)
+
+    def fun(w):
+        return problem.fun.value(w, *args)
+
+    value_and_grad = jax.value_and_grad(fun)
+    f0, g0 = value_and_grad(x0)
+    step0 = _first_step(jax.grad(fun), x0, g0, dtype)
+    # The scale of the relative error: ‖G_η(x0)‖. It is 0 when x0 is already optimal (e.g. zeros
+    # for λ ≥ λ_max), and then the solve stops at once.
+    scale = _norm(_sub(x0, _prox_grad(problem, x0, g0, step0, lam)), dtype) / step0
+    valid = (lam >= 0) & jnp.isfinite(f0) & jnp.isfinite(scale)
+    error0 = jnp.where(valid, jnp.where(scale > 0, 1, 0), jnp.nan).astype(dtype)
+    scale = jnp.maximum(scale, jnp.finfo(dtype).tiny)
+    tol = jnp.asarray(tol, dtype)
+
+    def body(c: _Carry) -> _Carry:
+        f_y, g_y = value_and_grad(c.y)
+        slack = 10 * jnp.finfo(f_y.dtype).eps * jnp.abs(f_y)
+
+        def trial(step):
+            """The proximal step from y and whether it passes the sufficient-decrease test
+            ``fun(x⁺) ≤ fun(y) + ∇fun(y)·d + ‖d‖²/(2η)``, ``d = x⁺ − y`` (Beck & Teboulle)."""
+            x_new = _prox_grad(problem, c.y, g_y, step, lam)
+            d = _sub(x_new, c.y)
+            d_norm = _norm(d, dtype)
+            f_new = fun(x_new)
+            bound = f_y.astype(dtype) + _vdot(g_y, d, dtype) + d_norm**2 / (2 * step)
+            ok = f_new.astype(dtype) <= bound + slack.astype(dtype)
+            return x_new, d_norm, ok, jnp.isfinite(f_new)
+
+        def halve(ls):  # the first pass tries the current step: one copy of trial() to compile
+            step, _, _, _, _, k = ls
+            step = jnp.where(k == 0, step, step / 2)
+            return (step, *trial(step), k + 1)
+
+        def not_yet(ls):
+            _, _, _, ok, _, k = ls
+            return ~ok & (k <= _MAX_BACKTRACKS)
+
+        no = jnp.zeros([], bool)
+        init = (c.step, c.y, jnp.zeros([], dtype), no, no, jnp.zeros([], jnp.int32))
+        step, x_new, d_norm, _, finite, _ = jax.lax.while_loop(not_yet, halve, init)
+        finite = finite & jnp.isfinite(f_y) & jnp.isfinite(d_norm)
+        error = jnp.where(finite, d_norm / step / scale, jnp.nan)
+        if problem.accelerate:
+            y_new, t_new = _fista_momentum(c.y, x_new, c.x, c.t, restart=True)
+        else:
+            y_new, t_new = x_new, c.t
+        return _Carry(x_new, y_new, t_new, step, c.n_iter + 1, error)
+
+    def cond(c: _Carry) -> jax.Array:
+        return (c.error > tol) & (c.n_iter < max_iter)  # NaN stops it
+
+    init = _Carry(x0, x0, jnp.ones([], dtype), step0, jnp.zeros([], jnp.int32), error0)
+    c = jax.lax.while_loop(cond, body, init)
+    return c.x, c.n_iter, c.error, c.step
+
+
+# ----------------------------------------------------------------------------------------------
+# Implicit differentiation of the fixed point w = T(w, λ, args) = prox(w − η ∇fun(w), η λ).
+
+
+def _linear_solve(matvec, b):
+    """Solve ``matvec(x) = b`` by BiCGSTAB to a relative residual of ε^¾. The operator
+    ``I − J (I − η∇²fun)`` is not symmetric, but for a convex ``fun`` (``0 ≼ η∇²fun ≺ 2I``
+    after backtracking) and a prox Jacobian ``J`` (symmetric, eigenvalues in [0, 1]) its
+    eigenvalues are real and positive."""
+    dtype = jnp.result_type(*jax.tree.leaves(b))
+    tol = float(jnp.finfo(dtype).eps) ** 0.75
+    x, _ = jax.scipy.sparse.linalg.bicgstab(matvec, b, tol=tol, atol=0.0)
+    return x
+
+
+@functools.partial(jax.custom_jvp, nondiff_argnums=(0,))
+def _attach(problem: _Problem, params, step, lam, args):
+    del step, lam, args
+    return params
+
+
+@_attach.defjvp
+def _attach_jvp(problem, primals, tangents):
+    params, step, lam, args = primals
+    _, _, dlam, dargs = tangents  # the solver's own derivatives (of its loop) are never used
+
+    def fixed_point_map(w, lam, args):
+        return _prox_grad(problem, w, jax.grad(problem.fun.value)(w, *args), step, lam)
+
+    # (I − ∂_w T) dw = ∂_θ T · dθ. For the L1 prox ∂_w T = D (I − η H), D the 0/1 mask of the
+    # support: rows off the support read dw_j = 0, rows on it η H_SS dw_S = ... (the
+    # stationarity conditions on the support); any other prox enters through its Jacobian.
+    _, rhs = jax.jvp(
+        lambda lam, args: fixed_point_map(params, lam, args), (lam, args), (dlam, dargs)
+    )
+    _, t_w = jax.linearize(lambda w: fixed_point_map(w, lam, args), params)
+
+    def matvec(v):
+        return _sub(v, t_w(v))
+
+    dparams = jax.lax.custom_linear_solve(
+        matvec, rhs, solve=_linear_solve, transpose_solve=_linear_solve
+    )
+    return params, dparams
+
+
+@functools.partial(jax.jit, static_argnames="problem")
+def _solve(problem: _Problem, x0, lam, args, tol, max_iter) -> MinimizeResult:
+    fixed = jax.lax.stop_gradient((x0, lam, args, tol))
+    x, n_iter, error, step = _fista(problem, *fixed, max_iter)
+    params = _attach(problem, x, step, lam, args)
+    return MinimizeResult(params, n_iter, error, _status(error, fixed[3]))
+
+
+# ----------------------------------------------------------------------------------------------
+# The public entry point: validate, hoist traced closures, solve, warn when eager.
+
+
+def _is_traced(value) -> bool:
+    return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(value))
+
+
+def _check_scalar(name: str, value, hint: str) -> None:
+    """A concrete ``value`` must be a finite real number >= 0 (a traced one is not checked)."""
+    if _is_traced(value):
+        return
+    if isinstance(value, bool) or not (
+        isinstance(value, numbers.Real) or isinstance(value, np.ndarray | jax.Array)
+    ):
+        raise TypeError(f"minimize: {name} must be a real number, got {type(value).__name__}")
+    arr = np.asarray(value)
+    if arr.ndim != 0:
+        raise ValueError(f"minimize: {name} must be a scalar, got shape {arr.shape}; {hint}")
+    if not np.issubdtype(arr.dtype, np.floating) and not np.issubdtype(arr.dtype, np.integer):
+        raise TypeError(f"minimize: {name} must be a real number, got dtype {arr.dtype}")
+    if not (np.isfinite(arr) and arr >= 0):
+        raise ValueError(f"minimize: {name} must be a finite number >= 0, got {value!r}")
+
+
+def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate):
+    if not callable(fun):
+        raise TypeError(f"minimize: fun must be callable as fun(params, *args), got {fun!r}")
+    if not callable(prox):
+        raise TypeError(
+            "minimize: prox must be callable as prox(params, threshold), e.g. l1jax.prox.l1 or "
+            f"functools.partial(l1jax.prox.group_l1, axis=1); got {prox!r}"
+        )
+    if not isinstance(args, tuple | list):
+        raise TypeError(
+            "minimize: args must be a tuple of the extra arguments of fun, e.g. args=(X, y) "
+            f"(one array: args=(X,)); got {type(args).__name__}"
+        )
+    _check_scalar("lam", lam, "to solve for several λs, jax.vmap over lam")
+    _check_scalar("tol", tol, "tol is one relative tolerance")
+    if not _is_traced(max_iter):
+        arr = np.asarray(max_iter)
+        if arr.ndim or not np.issubdtype(arr.dtype, np.integer) or isinstance(max_iter, bool):
+            raise TypeError(f"minimize: max_iter must be an int, got {max_iter!r}")
+        if arr < 1:
+            raise ValueError(f"minimize: max_iter must be >= 1, got {max_iter!r}")
+    if not isinstance(accelerate, bool | np.bool_):
+        raise TypeError(f"minimize: accelerate must be a bool, got {accelerate!r}")
+    leaves = jax.tree.leaves(init_params)
+    if not leaves:
+        raise ValueError("minimize: init_params has no arrays: pass a pytree of float arrays")
+    bad = [
+        jnp.result_type(x) for x in leaves if not jnp.issubdtype(jnp.result_type(x), jnp.floating)
+    ]
+    if bad:
+        raise TypeError(
+            f"minimize: init_params must hold floating arrays, got dtypes {bad}; cast them, "
+            "e.g. jax.tree.map(lambda x: jnp.asarray(x, float), init_params)"
+        )
+    out = jax.eval_shape(fun, init_params, *args)
+    if not (hasattr(out, "shape") and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating)):
+        raise TypeError(
+            "minimize: fun(init_params, *args) must return a scalar float (the smooth part of "
+            f"the objective), got {out}"
+        )
+
+
+def _warn_if_not_converged(result: MinimizeResult, tol) -> None:
+    from l1jax.path import ConvergenceWarning
+
+    status = int(result.status)
+    if status == Status.CONVERGED:
+        return
+    if status == Status.NONFINITE:
+        message = (
+            f"minimize stopped after {int(result.n_iter)} iterations on a non-finite objective "
+            "or gradient: check fun at init_params and the data in args"
+        )
+    else:
+        message = (
+            f"minimize did not converge in {int(result.n_iter)} iterations: relative error "
+            f"{float(result.error):.3g} > tol={float(tol):.3g}; raise max_iter, loosen tol, "
+            "or enable float64 (jax.config.update('jax_enable_x64', True))"
+        )
+    warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+
+def minimize(
+    fun: Callable[..., jax.Array],
+    init_params: PyTree,
+    *,
+    lam,
+    args: tuple = (),
+    prox: Callable[[PyTree, jax.Array], PyTree] = prox_ops.l1,
+    mask=None,
+    tol=1e-6,
+    max_iter: int = 10_000,
+    accelerate: bool = True,
+) -> MinimizeResult:
+    """Minimize ``fun(params, *args) + lam · P(params)`` by proximal gradient (FISTA).
+
+    Solves, over a pytree ``w`` like ``init_params``,
+
+        min_w  fun(w, *args) + λ P(w),
+
+    for a smooth (differentiable, preferably convex) scalar ``fun`` and the penalty ``P`` whose
+    prox is ``prox`` (``prox(x, t) = argmin_z ½ ‖z − x‖² + t P(z)``, as every operator of
+    :mod:`l1jax.prox`): the lasso with ``prox.l1``, non-negative with ``prox.nonneg_l1``, the
+    elastic net with ``functools.partial(prox.elastic_net, l1_ratio=ρ)``, the group lasso with
+    ``functools.partial(prox.group_l1, axis=1)`` (rows of a matrix), weights through a partial
+    (``weights=``), or your own prox of that signature. ``mask`` leaves leaves unpenalized.
+
+    The algorithm is FISTA (Beck & Teboulle 2009) with adaptive gradient restart (O'Donoghue &
+    Candès 2015), the step of :func:`l1jax.proximal_gradient`, and backtracking: the first step
+    is ``1/L`` for the largest curvature of ``fun`` at ``init_params`` (a few Hessian-vector
+    products), halved whenever the sufficient-decrease test fails, so there is no step size to
+    tune. It stops when the norm of the proximal-gradient mapping
+    ``G_η(y) = (y − prox(y − η ∇fun(y), η λ)) / η`` has fallen to ``tol`` times its value at
+    ``init_params`` (``error``), or after ``max_iter`` iterations. ``G_η(y) = 0`` exactly at a
+    minimizer, and the suboptimality of the returned ``params = prox(y − η∇fun(y), ηλ)`` is at
+    most ``‖G_η(y)‖ · ‖y − w*‖``. ``init_params`` already optimal (e.g. zeros for λ ≥ λ_max)
+    returns at once.
+
+    **Transformations.** ``lam``, ``args``, ``init_params``, ``tol`` and ``max_iter`` may be
+    traced:
+    ``jax.jit``, ``jax.vmap`` over ``lam`` (a regularization path, one compiled program) or over
+    data work, and a new λ does not recompile. ``fun``, ``prox`` and ``mask`` are static (define
+    ``fun`` once: a fresh lambda per call compiles again). ``jax.grad`` (and ``jax.jvp``) of
+    ``params`` with respect to ``lam`` and ``args``, and to arrays that ``fun`` closes over, use
+    implicit differentiation of the fixed point ``w = prox(w − η∇fun(w), ηλ)``: a linear system
+    ``(I − ∂_w T) dw = ∂_θ T dθ`` solved by BiCGSTAB with Hessian-vector products of ``fun``. For
+    the L1 prox ``∂_w T = D (I − η∇²fun)`` with ``D`` the 0/1 mask of the support, so this is
+    the stationarity condition on the support (zeros have derivative 0). As for
+    :mod:`l1jax.implicit`, the derivative is that of the current support (one-sided at a kink
+    of the path), exact at the exact solution: use a tight ``tol`` when it matters. The system
+    is singular when the solution is not unique (e.g. a lasso support larger than the number
+    of samples).
+
+    **Errors.** Bad input raises ``ValueError``/``TypeError`` naming the argument, before any
+    tracing. Inside ``jit``/``vmap`` a traced ``lam`` cannot be checked: a negative or NaN λ,
+    or a non-finite objective or gradient, gives ``error = NaN``, ``converged = False`` and
+    ``status = Status.NONFINITE`` (``params = init_params`` for a bad λ), never an exception.
+    Called eagerly (outside any transformation), a solve that did not converge warns once
+    (:class:`l1jax.ConvergenceWarning`). float32 cannot certify much below ``1e-6``; enable
+    float64 for tighter tolerances.
+
+    Args:
+      fun: the smooth part, ``fun(params, *args) -> scalar``, twice differentiable by JAX (its
+        Hessian-vector products give the first step and the implicit derivatives).
+      init_params: the starting point: a pytree of floating arrays (it fixes the dtypes).
+      lam: the strength λ >= 0: a scalar (may be traced; vmap over it for several λs).
+      args: a tuple of extra arguments of ``fun`` (data), differentiable.
+      prox: ``prox(params, threshold) -> params``; default :func:`l1jax.prox.l1`.
+      mask: optional pytree of bools (or a callable ``params -> pytree``), as in
+        :func:`optax.masked`: ``False`` leaves (e.g. an intercept) are not penalized; a
+        ``prox`` closing over ``weights`` then sees only the ``True`` leaves.
+      tol: relative tolerance on the proximal-gradient mapping (see above); may be traced.
+      max_iter: iteration cap (an int; may be traced).
+      accelerate: FISTA with restart (True) or plain proximal gradient, ISTA (False).
+
+    Returns:
+      :class:`MinimizeResult`: ``params``, ``n_iter``, ``error``, ``status`` and the property
+      ``converged``; every field gets a leading axis per ``vmap``.
+
+    Example:
+      >>> import jax, jax.numpy as jnp
+      >>> import l1jax
+      >>> X = jnp.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+      >>> y = jnp.array([2.0, 0.1, 2.1])
+      >>> def loss(w, X, y):
+      ...     return jnp.mean((y - X @ w) ** 2) / 2
+      >>> r = l1jax.minimize(loss, jnp.zeros(2), lam=0.2, args=(X, y))
+      >>> r.params.round(4), bool(r.converged)
+      (Array([1.75, 0.  ], dtype=float32), True)
+      >>> def w0(lam):  # on the support w₀(λ) = 2.05 − 1.5 λ
+      ...     return l1jax.minimize(loss, jnp.zeros(2), lam=lam, args=(X, y)).params[0]
+      >>> round(float(jax.grad(w0)(0.2)), 4)  # by implicit differentiation
+      -1.5
+    """
+    _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate)
+    args = tuple(args)
+    x0 = jax.tree.map(jnp.asarray, init_params)
+    # Arrays that fun closes over and that are being differentiated (tracers) become explicit
+    # arguments, so the implicit derivative sees them (jax.closure_convert).
+    converted, hoisted = jax.closure_convert(fun, x0, *args)
+    if hoisted:
+        fun, args = converted, (*args, *hoisted)
+    dtype = _fista_momentum_dtype(x0)
+    problem = _Problem(
+        _static_callable(fun), _static_callable(prox), _static_mask(mask, x0), bool(accelerate)
+    )
+    lam_arr = jnp.asarray(lam, dtype)
+    tol, max_iter = jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32)
+    result = _solve(problem, x0, lam_arr, args, tol, max_iter)
+    if not _is_traced(result.status):
+        _warn_if_not_converged(result, tol)
+    return result

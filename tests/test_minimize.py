@@ -1,0 +1,331 @@
+"""l1jax.minimize: against scikit-learn, pytrees and masks, jit/vmap over λ, implicit gradients
+against central finite differences, group sparsity, convergence flags and input errors.
+
+References come from scikit-learn, numpy or finite differences of minimize itself (float64:
+tests/conftest.py turns x64 on), never from another l1jax solver.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import l1jax
+from l1jax import prox
+
+linear_model = pytest.importorskip("sklearn.linear_model")
+
+TIGHT = 1e-12  # relative tolerance of minimize for the reference tests (float64)
+
+
+def _data(n=50, p=12, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    coef = np.zeros(p)
+    coef[:4] = [2.0, -1.5, 1.0, 0.5]
+    y = X @ coef + 1.0 + 0.3 * rng.standard_normal(n)
+    return X, y
+
+
+X_NP, Y_NP = _data()
+N, P = X_NP.shape
+ALPHA_MAX = float(np.max(np.abs(X_NP.T @ Y_NP)) / N)
+ALPHA = 0.1 * ALPHA_MAX
+
+
+def least_squares(w, X, y):
+    return jnp.mean(jnp.square(y - X @ w)) / 2
+
+
+def least_squares_intercept(params, X, y):
+    return jnp.mean(jnp.square(y - X @ params["w"] - params["b"])) / 2
+
+
+def logistic(w, X, y):
+    eta = X @ w
+    return jnp.mean(jnp.logaddexp(0.0, eta) - y * eta)
+
+
+def _lasso(w0=None, **kw):
+    w0 = jnp.zeros(P) if w0 is None else w0
+    return l1jax.minimize(least_squares, w0, args=(X_NP, Y_NP), **kw)
+
+
+@functools.cache
+def _sklearn(model, alpha, **kw):
+    est = getattr(linear_model, model)(alpha=alpha, tol=1e-14, max_iter=1_000_000, **kw)
+    return est.fit(X_NP, Y_NP)
+
+
+# --- against scikit-learn ---------------------------------------------------------------------
+
+
+def test_lasso_equals_sklearn():
+    w0 = np.zeros(P)
+    r = _lasso(w0, lam=ALPHA, tol=TIGHT)
+    np.testing.assert_array_equal(w0, 0.0)  # init_params is not modified
+    assert isinstance(r, l1jax.MinimizeResult) and r.params.dtype == jnp.float64
+    ref = _sklearn("Lasso", ALPHA, fit_intercept=False).coef_
+    assert bool(r.converged) and float(r.error) <= TIGHT and int(r.n_iter) > 0
+    assert 0 < np.sum(ref == 0) < P  # a real sparsity pattern
+    np.testing.assert_allclose(r.params, ref, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(r.params) == 0, ref == 0)
+
+
+def test_unpenalized_bias_by_mask_equals_sklearn_with_intercept():
+    init = {"b": jnp.zeros(()), "w": jnp.zeros(P)}
+    r = l1jax.minimize(
+        least_squares_intercept,
+        init,
+        lam=ALPHA,
+        args=(X_NP, Y_NP),
+        mask={"b": False, "w": True},
+        tol=TIGHT,
+    )
+    ref = _sklearn("Lasso", ALPHA, fit_intercept=True)
+    assert bool(r.converged)
+    np.testing.assert_allclose(r.params["w"], ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(r.params["b"], ref.intercept_, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(r.params["w"]) == 0, ref.coef_ == 0)
+
+
+@pytest.mark.parametrize(
+    "prox_fn, model, kw",
+    [
+        (functools.partial(prox.elastic_net, l1_ratio=0.5), "ElasticNet", dict(l1_ratio=0.5)),
+        (prox.nonneg_l1, "Lasso", dict(positive=True)),
+    ],
+    ids=["elastic_net", "nonneg_l1"],
+)
+def test_other_l1jax_proxes_equal_sklearn(prox_fn, model, kw):
+    r = _lasso(lam=ALPHA, prox=prox_fn, tol=TIGHT)
+    ref = _sklearn(model, ALPHA, fit_intercept=False, **kw).coef_
+    assert bool(r.converged)
+    np.testing.assert_allclose(r.params, ref, atol=1e-6)
+    np.testing.assert_array_equal(np.asarray(r.params) == 0, ref == 0)
+
+
+def _logistic_data():
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 8))
+    y = (X[:, 0] - 0.8 * X[:, 1] + 0.5 * rng.standard_normal(60) > 0).astype(float)
+    return X, y
+
+
+X_LOG, Y_LOG = _logistic_data()
+LAM_LOG = 0.02
+
+
+def test_l1_logistic_no_worse_than_liblinear():
+    n, p = X_LOG.shape
+    r = l1jax.minimize(logistic, jnp.zeros(p), lam=LAM_LOG, args=(X_LOG, Y_LOG), tol=TIGHT)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        sk = linear_model.LogisticRegression(
+            l1_ratio=1.0, C=1 / (n * LAM_LOG), solver="liblinear", fit_intercept=False,
+            tol=1e-14, max_iter=100_000,
+        ).fit(X_LOG, Y_LOG)  # fmt: skip
+
+    def objective(w):
+        return float(logistic(jnp.asarray(w), X_LOG, Y_LOG)) + LAM_LOG * np.sum(np.abs(w))
+
+    assert bool(r.converged) and 0 < np.sum(np.asarray(r.params) == 0) < p
+    got, ref = objective(r.params), objective(sk.coef_[0])
+    assert got <= ref + 1e-12 * abs(ref), (got, ref)
+
+
+# --- structure: group sparsity, λ_max, ISTA, dtypes ------------------------------------------
+
+
+def test_group_l1_over_rows_zeroes_whole_rows_and_satisfies_kkt():
+    rng = np.random.default_rng(1)
+    n, p, k = 40, 8, 3
+    X = rng.standard_normal((n, p))
+    W_true = np.zeros((p, k))
+    W_true[:3] = rng.standard_normal((3, k))
+    Y = X @ W_true + 0.1 * rng.standard_normal((n, k))
+    lam = 0.2 * np.max(np.linalg.norm(X.T @ Y / n, axis=1))
+
+    def fun(W, X, Y):
+        return jnp.sum(jnp.square(Y - X @ W)) / (2 * n)
+
+    group_rows = functools.partial(prox.group_l1, axis=1)
+    r = l1jax.minimize(fun, jnp.zeros((p, k)), lam=lam, args=(X, Y), prox=group_rows, tol=TIGHT)
+    W = np.asarray(r.params)
+    zero_rows = np.all(W == 0, axis=1)
+    assert bool(r.converged) and 0 < zero_rows.sum() < p
+    assert not np.any((W == 0) & ~zero_rows[:, None])  # rows are all zero or all nonzero
+    grad = X.T @ (X @ W - Y) / n  # KKT of ‖·‖₂ per row
+    assert np.all(np.linalg.norm(grad[zero_rows], axis=1) <= lam * (1 + 1e-8))
+    on = ~zero_rows
+    unit = W[on] / np.linalg.norm(W[on], axis=1, keepdims=True)
+    np.testing.assert_allclose(grad[on], -lam * unit, atol=1e-8)
+
+
+def test_above_lambda_max_zeros_are_optimal_at_once():
+    r = _lasso(lam=1.01 * ALPHA_MAX)
+    assert bool(r.converged) and int(r.n_iter) == 0 and float(r.error) == 0.0
+    np.testing.assert_array_equal(r.params, np.zeros(P))
+
+
+def test_ista_reaches_the_same_solution_with_more_iterations():
+    fista, ista = _lasso(lam=ALPHA, tol=1e-10), _lasso(lam=ALPHA, tol=1e-10, accelerate=False)
+    assert bool(fista.converged) and bool(ista.converged)
+    assert int(fista.n_iter) < int(ista.n_iter)
+    np.testing.assert_allclose(ista.params, fista.params, atol=1e-8)
+
+
+def test_float32_params_stay_float32_and_converge_at_the_default_tol():
+    X, y = X_NP.astype(np.float32), Y_NP.astype(np.float32)
+    r = l1jax.minimize(least_squares, jnp.zeros(P, jnp.float32), lam=ALPHA, args=(X, y))
+    assert r.params.dtype == jnp.float32 and r.error.dtype == jnp.float32
+    assert bool(r.converged)
+    ref = _sklearn("Lasso", ALPHA, fit_intercept=False).coef_
+    np.testing.assert_allclose(r.params, ref, atol=1e-4)
+
+
+# --- jit, vmap over λ, no recompilation ---------------------------------------------------------
+
+
+# One compiled program for a whole path (λ, tol and max_iter are traced).
+_path = jax.jit(jax.vmap(lambda lam, tol: _lasso(lam=lam, tol=tol), in_axes=(0, None)))
+
+
+def test_jit_vmap_over_lambda_equals_a_loop_and_lambda_is_traced():
+    lams = np.array([1.2, 0.5, 0.1, 0.02]) * ALPHA_MAX
+    batched = _path(lams, 1e-10)
+    compiled = l1jax._minimize._solve._cache_size()
+    loop = [_lasso(lam=lam, tol=1e-10) for lam in lams]
+    assert l1jax._minimize._solve._cache_size() <= compiled + 1  # the eager program, once
+    assert batched.params.shape == (4, P) and batched.n_iter.shape == (4,)
+    for k, r in enumerate(loop):
+        np.testing.assert_allclose(batched.params[k], r.params, atol=1e-12)
+        assert int(batched.n_iter[k]) == int(r.n_iter)
+        assert bool(batched.converged[k]) and bool(r.converged)
+    assert int(batched.n_iter[0]) == 0  # above λ_max: done at once, frozen under vmap
+
+
+# --- implicit gradients against central finite differences --------------------------------------
+
+
+def _fd(f, h):
+    """Central finite difference of the scalar function ``f`` at 0 (float64)."""
+    return (float(f(h)) - float(f(-h))) / (2 * h)
+
+
+def _rel(a, b):
+    return abs(float(a) - b) / max(abs(b), 1e-12)
+
+
+X_VAL = np.random.default_rng(7).standard_normal((20, P))
+Y_VAL = X_VAL[:, :4] @ np.array([2.0, -1.5, 1.0, 0.5])
+
+
+def _validation(lam, X, y):
+    """A validation loss of the lasso solution: differentiable in λ, X and y."""
+    w = l1jax.minimize(least_squares, jnp.zeros(P), lam=lam, args=(X, y), tol=TIGHT).params
+    return jnp.mean(jnp.square(Y_VAL - X_VAL @ w))
+
+
+def test_implicit_gradients_vmapped_over_lambda_match_finite_differences():
+    lams = np.array([2.0, 0.3, 0.1]) * ALPHA_MAX
+    for lam in lams[1:]:  # mid-path: no kink within ±h
+        support = [np.asarray(_lasso(lam=lam * s, tol=TIGHT).params) != 0 for s in (0.99, 1.01)]
+        np.testing.assert_array_equal(*support)
+    grads = jax.jit(jax.vmap(jax.grad(_validation, argnums=(0, 1, 2)), in_axes=(0, None, None)))
+    g_lam, g_X, g_y = grads(lams, X_NP, Y_NP)
+    assert all(np.all(np.isfinite(g)) for g in (g_lam, g_X, g_y))
+    assert g_lam[0] == 0 and np.all(g_X[0] == 0) and np.all(g_y[0] == 0)  # above λ_max
+    rng = np.random.default_rng(11)
+    for k in (1, 2):
+        fd = _fd(lambda s, k=k: _validation(lams[k] + s, X_NP, Y_NP), 1e-3 * lams[k])
+        assert _rel(g_lam[k], fd) < 1e-4, (k, g_lam[k], fd)
+        dX, dy = rng.standard_normal(X_NP.shape), rng.standard_normal(N)  # a direction in data
+
+        def along(s, k=k, dX=dX, dy=dy):
+            return _validation(lams[k], X_NP + s * dX, Y_NP + s * dy)
+
+        g = float(np.sum(g_X[k] * dX) + np.sum(g_y[k] * dy))
+        assert _rel(g, _fd(along, 1e-4)) < 1e-4, (k, g, _fd(along, 1e-4))
+
+
+def test_forward_mode_and_a_logistic_model_and_data_closed_over_by_fun():
+    n, p = X_LOG.shape
+    weights = jnp.arange(1.0, p + 1)
+
+    def v_args(lam, y):
+        w = l1jax.minimize(logistic, jnp.zeros(p), lam=lam, args=(X_LOG, y), tol=TIGHT).params
+        return jnp.sum(w * weights)
+
+    def v_closure(lam, y):  # the data closed over by fun, not passed in args
+        fun = lambda w: logistic(w, X_LOG, y)  # noqa: E731
+        return jnp.sum(l1jax.minimize(fun, jnp.zeros(p), lam=lam, tol=TIGHT).params * weights)
+
+    direction = np.random.default_rng(5).standard_normal(n)
+    fd_lam = _fd(lambda s: v_args(LAM_LOG + s, Y_LOG), 1e-3 * LAM_LOG)
+    fd_y = _fd(lambda s: v_args(LAM_LOG, Y_LOG + s * direction), 1e-4)
+    # forward mode, both directions at once
+    _, tangent = jax.jit(jax.jvp, static_argnums=0)(v_args, (LAM_LOG, Y_LOG), (1.0, jnp.zeros(n)))
+    assert _rel(tangent, fd_lam) < 1e-4, (tangent, fd_lam)
+    g_lam, g_y = jax.jit(jax.grad(v_closure, argnums=(0, 1)))(LAM_LOG, Y_LOG)
+    assert _rel(g_lam, fd_lam) < 1e-4, (g_lam, fd_lam)
+    assert _rel(g_y @ direction, fd_y) < 1e-4, (g_y @ direction, fd_y)
+
+
+# --- convergence flags and errors as data ------------------------------------------------------
+
+
+def test_not_converged_when_max_iter_is_too_small_and_it_warns_once():
+    with pytest.warns(l1jax.ConvergenceWarning, match="max_iter") as record:
+        r = _lasso(lam=ALPHA, max_iter=3)
+    assert len(record) == 1
+    assert not bool(r.converged) and int(r.n_iter) == 3
+    assert int(r.status) == l1jax.Status.MAX_ITER and float(r.error) > 1e-6
+
+
+def test_inside_jit_a_negative_lambda_is_data_not_an_exception():
+    r = _path(np.array([-1.0, np.nan, -np.inf, ALPHA]), 1e-6)  # the shape of the path test's
+    np.testing.assert_array_equal(r.converged, [False, False, False, True])
+    assert np.all(np.isnan(r.error[:3])) and np.all(r.status[:3] == l1jax.Status.NONFINITE)
+    np.testing.assert_array_equal(r.params[:3], np.zeros((3, P)))  # init_params, untouched
+
+
+def test_non_finite_objective_is_a_status():
+    with pytest.warns(l1jax.ConvergenceWarning, match="non-finite"):
+        r = l1jax.minimize(lambda w: jnp.sum(jnp.log(w)), jnp.zeros(3), lam=0.1)
+    assert int(r.status) == l1jax.Status.NONFINITE and np.isnan(float(r.error))
+
+
+@pytest.mark.parametrize(
+    "change, error, match",
+    [
+        (dict(lam=-0.1), ValueError, "lam"),
+        (dict(lam=float("nan")), ValueError, "lam"),
+        (dict(lam=np.array([0.1, 0.2])), ValueError, "vmap over lam"),
+        (dict(lam="0.1"), TypeError, "lam"),
+        (dict(tol=-1.0), ValueError, "tol"),
+        (dict(max_iter=0), ValueError, "max_iter"),
+        (dict(max_iter=10.5), TypeError, "max_iter"),
+        (dict(args=X_NP), TypeError, "args"),
+        (dict(prox="l1"), TypeError, "prox"),
+        (dict(fun=lambda w, X, y: X @ w), TypeError, "scalar"),
+        (dict(fun="loss"), TypeError, "fun"),
+        (dict(init_params=jnp.zeros(P, jnp.int32)), TypeError, "init_params"),
+        (dict(init_params={}), ValueError, "init_params"),
+        (dict(init_params={"w": jnp.zeros(P)}, mask={"v": True}), ValueError, "mask"),
+        (dict(accelerate="yes"), TypeError, "accelerate"),
+    ],
+)
+def test_bad_input_is_refused_naming_the_argument(change, error, match):
+    kw = dict(fun=least_squares, init_params=jnp.zeros(P), lam=ALPHA, args=(X_NP, Y_NP))
+    kw.update(change)
+    if isinstance(kw["init_params"], dict) and kw["init_params"]:
+        kw["fun"] = lambda p, X, y: least_squares(p["w"], X, y)
+    fun, init = kw.pop("fun"), kw.pop("init_params")
+    with pytest.raises(error, match=match):
+        l1jax.minimize(fun, init, **kw)
