@@ -44,11 +44,11 @@ class MinimizeResult(NamedTuple):
       params: the solution, a pytree like ``init_params`` (same dtypes), with exact zeros
         where the prox puts them; differentiable with respect to ``lam`` and ``args``.
       n_iter: ``int32`` number of FISTA iterations.
-      error: the optimality error it stopped on: ``‖G_η(y)‖ / ‖G_η(init_params)‖``, the norm of
-        the proximal-gradient mapping ``G_η(y) = (y − prox(y − η∇fun(y), ηλ)) / η`` at the
-        last extrapolated point ``y`` (``params`` is one proximal gradient step from it),
-        relative to its norm at the start; NaN when the objective, its gradient or ``lam`` is
-        not valid.
+      error: the optimality error it stopped on, ``‖G_η(y)‖ / s``: the norm of the
+        proximal-gradient mapping ``G_η(y) = (y − prox(y − η∇fun(y), ηλ)) / η`` at the last
+        extrapolated point ``y`` (``params`` is one proximal gradient step from it), relative
+        to the scale at the start ``s = max(‖G_η(x₀)‖, ‖∇fun(x₀)‖)``, ``x₀ = init_params``;
+        NaN when the objective, its gradient or ``lam`` is not valid.
       status: ``int32`` :class:`l1jax.Status`: converged, max_iter or non-finite.
     """
 
@@ -198,12 +198,13 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
     value_and_grad = jax.value_and_grad(fun)
     f0, g0 = value_and_grad(x0)
     step0 = _first_step(jax.grad(fun), x0, g0, dtype)
-    # The scale of the relative error: ‖G_η(x0)‖. It is 0 when x0 is already optimal (e.g. zeros
-    # for λ ≥ λ_max), and then the solve stops at once.
-    scale = _norm(_sub(x0, _prox_grad(problem, x0, g0, step0, lam)), dtype) / step0
+    # The error is relative to max(‖G_η(x0)‖, ‖∇fun(x0)‖): the gradient's scale, or the prox
+    # step's when x0 minimizes fun alone; a warm start near the solution keeps a fair scale. The
+    # solve stops at once when x0 is already optimal (G_η(x0) = 0, e.g. zeros for λ ≥ λ_max).
+    g_map = _norm(_sub(x0, _prox_grad(problem, x0, g0, step0, lam)), dtype) / step0
+    scale = jnp.maximum(jnp.maximum(g_map, _norm(g0, dtype)), jnp.finfo(dtype).tiny)
     valid = (lam >= 0) & jnp.isfinite(f0) & jnp.isfinite(scale)
-    error0 = jnp.where(valid, jnp.where(scale > 0, 1, 0), jnp.nan).astype(dtype)
-    scale = jnp.maximum(scale, jnp.finfo(dtype).tiny)
+    error0 = jnp.where(valid, g_map / scale, jnp.nan).astype(dtype)
     tol = jnp.asarray(tol, dtype)
 
     def body(c: _Carry) -> _Carry:
@@ -420,8 +421,9 @@ def minimize(
     is ``1/L`` for the largest curvature of ``fun`` at ``init_params`` (a few Hessian-vector
     products), halved whenever the sufficient-decrease test fails, so there is no step size to
     tune. It stops when the norm of the proximal-gradient mapping
-    ``G_η(y) = (y − prox(y − η ∇fun(y), η λ)) / η`` has fallen to ``tol`` times its value at
-    ``init_params`` (``error``), or after ``max_iter`` iterations. ``G_η(y) = 0`` exactly at a
+    ``G_η(y) = (y − prox(y − η ∇fun(y), η λ)) / η`` has fallen to ``tol`` times the scale of
+    the problem at ``x₀ = init_params``, ``max(‖G_η(x₀)‖, ‖∇fun(x₀)‖)`` (``error`` is that
+    ratio), or after ``max_iter`` iterations. ``G_η(y) = 0`` exactly at a
     minimizer, and the suboptimality of the returned ``params = prox(y − η∇fun(y), ηλ)`` is at
     most ``‖G_η(y)‖ · ‖y − w*‖``. ``init_params`` already optimal (e.g. zeros for λ ≥ λ_max)
     returns at once.

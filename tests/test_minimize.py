@@ -329,3 +329,10 @@ def test_bad_input_is_refused_naming_the_argument(change, error, match):
     fun, init = kw.pop("fun"), kw.pop("init_params")
     with pytest.raises(error, match=match):
         l1jax.minimize(fun, init, **kw)
+
+
+def test_a_warm_start_at_the_solution_stops_at_once():
+    cold = _lasso(lam=ALPHA, tol=TIGHT)
+    warm = _lasso(cold.params, lam=ALPHA, tol=1e-8)
+    assert bool(warm.converged) and int(warm.n_iter) <= 2
+    np.testing.assert_allclose(warm.params, cold.params, atol=1e-12)
