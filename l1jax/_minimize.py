@@ -24,6 +24,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.flatten_util import ravel_pytree
 
 from l1jax import prox as prox_ops
 from l1jax.solvers import Status, _status
@@ -286,14 +287,19 @@ def _attach_jvp(problem, primals, tangents):
         lambda lam, args: fixed_point_map(params, lam, args), (lam, args), (dlam, dargs)
     )
     _, t_w = jax.linearize(lambda w: fixed_point_map(w, lam, args), params)
+    # One flat vector: leaves whose right-hand side does not depend on the perturbed inputs
+    # (e.g. an unpenalized intercept when only λ moves) would otherwise reach the transposed
+    # solve as constants, which custom_linear_solve cannot transpose.
+    flat_rhs, unravel = ravel_pytree(rhs)
 
     def matvec(v):
-        return _sub(v, t_w(v))
+        w = unravel(v)
+        return ravel_pytree(_sub(w, t_w(w)))[0]
 
-    dparams = jax.lax.custom_linear_solve(
-        matvec, rhs, solve=_linear_solve, transpose_solve=_linear_solve
+    solution = jax.lax.custom_linear_solve(
+        matvec, flat_rhs, solve=_linear_solve, transpose_solve=_linear_solve
     )
-    return params, dparams
+    return params, unravel(solution)
 
 
 @functools.partial(jax.jit, static_argnames="problem")

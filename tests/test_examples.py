@@ -33,6 +33,7 @@ def runs(tmp_path_factory):
             str(tmp / "l1_vs_l2.png"),
         ],
         "lasso_optax": [sys.executable, str(ROOT / "examples" / "lasso_optax.py"), "--quick"],
+        "sparse_poisson": [sys.executable, str(ROOT / "examples" / "sparse_poisson.py"), "--quick"],
     }
     for name in TRAINING_EXAMPLES:
         script = str(ROOT / "examples" / f"{name}.py")
@@ -93,6 +94,18 @@ def test_lasso_optax_agrees_with_sklearn(runs):
     assert "agree with scikit-learn: True" in out
     diffs = [float(d) for d in re.findall(r"max \|w - w_sklearn\| = (\S+),", out)]
     assert len(diffs) == 2 and max(diffs) < 1e-6, out
+
+
+def test_sparse_poisson_path_keeps_the_informative_features(runs):
+    _, results = runs
+    code, out, err = results["sparse_poisson"]
+    assert code == 0, out + err
+    rows = re.findall(r"^\s*([\d.e-]+)\s+(\d+)\s+([\d.]+)\s+(\d+)$", out, flags=re.M)
+    assert len(rows) == 12, out
+    kept = [int(r[1]) for r in rows]
+    assert kept[0] == 0 and kept[-1] > kept[0] and kept == sorted(kept), out  # λ_max first
+    assert "all converged: True" in out and "whole rows of W are zero: True" in out
+    assert "informative features found and λ refined: True" in out
 
 
 # --- the train_path examples (quick runs) ----------------------------------------------------

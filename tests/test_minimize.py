@@ -77,21 +77,31 @@ def test_lasso_equals_sklearn():
     np.testing.assert_array_equal(np.asarray(r.params) == 0, ref == 0)
 
 
-def test_unpenalized_bias_by_mask_equals_sklearn_with_intercept():
+def _with_intercept(lam):
     init = {"b": jnp.zeros(()), "w": jnp.zeros(P)}
-    r = l1jax.minimize(
-        least_squares_intercept,
-        init,
-        lam=ALPHA,
-        args=(X_NP, Y_NP),
-        mask={"b": False, "w": True},
-        tol=TIGHT,
+    mask = {"b": False, "w": True}
+    return l1jax.minimize(
+        least_squares_intercept, init, lam=lam, args=(X_NP, Y_NP), mask=mask, tol=TIGHT
     )
+
+
+def test_unpenalized_bias_by_mask_equals_sklearn_with_intercept():
+    r = _with_intercept(ALPHA)
     ref = _sklearn("Lasso", ALPHA, fit_intercept=True)
     assert bool(r.converged)
     np.testing.assert_allclose(r.params["w"], ref.coef_, atol=1e-6)
     np.testing.assert_allclose(r.params["b"], ref.intercept_, atol=1e-6)
     np.testing.assert_array_equal(np.asarray(r.params["w"]) == 0, ref.coef_ == 0)
+
+    # the implicit derivative through a masked pytree (the intercept's part does not move
+    # with λ alone) against central finite differences
+    def v(lam):
+        params = _with_intercept(lam).params
+        return params["b"] + jnp.sum(params["w"] * jnp.arange(P))
+
+    fd = (float(v(ALPHA * 1.001)) - float(v(ALPHA * 0.999))) / (0.002 * ALPHA)
+    g = float(jax.jit(jax.grad(v))(ALPHA))
+    assert abs(g - fd) <= 1e-4 * abs(fd), (g, fd)
 
 
 @pytest.mark.parametrize(
