@@ -83,15 +83,15 @@ class _Static:
 
 def _static_callable(fn: Callable) -> _Static:
     """``functools.partial(prox.group_l1, axis=1)`` written afresh at each call still hits the
-    compilation cache (partials compare by identity); other callables are keyed by identity."""
+    compilation cache (partials compare by identity); other callables are keyed by themselves,
+    or by identity when unhashable (the handle keeps them alive, so an id is never reused)."""
+    keys = [fn]
     if isinstance(fn, functools.partial):
-        key = ("partial", fn.func, fn.args, tuple(sorted(fn.keywords.items())))
-        try:
-            hash(key)
+        keys.insert(0, ("partial", fn.func, fn.args, tuple(sorted(fn.keywords.items()))))
+    for key in keys:  # a partial may hold arrays; a callable may lack __hash__
+        if _hashable(key):
             return _Static(fn, key)
-        except TypeError:  # arrays among its arguments
-            pass
-    return _Static(fn, fn)
+    return _Static(fn, ("id", id(fn)))
 
 
 def _static_mask(mask, init_params) -> _Static | None:
@@ -314,6 +314,18 @@ def _solve(problem: _Problem, x0, lam, args, tol, max_iter) -> MinimizeResult:
 # The public entry point: validate, hoist traced closures, solve, warn when eager.
 
 
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _wrap(fn: Callable) -> Callable:
+    return lambda *a: fn(*a)
+
+
 def _is_traced(value) -> bool:
     return any(isinstance(leaf, jax.core.Tracer) for leaf in jax.tree.leaves(value))
 
@@ -495,7 +507,8 @@ def minimize(
     x0 = jax.tree.map(jnp.asarray, init_params)
     # Arrays that fun closes over and that are being differentiated (tracers) become explicit
     # arguments, so the implicit derivative sees them (jax.closure_convert).
-    converted, hoisted = jax.closure_convert(fun, x0, *args)
+    # (closure_convert caches on fun: an unhashable callable goes in a fresh wrapper.)
+    converted, hoisted = jax.closure_convert(fun if _hashable(fun) else _wrap(fun), x0, *args)
     if hoisted:
         fun, args = converted, (*args, *hoisted)
     dtype = _fista_momentum_dtype(x0)

@@ -114,6 +114,12 @@ def test_unpenalized_bias_by_mask_equals_sklearn_with_intercept():
 )
 def test_other_l1jax_proxes_equal_sklearn(prox_fn, model, kw):
     r = _lasso(lam=ALPHA, prox=prox_fn, tol=TIGHT)
+    if isinstance(prox_fn, functools.partial):  # an equal partial, written afresh: no recompile
+        compiled = l1jax._minimize._solve._cache_size()
+        again = functools.partial(prox_fn.func, **prox_fn.keywords)
+        same = _lasso(lam=ALPHA, prox=again, tol=TIGHT).params
+        assert l1jax._minimize._solve._cache_size() == compiled
+        np.testing.assert_array_equal(same, r.params)
     ref = _sklearn(model, ALPHA, fit_intercept=False, **kw).coef_
     assert bool(r.converged)
     np.testing.assert_allclose(r.params, ref, atol=1e-6)
