@@ -208,15 +208,22 @@ def test_float32_params_stay_float32_and_converge_at_the_default_tol():
 # --- jit, vmap over λ, no recompilation ---------------------------------------------------------
 
 
-# One compiled program for a whole path (λ, tol and max_iter are traced).
-_path = jax.jit(jax.vmap(lambda lam, tol: _lasso(lam=lam, tol=tol), in_axes=(0, None)))
+# One compiled program for a whole path, vmapped over λ and over the targets y (λ, data, tol
+# and max_iter are traced).
+def _fit(lam, y, tol):
+    return l1jax.minimize(least_squares, jnp.zeros(P), lam=lam, args=(X_NP, y), tol=tol)
 
 
-def test_jit_vmap_over_lambda_equals_a_loop_and_lambda_is_traced():
+_path = jax.jit(jax.vmap(_fit, in_axes=(0, 0, None)))
+_NOISE = np.random.default_rng(4).standard_normal((4, N))
+
+
+def test_jit_vmap_over_lambda_and_data_equals_a_loop_and_lambda_is_traced():
     lams = np.array([1.2, 0.5, 0.1, 0.02]) * ALPHA_MAX
-    batched = _path(lams, 1e-10)
+    ys = Y_NP + 0.1 * _NOISE * np.array([[0.0], [0.0], [1.0], [1.0]])  # two resampled y
+    batched = _path(lams, ys, 1e-10)
     compiled = l1jax._minimize._solve._cache_size()
-    loop = [_lasso(lam=lam, tol=1e-10) for lam in lams]
+    loop = [_fit(lam, y, 1e-10) for lam, y in zip(lams, ys, strict=True)]
     assert l1jax._minimize._solve._cache_size() <= compiled + 1  # the eager program, once
     assert batched.params.shape == (4, P) and batched.n_iter.shape == (4,)
     for k, r in enumerate(loop):
@@ -305,7 +312,8 @@ def test_not_converged_when_max_iter_is_too_small_and_it_warns_once():
 
 
 def test_inside_jit_a_negative_lambda_is_data_not_an_exception():
-    r = _path(np.array([-1.0, np.nan, -np.inf, ALPHA]), 1e-6)  # the shape of the path test's
+    lams = np.array([-1.0, np.nan, -np.inf, ALPHA])
+    r = _path(lams, np.tile(Y_NP, (4, 1)), 1e-6)  # the path test's program
     np.testing.assert_array_equal(r.converged, [False, False, False, True])
     assert np.all(np.isnan(r.error[:3])) and np.all(r.status[:3] == l1jax.Status.NONFINITE)
     np.testing.assert_array_equal(r.params[:3], np.zeros((3, P)))  # init_params, untouched
