@@ -3,6 +3,7 @@
     python -m l1jax                        # the diabetes data (Efron et al. 2004), shipped inside
     python -m l1jax path FILE.csv --target COLUMN [--loss squared|logistic|poisson]
                     [--l1-ratio R] [--cv K] [--plot OUT.png] [--out COEF.csv]
+                    [--drop COL ...] [--sep CHAR] [--no-header] [--decimal ,] [--encoding E]
     python -m l1jax demo [--help]          # L1 subgradient vs L1 prox vs L2 weight decay
 
 Bad input exits with status 1 (2 for bad options) and one line on stderr, never a traceback.
@@ -13,7 +14,13 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
+import io
 import math
+import os
+import re
+import shlex
+import shutil
 import sys
 import time
 import warnings
@@ -38,91 +45,268 @@ class Table(NamedTuple):
     feature_names: list[str]
     target: str
     classes: list[str] | None = None  # for a recoded binary target: the labels of 0 and 1
+    notes: tuple[str, ...] = ()  # what the reader decided for the user (separator, index column)
 
 
 class InputError(ValueError):
     """Bad input of the command line: printed as one line, exit status 1."""
 
 
-def _number(cell: str, where: str) -> float:
+# The cells read as missing values (pandas' default ``na_values``), compared in lower case.
+_MISSING = frozenset(
+    ["", "na", "nan", "-nan", "n/a", "#n/a", "#n/a n/a", "#na", "<na>", "null", "none",
+     "-1.#ind", "1.#ind", "-1.#qnan", "1.#qnan"]
+)  # fmt: skip
+_SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
+_UNNAMED = re.compile(r"(Unnamed: \d+)?")  # pandas' name for a column without one
+
+
+def _refuse_missing(cell: str, where: str) -> None:
     text = cell.strip()
-    if not text:
-        raise InputError(f"{where} is empty (missing values are not supported; impute them)")
+    if text.lower() in _MISSING:
+        raise InputError(
+            f"{where} is {'empty' if not text else f'missing ({text!r})'}: missing values are "
+            "not supported; impute them, or leave out their rows (or their column, --drop COL)"
+        )
+
+
+def _number(cell: str, where: str, decimal: str = ".") -> float:
+    _refuse_missing(cell, where)
+    text = cell.strip()
     try:
-        value = float(text)
+        value = float(text.replace(",", ".") if decimal == "," else text)
     except ValueError:
-        raise InputError(f"{where} is not a number: {text[:40]!r}") from None
+        hint = "; for a decimal comma pass --decimal ," if decimal != "," and "," in text else ""
+        raise InputError(f"{where} is not a number: {text[:40]!r}{hint}") from None
     if not math.isfinite(value):
         raise InputError(f"{where} is not a finite number: {text[:40]!r}")
     return value
 
 
-def read_csv(file, target: str, *, binary: bool = False) -> Table:
-    """Read a CSV file with a header row: every column numeric, ``target`` the response.
+def _is_number(cell: str) -> bool:
+    try:
+        return math.isfinite(float(cell))
+    except ValueError:
+        return False
+
+
+def _read_text(file, encoding: str, name: str) -> str:
+    try:
+        if hasattr(file, "read"):
+            return file.read()
+        with open(file, newline="", encoding=encoding) as handle:
+            return handle.read()
+    except LookupError:
+        raise InputError(f"--encoding {encoding!r} is not a text encoding Python knows (e.g. "
+                         "utf-8, latin-1, cp1252)") from None  # fmt: skip
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{name} is not {err.encoding} text (byte {err.object[err.start]:#04x} at offset "
+            f"{err.start}); pass its encoding, e.g. --encoding latin-1"
+        ) from None
+
+
+def _sniff(lines: Sequence[str]) -> str:
+    """The separator of the first ``lines``: the candidate that splits them all into the same
+    number (> 1) of cells, the most cells winning; else the one that splits the first line into
+    the most cells; else a comma (a file of one column)."""
+    best, best_score = ",", (False, 1)
+    for sep in _SEPARATORS:
+        counts = [len(row) for row in csv.reader(lines, delimiter=sep)]
+        score = (len(set(counts)) == 1, counts[0])
+        if counts[0] > 1 and score > best_score:
+            best, best_score = sep, score
+    return best
+
+
+def _unknown_target(target, names, first_row, name, sep, header) -> InputError:
+    """Why ``target`` is not a column: the file's separator, its header or a typo."""
+    if len(names) == 1:
+        other = [s for s in _SEPARATORS if s != sep and s in first_row]
+        fix = f"pass --sep {other[0]!r}" if other else "pass its separator with --sep"
+        return InputError(
+            f"{name} has one column when split at {sep!r} (its first line: "
+            f"{first_row[:40]!r}); {fix}"
+        )
+    if not header:
+        return InputError(
+            f"with --no-header, --target is a column position from 0 to {len(names) - 1} "
+            f"(0 is the first column), got {target!r}"
+        )
+    if all(_is_number(cell) for cell in names):
+        return InputError(
+            f"{name} has no header: its first row ({', '.join(names[:3])}, ...) holds numbers; "
+            f"pass --no-header and give --target as a column position (0 to {len(names) - 1})"
+        )
+    close = difflib.get_close_matches(target, names, n=1) or [
+        n for n in names if n.lower() == target.lower()
+    ]
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return InputError(
+        f"column {target!r} is not in {name}{hint}; its columns are: {', '.join(names)}"
+    )
+
+
+def _left_out(names, data, keep, drop, name) -> list[str]:
+    """Leave out the ``drop`` columns and the unnamed ones (pandas' saved index, the empty
+    columns of trailing separators); returns the notes. An unnamed column of data raises."""
+    for col in drop:
+        if col not in names:
+            raise InputError(
+                f"--drop {col!r}: no such column in {name}; its columns are: {', '.join(names)}"
+            )
+    notes = []
+    for j, col in enumerate(names):
+        if not keep[j] or col in drop:
+            keep[j] = False
+            continue
+        if not _UNNAMED.fullmatch(col):
+            continue
+        cells = [row[j].strip() for _, row in data if j < len(row)]
+        if all(cell.lower() in _MISSING for cell in cells):
+            notes.append(f"{name}: left out column {j + 1}, which has no name and no values")
+        elif all(c.lstrip("-").isdigit() for c in cells) and len(set(cells)) == len(cells):
+            notes.append(
+                f"{name}: left out column {j + 1}, which has no name and numbers the rows "
+                "(a saved pandas index)"
+            )
+        else:
+            raise InputError(
+                f"column {j + 1} of {name} has no name but holds data; name it in the header "
+                f"or leave it out with --drop {shlex.quote(col)}"
+            )
+        keep[j] = False
+    return notes
+
+
+def read_csv(
+    file,
+    target: str,
+    *,
+    binary: bool = False,
+    sep: str | None = None,
+    header: bool = True,
+    drop: Sequence[str] = (),
+    decimal: str = ".",
+    encoding: str = "utf-8-sig",
+) -> Table:
+    """Read a CSV file: every column numeric, ``target`` the response, the others the features.
+
+    Cells ``""``, ``NA``, ``NaN``, ``null``, ... (pandas' missing values) are missing, and
+    refused. Columns without a name are left out when they hold nothing or number the rows
+    (the index that ``pandas.DataFrame.to_csv`` writes), and refused when they hold data.
 
     Args:
       file: a path or an open text file.
-      target: the name of the response column; all other columns are the features.
+      target: the name of the response column (its 0-based position when ``header=False``).
       binary: recode a target of two distinct values (numbers or labels) as 0/1 (the larger
         or, for labels, the later in sorted order is 1); more or fewer values raise.
+      sep: the separator; None: the one of ``, ; tab |`` that splits the first rows evenly.
+      header: whether the first row names the columns; without it the columns are named by
+        their 0-based positions ``"0", "1", ...``.
+      drop: columns to leave out.
+      decimal: ``"."`` or ``","``, the decimal mark of the numbers.
+      encoding: the text encoding of a path.
 
     Returns:
-      :class:`Table`.
+      :class:`Table`, with ``notes`` saying what was inferred (a separator, a column left out).
 
     Raises:
-      InputError (a ValueError): with one line naming the file, line and column at fault.
+      InputError (a ValueError): with one line naming the file, line and column at fault,
+        and the option that fixes it.
       OSError: the file cannot be read.
     """
     name = getattr(file, "name", str(file))
-    if hasattr(file, "read"):
-        rows = list(csv.reader(file))
-    else:
-        with open(file, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.reader(handle))
-    rows = [(i + 1, row) for i, row in enumerate(rows) if any(cell.strip() for cell in row)]
-    if not rows:
+    text = _read_text(file, encoding, name)
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
         raise InputError(f"{name} is empty; it needs a header row and data rows")
-    _, header = rows[0]
-    header = [cell.strip() for cell in header]
-    if target not in header:
-        raise InputError(
-            f"column {target!r} is not in {name}; its columns are: {', '.join(header)}"
-        )
-    if len(set(header)) != len(header):
-        dup = sorted({h for h in header if header.count(h) > 1})
+    notes = []
+    if sep is None:
+        sep = _sniff(lines[:20])
+        if sep != ",":
+            notes.append(f"{name}: columns separated by {_SEPARATORS[sep]} (--sep to choose)")
+    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    first = rows[0][1]
+    names = [cell.strip() for cell in first] if header else [str(j) for j in range(len(first))]
+    data = rows[1:] if header else rows
+    if target not in names:
+        raise _unknown_target(target, names, lines[0], name, sep, header)
+    if target in drop:
+        raise InputError(f"--drop {target!r} names the --target column")
+    t = names.index(target)
+    keep = [j != t for j in range(len(names))]
+    notes += _left_out(names, data, keep, set(drop), name)
+    kept = [names[j] for j in range(len(names)) if keep[j]]
+    if len(set(kept)) != len(kept):
+        dup = sorted({h for h in kept if kept.count(h) > 1})
         raise InputError(f"{name} has duplicate column names: {', '.join(dup)}")
-    if len(header) < 2:
+    if not kept:
         raise InputError(f"{name} has only the column {target!r}; it needs feature columns too")
-    if len(rows) < 2:
+    if not data:
         raise InputError(f"{name} has a header but no data rows")
-    t = header.index(target)
-    features = [h for j, h in enumerate(header) if j != t]
-    X = np.empty((len(rows) - 1, len(features)))
+    X = np.empty((len(data), len(kept)))
     raw_y = []
-    for r, (line, row) in enumerate(rows[1:]):
-        if len(row) != len(header):
-            raise InputError(
-                f"{name} line {line} has {len(row)} cells, the header has {len(header)}"
-            )
-        cells = [cell for j, cell in enumerate(row) if j != t]
-        for j, cell in enumerate(cells):
-            X[r, j] = _number(cell, f"{name} line {line}, column {features[j]!r},")
+    columns = [j for j in range(len(names)) if keep[j]]
+    for r, (line, row) in enumerate(data):
+        if len(row) != len(names):
+            raise InputError(f"{name} line {line} has {len(row)} cells, the header has "
+                             f"{len(names)}")  # fmt: skip
+        for i, j in enumerate(columns):
+            X[r, i] = _number(row[j], f"{name} line {line}, column {names[j]!r},", decimal)
         raw_y.append((line, row[t].strip()))
-    classes = None
+    notes += _row_numbers(X, kept, name)
     if binary:
-        values = sorted({cell for _, cell in raw_y}, key=_sort_key)
-        if len(values) != 2:
-            shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
-            raise InputError(
-                f"target {target!r} must be binary for --loss logistic: it has {len(values)} "
-                f"distinct values ({shown})"
-            )
-        y = np.array([float(cell == values[1]) for _, cell in raw_y])
-        classes = values
+        y, classes = _binary_target(raw_y, target, name)
     else:
-        y = np.array([_number(cell, f"{name} line {line}, column {target!r},")
-                      for line, cell in raw_y])  # fmt: skip
-    return Table(X, y, features, target, classes)
+        y, classes = _numeric_target(raw_y, target, name, decimal), None
+    return Table(X, y, kept, target, classes, tuple(notes))
+
+
+def _row_numbers(X, names, name) -> list[str]:
+    """Notes on the named feature columns that count the rows (an index saved as a feature)."""
+    n = X.shape[0]
+    if n < 3:
+        return []
+    count = np.arange(n)
+    return [
+        f"{name}: column {col!r} counts the rows ({X[0, j]:g}, {X[1, j]:g}, ...): an index? "
+        f"--drop {shlex.quote(col)} leaves it out"
+        for j, col in enumerate(names)
+        if np.array_equal(X[:, j], count) or np.array_equal(X[:, j], count + 1)
+    ]
+
+
+def _binary_target(raw_y, target, name):
+    for line, cell in raw_y:
+        _refuse_missing(cell, f"{name} line {line}, target {target!r},")
+    values = sorted({cell for _, cell in raw_y}, key=_sort_key)
+    if len(values) != 2:
+        shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+        raise InputError(
+            f"target {target!r} must be binary for --loss logistic: it has {len(values)} "
+            f"distinct values ({shown})"
+        )
+    return np.array([float(cell == values[1]) for _, cell in raw_y]), values
+
+
+def _numeric_target(raw_y, target, name, decimal):
+    y = np.empty(len(raw_y))
+    for i, (line, cell) in enumerate(raw_y):
+        try:
+            y[i] = _number(cell, f"{name} line {line}, target {target!r},", decimal)
+        except InputError as err:
+            if cell.lower() in _MISSING or _is_number(cell.replace(",", ".")):
+                raise
+            values = sorted({c for _, c in raw_y if c.lower() not in _MISSING}, key=_sort_key)
+            hint = (
+                f"its two values ({', '.join(values)}) make a binary target: add --loss logistic"
+                if len(values) == 2
+                else f"it has {len(values)} distinct values; --loss logistic takes two classes"
+            )
+            raise InputError(f"{err}; {hint}") from None
+    return y
 
 
 def _sort_key(cell: str):
@@ -216,8 +400,9 @@ def _write_coef(out: str, table: Table, path, cv) -> None:
             writer.writerow(cells)
 
 
-def _save_plots(table: Table, path, cv, files: Sequence[str]) -> None:
-    """Path and CV plots: two files, or both panels in one file when one name is given."""
+def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> None:
+    """Path and CV plots: two files, or both panels in one file when one name is given; each
+    figure titled with ``title`` (the data set and its target)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -230,34 +415,76 @@ def _save_plots(table: Table, path, cv, files: Sequence[str]) -> None:
     if len(files) == 2 or cv is None:
         fig, ax = plt.subplots(figsize=(7.5, 4.8))
         plot_path(cv if cv is not None else path, ax=ax, feature_names=names, scale=scale)
+        fig.suptitle(title, fontsize=11)
         fig.savefig(files[0], dpi=110, bbox_inches="tight")
         plt.close(fig)
         if cv is not None:
             fig, ax = plt.subplots(figsize=(7.5, 4.8))
             plot_cv(cv, ax=ax)
+            fig.suptitle(title, fontsize=11)
             fig.savefig(files[1], dpi=110, bbox_inches="tight")
             plt.close(fig)
         return
     fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.8))
     plot_path(cv, ax=left, feature_names=names, scale=scale)
     plot_cv(cv, ax=right)
+    fig.suptitle(title, fontsize=11)
     fig.tight_layout(w_pad=4)
     fig.savefig(files[0], dpi=110, bbox_inches="tight")
     plt.close(fig)
 
 
-def _run(table: Table, args, plot_files: Sequence[str], source: str) -> None:
+def _check_fit(table: Table, args) -> None:
+    """Refuse what the fit would refuse, in the command line's words; note a likely mistake."""
+    n = table.X.shape[0]
+    if args.cv > n:
+        raise InputError(f"--cv {args.cv} asks for more folds than the data has rows ({n}); "
+                         f"use --cv {min(10, n)} or fewer")  # fmt: skip
+    target = table.target
+    if args.loss == "poisson" and table.y.min() < 0:
+        raise InputError(f"target {target!r} has negative values (down to {table.y.min():g}); "
+                         "--loss poisson needs counts or rates >= 0")  # fmt: skip
+    values = np.unique(table.y)
+    if args.loss != "logistic" and values.size == 2:
+        _progress(f"note: target {target!r} has two values ({values[0]:g}, {values[1]:g}); "
+                  "for a classifier add --loss logistic")  # fmt: skip
+
+
+# l1jax's messages name its arguments; the command line's name its options.
+_FLAGS = [
+    (r"fold_ids / n_folds|\bn_folds\b", "--cv"),
+    (r"\bfold_ids\b", "--seed"),
+    (r"\bl1_ratio\b", "--l1-ratio"),
+    (r"\blambda_min_ratio\b", "--lambda-min-ratio"),
+    (r"\bmax_iter\b", "--max-iter"),
+    (r"\btol\b", "--tol"),
+    (r"\bloss='(\w+)'", r"--loss \1"),
+]
+
+
+def _in_cli_terms(message: str) -> str:
+    for pattern, flag in _FLAGS:
+        message = re.sub(pattern, flag, message)
+    return message
+
+
+def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str) -> None:
+    n, p = table.X.shape
+    for note in table.notes:
+        _progress(note)
+    _progress(f"data: {source}: {n} rows, {p} features, target {table.target!r}"
+              + (f" (1 = {table.classes[1]!r}, 0 = {table.classes[0]!r})"
+                 if table.classes else ""))  # fmt: skip
+    _check_fit(table, args)
     import jax
 
     jax.config.update("jax_enable_x64", True)  # a command-line run owns its process
     import l1jax
 
-    n, p = table.X.shape
-    _progress(f"data: {source}: {n} rows, {p} features, target {table.target!r}"
-              + (f" (1 = {table.classes[1]!r}, 0 = {table.classes[0]!r})"
-                 if table.classes else ""))  # fmt: skip
     what = "lasso" if args.l1_ratio == 1 else f"elastic net (l1_ratio={args.l1_ratio:g})"
-    options = dict(loss=args.loss, l1_ratio=args.l1_ratio, lambdas=args.n_lambdas)
+    options = dict(loss=args.loss, l1_ratio=args.l1_ratio, lambdas=args.n_lambdas,
+                   lambda_min_ratio=args.lambda_min_ratio, tol=args.tol,
+                   max_iter=args.max_iter)  # fmt: skip
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -272,12 +499,12 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str) -> None:
             _progress(f"fitting the {args.loss} {what} path ({args.n_lambdas} λs) ...")
             cv, path = None, l1jax.path(table.X, table.y, **options)
     for w in caught:
-        print(f"[l1jax] warning: {w.message}", file=sys.stderr)
+        print(f"[l1jax] warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     _progress(f"fitted in {time.perf_counter() - start:.1f} s")
-    title = f"{args.loss} {what}, {n} rows × {p} features"
+    heading = f"{args.loss} {what}, {n} rows × {p} features"
     if cv is not None:
-        title += f", {args.cv}-fold cross-validation"
-    print(title)
+        heading += f", {args.cv}-fold cross-validation"
+    print(heading)
     print(_report(table, path, cv))
     if args.out:
         _write_coef(args.out, table, path, cv)
@@ -285,7 +512,7 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str) -> None:
     plot_files = list(plot_files) if cv is not None else list(plot_files)[:1]
     if plot_files:
         _progress("drawing the plots ...")
-        _save_plots(table, path, cv, plot_files)
+        _save_plots(table, path, cv, plot_files, title)
         _progress("saved " + " and ".join(plot_files))
         print("plots: " + ", ".join(plot_files))
 
@@ -302,6 +529,23 @@ def _positive_int(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
     return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
+    return value
+
+
+def _separator(text: str) -> str:
+    sep = {"\\t": "\t", "tab": "\t", "space": " "}.get(text, text)
+    if len(sep) != 1:
+        raise argparse.ArgumentTypeError(f"must be one character (e.g. ';' or '\\t'), got {text!r}")
+    return sep
 
 
 def _ratio(text: str) -> float:
@@ -334,6 +578,19 @@ def _add_fit_options(parser: argparse.ArgumentParser, *, loss: bool) -> None:
     parser.add_argument(
         "--n-lambdas", type=_positive_int, default=100, metavar="N",
         help="number of λs, log-spaced from λ_max down (default 100)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--lambda-min-ratio", type=_ratio, metavar="F",
+        help="the smallest λ as a fraction of λ_max (default 1e-4, or 1e-2 when features "
+        "outnumber rows)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--tol", type=_positive_float, metavar="T",
+        help="relative duality gap at which a λ counts as converged (default 1e-7)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--max-iter", type=_positive_int, default=20_000, metavar="N",
+        help="iteration cap of the solver per λ (default 20000)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the random folds (default 0)")
 
@@ -368,13 +625,39 @@ def _parser() -> argparse.ArgumentParser:
         help="the same for your CSV file (header row, numeric columns)",
         description=(
             "Fit a regularization path to FILE.csv: a header row, then numeric rows; the\n"
-            "--target column is the response, every other column a feature. Prints the same\n"
-            "table as the default job."
+            "--target column is the response, every other column a feature (--drop leaves\n"
+            "columns out). The separator (, ; tab |) is guessed; an unnamed first column that\n"
+            "numbers the rows (the index pandas writes) is left out; empty, NA and NaN cells\n"
+            "are missing values, which are refused. Prints the same table as the default job."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("file", metavar="FILE.csv", help="the data, with a header row")
-    p.add_argument("--target", required=True, metavar="COLUMN", help="the response column")
+    p.add_argument(
+        "--target", required=True, metavar="COLUMN",
+        help="the response column (with --no-header: its 0-based position)",
+    )  # fmt: skip
+    p.add_argument(
+        "--drop", nargs="+", action="extend", default=[], metavar="COL",
+        help="columns to leave out (ids, dates, other targets)",
+    )  # fmt: skip
+    p.add_argument(
+        "--sep", type=_separator, metavar="CHAR",
+        help="the column separator, e.g. ';' or '\\t' (default: guessed among , ; tab |)",
+    )  # fmt: skip
+    p.add_argument(
+        "--no-header", dest="header", action="store_false",
+        help="the first row is data: columns are named by their 0-based position, so "
+        "--target 10 is the eleventh column",
+    )  # fmt: skip
+    p.add_argument(
+        "--decimal", choices=(".", ","), default=".",
+        help="the decimal mark of the numbers (default .)",
+    )  # fmt: skip
+    p.add_argument(
+        "--encoding", default="utf-8-sig", metavar="NAME",
+        help="the text encoding of the file, e.g. latin-1 (default utf-8)",
+    )  # fmt: skip
     _add_fit_options(p, loss=True)
     p.add_argument(
         "--plot", metavar="OUT.png",
@@ -412,17 +695,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "path":
             if args.plot and not _have_matplotlib():
-                raise InputError('--plot needs matplotlib: pip install "l1jax[plot]"')
-            table = read_csv(args.file, args.target, binary=args.loss == "logistic")
+                raise InputError(f"--plot needs matplotlib; {_install_matplotlib()}")
+            table = read_csv(
+                args.file, args.target, binary=args.loss == "logistic", sep=args.sep,
+                header=args.header, drop=args.drop, decimal=args.decimal, encoding=args.encoding,
+            )  # fmt: skip
             plots = [args.plot] if args.plot else []
-            _run(table, args, plots, args.file)
+            title = f"{os.path.basename(args.file)}, target {args.target!r}"
+            _run(table, args, plots, args.file, title)
         else:
             args.out = None
             plots = [PATH_PNG, CV_PNG]
             if not _have_matplotlib():
-                _progress('matplotlib is not installed, so no plots: pip install "l1jax[plot]"')
+                _progress(f"matplotlib is not installed, so no plots; {_install_matplotlib()}")
                 plots = []
-            _run(load_diabetes(), args, plots, "diabetes data (Efron et al. 2004)")
+            source = "diabetes data (Efron et al. 2004)"
+            _run(load_diabetes(), args, plots, source, f"{source}, target 'target'")
     except InputError as err:
         _fail(str(err))
         return 1
@@ -433,12 +721,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(f"cannot read or write a file: {err}")
         return 1
     except (ValueError, TypeError) as err:
-        _fail(str(err).splitlines()[0] if str(err) else type(err).__name__)
+        _fail(_in_cli_terms(str(err).splitlines()[0]) if str(err) else type(err).__name__)
         return 1
     except ImportError as err:
         _fail(str(err))
         return 1
     return 0
+
+
+def _python() -> str:
+    """How to call this Python from the shell: ``python`` when that is it, else its path."""
+    found = shutil.which("python")
+    same = found is not None and os.path.abspath(found) == os.path.abspath(sys.executable)
+    return "python" if same else sys.executable
+
+
+def _install_matplotlib() -> str:
+    return f"install it (l1jax's plot extra) with: {_python()} -m pip install matplotlib"
 
 
 def _have_matplotlib() -> bool:

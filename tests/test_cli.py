@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import l1jax
+from l1jax.cli import _in_cli_terms, main, read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -40,9 +41,9 @@ def _files(tmp: Path) -> dict[str, Path]:
     rows = [[*(repr(float(v)) for v in x), repr(float(t))] for x, t in zip(X, y, strict=True)]
     good = _write(
         tmp / "good.csv",
-        ["height", "weight", "y", "dose", "noise"],
-        [r[:2] + r[4:] + r[2:4] for r in rows],
-    )  # fmt: skip  (target in the middle)
+        ["", "height", "weight", "y", "dose", "noise"],
+        [[str(i), *r[:2], *r[4:], *r[2:4]] for i, r in enumerate(rows)],
+    )  # fmt: skip  (as pandas writes it: its index first; the target in the middle)
     labels = ["yes" if t > 0 else "no" for t in y]
     files = {
         "good": good,
@@ -86,8 +87,8 @@ BAD = {
         ["path", "three.csv", "--target", "y", "--loss", "logistic"],
         "3 distinct values",
     ),
-    "labels for squared": (["path", "labels.csv", "--target", "sick"], "is not a number"),
-    "too many folds": (["path", "good.csv", "--target", "y", "--cv", "51"], "n_folds"),
+    "labels for squared": (["path", "labels.csv", "--target", "sick"], "add --loss logistic"),
+    "too many folds": (["path", "good.csv", "--target", "y", "--cv", "51"], "--cv 51 asks"),
     "one fold": (["path", "good.csv", "--target", "y", "--cv", "1"], "--cv"),
     "bad ratio": (["path", "good.csv", "--target", "y", "--l1-ratio", "0"], "--l1-ratio"),
     "no target": (["path", "good.csv"], "--target"),
@@ -190,6 +191,7 @@ def test_path_on_a_csv(runs):
     code, out, err, _ = results["path"]
     assert code == 0, err
     assert "50 rows × 4 features, 5-fold cross-validation" in out
+    assert "good.csv: left out column 1, which has no name and numbers the rows" in err
     assert (tmp / "fit.png").read_bytes()[:8] == PNG
     with open(tmp / "coef.csv", newline="") as handle:
         rows = list(csv.reader(handle))
@@ -218,14 +220,13 @@ def test_without_matplotlib(runs):
     tmp, results = runs
     code, out, err, _ = results["no matplotlib, default"]
     assert code == 0, err  # the table, without the plots
-    assert "keeps" in out and 'pip install "l1jax[plot]"' in err
+    assert "keeps" in out and "-m pip install matplotlib" in err
     assert not list((tmp / "no_matplotlib").glob("*.png"))
     code, out, err, _ = results["no matplotlib, --plot"]
     assert code == 1 and "Traceback" not in err
-    assert (
-        err.strip().splitlines()[-1]
-        == 'l1jax: error: --plot needs matplotlib: pip install "l1jax[plot]"'
-    )
+    last = err.strip().splitlines()[-1]
+    assert last.startswith("l1jax: error: --plot needs matplotlib; install it")
+    assert last.endswith(" -m pip install matplotlib")
 
 
 def test_help(runs):
@@ -250,3 +251,144 @@ def test_bad_input_is_one_clear_line(runs, name):
     last = err.strip().splitlines()[-1]
     assert last.startswith(("l1jax: error:", "python -m l1jax")), err  # one line says it all
     assert BAD[name][1] in last, err
+
+
+# ----------------------------------------------------------------------------------------------
+# Real files: separators, headers, index columns, missing cells. Read in this process (no fit).
+
+ROWS = [["1.5", "2", "0.25", "3.1"], ["0.5", "1", "0.75", "1.2"], ["2.5", "0", "0.5", "2.8"],
+        ["1", "3", "0.125", "0.4"], ["3", "1", "1", "4.4"], ["2", "2", "0.5", "2.2"]]  # fmt: skip
+HEADER = ["a", "b", "c", "y"]
+
+
+def _text(header, rows, sep=",") -> str:
+    lines = ([sep.join(header)] if header is not None else []) + [sep.join(r) for r in rows]
+    return "\n".join(lines) + "\n"
+
+
+def _with(row, col, cell):
+    rows = [list(r) for r in ROWS]
+    rows[row][col] = cell
+    return rows
+
+
+FILES = {
+    "pandas.csv": _text(["", *HEADER], [[str(i), *r] for i, r in enumerate(ROWS)]),
+    "semi.csv": _text(HEADER, ROWS, ";"),
+    "tab.csv": _text(HEADER, ROWS, "\t"),
+    "comma_decimal.csv": _text(HEADER, [[c.replace(".", ",") for c in r] for r in ROWS], ";"),
+    "no_header.csv": _text(None, ROWS),
+    "unnamed_data.csv": _text(["", *HEADER], [["0.5", *r] for r in ROWS]),
+    "trailing.csv": _text([*HEADER, ""], [[*r, ""] for r in ROWS]),
+    "ids.csv": _text(["id", *HEADER], [[str(i + 1), *r] for i, r in enumerate(ROWS)]),
+    "na.csv": _text(HEADER, _with(3, 1, "NA")),
+    "nan.csv": _text(HEADER, _with(2, 0, "NaN")),
+    "na_target.csv": _text(HEADER, _with(1, 3, "NA")),
+    "labels.csv": _text(HEADER, [[*r[:3], "yes" if float(r[3]) > 2 else "no"] for r in ROWS]),
+    "negative.csv": _text(HEADER, _with(0, 3, "-1")),
+}
+
+READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr says)
+    "wrong --sep": (["semi.csv", "--target", "y", "--sep", ","], "pass --sep ';'"),
+    "no header": (["no_header.csv", "--target", "y"], "pass --no-header and give --target"),
+    "--no-header, a name": (
+        ["no_header.csv", "--target", "y", "--no-header"],
+        "--target is a column position from 0 to 3",
+    ),
+    "unnamed data": (["unnamed_data.csv", "--target", "y"], "leave it out with --drop ''"),
+    "--drop unknown": (["semi.csv", "--target", "y", "--drop", "zz"], "--drop 'zz': no such"),
+    "--drop the target": (["semi.csv", "--target", "y", "--drop", "a", "y"], "--target column"),
+    "NA cell": (["na.csv", "--target", "y"], "line 5, column 'b', is missing ('NA')"),
+    "NaN cell": (["nan.csv", "--target", "y"], "line 4, column 'a', is missing ('NaN')"),
+    "NA target, logistic": (
+        ["na_target.csv", "--target", "y", "--loss", "logistic"],
+        "target 'y', is missing ('NA')",
+    ),
+    "text target": (
+        ["labels.csv", "--target", "y"],
+        "(no, yes) make a binary target: add --loss logistic",
+    ),
+    "decimal comma": (["comma_decimal.csv", "--target", "y"], "pass --decimal ,"),
+    "typo": (["semi.csv", "--target", "Y"], "(did you mean 'y'?)"),
+    "more folds than rows": (["semi.csv", "--target", "y", "--cv", "7"], "--cv 7 asks for more"),
+    "negative counts": (
+        ["negative.csv", "--target", "y", "--loss", "poisson", "--cv", "3"],
+        "--loss poisson needs counts",
+    ),
+    "unknown encoding": (
+        ["semi.csv", "--target", "y", "--encoding", "utf-9"],
+        "--encoding 'utf-9' is not",
+    ),
+    "not utf-8": (["latin1.csv", "--target", "y"], "pass its encoding, e.g. --encoding latin-1"),
+}  # fmt: skip
+
+
+@pytest.fixture
+def real_files(tmp_path, monkeypatch):
+    for name, text in FILES.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    (tmp_path / "latin1.csv").write_bytes(_text(["a", "b", "c", "y"], ROWS).replace(
+        "a,b", "\xe2ge,b").encode("latin-1"))  # fmt: skip
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.mark.parametrize("name", READ_ERRORS)
+def test_file_problems_are_one_line_naming_the_fix(real_files, capsys, name):
+    argv, message = READ_ERRORS[name]
+    assert main(["path", *argv]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("l1jax: error: ") and message in err[-1], err
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_a_bad_separator_option(real_files, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["path", "semi.csv", "--target", "y", "--sep", ";;"])
+    assert exit_.value.code == 2
+    assert "--sep: must be one character" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "name, options, note",
+    [
+        ("pandas.csv", {}, "left out column 1, which has no name and numbers the rows"),
+        ("semi.csv", {}, "columns separated by semicolons (--sep to choose)"),
+        ("tab.csv", {}, "columns separated by tabs"),
+        ("comma_decimal.csv", {"decimal": ","}, "separated by semicolons"),
+        ("trailing.csv", {}, "left out column 5, which has no name and no values"),
+        ("unnamed_data.csv", {"drop": [""]}, None),
+        ("ids.csv", {"drop": ["id"]}, None),
+    ],
+)
+def test_real_files_read_like_the_plain_one(real_files, name, options, note):
+    table = read_csv(name, "y", **options)
+    plain = read_csv("tab.csv", "y", sep="\t")
+    assert table.feature_names == ["a", "b", "c"]
+    np.testing.assert_array_equal(table.X, plain.X)
+    np.testing.assert_array_equal(table.y, plain.y)
+    assert [n for n in table.notes if note and note in n] or (note is None and not table.notes)
+
+
+def test_no_header_names_columns_by_position(real_files):
+    table = read_csv("no_header.csv", "3", header=False, drop=["1"])
+    assert table.feature_names == ["0", "2"] and table.target == "3"
+    np.testing.assert_array_equal(table.y, [float(r[3]) for r in ROWS])
+    np.testing.assert_array_equal(table.X[:, 1], [float(r[2]) for r in ROWS])
+
+
+def test_a_column_that_counts_the_rows_is_noted(real_files):
+    table = read_csv("ids.csv", "y")
+    assert table.feature_names == ["id", "a", "b", "c"]
+    assert table.notes == ("ids.csv: column 'id' counts the rows (1, 2, ...): an index? "
+                           "--drop id leaves it out",)  # fmt: skip
+
+
+def test_messages_name_options_not_arguments():
+    message = ("n_folds must be at most 5; every fold of fold_ids / n_folds; l1_ratio=0.5, "
+               "tol=1e-07: increase max_iter or lambda_min_ratio; y must be >= 0 for "
+               "loss='poisson'")  # fmt: skip
+    assert _in_cli_terms(message) == (
+        "--cv must be at most 5; every fold of --cv; --l1-ratio=0.5, --tol=1e-07: increase "
+        "--max-iter or --lambda-min-ratio; y must be >= 0 for --loss poisson"
+    )
