@@ -410,28 +410,29 @@ def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> Non
 
     from l1jax.plotting import plot_cv, plot_path
 
-    scale = table.X.std(axis=0)
-    names = table.feature_names
-    if len(files) == 2 or cv is None:
-        fig, ax = plt.subplots(figsize=(7.5, 4.8))
-        plot_path(cv if cv is not None else path, ax=ax, feature_names=names, scale=scale)
+    def save(out, *draws, width):
+        fig, axes = plt.subplots(1, len(draws), figsize=(width, 4.8), layout="constrained")
+        for draw, ax in zip(draws, np.atleast_1d(axes), strict=True):
+            draw(ax)
         fig.suptitle(title, fontsize=11)
-        fig.savefig(files[0], dpi=110, bbox_inches="tight")
+        fig.savefig(out, dpi=110, bbox_inches="tight")
         plt.close(fig)
-        if cv is not None:
-            fig, ax = plt.subplots(figsize=(7.5, 4.8))
-            plot_cv(cv, ax=ax)
-            fig.suptitle(title, fontsize=11)
-            fig.savefig(files[1], dpi=110, bbox_inches="tight")
-            plt.close(fig)
-        return
-    fig, (left, right) = plt.subplots(1, 2, figsize=(14, 4.8))
-    plot_path(cv, ax=left, feature_names=names, scale=scale)
-    plot_cv(cv, ax=right)
-    fig.suptitle(title, fontsize=11)
-    fig.tight_layout(w_pad=4)
-    fig.savefig(files[0], dpi=110, bbox_inches="tight")
-    plt.close(fig)
+
+    def draw_path(ax):
+        scale = table.X.std(axis=0)
+        plot_path(cv if cv is not None else path, ax=ax, feature_names=table.feature_names,
+                  scale=scale)  # fmt: skip
+
+    def draw_cv(ax):
+        plot_cv(cv, ax=ax)
+
+    if cv is None:
+        save(files[0], draw_path, width=7.5)
+    elif len(files) == 2:
+        save(files[0], draw_path, width=7.5)
+        save(files[1], draw_cv, width=7.5)
+    else:
+        save(files[0], draw_path, draw_cv, width=14)
 
 
 def _check_fit(table: Table, args) -> None:

@@ -44,8 +44,20 @@ def _axes(ax):
     return ax
 
 
+def _palette(n: int) -> list:
+    """``n`` distinct colours, none of them grey (the colour of the unlabelled lines): tab10
+    (its grey made black), tab20 without its greys, else a continuous colormap."""
+    plt = _pyplot()
+    if n <= 10:
+        return [plt.get_cmap("tab10")(i) if i != 7 else "black" for i in range(n)]
+    if n <= 18:
+        return [plt.get_cmap("tab20")(i) for i in range(20) if i not in (14, 15)][:n]
+    return [plt.get_cmap("turbo")(t) for t in np.linspace(0.05, 0.95, n)]
+
+
 def _top_axis(ax, x, nonzeros, log: bool) -> None:
-    """A top axis that counts the nonzero coefficients at about 8 points along ``x``."""
+    """A top axis that counts the nonzero coefficients: each count once, where the path first
+    reaches it, at most about 8 ticks (at least 1/8 of the axis apart)."""
     top = ax.twiny()
     if log:
         top.set_xscale("log")
@@ -53,9 +65,14 @@ def _top_axis(ax, x, nonzeros, log: bool) -> None:
     lo, hi = sorted(ax.get_xlim())
     inside = np.flatnonzero((x >= lo) & (x <= hi))
     if inside.size:
-        coords = np.log(x[inside]) if log else x[inside]
-        targets = np.linspace(coords.min(), coords.max(), 8)
-        picks = np.unique([inside[np.argmin(np.abs(coords - t))] for t in targets])
+        coords = np.log(x) if log else x
+        min_gap = (coords[inside].max() - coords[inside].min()) / 8
+        picks, seen = [], set()
+        for i in inside:  # in path order
+            if nonzeros[i] in seen or (picks and abs(coords[i] - coords[picks[-1]]) < min_gap):
+                continue
+            picks.append(i)
+            seen.add(nonzeros[i])
         top.set_xticks(x[picks])
         top.set_xticklabels([str(int(nonzeros[i])) for i in picks])
     top.minorticks_off()
@@ -63,15 +80,21 @@ def _top_axis(ax, x, nonzeros, log: bool) -> None:
     top.set_xlabel("nonzero coefficients", fontsize=9)
 
 
-def _spread(values: np.ndarray, gap: float) -> np.ndarray:
-    """Move sorted label positions apart by at least ``gap``, keeping their mean near the data."""
+def _spread(values: np.ndarray, gap: float, lo: float, hi: float) -> np.ndarray:
+    """Label positions near ``values``, at least ``gap`` apart (less when they would not fit)
+    and inside ``[lo, hi]`` by half a gap, keeping their mean near the data."""
     order = np.argsort(values)
-    pos = values[order].astype(float)
-    for i in range(1, pos.size):
+    n = values.size
+    gap = min(gap, (hi - lo) / max(n, 1))
+    bottom, top = lo + gap / 2, hi - gap / 2
+    pos = np.clip(values[order].astype(float), bottom, top)
+    for i in range(1, n):
         pos[i] = max(pos[i], pos[i - 1] + gap)
-    pos -= max(0.0, (pos[-1] - values[order][-1]) / 2) if pos.size else 0.0
-    for i in range(pos.size - 2, -1, -1):
-        pos[i] = min(pos[i], pos[i + 1] - gap)
+    pos -= max(0.0, (pos[-1] - values[order][-1]) / 2) if n else 0.0
+    for i in range(n - 1, -1, -1):
+        pos[i] = min(pos[i], top if i == n - 1 else pos[i + 1] - gap)
+    for i in range(n):
+        pos[i] = max(pos[i], bottom if i == 0 else pos[i - 1] + gap)
     out = np.empty_like(pos)
     out[order] = pos
     return out
@@ -83,16 +106,18 @@ def plot_path(
     xvar: str = "lambda",
     feature_names: Sequence[str] | None = None,
     scale=None,
-    max_labels: int = 20,
+    max_labels: int = 10,
 ) -> Axes:
     """Draw the coefficient paths of a :class:`l1jax.PathResult` (or of a CV result's refit).
 
     One line per feature: its coefficient (on the original scale of ``X``) against λ on a log
     axis, λ decreasing to the right so that the model grows left to right (``xvar="lambda"``),
     or against the L1 norm ``Σ_j |β_j|`` of the whole coefficient vector (``xvar="norm"``). The
-    top axis counts the nonzero coefficients. With ``feature_names``, the lines are labelled
-    at their right end (the ``max_labels`` largest final coefficients, when there are many).
-    Given a :class:`l1jax.CVResult`, its ``lambda_min`` and ``lambda_1se`` are marked too.
+    top axis counts the nonzero coefficients. With more than ``max_labels`` features, only the
+    ``max_labels`` largest at the end of the path (the smallest λ) get colours, the others are
+    thin grey lines; with ``feature_names``, the coloured lines that end nonzero are labelled
+    at their right end, the labels spread apart within the height of the axes. Given a
+    :class:`l1jax.CVResult`, its ``lambda_min`` and ``lambda_1se`` are marked too.
 
     Features measured in different units have coefficients of very different sizes; pass
     ``scale=X.std(axis=0)`` to draw the standardized coefficients ``β_j · sd(x_j)`` (the
@@ -105,7 +130,8 @@ def plot_path(
       xvar: ``"lambda"`` or ``"norm"``.
       feature_names: ``p`` names of the features.
       scale: optional ``(p,)`` factors that multiply the coefficients before drawing.
-      max_labels: the most lines to label.
+      max_labels: the most lines to colour and label (distinct colours: tab10 up to 10,
+        tab20 up to 20, a continuous colormap beyond).
 
     Returns:
       The ``Axes``.
@@ -148,10 +174,17 @@ def plot_path(
         coef, nonzeros = coef[keep], nonzeros[keep]
     else:
         x = np.abs(coef).sum(axis=1)
-    colors = _pyplot().get_cmap("tab10" if p <= 10 else "tab20")
-    lines = ax.plot(x, coef, lw=1.4)
+    end = coef[np.argmin(x) if log else np.argmax(x)] if x.size else np.zeros(p)
+    if p <= max_labels:  # every line its own colour, by feature
+        strongest = np.arange(p)
+    else:  # the largest at the end of the path, by size; the rest grey
+        strongest = np.argsort(-np.abs(end), kind="stable")[:max_labels]
+        strongest = strongest[end[strongest] != 0]
+    colors = dict(zip(strongest.tolist(), _palette(strongest.size), strict=True))
+    lines = ax.plot(x, coef)
     for j, line in enumerate(lines):
-        line.set_color(colors(j % colors.N))
+        line.set(color=colors.get(j, "0.78"), lw=1.4 if j in colors else 0.8,
+                 zorder=2 if j in colors else 1)  # fmt: skip
         if feature_names is not None:
             line.set_label(feature_names[j])
     ax.axhline(0.0, color="0.6", lw=0.8, zorder=0)
@@ -165,29 +198,34 @@ def plot_path(
         ax.set_xlabel("L1 norm of the " + ("coefficients  Σ|β|" if scale is None
                       else "standardized coefficients  Σ|β·scale|"))  # fmt: skip
     ax.set_ylabel("coefficient" if scale is None else "standardized coefficient")
+    handles = []
     if log and hasattr(result, "lambda_1se"):
-        marks = [
+        handles = [
             ax.axvline(lam, color="0.35", ls=style, lw=1.0, zorder=0, label=f"{name} = {lam:.3g}")
             for lam, name, style in ((result.lambda_min, "λ_min", "--"),
                                      (result.lambda_1se, "λ_1se", ":"))
         ]  # fmt: skip
-        ax.legend(handles=marks, loc="lower left", fontsize=8, frameon=False)
+    if len(colors) < p:
+        from matplotlib.lines import Line2D
+
+        others = f"{p - len(colors)} other features"
+        handles.append(Line2D([], [], color="0.78", lw=0.8, label=others))
+    if handles:
+        ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
     ax.grid(True, color="0.92", lw=0.6)
     if x.size:
         _top_axis(ax, x, nonzeros, log)
-    if feature_names is not None and x.size:
-        end = coef[np.argmax(x) if not log else np.argmin(x)]
-        show = np.flatnonzero(end != 0)
-        show = show[np.argsort(-np.abs(end[show]))[:max_labels]]
-        if show.size:
-            lo, hi = ax.get_ylim()
-            pos = _spread(end[show], 0.045 * (hi - lo))
-            from matplotlib.transforms import blended_transform_factory
+    show = np.array([j for j in colors if end[j] != 0], int)
+    if feature_names is not None and show.size:
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(lo, hi)  # the labels are placed in these limits
+        pos = _spread(end[show], 0.045 * (hi - lo), lo, hi)
+        from matplotlib.transforms import blended_transform_factory
 
-            beside = blended_transform_factory(ax.transAxes, ax.transData)  # x: axes, y: data
-            for j, y_label in zip(show, pos, strict=True):
-                ax.text(1.01, y_label, feature_names[j], transform=beside, va="center",
-                        fontsize=8, color=colors(j % colors.N), clip_on=False)  # fmt: skip
+        beside = blended_transform_factory(ax.transAxes, ax.transData)  # x: axes, y: data
+        for j, y_label in zip(show, pos, strict=True):
+            ax.text(1.01, y_label, feature_names[j], transform=beside, va="center",
+                    fontsize=8, color=colors[j], clip_on=False)  # fmt: skip
     ax.set_title("regularization path", fontsize=10, loc="left")
     return ax
 

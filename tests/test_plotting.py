@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from types import SimpleNamespace
 
 import matplotlib
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.colors import to_hex  # noqa: E402
 
 import l1jax  # noqa: E402
 
@@ -59,6 +61,39 @@ def test_plot_path_against_log_lambda(cv, tmp_path):
     assert set(counts) <= set(nonzero.tolist()) and counts[0] == nonzero[0]
     assert "nonzero" in top.get_xlabel()
     _save(ax, tmp_path, "path.png")
+
+
+def _many_features(p=30, K=40):
+    """A made-up path (no solver): 25 of 30 features enter in the first fifth of the λs, so the
+    count of nonzeros then stays at 25; one ends far below the others."""
+    lambdas = np.geomspace(1.0, 1e-3, K)
+    enter = np.geomspace(0.9, 0.25, p - 5)
+    size = np.linspace(1.0, 1.6, p - 5) * np.where(np.arange(p - 5) % 2, 1.0, -1.0)
+    size[0] = -8.0
+    coef = np.zeros((K, p))
+    coef[:, : p - 5] = size * np.log(np.maximum(enter / lambdas[:, None], 1.0))
+    return SimpleNamespace(lambdas=lambdas, coef=coef)
+
+
+def test_plot_path_with_many_features(tmp_path):
+    res = _many_features()
+    names = [f"feature {j}" for j in range(30)]
+    ax = l1jax.plot_path(res, feature_names=names)
+    strongest = set(np.argsort(-np.abs(res.coef[-1]))[:10].tolist())
+    assert {t.get_text() for t in ax.texts} == {names[j] for j in strongest}  # 10 labels
+    colours = [to_hex(line.get_color()) for line in ax.get_lines()[:30]]
+    assert len({colours[j] for j in strongest}) == 10  # distinct, and none of them grey
+    assert {colours[j] for j in range(30) if j not in strongest} == {to_hex("0.78")}
+    assert to_hex("0.78") not in {colours[j] for j in strongest}
+    assert "20 other features" in [t.get_text() for t in ax.get_legend().get_texts()]
+    ax.figure.canvas.draw()
+    box = ax.get_window_extent()
+    labels = sorted((t.get_window_extent() for t in ax.texts), key=lambda b: b.y0)
+    assert all(box.y0 <= b.y0 and b.y1 <= box.y1 for b in labels)  # inside the axes' height
+    assert all(a.y1 <= b.y0 + 0.5 for a, b in zip(labels[:-1], labels[1:], strict=True))
+    counts = [t.get_text() for t in _top(ax).get_xticklabels()]
+    assert len(counts) == len(set(counts)) >= 3  # each count once
+    _save(ax, tmp_path, "many.png")
 
 
 def test_plot_path_against_l1_norm_and_scaled(cv, tmp_path):
