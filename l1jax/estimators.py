@@ -5,13 +5,13 @@
 - :class:`Lasso`, :class:`ElasticNet`: one penalty strength, as ``sklearn.linear_model``'s.
 - :class:`LassoCV`, :class:`ElasticNetCV`: the whole path cross-validated, then refitted.
 - :class:`LogisticLasso`: an L1 (or elastic-net) logistic regression classifier, binary or
-  one-vs-rest for several classes.
+  one-vs-rest for several classes; :class:`LogisticLassoCV` chooses its α by cross-validation.
 
 They take scikit-learn's parameter names and solve scikit-learn's objective (``alpha`` is λ)::
 
     (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + α (ρ ‖β‖₁ + (1 − ρ)/2 ‖β‖²)
 
-with ``ℓ = ½(y − η)²`` for the regressors and the logistic loss for :class:`LogisticLasso`,
+with ``ℓ = ½(y − η)²`` for the regressors and the logistic loss for the classifiers,
 ``ρ = l1_ratio`` and ``s`` the sample weights. Unlike glmnet, and like scikit-learn, the
 features are not standardized unless ``standardize=True``. The fits run in float64, as
 scikit-learn's (a scoped ``jax.enable_x64``, whatever the global JAX setting), on data padded
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import numbers
 import warnings
+from typing import NamedTuple
 
 import jax
 import numpy as np
@@ -36,7 +37,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 from l1jax.cv import CVResult, _bucket, cv_path
 from l1jax.path import ConvergenceWarning, PathResult, path
 
-__all__ = ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "LogisticLasso"]
+__all__ = ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "LogisticLasso", "LogisticLassoCV"]
 
 _DTYPES = np.float64  # scikit-learn's precision; also one family of compiled programs
 
@@ -218,7 +219,57 @@ def _fold_ids(cv, X, y, *, classifier=False) -> np.ndarray:
     return ids
 
 
-class ElasticNetCV(RegressorMixin, _Linear):
+class _CVFit(NamedTuple):
+    """The cross-validated paths of one target, one per ``l1_ratio`` (without the padding)."""
+
+    results: list[CVResult]
+    ratios: list[float]
+    many: bool  # an l1_ratio grid was given
+    best: int  # the index of the chosen l1_ratio
+    index: int  # the index of the chosen α in its grid
+
+
+class _CrossValidated(_Linear):
+    """The choice of α (and ρ) by :func:`l1jax.cv_path`, shared by the CV estimators."""
+
+    _fixed_l1_ratio: float | None = None
+
+    def _l1_ratios(self):
+        if self._fixed_l1_ratio is not None:
+            return [self._fixed_l1_ratio], False
+        many = np.ndim(self.l1_ratio) > 0
+        ratios = [float(r) for r in np.ravel(self.l1_ratio)] if many else [self.l1_ratio]
+        return ratios, many
+
+    def _cross_validate(self, X, y, sample_weight, fold_ids, *, loss, scoring=None) -> _CVFit:
+        """cv_path for each l1_ratio on the padded data; the best (ρ, α) by ``alpha_rule``."""
+        if self.alpha_rule not in ("min", "1se"):
+            raise ValueError(f"alpha_rule must be 'min' or '1se', got {self.alpha_rule!r}")
+        grid = self.alphas
+        if not (isinstance(grid, numbers.Integral) and not isinstance(grid, bool)):
+            grid = np.asarray(grid, np.float64)
+        ratios, many = self._l1_ratios()
+        n, p = X.shape
+        X, y, sample_weight, fold_ids = self._padded(X, y, sample_weight, fold_ids)
+        results: list[CVResult] = []
+        for ratio in ratios:
+            results.append(_call(
+                cv_path, X, y, fold_ids=fold_ids, loss=loss, scoring=scoring, l1_ratio=ratio,
+                lambdas=grid,
+                lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
+                sample_weight=sample_weight, **self._options(),
+            ))  # fmt: skip
+        index = [r.index_min if self.alpha_rule == "min" else r.index_1se for r in results]
+        sign = -1.0 if results[0].scoring == "auc" else 1.0  # AUC: higher is better
+        best = int(np.argmin([sign * r.cv_mean[k] for r, k in zip(results, index, strict=True)]))
+        results = [  # without the padding
+            r._replace(path=r.path._replace(coef=r.path.coef[:, :p]), fold_ids=r.fold_ids[:n])
+            for r in results
+        ]
+        return _CVFit(results, ratios, many, best, index[best])
+
+
+class ElasticNetCV(RegressorMixin, _CrossValidated):
     """Elastic net with α chosen by K-fold cross-validation of the whole path
     (:func:`l1jax.cv_path`: all folds and all αs in one compiled call), then refitted on all
     the data.
@@ -242,8 +293,6 @@ class ElasticNetCV(RegressorMixin, _Linear):
       cv_results_: the :class:`l1jax.CVResult` of ``l1_ratio_``.
     """
 
-    _fixed_l1_ratio: float | None = None
-
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  standardize=False, positive=False, tol=None, max_iter=20_000, cv=None,
                  alpha_rule="min"):  # fmt: skip
@@ -258,45 +307,18 @@ class ElasticNetCV(RegressorMixin, _Linear):
         self.cv = cv
         self.alpha_rule = alpha_rule
 
-    def _l1_ratios(self):
-        if self._fixed_l1_ratio is not None:
-            return [self._fixed_l1_ratio], False
-        many = np.ndim(self.l1_ratio) > 0
-        ratios = [float(r) for r in np.ravel(self.l1_ratio)] if many else [self.l1_ratio]
-        return ratios, many
-
     def fit(self, X, y, sample_weight=None):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight)
-        if self.alpha_rule not in ("min", "1se"):
-            raise ValueError(f"alpha_rule must be 'min' or '1se', got {self.alpha_rule!r}")
         fold_ids = _fold_ids(self.cv, X, y)
-        grid = self.alphas
-        if not (isinstance(grid, numbers.Integral) and not isinstance(grid, bool)):
-            grid = np.asarray(grid, np.float64)
-        ratios, many = self._l1_ratios()
-        n, p = X.shape
-        X, y, sample_weight, fold_ids = self._padded(X, y, sample_weight, fold_ids)
-        results: list[CVResult] = []
-        for ratio in ratios:
-            results.append(_call(
-                cv_path, X, y, fold_ids=fold_ids, loss="squared", l1_ratio=ratio, lambdas=grid,
-                lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
-                sample_weight=sample_weight, **self._options(),
-            ))  # fmt: skip
-        index = [r.index_min if self.alpha_rule == "min" else r.index_1se for r in results]
-        best = int(np.argmin([r.cv_mean[k] for r, k in zip(results, index, strict=True)]))
-        results = [  # without the padding
-            r._replace(path=r.path._replace(coef=r.path.coef[:, :p]), fold_ids=r.fold_ids[:n])
-            for r in results
-        ]
-        cv, k = results[best], index[best]
+        fit = self._cross_validate(X, y, sample_weight, fold_ids, loss="squared")
+        cv, k = fit.results[fit.best], fit.index
         self.cv_results_ = cv
-        self.l1_ratio_ = ratios[best]
+        self.l1_ratio_ = fit.ratios[fit.best]
         self.alpha_ = float(cv.lambdas[k])
-        self.alphas_ = np.array([r.lambdas for r in results]) if many else cv.lambdas
-        mse = np.array([r.fold_scores.T for r in results])
-        self.mse_path_ = mse if many else mse[0]
+        self.alphas_ = np.array([r.lambdas for r in fit.results]) if fit.many else cv.lambdas
+        mse = np.array([r.fold_scores.T for r in fit.results])
+        self.mse_path_ = mse if fit.many else mse[0]
         self.coef_ = np.asarray(cv.path.coef[k])
         self.intercept_ = cv.path.intercept.dtype.type(cv.path.intercept[k])
         self.n_iter_ = int(cv.path.n_iter[k])
@@ -341,7 +363,49 @@ class LassoCV(ElasticNetCV):
 # Classification.
 
 
-class LogisticLasso(ClassifierMixin, _Linear):
+class _Classifier(ClassifierMixin, _Linear):
+    """The classes and predictions of the logistic models here: one binary model for two
+    classes (of ``classes_[1]``), else one per class against the rest."""
+
+    def _classes(self, y):
+        """Set ``classes_``; returns ``y`` encoded as class indices, and the index of the
+        positive class of each binary model."""
+        check_classification_targets(y)
+        self.classes_, encoded = np.unique(y, return_inverse=True)
+        if self.classes_.size < 2:
+            raise ValueError(
+                f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
+                f"({self.classes_[0]!r})"
+            )
+        return encoded, [1] if self.classes_.size == 2 else range(self.classes_.size)
+
+    def decision_function(self, X):
+        """Log-odds: ``(n,)`` for two classes (of ``classes_[1]``), else ``(n, n_classes)``."""
+        scores = self._decision(X)
+        return scores[:, 0] if scores.shape[1] == 1 else scores
+
+    def predict_proba(self, X):
+        """Class probabilities ``(n, n_classes)`` (one-vs-rest ones normalized to sum to 1)."""
+        scores = self._decision(X).astype(np.float64)
+        p = 1 / (1 + np.exp(-scores))
+        if p.shape[1] == 1:
+            return np.hstack([1 - p, p])
+        return p / p.sum(axis=1, keepdims=True)
+
+    def predict_log_proba(self, X):
+        """``log(predict_proba(X))``."""
+        with np.errstate(divide="ignore"):
+            return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        """The most probable class of each row."""
+        scores = self.decision_function(X)
+        if scores.ndim == 1:
+            return self.classes_[(scores > 0).astype(int)]
+        return self.classes_[np.argmax(scores, axis=1)]
+
+
+class LogisticLasso(_Classifier):
     """Logistic regression with an L1 (or elastic-net) penalty, solved by :func:`l1jax.path`.
 
     For two classes it minimizes ``(1/n) Σ_i [log(1 + e^{η_i}) − y_i η_i] + α (ρ ‖β‖₁ +
@@ -380,56 +444,99 @@ class LogisticLasso(ClassifierMixin, _Linear):
     def fit(self, X, y, sample_weight=None):
         """Fit one binary model (or one per class); returns ``self``."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
-        check_classification_targets(y)
-        self.classes_, encoded = np.unique(y, return_inverse=True)
-        if self.classes_.size < 2:
-            raise ValueError(
-                f"LogisticLasso needs samples of at least 2 classes; got 1 class "
-                f"({self.classes_[0]!r})"
-            )
+        encoded, positives = self._classes(y)
         alpha = _check_alpha(self.alpha)
-        targets = [1] if self.classes_.size == 2 else range(self.classes_.size)
         p = X.shape[1]
         X, encoded, sample_weight, _ = self._padded(X, encoded, sample_weight)
-        fits = [
-            _call(
-                path,
-                X,
-                (encoded == c).astype(X.dtype),
-                loss="logistic",
-                l1_ratio=self.l1_ratio,
-                lambdas=np.array([alpha]),
-                sample_weight=sample_weight,
-                **self._options(),
-            )  # fmt: skip
-            for c in targets
-        ]
+        options = dict(loss="logistic", l1_ratio=self.l1_ratio, lambdas=np.array([alpha]),
+                       sample_weight=sample_weight, **self._options())  # fmt: skip
+        fits = [_call(path, X, (encoded == c).astype(X.dtype), **options) for c in positives]
         self.coef_ = np.array([f.coef[0, :p] for f in fits])
         self.intercept_ = np.array([f.intercept[0] for f in fits])
         self.n_iter_ = np.array([int(f.n_iter[0]) for f in fits])
         return self
 
-    def decision_function(self, X):
-        """Log-odds: ``(n,)`` for two classes (of ``classes_[1]``), else ``(n, n_classes)``."""
-        scores = self._decision(X)
-        return scores[:, 0] if scores.shape[1] == 1 else scores
 
-    def predict_proba(self, X):
-        """Class probabilities ``(n, n_classes)`` (one-vs-rest ones normalized to sum to 1)."""
-        scores = self._decision(X).astype(np.float64)
-        p = 1 / (1 + np.exp(-scores))
-        if p.shape[1] == 1:
-            return np.hstack([1 - p, p])
-        return p / p.sum(axis=1, keepdims=True)
+_SCORING_NAMES = {"neg_log_loss": "deviance", "accuracy": "misclassification", "roc_auc": "auc"}
 
-    def predict_log_proba(self, X):
-        """``log(predict_proba(X))``."""
-        with np.errstate(divide="ignore"):
-            return np.log(self.predict_proba(X))
 
-    def predict(self, X):
-        """The most probable class of each row."""
-        scores = self.decision_function(X)
-        if scores.ndim == 1:
-            return self.classes_[(scores > 0).astype(int)]
-        return self.classes_[np.argmax(scores, axis=1)]
+class LogisticLassoCV(_Classifier, _CrossValidated):
+    """L1 (or elastic-net) logistic regression with α chosen by K-fold cross-validation of the
+    whole path (:func:`l1jax.cv_path` with ``loss="logistic"``: all folds and all αs in one
+    compiled call), then refitted on all the data; scikit-learn's ``LogisticRegressionCV`` for
+    the objective of :class:`LogisticLasso`.
+
+    For more than two classes, one binary model per class against the rest, each with its own
+    α grid (from its own ``alpha_max``) and its own chosen α, on the same folds.
+
+    Args:
+      l1_ratio: ρ in (0, 1], or a list of them (the best pair (ρ, α) is chosen per model).
+      eps: ``alpha_min / alpha_max`` of the grid.
+      alphas: an int (the grid size, from ``alpha_max`` down to ``eps · alpha_max``, log-spaced)
+        or an array of αs (``1 / (C · n)`` for ``LogisticRegressionCV``'s ``Cs``).
+      cv: None (5-fold ``StratifiedKFold``, as scikit-learn), an int (stratified), a splitter
+        or an iterable of ``(train, test)`` whose test sets partition the samples.
+      scoring: the held-out score: ``"deviance"`` (None, the default; scikit-learn's
+        ``"neg_log_loss"`` times −2), ``"misclassification"`` (or ``"accuracy"``) or ``"auc"``
+        (or ``"roc_auc"``).
+      alpha_rule: ``"min"`` (the best score) or ``"1se"`` (the largest α within one standard
+        error of it, glmnet's ``lambda.1se``).
+      fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
+
+    Attributes:
+      classes_: the class labels.
+      alpha_, l1_ratio_: ``(1,)`` for two classes, else ``(n_classes,)``: the chosen α and ρ
+        of each binary model (as ``LogisticRegressionCV``'s ``C_``).
+      alphas_: ``(n_models, n_alphas)`` (or ``(n_models, n_l1_ratio, n_alphas)``) the grids.
+      coef_, intercept_, n_iter_: the refits at the chosen αs, shaped as :class:`LogisticLasso`'s.
+      cv_results_: the :class:`l1jax.CVResult` of each binary model (at its ``l1_ratio_``):
+        ``cv_mean``, ``cv_se`` and ``fold_scores`` hold the scores along the grid.
+
+    Example:
+      >>> import numpy as np
+      >>> from l1jax.estimators import LogisticLassoCV
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((80, 4))
+      >>> y = np.where(X[:, 0] + rng.standard_normal(80) > 0, "yes", "no")
+      >>> model = LogisticLassoCV(alphas=20, alpha_rule="1se").fit(X, y)
+      >>> np.flatnonzero(model.coef_[0]).tolist(), model.alpha_.shape
+      ([0], (1,))
+    """
+
+    def __init__(self, *, l1_ratio=1.0, eps=1e-3, alphas=100, scoring=None, fit_intercept=True,
+                 standardize=False, positive=False, tol=None, max_iter=20_000, cv=None,
+                 alpha_rule="min"):  # fmt: skip
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.scoring = scoring
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.cv = cv
+        self.alpha_rule = alpha_rule
+
+    def fit(self, X, y, sample_weight=None):
+        """Cross-validate the path of each binary model, choose its α (and ρ), refit; returns
+        ``self``."""
+        X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
+        encoded, positives = self._classes(y)
+        scoring = _SCORING_NAMES.get(self.scoring, self.scoring)
+        fold_ids = _fold_ids(self.cv, X, y, classifier=True)
+        targets = [(encoded == c).astype(X.dtype) for c in positives]
+        fits = [
+            self._cross_validate(X, t, sample_weight, fold_ids, loss="logistic", scoring=scoring)
+            for t in targets
+        ]
+        chosen = [(fit.results[fit.best], fit.index) for fit in fits]
+        self.cv_results_ = [cv for cv, _ in chosen]
+        self.alpha_ = np.array([cv.lambdas[k] for cv, k in chosen])
+        self.l1_ratio_ = np.array([fit.ratios[fit.best] for fit in fits], np.float64)
+        self.alphas_ = np.array([[r.lambdas for r in fit.results] if fit.many
+                                 else fit.results[0].lambdas for fit in fits])  # fmt: skip
+        self.coef_ = np.array([cv.path.coef[k] for cv, k in chosen])
+        self.intercept_ = np.array([cv.path.intercept[k] for cv, k in chosen])
+        self.n_iter_ = np.array([int(cv.path.n_iter[k]) for cv, k in chosen])
+        return self

@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from l1jax.estimators import ElasticNet, ElasticNetCV, Lasso, LassoCV, LogisticLasso
+from l1jax.estimators import (
+    ElasticNet,
+    ElasticNetCV,
+    Lasso,
+    LassoCV,
+    LogisticLasso,
+    LogisticLassoCV,
+)
 
 ESTIMATORS = [
     Lasso(alpha=0.1),
@@ -15,6 +22,7 @@ ESTIMATORS = [
     LassoCV(alphas=8),
     ElasticNetCV(alphas=8),
     LogisticLasso(),
+    LogisticLassoCV(alphas=8),
 ]
 
 
@@ -133,6 +141,34 @@ def test_logistic_lasso_one_vs_rest(data):
     proba = model.predict_proba(X * 10)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
     np.testing.assert_array_equal(model.predict(X * 10), np.argmax(proba, axis=1))
+
+
+def test_logistic_lasso_cv(data):
+    X, y = data
+    X = X * 10
+    labels = np.where(y > np.median(y), "high", "low")
+    model = LogisticLassoCV(alphas=12, cv=4).fit(X, labels)
+    (cv,) = model.cv_results_
+    assert cv.scoring == "deviance" and cv.fold_scores.shape == (4, 12)
+    assert model.alphas_.shape == (1, 12) and model.alpha_.shape == (1,)
+    assert model.alpha_[0] == cv.lambda_min == cv.lambdas[np.argmin(cv.cv_mean)]
+    refit = LogisticLasso(alpha=model.alpha_[0], tol=1e-10).fit(X, labels)
+    np.testing.assert_allclose(model.coef_, refit.coef_, rtol=1e-4, atol=1e-6)
+    np.testing.assert_array_equal(model.classes_, refit.classes_)
+    assert np.any(model.coef_ == 0)  # L1: exact zeros
+    one_se = LogisticLassoCV(alphas=12, cv=4, alpha_rule="1se", scoring="roc_auc").fit(X, labels)
+    assert one_se.cv_results_[0].scoring == "auc"
+    assert one_se.alpha_[0] == one_se.cv_results_[0].lambda_1se
+
+
+def test_logistic_lasso_cv_one_vs_rest(data):
+    X, y = data
+    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    model = LogisticLassoCV(alphas=6, cv=3, scoring="accuracy").fit(X * 10, labels)
+    assert model.coef_.shape == (3, 10) and model.alpha_.shape == model.intercept_.shape == (3,)
+    assert [cv.scoring for cv in model.cv_results_] == ["misclassification"] * 3
+    assert model.alphas_.shape == (3, 6)  # each class its own grid
+    np.testing.assert_allclose(model.predict_proba(X * 10).sum(axis=1), 1.0)
 
 
 def test_import_l1jax_does_not_import_sklearn_or_matplotlib():
