@@ -90,6 +90,15 @@ def _is_number(cell: str) -> bool:
         return False
 
 
+def _is_text(cell: str) -> bool:
+    """Whether ``cell`` is no number in any notation (inf, a decimal comma)."""
+    try:
+        float(cell.replace(",", "."))
+    except ValueError:
+        return True
+    return False
+
+
 def _read_text(file, encoding: str, name: str) -> str:
     try:
         if hasattr(file, "read"):
@@ -219,15 +228,15 @@ def read_csv(
     name = getattr(file, "name", str(file))
     text = _read_text(file, encoding, name)
     lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
-        raise InputError(f"{name} is empty; it needs a header row and data rows")
     notes = []
-    if sep is None:
+    if sep is None and lines:
         sep = _sniff(lines[:20])
         if sep != ",":
             notes.append(f"{name}: columns separated by {_SEPARATORS[sep]} (--sep to choose)")
-    reader = csv.reader(io.StringIO(text), delimiter=sep)
+    reader = csv.reader(io.StringIO(text), delimiter=sep or ",")
     rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    if not rows:
+        raise InputError(f"{name} is empty; it needs a header row and data rows")
     first = rows[0][1]
     names = [cell.strip() for cell in first] if header else [str(j) for j in range(len(first))]
     data = rows[1:] if header else rows
@@ -297,7 +306,7 @@ def _numeric_target(raw_y, target, name, decimal):
         try:
             y[i] = _number(cell, f"{name} line {line}, target {target!r},", decimal)
         except InputError as err:
-            if cell.lower() in _MISSING or _is_number(cell.replace(",", ".")):
+            if cell.lower() in _MISSING or not _is_text(cell):
                 raise
             values = sorted({c for _, c in raw_y if c.lower() not in _MISSING}, key=_sort_key)
             hint = (

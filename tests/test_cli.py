@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import l1jax
-from l1jax.cli import _in_cli_terms, main, read_csv
+from l1jax.cli import InputError, _in_cli_terms, main, read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -286,6 +286,8 @@ FILES = {
     "na_target.csv": _text(HEADER, _with(1, 3, "NA")),
     "labels.csv": _text(HEADER, [[*r[:3], "yes" if float(r[3]) > 2 else "no"] for r in ROWS]),
     "negative.csv": _text(HEADER, _with(0, 3, "-1")),
+    "inf_target.csv": _text(HEADER, _with(0, 3, "inf")),
+    "separators.csv": ",,,\n,,,\n",
 }
 
 READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr says)
@@ -308,6 +310,7 @@ READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr sa
         ["labels.csv", "--target", "y"],
         "(no, yes) make a binary target: add --loss logistic",
     ),
+    "only separators": (["separators.csv", "--target", "y"], "separators.csv is empty"),
     "decimal comma": (["comma_decimal.csv", "--target", "y"], "pass --decimal ,"),
     "typo": (["semi.csv", "--target", "Y"], "(did you mean 'y'?)"),
     "more folds than rows": (["semi.csv", "--target", "y", "--cv", "7"], "--cv 7 asks for more"),
@@ -382,6 +385,13 @@ def test_a_column_that_counts_the_rows_is_noted(real_files):
     assert table.feature_names == ["id", "a", "b", "c"]
     assert table.notes == ("ids.csv: column 'id' counts the rows (1, 2, ...): an index? "
                            "--drop id leaves it out",)  # fmt: skip
+
+
+def test_only_a_text_target_suggests_logistic(real_files):
+    with pytest.raises(InputError, match=r"line 2, target 'y', is not a finite number: 'inf'$"):
+        read_csv("inf_target.csv", "y")
+    with pytest.raises(InputError, match=r"'yes'; its two values \(no, yes\) make a binary"):
+        read_csv("labels.csv", "y")
 
 
 def test_messages_name_options_not_arguments():
