@@ -130,8 +130,8 @@ def plot_path(
       xvar: ``"lambda"`` or ``"norm"``.
       feature_names: ``p`` names of the features.
       scale: optional ``(p,)`` factors that multiply the coefficients before drawing.
-      max_labels: the most lines to colour and label (distinct colours: tab10 up to 10,
-        tab20 up to 20, a continuous colormap beyond).
+      max_labels: the most lines to colour and label (distinct colours, none grey: tab10 up
+        to 10, tab20 up to 18, a continuous colormap beyond).
 
     Returns:
       The ``Axes``.
