@@ -661,8 +661,8 @@ def _parser() -> argparse.ArgumentParser:
         "--target 10 is the eleventh column",
     )  # fmt: skip
     p.add_argument(
-        "--decimal", choices=(".", ","), default=".",
-        help="the decimal mark of the numbers (default .)",
+        "--decimal", choices=(".", ","), default=".", metavar="MARK",
+        help="the decimal mark of the numbers: . (default) or ,",
     )  # fmt: skip
     p.add_argument(
         "--encoding", default="utf-8-sig", metavar="NAME",
