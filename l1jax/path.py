@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import math
 import numbers
-import os
 import warnings
 from typing import NamedTuple
 
@@ -19,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _sharding, solvers
+from l1jax import _sharding, engine, solvers
 from l1jax.losses import LOSSES
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -237,78 +236,6 @@ def _gram_host(X, s, y):
     return Xw.T @ Xw, (s * y) @ X
 
 
-@functools.partial(jax.jit, static_argnames=("loss",))
-def _gradient(full: solvers.Data, beta, b, *, loss):
-    """Gradient of the smooth part on all features at one point (for the strong rule)."""
-    return solvers._grad(loss, full, solvers._linear(full, beta), beta, b)[0]
-
-
-@functools.partial(
-    jax.jit,
-    static_argnames=("loss", "positive", "fit_intercept", "l1_only", "free", "lams_mesh"),
-)
-def _round(full: solvers.Data, idx, mask, lams, rho, v, beta0, b0, tol_abs, *,
-           loss, positive, fit_intercept, max_iter, l1_only, free, lams_mesh=None):  # fmt: skip
-    """One working-set round for a block of λs, as one compiled program per capacity:
-    gather the working set, estimate the step, solve the block by FISTA, then measure the
-    gradient and the duality gap on all features. With ``lams_mesh`` (a mesh with an axis
-    ``"lambdas"``) the block's FISTA runs under ``shard_map`` over that axis."""
-    if full.gram:
-        sub = solvers.Data(G=full.G[idx][:, idx] * mask[:, None] * mask[None, :],
-                           c=full.c[idx] * mask, yy=full.yy)  # fmt: skip
-    else:
-        sub = solvers.Data(
-            X=full.X[:, idx] * mask[None, :], y=full.y, s=full.s, Xt=full.Xt[idx] * mask[:, None]
-        )
-    pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, v[idx] * mask, mask))(lams)
-    if loss == "squared":
-        step = jnp.full_like(b0, 1 / solvers.lipschitz(loss, sub, fit_intercept))
-    else:  # the local curvature at each λ's warm start
-        step = 1 / jax.vmap(lambda bt, bb: solvers.lipschitz(loss, sub, fit_intercept, bt, bb))(
-            beta0, b0
-        )
-
-    def solve(sub, pen, beta0, b0, step, tol_abs, max_iter):
-        return solvers.fista_block(
-            sub, pen, beta0, b0, step, tol_abs,
-            loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
-            l1_only=l1_only, free=free,
-        )  # fmt: skip
-
-    if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
-        lam, rep = jax.sharding.PartitionSpec("lambdas"), jax.sharding.PartitionSpec()
-        solve = jax.shard_map(
-            solve, mesh=lams_mesh, in_specs=(rep, lam, lam, lam, lam, lam, rep),
-            out_specs=lam, axis_names={"lambdas"},
-        )  # fmt: skip
-    beta, b, _, _, n_iter, status = solve(sub, pen, beta0, b0, step, tol_abs, max_iter)
-    p = v.shape[0]
-    beta_full = jnp.zeros((beta.shape[0], p), beta.dtype).at[:, idx].add(beta * mask)
-    if full.gram:  # G β on all features, from the working-set columns of G
-        lin_full = (beta * mask) @ full.G[idx]
-    else:
-        lin_full = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta)
-    return beta_full, b, n_iter, status, lin_full
-
-
-@functools.partial(
-    jax.jit, static_argnames=("loss", "positive", "fit_intercept", "l1_only", "free")
-)
-def _measure(full: solvers.Data, lams, rho, v, beta_full, lin_full, b, *,
-             loss, positive, fit_intercept, l1_only, free):  # fmt: skip
-    """Gradients and duality gaps of a block of λs on all features: the optimality check of a
-    round. Its shapes never change along a path, so it compiles once."""
-
-    def one(lam, beta, lin, b):
-        pen = solvers.elastic_net(lam, rho, v)
-        _, gap, g = solvers._certify(
-            loss, full, pen, lin, beta, b, positive, l1_only, fit_intercept, free
-        )
-        return g, gap
-
-    return jax.vmap(one)(lams, beta_full, lin_full, b)
-
-
 class _Placement:
     """Where arrays live: on the default device, or sharded over a ``jax.sharding.Mesh`` with
     rows of X over its axis ``"data"`` and the λ block over its axis ``"lambdas"`` (either may
@@ -361,163 +288,91 @@ def _mesh_of(X: jax.Array, mesh):
     )
 
 
-def _bucket(size: int, p: int, small_gram: bool = False) -> int:
-    """Working-set capacities, so few shapes ever compile (each costs about a second): powers of
-    two from 128 to 1024, then steps of 256 up to 4096, then of 1024; capped at p. Large sets
-    dominate the run time, so there the padding stays under 25 %. A small Gram (p ≤ 512) has
-    two: 256 and p (an iteration on it costs microseconds; a compilation, a second)."""
-    if small_gram:
-        return min(256, p) if size <= 256 else p
-    cap = 128
-    while cap < min(size, 1024):
-        cap *= 2
-    if size > cap:
-        step = 256 if size <= 4096 else 1024
-        cap = -(-size // step) * step
-    return min(cap, p)
+def bucket(size: int, smallest: int = 8) -> int:
+    """The padded length of an axis: ``size`` rounded up to 4 steps per octave (at most 25%
+    more; 9% on average), so that data sets of similar sizes share compiled programs."""
+    size = max(int(size), smallest)
+    step = max(1, 2 ** (size.bit_length() - 3))
+    return -(-size // step) * step
 
 
-def _solve_host(
-    prep, lambdas, *, loss, l1_ratio, positive, fit_intercept, tol, max_iter, block, mesh=None
-):
-    """Warm-started blocks of λs over pruned strong-rule working sets (see ../DESIGN "Speed")."""
+def _solve_engine(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept, tol,
+                  max_iter, block, mesh=None):  # fmt: skip
+    """The path by the working-set engine (:mod:`l1jax.engine`), on bucketed shapes: rows are
+    padded with zero weight and columns with zeros (marked invalid). ``lambdas`` are absolute,
+    or fractions of λ_max when ``relative``. Returns the engine's final state, trimmed to the
+    real λs and features (NumPy), and λ_max."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = y.shape[0], X.shape[1]
     dtype = X.dtype
     K = lambdas.shape[0]
-    rho = float(l1_ratio)
     place = _Placement(mesh)
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
-    pad = -n % place.n_data  # rows of zero weight, so the samples split evenly
-    yd, sd = (np.concatenate([a, np.zeros(pad, dtype)]) for a in (y, s))
-    if isinstance(X, np.ndarray):
-        Xd = np.concatenate([X, np.zeros((pad, p), dtype)]) if pad else X
-    else:  # already padded and placed by _prepare_on_devices
-        Xd = X
+    Kp = -(-bucket(K, block) // block) * block
+    chunk = min(engine.CHUNK, bucket(p))
+    p_pad = -(-bucket(p) // chunk) * chunk
     gram = loss == "squared" and p <= n and p <= 4096
+    n_pad = n if gram else _sharding.round_up(bucket(n), place.n_data)
+    if not isinstance(X, np.ndarray):  # rows already padded and placed by _prepare_on_devices
+        n_pad = max(n_pad, X.shape[0])
+    lams = np.concatenate([lambdas, np.repeat(lambdas[-1], Kp - K)]).astype(dtype)
+    valid = np.zeros(p_pad, bool)
+    valid[:p] = (prep.x_scale > 0) & prep.nonzero
+    v_pad = np.zeros(p_pad, dtype)
+    v_pad[:p] = v
+    yd, sd = (np.concatenate([a, np.zeros(n_pad - n, dtype)]) for a in (y, s))
     if gram:
         yc = yd - (s @ y if fit_intercept else 0.0)
-        if isinstance(Xd, np.ndarray) and place.mesh is None and jax.default_backend() == "cpu":
-            G, c = _gram_host(Xd, sd, yc)  # BLAS's syrk: ~4× XLA's CPU product, no X transfer
-        else:
-            G, c = _gram(place.rows(Xd), place.rows(sd), place.rows(yc))
+        if isinstance(X, np.ndarray) and place.mesh is None and jax.default_backend() == "cpu":
+            G, c = _gram_host(X, s, yc)  # BLAS's syrk: ~4× XLA's CPU product, no X transfer
+        else:  # on the devices (X may be row-sharded): padded there, never gathered
+            G, c = _gram(place.rows(X), place.rows(s), place.rows(yc))
+        xp = np if isinstance(G, np.ndarray) else jnp
         full = solvers.Data(
-            G=place.replicated(G), c=place.replicated(c), yy=jnp.asarray(sd @ (yc * yc))
-        )
-        sub_fit_intercept = False
-    else:
-        full = solvers.Data(
-            X=place.rows(Xd), y=place.rows(yd), s=place.rows(sd),
-            Xt=place.put(Xd.T.copy() if isinstance(Xd, np.ndarray) else Xd.T, None, place.data),
+            G=place.replicated(xp.pad(G, ((0, p_pad - p), (0, p_pad - p)))),
+            c=place.replicated(xp.pad(c, (0, p_pad - p))), yy=jnp.asarray(sd @ (yc * yc), dtype),
         )  # fmt: skip
-        sub_fit_intercept = fit_intercept
-    p_null = float(solvers.gap_scale(loss, jnp.asarray(y), jnp.asarray(s), fit_intercept))
-    measure_static = dict(
-        loss=loss,
-        positive=positive,
-        fit_intercept=sub_fit_intercept,
-        l1_only=rho == 1.0,
-        free=bool(np.any(v == 0) or np.any(lambdas == 0)),
+        b0 = np.zeros((), dtype)
+    else:
+        if isinstance(X, np.ndarray):
+            Xt = np.zeros((p_pad, n_pad), dtype)
+            Xt[:p, :n] = X.T
+            Xt = place.put(Xt, None, place.data)
+        else:  # on the devices: pad there
+            Xt = jnp.pad(X.T, ((0, p_pad - p), (0, n_pad - X.shape[0])))
+            Xt = jax.device_put(Xt, place.sharding(None, place.data)) if place.mesh else Xt
+        full = solvers.Data(Xt=Xt, y=place.rows(yd), s=place.rows(sd))
+        b0 = np.asarray(solvers.null_intercept(loss, y, s, fit_intercept, np), dtype)
+    p_null = float(solvers.gap_scale(loss, y.astype(np.float64), s.astype(np.float64),
+                                     fit_intercept, np))  # fmt: skip
+    problem = engine.Problem(
+        data=full,
+        lambdas=place.replicated(lams),
+        n_lambdas=jnp.asarray(K, jnp.int32),
+        relative=jnp.asarray(relative),
+        rho=jnp.asarray(l1_ratio, dtype),
+        v=place.replicated(v_pad),
+        valid=place.replicated(valid),
+        tol=jnp.asarray(tol, dtype),
+        p_null=jnp.asarray(p_null, dtype),
+        max_iter=jnp.asarray(max_iter, jnp.int32),
     )
-    static = dict(measure_static, max_iter=jnp.asarray(max_iter, jnp.int32))
-    if place.lams is not None:
-        static["lams_mesh"] = place.mesh
-
-    coef = np.zeros((K, p), dtype)
-    intercept = np.zeros(K, dtype)
-    gaps = np.zeros(K, dtype)
-    n_iter = np.zeros(K, np.int64)
-    status = np.zeros(K, np.int32)
-
-    beta = np.zeros(p, dtype)
-    b = 0.0 if gram else float(solvers.null_intercept(loss, jnp.asarray(y), jnp.asarray(s),
-                                                      fit_intercept))  # fmt: skip
-    penalized = v > 0
-    always = (~penalized) & (prep.x_scale > 0) & prep.nonzero
-    lam_prev = float(lambdas[0])
-    grad = np.asarray(_gradient(full, jnp.asarray(beta), jnp.asarray(b, dtype), loss=loss))
-    debug = os.environ.get("L1JAX_DEBUG")
-
-    for start in range(0, K, block):
-        stop = min(start + block, K)
-        lams = np.concatenate(
-            [lambdas[start:stop], np.repeat(lambdas[stop - 1], block - stop + start)]
-        )
-        lams = lams.astype(dtype)
-        pen_args = (place.block(lams), jnp.asarray(rho, dtype), place.replicated(v))
-        # Strong rule (Tibshirani et al. 2012) for the smallest λ of the block, pruned.
-        zpos = np.maximum(-grad, 0) if positive else np.abs(grad)
-        support = (beta != 0) | always
-        thresh = rho * v * max(2 * lams[-1] - lam_prev, 0.0)
-        score = np.where(penalized & ~support, zpos / np.where(penalized, v, 1), -np.inf)
-        strong = np.flatnonzero((zpos >= thresh) & penalized & ~support)
-        extra = max(16, int(0.25 * support.sum()))
-        if strong.size > extra:
-            strong = strong[np.argsort(-score[strong])[:extra]]
-        work = np.zeros(p, bool)
-        work[support] = True
-        work[strong] = True
-        if not work.any():
-            work[np.argmax(score)] = True
-        # Early rounds solve loosely: they only need to reveal the features the working set
-        # lacks; the tolerance tightens once no feature violates its optimality condition.
-        tol_in = max(0.5 * tol, 1e-4)
-        spent = np.zeros(block, np.int64)
-        betas = np.tile(beta, (block, 1))  # warm starts: each round restarts from the last
-        b_w = np.full(block, b, dtype)
-        for rounds in range(50):
-            idx_w = np.flatnonzero(work)
-            m = _bucket(idx_w.size, p, small_gram=gram and p <= 512)
-            idx = np.zeros(m, np.int64)
-            idx[: idx_w.size] = idx_w
-            mask = np.zeros(m, dtype)
-            mask[: idx_w.size] = 1
-            beta0 = betas[:, idx] * mask
-            out = _round(
-                full, place.replicated(idx), place.replicated(mask), *pen_args,
-                place.block(beta0), place.block(b_w),
-                place.block(np.full(block, tol_in * p_null, dtype)), **static,
-            )  # fmt: skip
-            beta_all, b_all, it, st, lin_all = out
-            g_all, gap_all = _measure(full, *pen_args, beta_all, lin_all, b_all, **measure_static)
-            betas, b_w, it, st, g_all, gap_all = (
-                place.fetch(a) for a in (beta_all, b_all, it, st, g_all, gap_all)
-            )
-            spent += it
-            gap_rel = gap_all / p_null
-            zz = np.maximum(-g_all, 0) if positive else np.abs(g_all)
-            limit = lams[:, None] * rho * v[None, :]
-            viol = ((zz > limit * (1 + 1e-7)) & penalized[None, :] & ~work[None, :]).any(axis=0)
-            if debug:
-                print(f"block {start} round {rounds} m={m} |W|={idx_w.size} it={it.max()} "
-                      f"viol={viol.sum()} gap={gap_rel.max():.2e}")  # fmt: skip
-            if viol.any():
-                worst = np.max(zz / np.where(limit > 0, limit, 1), axis=0)
-                new = np.flatnonzero(viol)
-                new = new[np.argsort(-worst[new])[: max(16, idx_w.size // 2)]]
-                work[new] = True
-                if new.size <= max(2, idx_w.size // 100) and tol_in > 0.5 * tol:
-                    tol_in = max(0.5 * tol, tol_in * 0.01)  # a nearly final set: solve it tight
-                continue
-            if np.all(gap_rel <= tol) or (
-                tol_in <= 0.5 * tol and np.any(st != solvers.Status.CONVERGED)
-            ):
-                break
-            tol_in = max(0.5 * tol, tol_in * 0.01) if tol_in > 0.5 * tol else 0.1 * tol_in
-        sl = slice(0, stop - start)
-        coef[start:stop] = betas[sl]
-        intercept[start:stop] = b_w[sl]
-        gaps[start:stop] = gap_rel[sl]
-        n_iter[start:stop] = spent[sl]
-        status[start:stop] = np.asarray(solvers._status(gap_rel[sl], tol))
-        last = stop - start - 1
-        beta, b, grad = betas[last].copy(), float(b_w[last]), g_all[last]
-        lam_prev = float(lams[last])
-        if np.isnan(gap_rel[sl]).any():  # a non-finite iterate: restart from zero
-            beta[:] = 0
+    st = engine.Static(
+        loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
+        l1_only=l1_ratio == 1.0, free=bool(np.any(v[valid[:p]] == 0) or np.any(lambdas == 0)),
+        block=block,
+    )  # fmt: skip
+    state = engine.start(problem, jnp.asarray(b0), st=st)
+    capacity = engine.first_capacity(n, int(valid.sum()), l1_ratio, chunk)
+    capacity = min(capacity, p_pad)
+    state = engine.solve(problem, state, st, capacity, chunk=chunk,
+                         lams_mesh=place.mesh if place.lams else None)  # fmt: skip
+    out = {k: place.fetch(getattr(state, k))[:K] for k in ("coef", "intercept", "gap", "n_iter",
+                                                            "status", "lambdas")}  # fmt: skip
+    out["coef"] = out["coef"][:, :p]
     if gram and fit_intercept:
-        intercept = intercept + (s @ y)
-    return coef, intercept, gaps, n_iter, status
+        out["intercept"] = out["intercept"] + (s @ y)
+    return out, float(place.fetch(state.lambda_max))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -684,26 +539,13 @@ def path(
             X, y, sample_weight, penalty_factor, place,
             fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
         )  # fmt: skip
-        pad = prep.X.shape[0] - n
-        y_s = [place.rows(np.concatenate([a, np.zeros(pad, dtype)])) for a in (prep.y, prep.s)]
     else:
         prep = _prepare(
             X, y, sample_weight, penalty_factor,
             loss=loss, fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
         )  # fmt: skip
-        y_s = [jnp.asarray(prep.y), jnp.asarray(prep.s)]
-    if auto_grid:
-        lmax = float(
-            _sharding.to_host(
-                solvers.lambda_max(
-                    jnp.asarray(prep.X), *y_s, jnp.asarray(prep.v), l1_ratio,
-                    loss=loss, fit_intercept=fit_intercept, positive=positive,
-                )
-            )
-        )  # fmt: skip
-        if not lmax > 0:
-            lmax = 1.0  # y is constant (or no penalized feature varies): every coef is 0 anyway
-        grid = lmax * np.logspace(0, np.log10(lambda_min_ratio), int(lambdas))
+    if auto_grid:  # fractions of λ_max, which the engine finds at the start of the path
+        grid = np.logspace(0, np.log10(lambda_min_ratio), int(lambdas))
     else:
         grid = np.sort(lam_arr)[::-1]
 
@@ -724,12 +566,14 @@ def path(
         )  # fmt: skip
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
-        coef, intercept, gap, n_iter, status = _solve_host(
-            prep, grid.astype(dtype),
+        out, _ = _solve_engine(
+            prep, grid, auto_grid,
             loss=loss, l1_ratio=l1_ratio, positive=bool(positive),
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
             block=int(min(block_size, 1 << (grid.size - 1).bit_length())), mesh=mesh,
         )  # fmt: skip
+    grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
+    n_iter, status = out["n_iter"].astype(np.int64), out["status"]
     coef = (coef / prep.x_scale[None, :]).astype(dtype)
     if fit_intercept:
         intercept = (intercept - coef @ prep.x_mean).astype(dtype)

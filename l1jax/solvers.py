@@ -72,7 +72,14 @@ class SolverResult(NamedTuple):
 
 class Data(NamedTuple):
     """A smooth part in "design" form (``X``, ``y``, ``s``) or, for the squared loss without
-    intercept, in Gram form (``G = XᵀSX``, ``c = XᵀSy``, ``yy = yᵀSy``). Unused fields are None."""
+    intercept, in Gram form (``G = XᵀSX``, ``c = XᵀSy``, ``yy = yᵀSy``). Unused fields are None.
+
+    A working set's columns may come chunked instead: ``Xc`` (design) or ``Gc`` (Gram) of shape
+    ``(n_chunks, chunk, rows)``, column ``j`` of the matrix being ``[j // chunk, j % chunk, :]``
+    (chunks of rows of ``Xᵀ``), with only the first ``active`` chunks in use (a traced count).
+    Products then loop over the active chunks, so one compiled program serves every working-set
+    size up to its capacity at a cost proportional to the size actually used. ``X`` may be
+    absent when ``Xt`` is given (products are then taken through ``Xᵀ`` alone)."""
 
     X: jax.Array | None = None
     y: jax.Array | None = None
@@ -81,21 +88,76 @@ class Data(NamedTuple):
     G: jax.Array | None = None
     c: jax.Array | None = None
     yy: jax.Array | None = None
+    Xc: jax.Array | None = None
+    Gc: jax.Array | None = None
+    active: jax.Array | None = None
 
     @property
     def gram(self) -> bool:
-        return self.G is not None
+        return self.G is not None or self.Gc is not None
+
+    @property
+    def n_features(self) -> int:
+        for a in (self.G, self.X):
+            if a is not None:
+                return a.shape[1]
+        if self.Xt is not None:
+            return self.Xt.shape[0]
+        chunks = self.Xc if self.Xc is not None else self.Gc
+        return chunks.shape[0] * chunks.shape[1]
 
 
 # ----------------------------------------------------------------------------------------------
 # The smooth part: values, gradients and the dual, for the design and the Gram forms.
 
+HIGHEST = jax.lax.Precision.HIGHEST
+
+
+def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
+    """A matrix product of l1jax's own at full float32 precision (TF32/bf16 passes on GPUs and
+    TPUs would stall duality gaps near 1e-3)."""
+    return jnp.matmul(a, b, precision=HIGHEST)
+
+
+def _chunked_matvec(chunks: jax.Array, active, v: jax.Array) -> jax.Array:
+    """``A v`` for ``A`` stored as chunks of its columns ``(n_chunks, chunk, rows)``: the active
+    chunks only."""
+    vc = v.reshape(chunks.shape[0], chunks.shape[1])
+
+    def add(c, acc):
+        return acc + _dot(vc[c], chunks[c])
+
+    # (zeros_like: the carry varies as v does, under vmap and over shard_map's manual axes)
+    acc = jnp.zeros(chunks.shape[2], v.dtype) + jnp.zeros_like(v[0])
+    return jax.lax.fori_loop(0, active, add, acc)
+
+
+def _chunked_rmatvec(chunks: jax.Array, active, r: jax.Array) -> jax.Array:
+    """``Aᵀ r`` for ``A`` stored as chunks of its columns: zero on the inactive chunks."""
+
+    def put(c, out):
+        return jax.lax.dynamic_update_index_in_dim(out, _dot(chunks[c], r), c, 0)
+
+    out = jnp.zeros(chunks.shape[:2], r.dtype) + jnp.zeros_like(r[0])
+    return jax.lax.fori_loop(0, active, put, out).reshape(-1)
+
 
 def _linear(data: Data, beta: jax.Array) -> jax.Array:
     """``Xβ`` (design form) or ``Gβ`` (Gram form): the only matrix product an iteration needs."""
+    if data.Gc is not None:
+        return _chunked_matvec(data.Gc, data.active, beta)
+    if data.Xc is not None:
+        return _chunked_matvec(data.Xc, data.active, beta)
     if data.gram:
-        return data.G @ beta
-    return beta @ data.Xt if data.Xt is not None else data.X @ beta
+        return _dot(data.G, beta)
+    return _dot(beta, data.Xt) if data.Xt is not None else _dot(data.X, beta)
+
+
+def _rmatvec(data: Data, r: jax.Array) -> jax.Array:
+    """``Xᵀ r`` (design form): the correlations of the columns with ``r``."""
+    if data.Xc is not None:
+        return _chunked_rmatvec(data.Xc, data.active, r)
+    return _dot(r, data.X) if data.X is not None else _dot(data.Xt, r)
 
 
 def _value(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array) -> jax.Array:
@@ -109,7 +171,7 @@ def _grad(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array):
     if data.gram:
         return lin - data.c, jnp.zeros_like(b)
     resid = data.s * (mean_function(loss, lin + b) - data.y)
-    return resid @ data.X, jnp.sum(resid)
+    return _rmatvec(data, resid), jnp.sum(resid)
 
 
 def _dual_loss(loss: str, data: Data, lin, beta, b, alpha) -> jax.Array:
@@ -203,20 +265,22 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
     if intercept:
 
         def b_cond(st):
-            bb, step, it = st
-            return (jnp.abs(step) > 4 * eps * (1 + jnp.abs(bb))) & (it < 60)
+            return ~st[1] & (st[2] < 60)
 
         def b_body(st):
             bb, _, it = st
             mu = mean_function(loss, lin + bb)
             hess = jnp.maximum(jnp.sum(data.s * _curvature(loss, mu)), jnp.finfo(dtype).tiny)
-            step = -jnp.sum(data.s * (mu - data.y)) / hess
+            grad = jnp.sum(data.s * (mu - data.y))
+            step = -grad / hess
             if loss != "squared":  # damped: η moves by at most 1 per step
                 step = jnp.clip(step, -1.0, 1.0)
-            return bb + step, step, it + 1
+            # solved: the step, or the gradient itself, is at the level of rounding
+            noise = 8 * eps * jnp.sum(data.s * (jnp.abs(mu) + jnp.abs(data.y)))
+            done = (jnp.abs(step) <= 4 * eps * (1 + jnp.abs(bb))) | (jnp.abs(grad) <= noise)
+            return jnp.where(done, bb, bb + step), done, it + 1
 
-        b, _, b_it = jax.lax.while_loop(b_cond, b_body, (b, jnp.full_like(b, jnp.inf), izero))
-        b_ok = b_it < 60
+        b, b_ok, _ = jax.lax.while_loop(b_cond, b_body, (b, izero != 0, izero))
     g, gb = _grad(loss, data, lin, beta, b)
     p = beta.shape[0]
     max_cg = 2 * p + 10
@@ -229,7 +293,7 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
         if data.gram:
             return u, zero, u
         t = w * (u + vb) if intercept else w * u
-        return t @ data.X, (jnp.sum(t) if intercept else zero), u
+        return _rmatvec(data, t), (jnp.sum(t) if intercept else zero), u
 
     def newton(st):
         lin, beta, b, g, gb, it, _, m = st
@@ -271,9 +335,12 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
 
             t, _ = jax.lax.while_loop(ls_cond, lambda c: (c[0] / 2, c[1] + 1),
                                       (zero + 1, izero))  # fmt: skip
-            # Quadratic convergence: a step of √ε leaves the point within ε of the minimum.
+            # Quadratic convergence: a step of √ε leaves the point within ε of the minimum;
+            # or Newton's decrease is at the level of the loss's rounding (a flat, saturated
+            # fit). Data the block separates do neither: the loss keeps falling by a factor.
             scale = 1 + jnp.max(jnp.abs(lin + b))
-            done = cg_ok & (t * jnp.max(jnp.abs(ux + xb)) <= jnp.sqrt(eps) * scale)
+            moved = t * jnp.max(jnp.abs(ux + xb))
+            done = cg_ok & ((moved <= jnp.sqrt(eps) * scale) | (-slope <= 64 * eps * jnp.abs(f0)))
         lin, beta, b = lin + t * ux, beta + t * m * x, b + t * xb
         g, gb = _grad(loss, data, lin, beta, b)
         m = _free_mask(pen, beta, g, positive).astype(dtype)
@@ -487,19 +554,18 @@ def lipschitz(
     much smaller than the global ¼``XᵀSX`` bound once the fit is good; FISTA's backtracking shrinks
     the step wherever the curvature grows beyond it. The intercept direction is included.
     """
+    m = data.n_features
     if data.gram:
-        m = data.G.shape[0]
-        matvec = lambda v: data.G @ v  # noqa: E731
+        matvec = lambda v: _linear(data, v)  # noqa: E731
         w = None
     else:
-        m = data.X.shape[1]
         w = data.s
         if loss != "squared":
             eta = (0.0 if beta is None else _linear(data, beta)) + (0.0 if b is None else b)
             mu = mean_function(loss, jnp.zeros_like(data.y) + eta)
             w = data.s * (mu * (1 - mu) if loss == "logistic" else mu)
-        matvec = lambda v: (w * _linear(data, v)) @ data.X  # noqa: E731
-    v0 = jnp.ones(m, dtype=data.G.dtype if data.gram else data.X.dtype) / jnp.sqrt(m)
+        matvec = lambda v: _rmatvec(data, w * _linear(data, v))  # noqa: E731
+    v0 = jnp.ones(m, dtype=data.y.dtype if data.y is not None else data.c.dtype) / jnp.sqrt(m)
 
     def power(_, v):
         u = matvec(v)
@@ -542,10 +608,10 @@ def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positi
     return jnp.max(jnp.where(ok, z / jnp.where(ok, penalty_factor * l1_ratio, 1), 0), initial=0)
 
 
-def gap_scale(loss, y, s, fit_intercept):
+def gap_scale(loss, y, s, fit_intercept, xp=jnp):
     """``P_null`` (:func:`null_objective`) kept at least the smallest normal number of ``y``'s
     dtype: the scale that relative duality gaps are divided by."""
-    return jnp.maximum(null_objective(loss, y, s, fit_intercept), jnp.finfo(y.dtype).tiny)
+    return xp.maximum(null_objective(loss, y, s, fit_intercept, xp), xp.finfo(y.dtype).tiny)
 
 
 def null_objective(loss, y, s, fit_intercept, xp=jnp):

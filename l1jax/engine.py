@@ -1,0 +1,368 @@
+"""The working-set engine: a whole regularization path in one compiled program.
+
+One traced loop runs over blocks of neighbouring λs (../DESIGN "Speed"). For each block:
+
+1. **Working set**: the support of the warm start, the unpenalized features, and the best
+   strong-rule candidates (Tibshirani et al. 2012) for the block's smallest λ, pruned to
+   ``16 + support/4`` candidates.
+2. **Rounds**: FISTA with restart (:func:`l1jax.solvers.fista_block`), vmapped over the block,
+   on the working set's columns; then the gradient and the certified duality gap
+   (:func:`l1jax.solvers._certify`) on all features. Features that violate their optimality
+   condition join the working set and the round repeats; early rounds solve loosely (they only
+   need to reveal missing features), the last ones to the tolerance.
+3. The block's solutions are written into the path and warm-start the next block.
+
+The working set's columns are gathered into a fixed **capacity** ``M``, stored as chunks of
+``chunk`` columns; products loop over the chunks in use only, so one program serves every
+working-set size up to ``M`` at the cost of the size actually used. Only when the working set
+outgrows ``M`` does the loop stop (``State.need``) and the host run the next capacity, which
+continues from the same block. Shapes depend on bucketed ``n``, ``p``, ``K`` and ``M`` only, so
+data of similar sizes share the compiled programs.
+
+:func:`solve` is the host side: it runs the engine once per capacity (usually once). ``vmap``
+of :func:`run` over a leading axis of the problem (folds, subsamples) solves many paths in the
+same program; ``need`` then has that axis and the host takes its maximum.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from l1jax import solvers
+
+__all__ = ["Problem", "State", "capacity_for", "init", "run", "solve"]
+
+CHUNK = 128  # columns per chunk of a working set
+MAX_ROUNDS = 50  # working-set rounds per block
+
+
+class Problem(NamedTuple):
+    """The traced inputs of one path (a pytree; a leading axis vmaps over many paths).
+
+    Attributes:
+      data: :class:`l1jax.solvers.Data` on all features: design form (``Xt`` ``(p, n)``, ``y``,
+        ``s`` normalized) or Gram form (``G``, ``c``, ``yy``; squared loss, centred).
+      lambdas: ``(Kp,)`` λs, descending, padded to whole blocks by repeating the last one. With
+        ``relative`` they are fractions of λ_max, computed inside at the start of the path.
+      n_lambdas: number of real λs.
+      relative: bool, see ``lambdas``.
+      rho: ``l1_ratio``.
+      v: ``(p,)`` penalty factors.
+      valid: ``(p,)`` bool: a real feature whose (standardized) column is not zero.
+      tol: relative duality-gap tolerance.
+      p_null: the gap scale ``P_null``.
+      max_iter: FISTA iteration cap per block and round.
+    """
+
+    data: solvers.Data
+    lambdas: jax.Array
+    n_lambdas: jax.Array
+    relative: jax.Array
+    rho: jax.Array
+    v: jax.Array
+    valid: jax.Array
+    tol: jax.Array
+    p_null: jax.Array
+    max_iter: jax.Array
+
+
+class State(NamedTuple):
+    """Where a path stands (a pytree): what the next capacity continues from.
+
+    Attributes:
+      k: first λ of the next block.
+      lambdas: ``(Kp,)`` the λs, absolute.
+      lambda_max: λ_max of the data (at the fit of the unpenalized block).
+      beta, b, grad: the warm start (the last block's smallest λ) and its gradient.
+      lam_prev: that λ.
+      coef, intercept, gap, n_iter, status: ``(Kp, p)`` and ``(Kp,)`` results so far.
+      need: 0, or the working-set size the block at ``k`` needs (more than the capacity).
+    """
+
+    k: jax.Array
+    lambdas: jax.Array
+    lambda_max: jax.Array
+    beta: jax.Array
+    b: jax.Array
+    grad: jax.Array
+    lam_prev: jax.Array
+    coef: jax.Array
+    intercept: jax.Array
+    gap: jax.Array
+    n_iter: jax.Array
+    status: jax.Array
+    need: jax.Array
+
+
+class Static(NamedTuple):
+    """The static options of a path (hashable: they key the compiled programs)."""
+
+    loss: str
+    positive: bool
+    fit_intercept: bool  # of the smooth part (False in Gram form: the intercept is centred out)
+    l1_only: bool  # ρ = 1 for every path
+    free: bool  # some coordinate may be unpenalized (penalty_factor 0, or λ = 0)
+    block: int  # λs solved together
+
+
+def _pos(g, positive):
+    """Correlations ``z = −g`` that the penalty must dominate (only ``z > 0`` with ``β ≥ 0``)."""
+    return jnp.maximum(-g, 0) if positive else jnp.abs(g)
+
+
+def _zeros_lin(data: solvers.Data, dtype):
+    """``Xβ`` or ``Gβ`` at β = 0."""
+    rows = data.G.shape[0] if data.gram else data.y.shape[0]
+    return jnp.zeros(rows, dtype)
+
+
+def init(problem: Problem, b0, st: Static) -> State:
+    """The start of a path: the unpenalized block (intercept, features with ``v = 0``) fitted
+    with every penalized coefficient at 0, its gradient, and λ_max, the smallest λ at which
+    every penalized coefficient stays 0 (glmnet: the first λ of the grid is the first with a
+    penalized coefficient about to enter)."""
+    data, v = problem.data, problem.v
+    dtype = v.dtype
+    p = v.shape[0]
+    pen = solvers.elastic_net(jnp.ones((), dtype), 1.0, v, problem.valid.astype(dtype))
+    ref = solvers._refit_free(
+        st.loss, data, pen, _zeros_lin(data, dtype), jnp.zeros(p, dtype), b0.astype(dtype),
+        st.positive, st.fit_intercept, st.free,
+    )  # fmt: skip
+    penalized = problem.valid & (v > 0)
+    ratio = _pos(ref.g, st.positive) / jnp.where(penalized, problem.rho * v, 1)
+    lmax = jnp.max(jnp.where(penalized, ratio, 0), initial=0)
+    lmax = jnp.where(lmax > 0, lmax, 1.0)  # nothing can enter: every λ gives the same fit
+    lambdas = problem.lambdas * jnp.where(problem.relative, lmax, 1)
+    Kp = lambdas.shape[0]
+    beta = jnp.where(ref.ok, ref.beta, 0)
+    return State(
+        k=jnp.zeros((), jnp.int32),
+        lambdas=lambdas,
+        lambda_max=lmax,
+        beta=beta,
+        b=jnp.where(ref.ok, ref.b, b0).astype(dtype),
+        grad=ref.g,
+        lam_prev=lambdas[0],
+        coef=jnp.zeros((Kp, p), dtype),
+        intercept=jnp.zeros(Kp, dtype),
+        gap=jnp.zeros(Kp, dtype),
+        n_iter=jnp.zeros(Kp, jnp.int32),
+        status=jnp.zeros(Kp, jnp.int32),
+        need=jnp.zeros((), jnp.int32),
+    )
+
+
+def _gather(data: solvers.Data, idx, mask, chunk):
+    """The working set's columns (``idx``, ``mask`` of length M) as chunked data."""
+    M = idx.shape[0]
+    shape = (M // chunk, chunk, -1)
+    if data.gram:
+        Gw = data.G[idx][:, idx] * mask[:, None] * mask[None, :]
+        return solvers.Data(Gc=Gw.reshape(shape), c=data.c[idx] * mask, yy=data.yy)
+    Xw = data.Xt[idx] * mask[:, None]
+    return solvers.Data(Xc=Xw.reshape(shape), y=data.y, s=data.s)
+
+
+def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_mesh) -> State:
+    """Solve the block of λs at ``state.k`` on working sets of capacity ``M``."""
+    data, v, valid = problem.data, problem.v, problem.valid
+    dtype = v.dtype
+    p = v.shape[0]
+    B = st.block
+    rho, tol, p_null = problem.rho, problem.tol, problem.p_null
+    lams = jax.lax.dynamic_slice(state.lambdas, (state.k,), (B,))
+    penalized = valid & (v > 0)
+    always = valid & (v == 0)
+    arange_m = jnp.arange(M)
+
+    # The working set: support, unpenalized features, best strong-rule candidates.
+    zpos = _pos(state.grad, st.positive)
+    support = (state.beta != 0) | always
+    n_sup = jnp.sum(support)
+    cand = penalized & ~support
+    thresh = rho * v * jnp.maximum(2 * lams[-1] - state.lam_prev, 0)
+    strong = cand & (zpos >= thresh)
+    score = jnp.where(cand, zpos / jnp.where(penalized, v, 1), -jnp.inf)
+    extra = jnp.minimum(jnp.sum(strong), jnp.maximum(16, n_sup // 4))
+    _, order = jax.lax.top_k(jnp.where(support, jnp.inf, jnp.where(strong, score, -jnp.inf)), M)
+    work = jnp.zeros(p, bool).at[order].set(arange_m < n_sup + extra)
+    empty = n_sup + extra == 0
+    work = jnp.where(empty, jnp.arange(p) == jnp.argmax(score), work)
+    need0 = jnp.where(n_sup > M, n_sup, 0).astype(jnp.int32)
+
+    def solve(sub, pen, beta0, b0, step, tol_abs, max_iter):
+        return solvers.fista_block(
+            sub, pen, beta0, b0, step, tol_abs, loss=st.loss, positive=st.positive,
+            fit_intercept=st.fit_intercept, max_iter=max_iter, l1_only=st.l1_only, free=st.free,
+        )  # fmt: skip
+
+    if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
+        lam_spec, rep = jax.sharding.PartitionSpec("lambdas"), jax.sharding.PartitionSpec()
+        solve = jax.shard_map(
+            solve, mesh=lams_mesh, in_specs=(rep, lam_spec, lam_spec, lam_spec, lam_spec,
+                                             lam_spec, rep),
+            out_specs=lam_spec, axis_names={"lambdas"},
+        )  # fmt: skip
+
+    def certify(lam, beta, lin, b):
+        pen = solvers.elastic_net(lam, rho, v, valid.astype(dtype))
+        _, gap, g = solvers._certify(
+            st.loss, data, pen, lin, beta, b, st.positive, st.l1_only, st.fit_intercept, st.free
+        )
+        return g, gap
+
+    class Round(NamedTuple):
+        work: jax.Array
+        betas: jax.Array
+        bs: jax.Array
+        spent: jax.Array
+        tol_in: jax.Array
+        rounds: jax.Array
+        done: jax.Array
+        need: jax.Array
+        gap: jax.Array
+        grad: jax.Array
+
+    def round_(r: Round) -> Round:
+        size = jnp.sum(r.work)
+        (idx,) = jnp.nonzero(r.work, size=M, fill_value=0)
+        mask = (arange_m < size).astype(dtype)
+        sub = _gather(data, idx, mask, chunk)._replace(active=(size + chunk - 1) // chunk)
+        pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, v[idx] * mask, mask))(lams)
+        beta0 = r.betas[:, idx] * mask
+        if st.loss == "squared":
+            step = jnp.full(B, 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept), dtype)
+        else:  # the local curvature at each λ's warm start
+            step = 1 / jax.vmap(
+                lambda bt, bb: solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb)
+            )(beta0, r.bs)
+        tol_abs = jnp.full(B, r.tol_in * p_null, dtype)
+        beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, step, tol_abs, problem.max_iter)
+        beta_w = beta_w * mask
+        betas = jnp.zeros((B, p), dtype).at[:, idx].add(beta_w)
+        if data.gram:  # G β on all features, from the working set's rows of G
+            lin = solvers._dot(beta_w, data.G[idx])
+        else:
+            lin = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
+        g_all, gap_abs = jax.vmap(certify)(lams, betas, lin, b_w)
+        gap_rel = gap_abs / p_null
+        zz = _pos(g_all, st.positive)
+        limit = lams[:, None] * rho * v[None, :]
+        ratio = zz / jnp.where(limit > 0, limit, 1)
+        viol = jnp.any(zz > limit * (1 + 1e-7), axis=0) & penalized & ~r.work
+        n_viol = jnp.sum(viol)
+        n_add = jnp.minimum(n_viol, jnp.maximum(16, size // 2))
+        _, vorder = jax.lax.top_k(jnp.where(viol, jnp.max(ratio, axis=0), -jnp.inf), M)
+        work = r.work | jnp.zeros(p, bool).at[vorder].set(arange_m < n_add)
+        half = 0.5 * tol
+        few = n_add <= jnp.maximum(2, size // 100)
+        tighter = jnp.maximum(half, r.tol_in * 0.01)
+        tol_viol = jnp.where(few & (r.tol_in > half), tighter, r.tol_in)
+        tol_none = jnp.where(r.tol_in > half, tighter, 0.1 * r.tol_in)
+        give_up = (r.tol_in <= half) & jnp.any(codes != solvers.Status.CONVERGED)
+        finished = (n_viol == 0) & (jnp.all(gap_rel <= tol) | give_up)
+        need = jnp.where((n_viol > 0) & (size + n_add > M), size + n_add, 0).astype(jnp.int32)
+        return Round(
+            work=work,
+            betas=betas,
+            bs=b_w,
+            spent=r.spent + it,
+            tol_in=jnp.where(n_viol > 0, tol_viol, tol_none),
+            rounds=r.rounds + 1,
+            done=finished | (need > 0) | (r.rounds + 1 >= MAX_ROUNDS),
+            need=need,
+            gap=gap_rel,
+            grad=g_all,
+        )
+
+    r0 = Round(
+        work=work,
+        betas=jnp.broadcast_to(state.beta, (B, p)),
+        bs=jnp.broadcast_to(state.b, (B,)),
+        spent=jnp.zeros(B, jnp.int32),
+        tol_in=jnp.maximum(0.5 * tol, jnp.asarray(1e-4, dtype)),
+        rounds=jnp.zeros((), jnp.int32),
+        done=need0 > 0,
+        need=need0,
+        gap=jnp.zeros(B, dtype),
+        grad=jnp.zeros((B, p), dtype),
+    )
+    r = jax.lax.while_loop(lambda r: ~r.done, round_, r0)
+
+    def commit(state: State) -> State:
+        k = state.k
+        last = jnp.minimum(B, problem.n_lambdas - k) - 1
+        bad = jnp.isnan(r.gap[last])
+        put = functools.partial(jax.lax.dynamic_update_slice_in_dim, start_index=k, axis=0)
+        return state._replace(
+            k=k + B,
+            beta=jnp.where(bad, 0, r.betas[last]),
+            b=r.bs[last],
+            grad=r.grad[last],
+            lam_prev=lams[last],
+            coef=put(state.coef, r.betas),
+            intercept=put(state.intercept, r.bs),
+            gap=put(state.gap, r.gap),
+            n_iter=put(state.n_iter, r.spent),
+            status=put(state.status, solvers._status(r.gap, tol)),
+        )
+
+    return jax.lax.cond(r.need > 0, lambda s: s._replace(need=r.need), commit, state)
+
+
+@functools.partial(jax.jit, static_argnames=("st", "capacity", "chunk", "lams_mesh"))
+def run(problem: Problem, state: State, *, st: Static, capacity: int, chunk: int = CHUNK,
+        lams_mesh=None) -> State:  # fmt: skip
+    """Continue a path from ``state`` on working sets of capacity ``capacity`` until it is done
+    or a block needs more (``need``)."""
+
+    def cond(s):
+        return (s.k < problem.n_lambdas) & (s.need == 0)
+
+    return jax.lax.while_loop(
+        cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh), state
+    )
+
+
+@functools.partial(jax.jit, static_argnames=("st",))
+def start(problem: Problem, b0, *, st: Static) -> State:
+    """:func:`init` as a program of its own (its shapes are those of the engine's)."""
+    return init(problem, b0, st)
+
+
+def capacity_for(size: int, p: int, chunk: int = CHUNK) -> int:
+    """The capacity for a working set of ``size``: whole chunks, at most ``p`` rounded up to a
+    chunk, in 4 steps per octave (at most 19% padding) so that few programs ever compile."""
+    size = max(size, chunk)
+    step = max(chunk, 2 ** (size.bit_length() - 3))
+    cap = -(-size // step) * step
+    return min(-(-cap // chunk) * chunk, -(-p // chunk) * chunk)
+
+
+def first_capacity(n: int, p: int, l1_ratio: float, chunk: int = CHUNK) -> int:
+    """A capacity that a lasso path rarely outgrows: its support has at most min(n, p)
+    features; the working set about 1.25 times that."""
+    return capacity_for(max(256, math.ceil(1.3 * min(n, p))), p, chunk)
+
+
+def solve(problem: Problem, state: State, st: Static, capacity: int, *, chunk: int = CHUNK,
+          runner=None, lams_mesh=None) -> State:  # fmt: skip
+    """Run the path to its end, growing the capacity whenever a block needs more (the host
+    side of the engine: one scalar comes back per capacity). ``runner`` replaces :func:`run`
+    (e.g. a vmapped version)."""
+    runner = run if runner is None else runner
+    p = problem.v.shape[-1]
+    while True:
+        state = runner(problem, state, st=st, capacity=capacity, chunk=chunk, lams_mesh=lams_mesh)
+        need = int(np.max(np.asarray(state.need)))
+        if need == 0:
+            return state
+        capacity = capacity_for(max(need, capacity + 1), p, chunk)
+        state = state._replace(need=jnp.zeros_like(state.need))
