@@ -1,0 +1,433 @@
+"""l1jax's compiled programs, kept in memory and on disk across processes.
+
+:func:`program` is a drop-in for ``functools.partial(jax.jit, static_argnames=...)`` on l1jax's own
+functions. Each call looks its executable up in memory, then on disk, and compiles only when both
+miss (then writes it to disk). Usage::
+
+    @functools.partial(program, static_argnames=("loss",))
+    def _round(full, idx, lams, *, loss): ...
+
+    _round.precompile(full, idx_spec, lams_spec, loss="squared")  # returns at once
+    _round(full, idx, lams, loss="squared")  # waits for that compile instead of compiling again
+
+Disk: one file per program and argument types under ``cache_dir()/<environment>/``, where
+``<environment>`` is a fingerprint of l1jax's source, the jax and jaxlib versions, the backend and
+its device kind, the CPU model and flags, and ``XLA_FLAGS``: entries from another environment are
+never read. A file holds a magic header, a format version, the SHA-256 of its body and the body, a
+pickled executable from :mod:`jax.experimental.serialize_executable`. A file that fails any check
+is deleted and rebuilt, never an error; files are written to a temporary name and renamed, so
+processes filling the cache at once cannot corrupt it. The files are executable code: the
+directory must be as trusted as the Python environment.
+
+JAX's own settings are never changed, so the user's own programs are never cached here. When the
+user has configured JAX's persistent cache (``jax_compilation_cache_dir``), l1jax writes nothing of
+its own and JAX's cache serves its programs too. Calls that the cache cannot serve (arguments
+sharded over several devices, placed on a device other than the default one, inside a trace, or
+under ``jax.disable_jit``/``jax_debug_nans``) go to plain ``jax.jit``.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import functools
+import hashlib
+import inspect
+import os
+import pickle
+import platform
+import re
+import struct
+import tempfile
+import threading
+import warnings
+from collections.abc import Callable
+from typing import Any
+
+import jax
+from jax.experimental import serialize_executable
+
+_MAGIC = b"L1JAXPRG"
+_FORMAT = 1
+_HEADER = struct.Struct("<8sI32sQ")  # magic, format version, sha256 of the body, body length
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # a repr that changes from process to process
+
+_lock = threading.Lock()
+_memory: dict[tuple, concurrent.futures.Future] = {}  # key -> Future of a jax.stages.Compiled
+_counts = {"compiled": 0, "loaded": 0, "hits": 0}
+_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_environment: tuple[str, jax.Device] | None = None  # (fingerprint directory name, target device)
+_warned: set[str] = set()
+
+
+def cache_dir() -> str | None:
+    """The directory where l1jax keeps its compiled programs across processes.
+
+    It is ``$L1JAX_CACHE_DIR`` when that variable is set, else ``$XDG_CACHE_HOME/l1jax``, else
+    ``~/.cache/l1jax``. Each environment (l1jax source, jax and jaxlib versions, backend, CPU,
+    ``XLA_FLAGS``) gets its own sub-directory; deleting the directory clears the cache.
+
+    Returns:
+        The directory, or ``None`` when l1jax keeps no programs on disk: ``L1JAX_CACHE_DIR`` is
+        set to the empty string, or the user configured JAX's own persistent cache
+        (``jax_compilation_cache_dir``), which then serves l1jax's programs too.
+    """
+    if jax.config.jax_compilation_cache_dir:
+        return None
+    value = os.environ.get("L1JAX_CACHE_DIR")
+    if value is not None:
+        return os.path.abspath(os.path.expanduser(value)) if value else None
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "l1jax")
+
+
+def stats() -> dict[str, int]:
+    """Counts since the last :func:`clear_memory`: ``compiled`` (XLA compilations), ``loaded``
+    (executables read from disk) and ``hits`` (calls served by an executable in memory)."""
+    with _lock:
+        return dict(_counts)
+
+
+def clear_memory() -> None:
+    """Forget the executables held in memory and reset :func:`stats`, as in a new process."""
+    with _lock:
+        _memory.clear()
+        _counts.update(compiled=0, loaded=0, hits=0)
+
+
+def _source_hash() -> str:
+    """SHA-256 of every ``.py`` file of the l1jax package: a code change invalidates the cache."""
+    root = os.path.dirname(os.path.abspath(__file__))
+    digest = hashlib.sha256()
+    for folder, subfolders, files in sorted(os.walk(root)):
+        subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+        for file in sorted(f for f in files if f.endswith(".py")):
+            path = os.path.join(folder, file)
+            digest.update(os.path.relpath(path, root).encode() + b"\0")
+            try:
+                with open(path, "rb") as f:
+                    digest.update(f.read())
+            except OSError:
+                digest.update(b"?")
+    return digest.hexdigest()
+
+
+def _cpu_fingerprint() -> str:
+    """The machine, CPU model and instruction-set flags: XLA compiles for the host CPU."""
+    fields = {}
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor is enough
+                name, _, value = line.partition(":")
+                fields[name.strip()] = value.strip()
+    except OSError:
+        pass
+    return "|".join(
+        [platform.machine(), platform.processor()]
+        + [fields.get(k, "") for k in ("vendor_id", "model name", "flags", "Features")]
+    )
+
+
+def _get_environment() -> tuple[str, jax.Device]:
+    """The fingerprint directory name and the device the cached executables run on."""
+    global _environment
+    if _environment is None:
+        import jaxlib
+
+        device = jax.devices()[0]
+        parts = [
+            f"format={_FORMAT}",
+            f"l1jax={_source_hash()}",
+            f"jax={jax.__version__}",
+            f"jaxlib={jaxlib.__version__}",
+            f"platform={device.platform}",
+            f"platform_version={device.client.platform_version}",
+            f"device_kind={device.device_kind}",
+            f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')}",
+            f"LIBTPU_INIT_ARGS={os.environ.get('LIBTPU_INIT_ARGS', '')}",
+        ]
+        if device.platform == "cpu":
+            parts.append(f"cpu={_cpu_fingerprint()}")
+        digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
+        _environment = (f"jax{jax.__version__}-{device.platform}-{digest}", device)
+    return _environment
+
+
+def _trace_context() -> Any:
+    """The configuration that changes how a function traces (x64, matmul precision, ...)."""
+    try:
+        return jax._src.config.trace_context()
+    except AttributeError:  # pragma: no cover - a jax without it
+        config = jax.config
+        return (config.jax_enable_x64, config.jax_default_matmul_precision)
+
+
+def _executor() -> concurrent.futures.ThreadPoolExecutor:
+    global _pool
+    with _lock:
+        if _pool is None:
+            workers = max(1, min(4, os.cpu_count() or 1))
+            _pool = concurrent.futures.ThreadPoolExecutor(workers, "l1jax-compile")
+        return _pool
+
+
+def _warn_once(directory: str, error: BaseException) -> None:
+    if directory in _warned:
+        return
+    _warned.add(directory)
+    try:  # a cache never fails a call, even with warnings turned into errors
+        warnings.warn(
+            f"l1jax cannot write its compiled programs to {directory} ({error}); they will be "
+            "compiled again in each process. Set L1JAX_CACHE_DIR to a writable directory, or to "
+            "the empty string to turn the cache off.",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+    except Exception:
+        pass
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def _load(path: str, text: str, in_tree: Any) -> jax.stages.Compiled | None:
+    """The executable stored at ``path`` for ``text``, or ``None`` (a bad file is deleted)."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read()
+    except OSError:
+        return None
+    try:
+        magic, version, checksum, length = _HEADER.unpack_from(data)
+        body = data[_HEADER.size :]
+        if magic != _MAGIC or version != _FORMAT or length != len(body):
+            raise ValueError("not an l1jax program file of this format")
+        if hashlib.sha256(body).digest() != checksum:
+            raise ValueError("checksum mismatch")
+        stored_text, payload, stored_in, stored_out = pickle.loads(body)
+        if stored_text != text or stored_in != in_tree:
+            raise ValueError("another program")
+        return serialize_executable.deserialize_and_load(payload, stored_in, stored_out)
+    except Exception:  # any bad file is rebuilt, never an error
+        _remove(path)
+        return None
+
+
+def _store(path: str, text: str, compiled: jax.stages.Compiled) -> None:
+    """Write ``compiled`` to ``path`` atomically (a temporary file, then a rename)."""
+    try:
+        payload, in_tree, out_tree = serialize_executable.serialize(compiled)
+        body = pickle.dumps((text, payload, in_tree, out_tree), pickle.HIGHEST_PROTOCOL)
+    except Exception:  # an executable that cannot be serialized stays in memory only
+        return
+    header = _HEADER.pack(_MAGIC, _FORMAT, hashlib.sha256(body).digest(), len(body))
+    directory = os.path.dirname(path)
+    tmp = None
+    try:
+        os.makedirs(directory, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=".", suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(header + body)
+        os.replace(tmp, path)
+    except OSError as error:
+        if tmp is not None:
+            _remove(tmp)
+        _warn_once(os.path.dirname(directory), error)
+
+
+class Program:
+    """A function compiled once per argument types and kept in memory and on disk.
+
+    Made by :func:`program`; calls behave as those of ``jax.jit(fun, static_argnames=...)``.
+    """
+
+    def __init__(self, fun: Callable, static_argnames: tuple[str, ...], name: str | None):
+        functools.update_wrapper(self, fun)
+        self._fun = fun
+        self._name = name or f"{fun.__module__}.{fun.__qualname__}"
+        self._jit = jax.jit(fun, static_argnames=static_argnames)
+        self._canonical = jax.jit(self._run, static_argnums=2)
+        self._signature = inspect.signature(fun)
+        params = list(self._signature.parameters.values())
+        self._static = frozenset(static_argnames)
+        positional = (inspect.Parameter.POSITIONAL_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+        self._first_static_position = min(
+            [i for i, p in enumerate(params) if p.name in self._static and p.kind in positional],
+            default=len(params) + 1,  # none: the fast path serves every call
+        )
+        self._varargs = any(p.kind is inspect.Parameter.VAR_POSITIONAL for p in params)
+        self._static_defaults = {
+            p.name: p.default
+            for p in params
+            if p.name in self._static and p.default is not inspect.Parameter.empty
+        }
+
+    def _run(self, args, kwargs, static):
+        return self._fun(*args, **kwargs, **dict(static))
+
+    def lower(self, *args, **kwargs) -> jax.stages.Lowered:
+        """``jax.jit(fun, static_argnames=...).lower(*args, **kwargs)``."""
+        return self._jit.lower(*args, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        split = self._split(args, kwargs)
+        if split is None:
+            return self._jit(*args, **kwargs)
+        key, dynamic, static = split
+        future, created = self._future(key, dynamic, static, background=False)
+        try:
+            compiled = future.result()
+        except Exception:
+            if created:
+                raise
+            # a failed precompile: compile here, so the error (if any) is raised by this call
+            compiled = self._future(key, dynamic, static, background=False)[0].result()
+        return compiled(*dynamic)
+
+    def precompile(self, *args, **kwargs) -> None:
+        """Start compiling (or loading) for these arguments in a background thread.
+
+        Args:
+            *args: as for a call; array arguments may be ``jax.ShapeDtypeStruct``\\ s.
+            **kwargs: as for a call; static arguments must be given.
+
+        Returns at once; a later call with arguments of the same types waits for that
+        compilation instead of compiling again.
+        """
+        split = self._split(args, kwargs)
+        if split is not None:
+            self._future(*split, background=True)
+
+    def _split(self, args: tuple, kwargs: dict) -> tuple | None:
+        """``(key, (args, kwargs), static)`` with the static arguments apart, or ``None`` when
+        the call must go to plain ``jax.jit``."""
+        config = jax.config
+        if config.jax_disable_jit or config.jax_debug_nans or config.jax_debug_infs:
+            return None
+        if len(args) > self._first_static_position:  # a static argument given by position
+            try:
+                bound = self._signature.bind(*args, **kwargs)
+            except TypeError:
+                return None  # jax.jit raises the error
+            if self._varargs:
+                return None  # *args after a static argument cannot be passed by keyword
+            static = {n: bound.arguments.pop(n) for n in self._static if n in bound.arguments}
+            args, kwargs = bound.args, bound.kwargs
+        elif self._static.intersection(kwargs):
+            static = {n: kwargs[n] for n in self._static if n in kwargs}
+            kwargs = {n: v for n, v in kwargs.items() if n not in self._static}
+        else:
+            static = {}
+        for n, v in self._static_defaults.items():
+            static.setdefault(n, v)
+        static = tuple(sorted(static.items()))
+        leaves, treedef = jax.tree.flatten((args, kwargs))
+        _, device = _get_environment()
+        default_device = config.jax_default_device
+        if default_device is not None and default_device != device:
+            return None
+        types = []
+        for leaf in leaves:
+            if isinstance(leaf, jax.Array):
+                if isinstance(leaf, jax.core.Tracer):
+                    return None
+                sharding = leaf.sharding
+                if not isinstance(sharding, jax.sharding.SingleDeviceSharding) or (
+                    leaf.committed and device not in sharding.device_set
+                ):
+                    return None
+                types.append(leaf.aval)
+            else:
+                sharding = getattr(leaf, "sharding", None)
+                if sharding is not None and (
+                    not isinstance(sharding, jax.sharding.SingleDeviceSharding)
+                    or device not in sharding.device_set
+                ):
+                    return None
+                try:
+                    types.append(jax.api_util.shaped_abstractify(leaf))
+                except TypeError:
+                    return None
+        key = (self, static, treedef, tuple(types), _trace_context())
+        try:
+            hash(key)
+        except TypeError:
+            return None  # an unhashable static argument: jax.jit raises the error
+        return key, (args, kwargs), static
+
+    def _future(self, key: tuple, dynamic: tuple, static: tuple, *, background: bool):
+        """The Future of the executable for ``key`` and whether this call created it."""
+        with _lock:
+            future = _memory.get(key)
+            if future is not None:
+                _counts["hits"] += 1
+                return future, False
+            future = _memory[key] = concurrent.futures.Future()
+
+        def build():
+            try:
+                future.set_result(self._build(key, dynamic, static))
+            except BaseException as error:
+                with _lock:
+                    if _memory.get(key) is future:
+                        del _memory[key]
+                future.set_exception(error)
+
+        if background:
+            _executor().submit(build)
+        else:
+            build()
+        return future, True
+
+    def _build(self, key: tuple, dynamic: tuple, static: tuple) -> jax.stages.Compiled:
+        """Load the executable from disk, or compile it (and write it to disk)."""
+        root = cache_dir()
+        path = text = in_tree = None
+        if root is not None:
+            _, static_part, treedef, types, context = key
+            context = _ADDRESS.sub("", repr(context))  # objects with no state of their own
+            text = "\n".join([self._name, repr(static_part), str(treedef), repr(types), context])
+            if _ADDRESS.search(text) is None:  # keys that differ per process stay in memory
+                name = re.sub(r"[^A-Za-z0-9_.-]", "_", self._name)[-80:]
+                digest = hashlib.sha256(text.encode()).hexdigest()[:32]
+                path = os.path.join(root, _get_environment()[0], f"{name}-{digest}.bin")
+                in_tree = jax.tree_util.treedef_tuple([treedef, jax.tree.structure({})])
+                compiled = _load(path, text, in_tree)
+                if compiled is not None:
+                    with _lock:
+                        _counts["loaded"] += 1
+                    return compiled
+        compiled = self._canonical.lower(*dynamic, static).compile()
+        with _lock:
+            _counts["compiled"] += 1
+        if path is not None:
+            _store(path, text, compiled)
+        return compiled
+
+
+def program(
+    fun: Callable | None = None,
+    *,
+    static_argnames: str | tuple[str, ...] = (),
+    name: str | None = None,
+) -> Program | Callable[[Callable], Program]:
+    """Compile ``fun`` as ``jax.jit`` does, keeping its executables across processes.
+
+    Args:
+        fun: the function; without it, a decorator is returned.
+        static_argnames: names of the static arguments (hashable; by name or by position).
+        name: the program's name in the cache (default: module and qualified name of ``fun``).
+
+    Returns:
+        A :class:`Program`, called as the jitted ``fun``, with ``lower`` and ``precompile``.
+    """
+    if isinstance(static_argnames, str):
+        static_argnames = (static_argnames,)
+    if fun is None:
+        return functools.partial(program, static_argnames=tuple(static_argnames), name=name)
+    return Program(fun, tuple(static_argnames), name)

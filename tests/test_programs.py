@@ -1,0 +1,232 @@
+"""The persistent cache of l1jax's compiled programs (l1jax/_programs.py)."""
+
+import functools
+import os
+import subprocess
+import sys
+import textwrap
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from l1jax import _programs, solvers
+
+
+@functools.partial(_programs.program, static_argnames=("power",))
+def _poly(x, scale, power, *, shift=0.0):
+    return scale * x**power + shift
+
+
+@_programs.program
+def _data_norm(data: solvers.Data, w):
+    return jnp.sum((data.X @ w - data.y) ** 2), data.X.T @ data.y
+
+
+@_programs.program
+def _add(x, y):
+    return x + y
+
+
+@pytest.fixture
+def cache(tmp_path, monkeypatch):
+    """An empty cache directory, and no executable in memory."""
+    monkeypatch.setenv("L1JAX_CACHE_DIR", str(tmp_path))
+    _programs.clear_memory()
+    yield tmp_path
+    _programs.clear_memory()
+
+
+def _files(root):
+    return sorted(os.path.join(folder, f) for folder, _, files in os.walk(root) for f in files)
+
+
+def _expect(compiled=0, loaded=0, hits=0):
+    assert _programs.stats() == {"compiled": compiled, "loaded": loaded, "hits": hits}
+
+
+def test_compiles_once_per_type(cache):
+    x = jnp.arange(3.0)
+    np.testing.assert_allclose(_poly(x, 2.0, 2), 2 * x**2)
+    _expect(compiled=1)
+    np.testing.assert_allclose(_poly(jnp.arange(4.0), 2.0, 2), 2 * jnp.arange(4.0) ** 2)
+    _expect(compiled=2)
+    np.testing.assert_allclose(_poly(x + 1, 3.0, 2), 3 * (x + 1) ** 2)  # new values, same types
+    np.testing.assert_allclose(_poly(np.arange(3.0), 2.0, 2), 2 * x**2)  # NumPy: same type
+    _expect(compiled=2, hits=2)
+    _poly(x, 2.0, 3)  # another static value
+    _poly(x, jnp.float64(2.0), 2)  # a strong float64 scale, not a weak Python float
+    _poly(x, 2.0, 2, shift=1.0)  # another pytree structure
+    _expect(compiled=5, hits=2)
+    assert len(_files(cache)) == 5
+
+
+def test_static_argument_by_position_or_keyword(cache):
+    x = jnp.arange(3.0)
+    a = _poly(x, 2.0, 2)
+    b = _poly(x, 2.0, power=2)
+    c = _poly(x, scale=2.0, power=2)  # scale by keyword: another structure
+    _expect(compiled=2, hits=1)
+    np.testing.assert_allclose(a, b)
+    np.testing.assert_allclose(a, c)
+
+
+def test_loads_from_disk_in_a_new_process(cache):
+    data = solvers.Data(X=jnp.ones((4, 3)), y=jnp.arange(4.0))  # a NamedTuple pytree
+    w = jnp.arange(3.0)
+    first = _data_norm(data, w)
+    _expect(compiled=1)
+    _programs.clear_memory()
+    second = _data_norm(data, w)
+    _expect(loaded=1)
+    jax.tree.map(np.testing.assert_array_equal, first, second)
+    _data_norm(data, w)
+    _expect(loaded=1, hits=1)
+
+
+@pytest.mark.parametrize("damage", ["garbage", "truncated", "empty"])
+def test_damaged_file_is_rebuilt(cache, damage):
+    x = jnp.arange(3.0)
+    expected = _poly(x, 2.0, 2)
+    (path,) = _files(cache)
+    good = open(path, "rb").read()
+    with open(path, "wb") as f:
+        if damage == "garbage":
+            f.write(os.urandom(len(good)))
+        elif damage == "truncated":
+            f.write(good[: len(good) // 2])
+    _programs.clear_memory()
+    np.testing.assert_allclose(_poly(x, 2.0, 2), expected)
+    _expect(compiled=1)
+    assert _files(cache) == [path]
+    assert len(open(path, "rb").read()) == len(good)  # a valid file again
+    _programs.clear_memory()
+    _poly(x, 2.0, 2)
+    _expect(loaded=1)
+
+
+def test_another_environment_is_never_read(cache, monkeypatch):
+    x = jnp.arange(3.0)
+    _poly(x, 2.0, 2)
+    (path,) = _files(cache)
+    here, device = _programs._get_environment()
+    sibling = cache / "jax0.0-cpu-0123456789abcdef"  # another environment's files: garbage
+    sibling.mkdir()
+    garbage = sibling / os.path.basename(path)
+    garbage.write_bytes(b"not a program")
+    _programs.clear_memory()
+    _poly(x, 2.0, 2)
+    _expect(loaded=1)
+    assert garbage.read_bytes() == b"not a program"  # never opened
+    monkeypatch.setattr(_programs, "_environment", (sibling.name, device))
+    _programs.clear_memory()
+    np.testing.assert_allclose(_poly(x, 2.0, 2), 2 * x**2)
+    _expect(compiled=1)  # the garbage was read, found bad and replaced; the other env untouched
+    assert os.path.exists(path) and garbage.read_bytes() != b"not a program"
+
+
+def test_empty_cache_dir_turns_disk_off(cache, monkeypatch):
+    monkeypatch.setenv("L1JAX_CACHE_DIR", "")
+    assert _programs.cache_dir() is None
+    np.testing.assert_allclose(_poly(jnp.arange(3.0), 2.0, 2), 2 * jnp.arange(3.0) ** 2)
+    _programs.clear_memory()
+    _poly(jnp.arange(3.0), 2.0, 2)
+    _expect(compiled=1)
+    assert _files(cache) == []
+
+
+def test_default_directory(monkeypatch, tmp_path):
+    monkeypatch.delenv("L1JAX_CACHE_DIR", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert _programs.cache_dir() == os.path.join(str(tmp_path), "l1jax")
+    monkeypatch.delenv("XDG_CACHE_HOME")
+    assert _programs.cache_dir() == os.path.join(os.path.expanduser("~"), ".cache", "l1jax")
+
+
+def test_unwritable_directory_warns_once_and_computes(cache, monkeypatch):
+    blocker = cache / "a-file"
+    blocker.write_text("")
+    monkeypatch.setenv("L1JAX_CACHE_DIR", str(blocker / "cache"))
+    with pytest.warns(RuntimeWarning, match="L1JAX_CACHE_DIR"):
+        np.testing.assert_allclose(_poly(jnp.arange(3.0), 2.0, 2), 2 * jnp.arange(3.0) ** 2)
+    _poly(jnp.arange(4.0), 2.0, 2)  # no second warning (warnings are errors in CI if enabled)
+    assert _files(cache) == [str(blocker)]
+
+
+def test_jax_configuration_is_untouched(cache):
+    jax.jit(lambda x: x + 1)(1.0)  # JAX decides whether its own cache is used at a first compile
+    before = jax.config.jax_compilation_cache_dir
+    _poly(jnp.arange(3.0), 2.0, 2)
+    assert jax.config.jax_compilation_cache_dir == before
+    n_files = len(_files(cache))
+    jax.jit(lambda x: x * 7.0 - 1)(jnp.arange(5.0))  # the user's own program
+    assert len(_files(cache)) == n_files
+
+
+def test_jax_cache_of_the_user_is_used_instead(cache, tmp_path_factory):
+    jax.jit(lambda x: x + 1)(1.0)
+    theirs = str(tmp_path_factory.mktemp("jax-cache"))
+    jax.config.update("jax_compilation_cache_dir", theirs)
+    try:
+        assert _programs.cache_dir() is None
+        np.testing.assert_allclose(_poly(jnp.arange(3.0), 2.0, 2), 2 * jnp.arange(3.0) ** 2)
+        assert _files(cache) == []
+    finally:
+        jax.config.update("jax_compilation_cache_dir", None)
+
+
+def test_precompile_then_call(cache):
+    _poly.precompile(jax.ShapeDtypeStruct((6,), jnp.float64), 2.0, 3)
+    _poly.precompile(jnp.arange(7.0), 2.0, power=3)
+    np.testing.assert_allclose(_poly(jnp.arange(6.0), 0.5, 3), 0.5 * jnp.arange(6.0) ** 3)
+    np.testing.assert_allclose(_poly(np.arange(7.0), 0.5, 3), 0.5 * np.arange(7.0) ** 3)
+    _expect(compiled=2, hits=2)
+
+
+def test_failed_precompile_raises_at_the_call(cache):
+    _add.precompile(jax.ShapeDtypeStruct((3,), jnp.float64), jax.ShapeDtypeStruct((4,), float))
+    with pytest.raises(TypeError):
+        _add(jnp.zeros(3), jnp.zeros(4))
+
+
+def test_traced_calls_go_to_jax_jit(cache):
+    out = jax.vmap(lambda x: _poly(x, 2.0, 2))(jnp.ones((2, 3)))
+    grad = jax.grad(lambda x: _poly(x, 2.0, 2).sum())(jnp.ones(3))
+    np.testing.assert_allclose(out, 2 * jnp.ones((2, 3)))
+    np.testing.assert_allclose(grad, 4 * jnp.ones(3))
+    _expect()
+    assert _files(cache) == []
+
+
+_FILL = textwrap.dedent(
+    """
+    import jax, jax.numpy as jnp
+    jax.config.update("jax_enable_x64", True)
+    from l1jax import _programs
+
+    @_programs.program(name="test_programs.fill")
+    def fill(x, y):
+        return jnp.tanh(x @ y).sum(), jnp.linalg.norm(x, axis=0)
+
+    for n in range(1, 7):
+        fill(jnp.ones((n, 4)), jnp.ones((4, n)))
+    print(_programs.stats())
+    """
+)
+
+
+def test_processes_fill_one_cache_at_once(cache):
+    env = dict(os.environ, L1JAX_CACHE_DIR=str(cache), JAX_PLATFORMS="cpu")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    run = [sys.executable, "-c", _FILL]
+    kwargs = dict(env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    both = [subprocess.Popen(run, **kwargs) for _ in range(2)]
+    for p in both:
+        out, err = p.communicate(timeout=120)
+        assert p.returncode == 0, err
+    third = subprocess.run(run, timeout=120, check=True, **kwargs)
+    assert third.stdout.strip() == "{'compiled': 0, 'loaded': 6, 'hits': 0}", third.stderr
+    files = _files(cache)
+    assert len(files) == 6 and all(f.endswith(".bin") for f in files)
