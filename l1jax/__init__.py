@@ -8,6 +8,7 @@ from importlib.metadata import PackageNotFoundError, version
 
 from l1jax import implicit, losses, penalties, prox
 from l1jax._minimize import MinimizeResult, minimize
+from l1jax._programs import cache_dir
 from l1jax.cv import CVResult, cv_path
 from l1jax.losses import penalized
 from l1jax.path import ConvergenceWarning, PathResult, path
@@ -47,6 +48,7 @@ __all__ = [
     "PathResult",
     "SolverResult",
     "Status",
+    "cache_dir",
     "cv_path",
     "minimize",
     "path",

@@ -11,6 +11,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+import l1jax
 from l1jax import _programs, solvers
 
 
@@ -139,7 +140,7 @@ def test_empty_cache_dir_turns_disk_off(cache, monkeypatch):
 def test_default_directory(monkeypatch, tmp_path):
     monkeypatch.delenv("L1JAX_CACHE_DIR", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    assert _programs.cache_dir() == os.path.join(str(tmp_path), "l1jax")
+    assert l1jax.cache_dir() == os.path.join(str(tmp_path), "l1jax")
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert _programs.cache_dir() == os.path.join(os.path.expanduser("~"), ".cache", "l1jax")
 
