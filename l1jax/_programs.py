@@ -52,7 +52,7 @@ _HEADER = struct.Struct("<8sI32sQ")  # magic, format version, sha256 of the body
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # a repr that changes from process to process
 
 _lock = threading.Lock()
-_memory: dict[tuple, concurrent.futures.Future] = {}  # key -> Future of a jax.stages.Compiled
+_memory: dict[tuple, concurrent.futures.Future] = {}  # key -> Future of an _Entry
 _counts = {"compiled": 0, "loaded": 0, "hits": 0}
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _environment: tuple[str, jax.Device] | None = None  # (fingerprint directory name, target device)
@@ -195,8 +195,9 @@ def _remove(path: str) -> None:
         pass
 
 
-def _load(path: str, text: str, in_tree: Any) -> jax.stages.Compiled | None:
-    """The executable stored at ``path`` for ``text``, or ``None`` (a bad file is deleted)."""
+def _load(path: str, text: str, in_tree: Any, device: jax.Device) -> jax.stages.Compiled | None:
+    """The executable stored at ``path`` for ``text``, loaded on ``device``, or ``None`` (a bad
+    file is deleted)."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -212,7 +213,9 @@ def _load(path: str, text: str, in_tree: Any) -> jax.stages.Compiled | None:
         stored_text, payload, stored_in, stored_out = pickle.loads(body)
         if stored_text != text or stored_in != in_tree:
             raise ValueError("another program")
-        return serialize_executable.deserialize_and_load(payload, stored_in, stored_out)
+        return serialize_executable.deserialize_and_load(
+            payload, stored_in, stored_out, device.client, [device]
+        )
     except Exception:  # any bad file is rebuilt, never an error
         _remove(path)
         return None
@@ -238,6 +241,16 @@ def _store(path: str, text: str, compiled: jax.stages.Compiled) -> None:
         if tmp is not None:
             _remove(tmp)
         _warn_once(os.path.dirname(directory), error)
+
+
+class _Entry:
+    """An executable, and the file it was read from until a first call ran it."""
+
+    __slots__ = ("compiled", "unverified")
+
+    def __init__(self, compiled: jax.stages.Compiled, unverified: str | None):
+        self.compiled = compiled
+        self.unverified = unverified
 
 
 class Program:
@@ -281,13 +294,27 @@ class Program:
         key, dynamic, static = split
         future, created = self._future(key, dynamic, static, background=False)
         try:
-            compiled = future.result()
+            entry = future.result()
         except Exception:
             if created:
                 raise
             # a failed precompile: compile here, so the error (if any) is raised by this call
-            compiled = self._future(key, dynamic, static, background=False)[0].result()
-        return compiled(*dynamic)
+            entry = self._rebuild(key, future, dynamic, static)
+        if entry.unverified is None:
+            return entry.compiled(*dynamic)
+        try:  # the first call of an executable read from disk
+            out = entry.compiled(*dynamic)
+        except Exception:  # it does not run here: delete its file and compile
+            _remove(entry.unverified)
+            return self._rebuild(key, future, dynamic, static).compiled(*dynamic)
+        entry.unverified = None
+        return out
+
+    def _rebuild(self, key: tuple, future, dynamic: tuple, static: tuple) -> _Entry:
+        with _lock:
+            if _memory.get(key) is future:
+                del _memory[key]
+        return self._future(key, dynamic, static, background=False)[0].result()
 
     def precompile(self, *args, **kwargs) -> None:
         """Start compiling (or loading) for these arguments in a background thread.
@@ -384,7 +411,7 @@ class Program:
             build()
         return future, True
 
-    def _build(self, key: tuple, dynamic: tuple, static: tuple) -> jax.stages.Compiled:
+    def _build(self, key: tuple, dynamic: tuple, static: tuple) -> _Entry:
         """Load the executable from disk, or compile it (and write it to disk)."""
         root = cache_dir()
         path = text = in_tree = None
@@ -397,17 +424,17 @@ class Program:
                 digest = hashlib.sha256(text.encode()).hexdigest()[:32]
                 path = os.path.join(root, _get_environment()[0], f"{name}-{digest}.bin")
                 in_tree = jax.tree_util.treedef_tuple([treedef, jax.tree.structure({})])
-                compiled = _load(path, text, in_tree)
+                compiled = _load(path, text, in_tree, _get_environment()[1])
                 if compiled is not None:
                     with _lock:
                         _counts["loaded"] += 1
-                    return compiled
+                    return _Entry(compiled, path)
         compiled = self._canonical.lower(*dynamic, static).compile()
         with _lock:
             _counts["compiled"] += 1
         if path is not None:
             _store(path, text, compiled)
-        return compiled
+        return _Entry(compiled, None)
 
 
 def program(

@@ -63,6 +63,13 @@ def test_compiles_once_per_type(cache):
     assert len(_files(cache)) == 5
 
 
+def test_x64_setting_is_part_of_the_key(cache):
+    assert _poly(1.0, 2.0, 2).dtype == jnp.float64
+    with jax.enable_x64(False):
+        assert _poly(1.0, 2.0, 2).dtype == jnp.float32
+    _expect(compiled=2)
+
+
 def test_static_argument_by_position_or_keyword(cache):
     x = jnp.arange(3.0)
     a = _poly(x, 2.0, 2)
@@ -105,6 +112,23 @@ def test_damaged_file_is_rebuilt(cache, damage):
     _programs.clear_memory()
     _poly(x, 2.0, 2)
     _expect(loaded=1)
+
+
+def test_executable_failing_its_first_call_is_rebuilt(cache, monkeypatch):
+    x = jnp.arange(3.0)
+    _poly(x, 2.0, 2)
+
+    def broken(*args, **kwargs):
+        def run(*args):
+            raise RuntimeError("compiled for another machine")
+
+        return run
+
+    monkeypatch.setattr(_programs.serialize_executable, "deserialize_and_load", broken)
+    _programs.clear_memory()
+    np.testing.assert_allclose(_poly(x, 2.0, 2), 2 * x**2)
+    _expect(compiled=1, loaded=1)
+    assert len(_files(cache)) == 1
 
 
 def test_another_environment_is_never_read(cache, monkeypatch):
@@ -200,6 +224,46 @@ def test_traced_calls_go_to_jax_jit(cache):
     assert _files(cache) == []
 
 
+def _run_python(code, cache, **env):
+    env = dict(os.environ, L1JAX_CACHE_DIR=str(cache), JAX_PLATFORMS="cpu", **env)
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
+    kwargs = dict(env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], **kwargs)
+
+
+def _output(process):
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, err
+    return out.strip()
+
+
+def test_several_devices(cache):
+    code = """
+        import jax, jax.numpy as jnp, numpy as np
+        from jax.sharding import NamedSharding, PartitionSpec
+        from l1jax import _programs
+
+        f = _programs.program(lambda x: jnp.sin(x) * 2, name="test_programs.devices")
+        x = jnp.arange(8.0)
+        f(x)
+        _programs.clear_memory()
+        assert f(x).sharding.device_set == {jax.devices()[0]}  # loaded for one device
+        mesh = jax.make_mesh((4,), ("d",))
+        sharded = jax.device_put(x, NamedSharding(mesh, PartitionSpec("d")))
+        assert f(sharded).sharding.spec == PartitionSpec("d")
+        assert f(jax.device_put(x, jax.devices()[3])).sharding.device_set == {jax.devices()[3]}
+        with jax.default_device(jax.devices()[2]):
+            assert f(np.arange(8.0)).sharding.device_set == {jax.devices()[2]}
+        np.testing.assert_allclose(f(x), 2 * np.sin(np.arange(8.0)), rtol=1e-6)
+        print(_programs.stats())
+        """
+    flags = "--xla_force_host_platform_device_count=4"
+    assert _output(_run_python(code, cache, XLA_FLAGS=flags)) == (
+        "{'compiled': 0, 'loaded': 1, 'hits': 1}"
+    )
+
+
 _FILL = textwrap.dedent(
     """
     import jax, jax.numpy as jnp
@@ -218,16 +282,9 @@ _FILL = textwrap.dedent(
 
 
 def test_processes_fill_one_cache_at_once(cache):
-    env = dict(os.environ, L1JAX_CACHE_DIR=str(cache), JAX_PLATFORMS="cpu")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
-    run = [sys.executable, "-c", _FILL]
-    kwargs = dict(env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    both = [subprocess.Popen(run, **kwargs) for _ in range(2)]
-    for p in both:
-        out, err = p.communicate(timeout=120)
-        assert p.returncode == 0, err
-    third = subprocess.run(run, timeout=120, check=True, **kwargs)
-    assert third.stdout.strip() == "{'compiled': 0, 'loaded': 6, 'hits': 0}", third.stderr
+    both = [_run_python(_FILL, cache) for _ in range(2)]
+    for process in both:
+        _output(process)
+    assert _output(_run_python(_FILL, cache)) == "{'compiled': 0, 'loaded': 6, 'hits': 0}"
     files = _files(cache)
     assert len(files) == 6 and all(f.endswith(".bin") for f in files)
