@@ -10,7 +10,9 @@ miss (then writes it to disk). Usage::
     _round.precompile(full, idx_spec, lams_spec, loss="squared")  # returns at once
     _round(full, idx, lams, loss="squared")  # waits for that compile instead of compiling again
 
-Disk: one file per program and argument types under ``cache_dir()/<environment>/``, where
+An executable is keyed by the program's name, its static arguments, the pytree structure, shapes,
+dtypes and weak types of its other arguments, and the configuration that changes tracing (x64,
+matmul precision, ...). Disk: one file per key under ``cache_dir()/<environment>/``, where
 ``<environment>`` is a fingerprint of l1jax's source, the jax and jaxlib versions, the backend and
 its device kind, the CPU model and flags, and ``XLA_FLAGS``: entries from another environment are
 never read. A file holds a magic header, a format version, the SHA-256 of its body and the body, a
