@@ -35,8 +35,9 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import solvers
+from l1jax._programs import program
 
-__all__ = ["Problem", "State", "capacity_for", "init", "run", "solve"]
+__all__ = ["Problem", "Start", "State", "capacity_for", "init", "run", "solve"]
 
 CHUNK = 128  # columns per chunk of a working set
 MAX_ROUNDS = 50  # working-set rounds per block
@@ -106,7 +107,6 @@ class Static(NamedTuple):
     loss: str
     positive: bool
     fit_intercept: bool  # of the smooth part (False in Gram form: the intercept is centred out)
-    l1_only: bool  # ρ = 1 for every path
     free: bool  # some coordinate may be unpenalized (penalty_factor 0, or λ = 0)
     block: int  # λs solved together
 
@@ -200,7 +200,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     def solve(sub, pen, beta0, b0, step, tol_abs, max_iter):
         return solvers.fista_block(
             sub, pen, beta0, b0, step, tol_abs, loss=st.loss, positive=st.positive,
-            fit_intercept=st.fit_intercept, max_iter=max_iter, l1_only=st.l1_only, free=st.free,
+            fit_intercept=st.fit_intercept, max_iter=max_iter, free=st.free,
         )  # fmt: skip
 
     if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
@@ -214,7 +214,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     def certify(lam, beta, lin, b):
         pen = solvers.elastic_net(lam, rho, v, valid.astype(dtype))
         _, gap, g = solvers._certify(
-            st.loss, data, pen, lin, beta, b, st.positive, st.l1_only, st.fit_intercept, st.free
+            st.loss, data, pen, lin, beta, b, st.positive, False, st.fit_intercept, st.free
         )
         return g, gap
 
@@ -317,11 +317,20 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     return jax.lax.cond(r.need > 0, lambda s: s._replace(need=r.need), commit, state)
 
 
-@functools.partial(jax.jit, static_argnames=("st", "capacity", "chunk", "lams_mesh"))
-def run(problem: Problem, state: State, *, st: Static, capacity: int, chunk: int = CHUNK,
-        lams_mesh=None) -> State:  # fmt: skip
-    """Continue a path from ``state`` on working sets of capacity ``capacity`` until it is done
-    or a block needs more (``need``)."""
+class Start(NamedTuple):
+    """The state a path starts from: only the intercept of the null model (:func:`init` does
+    the rest inside the program, so a path is one program, not two)."""
+
+    b0: jax.Array
+
+
+@functools.partial(program, static_argnames=("st", "capacity", "chunk", "lams_mesh"))
+def run(problem: Problem, state: State | Start, *, st: Static, capacity: int,
+        chunk: int = CHUNK, lams_mesh=None) -> State:  # fmt: skip
+    """Continue a path from ``state`` (or begin it from a :class:`Start`) on working sets of
+    capacity ``capacity`` until it is done or a block needs more (``need``)."""
+    if isinstance(state, Start):
+        state = init(problem, state.b0, st)
 
     def cond(s):
         return (s.k < problem.n_lambdas) & (s.need == 0)
@@ -329,12 +338,6 @@ def run(problem: Problem, state: State, *, st: Static, capacity: int, chunk: int
     return jax.lax.while_loop(
         cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh), state
     )
-
-
-@functools.partial(jax.jit, static_argnames=("st",))
-def start(problem: Problem, b0, *, st: Static) -> State:
-    """:func:`init` as a program of its own (its shapes are those of the engine's)."""
-    return init(problem, b0, st)
 
 
 def capacity_for(size: int, p: int, chunk: int = CHUNK) -> int:
@@ -352,14 +355,14 @@ def first_capacity(n: int, p: int, l1_ratio: float, chunk: int = CHUNK) -> int:
     return capacity_for(max(256, math.ceil(1.3 * min(n, p))), p, chunk)
 
 
-def solve(problem: Problem, state: State, st: Static, capacity: int, *, chunk: int = CHUNK,
+def solve(problem: Problem, state: State | Start, st: Static, capacity: int, *, chunk: int = CHUNK,
           runner=None, lams_mesh=None) -> State:  # fmt: skip
     """Run the path to its end, growing the capacity whenever a block needs more (the host
     side of the engine: one scalar comes back per capacity). ``runner`` replaces :func:`run`
     (e.g. a vmapped version)."""
     runner = run if runner is None else runner
     p = problem.v.shape[-1]
-    while True:
+    while True:  # (a Start state: the first call also begins the path)
         state = runner(problem, state, st=st, capacity=capacity, chunk=chunk, lams_mesh=lams_mesh)
         need = int(np.max(np.asarray(state.need)))
         if need == 0:

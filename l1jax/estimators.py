@@ -34,8 +34,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from l1jax.cv import CVResult, _bucket, cv_path
-from l1jax.path import ConvergenceWarning, PathResult, path
+from l1jax.cv import CVResult, cv_path
+from l1jax.path import ConvergenceWarning, PathResult, bucket, path
 
 __all__ = ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "LogisticLasso", "LogisticLassoCV"]
 
@@ -75,12 +75,12 @@ class _Linear(BaseEstimator):
 
     @staticmethod
     def _padded(X, y, sample_weight, fold_ids=None):
-        """Append zero-weight rows and zero columns up to a few fixed sizes (``l1jax.cv._bucket``:
+        """Append zero-weight rows and zero columns up to a few fixed sizes (``l1jax.path.bucket``:
         128 rows, 16 columns, then 4 sizes per octave). The solution is unchanged (a zero column
         gets coefficient 0; trim it), and data of similar sizes (a scikit-learn CV, a grid
         search) reuse one compiled program instead of compiling one per shape."""
         n, p = X.shape
-        rows, cols = _bucket(n, 128) - n, _bucket(p, 16) - p
+        rows, cols = bucket(n, 128) - n, bucket(p, 16) - p
         sw = np.ones(n, X.dtype) if sample_weight is None else sample_weight
         X = np.pad(X, ((0, rows), (0, cols)))
         y = np.pad(y, (0, rows))

@@ -308,11 +308,11 @@ def _solve_engine(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_inte
     K = lambdas.shape[0]
     place = _Placement(mesh)
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
-    Kp = -(-bucket(K, block) // block) * block
-    chunk = min(engine.CHUNK, bucket(p))
-    p_pad = -(-bucket(p) // chunk) * chunk
+    Kp = -(-bucket(K, 16) // block) * block
+    chunk = min(engine.CHUNK, bucket(p, 32))
+    p_pad = -(-bucket(p, 32) // chunk) * chunk
     gram = loss == "squared" and p <= n and p <= 4096
-    n_pad = n if gram else _sharding.round_up(bucket(n), place.n_data)
+    n_pad = n if gram else _sharding.round_up(bucket(n, 128), place.n_data)
     if not isinstance(X, np.ndarray):  # rows already padded and placed by _prepare_on_devices
         n_pad = max(n_pad, X.shape[0])
     lams = np.concatenate([lambdas, np.repeat(lambdas[-1], Kp - K)]).astype(dtype)
@@ -359,10 +359,10 @@ def _solve_engine(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_inte
     )
     st = engine.Static(
         loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
-        l1_only=l1_ratio == 1.0, free=bool(np.any(v[valid[:p]] == 0) or np.any(lambdas == 0)),
+        free=bool(np.any(v[valid[:p]] == 0) or np.any(lambdas == 0)),
         block=block,
     )  # fmt: skip
-    state = engine.start(problem, jnp.asarray(b0), st=st)
+    state = engine.Start(jnp.asarray(b0))
     capacity = engine.first_capacity(n, int(valid.sum()), l1_ratio, chunk)
     capacity = min(capacity, p_pad)
     state = engine.solve(problem, state, st, capacity, chunk=chunk,
@@ -461,6 +461,66 @@ def path(
       >>> [round(float(v), 4) for v in res.lambdas], [round(float(c), 4) for c in res.coef[:, 0]]
       ([1.0, 0.5, 0.1], [0.0, 0.25, 0.85])
     """
+    res, tol = _path(
+        X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
+        fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+        sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
+        block_size=block_size, mesh=mesh,
+    )  # fmt: skip
+    warn_unconverged("l1jax.path", res.status, res.gap, res.lambdas, tol, max_iter)
+    return res
+
+
+def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", stacklevel=3):
+    """One :class:`ConvergenceWarning` (two when some λ is :attr:`Status.UNBOUNDED`) for the
+    fits of ``status`` (any shape, ``lambdas`` broadcast to it) that did not converge."""
+    status, gap = np.asarray(status), np.asarray(gap)
+    lambdas = np.broadcast_to(lambdas, status.shape)
+    converged = status == solvers.Status.CONVERGED
+    unbounded = status == solvers.Status.UNBOUNDED
+    if unbounded.any():
+        warnings.warn(
+            f"{where}: {int(unbounded.sum())} of {status.size} {what} have no finite "
+            f"minimizer (status UNBOUNDED, first at λ={lambdas[unbounded][0]:.4g}): the "
+            "unpenalized part of the model (the intercept, features with penalty_factor 0, or "
+            "every feature at λ = 0) separates the data, so its coefficients diverge. Use λ > 0 "
+            "and penalize those features (penalty_factor > 0).",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+    bad = ~converged & ~unbounded
+    if bad.any():
+        worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(gap, nan=np.inf), -1)),
+                                 gap.shape)  # fmt: skip
+        warnings.warn(
+            f"{where}: {int(bad.sum())} of {status.size} {what} did not converge: worst "
+            f"relative duality gap {gap[worst]:.3g} at λ={lambdas[worst]:.4g}, tol={tol:g}. "
+            f"Increase max_iter (now {max_iter}), loosen tol, or stop the path at a larger λ "
+            "(a larger lambda_min_ratio).",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def _path(
+    X,
+    y,
+    *,
+    loss,
+    l1_ratio,
+    lambdas,
+    lambda_min_ratio,
+    fit_intercept,
+    standardize,
+    penalty_factor,
+    sample_weight,
+    positive,
+    tol,
+    max_iter,
+    block_size,
+    mesh,
+):
+    """:func:`path` without its warnings: ``(PathResult, tol)``."""
     if not isinstance(loss, str) or loss not in LOSSES:
         raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
     on_devices = isinstance(X, jax.Array)  # kept where it is: never gathered to the host
@@ -558,19 +618,19 @@ def path(
         # single weighted sample): it is optimal at every λ, and the relative gap is 0/0.
         K = grid.size
         b0 = solvers.null_intercept(loss, y.astype(np.float64), s64, fit_intercept, np)
-        return PathResult(
+        res = PathResult(
             lambdas=grid.astype(dtype), coef=np.zeros((K, p), dtype),
             intercept=np.full(K, b0, dtype), converged=np.ones(K, bool),
             n_iter=np.zeros(K, np.int64), gap=np.zeros(K, dtype),
             status=np.zeros(K, np.int32),
         )  # fmt: skip
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
+        return res, tol
+    with np.errstate(all="ignore"):  # (thread-safe, unlike warnings.catch_warnings)
         out, _ = _solve_engine(
             prep, grid, auto_grid,
             loss=loss, l1_ratio=l1_ratio, positive=bool(positive),
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
-            block=int(min(block_size, 1 << (grid.size - 1).bit_length())), mesh=mesh,
+            block=1 if grid.size == 1 else int(block_size), mesh=mesh,
         )  # fmt: skip
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]
@@ -578,29 +638,7 @@ def path(
     if fit_intercept:
         intercept = (intercept - coef @ prep.x_mean).astype(dtype)
     converged = status == solvers.Status.CONVERGED
-    unbounded = status == solvers.Status.UNBOUNDED
-    if unbounded.any():
-        warnings.warn(
-            f"l1jax.path: {int(unbounded.sum())} of {grid.size} λs have no finite minimizer "
-            f"(status UNBOUNDED, first at λ={grid[np.argmax(unbounded)]:.4g}): the unpenalized "
-            "part of the model (the intercept, features with penalty_factor 0, or every feature "
-            "at λ = 0) separates the data, so its coefficients diverge. Use λ > 0 and penalize "
-            "those features (penalty_factor > 0).",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    if (~converged & ~unbounded).any():
-        gaps = np.where(np.isfinite(gap) & ~unbounded, gap, np.where(unbounded, -np.inf, np.inf))
-        worst = int(np.argmax(gaps))
-        warnings.warn(
-            f"l1jax.path: {int((~converged & ~unbounded).sum())} of {grid.size} λs did not "
-            f"converge: worst relative duality gap {gap[worst]:.3g} at λ={grid[worst]:.4g}, "
-            f"tol={tol:g}. Increase max_iter (now {max_iter}), loosen tol, or stop the path at "
-            "a larger λ (a larger lambda_min_ratio).",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    return PathResult(
+    res = PathResult(
         lambdas=grid.astype(dtype),
         coef=coef,
         intercept=intercept.astype(dtype),
@@ -609,3 +647,4 @@ def path(
         gap=gap,
         status=status,
     )
+    return res, tol

@@ -359,7 +359,19 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
     return _Refit(lin, beta, b, g, ok)
 
 
-def _certify(loss, data, pen, lin, beta, b, positive, l1_only=False, fit_intercept=True, free=True):
+def _certify(
+    loss,
+    data,
+    pen,
+    lin,
+    beta,
+    b,
+    positive,
+    l1_only=False,
+    fit_intercept=True,
+    free=True,
+    refit=False,
+):
     """Primal value, duality gap and gradient at (β, b): the certificate of a solve.
 
     The gap is a bound: ``P(β, b) − P* ≤ gap`` whatever (β, b) is. The dual point is built where
@@ -374,7 +386,8 @@ def _certify(loss, data, pen, lin, beta, b, positive, l1_only=False, fit_interce
     features), the gap is +inf (:attr:`Status.UNBOUNDED`).
 
     Returns:
-      ``(primal, gap, g')``, ``g'`` the gradient in β at the refitted point.
+      ``(primal, gap, g')``, ``g'`` the gradient in β at the refitted point; with ``refit``
+      the refitted point itself (a :class:`_Refit`) instead of ``g'``.
     """
     primal = _value(loss, data, lin, beta, b) + _penalty_value(pen, beta)
     ref = _refit_free(loss, data, pen, lin, beta, b, positive, fit_intercept, free)
@@ -397,7 +410,7 @@ def _certify(loss, data, pen, lin, beta, b, positive, l1_only=False, fit_interce
         l2_ok = jnp.all(~penalized | (pen.l2 > 0))
         dual = jnp.maximum(dual1, jnp.where(l2_ok, dual_at(1.0) - conj, -jnp.inf))
     gap = jnp.where(ref.ok, primal - dual, jnp.inf)
-    return primal, gap, ref.g
+    return primal, gap, (ref if refit else ref.g)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -505,37 +518,42 @@ def fista_block(
 
     def solve(pen, beta0, b0, step0, tol_abs):
         lin0 = _linear(data, beta0)
-        big = jnp.full_like(b0, jnp.finfo(b0.dtype).max)  # "not measured yet", finite
-        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(b0), step0, 0, big, big)
+        false = jnp.zeros_like(b0, dtype=bool)
+        inf = jnp.full_like(b0, jnp.inf)
+        it0 = jnp.zeros_like(b0, dtype=jnp.int32)  # (varies like b0 under shard_map)
+        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(b0), step0, it0, inf, inf)
+        init = (init, false, false, beta0, b0, false)  # carry, final, done, refit β, b, ok
 
-        def cond(c):  # a non-finite gap (NaN, or an unsolvable free block) ends the solve
-            return (c.gap > tol_abs) & (c.n_iter < max_iter) & jnp.isfinite(c.gap)
+        def body(st):
+            c, final, _, _, _, _ = st
+            # The finishing pass: one plain proximal-gradient step from x (no momentum), so
+            # that coordinates that are zero at the optimum come out exactly zero.
+            restart = lambda new, old: jnp.where(final, new, old)  # noqa: E731
+            c = c._replace(y=restart(c.x, c.y), by=restart(c.bx, c.by),
+                           lin_y=restart(c.lin_x, c.lin_y), t=restart(1.0, c.t))  # fmt: skip
 
-        def body(c):
-            def step(_, c):  # steps past max_iter leave the carry as it is
-                new = _fista_step(loss, data, pen, positive, fit_intercept, c)
-                return jax.tree.map(lambda a, b: jnp.where(c.n_iter < max_iter, a, b), new, c)
+            def step(i, c):  # steps past max_iter leave the carry as it is; the finishing
+                new = _fista_step(loss, data, pen, positive, fit_intercept, c)  # pass takes one
+                go = jnp.where(final, i == 0, c.n_iter < max_iter)
+                return jax.tree.map(lambda a, b: jnp.where(go, a, b), new, c)
 
             c = jax.lax.fori_loop(0, check_every, step, c)
-            primal, gap, _ = _certify(
-                loss, data, pen, c.lin_x, c.x, c.bx, positive, l1_only, fit_intercept, free
-            )
-            return c._replace(gap=gap, primal=primal)
+            primal, gap, ref = _certify(
+                loss, data, pen, c.lin_x, c.x, c.bx, positive, l1_only, fit_intercept, free,
+                refit=True,
+            )  # fmt: skip
+            # The final step cannot raise the objective: the gap measured before it still
+            # bounds the suboptimality, and the smaller of the two is kept.
+            gap = jnp.where(final, jnp.minimum(gap, c.gap), gap)
+            c = c._replace(gap=gap, primal=primal)
+            stop = (gap <= tol_abs) | (c.n_iter >= max_iter) | ~jnp.isfinite(gap)
+            return c, stop, final, ref.beta, ref.b, ref.ok
 
-        # The gap is measured only inside the loop (one copy of that code to compile).
-        c = jax.lax.while_loop(cond, body, init)
-        # A last plain proximal-gradient step from x: coordinates that are zero at the optimum
-        # come out exactly zero. It cannot raise the objective, so the gap measured before
-        # still bounds the suboptimality.
-        c = _fista_step(
-            loss, data, pen, positive, fit_intercept,
-            c._replace(y=c.x, by=c.bx, lin_y=c.lin_x, t=jnp.ones_like(c.t)),
-        )  # fmt: skip
+        c, _, _, rx, rb, ok = jax.lax.while_loop(lambda st: ~st[2], body, init)
         x, bx = c.x, c.bx
         if not positive:  # the free block (intercept, unpenalized features) solved exactly:
             # it only lowers the objective, so the gap still bounds the suboptimality
-            ref = _refit_free(loss, data, pen, c.lin_x, x, bx, positive, fit_intercept, free)
-            x, bx = jnp.where(ref.ok, ref.beta, x), jnp.where(ref.ok, ref.b, bx)
+            x, bx = jnp.where(ok, rx, x), jnp.where(ok, rb, bx)
         return x, bx, c.primal, c.gap, c.n_iter, _status(c.gap, tol_abs)
 
     if single:

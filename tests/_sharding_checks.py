@@ -179,7 +179,7 @@ def check_rows(l1jax, mesh_of, out):
 
     path_mod, engine, sharding = (sys.modules[f"l1jax.{m}"] for m in ("path", "engine",
                                                                       "_sharding"))  # fmt: skip
-    programs = ("_prepare_rows", "_gram", "start", "run")
+    programs = ("_prepare_rows", "_gram", "run")
     host_sizes = []
     to_host = sharding.to_host
 
@@ -314,7 +314,9 @@ def check_cv(l1jax, mesh_of, out):
     def recording(*args, **kwargs):
         res = inner(*args, **kwargs)
         hlo = inner.lower(*args, **kwargs).compile().as_text()  # cached: no second compile
-        seen.append({"coef": spec(res[0]), "X": spec(args[0]), "all_reduce": "all-reduce" in hlo})
+        seen.append(
+            {"coef": spec(res[0].coef), "X": spec(args[0]), "all_reduce": "all-reduce" in hlo}
+        )
         return res
 
     cv_mod._fit_folds = recording

@@ -234,36 +234,34 @@ def test_wide_cv_path_equals_kfold_by_hand(loss, option):
 
 
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
-def test_working_set_path_with_a_support_larger_than_its_capacity(loss):
-    """Capacity 4 for a support of ~10: the rounds cannot certify, FISTA on all features
-    finishes, and the result equals the plain solver's at the same tolerance."""
-    import jax.numpy as jnp
-
-    from l1jax import cv as cv_mod
-    from l1jax import solvers
+def test_working_sets_that_outgrow_their_capacity(loss, monkeypatch):
+    """A first capacity of one chunk (128 columns) for supports of ~150 (elastic net, p > n):
+    the engine stops, the host runs the next capacity from the same block, and path and
+    cv_path give what they give with a capacity that fits from the start."""
+    from l1jax import engine
 
     rng = np.random.default_rng(6)
-    X = rng.standard_normal((30, 40))
-    eta = X[:, :10] @ rng.uniform(0.5, 1.5, 10)
-    y = eta + 0.3 * rng.standard_normal(30) if loss == "squared" else (eta > 0).astype(float)
-    X = (X - X.mean(0)) / X.std(0)
-    s = jnp.full(30, 1 / 30)
-    lam_max = float(solvers.lambda_max(X, y, s, jnp.ones(40), 1.0, loss=loss, fit_intercept=True))
-    lams = jnp.asarray(lam_max * np.geomspace(1, 0.05, 6))
-    ws = cv_mod._working_set_path(
-        jnp.asarray(X), jnp.asarray(y), s, lams, jnp.ones(40), 1.0, 1e-12, loss=loss,
-        fit_intercept=True, positive=False, max_iter=100_000, capacity=4,
-    )  # fmt: skip
-    ref = solvers.solve_path(X, y, lams, loss=loss, tol=1e-12, max_iter=100_000)
-    assert np.all(np.asarray(ws.status) == 0) and np.all(np.asarray(ws.gap) <= 1e-12)
-    assert np.count_nonzero(np.asarray(ws.coef[-1])) > 4  # the support outgrew the capacity
-    data = solvers.Data(X=jnp.asarray(X), y=jnp.asarray(y, float), s=s, Xt=jnp.asarray(X.T))
-    p_null = float(solvers.null_objective(loss, data.y, s, True))
-    for k, lam in enumerate(np.asarray(lams)):  # both within 1e-12 · P_null of the optimum
-        obj = [
-            float(solvers._value(loss, data, data.X @ c[k], c[k], b[k]) + lam * jnp.abs(c[k]).sum())
-            for c, b in ((ws.coef, ws.intercept), (ref.coef, ref.intercept))
-        ]
-        assert abs(obj[0] - obj[1]) <= 2e-12 * p_null
-    np.testing.assert_allclose(ws.coef, ref.coef, atol=1e-5)
-    np.testing.assert_allclose(ws.intercept, ref.intercept, atol=1e-5)
+    X = rng.standard_normal((150, 400))
+    eta = X[:, :40] @ rng.uniform(0.2, 0.6, 40)
+    y = eta + 0.3 * rng.standard_normal(150) if loss == "squared" else (eta > 0).astype(float)
+    kw = dict(loss=loss, l1_ratio=0.2, lambdas=10, tol=1e-10, lambda_min_ratio=0.01)
+    ref = l1jax.path(X, y, **kw)
+    cv_ref = l1jax.cv_path(X, y, n_folds=3, **kw)
+    sizes = []
+    run = engine.run
+
+    def recording(*args, capacity, **k):
+        sizes.append(capacity)
+        return run(*args, capacity=capacity, **k)
+
+    monkeypatch.setattr(engine, "first_capacity", lambda *a, **k: 128)
+    monkeypatch.setattr(engine, "run", recording)
+    small = l1jax.path(X, y, **kw)
+    assert sizes[0] == 128 and len(sizes) > 1  # the support outgrew the first capacity
+    assert np.count_nonzero(small.coef[-1]) > 128
+    assert small.converged.all() and ref.converged.all()
+    np.testing.assert_allclose(small.coef, ref.coef, atol=1e-5)
+    np.testing.assert_allclose(small.intercept, ref.intercept, atol=1e-5)
+    cv_small = l1jax.cv_path(X, y, n_folds=3, **kw)
+    np.testing.assert_allclose(cv_small.cv_mean, cv_ref.cv_mean, rtol=1e-6)
+    assert cv_small.index_min == cv_ref.index_min
