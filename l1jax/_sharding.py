@@ -79,3 +79,39 @@ def to_host(value) -> np.ndarray:
 
         return np.asarray(multihost_utils.process_allgather(value, tiled=True))
     return np.asarray(value)
+
+
+class Placement:
+    """Where arrays live: on the default device, or sharded over a ``jax.sharding.Mesh`` with
+    rows of X over its axis ``"data"`` and the λ block over its axis ``"lambdas"`` (either may
+    be absent). XLA's partitioner then runs every product on the shards and reduces Xᵀr across
+    devices; nothing else changes."""
+
+    def __init__(self, mesh):
+        self.mesh = mesh = auto(mesh)  # jax.make_mesh gives Explicit axes
+        names = () if mesh is None else mesh.axis_names
+        self.data = "data" if "data" in names else None
+        self.lams = "lambdas" if "lambdas" in names else None
+        self.n_data = 1 if self.data is None else mesh.shape["data"]
+        self.n_lams = 1 if self.lams is None else mesh.shape["lambdas"]
+
+    def sharding(self, *spec):  # a NamedSharding on the mesh (None without one)
+        if self.mesh is None:
+            return None
+        return jax.sharding.NamedSharding(self.mesh, jax.sharding.PartitionSpec(*spec))
+
+    def put(self, value, *spec):
+        value = jax.numpy.asarray(value)
+        return value if self.mesh is None else jax.device_put(value, self.sharding(*spec))
+
+    def fetch(self, value) -> np.ndarray:  # to NumPy, gathered from every host if need be
+        return to_host(value)
+
+    def rows(self, value):  # (n, ...) arrays: samples over "data"
+        return self.put(value, self.data, *([None] * (np.ndim(value) - 1)))
+
+    def block(self, value):  # (B, ...) arrays: λs over "lambdas"
+        return self.put(value, self.lams, *([None] * (np.ndim(value) - 1)))
+
+    def replicated(self, value):
+        return self.put(value, *([None] * np.ndim(value)))

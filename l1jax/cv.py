@@ -15,7 +15,6 @@ over the mesh axis ``"lambdas"`` and the rows of X over its axis ``"data"`` (doc
 from __future__ import annotations
 
 import functools
-import numbers
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -23,19 +22,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _sharding, engine, solvers
+from l1jax import _inputs, _sharding, engine, solvers
 from l1jax._programs import program
-from l1jax.losses import LOSSES
-from l1jax.path import (
-    PathResult,
-    _center_scale,
-    _check_scalar,
-    _gram,
-    _path,
-    bucket,
-    path,
-    warn_unconverged,
-)
+from l1jax.engine import bucket
+from l1jax.path import PathResult, _path, path, warn_unconverged
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
 
@@ -108,11 +98,11 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
 
     def one(s, lams, rho):
         s = s / jnp.sum(s)
-        Xc, mean, scale = _center_scale(jnp, X, s, fit_intercept, standardize)
+        Xc, mean, scale = _inputs.center_scale(jnp, X, s, fit_intercept, standardize)
         y_mean = s @ y if fit_intercept and gram else jnp.zeros((), dtype)
         if gram:
             yc = y - y_mean
-            G, c = _gram(Xc, s, yc)
+            G, c = engine.gram(Xc, s, yc)
             data = solvers.Data(G=G, c=c, yy=s @ (yc * yc))
             b0 = jnp.zeros((), dtype)
         else:
@@ -234,11 +224,10 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     M = R * F
     pairs = np.arange(_sharding.round_up(M, _sharding.axis_size(mesh, "lambdas"))) % M
     pad = _sharding.round_up(bucket(n, 128), _sharding.axis_size(mesh, "data")) - n
-    chunk = min(engine.CHUNK, bucket(p, 32))
-    p_pad = -(-bucket(p, 32) // chunk) * chunk
+    chunk, p_pad = engine.columns(p)
     train_w = np.pad(np.where(held, 0.0, s[None, :]), ((0, 0), (0, pad)))
     v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
-    Kp = -(-bucket(K, 16) // 8) * 8
+    Kp = engine.n_lambdas_padded(K, 8)
     lams = np.concatenate([lam_grid, np.repeat(lam_grid[:, -1:], Kp - K, axis=1)], axis=1)
     rows, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
     put = functools.partial(_put, mesh, dtype)
@@ -304,57 +293,6 @@ def _scores(scoring, loss, y, eta, w) -> np.ndarray:
         ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
         unit = 2 * (ylogy - y * eta - (y - mu))
     return unit @ w / w.sum()
-
-
-# ----------------------------------------------------------------------------------------------
-# Validation of the fold arguments.
-
-
-def _make_fold_ids(y, n_folds, seed, loss) -> np.ndarray:
-    """Random balanced folds; for ``loss="logistic"`` stratified by class (each fold holds both
-    classes in about the proportion of the data)."""
-    n = y.shape[0]
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(n)
-    if loss == "logistic":
-        order = order[np.argsort(y[order], kind="stable")]
-    fold_ids = np.empty(n, np.int64)
-    fold_ids[order] = np.arange(n) % n_folds
-    return fold_ids
-
-
-def _check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
-    if fold_ids is None:
-        if isinstance(n_folds, bool) or not isinstance(n_folds, numbers.Integral):
-            raise TypeError(f"n_folds must be an int, got {type(n_folds).__name__}")
-        if not 2 <= n_folds <= n:
-            raise ValueError(
-                f"n_folds must be between 2 and the number of samples ({n}), got {n_folds}"
-            )
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-        return _make_fold_ids(y, int(n_folds), int(seed), loss)
-    ids = np.asarray(fold_ids)
-    if ids.ndim != 1 or ids.shape[0] != n:
-        raise ValueError(
-            f"fold_ids must be a 1-D array with one fold label per sample ({n}), "
-            f"got shape {ids.shape}"
-        )
-    if ids.dtype == bool or not np.issubdtype(ids.dtype, np.number):
-        raise TypeError(f"fold_ids must hold integer fold labels 0 … F-1, got dtype {ids.dtype}")
-    if not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)) or np.any(ids < 0):
-        raise ValueError("fold_ids must hold integer fold labels 0 … F-1 (non-negative integers)")
-    ids = ids.astype(np.int64)
-    counts = np.bincount(ids)
-    if counts.size < 2:
-        raise ValueError("fold_ids must name at least 2 folds (labels 0 … F-1), got 1")
-    if np.any(counts == 0):
-        empty = np.flatnonzero(counts == 0).tolist()
-        raise ValueError(
-            f"fold_ids leaves fold {empty[0]} empty (labels must be 0 … F-1 = {counts.size - 1}, "
-            f"every fold with at least one sample); empty folds: {empty}"
-        )
-    return ids
 
 
 # ----------------------------------------------------------------------------------------------
@@ -459,8 +397,7 @@ def cv_path(
       >>> grid.cv_mean.shape, grid.l1_ratio_min in (0.5, 1.0)
       ((2, 20), True)
     """
-    if not isinstance(loss, str) or loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    _inputs.check_loss(loss)
     if scoring is None:
         scoring = SCORINGS[loss][0]
     if not isinstance(scoring, str) or scoring not in SCORINGS[loss]:
@@ -474,15 +411,18 @@ def cv_path(
         # path() gives the precise message.
         path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
     n = X_arr.shape[0]
-    ids = _check_folds(n, y_arr, n_folds, fold_ids, seed, loss)
+    ids = _inputs.check_folds(n, y_arr, n_folds, fold_ids, seed, loss)
     F = int(ids.max()) + 1
     held = ids[None, :] == np.arange(F)[:, None]  # (F, n)
-    y64, s = _floats(y_arr), _floats(np.ones(n) if sample_weight is None else sample_weight)
+    y64, s = (
+        _inputs.floats(y_arr),
+        _inputs.floats(np.ones(n) if sample_weight is None else sample_weight),
+    )
     content_checked = y64 is not None and s is not None and s.shape == (n,)
     if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
-        _check_fold_content(y64, s, held, loss, scoring, fit_intercept)
+        _inputs.check_fold_content(y64, s, held, loss, scoring, fit_intercept)
 
-    ratios = _check_l1_ratios(l1_ratio)
+    ratios = _inputs.check_l1_ratios(l1_ratio)
     grid = ratios is not None
     ratios = ratios if grid else [l1_ratio]
     mesh = _sharding.auto(_sharding.check_mesh(mesh, "cv_path"))
@@ -515,7 +455,7 @@ def cv_path(
     y_arr = y_arr.astype(np.float64)
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
     if not content_checked:
-        _check_fold_content(y_arr, s, held, loss, scoring, fit_intercept)
+        _inputs.check_fold_content(y_arr, s, held, loss, scoring, fit_intercept)
     lam_grid = np.stack([f.lambdas for f in fulls])  # (R, K)
     K = lam_grid.shape[1]
 
@@ -572,59 +512,3 @@ def _put(mesh, dtype, value, *spec):
     return jax.device_put(
         value, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(*spec))
     )
-
-
-def _check_l1_ratios(l1_ratio) -> list[float] | None:
-    """None for a single ``l1_ratio`` (path() checks it), else the grid as a list of floats."""
-    if np.ndim(l1_ratio) == 0 or isinstance(l1_ratio, str | bytes):
-        return None
-    values = np.asarray(l1_ratio)
-    if values.ndim != 1 or values.size == 0:
-        raise ValueError(
-            f"l1_ratio must be a number or a 1-D sequence of numbers, got shape {values.shape}"
-        )
-    if values.dtype == bool or not np.issubdtype(values.dtype, np.number):
-        raise TypeError(f"l1_ratio must hold numbers in [0, 1], got dtype {values.dtype}")
-    return [_check_scalar(float(r), "l1_ratio", 0.0, 1.0) for r in values]
-
-
-def _floats(a):
-    """``a`` as a finite float64 array, or None (then :func:`l1jax.path` reports the problem)."""
-    try:
-        out = np.asarray(a, np.float64)
-    except (TypeError, ValueError):
-        return None
-    return out if np.all(np.isfinite(out)) else None
-
-
-def _check_fold_content(y, s, held, loss, scoring, fit_intercept) -> None:
-    """Every fold needs held-out weight, and a training set the loss can fit."""
-    train_w = np.where(held, 0.0, s[None, :])
-    for f in range(held.shape[0]):
-        if not np.any(s[held[f]] > 0):
-            raise ValueError(
-                f"fold {f} holds out no sample with positive sample_weight; every fold of "
-                "fold_ids / n_folds needs at least one"
-            )
-        if not np.any(train_w[f] > 0):
-            raise ValueError(
-                f"fold {f} leaves no training sample with positive sample_weight; use more folds"
-            )
-        active = y[train_w[f] > 0]
-        if fit_intercept and loss == "logistic" and np.all(active == active[0]):
-            raise ValueError(
-                f"the training rows of fold {f} hold a single class; use fewer folds or "
-                "fold_ids that put both classes in every fold"
-            )
-        if fit_intercept and loss == "poisson" and not np.any(active > 0):
-            raise ValueError(
-                f"the training rows of fold {f} have y all zero (the Poisson intercept would be "
-                "-inf); use fewer folds or other fold_ids"
-            )
-        if scoring == "auc":
-            test = y[held[f] & (s > 0)]
-            if np.all(test == test[0]):
-                raise ValueError(
-                    f"fold {f} holds out a single class, so its AUC is undefined; use fewer "
-                    "folds, or another scoring"
-                )

@@ -35,7 +35,8 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from l1jax.cv import CVResult, cv_path
-from l1jax.path import ConvergenceWarning, PathResult, bucket, path
+from l1jax.engine import bucket
+from l1jax.path import ConvergenceWarning, PathResult, path
 
 __all__ = ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "LogisticLasso", "LogisticLassoCV"]
 
@@ -75,10 +76,11 @@ class _Linear(BaseEstimator):
 
     @staticmethod
     def _padded(X, y, sample_weight, fold_ids=None):
-        """Append zero-weight rows and zero columns up to a few fixed sizes (``l1jax.path.bucket``:
-        128 rows, 16 columns, then 4 sizes per octave). The solution is unchanged (a zero column
-        gets coefficient 0; trim it), and data of similar sizes (a scikit-learn CV, a grid
-        search) reuse one compiled program instead of compiling one per shape."""
+        """Append zero-weight rows and zero columns up to a few fixed sizes
+        (:func:`l1jax.engine.bucket`: 128 rows, 16 columns, then 4 sizes per octave). The
+        solution is unchanged (a zero column gets coefficient 0; trim it), and data of similar
+        sizes (a scikit-learn CV, a grid search) reuse one compiled program instead of
+        compiling one per shape."""
         n, p = X.shape
         rows, cols = bucket(n, 128) - n, bucket(p, 16) - p
         sw = np.ones(n, X.dtype) if sample_weight is None else sample_weight

@@ -8,9 +8,6 @@ when some λ did not converge.
 
 from __future__ import annotations
 
-import functools
-import math
-import numbers
 import warnings
 from typing import NamedTuple
 
@@ -18,8 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _sharding, engine, solvers
-from l1jax.losses import LOSSES
+from l1jax import _inputs, _sharding, engine, solvers
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
 
@@ -73,306 +69,6 @@ class PathResult(NamedTuple):
 @jax.jit
 def _predict(coef, intercept, X):
     return intercept[:, None] + coef @ X.T
-
-
-# ----------------------------------------------------------------------------------------------
-# Validation (host side, before anything is traced).
-
-
-def _float_dtype(*arrays) -> np.dtype:
-    if not jax.config.jax_enable_x64:
-        return np.dtype(np.float32)
-    if all(np.dtype(a.dtype) == np.float32 for a in arrays if a is not None):
-        return np.dtype(np.float32)
-    return np.dtype(np.float64)
-
-
-def _check_dtype(arr, name: str, ndim: int):
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
-    ):
-        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
-    if np.iscomplexobj(arr):
-        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}; pass its real part")
-    if arr.ndim != ndim:
-        shape = "(n_samples, n_features)" if ndim == 2 else "a 1-D array"
-        raise ValueError(f"{name} must be {shape}, got an array of shape {arr.shape}")
-
-
-def _as_real_array(value, name: str, ndim: int) -> np.ndarray:
-    arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
-    _check_dtype(arr, name, ndim)
-    if not np.all(np.isfinite(arr)):
-        raise ValueError(f"{name} contains NaN or inf; remove or impute those entries")
-    return arr
-
-
-def _check_weights(value, name: str, length: int, what: str) -> np.ndarray | None:
-    if value is None:
-        return None
-    arr = _as_real_array(value, name, 1)
-    if arr.shape[0] != length:
-        raise ValueError(f"{name} must have one entry per {what} ({length}), got {arr.shape[0]}")
-    if np.any(arr < 0):
-        raise ValueError(f"{name} must be non-negative, got a minimum of {arr.min()}")
-    return arr
-
-
-def _check_scalar(value, name: str, low=None, high=None, low_open=False, high_open=False):
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-    value = float(value)
-    if math.isnan(value):
-        raise ValueError(f"{name} must not be NaN")
-    if low is not None and (value < low or (low_open and value == low)):
-        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
-    if high is not None and (value > high or (high_open and value == high)):
-        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
-    return value
-
-
-class _Prepared(NamedTuple):
-    X: np.ndarray | jax.Array  # centred (with intercept) and scaled columns; a jax.Array: placed
-    y: np.ndarray
-    s: np.ndarray  # normalized sample weights
-    v: np.ndarray  # penalty factors
-    x_mean: np.ndarray
-    x_scale: np.ndarray
-    nonzero: np.ndarray  # (p,) bool: the standardized column has a nonzero entry
-
-
-def _center_scale(xp, X, s, fit_intercept, standardize):
-    """Weighted column means and scales (1/n variance, as glmnet) and the standardized ``X``,
-    with ``xp`` NumPy (on the host, float64) or ``jax.numpy`` (inside a jitted program, on the
-    devices that hold the rows). A constant column becomes 0 and gets scale 1."""
-    p = X.shape[1]
-    x_mean = s @ X if fit_intercept else xp.zeros(p, X.dtype)
-    Xc = X - x_mean  # the one working copy (NumPy divides it in place below)
-    if not standardize:
-        return Xc, x_mean, xp.ones(p, X.dtype)
-    scale = xp.sqrt(s @ xp.square(Xc))
-    constant = scale <= 1e-10 * xp.maximum(1.0, xp.abs(x_mean))
-    Xc /= xp.where(constant, xp.inf, scale)
-    return Xc, x_mean, xp.where(constant, 1.0, scale)
-
-
-def _weights(n, p, sample_weight, penalty_factor):
-    s = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
-    v = np.ones(p) if penalty_factor is None else penalty_factor.astype(np.float64)
-    return s / s.sum(), v
-
-
-def _prepare(X, y, sample_weight, penalty_factor, *, loss, fit_intercept, standardize, dtype):
-    s, v = _weights(*X.shape, sample_weight, penalty_factor)
-    Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
-    Xc, x_mean, scale = _center_scale(np, Xf, s, fit_intercept, standardize)
-    return _Prepared(
-        Xc.astype(dtype, copy=False),
-        y.astype(dtype),
-        s.astype(dtype),
-        v.astype(dtype),
-        x_mean,
-        scale,
-        np.any(Xc != 0, axis=0),
-    )
-
-
-@functools.partial(jax.jit, static_argnames=("fit_intercept", "standardize", "rows"))
-def _prepare_rows(X, s, *, fit_intercept, standardize, rows):
-    """:func:`_center_scale` on the devices that hold the rows of ``X``: a row-sharded ``X`` is
-    never gathered. ``s`` may be longer than ``X`` (rows of zero weight that pad the samples to
-    whole shards): ``X`` gets zero rows to match. The result is laid out as ``rows`` (a
-    ``NamedSharding``, or None). Also returns whether the input is finite."""
-    finite = jnp.all(jnp.isfinite(X))
-    n = X.shape[0]
-    X = jnp.pad(X.astype(s.dtype), ((0, s.shape[0] - n), (0, 0)))
-    Xc, x_mean, scale = _center_scale(jnp, X, s, fit_intercept, standardize)
-    Xc = jnp.where((jnp.arange(s.shape[0]) < n)[:, None], Xc, 0)  # the padding stays zero
-    if rows is not None:
-        Xc = jax.lax.with_sharding_constraint(Xc, rows)
-    return Xc, x_mean, scale, jnp.any(Xc != 0, axis=0), finite
-
-
-def _prepare_on_devices(X, y, sample_weight, penalty_factor, place, *,
-                        fit_intercept, standardize, dtype):  # fmt: skip
-    """:func:`_prepare` for ``X`` given as a ``jax.Array`` (e.g. row-sharded over ``"data"``):
-    the standardized ``X`` stays on the devices, padded to whole ``"data"`` shards, and only
-    p-vectors come back to the host."""
-    n, p = X.shape
-    s, v = _weights(n, p, sample_weight, penalty_factor)
-    pad = -n % place.n_data
-    s_pad = np.concatenate([s, np.zeros(pad)]).astype(dtype)
-    rows = place.sharding(place.data, None)
-    if rows is not None:  # device to device: each device receives its rows (if need be)
-        if pad:  # on the devices X is on now (a row-sharded X has no pad): shards divide evenly
-            X = jnp.pad(X, ((0, pad), (0, 0)))
-        X = jax.device_put(X, rows)
-    Xc, x_mean, scale, nonzero, finite = _prepare_rows(
-        X, place.rows(s_pad), fit_intercept=fit_intercept, standardize=standardize, rows=rows
-    )
-    x_mean, scale, nonzero, finite = (place.fetch(a) for a in (x_mean, scale, nonzero, finite))
-    if not finite:
-        raise ValueError("X contains NaN or inf; remove or impute those entries")
-    return _Prepared(
-        Xc, y.astype(dtype), s.astype(dtype), v.astype(dtype),
-        x_mean.astype(np.float64), scale.astype(np.float64), nonzero,
-    )  # fmt: skip
-
-
-# ----------------------------------------------------------------------------------------------
-# Jitted pieces of the host-driven path (compiled once per shape, reused across λs and calls).
-
-
-@jax.jit
-def _gram(X, s, y):
-    """``G = XᵀSX`` and ``c = XᵀSy`` (one BLAS product on √s-scaled rows)."""
-    Xw = X * jnp.sqrt(s)[:, None]
-    return Xw.T @ Xw, (s * y) @ X
-
-
-def _gram_host(X, s, y):
-    """:func:`_gram` in NumPy, for an X already on the host of a CPU run."""
-    Xw = X * s[0] ** 0.5 if np.all(s == s[0]) else X * np.sqrt(s)[:, None]
-    return Xw.T @ Xw, (s * y) @ X
-
-
-class _Placement:
-    """Where arrays live: on the default device, or sharded over a ``jax.sharding.Mesh`` with
-    rows of X over its axis ``"data"`` and the λ block over its axis ``"lambdas"`` (either may
-    be absent). XLA's partitioner then runs every product on the shards and reduces Xᵀr across
-    devices; nothing else changes."""
-
-    def __init__(self, mesh):
-        self.mesh = mesh = _sharding.auto(mesh)  # jax.make_mesh gives Explicit axes
-        names = () if mesh is None else mesh.axis_names
-        self.data = "data" if "data" in names else None
-        self.lams = "lambdas" if "lambdas" in names else None
-        self.n_data = 1 if self.data is None else mesh.shape["data"]
-        self.n_lams = 1 if self.lams is None else mesh.shape["lambdas"]
-
-    def sharding(self, *spec):  # a NamedSharding on the mesh (None without one)
-        if self.mesh is None:
-            return None
-        return jax.sharding.NamedSharding(self.mesh, jax.sharding.PartitionSpec(*spec))
-
-    def put(self, value, *spec):
-        value = jnp.asarray(value)
-        return value if self.mesh is None else jax.device_put(value, self.sharding(*spec))
-
-    def fetch(self, value) -> np.ndarray:  # to NumPy, gathered from every host if need be
-        return _sharding.to_host(value)
-
-    def rows(self, value):  # (n, ...) arrays: samples over "data"
-        return self.put(value, self.data, *([None] * (np.ndim(value) - 1)))
-
-    def block(self, value):  # (B, ...) arrays: λs over "lambdas"
-        return self.put(value, self.lams, *([None] * (np.ndim(value) - 1)))
-
-    def replicated(self, value):
-        return self.put(value, *([None] * np.ndim(value)))
-
-
-def _mesh_of(X: jax.Array, mesh):
-    """The mesh for an ``X`` given as a ``jax.Array``: ``mesh`` when given (``X`` is moved to
-    its ``"data"`` rows, device to device), else the mesh ``X`` is sharded on."""
-    if mesh is not None or len(X.sharding.device_set) == 1:
-        return mesh
-    if isinstance(X.sharding, jax.sharding.NamedSharding):
-        names = X.sharding.mesh.axis_names
-        if all(a in _sharding.AXES for a in names):
-            return X.sharding.mesh
-    raise ValueError(
-        f"X is a jax.Array sharded over {len(X.sharding.device_set)} devices but mesh is None "
-        "and X's sharding names no mesh axes 'lambdas'/'data'; pass mesh= (e.g. "
-        "jax.make_mesh((n_devices,), ('data',))) to say how to split the rows"
-    )
-
-
-def bucket(size: int, smallest: int = 8) -> int:
-    """The padded length of an axis: ``size`` rounded up to 4 steps per octave (at most 25%
-    more; 9% on average), so that data sets of similar sizes share compiled programs."""
-    size = max(int(size), smallest)
-    step = max(1, 2 ** (size.bit_length() - 3))
-    return -(-size // step) * step
-
-
-def _solve_engine(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept, tol,
-                  max_iter, block, mesh=None):  # fmt: skip
-    """The path by the working-set engine (:mod:`l1jax.engine`), on bucketed shapes: rows are
-    padded with zero weight and columns with zeros (marked invalid). ``lambdas`` are absolute,
-    or fractions of λ_max when ``relative``. Returns the engine's final state, trimmed to the
-    real λs and features (NumPy), and λ_max."""
-    X, y, s, v = prep.X, prep.y, prep.s, prep.v
-    n, p = y.shape[0], X.shape[1]
-    dtype = X.dtype
-    K = lambdas.shape[0]
-    place = _Placement(mesh)
-    block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
-    Kp = -(-bucket(K, 16) // block) * block
-    chunk = min(engine.CHUNK, bucket(p, 32))
-    p_pad = -(-bucket(p, 32) // chunk) * chunk
-    gram = loss == "squared" and p <= n and p <= 4096
-    n_pad = n if gram else _sharding.round_up(bucket(n, 128), place.n_data)
-    if not isinstance(X, np.ndarray):  # rows already padded and placed by _prepare_on_devices
-        n_pad = max(n_pad, X.shape[0])
-    lams = np.concatenate([lambdas, np.repeat(lambdas[-1], Kp - K)]).astype(dtype)
-    valid = np.zeros(p_pad, bool)
-    valid[:p] = (prep.x_scale > 0) & prep.nonzero
-    v_pad = np.zeros(p_pad, dtype)
-    v_pad[:p] = v
-    yd, sd = (np.concatenate([a, np.zeros(n_pad - n, dtype)]) for a in (y, s))
-    if gram:
-        yc = yd - (s @ y if fit_intercept else 0.0)
-        if isinstance(X, np.ndarray) and place.mesh is None and jax.default_backend() == "cpu":
-            G, c = _gram_host(X, s, yc)  # BLAS's syrk: ~4× XLA's CPU product, no X transfer
-        else:  # on the devices (X may be row-sharded): padded there, never gathered
-            G, c = _gram(place.rows(X), place.rows(s), place.rows(yc))
-        xp = np if isinstance(G, np.ndarray) else jnp
-        full = solvers.Data(
-            G=place.replicated(xp.pad(G, ((0, p_pad - p), (0, p_pad - p)))),
-            c=place.replicated(xp.pad(c, (0, p_pad - p))), yy=jnp.asarray(sd @ (yc * yc), dtype),
-        )  # fmt: skip
-        b0 = np.zeros((), dtype)
-    else:
-        if isinstance(X, np.ndarray):
-            Xt = np.zeros((p_pad, n_pad), dtype)
-            Xt[:p, :n] = X.T
-            Xt = place.put(Xt, None, place.data)
-        else:  # on the devices: pad there
-            Xt = jnp.pad(X.T, ((0, p_pad - p), (0, n_pad - X.shape[0])))
-            Xt = jax.device_put(Xt, place.sharding(None, place.data)) if place.mesh else Xt
-        full = solvers.Data(Xt=Xt, y=place.rows(yd), s=place.rows(sd))
-        b0 = np.asarray(solvers.null_intercept(loss, y, s, fit_intercept, np), dtype)
-    p_null = float(solvers.gap_scale(loss, y.astype(np.float64), s.astype(np.float64),
-                                     fit_intercept, np))  # fmt: skip
-    problem = engine.Problem(
-        data=full,
-        lambdas=place.replicated(lams),
-        n_lambdas=jnp.asarray(K, jnp.int32),
-        relative=jnp.asarray(relative),
-        rho=jnp.asarray(l1_ratio, dtype),
-        v=place.replicated(v_pad),
-        valid=place.replicated(valid),
-        tol=jnp.asarray(tol, dtype),
-        p_null=jnp.asarray(p_null, dtype),
-        max_iter=jnp.asarray(max_iter, jnp.int32),
-    )
-    st = engine.Static(
-        loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
-        free=bool(np.any(v[valid[:p]] == 0) or np.any(lambdas == 0)),
-        block=block,
-    )  # fmt: skip
-    state = engine.Start(jnp.asarray(b0))
-    capacity = engine.first_capacity(n, int(valid.sum()), l1_ratio, chunk)
-    capacity = min(capacity, p_pad)
-    state = engine.solve(problem, state, st, capacity, chunk=chunk,
-                         lams_mesh=place.mesh if place.lams else None)  # fmt: skip
-    out = {k: place.fetch(getattr(state, k))[:K] for k in ("coef", "intercept", "gap", "n_iter",
-                                                            "status", "lambdas")}  # fmt: skip
-    out["coef"] = out["coef"][:, :p]
-    if gram and fit_intercept:
-        out["intercept"] = out["intercept"] + (s @ y)
-    return out, float(place.fetch(state.lambda_max))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -521,93 +217,25 @@ def _path(
     mesh,
 ):
     """:func:`path` without its warnings: ``(PathResult, tol)``."""
-    if not isinstance(loss, str) or loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    on_devices = isinstance(X, jax.Array)  # kept where it is: never gathered to the host
-    if on_devices:
-        _check_dtype(X, "X", 2)  # its values are checked on the devices
-        mesh = _mesh_of(X, mesh)
-    else:
-        X = _as_real_array(X, "X", 2)
-    y = _as_real_array(y, "y", 1)
+    args = _inputs.check_path(
+        X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
+        fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+        sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
+        block_size=block_size, mesh=mesh,
+    )  # fmt: skip
+    X, y, sample_weight, grid, dtype, tol = args.X, args.y, args.sample_weight, args.grid, \
+        args.dtype, args.tol  # fmt: skip
     n, p = X.shape
-    if n == 0 or p == 0:
-        raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
-    if y.shape[0] != n:
-        raise ValueError(f"y must have one entry per row of X ({n}), got {y.shape[0]}")
-    sample_weight = _check_weights(sample_weight, "sample_weight", n, "sample")
-    penalty_factor = _check_weights(penalty_factor, "penalty_factor", p, "feature")
-    if sample_weight is not None and not np.any(sample_weight > 0):
-        raise ValueError("sample_weight is all zero; give at least one sample a positive weight")
-    if loss == "logistic" and not np.all((y == 0) | (y == 1)):
-        raise ValueError("y must be 0 or 1 for loss='logistic'; encode the two classes as 0/1")
-    if loss == "poisson" and np.any(y < 0):
-        raise ValueError("y must be non-negative for loss='poisson' (counts or rates)")
-    active = y if sample_weight is None else y[sample_weight > 0]
-    if fit_intercept and loss == "logistic" and np.all(active == active[0]):
-        raise ValueError("y holds a single class for loss='logistic'; it needs both 0 and 1")
-    if fit_intercept and loss == "poisson" and not np.any(active > 0):
-        raise ValueError("y is all zero for loss='poisson': the intercept would be -inf")
-    l1_ratio = _check_scalar(l1_ratio, "l1_ratio", 0.0, 1.0)
-    for name, flag in (("fit_intercept", fit_intercept), ("standardize", standardize),
-                       ("positive", positive)):  # fmt: skip
-        if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
-    if isinstance(max_iter, bool) or not isinstance(max_iter, numbers.Integral):
-        raise TypeError(f"max_iter must be an int, got {type(max_iter).__name__}")
-    if max_iter < 1:
-        raise ValueError(f"max_iter must be >= 1, got {max_iter}")
-    if isinstance(block_size, bool) or not isinstance(block_size, numbers.Integral):
-        raise TypeError(f"block_size must be an int, got {type(block_size).__name__}")
-    if block_size < 1:
-        raise ValueError(f"block_size must be >= 1, got {block_size}")
-    _sharding.check_mesh(mesh, "path")
-    dtype = _float_dtype(X, y)
-    if tol is None:
-        tol = 1e-7 if dtype == np.float64 else 1e-5
-    tol = _check_scalar(tol, "tol", 0.0)
-
-    auto_grid = isinstance(lambdas, numbers.Integral) and not isinstance(lambdas, bool)
-    if auto_grid:
-        if lambdas < 1:
-            raise ValueError(f"lambdas must be a grid size >= 1 or an array of λs, got {lambdas}")
-        if l1_ratio == 0:
-            raise ValueError(
-                "l1_ratio=0 (ridge) has no λ_max, so the automatic grid is undefined; "
-                "pass explicit lambdas or use l1_ratio > 0"
-            )
-        if lambda_min_ratio is None:
-            lambda_min_ratio = 1e-4 if n > p else 1e-2
-        lambda_min_ratio = _check_scalar(
-            lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, low_open=True, high_open=True
-        )
-    else:
-        lam_arr = np.asarray(lambdas)
-        if lam_arr.dtype == object or not np.issubdtype(lam_arr.dtype, np.number):
-            raise TypeError(f"lambdas must be an int or an array of numbers, got {lambdas!r}")
-        lam_arr = lam_arr.astype(np.float64).reshape(-1)
-        if lam_arr.size == 0:
-            raise ValueError("lambdas is empty; pass at least one λ (or a grid size)")
-        if np.any(np.isnan(lam_arr)) or np.any(lam_arr < 0) or np.any(np.isinf(lam_arr)):
-            raise ValueError("lambdas must be finite and >= 0 (no NaN, inf or negative values)")
-        if lambda_min_ratio is not None:
-            _check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
-
-    if on_devices:
-        place = _Placement(mesh)
-        prep = _prepare_on_devices(
-            X, y, sample_weight, penalty_factor, place,
+    if isinstance(X, jax.Array):
+        prep = _inputs.prepare_on_devices(
+            X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),
             fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
         )  # fmt: skip
     else:
-        prep = _prepare(
-            X, y, sample_weight, penalty_factor,
-            loss=loss, fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
+        prep = _inputs.prepare(
+            X, y, sample_weight, args.penalty_factor,
+            fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
         )  # fmt: skip
-    if auto_grid:  # fractions of λ_max, which the engine finds at the start of the path
-        grid = np.logspace(0, np.log10(lambda_min_ratio), int(lambdas))
-    else:
-        grid = np.sort(lam_arr)[::-1]
 
     s64 = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
     p_null, l_null, l_sat = solvers._null_and_saturated(
@@ -626,11 +254,11 @@ def _path(
         )  # fmt: skip
         return res, tol
     with np.errstate(all="ignore"):  # (thread-safe, unlike warnings.catch_warnings)
-        out, _ = _solve_engine(
-            prep, grid, auto_grid,
-            loss=loss, l1_ratio=l1_ratio, positive=bool(positive),
+        out, _ = engine.fit_path(
+            prep, grid, args.relative,
+            loss=loss, l1_ratio=args.l1_ratio, positive=bool(positive),
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
-            block=1 if grid.size == 1 else int(block_size), mesh=mesh,
+            block=1 if grid.size == 1 else int(block_size), mesh=args.mesh,
         )  # fmt: skip
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]

@@ -177,9 +177,9 @@ def check_rows(l1jax, mesh_of, out):
     import jax
     import jax.numpy as jnp
 
-    path_mod, engine, sharding = (sys.modules[f"l1jax.{m}"] for m in ("path", "engine",
-                                                                      "_sharding"))  # fmt: skip
-    programs = ("_prepare_rows", "_gram", "run")
+    inputs, engine, sharding = (sys.modules[f"l1jax.{m}"] for m in ("_inputs", "engine",
+                                                                    "_sharding"))  # fmt: skip
+    programs = ("prepare_rows", "gram", "run")
     host_sizes = []
     to_host = sharding.to_host
 
@@ -188,7 +188,7 @@ def check_rows(l1jax, mesh_of, out):
         return to_host(value)
 
     def run(X, y, Xj):
-        seen, restore = footprints((path_mod, engine), programs)
+        seen, restore = footprints((inputs, engine), programs)
         host_sizes.clear()
         sharding.to_host = counting
         try:  # mesh=None: the mesh X is sharded on (none for a one-device X)

@@ -152,7 +152,7 @@ def test_misclassification_and_auc_scores_match_formulas():
 
 def test_default_folds_balanced_reproducible_and_stratified():
     X, y = _data(n=50, loss="logistic")
-    from l1jax.cv import _make_fold_ids
+    from l1jax._inputs import make_fold_ids as _make_fold_ids
 
     a = _make_fold_ids(y, 5, 0, "logistic")
     np.testing.assert_array_equal(a, _make_fold_ids(y, 5, 0, "logistic"))

@@ -1,0 +1,406 @@
+"""Input checking and standardization, shared by :func:`l1jax.path`, :func:`l1jax.cv_path`,
+:func:`l1jax.stability_selection` and the estimators (host side, before anything is traced).
+
+Every check raises a ``ValueError`` or ``TypeError`` that names the argument and the fix.
+:func:`check_path` checks the arguments of a path; :func:`prepare` (NumPy ``X``) and
+:func:`prepare_on_devices` (a ``jax.Array`` ``X``, never gathered) centre and scale the columns.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from l1jax import _sharding
+from l1jax.losses import LOSSES
+
+
+def float_dtype(*arrays) -> np.dtype:
+    if not jax.config.jax_enable_x64:
+        return np.dtype(np.float32)
+    if all(np.dtype(a.dtype) == np.float32 for a in arrays if a is not None):
+        return np.dtype(np.float32)
+    return np.dtype(np.float64)
+
+
+def check_dtype(arr, name: str, ndim: int):
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
+    ):
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+    if np.iscomplexobj(arr):
+        raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}; pass its real part")
+    if arr.ndim != ndim:
+        shape = "(n_samples, n_features)" if ndim == 2 else "a 1-D array"
+        raise ValueError(f"{name} must be {shape}, got an array of shape {arr.shape}")
+
+
+def as_real_array(value, name: str, ndim: int) -> np.ndarray:
+    arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
+    check_dtype(arr, name, ndim)
+    if not np.all(np.isfinite(arr)):
+        raise ValueError(f"{name} contains NaN or inf; remove or impute those entries")
+    return arr
+
+
+def check_weights(value, name: str, length: int, what: str) -> np.ndarray | None:
+    if value is None:
+        return None
+    arr = as_real_array(value, name, 1)
+    if arr.shape[0] != length:
+        raise ValueError(f"{name} must have one entry per {what} ({length}), got {arr.shape[0]}")
+    if np.any(arr < 0):
+        raise ValueError(f"{name} must be non-negative, got a minimum of {arr.min()}")
+    return arr
+
+
+def check_scalar(value, name: str, low=None, high=None, low_open=False, high_open=False):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    value = float(value)
+    if math.isnan(value):
+        raise ValueError(f"{name} must not be NaN")
+    if low is not None and (value < low or (low_open and value == low)):
+        raise ValueError(f"{name} must be {'>' if low_open else '>='} {low}, got {value}")
+    if high is not None and (value > high or (high_open and value == high)):
+        raise ValueError(f"{name} must be {'<' if high_open else '<='} {high}, got {value}")
+    return value
+
+
+class Prepared(NamedTuple):
+    X: np.ndarray | jax.Array  # centred (with intercept) and scaled columns; a jax.Array: placed
+    y: np.ndarray
+    s: np.ndarray  # normalized sample weights
+    v: np.ndarray  # penalty factors
+    x_mean: np.ndarray
+    x_scale: np.ndarray
+    nonzero: np.ndarray  # (p,) bool: the standardized column has a nonzero entry
+
+
+def center_scale(xp, X, s, fit_intercept, standardize):
+    """Weighted column means and scales (1/n variance, as glmnet) and the standardized ``X``,
+    with ``xp`` NumPy (on the host, float64) or ``jax.numpy`` (inside a jitted program, on the
+    devices that hold the rows). A constant column becomes 0 and gets scale 1."""
+    p = X.shape[1]
+    x_mean = s @ X if fit_intercept else xp.zeros(p, X.dtype)
+    Xc = X - x_mean  # the one working copy (NumPy divides it in place below)
+    if not standardize:
+        return Xc, x_mean, xp.ones(p, X.dtype)
+    scale = xp.sqrt(s @ xp.square(Xc))
+    constant = scale <= 1e-10 * xp.maximum(1.0, xp.abs(x_mean))
+    Xc /= xp.where(constant, xp.inf, scale)
+    return Xc, x_mean, xp.where(constant, 1.0, scale)
+
+
+def weights(n, p, sample_weight, penalty_factor):
+    s = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
+    v = np.ones(p) if penalty_factor is None else penalty_factor.astype(np.float64)
+    return s / s.sum(), v
+
+
+def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, dtype):
+    """Standardized data on the host (float64 arithmetic, then ``dtype``): :class:`Prepared`."""
+    s, v = weights(*X.shape, sample_weight, penalty_factor)
+    Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
+    Xc, x_mean, scale = center_scale(np, Xf, s, fit_intercept, standardize)
+    return Prepared(
+        Xc.astype(dtype, copy=False),
+        y.astype(dtype),
+        s.astype(dtype),
+        v.astype(dtype),
+        x_mean,
+        scale,
+        np.any(Xc != 0, axis=0),
+    )
+
+
+@functools.partial(jax.jit, static_argnames=("fit_intercept", "standardize", "rows"))
+def prepare_rows(X, s, *, fit_intercept, standardize, rows):
+    """:func:`center_scale` on the devices that hold the rows of ``X``: a row-sharded ``X`` is
+    never gathered. ``s`` may be longer than ``X`` (rows of zero weight that pad the samples to
+    whole shards): ``X`` gets zero rows to match. The result is laid out as ``rows`` (a
+    ``NamedSharding``, or None). Also returns whether the input is finite."""
+    finite = jnp.all(jnp.isfinite(X))
+    n = X.shape[0]
+    X = jnp.pad(X.astype(s.dtype), ((0, s.shape[0] - n), (0, 0)))
+    Xc, x_mean, scale = center_scale(jnp, X, s, fit_intercept, standardize)
+    Xc = jnp.where((jnp.arange(s.shape[0]) < n)[:, None], Xc, 0)  # the padding stays zero
+    if rows is not None:
+        Xc = jax.lax.with_sharding_constraint(Xc, rows)
+    return Xc, x_mean, scale, jnp.any(Xc != 0, axis=0), finite
+
+
+def prepare_on_devices(X, y, sample_weight, penalty_factor, place, *,
+                        fit_intercept, standardize, dtype):  # fmt: skip
+    """:func:`prepare` for ``X`` given as a ``jax.Array`` (e.g. row-sharded over ``"data"``):
+    the standardized ``X`` stays on the devices, padded to whole ``"data"`` shards, and only
+    p-vectors come back to the host."""
+    n, p = X.shape
+    s, v = weights(n, p, sample_weight, penalty_factor)
+    pad = -n % place.n_data
+    s_pad = np.concatenate([s, np.zeros(pad)]).astype(dtype)
+    rows = place.sharding(place.data, None)
+    if rows is not None:  # device to device: each device receives its rows (if need be)
+        if pad:  # on the devices X is on now (a row-sharded X has no pad): shards divide evenly
+            X = jnp.pad(X, ((0, pad), (0, 0)))
+        X = jax.device_put(X, rows)
+    Xc, x_mean, scale, nonzero, finite = prepare_rows(
+        X, place.rows(s_pad), fit_intercept=fit_intercept, standardize=standardize, rows=rows
+    )
+    x_mean, scale, nonzero, finite = (place.fetch(a) for a in (x_mean, scale, nonzero, finite))
+    if not finite:
+        raise ValueError("X contains NaN or inf; remove or impute those entries")
+    return Prepared(
+        Xc, y.astype(dtype), s.astype(dtype), v.astype(dtype),
+        x_mean.astype(np.float64), scale.astype(np.float64), nonzero,
+    )  # fmt: skip
+
+
+def mesh_of(X: jax.Array, mesh):
+    """The mesh for an ``X`` given as a ``jax.Array``: ``mesh`` when given (``X`` is moved to
+    its ``"data"`` rows, device to device), else the mesh ``X`` is sharded on."""
+    if mesh is not None or len(X.sharding.device_set) == 1:
+        return mesh
+    if isinstance(X.sharding, jax.sharding.NamedSharding):
+        names = X.sharding.mesh.axis_names
+        if all(a in _sharding.AXES for a in names):
+            return X.sharding.mesh
+    raise ValueError(
+        f"X is a jax.Array sharded over {len(X.sharding.device_set)} devices but mesh is None "
+        "and X's sharding names no mesh axes 'lambdas'/'data'; pass mesh= (e.g. "
+        "jax.make_mesh((n_devices,), ('data',))) to say how to split the rows"
+    )
+
+
+def check_int(value, name: str, low: int, high: int | None = None, what: str = "") -> int:
+    """``value`` as an int in ``[low, high]``, or raise naming ``name``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low or (high is not None and value > high):
+        where = f">= {low}" if high is None else f"between {low} and {high}"
+        where += f" ({what})" if what and high is not None else ""
+        raise ValueError(f"{name} must be {where}, got {value}")
+    return int(value)
+
+
+def check_flag(value, name: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def check_loss(loss) -> str:
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    return loss
+
+
+class PathArgs(NamedTuple):
+    """The checked arguments of a path (:func:`check_path`)."""
+
+    X: np.ndarray | jax.Array  # a jax.Array stays on its devices (values checked there)
+    y: np.ndarray
+    sample_weight: np.ndarray | None
+    penalty_factor: np.ndarray | None
+    l1_ratio: float
+    grid: np.ndarray  # descending: fractions of λ_max when relative, else the λs
+    relative: bool
+    tol: float
+    dtype: np.dtype
+    mesh: jax.sharding.Mesh | None
+
+
+def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept, standardize,
+               penalty_factor, sample_weight, positive, tol, max_iter, block_size,
+               mesh) -> PathArgs:  # fmt: skip
+    """Check the arguments of :func:`l1jax.path` (in its words) and build its λ grid."""
+    check_loss(loss)
+    on_devices = isinstance(X, jax.Array)  # kept where it is: never gathered to the host
+    if on_devices:
+        check_dtype(X, "X", 2)  # its values are checked on the devices
+        mesh = mesh_of(X, mesh)
+    else:
+        X = as_real_array(X, "X", 2)
+    y = as_real_array(y, "y", 1)
+    n, p = X.shape
+    if n == 0 or p == 0:
+        raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
+    if y.shape[0] != n:
+        raise ValueError(f"y must have one entry per row of X ({n}), got {y.shape[0]}")
+    sample_weight = check_weights(sample_weight, "sample_weight", n, "sample")
+    penalty_factor = check_weights(penalty_factor, "penalty_factor", p, "feature")
+    if sample_weight is not None and not np.any(sample_weight > 0):
+        raise ValueError("sample_weight is all zero; give at least one sample a positive weight")
+    check_targets(y, sample_weight, loss, fit_intercept)
+    l1_ratio = check_scalar(l1_ratio, "l1_ratio", 0.0, 1.0)
+    for name, flag in (("fit_intercept", fit_intercept), ("standardize", standardize),
+                       ("positive", positive)):  # fmt: skip
+        check_flag(flag, name)
+    check_int(max_iter, "max_iter", 1)
+    check_int(block_size, "block_size", 1)
+    _sharding.check_mesh(mesh, "path")
+    dtype = float_dtype(X, y)
+    if tol is None:
+        tol = 1e-7 if dtype == np.float64 else 1e-5
+    tol = check_scalar(tol, "tol", 0.0)
+
+    relative = isinstance(lambdas, numbers.Integral) and not isinstance(lambdas, bool)
+    if relative:  # fractions of λ_max, which the engine finds at the start of the path
+        if lambdas < 1:
+            raise ValueError(f"lambdas must be a grid size >= 1 or an array of λs, got {lambdas}")
+        if l1_ratio == 0:
+            raise ValueError(
+                "l1_ratio=0 (ridge) has no λ_max, so the automatic grid is undefined; "
+                "pass explicit lambdas or use l1_ratio > 0"
+            )
+        if lambda_min_ratio is None:
+            lambda_min_ratio = 1e-4 if n > p else 1e-2
+        lambda_min_ratio = check_scalar(
+            lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, low_open=True, high_open=True
+        )
+        grid = np.logspace(0, np.log10(lambda_min_ratio), int(lambdas))
+    else:
+        grid = np.sort(check_lambdas(lambdas))[::-1]
+        if lambda_min_ratio is not None:
+            check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
+    return PathArgs(X, y, sample_weight, penalty_factor, l1_ratio, grid, relative, tol, dtype,
+                    mesh)  # fmt: skip
+
+
+def check_lambdas(lambdas) -> np.ndarray:
+    """An array of λs (float64, 1-D, finite, ≥ 0, not empty), or raise."""
+    lam_arr = np.asarray(lambdas)
+    if lam_arr.dtype == object or not np.issubdtype(lam_arr.dtype, np.number):
+        raise TypeError(f"lambdas must be an int or an array of numbers, got {lambdas!r}")
+    lam_arr = lam_arr.astype(np.float64).reshape(-1)
+    if lam_arr.size == 0:
+        raise ValueError("lambdas is empty; pass at least one λ (or a grid size)")
+    if np.any(np.isnan(lam_arr)) or np.any(lam_arr < 0) or np.any(np.isinf(lam_arr)):
+        raise ValueError("lambdas must be finite and >= 0 (no NaN, inf or negative values)")
+    return lam_arr
+
+
+def check_targets(y, sample_weight, loss, fit_intercept) -> None:
+    """``y`` must suit the loss (0/1 labels, counts ≥ 0) on its positively weighted rows."""
+    if loss == "logistic" and not np.all((y == 0) | (y == 1)):
+        raise ValueError("y must be 0 or 1 for loss='logistic'; encode the two classes as 0/1")
+    if loss == "poisson" and np.any(y < 0):
+        raise ValueError("y must be non-negative for loss='poisson' (counts or rates)")
+    active = y if sample_weight is None else y[sample_weight > 0]
+    if fit_intercept and loss == "logistic" and np.all(active == active[0]):
+        raise ValueError("y holds a single class for loss='logistic'; it needs both 0 and 1")
+    if fit_intercept and loss == "poisson" and not np.any(active > 0):
+        raise ValueError("y is all zero for loss='poisson': the intercept would be -inf")
+
+
+# ----------------------------------------------------------------------------------------------
+# Cross-validation folds and grids (cv_path, stability_selection).
+
+
+def make_fold_ids(y, n_folds, seed, loss) -> np.ndarray:
+    """Random balanced folds; for ``loss="logistic"`` stratified by class (each fold holds both
+    classes in about the proportion of the data)."""
+    n = y.shape[0]
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    if loss == "logistic":
+        order = order[np.argsort(y[order], kind="stable")]
+    fold_ids = np.empty(n, np.int64)
+    fold_ids[order] = np.arange(n) % n_folds
+    return fold_ids
+
+
+def check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
+    if fold_ids is None:
+        if isinstance(n_folds, bool) or not isinstance(n_folds, numbers.Integral):
+            raise TypeError(f"n_folds must be an int, got {type(n_folds).__name__}")
+        if not 2 <= n_folds <= n:
+            raise ValueError(
+                f"n_folds must be between 2 and the number of samples ({n}), got {n_folds}"
+            )
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
+        return make_fold_ids(y, int(n_folds), int(seed), loss)
+    ids = np.asarray(fold_ids)
+    if ids.ndim != 1 or ids.shape[0] != n:
+        raise ValueError(
+            f"fold_ids must be a 1-D array with one fold label per sample ({n}), "
+            f"got shape {ids.shape}"
+        )
+    if ids.dtype == bool or not np.issubdtype(ids.dtype, np.number):
+        raise TypeError(f"fold_ids must hold integer fold labels 0 … F-1, got dtype {ids.dtype}")
+    if not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)) or np.any(ids < 0):
+        raise ValueError("fold_ids must hold integer fold labels 0 … F-1 (non-negative integers)")
+    ids = ids.astype(np.int64)
+    counts = np.bincount(ids)
+    if counts.size < 2:
+        raise ValueError("fold_ids must name at least 2 folds (labels 0 … F-1), got 1")
+    if np.any(counts == 0):
+        empty = np.flatnonzero(counts == 0).tolist()
+        raise ValueError(
+            f"fold_ids leaves fold {empty[0]} empty (labels must be 0 … F-1 = {counts.size - 1}, "
+            f"every fold with at least one sample); empty folds: {empty}"
+        )
+    return ids
+
+
+def check_l1_ratios(l1_ratio) -> list[float] | None:
+    """None for a single ``l1_ratio`` (path() checks it), else the grid as a list of floats."""
+    if np.ndim(l1_ratio) == 0 or isinstance(l1_ratio, str | bytes):
+        return None
+    values = np.asarray(l1_ratio)
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(
+            f"l1_ratio must be a number or a 1-D sequence of numbers, got shape {values.shape}"
+        )
+    if values.dtype == bool or not np.issubdtype(values.dtype, np.number):
+        raise TypeError(f"l1_ratio must hold numbers in [0, 1], got dtype {values.dtype}")
+    return [check_scalar(float(r), "l1_ratio", 0.0, 1.0) for r in values]
+
+
+def floats(a):
+    """``a`` as a finite float64 array, or None (then :func:`l1jax.path` reports the problem)."""
+    try:
+        out = np.asarray(a, np.float64)
+    except (TypeError, ValueError):
+        return None
+    return out if np.all(np.isfinite(out)) else None
+
+
+def check_fold_content(y, s, held, loss, scoring, fit_intercept) -> None:
+    """Every fold needs held-out weight, and a training set the loss can fit."""
+    train_w = np.where(held, 0.0, s[None, :])
+    for f in range(held.shape[0]):
+        if not np.any(s[held[f]] > 0):
+            raise ValueError(
+                f"fold {f} holds out no sample with positive sample_weight; every fold of "
+                "fold_ids / n_folds needs at least one"
+            )
+        if not np.any(train_w[f] > 0):
+            raise ValueError(
+                f"fold {f} leaves no training sample with positive sample_weight; use more folds"
+            )
+        active = y[train_w[f] > 0]
+        if fit_intercept and loss == "logistic" and np.all(active == active[0]):
+            raise ValueError(
+                f"the training rows of fold {f} hold a single class; use fewer folds or "
+                "fold_ids that put both classes in every fold"
+            )
+        if fit_intercept and loss == "poisson" and not np.any(active > 0):
+            raise ValueError(
+                f"the training rows of fold {f} have y all zero (the Poisson intercept would be "
+                "-inf); use fewer folds or other fold_ids"
+            )
+        if scoring == "auc":
+            test = y[held[f] & (s > 0)]
+            if np.all(test == test[0]):
+                raise ValueError(
+                    f"fold {f} holds out a single class, so its AUC is undefined; use fewer "
+                    "folds, or another scoring"
+                )
