@@ -24,7 +24,6 @@ import numpy as np
 
 from l1jax import _inputs, _sharding, engine, solvers
 from l1jax._programs import program
-from l1jax.engine import bucket
 from l1jax.path import PathResult, _path, path, warn_unconverged
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
@@ -162,7 +161,7 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
                        free=free, block=block)  # fmt: skip
     chunk = min(engine.CHUNK, args[0].shape[1])
     p_pad = args[0].shape[1]
-    capacity = min(engine.first_capacity(n, p, 1.0, chunk), p_pad)
+    capacity = engine.first_capacity(n, p, 1.0, chunk, p_pad)
     kw = dict(st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram, chunk=chunk)
     states, mean, scale, y_mean = _fit_folds(*args, capacity=capacity, **kw)
     while True:
@@ -223,8 +222,8 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     # "data" shards), and the fits are unchanged.
     M = R * F
     pairs = np.arange(_sharding.round_up(M, _sharding.axis_size(mesh, "lambdas"))) % M
-    pad = _sharding.round_up(bucket(n, 128), _sharding.axis_size(mesh, "data")) - n
-    chunk, p_pad = engine.columns(p)
+    n_pad, chunk, p_pad = engine.padded(n, p)
+    pad = _sharding.round_up(n_pad, _sharding.axis_size(mesh, "data")) - n
     train_w = np.pad(np.where(held, 0.0, s[None, :]), ((0, 0), (0, pad)))
     v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
     Kp = engine.n_lambdas_padded(K, 8)

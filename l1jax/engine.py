@@ -351,10 +351,13 @@ def capacity_for(size: int, p: int, chunk: int = CHUNK) -> int:
     return min(-(-cap // chunk) * chunk, -(-p // chunk) * chunk)
 
 
-def first_capacity(n: int, p: int, l1_ratio: float, chunk: int = CHUNK) -> int:
+def first_capacity(n: int, p: int, l1_ratio: float, chunk: int, p_pad: int) -> int:
     """A capacity that a lasso path rarely outgrows: its support has at most min(n, p)
-    features; the working set about 1.25 times that."""
-    return capacity_for(max(256, math.ceil(1.3 * min(n, p))), p, chunk)
+    features; the working set about 1.25 times that. Small problems (``n·p ≤ 2**20``) get
+    every feature (``p_pad``): one capacity, so one program per shape."""
+    if n * p <= SMALL:
+        return p_pad
+    return min(capacity_for(max(256, math.ceil(1.3 * min(n, p))), p, chunk), p_pad)
 
 
 def solve(problem: Problem, state: State | Start, st: Static, capacity: int, *, chunk: int = CHUNK,
@@ -385,11 +388,33 @@ def bucket(size: int, smallest: int = 8) -> int:
     return -(-size // step) * step
 
 
-def columns(p: int) -> tuple[int, int]:
-    """``(chunk, p_pad)``: the chunk width of working sets for ``p`` features and the padded
-    number of columns (the bucket of ``p``, in whole chunks)."""
-    chunk = min(CHUNK, bucket(p, 32))
-    return chunk, -(-bucket(p, 32) // chunk) * chunk
+SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
+HEADROOM = 1.15
+_shapes: list[tuple[bool, int, int]] = []  # (gram, n_pad, p_pad) of small problems so far
+
+
+def padded(n: int, p: int, gram: bool = False) -> tuple[int, int, int]:
+    """``(n_pad, chunk, p_pad)``: the padded rows (``n`` itself in the Gram form, where no
+    program sees them), the chunk width of working sets and the padded columns (whole chunks)
+    of an ``n × p`` problem. Sizes are buckets (4 per octave), so data of similar sizes share
+    compiled programs. Small problems (``n·p ≤ 2**20``: padding costs little there, and
+    compilation is most of a call) are padded as if 15% larger and take the shape of an earlier
+    small problem of this process that they fit in (at most twice the size), so that new data
+    up to 15% larger compile nothing new."""
+    small = n * p <= SMALL
+    grow = HEADROOM if small else 1.0
+    n_pad = 1 if gram else bucket(math.ceil(n * grow), 128)
+    p_pad = bucket(math.ceil(p * grow), 32)
+    if small:
+        fits = [s for s in _shapes if s[0] == gram and s[1] >= min(n, n_pad) and s[2] >= p
+                and s[1] * s[2] <= 2 * n_pad * p_pad]  # fmt: skip
+        if fits:
+            _, n_pad, p_pad = min(fits, key=lambda s: s[1] * s[2])
+        elif len(_shapes) < 256:
+            _shapes.append((gram, n_pad, p_pad))
+    n_pad = n if gram else n_pad
+    chunk = min(CHUNK, p_pad)
+    return n_pad, chunk, -(-p_pad // chunk) * chunk
 
 
 def n_lambdas_padded(K: int, block: int) -> int:
@@ -412,9 +437,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     place = _sharding.Placement(mesh)
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(K, block)
-    chunk, p_pad = columns(p)
-    gram = loss == "squared" and p <= n and p <= 4096
-    n_pad = n if gram else _sharding.round_up(bucket(n, 128), place.n_data)
+    use_gram = loss == "squared" and p <= n and p <= 4096
+    n_pad, chunk, p_pad = padded(n, p, use_gram)
+    n_pad = n_pad if use_gram else _sharding.round_up(n_pad, place.n_data)
     if not isinstance(X, np.ndarray):  # rows already padded and placed by _prepare_on_devices
         n_pad = max(n_pad, X.shape[0])
     lams = np.concatenate([lambdas, np.repeat(lambdas[-1], Kp - K)]).astype(dtype)
@@ -423,7 +448,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     v_pad = np.zeros(p_pad, dtype)
     v_pad[:p] = v
     yd, sd = (np.concatenate([a, np.zeros(n_pad - n, dtype)]) for a in (y, s))
-    if gram:
+    if use_gram:
         yc = yd - (s @ y if fit_intercept else 0.0)
         if isinstance(X, np.ndarray) and place.mesh is None and jax.default_backend() == "cpu":
             G, c = gram_host(X, s, yc)  # BLAS's syrk: ~4× XLA's CPU product, no X transfer
@@ -460,19 +485,18 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         max_iter=jnp.asarray(max_iter, jnp.int32),
     )
     st = Static(
-        loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
+        loss=loss, positive=positive, fit_intercept=fit_intercept and not use_gram,
         free=bool(np.any(v[valid[:p]] == 0) or np.any(lambdas == 0)),
         block=block,
     )  # fmt: skip
     state = Start(jnp.asarray(b0))
-    capacity = first_capacity(n, int(valid.sum()), l1_ratio, chunk)
-    capacity = min(capacity, p_pad)
+    capacity = first_capacity(n, int(valid.sum()), l1_ratio, chunk, p_pad)
     state = solve(problem, state, st, capacity, chunk=chunk,
                          lams_mesh=place.mesh if place.lams else None)  # fmt: skip
     out = {k: place.fetch(getattr(state, k))[:K] for k in ("coef", "intercept", "gap", "n_iter",
                                                             "status", "lambdas")}  # fmt: skip
     out["coef"] = out["coef"][:, :p]
-    if gram and fit_intercept:
+    if use_gram and fit_intercept:
         out["intercept"] = out["intercept"] + (s @ y)
     return out, float(place.fetch(state.lambda_max))
 

@@ -288,3 +288,53 @@ def test_processes_fill_one_cache_at_once(cache):
     assert _output(_run_python(_FILL, cache)) == "{'compiled': 0, 'loaded': 6, 'hits': 0}"
     files = _files(cache)
     assert len(files) == 6 and all(f.endswith(".bin") for f in files)
+
+
+def _compile_events():
+    """A list that collects the duration of every XLA compilation from now on (JAX's
+    ``backend_compile_duration`` events), and the function that stops collecting."""
+    events = []
+
+    def listen(event, duration, **_):
+        if event.endswith("backend_compile_duration"):
+            events.append(duration)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
+    return events, lambda: jax.monitoring.unregister_event_duration_listener(listen)
+
+
+@pytest.mark.parametrize(
+    "loss, n, p",
+    [("squared", 90, 30), ("squared", 70, 150), ("logistic", 200, 50), ("poisson", 120, 300)],
+)
+def test_data_up_to_15_percent_larger_compiles_nothing(loss, n, p):
+    """Issue 11: a second data set with n and p up to 15% larger, in the same process, reuses
+    every compiled program of the first (counted, not timed): path and cv_path."""
+    rng = np.random.default_rng(0)
+
+    def data(n, p):
+        X = rng.standard_normal((n, p))
+        eta = X[:, :3] @ np.array([1.0, -0.5, 0.5])
+        y = {"squared": eta + rng.standard_normal(n), "logistic": (eta > 0).astype(float),
+             "poisson": rng.poisson(np.exp(0.3 * eta)).astype(float)}[loss]  # fmt: skip
+        return X, y
+
+    kw = dict(loss=loss, lambdas=10, lambda_min_ratio=0.05)
+    X, y = data(n, p)
+    l1jax.path(X, y, **kw)
+    l1jax.cv_path(X, y, n_folds=3, **kw)
+    events, stop = _compile_events()
+    try:
+        for m, q in (
+            (n, p),
+            (int(n * 1.15), int(p * 1.15)),
+            (int(n * 1.07), p),
+            (n, int(p * 1.15)),
+        ):
+            X, y = data(m, q)
+            res = l1jax.path(X, y, **kw)
+            l1jax.cv_path(X, y, n_folds=3, **kw)
+            assert res.coef.shape == (10, q) and res.converged.all()
+    finally:
+        stop()
+    assert events == [], f"{len(events)} compilations, {sum(events):.2f} s"
