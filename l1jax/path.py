@@ -19,6 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _sharding, engine, solvers
+from l1jax._programs import highest
 from l1jax.losses import LOSSES
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -71,6 +72,7 @@ class PathResult(NamedTuple):
 
 
 @jax.jit
+@highest
 def _predict(coef, intercept, X):
     return intercept[:, None] + coef @ X.T
 
@@ -178,6 +180,7 @@ def _prepare(X, y, sample_weight, penalty_factor, *, loss, fit_intercept, standa
 
 
 @functools.partial(jax.jit, static_argnames=("fit_intercept", "standardize", "rows"))
+@highest
 def _prepare_rows(X, s, *, fit_intercept, standardize, rows):
     """:func:`_center_scale` on the devices that hold the rows of ``X``: a row-sharded ``X`` is
     never gathered. ``s`` may be longer than ``X`` (rows of zero weight that pad the samples to
@@ -224,6 +227,7 @@ def _prepare_on_devices(X, y, sample_weight, penalty_factor, place, *,
 
 
 @jax.jit
+@highest
 def _gram(X, s, y):
     """``G = XᵀSX`` and ``c = XᵀSy`` (one BLAS product on √s-scaled rows)."""
     Xw = X * jnp.sqrt(s)[:, None]
