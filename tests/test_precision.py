@@ -274,3 +274,17 @@ def test_train_path_is_highest_and_leaves_the_users_model_alone():
     n_user, _ = _dots(jax.jit(jax.grad(_user_loss(None))).lower(jnp.zeros(5, F32), (X, y))
                       .as_text())  # fmt: skip
     assert len(low) == n_user and n > n_user
+
+
+def test_minimize_and_its_derivatives_are_highest():
+    """l1jax.minimize's own arithmetic (and the linear solve of its implicit derivatives) adds
+    no product below HIGHEST to a model whose products are HIGHEST."""
+    X, y = _data("squared", 20, 5)
+    loss = _user_loss(jax.lax.Precision.HIGHEST)
+
+    def total(lam, X):
+        r = l1jax.minimize(loss, jnp.zeros(5, F32), lam=lam, args=((X, y),), max_iter=20)
+        return jnp.sum(r.params)
+
+    for fn in (total, jax.grad(total, argnums=(0, 1)), jax.jacfwd(total)):
+        assert_all_highest(jax.jit(fn).lower(jnp.asarray(0.1, F32), X).as_text())
