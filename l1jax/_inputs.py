@@ -18,6 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _sharding
+from l1jax._programs import highest
 from l1jax.losses import LOSSES
 
 
@@ -121,6 +122,7 @@ def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, 
 
 
 @functools.partial(jax.jit, static_argnames=("fit_intercept", "standardize", "rows"))
+@highest
 def prepare_rows(X, s, *, fit_intercept, standardize, rows):
     """:func:`center_scale` on the devices that hold the rows of ``X``: a row-sharded ``X`` is
     never gathered. ``s`` may be longer than ``X`` (rows of zero weight that pad the samples to

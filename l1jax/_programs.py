@@ -263,9 +263,9 @@ class Program:
 
     def __init__(self, fun: Callable, static_argnames: tuple[str, ...], name: str | None):
         functools.update_wrapper(self, fun)
-        self._fun = fun
+        self._fun = highest(fun)  # l1jax's own code: every product at full float32 precision
         self._name = name or f"{fun.__module__}.{fun.__qualname__}"
-        self._jit = jax.jit(fun, static_argnames=static_argnames)
+        self._jit = jax.jit(self._fun, static_argnames=static_argnames)
         self._canonical = jax.jit(self._run, static_argnums=2)
         self._signature = inspect.signature(fun)
         params = list(self._signature.parameters.values())
@@ -439,13 +439,35 @@ class Program:
         return _Entry(compiled, None)
 
 
+def highest(fun: Callable) -> Callable:
+    """``fun`` traced with every matrix product at ``HIGHEST`` precision (l1jax's precision
+    policy, README "Precision").
+
+    GPUs and TPUs run float32 products at ``DEFAULT`` precision in TF32 or bfloat16 passes
+    (about 3 decimal digits), which stalls duality gaps near 1e-3. The products that ``fun``
+    traces (the vector dots, the ones inside nested ``jit``, ``vmap`` and loops, the rules of
+    its ``custom_jvp``s if it is one) get full float32 precision; products given an explicit
+    precision keep theirs. Only for l1jax's own code: a user's model traced inside ``fun`` would
+    be forced to ``HIGHEST`` too.
+    """
+
+    @functools.wraps(fun)
+    def traced(*args, **kwargs):
+        with jax.default_matmul_precision("highest"):
+            return fun(*args, **kwargs)
+
+    traced._l1jax_highest = True  # (tests/test_precision.py checks every jitted function)
+    return traced
+
+
 def program(
     fun: Callable | None = None,
     *,
     static_argnames: str | tuple[str, ...] = (),
     name: str | None = None,
 ) -> Program | Callable[[Callable], Program]:
-    """Compile ``fun`` as ``jax.jit`` does, keeping its executables across processes.
+    """Compile ``fun`` as ``jax.jit`` does, keeping its executables across processes; ``fun``
+    is traced under :func:`highest` (it must be l1jax's own code).
 
     Args:
         fun: the function; without it, a decorator is returned.

@@ -35,7 +35,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _sharding, solvers
-from l1jax._programs import program
+from l1jax._programs import highest, program
 
 __all__ = [
     "Problem", "Start", "State", "bucket", "capacity_for", "fit_path", "init", "run", "solve",
@@ -198,6 +198,12 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     empty = n_sup + extra == 0
     work = jnp.where(empty, jnp.arange(p) == jnp.argmax(score), work)
     need0 = jnp.where(n_sup > M, n_sup, 0).astype(jnp.int32)
+    # The λs at λ_max or above (to a few ulps) take the null model as it is, by construction:
+    # FISTA's gradient sums in another order than λ_max's (chunks, GPU reductions), so at λ_max
+    # its tie could break either way. The warm start is the null model while every λ before
+    # was one (the first block, and those after null blocks).
+    null_from = state.lambda_max * (1 - 8 * jnp.finfo(dtype).eps)
+    null = (lams >= null_from) & ((state.k == 0) | (state.lam_prev >= null_from))
 
     def solve(sub, pen, beta0, b0, step, tol_abs, max_iter):
         return solvers.fista_block(
@@ -245,9 +251,10 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             step = 1 / jax.vmap(
                 lambda bt, bb: solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb)
             )(beta0, r.bs)
-        tol_abs = jnp.full(B, r.tol_in * p_null, dtype)
+        tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
         beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, step, tol_abs, problem.max_iter)
-        beta_w = beta_w * mask
+        beta_w = jnp.where(null[:, None], beta0, beta_w) * mask
+        b_w, it = jnp.where(null, r.bs, b_w), jnp.where(null, 0, it)
         betas = jnp.zeros((B, p), dtype).at[:, idx].add(beta_w)
         if data.gram:  # G β on all features, from the working set's rows of G
             lin = solvers._dot(beta_w, data.G[idx])
@@ -502,6 +509,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
 
 
 @jax.jit
+@highest
 def gram(X, s, y):
     """``G = XᵀSX`` and ``c = XᵀSy`` (one BLAS product on √s-scaled rows)."""
     Xw = X * jnp.sqrt(s)[:, None]

@@ -45,6 +45,7 @@ import jax
 import jax.numpy as jnp
 
 from l1jax import solvers
+from l1jax._programs import highest
 from l1jax.losses import LOSSES, mean_function
 
 __all__ = ["LINEAR_SOLVERS", "attach", "solve_one"]
@@ -146,6 +147,7 @@ def _attach(cfg, coef, intercept, X, y, lam, rho, v, s):
 
 
 @_attach.defjvp
+@highest  # traced when differentiated, outside the solver's own program
 def _attach_jvp(cfg, primals, tangents):
     coef, intercept, *theta = primals
     _, _, *dtheta = tangents  # the solver's own derivatives are replaced, never used
@@ -241,6 +243,7 @@ def attach(
     jax.jit,
     static_argnames=("loss", "fit_intercept", "positive", "max_iter", "linear_solver"),
 )
+@highest
 def solve_one(
     X: jax.Array,
     y: jax.Array,

@@ -16,6 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _inputs, _sharding, engine, solvers
+from l1jax._programs import highest
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
 
@@ -67,6 +68,7 @@ class PathResult(NamedTuple):
 
 
 @jax.jit
+@highest
 def _predict(coef, intercept, X):
     return intercept[:, None] + coef @ X.T
 

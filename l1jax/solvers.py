@@ -32,6 +32,7 @@ import jax.numpy as jnp
 from jax.scipy.special import xlogy
 
 from l1jax import implicit, prox
+from l1jax._programs import highest
 from l1jax.losses import LOSSES, _pointwise, mean_function
 
 __all__ = ["Status", "SolverResult", "solve_path", "null_intercept", "lambda_max"]
@@ -489,6 +490,7 @@ def _status(gap, tol_abs) -> jax.Array:
     jax.jit,
     static_argnames=("loss", "positive", "fit_intercept", "check_every", "l1_only", "free"),
 )
+@highest
 def fista_block(
     data: Data,
     pen: Penalty,
@@ -562,6 +564,7 @@ def fista_block(
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "n_power"))
+@highest
 def lipschitz(
     loss: str, data: Data, fit_intercept: bool, beta=None, b=None, n_power: int = 30
 ) -> jax.Array:
@@ -614,6 +617,7 @@ def null_intercept(loss: str, y, s, fit_intercept: bool, xp=jnp):
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
+@highest
 def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positive=False):
     """Smallest λ at which all penalized coefficients are 0:
     ``max_j |∇_j L(0, b₀)| / (ρ v_j)`` over ``v_j > 0`` (only positive correlations when
@@ -655,6 +659,7 @@ def _null_and_saturated(loss, y, s, fit_intercept, xp=jnp):
 
 
 @functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
+@highest
 def solve_path(
     X: jax.Array,
     y: jax.Array,
