@@ -198,17 +198,20 @@ def _batched(mesh) -> bool:
 BATCHED = None  # None: by backend (above); True/False forces a mode (tests)
 
 
-def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, **opts):
+def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, **opts):
     """Each (l1_ratio, fold) fit by :func:`l1jax.path` on the fold's training rows (weight 0 on
     the held-out rows), one after another (two at a time were slower on 2 cores). Returns
-    ``coef`` ``(R, F, K, p)``, ``intercept``, ``gap`` and ``status`` ``(R, F, K)``."""
+    ``coef`` ``(R, F, K, p)``, ``intercept``, ``gap`` and ``status`` ``(R, F, K)``. With
+    ``rows_only``, on the training rows alone (``X[~held[f]]``: the same fit, at the cost of
+    its own rows; a program of their shape)."""
     R, F = len(ratios), held.shape[0]
 
     def fit(job):
         r, f = job
+        rows = ~held[f] if rows_only else slice(None)
         res, _ = _path(
-            X, y, l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
-            sample_weight=np.where(held[f], 0.0, s), block_size=8, mesh=mesh, **opts,
+            X[rows], y[rows], l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
+            sample_weight=np.where(held[f], 0.0, s)[rows], block_size=8, mesh=mesh, **opts,
         )  # fmt: skip
         return res
 
