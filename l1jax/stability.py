@@ -26,7 +26,7 @@ from l1jax.path import _check_scalar, _float_dtype, path, warn_unconverged
 __all__ = ["StabilityResult", "stability_selection"]
 
 DEFAULT_LAMBDAS = 100
-DECADE = 25  # λs per decade of the path on all the data that finds the end of the λ range
+DECADE = 16  # λs per decade of the search for the end of the λ range (the program of 16 λs)
 
 
 class StabilityResult(NamedTuple):
@@ -107,7 +107,7 @@ def _check_subsamples(subsamples, y, loss, fit_intercept) -> None:
 
 
 def _range_end(X, y, max_selected: int, lambda_min_ratio: float, mesh, options) -> tuple:
-    """λ_max of all the data and the end of the default λ range: the first λ of a grid of 25
+    """λ_max of all the data and the end of the default λ range: the first λ of a grid of 16
     per decade at which the path on all the data has ``max_selected`` nonzero coefficients.
     The path runs one decade at a time and stops there (or at ``lambda_min_ratio · λ_max``,
     its last λ, if it never gets there), so that a small ``max_selected`` costs a short path.
@@ -174,9 +174,10 @@ def stability_selection(
       n_subsamples: B, the number of halves: even (complementary pairs), at least 2.
       threshold: the selection probability in (0.5, 1] a stable feature reaches.
       max_selected: where the default λ range stops: at the first λ of the path on all the
-        data with this many nonzero coefficients, in [1, p]; default ``⌈√(0.8·p)⌉`` (its
-        error bound is then at most ``0.8 / (2·threshold − 1)``). That path runs on a grid of
-        25 λs per decade from λ_max, one decade at a time, down to ``lambda_min_ratio · λ_max``
+        data with this many nonzero coefficients, in [1, p]; default ``⌈√(0.8·p)⌉`` (were
+        ``q`` that small, the bound would be ``0.8 / (2·threshold − 1)``; fits on half the rows
+        usually select somewhat more at the same λ). That path runs on a grid of
+        16 λs per decade from λ_max, one decade at a time, down to ``lambda_min_ratio · λ_max``
         at most; if it never gets to ``max_selected`` nonzeros, the range stops there.
       lambdas: None (100 λs), an int K (K λs log-spaced over the default range above), or an
         array of λs, used as given (descending).
@@ -238,6 +239,10 @@ def stability_selection(
     if X_arr.ndim != 2:
         path(X, y, lambdas=1, **options)  # raises path's message
     n, p = X_arr.shape
+    if n < 2:
+        raise ValueError(
+            f"X must have at least 2 samples to split into halves, got n_samples = {n}"
+        )
     if max_selected is None:
         max_selected = math.ceil(math.sqrt(0.8 * p))
     max_selected = _check_int(max_selected, "max_selected", 1, p, "the number of features")
@@ -255,6 +260,11 @@ def stability_selection(
         tol = 1e-7 if dtype == np.float64 else 1e-5
     X64, y64 = X_arr.astype(np.float64), np.asarray(y, np.float64)
     s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if np.count_nonzero(s) < 2:
+        raise ValueError(
+            "sample_weight must be positive on at least 2 samples to split them into halves, "
+            f"got {np.count_nonzero(s)}"
+        )
 
     subsamples = _complementary_pairs(
         n, B, seed=seed, y=y64 if loss == "logistic" else None, sample_weight=s
@@ -270,7 +280,7 @@ def stability_selection(
     coef, _, gap, status = fit(X64, y64, s, ~subsamples, grid[None], [l1_ratio], **opts)
     coef, gap, status = coef[0], gap[0], status[0]  # (B, K, p), (B, K)
     warn_unconverged("l1jax.stability_selection", status, gap, grid, tol, max_iter,
-                     what="subsample × λ fits", stacklevel=2)  # fmt: skip
+                     what="subsample × λ fits")  # fmt: skip
     nonzero = coef != 0  # (B, K, p)
     probabilities = nonzero.mean(axis=0)
     max_probability = probabilities.max(axis=0)
