@@ -101,12 +101,13 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
     """One :class:`l1jax.engine.Problem` per fit (traced): fit ``m`` uses the weights
     ``train_weights[m]`` ``(M, n)`` (zero on held-out rows), the λs ``lambdas[m]`` and
     ``l1_ratio[m]``, standardized with its own training weights (as :func:`l1jax.path` does on
-    the training rows alone); on its own Gram matrix when ``gram``. Also returns each fit's
-    column means and scales and the intercept shift of the Gram form."""
+    the training rows alone); on its own Gram matrix when ``gram``. ``X`` ``(n, p)`` and ``y``
+    are shared by the fits, or ``(M, n, p)`` and ``(M, n)``: each fit's own rows. Also returns
+    each fit's column means and scales and the intercept shift of the Gram form."""
     dtype = X.dtype
     y = y.astype(dtype)
 
-    def one(s, lams, rho):
+    def one(X, y, s, lams, rho):
         s = s / jnp.sum(s)
         Xc, mean, scale = _center_scale(jnp, X, s, fit_intercept, standardize)
         y_mean = s @ y if fit_intercept and gram else jnp.zeros((), dtype)
@@ -125,7 +126,8 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
         )  # fmt: skip
         return problem, b0, mean, scale, y_mean
 
-    return jax.vmap(one)(train_weights, lambdas, l1_ratio)
+    own = 0 if X.ndim == 3 else None
+    return jax.vmap(one, in_axes=(own, own, 0, 0, 0))(X, y, train_weights, lambdas, l1_ratio)
 
 
 _FOLD_STATIC = ("st", "fit_intercept", "standardize", "gram", "capacity", "chunk")
@@ -170,8 +172,8 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
     gram = loss == "squared" and p <= min(n, GRAM_MAX_P)
     st = engine.Static(loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
                        free=free, block=block)  # fmt: skip
-    chunk = min(engine.CHUNK, args[0].shape[1])
-    p_pad = args[0].shape[1]
+    chunk = min(engine.CHUNK, args[0].shape[-1])
+    p_pad = args[0].shape[-1]
     capacity = min(engine.first_capacity(n, p, 1.0, chunk), p_pad)
     kw = dict(st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram, chunk=chunk)
     states, mean, scale, y_mean = _fit_folds(*args, capacity=capacity, **kw)
@@ -224,11 +226,18 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, *
 
 
 def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept, standardize,
-                 penalty_factor, positive, tol, max_iter, mesh):  # fmt: skip
+                 penalty_factor, positive, tol, max_iter, mesh, rows=None):  # fmt: skip
     """All (l1_ratio, fold) fits in one vmapped program (:func:`_solve_folds`), with the fits
-    split over the mesh axis ``"lambdas"`` and the rows over ``"data"``."""
+    split over the mesh axis ``"lambdas"`` and the rows over ``"data"``. With ``rows``
+    ``(F, h)``, the indices of each fold's training rows (as many for every fold), each fit
+    gets its own ``h`` rows of ``X`` (``held`` is then ignored): the same fits at the cost of
+    their own rows, not all ``n``."""
     R, F = len(ratios), held.shape[0]
-    n, p = X_arr.shape
+    p = X_arr.shape[1]
+    if rows is not None:  # (F, h, p): each fold's rows
+        X_arr, y_arr, s = X_arr[rows], y_arr[rows], s[rows]
+        held = np.zeros(rows.shape, bool)
+    n = X_arr.shape[-2]
     K = lam_grid.shape[1]
     dtype = lam_grid.dtype
     # One fit per (l1_ratio, fold) pair, pair m = r·F + f, padded with copies of the first fits
@@ -239,16 +248,22 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     pad = _sharding.round_up(bucket(n, 128), _sharding.axis_size(mesh, "data")) - n
     chunk = min(engine.CHUNK, bucket(p, 32))
     p_pad = -(-bucket(p, 32) // chunk) * chunk
-    train_w = np.pad(np.where(held, 0.0, s[None, :]), ((0, 0), (0, pad)))
+    train_w = np.pad(np.where(held, 0.0, s), ((0, 0), (0, pad)))
     v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
     Kp = -(-bucket(K, 16) // 8) * 8
     lams = np.concatenate([lam_grid, np.repeat(lam_grid[:, -1:], Kp - K, axis=1)], axis=1)
-    rows, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
+    data, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
     put = functools.partial(_put, mesh, dtype)
+    if rows is None:  # shared by the fits
+        X_in = put(np.pad(X_arr, ((0, pad), (0, p_pad - p))), data, None)
+        y_in = put(np.pad(y_arr, (0, pad)), data)
+    else:
+        X_in = put(np.pad(X_arr, ((0, 0), (0, pad), (0, p_pad - p)))[pairs % F], fits, data, None)
+        y_in = put(np.pad(y_arr, ((0, 0), (0, pad)))[pairs % F], fits, data)
     args = (
-        put(np.pad(X_arr, ((0, pad), (0, p_pad - p))), rows, None),
-        put(np.pad(y_arr, (0, pad)), rows),
-        put(train_w[pairs % F], fits, rows),
+        X_in,
+        y_in,
+        put(train_w[pairs % F], fits, data),
         put(lams[pairs // F], fits, None),
         jnp.asarray(K, jnp.int32),
         put(np.pad(v, (0, p_pad - p)), None),

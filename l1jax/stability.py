@@ -273,9 +273,10 @@ def stability_selection(
     opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
                 penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
                 max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-    if cv._batched(mesh):  # vmapped over the halves, as cv_path's folds (0 weight off the half)
-        fit = cv._fit_batched
-    else:  # one after another, each on its half's rows alone
+    if cv._batched(mesh):  # vmapped over the halves (as cv_path's folds), each on its own rows
+        rows = np.stack([np.flatnonzero(half) for half in subsamples])  # (B, ⌊m/2⌋)
+        fit = functools.partial(cv._fit_batched, rows=rows)
+    else:  # one after another through path's program, each on its half's rows
         fit = functools.partial(cv._fit_one_by_one, rows_only=True)
     coef, _, gap, status = fit(X64, y64, s, ~subsamples, grid[None], [l1_ratio], **opts)
     coef, gap, status = coef[0], gap[0], status[0]  # (B, K, p), (B, K)
