@@ -10,7 +10,8 @@ SNR 5; benchmarks/paths.py), n × p = 300 × 1000 by default, squared loss, floa
 tolerance. ``l1jax.stability_selection(X, y, n_subsamples=B)`` (default λ range: 100 λs from
 λ_max down to ⌈√(0.8 p)⌉ nonzeros on all the data) is timed against a Python loop of
 ``l1jax.path(X[half], y[half], lambdas=st.lambdas)`` over the same halves and λs. Each route is
-called once to compile (reported apart), then the routes run ``--repeat`` times warm, taking
+called once to compile (reported apart; with ``L1JAX_CACHE_DIR`` an empty directory, so that
+no compiled program comes from disk), then the routes run ``--repeat`` times warm, taking
 turns (so that a change of the machine's load hits both), and the best of each is reported.
 The selection probabilities of the routes are compared.
 

@@ -3,10 +3,11 @@
 One lasso fit's support is unstable: refit it on half the rows and features come and go.
 Stability selection (Meinshausen & Bühlmann 2010) fits the whole path on many random halves
 and keeps the features whose selection probability, at some λ of the range, reaches a
-threshold; complementary pairs of halves (Shah & Samworth 2013) make the most of the data. Each
-half is a 0/1 mask on the sample weights, exactly as a cross-validation fold's training rows,
-so all subsamples × all λs are fitted in one compiled call (:func:`l1jax.cv._fit_weighted`, the
-machinery of :func:`l1jax.cv_path`), each half standardized with its own rows.
+threshold; complementary pairs of halves (Shah & Samworth 2013) make the most of the data.
+The halves are fitted as :func:`l1jax.cv_path` fits its folds, each standardized on its own
+rows: on accelerators and meshes all halves × all λs in one compiled program (the working-set
+engine vmapped over the halves, each on its own rows), on a CPU one half after another through
+the program of :func:`l1jax.path` (no extra compilation, and faster there).
 """
 
 from __future__ import annotations
@@ -65,6 +66,25 @@ def _check_int(value, name: str, low: int, high: int | None = None, what: str = 
         where += f" ({what})" if what and high is not None else ""
         raise ValueError(f"{name} must be {where}, got {value}")
     return int(value)
+
+
+def _check_settings(loss, n_subsamples, threshold, seed, lambdas) -> tuple:
+    """``(B, threshold, seed, K)``, K the number of λs of the default range (None: ``lambdas``
+    is an array, for :func:`l1jax.path` to check)."""
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    B = _check_int(n_subsamples, "n_subsamples", 2)
+    if B % 2:
+        raise ValueError(
+            f"n_subsamples must be even (complementary pairs: each half and its complement), "
+            f"got {B}; use {B + 1}"
+        )
+    threshold = _check_scalar(threshold, "threshold", 0.5, 1.0, low_open=True)
+    seed = _check_int(seed, "seed", 0)
+    K = DEFAULT_LAMBDAS if lambdas is None else lambdas
+    if isinstance(K, numbers.Integral) and not isinstance(K, bool):
+        return B, threshold, seed, _check_int(K, "lambdas", 1)
+    return B, threshold, seed, None
 
 
 def _complementary_pairs(n: int, n_subsamples: int, *, seed: int = 0, y=None,
@@ -164,9 +184,12 @@ def stability_selection(
 
         error_bound = q² / ((2·threshold − 1)·p)
 
-    All halves × all λs are solved in one compiled call, vmapped over the halves (the working
-    sets of :func:`l1jax.cv_path`'s folds); with ``mesh=`` the halves are split over its axis
-    ``"lambdas"`` and the rows over its axis ``"data"``.
+    On accelerators and meshes all halves × all λs are solved in one compiled program, the
+    working-set engine of :func:`l1jax.path` vmapped over the halves (as
+    :func:`l1jax.cv_path`'s folds); with ``mesh=`` the halves are split over its axis
+    ``"lambdas"`` and their rows over its axis ``"data"``. On a CPU the halves run one after
+    another through the program of :func:`l1jax.path` (a vmapped loop runs every half until
+    the slowest is done, which costs more than it saves there).
 
     Args:
       X: ``(n, p)`` real design matrix.
@@ -212,22 +235,7 @@ def stability_selection(
       >>> np.flatnonzero(st.selected).tolist()
       [0, 1]
     """
-    if not isinstance(loss, str) or loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
-    B = _check_int(n_subsamples, "n_subsamples", 2)
-    if B % 2:
-        raise ValueError(
-            f"n_subsamples must be even (complementary pairs: each half and its complement), "
-            f"got {B}; use {B + 1}"
-        )
-    threshold = _check_scalar(threshold, "threshold", 0.5, 1.0, low_open=True)
-    seed = _check_int(seed, "seed", 0)
-    auto_grid = lambdas is None or (
-        isinstance(lambdas, numbers.Integral) and not isinstance(lambdas, bool)
-    )
-    K = DEFAULT_LAMBDAS if lambdas is None else lambdas
-    if auto_grid:
-        K = _check_int(K, "lambdas", 1)
+    B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
     X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
     mesh = _sharding.auto(_sharding.check_mesh(mesh, "stability_selection"))
     options = dict(
@@ -250,7 +258,7 @@ def stability_selection(
         lambda_min_ratio = 1e-4 if n > p else 1e-2
     lambda_min_ratio = _check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
     # The path on all the data checks the input (in path's words) and gives the λ range.
-    if auto_grid:
+    if K is not None:
         lam_max, lam_end = _range_end(X, y, max_selected, lambda_min_ratio, mesh, options)
         grid = np.geomspace(lam_max, lam_end, K)
     else:
