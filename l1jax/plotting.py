@@ -325,8 +325,8 @@ def plot_stability(
       >>> X = rng.standard_normal((60, 8)); y = X[:, 0] - 2 * X[:, 1] + rng.standard_normal(60)
       >>> st = l1jax.stability_selection(X, y, n_subsamples=20, lambdas=12)
       >>> ax = l1jax.plot_stability(st, feature_names="abcdefgh")
-      >>> ax.get_ylabel(), [t.get_text() for t in ax.texts]
-      ('selection probability', ['b', 'a'])
+      >>> ax.get_ylabel(), sorted(t.get_text() for t in ax.texts)
+      ('selection probability', ['a', 'b'])
     """
     if not hasattr(result, "probabilities") or not hasattr(result, "selected"):
         raise TypeError(f"result must be an l1jax.StabilityResult, got {type(result).__name__}")
