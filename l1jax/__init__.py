@@ -12,8 +12,9 @@ from l1jax._programs import cache_dir
 from l1jax.cv import CVResult, cv_path
 from l1jax.losses import penalized
 from l1jax.path import ConvergenceWarning, PathResult, path
-from l1jax.plotting import plot_cv, plot_path
+from l1jax.plotting import plot_cv, plot_path, plot_stability
 from l1jax.solvers import SolverResult, Status, solve_path
+from l1jax.stability import StabilityResult, stability_selection
 from l1jax.training import (
     AdamProxState,
     TrainPathResult,
@@ -47,6 +48,7 @@ __all__ = [
     "MinimizeResult",
     "PathResult",
     "SolverResult",
+    "StabilityResult",
     "Status",
     "cache_dir",
     "cv_path",
@@ -54,7 +56,9 @@ __all__ = [
     "path",
     "plot_cv",
     "plot_path",
+    "plot_stability",
     "solve_path",
+    "stability_selection",
     "AddL1SubgradientState",
     "AddWeightDecayState",
     "ProximalGradientState",

@@ -3,6 +3,7 @@
     python -m l1jax                        # the diabetes data (Efron et al. 2004), shipped inside
     python -m l1jax path FILE.csv --target COLUMN [--loss squared|logistic|poisson]
                     [--l1-ratio R] [--cv K] [--plot OUT.png] [--out COEF.csv]
+                    [--stability B [--threshold T]]
                     [--drop COL ...] [--sep CHAR] [--no-header] [--decimal ,] [--encoding E]
     python -m l1jax demo [--help]          # L1 subgradient vs L1 prox vs L2 weight decay
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import csv
 import difflib
+import functools
 import io
 import math
 import os
@@ -395,6 +397,43 @@ def _report(table: Table, result, cv) -> str:
     return "\n".join(lines)
 
 
+def _stability_report(table: Table, st, shown_unselected: int = 5) -> str:
+    """The selected features with their probabilities (the most stable first), the next few
+    below the threshold, and the bound on the expected number of false selections."""
+    names = table.feature_names
+    order = np.argsort(-st.max_probability, kind="stable")
+    selected = [j for j in order if st.selected[j]]
+    below = [j for j in order if not st.selected[j]]
+    width = max(8, *(len(n) for n in names))
+    lines = [f"{'feature':<{width}} {'probability':>11}   (the largest over the λs)"]
+    for j in selected:
+        lines.append(f"{names[j]:<{width}} {st.max_probability[j]:>11.2f}   selected")
+    for j in below[:shown_unselected]:
+        lines.append(f"{names[j]:<{width}} {st.max_probability[j]:>11.2f}")
+    if len(below) > shown_unselected:
+        rest = below[shown_unselected:]
+        lines.append(f"... {len(rest)} more features, each at most "
+                     f"{st.max_probability[rest[0]]:.2f}")  # fmt: skip
+    lines.append("")
+    chosen = ", ".join(names[j] for j in selected) if selected else "none"
+    lines.append(f"selected {len(selected)} of {len(names)} features "
+                 f"(threshold {st.threshold:g}): {chosen}")  # fmt: skip
+    lines.append(
+        f"expected number of false selections <= {st.error_bound:.3g} (Meinshausen & "
+        f"Bühlmann's bound q² / ((2·threshold − 1)·p), q = {st.mean_selected:.3g} features "
+        "selected per half)"
+    )
+    return "\n".join(lines)
+
+
+def _write_probabilities(out: str, table: Table, st) -> None:
+    with open(out, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(["lambda", *table.feature_names])
+        for lam, row in zip(st.lambdas, st.probabilities, strict=True):
+            writer.writerow([repr(float(lam)), *(repr(float(v)) for v in row)])
+
+
 def _write_coef(out: str, table: Table, path, cv) -> None:
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -409,23 +448,27 @@ def _write_coef(out: str, table: Table, path, cv) -> None:
             writer.writerow(cells)
 
 
-def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> None:
-    """Path and CV plots: two files, or both panels in one file when one name is given; each
-    figure titled with ``title`` (the data set and its target)."""
+def _save(out: str, *draws, width: float, title: str) -> None:
+    """One figure of ``len(draws)`` panels, each drawn by a function of its Axes, titled with
+    ``title`` (the data set and its target), saved to ``out``."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    fig, axes = plt.subplots(1, len(draws), figsize=(width, 4.8), layout="constrained")
+    for draw, ax in zip(draws, np.atleast_1d(axes), strict=True):
+        draw(ax)
+    fig.suptitle(title, fontsize=11)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+
+
+def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> None:
+    """Path and CV plots: two files, or both panels in one file when one name is given."""
     from l1jax.plotting import plot_cv, plot_path
 
-    def save(out, *draws, width):
-        fig, axes = plt.subplots(1, len(draws), figsize=(width, 4.8), layout="constrained")
-        for draw, ax in zip(draws, np.atleast_1d(axes), strict=True):
-            draw(ax)
-        fig.suptitle(title, fontsize=11)
-        fig.savefig(out, dpi=110, bbox_inches="tight")
-        plt.close(fig)
+    save = functools.partial(_save, title=title)
 
     def draw_path(ax):
         scale = table.X.std(axis=0)
@@ -447,7 +490,7 @@ def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> Non
 def _check_fit(table: Table, args) -> None:
     """Refuse what the fit would refuse, in the command line's words; note a likely mistake."""
     n = table.X.shape[0]
-    if args.cv > n:
+    if not args.stability and args.cv > n:
         raise InputError(f"--cv {args.cv} asks for more folds than the data has rows ({n}); "
                          f"use --cv {min(10, n)} or fewer")  # fmt: skip
     target = table.target
@@ -469,6 +512,8 @@ _FLAGS = [
     (r"\bmax_iter\b", "--max-iter"),
     (r"\btol\b", "--tol"),
     (r"\bloss='(\w+)'", r"--loss \1"),
+    (r"\bn_subsamples\b", "--stability"),
+    (r"\bthreshold\b", "--threshold"),
 ]
 
 
@@ -495,6 +540,9 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
     options = dict(loss=args.loss, l1_ratio=args.l1_ratio, lambdas=args.n_lambdas,
                    lambda_min_ratio=args.lambda_min_ratio, tol=args.tol,
                    max_iter=args.max_iter)  # fmt: skip
+    if args.stability:
+        _run_stability(table, args, options, what, plot_files, title)
+        return
     start = time.perf_counter()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
@@ -525,6 +573,39 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
         _save_plots(table, path, cv, plot_files, title)
         _progress("saved " + " and ".join(plot_files))
         print("plots: " + ", ".join(plot_files))
+
+
+def _run_stability(table: Table, args, options, what, plot_files, title) -> None:
+    """``--stability B``: stability selection over B halves instead of the CV path."""
+    import l1jax
+
+    n, p = table.X.shape
+    _progress(f"stability selection: the {args.loss} {what} path ({args.n_lambdas} λs) on "
+              f"{args.stability} halves of the rows ...")  # fmt: skip
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        st = l1jax.stability_selection(table.X, table.y, n_subsamples=args.stability,
+                                       threshold=args.threshold, seed=args.seed,
+                                       **options)  # fmt: skip
+    for w in caught:
+        print(f"[l1jax] warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
+    _progress(f"fitted in {time.perf_counter() - start:.1f} s")
+    print(f"{args.loss} {what}, {n} rows × {p} features, stability selection: "
+          f"{args.stability} halves × {st.lambdas.size} λs from {st.lambdas[0]:.4g} down to "
+          f"{st.lambdas[-1]:.4g}")  # fmt: skip
+    print(_stability_report(table, st))
+    if args.out:
+        _write_probabilities(args.out, table, st)
+        _progress(f"wrote the selection probabilities at {st.lambdas.size} λs to {args.out}")
+    if plot_files:
+        _progress("drawing the stability plot ...")
+        from l1jax.plotting import plot_stability
+
+        draw = functools.partial(plot_stability, st, feature_names=table.feature_names)
+        _save(plot_files[0], lambda ax: draw(ax=ax), width=7.5, title=title)
+        _progress(f"saved {plot_files[0]}")
+        print(f"plots: {plot_files[0]}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -623,12 +704,14 @@ def _parser() -> argparse.ArgumentParser:
             "  python -m l1jax\n"
             "  python -m l1jax path data.csv --target y --cv 5 --plot fit.png --out coef.csv\n"
             "  python -m l1jax path data.csv --target sick --loss logistic --l1-ratio 0.5\n"
+            "  python -m l1jax path data.csv --target y --stability 100 --plot stable.png\n"
             "  python -m l1jax demo --steps 300\n\n"
             "The objective, for each λ: (1/n) Σ loss(y_i, b + x_i·β) + λ (R |β|₁ + (1-R)/2 |β|²)\n"
             "on standardized features; coefficients are reported on the original scale."
         ),
     )
     _add_fit_options(parser, loss=False)
+    parser.set_defaults(stability=0, threshold=0.6)
     sub = parser.add_subparsers(dest="command", metavar="{path,demo}")
     p = sub.add_parser(
         "path",
@@ -671,12 +754,27 @@ def _parser() -> argparse.ArgumentParser:
     _add_fit_options(p, loss=True)
     p.add_argument(
         "--plot", metavar="OUT.png",
-        help="save the path plot (and the CV plot beside it, with --cv) to this PNG",
+        help="save the path plot (and the CV plot beside it, with --cv) to this PNG; with "
+        "--stability, the stability path",
     )  # fmt: skip
     p.add_argument(
         "--out", metavar="COEF.csv",
         help="write the path: one row per λ (lambda, cv_mean, cv_se, nonzero, intercept, "
+        "one column per feature); with --stability, the selection probabilities (lambda, "
         "one column per feature)",
+    )  # fmt: skip
+    p.add_argument(
+        "--stability", type=_positive_int, default=0, metavar="B",
+        help="stability selection instead of the CV path: fit the path on B random halves "
+        "of the rows (B even: complementary pairs) and print the features selected in at "
+        "least --threshold of them at some λ, with the bound on the expected number of false "
+        "selections; λ runs from λ_max down to where the fit on all rows has about "
+        "sqrt(0.8 p) features",
+    )  # fmt: skip
+    p.add_argument(
+        "--threshold", type=float, default=0.6, metavar="T",
+        help="with --stability: the selection probability in (0.5, 1] a feature must reach "
+        "(default 0.6)",
     )  # fmt: skip
     sub.add_parser(
         "demo",

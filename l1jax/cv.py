@@ -90,12 +90,13 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
     """One :class:`l1jax.engine.Problem` per fit (traced): fit ``m`` uses the weights
     ``train_weights[m]`` ``(M, n)`` (zero on held-out rows), the λs ``lambdas[m]`` and
     ``l1_ratio[m]``, standardized with its own training weights (as :func:`l1jax.path` does on
-    the training rows alone); on its own Gram matrix when ``gram``. Also returns each fit's
-    column means and scales and the intercept shift of the Gram form."""
+    the training rows alone); on its own Gram matrix when ``gram``. ``X`` ``(n, p)`` and ``y``
+    are shared by the fits, or ``(M, n, p)`` and ``(M, n)``: each fit's own rows. Also returns
+    each fit's column means and scales and the intercept shift of the Gram form."""
     dtype = X.dtype
     y = y.astype(dtype)
 
-    def one(s, lams, rho):
+    def one(X, y, s, lams, rho):
         s = s / jnp.sum(s)
         Xc, mean, scale = _inputs.center_scale(jnp, X, s, fit_intercept, standardize)
         y_mean = s @ y if fit_intercept and gram else jnp.zeros((), dtype)
@@ -114,7 +115,8 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
         )  # fmt: skip
         return problem, b0, mean, scale, y_mean
 
-    return jax.vmap(one)(train_weights, lambdas, l1_ratio)
+    own = 0 if X.ndim == 3 else None
+    return jax.vmap(one, in_axes=(own, own, 0, 0, 0))(X, y, train_weights, lambdas, l1_ratio)
 
 
 _FOLD_STATIC = ("st", "fit_intercept", "standardize", "gram", "capacity", "chunk")
@@ -159,8 +161,8 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
     gram = loss == "squared" and p <= min(n, GRAM_MAX_P)
     st = engine.Static(loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
                        free=free, block=block)  # fmt: skip
-    chunk = min(engine.CHUNK, args[0].shape[1])
-    p_pad = args[0].shape[1]
+    chunk = min(engine.CHUNK, args[0].shape[-1])
+    p_pad = args[0].shape[-1]
     capacity = engine.first_capacity(n, p, 1.0, chunk, p_pad)
     kw = dict(st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram, chunk=chunk)
     states, mean, scale, y_mean = _fit_folds(*args, capacity=capacity, **kw)
@@ -187,17 +189,20 @@ def _batched(mesh) -> bool:
 BATCHED = None  # None: by backend (above); True/False forces a mode (tests)
 
 
-def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, **opts):
+def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, **opts):
     """Each (l1_ratio, fold) fit by :func:`l1jax.path` on the fold's training rows (weight 0 on
     the held-out rows), one after another (two at a time were slower on 2 cores). Returns
-    ``coef`` ``(R, F, K, p)``, ``intercept``, ``gap`` and ``status`` ``(R, F, K)``."""
+    ``coef`` ``(R, F, K, p)``, ``intercept``, ``gap`` and ``status`` ``(R, F, K)``. With
+    ``rows_only``, on the training rows alone (``X[~held[f]]``: the same fit, at the cost of
+    its own rows; a program of their shape)."""
     R, F = len(ratios), held.shape[0]
 
     def fit(job):
         r, f = job
+        rows = ~held[f] if rows_only else slice(None)
         res, _ = _path(
-            X, y, l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
-            sample_weight=np.where(held[f], 0.0, s), block_size=8, mesh=mesh, **opts,
+            X[rows], y[rows], l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
+            sample_weight=np.where(held[f], 0.0, s)[rows], block_size=8, mesh=mesh, **opts,
         )  # fmt: skip
         return res
 
@@ -210,11 +215,18 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, **opts):
 
 
 def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept, standardize,
-                 penalty_factor, positive, tol, max_iter, mesh):  # fmt: skip
+                 penalty_factor, positive, tol, max_iter, mesh, rows=None):  # fmt: skip
     """All (l1_ratio, fold) fits in one vmapped program (:func:`_solve_folds`), with the fits
-    split over the mesh axis ``"lambdas"`` and the rows over ``"data"``."""
+    split over the mesh axis ``"lambdas"`` and the rows over ``"data"``. With ``rows``
+    ``(F, h)``, the indices of each fold's training rows (as many for every fold), each fit
+    gets its own ``h`` rows of ``X`` (``held`` is then ignored): the same fits at the cost of
+    their own rows, not all ``n``."""
     R, F = len(ratios), held.shape[0]
-    n, p = X_arr.shape
+    p = X_arr.shape[1]
+    if rows is not None:  # (F, h, p): each fold's rows
+        X_arr, y_arr, s = X_arr[rows], y_arr[rows], s[rows]
+        held = np.zeros(rows.shape, bool)
+    n = X_arr.shape[-2]
     K = lam_grid.shape[1]
     dtype = lam_grid.dtype
     # One fit per (l1_ratio, fold) pair, pair m = r·F + f, padded with copies of the first fits
@@ -224,16 +236,22 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     pairs = np.arange(_sharding.round_up(M, _sharding.axis_size(mesh, "lambdas"))) % M
     n_pad, chunk, p_pad = engine.padded(n, p)
     pad = _sharding.round_up(n_pad, _sharding.axis_size(mesh, "data")) - n
-    train_w = np.pad(np.where(held, 0.0, s[None, :]), ((0, 0), (0, pad)))
+    train_w = np.pad(np.where(held, 0.0, s), ((0, 0), (0, pad)))
     v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
     Kp = engine.n_lambdas_padded(K, 8)
     lams = np.concatenate([lam_grid, np.repeat(lam_grid[:, -1:], Kp - K, axis=1)], axis=1)
-    rows, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
+    data, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
     put = functools.partial(_put, mesh, dtype)
+    if rows is None:  # shared by the fits
+        X_in = put(np.pad(X_arr, ((0, pad), (0, p_pad - p))), data, None)
+        y_in = put(np.pad(y_arr, (0, pad)), data)
+    else:
+        X_in = put(np.pad(X_arr, ((0, 0), (0, pad), (0, p_pad - p)))[pairs % F], fits, data, None)
+        y_in = put(np.pad(y_arr, ((0, 0), (0, pad)))[pairs % F], fits, data)
     args = (
-        put(np.pad(X_arr, ((0, pad), (0, p_pad - p))), rows, None),
-        put(np.pad(y_arr, (0, pad)), rows),
-        put(train_w[pairs % F], fits, rows),
+        X_in,
+        y_in,
+        put(train_w[pairs % F], fits, data),
         put(lams[pairs // F], fits, None),
         jnp.asarray(K, jnp.int32),
         put(np.pad(v, (0, p_pad - p)), None),

@@ -6,6 +6,8 @@
 - :class:`LassoCV`, :class:`ElasticNetCV`: the whole path cross-validated, then refitted.
 - :class:`LogisticLasso`: an L1 (or elastic-net) logistic regression classifier, binary or
   one-vs-rest for several classes; :class:`LogisticLassoCV` chooses its α by cross-validation.
+- :class:`StabilitySelection`: a feature selector (``get_support``, ``transform``) by
+  :func:`l1jax.stability_selection`, for pipelines.
 
 They take scikit-learn's parameter names and solve scikit-learn's objective (``alpha`` is λ)::
 
@@ -30,15 +32,26 @@ import jax
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from l1jax.cv import CVResult, cv_path
 from l1jax.engine import bucket
 from l1jax.path import ConvergenceWarning, PathResult, path
+from l1jax.stability import StabilityResult, stability_selection
 
-__all__ = ["Lasso", "ElasticNet", "LassoCV", "ElasticNetCV", "LogisticLasso", "LogisticLassoCV"]
+__all__ = [
+    "Lasso",
+    "ElasticNet",
+    "LassoCV",
+    "ElasticNetCV",
+    "LogisticLasso",
+    "LogisticLassoCV",
+    "StabilitySelection",
+]
 
 _DTYPES = np.float64  # scikit-learn's precision; also one family of compiled programs
 ESTIMATOR_TOL = 1e-9  # default relative duality gap of the estimators in float64 (see _options)
@@ -548,3 +561,118 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
         self.intercept_ = np.array([cv.path.intercept[k] for cv, k in chosen])
         self.n_iter_ = np.array([int(cv.path.n_iter[k]) for cv, k in chosen])
         return self
+
+
+# ----------------------------------------------------------------------------------------------
+# Feature selection.
+
+
+class StabilitySelection(SelectorMixin, BaseEstimator):
+    """Stability selection (:func:`l1jax.stability_selection`) as a scikit-learn feature
+    selector: the features whose lasso (or elastic-net) selection probability over random
+    halves of the data reaches ``threshold`` at some α of the range.
+
+    The path of :func:`l1jax.path` (``(1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + α (ρ ‖β‖₁ + (1 − ρ)/2
+    ‖β‖²)``) is fitted on ``n_subsamples`` halves of the rows (complementary pairs, stratified
+    by class for ``loss="logistic"``); ``get_support()`` and ``transform`` keep the features
+    with ``max_probability_ >= threshold``, with at most ``error_bound_`` of them selected
+    falsely in expectation (Meinshausen & Bühlmann 2010). Unlike the other estimators here,
+    and as glmnet and Meinshausen & Bühlmann, the features are standardized by default.
+
+    Args:
+      n_subsamples: the number of halves, even.
+      threshold: the selection probability in (0.5, 1] a kept feature reaches.
+      max_selected: where the default α range stops: at the first α of the path on all the
+        data with this many nonzero coefficients (default ``⌈√(0.8·p)⌉``).
+      alphas: None (100 αs), an int (that many αs over the default range) or an array of αs.
+      loss: ``"squared"`` (a numeric target) or ``"logistic"`` (a target of two classes).
+      l1_ratio: ρ in (0, 1]; 1 is the lasso.
+      eps: where the search for the end of the default range gives up, as a fraction of
+        ``alpha_max`` (None: 1e-4 if n > p, else 1e-2).
+      fit_intercept, standardize, positive, tol, max_iter: as in :func:`l1jax.path`.
+      random_state: an int (the seed of the halves), a ``numpy.random.RandomState`` or None.
+
+    Attributes:
+      alphas_: ``(n_alphas,)`` the αs, descending.
+      probabilities_: ``(n_alphas, n_features)`` selection probabilities.
+      max_probability_: ``(n_features,)`` the largest probability of each feature.
+      support_: ``(n_features,)`` bool, the kept features (``get_support()``).
+      error_bound_: the bound on the expected number of falsely kept features.
+      subsamples_: ``(n_subsamples, n_samples)`` bool, the halves.
+      stability_: the :class:`l1jax.StabilityResult`.
+      classes_: for ``loss="logistic"``, the two class labels (the second is 1).
+
+    Example:
+      >>> import numpy as np
+      >>> from l1jax.estimators import StabilitySelection
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((60, 8)); y = X[:, 0] - 2 * X[:, 1] + rng.standard_normal(60)
+      >>> selector = StabilitySelection(n_subsamples=20, alphas=12).fit(X, y)
+      >>> selector.get_support(indices=True).tolist(), selector.transform(X).shape
+      ([0, 1], (60, 2))
+    """
+
+    def __init__(self, *, n_subsamples=100, threshold=0.6, max_selected=None, alphas=None,
+                 loss="squared", l1_ratio=1.0, eps=None, fit_intercept=True, standardize=True,
+                 positive=False, tol=None, max_iter=20_000, random_state=0):  # fmt: skip
+        self.n_subsamples = n_subsamples
+        self.threshold = threshold
+        self.max_selected = max_selected
+        self.alphas = alphas
+        self.loss = loss
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.random_state = random_state
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the path on the halves and select the stable features; returns ``self``."""
+        if self.loss not in ("squared", "logistic"):
+            raise ValueError(f"loss must be 'squared' or 'logistic', got {self.loss!r}")
+        logistic = self.loss == "logistic"
+        X, y = validate_data(self, X, y, dtype=_DTYPES, y_numeric=not logistic)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                                 ensure_non_negative=True)  # fmt: skip
+        if logistic:
+            check_classification_targets(y)
+            self.classes_, y = np.unique(y, return_inverse=True)
+            if self.classes_.size != 2:
+                raise ValueError(
+                    f"loss='logistic' needs a target of 2 classes, got {self.classes_.size}"
+                )
+            y = y.astype(_DTYPES)
+        seed = self.random_state
+        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+            seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
+        alphas = self.alphas
+        if alphas is not None and not isinstance(alphas, numbers.Integral):
+            alphas = np.asarray(alphas, np.float64)
+        result: StabilityResult = _call(
+            stability_selection, X, y, n_subsamples=self.n_subsamples, threshold=self.threshold,
+            max_selected=self.max_selected, lambdas=alphas, seed=seed, loss=self.loss,
+            l1_ratio=self.l1_ratio, lambda_min_ratio=self.eps, fit_intercept=self.fit_intercept,
+            standardize=self.standardize, sample_weight=sample_weight, positive=self.positive,
+            tol=self.tol, max_iter=self.max_iter,
+        )  # fmt: skip
+        self.stability_ = result
+        self.alphas_ = np.asarray(result.lambdas, np.float64)
+        self.probabilities_ = result.probabilities
+        self.max_probability_ = result.max_probability
+        self.support_ = np.asarray(result.selected, bool)
+        self.error_bound_ = float(result.error_bound)
+        self.subsamples_ = result.subsamples
+        return self
+
+    def _get_support_mask(self):
+        check_is_fitted(self)
+        return self.support_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags

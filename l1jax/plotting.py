@@ -1,4 +1,5 @@
-"""Plots of regularization paths and their cross-validation curves (as glmnet's ``plot``).
+"""Plots of regularization paths, their cross-validation curves (as glmnet's ``plot``) and
+stability paths.
 
 matplotlib is an optional dependency (``pip install "l1jax[plot]"``), imported only when a
 function here is called. Every function draws on the given ``Axes`` (or a new figure's), returns
@@ -17,8 +18,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from l1jax.cv import CVResult
     from l1jax.path import PathResult
+    from l1jax.stability import StabilityResult
 
-__all__ = ["plot_path", "plot_cv"]
+__all__ = ["plot_path", "plot_cv", "plot_stability"]
 
 _SCORE_LABELS = {
     "mse": "mean squared error",
@@ -289,4 +291,97 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
         title += f", l1_ratio = {cv.l1_ratio_min:g}"
     ax.set_title(title, fontsize=10, loc="left")
     _top_axis(ax, x, nonzeros, True)
+    return ax
+
+
+def plot_stability(
+    result: StabilityResult,
+    ax: Axes | None = None,
+    feature_names: Sequence[str] | None = None,
+    max_labels: int = 10,
+) -> Axes:
+    """Draw the stability path of a :class:`l1jax.StabilityResult` (Meinshausen & Bühlmann 2010,
+    Figure 1).
+
+    One line per feature: its selection probability against λ (log axis, λ decreasing to the
+    right, as :func:`plot_path`). The selected features (those whose probability reaches the
+    threshold somewhere) are coloured and labelled at their right end (by ``feature_names``, else
+    by their column index), the others are thin grey lines; a dashed line marks the threshold,
+    and the legend gives the bound on the expected number of false selections.
+
+    Args:
+      result: the result of :func:`l1jax.stability_selection`.
+      ax: the matplotlib ``Axes`` to draw on; default: a new figure's.
+      feature_names: ``p`` names of the features.
+      max_labels: the most selected features to colour and label (the most stable first).
+
+    Returns:
+      The ``Axes``.
+
+    Example:
+      >>> import matplotlib; matplotlib.use("Agg")
+      >>> import numpy as np, l1jax
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((60, 8)); y = X[:, 0] - 2 * X[:, 1] + rng.standard_normal(60)
+      >>> st = l1jax.stability_selection(X, y, n_subsamples=20, lambdas=12)
+      >>> ax = l1jax.plot_stability(st, feature_names="abcdefgh")
+      >>> ax.get_ylabel(), sorted(t.get_text() for t in ax.texts)
+      ('selection probability', ['a', 'b'])
+    """
+    if not hasattr(result, "probabilities") or not hasattr(result, "selected"):
+        raise TypeError(f"result must be an l1jax.StabilityResult, got {type(result).__name__}")
+    prob = np.asarray(result.probabilities, np.float64)
+    lambdas = np.asarray(result.lambdas, np.float64)
+    K, p = prob.shape
+    if feature_names is not None:
+        feature_names = [str(name) for name in feature_names]
+        if len(feature_names) != p:
+            raise ValueError(
+                f"feature_names must have one name per feature ({p}), got {len(feature_names)}"
+            )
+    names = feature_names or [str(j) for j in range(p)]
+    ax = _axes(ax)
+    keep = lambdas > 0  # λ = 0 has no place on a log axis
+    x, prob = lambdas[keep], prob[keep]
+    best = prob.max(axis=0) if x.size else np.zeros(p)
+    selected = np.flatnonzero(np.asarray(result.selected))
+    shown = selected[np.argsort(-best[selected], kind="stable")][:max_labels]
+    colors = dict(zip(shown.tolist(), _palette(shown.size), strict=True))
+    lines = ax.plot(x, prob)
+    for j, line in enumerate(lines):
+        strong = j in colors or j in selected
+        line.set(color=colors.get(j, "0.35" if strong else "0.78"), lw=1.5 if strong else 0.8,
+                 zorder=2 if strong else 1)  # fmt: skip
+    threshold = float(result.threshold)
+    handles = [
+        ax.axhline(threshold, color="0.2", ls="--", lw=1.0, zorder=0,
+                   label=f"threshold {threshold:g}: {selected.size} selected, "
+                   f"E[false] ≤ {float(result.error_bound):.3g}")
+    ]  # fmt: skip
+    if selected.size < p:
+        from matplotlib.lines import Line2D
+
+        others = f"{p - selected.size} other features"
+        handles.append(Line2D([], [], color="0.78", lw=0.8, label=others))
+    ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
+    ax.set_xscale("log")
+    if x.size:
+        ax.set_xlim(x.max() * 1.05, x.min() / 1.05)  # λ decreasing: the model grows rightwards
+    ax.set_ylim(-0.02, 1.08)
+    ax.set_xlabel("λ (log scale)")
+    ax.set_ylabel("selection probability")
+    ax.grid(True, color="0.92", lw=0.6)
+    if shown.size and x.size:
+        lo, hi = ax.get_ylim()
+        end = prob[-1, shown]
+        pos = _spread(end, 0.045 * (hi - lo), lo, hi)
+        from matplotlib.transforms import blended_transform_factory
+
+        beside = blended_transform_factory(ax.transAxes, ax.transData)  # x: axes, y: data
+        for j, y_label in zip(shown, pos, strict=True):
+            ax.text(1.01, y_label, names[j], transform=beside, va="center", fontsize=8,
+                    color=colors[j], clip_on=False)  # fmt: skip
+    B = np.asarray(result.subsamples).shape[0]
+    ax.set_title(f"stability path ({B} subsamples, complementary halves)", fontsize=10,
+                 loc="left")  # fmt: skip
     return ax

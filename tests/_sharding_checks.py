@@ -1,7 +1,8 @@
 """Scale-out checks, run by tests/test_sharding.py in subprocesses with fake CPU devices.
 
 ``python tests/_sharding_checks.py devices`` (with ``XLA_FLAGS=--xla_force_host_platform_device
-_count=4``) runs path, cv_path and train_path on a (4,) "lambdas" mesh, a (4,) "data" mesh and a
+_count=4``) runs path, cv_path and train_path (and stability_selection, on the (2, 2) mesh only)
+on a (4,) "lambdas" mesh, a (4,) "data" mesh and a
 (2, 2) mesh and prints one JSON object: the worst relative objective difference to the
 single-device run (objectives computed here in NumPy) and the shardings the compiled programs
 gave their outputs. ``python tests/_sharding_checks.py host I N PORT`` is process I of N of a
@@ -346,6 +347,34 @@ def check_cv(l1jax, mesh_of, out):
         cv_mod._fit_folds = inner
 
 
+def check_stability(l1jax, mesh_of, out):
+    """stability_selection on the 2x2 mesh (the halves vmapped, each on its own rows: split
+    over "lambdas", their rows over "data") vs mesh=None (on a CPU: one half after another
+    through path's program). Records the sharding of the stacked rows of X."""
+    cv_mod = sys.modules["l1jax.cv"]
+    inner = cv_mod._fit_folds
+    seen = []
+
+    def recording(*args, **kwargs):
+        seen.append(spec(args[0]))
+        return inner(*args, **kwargs)
+
+    cv_mod._fit_folds = recording
+    try:
+        X, y = problem()
+        kw = dict(n_subsamples=6, lambdas=12, tol=1e-10)
+        ref = l1jax.stability_selection(X, y, **kw)
+        res = l1jax.stability_selection(X, y, mesh=mesh_of("2x2"), **kw)
+        out["stability/2x2"] = {
+            "same_subsamples": bool(np.array_equal(res.subsamples, ref.subsamples)),
+            "probabilities_abs": float(np.max(np.abs(res.probabilities - ref.probabilities))),
+            "lambdas_rel": rel(res.lambdas, ref.lambdas),
+            "X": seen[0] if seen else None,
+        }
+    finally:
+        cv_mod._fit_folds = inner
+
+
 def devices() -> dict:
     import jax
 
@@ -362,6 +391,7 @@ def devices() -> dict:
     check_rows(l1jax, mesh_of, out)
     check_train(l1jax, mesh_of, out)
     check_cv(l1jax, mesh_of, out)
+    check_stability(l1jax, mesh_of, out)
     return out
 
 

@@ -129,6 +129,20 @@ def runs(tmp_path_factory):
             "--plot",
             "logistic.png",
         ],  # fmt: skip
+        "stability": [
+            "path",
+            "good.csv",
+            "--target",
+            "y",
+            "--stability",
+            "10",
+            "--n-lambdas",
+            "8",
+            "--plot",
+            "stability.png",
+            "--out",
+            "probabilities.csv",
+        ],  # fmt: skip
         "no matplotlib, default": ["--cv", "0", "--n-lambdas", "10"],
         "no matplotlib, --plot": [
             "path",
@@ -216,6 +230,29 @@ def test_logistic_with_labels(runs):
     assert (tmp / "logistic.png").read_bytes()[:8] == PNG
 
 
+def test_stability_selection(runs):
+    tmp, results = runs
+    code, out, err, _ = results["stability"]
+    assert code == 0, err
+    assert "50 rows × 4 features, stability selection: 10 halves × 8 λs" in out
+    X, y = _regression()
+    st = l1jax.stability_selection(X, y, n_subsamples=10, lambdas=8)  # the CLI's, in float64
+    assert st.selected.any() and not st.selected.all()
+    for j, name in enumerate(NAMES):
+        mark = "   selected" if st.selected[j] else ""
+        assert f"{name:<8} {st.max_probability[j]:>11.2f}{mark}\n" in out, out
+    chosen = ", ".join(NAMES[j] for j in np.argsort(-st.max_probability) if st.selected[j])
+    assert f"selected {st.selected.sum()} of 4 features (threshold 0.6): {chosen}" in out
+    assert f"expected number of false selections <= {st.error_bound:.3g}" in out
+    assert (tmp / "stability.png").read_bytes()[:8] == PNG
+    with open(tmp / "probabilities.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0] == ["lambda", *NAMES]
+    table = np.array(rows[1:], dtype=float)
+    np.testing.assert_allclose(table[:, 0], st.lambdas, rtol=1e-12)
+    np.testing.assert_array_equal(table[:, 1:], st.probabilities)
+
+
 def test_without_matplotlib(runs):
     tmp, results = runs
     code, out, err, _ = results["no matplotlib, default"]
@@ -237,7 +274,8 @@ def test_help(runs):
         assert word in out
     code, out, _, _ = results["path help"]
     assert code == 0
-    for word in ("--target", "--loss", "--l1-ratio", "--cv", "--plot", "--out", "logistic"):
+    for word in ("--target", "--loss", "--l1-ratio", "--cv", "--plot", "--out", "logistic",
+                 "--stability", "--threshold"):  # fmt: skip
         assert word in out
 
 
@@ -323,6 +361,10 @@ READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr sa
         "--encoding 'utf-9' is not",
     ),
     "not utf-8": (["latin1.csv", "--target", "y"], "pass its encoding, e.g. --encoding latin-1"),
+    "odd --stability": (["semi.csv", "--target", "y", "--stability", "3"],
+                        "--stability must be even"),
+    "--threshold 0.5": (["semi.csv", "--target", "y", "--stability", "4", "--threshold", "0.5"],
+                        "--threshold must be > 0.5"),
 }  # fmt: skip
 
 

@@ -1,5 +1,6 @@
-"""The scikit-learn estimators: scikit-learn's own estimator checks, and agreement with
-scikit-learn's Lasso, ElasticNet, LassoCV and L1 LogisticRegression in float64."""
+"""The scikit-learn estimators: scikit-learn's own estimator checks, agreement with
+scikit-learn's Lasso, ElasticNet, LassoCV and L1 LogisticRegression in float64, and the
+StabilitySelection selector against l1jax.stability_selection."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import numpy as np
 import pytest
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
+import l1jax
 from l1jax.estimators import (
     ElasticNet,
     ElasticNetCV,
@@ -14,6 +16,7 @@ from l1jax.estimators import (
     LassoCV,
     LogisticLasso,
     LogisticLassoCV,
+    StabilitySelection,
 )
 
 ESTIMATORS = [
@@ -23,10 +26,20 @@ ESTIMATORS = [
     ElasticNetCV(alphas=8),
     LogisticLasso(),
     LogisticLassoCV(alphas=8),
+    StabilitySelection(n_subsamples=4, alphas=4),
 ]
 
 
-@parametrize_with_checks(ESTIMATORS)
+def _expected_failures(estimator):
+    if isinstance(estimator, StabilitySelection):
+        return {
+            "check_sample_weight_equivalence_on_dense_data": "repeated rows change the halves",
+            "check_transformer_n_iter": "the iterations of the B × K fits are not reported",
+        }
+    return {}
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=_expected_failures)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
 
@@ -169,6 +182,40 @@ def test_logistic_lasso_cv_one_vs_rest(data):
     assert [cv.scoring for cv in model.cv_results_] == ["misclassification"] * 3
     assert model.alphas_.shape == (3, 6)  # each class its own grid
     np.testing.assert_allclose(model.predict_proba(X * 10).sum(axis=1), 1.0)
+
+
+def test_stability_selection_selector(data):
+    from sklearn.linear_model import LinearRegression
+    from sklearn.pipeline import make_pipeline
+
+    X, y = data
+    X = np.hstack([X, np.random.default_rng(0).standard_normal((y.size, 6)) * X.std()])
+    selector = StabilitySelection(n_subsamples=10, alphas=8, random_state=3).fit(X, y)
+    st = l1jax.stability_selection(X, y, n_subsamples=10, lambdas=8, seed=3)
+    np.testing.assert_allclose(selector.alphas_, st.lambdas, rtol=1e-12)
+    np.testing.assert_array_equal(selector.probabilities_, st.probabilities)
+    np.testing.assert_array_equal(selector.get_support(), st.selected)
+    assert selector.error_bound_ == pytest.approx(st.error_bound)
+    kept = np.flatnonzero(st.selected)
+    assert 0 < kept.size < 16
+    np.testing.assert_array_equal(selector.transform(X), X[:, kept])
+    model = make_pipeline(StabilitySelection(n_subsamples=10, alphas=8, random_state=3),
+                          LinearRegression()).fit(X, y)  # fmt: skip
+    assert model[-1].coef_.shape == (kept.size,)
+
+
+def test_stability_selection_selector_logistic(data):
+    X, y = data
+    labels = np.where(y > np.median(y), "high", "low")
+    selector = StabilitySelection(loss="logistic", n_subsamples=6, alphas=6).fit(X, labels)
+    assert selector.classes_.tolist() == ["high", "low"]
+    st = l1jax.stability_selection(X, (labels == "low").astype(float), loss="logistic",
+                                   n_subsamples=6, lambdas=6)  # fmt: skip
+    np.testing.assert_array_equal(selector.probabilities_, st.probabilities)
+    with pytest.raises(ValueError, match="2 classes, got 3"):
+        StabilitySelection(loss="logistic", n_subsamples=2, alphas=2).fit(X, np.arange(120) % 3)
+    with pytest.raises(ValueError, match="n_subsamples must be even"):
+        StabilitySelection(n_subsamples=3).fit(X, y)
 
 
 def test_import_l1jax_does_not_import_sklearn_or_matplotlib():

@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 
 
-TRAINING_EXAMPLES = ("mlp_digits", "feature_selection", "group_pruning")
+TRAINING_EXAMPLES = ("mlp_digits", "feature_selection", "group_pruning", "stability_selection")
 
 
 @pytest.fixture(scope="module")
@@ -162,3 +162,16 @@ def test_group_pruning_removes_neurons_exactly(runs):
     kept = [int(r[1]) for r in rows]
     assert kept[0] == 128 and kept[-1] < kept[0], out
     assert "predict identically: True" in out
+
+
+def test_stability_selection_keeps_no_noise_feature(runs):
+    out, _ = _ok(runs, "stability_selection")
+    lasso = re.search(r"^lasso at λ_min .*: (\d+) features, (\d+) of them noise$", out, re.M)
+    stable = re.search(r"^stability selection .*: (\d+) features, (\d+) of them noise; "
+                       r"expected number of false selections <= ([\d.]+)$", out, re.M)  # fmt: skip
+    assert lasso and stable, out
+    assert int(lasso[2]) >= 5  # the one fit keeps noise features ...
+    assert int(stable[1]) >= 3 and int(stable[2]) == 0  # ... the stable set none
+    rows = re.findall(r"^(\w+)\s+\S+\s+([\d.]+)\s+yes$", out, flags=re.M)
+    assert {name for name, _ in rows} >= {"bmi", "s5"}, out
+    assert all(float(prob) >= 0.75 for _, prob in rows)

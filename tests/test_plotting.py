@@ -1,4 +1,5 @@
-"""plot_path and plot_cv render with the Agg backend, return the Axes and show what they say."""
+"""plot_path, plot_cv and plot_stability render with the Agg backend, return the Axes and show
+what they say."""
 
 from __future__ import annotations
 
@@ -153,3 +154,28 @@ def test_missing_matplotlib_names_the_extra(cv, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r'pip install "l1jax\[plot\]"'):
         l1jax.plot_cv(cv)
+
+
+def test_plot_stability(tmp_path):
+    rng = np.random.default_rng(0)  # the shapes of tests/test_stability.py
+    X = rng.standard_normal((60, 5)) * np.linspace(1.0, 3.0, 5) + 0.5
+    y = X @ np.array([1.0, -0.8, 0.0, 0.4, 0.0]) + 1.5 * rng.standard_normal(60)
+    st = l1jax.stability_selection(X, y, n_subsamples=10, lambdas=8)
+    assert 0 < st.selected.sum() < 5
+    ax = l1jax.plot_stability(st, feature_names=NAMES)
+    assert ax.get_xscale() == "log" and ax.get_ylabel() == "selection probability"
+    left, right = ax.get_xlim()
+    assert left > right  # λ decreases to the right, as plot_path
+    lines = ax.get_lines()
+    for j in range(5):
+        np.testing.assert_allclose(lines[j].get_ydata(), st.probabilities[:, j])
+    (threshold,) = [line for line in lines if line.get_linestyle() == "--"]
+    assert threshold.get_ydata()[0] == st.threshold
+    assert {t.get_text() for t in ax.texts} == {NAMES[j] for j in np.flatnonzero(st.selected)}
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"E[false] ≤ {st.error_bound:.3g}" in legend[0]
+    _save(ax, tmp_path, "stability.png")
+    with pytest.raises(ValueError, match="feature_names"):
+        l1jax.plot_stability(st, feature_names=NAMES[:2])
+    with pytest.raises(TypeError, match="StabilityResult"):
+        l1jax.plot_stability(st.probabilities)

@@ -1,4 +1,5 @@
-"""Scale-out: path, cv_path and train_path with mesh= on fake CPU devices and on two processes.
+"""Scale-out: path, cv_path, train_path and stability_selection with mesh= on fake CPU devices
+and on two processes.
 
 The checks run in subprocesses (the device count is fixed when JAX starts), all started at once
 by one fixture: ``tests/_sharding_checks.py devices`` with 4 fake devices (meshes (4,)
@@ -127,6 +128,13 @@ def test_cv_path_l1_ratio_grid_on_a_mesh(runs):
     assert r["shape"] == [2, 12]
     assert r["cv_mean_rel"] <= RTOL and r["same_choice"]
     assert r["shardings"]["coef"][0] == "lambdas" and r["shardings"]["X"][0] == "data"
+
+
+def test_stability_selection_on_a_mesh(runs):
+    r = runs[0]["stability/2x2"]
+    assert r["same_subsamples"] and r["lambdas_rel"] <= RTOL
+    assert r["probabilities_abs"] == 0.0
+    assert r["X"] == ["lambdas", "data", None]  # halves over "lambdas", their rows over "data"
 
 
 @pytest.mark.parametrize("mesh", MESHES)

@@ -1,0 +1,297 @@
+"""``l1jax.stability_selection``: the features that the lasso selects on most halves of the data.
+
+One lasso fit's support is unstable: refit it on half the rows and features come and go.
+Stability selection (Meinshausen & Bühlmann 2010) fits the whole path on many random halves
+and keeps the features whose selection probability, at some λ of the range, reaches a
+threshold; complementary pairs of halves (Shah & Samworth 2013) make the most of the data.
+The halves are fitted as :func:`l1jax.cv_path` fits its folds, each standardized on its own
+rows: on accelerators and meshes all halves × all λs in one compiled program (the working-set
+engine vmapped over the halves, each on its own rows), on a CPU one half after another through
+the program of :func:`l1jax.path` (no extra compilation, and faster there).
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import numbers
+from typing import NamedTuple
+
+import jax
+import numpy as np
+
+from l1jax import _sharding, cv
+from l1jax._inputs import check_int, check_scalar, float_dtype
+from l1jax.losses import LOSSES
+from l1jax.path import path, warn_unconverged
+
+__all__ = ["StabilityResult", "stability_selection"]
+
+DEFAULT_LAMBDAS = 100
+DECADE = 16  # λs per decade of the search for the end of the λ range (the program of 16 λs)
+
+
+class StabilityResult(NamedTuple):
+    """Stability selection's result (a pytree of arrays and numbers).
+
+    Attributes:
+      lambdas: ``(K,)`` the λs, descending.
+      probabilities: ``(K, p)`` the fraction of subsamples whose fit at each λ has the feature
+        nonzero.
+      subsamples: ``(B, n)`` bool, the rows of each subsample (complementary pairs: rows
+        ``2i`` and ``2i + 1`` are disjoint halves).
+      selected: ``(p,)`` bool, ``max_probability >= threshold``.
+      max_probability: ``(p,)`` the largest probability of each feature over the λs.
+      error_bound: the bound ``q² / ((2·threshold − 1)·p)`` on the expected number of falsely
+        selected features (Meinshausen & Bühlmann 2010, Theorem 1).
+      threshold: the threshold used.
+      mean_selected: ``q``, the mean over the subsamples of the number of features selected
+        at some λ of the range (each subsample's union over the λs).
+    """
+
+    lambdas: np.ndarray
+    probabilities: np.ndarray
+    subsamples: np.ndarray
+    selected: np.ndarray
+    max_probability: np.ndarray
+    error_bound: float
+    threshold: float
+    mean_selected: float
+
+
+def _check_settings(loss, n_subsamples, threshold, seed, lambdas) -> tuple:
+    """``(B, threshold, seed, K)``, K the number of λs of the default range (None: ``lambdas``
+    is an array, for :func:`l1jax.path` to check)."""
+    if not isinstance(loss, str) or loss not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    B = check_int(n_subsamples, "n_subsamples", 2)
+    if B % 2:
+        raise ValueError(
+            f"n_subsamples must be even (complementary pairs: each half and its complement), "
+            f"got {B}; use {B + 1}"
+        )
+    threshold = check_scalar(threshold, "threshold", 0.5, 1.0, low_open=True)
+    seed = check_int(seed, "seed", 0)
+    K = DEFAULT_LAMBDAS if lambdas is None else lambdas
+    if isinstance(K, numbers.Integral) and not isinstance(K, bool):
+        return B, threshold, seed, check_int(K, "lambdas", 1)
+    return B, threshold, seed, None
+
+
+def _complementary_pairs(n: int, n_subsamples: int, *, seed: int = 0, y=None,
+                        sample_weight=None) -> np.ndarray:  # fmt: skip
+    """``(n_subsamples, n)`` bool masks: ``n_subsamples / 2`` random halves and their
+    complements (Shah & Samworth 2013): rows ``2i`` and ``2i + 1`` are disjoint, each holding
+    ``⌊m/2⌋`` of the ``m`` rows of positive ``sample_weight`` (with m odd, one row sits out of
+    that pair). With ``y`` given (class labels), each half is stratified: every class is split
+    as evenly as its count allows."""
+    rng = np.random.default_rng(seed)
+    rows = np.arange(n) if sample_weight is None else np.flatnonzero(sample_weight > 0)
+    half = rows.size // 2
+    out = np.zeros((n_subsamples, n), bool)
+    for i in range(n_subsamples // 2):
+        order = rows[rng.permutation(rows.size)]
+        if y is not None:  # by class, random within: neighbours (2k, 2k + 1) share a class
+            order = order[np.argsort(y[order], kind="stable")]
+        first, second = order[0 : 2 * half : 2], order[1 : 2 * half : 2]
+        swap = rng.random(half) < 0.5
+        out[2 * i, np.where(swap, second, first)] = True
+        out[2 * i + 1, np.where(swap, first, second)] = True
+    return out
+
+
+def _check_subsamples(subsamples, y, loss, fit_intercept) -> None:
+    """Every half must be a problem the loss can fit (as every CV fold's training rows)."""
+    for b, rows in enumerate(subsamples):
+        active = y[rows]
+        if fit_intercept and loss == "logistic" and np.all(active == active[0]):
+            raise ValueError(
+                f"subsample {b} holds a single class of y (the data has too few rows of one "
+                "class to split it in halves); stability selection needs both classes in "
+                "every half"
+            )
+        if fit_intercept and loss == "poisson" and not np.any(active > 0):
+            raise ValueError(
+                f"subsample {b} has y all zero (the Poisson intercept would be -inf); "
+                "stability selection needs positive counts in every half"
+            )
+
+
+def _range_end(X, y, max_selected: int, lambda_min_ratio: float, mesh, options) -> tuple:
+    """λ_max of all the data and the end of the default λ range: the first λ of a grid of 16
+    per decade at which the path on all the data has ``max_selected`` nonzero coefficients.
+    The path runs one decade at a time and stops there (or at ``lambda_min_ratio · λ_max``,
+    its last λ, if it never gets there), so that a small ``max_selected`` costs a short path.
+    """
+    res = path(X, y, lambdas=DECADE, lambda_min_ratio=0.1, mesh=mesh, **options)
+    lam_max, low = float(res.lambdas[0]), 0.1
+    while True:
+        reached = np.flatnonzero((np.asarray(res.coef) != 0).sum(axis=1) >= max_selected)
+        if reached.size:
+            return lam_max, float(res.lambdas[max(int(reached[0]), 1 if low == 0.1 else 0)])
+        if low <= lambda_min_ratio * (1 + 1e-9):
+            return lam_max, float(res.lambdas[-1])
+        nxt = max(low / 10, lambda_min_ratio)
+        grid = lam_max * np.geomspace(low, nxt, DECADE + 1)[1:]
+        res, low = path(X, y, lambdas=grid, mesh=mesh, **options), nxt
+
+
+def stability_selection(
+    X,
+    y,
+    *,
+    n_subsamples: int = 100,
+    threshold: float = 0.6,
+    max_selected: int | None = None,
+    lambdas=None,
+    seed: int = 0,
+    loss: str = "squared",
+    l1_ratio: float = 1.0,
+    lambda_min_ratio: float | None = None,
+    fit_intercept: bool = True,
+    standardize: bool = True,
+    penalty_factor=None,
+    sample_weight=None,
+    positive: bool = False,
+    tol: float | None = None,
+    max_iter: int = 20_000,
+    mesh: jax.sharding.Mesh | None = None,
+) -> StabilityResult:
+    """Stability selection with complementary pairs: which features L1 really selects.
+
+    Fits the path of :func:`l1jax.path` (same objective, same options) on ``n_subsamples``
+    halves of the rows: ``n_subsamples / 2`` random halves and their complements (Shah &
+    Samworth 2013), stratified by class for ``loss="logistic"``; with ``sample_weight`` a
+    half's weights are the given ones on its rows, 0 elsewhere. Each half is standardized with
+    its own rows. The selection probability of feature ``j`` at λ is the fraction of halves
+    whose fit at λ has ``β_j ≠ 0``; the stable set (Meinshausen & Bühlmann 2010) is::
+
+        selected_j = max_λ probability(λ, j) >= threshold
+
+    and, with ``q`` the mean over the halves of the number of features nonzero at some λ of the
+    range, the expected number of falsely selected features is at most (Meinshausen &
+    Bühlmann's Theorem 1, under their exchangeability assumption; Shah & Samworth show it holds
+    for complementary pairs)::
+
+        error_bound = q² / ((2·threshold − 1)·p)
+
+    On accelerators and meshes all halves × all λs are solved in one compiled program, the
+    working-set engine of :func:`l1jax.path` vmapped over the halves (as
+    :func:`l1jax.cv_path`'s folds); with ``mesh=`` the halves are split over its axis
+    ``"lambdas"`` and their rows over its axis ``"data"``. On a CPU the halves run one after
+    another through the program of :func:`l1jax.path` (a vmapped loop runs every half until
+    the slowest is done, which costs more than it saves there).
+
+    Args:
+      X: ``(n, p)`` real design matrix.
+      y: ``(n,)`` targets.
+      n_subsamples: B, the number of halves: even (complementary pairs), at least 2.
+      threshold: the selection probability in (0.5, 1] a stable feature reaches.
+      max_selected: where the default λ range stops: at the first λ of the path on all the
+        data with this many nonzero coefficients, in [1, p]; default ``⌈√(0.8·p)⌉`` (were
+        ``q`` that small, the bound would be ``0.8 / (2·threshold − 1)``; fits on half the rows
+        usually select somewhat more at the same λ). That path runs on a grid of
+        16 λs per decade from λ_max, one decade at a time, down to ``lambda_min_ratio · λ_max``
+        at most; if it never gets to ``max_selected`` nonzeros, the range stops there.
+      lambdas: None (100 λs), an int K (K λs log-spaced over the default range above), or an
+        array of λs, used as given (descending).
+      lambda_min_ratio: in (0, 1), where the search for the end of the default range gives up
+        (default 1e-4 if n > p, else 1e-2, as :func:`l1jax.path`).
+      seed: seed of the random halves.
+      loss, l1_ratio, fit_intercept, standardize, penalty_factor, sample_weight, positive, tol,
+        max_iter: as in :func:`l1jax.path` (``max_iter`` is the iteration cap per λ).
+      mesh: optional ``jax.sharding.Mesh`` with axes ``"lambdas"`` and/or ``"data"``.
+
+    Returns:
+      :class:`StabilityResult`: ``lambdas`` ``(K,)``, ``probabilities`` ``(K, p)``,
+      ``subsamples`` ``(B, n)``, ``selected`` and ``max_probability`` ``(p,)``,
+      ``error_bound``, ``threshold``, ``mean_selected``.
+
+    Raises:
+      ValueError, TypeError: on bad input, naming the argument and the fix.
+
+    References:
+      N. Meinshausen, P. Bühlmann (2010), "Stability selection", JRSS B 72(4), 417-473.
+      R. Shah, R. Samworth (2013), "Variable selection with error control: another look at
+      stability selection", JRSS B 75(1), 55-80.
+
+    Example:
+      >>> import numpy as np
+      >>> import l1jax
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((60, 8)); y = X[:, 0] - 2 * X[:, 1] + rng.standard_normal(60)
+      >>> st = l1jax.stability_selection(X, y, n_subsamples=20, lambdas=12)
+      >>> st.probabilities.shape, st.subsamples.shape
+      ((12, 8), (20, 60))
+      >>> np.flatnonzero(st.selected).tolist()
+      [0, 1]
+    """
+    B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
+    X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
+    mesh = _sharding.auto(_sharding.check_mesh(mesh, "stability_selection"))
+    options = dict(
+        loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept, standardize=standardize,
+        penalty_factor=penalty_factor, sample_weight=sample_weight, positive=positive, tol=tol,
+        max_iter=max_iter,
+    )  # fmt: skip
+    X_arr = np.asarray(X)
+    if X_arr.ndim != 2:
+        path(X, y, lambdas=1, **options)  # raises path's message
+    n, p = X_arr.shape
+    if n < 2:
+        raise ValueError(
+            f"X must have at least 2 samples to split into halves, got n_samples = {n}"
+        )
+    if max_selected is None:
+        max_selected = math.ceil(math.sqrt(0.8 * p))
+    max_selected = check_int(max_selected, "max_selected", 1, p, "the number of features")
+    if lambda_min_ratio is None:
+        lambda_min_ratio = 1e-4 if n > p else 1e-2
+    lambda_min_ratio = check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
+    # The path on all the data checks the input (in path's words) and gives the λ range.
+    if K is not None:
+        lam_max, lam_end = _range_end(X, y, max_selected, lambda_min_ratio, mesh, options)
+        grid = np.geomspace(lam_max, lam_end, K)
+    else:
+        grid = np.asarray(path(X, y, lambdas=lambdas, mesh=mesh, **options).lambdas, np.float64)
+    dtype = float_dtype(X_arr, np.asarray(y))
+    if tol is None:
+        tol = 1e-7 if dtype == np.float64 else 1e-5
+    X64, y64 = X_arr.astype(np.float64), np.asarray(y, np.float64)
+    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    if np.count_nonzero(s) < 2:
+        raise ValueError(
+            "sample_weight must be positive on at least 2 samples to split them into halves, "
+            f"got {np.count_nonzero(s)}"
+        )
+
+    subsamples = _complementary_pairs(
+        n, B, seed=seed, y=y64 if loss == "logistic" else None, sample_weight=s
+    )
+    _check_subsamples(subsamples, y64, loss, fit_intercept)
+    opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
+                penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
+                max_iter=int(max_iter), mesh=mesh)  # fmt: skip
+    if cv._batched(mesh):  # vmapped over the halves (as cv_path's folds), each on its own rows
+        rows = np.stack([np.flatnonzero(half) for half in subsamples])  # (B, ⌊m/2⌋)
+        fit = functools.partial(cv._fit_batched, rows=rows)
+    else:  # one after another through path's program, each on its half's rows
+        fit = functools.partial(cv._fit_one_by_one, rows_only=True)
+    coef, _, gap, status = fit(X64, y64, s, ~subsamples, grid[None], [l1_ratio], **opts)
+    coef, gap, status = coef[0], gap[0], status[0]  # (B, K, p), (B, K)
+    warn_unconverged("l1jax.stability_selection", status, gap, grid, tol, max_iter,
+                     what="subsample × λ fits")  # fmt: skip
+    nonzero = coef != 0  # (B, K, p)
+    probabilities = nonzero.mean(axis=0)
+    max_probability = probabilities.max(axis=0)
+    q = float(nonzero.any(axis=1).sum(axis=1).mean())
+    return StabilityResult(
+        lambdas=grid.astype(dtype),
+        probabilities=probabilities,
+        subsamples=subsamples,
+        selected=max_probability >= threshold,
+        max_probability=max_probability,
+        error_bound=q**2 / ((2 * threshold - 1) * p),
+        threshold=threshold,
+        mean_selected=q,
+    )
