@@ -397,28 +397,30 @@ def bucket(size: int, smallest: int = 8) -> int:
 
 SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
 HEADROOM = 1.15
-_shapes: list[tuple[bool, int, int]] = []  # (gram, n_pad, p_pad) of small problems so far
+_shapes: dict[tuple, list[tuple[int, int]]] = {}  # key -> (n_pad, p_pad) of small problems
 
 
-def padded(n: int, p: int, gram: bool = False) -> tuple[int, int, int]:
+def padded(n: int, p: int, gram: bool = False, key: tuple = ()) -> tuple[int, int, int]:
     """``(n_pad, chunk, p_pad)``: the padded rows (``n`` itself in the Gram form, where no
     program sees them), the chunk width of working sets and the padded columns (whole chunks)
     of an ``n × p`` problem. Sizes are buckets (4 per octave), so data of similar sizes share
     compiled programs. Small problems (``n·p ≤ 2**20``: padding costs little there, and
-    compilation is most of a call) are padded as if 15% larger and take the shape of an earlier
-    small problem of this process that they fit in (at most twice the size), so that new data
-    up to 15% larger compile nothing new."""
+    compilation is most of a call) are padded as if 15% larger and take the smallest shape
+    that an earlier small problem of this process with the same ``key`` (what else its
+    programs depend on) compiled, if they fit in it and it is at most twice their own: after a
+    first fit, data up to 15% larger compile nothing new."""
     small = n * p <= SMALL
     grow = HEADROOM if small else 1.0
     n_pad = 1 if gram else bucket(math.ceil(n * grow), 128)
     p_pad = bucket(math.ceil(p * grow), 32)
     if small:
-        fits = [s for s in _shapes if s[0] == gram and s[1] >= min(n, n_pad) and s[2] >= p
-                and s[1] * s[2] <= 2 * n_pad * p_pad]  # fmt: skip
+        known = _shapes.setdefault((gram, *key), [])
+        fits = [s for s in known if s[0] >= min(n, n_pad) and s[1] >= p
+                and s[0] * s[1] <= 2 * n_pad * p_pad]  # fmt: skip
         if fits:
-            _, n_pad, p_pad = min(fits, key=lambda s: s[1] * s[2])
-        elif len(_shapes) < 256:
-            _shapes.append((gram, n_pad, p_pad))
+            n_pad, p_pad = min(fits, key=lambda s: s[0] * s[1])
+        elif len(known) < 64:
+            known.append((n_pad, p_pad))
     n_pad = n if gram else n_pad
     chunk = min(CHUNK, p_pad)
     return n_pad, chunk, -(-p_pad // chunk) * chunk
@@ -445,7 +447,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(K, block)
     use_gram = loss == "squared" and p <= n and p <= 4096
-    n_pad, chunk, p_pad = padded(n, p, use_gram)
+    free = bool(np.any(v[(prep.x_scale > 0) & prep.nonzero] == 0) or np.any(lambdas == 0))
+    key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
+    n_pad, chunk, p_pad = padded(n, p, use_gram, key)
     n_pad = n_pad if use_gram else _sharding.round_up(n_pad, place.n_data)
     if not isinstance(X, np.ndarray):  # rows already padded and placed by _prepare_on_devices
         n_pad = max(n_pad, X.shape[0])
@@ -493,7 +497,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     )
     st = Static(
         loss=loss, positive=positive, fit_intercept=fit_intercept and not use_gram,
-        free=bool(np.any(v[valid[:p]] == 0) or np.any(lambdas == 0)),
+        free=free,
         block=block,
     )  # fmt: skip
     state = Start(jnp.asarray(b0))
