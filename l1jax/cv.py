@@ -163,7 +163,7 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
                        free=free, block=block)  # fmt: skip
     chunk = min(engine.CHUNK, args[0].shape[-1])
     p_pad = args[0].shape[-1]
-    capacity = engine.first_capacity(n, p, 1.0, chunk, p_pad)
+    capacity = engine.first_capacity(n, p, 1.0, chunk, p_pad, p_pad if gram else args[0].shape[-2])
     kw = dict(st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram, chunk=chunk)
     states, mean, scale, y_mean = _fit_folds(*args, capacity=capacity, **kw)
     while True:

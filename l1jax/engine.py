@@ -358,12 +358,13 @@ def capacity_for(size: int, p: int, chunk: int = CHUNK) -> int:
     return min(-(-cap // chunk) * chunk, -(-p // chunk) * chunk)
 
 
-def first_capacity(n: int, p: int, l1_ratio: float, chunk: int, p_pad: int) -> int:
+def first_capacity(n: int, p: int, l1_ratio: float, chunk: int, p_pad: int,
+                   n_pad: int) -> int:  # fmt: skip
     """A capacity that a lasso path rarely outgrows: its support has at most min(n, p)
-    features; the working set about 1.25 times that. Small problems (``n·p ≤ 2**20``) get
-    every feature (``p_pad``): one capacity, so one program per shape."""
+    features; the working set about 1.25 times that. Small problems (``n·p ≤ 2**20``) take it
+    from their padded sizes, which data up to 15% larger share (:func:`padded`)."""
     if n * p <= SMALL:
-        return p_pad
+        n, p = n_pad, p_pad
     return min(capacity_for(max(256, math.ceil(1.3 * min(n, p))), p, chunk), p_pad)
 
 
@@ -501,7 +502,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         block=block,
     )  # fmt: skip
     state = Start(jnp.asarray(b0))
-    capacity = first_capacity(n, int(valid.sum()), l1_ratio, chunk, p_pad)
+    capacity = first_capacity(n, int(valid.sum()), l1_ratio, chunk, p_pad,
+                              p_pad if use_gram else n_pad)  # fmt: skip
     state = solve(problem, state, st, capacity, chunk=chunk,
                          lams_mesh=place.mesh if place.lams else None)  # fmt: skip
     out = {k: place.fetch(getattr(state, k))[:K] for k in ("coef", "intercept", "gap", "n_iter",
