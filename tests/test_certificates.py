@@ -229,3 +229,43 @@ def test_constant_y_squared():
     X = np.random.default_rng(0).standard_normal((10, 2))
     r = l1jax.path(X, np.full(10, 2.5), lambdas=3)
     assert r.converged.all() and np.all(r.coef == 0) and np.allclose(r.intercept, 2.5)
+
+
+_EIGEN_SCRIPT = """
+import json, sys
+import numpy as np
+import jax
+jax.config.update("jax_enable_x64", True)
+import l1jax
+out = []
+for seed in range(3):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((64, 17))
+    y = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + rng.standard_normal(64)
+    r = l1jax.path(X, y, lambdas=20)
+    out.append([r.converged.tolist(), r.n_iter.tolist(), r.coef.tolist()])
+print(json.dumps(out))
+"""
+
+
+def test_paths_do_not_depend_on_xla_cpu_threading_flags():
+    """Issue 12: with ``--xla_cpu_multi_thread_eigen=false`` (a common way to pin threads) the
+    old host-driven round stopped converging (20001 iterations instead of 31 on n=64, p=17).
+    The one engine gives the same iterations and coefficients with and without the flag."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = dict(os.environ, XLA_FLAGS="--xla_cpu_multi_thread_eigen=false", JAX_PLATFORMS="cpu")
+    proc = subprocess.run([sys.executable, "-c", _EIGEN_SCRIPT], env=env, capture_output=True,
+                          text=True, timeout=300)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    flagged = json.loads(proc.stdout.strip().splitlines()[-1])
+    here = {}  # the same script in this process (default flags, float64 as the tests)
+    exec(_EIGEN_SCRIPT.replace("print(json.dumps(out))", ""), here)
+    runs = [json.loads(json.dumps(here["out"])), flagged]
+    for (conv, iters, coef), (conv2, iters2, coef2) in zip(*runs, strict=True):
+        assert all(conv) and all(conv2)
+        assert iters == iters2
+        np.testing.assert_allclose(coef, coef2, rtol=0, atol=1e-12)
