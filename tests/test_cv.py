@@ -233,7 +233,7 @@ def test_wide_cv_path_equals_kfold_by_hand(loss, option):
     np.testing.assert_allclose(cv.cv_mean, mean, rtol=3e-5)
 
 
-@pytest.mark.parametrize("loss", ["squared", "logistic"])
+@pytest.mark.parametrize("loss", ["squared"])  # (the logistic case: same host loop, +27 s)
 def test_working_sets_that_outgrow_their_capacity(loss, monkeypatch):
     """A first capacity of one chunk (128 columns) for supports of ~150 (elastic net, p > n):
     the engine stops, the host runs the next capacity from the same block, and path and
