@@ -1,15 +1,16 @@
 """``l1jax.cv_path``: K-fold cross-validated regularization paths (the host boundary).
 
-Folds are a fixed-shape ``(n_folds, n)`` mask of training weights, so every fold has the same
-shapes and all folds × all λs are fitted in one compiled call, ``vmap``-ed over the masks (on
-each fold's Gram matrix, on working sets when p ≫ n, else the pure core
-:func:`l1jax.solve_path`). Each fold is standardized with its own
-training weights inside that call, so nothing leaks from the held-out rows. The λ grid comes
-from the full data (the refit :func:`l1jax.path`), as in glmnet's ``cv.glmnet``.
+Folds are a fixed-shape ``(n_folds, n)`` mask of training weights (zero on the held-out rows),
+so every fold has the shapes of the full data and reuses its compiled program. On one CPU the
+fits run one after another through :func:`l1jax.path`'s engine program; on accelerators and
+meshes all folds × all λs are fitted in one compiled call, the engine ``vmap``-ed over the
+masks (on each fold's Gram matrix for the squared loss with p ≤ n). Each fold is standardized
+with its own training weights, so nothing leaks from the held-out rows. The λ grid comes from
+the full data (the refit :func:`l1jax.path`), as in glmnet's ``cv.glmnet``.
 
 A sequence of ``l1_ratio`` values (glmnet users' grid over alpha) adds fits: every
-(l1_ratio, fold) pair is one path of the same compiled call. With ``mesh=`` those pairs are split
-over the mesh axis ``"lambdas"`` and the rows of X over its axis ``"data"`` (docs/scale-out.md).
+(l1_ratio, fold) pair is one more path. With ``mesh=`` those pairs are split over the mesh axis
+``"lambdas"`` and the rows of X over its axis ``"data"`` (docs/scale-out.md).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """``l1jax.path``: whole regularization paths in one call (the host boundary).
 
-``path`` validates the input, standardizes, builds the λ grid and drives the pure solver of
-:mod:`l1jax.solvers` along the path with warm starts, strong-rule working sets and blocks of
-neighbouring λs solved together; it returns coefficients on the original scale and warns once
-when some λ did not converge.
+``path`` checks its arguments and standardizes (:mod:`l1jax._inputs`), runs the working-set
+engine along the λ grid (:func:`l1jax.engine.fit_path`: warm starts, strong-rule working sets,
+blocks of neighbouring λs, all in one compiled program), returns coefficients on the original
+scale and warns once when some λ did not converge.
 """
 
 from __future__ import annotations
