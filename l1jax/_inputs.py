@@ -22,6 +22,31 @@ from l1jax._programs import highest
 from l1jax.losses import LOSSES
 
 
+def follows_float64(fun):
+    """Decorate a public entry point ``fun(X, y, ...)`` so that a float64 NumPy ``X`` is solved
+    in float64 even when JAX's x64 is off (JAX's default), inside a scoped
+    ``jax.enable_x64(True)``: float64 data in, float64 results out, as scikit-learn and glmnet
+    users expect; JAX's global configuration is left alone. float32 data, and ``X`` given as a
+    ``jax.Array``, follow JAX's setting as before."""
+
+    @functools.wraps(fun)
+    def wrapped(X, *args, **kwargs):
+        if jax.config.jax_enable_x64 or isinstance(X, jax.Array):
+            return fun(X, *args, **kwargs)
+        dtype = getattr(X, "dtype", None)
+        if dtype is None or not isinstance(dtype, np.dtype):  # lists, DataFrames: as NumPy
+            try:
+                dtype = np.asarray(X).dtype
+            except (TypeError, ValueError):
+                return fun(X, *args, **kwargs)  # the call itself names the problem
+        if dtype != np.float64:
+            return fun(X, *args, **kwargs)
+        with jax.enable_x64(True):
+            return fun(X, *args, **kwargs)
+
+    return wrapped
+
+
 def float_dtype(*arrays) -> np.dtype:
     if not jax.config.jax_enable_x64:
         return np.dtype(np.float32)

@@ -317,6 +317,7 @@ def _scores(scoring, loss, y, eta, w) -> np.ndarray:
 # The public entry point.
 
 
+@_inputs.follows_float64
 def cv_path(
     X,
     y,

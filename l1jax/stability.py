@@ -20,7 +20,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from l1jax import _sharding, cv
+from l1jax import _inputs, _sharding, cv
 from l1jax._inputs import check_int, check_scalar, float_dtype
 from l1jax.losses import LOSSES
 from l1jax.path import path, warn_unconverged
@@ -136,6 +136,7 @@ def _range_end(X, y, max_selected: int, lambda_min_ratio: float, mesh, options) 
         res, low = path(X, y, lambdas=grid, mesh=mesh, **options), nxt
 
 
+@_inputs.follows_float64
 def stability_selection(
     X,
     y,

@@ -186,3 +186,22 @@ def test_jax_array_x_bad_shape_or_dtype(X, error):
 
     with pytest.raises(error, match=_name("X")):
         _call(X=jnp.asarray(X(_data()[0])))
+
+
+def test_float64_data_is_solved_in_float64_when_x64_is_off():
+    """Issue 17 item 4: a scikit-learn or glmnet user's float64 NumPy data gives float64
+    results (and float64 accuracy) even with JAX's x64 off, JAX's default; the global setting is
+    left as it was."""
+    import jax
+    from sklearn.linear_model import lasso_path
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 8))
+    y = X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(100)
+    lams = np.array([0.1, 0.01])
+    with jax.enable_x64(False):
+        res = l1jax.path(X, y, lambdas=lams, standardize=False, tol=1e-10)
+        assert not jax.config.jax_enable_x64
+    assert res.coef.dtype == res.lambdas.dtype == np.float64
+    _, coef, _ = lasso_path(X - X.mean(0), y - y.mean(), alphas=lams, tol=1e-12)
+    np.testing.assert_allclose(res.coef, coef.T, rtol=1e-6, atol=1e-9)
