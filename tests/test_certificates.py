@@ -269,3 +269,27 @@ def test_paths_do_not_depend_on_xla_cpu_threading_flags():
         assert all(conv) and all(conv2)
         assert iters == iters2
         np.testing.assert_allclose(coef, coef2, rtol=0, atol=1e-12)
+
+
+def test_lambda_max_with_unpenalized_features_is_where_the_first_penalized_one_enters():
+    """Issue 17 item 9: with unpenalized features, λ_max comes from the residual of the free
+    block's exact fit (intercept + unpenalized columns, least squares in NumPy): at λ_max every
+    penalized coefficient is 0 and the unpenalized ones are that fit; just below, the feature
+    with the largest |x_jᵀ r| / (n v_j) enters."""
+    rng = np.random.default_rng(3)
+    n, p = 100, 8
+    X = rng.standard_normal((n, p))
+    X[:, 1] += 0.8 * X[:, 0]
+    y = X[:, 0] + 2 * X[:, 4] - X[:, 6] + 0.5 * rng.standard_normal(n)
+    pf = np.r_[0.0, 0.0, np.ones(p - 2) * np.linspace(0.5, 2.0, p - 2)]
+    res = l1jax.path(X, y, penalty_factor=pf, lambdas=30, standardize=False, tol=1e-12)
+    free = np.c_[np.ones(n), X[:, :2]]
+    sol, *_ = np.linalg.lstsq(free, y, rcond=None)
+    r = y - free @ sol
+    score = np.abs(X[:, 2:].T @ r) / n / pf[2:]
+    np.testing.assert_allclose(res.lambdas[0], score.max(), rtol=1e-10)
+    assert np.all(res.coef[0, 2:] == 0)
+    np.testing.assert_allclose(res.coef[0, :2], sol[1:], rtol=1e-8)
+    np.testing.assert_allclose(res.intercept[0], sol[0], rtol=1e-8, atol=1e-12)
+    entered = np.flatnonzero(res.coef[1, 2:])
+    assert entered.tolist() == [int(np.argmax(score))]
