@@ -172,9 +172,11 @@ def path(
     return res
 
 
-def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", stacklevel=3):
+def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", stacklevel=4):
     """One :class:`ConvergenceWarning` (two when some λ is :attr:`Status.UNBOUNDED`) for the
-    fits of ``status`` (any shape, ``lambdas`` broadcast to it) that did not converge."""
+    fits of ``status`` (any shape, ``lambdas`` broadcast to it) that did not converge. The
+    default ``stacklevel`` names the caller of a public function decorated by
+    :func:`l1jax._inputs.follows_float64` that calls this from its body."""
     status, gap = np.asarray(status), np.asarray(gap)
     lambdas = np.broadcast_to(lambdas, status.shape)
     converged = status == solvers.Status.CONVERGED
