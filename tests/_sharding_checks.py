@@ -266,7 +266,8 @@ def check_train(l1jax, mesh_of, out):
 
     training = sys.modules["l1jax.training"]
     loss, opt, p0, data = train_problem(l1jax)
-    for n_lams, batch, names in ((8, None, list(MESHES)), (6, 16, ["2x2"])):
+    # (the 2x2 mesh splits both axes at once; the one-axis meshes are covered by path: CI time)
+    for n_lams, batch, names in ((8, None, ["2x2"]), (6, 16, ["2x2"])):
         lams = np.geomspace(1e-3, 0.5, n_lams)
         kw = dict(steps=40, batch_size=batch, key=None if batch is None else jax.random.key(2))
         ref = l1jax.train_path(loss, p0, opt, lams, data, progress=False, **kw)
@@ -323,7 +324,7 @@ def check_cv(l1jax, mesh_of, out):
     cv_mod._fit_folds = recording
     try:
         X, y = problem()
-        cases = [(1.0, 6, list(MESHES)), ([0.5, 1.0], 3, ["2x2"])]
+        cases = [(1.0, 6, ["lambdas", "2x2"]), ([0.5, 1.0], 3, ["2x2"])]  # (CI time)
         for ratio, n_folds, names in cases:
             kw = dict(n_folds=n_folds, lambdas=12, l1_ratio=ratio, tol=1e-10)
             ref = l1jax.cv_path(X, y, **kw)

@@ -111,7 +111,7 @@ def test_path_pads_a_jax_array_x_that_does_not_divide_the_mesh(runs):
     assert r["converged"] and r["objective_rel"] <= RTOL
 
 
-@pytest.mark.parametrize("mesh", MESHES)
+@pytest.mark.parametrize("mesh", ["lambdas", "2x2"])
 def test_cv_path_on_a_mesh_equals_one_device(runs, mesh):
     r = runs[0][f"cv/0/{mesh}"]
     assert r["cv_mean_rel"] <= RTOL and r["cv_se_rel"] <= 1e3 * RTOL
@@ -137,15 +137,12 @@ def test_stability_selection_on_a_mesh(runs):
     assert r["X"] == ["lambdas", "data", None]  # halves over "lambdas", their rows over "data"
 
 
-@pytest.mark.parametrize("mesh", MESHES)
+@pytest.mark.parametrize("mesh", ["2x2"])
 def test_train_path_on_a_mesh_equals_one_device(runs, mesh):
     r = runs[0][f"train/8/{mesh}"]
     assert r["params_abs"] <= 1e-12 and r["losses_rel"] <= RTOL
     assert r["shape"] == [8, 10] and r["report_sizes"] == [8]
-    if mesh != "data":  # each device trains its own models
-        assert r["params_spec"][0] == "lambdas"
-    else:  # data parallel: the gradient is reduced across the devices
-        assert r["data_spec"][0] == "data" and r["all_reduce"]
+    assert r["params_spec"][0] == "lambdas"  # each device trains its own models
 
 
 def test_train_path_pads_lambdas_and_splits_minibatches(runs):
