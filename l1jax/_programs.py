@@ -197,9 +197,29 @@ def _remove(path: str) -> None:
         pass
 
 
+_lapack_bound = False
+
+
+def _bind_lapack() -> None:
+    """Bind jaxlib's LAPACK kernels, once per process. JAX binds them lazily, when it lowers an
+    op that calls them (``jnp.linalg`` on a CPU); an executable loaded from disk was never
+    lowered here, and its LAPACK calls would jump to unbound kernels (a segmentation fault).
+    Lowering one tiny solve binds them (no compilation)."""
+    global _lapack_bound
+    if _lapack_bound:
+        return
+    try:
+        jax.jit(jax.numpy.linalg.solve).lower(jax.ShapeDtypeStruct((2, 2), "float32"),
+                                              jax.ShapeDtypeStruct((2,), "float32"))
+    except Exception:  # no LAPACK here (another backend): nothing to bind
+        pass
+    _lapack_bound = True
+
+
 def _load(path: str, text: str, in_tree: Any, device: jax.Device) -> jax.stages.Compiled | None:
     """The executable stored at ``path`` for ``text``, loaded on ``device``, or ``None`` (a bad
     file is deleted)."""
+    _bind_lapack()
     try:
         with open(path, "rb") as f:
             data = f.read()

@@ -333,3 +333,27 @@ def test_data_up_to_15_percent_larger_compiles_nothing(loss, n, p):
     finally:
         stop()
     assert events == [], f"{len(events)} compilations, {sum(events):.2f} s"
+
+
+def test_program_calling_lapack_loads_in_a_new_process(cache):
+    # A loaded executable was never lowered in its process: l1jax binds jaxlib's LAPACK kernels
+    # before loading (unbound, a LAPACK call in it was a segmentation fault).
+    code = """
+        import jax, jax.numpy as jnp, numpy as np
+        from l1jax import _programs
+
+        @_programs.program
+        def _solve(a, b):
+            return jnp.linalg.solve(a, b)
+
+        a = np.array([[4.0, 1.0], [1.0, 3.0]], np.float32)
+        print(np.asarray(_solve(a, np.array([1.0, 2.0], np.float32))).tolist(),
+              _programs.stats()["compiled"], _programs.stats()["loaded"])
+    """
+    first = _output(_run_python(code, cache))
+    second = _output(_run_python(code, cache))
+    expected = np.linalg.solve([[4.0, 1.0], [1.0, 3.0]], [1.0, 2.0])
+    for out, counts in ((first, "1 0"), (second, "0 1")):
+        values, got = out.rsplit("]", 1)
+        np.testing.assert_allclose(eval(values + "]"), expected, rtol=1e-6)
+        assert got.strip() == counts
