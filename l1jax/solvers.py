@@ -563,6 +563,152 @@ def fista_block(
     return jax.vmap(solve)(pen, beta0, b0, step0, tol_abs)
 
 
+# ----------------------------------------------------------------------------------------------
+# Orthant-wise Newton for small working sets of the logistic and Poisson losses.
+
+
+class _Newton(NamedTuple):
+    beta: jax.Array
+    b: jax.Array
+    lin: jax.Array
+    n_iter: jax.Array
+    gap: jax.Array
+    primal: jax.Array
+    done: jax.Array
+
+
+@functools.partial(jax.jit, static_argnames=("loss", "positive", "fit_intercept", "free"))
+@highest
+def newton_block(
+    data: Data,
+    pen: Penalty,
+    beta0: jax.Array,
+    b0: jax.Array,
+    tol_abs: jax.Array,
+    max_iter,
+    *,
+    loss: str,
+    positive: bool,
+    fit_intercept: bool,
+    free: bool = True,
+):
+    """Solve one penalized problem on a small working set by orthant-wise Newton steps, until
+    ``gap ≤ tol_abs`` or ``max_iter`` steps (``data`` in chunked design form, ``Xc``).
+
+    Each step forms the Hessian of the smooth part on all of the working set's columns (and the
+    intercept), takes the Newton step on the coordinates that are nonzero or whose
+    pseudo-gradient (the minimal-norm subgradient) is nonzero, drops the components that point
+    against the pseudo-gradient, and backtracks (Armijo) along the path projected onto the
+    orthant of the current signs (Andrew & Gao's OWL-QN, with the exact Hessian), so coordinates
+    that cross zero stop at exactly zero. Near the optimum the support is fixed and steps are
+    Newton's: quadratic convergence, where FISTA slows down with the conditioning of a
+    near-separable fit. A step costs ``M² n`` (the Hessian): for capacities ``M`` of a few
+    hundred at most. Certified by the duality gap as :func:`fista_block`; ``pen``, ``beta0``,
+    ``b0`` and ``tol_abs`` may carry a leading block axis.
+
+    Returns:
+      ``(beta, b, primal, gap_abs, n_iter, status)``.
+    """
+    Xw = data.Xc.reshape(-1, data.Xc.shape[-1])  # (M, n); columns past the active chunks are 0
+    M = Xw.shape[0]
+    dtype = Xw.dtype
+    eps = jnp.finfo(dtype).eps
+    has_b = fit_intercept
+
+    def objective(pen, beta, b, lin):
+        return _value(loss, data, lin, beta, b) + _penalty_value(pen, beta)
+
+    def step(pen, st: _Newton) -> _Newton:
+        beta, b, lin = st.beta, st.b, st.lin
+        mu = mean_function(loss, lin + b)
+        r = data.s * (mu - data.y)
+        w = data.s * _curvature(loss, mu)
+        g = _dot(Xw, r) + pen.l2 * beta  # smooth part with the ridge term
+        gb = jnp.sum(r) if has_b else jnp.zeros_like(b)
+        real = pen.mask > 0
+        # The pseudo-gradient: the subgradient of least norm (zero where 0 is in it).
+        up, down = g + pen.l1, g - pen.l1
+        at_zero = jnp.where(up < 0, up, jnp.where((down > 0) & (not positive), down, 0))
+        pg = jnp.where(beta > 0, up, jnp.where(beta < 0, down, at_zero)) * real
+        sign = jnp.where(beta != 0, jnp.sign(beta), -jnp.sign(pg))
+        moving = real & ((beta != 0) | (pg != 0))
+        H = _dot(Xw * w, Xw.T) + jnp.diag(pen.l2)
+        hb = _dot(Xw, w)
+        # The system on the moving coordinates and the intercept; identity elsewhere.
+        A = jnp.zeros((M + 1, M + 1), dtype)
+        A = A.at[:M, :M].set(jnp.where(moving[:, None] & moving[None, :], H, 0))
+        A = A.at[:M, M].set(jnp.where(moving & has_b, hb, 0))
+        A = A.at[M, :M].set(jnp.where(moving & has_b, hb, 0))
+        A = A.at[M, M].set(jnp.where(has_b, jnp.sum(w), 1))
+        diag = jnp.diagonal(A)
+        fixed = jnp.concatenate([~moving, jnp.array([not has_b])])
+        scale = jnp.max(jnp.where(fixed, 0, diag), initial=0) + jnp.finfo(dtype).tiny
+        damp = 16 * eps * scale * (M + 1)  # keeps a singular block (collinear columns) solvable
+        A = A + jnp.diag(jnp.where(fixed, 1.0, damp))
+        rhs = -jnp.concatenate([pg, gb[None]])
+        d = jnp.linalg.solve(A, rhs)
+        d_beta, d_b = d[:M] * moving, d[M] * has_b
+        # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
+        d_beta = jnp.where((beta == 0) & (d_beta * pg > 0), 0, d_beta)
+        slope = pg @ d_beta + gb * d_b
+        fallback = ~(slope < 0) | ~jnp.all(jnp.isfinite(d))  # a scaled gradient step instead
+        safe = jnp.where(moving, jnp.maximum(jnp.diagonal(H), scale * eps), 1)
+        d_beta = jnp.where(fallback, -pg / safe, d_beta)
+        d_b = jnp.where(fallback, -gb / jnp.maximum(diag[M], scale * eps), d_b)
+        slope = pg @ d_beta + gb * d_b
+        f0 = st.primal
+
+        def trial(t):
+            nb = beta + t * d_beta
+            nb = jnp.where((beta != 0) | moving, jnp.where(nb * sign < 0, 0, nb), nb)
+            nb = jnp.maximum(nb, 0) if positive else nb
+            nl = _dot(nb, Xw)
+            return nb, b + t * d_b, nl
+
+        def ls_cond(c):
+            t, k = c
+            nb, nbb, nl = trial(t)
+            f = objective(pen, nb, nbb, nl)
+            armijo = f <= f0 + 1e-4 * (pg @ (nb - beta) + gb * (nbb - b)) + 8 * eps * jnp.abs(f0)
+            return ~armijo & (k < 40)
+
+        t, k = jax.lax.while_loop(ls_cond, lambda c: (c[0] / 2, c[1] + 1),
+                                  (jnp.ones_like(b), jnp.zeros_like(b, dtype=jnp.int32)))
+        nb, nbb, nl = trial(t)
+        stuck = (k >= 40) | ~(slope < 0)
+        keep = stuck
+        beta = jnp.where(keep, beta, nb)
+        b = jnp.where(keep, b, nbb)
+        lin = jnp.where(keep, lin, nl)
+        return st._replace(beta=beta, b=b, lin=lin, n_iter=st.n_iter + 1, done=stuck)
+
+    def solve(pen, beta0, b0, tol_abs):
+        def certify(st: _Newton):
+            primal, gap, ref = _certify(loss, data, pen, st.lin, st.beta, st.b, positive, False,
+                                        fit_intercept, free, refit=True)  # fmt: skip
+            done = st.done | (gap <= tol_abs) | ~jnp.isfinite(gap) | (st.n_iter >= max_iter)
+            return st._replace(gap=gap, primal=primal, done=done), ref
+
+        lin0 = _dot(beta0, Xw)
+        st = _Newton(beta0, b0, lin0, jnp.zeros_like(b0, dtype=jnp.int32),
+                     jnp.full_like(b0, jnp.inf), jnp.full_like(b0, jnp.inf),
+                     jnp.zeros_like(b0, dtype=bool))  # fmt: skip
+        st = st._replace(primal=objective(pen, beta0, b0, lin0))
+        # At least one step (a warm start within the tolerance still moves towards the optimum,
+        # e.g. off zero just below λ_max), then certified after each.
+        st, ref = certify(step(pen, st))
+        st, ref = jax.lax.while_loop(lambda c: ~c[0].done, lambda c: certify(step(pen, c[0])),
+                                     (st, ref))  # fmt: skip
+        beta, b = st.beta, st.b
+        if not positive:  # the free block solved exactly, as fista_block does
+            beta, b = jnp.where(ref.ok, ref.beta, beta), jnp.where(ref.ok, ref.b, b)
+        return beta, b, st.primal, st.gap, st.n_iter, _status(st.gap, tol_abs)
+
+    if beta0.ndim == 1:
+        return solve(pen, beta0, b0, tol_abs)
+    return jax.vmap(solve)(pen, beta0, b0, tol_abs)
+
+
 @functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "n_power"))
 @highest
 def lipschitz(
