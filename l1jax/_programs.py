@@ -41,6 +41,7 @@ import re
 import struct
 import tempfile
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -59,6 +60,28 @@ _counts = {"compiled": 0, "loaded": 0, "hits": 0}
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _environment: tuple[str, jax.Device] | None = None  # (fingerprint directory name, target device)
 _warned: set[str] = set()
+_listeners: list[Callable[[str], None]] = []  # progress reports of compilations
+
+
+def listen(report: Callable[[str], None]):
+    """Send a line to ``report`` whenever l1jax compiles a program (from any thread) until
+    the returned function is called (progress output of ``verbose=True``)."""
+    with _lock:
+        _listeners.append(report)
+
+    def stop():
+        with _lock:
+            if report in _listeners:
+                _listeners.remove(report)
+
+    return stop
+
+
+def _notify(message: str) -> None:
+    with _lock:
+        listeners = list(_listeners)
+    for report in listeners:
+        report(message)
 
 
 def cache_dir() -> str | None:
@@ -451,7 +474,11 @@ class Program:
                     with _lock:
                         _counts["loaded"] += 1
                     return _Entry(compiled, path)
+        _notify(f"compiling {self._name} (once for these shapes and options; "
+                f"{'kept in ' + root if root else 'not kept on disk'}) ...")
+        start = time.perf_counter()
         compiled = self._canonical.lower(*dynamic, static).compile()
+        _notify(f"compiled {self._name} in {time.perf_counter() - start:.1f} s")
         with _lock:
             _counts["compiled"] += 1
         if path is not None:

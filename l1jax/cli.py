@@ -341,8 +341,12 @@ def load_diabetes() -> Table:
 # Running a job.
 
 
+_quiet = False  # --quiet
+
+
 def _progress(message: str) -> None:
-    print(f"[l1jax] {message}", file=sys.stderr, flush=True)
+    if not _quiet:
+        print(f"[l1jax] {message}", file=sys.stderr, flush=True)
 
 
 def _rows_to_show(nonzeros: np.ndarray, marks: dict[int, str]) -> list[int]:
@@ -551,11 +555,13 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
                 f"fitting the {args.loss} {what} path ({args.n_lambdas} λs) on all rows and on "
                 f"{args.cv} folds (the first run compiles for a few seconds) ..."
             )
-            cv = l1jax.cv_path(table.X, table.y, n_folds=args.cv, seed=args.seed, **options)
+            cv = l1jax.cv_path(table.X, table.y, n_folds=args.cv, seed=args.seed,
+                               early_stop=args.early_stop, verbose=not _quiet, **options)
             path = cv.path
         else:
             _progress(f"fitting the {args.loss} {what} path ({args.n_lambdas} λs) ...")
-            cv, path = None, l1jax.path(table.X, table.y, **options)
+            cv, path = None, l1jax.path(table.X, table.y, early_stop=args.early_stop,
+                                        verbose=not _quiet, **options)
     for w in caught:
         print(f"[l1jax] warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     _progress(f"fitted in {time.perf_counter() - start:.1f} s")
@@ -587,7 +593,7 @@ def _run_stability(table: Table, args, options, what, plot_files, title) -> None
         warnings.simplefilter("always")
         st = l1jax.stability_selection(table.X, table.y, n_subsamples=args.stability,
                                        threshold=args.threshold, seed=args.seed,
-                                       **options)  # fmt: skip
+                                       verbose=not _quiet, **options)  # fmt: skip
     for w in caught:
         print(f"[l1jax] warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     _progress(f"fitted in {time.perf_counter() - start:.1f} s")
@@ -684,6 +690,15 @@ def _add_fit_options(parser: argparse.ArgumentParser, *, loss: bool) -> None:
         help="iteration cap of the solver per λ (default 20000)",
     )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0, help="seed of the random folds (default 0)")
+    parser.add_argument(
+        "--no-early-stop", dest="early_stop", action="store_false",
+        help="fit all --n-lambdas λs (default: stop as glmnet does once 0.999 of the deviance "
+        "is explained or it gains less than 1e-5 from one λ to the next)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--quiet", action="store_true",
+        help="no progress lines on stderr (compilation, the path, each fold)",
+    )  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -794,6 +809,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         demo.main(argv[1:])
         return 0
     args = _parser().parse_args(argv)
+    global _quiet
+    _quiet = args.quiet
     if args.cv == 1:
         _fail("--cv must be 0 (no cross-validation) or at least 2 folds, got 1")
         return 2

@@ -23,9 +23,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _inputs, _sharding, engine, solvers
+from l1jax import _inputs, _progress, _sharding, engine, solvers
 from l1jax._programs import program
-from l1jax.path import PathResult, _path, path, warn_unconverged
+from l1jax.path import PathResult, _path, fitted_words, path, warn_unconverged
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
 
@@ -109,10 +109,12 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
         else:
             data = solvers.Data(Xt=Xc.T, y=y, s=s)
             b0 = solvers.null_intercept(st.loss, y, s, fit_intercept)
+        p_null, _, f_sat = solvers._null_and_saturated(st.loss, y, s, fit_intercept)
         problem = engine.Problem(
             data=data, lambdas=lams, n_lambdas=n_lambdas, relative=jnp.asarray(False), rho=rho,
             v=penalty_factor, valid=jnp.any(Xc != 0, axis=0), tol=tol,
-            p_null=solvers.gap_scale(st.loss, y, s, fit_intercept), max_iter=max_iter,
+            p_null=jnp.maximum(p_null, jnp.finfo(dtype).tiny), max_iter=max_iter,
+            f_sat=jnp.asarray(f_sat, dtype), early_stop=jnp.asarray(False),
         )  # fmt: skip
         return problem, b0, mean, scale, y_mean
 
@@ -190,7 +192,8 @@ def _batched(mesh) -> bool:
 BATCHED = None  # None: by backend (above); True/False forces a mode (tests)
 
 
-def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, **opts):
+def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, report=None,
+                    pad_to=0, what="fold", **opts):  # fmt: skip
     """Each (l1_ratio, fold) fit by :func:`l1jax.path` on the fold's training rows (weight 0 on
     the held-out rows), one after another (two at a time were slower on 2 cores). Returns
     ``coef`` ``(R, F, K, p)``, ``intercept``, ``gap`` and ``status`` ``(R, F, K)``. With
@@ -203,8 +206,11 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, *
         rows = ~held[f] if rows_only else slice(None)
         res, _ = _path(
             X[rows], y[rows], l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
-            sample_weight=np.where(held[f], 0.0, s)[rows], block_size=8, mesh=mesh, **opts,
+            sample_weight=np.where(held[f], 0.0, s)[rows], block_size=8, mesh=mesh,
+            pad_to=pad_to, **opts,
         )  # fmt: skip
+        if report is not None:
+            report(f"{what} {f + 1}/{F}" + (f" of l1_ratio {ratios[r]:g}" if R > 1 else ""))
         return res
 
     fits = [fit((r, f)) for r in range(R) for f in range(F)]
@@ -338,6 +344,8 @@ def cv_path(
     tol: float | None = None,
     max_iter: int = 20_000,
     mesh: jax.sharding.Mesh | None = None,
+    early_stop: bool = True,
+    verbose: bool = False,
 ) -> CVResult:
     """Cross-validate a whole lasso / elastic-net path of a GLM (as glmnet's ``cv.glmnet``).
 
@@ -346,9 +354,11 @@ def cv_path(
         min_{β, b}  (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)
 
     First the path is fitted on all the data (this gives the λ grid, from λ_max of the full
-    data, and the ``path`` of the result). Then, for each fold ``f``, the same λs are fitted on
-    the other folds' rows (the held-out rows get weight 0; standardization uses the training
-    rows only) and scored on the held-out rows. All folds are solved in one compiled call,
+    data, and the ``path`` of the result; with an int ``lambdas`` it stops early as glmnet's
+    does, see ``early_stop`` in :func:`l1jax.path`, and the folds fit the λs it kept). Then,
+    for each fold ``f``, the same λs are fitted on the other folds' rows (the held-out rows
+    get weight 0; standardization uses the training rows only) and scored on the held-out
+    rows. All folds are solved in one compiled call,
     ``vmap``-ed over the folds, each a warm-started path certified by its duality gap: on its
     own Gram matrix (squared loss, p ≤ min(n, 1024)), on working sets of the columns with the
     largest gradients (p ≥ 2·n, rounded up to 128), else by :func:`l1jax.solve_path`.
@@ -392,8 +402,10 @@ def cv_path(
       scoring: see above; ``None`` is ``"mse"`` (squared) or ``"deviance"``.
       l1_ratio: ρ in [0, 1] as in :func:`l1jax.path`, or a sequence of them (a grid, above).
       loss, lambdas, lambda_min_ratio, fit_intercept, standardize, penalty_factor,
-        sample_weight, positive, tol, max_iter: as in :func:`l1jax.path` (``max_iter`` is the
-        FISTA iteration cap per λ in the folds).
+        sample_weight, positive, tol, max_iter, early_stop: as in :func:`l1jax.path`
+        (``max_iter`` is the FISTA iteration cap per λ in the folds). With an ``l1_ratio``
+        grid, every ratio keeps as many λs as the longest of their early-stopped paths.
+      verbose: print progress lines on stderr: compilations, the path on all rows, each fold.
       mesh: optional ``jax.sharding.Mesh`` with axes ``"lambdas"`` and/or ``"data"`` (above).
 
     Returns:
@@ -417,6 +429,21 @@ def cv_path(
       ((2, 20), True)
     """
     _inputs.check_loss(loss)
+    _inputs.check_flag(verbose, "verbose")
+    with _progress.progress("l1jax.cv_path", verbose) as report:
+        return _cv_path(
+            X, y, n_folds=n_folds, fold_ids=fold_ids, seed=seed, scoring=scoring, loss=loss,
+            l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
+            fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+            sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
+            mesh=mesh, early_stop=early_stop, report=report,
+        )  # fmt: skip
+
+
+def _cv_path(X, y, *, n_folds, fold_ids, seed, scoring, loss, l1_ratio, lambdas,
+             lambda_min_ratio, fit_intercept, standardize, penalty_factor, sample_weight,
+             positive, tol, max_iter, mesh, early_stop, report):  # fmt: skip
+    """:func:`cv_path` in its progress context."""
     if scoring is None:
         scoring = SCORINGS[loss][0]
     if not isinstance(scoring, str) or scoring not in SCORINGS[loss]:
@@ -446,6 +473,7 @@ def cv_path(
     ratios = ratios if grid else [l1_ratio]
     mesh = _sharding.auto(_sharding.check_mesh(mesh, "cv_path"))
 
+    report(f"fitting the {loss} path on all {n} rows")
     fulls = tuple(
         path(
             X,
@@ -462,11 +490,20 @@ def cv_path(
             tol=tol,
             max_iter=max_iter,
             mesh=mesh,
+            early_stop=early_stop,
         )
         for ratio in ratios
     )
+    K = max(f.lambdas.size for f in fulls)
+    if any(f.lambdas.size < K for f in fulls):  # (an l1_ratio grid): continue the short grids
+        fulls = tuple(f if f.lambdas.size == K else path(
+            X, y, loss=loss, l1_ratio=ratio, lambdas=_continued(f.lambdas, K),
+            fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+            sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter, mesh=mesh,
+        ) for f, ratio in zip(fulls, ratios, strict=True))  # fmt: skip
     full = fulls[0]
     R = len(fulls)
+    report(f"fitted {fitted_words(full, lambdas)}; now {R * F} fold fits")
     dtype = full.lambdas.dtype
     if tol is None:
         tol = 1e-7 if dtype == np.float64 else 1e-5
@@ -481,10 +518,18 @@ def cv_path(
     opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
                 penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
                 max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-    fit = _fit_batched if _batched(mesh) else _fit_one_by_one
-    coef, intercept, gap, status = fit(X_arr, y_arr, s, held, lam_grid, ratios, **opts)
+    if _batched(mesh):
+        coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
+                                                    **opts)  # fmt: skip
+    else:
+        automatic = isinstance(lambdas, int) and not isinstance(lambdas, bool)
+        coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
+            X_arr, y_arr, s, held, lam_grid, ratios, report=report,
+            pad_to=lambdas if automatic else 0, **opts,
+        )  # fmt: skip
+    report(f"fitted the {R * F} folds")
     warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,
-                     what="fold × λ fits")  # fmt: skip
+                     what="fold × λ fits", stacklevel=5)  # (the user's line)  # fmt: skip
 
     fold_scores = np.empty((R, F, K))
     for f in range(F):
@@ -520,6 +565,13 @@ def cv_path(
         index_l1_ratio=best_r,
         paths=fulls,
     )
+
+
+def _continued(lambdas, K) -> np.ndarray:
+    """The first ``K`` λs of the log-spaced grid that an early-stopped ``lambdas`` began."""
+    lam = np.asarray(lambdas, np.float64)
+    ratio = lam[1] / lam[0] if lam.size > 1 else 1.0
+    return lam[0] * ratio ** np.arange(K)
 
 
 def _put(mesh, dtype, value, *spec):

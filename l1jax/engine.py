@@ -42,6 +42,8 @@ __all__ = [
 ]  # fmt: skip
 
 CHUNK = 128  # columns per chunk of a working set
+NEWTON_MAX = 256  # working-set capacities up to this take Newton steps (logistic, Poisson)
+NEWTON_STEPS = 200  # Newton steps per block and round before FISTA takes over
 MAX_ROUNDS = 50  # working-set rounds per block
 
 
@@ -61,6 +63,9 @@ class Problem(NamedTuple):
       tol: relative duality-gap tolerance.
       p_null: the gap scale ``P_null``.
       max_iter: FISTA iteration cap per block and round.
+      f_sat: the data loss of the saturated model (0 but for Poisson): with ``p_null`` it
+        gives the fraction of deviance explained, ``1 − (F(β) − f_sat) / p_null``.
+      early_stop: bool, stop the path by glmnet's rule (:func:`stop_rule`).
     """
 
     data: solvers.Data
@@ -73,6 +78,8 @@ class Problem(NamedTuple):
     tol: jax.Array
     p_null: jax.Array
     max_iter: jax.Array
+    f_sat: jax.Array
+    early_stop: jax.Array
 
 
 class State(NamedTuple):
@@ -84,7 +91,9 @@ class State(NamedTuple):
       lambda_max: λ_max of the data (at the fit of the unpenalized block).
       beta, b, grad: the warm start (the last block's smallest λ) and its gradient.
       lam_prev: that λ.
-      coef, intercept, gap, n_iter, status: ``(Kp, p)`` and ``(Kp,)`` results so far.
+      coef, intercept, gap, n_iter, status, dev: ``(Kp, p)`` and ``(Kp,)`` results so far
+        (``dev``: the fraction of deviance explained).
+      n_fit: the number of λs the path keeps (``n_lambdas`` unless it stopped early).
       need: 0, or the working-set size the block at ``k`` needs (more than the capacity).
     """
 
@@ -100,6 +109,8 @@ class State(NamedTuple):
     gap: jax.Array
     n_iter: jax.Array
     status: jax.Array
+    dev: jax.Array
+    n_fit: jax.Array
     need: jax.Array
 
 
@@ -157,6 +168,8 @@ def init(problem: Problem, b0, st: Static) -> State:
         gap=jnp.zeros(Kp, dtype),
         n_iter=jnp.zeros(Kp, jnp.int32),
         status=jnp.zeros(Kp, jnp.int32),
+        dev=jnp.zeros(Kp, dtype),
+        n_fit=problem.n_lambdas.astype(jnp.int32),
         need=jnp.zeros((), jnp.int32),
     )
 
@@ -205,17 +218,43 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     null_from = state.lambda_max * (1 - 8 * jnp.finfo(dtype).eps)
     null = (lams >= null_from) & ((state.k == 0) | (state.lam_prev >= null_from))
 
-    def solve(sub, pen, beta0, b0, step, tol_abs, max_iter):
+    # Small working sets of the logistic and Poisson losses: Newton steps (FISTA only rescues
+    # the λs that Newton leaves unconverged); otherwise FISTA.
+    newton = st.loss != "squared" and not data.gram and M <= NEWTON_MAX
+
+    def fista(sub, pen, beta0, b0, tol_abs, max_iter):
+        if st.loss == "squared":
+            step = jnp.zeros_like(b0) + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept)
+        else:  # the local curvature at each λ's warm start
+            step = 1 / jax.vmap(
+                lambda bt, bb: solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb)
+            )(beta0, b0)
         return solvers.fista_block(
             sub, pen, beta0, b0, step, tol_abs, loss=st.loss, positive=st.positive,
             fit_intercept=st.fit_intercept, max_iter=max_iter, free=st.free,
         )  # fmt: skip
 
+    def solve(sub, pen, beta0, b0, tol_abs, max_iter):
+        if not newton:
+            return fista(sub, pen, beta0, b0, tol_abs, max_iter)
+        out = solvers.newton_block(
+            sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS), loss=st.loss,
+            positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
+        )  # fmt: skip
+        ok = out[5] == solvers.Status.CONVERGED
+
+        def rescue(_):
+            more = fista(sub, pen, out[0], out[1], jnp.where(ok, jnp.inf, tol_abs), max_iter)
+            pick = lambda a, b: jnp.where(ok.reshape(ok.shape + (1,) * (a.ndim - 1)), a, b)  # noqa: E731
+            return (*(pick(a, b) for a, b in zip(out[:4], more[:4], strict=True)),
+                    out[4] + more[4], jnp.where(ok, out[5], more[5]))  # fmt: skip
+
+        return jax.lax.cond(jnp.all(ok), lambda _: out, rescue, None)
+
     if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
         lam_spec, rep = jax.sharding.PartitionSpec("lambdas"), jax.sharding.PartitionSpec()
         solve = jax.shard_map(
-            solve, mesh=lams_mesh, in_specs=(rep, lam_spec, lam_spec, lam_spec, lam_spec,
-                                             lam_spec, rep),
+            solve, mesh=lams_mesh, in_specs=(rep, lam_spec, lam_spec, lam_spec, lam_spec, rep),
             out_specs=lam_spec, axis_names={"lambdas"},
         )  # fmt: skip
 
@@ -224,7 +263,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         _, gap, g = solvers._certify(
             st.loss, data, pen, lin, beta, b, st.positive, False, st.fit_intercept, st.free
         )
-        return g, gap
+        return g, gap, solvers._value(st.loss, data, lin, beta, b)
 
     class Round(NamedTuple):
         work: jax.Array
@@ -237,6 +276,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         need: jax.Array
         gap: jax.Array
         grad: jax.Array
+        value: jax.Array
 
     def round_(r: Round) -> Round:
         size = jnp.sum(r.work)
@@ -245,14 +285,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         sub = _gather(data, idx, mask, chunk)._replace(active=(size + chunk - 1) // chunk)
         pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, v[idx] * mask, mask))(lams)
         beta0 = r.betas[:, idx] * mask
-        if st.loss == "squared":
-            step = jnp.full(B, 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept), dtype)
-        else:  # the local curvature at each λ's warm start
-            step = 1 / jax.vmap(
-                lambda bt, bb: solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb)
-            )(beta0, r.bs)
         tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
-        beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, step, tol_abs, problem.max_iter)
+        beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, tol_abs, problem.max_iter)
         beta_w = jnp.where(null[:, None], beta0, beta_w) * mask
         b_w, it = jnp.where(null, r.bs, b_w), jnp.where(null, 0, it)
         betas = jnp.zeros((B, p), dtype).at[:, idx].add(beta_w)
@@ -260,7 +294,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             lin = solvers._dot(beta_w, data.G[idx])
         else:
             lin = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
-        g_all, gap_abs = jax.vmap(certify)(lams, betas, lin, b_w)
+        g_all, gap_abs, value = jax.vmap(certify)(lams, betas, lin, b_w)
         gap_rel = gap_abs / p_null
         zz = _pos(g_all, st.positive)
         limit = lams[:, None] * rho * v[None, :]
@@ -289,6 +323,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             need=need,
             gap=gap_rel,
             grad=g_all,
+            value=value,
         )
 
     r0 = Round(
@@ -302,6 +337,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         need=need0,
         gap=jnp.zeros(B, dtype),
         grad=jnp.zeros((B, p), dtype),
+        value=jnp.zeros(B, dtype),
     )
     r = jax.lax.while_loop(lambda r: ~r.done, round_, r0)
 
@@ -310,6 +346,9 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         last = jnp.minimum(B, problem.n_lambdas - k) - 1
         bad = jnp.isnan(r.gap[last])
         put = functools.partial(jax.lax.dynamic_update_slice_in_dim, start_index=k, axis=0)
+        dev = put(state.dev, 1 - (r.value - problem.f_sat) / p_null)
+        at = k + jnp.arange(B)
+        stop = problem.early_stop & (at < problem.n_lambdas) & stop_rule(st.loss, dev, at)
         return state._replace(
             k=k + B,
             beta=jnp.where(bad, 0, r.betas[last]),
@@ -321,9 +360,29 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             gap=put(state.gap, r.gap),
             n_iter=put(state.n_iter, r.spent),
             status=put(state.status, solvers._status(r.gap, tol)),
+            dev=dev,
+            n_fit=jnp.where(jnp.any(stop), k + jnp.argmax(stop).astype(k.dtype) + 1, state.n_fit),
         )
 
     return jax.lax.cond(r.need > 0, lambda s: s._replace(need=r.need), commit, state)
+
+
+DEVMAX = 0.999  # glmnet.control()'s devmax, fdev and mnlam
+FDEV = 1e-5
+MNLAM = 5
+
+
+def stop_rule(loss: str, dev, at):
+    """glmnet's early stop of an automatic path (``glmnet.control``): at the λs of indices ``at``
+    (0-based; from the 5th λ on), stop when the fraction of deviance explained ``dev`` exceeds
+    0.999, or when it gained less than 1e-5 since the previous λ: relative to ``dev`` for the
+    squared loss, absolute for the logistic loss, and relative over the last 4 λs (times 10)
+    for Poisson. ``dev`` is the whole path's array; returns a bool per ``at``."""
+    d = dev[at]
+    back = 1 if loss != "poisson" else MNLAM - 1
+    gain = d - dev[jnp.maximum(at - back, 0)]
+    floor = {"squared": FDEV * d, "poisson": 10 * FDEV * d}.get(loss, FDEV)
+    return (at >= MNLAM - 1) & ((d > DEVMAX) | (gain < floor))
 
 
 class Start(NamedTuple):
@@ -342,7 +401,7 @@ def run(problem: Problem, state: State | Start, *, st: Static, capacity: int,
         state = init(problem, state.b0, st)
 
     def cond(s):
-        return (s.k < problem.n_lambdas) & (s.need == 0)
+        return (s.k < s.n_fit) & (s.need == 0)
 
     return jax.lax.while_loop(
         cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh), state
@@ -433,20 +492,23 @@ def n_lambdas_padded(K: int, block: int) -> int:
 
 
 def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept, tol,
-             max_iter, block, mesh=None):  # fmt: skip
+             max_iter, block, mesh=None, early_stop=False, pad_to=0):  # fmt: skip
     """One path by the engine, on bucketed shapes: rows are padded with zero weight and columns
     with zeros (marked invalid); squared loss with ``p ≤ n`` runs on the Gram matrix. ``prep``
     is :class:`l1jax._inputs.Prepared` (standardized data), ``lambdas`` are absolute, or
-    fractions of λ_max when ``relative``. Returns the engine's final state as NumPy arrays
-    trimmed to the real λs and features (``coef``, ``intercept``, ``gap``, ``n_iter``,
-    ``status``, ``lambdas``), and λ_max."""
+    fractions of λ_max when ``relative``; ``early_stop`` stops a relative grid by glmnet's
+    rule (:func:`stop_rule`); ``pad_to`` pads the grid as one of that many λs (the folds of
+    an early-stopped path share its program). Returns the engine's final state as NumPy
+    arrays trimmed to the λs fitted and the real features (``coef``, ``intercept``, ``gap``,
+    ``n_iter``, ``status``, ``lambdas``, ``dev``: the fraction of deviance explained), and
+    λ_max."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = y.shape[0], X.shape[1]
     dtype = X.dtype
     K = lambdas.shape[0]
     place = _sharding.Placement(mesh)
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
-    Kp = n_lambdas_padded(K, block)
+    Kp = n_lambdas_padded(max(K, pad_to), block)
     use_gram = loss == "squared" and p <= n and p <= 4096
     free = bool(np.any(v[(prep.x_scale > 0) & prep.nonzero] == 0) or np.any(lambdas == 0))
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
@@ -482,8 +544,10 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             Xt = jax.device_put(Xt, place.sharding(None, place.data)) if place.mesh else Xt
         full = solvers.Data(Xt=Xt, y=place.rows(yd), s=place.rows(sd))
         b0 = np.asarray(solvers.null_intercept(loss, y, s, fit_intercept, np), dtype)
-    p_null = float(solvers.gap_scale(loss, y.astype(np.float64), s.astype(np.float64),
-                                     fit_intercept, np))  # fmt: skip
+    p_null, _, f_sat = solvers._null_and_saturated(
+        loss, y.astype(np.float64), s.astype(np.float64), fit_intercept, np
+    )
+    p_null = max(float(p_null), float(np.finfo(np.float64).tiny))  # (solvers.gap_scale)
     problem = Problem(
         data=full,
         lambdas=place.replicated(lams),
@@ -495,6 +559,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         tol=jnp.asarray(tol, dtype),
         p_null=jnp.asarray(p_null, dtype),
         max_iter=jnp.asarray(max_iter, jnp.int32),
+        f_sat=jnp.asarray(f_sat, dtype),
+        early_stop=jnp.asarray(bool(early_stop and relative)),
     )
     st = Static(
         loss=loss, positive=positive, fit_intercept=fit_intercept and not use_gram,
@@ -506,8 +572,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
                               p_pad if use_gram else n_pad)  # fmt: skip
     state = solve(problem, state, st, capacity, chunk=chunk,
                          lams_mesh=place.mesh if place.lams else None)  # fmt: skip
-    out = {k: place.fetch(getattr(state, k))[:K] for k in ("coef", "intercept", "gap", "n_iter",
-                                                            "status", "lambdas")}  # fmt: skip
+    K = int(place.fetch(state.n_fit))
+    names = ("coef", "intercept", "gap", "n_iter", "status", "lambdas", "dev")
+    out = {k: place.fetch(getattr(state, k))[:K] for k in names}
     out["coef"] = out["coef"][:, :p]
     if use_gram and fit_intercept:
         out["intercept"] = out["intercept"] + (s @ y)

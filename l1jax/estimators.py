@@ -278,7 +278,7 @@ class _CrossValidated(_Linear):
                 cv_path, X, y, fold_ids=fold_ids, loss=loss, scoring=scoring, l1_ratio=ratio,
                 lambdas=grid,
                 lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
-                sample_weight=sample_weight, **self._options(),
+                sample_weight=sample_weight, early_stop=False, **self._options(),
             ))  # fmt: skip
         index = [r.index_min if self.alpha_rule == "min" else r.index_1se for r in results]
         sign = -1.0 if results[0].scoring == "auc" else 1.0  # AUC: higher is better

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _inputs, _sharding, engine, solvers
+from l1jax import _inputs, _progress, _sharding, engine, solvers
 from l1jax._programs import highest
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -36,6 +36,8 @@ class PathResult(NamedTuple):
       n_iter: ``(K,)`` inner iterations spent on each λ.
       gap: ``(K,)`` relative duality gap ``(P − D) / P_null``, the optimality certificate.
       status: ``(K,)`` :class:`l1jax.solvers.Status` codes.
+      dev_ratio: ``(K,)`` fraction of the null deviance explained, ``1 − D(β) / D_null``
+        (glmnet's ``dev.ratio``; R² for the squared loss), on the training data and weights.
     """
 
     lambdas: np.ndarray
@@ -45,6 +47,7 @@ class PathResult(NamedTuple):
     n_iter: np.ndarray
     gap: np.ndarray
     status: np.ndarray
+    dev_ratio: np.ndarray | None = None
 
     def predict(self, X) -> np.ndarray:
         """Linear predictor ``η = intercept + X coefᵀ`` for every λ, shape ``(K, n)``.
@@ -95,6 +98,8 @@ def path(
     max_iter: int = 20_000,
     block_size: int = 8,
     mesh: jax.sharding.Mesh | None = None,
+    early_stop: bool = True,
+    verbose: bool = False,
 ) -> PathResult:
     """Compute a whole lasso / elastic-net path of a GLM in one call.
 
@@ -131,7 +136,8 @@ def path(
       loss: ``"squared"``, ``"logistic"`` or ``"poisson"``.
       l1_ratio: ρ in [0, 1]; 1 is the lasso. 0 (ridge) needs explicit ``lambdas``.
       lambdas: an int K (a grid of K values log-spaced from λ_max to
-        ``lambda_min_ratio · λ_max``), or an array of λs ≥ 0 (returned in descending order).
+        ``lambda_min_ratio · λ_max``, which may stop early: ``early_stop``), or an array of
+        λs ≥ 0 (returned in descending order, all fitted).
       lambda_min_ratio: in (0, 1); default 1e-4 if n > p else 1e-2 (glmnet).
       fit_intercept: fit an unpenalized intercept.
       standardize: standardize the columns (see above).
@@ -146,10 +152,19 @@ def path(
         parallel: ``Xᵀr`` is reduced across devices); either axis may be absent. Shapes that do
         not divide evenly are padded (rows of zero weight, repeated λs). Results equal the
         single-device run to rounding. Default: the mesh a sharded ``jax.Array`` ``X`` is on.
+      early_stop: with an int ``lambdas`` (an automatic grid), stop the path as glmnet does
+        once more λs explain nothing new: from the 5th λ on, when the fraction of deviance
+        explained ``dev_ratio`` exceeds 0.999 or gains less than 1e-5 from one λ to the next
+        (relative to ``dev_ratio`` for the squared loss; for Poisson, relative over 4 λs and
+        times 10). The result then has fewer than K λs: those fitted. An array of λs is always
+        fitted whole.
+      verbose: print progress lines on stderr: the compilations of a first call with new
+        shapes (seconds each; the programs are kept on disk for later calls) and the λs fitted.
 
     Returns:
       :class:`PathResult`: ``lambdas`` ``(K,)`` descending, ``coef`` ``(K, p)``, ``intercept``,
-      ``converged``, ``n_iter``, ``gap``, ``status`` ``(K,)``, and ``predict(X)`` ``(K, n)``.
+      ``converged``, ``n_iter``, ``gap``, ``status``, ``dev_ratio`` ``(K,)``, and
+      ``predict(X)`` ``(K, n)``.
 
     Raises:
       ValueError, TypeError: on bad input, naming the argument and the fix.
@@ -162,14 +177,35 @@ def path(
       >>> [round(float(v), 4) for v in res.lambdas], [round(float(c), 4) for c in res.coef[:, 0]]
       ([1.0, 0.5, 0.1], [0.0, 0.25, 0.85])
     """
-    res, tol = _path(
-        X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
-        fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
-        sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
-        block_size=block_size, mesh=mesh,
-    )  # fmt: skip
+    _inputs.check_flag(verbose, "verbose")
+    with _progress.progress("l1jax.path", verbose) as report:
+        report(f"fitting a {loss} path ({_grid_words(lambdas)})")
+        res, tol = _path(
+            X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas,
+            lambda_min_ratio=lambda_min_ratio, fit_intercept=fit_intercept,
+            standardize=standardize, penalty_factor=penalty_factor, sample_weight=sample_weight,
+            positive=positive, tol=tol, max_iter=max_iter, block_size=block_size, mesh=mesh,
+            early_stop=early_stop,
+        )  # fmt: skip
+        report(f"fitted {fitted_words(res, lambdas)}")
     warn_unconverged("l1jax.path", res.status, res.gap, res.lambdas, tol, max_iter)
     return res
+
+
+def _grid_words(lambdas) -> str:
+    automatic = isinstance(lambdas, int) and not isinstance(lambdas, bool)
+    return f"up to {lambdas} λs" if automatic else f"{np.size(lambdas)} λs"
+
+
+def fitted_words(res: PathResult, lambdas) -> str:
+    """``"K λs"``, with the early stop and the unconverged λs (progress lines)."""
+    K = res.lambdas.size
+    words = f"{K} λs"
+    if isinstance(lambdas, int) and not isinstance(lambdas, bool) and K < lambdas:
+        words += (f" (stopped early by glmnet's rule: {res.dev_ratio[-1]:.4g} of the deviance "
+                  "explained)")  # fmt: skip
+    bad = int(np.sum(~np.asarray(res.converged)))
+    return words + (f", {bad} not converged" if bad else "")
 
 
 def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", stacklevel=4):
@@ -222,8 +258,12 @@ def _path(
     max_iter,
     block_size,
     mesh,
+    early_stop=False,
+    pad_to=0,
 ):
-    """:func:`path` without its warnings: ``(PathResult, tol)``."""
+    """:func:`path` without its warnings: ``(PathResult, tol)``. ``pad_to``: see
+    :func:`l1jax.engine.fit_path`."""
+    _inputs.check_flag(early_stop, "early_stop")
     args = _inputs.check_path(
         X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
         fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
@@ -257,7 +297,7 @@ def _path(
             lambdas=grid.astype(dtype), coef=np.zeros((K, p), dtype),
             intercept=np.full(K, b0, dtype), converged=np.ones(K, bool),
             n_iter=np.zeros(K, np.int64), gap=np.zeros(K, dtype),
-            status=np.zeros(K, np.int32),
+            status=np.zeros(K, np.int32), dev_ratio=np.zeros(K, dtype),
         )  # fmt: skip
         return res, tol
     with np.errstate(all="ignore"):  # (thread-safe, unlike warnings.catch_warnings)
@@ -266,6 +306,7 @@ def _path(
             loss=loss, l1_ratio=args.l1_ratio, positive=bool(positive),
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
             block=1 if grid.size == 1 else int(block_size), mesh=args.mesh,
+            early_stop=bool(early_stop), pad_to=pad_to,
         )  # fmt: skip
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]
@@ -281,5 +322,6 @@ def _path(
         n_iter=n_iter,
         gap=gap,
         status=status,
+        dev_ratio=out["dev"].astype(dtype),
     )
     return res, tol

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from l1jax import _inputs, _sharding, cv
+from l1jax import _inputs, _progress, _sharding, cv
 from l1jax._inputs import check_int, check_scalar, float_dtype
 from l1jax.losses import LOSSES
 from l1jax.path import path, warn_unconverged
@@ -123,7 +123,7 @@ def _range_end(X, y, max_selected: int, lambda_min_ratio: float, mesh, options) 
     The path runs one decade at a time and stops there (or at ``lambda_min_ratio · λ_max``,
     its last λ, if it never gets there), so that a small ``max_selected`` costs a short path.
     """
-    res = path(X, y, lambdas=DECADE, lambda_min_ratio=0.1, mesh=mesh, **options)
+    res = path(X, y, lambdas=DECADE, lambda_min_ratio=0.1, mesh=mesh, early_stop=False, **options)
     lam_max, low = float(res.lambdas[0]), 0.1
     while True:
         reached = np.flatnonzero((np.asarray(res.coef) != 0).sum(axis=1) >= max_selected)
@@ -157,6 +157,7 @@ def stability_selection(
     tol: float | None = None,
     max_iter: int = 20_000,
     mesh: jax.sharding.Mesh | None = None,
+    verbose: bool = False,
 ) -> StabilityResult:
     """Stability selection with complementary pairs: which features L1 really selects.
 
@@ -202,6 +203,7 @@ def stability_selection(
       loss, l1_ratio, fit_intercept, standardize, penalty_factor, sample_weight, positive, tol,
         max_iter: as in :func:`l1jax.path` (``max_iter`` is the iteration cap per λ).
       mesh: optional ``jax.sharding.Mesh`` with axes ``"lambdas"`` and/or ``"data"``.
+      verbose: print progress lines on stderr: compilations, the λ range, each subsample.
 
     Returns:
       :class:`StabilityResult`: ``lambdas`` ``(K,)``, ``probabilities`` ``(K, p)``,
@@ -227,6 +229,54 @@ def stability_selection(
       >>> np.flatnonzero(st.selected).tolist()
       [0, 1]
     """
+    _inputs.check_flag(verbose, "verbose")
+    with _progress.progress("l1jax.stability_selection", verbose) as report:
+        return _stability_selection(
+            X,
+            y,
+            n_subsamples=n_subsamples,
+            threshold=threshold,
+            max_selected=max_selected,
+            lambdas=lambdas,
+            seed=seed,
+            loss=loss,
+            l1_ratio=l1_ratio,
+            lambda_min_ratio=lambda_min_ratio,
+            fit_intercept=fit_intercept,
+            standardize=standardize,
+            penalty_factor=penalty_factor,
+            sample_weight=sample_weight,
+            positive=positive,
+            tol=tol,
+            max_iter=max_iter,
+            mesh=mesh,
+            report=report,
+        )
+
+
+def _stability_selection(
+    X,
+    y,
+    *,
+    n_subsamples,
+    threshold,
+    max_selected,
+    lambdas,
+    seed,
+    loss,
+    l1_ratio,
+    lambda_min_ratio,
+    fit_intercept,
+    standardize,
+    penalty_factor,
+    sample_weight,
+    positive,
+    tol,
+    max_iter,
+    mesh,
+    report,
+):
+    """:func:`stability_selection` in its progress context."""
     B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
     X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
     mesh = _sharding.auto(_sharding.check_mesh(mesh, "stability_selection"))
@@ -254,7 +304,9 @@ def stability_selection(
         lam_max, lam_end = _range_end(X, y, max_selected, lambda_min_ratio, mesh, options)
         grid = np.geomspace(lam_max, lam_end, K)
     else:
-        grid = np.asarray(path(X, y, lambdas=lambdas, mesh=mesh, **options).lambdas, np.float64)
+        grid = np.asarray(
+            path(X, y, lambdas=lambdas, mesh=mesh, early_stop=False, **options).lambdas, np.float64
+        )
     dtype = float_dtype(X_arr, np.asarray(y))
     if tol is None:
         tol = 1e-7 if dtype == np.float64 else 1e-5
@@ -266,6 +318,7 @@ def stability_selection(
             f"got {np.count_nonzero(s)}"
         )
 
+    report(f"{B} subsamples × {grid.size} λs from {grid[0]:.4g} to {grid[-1]:.4g}")
     subsamples = _complementary_pairs(
         n, B, seed=seed, y=y64 if loss == "logistic" else None, sample_weight=s
     )
@@ -277,11 +330,12 @@ def stability_selection(
         rows = np.stack([np.flatnonzero(half) for half in subsamples])  # (B, ⌊m/2⌋)
         fit = functools.partial(cv._fit_batched, rows=rows)
     else:  # one after another through path's program, each on its half's rows
-        fit = functools.partial(cv._fit_one_by_one, rows_only=True)
+        fit = functools.partial(cv._fit_one_by_one, rows_only=True, report=report,
+                                what="subsample")  # fmt: skip
     coef, _, gap, status = fit(X64, y64, s, ~subsamples, grid[None], [l1_ratio], **opts)
     coef, gap, status = coef[0], gap[0], status[0]  # (B, K, p), (B, K)
     warn_unconverged("l1jax.stability_selection", status, gap, grid, tol, max_iter,
-                     what="subsample × λ fits")  # fmt: skip
+                     what="subsample × λ fits", stacklevel=5)  # (the user's line)  # fmt: skip
     nonzero = coef != 0  # (B, K, p)
     probabilities = nonzero.mean(axis=0)
     max_probability = probabilities.max(axis=0)

@@ -144,6 +144,9 @@ def runs(tmp_path_factory):
             "probabilities.csv",
         ],  # fmt: skip
         "no matplotlib, default": ["--cv", "0", "--n-lambdas", "10"],
+        "quiet": ["path", "good.csv", "--target", "y", "--cv", "3", "--quiet"],
+        "no early stop": ["path", "good.csv", "--target", "y", "--cv", "0", "--no-early-stop",
+                          "--n-lambdas", "30"],
         "no matplotlib, --plot": [
             "path",
             str(tmp / "good.csv"),
@@ -198,6 +201,22 @@ def test_default_job(runs):
         data = (tmp / name).read_bytes()
         assert data[:8] == PNG and len(data) > 10_000
     assert "[l1jax]" in err  # progress lines go to stderr
+    assert "[l1jax.cv_path" in err and "fold 10/10" in err  # the library's, fold by fold
+
+
+def test_quiet_prints_no_progress(runs):
+    _, results = runs
+    code, out, err, _ = results["quiet"]
+    assert code == 0, err
+    assert "3-fold cross-validation" in out
+    assert "[l1jax" not in err, err
+
+
+def test_no_early_stop_fits_every_lambda(runs):
+    _, results = runs
+    code, out, err, _ = results["no early stop"]
+    assert code == 0, err
+    assert "fitted 30 λs" in err and "stopped early" not in err
 
 
 def test_path_on_a_csv(runs):
@@ -210,10 +229,10 @@ def test_path_on_a_csv(runs):
     with open(tmp / "coef.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["lambda", "cv_mean", "cv_se", "nonzero", "intercept", *NAMES]
-    assert len(rows) == 1 + 100  # one row per λ
-    table = np.array(rows[1:], dtype=float)
     X, y = _regression()
-    ref = l1jax.path(X, y)  # the CLI refits on all the data, in float64
+    ref = l1jax.path(X, y)  # the CLI refits on all the data, in float64 (stopped as glmnet's)
+    assert len(rows) == 1 + ref.lambdas.size  # one row per λ
+    table = np.array(rows[1:], dtype=float)
     np.testing.assert_allclose(table[:, 0], ref.lambdas, rtol=1e-12)
     np.testing.assert_allclose(table[:, 5:], ref.coef, rtol=1e-6, atol=1e-8)
     np.testing.assert_allclose(table[:, 4], ref.intercept, rtol=1e-6, atol=1e-8)

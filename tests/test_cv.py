@@ -265,3 +265,14 @@ def test_working_sets_that_outgrow_their_capacity(loss, monkeypatch):
     cv_small = l1jax.cv_path(X, y, n_folds=3, **kw)
     np.testing.assert_allclose(cv_small.cv_mean, cv_ref.cv_mean, rtol=1e-6)
     assert cv_small.index_min == cv_ref.index_min
+
+
+def test_unconverged_folds_warn_at_the_callers_line():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 60))  # p > n: FISTA on the columns, 1 step per round
+    y = X[:, 0] + 0.1 * rng.standard_normal(30)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        l1jax.cv_path(X, y, n_folds=3, lambdas=np.array([0.5, 0.1]), max_iter=1, tol=1e-30)
+    mine = [w for w in caught if "cv_path" in str(w.message)]
+    assert len(mine) == 1 and mine[0].filename == __file__

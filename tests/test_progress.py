@@ -1,0 +1,70 @@
+"""Progress lines of path, cv_path and stability_selection (``verbose=True``, issue 17)."""
+
+import numpy as np
+import pytest
+
+import l1jax
+from l1jax import _programs
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 7))
+    return X, X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(60)
+
+
+def test_path_reports_its_compilation_once_and_what_it_fitted(tmp_path, monkeypatch, capfd):
+    monkeypatch.setenv("L1JAX_CACHE_DIR", str(tmp_path))  # empty: the first call compiles
+    _programs.clear_memory()
+    X, y = _data()
+    res = l1jax.path(X, y, lambdas=30, verbose=True)
+    err = capfd.readouterr().err
+    assert "[l1jax.path" in err and "fitting a squared path (up to 30 λs)" in err
+    assert "compiling l1jax.engine.run" in err and "compiled l1jax.engine.run in" in err
+    assert f"fitted {res.lambdas.size} λs" in err
+    l1jax.path(X, y, lambdas=30, verbose=True)
+    err = capfd.readouterr().err
+    assert "compiling" not in err and "fitted" in err
+    _programs.clear_memory()
+
+
+def test_early_stop_is_reported():
+    from l1jax.path import fitted_words
+
+    X, y = _data()
+    res = l1jax.path(X, y, lambdas=100)
+    assert res.lambdas.size < 100  # the rule applies on these data
+    assert "stopped early by glmnet's rule" in fitted_words(res, 100)
+    assert "stopped" not in fitted_words(res, res.lambdas)
+
+
+def test_cv_path_reports_each_fold(capfd):
+    X, y = _data()
+    l1jax.cv_path(X, y, n_folds=3, lambdas=20, verbose=True)
+    err = capfd.readouterr().err
+    for line in ("fitting the squared path on all 60 rows", "fold 1/3", "fold 3/3",
+                 "fitted the 3 folds"):  # fmt: skip
+        assert line in err
+
+
+def test_stability_selection_reports_each_subsample(capfd):
+    X, y = _data()
+    l1jax.stability_selection(X, y, n_subsamples=4, lambdas=8, verbose=True)
+    err = capfd.readouterr().err
+    assert "4 subsamples × 8 λs" in err and "subsample 4/4" in err
+
+
+@pytest.mark.parametrize("call", ["path", "cv_path", "stability_selection"])
+def test_quiet_by_default(call, capfd):
+    X, y = _data()
+    kwargs = {"n_folds": 3} if call == "cv_path" else {}
+    kwargs.update({"n_subsamples": 4} if call == "stability_selection" else {})
+    getattr(l1jax, call)(X, y, lambdas=8, **kwargs)
+    assert capfd.readouterr().err == ""
+
+
+@pytest.mark.parametrize("call", ["path", "cv_path", "stability_selection"])
+def test_verbose_must_be_a_bool(call):
+    X, y = _data()
+    with pytest.raises(TypeError, match="verbose"):
+        getattr(l1jax, call)(X, y, verbose="yes")
