@@ -270,7 +270,8 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
                        ("positive", positive)):  # fmt: skip
         check_flag(flag, name)
     check_int(max_iter, "max_iter", 1)
-    check_int(block_size, "block_size", 1)
+    if block_size is not None:
+        check_int(block_size, "block_size", 1)
     _sharding.check_mesh(mesh, "path")
     dtype = float_dtype(X, y)
     if tol is None:

@@ -206,7 +206,7 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
         rows = ~held[f] if rows_only else slice(None)
         res, _ = _path(
             X[rows], y[rows], l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
-            sample_weight=np.where(held[f], 0.0, s)[rows], block_size=8, mesh=mesh,
+            sample_weight=np.where(held[f], 0.0, s)[rows], block_size=None, mesh=mesh,
             pad_to=pad_to, **opts,
         )  # fmt: skip
         if report is not None:

@@ -497,7 +497,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     with zeros (marked invalid); squared loss with ``p ≤ n`` runs on the Gram matrix. ``prep``
     is :class:`l1jax._inputs.Prepared` (standardized data), ``lambdas`` are absolute, or
     fractions of λ_max when ``relative``; ``early_stop`` stops a relative grid by glmnet's
-    rule (:func:`stop_rule`); ``pad_to`` pads the grid as one of that many λs (the folds of
+    rule (:func:`stop_rule`); ``block`` None picks the block size (1 where Newton steps
+    are likely, else 8); ``pad_to`` pads the grid as one of that many λs (the folds of
     an early-stopped path share its program). Returns the engine's final state as NumPy
     arrays trimmed to the λs fitted and the real features (``coef``, ``intercept``, ``gap``,
     ``n_iter``, ``status``, ``lambdas``, ``dev``: the fraction of deviance explained), and
@@ -507,6 +508,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     dtype = X.dtype
     K = lambdas.shape[0]
     place = _sharding.Placement(mesh)
+    if block is None:  # Newton's steps gain from the warm start of the λ just before
+        guess = first_capacity(n, p, l1_ratio, CHUNK, bucket(p, 32), bucket(n, 128))
+        block = 1 if loss != "squared" and guess <= NEWTON_MAX else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
     use_gram = loss == "squared" and p <= n and p <= 4096

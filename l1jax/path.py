@@ -96,7 +96,7 @@ def path(
     positive: bool = False,
     tol: float | None = None,
     max_iter: int = 20_000,
-    block_size: int = 8,
+    block_size: int | None = None,
     mesh: jax.sharding.Mesh | None = None,
     early_stop: bool = True,
     verbose: bool = False,
@@ -146,7 +146,9 @@ def path(
       positive: constrain the coefficients to be ≥ 0.
       tol: relative duality-gap tolerance (see above).
       max_iter: inner-iteration cap per block of λs and working set.
-      block_size: how many neighbouring λs are solved together.
+      block_size: how many neighbouring λs are solved together; default: 1 where the engine
+        takes Newton steps (logistic and Poisson paths whose working sets stay within 256
+        columns: each λ warm-starts from the one before), else 8.
       mesh: optional ``jax.sharding.Mesh`` to run on several devices: each block of λs is split
         over its axis ``"lambdas"`` and the rows of ``X`` over its axis ``"data"`` (data
         parallel: ``Xᵀr`` is reduced across devices); either axis may be absent. Shapes that do
@@ -305,7 +307,7 @@ def _path(
             prep, grid, args.relative,
             loss=loss, l1_ratio=args.l1_ratio, positive=bool(positive),
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
-            block=1 if grid.size == 1 else int(block_size), mesh=args.mesh,
+            block=1 if grid.size == 1 else block_size, mesh=args.mesh,
             early_stop=bool(early_stop), pad_to=pad_to,
         )  # fmt: skip
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]

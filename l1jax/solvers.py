@@ -602,28 +602,47 @@ def newton_block(
     orthant of the current signs (Andrew & Gao's OWL-QN, with the exact Hessian), so coordinates
     that cross zero stop at exactly zero. Near the optimum the support is fixed and steps are
     Newton's: quadratic convergence, where FISTA slows down with the conditioning of a
-    near-separable fit. A step costs ``M² n`` (the Hessian): for capacities ``M`` of a few
-    hundred at most. Certified by the duality gap as :func:`fista_block`; ``pen``, ``beta0``,
-    ``b0`` and ``tol_abs`` may carry a leading block axis.
+    near-separable fit. A step costs ``m² n`` for a working set of ``m`` columns (the Hessian,
+    from the active chunks only; its solve ``M³``): for capacities ``M`` of a few hundred at
+    most. Certified by the duality gap as :func:`fista_block`; ``pen``, ``beta0``, ``b0`` and
+    ``tol_abs`` may carry a leading block axis.
 
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
     """
-    Xw = data.Xc.reshape(-1, data.Xc.shape[-1])  # (M, n); columns past the active chunks are 0
-    M = Xw.shape[0]
-    dtype = Xw.dtype
+    chunks, active = data.Xc, data.active
+    n_chunks, chunk = chunks.shape[:2]
+    M = n_chunks * chunk
+    dtype = chunks.dtype
     eps = jnp.finfo(dtype).eps
     has_b = fit_intercept
 
     def objective(pen, beta, b, lin):
         return _value(loss, data, lin, beta, b) + _penalty_value(pen, beta)
 
+    def hessian(w):
+        """``Xᵀ diag(w) X`` on the working set, from the active chunks' blocks only."""
+        if n_chunks == 1:
+            return _dot(chunks[0] * w, chunks[0].T)
+
+        def row(a, H):
+            Xa = chunks[a] * w
+
+            def col(c, H):
+                block = _dot(Xa, chunks[c].T)
+                return jax.lax.dynamic_update_slice(H, block, (a * chunk, c * chunk))
+
+            return jax.lax.fori_loop(0, active, col, H)
+
+        H = jnp.zeros((M, M), dtype) + jnp.zeros_like(w[0])
+        return jax.lax.fori_loop(0, active, row, H)
+
     def step(pen, st: _Newton) -> _Newton:
         beta, b, lin = st.beta, st.b, st.lin
         mu = mean_function(loss, lin + b)
         r = data.s * (mu - data.y)
         w = data.s * _curvature(loss, mu)
-        g = _dot(Xw, r) + pen.l2 * beta  # smooth part with the ridge term
+        g = _rmatvec(data, r) + pen.l2 * beta  # smooth part with the ridge term
         gb = jnp.sum(r) if has_b else jnp.zeros_like(b)
         real = pen.mask > 0
         # The pseudo-gradient: the subgradient of least norm (zero where 0 is in it).
@@ -632,8 +651,8 @@ def newton_block(
         pg = jnp.where(beta > 0, up, jnp.where(beta < 0, down, at_zero)) * real
         sign = jnp.where(beta != 0, jnp.sign(beta), -jnp.sign(pg))
         moving = real & ((beta != 0) | (pg != 0))
-        H = _dot(Xw * w, Xw.T) + jnp.diag(pen.l2)
-        hb = _dot(Xw, w)
+        H = hessian(w) + jnp.diag(pen.l2)
+        hb = _rmatvec(data, w)
         # The system on the moving coordinates and the intercept; identity elsewhere.
         A = jnp.zeros((M + 1, M + 1), dtype)
         A = A.at[:M, :M].set(jnp.where(moving[:, None] & moving[None, :], H, 0))
@@ -662,8 +681,7 @@ def newton_block(
             nb = beta + t * d_beta
             nb = jnp.where((beta != 0) | moving, jnp.where(nb * sign < 0, 0, nb), nb)
             nb = jnp.maximum(nb, 0) if positive else nb
-            nl = _dot(nb, Xw)
-            return nb, b + t * d_b, nl
+            return nb, b + t * d_b, _linear(data, nb)
 
         def ls_cond(c):
             t, k = c
@@ -689,7 +707,7 @@ def newton_block(
             done = st.done | (gap <= tol_abs) | ~jnp.isfinite(gap) | (st.n_iter >= max_iter)
             return st._replace(gap=gap, primal=primal, done=done), ref
 
-        lin0 = _dot(beta0, Xw)
+        lin0 = _linear(data, beta0)
         st = _Newton(beta0, b0, lin0, jnp.zeros_like(b0, dtype=jnp.int32),
                      jnp.full_like(b0, jnp.inf), jnp.full_like(b0, jnp.inf),
                      jnp.zeros_like(b0, dtype=bool))  # fmt: skip

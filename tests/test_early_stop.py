@@ -103,3 +103,24 @@ def test_early_stop_must_be_a_bool():
     X, y = _data("squared")
     with pytest.raises(TypeError, match="early_stop"):
         l1jax.path(X, y, early_stop="yes")
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_cv_choices_match_the_whole_grid(loss):
+    # The folds fit the same λs either way: the stopped curve is the whole one cut short. On
+    # the diabetes data (squared) the choices are the same λs; on separable classes (logistic)
+    # the held-out deviance keeps falling past the stop: λ_min is then the last λ kept, its
+    # error within half a standard error of the whole grid's best, and λ_1se a few λs away.
+    X, y = _data(loss)
+    stopped = l1jax.cv_path(X, y, loss=loss, n_folds=5, seed=1)
+    whole = l1jax.cv_path(X, y, loss=loss, n_folds=5, seed=1, early_stop=False)
+    K = stopped.lambdas.size
+    assert K < whole.lambdas.size
+    np.testing.assert_allclose(stopped.cv_mean, whole.cv_mean[:K], rtol=1e-6)
+    best, se = whole.cv_mean[whole.index_min], whole.cv_se[whole.index_min]
+    if whole.index_min < K:
+        assert (stopped.index_min, stopped.index_1se) == (whole.index_min, whole.index_1se)
+    else:
+        assert stopped.index_min == K - 1
+        assert stopped.cv_mean[stopped.index_min] <= best + 0.5 * se
+        assert abs(stopped.index_1se - whole.index_1se) <= 5
