@@ -42,7 +42,7 @@ __all__ = [
 ]  # fmt: skip
 
 CHUNK = 128  # columns per chunk of a working set
-NEWTON_MAX = 256  # working-set capacities up to this take Newton steps (logistic, Poisson)
+NEWTON_MAX = 512  # working-set capacities up to this take Newton steps (logistic, Poisson)
 NEWTON_STEPS = 200  # Newton steps per block and round before FISTA takes over
 MAX_ROUNDS = 50  # working-set rounds per block
 

@@ -147,7 +147,7 @@ def path(
       tol: relative duality-gap tolerance (see above).
       max_iter: inner-iteration cap per block of λs and working set.
       block_size: how many neighbouring λs are solved together; default: 1 where the engine
-        takes Newton steps (logistic and Poisson paths whose working sets stay within 256
+        takes Newton steps (logistic and Poisson paths whose working sets stay within 512
         columns: each λ warm-starts from the one before), else 8.
       mesh: optional ``jax.sharding.Mesh`` to run on several devices: each block of λs is split
         over its axis ``"lambdas"`` and the rows of ``X`` over its axis ``"data"`` (data

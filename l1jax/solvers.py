@@ -29,6 +29,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 from jax.scipy.special import xlogy
 
 from l1jax import implicit, prox
@@ -637,6 +638,24 @@ def newton_block(
         H = jnp.zeros((M, M), dtype) + jnp.zeros_like(w[0])
         return jax.lax.fori_loop(0, active, row, H)
 
+    def solve_active(A, rhs):
+        """``A⁻¹ rhs`` for ``A`` the identity outside the active chunks and the intercept: a
+        solve of the active size only (one branch per number of active chunks)."""
+        if n_chunks == 1:
+            return jnp.linalg.solve(A, rhs)
+
+        def branch(k):
+            keep = np.concatenate([np.arange(k * chunk), [M]])
+
+            def solve(A, rhs):
+                return jnp.zeros_like(rhs).at[keep].set(jnp.linalg.solve(A[keep][:, keep],
+                                                                         rhs[keep]))  # fmt: skip
+
+            return solve
+
+        index = jnp.clip(active - 1, 0, n_chunks - 1)
+        return jax.lax.switch(index, [branch(k) for k in range(1, n_chunks + 1)], A, rhs)
+
     def step(pen, st: _Newton) -> _Newton:
         beta, b, lin = st.beta, st.b, st.lin
         mu = mean_function(loss, lin + b)
@@ -665,7 +684,7 @@ def newton_block(
         damp = 16 * eps * scale * (M + 1)  # keeps a singular block (collinear columns) solvable
         A = A + jnp.diag(jnp.where(fixed, 1.0, damp))
         rhs = -jnp.concatenate([pg, gb[None]])
-        d = jnp.linalg.solve(A, rhs)
+        d = solve_active(A, rhs)
         d_beta, d_b = d[:M] * moving, d[M] * has_b
         # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
         d_beta = jnp.where((beta == 0) & (d_beta * pg > 0), 0, d_beta)
