@@ -43,7 +43,7 @@ __all__ = [
 
 CHUNK = 128  # columns per chunk of a working set
 NEWTON_MAX = 512  # working-set capacities up to this take Newton steps (logistic, Poisson)
-NEWTON_STEPS = 200  # Newton steps per block and round before FISTA takes over
+NEWTON_STEPS = 200  # Newton steps per block and round
 MAX_ROUNDS = 50  # working-set rounds per block
 
 
@@ -218,8 +218,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     null_from = state.lambda_max * (1 - 8 * jnp.finfo(dtype).eps)
     null = (lams >= null_from) & ((state.k == 0) | (state.lam_prev >= null_from))
 
-    # Small working sets of the logistic and Poisson losses: Newton steps (FISTA only rescues
-    # the λs that Newton leaves unconverged); otherwise FISTA.
+    # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA.
     newton = st.loss != "squared" and not data.gram and M <= NEWTON_MAX
 
     def fista(sub, pen, beta0, b0, tol_abs, max_iter):
@@ -237,19 +236,13 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     def solve(sub, pen, beta0, b0, tol_abs, max_iter):
         if not newton:
             return fista(sub, pen, beta0, b0, tol_abs, max_iter)
-        out = solvers.newton_block(
+        # (no FISTA in the same program: it would cost ~2 s more of compilation; a λ that
+        # Newton leaves unconverged gets more steps in the next round, and its certificate
+        # says so at the end)
+        return solvers.newton_block(
             sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS), loss=st.loss,
             positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
         )  # fmt: skip
-        ok = out[5] == solvers.Status.CONVERGED
-
-        def rescue(_):
-            more = fista(sub, pen, out[0], out[1], jnp.where(ok, jnp.inf, tol_abs), max_iter)
-            pick = lambda a, b: jnp.where(ok.reshape(ok.shape + (1,) * (a.ndim - 1)), a, b)  # noqa: E731
-            return (*(pick(a, b) for a, b in zip(out[:4], more[:4], strict=True)),
-                    out[4] + more[4], jnp.where(ok, out[5], more[5]))  # fmt: skip
-
-        return jax.lax.cond(jnp.all(ok), lambda _: out, rescue, None)
 
     if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
         lam_spec, rep = jax.sharding.PartitionSpec("lambdas"), jax.sharding.PartitionSpec()
