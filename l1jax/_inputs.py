@@ -243,6 +243,11 @@ class PathArgs(NamedTuple):
     mesh: jax.sharding.Mesh | None
 
 
+def is_grid_size(lambdas) -> bool:
+    """``lambdas`` asks for an automatic grid of that many λs (an int, not a bool)."""
+    return isinstance(lambdas, numbers.Integral) and not isinstance(lambdas, bool)
+
+
 def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept, standardize,
                penalty_factor, sample_weight, positive, tol, max_iter, block_size,
                mesh) -> PathArgs:  # fmt: skip
@@ -278,7 +283,7 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         tol = 1e-7 if dtype == np.float64 else 1e-5
     tol = check_scalar(tol, "tol", 0.0)
 
-    relative = isinstance(lambdas, numbers.Integral) and not isinstance(lambdas, bool)
+    relative = is_grid_size(lambdas)
     if relative:  # fractions of λ_max, which the engine finds at the start of the path
         if lambdas < 1:
             raise ValueError(f"lambdas must be a grid size >= 1 or an array of λs, got {lambdas}")

@@ -522,7 +522,7 @@ def _cv_path(X, y, *, n_folds, fold_ids, seed, scoring, loss, l1_ratio, lambdas,
         coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                     **opts)  # fmt: skip
     else:
-        automatic = isinstance(lambdas, int) and not isinstance(lambdas, bool)
+        automatic = _inputs.is_grid_size(lambdas)
         coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
             X_arr, y_arr, s, held, lam_grid, ratios, report=report,
             pad_to=lambdas if automatic else 0, **opts,

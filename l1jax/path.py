@@ -195,7 +195,7 @@ def path(
 
 
 def _grid_words(lambdas) -> str:
-    automatic = isinstance(lambdas, int) and not isinstance(lambdas, bool)
+    automatic = _inputs.is_grid_size(lambdas)
     return f"up to {lambdas} λs" if automatic else f"{np.size(lambdas)} λs"
 
 
@@ -203,7 +203,7 @@ def fitted_words(res: PathResult, lambdas) -> str:
     """``"K λs"``, with the early stop and the unconverged λs (progress lines)."""
     K = res.lambdas.size
     words = f"{K} λs"
-    if isinstance(lambdas, int) and not isinstance(lambdas, bool) and K < lambdas:
+    if _inputs.is_grid_size(lambdas) and K < lambdas:
         words += (f" (stopped early by glmnet's rule: {res.dev_ratio[-1]:.4g} of the deviance "
                   "explained)")  # fmt: skip
     bad = int(np.sum(~np.asarray(res.converged)))
