@@ -109,11 +109,11 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
         else:
             data = solvers.Data(Xt=Xc.T, y=y, s=s)
             b0 = solvers.null_intercept(st.loss, y, s, fit_intercept)
-        p_null, _, f_sat = solvers._null_and_saturated(st.loss, y, s, fit_intercept)
+        f_sat = solvers._null_and_saturated(st.loss, y, s, fit_intercept)[2]
         problem = engine.Problem(
             data=data, lambdas=lams, n_lambdas=n_lambdas, relative=jnp.asarray(False), rho=rho,
             v=penalty_factor, valid=jnp.any(Xc != 0, axis=0), tol=tol,
-            p_null=jnp.maximum(p_null, jnp.finfo(dtype).tiny), max_iter=max_iter,
+            p_null=solvers.gap_scale(st.loss, y, s, fit_intercept), max_iter=max_iter,
             f_sat=jnp.asarray(f_sat, dtype), early_stop=jnp.asarray(False),
         )  # fmt: skip
         return problem, b0, mean, scale, y_mean
@@ -431,140 +431,128 @@ def cv_path(
     _inputs.check_loss(loss)
     _inputs.check_flag(verbose, "verbose")
     with _progress.progress("l1jax.cv_path", verbose) as report:
-        return _cv_path(
-            X, y, n_folds=n_folds, fold_ids=fold_ids, seed=seed, scoring=scoring, loss=loss,
-            l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
-            fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
-            sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
-            mesh=mesh, early_stop=early_stop, report=report,
-        )  # fmt: skip
-
-
-def _cv_path(X, y, *, n_folds, fold_ids, seed, scoring, loss, l1_ratio, lambdas,
-             lambda_min_ratio, fit_intercept, standardize, penalty_factor, sample_weight,
-             positive, tol, max_iter, mesh, early_stop, report):  # fmt: skip
-    """:func:`cv_path` in its progress context."""
-    if scoring is None:
-        scoring = SCORINGS[loss][0]
-    if not isinstance(scoring, str) or scoring not in SCORINGS[loss]:
-        raise ValueError(
-            f"scoring must be one of {SCORINGS[loss]} for loss={loss!r}, got {scoring!r}"
+        if scoring is None:
+            scoring = SCORINGS[loss][0]
+        if not isinstance(scoring, str) or scoring not in SCORINGS[loss]:
+            raise ValueError(
+                f"scoring must be one of {SCORINGS[loss]} for loss={loss!r}, got {scoring!r}"
+            )
+        # a jax.Array X (even one spanning hosts) is gathered: cv_path scores folds with NumPy
+        X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
+        X_arr, y_arr = np.asarray(X), np.asarray(y)
+        if X_arr.ndim != 2 or y_arr.ndim != 1 or X_arr.shape[0] != y_arr.shape[0]:
+            # path() gives the precise message.
+            path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
+        n = X_arr.shape[0]
+        ids = _inputs.check_folds(n, y_arr, n_folds, fold_ids, seed, loss)
+        F = int(ids.max()) + 1
+        held = ids[None, :] == np.arange(F)[:, None]  # (F, n)
+        y64, s = (
+            _inputs.floats(y_arr),
+            _inputs.floats(np.ones(n) if sample_weight is None else sample_weight),
         )
-    # a jax.Array X (even one spanning hosts) is gathered: cv_path scores folds with NumPy
-    X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
-    X_arr, y_arr = np.asarray(X), np.asarray(y)
-    if X_arr.ndim != 2 or y_arr.ndim != 1 or X_arr.shape[0] != y_arr.shape[0]:
-        # path() gives the precise message.
-        path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
-    n = X_arr.shape[0]
-    ids = _inputs.check_folds(n, y_arr, n_folds, fold_ids, seed, loss)
-    F = int(ids.max()) + 1
-    held = ids[None, :] == np.arange(F)[:, None]  # (F, n)
-    y64, s = (
-        _inputs.floats(y_arr),
-        _inputs.floats(np.ones(n) if sample_weight is None else sample_weight),
-    )
-    content_checked = y64 is not None and s is not None and s.shape == (n,)
-    if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
-        _inputs.check_fold_content(y64, s, held, loss, scoring, fit_intercept)
+        content_checked = y64 is not None and s is not None and s.shape == (n,)
+        if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
+            _inputs.check_fold_content(y64, s, held, loss, scoring, fit_intercept)
 
-    ratios = _inputs.check_l1_ratios(l1_ratio)
-    grid = ratios is not None
-    ratios = ratios if grid else [l1_ratio]
-    mesh = _sharding.auto(_sharding.check_mesh(mesh, "cv_path"))
+        ratios = _inputs.check_l1_ratios(l1_ratio)
+        grid = ratios is not None
+        ratios = ratios if grid else [l1_ratio]
+        mesh = _sharding.auto(_sharding.check_mesh(mesh, "cv_path"))
 
-    report(f"fitting the {loss} path on all {n} rows")
-    fulls = tuple(
-        path(
-            X,
-            y,
-            loss=loss,
-            l1_ratio=ratio,
-            lambdas=lambdas,
-            lambda_min_ratio=lambda_min_ratio,
-            fit_intercept=fit_intercept,
-            standardize=standardize,
-            penalty_factor=penalty_factor,
-            sample_weight=sample_weight,
-            positive=positive,
-            tol=tol,
-            max_iter=max_iter,
-            mesh=mesh,
-            early_stop=early_stop,
+        report(f"fitting the {loss} path on all {n} rows")
+        fulls = tuple(
+            path(
+                X,
+                y,
+                loss=loss,
+                l1_ratio=ratio,
+                lambdas=lambdas,
+                lambda_min_ratio=lambda_min_ratio,
+                fit_intercept=fit_intercept,
+                standardize=standardize,
+                penalty_factor=penalty_factor,
+                sample_weight=sample_weight,
+                positive=positive,
+                tol=tol,
+                max_iter=max_iter,
+                mesh=mesh,
+                early_stop=early_stop,
+            )
+            for ratio in ratios
         )
-        for ratio in ratios
-    )
-    K = max(f.lambdas.size for f in fulls)
-    if any(f.lambdas.size < K for f in fulls):  # (an l1_ratio grid): continue the short grids
-        fulls = tuple(f if f.lambdas.size == K else path(
-            X, y, loss=loss, l1_ratio=ratio, lambdas=_continued(f.lambdas, K),
-            fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
-            sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter, mesh=mesh,
-        ) for f, ratio in zip(fulls, ratios, strict=True))  # fmt: skip
-    full = fulls[0]
-    R = len(fulls)
-    report(f"fitted {fitted_words(full, lambdas)}; now {R * F} fold fits")
-    dtype = full.lambdas.dtype
-    if tol is None:
-        tol = 1e-7 if dtype == np.float64 else 1e-5
-    X_arr = X_arr.astype(np.float64)
-    y_arr = y_arr.astype(np.float64)
-    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    if not content_checked:
-        _inputs.check_fold_content(y_arr, s, held, loss, scoring, fit_intercept)
-    lam_grid = np.stack([f.lambdas for f in fulls])  # (R, K)
-    K = lam_grid.shape[1]
+        K = max(f.lambdas.size for f in fulls)
+        if any(f.lambdas.size < K for f in fulls):  # (an l1_ratio grid): continue the short grids
+            fulls = tuple(f if f.lambdas.size == K else path(
+                X, y, loss=loss, l1_ratio=ratio, lambdas=_continued(f.lambdas, K),
+                fit_intercept=fit_intercept, standardize=standardize,
+                penalty_factor=penalty_factor, sample_weight=sample_weight, positive=positive,
+                tol=tol, max_iter=max_iter, mesh=mesh,
+            ) for f, ratio in zip(fulls, ratios, strict=True))  # fmt: skip
+        full = fulls[0]
+        R = len(fulls)
+        report(f"fitted {fitted_words(full, lambdas)}; now {R * F} fold fits")
+        dtype = full.lambdas.dtype
+        if tol is None:
+            tol = 1e-7 if dtype == np.float64 else 1e-5
+        X_arr = X_arr.astype(np.float64)
+        y_arr = y_arr.astype(np.float64)
+        s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        if not content_checked:
+            _inputs.check_fold_content(y_arr, s, held, loss, scoring, fit_intercept)
+        lam_grid = np.stack([f.lambdas for f in fulls])  # (R, K)
+        K = lam_grid.shape[1]
 
-    opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
-                penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
-                max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-    if _batched(mesh):
-        coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
-                                                    **opts)  # fmt: skip
-    else:
-        automatic = _inputs.is_grid_size(lambdas)
-        coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
-            X_arr, y_arr, s, held, lam_grid, ratios, report=report,
-            pad_to=lambdas if automatic else 0, **opts,
-        )  # fmt: skip
-    report(f"fitted the {R * F} folds")
-    warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,
-                     what="fold × λ fits", stacklevel=5)  # (the user's line)  # fmt: skip
+        opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
+                    penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
+                    max_iter=int(max_iter), mesh=mesh)  # fmt: skip
+        if _batched(mesh):
+            coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
+                                                        **opts)  # fmt: skip
+        else:
+            automatic = _inputs.is_grid_size(lambdas)
+            coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
+                X_arr, y_arr, s, held, lam_grid, ratios, report=report,
+                pad_to=lambdas if automatic else 0, **opts,
+            )  # fmt: skip
+        report(f"fitted the {R * F} folds")
+        warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,
+                         what="fold × λ fits")  # fmt: skip
 
-    fold_scores = np.empty((R, F, K))
-    for f in range(F):
-        rows_f = held[f]
-        for r in range(R):
-            eta = intercept[r, f][:, None] + coef[r, f] @ X_arr[rows_f].T  # (K, m)
-            fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f], eta, s[rows_f])
-    w = (held * s[None, :]).sum(axis=1)
-    cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()
-    cv_se = np.sqrt(np.einsum("f,rfk->rk", w, (fold_scores - cv_mean[:, None]) ** 2) / w.sum()
-                    / (F - 1))  # fmt: skip
+        fold_scores = np.empty((R, F, K))
+        for f in range(F):
+            rows_f = held[f]
+            for r in range(R):
+                eta = intercept[r, f][:, None] + coef[r, f] @ X_arr[rows_f].T  # (K, m)
+                fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f], eta, s[rows_f])
+        w = (held * s[None, :]).sum(axis=1)
+        cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()
+        cv_se = np.sqrt(np.einsum("f,rfk->rk", w, (fold_scores - cv_mean[:, None]) ** 2) / w.sum()
+                        / (F - 1))  # fmt: skip
 
-    sign = -1.0 if scoring == "auc" else 1.0
-    # The first best pair in (l1_ratio as given, λ descending) order: the largest λ among ties.
-    best_r, index_min = (int(i) for i in np.unravel_index(np.argmin(sign * cv_mean), (R, K)))
-    bound = sign * cv_mean[best_r, index_min] + cv_se[best_r, index_min]
-    index_1se = int(np.flatnonzero(sign * cv_mean[best_r] <= bound)[0])
-    one = (lambda a: a) if grid else (lambda a: a[0])
-    return CVResult(
-        lambdas=one(lam_grid).astype(dtype),
-        cv_mean=one(cv_mean),
-        cv_se=one(cv_se),
-        lambda_min=float(lam_grid[best_r, index_min]),
-        lambda_1se=float(lam_grid[best_r, index_1se]),
-        index_min=index_min,
-        index_1se=index_1se,
-        path=fulls[best_r],
-        fold_scores=one(fold_scores),
-        fold_ids=ids,
-        scoring=scoring,
-        l1_ratio=np.asarray(ratios, np.float64) if grid else float(l1_ratio),
-        l1_ratio_min=float(ratios[best_r]),
-        index_l1_ratio=best_r,
-        paths=fulls,
-    )
+        sign = -1.0 if scoring == "auc" else 1.0
+        # The first best pair in (l1_ratio as given, λ descending) order: the largest λ among ties.
+        best_r, index_min = (int(i) for i in np.unravel_index(np.argmin(sign * cv_mean), (R, K)))
+        bound = sign * cv_mean[best_r, index_min] + cv_se[best_r, index_min]
+        index_1se = int(np.flatnonzero(sign * cv_mean[best_r] <= bound)[0])
+        one = (lambda a: a) if grid else (lambda a: a[0])
+        return CVResult(
+            lambdas=one(lam_grid).astype(dtype),
+            cv_mean=one(cv_mean),
+            cv_se=one(cv_se),
+            lambda_min=float(lam_grid[best_r, index_min]),
+            lambda_1se=float(lam_grid[best_r, index_1se]),
+            index_min=index_min,
+            index_1se=index_1se,
+            path=fulls[best_r],
+            fold_scores=one(fold_scores),
+            fold_ids=ids,
+            scoring=scoring,
+            l1_ratio=np.asarray(ratios, np.float64) if grid else float(l1_ratio),
+            l1_ratio_min=float(ratios[best_r]),
+            index_l1_ratio=best_r,
+            paths=fulls,
+        )
 
 
 def _continued(lambdas, K) -> np.ndarray:

@@ -221,7 +221,13 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA.
     newton = st.loss != "squared" and not data.gram and M <= NEWTON_MAX
 
-    def fista(sub, pen, beta0, b0, tol_abs, max_iter):
+    def solve(sub, pen, beta0, b0, tol_abs, max_iter):
+        if newton:  # (no FISTA in the same program: ~2 s more of compilation; a λ that Newton
+            # leaves unconverged gets more steps in the next round, and its certificate says so)
+            return solvers.newton_block(
+                sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS),
+                loss=st.loss, positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
+            )  # fmt: skip
         if st.loss == "squared":
             step = jnp.zeros_like(b0) + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept)
         else:  # the local curvature at each λ's warm start
@@ -231,17 +237,6 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         return solvers.fista_block(
             sub, pen, beta0, b0, step, tol_abs, loss=st.loss, positive=st.positive,
             fit_intercept=st.fit_intercept, max_iter=max_iter, free=st.free,
-        )  # fmt: skip
-
-    def solve(sub, pen, beta0, b0, tol_abs, max_iter):
-        if not newton:
-            return fista(sub, pen, beta0, b0, tol_abs, max_iter)
-        # (no FISTA in the same program: it would cost ~2 s more of compilation; a λ that
-        # Newton leaves unconverged gets more steps in the next round, and its certificate
-        # says so at the end)
-        return solvers.newton_block(
-            sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS), loss=st.loss,
-            positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
         )  # fmt: skip
 
     if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
@@ -541,10 +536,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             Xt = jax.device_put(Xt, place.sharding(None, place.data)) if place.mesh else Xt
         full = solvers.Data(Xt=Xt, y=place.rows(yd), s=place.rows(sd))
         b0 = np.asarray(solvers.null_intercept(loss, y, s, fit_intercept, np), dtype)
-    p_null, _, f_sat = solvers._null_and_saturated(
-        loss, y.astype(np.float64), s.astype(np.float64), fit_intercept, np
-    )
-    p_null = max(float(p_null), float(np.finfo(np.float64).tiny))  # (solvers.gap_scale)
+    y64, s64 = y.astype(np.float64), s.astype(np.float64)
+    p_null = float(solvers.gap_scale(loss, y64, s64, fit_intercept, np))
+    f_sat = solvers._null_and_saturated(loss, y64, s64, fit_intercept, np)[2]
     problem = Problem(
         data=full,
         lambdas=place.replicated(lams),

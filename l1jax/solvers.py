@@ -598,15 +598,15 @@ def newton_block(
 
     Each step forms the Hessian of the smooth part on all of the working set's columns (and the
     intercept), takes the Newton step on the coordinates that are nonzero or whose
-    pseudo-gradient (the minimal-norm subgradient) is nonzero, drops the components that point
-    against the pseudo-gradient, and backtracks (Armijo) along the path projected onto the
-    orthant of the current signs (Andrew & Gao's OWL-QN, with the exact Hessian), so coordinates
-    that cross zero stop at exactly zero. Near the optimum the support is fixed and steps are
-    Newton's: quadratic convergence, where FISTA slows down with the conditioning of a
-    near-separable fit. A step costs ``m² n`` for a working set of ``m`` columns (the Hessian,
-    from the active chunks only; its solve ``M³``): for capacities ``M`` of a few hundred at
-    most. Certified by the duality gap as :func:`fista_block`; ``pen``, ``beta0``, ``b0`` and
-    ``tol_abs`` may carry a leading block axis.
+    pseudo-gradient (the minimal-norm subgradient) is nonzero, lets a coordinate at zero leave
+    only into the orthant its pseudo-gradient chose, and backtracks (Armijo) along the path
+    projected onto the orthant of the current signs (Andrew & Gao's OWL-QN, with the exact
+    Hessian), so coordinates that cross zero stop at exactly zero. Near the optimum the support
+    is fixed and steps are Newton's: quadratic convergence, where FISTA slows down with the
+    conditioning of a near-separable fit. A step costs ``m² n`` for a working set of ``m``
+    columns (the Hessian, from the active chunks only) and ``m³`` (its solve): for capacities
+    of a few hundred at most. Certified by the duality gap as :func:`fista_block`; ``pen``,
+    ``beta0``, ``b0`` and ``tol_abs`` may carry a leading block axis.
 
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
@@ -713,10 +713,9 @@ def newton_block(
                                   (jnp.ones_like(b), jnp.zeros_like(b, dtype=jnp.int32)))
         nb, nbb, nl = trial(t)
         stuck = (k >= 40) | ~(slope < 0)
-        keep = stuck
-        beta = jnp.where(keep, beta, nb)
-        b = jnp.where(keep, b, nbb)
-        lin = jnp.where(keep, lin, nl)
+        beta = jnp.where(stuck, beta, nb)
+        b = jnp.where(stuck, b, nbb)
+        lin = jnp.where(stuck, lin, nl)
         return st._replace(beta=beta, b=b, lin=lin, n_iter=st.n_iter + 1, done=stuck)
 
     def solve(pen, beta0, b0, tol_abs):

@@ -231,122 +231,75 @@ def stability_selection(
     """
     _inputs.check_flag(verbose, "verbose")
     with _progress.progress("l1jax.stability_selection", verbose) as report:
-        return _stability_selection(
-            X,
-            y,
-            n_subsamples=n_subsamples,
-            threshold=threshold,
-            max_selected=max_selected,
-            lambdas=lambdas,
-            seed=seed,
-            loss=loss,
-            l1_ratio=l1_ratio,
-            lambda_min_ratio=lambda_min_ratio,
-            fit_intercept=fit_intercept,
-            standardize=standardize,
-            penalty_factor=penalty_factor,
-            sample_weight=sample_weight,
-            positive=positive,
-            tol=tol,
+        B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
+        X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
+        mesh = _sharding.auto(_sharding.check_mesh(mesh, "stability_selection"))
+        options = dict(
+            loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept, standardize=standardize,
+            penalty_factor=penalty_factor, sample_weight=sample_weight, positive=positive, tol=tol,
             max_iter=max_iter,
-            mesh=mesh,
-            report=report,
-        )
+        )  # fmt: skip
+        X_arr = np.asarray(X)
+        if X_arr.ndim != 2:
+            path(X, y, lambdas=1, **options)  # raises path's message
+        n, p = X_arr.shape
+        if n < 2:
+            raise ValueError(
+                f"X must have at least 2 samples to split into halves, got n_samples = {n}"
+            )
+        if max_selected is None:
+            max_selected = math.ceil(math.sqrt(0.8 * p))
+        max_selected = check_int(max_selected, "max_selected", 1, p, "the number of features")
+        if lambda_min_ratio is None:
+            lambda_min_ratio = 1e-4 if n > p else 1e-2
+        lambda_min_ratio = check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
+        # The path on all the data checks the input (in path's words) and gives the λ range.
+        if K is not None:
+            lam_max, lam_end = _range_end(X, y, max_selected, lambda_min_ratio, mesh, options)
+            grid = np.geomspace(lam_max, lam_end, K)
+        else:
+            whole = path(X, y, lambdas=lambdas, mesh=mesh, early_stop=False, **options)
+            grid = np.asarray(whole.lambdas, np.float64)
+        dtype = float_dtype(X_arr, np.asarray(y))
+        if tol is None:
+            tol = 1e-7 if dtype == np.float64 else 1e-5
+        X64, y64 = X_arr.astype(np.float64), np.asarray(y, np.float64)
+        s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        if np.count_nonzero(s) < 2:
+            raise ValueError(
+                "sample_weight must be positive on at least 2 samples to split them into halves, "
+                f"got {np.count_nonzero(s)}"
+            )
 
-
-def _stability_selection(
-    X,
-    y,
-    *,
-    n_subsamples,
-    threshold,
-    max_selected,
-    lambdas,
-    seed,
-    loss,
-    l1_ratio,
-    lambda_min_ratio,
-    fit_intercept,
-    standardize,
-    penalty_factor,
-    sample_weight,
-    positive,
-    tol,
-    max_iter,
-    mesh,
-    report,
-):
-    """:func:`stability_selection` in its progress context."""
-    B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
-    X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
-    mesh = _sharding.auto(_sharding.check_mesh(mesh, "stability_selection"))
-    options = dict(
-        loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept, standardize=standardize,
-        penalty_factor=penalty_factor, sample_weight=sample_weight, positive=positive, tol=tol,
-        max_iter=max_iter,
-    )  # fmt: skip
-    X_arr = np.asarray(X)
-    if X_arr.ndim != 2:
-        path(X, y, lambdas=1, **options)  # raises path's message
-    n, p = X_arr.shape
-    if n < 2:
-        raise ValueError(
-            f"X must have at least 2 samples to split into halves, got n_samples = {n}"
+        report(f"{B} subsamples × {grid.size} λs from {grid[0]:.4g} to {grid[-1]:.4g}")
+        subsamples = _complementary_pairs(
+            n, B, seed=seed, y=y64 if loss == "logistic" else None, sample_weight=s
         )
-    if max_selected is None:
-        max_selected = math.ceil(math.sqrt(0.8 * p))
-    max_selected = check_int(max_selected, "max_selected", 1, p, "the number of features")
-    if lambda_min_ratio is None:
-        lambda_min_ratio = 1e-4 if n > p else 1e-2
-    lambda_min_ratio = check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
-    # The path on all the data checks the input (in path's words) and gives the λ range.
-    if K is not None:
-        lam_max, lam_end = _range_end(X, y, max_selected, lambda_min_ratio, mesh, options)
-        grid = np.geomspace(lam_max, lam_end, K)
-    else:
-        grid = np.asarray(
-            path(X, y, lambdas=lambdas, mesh=mesh, early_stop=False, **options).lambdas, np.float64
+        _check_subsamples(subsamples, y64, loss, fit_intercept)
+        opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
+                    penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
+                    max_iter=int(max_iter), mesh=mesh)  # fmt: skip
+        if cv._batched(mesh):  # vmapped over the halves (as cv_path's folds), each on its own rows
+            rows = np.stack([np.flatnonzero(half) for half in subsamples])  # (B, ⌊m/2⌋)
+            fit = functools.partial(cv._fit_batched, rows=rows)
+        else:  # one after another through path's program, each on its half's rows
+            fit = functools.partial(cv._fit_one_by_one, rows_only=True, report=report,
+                                    what="subsample")  # fmt: skip
+        coef, _, gap, status = fit(X64, y64, s, ~subsamples, grid[None], [l1_ratio], **opts)
+        coef, gap, status = coef[0], gap[0], status[0]  # (B, K, p), (B, K)
+        warn_unconverged("l1jax.stability_selection", status, gap, grid, tol, max_iter,
+                         what="subsample × λ fits")  # fmt: skip
+        nonzero = coef != 0  # (B, K, p)
+        probabilities = nonzero.mean(axis=0)
+        max_probability = probabilities.max(axis=0)
+        q = float(nonzero.any(axis=1).sum(axis=1).mean())
+        return StabilityResult(
+            lambdas=grid.astype(dtype),
+            probabilities=probabilities,
+            subsamples=subsamples,
+            selected=max_probability >= threshold,
+            max_probability=max_probability,
+            error_bound=q**2 / ((2 * threshold - 1) * p),
+            threshold=threshold,
+            mean_selected=q,
         )
-    dtype = float_dtype(X_arr, np.asarray(y))
-    if tol is None:
-        tol = 1e-7 if dtype == np.float64 else 1e-5
-    X64, y64 = X_arr.astype(np.float64), np.asarray(y, np.float64)
-    s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    if np.count_nonzero(s) < 2:
-        raise ValueError(
-            "sample_weight must be positive on at least 2 samples to split them into halves, "
-            f"got {np.count_nonzero(s)}"
-        )
-
-    report(f"{B} subsamples × {grid.size} λs from {grid[0]:.4g} to {grid[-1]:.4g}")
-    subsamples = _complementary_pairs(
-        n, B, seed=seed, y=y64 if loss == "logistic" else None, sample_weight=s
-    )
-    _check_subsamples(subsamples, y64, loss, fit_intercept)
-    opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
-                penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
-                max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-    if cv._batched(mesh):  # vmapped over the halves (as cv_path's folds), each on its own rows
-        rows = np.stack([np.flatnonzero(half) for half in subsamples])  # (B, ⌊m/2⌋)
-        fit = functools.partial(cv._fit_batched, rows=rows)
-    else:  # one after another through path's program, each on its half's rows
-        fit = functools.partial(cv._fit_one_by_one, rows_only=True, report=report,
-                                what="subsample")  # fmt: skip
-    coef, _, gap, status = fit(X64, y64, s, ~subsamples, grid[None], [l1_ratio], **opts)
-    coef, gap, status = coef[0], gap[0], status[0]  # (B, K, p), (B, K)
-    warn_unconverged("l1jax.stability_selection", status, gap, grid, tol, max_iter,
-                     what="subsample × λ fits", stacklevel=5)  # (the user's line)  # fmt: skip
-    nonzero = coef != 0  # (B, K, p)
-    probabilities = nonzero.mean(axis=0)
-    max_probability = probabilities.max(axis=0)
-    q = float(nonzero.any(axis=1).sum(axis=1).mean())
-    return StabilityResult(
-        lambdas=grid.astype(dtype),
-        probabilities=probabilities,
-        subsamples=subsamples,
-        selected=max_probability >= threshold,
-        max_probability=max_probability,
-        error_bound=q**2 / ((2 * threshold - 1) * p),
-        threshold=threshold,
-        mean_selected=q,
-    )
