@@ -16,8 +16,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+import scipy.sparse as sp
 
-from l1jax import _sharding
+from l1jax import _sharding, _sparse
 from l1jax._programs import highest
 from l1jax.losses import LOSSES
 
@@ -100,7 +101,8 @@ def check_scalar(value, name: str, low=None, high=None, low_open=False, high_ope
 
 
 class Prepared(NamedTuple):
-    X: np.ndarray | jax.Array  # centred (with intercept) and scaled columns; a jax.Array: placed
+    X: np.ndarray | jax.Array | _sparse.SparseX  # centred (with intercept) and scaled columns; a
+    # jax.Array: placed; SparseX: centred and scaled implicitly
     y: np.ndarray
     s: np.ndarray  # normalized sample weights
     v: np.ndarray  # penalty factors
@@ -131,8 +133,16 @@ def weights(n, p, sample_weight, penalty_factor):
 
 
 def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, dtype):
-    """Standardized data on the host (float64 arithmetic, then ``dtype``): :class:`Prepared`."""
+    """Standardized data on the host (float64 arithmetic, then ``dtype``): :class:`Prepared`.
+    A sparse ``X`` (SciPy CSC, from :func:`check_path`) is standardized implicitly and stays
+    sparse (:class:`l1jax._sparse.SparseX`)."""
     s, v = weights(*X.shape, sample_weight, penalty_factor)
+    if sp.issparse(X):
+        Xs, x_mean, scale, nonzero = _sparse.prepare(
+            X, s, fit_intercept=fit_intercept, standardize=standardize
+        )
+        return Prepared(Xs, y.astype(dtype), s.astype(dtype), v.astype(dtype), x_mean, scale,
+                        nonzero)  # fmt: skip
     Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
     Xc, x_mean, scale = center_scale(np, Xf, s, fit_intercept, standardize)
     return Prepared(
@@ -254,11 +264,20 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     """Check the arguments of :func:`l1jax.path` (in its words) and build its λ grid."""
     check_loss(loss)
     on_devices = isinstance(X, jax.Array)  # kept where it is: never gathered to the host
-    if on_devices:
+    if _sparse.is_sparse(X):  # kept sparse: never densified
+        X = _sparse.as_csc(X, "X")
+        if mesh is not None:
+            raise ValueError(
+                "a sparse X runs on one device: pass mesh=None (or a dense X to shard its rows)"
+            )
+    elif on_devices:
         check_dtype(X, "X", 2)  # its values are checked on the devices
         mesh = mesh_of(X, mesh)
     else:
         X = as_real_array(X, "X", 2)
+    if _sparse.is_sparse(y):
+        raise TypeError("y must be a dense 1-D array, got a sparse matrix; pass "
+                        "y.toarray().ravel()")  # fmt: skip
     y = as_real_array(y, "y", 1)
     n, p = X.shape
     if n == 0 or p == 0:

@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _sharding, solvers
+from l1jax import _sharding, _sparse, solvers
 from l1jax._programs import highest, program
 
 __all__ = [
@@ -181,7 +181,10 @@ def _gather(data: solvers.Data, idx, mask, chunk):
     if data.gram:
         Gw = data.G[idx][:, idx] * mask[:, None] * mask[None, :]
         return solvers.Data(Gc=Gw.reshape(shape), c=data.c[idx] * mask, yy=data.yy)
-    Xw = data.Xt[idx] * mask[:, None]
+    if data.Xs is not None:
+        Xw = data.Xs.gather(idx, mask, data.y.shape[0])
+    else:
+        Xw = data.Xt[idx] * mask[:, None]
     return solvers.Data(Xc=Xw.reshape(shape), y=data.y, s=data.s)
 
 
@@ -443,6 +446,7 @@ def bucket(size: int, smallest: int = 8) -> int:
     return -(-size // step) * step
 
 
+SPARSE_BLOCK = 2**25  # a sparse X's first working-set capacity: at most this many dense entries
 SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
 HEADROOM = 1.15
 _shapes: dict[tuple, list[tuple[int, int]]] = {}  # key -> (n_pad, p_pad) of small problems
@@ -493,7 +497,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     λ_max."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = y.shape[0], X.shape[1]
-    dtype = X.dtype
+    dtype = y.dtype
+    sparse = isinstance(X, _sparse.SparseX)
     K = lambdas.shape[0]
     place = _sharding.Placement(mesh)
     if block is None:  # Newton's steps gain from the warm start of the λ just before
@@ -506,7 +511,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
     n_pad, chunk, p_pad = padded(n, p, use_gram, key)
     n_pad = n_pad if use_gram else _sharding.round_up(n_pad, place.n_data)
-    if not isinstance(X, np.ndarray):  # rows already padded and placed by _prepare_on_devices
+    if isinstance(X, jax.Array):  # rows already padded and placed by _prepare_on_devices
         n_pad = max(n_pad, X.shape[0])
     lams = np.concatenate([lambdas, np.repeat(lambdas[-1], Kp - K)]).astype(dtype)
     valid = np.zeros(p_pad, bool)
@@ -516,7 +521,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     yd, sd = (np.concatenate([a, np.zeros(n_pad - n, dtype)]) for a in (y, s))
     if use_gram:
         yc = yd - (s @ y if fit_intercept else 0.0)
-        if isinstance(X, np.ndarray) and place.mesh is None and jax.default_backend() == "cpu":
+        if sparse:  # the sparse product, on the host
+            G, c = (a.astype(dtype) for a in _sparse.gram_host(X, s.astype(np.float64), yc))
+        elif isinstance(X, np.ndarray) and place.mesh is None and jax.default_backend() == "cpu":
             G, c = gram_host(X, s, yc)  # BLAS's syrk: ~4× XLA's CPU product, no X transfer
         else:  # on the devices (X may be row-sharded): padded there, never gathered
             G, c = gram(place.rows(X), place.rows(s), place.rows(yc))
@@ -527,14 +534,18 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         )  # fmt: skip
         b0 = np.zeros((), dtype)
     else:
-        if isinstance(X, np.ndarray):
+        if sparse:  # X̃ᵀ's stored entries (a bucketed count: similar data share programs)
+            Xt = None
+            cols = _sparse.to_cols(X, p_pad, dtype, bucket(X.scaled.nnz, 1024))
+        elif isinstance(X, np.ndarray):
             Xt = np.zeros((p_pad, n_pad), dtype)
             Xt[:p, :n] = X.T
             Xt = place.put(Xt, None, place.data)
         else:  # on the devices: pad there
             Xt = jnp.pad(X.T, ((0, p_pad - p), (0, n_pad - X.shape[0])))
             Xt = jax.device_put(Xt, place.sharding(None, place.data)) if place.mesh else Xt
-        full = solvers.Data(Xt=Xt, y=place.rows(yd), s=place.rows(sd))
+        full = solvers.Data(Xt=Xt, y=place.rows(yd), s=place.rows(sd),
+                            Xs=cols if sparse else None)  # fmt: skip
         b0 = np.asarray(solvers.null_intercept(loss, y, s, fit_intercept, np), dtype)
     y64, s64 = y.astype(np.float64), s.astype(np.float64)
     p_null = float(solvers.gap_scale(loss, y64, s64, fit_intercept, np))
@@ -561,6 +572,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     state = Start(jnp.asarray(b0))
     capacity = first_capacity(n, int(valid.sum()), l1_ratio, chunk, p_pad,
                               p_pad if use_gram else n_pad)  # fmt: skip
+    if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
+        capacity = min(capacity, max(chunk, SPARSE_BLOCK // n_pad // chunk * chunk))
     state = solve(problem, state, st, capacity, chunk=chunk,
                          lams_mesh=place.mesh if place.lams else None)  # fmt: skip
     K = int(place.fetch(state.n_fit))

@@ -15,7 +15,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _inputs, _progress, _sharding, engine, solvers
+from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._programs import highest
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -58,8 +58,9 @@ class PathResult(NamedTuple):
         the rows of ``X``); anything else gives NumPy.
         """
         on_devices = isinstance(X, jax.Array)
-        X = X if on_devices else np.asarray(X)
-        if X.ndim != 2 or X.shape[1] != self.coef.shape[1]:
+        sparse = _sparse.is_sparse(X)
+        X = X if on_devices else _sparse.as_csc(X) if sparse else np.asarray(X)
+        if len(X.shape) != 2 or X.shape[1] != self.coef.shape[1]:
             raise ValueError(
                 f"X must have shape (n, {self.coef.shape[1]}) like the data of the path, "
                 f"got {X.shape}"
@@ -67,6 +68,8 @@ class PathResult(NamedTuple):
         if on_devices:
             coef, intercept = (jnp.asarray(a, X.dtype) for a in (self.coef, self.intercept))
             return _predict(coef, intercept, X)
+        if sparse:
+            return self.intercept[:, None] + (X @ self.coef.T).T
         return self.intercept[:, None] + self.coef @ X.T
 
 

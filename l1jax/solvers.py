@@ -32,7 +32,7 @@ import jax.numpy as jnp
 import numpy as np
 from jax.scipy.special import xlogy
 
-from l1jax import implicit, prox
+from l1jax import _sparse, implicit, prox
 from l1jax._programs import highest
 from l1jax.losses import LOSSES, _pointwise, mean_function
 
@@ -93,6 +93,7 @@ class Data(NamedTuple):
     Xc: jax.Array | None = None
     Gc: jax.Array | None = None
     active: jax.Array | None = None
+    Xs: _sparse.Cols | None = None  # a sparse X̃ (instead of ``Xt``): :mod:`l1jax._sparse`
 
     @property
     def gram(self) -> bool:
@@ -105,6 +106,8 @@ class Data(NamedTuple):
                 return a.shape[1]
         if self.Xt is not None:
             return self.Xt.shape[0]
+        if self.Xs is not None:
+            return self.Xs.shift.shape[0]
         chunks = self.Xc if self.Xc is not None else self.Gc
         return chunks.shape[0] * chunks.shape[1]
 
@@ -152,6 +155,8 @@ def _linear(data: Data, beta: jax.Array) -> jax.Array:
         return _chunked_matvec(data.Xc, data.active, beta)
     if data.gram:
         return _dot(data.G, beta)
+    if data.Xs is not None:
+        return data.Xs.matvec(beta, data.y.shape[0])
     return _dot(beta, data.Xt) if data.Xt is not None else _dot(data.X, beta)
 
 
@@ -159,6 +164,8 @@ def _rmatvec(data: Data, r: jax.Array) -> jax.Array:
     """``Xᵀ r`` (design form): the correlations of the columns with ``r``."""
     if data.Xc is not None:
         return _chunked_rmatvec(data.Xc, data.active, r)
+    if data.Xs is not None:
+        return data.Xs.rmatvec(r)
     return _dot(r, data.X) if data.X is not None else _dot(data.Xt, r)
 
 

@@ -1,0 +1,219 @@
+"""Sparse design matrices: ``scipy.sparse`` and ``jax.experimental.sparse`` X, never densified.
+
+On the host, :func:`as_csc` checks a sparse ``X`` and brings it to one canonical form (SciPy
+CSC, float, no duplicates); :func:`prepare` standardizes it *implicitly*, as glmnet does: the
+stored values are divided by the column scales ``σ`` and the centring is kept apart as a
+shift ``m = μ/σ``, so that the standardized matrix is
+
+    X̃ = X D⁻¹ − 1 mᵀ        (D = diag(σ); m = 0 without an intercept)
+
+and never exists as a dense centred copy. Inside the engine, :class:`Cols` holds ``X D⁻¹`` in
+coordinate form (entries sorted by feature; a pytree) and gives the two products a path needs
+on all features, ``X̃β`` and ``X̃ᵀr``, as segment sums over the stored entries, plus the
+working set's columns gathered dense (``capacity × n``, :func:`Cols.gather`). A squared-loss
+path with ``p ≤ n`` runs on the Gram matrix, which :func:`gram_host` forms from the sparse
+product on the host.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Cols", "SparseX", "as_csc", "gram_host", "is_sparse", "prepare"]
+
+
+def _jax_sparse():
+    from jax.experimental import sparse as jsparse  # (imported when a sparse X comes)
+
+    return jsparse
+
+
+def is_sparse(X) -> bool:
+    """``X`` is a SciPy sparse matrix or array, or a ``jax.experimental.sparse`` BCOO/BCSR."""
+    if sp.issparse(X):
+        return True
+    name = type(X).__name__
+    if name in ("BCOO", "BCSR"):
+        jsparse = _jax_sparse()
+        return isinstance(X, (jsparse.BCOO, jsparse.BCSR))
+    return False
+
+
+def as_csc(X, name: str = "X") -> sp.csc_matrix:
+    """A sparse ``X`` as a canonical SciPy CSC matrix (float32 stays float32, other dtypes
+    become float64; duplicate entries summed, explicit zeros dropped), or a ``TypeError`` /
+    ``ValueError`` naming ``name``: not 2-D, complex, NaN or inf among the stored values,
+    indices out of range. A BCOO's entries with an index out of range are JAX's padding
+    (``jax.experimental.sparse`` ignores them) and are dropped."""
+    if not sp.issparse(X):
+        X = _from_jax(X, name)
+    if len(X.shape) != 2:
+        raise ValueError(f"{name} must be (n_samples, n_features), got a sparse array of shape "
+                         f"{X.shape}")  # fmt: skip
+    dtype = np.dtype(X.dtype)
+    if np.issubdtype(dtype, np.complexfloating):
+        raise TypeError(f"{name} must be real, got complex dtype {dtype}; pass its real part")
+    if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
+        raise TypeError(f"{name} must be a numeric sparse matrix, got dtype {dtype}")
+    if X.format in ("csr", "csc", "bsr"):
+        try:
+            X.check_format(full_check=True)
+        except ValueError as err:
+            raise ValueError(f"{name} is not a valid sparse matrix ({err}); rebuild it, e.g. "
+                             "with scipy.sparse.csr_matrix((data, indices, indptr))") from None  # fmt: skip
+    elif X.format == "coo":
+        coo = X.tocoo()
+        for axis, idx in enumerate(coo.coords if hasattr(coo, "coords") else (coo.row, coo.col)):
+            if idx.size and (idx.min() < 0 or idx.max() >= X.shape[axis]):
+                raise ValueError(f"{name} has {'row' if axis == 0 else 'column'} indices out of "
+                                 f"range for its shape {X.shape}; fix the indices or the shape")  # fmt: skip
+    target = np.float32 if dtype == np.float32 else np.float64
+    csc = sp.csc_matrix(X, dtype=target, copy=True)
+    if not np.all(np.isfinite(csc.data)):
+        raise ValueError(f"{name} contains NaN or inf among its stored values; remove or impute "
+                         "those entries")  # fmt: skip
+    csc.sum_duplicates()
+    csc.eliminate_zeros()
+    return csc
+
+
+def _from_jax(X, name):
+    jsparse = _jax_sparse()
+    if isinstance(X, jsparse.BCSR):
+        X = X.to_bcoo()
+    if X.n_batch or X.n_dense:
+        raise ValueError(f"{name} must be a plain 2-D BCOO/BCSR (no batch or dense dimensions), "
+                         f"got n_batch={X.n_batch}, n_dense={X.n_dense}")  # fmt: skip
+    if len(X.shape) != 2:
+        raise ValueError(f"{name} must be (n_samples, n_features), got shape {X.shape}")
+    data, idx = np.asarray(X.data), np.asarray(X.indices)
+    keep = np.all((idx >= 0) & (idx < np.asarray(X.shape)), axis=1)  # JAX's padding: ignored
+    return sp.coo_matrix((data[keep], (idx[keep, 0], idx[keep, 1])), shape=X.shape)
+
+
+class SparseX(NamedTuple):
+    """A standardized sparse ``X`` on the host: ``X̃ = scaled − 1 shiftᵀ``.
+
+    Attributes:
+      scaled: SciPy CSC ``X D⁻¹`` (float64; a constant column has no entries).
+      shift: ``(p,)`` ``m = μ/σ`` (0 without an intercept, and on constant columns).
+    """
+
+    scaled: sp.csc_matrix
+    shift: np.ndarray
+
+    @property
+    def shape(self):
+        return self.scaled.shape
+
+    @property
+    def dtype(self):
+        return self.scaled.dtype
+
+
+def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize: bool):
+    """Weighted column means and scales of a sparse ``X`` (1/n variance, as glmnet; ``s``
+    normalized weights), computed from the stored entries in float64. Returns ``(SparseX,
+    x_mean, x_scale, nonzero)`` as :func:`l1jax._inputs.center_scale` does for dense ``X``: a
+    constant column becomes 0 and gets scale 1; ``nonzero`` says the standardized column has
+    a nonzero entry."""
+    X = sp.csc_matrix(X, dtype=np.float64)
+    n, p = X.shape
+    counts = np.diff(X.indptr)
+    col = np.repeat(np.arange(p), counts)
+    sw = s[X.indices]  # the weight of each stored entry's row
+    x_mean = np.bincount(col, sw * X.data, minlength=p) if fit_intercept else np.zeros(p)
+    if standardize:  # Σ s (x − μ)²: stored entries, then the implicit zeros (two-pass accurate)
+        dev = X.data - x_mean[col]
+        s_stored = np.bincount(col, sw, minlength=p)
+        var = np.bincount(col, sw * dev * dev, minlength=p)
+        var += x_mean**2 * np.maximum(1.0 - s_stored, 0.0) if fit_intercept else 0.0
+        scale = np.sqrt(var)
+        constant = scale <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
+        scale = np.where(constant, 1.0, scale)
+    else:
+        constant = np.zeros(p, bool)
+        scale = np.ones(p)
+    if fit_intercept:  # a column equal to its mean everywhere is constant
+        flat = np.bincount(col, X.data != x_mean[col], minlength=p) == 0
+        constant |= flat & ((counts == n) | (x_mean == 0))
+    keep = ~constant[col]
+    scaled = sp.csc_matrix((X.data[keep] / scale[col[keep]], X.indices[keep],
+                            np.concatenate([[0], np.cumsum(np.bincount(col[keep], minlength=p))])),
+                           shape=(n, p))  # fmt: skip
+    shift = np.where(constant, 0.0, x_mean / scale)
+    nonzero = (np.diff(scaled.indptr) > 0) & ~constant
+    return SparseX(scaled, shift), x_mean, scale, nonzero
+
+
+def gram_host(X: SparseX, s, y):
+    """``G = X̃ᵀSX̃`` and ``c = X̃ᵀSy`` from the sparse product (dense ``p × p``), as
+    :func:`l1jax.engine.gram_host` for dense ``X``."""
+    A, m = X.scaled, X.shift
+    As = A.T.multiply(s[None, :]).tocsr()  # (p, n): rows scaled by s
+    G = np.asarray((As @ A).todense())
+    a = np.asarray(As.sum(axis=1)).ravel()  # X D⁻¹ᵀ s
+    G += np.outer(m, m) * s.sum() - np.outer(a, m) - np.outer(m, a)
+    c = As @ y - m * (s @ y)
+    return G, c
+
+
+class Cols(NamedTuple):
+    """``X̃ᵀ`` (``p × n``, padded) in coordinate form inside a program (a pytree).
+
+    Attributes:
+      feat: ``(nnz,)`` int32 feature (column of ``X``) of each stored entry, ascending.
+      row: ``(nnz,)`` int32 sample of each entry.
+      val: ``(nnz,)`` the entries of ``X D⁻¹`` (padding entries are 0).
+      shift: ``(p,)`` ``m``: ``X̃ = X D⁻¹ − 1 mᵀ``.
+    """
+
+    feat: jax.Array
+    row: jax.Array
+    val: jax.Array
+    shift: jax.Array
+
+    def matvec(self, beta, n_rows: int):
+        """``X̃ β``, ``(n_rows,)``."""
+        prod = jax.ops.segment_sum(self.val * beta[self.feat], self.row, num_segments=n_rows)
+        return prod - jnp.dot(self.shift, beta, precision=jax.lax.Precision.HIGHEST)
+
+    def rmatvec(self, r):
+        """``X̃ᵀ r``, ``(p,)``."""
+        p = self.shift.shape[0]
+        prod = jax.ops.segment_sum(self.val * r[self.row], self.feat, num_segments=p,
+                                   indices_are_sorted=True)  # fmt: skip
+        return prod - self.shift * jnp.sum(r)
+
+    def gather(self, idx, mask, n_rows: int):
+        """The columns ``idx`` of ``X̃`` as a dense ``(M, n_rows)`` block (``X̃ᵀ``'s rows), zero
+        where ``mask`` is 0."""
+        M = idx.shape[0]
+        p = self.shift.shape[0]
+        slot = jnp.full(p + 1, M, jnp.int32)
+        slot = slot.at[jnp.where(mask > 0, idx, p)].set(jnp.arange(M, dtype=jnp.int32))
+        block = jnp.zeros((M, n_rows), self.val.dtype)
+        block = block.at[slot[self.feat], self.row].add(self.val, mode="drop")
+        return (block - self.shift[idx][:, None]) * mask[:, None]
+
+
+def to_cols(X: SparseX, p_pad: int, dtype, nnz_pad: int | None = None) -> Cols:
+    """:class:`Cols` of a prepared sparse ``X`` with ``p_pad`` features and the stored entries
+    padded to ``nnz_pad`` (zeros on the last feature), on the default device."""
+    A = X.scaled
+    nnz = A.nnz
+    nnz_pad = nnz if nnz_pad is None else nnz_pad
+    feat = np.full(nnz_pad, p_pad - 1, np.int32)
+    feat[:nnz] = np.repeat(np.arange(A.shape[1], dtype=np.int32), np.diff(A.indptr))
+    row = np.zeros(nnz_pad, np.int32)
+    row[:nnz] = A.indices
+    val = np.zeros(nnz_pad, dtype)
+    val[:nnz] = A.data
+    shift = np.zeros(p_pad, dtype)
+    shift[: A.shape[1]] = X.shift
+    return Cols(*(jnp.asarray(a) for a in (feat, row, val, shift)))
