@@ -76,6 +76,14 @@ def as_real_array(value, name: str, ndim: int) -> np.ndarray:
     return arr
 
 
+def host_rows(X):
+    """``X`` on the host in a form whose rows can be taken (``X[rows]``) and multiplied: NumPy,
+    or a sparse ``X`` as a checked SciPy CSR matrix (never densified)."""
+    if _sparse.is_sparse(X):
+        return _sparse.as_csc(X, "X").tocsr()
+    return np.asarray(_sharding.to_host(X) if isinstance(X, jax.Array) else X)
+
+
 def check_weights(value, name: str, length: int, what: str) -> np.ndarray | None:
     if value is None:
         return None

@@ -64,14 +64,17 @@ def as_csc(X, name: str = "X") -> sp.csc_matrix:
         try:
             X.check_format(full_check=True)
         except ValueError as err:
-            raise ValueError(f"{name} is not a valid sparse matrix ({err}); rebuild it, e.g. "
-                             "with scipy.sparse.csr_matrix((data, indices, indptr))") from None  # fmt: skip
+            raise ValueError(
+                f"{name} is not a valid sparse matrix ({err}); rebuild it, e.g. with "
+                "scipy.sparse.csr_matrix((data, indices, indptr))"
+            ) from None
     elif X.format == "coo":
         coo = X.tocoo()
         for axis, idx in enumerate(coo.coords if hasattr(coo, "coords") else (coo.row, coo.col)):
             if idx.size and (idx.min() < 0 or idx.max() >= X.shape[axis]):
-                raise ValueError(f"{name} has {'row' if axis == 0 else 'column'} indices out of "
-                                 f"range for its shape {X.shape}; fix the indices or the shape")  # fmt: skip
+                which = "row" if axis == 0 else "column"
+                raise ValueError(f"{name} has {which} indices out of range for its shape "
+                                 f"{X.shape}; fix the indices or the shape")  # fmt: skip
     target = np.float32 if dtype == np.float32 else np.float64
     csc = sp.csc_matrix(X, dtype=target, copy=True)
     if not np.all(np.isfinite(csc.data)):

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _inputs, _progress, _sharding, engine, solvers
+from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._programs import program
 from l1jax.path import PathResult, _path, fitted_words, path, warn_unconverged
 
@@ -438,8 +438,10 @@ def cv_path(
                 f"scoring must be one of {SCORINGS[loss]} for loss={loss!r}, got {scoring!r}"
             )
         # a jax.Array X (even one spanning hosts) is gathered: cv_path scores folds with NumPy
-        X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
-        X_arr, y_arr = np.asarray(X), np.asarray(y)
+        # (a sparse X stays sparse: SciPy CSR)
+        X = X_arr = _inputs.host_rows(X)
+        y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
+        y_arr = np.asarray(y)
         if X_arr.ndim != 2 or y_arr.ndim != 1 or X_arr.shape[0] != y_arr.shape[0]:
             # path() gives the precise message.
             path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
@@ -506,7 +508,7 @@ def cv_path(
         opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
                     penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
                     max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-        if _batched(mesh):
+        if _batched(mesh) and not _sparse.is_sparse(X_arr):
             coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                         **opts)  # fmt: skip
         else:
@@ -523,7 +525,7 @@ def cv_path(
         for f in range(F):
             rows_f = held[f]
             for r in range(R):
-                eta = intercept[r, f][:, None] + coef[r, f] @ X_arr[rows_f].T  # (K, m)
+                eta = intercept[r, f][:, None] + (X_arr[rows_f] @ coef[r, f].T).T  # (K, m)
                 fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f], eta, s[rows_f])
         w = (held * s[None, :]).sum(axis=1)
         cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()

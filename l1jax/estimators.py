@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import jax
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.feature_selection import SelectorMixin
@@ -54,6 +55,7 @@ __all__ = [
 ]
 
 _DTYPES = np.float64  # scikit-learn's precision; also one family of compiled programs
+_SPARSE = ("csr", "csc", "coo")  # a sparse X is fitted sparse (l1jax.path), never densified
 ESTIMATOR_TOL = 1e-9  # default relative duality gap of the estimators in float64 (see _options)
 
 
@@ -81,7 +83,7 @@ class _Linear(BaseEstimator):
     """Shared input checks and prediction of the linear models here."""
 
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True):
-        X, y = validate_data(self, X, y, dtype=_DTYPES, y_numeric=y_numeric)
+        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, y_numeric=y_numeric)
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                                                  ensure_non_negative=True)  # fmt: skip
@@ -97,7 +99,11 @@ class _Linear(BaseEstimator):
         n, p = X.shape
         rows, cols = bucket(n, 128) - n, bucket(p, 16) - p
         sw = np.ones(n, X.dtype) if sample_weight is None else sample_weight
-        X = np.pad(X, ((0, rows), (0, cols)))
+        if sparse.issparse(X):
+            X = sparse.csr_matrix(X, copy=True)
+            X.resize((n + rows, p + cols))  # (zero rows and columns: nothing stored)
+        else:
+            X = np.pad(X, ((0, rows), (0, cols)))
         y = np.pad(y, (0, rows))
         sw = np.pad(sw, (0, rows))
         if fold_ids is not None:
@@ -113,9 +119,14 @@ class _Linear(BaseEstimator):
         return dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
                     positive=self.positive, tol=tol, max_iter=self.max_iter)  # fmt: skip
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
     def _decision(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_DTYPES, reset=False)
+        X = validate_data(self, X, dtype=_DTYPES, accept_sparse=_SPARSE, reset=False)
         return X @ self.coef_.T + self.intercept_
 
 
@@ -634,7 +645,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.loss not in ("squared", "logistic"):
             raise ValueError(f"loss must be 'squared' or 'logistic', got {self.loss!r}")
         logistic = self.loss == "logistic"
-        X, y = validate_data(self, X, y, dtype=_DTYPES, y_numeric=not logistic)
+        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE,
+                             y_numeric=not logistic)  # fmt: skip
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                                                  ensure_non_negative=True)  # fmt: skip
@@ -675,4 +687,5 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        tags.input_tags.sparse = True
         return tags

@@ -20,7 +20,7 @@ from typing import NamedTuple
 import jax
 import numpy as np
 
-from l1jax import _inputs, _progress, _sharding, cv
+from l1jax import _inputs, _progress, _sharding, _sparse, cv
 from l1jax._inputs import check_int, check_scalar, float_dtype
 from l1jax.losses import LOSSES
 from l1jax.path import path, warn_unconverged
@@ -232,14 +232,15 @@ def stability_selection(
     _inputs.check_flag(verbose, "verbose")
     with _progress.progress("l1jax.stability_selection", verbose) as report:
         B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
-        X, y = (_sharding.to_host(a) if isinstance(a, jax.Array) else a for a in (X, y))
+        X = _inputs.host_rows(X)  # (a sparse X stays sparse: SciPy CSR)
+        y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
         mesh = _sharding.auto(_sharding.check_mesh(mesh, "stability_selection"))
         options = dict(
             loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept, standardize=standardize,
             penalty_factor=penalty_factor, sample_weight=sample_weight, positive=positive, tol=tol,
             max_iter=max_iter,
         )  # fmt: skip
-        X_arr = np.asarray(X)
+        X_arr = X
         if X_arr.ndim != 2:
             path(X, y, lambdas=1, **options)  # raises path's message
         n, p = X_arr.shape
@@ -279,7 +280,8 @@ def stability_selection(
         opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
                     penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
                     max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-        if cv._batched(mesh):  # vmapped over the halves (as cv_path's folds), each on its own rows
+        if cv._batched(mesh) and not _sparse.is_sparse(X_arr):
+            # vmapped over the halves (as cv_path's folds), each on its own rows
             rows = np.stack([np.flatnonzero(half) for half in subsamples])  # (B, ⌊m/2⌋)
             fit = functools.partial(cv._fit_batched, rows=rows)
         else:  # one after another through path's program, each on its half's rows
