@@ -5,6 +5,7 @@
                     [--l1-ratio R] [--cv K] [--plot OUT.png] [--out COEF.csv]
                     [--stability B [--threshold T]]
                     [--drop COL ...] [--sep CHAR] [--no-header] [--decimal ,] [--encoding E]
+    python -m l1jax path X.npz --target y.txt [--feature-names NAMES.txt] [--loss ... as above]
     python -m l1jax demo [--help]          # L1 subgradient vs L1 prox vs L2 weight decay
 
 Bad input exits with status 1 (2 for bad options) and one line on stderr, never a traceback.
@@ -26,13 +27,14 @@ import shutil
 import sys
 import time
 import warnings
+import zipfile
 from collections.abc import Sequence
 from importlib import resources
 from typing import NamedTuple
 
 import numpy as np
 
-__all__ = ["Table", "read_csv", "load_diabetes", "main"]
+__all__ = ["Table", "read_csv", "read_npz", "load_diabetes", "main"]
 
 DIABETES_PATH = "diabetes.csv"
 PATH_PNG = "diabetes_path.png"
@@ -40,9 +42,9 @@ CV_PNG = "diabetes_cv.png"
 
 
 class Table(NamedTuple):
-    """Numeric data read from a CSV file: features, target and their names."""
+    """Numeric data read from a CSV (or .npz) file: features, target and their names."""
 
-    X: np.ndarray  # (n, p) float64
+    X: np.ndarray  # (n, p) float64; from a .npz file, the SciPy sparse matrix as loaded
     y: np.ndarray  # (n,)
     feature_names: list[str]
     target: str
@@ -266,12 +268,9 @@ def read_csv(
                              f"{len(names)}")  # fmt: skip
         for i, j in enumerate(columns):
             X[r, i] = _number(row[j], f"{name} line {line}, column {names[j]!r},", decimal)
-        raw_y.append((line, row[t].strip()))
+        raw_y.append((f"{name} line {line}, target {target!r},", row[t].strip()))
     notes += _row_numbers(X, kept, name)
-    if binary:
-        y, classes = _binary_target(raw_y, target, name)
-    else:
-        y, classes = _numeric_target(raw_y, target, name, decimal), None
+    y, classes = _target(raw_y, target, binary, decimal)
     return Table(X, y, kept, target, classes, tuple(notes))
 
 
@@ -289,9 +288,17 @@ def _row_numbers(X, names, name) -> list[str]:
     ]
 
 
-def _binary_target(raw_y, target, name):
-    for line, cell in raw_y:
-        _refuse_missing(cell, f"{name} line {line}, target {target!r},")
+def _target(raw_y, target, binary, decimal):
+    """The response from ``raw_y``, pairs of (where a cell is, for messages; the cell): its
+    values, and for ``binary`` its recoding as 0/1 with the two labels."""
+    if binary:
+        return _binary_target(raw_y, target)
+    return _numeric_target(raw_y, decimal), None
+
+
+def _binary_target(raw_y, target):
+    for where, cell in raw_y:
+        _refuse_missing(cell, where)
     values = sorted({cell for _, cell in raw_y}, key=_sort_key)
     if len(values) != 2:
         shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
@@ -302,11 +309,11 @@ def _binary_target(raw_y, target, name):
     return np.array([float(cell == values[1]) for _, cell in raw_y]), values
 
 
-def _numeric_target(raw_y, target, name, decimal):
+def _numeric_target(raw_y, decimal):
     y = np.empty(len(raw_y))
-    for i, (line, cell) in enumerate(raw_y):
+    for i, (where, cell) in enumerate(raw_y):
         try:
-            y[i] = _number(cell, f"{name} line {line}, target {target!r},", decimal)
+            y[i] = _number(cell, where, decimal)
         except InputError as err:
             if cell.lower() in _MISSING or not _is_text(cell):
                 raise
@@ -325,6 +332,168 @@ def _sort_key(cell: str):
         return (0, float(cell), cell)
     except ValueError:
         return (1, 0.0, cell)
+
+
+def read_npz(
+    file,
+    target: str,
+    *,
+    binary: bool = False,
+    feature_names: str | None = None,
+    decimal: str = ".",
+    encoding: str = "utf-8-sig",
+) -> Table:
+    """Read a sparse design matrix written by ``scipy.sparse.save_npz`` and its response.
+
+    The matrix stays sparse: :attr:`Table.X` is the SciPy matrix as loaded, which
+    :func:`l1jax.path`, :func:`l1jax.cv_path` and :func:`l1jax.stability_selection` take as it
+    is (never densified).
+
+    Args:
+      file: the path of the ``.npz`` file.
+      target: the path of the response, one value per row of the matrix: a ``.npy`` array, or
+        a text file of one value per line (optionally a first line naming it).
+      binary: recode a target of two distinct values (numbers or labels) as 0/1, as
+        :func:`read_csv` does.
+      feature_names: the path of a text file of one feature name per line; default names
+        ``x0, x1, ...``.
+      decimal: ``"."`` or ``","``, the decimal mark of a text target.
+      encoding: the text encoding of the text files.
+
+    Raises:
+      InputError (a ValueError): one line naming the file at fault.
+      FileNotFoundError: a file does not exist.
+    """
+    import scipy.sparse as sp
+
+    name = str(file)
+    if not os.path.exists(file):
+        raise FileNotFoundError(2, "No such file", name)
+    try:
+        X = sp.load_npz(file)
+    except (ValueError, KeyError, OSError, EOFError, zipfile.BadZipFile) as err:
+        reason = f" ({str(err).splitlines()[0]})" if not isinstance(err, ValueError) else ""
+        raise InputError(
+            f"{name} holds no sparse matrix{reason}; a .npz FILE must be written by "
+            "scipy.sparse.save_npz (a dense table: pass it as a CSV file)"
+        ) from None
+    n, p = X.shape
+    if n == 0 or p == 0:
+        raise InputError(f"{name} is an empty {n} × {p} matrix; it needs rows and columns")
+    if not np.issubdtype(X.dtype, np.number) and X.dtype != np.bool_:
+        raise InputError(f"{name} holds {X.dtype} values, not numbers")
+    if np.issubdtype(X.dtype, np.inexact) and not np.all(np.isfinite(X.data)):
+        coo = X.tocoo()
+        bad = np.flatnonzero(~np.isfinite(coo.data))
+        if bad.size:
+            i, j, value = coo.row[bad[0]], coo.col[bad[0]], coo.data[bad[0]]
+            raise InputError(
+                f"{name} has {bad.size} stored value{'s' if bad.size > 1 else ''} that "
+                f"{'are' if bad.size > 1 else 'is'} not a finite number, the first {value} at "
+                f"row {i}, column {j} (0-based): missing values are not supported; impute "
+                "them, or leave out their rows"
+            )
+    y, classes, target_name, notes = _read_response(target, n, name, binary, decimal, encoding)
+    names = (
+        _read_feature_names(feature_names, p, name, encoding)
+        if feature_names is not None
+        else [f"x{j}" for j in range(p)]
+    )
+    stored = X.nnz / (n * p)
+    notes = (f"{name}: a sparse matrix, {X.nnz} stored values ({stored:.3g} of the cells), "
+             "kept sparse", *notes)  # fmt: skip
+    return Table(X, y, names, target_name, classes, notes)
+
+
+def _read_response(file, n: int, xname: str, binary: bool, decimal: str, encoding: str):
+    """The response of a .npz FILE, from ``--target file``: ``(y, classes, name, notes)``."""
+    name = str(file)
+    if not os.path.exists(name):
+        raise InputError(
+            f"--target {name}: no such file; with a .npz FILE, --target names the file of the "
+            "response (.npy, or text with one value per line)"
+        )
+    notes = []
+    if name.lower().endswith(".npy"):
+        try:
+            values = np.load(name, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as err:
+            raise InputError(f"--target {name} is not a .npy array ({err})") from None
+        if values.ndim == 2 and values.shape[1] == 1:
+            values = values[:, 0]
+        if values.ndim != 1:
+            raise InputError(f"--target {name} must hold one value per row of {xname}, a 1-D "
+                             f"array; it has shape {values.shape}")  # fmt: skip
+        if values.dtype.kind in "biu":
+            cells = [str(int(v)) for v in values]
+        elif values.dtype.kind == "f":
+            cells = [np.format_float_positional(float(v), trim="-") for v in values]
+        elif values.dtype.kind in "US":
+            cells = [str(v).strip() for v in values.astype(str)]
+        else:
+            raise InputError(f"--target {name} holds {values.dtype} values, not numbers or "
+                             "labels")  # fmt: skip
+        raw_y = [(f"--target {name}, value {i} (0-based),", cell) for i, cell in enumerate(cells)]
+        target = name
+    else:
+        text = _read_text(name, encoding, f"--target {name}")
+        lines = [(k + 1, line.strip()) for k, line in enumerate(text.splitlines())]
+        lines = [(k, line) for k, line in lines if line]
+        for sep in _SEPARATORS:
+            split = [len(row) for row in csv.reader([line for _, line in lines[:20]],
+                                                    delimiter=sep)]  # fmt: skip
+            if lines and (sep != "," or decimal != ",") and min(split) > 1:
+                hint = "; for a decimal comma pass --decimal ," if sep == "," else ""
+                raise InputError(
+                    f"--target {name} has {split[0]} columns (separated by "
+                    f"{_SEPARATORS[sep]}); with a .npz FILE it must hold the response alone, "
+                    f"one value per line{hint}"
+                )
+        lines = [(k, _unquote(line)) for k, line in lines]
+        target = name
+        if lines and _is_text(lines[0][1]) and lines[0][1].lower() not in _MISSING and (
+            len(lines) == n + 1 or not any(_is_text(cell) for _, cell in lines[1:])
+        ):
+            target = lines[0][1]
+            notes.append(f"--target {name}: its first line names the target, {target!r}")
+            lines = lines[1:]
+        raw_y = [(f"--target {name} line {k},", cell) for k, cell in lines]
+    if len(raw_y) != n:
+        raise InputError(
+            f"--target {name} has {len(raw_y)} values, but {xname} has {n} rows; it needs "
+            "one value per row"
+        )
+    y, classes = _target(raw_y, target, binary, decimal)
+    return y, classes, target, notes
+
+
+def _unquote(cell: str) -> str:
+    if len(cell) > 1 and cell[0] == cell[-1] == '"':
+        return cell[1:-1].replace('""', '"')
+    return cell
+
+
+def _read_feature_names(file, p: int, xname: str, encoding: str) -> list[str]:
+    name = str(file)
+    text = _read_text(name, encoding, f"--feature-names {name}")
+    names = [_unquote(line.strip()) for line in text.splitlines()]
+    while names and not names[-1]:
+        names.pop()
+    if len(names) != p:
+        raise InputError(f"--feature-names {name} has {len(names)} names, but {xname} has "
+                         f"{p} columns; it needs one name per line, one per column")  # fmt: skip
+    if "" in names:
+        raise InputError(f"--feature-names {name} line {names.index('') + 1} is empty; every "
+                         "column needs a name")  # fmt: skip
+    if len(set(names)) != p:
+        seen, dup = set(), []
+        for col in names:
+            if col in seen and col not in dup:
+                dup.append(col)
+            seen.add(col)
+        shown = ", ".join(dup[:5]) + (", ..." if len(dup) > 5 else "")
+        raise InputError(f"--feature-names {name} has duplicate names: {shown}")
+    return names
 
 
 def load_diabetes() -> Table:
@@ -355,6 +524,11 @@ def _rows_to_show(nonzeros: np.ndarray, marks: dict[int, str]) -> list[int]:
     return sorted(set(first) | set(marks) | {nonzeros.size - 1})
 
 
+# With more features than this, the coefficient table lists only those nonzero at a chosen λ
+# (and the line of a chosen λ names this many of its features).
+_ALL_ROWS = 50
+
+
 def _report(table: Table, result, cv) -> str:
     """The compact text table: λ, nonzeros, CV error; the chosen λs and the features they keep."""
     path = cv.path if cv is not None else result
@@ -382,22 +556,29 @@ def _report(table: Table, result, cv) -> str:
         chosen = [(coef.shape[0] - 1, "the smallest λ")]
     lines.append("")
     names = table.feature_names
-    width = max(8, *(len(n) for n in names))
+    rows = range(len(names))
+    if len(names) > _ALL_ROWS:  # wide data: the coefficient table shows the nonzero rows only
+        rows = np.flatnonzero((coef[[k for k, _ in chosen]] != 0).any(axis=0))
+    width = max([8, *(len(names[j]) for j in rows)])
     for k, label in sorted(chosen):
         keep = np.flatnonzero(coef[k])
         lines.append(
             f"{label} = {path.lambdas[k]:.4g} keeps {keep.size} of {len(names)} features"
-            + (f": {', '.join(names[j] for j in keep)}" if keep.size else "")
+            + (f": {', '.join(names[j] for j in keep[:_ALL_ROWS])}" if keep.size else "")
+            + (f", ... ({keep.size - _ALL_ROWS} more below)" if keep.size > _ALL_ROWS else "")
         )
     lines.append("")
     lines.append(f"{'coefficient':<{width}} " + " ".join(f"{name:>14}" for _, name in
                                                       sorted(chosen)))  # fmt: skip
     lines.append(f"{'(intercept)':<{width}} " + " ".join(
         f"{path.intercept[k]:>14.5g}" for k, _ in sorted(chosen)))  # fmt: skip
-    for j, name in enumerate(names):
+    for j in rows:
         cells = [f"{coef[k, j]:>14.5g}" if coef[k, j] != 0 else f"{'.':>14}"
                  for k, _ in sorted(chosen)]  # fmt: skip
-        lines.append(f"{name:<{width}} " + " ".join(cells))
+        lines.append(f"{names[j]:<{width}} " + " ".join(cells))
+    if len(rows) < len(names):
+        lines.append(f"(the other {len(names) - len(rows)} features are 0 at "
+                     f"{'these λs' if len(chosen) > 1 else 'this λ'})")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -468,6 +649,20 @@ def _save(out: str, *draws, width: float, title: str) -> None:
     plt.close(fig)
 
 
+_ALL_DRAWN = 1000  # with more features, the path plot leaves out those never nonzero
+
+
+def _column_sd(X) -> np.ndarray:
+    """The standard deviation of each column (1/n), of a dense or sparse ``X`` (kept sparse)."""
+    import scipy.sparse as sp
+
+    if not sp.issparse(X):
+        return np.asarray(X).std(axis=0)
+    mean = np.asarray(X.mean(axis=0)).ravel()
+    mean_sq = np.asarray(X.multiply(X).mean(axis=0)).ravel()
+    return np.sqrt(np.maximum(mean_sq - mean**2, 0.0))
+
+
 def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> None:
     """Path and CV plots: two files, or both panels in one file when one name is given."""
     from l1jax.plotting import plot_cv, plot_path
@@ -475,9 +670,16 @@ def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> Non
     save = functools.partial(_save, title=title)
 
     def draw_path(ax):
-        scale = table.X.std(axis=0)
-        plot_path(cv if cv is not None else path, ax=ax, feature_names=table.feature_names,
-                  scale=scale)  # fmt: skip
+        result, names = cv if cv is not None else path, table.feature_names
+        scale = _column_sd(table.X)
+        drawn = np.flatnonzero(np.any(np.asarray(path.coef) != 0, axis=0))
+        if len(names) > _ALL_DRAWN and drawn.size < len(names):
+            # Wide data: a flat line at 0 per feature never selected would only cost
+            # matplotlib seconds (10^4 of them); the path of the others is the same drawing.
+            part = path._replace(coef=np.asarray(path.coef)[:, drawn])
+            result = cv._replace(path=part) if cv is not None else part
+            names, scale = [names[j] for j in drawn], scale[drawn]
+        plot_path(result, ax=ax, feature_names=names, scale=scale)
 
     def draw_cv(ax):
         plot_cv(cv, ax=ax)
@@ -608,7 +810,14 @@ def _run_stability(table: Table, args, options, what, plot_files, title) -> None
         _progress("drawing the stability plot ...")
         from l1jax.plotting import plot_stability
 
-        draw = functools.partial(plot_stability, st, feature_names=table.feature_names)
+        shown, names = st, table.feature_names
+        drawn = np.flatnonzero(np.asarray(st.max_probability) > 0)
+        if len(names) > _ALL_DRAWN and drawn.size < len(names):  # as in _save_plots
+            shown = st._replace(probabilities=np.asarray(st.probabilities)[:, drawn],
+                                selected=np.asarray(st.selected)[drawn],
+                                max_probability=np.asarray(st.max_probability)[drawn])  # fmt: skip
+            names = [names[j] for j in drawn]
+        draw = functools.partial(plot_stability, shown, feature_names=names)
         _save(plot_files[0], lambda ax: draw(ax=ax), width=7.5, title=title)
         _progress(f"saved {plot_files[0]}")
         print(f"plots: {plot_files[0]}")
@@ -720,6 +929,7 @@ def _parser() -> argparse.ArgumentParser:
             "  python -m l1jax path data.csv --target y --cv 5 --plot fit.png --out coef.csv\n"
             "  python -m l1jax path data.csv --target sick --loss logistic --l1-ratio 0.5\n"
             "  python -m l1jax path data.csv --target y --stability 100 --plot stable.png\n"
+            "  python -m l1jax path X.npz --target y.txt --cv 5   # sparse X (scipy.sparse)\n"
             "  python -m l1jax demo --steps 300\n\n"
             "The objective, for each λ: (1/n) Σ loss(y_i, b + x_i·β) + λ (R |β|₁ + (1-R)/2 |β|²)\n"
             "on standardized features; coefficients are reported on the original scale."
@@ -730,20 +940,36 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="{path,demo}")
     p = sub.add_parser(
         "path",
-        help="the same for your CSV file (header row, numeric columns)",
+        help="the same for your CSV file (header row, numeric columns) or sparse .npz matrix",
         description=(
             "Fit a regularization path to FILE.csv: a header row, then numeric rows; the\n"
             "--target column is the response, every other column a feature (--drop leaves\n"
             "columns out). The separator (, ; tab |) is guessed; an unnamed first column that\n"
             "numbers the rows (the index pandas writes) is left out; empty, NA and NaN cells\n"
-            "are missing values, which are refused. Prints the same table as the default job."
+            "are missing values, which are refused. Prints the same table as the default job.\n\n"
+            "Sparse data: FILE.npz, written by scipy.sparse.save_npz, is the feature matrix,\n"
+            "kept sparse (never densified); --target then names a file of the response, one\n"
+            "value per row (.npy, or text with one value per line and an optional first line\n"
+            "naming it), and --feature-names a file of one name per column (default x0, x1,\n"
+            "...). --drop, --sep and --no-header are for CSV files only.\n"
+            "  python -m l1jax path X.npz --target y.txt --feature-names words.txt --cv 5"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.add_argument("file", metavar="FILE.csv", help="the data, with a header row")
+    p.add_argument(
+        "file", metavar="FILE.csv|FILE.npz",
+        help="the data: a CSV file with a header row, or a sparse matrix (.npz, written by "
+        "scipy.sparse.save_npz)",
+    )  # fmt: skip
     p.add_argument(
         "--target", required=True, metavar="COLUMN",
-        help="the response column (with --no-header: its 0-based position)",
+        help="the response column (with --no-header: its 0-based position); with a .npz "
+        "FILE, the file of the response: a .npy array or a text file of one value per line",
+    )  # fmt: skip
+    p.add_argument(
+        "--feature-names", metavar="NAMES.txt",
+        help="with a .npz FILE: a text file of the column names, one per line (default x0, "
+        "x1, ...)",
     )  # fmt: skip
     p.add_argument(
         "--drop", nargs="+", action="extend", default=[], metavar="COL",
@@ -760,11 +986,13 @@ def _parser() -> argparse.ArgumentParser:
     )  # fmt: skip
     p.add_argument(
         "--decimal", choices=(".", ","), default=".", metavar="MARK",
-        help="the decimal mark of the numbers: . (default) or ,",
+        help="the decimal mark of the numbers (with a .npz FILE: of a text --target): . "
+        "(default) or ,",
     )  # fmt: skip
     p.add_argument(
         "--encoding", default="utf-8-sig", metavar="NAME",
-        help="the text encoding of the file, e.g. latin-1 (default utf-8)",
+        help="the text encoding of the file (with a .npz FILE: of the --target and "
+        "--feature-names text files), e.g. latin-1 (default utf-8)",
     )  # fmt: skip
     _add_fit_options(p, loss=True)
     p.add_argument(
@@ -776,7 +1004,7 @@ def _parser() -> argparse.ArgumentParser:
         "--out", metavar="COEF.csv",
         help="write the path: one row per λ (lambda, cv_mean, cv_se, nonzero, intercept, "
         "one column per feature); with --stability, the selection probabilities (lambda, "
-        "one column per feature)",
+        "one column per feature). A dense table: with 10^4+ features, a large file",
     )  # fmt: skip
     p.add_argument(
         "--stability", type=_positive_int, default=0, metavar="B",
@@ -817,16 +1045,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.n_lambdas < 1:
         _fail("--n-lambdas must be at least 1")
         return 2
+    if args.command == "path" and (conflict := _file_kind_conflict(args)):
+        _fail(conflict)
+        return 2
     try:
         if args.command == "path":
             if args.plot and not _have_matplotlib():
                 raise InputError(f"--plot needs matplotlib; {_install_matplotlib()}")
-            table = read_csv(
-                args.file, args.target, binary=args.loss == "logistic", sep=args.sep,
-                header=args.header, drop=args.drop, decimal=args.decimal, encoding=args.encoding,
-            )  # fmt: skip
+            if _is_npz(args.file):
+                table = read_npz(
+                    args.file, args.target, binary=args.loss == "logistic",
+                    feature_names=args.feature_names, decimal=args.decimal,
+                    encoding=args.encoding,
+                )  # fmt: skip
+            else:
+                table = read_csv(
+                    args.file, args.target, binary=args.loss == "logistic", sep=args.sep,
+                    header=args.header, drop=args.drop, decimal=args.decimal,
+                    encoding=args.encoding,
+                )  # fmt: skip
             plots = [args.plot] if args.plot else []
-            title = f"{os.path.basename(args.file)}, target {args.target!r}"
+            title = f"{os.path.basename(args.file)}, target {table.target!r}"
             _run(table, args, plots, args.file, title)
         else:
             args.out = None
@@ -852,6 +1091,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(err))
         return 1
     return 0
+
+
+def _is_npz(file: str) -> bool:
+    return file.lower().endswith(".npz")
+
+
+def _file_kind_conflict(args) -> str | None:
+    """The options that the kind of FILE (a CSV table, a .npz sparse matrix) has no use for."""
+    if not _is_npz(args.file):
+        if args.feature_names is not None:
+            return ("--feature-names is for a .npz FILE; a CSV file names its columns in its "
+                    "header row")  # fmt: skip
+        return None
+    given = [flag for flag, used in (("--drop", args.drop), ("--sep", args.sep is not None),
+                                     ("--no-header", not args.header)) if used]  # fmt: skip
+    if given:
+        return (f"{' and '.join(given)} {'is' if len(given) == 1 else 'are'} for a CSV FILE; "
+                f"{args.file} is a sparse matrix: its columns are all features, named by "
+                "--feature-names, and --target is the file of the response")  # fmt: skip
+    return None
 
 
 def _python() -> str:

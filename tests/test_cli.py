@@ -463,3 +463,94 @@ def test_messages_name_options_not_arguments():
         "--cv must be at most 5; every fold of --cv; --l1-ratio=0.5, --tol=1e-07: increase "
         "--max-iter or --lambda-min-ratio; y must be >= 0 for --loss poisson"
     )
+
+
+# ----------------------------------------------------------------------------------------------
+# A sparse X: FILE.npz (scipy.sparse.save_npz), the target in a text file. In this process.
+
+
+def _sparse_problem():
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(3)
+    X = sp.random(60, 200, density=0.05, format="csr", random_state=rng)
+    y = X @ np.r_[3.0, -2.0, 2.0, 1.5, -1.0, np.zeros(195)] + 0.1 * rng.standard_normal(60)
+    return X, y
+
+
+@pytest.fixture
+def sparse_files(tmp_path, monkeypatch):
+    import scipy.sparse as sp
+
+    X, y = _sparse_problem()
+    sp.save_npz(tmp_path / "X.npz", X)
+    (tmp_path / "y.txt").write_text("y\n" + "".join(f"{float(v)!r}\n" for v in y))
+    (tmp_path / "short.txt").write_text("".join(f"{float(v)!r}\n" for v in y[:-1]))
+    (tmp_path / "names.txt").write_text("".join(f"word{j}\n" for j in range(200)))
+    (tmp_path / "three_names.txt").write_text("a\nb\nc\n")
+    np.savez(tmp_path / "dense.npz", X=X.toarray())
+    bad = X.copy()
+    bad.data[7] = np.nan
+    sp.save_npz(tmp_path / "nan.npz", bad)
+    monkeypatch.chdir(tmp_path)
+    return X, y
+
+
+def test_sparse_npz_prints_cv_paths_lambda_min(sparse_files, capsys, monkeypatch):
+    import scipy.sparse as sp
+
+    X, y = sparse_files
+    given = []
+    cv_path = l1jax.cv_path
+    monkeypatch.setattr(l1jax, "cv_path", lambda X, *a, **k: given.append(X) or cv_path(X, *a, **k))
+    argv = ["path", "X.npz", "--target", "y.txt", "--cv", "3", "--n-lambdas", "20",
+            "--out", "coef.csv", "--plot", "fit.png"]  # fmt: skip
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert sp.issparse(given[0])  # passed on as loaded, never densified
+    ref = cv_path(X, y, n_folds=3, seed=0, lambdas=20)
+    kept = np.count_nonzero(ref.path.coef[ref.index_min])
+    assert "60 rows × 200 features, 3-fold cross-validation" in out
+    assert f"λ_min = {ref.lambda_min:.4g} keeps {kept} of 200 features: x" in out, out
+    assert "features are 0 at these λs)" in out  # wide: the coefficient table shows nonzeros
+    assert "a sparse matrix, 600 stored values" in err and "names the target, 'y'" in err
+    with open("coef.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][5:] == [f"x{j}" for j in range(200)]
+    np.testing.assert_allclose(np.array(rows[1:], float)[:, 5:], ref.path.coef, rtol=1e-12)
+    assert Path("fit.png").read_bytes()[:8] == PNG
+
+
+def test_sparse_npz_stability_with_feature_names(sparse_files, capsys):
+    X, y = sparse_files
+    argv = ["path", "X.npz", "--target", "y.txt", "--feature-names", "names.txt",
+            "--stability", "4", "--n-lambdas", "8", "--quiet"]  # fmt: skip
+    assert main(argv) == 0
+    out, err = capsys.readouterr()
+    assert "[l1jax" not in err, err
+    st = l1jax.stability_selection(X, y, n_subsamples=4, lambdas=8)
+    chosen = ", ".join(f"word{j}" for j in np.argsort(-st.max_probability, kind="stable")
+                       if st.selected[j])  # fmt: skip
+    assert st.selected.any()
+    assert f"selected {st.selected.sum()} of 200 features (threshold 0.6): {chosen}\n" in out
+
+
+SPARSE_ERRORS = {  # name: (arguments after "path", exit status, what the one line says)
+    "target length": (["X.npz", "--target", "short.txt"], 1,
+                      "--target short.txt has 59 values, but X.npz has 60 rows"),
+    "missing target": (["X.npz", "--target", "y"], 1, "--target y: no such file"),
+    "missing X": (["nowhere.npz", "--target", "y.txt"], 1, "no such file: nowhere.npz"),
+    "dense .npz": (["dense.npz", "--target", "y.txt"], 1, "dense.npz holds no sparse matrix"),
+    "NaN entry": (["nan.npz", "--target", "y.txt"], 1, "not a finite number, the first nan"),
+    "names count": (["X.npz", "--target", "y.txt", "--feature-names", "three_names.txt"], 1,
+                    "three_names.txt has 3 names, but X.npz has 200 columns"),
+    "--sep": (["X.npz", "--target", "y.txt", "--sep", ";"], 2, "--sep is for a CSV FILE"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", SPARSE_ERRORS)
+def test_sparse_input_problems_are_one_line(sparse_files, capsys, name):
+    argv, status, message = SPARSE_ERRORS[name]
+    assert main(["path", *argv]) == status
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("l1jax: error: ") and message in err[-1], err
