@@ -1,0 +1,203 @@
+"""Sparse X (issue 18): SciPy sparse matrices and arrays and JAX's BCOO/BCSR give the dense
+result (the same λ grid, to the solver's tolerance) for every loss, with and without
+standardization, intercept, weights and penalty factors; cv_path, stability_selection, the
+estimators and predict take them; bad sparse input is refused by name; and a sparse X is never
+densified (peak memory of a subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+import l1jax
+
+N, P = 80, 200  # the design form (p > n): products as segment sums, dense working sets
+LOSSES = ("squared", "logistic", "poisson")
+
+
+def _problem(loss, n=N, p=P, density=0.08, seed=0):
+    rng = np.random.default_rng(seed)
+    A = sp.random(n, p, density=density, random_state=seed, format="csr",
+                  data_rvs=lambda k: rng.uniform(0.5, 2.0, k))  # fmt: skip
+    A = A.tolil()
+    A[3] = 0  # an empty row
+    A[:, 7] = 0  # and an empty column
+    A = A.tocsr()
+    A.eliminate_zeros()
+    X = A.toarray()
+    eta = X[:, :6] @ np.array([1.5, -1.0, 1.0, 0.8, -0.7, 0.5])
+    if loss == "squared":
+        y = eta + 0.3 * rng.standard_normal(n)
+    elif loss == "logistic":
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    else:
+        y = rng.poisson(np.exp(0.5 * eta)).astype(float)
+    return A, X, y
+
+
+def _assert_same(dense, sparse, scale=1.0):
+    rtol = 1e-12 if dense.lambdas.dtype == np.float64 else 1e-6
+    np.testing.assert_allclose(sparse.lambdas, dense.lambdas, rtol=rtol)
+    atol = 1e-6 * max(1.0, np.abs(dense.coef).max()) * scale
+    np.testing.assert_allclose(sparse.coef, dense.coef, atol=atol)
+    np.testing.assert_allclose(sparse.intercept, dense.intercept, atol=10 * atol)
+    assert sparse.converged.all() and dense.converged.all()
+    # the zero pattern too: L1 selects the same features
+    big = np.abs(dense.coef) > 100 * atol
+    assert np.all((sparse.coef != 0)[big])
+
+
+# (each case compiles a dense and a sparse program: uncentred only for the squared loss)
+@pytest.mark.parametrize(
+    "loss, centred", [(loss, True) for loss in LOSSES] + [("squared", False)]
+)
+def test_sparse_equals_dense(loss, centred):
+    A, X, y = _problem(loss)
+    rng = np.random.default_rng(1)
+    v = rng.uniform(0.5, 2.0, P)
+    v[0] = 0.0  # an unpenalized feature
+    opts = dict(loss=loss, lambdas=12, lambda_min_ratio=0.05, early_stop=False, tol=1e-10,
+                fit_intercept=centred, standardize=centred, penalty_factor=v,
+                sample_weight=rng.uniform(0.2, 3.0, N))  # fmt: skip
+    _assert_same(l1jax.path(X, y, **opts), l1jax.path(A, y, **opts))
+
+
+def test_every_sparse_format_gives_the_dense_path():
+    from jax.experimental import sparse as jsparse
+
+    A, X, y = _problem("squared")
+    opts = dict(lambdas=12, lambda_min_ratio=0.05, early_stop=False, tol=1e-10)
+    dense = l1jax.path(X, y, **opts)
+    formats = [A.tocsc(), A.tocoo(), sp.coo_array(A), sp.csr_array(A), A.tolil(), A.todok(),
+               A.tobsr(), A.todia()]  # fmt: skip
+    for M in formats:
+        _assert_same(dense, l1jax.path(M, y, **opts))
+    with_x64 = l1jax.path(jsparse.BCOO.from_scipy_sparse(A), y, **opts)  # float64 entries
+    _assert_same(dense, with_x64)
+    _assert_same(dense, l1jax.path(jsparse.BCSR.from_scipy_sparse(A), y, **opts))
+
+
+def test_predict_takes_sparse_x():
+    A, X, y = _problem("squared")
+    res = l1jax.path(A, y, lambdas=12, lambda_min_ratio=0.05, early_stop=False)
+    np.testing.assert_allclose(res.predict(A), res.predict(X), rtol=1e-12, atol=1e-12)
+    assert isinstance(res.predict(A), np.ndarray)
+
+
+def test_gram_form_elastic_net_positive_and_float32():
+    # n > p, squared: the Gram matrix from the sparse product; elastic net, weights
+    A, X, y = _problem("squared", n=300, p=40, density=0.2, seed=3)
+    w = np.random.default_rng(2).uniform(0.5, 2.0, 300)
+    opts = dict(lambdas=12, early_stop=False, tol=1e-10, sample_weight=w, l1_ratio=0.6)
+    _assert_same(l1jax.path(X, y, **opts), l1jax.path(A, y, **opts))
+    # float32 in, float32 out, as for dense X; positive coefficients
+    _, X, y = _problem("squared", seed=4)
+    X, y = X.astype(np.float32), y.astype(np.float32)
+    opts = dict(lambdas=12, lambda_min_ratio=0.05, early_stop=False, positive=True)
+    dense, sparse = l1jax.path(X, y, **opts), l1jax.path(sp.csr_matrix(X), y, **opts)
+    assert sparse.coef.dtype == np.float32 and sparse.coef.min() >= 0
+    _assert_same(dense, sparse, scale=100.0)
+
+
+def test_cv_path_and_stability_selection_on_sparse_equal_dense():
+    A, X, y = _problem("squared")
+    opts = dict(lambdas=12, lambda_min_ratio=0.05, n_folds=4, seed=1, tol=1e-10)
+    cd, cs = l1jax.cv_path(X, y, **opts), l1jax.cv_path(A, y, **opts)
+    np.testing.assert_array_equal(cs.fold_ids, cd.fold_ids)
+    np.testing.assert_allclose(cs.cv_mean, cd.cv_mean, rtol=1e-6)
+    assert (cs.lambda_min, cs.lambda_1se) == (cd.lambda_min, cd.lambda_1se)
+    opts = dict(n_subsamples=6, lambdas=np.asarray(cd.lambdas[:8]), tol=1e-10)
+    sd, ss = l1jax.stability_selection(X, y, **opts), l1jax.stability_selection(A, y, **opts)
+    np.testing.assert_array_equal(ss.subsamples, sd.subsamples)
+    np.testing.assert_allclose(ss.probabilities, sd.probabilities)
+
+
+def test_estimators_take_sparse_x():
+    from l1jax.estimators import Lasso
+
+    A, X, y = _problem("squared", n=300, p=40, density=0.2, seed=3)
+    d, s = Lasso(alpha=0.02, tol=1e-10).fit(X, y), Lasso(alpha=0.02, tol=1e-10).fit(A, y)
+    np.testing.assert_allclose(s.coef_, d.coef_, atol=1e-6)
+    np.testing.assert_allclose(s.predict(A), d.predict(X), atol=1e-6)
+
+
+def test_bad_sparse_input_is_refused_by_name():
+    from jax.experimental import sparse as jsparse
+
+    A, _, y = _problem("squared")
+    for bad in (np.nan, np.inf):
+        B = A.copy()
+        B.data[5] = bad
+        with pytest.raises(ValueError, match="X contains NaN or inf among its stored values"):
+            l1jax.path(B, y)
+    B = A.copy()
+    B.indices[4] = P + 10  # a column index beyond the shape
+    with pytest.raises(ValueError, match="X is not a valid sparse matrix"):
+        l1jax.path(B, y)
+    coo = sp.coo_matrix(A)
+    coo.row[0] = N + 1
+    with pytest.raises(ValueError, match="X has row indices out of range"):
+        l1jax.path(coo, y)
+    with pytest.raises(TypeError, match="y must be a dense 1-D array"):
+        l1jax.path(A, sp.csr_matrix(y[:, None]))
+    with pytest.raises(TypeError, match="X must be real"):
+        l1jax.path(A.astype(complex), y)
+    with pytest.raises(ValueError, match="y must have one entry per row of X"):
+        l1jax.path(A, y[:-1])
+    batched = jsparse.BCOO.fromdense(np.ones((2, 3, 4)), n_batch=1)
+    with pytest.raises(ValueError, match="plain 2-D BCOO"):
+        l1jax.path(batched, np.ones(3))
+    import jax
+
+    mesh = jax.make_mesh((1,), ("data",))
+    with pytest.raises(ValueError, match="sparse X runs on one device"):
+        l1jax.path(A, y, mesh=mesh)
+
+
+def test_bcoo_padding_entries_are_ignored():
+    from jax.experimental import sparse as jsparse
+
+    A, X, y = _problem("squared")
+    M = jsparse.BCOO.from_scipy_sparse(A)
+    nse = M.nse
+    padded = jsparse.BCOO(  # JAX's padding: an out-of-range index means "no entry"
+        (np.concatenate([M.data, np.full(5, 9.0)]),
+         np.concatenate([M.indices, np.full((5, 2), [N, P])])), shape=M.shape,
+    )  # fmt: skip
+    assert padded.nse == nse + 5
+    opts = dict(lambdas=12, lambda_min_ratio=0.05, early_stop=False, tol=1e-10)
+    _assert_same(l1jax.path(X, y, **opts), l1jax.path(padded, y, **opts))
+
+
+MEMORY_CASE = """
+import resource, sys
+import numpy as np, scipy.sparse as sp
+import l1jax
+n, p, nnz = {n}, {p}, {nnz}
+rng = np.random.default_rng(0)
+X = sp.csr_matrix((rng.uniform(0.5, 1.5, nnz), (rng.integers(0, n, nnz), rng.integers(0, p, nnz))),
+                  shape=(n, p))
+y = (rng.random(n) < 0.3).astype(float)
+res = l1jax.path(X, y, loss="logistic", lambdas=4, lambda_min_ratio=0.5, early_stop=False)
+assert res.coef.shape == (4, p) and res.converged.all()
+print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)  # MiB (Linux: KiB)
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="ru_maxrss is in KiB on Linux")
+def test_sparse_x_is_never_densified(tmp_path):
+    # 20000 × 15000 float64 would be 2.4 GB dense; the path must stay near JAX's own footprint
+    n, p, nnz = 20_000, 15_000, 150_000
+    code = textwrap.dedent(MEMORY_CASE.format(n=n, p=p, nnz=nnz))
+    env = dict(os.environ, XLA_PYTHON_CLIENT_PREALLOCATE="false")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         timeout=600)  # fmt: skip
+    assert out.returncode == 0, out.stderr[-3000:]
+    peak_mib = int(out.stdout.strip().splitlines()[-1])
+    assert peak_mib < 1500, f"peak RSS {peak_mib} MiB for a sparse X of {nnz} entries"
