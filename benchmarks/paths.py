@@ -222,11 +222,11 @@ def dual_objective(
        logistic, θ + y in [0, 1] (a convex combination of y and sigmoid(η)).
     """
     n = len(y)
-    xb = coef @ X.T  # (K, n)
+    xb = (X @ coef.T).T  # (K, n); (X first: X may be a SciPy sparse matrix)
     eta = xb + _fit_intercept_shift(xb, y, loss)[:, None]
     v = eta - y if loss == "squared" else expit(eta) - y
     v -= v.mean(axis=1, keepdims=True)  # rounding only: b* already zeroes the mean
-    v /= np.maximum(1.0, np.max(np.abs(v @ X), axis=1) / (n * lambdas))[:, None]
+    v /= np.maximum(1.0, np.max(np.abs(X.T @ v.T), axis=0) / (n * lambdas))[:, None]
     if loss == "squared":
         return -np.mean(0.5 * v**2 + v * y, axis=1)
     q = np.clip(v + y, 0.0, 1.0)
@@ -265,7 +265,7 @@ def relative_gaps(
     coef = np.asarray(coef, dtype=np.float64)
     intercept = np.asarray(intercept, dtype=np.float64)
     lambdas = np.asarray(lambdas, dtype=np.float64)
-    eta = coef @ X.T + intercept[:, None]
+    eta = (X @ coef.T).T + intercept[:, None]
     primal = _mean_loss(eta, y, loss) + lambdas * np.abs(coef).sum(axis=1)
     dual = dual_objective(X, y, lambdas, coef, loss)
     if reference is not None:
