@@ -9,8 +9,11 @@ shift ``m = μ/σ``, so that the standardized matrix is
 
 and never exists as a dense centred copy. Inside the engine, :class:`Cols` holds ``X D⁻¹`` in
 coordinate form (entries sorted by feature; a pytree) and gives the two products a path needs
-on all features, ``X̃β`` and ``X̃ᵀr``, as segment sums over the stored entries, plus the
-working set's columns gathered dense (``capacity × n``, :func:`Cols.gather`). A squared-loss
+on all features, ``X̃β`` and ``X̃ᵀr``, as segment sums over the stored entries. A working set
+takes its columns' entries (:func:`Cols.select`: a fixed number of slots, at most the entries
+of the ``capacity`` densest columns, so the products cost its nonzeros, not ``n × capacity``),
+or, for Newton steps on small working sets, its columns gathered dense (``capacity × n``,
+:func:`Cols.gather`: Newton's Hessian is a dense product). A squared-loss
 path with ``p ≤ n`` runs on the Gram matrix, which :func:`gram_host` forms from the sparse
 product on the host.
 """
@@ -24,7 +27,7 @@ import jax.numpy as jnp
 import numpy as np
 import scipy.sparse as sp
 
-__all__ = ["Cols", "SparseX", "as_csc", "gram_host", "is_sparse", "prepare"]
+__all__ = ["Cols", "SparseX", "as_csc", "gram_host", "is_sparse", "prepare", "to_cols"]
 
 
 def _jax_sparse():
@@ -174,12 +177,15 @@ class Cols(NamedTuple):
       row: ``(nnz,)`` int32 sample of each entry.
       val: ``(nnz,)`` the entries of ``X D⁻¹`` (padding entries are 0).
       shift: ``(p,)`` ``m``: ``X̃ = X D⁻¹ − 1 mᵀ``.
+      start: ``(p + 1,)`` int32: feature ``j``'s entries are ``start[j]:start[j + 1]``
+        (padding entries lie after ``start[p]``).
     """
 
     feat: jax.Array
     row: jax.Array
     val: jax.Array
     shift: jax.Array
+    start: jax.Array
 
     def matvec(self, beta, n_rows: int):
         """``X̃ β``, ``(n_rows,)``."""
@@ -204,6 +210,24 @@ class Cols(NamedTuple):
         block = block.at[slot[self.feat], self.row].add(self.val, mode="drop")
         return (block - self.shift[idx][:, None]) * mask[:, None]
 
+    def select(self, idx, mask, slots: int) -> Cols:
+        """The columns ``idx`` of ``X̃`` (where ``mask`` is 1) as a :class:`Cols` of ``M`` features
+        whose entries fill ``slots`` places (``slots`` at least their count: the rest are
+        padding). Its products cost ``slots``, not ``M × n``."""
+        M = idx.shape[0]
+        counts = jnp.where(mask > 0, self.start[idx + 1] - self.start[idx], 0)
+        ends = jnp.cumsum(counts)
+        t = jnp.arange(slots, dtype=jnp.int32)
+        # slot t belongs to the working-set column j with ends[j - 1] <= t < ends[j]
+        j = jnp.cumsum(jnp.zeros(slots, jnp.int32).at[ends[:-1]].add(1, mode="drop"))
+        j = jnp.minimum(j, M - 1)
+        used = t < ends[-1]
+        src = jnp.where(used, self.start[idx[j]] + t - (ends[j] - counts[j]), 0)
+        return Cols(
+            feat=j, row=self.row[src], val=jnp.where(used, self.val[src], 0),
+            shift=self.shift[idx] * mask, start=jnp.concatenate([jnp.zeros(1, ends.dtype), ends]),
+        )  # fmt: skip
+
 
 def to_cols(X: SparseX, p_pad: int, dtype, nnz_pad: int | None = None) -> Cols:
     """:class:`Cols` of a prepared sparse ``X`` with ``p_pad`` features and the stored entries
@@ -219,4 +243,7 @@ def to_cols(X: SparseX, p_pad: int, dtype, nnz_pad: int | None = None) -> Cols:
     val[:nnz] = A.data
     shift = np.zeros(p_pad, dtype)
     shift[: A.shape[1]] = X.shift
-    return Cols(*(jnp.asarray(a) for a in (feat, row, val, shift)))
+    start = np.full(p_pad + 1, nnz, np.int32)
+    start[: A.shape[1] + 1] = A.indptr
+    return Cols(*(jnp.asarray(a) for a in (feat, row, val, shift, start)))
+

@@ -174,13 +174,17 @@ def init(problem: Problem, b0, st: Static) -> State:
     )
 
 
-def _gather(data: solvers.Data, idx, mask, chunk):
-    """The working set's columns (``idx``, ``mask`` of length M) as chunked data."""
+def _gather(data: solvers.Data, idx, mask, chunk, slots: int = 0):
+    """The working set's columns (``idx``, ``mask`` of length M) as chunked data; a sparse
+    ``X`` gives its columns' entries in ``slots`` places when ``slots`` is set, else its
+    columns gathered dense."""
     M = idx.shape[0]
     shape = (M // chunk, chunk, -1)
     if data.gram:
         Gw = data.G[idx][:, idx] * mask[:, None] * mask[None, :]
         return solvers.Data(Gc=Gw.reshape(shape), c=data.c[idx] * mask, yy=data.yy)
+    if data.Xs is not None and slots:
+        return solvers.Data(Xs=data.Xs.select(idx, mask, slots), y=data.y, s=data.s)
     if data.Xs is not None:
         Xw = data.Xs.gather(idx, mask, data.y.shape[0])
     else:
@@ -188,8 +192,10 @@ def _gather(data: solvers.Data, idx, mask, chunk):
     return solvers.Data(Xc=Xw.reshape(shape), y=data.y, s=data.s)
 
 
-def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_mesh) -> State:
-    """Solve the block of λs at ``state.k`` on working sets of capacity ``M``."""
+def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_mesh,
+           slots: int = 0) -> State:  # fmt: skip
+    """Solve the block of λs at ``state.k`` on working sets of capacity ``M`` (``slots``: a
+    sparse X's working-set entries, :func:`_gather`)."""
     data, v, valid = problem.data, problem.v, problem.valid
     dtype = v.dtype
     p = v.shape[0]
@@ -221,8 +227,12 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     null_from = state.lambda_max * (1 - 8 * jnp.finfo(dtype).eps)
     null = (lams >= null_from) & ((state.k == 0) | (state.lam_prev >= null_from))
 
-    # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA.
+    # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA (a
+    # sparse X: on its working set's entries, or dense columns for Newton if not too many).
     newton = st.loss != "squared" and not data.gram and M <= NEWTON_MAX
+    if data.Xs is not None:
+        newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
+        slots = 0 if newton else slots
 
     def solve(sub, pen, beta0, b0, tol_abs, max_iter):
         if newton:  # (no FISTA in the same program: ~2 s more of compilation; a λ that Newton
@@ -273,7 +283,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         size = jnp.sum(r.work)
         (idx,) = jnp.nonzero(r.work, size=M, fill_value=0)
         mask = (arange_m < size).astype(dtype)
-        sub = _gather(data, idx, mask, chunk)._replace(active=(size + chunk - 1) // chunk)
+        sub = _gather(data, idx, mask, chunk, slots)._replace(active=(size + chunk - 1) // chunk)
         pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, v[idx] * mask, mask))(lams)
         beta0 = r.betas[:, idx] * mask
         tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
@@ -383,11 +393,12 @@ class Start(NamedTuple):
     b0: jax.Array
 
 
-@functools.partial(program, static_argnames=("st", "capacity", "chunk", "lams_mesh"))
+@functools.partial(program, static_argnames=("st", "capacity", "chunk", "lams_mesh", "slots"))
 def run(problem: Problem, state: State | Start, *, st: Static, capacity: int,
-        chunk: int = CHUNK, lams_mesh=None) -> State:  # fmt: skip
+        chunk: int = CHUNK, lams_mesh=None, slots: int = 0) -> State:  # fmt: skip
     """Continue a path from ``state`` (or begin it from a :class:`Start`) on working sets of
-    capacity ``capacity`` until it is done or a block needs more (``need``)."""
+    capacity ``capacity`` until it is done or a block needs more (``need``); ``slots``: the
+    working set's entries of a sparse X (:func:`slots_for`)."""
     if isinstance(state, Start):
         state = init(problem, state.b0, st)
 
@@ -395,7 +406,7 @@ def run(problem: Problem, state: State | Start, *, st: Static, capacity: int,
         return (s.k < s.n_fit) & (s.need == 0)
 
     return jax.lax.while_loop(
-        cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh), state
+        cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh, slots), state
     )
 
 
@@ -419,14 +430,17 @@ def first_capacity(n: int, p: int, l1_ratio: float, chunk: int, p_pad: int,
 
 
 def solve(problem: Problem, state: State | Start, st: Static, capacity: int, *, chunk: int = CHUNK,
-          runner=None, lams_mesh=None) -> State:  # fmt: skip
+          runner=None, lams_mesh=None, slots=None) -> State:  # fmt: skip
     """Run the path to its end, growing the capacity whenever a block needs more (the host
     side of the engine: one scalar comes back per capacity). ``runner`` replaces :func:`run`
-    (e.g. a vmapped version)."""
+    (e.g. a vmapped version); ``slots`` maps a capacity to a sparse X's working-set entries
+    (:func:`slots_for`)."""
     runner = run if runner is None else runner
     p = problem.v.shape[-1]
     while True:  # (a Start state: the first call also begins the path)
-        state = runner(problem, state, st=st, capacity=capacity, chunk=chunk, lams_mesh=lams_mesh)
+        extra = {} if slots is None else {"slots": slots(capacity)}
+        state = runner(problem, state, st=st, capacity=capacity, chunk=chunk, lams_mesh=lams_mesh,
+                       **extra)  # fmt: skip
         need = int(np.max(np.asarray(state.need)))
         if need == 0:
             return state
@@ -447,6 +461,17 @@ def bucket(size: int, smallest: int = 8) -> int:
 
 
 SPARSE_BLOCK = 2**25  # a sparse X's first working-set capacity: at most this many dense entries
+
+
+def slots_for(X: _sparse.SparseX, nnz_pad: int):
+    """For a sparse X, a function giving the entries a working set of capacity ``M`` may hold:
+    those of the ``M`` densest columns, bucketed (few programs), at most ``nnz_pad``."""
+    top = np.cumsum(np.sort(np.diff(X.scaled.indptr))[::-1])
+
+    def slots(M: int) -> int:
+        return min(nnz_pad, bucket(int(top[min(M, top.size) - 1]) if top.size else 1, 1024))
+
+    return slots
 SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
 HEADROOM = 1.15
 _shapes: dict[tuple, list[tuple[int, int]]] = {}  # key -> (n_pad, p_pad) of small problems
@@ -503,6 +528,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     place = _sharding.Placement(mesh)
     if block is None:  # Newton's steps gain from the warm start of the λ just before
         guess = first_capacity(n, p, l1_ratio, CHUNK, bucket(p, 32), bucket(n, 128))
+        if sparse:  # (see the capacity below; Newton gathers its columns dense)
+            guess = min(guess, max(CHUNK, SPARSE_BLOCK // bucket(n, 128) // CHUNK * CHUNK))
+            guess = guess if guess * bucket(n, 128) <= SPARSE_BLOCK else NEWTON_MAX + 1
         block = 1 if loss != "squared" and guess <= NEWTON_MAX else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
@@ -536,7 +564,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     else:
         if sparse:  # X̃ᵀ's stored entries (a bucketed count: similar data share programs)
             Xt = None
-            cols = _sparse.to_cols(X, p_pad, dtype, bucket(X.scaled.nnz, 1024))
+            nnz_pad = bucket(X.scaled.nnz, 1024)
+            cols = _sparse.to_cols(X, p_pad, dtype, nnz_pad)
         elif isinstance(X, np.ndarray):
             Xt = np.zeros((p_pad, n_pad), dtype)
             Xt[:p, :n] = X.T
@@ -575,7 +604,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
         capacity = min(capacity, max(chunk, SPARSE_BLOCK // n_pad // chunk * chunk))
     state = solve(problem, state, st, capacity, chunk=chunk,
-                         lams_mesh=place.mesh if place.lams else None)  # fmt: skip
+                  lams_mesh=place.mesh if place.lams else None,
+                  slots=slots_for(X, nnz_pad) if sparse and not use_gram else None)  # fmt: skip
     K = int(place.fetch(state.n_fit))
     names = ("coef", "intercept", "gap", "n_iter", "status", "lambdas", "dev")
     out = {k: place.fetch(getattr(state, k))[:K] for k in names}

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 
+import jax
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -154,11 +155,32 @@ def test_bad_sparse_input_is_refused_by_name():
     batched = jsparse.BCOO.fromdense(np.ones((2, 3, 4)), n_batch=1)
     with pytest.raises(ValueError, match="plain 2-D BCOO"):
         l1jax.path(batched, np.ones(3))
-    import jax
 
     mesh = jax.make_mesh((1,), ("data",))
     with pytest.raises(ValueError, match="sparse X runs on one device"):
         l1jax.path(A, y, mesh=mesh)
+
+
+def test_working_set_entries_give_the_dense_products():
+    # Cols.select: the working set's columns as their own entries (FISTA's products on a sparse
+    # X cost its nonzeros); masked places, an empty column and padding slots hold nothing
+    from l1jax import _sparse, engine
+
+    A, _, _ = _problem("squared")
+    Xs, _, _, _ = _sparse.prepare(A, np.full(N, 1 / N), fit_intercept=True, standardize=True)
+    nnz_pad = engine.bucket(Xs.scaled.nnz, 1024)
+    cols = _sparse.to_cols(Xs, P, np.float64, nnz_pad)
+    dense = Xs.scaled.toarray() - Xs.shift[None, :]  # X̃, densified for the check only
+    idx = np.array([5, 7, 0, 199, 42, 3, 0, 0])
+    mask = np.array([1, 1, 1, 1, 1, 1, 0, 0.0])
+    slots = engine.slots_for(Xs, nnz_pad)(len(idx))
+    sub = jax.jit(cols.select, static_argnums=2)(idx, mask, slots)
+    Xw = dense[:, idx] * mask
+    rng = np.random.default_rng(3)
+    beta, r = rng.standard_normal(len(idx)), rng.standard_normal(N)
+    np.testing.assert_allclose(sub.matvec(beta, N), Xw @ beta, atol=1e-12)
+    np.testing.assert_allclose(sub.rmatvec(r), Xw.T @ r, atol=1e-12)
+    np.testing.assert_allclose(cols.gather(idx, mask, N), Xw.T, atol=1e-12)
 
 
 def test_bcoo_padding_entries_are_ignored():
