@@ -121,12 +121,15 @@ TOOLS = {"l1jax": run_l1jax, "scikit-learn": run_sklearn, "skglm": paths.run_skg
          "celer": run_celer}  # fmt: skip
 
 
+_DENSE_SETTING = paths.tool_setting  # (main() puts setting in its place)
+
+
 def setting(tool: str, loss: str) -> str:
     if tool == "scikit-learn" and loss == "squared":
         return f"Lasso(warm_start) tol={paths.SKLEARN_LASSO_TOL:g}"
     if tool == "celer" and loss == "squared":
         return f"celer Lasso(warm_start) tol={paths.CELER_LASSO_TOL:g}"
-    return paths.tool_setting(tool, loss)
+    return _DENSE_SETTING(tool, loss)
 
 
 def memory(n: int, p: int, nnz: int) -> None:

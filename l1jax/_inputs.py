@@ -140,19 +140,33 @@ def weights(n, p, sample_weight, penalty_factor):
     return s / s.sum(), v
 
 
-def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, dtype):
+def _preconditioned(v, scale, standardize, precondition):
+    """The penalty factors of a lasso solved on scaled columns: with ``standardize=False``,
+    ``precondition`` (lasso only) scales the columns all the same, and ``|β_j| = |β̃_j| / σ_j``
+    moves ``σ_j`` into the penalty factor, an exact change of variables (the same solution,
+    λ_max, duality gap and KKT conditions) that makes first-order steps as well conditioned as
+    on standardized data (columns whose scales span decades, as word counts do, otherwise take
+    10× more iterations)."""
+    return v / scale if precondition and not standardize else v
+
+
+def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, dtype,
+            precondition=False):  # fmt: skip
     """Standardized data on the host (float64 arithmetic, then ``dtype``): :class:`Prepared`.
     A sparse ``X`` (SciPy CSC, from :func:`check_path`) is standardized implicitly and stays
-    sparse (:class:`l1jax._sparse.SparseX`)."""
+    sparse (:class:`l1jax._sparse.SparseX`). ``precondition``: see :func:`_preconditioned`."""
     s, v = weights(*X.shape, sample_weight, penalty_factor)
+    scaled = standardize or precondition
     if sp.issparse(X):
         Xs, x_mean, scale, nonzero = _sparse.prepare(
-            X, s, fit_intercept=fit_intercept, standardize=standardize
+            X, s, fit_intercept=fit_intercept, standardize=scaled
         )
+        v = _preconditioned(v, scale, standardize, precondition)
         return Prepared(Xs, y.astype(dtype), s.astype(dtype), v.astype(dtype), x_mean, scale,
                         nonzero)  # fmt: skip
     Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
-    Xc, x_mean, scale = center_scale(np, Xf, s, fit_intercept, standardize)
+    Xc, x_mean, scale = center_scale(np, Xf, s, fit_intercept, scaled)
+    v = _preconditioned(v, scale, standardize, precondition)
     return Prepared(
         Xc.astype(dtype, copy=False),
         y.astype(dtype),
@@ -182,7 +196,7 @@ def prepare_rows(X, s, *, fit_intercept, standardize, rows):
 
 
 def prepare_on_devices(X, y, sample_weight, penalty_factor, place, *,
-                        fit_intercept, standardize, dtype):  # fmt: skip
+                        fit_intercept, standardize, dtype, precondition=False):  # fmt: skip
     """:func:`prepare` for ``X`` given as a ``jax.Array`` (e.g. row-sharded over ``"data"``):
     the standardized ``X`` stays on the devices, padded to whole ``"data"`` shards, and only
     p-vectors come back to the host."""
@@ -196,11 +210,13 @@ def prepare_on_devices(X, y, sample_weight, penalty_factor, place, *,
             X = jnp.pad(X, ((0, pad), (0, 0)))
         X = jax.device_put(X, rows)
     Xc, x_mean, scale, nonzero, finite = prepare_rows(
-        X, place.rows(s_pad), fit_intercept=fit_intercept, standardize=standardize, rows=rows
-    )
+        X, place.rows(s_pad), fit_intercept=fit_intercept, standardize=standardize or precondition,
+        rows=rows,
+    )  # fmt: skip
     x_mean, scale, nonzero, finite = (place.fetch(a) for a in (x_mean, scale, nonzero, finite))
     if not finite:
         raise ValueError("X contains NaN or inf; remove or impute those entries")
+    v = _preconditioned(v, scale.astype(np.float64), standardize, precondition)
     return Prepared(
         Xc, y.astype(dtype), s.astype(dtype), v.astype(dtype),
         x_mean.astype(np.float64), scale.astype(np.float64), nonzero,

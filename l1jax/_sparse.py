@@ -169,6 +169,14 @@ def gram_host(X: SparseX, s, y):
     return G, c
 
 
+ENTRY_CHUNK = 2048  # stored entries per step of a product (entry counts are whole chunks)
+
+
+def entry_slots(count: int) -> int:
+    """``count`` stored entries rounded up to whole :data:`ENTRY_CHUNK` (at least one)."""
+    return max(1, -(-count // ENTRY_CHUNK)) * ENTRY_CHUNK
+
+
 class Cols(NamedTuple):
     """``X̃ᵀ`` (``p × n``, padded) in coordinate form inside a program (a pytree).
 
@@ -187,16 +195,33 @@ class Cols(NamedTuple):
     shift: jax.Array
     start: jax.Array
 
+    def _sum(self, term, index, size: int, sorted_: bool, like):
+        """``Σ_e term(e)`` into ``index[e]`` over the stored entries in use (``start[-1]`` of
+        them, first): in chunks of :data:`ENTRY_CHUNK`, the unused ones skipped, so that a
+        working set's products cost its own entries, not its slots."""
+        # (zeros_like: the carry varies as the operand does, under vmap and shard_map)
+        out = jnp.zeros(size, self.val.dtype) + jnp.zeros_like(like)
+        total = self.val.shape[0]
+        if total <= ENTRY_CHUNK:
+            return out.at[index].add(term(slice(None)), indices_are_sorted=sorted_)
+        idx = index.reshape(-1, ENTRY_CHUNK)
+
+        def add(c, acc):
+            part = jax.lax.dynamic_slice_in_dim(jnp.arange(total), c * ENTRY_CHUNK, ENTRY_CHUNK)
+            return acc.at[idx[c]].add(term(part), indices_are_sorted=sorted_)
+
+        return jax.lax.fori_loop(0, -(-self.start[-1] // ENTRY_CHUNK), add, out)
+
     def matvec(self, beta, n_rows: int):
         """``X̃ β``, ``(n_rows,)``."""
-        prod = jax.ops.segment_sum(self.val * beta[self.feat], self.row, num_segments=n_rows)
+        prod = self._sum(lambda e: self.val[e] * beta[self.feat[e]], self.row, n_rows, False,
+                         beta[0])  # fmt: skip
         return prod - jnp.dot(self.shift, beta, precision=jax.lax.Precision.HIGHEST)
 
     def rmatvec(self, r):
         """``X̃ᵀ r``, ``(p,)``."""
         p = self.shift.shape[0]
-        prod = jax.ops.segment_sum(self.val * r[self.row], self.feat, num_segments=p,
-                                   indices_are_sorted=True)  # fmt: skip
+        prod = self._sum(lambda e: self.val[e] * r[self.row[e]], self.feat, p, True, r[0])
         return prod - self.shift * jnp.sum(r)
 
     def gather(self, idx, mask, n_rows: int):

@@ -469,7 +469,8 @@ def slots_for(X: _sparse.SparseX, nnz_pad: int):
     top = np.cumsum(np.sort(np.diff(X.scaled.indptr))[::-1])
 
     def slots(M: int) -> int:
-        return min(nnz_pad, bucket(int(top[min(M, top.size) - 1]) if top.size else 1, 1024))
+        count = bucket(int(top[min(M, top.size) - 1]) if top.size else 1, 1024)
+        return min(nnz_pad, _sparse.entry_slots(count))
 
     return slots
 SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
@@ -564,7 +565,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     else:
         if sparse:  # X̃ᵀ's stored entries (a bucketed count: similar data share programs)
             Xt = None
-            nnz_pad = bucket(X.scaled.nnz, 1024)
+            nnz_pad = _sparse.entry_slots(bucket(X.scaled.nnz, 1024))
             cols = _sparse.to_cols(X, p_pad, dtype, nnz_pad)
         elif isinstance(X, np.ndarray):
             Xt = np.zeros((p_pad, n_pad), dtype)

@@ -282,11 +282,12 @@ def _path(
         prep = _inputs.prepare_on_devices(
             X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),
             fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
+            precondition=args.l1_ratio == 1,
         )  # fmt: skip
     else:
         prep = _inputs.prepare(
-            X, y, sample_weight, args.penalty_factor,
-            fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
+            X, y, sample_weight, args.penalty_factor, fit_intercept=fit_intercept,
+            standardize=standardize, dtype=dtype, precondition=args.l1_ratio == 1,
         )  # fmt: skip
 
     s64 = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)

@@ -646,6 +646,27 @@ def test_integer_weights_equal_row_duplication(loss, standardize):
     np.testing.assert_allclose(c["coef"], a["coef"], rtol=0, atol=1e-7)
 
 
+def test_raw_scale_lasso_with_columns_over_six_decades_matches_sklearn():
+    """standardize=False: l1jax solves the lasso on scaled columns with the scales moved into
+    the penalty factors (its preconditioning); the answer is the raw-scale lasso's, exactly."""
+    X, y = make_data("squared", "wide", seed=4)
+    p = X.shape[1]
+    X = X * np.logspace(-3, 3, p)[np.random.default_rng(0).permutation(p)]
+    pf = np.linspace(0.5, 2.0, p)
+    lmax = lambda_max(X, y, loss="squared", penalty_factor=pf)
+    lams = lmax * np.array([0.5, 0.1, 0.02])
+    res = l1jax.path(X, y, lambdas=lams, penalty_factor=pf, standardize=False, tol=TIGHT)
+    assert res.converged.all()
+    rel = l1jax.path(X, y, lambdas=3, lambda_min_ratio=0.5, penalty_factor=pf, standardize=False)
+    np.testing.assert_allclose(rel.lambdas[0], lmax, rtol=1e-10)  # λ_max of the raw scale
+    ref, ref_b = _sk_enet(X / pf, y, lams, 1.0, True)  # weights moved into the columns
+    np.testing.assert_allclose(res.coef, ref / pf, rtol=0, atol=1e-7 * np.abs(ref / pf).max())
+    np.testing.assert_allclose(res.intercept, ref_b, rtol=0, atol=1e-7 * np.abs(y).max())
+    for k, lam in enumerate(lams):
+        assert kkt_violation(X, y, res.coef[k], res.intercept[k], lam, loss="squared",
+                             penalty_factor=pf) < 1e-6 * lam  # fmt: skip
+
+
 def test_penalty_factor_used_as_given():
     """penalty_factor = 2 at λ equals penalty_factor = 1 at 2λ (no glmnet-style rescaling)."""
     X, y = make_data("squared", "tall", seed=8)

@@ -168,7 +168,7 @@ def test_working_set_entries_give_the_dense_products():
 
     A, _, _ = _problem("squared")
     Xs, _, _, _ = _sparse.prepare(A, np.full(N, 1 / N), fit_intercept=True, standardize=True)
-    nnz_pad = engine.bucket(Xs.scaled.nnz, 1024)
+    nnz_pad = _sparse.entry_slots(engine.bucket(Xs.scaled.nnz, 1024))
     cols = _sparse.to_cols(Xs, P, np.float64, nnz_pad)
     dense = Xs.scaled.toarray() - Xs.shift[None, :]  # X̃, densified for the check only
     idx = np.array([5, 7, 0, 199, 42, 3, 0, 0])
