@@ -698,27 +698,40 @@ def newton_block(
         slope = pg @ d_beta + gb * d_b
         fallback = ~(slope < 0) | ~jnp.all(jnp.isfinite(d))  # a scaled gradient step instead
         safe = jnp.where(moving, jnp.maximum(jnp.diagonal(H), scale * eps), 1)
-        d_beta = jnp.where(fallback, -pg / safe, d_beta)
-        d_b = jnp.where(fallback, -gb / jnp.maximum(diag[M], scale * eps), d_b)
-        slope = pg @ d_beta + gb * d_b
+        g_beta, g_b = -pg / safe, -gb / jnp.maximum(diag[M], scale * eps)
+        d_beta = jnp.where(fallback, g_beta, d_beta)
+        d_b = jnp.where(fallback, g_b, d_b)
         f0 = st.primal
 
-        def trial(t):
+        def trial(t, d_beta, d_b):
             nb = beta + t * d_beta
             nb = jnp.where((beta != 0) | moving, jnp.where(nb * sign < 0, 0, nb), nb)
             nb = jnp.maximum(nb, 0) if positive else nb
             return nb, b + t * d_b, _linear(data, nb)
 
-        def ls_cond(c):
-            t, k = c
-            nb, nbb, nl = trial(t)
-            f = objective(pen, nb, nbb, nl)
-            armijo = f <= f0 + 1e-4 * (pg @ (nb - beta) + gb * (nbb - b)) + 8 * eps * jnp.abs(f0)
-            return ~armijo & (k < 40)
+        def search(d_beta, d_b, go):
+            """Armijo backtracking along (d_beta, d_b) (none when ``go`` is False)."""
 
-        t, k = jax.lax.while_loop(ls_cond, lambda c: (c[0] / 2, c[1] + 1),
-                                  (jnp.ones_like(b), jnp.zeros_like(b, dtype=jnp.int32)))
-        nb, nbb, nl = trial(t)
+            def more(c):
+                t, k = c
+                nb, nbb, nl = trial(t, d_beta, d_b)
+                f = objective(pen, nb, nbb, nl)
+                armijo = f <= (f0 + 1e-4 * (pg @ (nb - beta) + gb * (nbb - b))
+                               + 8 * eps * jnp.abs(f0))  # fmt: skip
+                return go & ~armijo & (k < 40)
+
+            return jax.lax.while_loop(more, lambda c: (c[0] / 2, c[1] + 1),
+                                      (jnp.ones_like(b), jnp.zeros_like(b, dtype=jnp.int32)))
+
+        t, k = search(d_beta, d_b, True)
+        # A Newton direction that no step length makes acceptable (a near-singular Hessian on
+        # a near-separable fit: steps of 1e10): the scaled gradient instead.
+        again = k >= 40
+        d_beta, d_b = jnp.where(again, g_beta, d_beta), jnp.where(again, g_b, d_b)
+        t2, k2 = search(d_beta, d_b, again)
+        t, k = jnp.where(again, t2, t), jnp.where(again, k2, k)
+        slope = pg @ d_beta + gb * d_b
+        nb, nbb, nl = trial(t, d_beta, d_b)
         stuck = (k >= 40) | ~(slope < 0)
         beta = jnp.where(stuck, beta, nb)
         b = jnp.where(stuck, b, nbb)

@@ -39,11 +39,6 @@ def _expected_failures(estimator):
             "check_sample_weight_equivalence_on_sparse_data": "repeated rows change the halves",
             "check_transformer_n_iter": "the iterations of the B × K fits are not reported",
         }
-    if isinstance(estimator, LogisticLassoCV):  # a known bug, reported (converged=False)
-        return {
-            "check_sample_weight_equivalence_on_sparse_data": "orthant-wise Newton steps stall "
-            "on one near-separable refit (relative gap 0.02 after a few steps)",
-        }
     return {}
 
 
