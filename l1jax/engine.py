@@ -460,7 +460,10 @@ def bucket(size: int, smallest: int = 8) -> int:
     return -(-size // step) * step
 
 
-SPARSE_BLOCK = 2**25  # a sparse X's first working-set capacity: at most this many dense entries
+SPARSE_BLOCK = 2**25  # a sparse X's dense working-set columns (first capacity, Newton): entries
+SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
+HEADROOM = 1.15
+_shapes: dict[tuple, list[tuple[int, int]]] = {}  # key -> (n_pad, p_pad) of small problems
 
 
 def slots_for(X: _sparse.SparseX, nnz_pad: int):
@@ -473,9 +476,6 @@ def slots_for(X: _sparse.SparseX, nnz_pad: int):
         return min(nnz_pad, _sparse.entry_slots(count))
 
     return slots
-SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
-HEADROOM = 1.15
-_shapes: dict[tuple, list[tuple[int, int]]] = {}  # key -> (n_pad, p_pad) of small problems
 
 
 def padded(n: int, p: int, gram: bool = False, key: tuple = ()) -> tuple[int, int, int]:

@@ -288,7 +288,7 @@ def _path(
         prep = _inputs.prepare_on_devices(
             X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),
             fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
-            precondition=args.l1_ratio == 1 and loss == "squared",
+            precondition=precondition,
         )  # fmt: skip
     else:
         prep = _inputs.prepare(
