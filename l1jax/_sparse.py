@@ -207,7 +207,7 @@ class Cols(NamedTuple):
         idx = index.reshape(-1, ENTRY_CHUNK)
 
         def add(c, acc):
-            part = jax.lax.dynamic_slice_in_dim(jnp.arange(total), c * ENTRY_CHUNK, ENTRY_CHUNK)
+            part = c * ENTRY_CHUNK + jnp.arange(ENTRY_CHUNK)
             return acc.at[idx[c]].add(term(part), indices_are_sorted=sorted_)
 
         return jax.lax.fori_loop(0, -(-self.start[-1] // ENTRY_CHUNK), add, out)

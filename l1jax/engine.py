@@ -466,6 +466,12 @@ HEADROOM = 1.15
 _shapes: dict[tuple, list[tuple[int, int]]] = {}  # key -> (n_pad, p_pad) of small problems
 
 
+def sparse_capacity(n_pad: int, chunk: int) -> int:
+    """The largest capacity (whole chunks, at least one) whose dense columns of ``n_pad`` rows
+    hold at most :data:`SPARSE_BLOCK` entries."""
+    return max(chunk, SPARSE_BLOCK // n_pad // chunk * chunk)
+
+
 def slots_for(X: _sparse.SparseX, nnz_pad: int):
     """For a sparse X, a function giving the entries a working set of capacity ``M`` may hold:
     those of the ``M`` densest columns, bucketed (few programs), at most ``nnz_pad``."""
@@ -530,7 +536,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     if block is None:  # Newton's steps gain from the warm start of the λ just before
         guess = first_capacity(n, p, l1_ratio, CHUNK, bucket(p, 32), bucket(n, 128))
         if sparse:  # (see the capacity below; Newton gathers its columns dense)
-            guess = min(guess, max(CHUNK, SPARSE_BLOCK // bucket(n, 128) // CHUNK * CHUNK))
+            guess = min(guess, sparse_capacity(bucket(n, 128), CHUNK))
             guess = guess if guess * bucket(n, 128) <= SPARSE_BLOCK else NEWTON_MAX + 1
         block = 1 if loss != "squared" and guess <= NEWTON_MAX else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
@@ -603,7 +609,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     capacity = first_capacity(n, int(valid.sum()), l1_ratio, chunk, p_pad,
                               p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
-        capacity = min(capacity, max(chunk, SPARSE_BLOCK // n_pad // chunk * chunk))
+        capacity = min(capacity, sparse_capacity(n_pad, chunk))
     state = solve(problem, state, st, capacity, chunk=chunk,
                   lams_mesh=place.mesh if place.lams else None,
                   slots=slots_for(X, nnz_pad) if sparse and not use_gram else None)  # fmt: skip
