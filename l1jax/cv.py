@@ -2,11 +2,12 @@
 
 Folds are a fixed-shape ``(n_folds, n)`` mask of training weights (zero on the held-out rows),
 so every fold has the shapes of the full data and reuses its compiled program. On one CPU the
-fits run one after another through :func:`l1jax.path`'s engine program; on accelerators and
-meshes all folds × all λs are fitted in one compiled call, the engine ``vmap``-ed over the
-masks (on each fold's Gram matrix for the squared loss with p ≤ n). Each fold is standardized
-with its own training weights, so nothing leaks from the held-out rows. The λ grid comes from
-the full data (the refit :func:`l1jax.path`), as in glmnet's ``cv.glmnet``.
+fits run through :func:`l1jax.path`'s engine program, one per core at a time (threads); on
+accelerators and meshes all folds × all λs are fitted in one compiled call, the engine
+``vmap``-ed over the masks (on each fold's Gram matrix for the squared loss with p ≤ n). Each
+fold is standardized with its own training weights, so nothing leaks from the held-out rows.
+The λ grid comes from the full data (the refit :func:`l1jax.path`), as in glmnet's
+``cv.glmnet``.
 
 A sequence of ``l1_ratio`` values (glmnet users' grid over alpha) adds fits: every
 (l1_ratio, fold) pair is one more path. With ``mesh=`` those pairs are split over the mesh axis
@@ -15,7 +16,10 @@ A sequence of ``l1_ratio`` values (glmnet users' grid over alpha) adds fits: eve
 
 from __future__ import annotations
 
+import concurrent.futures
 import functools
+import itertools
+import os
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -181,7 +185,7 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
 
 def _batched(mesh) -> bool:
     """Solve the fits vmapped in one program (accelerators, and meshes: the fits are split over
-    their devices), or one after another through the program of :func:`l1jax.path` (one CPU:
+    their devices), or one by one through the program of :func:`l1jax.path` (one CPU:
     no extra compilation, and faster there, as a vmapped while loop runs every fit until the
     slowest one is done: 5-fold A quick 3.8 s against 8.4 s)."""
     if BATCHED is not None:
@@ -192,14 +196,26 @@ def _batched(mesh) -> bool:
 BATCHED = None  # None: by backend (above); True/False forces a mode (tests)
 
 
+def _workers(jobs: int) -> int:
+    """Threads for ``jobs`` fits one by one: one per core this process may use (XLA runs its
+    programs outside the GIL; a small fit keeps about one core busy)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(jobs, cores))
+
+
 def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, report=None,
                     pad_to=0, what="fold", **opts):  # fmt: skip
     """Each (l1_ratio, fold) fit by :func:`l1jax.path` on the fold's training rows (weight 0 on
-    the held-out rows), one after another (two at a time were slower on 2 cores). Returns
-    ``coef`` ``(R, F, K, p)``, ``intercept``, ``gap`` and ``status`` ``(R, F, K)``. With
-    ``rows_only``, on the training rows alone (``X[~held[f]]``: the same fit, at the cost of
-    its own rows; a program of their shape)."""
+    the held-out rows), one per thread on each core (:func:`_workers`: 100 halves of 150 × 1000,
+    1.7× faster on 2 cores than one after another). Returns ``coef`` ``(R, F, K, p)``,
+    ``intercept``, ``gap`` and ``status`` ``(R, F, K)``. With ``rows_only``, on the training
+    rows alone (``X[~held[f]]``: the same fit, at the cost of its own rows; a program of their
+    shape)."""
     R, F = len(ratios), held.shape[0]
+    done = itertools.count(1)
 
     def fit(job):
         r, f = job
@@ -210,10 +226,12 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
             pad_to=pad_to, **opts,
         )  # fmt: skip
         if report is not None:
-            report(f"{what} {f + 1}/{F}" + (f" of l1_ratio {ratios[r]:g}" if R > 1 else ""))
+            report(f"{what} {next(done)}/{R * F} fitted")
         return res
 
-    fits = [fit((r, f)) for r in range(R) for f in range(F)]
+    jobs = [(r, f) for r in range(R) for f in range(F)]
+    with concurrent.futures.ThreadPoolExecutor(_workers(len(jobs)), "l1jax-fit") as pool:
+        fits = list(pool.map(fit, jobs))
     stack = lambda name: np.stack([getattr(r, name) for r in fits]).reshape(  # noqa: E731
         R, F, *getattr(fits[0], name).shape
     )

@@ -6,8 +6,8 @@ and keeps the features whose selection probability, at some λ of the range, rea
 threshold; complementary pairs of halves (Shah & Samworth 2013) make the most of the data.
 The halves are fitted as :func:`l1jax.cv_path` fits its folds, each standardized on its own
 rows: on accelerators and meshes all halves × all λs in one compiled program (the working-set
-engine vmapped over the halves, each on its own rows), on a CPU one half after another through
-the program of :func:`l1jax.path` (no extra compilation, and faster there).
+engine vmapped over the halves, each on its own rows), on a CPU one half per core at a time
+through the program of :func:`l1jax.path` (no extra compilation, and faster there).
 """
 
 from __future__ import annotations
@@ -180,8 +180,8 @@ def stability_selection(
     On accelerators and meshes all halves × all λs are solved in one compiled program, the
     working-set engine of :func:`l1jax.path` vmapped over the halves (as
     :func:`l1jax.cv_path`'s folds); with ``mesh=`` the halves are split over its axis
-    ``"lambdas"`` and their rows over its axis ``"data"``. On a CPU the halves run one after
-    another through the program of :func:`l1jax.path` (a vmapped loop runs every half until
+    ``"lambdas"`` and their rows over its axis ``"data"``. On a CPU the halves run through the
+    program of :func:`l1jax.path`, one per core at a time (a vmapped loop runs every half until
     the slowest is done, which costs more than it saves there).
 
     Args:
@@ -284,7 +284,7 @@ def stability_selection(
             # vmapped over the halves (as cv_path's folds), each on its own rows
             rows = np.stack([np.flatnonzero(half) for half in subsamples])  # (B, ⌊m/2⌋)
             fit = functools.partial(cv._fit_batched, rows=rows)
-        else:  # one after another through path's program, each on its half's rows
+        else:  # through path's program, one per core at a time, each on its half's rows
             fit = functools.partial(cv._fit_one_by_one, rows_only=True, report=report,
                                     what="subsample")  # fmt: skip
         coef, _, gap, status = fit(X64, y64, s, ~subsamples, grid[None], [l1_ratio], **opts)
