@@ -15,9 +15,10 @@ no compiled program comes from disk), then the routes run ``--repeat`` times war
 turns (so that a change of the machine's load hits both), and the best of each is reported.
 The selection probabilities of the routes are compared.
 
-``stability_selection`` runs the halves the way :func:`l1jax.cv_path` runs folds: one after
-another through the program of ``l1jax.path`` on a CPU, vmapped in one program on accelerators
-and meshes. ``--vmapped`` also times the vmapped program here (``l1jax.cv.BATCHED = True``).
+``stability_selection`` runs the halves the way :func:`l1jax.cv_path` runs folds: through the
+program of ``l1jax.path`` on a CPU, one half per core at a time (threads), vmapped in one
+program on accelerators and meshes. ``--vmapped`` also times the vmapped program here
+(``l1jax.cv.BATCHED = True``).
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ def main() -> None:
             [l1jax.path(X[m], y[m], lambdas=st.lambdas).coef != 0 for m in st.subsamples], axis=0
         )
 
-    name = "vmapped program" if cv._batched(None) else "one path program after another"
+    name = "vmapped program" if cv._batched(None) else "path's program, one half per core"
     routes = {f"`stability_selection` ({name})": one_call}
     if args.vmapped and not cv._batched(None):
         routes["`stability_selection` (vmapped program)"] = _with_mode(True, one_call)
