@@ -16,10 +16,6 @@ import pytest
 import l1jax
 from l1jax.cli import InputError, _in_cli_terms, main, read_csv
 
-# One pytest-xdist worker runs the whole module (pyproject: --dist loadgroup), so its
-# module-scoped subprocess runs start once, not once per worker.
-pytestmark = pytest.mark.xdist_group("cli")
-
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
 NAMES = ["height", "weight", "dose", "noise"]

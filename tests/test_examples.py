@@ -10,10 +10,6 @@ from pathlib import Path
 
 import pytest
 
-# One pytest-xdist worker runs the whole module (pyproject: --dist loadgroup), so its
-# module-scoped subprocess runs start once, not once per worker.
-pytestmark = pytest.mark.xdist_group("examples")
-
 ROOT = Path(__file__).resolve().parents[1]
 
 

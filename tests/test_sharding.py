@@ -17,10 +17,6 @@ import sys
 import numpy as np
 import pytest
 
-# One pytest-xdist worker runs the whole module (pyproject: --dist loadgroup), so its
-# module-scoped subprocess runs start once, not once per worker.
-pytestmark = pytest.mark.xdist_group("sharding")
-
 SCRIPT = os.path.join(os.path.dirname(__file__), "_sharding_checks.py")
 MESHES = ("lambdas", "data", "2x2")
 RTOL = 1e-9  # relative difference of objectives (and CV scores) to the single-device run
