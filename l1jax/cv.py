@@ -196,9 +196,17 @@ def _batched(mesh) -> bool:
 BATCHED = None  # None: by backend (above); True/False forces a mode (tests)
 
 
-def _workers(jobs: int) -> int:
-    """Threads for ``jobs`` fits one by one: one per core this process may use (XLA runs its
-    programs outside the GIL; a small fit keeps about one core busy)."""
+THREADED_ENTRIES = 2**24  # fits of X up to this many entries (134 MB in float64) run threaded
+
+
+def _workers(jobs: int, X) -> int:
+    """Threads for ``jobs`` fits of ``X``'s rows one by one: one per core this process may use
+    (XLA runs its programs outside the GIL; a small fit keeps about one core busy), or one
+    when X has more than :data:`THREADED_ENTRIES` entries (each fit holds a padded copy of its
+    rows: threads would multiply the memory of a large X)."""
+    entries = getattr(X, "nnz", None) or X.shape[0] * X.shape[1]  # (SciPy's stored entries)
+    if entries > THREADED_ENTRIES:
+        return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
@@ -230,7 +238,7 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
         return res
 
     jobs = [(r, f) for r in range(R) for f in range(F)]
-    with concurrent.futures.ThreadPoolExecutor(_workers(len(jobs)), "l1jax-fit") as pool:
+    with concurrent.futures.ThreadPoolExecutor(_workers(len(jobs), X), "l1jax-fit") as pool:
         fits = list(pool.map(fit, jobs))
     stack = lambda name: np.stack([getattr(r, name) for r in fits]).reshape(  # noqa: E731
         R, F, *getattr(fits[0], name).shape
