@@ -205,3 +205,30 @@ def test_float64_data_is_solved_in_float64_when_x64_is_off():
     assert res.coef.dtype == res.lambdas.dtype == np.float64
     _, coef, _ = lasso_path(X - X.mean(0), y - y.mean(), alphas=lams, tol=1e-12)
     np.testing.assert_allclose(res.coef, coef.T, rtol=1e-6, atol=1e-9)
+
+
+def test_threaded_folds_and_halves_keep_float64_when_x64_is_off():
+    """cv_path's folds and stability_selection's halves run in threads on a CPU; JAX's scoped
+    settings are per thread, so each fit enters the caller's float64 scope again: with x64 off
+    the fits equal those with x64 on (float32 folds would differ by ~1e-6 and warn)."""
+    import warnings
+
+    import jax
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 12))
+    y = X[:, 0] - 2 * X[:, 1] + rng.standard_normal(80)
+    runs = {}
+    for x64 in (True, False):  # global, as a user's setting (threads see only that)
+        jax.config.update("jax_enable_x64", x64)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # an unconverged (float32) fit warns
+                cv = l1jax.cv_path(X, y, n_folds=4, lambdas=12)
+                st = l1jax.stability_selection(X, y, n_subsamples=4, lambdas=6)
+        finally:
+            jax.config.update("jax_enable_x64", True)  # the suite's setting (conftest)
+        runs[x64] = cv, st
+    (cv_on, st_on), (cv_off, st_off) = runs[True], runs[False]
+    np.testing.assert_allclose(cv_off.cv_mean, cv_on.cv_mean, rtol=1e-10)
+    np.testing.assert_array_equal(st_off.probabilities, st_on.probabilities)
