@@ -218,7 +218,7 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
                     pad_to=0, what="fold", **opts):  # fmt: skip
     """Each (l1_ratio, fold) fit by :func:`l1jax.path` on the fold's training rows (weight 0 on
     the held-out rows), one per thread on each core (:func:`_workers`: 100 halves of 150 × 1000,
-    1.7× faster on 2 cores than one after another). Returns ``coef`` ``(R, F, K, p)``,
+    1.7-2× faster on 2 cores than one after another). Returns ``coef`` ``(R, F, K, p)``,
     ``intercept``, ``gap`` and ``status`` ``(R, F, K)``. With ``rows_only``, on the training
     rows alone (``X[~held[f]]``: the same fit, at the cost of its own rows; a program of their
     shape)."""
