@@ -197,6 +197,24 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
         return _pool
 
 
+def in_caller_scope(fun: Callable) -> Callable:
+    """``fun`` to run in another thread under this thread's scoped JAX settings: a new thread
+    starts from JAX's global ones, so a caller's ``jax.enable_x64`` (as
+    :func:`l1jax._inputs.follows_float64` enters for float64 data), ``jax.default_device`` or
+    ``jax.default_matmul_precision`` would otherwise be lost there."""
+    config = jax.config
+    x64, device, precision = (config.jax_enable_x64, config.jax_default_device,
+                              config.jax_default_matmul_precision)  # fmt: skip
+
+    @functools.wraps(fun)
+    def scoped(*args, **kwargs):
+        with jax.enable_x64(x64), jax.default_device(device), \
+                jax.default_matmul_precision(precision):  # fmt: skip
+            return fun(*args, **kwargs)
+
+    return scoped
+
+
 def _warn_once(directory: str, error: BaseException) -> None:
     if directory in _warned:
         return
@@ -451,7 +469,7 @@ class Program:
                 future.set_exception(error)
 
         if background:
-            _executor().submit(build)
+            _executor().submit(in_caller_scope(build))
         else:
             build()
         return future, True

@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
-from l1jax._programs import program
+from l1jax._programs import in_caller_scope, program
 from l1jax.path import PathResult, _path, fitted_words, path, warn_unconverged
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
@@ -224,24 +224,16 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
     shape)."""
     R, F = len(ratios), held.shape[0]
     done = itertools.count(1)
-    # A thread starts from JAX's global settings: the caller's scoped ones (float64 data under
-    # follows_float64's jax.enable_x64, a user's default device or matmul precision) are
-    # entered again in each fit.
-    config = jax.config
-    scoped = (config.jax_enable_x64, config.jax_default_device,
-              config.jax_default_matmul_precision)  # fmt: skip
 
+    @in_caller_scope  # (float64 data: follows_float64's jax.enable_x64 holds in the threads)
     def fit(job):
         r, f = job
         rows = ~held[f] if rows_only else slice(None)
-        x64, device, precision = scoped
-        with jax.enable_x64(x64), jax.default_device(device), \
-                jax.default_matmul_precision(precision):  # fmt: skip
-            res, _ = _path(
-                X[rows], y[rows], l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
-                sample_weight=np.where(held[f], 0.0, s)[rows], block_size=None, mesh=mesh,
-                pad_to=pad_to, **opts,
-            )  # fmt: skip
+        res, _ = _path(
+            X[rows], y[rows], l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
+            sample_weight=np.where(held[f], 0.0, s)[rows], block_size=None, mesh=mesh,
+            pad_to=pad_to, **opts,
+        )  # fmt: skip
         if report is not None:
             report(f"{what} {next(done)}/{R * F} fitted")
         return res

@@ -209,6 +209,22 @@ def test_precompile_then_call(cache):
     _expect(compiled=2, hits=2)
 
 
+def test_precompile_compiles_under_the_callers_x64_scope(cache):
+    """The background compile runs in another thread, which starts from JAX's global settings:
+    with x64 off globally and on in the caller's scope, it must still build the float64
+    program that the call then uses (not a float32 one, and not a second compile)."""
+    jax.config.update("jax_enable_x64", False)
+    try:
+        with jax.enable_x64(True):
+            _poly.precompile(jax.ShapeDtypeStruct((5,), jnp.float64), 2.0, 3)
+            out = _poly(np.arange(5.0), 2.0, 3)
+    finally:
+        jax.config.update("jax_enable_x64", True)  # the suite's setting (conftest)
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out, 2 * np.arange(5.0) ** 3)
+    _expect(compiled=1, hits=1)
+
+
 def test_failed_precompile_raises_at_the_call(cache):
     _add.precompile(jax.ShapeDtypeStruct((3,), jnp.float64), jax.ShapeDtypeStruct((4,), float))
     with pytest.raises(TypeError):
