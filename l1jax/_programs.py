@@ -350,6 +350,15 @@ class Program:
         """``jax.jit(fun, static_argnames=...).lower(*args, **kwargs)``."""
         return self._jit.lower(*args, **kwargs)
 
+    def compiled(self, *args, **kwargs) -> jax.stages.Compiled:
+        """The executable that a call with these arguments runs (from memory, from disk or
+        compiled now, and kept for the call): for its ``memory_analysis()`` or ``as_text()``.
+        ``lower(...).compile()`` would compile a second time."""
+        split = self._split(args, kwargs)
+        if split is None:
+            return self._jit.lower(*args, **kwargs).compile()  # (jax.jit's calls share it)
+        return self._future(*split, background=False)[0].result().compiled
+
     def __call__(self, *args, **kwargs):
         split = self._split(args, kwargs)
         if split is None:

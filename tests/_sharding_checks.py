@@ -152,7 +152,9 @@ def footprints(modules, names):
 
         def recording(*args, inner=inner, name=name, **kwargs):
             res = inner(*args, **kwargs)
-            mem = inner.lower(*args, **kwargs).compile().memory_analysis()  # cached compile
+            compiled = getattr(inner, "compiled", None)  # l1jax's programs: no second compile
+            compiled = compiled or (lambda *a, **k: inner.lower(*a, **k).compile())
+            mem = compiled(*args, **kwargs).memory_analysis()
             leaves = [a for a in jax.tree.leaves((args, res)) if isinstance(a, jax.Array)]
             shard = max(s.data.nbytes for a in leaves for s in a.addressable_shards)
             total = (mem.argument_size_in_bytes + mem.output_size_in_bytes

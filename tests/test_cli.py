@@ -93,6 +93,8 @@ BAD = {
     "bad ratio": (["path", "good.csv", "--target", "y", "--l1-ratio", "0"], "--l1-ratio"),
     "no target": (["path", "good.csv"], "--target"),
 }
+# Through the real entry point in a subprocess (exit status, stderr); the rest in this process.
+BAD_SUBPROCESS = ("missing file", "one fold")
 
 
 @pytest.fixture(scope="module")
@@ -155,9 +157,7 @@ def runs(tmp_path_factory):
             "--plot",
             "x.png",
         ],  # fmt: skip
-        "help": ["--help"],
-        "path help": ["path", "--help"],
-        **{name: argv for name, (argv, _) in BAD.items()},
+        **{name: BAD[name][0] for name in BAD_SUBPROCESS},
     }
 
     # A matplotlib that cannot be imported, for the runs named "no matplotlib ...".
@@ -285,13 +285,22 @@ def test_without_matplotlib(runs):
     assert last.endswith(" -m pip install matplotlib")
 
 
-def test_help(runs):
-    _, results = runs
-    code, out, _, _ = results["help"]
+def _in_process(argv, capsys) -> tuple[int, str, str]:
+    """``main(argv)``'s exit status (argparse exits by SystemExit), stdout and stderr."""
+    try:
+        code = main(argv)
+    except SystemExit as exit_:
+        code = exit_.code
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help(capsys):
+    code, out, _ = _in_process(["--help"], capsys)
     assert code == 0
     for word in ("diabetes", "path", "demo", "λ_1se", "diabetes_cv.png", "--cv"):
         assert word in out
-    code, out, _, _ = results["path help"]
+    code, out, _ = _in_process(["path", "--help"], capsys)
     assert code == 0
     for word in ("--target", "--loss", "--l1-ratio", "--cv", "--plot", "--out", "logistic",
                  "--stability", "--threshold"):  # fmt: skip
@@ -299,9 +308,13 @@ def test_help(runs):
 
 
 @pytest.mark.parametrize("name", BAD)
-def test_bad_input_is_one_clear_line(runs, name):
-    _, results = runs
-    code, out, err, _ = results[name]
+def test_bad_input_is_one_clear_line(runs, name, capsys, monkeypatch):
+    tmp, results = runs
+    if name in BAD_SUBPROCESS:
+        code, out, err, _ = results[name]
+    else:
+        monkeypatch.chdir(tmp)
+        code, out, err = _in_process(BAD[name][0], capsys)
     assert code != 0
     assert "Traceback" not in err
     assert BAD[name][1] in err, err

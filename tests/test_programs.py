@@ -209,6 +209,20 @@ def test_precompile_then_call(cache):
     _expect(compiled=2, hits=2)
 
 
+def test_compiled_is_the_executable_of_the_call(cache):
+    """``compiled`` gives the call's executable (memory analysis, HLO) without a second
+    compilation, before or after the call."""
+    x = jnp.arange(5.0)
+    before = _poly.compiled(x, 2.0, 3)
+    _expect(compiled=1)
+    np.testing.assert_allclose(_poly(x, 2.0, 3), 2 * x**3)
+    assert _poly.compiled(x, 2.0, power=3) is before
+    _expect(compiled=1, hits=2)
+    assert before.memory_analysis().output_size_in_bytes == 5 * 8
+    with jax.disable_jit(False), jax.debug_nans(True):  # a call that plain jax.jit serves
+        assert "multiply" in _poly.compiled(x, 2.0, 3).as_text()
+
+
 def test_precompile_compiles_under_the_callers_x64_scope(cache):
     """The background compile runs in another thread, which starts from JAX's global settings:
     with x64 off globally and on in the caller's scope, it must still build the float64
