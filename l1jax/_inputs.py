@@ -302,12 +302,18 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     if _sparse.is_sparse(y):
         raise TypeError("y must be a dense 1-D array, got a sparse matrix; pass "
                         "y.toarray().ravel()")  # fmt: skip
-    y = as_real_array(y, "y", 1)
+    if np.ndim(y) not in (1, 2):
+        raise ValueError(f"y must be (n_samples,) or (n_samples, n_tasks) for a multi-task fit, "
+                         f"got an array of shape {np.shape(y)}")  # fmt: skip
+    y = as_real_array(y, "y", np.ndim(y))
     n, p = X.shape
     if n == 0 or p == 0:
         raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
     if y.shape[0] != n:
-        raise ValueError(f"y must have one entry per row of X ({n}), got {y.shape[0]}")
+        what = "entry" if y.ndim == 1 else "row"
+        raise ValueError(f"y must have one {what} per row of X ({n}), got {y.shape[0]}")
+    if y.ndim == 2:
+        check_multitask(X, y, loss=loss, positive=positive, mesh=mesh)
     sample_weight = check_weights(sample_weight, "sample_weight", n, "sample")
     penalty_factor = check_weights(penalty_factor, "penalty_factor", p, "feature")
     if sample_weight is not None and not np.any(sample_weight > 0):
@@ -347,6 +353,37 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
             check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
     return PathArgs(X, y, sample_weight, penalty_factor, l1_ratio, grid, relative, tol, dtype,
                     mesh)  # fmt: skip
+
+
+def check_multitask(X, y, *, loss, positive, mesh) -> None:
+    """A 2-D ``y`` ``(n, m)`` asks for a multi-task path: squared loss only, and not (yet) with
+    ``positive``, a sparse ``X`` or several devices."""
+    if y.shape[1] == 0:
+        raise ValueError(f"y of shape {y.shape} has no column; a multi-task y needs one column "
+                         "per task (at least one)")  # fmt: skip
+    if loss != "squared":
+        raise ValueError(
+            f"y of shape {y.shape} (2-D: one column per task) is a multi-task fit, which needs "
+            f"loss='squared', got loss={loss!r}; pass a 1-D y for a {loss} path"
+        )
+    if positive:
+        raise ValueError("positive=True is not supported with a 2-D (multi-task) y; pass "
+                         "positive=False, or fit each column of y alone")  # fmt: skip
+    if _sparse.is_sparse(X):
+        raise ValueError("a sparse X is not supported with a 2-D (multi-task) y yet; pass a "
+                         "dense X (X.toarray()) or a 1-D y")  # fmt: skip
+    if mesh is not None:
+        raise ValueError("a 2-D (multi-task) y runs on one device: pass mesh=None and an X that "
+                         "is not sharded over several devices")  # fmt: skip
+
+
+def refuse_multitask(y, where: str) -> None:
+    """``where`` (a function that fits 1-D targets only) refuses a 2-D ``y`` by name."""
+    if np.ndim(y) == 2:
+        raise ValueError(
+            f"{where} does not support a 2-D (multi-task) y yet, got y of shape {np.shape(y)}; "
+            "l1jax.path fits a multi-task path, or pass one column of y at a time"
+        )
 
 
 def check_lambdas(lambdas) -> np.ndarray:

@@ -469,6 +469,7 @@ def cv_path(
         X = X_arr = _inputs.host_rows(X)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
         y_arr = np.asarray(y)
+        _inputs.refuse_multitask(y_arr, "cv_path")
         if X_arr.ndim != 2 or y_arr.ndim != 1 or X_arr.shape[0] != y_arr.shape[0]:
             # path() gives the precise message.
             path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)

@@ -22,6 +22,12 @@ data of similar sizes share the compiled programs.
 :func:`solve` is the host side: it runs the engine once per capacity (usually once). ``vmap``
 of :func:`run` over a leading axis of the problem (folds, subsamples) solves many paths in the
 same program; ``need`` then has that axis and the host takes its maximum.
+
+**Multi-task** (squared loss, ``y`` ``(n, m)``): β, the intercept, ``Xβ`` and the gradients get
+a trailing task axis (``data.tasks``, static from the shapes). The penalty is then on the rows
+``B_j`` (:func:`l1jax.solvers._prox`: block soft-thresholding), and the strong rule, the
+violations, the working set and λ_max use the row norms ``‖∇_j‖₂``: a feature enters or leaves
+for all tasks at once. One response traces exactly the program it always did.
 """
 
 from __future__ import annotations
@@ -52,7 +58,8 @@ class Problem(NamedTuple):
 
     Attributes:
       data: :class:`l1jax.solvers.Data` on all features: design form (``Xt`` ``(p, n)``, ``y``,
-        ``s`` normalized) or Gram form (``G``, ``c``, ``yy``; squared loss, centred).
+        ``s`` normalized) or Gram form (``G``, ``c``, ``yy``; squared loss, centred); ``y``
+        ``(n, m)`` or ``c`` ``(p, m)`` for a multi-task path.
       lambdas: ``(Kp,)`` λs, descending, padded to whole blocks by repeating the last one. With
         ``relative`` they are fractions of λ_max, computed inside at the start of the path.
       n_lambdas: number of real λs.
@@ -89,10 +96,12 @@ class State(NamedTuple):
       k: first λ of the next block.
       lambdas: ``(Kp,)`` the λs, absolute.
       lambda_max: λ_max of the data (at the fit of the unpenalized block).
-      beta, b, grad: the warm start (the last block's smallest λ) and its gradient.
+      beta, b, grad: the warm start (the last block's smallest λ) and its gradient (``(p,)``,
+        ``()``, ``(p,)``; with a task axis ``(p, m)``, ``(m,)``, ``(p, m)``).
       lam_prev: that λ.
       coef, intercept, gap, n_iter, status, dev: ``(Kp, p)`` and ``(Kp,)`` results so far
-        (``dev``: the fraction of deviance explained).
+        (``dev``: the fraction of deviance explained); ``coef`` ``(Kp, p, m)`` and
+        ``intercept`` ``(Kp, m)`` with a task axis.
       n_fit: the number of λs the path keeps (``n_lambdas`` unless it stopped early).
       need: 0, or the working-set size the block at ``k`` needs (more than the capacity).
     """
@@ -124,15 +133,18 @@ class Static(NamedTuple):
     block: int  # λs solved together
 
 
-def _pos(g, positive):
-    """Correlations ``z = −g`` that the penalty must dominate (only ``z > 0`` with ``β ≥ 0``)."""
+def _pos(g, positive, tasks=False):
+    """Correlations ``z = −g`` that the penalty must dominate (only ``z > 0`` with ``β ≥ 0``);
+    with a task axis (``tasks``), the norms of the rows of ``g``."""
+    if tasks:
+        return solvers.row_norms(g)
     return jnp.maximum(-g, 0) if positive else jnp.abs(g)
 
 
 def _zeros_lin(data: solvers.Data, dtype):
     """``Xβ`` or ``Gβ`` at β = 0."""
     rows = data.G.shape[0] if data.gram else data.y.shape[0]
-    return jnp.zeros(rows, dtype)
+    return jnp.zeros((rows, *data.tasks), dtype)
 
 
 def init(problem: Problem, b0, st: Static) -> State:
@@ -143,13 +155,14 @@ def init(problem: Problem, b0, st: Static) -> State:
     data, v = problem.data, problem.v
     dtype = v.dtype
     p = v.shape[0]
+    tasks = data.tasks
     pen = solvers.elastic_net(jnp.ones((), dtype), 1.0, v, problem.valid.astype(dtype))
     ref = solvers._refit_free(
-        st.loss, data, pen, _zeros_lin(data, dtype), jnp.zeros(p, dtype), b0.astype(dtype),
-        st.positive, st.fit_intercept, st.free,
+        st.loss, data, pen, _zeros_lin(data, dtype), jnp.zeros((p, *tasks), dtype),
+        b0.astype(dtype), st.positive, st.fit_intercept, st.free,
     )  # fmt: skip
     penalized = problem.valid & (v > 0)
-    ratio = _pos(ref.g, st.positive) / jnp.where(penalized, problem.rho * v, 1)
+    ratio = _pos(ref.g, st.positive, bool(tasks)) / jnp.where(penalized, problem.rho * v, 1)
     lmax = jnp.max(jnp.where(penalized, ratio, 0), initial=0)
     lmax = jnp.where(lmax > 0, lmax, 1.0)  # nothing can enter: every λ gives the same fit
     lambdas = problem.lambdas * jnp.where(problem.relative, lmax, 1)
@@ -163,8 +176,8 @@ def init(problem: Problem, b0, st: Static) -> State:
         b=jnp.where(ref.ok, ref.b, b0).astype(dtype),
         grad=ref.g,
         lam_prev=lambdas[0],
-        coef=jnp.zeros((Kp, p), dtype),
-        intercept=jnp.zeros(Kp, dtype),
+        coef=jnp.zeros((Kp, p, *tasks), dtype),
+        intercept=jnp.zeros((Kp, *tasks), dtype),
         gap=jnp.zeros(Kp, dtype),
         n_iter=jnp.zeros(Kp, jnp.int32),
         status=jnp.zeros(Kp, jnp.int32),
@@ -181,8 +194,9 @@ def _gather(data: solvers.Data, idx, mask, chunk, slots: int = 0):
     M = idx.shape[0]
     shape = (M // chunk, chunk, -1)
     if data.gram:
-        Gw = data.G[idx][:, idx] * mask[:, None] * mask[None, :]
-        return solvers.Data(Gc=Gw.reshape(shape), c=data.c[idx] * mask, yy=data.yy)
+        Gw = (data.G[idx][:, idx] * mask[:, None] * mask[None, :]).reshape(shape)
+        return solvers.Data(Gc=Gw, c=data.c[idx] * (mask[:, None] if data.tasks else mask),
+                            yy=data.yy)  # fmt: skip
     if data.Xs is not None and slots:
         return solvers.Data(Xs=data.Xs.select(idx, mask, slots), y=data.y, s=data.s)
     if data.Xs is not None:
@@ -205,10 +219,14 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     penalized = valid & (v > 0)
     always = valid & (v == 0)
     arange_m = jnp.arange(M)
+    # A task axis (multi-task: β (p, m)): a feature is a row, in or out for all tasks at once.
+    tasks = data.tasks
+    multi = bool(tasks)
+    rows = (lambda a: a[..., None]) if multi else (lambda a: a)  # noqa: E731
 
     # The working set: support, unpenalized features, best strong-rule candidates.
-    zpos = _pos(state.grad, st.positive)
-    support = (state.beta != 0) | always
+    zpos = _pos(state.grad, st.positive, multi)
+    support = (jnp.any(state.beta != 0, axis=-1) if multi else state.beta != 0) | always
     n_sup = jnp.sum(support)
     cand = penalized & ~support
     thresh = rho * v * jnp.maximum(2 * lams[-1] - state.lam_prev, 0)
@@ -242,7 +260,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
                 loss=st.loss, positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
             )  # fmt: skip
         if st.loss == "squared":
-            step = jnp.zeros_like(b0) + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept)
+            zero = jnp.zeros(b0.shape[:1], b0.dtype) if multi else jnp.zeros_like(b0)
+            step = zero + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept)  # (one per λ)
         else:  # the local curvature at each λ's warm start
             step = 1 / jax.vmap(
                 lambda bt, bb: solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb)
@@ -285,19 +304,21 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         mask = (arange_m < size).astype(dtype)
         sub = _gather(data, idx, mask, chunk, slots)._replace(active=(size + chunk - 1) // chunk)
         pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, v[idx] * mask, mask))(lams)
-        beta0 = r.betas[:, idx] * mask
+        beta0 = r.betas[:, idx] * rows(mask)
         tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
         beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, tol_abs, problem.max_iter)
-        beta_w = jnp.where(null[:, None], beta0, beta_w) * mask
-        b_w, it = jnp.where(null, r.bs, b_w), jnp.where(null, 0, it)
-        betas = jnp.zeros((B, p), dtype).at[:, idx].add(beta_w)
-        if data.gram:  # G β on all features, from the working set's rows of G
+        beta_w = jnp.where(rows(null[:, None]), beta0, beta_w) * rows(mask)
+        b_w, it = jnp.where(rows(null), r.bs, b_w), jnp.where(null, 0, it)
+        betas = jnp.zeros((B, p, *tasks), dtype).at[:, idx].add(beta_w)
+        if data.gram and multi:  # G B on all features (G symmetric: its rows are columns)
+            lin = solvers._dot(data.G[idx].T, beta_w)
+        elif data.gram:  # G β on all features, from the working set's rows of G
             lin = solvers._dot(beta_w, data.G[idx])
         else:
             lin = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
         g_all, gap_abs, value = jax.vmap(certify)(lams, betas, lin, b_w)
         gap_rel = gap_abs / p_null
-        zz = _pos(g_all, st.positive)
+        zz = _pos(g_all, st.positive, multi)
         limit = lams[:, None] * rho * v[None, :]
         ratio = zz / jnp.where(limit > 0, limit, 1)
         viol = jnp.any(zz > limit * (1 + 1e-7), axis=0) & penalized & ~r.work
@@ -329,15 +350,15 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     r0 = Round(
         work=work,
-        betas=jnp.broadcast_to(state.beta, (B, p)),
-        bs=jnp.broadcast_to(state.b, (B,)),
+        betas=jnp.broadcast_to(state.beta, (B, p, *tasks)),
+        bs=jnp.broadcast_to(state.b, (B, *tasks)),
         spent=jnp.zeros(B, jnp.int32),
         tol_in=jnp.maximum(0.5 * tol, jnp.asarray(1e-4, dtype)),
         rounds=jnp.zeros((), jnp.int32),
         done=need0 > 0,
         need=need0,
         gap=jnp.zeros(B, dtype),
-        grad=jnp.zeros((B, p), dtype),
+        grad=jnp.zeros((B, p, *tasks), dtype),
         value=jnp.zeros(B, dtype),
     )
     r = jax.lax.while_loop(lambda r: ~r.done, round_, r0)
@@ -525,10 +546,12 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     are likely, else 8); ``pad_to`` pads the grid as one of that many λs (the folds of
     an early-stopped path share its program). Returns the engine's final state as NumPy
     arrays trimmed to the λs fitted and the real features (``coef``, ``intercept``, ``gap``,
+    with a trailing task axis for a multi-task ``prep.y`` ``(n, m)``,
     ``n_iter``, ``status``, ``lambdas``, ``dev``: the fraction of deviance explained), and
     λ_max."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = y.shape[0], X.shape[1]
+    tasks = y.shape[1:]  # (m,) for a multi-task y (n, m): squared loss, one device, dense X
     dtype = y.dtype
     sparse = isinstance(X, _sparse.SparseX)
     K = lambdas.shape[0]
@@ -544,6 +567,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     use_gram = loss == "squared" and p <= n and p <= 4096
     free = bool(np.any(v[(prep.x_scale > 0) & prep.nonzero] == 0) or np.any(lambdas == 0))
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
+    key = (*key, tasks) if tasks else key
     n_pad, chunk, p_pad = padded(n, p, use_gram, key)
     n_pad = n_pad if use_gram else _sharding.round_up(n_pad, place.n_data)
     if isinstance(X, jax.Array):  # rows already padded and placed by _prepare_on_devices
@@ -553,7 +577,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     valid[:p] = (prep.x_scale > 0) & prep.nonzero
     v_pad = np.zeros(p_pad, dtype)
     v_pad[:p] = v
-    yd, sd = (np.concatenate([a, np.zeros(n_pad - n, dtype)]) for a in (y, s))
+    yd, sd = (np.concatenate([a, np.zeros((n_pad - n, *a.shape[1:]), dtype)]) for a in (y, s))
     if use_gram:
         yc = yd - (s @ y if fit_intercept else 0.0)
         if sparse:  # the sparse product, on the host
@@ -563,11 +587,13 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         else:  # on the devices (X may be row-sharded): padded there, never gathered
             G, c = gram(place.rows(X), place.rows(s), place.rows(yc))
         xp = np if isinstance(G, np.ndarray) else jnp
+        yy = sd @ (yc * yc) if not tasks else sd @ np.sum(yc * yc, axis=1)
         full = solvers.Data(
             G=place.replicated(xp.pad(G, ((0, p_pad - p), (0, p_pad - p)))),
-            c=place.replicated(xp.pad(c, (0, p_pad - p))), yy=jnp.asarray(sd @ (yc * yc), dtype),
+            c=place.replicated(xp.pad(c, ((0, p_pad - p), *[(0, 0)] * len(tasks)))),
+            yy=jnp.asarray(yy, dtype),
         )  # fmt: skip
-        b0 = np.zeros((), dtype)
+        b0 = np.zeros(tasks, dtype)
     else:
         if sparse:  # X̃ᵀ's stored entries (a bucketed count: similar data share programs)
             Xt = None
@@ -625,12 +651,13 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
 @jax.jit
 @highest
 def gram(X, s, y):
-    """``G = XᵀSX`` and ``c = XᵀSy`` (one BLAS product on √s-scaled rows)."""
+    """``G = XᵀSX`` and ``c = XᵀSy`` (one BLAS product on √s-scaled rows; ``y`` ``(n,)``, or
+    ``(n, m)`` for ``c`` ``(p, m)``)."""
     Xw = X * jnp.sqrt(s)[:, None]
-    return Xw.T @ Xw, (s * y) @ X
+    return Xw.T @ Xw, ((s * y) @ X if y.ndim == 1 else X.T @ (s[:, None] * y))
 
 
 def gram_host(X, s, y):
     """:func:`gram` in NumPy, for an X already on the host of a CPU run."""
     Xw = X * s[0] ** 0.5 if np.all(s == s[0]) else X * np.sqrt(s)[:, None]
-    return Xw.T @ Xw, (s * y) @ X
+    return Xw.T @ Xw, ((s * y) @ X if y.ndim == 1 else X.T @ (s[:, None] * y))

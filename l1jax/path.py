@@ -30,8 +30,9 @@ class PathResult(NamedTuple):
 
     Attributes:
       lambdas: ``(K,)`` penalty strengths, descending.
-      coef: ``(K, p)`` coefficients on the original scale of ``X``.
-      intercept: ``(K,)`` intercepts (0 when ``fit_intercept=False``).
+      coef: ``(K, p)`` coefficients on the original scale of ``X``; ``(K, p, m)`` for a
+        multi-task ``y`` ``(n, m)``.
+      intercept: ``(K,)`` intercepts (0 when ``fit_intercept=False``); ``(K, m)`` multi-task.
       converged: ``(K,)`` bool, ``gap <= tol``.
       n_iter: ``(K,)`` inner iterations spent on each λ.
       gap: ``(K,)`` relative duality gap ``(P − D) / P_null``, the optimality certificate.
@@ -50,7 +51,8 @@ class PathResult(NamedTuple):
     dev_ratio: np.ndarray | None = None
 
     def predict(self, X) -> np.ndarray:
-        """Linear predictor ``η = intercept + X coefᵀ`` for every λ, shape ``(K, n)``.
+        """Linear predictor ``η = intercept + X coefᵀ`` for every λ, shape ``(K, n)`` (``(K, n, m)``
+        for a multi-task path).
 
         For logistic and Poisson paths this is the link scale (log-odds, log-rate); apply
         :func:`l1jax.losses.mean_function` for probabilities or rates. A ``jax.Array`` ``X``
@@ -68,6 +70,10 @@ class PathResult(NamedTuple):
         if on_devices:
             coef, intercept = (jnp.asarray(a, X.dtype) for a in (self.coef, self.intercept))
             return _predict(coef, intercept, X)
+        if self.coef.ndim == 3:  # multi-task: (K, n, m)
+            eta = np.stack([X @ c for c in self.coef]) if sparse else \
+                np.einsum("np,kpm->knm", X, self.coef)  # fmt: skip
+            return self.intercept[:, None, :] + eta
         if sparse:
             return self.intercept[:, None] + (X @ self.coef.T).T
         return self.intercept[:, None] + self.coef @ X.T
@@ -76,6 +82,8 @@ class PathResult(NamedTuple):
 @jax.jit
 @highest
 def _predict(coef, intercept, X):
+    if coef.ndim == 3:  # multi-task
+        return intercept[:, None, :] + jnp.einsum("np,kpm->knm", X, coef)
     return intercept[:, None] + coef @ X.T
 
 
@@ -115,6 +123,17 @@ def path(
     or the Poisson loss ``e^η − yη`` (y ≥ 0, log link); ``s`` = ``sample_weight``, ``v`` =
     ``penalty_factor``, ``ρ`` = ``l1_ratio``.
 
+    **Multi-task** (a 2-D ``y`` of shape ``(n, m)``, squared loss; scikit-learn's
+    ``MultiTaskLasso`` / ``MultiTaskElasticNet``, glmnet's ``family="mgaussian"``)::
+
+        min_{B, b}  (1/Σs) Σ_i s_i ½‖y_i − b − Bᵀx_i‖² + λ Σ_j v_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)
+
+    with ``B_j`` the row of feature ``j`` (its ``m`` coefficients): a feature is selected for
+    all tasks at once. λ_max is ``max_j ‖X̃_jᵀ S (Y − Ȳ)‖₂ / (ρ v_j)``, and the duality gap uses
+    the group dual norm ``max_j ‖X̃_jᵀθ‖₂ / v_j``. ``coef`` is ``(K, p, m)``, ``intercept``
+    ``(K, m)``, ``predict(X)`` ``(K, n, m)``. A ``y`` of shape ``(n, 1)`` is a multi-task path
+    of one task (the same fit as the 1-D ``y``, with a trailing axis).
+
     With ``standardize=True`` (as glmnet) the columns are centred and scaled to unit weighted
     variance (1/n), the penalty applies to the standardized coefficients, and ``coef`` is returned
     on the original scale; a constant column gets coefficient 0.
@@ -135,7 +154,8 @@ def path(
         mesh axis ``"data"`` (e.g. from ``jax.make_array_from_process_local_data``, each host
         loading its own rows) may be larger than one device's or one host's memory. Its mesh
         is used when ``mesh`` is None.
-      y: ``(n,)`` targets.
+      y: ``(n,)`` targets, or ``(n, m)``: one column per task (multi-task, ``loss="squared"``
+        only; not with ``positive``, a sparse ``X`` or a ``mesh``).
       loss: ``"squared"``, ``"logistic"`` or ``"poisson"``.
       l1_ratio: ρ in [0, 1]; 1 is the lasso. 0 (ridge) needs explicit ``lambdas``.
       lambdas: an int K (a grid of K values log-spaced from λ_max to
@@ -169,7 +189,8 @@ def path(
     Returns:
       :class:`PathResult`: ``lambdas`` ``(K,)`` descending, ``coef`` ``(K, p)``, ``intercept``,
       ``converged``, ``n_iter``, ``gap``, ``status``, ``dev_ratio`` ``(K,)``, and
-      ``predict(X)`` ``(K, n)``.
+      ``predict(X)`` ``(K, n)``; multi-task: ``coef`` ``(K, p, m)``, ``intercept`` ``(K, m)``
+      and ``predict(X)`` ``(K, n, m)`` (the rest as above: one certificate per λ).
 
     Raises:
       ValueError, TypeError: on bad input, naming the argument and the fix.
@@ -181,6 +202,10 @@ def path(
       >>> res = l1jax.path(X, y, lambdas=np.array([0.1, 0.5, 1.0]), standardize=False)
       >>> [round(float(v), 4) for v in res.lambdas], [round(float(c), 4) for c in res.coef[:, 0]]
       ([1.0, 0.5, 0.1], [0.0, 0.25, 0.85])
+      >>> Y = np.stack([y, 2 * y], axis=1)  # two tasks
+      >>> res = l1jax.path(X, Y, lambdas=np.array([0.1, 0.5]), standardize=False)
+      >>> res.coef.shape, res.intercept.shape, res.predict(X).shape
+      ((2, 1, 2), (2, 2), (2, 3, 2))
     """
     _inputs.check_flag(verbose, "verbose")
     with _progress.progress("l1jax.path", verbose) as report:
@@ -278,6 +303,7 @@ def _path(
     X, y, sample_weight, grid, dtype, tol = args.X, args.y, args.sample_weight, args.grid, \
         args.dtype, args.tol  # fmt: skip
     n, p = X.shape
+    tasks = y.shape[1:]  # (m,) for a multi-task y
     # The raw-scale lasso on scaled columns (_inputs._preconditioned): the squared loss, and
     # every loss on a sparse X (word counts: FISTA's iterations ÷ 10-40). Not the logistic and
     # Poisson losses on a dense X, whose small working sets take Newton steps: those stalled
@@ -306,8 +332,8 @@ def _path(
         K = grid.size
         b0 = solvers.null_intercept(loss, y.astype(np.float64), s64, fit_intercept, np)
         res = PathResult(
-            lambdas=grid.astype(dtype), coef=np.zeros((K, p), dtype),
-            intercept=np.full(K, b0, dtype), converged=np.ones(K, bool),
+            lambdas=grid.astype(dtype), coef=np.zeros((K, p, *tasks), dtype),
+            intercept=np.full((K, *tasks), b0, dtype), converged=np.ones(K, bool),
             n_iter=np.zeros(K, np.int64), gap=np.zeros(K, dtype),
             status=np.zeros(K, np.int32), dev_ratio=np.zeros(K, dtype),
         )  # fmt: skip
@@ -322,9 +348,14 @@ def _path(
         )  # fmt: skip
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]
-    coef = (coef / prep.x_scale[None, :]).astype(dtype)
-    if fit_intercept:
-        intercept = (intercept - coef @ prep.x_mean).astype(dtype)
+    if tasks:  # (K, p, m): the rows of B on the original scale
+        coef = (coef / prep.x_scale[None, :, None]).astype(dtype)
+        if fit_intercept:
+            intercept = (intercept - np.einsum("kpm,p->km", coef, prep.x_mean)).astype(dtype)
+    else:
+        coef = (coef / prep.x_scale[None, :]).astype(dtype)
+        if fit_intercept:
+            intercept = (intercept - coef @ prep.x_mean).astype(dtype)
     converged = status == solvers.Status.CONVERGED
     res = PathResult(
         lambdas=grid.astype(dtype),

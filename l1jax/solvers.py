@@ -4,6 +4,10 @@ Objective (../DESIGN "The objective"), for normalized sample weights ``s`` (``Σ
 
     P(β, b) = Σ_i s_i ℓ(y_i, b + x_iᵀβ) + λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)
 
+With a multi-task ``y`` ``(n, m)`` (squared loss) β is ``(p, m)``, ``b`` ``(m,)``, and the
+penalty is on the rows: ``λ Σ_j v_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)``, its dual norm
+``max_j ‖X_jᵀθ‖₂ / v_j``; the task axis is static (``Data.tasks``, from the shapes).
+
 Everything here is a pure JAX function: λ, ρ, data and tolerances are traced; only shapes, the
 loss name, ``positive``, ``fit_intercept`` and iteration caps are static. Failures are data: a
 status per λ (:class:`Status`), never an exception inside ``jit``.
@@ -100,6 +104,13 @@ class Data(NamedTuple):
         return self.G is not None or self.Gc is not None
 
     @property
+    def tasks(self) -> tuple[int, ...]:
+        """The trailing task axis of ``y`` (or ``c``): ``()`` for one response, ``(m,)`` for
+        ``m`` (multi-task: β, ``Xβ`` and the residuals then have it too)."""
+        ref = self.y if self.y is not None else self.c
+        return () if ref is None else tuple(ref.shape[1:])
+
+    @property
     def n_features(self) -> int:
         for a in (self.G, self.X):
             if a is not None:
@@ -124,9 +135,41 @@ def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.matmul(a, b, precision=HIGHEST)
 
 
+def _vdot(a: jax.Array, b: jax.Array) -> jax.Array:
+    """``Σ a b`` over coefficient-, intercept- or row-shaped arrays, with or without a task
+    axis (one response: ``a @ b`` or ``a * b``, as always)."""
+    if a.ndim == 0:
+        return a * b
+    return a @ b if a.ndim == 1 else jnp.sum(a * b)
+
+
+def _weighted(s: jax.Array, x: jax.Array) -> jax.Array:
+    """``s_i x_i`` for sample weights ``s`` ``(n,)`` and ``x`` ``(n,)`` or ``(n, m)``."""
+    return s * x if x.ndim == s.ndim else s[:, None] * x
+
+
+def _sum_rows(x: jax.Array) -> jax.Array:
+    """``Σ_i x_i`` over the samples: a scalar, or one per task."""
+    return jnp.sum(x) if x.ndim == 1 else jnp.sum(x, axis=0)
+
+
+def row_norms(x: jax.Array) -> jax.Array:
+    """``‖x_j‖₂`` over the trailing (task) axis: the group norms of a multi-task β or
+    gradient (no derivative is taken through them)."""
+    return jnp.sqrt(jnp.sum(x * x, axis=-1))
+
+
 def _chunked_matvec(chunks: jax.Array, active, v: jax.Array) -> jax.Array:
     """``A v`` for ``A`` stored as chunks of its columns ``(n_chunks, chunk, rows)``: the active
-    chunks only."""
+    chunks only. ``v`` may have a trailing task axis (``A V``, ``(rows, m)``)."""
+    if v.ndim == 2:
+        vm = v.reshape(chunks.shape[0], chunks.shape[1], v.shape[1])
+
+        def add_tasks(c, acc):
+            return acc + _dot(chunks[c].T, vm[c])
+
+        acc = jnp.zeros((chunks.shape[2], v.shape[1]), v.dtype) + jnp.zeros_like(v[0])
+        return jax.lax.fori_loop(0, active, add_tasks, acc)
     vc = v.reshape(chunks.shape[0], chunks.shape[1])
 
     def add(c, acc):
@@ -138,17 +181,19 @@ def _chunked_matvec(chunks: jax.Array, active, v: jax.Array) -> jax.Array:
 
 
 def _chunked_rmatvec(chunks: jax.Array, active, r: jax.Array) -> jax.Array:
-    """``Aᵀ r`` for ``A`` stored as chunks of its columns: zero on the inactive chunks."""
+    """``Aᵀ r`` for ``A`` stored as chunks of its columns: zero on the inactive chunks (``r``
+    may have a trailing task axis)."""
 
     def put(c, out):
         return jax.lax.dynamic_update_index_in_dim(out, _dot(chunks[c], r), c, 0)
 
-    out = jnp.zeros(chunks.shape[:2], r.dtype) + jnp.zeros_like(r[0])
-    return jax.lax.fori_loop(0, active, put, out).reshape(-1)
+    out = jnp.zeros(chunks.shape[:2] + r.shape[1:], r.dtype) + jnp.zeros_like(r[0])
+    return jax.lax.fori_loop(0, active, put, out).reshape(-1, *r.shape[1:])
 
 
 def _linear(data: Data, beta: jax.Array) -> jax.Array:
-    """``Xβ`` (design form) or ``Gβ`` (Gram form): the only matrix product an iteration needs."""
+    """``Xβ`` (design form) or ``Gβ`` (Gram form): the only matrix product an iteration needs
+    (β ``(p,)``, or ``(p, m)`` with a task axis)."""
     if data.Gc is not None:
         return _chunked_matvec(data.Gc, data.active, beta)
     if data.Xc is not None:
@@ -157,6 +202,8 @@ def _linear(data: Data, beta: jax.Array) -> jax.Array:
         return _dot(data.G, beta)
     if data.Xs is not None:
         return data.Xs.matvec(beta, data.y.shape[0])
+    if beta.ndim == 2:
+        return _dot(data.Xt.T, beta) if data.Xt is not None else _dot(data.X, beta)
     return _dot(beta, data.Xt) if data.Xt is not None else _dot(data.X, beta)
 
 
@@ -166,33 +213,35 @@ def _rmatvec(data: Data, r: jax.Array) -> jax.Array:
         return _chunked_rmatvec(data.Xc, data.active, r)
     if data.Xs is not None:
         return data.Xs.rmatvec(r)
+    if r.ndim == 2:
+        return _dot(data.X.T, r) if data.X is not None else _dot(data.Xt, r)
     return _dot(r, data.X) if data.X is not None else _dot(data.Xt, r)
 
 
 def _value(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array) -> jax.Array:
     if data.gram:
-        return 0.5 * (beta @ lin) - data.c @ beta + 0.5 * data.yy
-    return jnp.sum(data.s * _pointwise(loss, data.y, lin + b))
+        return 0.5 * _vdot(beta, lin) - _vdot(data.c, beta) + 0.5 * data.yy
+    return jnp.sum(_weighted(data.s, _pointwise(loss, data.y, lin + b)))
 
 
 def _grad(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array):
     """Gradient of the smooth part in β and in b."""
     if data.gram:
         return lin - data.c, jnp.zeros_like(b)
-    resid = data.s * (mean_function(loss, lin + b) - data.y)
-    return _rmatvec(data, resid), jnp.sum(resid)
+    resid = _weighted(data.s, mean_function(loss, lin + b) - data.y)
+    return _rmatvec(data, resid), _sum_rows(resid)
 
 
 def _dual_loss(loss: str, data: Data, lin, beta, b, alpha) -> jax.Array:
     """``−Σ s_i ℓ_i*(−θ_i/s_i)`` at ``θ = α s (y − μ)``: the dual value of the smooth part."""
     if data.gram:  # Σ s r y and Σ s r² from the Gram scalars
-        ry = data.yy - data.c @ beta
-        rr = data.yy - 2 * (data.c @ beta) + beta @ lin
+        ry = data.yy - _vdot(data.c, beta)
+        rr = data.yy - 2 * _vdot(data.c, beta) + _vdot(beta, lin)
         return alpha * ry - 0.5 * alpha**2 * rr
     mu = mean_function(loss, lin + b)
     if loss == "squared":
         r = data.y - mu
-        return jnp.sum(data.s * (alpha * r * data.y - 0.5 * alpha**2 * r**2))
+        return jnp.sum(_weighted(data.s, alpha * r * data.y - 0.5 * alpha**2 * r**2))
     q = data.y - alpha * (data.y - mu)  # in [0, 1] (logistic) or > 0 (poisson)
     if loss == "logistic":
         return -jnp.sum(data.s * (xlogy(q, q) + xlogy(1 - q, 1 - q)))
@@ -213,13 +262,21 @@ def elastic_net(lam, rho, v, mask=None) -> Penalty:
 
 
 def _penalty_value(pen: Penalty, beta: jax.Array) -> jax.Array:
+    """``Σ_j l1_j |β_j| + ½ l2_j β_j²``; with a task axis ``Σ_j l1_j ‖B_j‖₂ + ½ l2_j ‖B_j‖²``."""
+    if beta.ndim > pen.l1.ndim:
+        return jnp.sum(pen.l1 * row_norms(beta) + 0.5 * pen.l2 * jnp.sum(beta**2, axis=-1))
     return jnp.sum(pen.l1 * jnp.abs(beta) + 0.5 * pen.l2 * beta**2)
 
 
 def _prox(pen: Penalty, x: jax.Array, step: jax.Array, positive: bool) -> jax.Array:
-    """argmin_z ½‖z − x‖² + step Σ (l1 |z| + ½ l2 z²) [z ≥ 0 when positive], masked."""
+    """argmin_z ½‖z − x‖² + step Σ (l1 |z| + ½ l2 z²) [z ≥ 0 when positive], masked. With a
+    task axis (``x`` ``(p, m)``) the rows are groups: ``Σ_j (l1_j ‖z_j‖₂ + ½ l2_j ‖z_j‖²)``,
+    block soft-thresholding (:func:`l1jax.prox.group_l1`) row by row."""
     # Ties at the threshold are decided towards 0: at λ = λ_max exactly, |x| = t up to rounding.
     t = step * pen.l1 * (1 + 4 * jnp.finfo(x.dtype).eps)
+    if x.ndim > pen.l1.ndim:
+        shrunk = prox.group_l1(x, 1.0, t, axis=-1)
+        return (pen.mask / (1 + step * pen.l2))[..., None] * shrunk
     shrunk = prox.nonneg_l1(x, t) if positive else prox.soft_threshold(x, t)
     return pen.mask * shrunk / (1 + step * pen.l2)
 
@@ -238,7 +295,7 @@ def _free_mask(pen: Penalty, beta: jax.Array, g: jax.Array, positive: bool) -> j
     free = (pen.mask > 0) & (pen.l1 <= 0) & (pen.l2 <= 0)
     if positive:
         free = free & ((beta > 0) | (g < 0))
-    return free
+    return free[..., None] if beta.ndim > pen.mask.ndim else free  # (a task axis: whole rows)
 
 
 class _Refit(NamedTuple):
@@ -268,7 +325,8 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
     dtype = beta.dtype
     eps = jnp.finfo(dtype).eps
     # (zeros_like keeps b's variance under shard_map: every loop carry must match it)
-    zero, izero = jnp.zeros_like(b), jnp.zeros_like(b, dtype=jnp.int32)
+    zero = jnp.zeros_like(b)  # (one per task with a task axis; counters stay scalars)
+    izero = jnp.zeros_like(b[0] if data.tasks else b, dtype=jnp.int32)
     intercept = fit_intercept and not data.gram
     b_ok = izero == 0
     if intercept:
@@ -279,14 +337,17 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
         def b_body(st):
             bb, _, it = st
             mu = mean_function(loss, lin + bb)
-            hess = jnp.maximum(jnp.sum(data.s * _curvature(loss, mu)), jnp.finfo(dtype).tiny)
-            grad = jnp.sum(data.s * (mu - data.y))
+            hess = jnp.maximum(_sum_rows(_weighted(data.s, _curvature(loss, mu))),
+                               jnp.finfo(dtype).tiny)  # fmt: skip
+            grad = _sum_rows(_weighted(data.s, mu - data.y))
             step = -grad / hess
             if loss != "squared":  # damped: η moves by at most 1 per step
                 step = jnp.clip(step, -1.0, 1.0)
             # solved: the step, or the gradient itself, is at the level of rounding
-            noise = 8 * eps * jnp.sum(data.s * (jnp.abs(mu) + jnp.abs(data.y)))
+            noise = 8 * eps * _sum_rows(_weighted(data.s, jnp.abs(mu) + jnp.abs(data.y)))
             done = (jnp.abs(step) <= 4 * eps * (1 + jnp.abs(bb))) | (jnp.abs(grad) <= noise)
+            if data.tasks:  # every task's intercept
+                done = jnp.all(done)
             return jnp.where(done, bb, bb + step), done, it + 1
 
         b, b_ok, _ = jax.lax.while_loop(b_cond, b_body, (b, izero != 0, izero))
@@ -302,35 +363,35 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
         if data.gram:
             return u, zero, u
         t = w * (u + vb) if intercept else w * u
-        return _rmatvec(data, t), (jnp.sum(t) if intercept else zero), u
+        return _rmatvec(data, t), (_sum_rows(t) if intercept else zero), u
 
     def newton(st):
         lin, beta, b, g, gb, it, _, m = st
-        w = None if data.gram else data.s * _curvature(loss, mean_function(loss, lin + b))
+        w = None if data.gram else _weighted(data.s, _curvature(loss, mean_function(loss, lin + b)))
         r0, rb0 = -m * g, (-gb if intercept else zero)
-        rr0 = r0 @ r0 + rb0 * rb0
+        rr0 = _vdot(r0, r0) + _vdot(rb0, rb0)
 
         def cg_cond(c):
             r, rb, k = c[3], c[4], c[7]
-            return (r @ r + rb * rb > (8 * eps) ** 2 * rr0) & (k < max_cg)
+            return (_vdot(r, r) + _vdot(rb, rb) > (8 * eps) ** 2 * rr0) & (k < max_cg)
 
         def cg_body(c):
             x, xb, ux, r, rb, d, db, k = c
             hd, hdb, ud = hess_vec(w, d, db)
             hd = m * hd
-            dhd = d @ hd + db * hdb
+            dhd = _vdot(d, hd) + _vdot(db, hdb)
             curved = dhd > 0
-            rr = r @ r + rb * rb
+            rr = _vdot(r, r) + _vdot(rb, rb)
             a = jnp.where(curved, rr / jnp.where(curved, dhd, 1), 0)
             x, xb, ux = x + a * d, xb + a * db, ux + a * ud
             r, rb = r - a * hd, rb - a * hdb
-            c_next = (r @ r + rb * rb) / jnp.where(rr > 0, rr, 1)
+            c_next = (_vdot(r, r) + _vdot(rb, rb)) / jnp.where(rr > 0, rr, 1)
             d, db = r + c_next * d, rb + c_next * db
             return x, xb, ux, r, rb, d, db, jnp.where(curved, k + 1, max_cg)
 
         init = (jnp.zeros_like(beta), zero, jnp.zeros_like(lin), r0, rb0, r0, rb0, izero)
         x, xb, ux, r, rb, *_ = jax.lax.while_loop(cg_cond, cg_body, init)
-        cg_ok = r @ r + rb * rb <= (8 * eps) ** 2 * rr0
+        cg_ok = _vdot(r, r) + _vdot(rb, rb) <= (8 * eps) ** 2 * rr0
         if loss == "squared":  # quadratic: one exact Newton step
             t, done = zero + 1, cg_ok
         else:  # backtracking (Armijo) along the Newton direction; η moves by t·ux
@@ -401,7 +462,10 @@ def _certify(
     primal = _value(loss, data, lin, beta, b) + _penalty_value(pen, beta)
     ref = _refit_free(loss, data, pen, lin, beta, b, positive, fit_intercept, free)
     z = -ref.g
-    zpos = jnp.maximum(z, 0) if positive else jnp.abs(z)
+    if z.ndim > pen.l1.ndim:  # a task axis: the group dual norm, row by row
+        zpos = row_norms(z)
+    else:
+        zpos = jnp.maximum(z, 0) if positive else jnp.abs(z)
     penalized = (pen.mask > 0) & ((pen.l1 > 0) | (pen.l2 > 0))
     # (1) rescaling into the L1 ball.
     has_l1 = penalized & (pen.l1 > 0)
@@ -446,12 +510,13 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
     b_new = c.by - c.step * gb_y if fit_intercept else c.by
     lin_new = _linear(data, x_new)
     d, db = x_new - c.y, b_new - c.by
-    bound = (d @ d + db * db) / (2 * c.step)
+    bound = (_vdot(d, d) + _vdot(db, db)) / (2 * c.step)
     # Backtracking test f(x⁺) ≤ f(y) + ∇f(y)ᵀd + ‖d‖²/(2 step). For the squared loss the left
     # minus the first two terms is exactly ½ dᵀHd, computed without cancellation.
     if loss == "squared":
         dlin = lin_new - c.lin_y
-        curv = 0.5 * (d @ dlin if data.gram else jnp.sum(data.s * jnp.square(dlin + db)))
+        curv = 0.5 * (_vdot(d, dlin) if data.gram
+                      else jnp.sum(_weighted(data.s, jnp.square(dlin + db))))  # fmt: skip
         accept = curv <= bound * (1 + 1e-9)
     else:
         f_y = _value(loss, data, c.lin_y, c.y, c.by)
@@ -459,7 +524,7 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
         slack = 10 * jnp.finfo(f_y.dtype).eps * (jnp.abs(f_y) + 1)
         accept = f_new <= f_y + g_y @ d + gb_y * db + bound + slack
     # Adaptive restart: drop the momentum when it points against the last step.
-    restart = (c.y - x_new) @ (x_new - c.x) + (c.by - b_new) * (b_new - c.bx) > 0
+    restart = _vdot(c.y - x_new, x_new - c.x) + _vdot(c.by - b_new, b_new - c.bx) > 0
     t_next = jnp.where(restart, 1.0, (1 + jnp.sqrt(1 + 4 * c.t**2)) / 2)
     mom = jnp.where(restart, 0.0, (c.t - 1) / t_next)
     y_new = x_new + mom * (x_new - c.x)
@@ -524,14 +589,15 @@ def fista_block(
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
     """
-    single = beta0.ndim == 1
+    single = beta0.ndim == 1 + len(data.tasks)
 
     def solve(pen, beta0, b0, step0, tol_abs):
         lin0 = _linear(data, beta0)
-        false = jnp.zeros_like(b0, dtype=bool)
-        inf = jnp.full_like(b0, jnp.inf)
-        it0 = jnp.zeros_like(b0, dtype=jnp.int32)  # (varies like b0 under shard_map)
-        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(b0), step0, it0, inf, inf)
+        one = b0[0] if data.tasks else b0  # (scalars per λ: not one per task)
+        false = jnp.zeros_like(one, dtype=bool)
+        inf = jnp.full_like(one, jnp.inf)
+        it0 = jnp.zeros_like(one, dtype=jnp.int32)  # (varies like b0 under shard_map)
+        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(one), step0, it0, inf, inf)
         init = (init, false, false, beta0, b0, false)  # carry, final, done, refit β, b, ok
 
         def body(st):
@@ -809,8 +875,8 @@ def null_intercept(loss: str, y, s, fit_intercept: bool, xp=jnp):
     """The intercept b₀ of the intercept-only model (0 without intercept); ``xp`` is
     ``jax.numpy`` or NumPy."""
     if not fit_intercept:
-        return xp.zeros([], y.dtype)
-    ybar = xp.sum(s * y) / xp.sum(s)
+        return xp.zeros(y.shape[1:], y.dtype)
+    ybar = xp.sum(s * y) / xp.sum(s) if y.ndim == 1 else (s @ y) / xp.sum(s)  # (per task)
     if loss == "squared":
         return ybar
     if loss == "logistic":
@@ -851,7 +917,7 @@ def _null_and_saturated(loss, y, s, fit_intercept, xp=jnp):
     """``(P_null, L_null, L_sat)``: see :func:`null_objective`."""
     s = s / xp.sum(s)
     b0 = null_intercept(loss, y, s, fit_intercept, xp)
-    null = xp.sum(s * _pointwise(loss, y, xp.zeros_like(y) + b0, xp))
+    null = xp.sum(_weighted(s, _pointwise(loss, y, xp.zeros_like(y) + b0, xp)))
     sat = 0.0
     if loss == "poisson":  # saturated: e^η = y, loss y − y log y (0 log 0 = 0; a scale only,
         # so it stays finite for the slightly negative y of a finite-difference probe)

@@ -234,6 +234,7 @@ def stability_selection(
         B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
         X = _inputs.host_rows(X)  # (a sparse X stays sparse: SciPy CSR)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
+        _inputs.refuse_multitask(y, "stability_selection")
         mesh = _sharding.auto(_sharding.check_mesh(mesh, "stability_selection"))
         options = dict(
             loss=loss, l1_ratio=l1_ratio, fit_intercept=fit_intercept, standardize=standardize,
