@@ -546,9 +546,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     are likely, else 8); ``pad_to`` pads the grid as one of that many λs (the folds of
     an early-stopped path share its program). Returns the engine's final state as NumPy
     arrays trimmed to the λs fitted and the real features (``coef``, ``intercept``, ``gap``,
-    with a trailing task axis for a multi-task ``prep.y`` ``(n, m)``,
     ``n_iter``, ``status``, ``lambdas``, ``dev``: the fraction of deviance explained), and
-    λ_max."""
+    λ_max. A multi-task ``prep.y`` ``(n, m)`` (squared loss, dense X, one device) gives
+    ``coef`` ``(K, p, m)`` and ``intercept`` ``(K, m)``."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = y.shape[0], X.shape[1]
     tasks = y.shape[1:]  # (m,) for a multi-task y (n, m): squared loss, one device, dense X
