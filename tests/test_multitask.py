@@ -123,16 +123,17 @@ def test_lambda_max_gives_zero_rows_and_just_below_one_enters():
 
 
 def test_one_task_equals_single_task_path():
-    X, Y = _data("wide", seed=5)
+    """(Gram form: the single-task program is the one every small squared-loss path shares.)"""
+    X, Y = _data("tall", seed=5)
     y = Y[:, 0]
-    kw = dict(lambdas=8, l1_ratio=0.9, tol=TIGHT, early_stop=False, fit_intercept=False,
+    kw = dict(lambdas=8, l1_ratio=0.9, tol=TIGHT, early_stop=False,
               sample_weight=np.random.default_rng(6).uniform(0.5, 2.0, X.shape[0]))  # fmt: skip
     single = l1jax.path(X, y, **kw)
     multi = l1jax.path(X, y[:, None], **kw)
     assert multi.coef.shape == single.coef.shape + (1,)
     np.testing.assert_allclose(multi.lambdas, single.lambdas, rtol=1e-13)
     np.testing.assert_allclose(multi.coef[..., 0], single.coef, atol=1e-9)
-    assert np.all(multi.intercept == 0) and multi.intercept.shape == (8, 1)
+    np.testing.assert_allclose(multi.intercept[:, 0], single.intercept, atol=1e-9)
     np.testing.assert_allclose(multi.dev_ratio, single.dev_ratio, atol=1e-10)
     assert multi.predict(X).shape == (8, X.shape[0], 1)
 
@@ -177,6 +178,11 @@ def test_certificates_dev_ratio_and_predict():
     np.testing.assert_allclose(res.dev_ratio, 1 - rss / np.sum((Y - Y.mean(0)) ** 2), atol=1e-9)
     # every row is in or out for all tasks
     assert np.all((res.coef == 0).all(axis=2) == (res.coef == 0).any(axis=2))
+    nofit = l1jax.path(X, Y, lambdas=np.array([0.05]), fit_intercept=False, tol=TIGHT)
+    assert nofit.converged[0] and nofit.intercept.shape == (1, M) and np.all(nofit.intercept == 0)
+    rms = np.sqrt(np.mean(X**2, axis=0))  # without intercept the columns are scaled, not centred
+    B, _ = _sklearn(X / rms, Y, 0.05, 1.0, fit_intercept=False)
+    np.testing.assert_allclose(nofit.coef[0] * rms[:, None], B, atol=1e-6)
 
 
 def _name(arg):
