@@ -382,7 +382,7 @@ def refuse_multitask(y, where: str) -> None:
     if np.ndim(y) == 2:
         raise ValueError(
             f"{where} does not support a 2-D (multi-task) y yet, got y of shape {np.shape(y)}; "
-            "l1jax.path fits a multi-task path, or pass one column of y at a time"
+            "l1jax.path and l1jax.cv_path fit multi-task paths, or pass one column of y at a time"
         )
 
 

@@ -329,12 +329,23 @@ def _weighted_auc(y, eta, w) -> np.ndarray:
     return out
 
 
+def _held_out(X, coef, intercept) -> np.ndarray:
+    """The linear predictors of the held-out rows ``X`` ``(m, p)`` for every λ: ``(K, m)``, or
+    ``(K, m, tasks)`` for multi-task ``coef`` ``(K, p, tasks)``."""
+    if coef.ndim == 3:
+        return intercept[:, None, :] + np.einsum("np,kpt->knt", X, coef)
+    return intercept[:, None] + (X @ coef.T).T
+
+
 def _scores(scoring, loss, y, eta, w) -> np.ndarray:
-    """Weighted mean held-out score per λ: ``eta`` ``(K, m)``, ``y`` and ``w`` ``(m,)``."""
+    """Weighted mean held-out score per λ: ``eta`` ``(K, m)``, ``y`` and ``w`` ``(m,)`` (multi-
+    task: ``eta`` ``(K, m, tasks)``, ``y`` ``(m, tasks)``, the squared errors summed over the
+    tasks of each row, as glmnet's ``mgaussian``)."""
     if scoring == "auc":
         return _weighted_auc(y, eta, w)
     if scoring == "mse":
         unit = (y - eta) ** 2
+        unit = unit.sum(axis=-1) if unit.ndim == 3 else unit
     elif scoring == "misclassification":
         unit = ((eta > 0) != (y == 1)).astype(np.float64)
     elif loss == "logistic":  # deviance −2 log-likelihood
@@ -420,7 +431,10 @@ def cv_path(
 
     Args:
       X: ``(n, p)`` real design matrix.
-      y: ``(n,)`` targets.
+      y: ``(n,)`` targets, or ``(n, m)`` for a multi-task path (squared loss, see
+        :func:`l1jax.path`): ``"mse"`` then sums the squared errors of a held-out row over its
+        ``m`` tasks (glmnet's ``mgaussian``; ``m`` times scikit-learn's ``MultiTaskLassoCV``
+        ``mse_path_``), and the folds are fitted one by one (not ``vmap``-ed).
       n_folds: number of folds F, 2 ≤ F ≤ n (ignored when ``fold_ids`` is given).
       fold_ids: ``(n,)`` fold of each row, integers ``0 … F − 1`` (F ≥ 2, no fold empty);
         default: random balanced folds from ``seed``, stratified by class for
@@ -469,8 +483,8 @@ def cv_path(
         X = X_arr = _inputs.host_rows(X)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
         y_arr = np.asarray(y)
-        _inputs.refuse_multitask(y_arr, "cv_path")
-        if X_arr.ndim != 2 or y_arr.ndim != 1 or X_arr.shape[0] != y_arr.shape[0]:
+        multi = y_arr.ndim == 2  # multi-task: path() checks the rest (loss, positive, mesh)
+        if X_arr.ndim != 2 or y_arr.ndim != 1 + multi or X_arr.shape[0] != y_arr.shape[0]:
             # path() gives the precise message.
             path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
         n = X_arr.shape[0]
@@ -536,7 +550,7 @@ def cv_path(
         opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
                     penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
                     max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-        if _batched(mesh) and not _sparse.is_sparse(X_arr):
+        if _batched(mesh) and not _sparse.is_sparse(X_arr) and not multi:
             coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                         **opts)  # fmt: skip
         else:
@@ -553,8 +567,9 @@ def cv_path(
         for f in range(F):
             rows_f = held[f]
             for r in range(R):
-                eta = intercept[r, f][:, None] + (X_arr[rows_f] @ coef[r, f].T).T  # (K, m)
-                fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f], eta, s[rows_f])
+                fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f],
+                                            _held_out(X_arr[rows_f], coef[r, f], intercept[r, f]),
+                                            s[rows_f])  # fmt: skip
         w = (held * s[None, :]).sum(axis=1)
         cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()
         cv_se = np.sqrt(np.einsum("f,rfk->rk", w, (fold_scores - cv_mean[:, None]) ** 2) / w.sum()

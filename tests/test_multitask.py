@@ -18,7 +18,8 @@ import re
 
 import numpy as np
 import pytest
-from sklearn.linear_model import MultiTaskElasticNet, MultiTaskLasso
+from sklearn.linear_model import MultiTaskElasticNet, MultiTaskLasso, MultiTaskLassoCV
+from sklearn.model_selection import PredefinedSplit
 
 import l1jax
 
@@ -187,6 +188,23 @@ def test_certificates_dev_ratio_and_predict():
     np.testing.assert_allclose(nofit.coef[0] * rms[:, None], B, atol=1e-6)
 
 
+def test_cv_path_matches_sklearn_multitask_lasso_cv():
+    """Fold by fold, the held-out squared errors (summed over the tasks of a row, glmnet's
+    ``mgaussian``) equal ``m`` times scikit-learn's ``mse_path_`` (its mean over the entries)."""
+    X, Y = _data("tall")
+    lams = l1jax.path(X, Y, lambdas=6, lambda_min_ratio=0.02, standardize=False,
+                      early_stop=False).lambdas  # fmt: skip
+    ids = np.arange(X.shape[0]) % 5
+    cv = l1jax.cv_path(X, Y, fold_ids=ids, lambdas=lams, standardize=False, tol=TIGHT)
+    ref = MultiTaskLassoCV(alphas=lams, cv=PredefinedSplit(ids), tol=1e-12, max_iter=200_000)
+    ref.fit(X, Y)
+    np.testing.assert_allclose(ref.alphas_, cv.lambdas, rtol=1e-12)
+    np.testing.assert_allclose(cv.fold_scores, M * ref.mse_path_.T, rtol=1e-7)
+    np.testing.assert_allclose(cv.cv_mean, M * ref.mse_path_.mean(axis=1), rtol=1e-7)
+    assert cv.lambda_min == pytest.approx(ref.alpha_, rel=1e-12)
+    assert cv.path.coef.shape == (6, X.shape[1], M)
+
+
 def _name(arg):
     return re.compile(rf"\b{re.escape(arg)}\b")
 
@@ -217,8 +235,6 @@ def test_refused_combinations_say_so():
     sparse = pytest.importorskip("scipy.sparse")
     with pytest.raises(ValueError, match="sparse X"):
         l1jax.path(sparse.csr_matrix(X_), Y_, lambdas=3)
-    with pytest.raises(ValueError, match=r"cv_path.*2-D"):
-        l1jax.cv_path(X_, Y_, n_folds=3, lambdas=3)
     with pytest.raises(ValueError, match=r"stability_selection.*2-D"):
         l1jax.stability_selection(X_, Y_, n_subsamples=2, lambdas=3)
     with pytest.raises(ValueError, match="y"):
