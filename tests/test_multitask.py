@@ -124,10 +124,11 @@ def test_lambda_max_gives_zero_rows_and_just_below_one_enters():
 
 
 def test_one_task_equals_single_task_path():
-    """(Gram form: the single-task program is the one every small squared-loss path shares.)"""
+    """(Gram form: the single-task program is the one every small squared-loss path shares;
+    the same block of 8 λs, so that both take the same iterations.)"""
     X, Y = _data("tall", seed=5)
     y = Y[:, 0]
-    kw = dict(lambdas=8, l1_ratio=0.9, tol=TIGHT, early_stop=False,
+    kw = dict(lambdas=8, l1_ratio=0.9, tol=TIGHT, early_stop=False, block_size=8,
               sample_weight=np.random.default_rng(6).uniform(0.5, 2.0, X.shape[0]))  # fmt: skip
     single = l1jax.path(X, y, **kw)
     multi = l1jax.path(X, y[:, None], **kw)
@@ -199,8 +200,9 @@ def test_cv_path_matches_sklearn_multitask_lasso_cv():
     ref = MultiTaskLassoCV(alphas=lams, cv=PredefinedSplit(ids), tol=1e-12, max_iter=200_000)
     ref.fit(X, Y)
     np.testing.assert_allclose(ref.alphas_, cv.lambdas, rtol=1e-12)
-    np.testing.assert_allclose(cv.fold_scores, M * ref.mse_path_.T, rtol=1e-7)
-    np.testing.assert_allclose(cv.cv_mean, M * ref.mse_path_.mean(axis=1), rtol=1e-7)
+    # (a gap of 1e-12 · P_null puts the coefficients within about 1e-6 of the optimum)
+    np.testing.assert_allclose(cv.fold_scores, M * ref.mse_path_.T, rtol=1e-5)
+    np.testing.assert_allclose(cv.cv_mean, M * ref.mse_path_.mean(axis=1), rtol=1e-5)
     assert cv.lambda_min == pytest.approx(ref.alpha_, rel=1e-12)
     assert cv.path.coef.shape == (6, X.shape[1], M)
 
