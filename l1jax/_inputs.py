@@ -20,7 +20,7 @@ import scipy.sparse as sp
 
 from l1jax import _sharding, _sparse
 from l1jax._programs import highest
-from l1jax.losses import LOSSES
+from l1jax.losses import LOSSES, MULTINOMIAL
 
 
 def follows_float64(fun):
@@ -256,9 +256,15 @@ def check_flag(value, name: str) -> bool:
     return bool(value)
 
 
-def check_loss(loss) -> str:
-    if not isinstance(loss, str) or loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+def check_loss(loss, multinomial: bool = False) -> str:
+    """``loss`` as a name of :data:`l1jax.losses.LOSSES` (or ``"multinomial"`` where the caller
+    fits it: ``multinomial``), or raise."""
+    if loss == MULTINOMIAL and not multinomial:
+        raise ValueError("loss='multinomial' is fitted by l1jax.path only (not yet here); use "
+                         "l1jax.path, or one of " + str(LOSSES))  # fmt: skip
+    if not isinstance(loss, str) or loss not in LOSSES + ((MULTINOMIAL,) if multinomial else ()):
+        names = LOSSES + (MULTINOMIAL,) if multinomial else LOSSES
+        raise ValueError(f"loss must be one of {names}, got {loss!r}")
     return loss
 
 
@@ -275,6 +281,7 @@ class PathArgs(NamedTuple):
     tol: float
     dtype: np.dtype
     mesh: jax.sharding.Mesh | None
+    classes: np.ndarray | None = None  # loss="multinomial": the labels, columns of the one-hot y
 
 
 def is_grid_size(lambdas) -> bool:
@@ -285,8 +292,9 @@ def is_grid_size(lambdas) -> bool:
 def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept, standardize,
                penalty_factor, sample_weight, positive, tol, max_iter, block_size,
                mesh) -> PathArgs:  # fmt: skip
-    """Check the arguments of :func:`l1jax.path` (in its words) and build its λ grid."""
-    check_loss(loss)
+    """Check the arguments of :func:`l1jax.path` (in its words) and build its λ grid. With
+    ``loss="multinomial"`` the class labels ``y`` come back one-hot (``PathArgs.classes``)."""
+    check_loss(loss, multinomial=True)
     on_devices = isinstance(X, jax.Array)  # kept where it is: never gathered to the host
     if _sparse.is_sparse(X):  # kept sparse: never densified
         X = _sparse.as_csc(X, "X")
@@ -302,6 +310,11 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     if _sparse.is_sparse(y):
         raise TypeError("y must be a dense 1-D array, got a sparse matrix; pass "
                         "y.toarray().ravel()")  # fmt: skip
+    classes = None
+    if loss == MULTINOMIAL:
+        y, classes = check_labels(y)
+        check_multinomial(X, positive=positive, mesh=mesh)
+        y = y.astype(np.float32) if X.dtype == np.float32 else y
     if np.ndim(y) not in (1, 2):
         raise ValueError(f"y must be (n_samples,) or (n_samples, n_tasks) for a multi-task fit, "
                          f"got an array of shape {np.shape(y)}")  # fmt: skip
@@ -312,12 +325,22 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     if y.shape[0] != n:
         what = "entry" if y.ndim == 1 else "row"
         raise ValueError(f"y must have one {what} per row of X ({n}), got {y.shape[0]}")
-    if y.ndim == 2:
+    if y.ndim == 2 and classes is None:
         check_multitask(X, y, loss=loss, positive=positive, mesh=mesh)
     sample_weight = check_weights(sample_weight, "sample_weight", n, "sample")
     penalty_factor = check_weights(penalty_factor, "penalty_factor", p, "feature")
     if sample_weight is not None and not np.any(sample_weight > 0):
         raise ValueError("sample_weight is all zero; give at least one sample a positive weight")
+    if classes is not None and penalty_factor is not None and np.any(penalty_factor == 0):
+        raise ValueError("penalty_factor must be positive for loss='multinomial' (unpenalized "
+                         "features are not supported with it yet); use a small positive value")
+    if classes is not None and sample_weight is not None and fit_intercept:
+        empty = np.flatnonzero(sample_weight @ y <= 0)
+        if empty.size:
+            raise ValueError(
+                f"sample_weight leaves class {classes[empty[0]]!r} of y without weight: its "
+                "intercept would be -inf; drop its samples from X and y, or weight them"
+            )
     check_targets(y, sample_weight, loss, fit_intercept)
     l1_ratio = check_scalar(l1_ratio, "l1_ratio", 0.0, 1.0)
     for name, flag in (("fit_intercept", fit_intercept), ("standardize", standardize),
@@ -349,10 +372,43 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         grid = np.logspace(0, np.log10(lambda_min_ratio), int(lambdas))
     else:
         grid = np.sort(check_lambdas(lambdas))[::-1]
+        if classes is not None and grid[-1] == 0:
+            raise ValueError("lambdas must be > 0 for loss='multinomial' (λ = 0 leaves the "
+                             "softmax unpenalized); drop the 0 or use a small λ")  # fmt: skip
         if lambda_min_ratio is not None:
             check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
     return PathArgs(X, y, sample_weight, penalty_factor, l1_ratio, grid, relative, tol, dtype,
-                    mesh)  # fmt: skip
+                    mesh, classes)  # fmt: skip
+
+
+def check_labels(y) -> tuple[np.ndarray, np.ndarray]:
+    """The class labels ``y`` ``(n,)`` of a multinomial path as ``(Y, classes)``: ``classes`` the
+    sorted distinct labels (``np.unique``, scikit-learn's ``classes_``), at least 2, and ``Y`` the
+    one-hot ``(n, C)`` float64 matrix of ``y`` in their order."""
+    y = _sharding.to_host(y) if isinstance(y, jax.Array) else np.asarray(y)
+    if y.ndim != 1:
+        raise ValueError(f"y must be a 1-D array of class labels for loss='multinomial', got an "
+                         f"array of shape {y.shape}")  # fmt: skip
+    if np.iscomplexobj(y):
+        raise TypeError(f"y must hold real or string class labels, got complex dtype {y.dtype}")
+    if np.issubdtype(y.dtype, np.number) and not np.all(np.isfinite(y)):
+        raise ValueError("y contains NaN or inf class labels; remove those samples")
+    if y.dtype == object and any(v is None or v != v for v in y):  # (NaN is not equal to itself)
+        raise ValueError("y contains None or NaN class labels; remove those samples")
+    try:
+        classes, codes = np.unique(y, return_inverse=True)
+    except TypeError as err:
+        raise TypeError(f"y must hold class labels of one sortable type ({err})") from None
+    if classes.size < 2:
+        what = f"a single class ({classes[0]!r})" if classes.size else "no sample"
+        raise ValueError(f"y holds {what} for loss='multinomial'; it needs at least 2 classes")
+    return np.eye(classes.size)[codes.reshape(-1)], classes
+
+
+def check_multinomial(X, *, positive, mesh) -> None:
+    """``loss="multinomial"`` runs on one device, on a dense ``X``, without sign constraints (the
+    classes' coefficients are only defined up to a common shift)."""
+    _task_axis_limits(X, positive, mesh, "loss='multinomial'")
 
 
 def check_multitask(X, y, *, loss, positive, mesh) -> None:
@@ -366,15 +422,20 @@ def check_multitask(X, y, *, loss, positive, mesh) -> None:
             f"y of shape {y.shape} (2-D: one column per task) is a multi-task fit, which needs "
             f"loss='squared', got loss={loss!r}; pass a 1-D y for a {loss} path"
         )
+    _task_axis_limits(X, positive, mesh, "a 2-D (multi-task) y")
+
+
+def _task_axis_limits(X, positive, mesh, what: str) -> None:
+    """What a path with a task axis (``what``) does not support yet: ``positive``, a sparse
+    ``X``, several devices."""
     if positive:
-        raise ValueError("positive=True is not supported with a 2-D (multi-task) y; pass "
-                         "positive=False, or fit each column of y alone")  # fmt: skip
+        raise ValueError(f"positive=True is not supported with {what}; pass positive=False")
     if _sparse.is_sparse(X):
-        raise ValueError("a sparse X is not supported with a 2-D (multi-task) y yet; pass a "
-                         "dense X (X.toarray()) or a 1-D y")  # fmt: skip
+        raise ValueError(f"a sparse X is not supported with {what} yet; pass a dense X "
+                         "(X.toarray())")  # fmt: skip
     if mesh is not None:
-        raise ValueError("a 2-D (multi-task) y runs on one device: pass mesh=None and an X that "
-                         "is not sharded over several devices")  # fmt: skip
+        raise ValueError(f"{what} runs on one device: pass mesh=None and an X that is not "
+                         "sharded over several devices")  # fmt: skip
 
 
 def refuse_multitask(y, where: str) -> None:

@@ -28,6 +28,13 @@ a trailing task axis (``data.tasks``, static from the shapes). The penalty is th
 ``B_j`` (:func:`l1jax.solvers._prox`: block soft-thresholding), and the strong rule, the
 violations, the working set and λ_max use the row norms ``‖∇_j‖₂``: a feature enters or leaves
 for all tasks at once. One response traces exactly the program it always did.
+
+**Multinomial** (``loss="multinomial"``, ``y`` one-hot ``(n, C)``): the task axis holds the
+classes and the loss is the softmax's (:mod:`l1jax.losses`), solved by FISTA only (the Newton
+steps are for one response). The penalty is on the rows (``grouped``, as multi-task) or, with
+``Static.entrywise``, on each entry: the penalty's weights are then broadcast to ``(p, C)``, so
+:func:`l1jax.solvers._prox` soft-thresholds entrywise and the dual norm is
+``max_jc |X_jᵀθ_c| / v_j``, while the working set stays by feature (``max_c |∇_jc|``).
 """
 
 from __future__ import annotations
@@ -42,6 +49,7 @@ import numpy as np
 
 from l1jax import _sharding, _sparse, solvers
 from l1jax._programs import highest, program
+from l1jax.losses import MULTINOMIAL
 
 __all__ = [
     "Problem", "Start", "State", "bucket", "capacity_for", "fit_path", "init", "run", "solve",
@@ -131,11 +139,15 @@ class Static(NamedTuple):
     fit_intercept: bool  # of the smooth part (False in Gram form: the intercept is centred out)
     free: bool  # some coordinate may be unpenalized (penalty_factor 0, or λ = 0)
     block: int  # λs solved together
+    entrywise: bool = False  # a task axis with the penalty on each entry, not on the rows
 
 
-def _pos(g, positive, tasks=False):
+def _pos(g, positive, tasks=False, entrywise=False):
     """Correlations ``z = −g`` that the penalty must dominate (only ``z > 0`` with ``β ≥ 0``);
-    with a task axis (``tasks``), the norms of the rows of ``g``."""
+    with a task axis (``tasks``), the norms of the rows of ``g`` (their largest entry
+    ``max_c |g_jc|`` with an ``entrywise`` penalty)."""
+    if tasks and entrywise:
+        return jnp.max(jnp.abs(g), axis=-1)
     if tasks:
         return solvers.row_norms(g)
     return jnp.maximum(-g, 0) if positive else jnp.abs(g)
@@ -162,7 +174,8 @@ def init(problem: Problem, b0, st: Static) -> State:
         b0.astype(dtype), st.positive, st.fit_intercept, st.free,
     )  # fmt: skip
     penalized = problem.valid & (v > 0)
-    ratio = _pos(ref.g, st.positive, bool(tasks)) / jnp.where(penalized, problem.rho * v, 1)
+    zpos = _pos(ref.g, st.positive, bool(tasks), st.entrywise)
+    ratio = zpos / jnp.where(penalized, problem.rho * v, 1)
     lmax = jnp.max(jnp.where(penalized, ratio, 0), initial=0)
     lmax = jnp.where(lmax > 0, lmax, 1.0)  # nothing can enter: every λ gives the same fit
     lambdas = problem.lambdas * jnp.where(problem.relative, lmax, 1)
@@ -224,8 +237,11 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     multi = bool(tasks)
     rows = (lambda a: a[..., None]) if multi else (lambda a: a)  # noqa: E731
 
+    def entries(a):  # per-feature weights on every entry of a row (an entrywise penalty)
+        return jnp.broadcast_to(a[:, None], (*a.shape, *tasks)) if st.entrywise else a
+
     # The working set: support, unpenalized features, best strong-rule candidates.
-    zpos = _pos(state.grad, st.positive, multi)
+    zpos = _pos(state.grad, st.positive, multi, st.entrywise)
     support = (jnp.any(state.beta != 0, axis=-1) if multi else state.beta != 0) | always
     n_sup = jnp.sum(support)
     cand = penalized & ~support
@@ -247,7 +263,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA (a
     # sparse X: on its working set's entries, or dense columns for Newton if not too many).
-    newton = st.loss != "squared" and not data.gram and M <= NEWTON_MAX
+    newton = st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
     if data.Xs is not None:
         newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
         slots = 0 if newton else slots
@@ -259,7 +275,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
                 sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS),
                 loss=st.loss, positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
             )  # fmt: skip
-        if st.loss == "squared":
+        if st.loss in ("squared", MULTINOMIAL):  # (multinomial: ½ of the squared loss's)
             zero = jnp.zeros(b0.shape[:1], b0.dtype) if multi else jnp.zeros_like(b0)
             step = zero + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept)  # (one per λ)
         else:  # the local curvature at each λ's warm start
@@ -279,7 +295,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         )  # fmt: skip
 
     def certify(lam, beta, lin, b):
-        pen = solvers.elastic_net(lam, rho, v, valid.astype(dtype))
+        pen = solvers.elastic_net(lam, rho, entries(v), entries(valid.astype(dtype)))
         _, gap, g = solvers._certify(
             st.loss, data, pen, lin, beta, b, st.positive, False, st.fit_intercept, st.free
         )
@@ -303,7 +319,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         (idx,) = jnp.nonzero(r.work, size=M, fill_value=0)
         mask = (arange_m < size).astype(dtype)
         sub = _gather(data, idx, mask, chunk, slots)._replace(active=(size + chunk - 1) // chunk)
-        pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, v[idx] * mask, mask))(lams)
+        pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, entries(v[idx] * mask),
+                                                       entries(mask)))(lams)  # fmt: skip
         beta0 = r.betas[:, idx] * rows(mask)
         tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
         beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, tol_abs, problem.max_iter)
@@ -318,7 +335,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             lin = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
         g_all, gap_abs, value = jax.vmap(certify)(lams, betas, lin, b_w)
         gap_rel = gap_abs / p_null
-        zz = _pos(g_all, st.positive, multi)
+        zz = _pos(g_all, st.positive, multi, st.entrywise)
         limit = lams[:, None] * rho * v[None, :]
         ratio = zz / jnp.where(limit > 0, limit, 1)
         viol = jnp.any(zz > limit * (1 + 1e-7), axis=0) & penalized & ~r.work
@@ -537,18 +554,21 @@ def n_lambdas_padded(K: int, block: int) -> int:
 
 
 def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept, tol,
-             max_iter, block, mesh=None, early_stop=False, pad_to=0):  # fmt: skip
+             max_iter, block, mesh=None, early_stop=False, pad_to=0,
+             entrywise=False):  # fmt: skip
     """One path by the engine, on bucketed shapes: rows are padded with zero weight and columns
     with zeros (marked invalid); squared loss with ``p ≤ n`` runs on the Gram matrix. ``prep``
     is :class:`l1jax._inputs.Prepared` (standardized data), ``lambdas`` are absolute, or
     fractions of λ_max when ``relative``; ``early_stop`` stops a relative grid by glmnet's
     rule (:func:`stop_rule`); ``block`` None picks the block size (1 where Newton steps
-    are likely, 2 for a multi-task path, else 8); ``pad_to`` pads the grid as one of that
-    many λs (the folds of an early-stopped path share its program). Returns the engine's final
-    state as NumPy arrays trimmed to the λs fitted and the real features (``coef``,
-    ``intercept``, ``gap``, ``n_iter``, ``status``, ``lambdas``, ``dev``: the fraction of
-    deviance explained), and λ_max. A multi-task ``prep.y`` ``(n, m)`` (squared loss, dense
-    X, one device) gives ``coef`` ``(K, p, m)`` and ``intercept`` ``(K, m)``."""
+    are likely, 2 for a task axis (multi-task, multinomial), else 8); ``pad_to`` pads the grid
+    as one of that many λs (the folds of an early-stopped path share its program). Returns the
+    engine's final state as NumPy arrays trimmed to the λs fitted and the real features
+    (``coef``, ``intercept``, ``gap``, ``n_iter``, ``status``, ``lambdas``, ``dev``: the
+    fraction of deviance explained), and λ_max. A multi-task ``prep.y`` ``(n, m)`` (squared
+    loss, dense X, one device) gives ``coef`` ``(K, p, m)`` and ``intercept`` ``(K, m)``; so
+    does ``loss="multinomial"`` with ``prep.y`` one-hot ``(n, C)``, whose penalty is on each
+    entry of β with ``entrywise`` (else on its rows, as a multi-task path's)."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = y.shape[0], X.shape[1]
     tasks = y.shape[1:]  # (m,) for a multi-task y (n, m): squared loss, one device, dense X
@@ -563,13 +583,14 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             guess = guess if guess * bucket(n, 128) <= SPARSE_BLOCK else NEWTON_MAX + 1
         # (multi-task FISTA: 2, 1.2-1.8× faster than 8 on benchmarks/multitask.py's problems,
         # where the slowest of a block's λs sets its iterations)
-        block = 1 if loss != "squared" and guess <= NEWTON_MAX else 2 if tasks else 8
+        block = 1 if loss in ("logistic", "poisson") and guess <= NEWTON_MAX else 2 if tasks else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
     use_gram = loss == "squared" and p <= n and p <= 4096
     free = bool(np.any(v[(prep.x_scale > 0) & prep.nonzero] == 0) or np.any(lambdas == 0))
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
     key = (*key, tasks) if tasks else key
+    key = (*key, "entrywise") if entrywise else key
     n_pad, chunk, p_pad = padded(n, p, use_gram, key)
     n_pad = n_pad if use_gram else _sharding.round_up(n_pad, place.n_data)
     if isinstance(X, jax.Array):  # rows already padded and placed by _prepare_on_devices
@@ -632,6 +653,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         loss=loss, positive=positive, fit_intercept=fit_intercept and not use_gram,
         free=free,
         block=block,
+        entrywise=entrywise,
     )  # fmt: skip
     state = Start(jnp.asarray(b0))
     capacity = first_capacity(n, int(valid.sum()), l1_ratio, chunk, p_pad,

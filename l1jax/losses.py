@@ -6,6 +6,9 @@ The GLM losses use the convention of ../DESIGN ("The objective"): for a linear p
 - ``"squared"``:  ``ℓ(y, η) = ½ (y − η)²``
 - ``"logistic"``: ``ℓ(y, η) = log(1 + e^η) − y η`` with ``y ∈ {0, 1}``
 - ``"poisson"``:  ``ℓ(y, η) = e^η − y η`` with ``y ≥ 0`` (log link)
+- ``"multinomial"`` (paths only, :data:`MULTINOMIAL`): ``ℓ(y, η) = log Σ_c e^{η_c} − Σ_c y_c η_c``
+  for a one-hot row ``y`` and one linear predictor per class ``η`` (softmax, glmnet's
+  symmetric parametrization); ``ℓ`` is then one value per row, ``μ(η)`` the softmax
 
 and the data loss is ``Σ_i s_i ℓ(y_i, η_i)``.
 """
@@ -23,6 +26,7 @@ from l1jax import penalties
 __all__ = ["LOSSES", "glm_loss", "mean_function", "penalized"]
 
 LOSSES = ("squared", "logistic", "poisson")
+MULTINOMIAL = "multinomial"  # the softmax loss of class labels: l1jax.path only
 
 
 def _pointwise(loss: str, y: jax.Array, eta: jax.Array, xp=jnp) -> jax.Array:
@@ -33,11 +37,16 @@ def _pointwise(loss: str, y: jax.Array, eta: jax.Array, xp=jnp) -> jax.Array:
         return xp.logaddexp(0.0, eta) - y * eta
     if loss == "poisson":
         return xp.exp(eta) - y * eta
+    if loss == MULTINOMIAL:  # one value per row: log Σ_c e^η_c − Σ_c y_c η_c
+        top = xp.max(eta, axis=-1, keepdims=True)
+        lse = top[..., 0] + xp.log(xp.sum(xp.exp(eta - top), axis=-1))
+        return lse - xp.sum(y * eta, axis=-1)
     raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
 
 
 def mean_function(loss: str, eta: jax.Array) -> jax.Array:
-    """The inverse link ``μ(η)``: identity, sigmoid or exp; the loss's gradient is ``μ(η) − y``.
+    """The inverse link ``μ(η)``: identity, sigmoid or exp (multinomial: the softmax over the
+    last axis); the loss's gradient is ``μ(η) − y``.
 
     Example:
       >>> import jax.numpy as jnp
@@ -51,6 +60,8 @@ def mean_function(loss: str, eta: jax.Array) -> jax.Array:
         return jax.nn.sigmoid(eta)
     if loss == "poisson":
         return jnp.exp(eta)
+    if loss == MULTINOMIAL:  # the class probabilities
+        return jax.nn.softmax(eta, axis=-1)
     raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
 
 

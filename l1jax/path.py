@@ -17,6 +17,7 @@ import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._programs import highest
+from l1jax.losses import MULTINOMIAL
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
 
@@ -39,6 +40,8 @@ class PathResult(NamedTuple):
       status: ``(K,)`` :class:`l1jax.solvers.Status` codes.
       dev_ratio: ``(K,)`` fraction of the null deviance explained, ``1 − D(β) / D_null``
         (glmnet's ``dev.ratio``; R² for the squared loss), on the training data and weights.
+      classes: ``(C,)`` the class labels of a multinomial path (the order of the last axis of
+        ``coef``, ``intercept`` and ``predict``, as scikit-learn's ``classes_``); else None.
     """
 
     lambdas: np.ndarray
@@ -49,13 +52,15 @@ class PathResult(NamedTuple):
     gap: np.ndarray
     status: np.ndarray
     dev_ratio: np.ndarray | None = None
+    classes: np.ndarray | None = None
 
     def predict(self, X) -> np.ndarray:
         """Linear predictor ``η = intercept + X coefᵀ`` for every λ, shape ``(K, n)`` (``(K, n, m)``
-        for a multi-task path).
+        for a multi-task path, ``(K, n, C)`` for a multinomial one: one column per class).
 
         For logistic and Poisson paths this is the link scale (log-odds, log-rate); apply
-        :func:`l1jax.losses.mean_function` for probabilities or rates. A ``jax.Array`` ``X``
+        :func:`l1jax.losses.mean_function` for probabilities or rates (multinomial: the softmax
+        over the last axis; its argmax indexes ``classes``). A ``jax.Array`` ``X``
         (e.g. row-sharded) gives a ``jax.Array`` computed where ``X`` lives (columns sharded as
         the rows of ``X``); anything else gives NumPy.
         """
@@ -111,6 +116,7 @@ def path(
     mesh: jax.sharding.Mesh | None = None,
     early_stop: bool = True,
     verbose: bool = False,
+    grouped: bool = False,
 ) -> PathResult:
     """Compute a whole lasso / elastic-net path of a GLM in one call.
 
@@ -134,6 +140,23 @@ def path(
     ``(K, m)``, ``predict(X)`` ``(K, n, m)``. A ``y`` of shape ``(n, 1)`` is a multi-task path
     of one task (the same fit as the 1-D ``y``, with a trailing axis).
 
+    **Multinomial** (``loss="multinomial"``, ``y`` ``(n,)`` class labels of any sortable type;
+    the ``C ≥ 2`` classes are ``np.unique(y)``, returned as ``classes``): with ``Y`` the one-hot
+    ``(n, C)`` matrix of ``y`` and one coefficient vector per class (glmnet's symmetric
+    parametrization; scikit-learn's ``LogisticRegression`` with ``l1_ratio``)::
+
+        min_{B, b}  (1/Σs) Σ_i s_i (log Σ_c e^{η_ic} − Σ_c Y_ic η_ic)
+                    + λ Σ_j v_j Σ_c (ρ |B_jc| + (1 − ρ)/2 B_jc²),     η_i = b + Bᵀx_i
+
+    ``B`` ``(p, C)``, ``b`` ``(C,)`` unpenalized. ``grouped=True`` penalizes each feature's row
+    instead, ``λ Σ_j v_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)`` (glmnet's
+    ``type.multinomial="grouped"``): a feature then enters for all classes at once. λ_max is
+    ``max_j max_c |X̃_jᵀ S (Y − Ȳ)_c| / (ρ v_j)`` (the row norm with ``grouped``); the duality
+    gap uses the dual of the softmax loss (the negative entropy of ``Y − α(Y − P)``) and the
+    matching dual norm. ``coef`` is ``(K, p, C)``, ``intercept`` ``(K, C)``, ``predict(X)`` the
+    linear predictors ``(K, n, C)`` (softmax over the last axis for probabilities). Not with
+    ``positive``, a zero ``penalty_factor``, λ = 0, a sparse ``X`` or a ``mesh`` (yet).
+
     With ``standardize=True`` (as glmnet) the columns are centred and scaled to unit weighted
     variance (1/n), the penalty applies to the standardized coefficients, and ``coef`` is returned
     on the original scale; a constant column gets coefficient 0.
@@ -156,7 +179,8 @@ def path(
         is used when ``mesh`` is None.
       y: ``(n,)`` targets, or ``(n, m)``: one column per task (multi-task, ``loss="squared"``
         only; not with ``positive``, a sparse ``X`` or a ``mesh``).
-      loss: ``"squared"``, ``"logistic"`` or ``"poisson"``.
+      loss: ``"squared"``, ``"logistic"``, ``"poisson"`` or ``"multinomial"`` (class labels
+        ``y``, above).
       l1_ratio: ρ in [0, 1]; 1 is the lasso. 0 (ridge) needs explicit ``lambdas``.
       lambdas: an int K (a grid of K values log-spaced from λ_max to
         ``lambda_min_ratio · λ_max``, which may stop early: ``early_stop``), or an array of
@@ -185,12 +209,15 @@ def path(
         fitted whole.
       verbose: print progress lines on stderr: the compilations of a first call with new
         shapes (seconds each; the programs are kept on disk for later calls) and the λs fitted.
+      grouped: ``loss="multinomial"`` only: penalize each feature's coefficients across the
+        classes as a group (their ℓ2 norm), not entry by entry (above).
 
     Returns:
       :class:`PathResult`: ``lambdas`` ``(K,)`` descending, ``coef`` ``(K, p)``, ``intercept``,
       ``converged``, ``n_iter``, ``gap``, ``status``, ``dev_ratio`` ``(K,)``, and
       ``predict(X)`` ``(K, n)``; multi-task: ``coef`` ``(K, p, m)``, ``intercept`` ``(K, m)``
-      and ``predict(X)`` ``(K, n, m)`` (the rest as above: one certificate per λ).
+      and ``predict(X)`` ``(K, n, m)`` (the rest as above: one certificate per λ); multinomial:
+      the same with ``m = C`` classes, and ``classes`` ``(C,)``.
 
     Raises:
       ValueError, TypeError: on bad input, naming the argument and the fix.
@@ -206,6 +233,10 @@ def path(
       >>> res = l1jax.path(X, Y, lambdas=np.array([0.1, 0.5]), standardize=False)
       >>> res.coef.shape, res.intercept.shape, res.predict(X).shape
       ((2, 1, 2), (2, 2), (2, 3, 2))
+      >>> labels = np.array(["a", "b", "c"])
+      >>> res = l1jax.path(X, labels, loss="multinomial", lambdas=np.array([0.1, 0.01]))
+      >>> res.coef.shape, res.classes.tolist(), res.predict(X)[-1].argmax(axis=1).tolist()
+      ((2, 1, 3), ['a', 'b', 'c'], [0, 1, 2])
     """
     _inputs.check_flag(verbose, "verbose")
     with _progress.progress("l1jax.path", verbose) as report:
@@ -215,7 +246,7 @@ def path(
             lambda_min_ratio=lambda_min_ratio, fit_intercept=fit_intercept,
             standardize=standardize, penalty_factor=penalty_factor, sample_weight=sample_weight,
             positive=positive, tol=tol, max_iter=max_iter, block_size=block_size, mesh=mesh,
-            early_stop=early_stop,
+            early_stop=early_stop, grouped=grouped,
         )  # fmt: skip
         report(f"fitted {fitted_words(res, lambdas)}")
     warn_unconverged("l1jax.path", res.status, res.gap, res.lambdas, tol, max_iter)
@@ -290,10 +321,15 @@ def _path(
     mesh,
     early_stop=False,
     pad_to=0,
+    grouped=False,
 ):
     """:func:`path` without its warnings: ``(PathResult, tol)``. ``pad_to``: see
     :func:`l1jax.engine.fit_path`."""
     _inputs.check_flag(early_stop, "early_stop")
+    _inputs.check_flag(grouped, "grouped")
+    if grouped and loss != MULTINOMIAL:
+        raise ValueError(f"grouped=True is for loss='multinomial' (a row penalty across the "
+                         f"classes), got loss={loss!r}; drop grouped")  # fmt: skip
     args = _inputs.check_path(
         X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
         fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
@@ -335,7 +371,7 @@ def _path(
             lambdas=grid.astype(dtype), coef=np.zeros((K, p, *tasks), dtype),
             intercept=np.full((K, *tasks), b0, dtype), converged=np.ones(K, bool),
             n_iter=np.zeros(K, np.int64), gap=np.zeros(K, dtype),
-            status=np.zeros(K, np.int32), dev_ratio=np.zeros(K, dtype),
+            status=np.zeros(K, np.int32), dev_ratio=np.zeros(K, dtype), classes=args.classes,
         )  # fmt: skip
         return res, tol
     with np.errstate(all="ignore"):  # (thread-safe, unlike warnings.catch_warnings)
@@ -345,6 +381,7 @@ def _path(
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
             block=1 if grid.size == 1 else block_size, mesh=args.mesh,
             early_stop=bool(early_stop), pad_to=pad_to,
+            entrywise=loss == MULTINOMIAL and not grouped,
         )  # fmt: skip
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]
@@ -366,5 +403,6 @@ def _path(
         gap=gap,
         status=status,
         dev_ratio=out["dev"].astype(dtype),
+        classes=args.classes,
     )
     return res, tol

@@ -38,7 +38,7 @@ from jax.scipy.special import xlogy
 
 from l1jax import _sparse, implicit, prox
 from l1jax._programs import highest
-from l1jax.losses import LOSSES, _pointwise, mean_function
+from l1jax.losses import LOSSES, MULTINOMIAL, _pointwise, mean_function
 
 __all__ = ["Status", "SolverResult", "solve_path", "null_intercept", "lambda_max"]
 
@@ -243,6 +243,8 @@ def _dual_loss(loss: str, data: Data, lin, beta, b, alpha) -> jax.Array:
         r = data.y - mu
         return jnp.sum(_weighted(data.s, alpha * r * data.y - 0.5 * alpha**2 * r**2))
     q = data.y - alpha * (data.y - mu)  # in [0, 1] (logistic) or > 0 (poisson)
+    if loss == MULTINOMIAL:  # rows of q on the simplex (α ∈ [0, 1]): minus their entropy
+        return -jnp.sum(data.s * jnp.sum(xlogy(q, q), axis=-1))
     if loss == "logistic":
         return -jnp.sum(data.s * (xlogy(q, q) + xlogy(1 - q, 1 - q)))
     return -jnp.sum(data.s * (xlogy(q, q) - q))
@@ -350,6 +352,8 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
                 done = jnp.all(done)
             return jnp.where(done, bb, bb + step), done, it + 1
 
+        if loss == MULTINOMIAL:
+            b_body = functools.partial(_softmax_intercept_step, data, lin)
         b, b_ok, _ = jax.lax.while_loop(b_cond, b_body, (b, izero != 0, izero))
     g, gb = _grad(loss, data, lin, beta, b)
     p = beta.shape[0]
@@ -427,6 +431,27 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
     lin, beta, b, g, _, it, done, _ = st
     ok = b_ok & (done | (it == 0))
     return _Refit(lin, beta, b, g, ok)
+
+
+def _softmax_intercept_step(data: Data, lin, st):
+    """One damped Newton step of the multinomial intercepts ``b`` ``(C,)`` (:func:`_refit_free`).
+
+    The Hessian ``Σ_i s_i (diag(p_i) − p_i p_iᵀ)`` is singular along ``1`` (adding a constant to
+    every class changes nothing) and the gradient ``Σ_i s_i (p_i − y_i)`` is orthogonal to it, so
+    the system is solved with ``κ 11ᵀ/C`` added: the step is the least-norm Newton step."""
+    bb, _, it = st
+    eps = jnp.finfo(bb.dtype).eps
+    mu = mean_function(MULTINOMIAL, lin + bb)
+    sm = _weighted(data.s, mu)
+    grad = _sum_rows(sm) - _sum_rows(_weighted(data.s, data.y))
+    hess = jnp.diag(_sum_rows(sm)) - _dot(mu.T, sm)
+    C = bb.shape[-1]
+    kappa = jnp.maximum(jnp.trace(hess) / C, jnp.finfo(bb.dtype).tiny)
+    step = -jnp.linalg.solve(hess + kappa / C, grad)
+    step = jnp.clip(step, -1.0, 1.0)  # damped: η moves by at most 1 per step
+    noise = 8 * eps * _sum_rows(_weighted(data.s, mu + data.y))
+    done = jnp.all((jnp.abs(step) <= 4 * eps * (1 + jnp.abs(bb))) | (jnp.abs(grad) <= noise))
+    return jnp.where(done, bb, bb + step), done, it + 1
 
 
 def _certify(
@@ -522,7 +547,7 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
         f_y = _value(loss, data, c.lin_y, c.y, c.by)
         f_new = _value(loss, data, lin_new, x_new, b_new)
         slack = 10 * jnp.finfo(f_y.dtype).eps * (jnp.abs(f_y) + 1)
-        accept = f_new <= f_y + g_y @ d + gb_y * db + bound + slack
+        accept = f_new <= f_y + _vdot(g_y, d) + _vdot(gb_y, db) + bound + slack
     # Adaptive restart: drop the momentum when it points against the last step.
     restart = _vdot(c.y - x_new, x_new - c.x) + _vdot(c.by - b_new, b_new - c.bx) > 0
     t_next = jnp.where(restart, 1.0, (1 + jnp.sqrt(1 + 4 * c.t**2)) / 2)
@@ -842,7 +867,10 @@ def lipschitz(
     ``Xᵀ diag(s μ'(η)) X`` at ``(beta, b)`` (the warm start; ``μ' = μ(1 − μ)`` or ``μ``), which is
     much smaller than the global ¼``XᵀSX`` bound once the fit is good; FISTA's backtracking shrinks
     the step wherever the curvature grows beyond it. The intercept direction is included.
+    Multinomial: ½ ``XᵀSX``'s (the softmax Hessian ``diag(p) − ppᵀ`` is at most ½ I).
     """
+    if loss == MULTINOMIAL:
+        return 0.5 * lipschitz("squared", data, fit_intercept, n_power=n_power)
     m = data.n_features
     if data.gram:
         matvec = lambda v: _linear(data, v)  # noqa: E731
