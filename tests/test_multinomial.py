@@ -1,0 +1,187 @@
+"""Multinomial (softmax) paths: ``l1jax.path(X, y, loss="multinomial")`` with class labels ``y``.
+
+The objective (../shared/DESIGN.md, issue 14), ``Y`` the one-hot ``(n, C)`` matrix of ``y`` in the
+order of ``np.unique(y)``, ``B`` ``(p, C)``, ``η_i = b + Bᵀx_i``::
+
+    (1/n) Σ_i (log Σ_c e^{η_ic} − Σ_c Y_ic η_ic) + λ Σ_j Σ_c (ρ |B_jc| + (1 − ρ)/2 B_jc²)
+
+and with ``grouped=True`` the row penalty ``λ Σ_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)``.
+
+Every expected value comes from outside l1jax: scikit-learn's saga (``LogisticRegression``,
+multinomial for 3 classes, ``C = 1/(nλ)``), the optimality conditions (KKT) and λ_max evaluated
+here in NumPy, and saga's binary logistic lasso (two classes, grouped: ``B = (−β/2, β/2)`` with β
+the logistic coefficients at ``λ/√2``, since ``‖(−d/2, d/2)‖₂ = |d|/√2`` is the least row norm
+with difference ``d``). The data are scikit-learn's bundled wine and iris, standardized here
+(``standardize=False`` in l1jax). Problems share their shapes and static options (wine's padded
+shape serves iris), so the file compiles three programs: entrywise and grouped for 3 classes,
+grouped for 2.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+import numpy as np
+import pytest
+from scipy.special import logsumexp, softmax
+from sklearn.datasets import load_iris, load_wine
+from sklearn.linear_model import LogisticRegression
+
+import l1jax
+
+TIGHT = 1e-12
+LAMS = np.array([0.05, 0.01])
+
+
+@functools.cache
+def _data(name):
+    X, y = {"wine": load_wine, "iris": load_iris}[name](return_X_y=True)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+def _objective(X, Y, B, b, lam, rho=1.0, grouped=False):
+    """The objective above, in NumPy."""
+    eta = b + X @ B
+    loss = np.mean(logsumexp(eta, axis=1) - np.sum(Y * eta, axis=1))
+    l1 = np.linalg.norm(B, axis=1) if grouped else np.abs(B)
+    return loss + lam * (rho * np.sum(l1) + 0.5 * (1 - rho) * np.sum(B**2))
+
+
+def _gradient(X, Y, B, b):
+    """The data loss's gradient in ``B`` ``(p, C)`` and in ``b`` ``(C,)``."""
+    R = (softmax(b + X @ B, axis=1) - Y) / X.shape[0]
+    return X.T @ R, R.sum(axis=0)
+
+
+def _fit(X, y, lambdas=LAMS, **kw):
+    res = l1jax.path(X, y, loss="multinomial", lambdas=lambdas, standardize=False, tol=TIGHT,
+                     **kw)  # fmt: skip
+    assert res.converged.all(), res.gap
+    return res
+
+
+@pytest.mark.parametrize("name", ["wine", "iris"])
+def test_objective_no_worse_than_saga(name):
+    X, y = _data(name)
+    n, p = X.shape
+    Y = np.eye(3)[y]
+    res = _fit(X, y)
+    assert res.coef.shape == (2, p, 3) and res.intercept.shape == (2, 3)
+    assert res.classes.tolist() == [0, 1, 2]
+    eta = res.predict(X)
+    np.testing.assert_allclose(eta, res.intercept[:, None, :] + np.einsum("np,kpc->knc", X,
+                                                                           res.coef))  # fmt: skip
+    null = -np.sum(Y.mean(0) * np.log(Y.mean(0)))  # the intercept-only model's loss
+    for k, lam in enumerate(res.lambdas):
+        with warnings.catch_warnings():  # (saga's own convergence warning at tol=1e-10)
+            warnings.simplefilter("ignore")
+            est = LogisticRegression(l1_ratio=1.0, C=1 / (n * lam), solver="saga", tol=1e-10,
+                                     max_iter=100_000).fit(X, y)  # fmt: skip
+        ours = _objective(X, Y, res.coef[k], res.intercept[k], lam)
+        theirs = _objective(X, Y, est.coef_.T, est.intercept_, lam)
+        assert ours <= theirs * (1 + 1e-10), (lam, ours, theirs)
+        np.testing.assert_allclose(res.coef[k], est.coef_.T, atol=1e-4)
+        loss = ours - lam * np.sum(np.abs(res.coef[k]))
+        np.testing.assert_allclose(res.dev_ratio[k], 1 - loss / null, rtol=1e-9)
+    assert np.mean(eta[-1].argmax(axis=1) == y) > 0.95
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5])
+@pytest.mark.parametrize("grouped", [False, True])
+def test_kkt(grouped, rho):
+    """Entrywise: ``G_jc + λ(ρ sign B_jc + (1 − ρ) B_jc) = 0`` where ``B_jc ≠ 0``, else
+    ``|G_jc| ≤ λρ``; grouped, by rows: ``G_j + λ(ρ B_j/‖B_j‖ + (1 − ρ) B_j) = 0`` or
+    ``‖G_j‖ ≤ λρ``; the intercepts' gradient is 0."""
+    X, y = _data("wine")
+    Y = np.eye(3)[y]
+    res = _fit(X, y, l1_ratio=rho, grouped=grouped)
+    for k, lam in enumerate(res.lambdas):
+        B = res.coef[k]
+        G, gb = _gradient(X, Y, B, res.intercept[k])
+        np.testing.assert_allclose(gb, 0, atol=1e-10)
+        if grouped:
+            norms = np.linalg.norm(B, axis=1)
+            on = norms > 0
+            assert 0 < on.sum() < B.shape[0] or lam == res.lambdas[-1]
+            unit = B[on] / norms[on, None]
+            np.testing.assert_allclose(G[on] + lam * (rho * unit + (1 - rho) * B[on]), 0,
+                                       atol=1e-6)  # fmt: skip
+            assert np.all(np.linalg.norm(G[~on], axis=1) <= lam * rho * (1 + 1e-6))
+        else:
+            on = B != 0
+            assert 0 < on.sum() < B.size
+            np.testing.assert_allclose(G[on] + lam * (rho * np.sign(B[on]) + (1 - rho) * B[on]),
+                                       0, atol=1e-6)  # fmt: skip
+            assert np.all(np.abs(G[~on]) <= lam * rho * (1 + 1e-6))
+
+
+@pytest.mark.parametrize("grouped", [False, True])
+def test_lambda_max(grouped):
+    """The automatic grid starts at ``max_j max_c |X_jᵀ(Y − Ȳ)|/n`` (the row norm when grouped):
+    all coefficients zero there, intercepts the log class frequencies (up to a constant), and
+    something enters just below."""
+    X, y = _data("wine")
+    Y = np.eye(3)[y]
+    Z = X.T @ (Y - Y.mean(axis=0)) / X.shape[0]
+    lam_max = np.max(np.linalg.norm(Z, axis=1) if grouped else np.abs(Z))
+    res = l1jax.path(X, y, loss="multinomial", lambdas=3, lambda_min_ratio=0.9,
+                     standardize=False, grouped=grouped, tol=TIGHT)  # fmt: skip
+    np.testing.assert_allclose(res.lambdas[0], lam_max, rtol=1e-10)
+    assert np.all(res.coef[0] == 0) and np.any(res.coef[1] != 0)
+    b, logf = res.intercept[0], np.log(Y.mean(axis=0))
+    np.testing.assert_allclose(b - b.mean(), logf - logf.mean(), atol=1e-10)
+    np.testing.assert_allclose(res.dev_ratio[0], 0, atol=1e-12)
+
+
+def test_two_classes_grouped_is_logistic():
+    """Two classes, grouped, at λ: ``B = (−β/2, β/2)`` with β the binary logistic lasso's
+    coefficients at ``λ/√2`` (scikit-learn's saga, ``C = √2/(nλ)``), and the same objective
+    value (the labels are strings: ``classes`` in sorted order)."""
+    X, y = _data("iris")
+    n = X.shape[0]
+    labels = np.where(y == 1, "versicolor", "other")
+    Y = np.eye(2)[(labels == "versicolor").astype(int)]
+    res = _fit(X, labels, grouped=True)
+    assert res.classes.tolist() == ["other", "versicolor"]
+    np.testing.assert_allclose(res.coef[..., 0], -res.coef[..., 1], atol=1e-8)
+    for k, lam in enumerate(res.lambdas):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = LogisticRegression(l1_ratio=1.0, C=np.sqrt(2) / (n * lam), solver="saga",
+                                     tol=1e-10, max_iter=100_000).fit(X, labels)  # fmt: skip
+        beta, b = est.coef_[0], est.intercept_[0]
+        theirs = _objective(X, Y, np.stack([-beta / 2, beta / 2], 1), np.array([-b / 2, b / 2]),
+                            lam, grouped=True)  # fmt: skip
+        ours = _objective(X, Y, res.coef[k], res.intercept[k], lam, grouped=True)
+        assert ours <= theirs * (1 + 1e-10), (lam, ours, theirs)
+        np.testing.assert_allclose(2 * res.coef[k, :, 1], beta, atol=1e-4)
+        np.testing.assert_allclose(res.intercept[k, 1] - res.intercept[k, 0], b, atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"y": np.zeros(150)}, "y holds a single class"),
+        ({"y": np.r_[np.nan, np.ones(149)]}, "y contains NaN"),
+        ({"y": np.array([None, "a", "b"] * 50, dtype=object)}, "y contains None or NaN"),
+        ({"y": np.zeros((150, 2))}, "y must be a 1-D array of class labels"),
+        ({"positive": True}, "positive=True is not supported with loss='multinomial'"),
+        ({"penalty_factor": np.r_[0.0, np.ones(3)]}, "penalty_factor must be positive"),
+        ({"lambdas": np.array([0.1, 0.0])}, "lambdas must be > 0"),
+        ({"loss": "logistic", "grouped": True}, "grouped=True is for loss='multinomial'"),
+    ],
+)
+def test_bad_input(kwargs, match):
+    X, y = _data("iris")
+    kw = {"y": y, "loss": "multinomial", "lambdas": LAMS} | kwargs
+    if kw["loss"] == "logistic":
+        kw["y"] = (y == 1).astype(float)
+    with pytest.raises(ValueError, match=match):
+        l1jax.path(X, **kw)
+
+
+def test_cv_path_refuses_multinomial():
+    X, y = _data("iris")
+    with pytest.raises(ValueError, match="l1jax.path only"):
+        l1jax.cv_path(X, y, loss="multinomial")
