@@ -337,9 +337,10 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     if classes is not None and sample_weight is not None and fit_intercept:
         empty = np.flatnonzero(sample_weight @ y <= 0)
         if empty.size:
+            label = classes[empty[0]].tolist()
             raise ValueError(
-                f"sample_weight leaves class {classes[empty[0]]!r} of y without weight: its "
-                "intercept would be -inf; drop its samples from X and y, or weight them"
+                f"sample_weight leaves class {label!r} of y without weight: its intercept would "
+                "be -inf; drop its samples from X and y, or weight them"
             )
     check_targets(y, sample_weight, loss, fit_intercept)
     l1_ratio = check_scalar(l1_ratio, "l1_ratio", 0.0, 1.0)
@@ -400,7 +401,7 @@ def check_labels(y) -> tuple[np.ndarray, np.ndarray]:
     except TypeError as err:
         raise TypeError(f"y must hold class labels of one sortable type ({err})") from None
     if classes.size < 2:
-        what = f"a single class ({classes[0]!r})" if classes.size else "no sample"
+        what = f"a single class ({classes[0].tolist()!r})" if classes.size else "no sample"
         raise ValueError(f"y holds {what} for loss='multinomial'; it needs at least 2 classes")
     return np.eye(classes.size)[codes.reshape(-1)], classes
 
