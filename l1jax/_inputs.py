@@ -479,12 +479,12 @@ def check_targets(y, sample_weight, loss, fit_intercept) -> None:
 
 
 def make_fold_ids(y, n_folds, seed, loss) -> np.ndarray:
-    """Random balanced folds; for ``loss="logistic"`` stratified by class (each fold holds both
-    classes in about the proportion of the data)."""
+    """Random balanced folds; for ``loss="logistic"`` and ``"multinomial"`` stratified by class
+    (each fold holds every class in about the proportion of the data)."""
     n = y.shape[0]
     rng = np.random.default_rng(seed)
     order = rng.permutation(n)
-    if loss == "logistic":
+    if loss in ("logistic", MULTINOMIAL):  # (class labels of any sortable type)
         order = order[np.argsort(y[order], kind="stable")]
     fold_ids = np.empty(n, np.int64)
     fold_ids[order] = np.arange(n) % n_folds
@@ -579,3 +579,19 @@ def check_fold_content(y, s, held, loss, scoring, fit_intercept) -> None:
                     f"fold {f} holds out a single class, so its AUC is undefined; use fewer "
                     "folds, or another scoring"
                 )
+
+
+def check_fold_classes(Y, classes, s, held, fit_intercept) -> None:
+    """Multinomial: every fold's training rows need every class (``Y`` one-hot ``(n, C)``), or
+    that class's intercept would be -inf."""
+    if not fit_intercept:
+        return
+    for f in range(held.shape[0]):
+        missing = np.flatnonzero(np.where(held[f], 0.0, s) @ Y <= 0)
+        if missing.size:
+            label = classes[missing[0]].tolist()
+            raise ValueError(
+                f"the training rows of fold {f} hold no sample of class {label!r} of y; use "
+                "fewer folds (a class needs more members than folds) or fold_ids that leave "
+                "every class in every training set"
+            )

@@ -26,9 +26,11 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from scipy.special import logsumexp
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._programs import in_caller_scope, program
+from l1jax.losses import MULTINOMIAL
 from l1jax.path import PathResult, _path, fitted_words, path, warn_unconverged
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
@@ -38,6 +40,7 @@ SCORINGS = {
     "squared": ("mse",),
     "logistic": ("deviance", "misclassification", "auc"),
     "poisson": ("deviance",),
+    "multinomial": ("deviance", "misclassification"),
 }
 
 
@@ -346,8 +349,12 @@ def _scores(scoring, loss, y, eta, w) -> np.ndarray:
     if scoring == "mse":
         unit = (y - eta) ** 2
         unit = unit.sum(axis=-1) if unit.ndim == 3 else unit
+    elif scoring == "misclassification" and loss == MULTINOMIAL:  # y one-hot (m, C)
+        unit = (eta.argmax(axis=-1) != y.argmax(axis=-1)).astype(np.float64)
     elif scoring == "misclassification":
         unit = ((eta > 0) != (y == 1)).astype(np.float64)
+    elif loss == MULTINOMIAL:  # deviance −2 log-likelihood
+        unit = 2 * (logsumexp(eta, axis=-1) - np.sum(y * eta, axis=-1))
     elif loss == "logistic":  # deviance −2 log-likelihood
         unit = 2 * (np.logaddexp(0.0, eta) - y * eta)
     else:  # poisson deviance 2 (y log(y/μ) − (y − μ))
@@ -384,6 +391,7 @@ def cv_path(
     mesh: jax.sharding.Mesh | None = None,
     early_stop: bool = True,
     verbose: bool = False,
+    grouped: bool = False,
 ) -> CVResult:
     """Cross-validate a whole lasso / elastic-net path of a GLM (as glmnet's ``cv.glmnet``).
 
@@ -402,9 +410,10 @@ def cv_path(
     largest gradients (p ≥ 2·n, rounded up to 128), else by :func:`l1jax.solve_path`.
 
     Scores (``scoring``; lower is better except ``"auc"``): ``"mse"`` (squared loss, the
-    default), ``"deviance"`` (logistic: ``−2 log-likelihood``; Poisson:
-    ``2 (y log(y/μ) − (y − μ))``; the default for both), ``"misclassification"`` (logistic,
-    predicted class ``η > 0``) and ``"auc"`` (logistic). Each fold's score ``e_f`` is the
+    default), ``"deviance"`` (logistic and multinomial: ``−2 log-likelihood``, for multinomial
+    ``2 (log Σ_c e^{η_c} − η_y)``; Poisson: ``2 (y log(y/μ) − (y − μ))``; the default for all
+    three), ``"misclassification"`` (logistic, predicted class ``η > 0``; multinomial, the class
+    of the largest ``η_c``) and ``"auc"`` (logistic). Each fold's score ``e_f`` is the
     ``sample_weight``-weighted mean over its held-out rows (AUC: weighted over its pairs), and
     with ``w_f`` the fold's total held-out weight (glmnet's convention)::
 
@@ -434,11 +443,13 @@ def cv_path(
       y: ``(n,)`` targets, or ``(n, m)`` for a multi-task path (squared loss, see
         :func:`l1jax.path`): ``"mse"`` then sums the squared errors of a held-out row over its
         ``m`` tasks (glmnet's ``mgaussian``; ``m`` times scikit-learn's ``MultiTaskLassoCV``
-        ``mse_path_``), and the folds are fitted one by one (not ``vmap``-ed).
+        ``mse_path_``), and the folds are fitted one by one (not ``vmap``-ed). Class labels for
+        ``loss="multinomial"`` (as :func:`l1jax.path`; folds fitted one by one too, and every
+        fold's training rows must hold every class).
       n_folds: number of folds F, 2 ≤ F ≤ n (ignored when ``fold_ids`` is given).
       fold_ids: ``(n,)`` fold of each row, integers ``0 … F − 1`` (F ≥ 2, no fold empty);
         default: random balanced folds from ``seed``, stratified by class for
-        ``loss="logistic"``.
+        ``loss="logistic"`` and ``"multinomial"``.
       seed: seed of the random folds.
       scoring: see above; ``None`` is ``"mse"`` (squared) or ``"deviance"``.
       l1_ratio: ρ in [0, 1] as in :func:`l1jax.path`, or a sequence of them (a grid, above).
@@ -447,6 +458,8 @@ def cv_path(
         (``max_iter`` is the FISTA iteration cap per λ in the folds). With an ``l1_ratio``
         grid, every ratio keeps as many λs as the longest of their early-stopped paths.
       verbose: print progress lines on stderr: compilations, the path on all rows, each fold.
+      grouped: ``loss="multinomial"`` only: the row penalty across the classes, as in
+        :func:`l1jax.path`.
       mesh: optional ``jax.sharding.Mesh`` with axes ``"lambdas"`` and/or ``"data"`` (above).
 
     Returns:
@@ -469,8 +482,9 @@ def cv_path(
       >>> grid.cv_mean.shape, grid.l1_ratio_min in (0.5, 1.0)
       ((2, 17), True)
     """
-    _inputs.check_loss(loss)
+    _inputs.check_loss(loss, multinomial=True)
     _inputs.check_flag(verbose, "verbose")
+    _inputs.check_flag(grouped, "grouped")
     with _progress.progress("l1jax.cv_path", verbose) as report:
         if scoring is None:
             scoring = SCORINGS[loss][0]
@@ -487,8 +501,12 @@ def cv_path(
         if X_arr.ndim != 2 or y_arr.ndim != 1 + multi or X_arr.shape[0] != y_arr.shape[0]:
             # path() gives the precise message.
             path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
+        labels = None
+        if loss == MULTINOMIAL:  # the fits take the labels; the scores their one-hot matrix
+            labels, (y_arr, classes) = y_arr, _inputs.check_labels(y_arr)
         n = X_arr.shape[0]
-        ids = _inputs.check_folds(n, y_arr, n_folds, fold_ids, seed, loss)
+        ids = _inputs.check_folds(n, y_arr if labels is None else labels, n_folds, fold_ids, seed,
+                                  loss)  # fmt: skip
         F = int(ids.max()) + 1
         held = ids[None, :] == np.arange(F)[:, None]  # (F, n)
         y64, s = (
@@ -498,6 +516,8 @@ def cv_path(
         content_checked = y64 is not None and s is not None and s.shape == (n,)
         if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
             _inputs.check_fold_content(y64, s, held, loss, scoring, fit_intercept)
+            if labels is not None:
+                _inputs.check_fold_classes(y64, classes, s, held, fit_intercept)
 
         ratios = _inputs.check_l1_ratios(l1_ratio)
         grid = ratios is not None
@@ -522,6 +542,7 @@ def cv_path(
                 max_iter=max_iter,
                 mesh=mesh,
                 early_stop=early_stop,
+                grouped=grouped,
             )
             for ratio in ratios
         )
@@ -531,7 +552,7 @@ def cv_path(
                 X, y, loss=loss, l1_ratio=ratio, lambdas=_continued(f.lambdas, K),
                 fit_intercept=fit_intercept, standardize=standardize,
                 penalty_factor=penalty_factor, sample_weight=sample_weight, positive=positive,
-                tol=tol, max_iter=max_iter, mesh=mesh,
+                tol=tol, max_iter=max_iter, mesh=mesh, grouped=grouped,
             ) for f, ratio in zip(fulls, ratios, strict=True))  # fmt: skip
         full = fulls[0]
         R = len(fulls)
@@ -544,19 +565,22 @@ def cv_path(
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         if not content_checked:
             _inputs.check_fold_content(y_arr, s, held, loss, scoring, fit_intercept)
+            if labels is not None:
+                _inputs.check_fold_classes(y_arr, classes, s, held, fit_intercept)
         lam_grid = np.stack([f.lambdas for f in fulls])  # (R, K)
         K = lam_grid.shape[1]
 
         opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
                     penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
-                    max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-        if _batched(mesh) and not _sparse.is_sparse(X_arr) and not multi:
+                    max_iter=int(max_iter), mesh=mesh, grouped=grouped)  # fmt: skip
+        if _batched(mesh) and not _sparse.is_sparse(X_arr) and not multi and labels is None:
             coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                         **opts)  # fmt: skip
         else:
             automatic = _inputs.is_grid_size(lambdas)
+            fit_y = y_arr if labels is None else labels  # (multinomial: the fits take labels)
             coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
-                X_arr, y_arr, s, held, lam_grid, ratios, report=report,
+                X_arr, fit_y, s, held, lam_grid, ratios, report=report,
                 pad_to=lambdas if automatic else 0, **opts,
             )  # fmt: skip
         report(f"fitted the {R * F} folds")

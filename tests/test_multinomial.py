@@ -181,7 +181,35 @@ def test_bad_input(kwargs, match):
         l1jax.path(X, **kw)
 
 
-def test_cv_path_refuses_multinomial():
+@pytest.mark.parametrize("scoring", ["deviance", "misclassification"])
+def test_cv_path(scoring):
+    """Folds stratified by class; each fold's score is the held-out rows' mean deviance
+    ``2 (log Σ_c e^{η_c} − η_y)`` or misclassification (argmax η ≠ y) of the path fitted with
+    the fold's rows at weight 0, recomputed here; the refit is the path on all rows."""
+    X, y = _data("wine")
+    labels = np.array(["a", "b", "c"])[y]
+    lams = np.array([0.1, 0.05, 0.02, 0.01])
+    cv = l1jax.cv_path(X, labels, loss="multinomial", n_folds=3, lambdas=lams, scoring=scoring,
+                       standardize=False, tol=TIGHT)  # fmt: skip
+    assert cv.path.classes.tolist() == ["a", "b", "c"] and cv.fold_scores.shape == (3, 4)
+    counts = np.stack([np.bincount(y[cv.fold_ids == f], minlength=3) for f in range(3)])
+    assert np.all(counts.max(axis=0) - counts.min(axis=0) <= 1)  # stratified
+    Y = np.eye(3)[y]
+    for f in range(3):
+        held = cv.fold_ids == f
+        fit = _fit(X, labels, lambdas=lams, sample_weight=(~held).astype(float))
+        eta = fit.predict(X[held])
+        if scoring == "deviance":
+            unit = 2 * (logsumexp(eta, axis=2) - np.sum(Y[held] * eta, axis=2))
+        else:
+            unit = eta.argmax(axis=2) != y[held]
+        np.testing.assert_allclose(cv.fold_scores[f], unit.mean(axis=1), rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(cv.path.coef, _fit(X, labels, lambdas=lams).coef, atol=1e-9)
+
+
+def test_cv_path_bad_folds():
     X, y = _data("iris")
-    with pytest.raises(ValueError, match="l1jax.path only"):
-        l1jax.cv_path(X, y, loss="multinomial")
+    with pytest.raises(ValueError, match="training rows of fold 0 hold no sample of class 0"):
+        l1jax.cv_path(X, y, loss="multinomial", fold_ids=(y == 2).astype(int), lambdas=LAMS)
+    with pytest.raises(ValueError, match="scoring must be one of"):
+        l1jax.cv_path(X, y, loss="multinomial", scoring="auc")
