@@ -582,7 +582,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             guess = min(guess, sparse_capacity(bucket(n, 128), CHUNK))
             guess = guess if guess * bucket(n, 128) <= SPARSE_BLOCK else NEWTON_MAX + 1
         # (multi-task FISTA: 2, 1.2-1.8× faster than 8 on benchmarks/multitask.py's problems,
-        # where the slowest of a block's λs sets its iterations)
+        # where the slowest of a block's λs sets its iterations; multinomial too: wine's path
+        # of 27 λs, warm, 1.5 s against 4.8 s entrywise, 0.9 s against 2.7 s grouped)
         block = 1 if loss in ("logistic", "poisson") and guess <= NEWTON_MAX else 2 if tasks else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
