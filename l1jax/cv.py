@@ -26,7 +26,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-from scipy.special import logsumexp
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._programs import in_caller_scope, program
@@ -354,6 +353,8 @@ def _scores(scoring, loss, y, eta, w) -> np.ndarray:
     elif scoring == "misclassification":
         unit = ((eta > 0) != (y == 1)).astype(np.float64)
     elif loss == MULTINOMIAL:  # deviance −2 log-likelihood
+        from scipy.special import logsumexp  # (here: 0.1 s less to import l1jax)
+
         unit = 2 * (logsumexp(eta, axis=-1) - np.sum(y * eta, axis=-1))
     elif loss == "logistic":  # deviance −2 log-likelihood
         unit = 2 * (np.logaddexp(0.0, eta) - y * eta)
@@ -572,7 +573,7 @@ def cv_path(
 
         opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
                     penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
-                    max_iter=int(max_iter), mesh=mesh, grouped=grouped)  # fmt: skip
+                    max_iter=int(max_iter), mesh=mesh)  # fmt: skip
         if _batched(mesh) and not _sparse.is_sparse(X_arr) and not multi and labels is None:
             coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                         **opts)  # fmt: skip
@@ -581,7 +582,7 @@ def cv_path(
             fit_y = y_arr if labels is None else labels  # (multinomial: the fits take labels)
             coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
                 X_arr, fit_y, s, held, lam_grid, ratios, report=report,
-                pad_to=lambdas if automatic else 0, **opts,
+                pad_to=lambdas if automatic else 0, grouped=grouped, **opts,
             )  # fmt: skip
         report(f"fitted the {R * F} folds")
         warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,
