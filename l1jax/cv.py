@@ -30,7 +30,7 @@ import numpy as np
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._programs import in_caller_scope, program
 from l1jax.losses import MULTINOMIAL
-from l1jax.path import PathResult, _path, fitted_words, path, warn_unconverged
+from l1jax.path import PathResult, _path, fitted_words, host_predict, path, warn_unconverged
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
 
@@ -331,14 +331,6 @@ def _weighted_auc(y, eta, w) -> np.ndarray:
     return out
 
 
-def _held_out(X, coef, intercept) -> np.ndarray:
-    """The linear predictors of the held-out rows ``X`` ``(m, p)`` for every λ: ``(K, m)``, or
-    ``(K, m, tasks)`` for multi-task ``coef`` ``(K, p, tasks)``."""
-    if coef.ndim == 3:
-        return intercept[:, None, :] + np.einsum("np,kpt->knt", X, coef)
-    return intercept[:, None] + (X @ coef.T).T
-
-
 def _scores(scoring, loss, y, eta, w) -> np.ndarray:
     """Weighted mean held-out score per λ: ``eta`` ``(K, m)``, ``y`` and ``w`` ``(m,)`` (multi-
     task: ``eta`` ``(K, m, tasks)``, ``y`` ``(m, tasks)``, the squared errors summed over the
@@ -593,7 +585,8 @@ def cv_path(
             rows_f = held[f]
             for r in range(R):
                 fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f],
-                                            _held_out(X_arr[rows_f], coef[r, f], intercept[r, f]),
+                                            host_predict(coef[r, f], intercept[r, f],
+                                                         X_arr[rows_f]),
                                             s[rows_f])  # fmt: skip
         w = (held * s[None, :]).sum(axis=1)
         cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()

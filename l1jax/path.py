@@ -75,13 +75,19 @@ class PathResult(NamedTuple):
         if on_devices:
             coef, intercept = (jnp.asarray(a, X.dtype) for a in (self.coef, self.intercept))
             return _predict(coef, intercept, X)
-        if self.coef.ndim == 3:  # multi-task: (K, n, m)
-            eta = np.stack([X @ c for c in self.coef]) if sparse else \
-                np.einsum("np,kpm->knm", X, self.coef)  # fmt: skip
-            return self.intercept[:, None, :] + eta
-        if sparse:
-            return self.intercept[:, None] + (X @ self.coef.T).T
-        return self.intercept[:, None] + self.coef @ X.T
+        return host_predict(self.coef, self.intercept, X)
+
+
+def host_predict(coef, intercept, X) -> np.ndarray:
+    """``η = intercept + X coefᵀ`` in NumPy for every λ: ``(K, n)``, or ``(K, n, m)`` for
+    ``coef`` ``(K, p, m)`` (multi-task, multinomial); ``X`` NumPy or SciPy sparse."""
+    sparse = _sparse.is_sparse(X)
+    if coef.ndim == 3:
+        eta = np.stack([X @ c for c in coef]) if sparse else np.einsum("np,kpm->knm", X, coef)
+        return intercept[:, None, :] + eta
+    if sparse:
+        return intercept[:, None] + (X @ coef.T).T
+    return intercept[:, None] + coef @ X.T
 
 
 @jax.jit
