@@ -200,16 +200,19 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
 def in_caller_scope(fun: Callable) -> Callable:
     """``fun`` to run in another thread under this thread's scoped JAX settings: a new thread
     starts from JAX's global ones, so a caller's ``jax.enable_x64`` (as
-    :func:`l1jax._inputs.follows_float64` enters for float64 data), ``jax.default_device`` or
-    ``jax.default_matmul_precision`` would otherwise be lost there."""
+    :func:`l1jax._inputs.follows_float64` enters for float64 data), ``jax.default_device``,
+    ``jax.default_matmul_precision``, ``jax.debug_nans``, ``jax.debug_infs`` or
+    ``jax.disable_jit`` would otherwise be lost there."""
     config = jax.config
     x64, device, precision = (config.jax_enable_x64, config.jax_default_device,
                               config.jax_default_matmul_precision)  # fmt: skip
+    nans, infs, no_jit = config.jax_debug_nans, config.jax_debug_infs, config.jax_disable_jit
 
     @functools.wraps(fun)
     def scoped(*args, **kwargs):
         with jax.enable_x64(x64), jax.default_device(device), \
-                jax.default_matmul_precision(precision):  # fmt: skip
+                jax.default_matmul_precision(precision), jax.debug_nans(nans), \
+                jax.debug_infs(infs), jax.disable_jit(no_jit):  # fmt: skip
             return fun(*args, **kwargs)
 
     return scoped

@@ -239,6 +239,28 @@ def test_precompile_compiles_under_the_callers_x64_scope(cache):
     _expect(compiled=1, hits=1)
 
 
+def test_threads_run_under_the_callers_debug_scopes():
+    """cv_path fits folds in threads: a caller's ``jax.debug_nans`` / ``debug_infs`` /
+    ``disable_jit`` must hold there too (a new thread starts from JAX's global settings), so that
+    a NaN raises instead of passing silently."""
+
+    def settings():
+        config = jax.config
+        return config.jax_debug_nans, config.jax_debug_infs, config.jax_disable_jit
+
+    with jax.debug_nans(True), jax.debug_infs(True), jax.disable_jit():
+        inside = _programs._executor().submit(_programs.in_caller_scope(settings)).result()
+    assert inside == (True, True, True)
+    assert _programs._executor().submit(_programs.in_caller_scope(settings)).result() == (
+        False, False, False)  # fmt: skip
+
+    def nan_through_jit():
+        return jax.jit(jnp.log)(-jnp.ones(2))
+
+    with jax.debug_nans(True), pytest.raises(FloatingPointError):
+        _programs._executor().submit(_programs.in_caller_scope(nan_through_jit)).result()
+
+
 def test_failed_precompile_raises_at_the_call(cache):
     _add.precompile(jax.ShapeDtypeStruct((3,), jnp.float64), jax.ShapeDtypeStruct((4,), float))
     with pytest.raises(TypeError):
