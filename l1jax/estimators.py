@@ -49,6 +49,10 @@ __all__ = [
     "ElasticNet",
     "LassoCV",
     "ElasticNetCV",
+    "MultiTaskLasso",
+    "MultiTaskElasticNet",
+    "MultiTaskLassoCV",
+    "MultiTaskElasticNetCV",
     "LogisticLasso",
     "LogisticLassoCV",
     "StabilitySelection",
@@ -82,8 +86,11 @@ def _check_alpha(alpha, name="alpha"):
 class _Linear(BaseEstimator):
     """Shared input checks and prediction of the linear models here."""
 
+    _accept_sparse: tuple[str, ...] | bool = _SPARSE  # (the multi-task models: dense only)
+
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True):
-        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE, y_numeric=y_numeric)
+        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=self._accept_sparse,
+                             y_numeric=y_numeric)  # fmt: skip
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                                                  ensure_non_negative=True)  # fmt: skip
@@ -104,7 +111,7 @@ class _Linear(BaseEstimator):
             X.resize((n + rows, p + cols))  # (zero rows and columns: nothing stored)
         else:
             X = np.pad(X, ((0, rows), (0, cols)))
-        y = np.pad(y, (0, rows))
+        y = np.pad(y, [(0, rows)] + [(0, 0)] * (y.ndim - 1))  # (a multi-task y: rows only)
         sw = np.pad(sw, (0, rows))
         if fold_ids is not None:
             fold_ids = np.concatenate([fold_ids, np.arange(rows) % (fold_ids.max() + 1)])
@@ -117,17 +124,28 @@ class _Linear(BaseEstimator):
         if tol is None and jax.config.jax_enable_x64:
             tol = ESTIMATOR_TOL
         return dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
-                    positive=self.positive, tol=tol, max_iter=self.max_iter)  # fmt: skip
+                    positive=getattr(self, "positive", False), tol=tol,
+                    max_iter=self.max_iter)  # fmt: skip
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = True
+        tags.input_tags.sparse = bool(self._accept_sparse)
         return tags
 
     def _decision(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_DTYPES, accept_sparse=_SPARSE, reset=False)
+        X = validate_data(self, X, dtype=_DTYPES, accept_sparse=self._accept_sparse, reset=False)
         return X @ self.coef_.T + self.intercept_
+
+    @staticmethod
+    def _at(res: PathResult, k: int, p: int):
+        """The coefficients and intercept of λ ``k`` of ``res`` without the padded columns, in
+        scikit-learn's layout: ``(n_features,)`` and a scalar, or for a path with a task (or
+        class) axis ``(n_tasks, n_features)`` and ``(n_tasks,)``."""
+        coef = np.asarray(res.coef[k, :p])
+        if coef.ndim == 2:
+            return np.ascontiguousarray(coef.T), np.asarray(res.intercept[k])
+        return coef, res.intercept.dtype.type(res.intercept[k])
 
 
 # ----------------------------------------------------------------------------------------------
@@ -191,8 +209,7 @@ class ElasticNet(RegressorMixin, _Linear):
             sample_weight=sample_weight, **self._options(),
         )  # fmt: skip
         self.path_ = res = res._replace(coef=res.coef[:, :p])
-        self.coef_ = np.asarray(res.coef[0])
-        self.intercept_ = res.intercept.dtype.type(res.intercept[0])
+        self.coef_, self.intercept_ = self._at(res, 0, p)
         self.n_iter_ = int(res.n_iter[0])
         self.dual_gap_ = float(res.gap[0])
         return self
@@ -349,10 +366,11 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         self.l1_ratio_ = fit.ratios[fit.best]
         self.alpha_ = float(cv.lambdas[k])
         self.alphas_ = np.array([r.lambdas for r in fit.results]) if fit.many else cv.lambdas
-        mse = np.array([r.fold_scores.T for r in fit.results])
+        # (multi-task: cv_path sums a row's squared errors over its tasks; scikit-learn's
+        # mse_path_ is their mean)
+        mse = np.array([r.fold_scores.T for r in fit.results]) / (y.shape[1] if y.ndim == 2 else 1)
         self.mse_path_ = mse if fit.many else mse[0]
-        self.coef_ = np.asarray(cv.path.coef[k])
-        self.intercept_ = cv.path.intercept.dtype.type(cv.path.intercept[k])
+        self.coef_, self.intercept_ = self._at(cv.path, k, X.shape[1])
         self.n_iter_ = int(cv.path.n_iter[k])
         self.dual_gap_ = float(cv.path.gap[k])
         return self
@@ -385,6 +403,156 @@ class LassoCV(ElasticNetCV):
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.cv = cv
+        self.alpha_rule = alpha_rule
+
+
+# ----------------------------------------------------------------------------------------------
+# Several tasks at once (a 2-D y).
+
+
+class _MultiTask(_Linear):
+    """The multi-task models: a 2-D ``y`` ``(n_samples, n_tasks)`` fitted by :func:`l1jax.path`
+    with its task axis (a feature is selected for all tasks at once); dense ``X`` only."""
+
+    _accept_sparse = False
+
+    def _fit_data(self, X, y, sample_weight, *, y_numeric=True):
+        X, y = validate_data(self, X, y, dtype=_DTYPES, multi_output=True, y_numeric=True)
+        if y.ndim == 1:
+            single = "Lasso" if self._fixed_l1_ratio == 1 else "ElasticNet"
+            raise ValueError(f"{type(self).__name__} needs y of shape (n_samples, n_tasks); for "
+                             f"one task (a 1-D y) use {single}")  # fmt: skip
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                                 ensure_non_negative=True)  # fmt: skip
+        return X, y, sample_weight
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        tags.target_tags.single_output = False
+        return tags
+
+
+class MultiTaskElasticNet(_MultiTask, ElasticNet):
+    """Multi-task linear regression with a row-wise elastic-net penalty, solved by
+    :func:`l1jax.path` (a 2-D ``y``); scikit-learn's ``MultiTaskElasticNet``.
+
+    Minimizes ``(1/2n) ‖Y − XW − b‖²_F + α (ρ Σ_j ‖W_j‖₂ + (1 − ρ)/2 ‖W‖²_F)`` (sample-weighted
+    when ``sample_weight`` is given), ``W_j`` the row of feature ``j`` (its coefficient in every
+    task): a feature enters all tasks at once or none.
+
+    Args:
+      alpha, l1_ratio, fit_intercept, standardize, tol, max_iter: as in :class:`ElasticNet`
+      (no ``positive``: the multi-task path has no sign constraint).
+
+    Attributes:
+      coef_: ``(n_tasks, n_features)`` coefficients (scikit-learn's layout: ``W`` transposed).
+      intercept_: ``(n_tasks,)`` intercepts.
+      n_iter_, dual_gap_, path_: as in :class:`ElasticNet` (``path_.coef`` is ``(1, p, m)``).
+
+    Example:
+      >>> import numpy as np
+      >>> from l1jax.estimators import MultiTaskElasticNet
+      >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+      >>> Y = np.stack([X[:, 0], -2 * X[:, 0]], axis=1)
+      >>> model = MultiTaskElasticNet(alpha=0.1).fit(X, Y)
+      >>> model.coef_.shape, model.predict(X).shape, bool(np.all(model.coef_[:, 1] == 0))
+      ((2, 2), (4, 2), True)
+    """
+
+    def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
+                 tol=None, max_iter=20_000):  # fmt: skip
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.tol = tol
+        self.max_iter = max_iter
+
+
+class MultiTaskLasso(MultiTaskElasticNet):
+    """Multi-task lasso (:class:`MultiTaskElasticNet` with ``l1_ratio=1``): minimizes
+    ``(1/2n) ‖Y − XW − b‖²_F + α Σ_j ‖W_j‖₂``, scikit-learn's ``MultiTaskLasso``; see
+    :class:`MultiTaskElasticNet` for the parameters and attributes.
+
+    Example:
+      >>> import numpy as np
+      >>> from l1jax.estimators import MultiTaskLasso
+      >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [2.0, 1.0], [3.0, 0.0]])
+      >>> model = MultiTaskLasso(alpha=0.1).fit(X, np.stack([X[:, 0], X[:, 0] + 1], axis=1))
+      >>> np.round(model.coef_, 4).tolist(), np.round(model.intercept_, 4).tolist()
+      ([[0.8822, 0.0], [0.8822, 0.0]], [0.1767, 1.1767])
+    """
+
+    _fixed_l1_ratio = 1.0
+
+    def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, tol=None,
+                 max_iter=20_000):  # fmt: skip
+        self.alpha = alpha
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.tol = tol
+        self.max_iter = max_iter
+
+
+class MultiTaskElasticNetCV(_MultiTask, ElasticNetCV):
+    """Multi-task elastic net with α chosen by K-fold cross-validation of the whole path
+    (:func:`l1jax.cv_path` with a 2-D ``y``), then refitted on all the data; scikit-learn's
+    ``MultiTaskElasticNetCV`` for the objective of :class:`MultiTaskElasticNet`.
+
+    Args:
+      l1_ratio, eps, alphas, cv, alpha_rule, fit_intercept, standardize, tol, max_iter: as in
+        :class:`ElasticNetCV`.
+
+    Attributes:
+      alpha_, l1_ratio_, alphas_, n_iter_, dual_gap_, cv_results_: as in :class:`ElasticNetCV`.
+      mse_path_: ``(n_alphas, n_folds)`` (or ``(n_l1_ratio, n_alphas, n_folds)``) held-out
+        mean squared error over the entries of ``Y`` (scikit-learn's; ``cv_results_`` sums
+        each row's squared errors over the tasks, as glmnet's ``mgaussian``: ``n_tasks`` times
+        this).
+      coef_, intercept_: ``(n_tasks, n_features)`` and ``(n_tasks,)``, the refit at ``alpha_``.
+    """
+
+    def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
+                 standardize=False, tol=None, max_iter=20_000, cv=None,
+                 alpha_rule="min"):  # fmt: skip
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.tol = tol
+        self.max_iter = max_iter
+        self.cv = cv
+        self.alpha_rule = alpha_rule
+
+
+class MultiTaskLassoCV(MultiTaskElasticNetCV):
+    """Multi-task lasso with α chosen by K-fold cross-validation (:class:`MultiTaskElasticNetCV`
+    with ``l1_ratio=1``); scikit-learn's ``MultiTaskLassoCV``.
+
+    Example:
+      >>> import numpy as np
+      >>> from l1jax.estimators import MultiTaskLassoCV
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((60, 5)); Y = np.outer(X[:, 0], [1.0, -2.0])
+      >>> model = MultiTaskLassoCV(alphas=10).fit(X, Y + 0.1 * rng.standard_normal((60, 2)))
+      >>> np.flatnonzero(np.linalg.norm(model.coef_, axis=0)).tolist(), model.mse_path_.shape
+      ([0], (10, 5))
+    """
+
+    _fixed_l1_ratio = 1.0
+
+    def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, standardize=False, tol=None,
+                 max_iter=20_000, cv=None, alpha_rule="min"):  # fmt: skip
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
         self.tol = tol
         self.max_iter = max_iter
         self.cv = cv
