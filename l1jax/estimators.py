@@ -4,8 +4,11 @@
 
 - :class:`Lasso`, :class:`ElasticNet`: one penalty strength, as ``sklearn.linear_model``'s.
 - :class:`LassoCV`, :class:`ElasticNetCV`: the whole path cross-validated, then refitted.
+- :class:`MultiTaskLasso`, :class:`MultiTaskElasticNet` (and their ``CV``): a 2-D ``y``, one
+  column per task, with features selected for all tasks at once (a row penalty).
 - :class:`LogisticLasso`: an L1 (or elastic-net) logistic regression classifier, binary or
-  one-vs-rest for several classes; :class:`LogisticLassoCV` chooses its α by cross-validation.
+  multinomial (softmax) for more classes; :class:`LogisticLassoCV` chooses its α by
+  cross-validation.
 - :class:`StabilitySelection`: a feature selector (``get_support``, ``transform``) by
   :func:`l1jax.stability_selection`, for pipelines.
 
@@ -290,8 +293,10 @@ class _CrossValidated(_Linear):
         ratios = [float(r) for r in np.ravel(self.l1_ratio)] if many else [self.l1_ratio]
         return ratios, many
 
-    def _cross_validate(self, X, y, sample_weight, fold_ids, *, loss, scoring=None) -> _CVFit:
-        """cv_path for each l1_ratio on the padded data; the best (ρ, α) by ``alpha_rule``."""
+    def _cross_validate(self, X, y, sample_weight, fold_ids, *, loss, scoring=None,
+                        **options) -> _CVFit:  # fmt: skip
+        """cv_path for each l1_ratio on the padded data (``options``: more of cv_path's); the
+        best (ρ, α) by ``alpha_rule``."""
         if self.alpha_rule not in ("min", "1se"):
             raise ValueError(f"alpha_rule must be 'min' or '1se', got {self.alpha_rule!r}")
         grid = self.alphas
@@ -306,7 +311,7 @@ class _CrossValidated(_Linear):
                 cv_path, X, y, fold_ids=fold_ids, loss=loss, scoring=scoring, l1_ratio=ratio,
                 lambdas=grid,
                 lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
-                sample_weight=sample_weight, early_stop=False, **self._options(),
+                sample_weight=sample_weight, early_stop=False, **self._options(), **options,
             ))  # fmt: skip
         index = [r.index_min if self.alpha_rule == "min" else r.index_1se for r in results]
         sign = -1.0 if results[0].scoring == "auc" else 1.0  # AUC: higher is better
@@ -565,11 +570,10 @@ class MultiTaskLassoCV(MultiTaskElasticNetCV):
 
 class _Classifier(ClassifierMixin, _Linear):
     """The classes and predictions of the logistic models here: one binary model for two
-    classes (of ``classes_[1]``), else one per class against the rest."""
+    classes (of ``classes_[1]``), else one multinomial (softmax) model of all the classes."""
 
     def _classes(self, y):
-        """Set ``classes_``; returns ``y`` encoded as class indices, and the index of the
-        positive class of each binary model."""
+        """Set ``classes_``; returns ``y`` encoded as class indices."""
         check_classification_targets(y)
         self.classes_, encoded = np.unique(y, return_inverse=True)
         if self.classes_.size < 2:
@@ -577,20 +581,33 @@ class _Classifier(ClassifierMixin, _Linear):
                 f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
                 f"({self.classes_[0]!r})"
             )
-        return encoded, [1] if self.classes_.size == 2 else range(self.classes_.size)
+        return encoded
+
+    def _problem(self, X, encoded):
+        """``(X, target, options)`` of the path to fit: the 0/1 target of ``classes_[1]`` and
+        the logistic loss for two classes, else the class indices and the multinomial loss
+        (``grouped`` passed on; a sparse ``X`` densified, as the multinomial path is dense)."""
+        if self.classes_.size == 2:
+            return X, (encoded == 1).astype(X.dtype), dict(loss="logistic")
+        if sparse.issparse(X):
+            X = X.toarray()
+        return X, encoded, dict(loss="multinomial", grouped=self.grouped)
 
     def decision_function(self, X):
-        """Log-odds: ``(n,)`` for two classes (of ``classes_[1]``), else ``(n, n_classes)``."""
+        """Linear predictors: the log-odds ``(n,)`` of ``classes_[1]`` for two classes, else
+        ``(n, n_classes)``, one column per class (softmax them for probabilities)."""
         scores = self._decision(X)
         return scores[:, 0] if scores.shape[1] == 1 else scores
 
     def predict_proba(self, X):
-        """Class probabilities ``(n, n_classes)`` (one-vs-rest ones normalized to sum to 1)."""
+        """Class probabilities ``(n, n_classes)``: the logistic function of the log-odds for two
+        classes, else the softmax of :meth:`decision_function`'s rows."""
         scores = self._decision(X).astype(np.float64)
-        p = 1 / (1 + np.exp(-scores))
-        if p.shape[1] == 1:
+        if scores.shape[1] == 1:
+            p = 1 / (1 + np.exp(-scores))
             return np.hstack([1 - p, p])
-        return p / p.sum(axis=1, keepdims=True)
+        e = np.exp(scores - scores.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
 
     def predict_log_proba(self, X):
         """``log(predict_proba(X))``."""
@@ -604,24 +621,43 @@ class _Classifier(ClassifierMixin, _Linear):
             return self.classes_[(scores > 0).astype(int)]
         return self.classes_[np.argmax(scores, axis=1)]
 
+    def _set_fit(self, res: PathResult, k: int, p: int) -> None:
+        """``coef_`` ``(1 or n_classes, n_features)``, ``intercept_`` and ``n_iter_`` ``(1,)``
+        from λ ``k`` of the binary or multinomial path ``res``."""
+        coef, intercept = self._at(res, k, p)
+        self.coef_ = coef.reshape(-1, p)
+        self.intercept_ = np.atleast_1d(intercept)
+        self.n_iter_ = np.array([int(res.n_iter[k])])
+
 
 class LogisticLasso(_Classifier):
     """Logistic regression with an L1 (or elastic-net) penalty, solved by :func:`l1jax.path`.
 
     For two classes it minimizes ``(1/n) Σ_i [log(1 + e^{η_i}) − y_i η_i] + α (ρ ‖β‖₁ +
-    (1 − ρ)/2 ‖β‖²)`` with ``η = b + Xβ`` and ``y_i = 1`` for ``classes_[1]``; for more classes,
-    one such model per class against the rest (one-vs-rest), the probabilities normalized.
+    (1 − ρ)/2 ‖β‖²)`` with ``η = b + Xβ`` and ``y_i = 1`` for ``classes_[1]``. For more classes,
+    the multinomial (softmax) model with one coefficient vector per class (glmnet's symmetric
+    parametrization; scikit-learn's ``LogisticRegression``)::
+
+        (1/n) Σ_i (log Σ_c e^{η_ic} − η_{i y_i}) + α Σ_j Σ_c (ρ |B_jc| + (1 − ρ)/2 B_jc²)
+
+    with ``η_i = b + Bᵀx_i``; ``grouped=True`` penalizes each feature's row across the classes
+    instead, ``α Σ_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)`` (glmnet's ``type.multinomial="grouped"``:
+    a feature is selected for all classes or none). Sample-weighted when ``sample_weight`` is
+    given. The multinomial model needs ``alpha > 0`` and no ``positive``; a sparse ``X`` is
+    densified for it.
 
     Args:
       alpha: the penalty strength λ ≥ 0 (``1 / (C · n)`` in ``LogisticRegression``'s terms).
       l1_ratio: ρ in [0, 1]; 1 (the default) is the lasso.
+      grouped: the row penalty above for more than two classes (no effect on two classes).
       fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
 
     Attributes:
-      classes_: the class labels.
+      classes_: the class labels (sorted, as ``np.unique``).
       coef_: ``(1, n_features)`` for two classes, else ``(n_classes, n_features)``.
-      intercept_: ``(1,)`` or ``(n_classes,)``.
-      n_iter_: ``(1,)`` or ``(n_classes,)`` solver iterations.
+      intercept_: ``(1,)`` or ``(n_classes,)`` (multinomial: determined up to a common
+        constant, which the probabilities ignore).
+      n_iter_: ``(1,)`` solver iterations.
 
     Example:
       >>> from l1jax.estimators import LogisticLasso
@@ -629,12 +665,16 @@ class LogisticLasso(_Classifier):
       >>> model = LogisticLasso(alpha=0.05).fit(X, ["no", "no", "yes", "yes"])
       >>> model.predict([[1.5, 0.0]]).tolist(), float(model.coef_[0, 1])
       (['yes'], 0.0)
+      >>> three = LogisticLasso(alpha=0.05).fit(X, ["a", "b", "c", "c"])
+      >>> three.coef_.shape, three.predict_proba(X).sum(axis=1).round(12).tolist()
+      ((3, 2), [1.0, 1.0, 1.0, 1.0])
     """
 
-    def __init__(self, alpha=0.01, *, l1_ratio=1.0, fit_intercept=True, standardize=False,
-                 positive=False, tol=None, max_iter=20_000):  # fmt: skip
+    def __init__(self, alpha=0.01, *, l1_ratio=1.0, grouped=False, fit_intercept=True,
+                 standardize=False, positive=False, tol=None, max_iter=20_000):  # fmt: skip
         self.alpha = alpha
         self.l1_ratio = l1_ratio
+        self.grouped = grouped
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.positive = positive
@@ -642,18 +682,16 @@ class LogisticLasso(_Classifier):
         self.max_iter = max_iter
 
     def fit(self, X, y, sample_weight=None):
-        """Fit one binary model (or one per class); returns ``self``."""
+        """Fit the binary or multinomial model; returns ``self``."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
-        encoded, positives = self._classes(y)
+        encoded = self._classes(y)
         alpha = _check_alpha(self.alpha)
         p = X.shape[1]
-        X, encoded, sample_weight, _ = self._padded(X, encoded, sample_weight)
-        options = dict(loss="logistic", l1_ratio=self.l1_ratio, lambdas=np.array([alpha]),
-                       sample_weight=sample_weight, **self._options())  # fmt: skip
-        fits = [_call(path, X, (encoded == c).astype(X.dtype), **options) for c in positives]
-        self.coef_ = np.array([f.coef[0, :p] for f in fits])
-        self.intercept_ = np.array([f.intercept[0] for f in fits])
-        self.n_iter_ = np.array([int(f.n_iter[0]) for f in fits])
+        X, target, loss = self._problem(X, encoded)
+        X, target, sample_weight, _ = self._padded(X, target, sample_weight)
+        res = _call(path, X, target, l1_ratio=self.l1_ratio, lambdas=np.array([alpha]),
+                    sample_weight=sample_weight, **loss, **self._options())  # fmt: skip
+        self._set_fit(res, 0, p)
         return self
 
 
@@ -662,35 +700,34 @@ _SCORING_NAMES = {"neg_log_loss": "deviance", "accuracy": "misclassification", "
 
 class LogisticLassoCV(_Classifier, _CrossValidated):
     """L1 (or elastic-net) logistic regression with α chosen by K-fold cross-validation of the
-    whole path (:func:`l1jax.cv_path` with ``loss="logistic"``: all folds and all αs in one
-    compiled call), then refitted on all the data; scikit-learn's ``LogisticRegressionCV`` for
-    the objective of :class:`LogisticLasso`.
-
-    For more than two classes, one binary model per class against the rest, each with its own
-    α grid (from its own ``alpha_max``) and its own chosen α, on the same folds.
+    whole path (:func:`l1jax.cv_path` with ``loss="logistic"``, or ``"multinomial"`` for more
+    than two classes), then refitted on all the data; scikit-learn's ``LogisticRegressionCV``
+    for the objective of :class:`LogisticLasso`.
 
     Args:
-      l1_ratio: ρ in (0, 1], or a list of them (the best pair (ρ, α) is chosen per model).
+      l1_ratio: ρ in (0, 1], or a list of them (the best pair (ρ, α) is chosen).
       eps: ``alpha_min / alpha_max`` of the grid.
       alphas: an int (the grid size, from ``alpha_max`` down to ``eps · alpha_max``, log-spaced)
         or an array of αs (``1 / (C · n)`` for ``LogisticRegressionCV``'s ``Cs``).
       cv: None (5-fold ``StratifiedKFold``, as scikit-learn), an int (stratified), a splitter
-        or an iterable of ``(train, test)`` whose test sets partition the samples.
+        or an iterable of ``(train, test)`` whose test sets partition the samples (for more
+        than two classes, every fold's training rows must hold every class).
       scoring: the held-out score: ``"deviance"`` (None, the default; scikit-learn's
-        ``"neg_log_loss"`` times −2), ``"misclassification"`` (or ``"accuracy"``) or ``"auc"``
-        (or ``"roc_auc"``).
+        ``"neg_log_loss"`` times −2), ``"misclassification"`` (or ``"accuracy"``) or, for two
+        classes, ``"auc"`` (or ``"roc_auc"``).
       alpha_rule: ``"min"`` (the best score) or ``"1se"`` (the largest α within one standard
         error of it, glmnet's ``lambda.1se``).
+      grouped: the row penalty of :class:`LogisticLasso` for more than two classes.
       fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
 
     Attributes:
       classes_: the class labels.
-      alpha_, l1_ratio_: ``(1,)`` for two classes, else ``(n_classes,)``: the chosen α and ρ
-        of each binary model (as ``LogisticRegressionCV``'s ``C_``).
-      alphas_: ``(n_models, n_alphas)`` (or ``(n_models, n_l1_ratio, n_alphas)``) the grids.
-      coef_, intercept_, n_iter_: the refits at the chosen αs, shaped as :class:`LogisticLasso`'s.
-      cv_results_: the :class:`l1jax.CVResult` of each binary model (at its ``l1_ratio_``):
-        ``cv_mean``, ``cv_se`` and ``fold_scores`` hold the scores along the grid.
+      alpha_, l1_ratio_: ``(1,)`` for two classes, else ``(n_classes,)`` (one value repeated:
+        the multinomial model has one α, as ``LogisticRegressionCV``'s ``C_``): the chosen α, ρ.
+      alphas_: ``(1, n_alphas)`` (or ``(1, n_l1_ratio, n_alphas)``) the grid(s).
+      coef_, intercept_, n_iter_: the refit at the chosen α, shaped as :class:`LogisticLasso`'s.
+      cv_results_: a list of the one :class:`l1jax.CVResult` (at ``l1_ratio_``): ``cv_mean``,
+        ``cv_se`` and ``fold_scores`` hold the scores along the grid.
 
     Example:
       >>> import numpy as np
@@ -703,13 +740,14 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
       ([0], (1,))
     """
 
-    def __init__(self, *, l1_ratio=1.0, eps=1e-3, alphas=100, scoring=None, fit_intercept=True,
-                 standardize=False, positive=False, tol=None, max_iter=20_000, cv=None,
-                 alpha_rule="min"):  # fmt: skip
+    def __init__(self, *, l1_ratio=1.0, eps=1e-3, alphas=100, scoring=None, grouped=False,
+                 fit_intercept=True, standardize=False, positive=False, tol=None,
+                 max_iter=20_000, cv=None, alpha_rule="min"):  # fmt: skip
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
         self.scoring = scoring
+        self.grouped = grouped
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.positive = positive
@@ -719,26 +757,21 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
         self.alpha_rule = alpha_rule
 
     def fit(self, X, y, sample_weight=None):
-        """Cross-validate the path of each binary model, choose its α (and ρ), refit; returns
-        ``self``."""
+        """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
-        encoded, positives = self._classes(y)
+        encoded = self._classes(y)
         scoring = _SCORING_NAMES.get(self.scoring, self.scoring)
         fold_ids = _fold_ids(self.cv, X, y, classifier=True)
-        targets = [(encoded == c).astype(X.dtype) for c in positives]
-        fits = [
-            self._cross_validate(X, t, sample_weight, fold_ids, loss="logistic", scoring=scoring)
-            for t in targets
-        ]
-        chosen = [(fit.results[fit.best], fit.index) for fit in fits]
-        self.cv_results_ = [cv for cv, _ in chosen]
-        self.alpha_ = np.array([cv.lambdas[k] for cv, k in chosen])
-        self.l1_ratio_ = np.array([fit.ratios[fit.best] for fit in fits], np.float64)
-        self.alphas_ = np.array([[r.lambdas for r in fit.results] if fit.many
-                                 else fit.results[0].lambdas for fit in fits])  # fmt: skip
-        self.coef_ = np.array([cv.path.coef[k] for cv, k in chosen])
-        self.intercept_ = np.array([cv.path.intercept[k] for cv, k in chosen])
-        self.n_iter_ = np.array([int(cv.path.n_iter[k]) for cv, k in chosen])
+        p = X.shape[1]
+        X, target, loss = self._problem(X, encoded)
+        fit = self._cross_validate(X, target, sample_weight, fold_ids, scoring=scoring, **loss)
+        cv, k = fit.results[fit.best], fit.index
+        models = 1 if self.classes_.size == 2 else self.classes_.size
+        self.cv_results_ = [cv]
+        self.alpha_ = np.full(models, cv.lambdas[k], np.float64)
+        self.l1_ratio_ = np.full(models, fit.ratios[fit.best], np.float64)
+        self.alphas_ = np.array([[r.lambdas for r in fit.results] if fit.many else cv.lambdas])
+        self._set_fit(cv.path, k, p)
         return self
 
 
