@@ -1,5 +1,6 @@
 """The scikit-learn estimators: scikit-learn's own estimator checks, agreement with
-scikit-learn's Lasso, ElasticNet, LassoCV and L1 LogisticRegression in float64, and the
+scikit-learn's Lasso, ElasticNet, LassoCV, MultiTaskLasso, MultiTaskElasticNet,
+MultiTaskLassoCV and L1 LogisticRegression (binary and multinomial) in float64, and the
 StabilitySelection selector against l1jax.stability_selection."""
 
 from __future__ import annotations
@@ -16,6 +17,10 @@ from l1jax.estimators import (
     LassoCV,
     LogisticLasso,
     LogisticLassoCV,
+    MultiTaskElasticNet,
+    MultiTaskElasticNetCV,
+    MultiTaskLasso,
+    MultiTaskLassoCV,
     StabilitySelection,
 )
 
@@ -29,6 +34,8 @@ ESTIMATORS = [
     LogisticLasso(alpha=0.05),
     LogisticLassoCV(alphas=8, eps=1e-2, cv=3),
     StabilitySelection(n_subsamples=4, alphas=4),
+    MultiTaskLasso(alpha=0.1),
+    MultiTaskElasticNetCV(alphas=8),
 ]
 
 
@@ -147,16 +154,26 @@ def test_logistic_lasso_matches_sklearn(data):
     assert np.any(ours.coef_ == 0)  # L1: exact zeros
 
 
-def test_logistic_lasso_one_vs_rest(data):
+def test_logistic_lasso_multinomial(data):
+    """Three classes: one softmax model (not one-vs-rest); the grouped penalty zeroes whole
+    rows."""
     X, y = data
     labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
     model = LogisticLasso(alpha=0.005).fit(X * 10, labels)
     assert model.coef_.shape == (3, 10) and model.intercept_.shape == (3,)
-    binary = LogisticLasso(alpha=0.005).fit(X * 10, labels == 2)
-    np.testing.assert_allclose(model.coef_[2], binary.coef_[0], rtol=1e-6, atol=1e-8)
+    res = l1jax.path(X * 10, labels, loss="multinomial", lambdas=np.array([0.005]),
+                     standardize=False, tol=1e-9)  # fmt: skip
+    np.testing.assert_allclose(model.coef_, res.coef[0].T, rtol=1e-5, atol=1e-6)
+    scores = model.decision_function(X * 10)
+    assert scores.shape == (120, 3)
     proba = model.predict_proba(X * 10)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    np.testing.assert_allclose(np.log(proba), scores - np.log(np.exp(scores).sum(1))[:, None])
     np.testing.assert_array_equal(model.predict(X * 10), np.argmax(proba, axis=1))
+    assert np.any(model.coef_ == 0) and not np.all((model.coef_ == 0).all(axis=0))
+    grouped = LogisticLasso(alpha=0.005, grouped=True).fit(X * 10, labels)
+    zero = grouped.coef_ == 0
+    assert np.all(zero.all(axis=0) == zero.any(axis=0)) and zero.any()
 
 
 def test_logistic_lasso_cv(data):
@@ -177,14 +194,153 @@ def test_logistic_lasso_cv(data):
     assert one_se.alpha_[0] == one_se.cv_results_[0].lambda_1se
 
 
-def test_logistic_lasso_cv_one_vs_rest(data):
+def test_logistic_lasso_cv_multinomial(data):
     X, y = data
-    labels = np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))
+    labels = np.array(["low", "mid", "high"])[np.digitize(y, np.quantile(y, [1 / 3, 2 / 3]))]
     model = LogisticLassoCV(alphas=6, cv=3, scoring="accuracy").fit(X * 10, labels)
+    assert model.classes_.tolist() == ["high", "low", "mid"]
     assert model.coef_.shape == (3, 10) and model.alpha_.shape == model.intercept_.shape == (3,)
-    assert [cv.scoring for cv in model.cv_results_] == ["misclassification"] * 3
-    assert model.alphas_.shape == (3, 6)  # each class its own grid
+    (cv,) = model.cv_results_
+    assert cv.scoring == "misclassification" and cv.path.coef.shape[1:] == (10, 3)
+    assert model.alphas_.shape == (1, 6) and np.all(model.alpha_ == cv.lambda_min)
+    np.testing.assert_allclose(model.coef_, cv.path.coef[cv.index_min].T)
     np.testing.assert_allclose(model.predict_proba(X * 10).sum(axis=1), 1.0)
+    assert set(model.predict(X * 10)) <= set(labels)
+    with pytest.raises(ValueError, match="scoring"):
+        LogisticLassoCV(alphas=6, cv=3, scoring="roc_auc").fit(X * 10, labels)
+
+
+# ----------------------------------------------------------------------------------------------
+# Multinomial against scikit-learn's saga (standardized iris and wine, 3 classes).
+
+
+def _softmax_objective(model, X, y, alpha, grouped=False):
+    from scipy.special import logsumexp
+
+    eta = model.decision_function(X)
+    Y = y[:, None] == model.classes_[None, :]
+    B = model.coef_
+    pen = np.linalg.norm(B, axis=0).sum() if grouped else np.abs(B).sum()
+    return np.mean(logsumexp(eta, axis=1) - np.sum(Y * eta, axis=1)) + alpha * pen
+
+
+@pytest.mark.parametrize("name", ["iris", "wine"])
+def test_multinomial_objective_no_worse_than_saga(name):
+    """l1jax's objective ≤ saga's × (1 + 1e-10) (scikit-learn's LogisticRegression with
+    ``l1_ratio=1``, ``C = 1/(n α)``, tol 1e-10), string labels, rows of probabilities."""
+    import warnings
+
+    from sklearn import datasets
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = getattr(datasets, f"load_{name}")(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    labels = np.array(["c", "a", "b"])[y]  # classes_ sorted: a, b, c
+    n = y.size
+    for alpha in (0.05, 0.01):
+        ours = LogisticLasso(alpha=alpha, tol=1e-12, max_iter=100_000).fit(X, labels)
+        with warnings.catch_warnings():  # (saga's own convergence warning at tol=1e-10)
+            warnings.simplefilter("ignore")
+            theirs = LogisticRegression(l1_ratio=1.0, C=1 / (n * alpha), solver="saga", tol=1e-10,
+                                        max_iter=100_000).fit(X, labels)  # fmt: skip
+        assert ours.classes_.tolist() == theirs.classes_.tolist() == ["a", "b", "c"]
+        mine, ref = (_softmax_objective(m, X, labels, alpha) for m in (ours, theirs))
+        assert mine <= ref * (1 + 1e-10), (alpha, mine, ref)
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-4)
+        np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-5)
+        np.testing.assert_allclose(ours.predict_proba(X).sum(axis=1), 1.0, rtol=1e-12)
+        assert np.mean(ours.predict(X) == theirs.predict(X)) > 0.99
+        assert ours.score(X, labels) > 0.9
+
+
+# ----------------------------------------------------------------------------------------------
+# Multi-task regression against scikit-learn.
+
+
+@pytest.fixture(scope="module")
+def tasks():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 12)) * rng.uniform(0.5, 2.0, 12)
+    B = np.zeros((12, 3))
+    B[:4] = rng.standard_normal((4, 3))
+    Y = X @ B + 0.5 * rng.standard_normal((100, 3)) + [1.0, -2.0, 0.5]
+    return X, Y
+
+
+def _multitask_objective(model, X, Y, s=None):
+    s = np.ones(X.shape[0]) if s is None else s
+    R = Y - model.predict(X)
+    rho = getattr(model, "l1_ratio", 1.0)
+    W = model.coef_
+    pen = rho * np.linalg.norm(W, axis=0).sum() + (1 - rho) / 2 * np.sum(W**2)
+    return 0.5 * s @ np.sum(R**2, axis=1) / s.sum() + model.alpha * pen
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_multitask_match_sklearn(tasks, fit_intercept):
+    from sklearn import linear_model
+
+    X, Y = tasks
+    opts = dict(fit_intercept=fit_intercept, tol=1e-12, max_iter=100_000)
+    pairs = [
+        (MultiTaskLasso(alpha=0.2, **opts), linear_model.MultiTaskLasso(alpha=0.2, **opts)),
+        (MultiTaskElasticNet(alpha=0.2, l1_ratio=0.6, **opts),
+         linear_model.MultiTaskElasticNet(alpha=0.2, l1_ratio=0.6, **opts)),
+    ]  # fmt: skip
+    for ours, theirs in pairs:
+        ours.fit(X, Y)
+        theirs.fit(X, Y)
+        assert ours.coef_.shape == theirs.coef_.shape == (3, 12)
+        assert ours.intercept_.shape == (3,)
+        assert abs(_multitask_objective(ours, X, Y) / _multitask_objective(theirs, X, Y) - 1) \
+            < 1e-10  # fmt: skip
+        # (a 1e-12 objective accuracy leaves coefficients ~1e-6 apart, as for Lasso above)
+        np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-6)
+        assert ours.predict(X).shape == (100, 3)
+        assert ours.score(X, Y) == pytest.approx(theirs.score(X, Y), rel=1e-6)
+        zero = ours.coef_ == 0
+        assert np.all(zero.all(axis=0) == zero.any(axis=0)) and zero.any()  # whole features
+
+
+def test_multitask_sample_weight_is_repeated_rows(tasks):
+    X, Y = tasks
+    counts = np.random.default_rng(1).integers(0, 3, X.shape[0])
+    weighted = MultiTaskElasticNet(alpha=0.05, tol=1e-12).fit(X, Y, sample_weight=counts)
+    rows = np.repeat(np.arange(X.shape[0]), counts)
+    repeated = MultiTaskElasticNet(alpha=0.05, tol=1e-12).fit(X[rows], Y[rows])
+    np.testing.assert_allclose(weighted.coef_, repeated.coef_, atol=1e-7)
+    np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, atol=1e-7)
+    s = counts.astype(float)
+    assert _multitask_objective(weighted, X, Y, s) <= _multitask_objective(repeated, X, Y, s) \
+        * (1 + 1e-10)  # fmt: skip
+
+
+def test_multitask_lasso_cv_matches_sklearn(tasks):
+    from sklearn import linear_model
+
+    X, Y = tasks
+    theirs = linear_model.MultiTaskLassoCV(alphas=12, cv=4, tol=1e-12, max_iter=100_000)
+    theirs.fit(X, Y)
+    ours = MultiTaskLassoCV(alphas=theirs.alphas_, cv=4, tol=1e-12).fit(X, Y)
+    np.testing.assert_allclose(ours.alphas_, theirs.alphas_)
+    np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=1e-6)
+    assert ours.alpha_ == theirs.alpha_
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-6)
+    grid = MultiTaskLassoCV(alphas=12, cv=4).fit(X, Y).alphas_  # scikit-learn's automatic grid
+    np.testing.assert_allclose(grid, theirs.alphas_, rtol=1e-10)
+    enet = MultiTaskElasticNetCV(l1_ratio=[0.5, 1.0], alphas=6, cv=4).fit(X, Y)
+    assert enet.mse_path_.shape == (2, 6, 4) and enet.coef_.shape == (3, 12)
+    assert enet.l1_ratio_ in (0.5, 1.0)
+
+
+def test_multitask_refuse_one_task(tasks):
+    X, Y = tasks
+    with pytest.raises(ValueError, match="use Lasso"):
+        MultiTaskLasso().fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="use ElasticNet"):
+        MultiTaskElasticNetCV().fit(X, Y[:, 0])
 
 
 def test_stability_selection_selector(data):
