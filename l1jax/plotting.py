@@ -109,6 +109,7 @@ def plot_path(
     feature_names: Sequence[str] | None = None,
     scale=None,
     max_labels: int = 10,
+    response=None,
 ) -> Axes:
     """Draw the coefficient paths of a :class:`l1jax.PathResult` (or of a CV result's refit).
 
@@ -126,6 +127,14 @@ def plot_path(
     change in the prediction per standard deviation of each feature) instead; with
     ``xvar="norm"`` the L1 norm is then that of the drawn coefficients.
 
+    A path with a task axis (multi-task, ``coef`` ``(K, p, m)``; multinomial, one column per
+    class) draws one line per feature too: by default the Euclidean norm ``‖B_j‖₂`` of the
+    feature's coefficients over the tasks or classes (glmnet's ``type.coef="2norm"``; zero
+    exactly when the feature is out of the model), and ``xvar="norm"`` is then ``Σ_j ‖B_j‖₂``;
+    ``response=`` draws the signed coefficients of one task (its index) or of one class (its
+    label, one of ``result.classes``) instead. The top axis counts the features with a nonzero
+    coefficient (in any task or class, or in the one drawn).
+
     Args:
       result: a :class:`l1jax.PathResult`, or a :class:`l1jax.CVResult` (its ``path``).
       ax: the matplotlib ``Axes`` to draw on; default: a new figure's.
@@ -134,6 +143,8 @@ def plot_path(
       scale: optional ``(p,)`` factors that multiply the coefficients before drawing.
       max_labels: the most lines to colour and label (distinct colours, none grey: tab10 up
         to 10, tab20 up to 18, a continuous colormap beyond).
+      response: for a path with a task axis: None (the row norms, above), a task's index
+        (multi-task) or a class label (multinomial) to draw that column's coefficients.
 
     Returns:
       The ``Axes``.
@@ -145,6 +156,9 @@ def plot_path(
       >>> ax = l1jax.plot_path(l1jax.path(X, y, lambdas=10), feature_names=["a", "b"])
       >>> ax.get_xlabel()
       'λ (log scale)'
+      >>> ax = l1jax.plot_path(l1jax.path(X, np.stack([y, -y], axis=1), lambdas=10))
+      >>> ax.get_ylabel()
+      '‖coefficients‖₂ over 2 tasks'
     """
     res = getattr(result, "path", result)
     if not hasattr(res, "coef") or not hasattr(res, "lambdas"):
@@ -155,12 +169,13 @@ def plot_path(
         raise ValueError(f"xvar must be 'lambda' or 'norm', got {xvar!r}")
     coef = np.asarray(res.coef, np.float64)
     lambdas = np.asarray(res.lambdas, np.float64)
-    K, p = coef.shape
+    p = coef.shape[1]
     if scale is not None:
         scale = np.asarray(scale, np.float64)
         if scale.shape != (p,):
             raise ValueError(f"scale must have one factor per feature ({p},), got {scale.shape}")
-        coef = coef * scale
+        coef = coef * scale.reshape((p,) + (1,) * (coef.ndim - 2))
+    coef, what = _per_feature(coef, getattr(res, "classes", None), response)
     if feature_names is not None:
         feature_names = [str(name) for name in feature_names]
         if len(feature_names) != p:
@@ -197,9 +212,17 @@ def plot_path(
     else:
         span = x.max() - x.min() if x.size else 1.0
         ax.set_xlim(x.min() - 0.02 * span, x.max() + 0.02 * span)
-        ax.set_xlabel("L1 norm of the " + ("coefficients  Σ|β|" if scale is None
-                      else "standardized coefficients  Σ|β·scale|"))  # fmt: skip
-    ax.set_ylabel("coefficient" if scale is None else "standardized coefficient")
+        if what.startswith("‖"):
+            ax.set_xlabel("sum of the row norms  Σ_j ‖B_j‖₂" + ("" if scale is None
+                          else " (standardized coefficients)"))  # fmt: skip
+        else:
+            ax.set_xlabel("L1 norm of the " + ("coefficients  Σ|β|" if scale is None
+                          else "standardized coefficients  Σ|β·scale|"))  # fmt: skip
+    ylabel = "coefficient" if scale is None else "standardized coefficient"
+    if what.startswith("‖"):  # row norms
+        ax.set_ylabel(f"‖{ylabel}s‖₂{what[1:]}")
+    else:
+        ax.set_ylabel(ylabel + what)
     handles = []
     if log and hasattr(result, "lambda_1se"):
         handles = [
@@ -232,13 +255,47 @@ def plot_path(
     return ax
 
 
+def _per_feature(coef: np.ndarray, classes, response) -> tuple[np.ndarray, str]:
+    """``(K, p)`` values to draw per feature, and the words that say what they are (appended to
+    the y label): ``coef`` itself, or for a path with a task axis ``(K, p, m)`` the norms of
+    its rows (``"‖ over m tasks"``: the label becomes a norm) or the column of ``response``."""
+    if coef.ndim == 2:
+        if response is not None:
+            raise ValueError("response is for a path with a task axis (multi-task or "
+                             "multinomial); this path has one response: drop response")  # fmt: skip
+        return coef, ""
+    m = coef.shape[2]
+    kind = "classes" if classes is not None else "tasks"
+    if response is None:
+        return np.linalg.norm(coef, axis=2), f"‖ over {m} {kind}"
+    if classes is not None:
+        classes = np.asarray(classes)
+        found = np.flatnonzero(classes == response) if np.ndim(response) == 0 else []
+        if len(found) != 1:
+            raise ValueError(f"response must be one of the classes {classes.tolist()}, got "
+                             f"{response!r}")  # fmt: skip
+        return coef[:, :, found[0]], f" (class {classes[found[0]]!s})"
+    if isinstance(response, bool) or not isinstance(response, (int, np.integer)) \
+            or not -m <= response < m:  # fmt: skip
+        raise ValueError(f"response must be a task index from 0 to {m - 1}, got {response!r}")
+    return coef[:, :, response], f" (task {int(response) % m})"
+
+
+def _nonzero_features(coef) -> np.ndarray:
+    """``(K,)`` the number of features with a nonzero coefficient (in any task or class)."""
+    coef = np.asarray(coef)
+    nonzero = coef != 0
+    return nonzero.reshape(coef.shape[0], coef.shape[1], -1).any(axis=2).sum(axis=1)
+
+
 def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     """Draw the cross-validation curve of a :class:`l1jax.CVResult`.
 
     The mean held-out score against λ (log axis, λ decreasing to the right), with error bars of
     one standard error, dashed vertical lines at ``lambda_min`` and ``lambda_1se``, and the number
-    of nonzero coefficients of the refit path along the top axis. For an ``l1_ratio`` grid, the
-    curve of the best ``l1_ratio`` (``cv.l1_ratio_min``).
+    of nonzero coefficients of the refit path along the top axis (for a multi-task or
+    multinomial path: of the features with a nonzero coefficient in some task or class). For an
+    ``l1_ratio`` grid, the curve of the best ``l1_ratio`` (``cv.l1_ratio_min``).
 
     Args:
       cv: the result of :func:`l1jax.cv_path`.
@@ -274,10 +331,11 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     )  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlim(x.max() * 1.15, x.min() / 1.15)
-    nonzeros = (np.asarray(cv.path.coef) != 0).sum(axis=1)[keep]
+    counts = _nonzero_features(cv.path.coef)  # (features in the model, whatever the tasks)
+    nonzeros = counts[keep]
     for lam, name, style in ((cv.lambda_min, "λ_min", "--"), (cv.lambda_1se, "λ_1se", ":")):
         k = int(np.argmin(np.abs(lambdas - lam)))
-        n_nz = int((np.asarray(cv.path.coef[k]) != 0).sum())
+        n_nz = int(counts[k])
         ax.axvline(
             lam, color="0.25", ls=style, lw=1.1, label=f"{name} = {lam:.3g} ({n_nz} nonzero)"
         )

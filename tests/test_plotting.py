@@ -179,3 +179,82 @@ def test_plot_stability(tmp_path):
         l1jax.plot_stability(st, feature_names=NAMES[:2])
     with pytest.raises(TypeError, match="StabilityResult"):
         l1jax.plot_stability(st.probabilities)
+
+
+# ----------------------------------------------------------------------------------------------
+# Paths with a task axis: multi-task (Y (n, m)) and multinomial (class labels).
+
+
+@pytest.fixture(scope="module")
+def multitask_cv():
+    rng = np.random.default_rng(1)  # the shapes of tests/test_multitask.py's "tall" problems
+    X = rng.standard_normal((50, 8))
+    B = np.zeros((8, 3))
+    B[:3] = rng.standard_normal((3, 3))
+    Y = X @ B + 0.5 * rng.standard_normal((50, 3))
+    return l1jax.cv_path(X, Y, fold_ids=np.arange(50) % 5, lambdas=10, early_stop=False)
+
+
+@pytest.fixture(scope="module")
+def multinomial_cv():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    return l1jax.cv_path(X, labels, loss="multinomial", n_folds=3, lambdas=8, early_stop=False)
+
+
+def test_plot_path_of_a_multitask_path_draws_row_norms(multitask_cv, tmp_path):
+    res = multitask_cv.path
+    names = [f"x{j}" for j in range(8)]
+    ax = l1jax.plot_path(res, feature_names=names)
+    assert len(ax.get_lines()) == 8 + 1  # one per feature, and the zero line
+    norms = np.linalg.norm(res.coef, axis=2)
+    for j in range(8):
+        np.testing.assert_allclose(ax.get_lines()[j].get_ydata(), norms[:, j])
+    assert ax.get_ylabel() == "‖coefficients‖₂ over 3 tasks"
+    assert {t.get_text() for t in ax.texts} == {names[j] for j in np.flatnonzero(norms[-1])}
+    counts = [int(t.get_text()) for t in _top(ax).get_xticklabels()]
+    assert set(counts) <= set((norms != 0).sum(axis=1).tolist())  # features, not entries
+    _save(ax, tmp_path, "multitask.png")
+    plt.close("all")
+    one = l1jax.plot_path(res, response=2, xvar="norm")
+    np.testing.assert_allclose(one.get_lines()[0].get_ydata(), res.coef[:, 0, 2])
+    np.testing.assert_allclose(one.get_lines()[0].get_xdata(), np.abs(res.coef[:, :, 2]).sum(1))
+    assert one.get_ylabel() == "coefficient (task 2)"
+    with pytest.raises(ValueError, match="task index from 0 to 2"):
+        l1jax.plot_path(res, response=3)
+
+
+def test_plot_path_of_a_multinomial_path(multinomial_cv, tmp_path):
+    cv = multinomial_cv
+    ax = l1jax.plot_path(cv, feature_names=["sl", "sw", "pl", "pw"])
+    np.testing.assert_allclose(ax.get_lines()[2].get_ydata(), np.linalg.norm(cv.path.coef[:, 2],
+                                                                              axis=1))  # fmt: skip
+    assert ax.get_ylabel() == "‖coefficients‖₂ over 3 classes"
+    vertical = [line.get_xdata()[0] for line in ax.get_lines() if line.get_linestyle() != "-"]
+    np.testing.assert_allclose(sorted(vertical), sorted([cv.lambda_min, cv.lambda_1se]))
+    _save(ax, tmp_path, "multinomial.png")
+    plt.close("all")
+    ax = l1jax.plot_path(cv, response="virginica", scale=np.arange(1.0, 5.0))
+    np.testing.assert_allclose(ax.get_lines()[1].get_ydata(), 2 * cv.path.coef[:, 1, 2])
+    assert ax.get_ylabel() == "standardized coefficient (class virginica)"
+    with pytest.raises(ValueError, match="one of the classes"):
+        l1jax.plot_path(cv, response=0)
+    with pytest.raises(ValueError, match="drop response"):
+        l1jax.plot_path(SimpleNamespace(lambdas=np.ones(2), coef=np.ones((2, 3))), response=0)
+
+
+@pytest.mark.parametrize("which", ["multitask_cv", "multinomial_cv"])
+def test_plot_cv_with_a_task_axis(which, request, tmp_path):
+    cv = request.getfixturevalue(which)
+    ax = l1jax.plot_cv(cv)
+    (bars,) = ax.containers
+    np.testing.assert_allclose(bars.lines[0].get_ydata(), cv.cv_mean)
+    assert ax.get_ylabel() == ("mean squared error" if which == "multitask_cv" else "deviance")
+    features = (cv.path.coef != 0).any(axis=2).sum(axis=1)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert f"({features[cv.index_min]} nonzero)" in legend[0]
+    counts = [int(t.get_text()) for t in _top(ax).get_xticklabels()]
+    assert set(counts) <= set(features.tolist()) and max(counts) <= cv.path.coef.shape[1]
+    _save(ax, tmp_path, f"{which}.png")
