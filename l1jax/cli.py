@@ -1,8 +1,8 @@
 """The command line, ``python -m l1jax``: cross-validated lasso / elastic-net paths.
 
     python -m l1jax                        # the diabetes data (Efron et al. 2004), shipped inside
-    python -m l1jax path FILE.csv --target COLUMN [--loss squared|logistic|poisson]
-                    [--l1-ratio R] [--cv K] [--plot OUT.png] [--out COEF.csv]
+    python -m l1jax path FILE.csv --target COLUMN [--loss squared|logistic|poisson|multinomial]
+                    [--grouped] [--l1-ratio R] [--cv K] [--plot OUT.png] [--out COEF.csv]
                     [--stability B [--threshold T]]
                     [--drop COL ...] [--sep CHAR] [--no-header] [--decimal ,] [--encoding E]
     python -m l1jax path X.npz --target y.txt [--feature-names NAMES.txt] [--loss ... as above]
@@ -48,7 +48,7 @@ class Table(NamedTuple):
     y: np.ndarray  # (n,)
     feature_names: list[str]
     target: str
-    classes: list[str] | None = None  # for a recoded binary target: the labels of 0 and 1
+    classes: list[str] | None = None  # for a recoded class target: the labels of 0, 1, ...
     notes: tuple[str, ...] = ()  # what the reader decided for the user (separator, index column)
 
 
@@ -197,6 +197,7 @@ def read_csv(
     target: str,
     *,
     binary: bool = False,
+    multiclass: bool = False,
     sep: str | None = None,
     header: bool = True,
     drop: Sequence[str] = (),
@@ -214,6 +215,8 @@ def read_csv(
       target: the name of the response column (its 0-based position when ``header=False``).
       binary: recode a target of two distinct values (numbers or labels) as 0/1 (the larger
         or, for labels, the later in sorted order is 1); more or fewer values raise.
+      multiclass: with ``binary``, accept any number ≥ 2 of classes, recoded as 0, 1, ... in
+        the same order (numbers by value, then labels); ``Table.classes`` names them.
       sep: the separator; None: the one of ``, ; tab |`` that splits the first rows evenly.
       header: whether the first row names the columns; without it the columns are named by
         their 0-based positions ``"0", "1", ...``.
@@ -270,7 +273,7 @@ def read_csv(
             X[r, i] = _number(row[j], f"{name} line {line}, column {names[j]!r},", decimal)
         raw_y.append((f"{name} line {line}, target {target!r},", row[t].strip()))
     notes += _row_numbers(X, kept, name)
-    y, classes = _target(raw_y, target, binary, decimal)
+    y, classes = _target(raw_y, target, binary, decimal, multiclass)
     return Table(X, y, kept, target, classes, tuple(notes))
 
 
@@ -288,25 +291,37 @@ def _row_numbers(X, names, name) -> list[str]:
     ]
 
 
-def _target(raw_y, target, binary, decimal):
+def _target(raw_y, target, binary, decimal, multiclass=False):
     """The response from ``raw_y``, pairs of (where a cell is, for messages; the cell): its
-    values, and for ``binary`` its recoding as 0/1 with the two labels."""
+    values, and for ``binary`` its recoding as 0/1 (0, 1, 2, ... with ``multiclass``) with the
+    labels."""
     if binary:
-        return _binary_target(raw_y, target)
+        return _class_target(raw_y, target, multiclass)
     return _numeric_target(raw_y, decimal), None
 
 
-def _binary_target(raw_y, target):
+# A class target with more distinct values than this is most likely not one (an id, a number).
+_MAX_CLASSES = 50
+
+
+def _class_target(raw_y, target, multiclass):
     for where, cell in raw_y:
         _refuse_missing(cell, where)
     values = sorted({cell for _, cell in raw_y}, key=_sort_key)
-    if len(values) != 2:
-        shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+    shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+    if len(values) < 2 or (len(values) > 2 and not multiclass):
         raise InputError(
             f"target {target!r} must be binary for --loss logistic: it has {len(values)} "
             f"distinct values ({shown})"
         )
-    return np.array([float(cell == values[1]) for _, cell in raw_y]), values
+    if len(values) > _MAX_CLASSES:
+        raise InputError(
+            f"target {target!r} has {len(values)} distinct values ({shown}): too many for a "
+            f"classifier (at most {_MAX_CLASSES} classes); for a numeric response leave out "
+            "--loss"
+        )
+    index = {cell: float(c) for c, cell in enumerate(values)}
+    return np.array([index[cell] for _, cell in raw_y]), values
 
 
 def _numeric_target(raw_y, decimal):
@@ -318,11 +333,14 @@ def _numeric_target(raw_y, decimal):
             if cell.lower() in _MISSING or not _is_text(cell):
                 raise
             values = sorted({c for _, c in raw_y if c.lower() not in _MISSING}, key=_sort_key)
-            hint = (
-                f"its two values ({', '.join(values)}) make a binary target: add --loss logistic"
-                if len(values) == 2
-                else f"it has {len(values)} distinct values; --loss logistic takes two classes"
-            )
+            shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+            if len(values) == 2:
+                hint = f"its two values ({shown}) make a binary target: add --loss logistic"
+            elif len(values) <= _MAX_CLASSES:
+                hint = (f"its {len(values)} distinct values ({shown}) make a class target: "
+                        "add --loss logistic (multinomial for more than two classes)")  # fmt: skip
+            else:
+                hint = f"it has {len(values)} distinct values, too many for classes"
             raise InputError(f"{err}; {hint}") from None
     return y
 
@@ -339,6 +357,7 @@ def read_npz(
     target: str,
     *,
     binary: bool = False,
+    multiclass: bool = False,
     feature_names: str | None = None,
     decimal: str = ".",
     encoding: str = "utf-8-sig",
@@ -355,6 +374,7 @@ def read_npz(
         a text file of one value per line (optionally a first line naming it).
       binary: recode a target of two distinct values (numbers or labels) as 0/1, as
         :func:`read_csv` does.
+      multiclass: with ``binary``, accept more classes, as :func:`read_csv` does.
       feature_names: the path of a text file of one feature name per line; default names
         ``x0, x1, ...``.
       decimal: ``"."`` or ``","``, the decimal mark of a text target.
@@ -393,7 +413,8 @@ def read_npz(
                 f"row {i}, column {j} (0-based): missing values are not supported; impute "
                 "them, or leave out their rows"
             )
-    y, classes, target_name, notes = _read_response(target, n, name, binary, decimal, encoding)
+    y, classes, target_name, notes = _read_response(target, n, name, binary, decimal, encoding,
+                                                    multiclass)  # fmt: skip
     names = (
         _read_feature_names(feature_names, p, name, encoding)
         if feature_names is not None
@@ -405,7 +426,8 @@ def read_npz(
     return Table(X, y, names, target_name, classes, notes)
 
 
-def _read_response(file, n: int, xname: str, binary: bool, decimal: str, encoding: str):
+def _read_response(file, n: int, xname: str, binary: bool, decimal: str, encoding: str,
+                   multiclass: bool = False):  # fmt: skip
     """The response of a .npz FILE, from ``--target file``: ``(y, classes, name, notes)``."""
     name = str(file)
     if not os.path.exists(name):
@@ -463,7 +485,7 @@ def _read_response(file, n: int, xname: str, binary: bool, decimal: str, encodin
             f"--target {name} has {len(raw_y)} values, but {xname} has {n} rows; it needs "
             "one value per row"
         )
-    y, classes = _target(raw_y, target, binary, decimal)
+    y, classes = _target(raw_y, target, binary, decimal, multiclass)
     return y, classes, target, notes
 
 
@@ -533,14 +555,15 @@ def _report(table: Table, result, cv) -> str:
     """The compact text table: λ, nonzeros, CV error; the chosen λs and the features they keep."""
     path = cv.path if cv is not None else result
     coef = np.asarray(path.coef, np.float64)
-    nonzeros = (coef != 0).sum(axis=1)
+    columns = _columns(table, coef)  # multinomial: the classes (coef (K, p, C)); else None
+    nonzeros = _features_in(coef).sum(axis=1)
     marks = {}
     if cv is not None:
         marks = {cv.index_min: "λ_min", cv.index_1se: "λ_1se"}
         if cv.index_min == cv.index_1se:
             marks = {cv.index_min: "λ_min = λ_1se"}
     score = cv.scoring if cv is not None else ""
-    head = f"{'λ':>11} {'nonzero':>8}"
+    head = f"{'λ':>11} {'nonzero':>8}" if columns is None else f"{'λ':>11} {'features':>8}"
     if cv is not None:
         head += f" {'CV ' + score:>20} {'± se':>10}"
     lines = [head]
@@ -558,16 +581,25 @@ def _report(table: Table, result, cv) -> str:
     names = table.feature_names
     rows = range(len(names))
     if len(names) > _ALL_ROWS:  # wide data: the coefficient table shows the nonzero rows only
-        rows = np.flatnonzero((coef[[k for k, _ in chosen]] != 0).any(axis=0))
+        rows = np.flatnonzero(_features_in(coef[[k for k, _ in chosen]]).any(axis=0))
     width = max([8, *(len(names[j]) for j in rows)])
     for k, label in sorted(chosen):
-        keep = np.flatnonzero(coef[k])
+        keep = np.flatnonzero(_features_in(coef[k : k + 1])[0])
         lines.append(
             f"{label} = {path.lambdas[k]:.4g} keeps {keep.size} of {len(names)} features"
             + (f": {', '.join(names[j] for j in keep[:_ALL_ROWS])}" if keep.size else "")
             + (f", ... ({keep.size - _ALL_ROWS} more below)" if keep.size > _ALL_ROWS else "")
         )
+        for c, column in enumerate(columns or []):  # the features of each class
+            own = np.flatnonzero(coef[k, :, c])
+            lines.append(
+                f"  class {column!r}: {own.size} feature{'' if own.size == 1 else 's'}"
+                + (f": {', '.join(names[j] for j in own[:_ALL_ROWS])}" if own.size else "")
+                + (", ..." if own.size > _ALL_ROWS else "")
+            )
     lines.append("")
+    if columns is not None:
+        return "\n".join(lines + _class_tables(coef, path, chosen, columns, names, rows, width))
     lines.append(f"{'coefficient':<{width}} " + " ".join(f"{name:>14}" for _, name in
                                                       sorted(chosen)))  # fmt: skip
     lines.append(f"{'(intercept)':<{width}} " + " ".join(
@@ -580,6 +612,38 @@ def _report(table: Table, result, cv) -> str:
         lines.append(f"(the other {len(names) - len(rows)} features are 0 at "
                      f"{'these λs' if len(chosen) > 1 else 'this λ'})")  # fmt: skip
     return "\n".join(lines)
+
+
+def _columns(table: Table, coef: np.ndarray) -> list[str] | None:
+    """The names of the last axis of a multinomial ``coef`` ``(K, p, C)`` (the classes), or
+    None for a path of one response."""
+    if coef.ndim == 2:
+        return None
+    return [str(c) for c in table.classes] if table.classes else [str(c) for c in
+                                                                  range(coef.shape[2])]  # fmt: skip
+
+
+def _features_in(coef: np.ndarray) -> np.ndarray:
+    """``(K, p)`` bool: the features with a nonzero coefficient (in some class)."""
+    return (coef != 0).reshape(coef.shape[0], coef.shape[1], -1).any(axis=2)
+
+
+def _class_tables(coef, path, chosen, columns, names, rows, width) -> list[str]:
+    """One coefficient table per chosen λ, a column per class (a multinomial path)."""
+    lines = []
+    for k, label in sorted(chosen):
+        lines.append(f"coefficients at {label} = {path.lambdas[k]:.4g}, one column per class")
+        lines.append(f"{'coefficient':<{width}} " + " ".join(f"{c[:14]:>14}" for c in columns))
+        lines.append(f"{'(intercept)':<{width}} " + " ".join(
+            f"{b:>14.5g}" for b in path.intercept[k]))  # fmt: skip
+        for j in rows:
+            cells = [f"{v:>14.5g}" if v != 0 else f"{'.':>14}" for v in coef[k, j]]
+            lines.append(f"{names[j]:<{width}} " + " ".join(cells))
+        if len(rows) < len(names):
+            lines.append(f"(the other {len(names) - len(rows)} features are 0 at "
+                         f"{'these λs' if len(chosen) > 1 else 'this λ'})")  # fmt: skip
+        lines.append("")
+    return lines[:-1]
 
 
 def _stability_report(table: Table, st, shown_unselected: int = 5) -> str:
@@ -620,16 +684,27 @@ def _write_probabilities(out: str, table: Table, st) -> None:
 
 
 def _write_coef(out: str, table: Table, path, cv) -> None:
+    """One row per λ; a multinomial path has an intercept and a coefficient column per class
+    (``intercept[CLASS]``, ``FEATURE[CLASS]``, feature by feature) and counts the features."""
+    coef = np.asarray(path.coef)
+    columns = _columns(table, coef)
     with open(out, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         extra = ["cv_mean", "cv_se"] if cv is not None else []
-        writer.writerow(["lambda", *extra, "nonzero", "intercept", *table.feature_names])
+        if columns is None:
+            head = ["nonzero", "intercept", *table.feature_names]
+        else:
+            head = ["features", *(f"intercept[{c}]" for c in columns),
+                    *(f"{name}[{c}]" for name in table.feature_names for c in columns)]  # fmt: skip
+        writer.writerow(["lambda", *extra, *head])
+        counts = _features_in(coef).sum(axis=1)
         for k in range(path.lambdas.size):
             cells = [repr(float(path.lambdas[k]))]
             if cv is not None:
                 cells += [repr(float(cv.cv_mean[k])), repr(float(cv.cv_se[k]))]
-            cells += [str(int((path.coef[k] != 0).sum())), repr(float(path.intercept[k]))]
-            cells += [repr(float(c)) for c in path.coef[k]]
+            cells.append(str(int(counts[k])))
+            cells += [repr(float(b)) for b in np.ravel(path.intercept[k])]
+            cells += [repr(float(c)) for c in np.ravel(coef[k])]
             writer.writerow(cells)
 
 
@@ -672,7 +747,7 @@ def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> Non
     def draw_path(ax):
         result, names = cv if cv is not None else path, table.feature_names
         scale = _column_sd(table.X)
-        drawn = np.flatnonzero(np.any(np.asarray(path.coef) != 0, axis=0))
+        drawn = np.flatnonzero(_features_in(np.asarray(path.coef)).any(axis=0))
         if len(names) > _ALL_DRAWN and drawn.size < len(names):
             # Wide data: a flat line at 0 per feature never selected would only cost
             # matplotlib seconds (10^4 of them); the path of the others is the same drawing.
@@ -703,10 +778,19 @@ def _check_fit(table: Table, args) -> None:
     if args.loss == "poisson" and table.y.min() < 0:
         raise InputError(f"target {target!r} has negative values (down to {table.y.min():g}); "
                          "--loss poisson needs counts or rates >= 0")  # fmt: skip
+    if getattr(args, "grouped", False) and args.loss != "multinomial":
+        raise InputError("--grouped is for a multinomial fit (--loss multinomial, or --loss "
+                         "logistic with a target of more than two classes)")  # fmt: skip
+    if args.loss in ("logistic", "multinomial"):
+        return
     values = np.unique(table.y)
-    if args.loss != "logistic" and values.size == 2:
+    if values.size == 2:
         _progress(f"note: target {target!r} has two values ({values[0]:g}, {values[1]:g}); "
                   "for a classifier add --loss logistic")  # fmt: skip
+    elif 2 < values.size <= 10 and np.all(values == np.round(values)) and args.loss == "squared":
+        shown = ", ".join(f"{v:g}" for v in values)
+        _progress(f"note: target {target!r} has {values.size} whole-number values ({shown}), "
+                  "fitted as numbers; for classes add --loss logistic (multinomial)")  # fmt: skip
 
 
 # l1jax's messages name its arguments; the command line's name its options.
@@ -733,9 +817,17 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
     n, p = table.X.shape
     for note in table.notes:
         _progress(note)
-    _progress(f"data: {source}: {n} rows, {p} features, target {table.target!r}"
-              + (f" (1 = {table.classes[1]!r}, 0 = {table.classes[0]!r})"
-                 if table.classes else ""))  # fmt: skip
+    if table.classes and len(table.classes) > 2 and args.loss == "logistic":
+        args.loss = "multinomial"  # (more than two classes: the softmax model of them all)
+    if args.loss == "multinomial":
+        shown = ", ".join(repr(c) for c in table.classes[:10])
+        more = ", ..." if len(table.classes) > 10 else ""
+        _progress(f"data: {source}: {n} rows, {p} features, target {table.target!r} "
+                  f"({len(table.classes)} classes: {shown}{more}; a multinomial fit)")  # fmt: skip
+    else:
+        _progress(f"data: {source}: {n} rows, {p} features, target {table.target!r}"
+                  + (f" (1 = {table.classes[1]!r}, 0 = {table.classes[0]!r})"
+                     if table.classes else ""))  # fmt: skip
     _check_fit(table, args)
     import jax
 
@@ -746,6 +838,9 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
     options = dict(loss=args.loss, l1_ratio=args.l1_ratio, lambdas=args.n_lambdas,
                    lambda_min_ratio=args.lambda_min_ratio, tol=args.tol,
                    max_iter=args.max_iter)  # fmt: skip
+    if args.loss == "multinomial":
+        options["grouped"] = args.grouped
+        what = ("grouped " if args.grouped else "") + what
     if args.stability:
         _run_stability(table, args, options, what, plot_files, title)
         return
@@ -787,6 +882,9 @@ def _run_stability(table: Table, args, options, what, plot_files, title) -> None
     """``--stability B``: stability selection over B halves instead of the CV path."""
     import l1jax
 
+    if args.loss == "multinomial":
+        raise InputError("--stability takes a numeric or two-class target; more classes (a "
+                         "multinomial fit) are not supported there yet")  # fmt: skip
     n, p = table.X.shape
     _progress(f"stability selection: the {args.loss} {what} path ({args.n_lambdas} λs) on "
               f"{args.stability} halves of the rows ...")  # fmt: skip
@@ -867,9 +965,16 @@ def _ratio(text: str) -> float:
 def _add_fit_options(parser: argparse.ArgumentParser, *, loss: bool) -> None:
     if loss:
         parser.add_argument(
-            "--loss", choices=("squared", "logistic", "poisson"), default="squared",
-            help="squared (regression, default), logistic (a binary target: two distinct "
-            "values or labels) or poisson (counts)",
+            "--loss", choices=("squared", "logistic", "poisson", "multinomial"),
+            default="squared",
+            help="squared (regression, default), logistic (a class target: two distinct values "
+            "or labels; more classes fit the multinomial model), poisson (counts) or "
+            "multinomial (the softmax model of two or more classes)",
+        )  # fmt: skip
+        parser.add_argument(
+            "--grouped", action="store_true",
+            help="multinomial: select each feature for all classes at once (a penalty on its "
+            "coefficients' norm, glmnet's type.multinomial='grouped'); default: class by class",
         )  # fmt: skip
     else:
         parser.set_defaults(loss="squared")
@@ -1054,13 +1159,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InputError(f"--plot needs matplotlib; {_install_matplotlib()}")
             if _is_npz(args.file):
                 table = read_npz(
-                    args.file, args.target, binary=args.loss == "logistic",
+                    args.file, args.target, binary=args.loss in _CLASSIFIERS, multiclass=True,
                     feature_names=args.feature_names, decimal=args.decimal,
                     encoding=args.encoding,
                 )  # fmt: skip
             else:
                 table = read_csv(
-                    args.file, args.target, binary=args.loss == "logistic", sep=args.sep,
+                    args.file, args.target, binary=args.loss in _CLASSIFIERS, multiclass=True,
+                    sep=args.sep,
                     header=args.header, drop=args.drop, decimal=args.decimal,
                     encoding=args.encoding,
                 )  # fmt: skip
@@ -1091,6 +1197,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(str(err))
         return 1
     return 0
+
+
+_CLASSIFIERS = ("logistic", "multinomial")  # the losses of a class target
 
 
 def _is_npz(file: str) -> bool:

@@ -57,9 +57,10 @@ def _palette(n: int) -> list:
     return [plt.get_cmap("turbo")(t) for t in np.linspace(0.05, 0.95, n)]
 
 
-def _top_axis(ax, x, nonzeros, log: bool) -> None:
-    """A top axis that counts the nonzero coefficients: each count once, where the path first
-    reaches it, at most about 8 ticks (at least 1/8 of the axis apart)."""
+def _top_axis(ax, x, nonzeros, log: bool, label: str = "nonzero coefficients") -> None:
+    """A top axis that counts the nonzero coefficients (or features: ``label``): each count
+    once, where the path first reaches it, at most about 8 ticks (at least 1/8 of the axis
+    apart)."""
     top = ax.twiny()
     if log:
         top.set_xscale("log")
@@ -79,7 +80,7 @@ def _top_axis(ax, x, nonzeros, log: bool) -> None:
         top.set_xticklabels([str(int(nonzeros[i])) for i in picks])
     top.minorticks_off()
     top.tick_params(axis="x", labelsize=8, length=3)
-    top.set_xlabel("nonzero coefficients", fontsize=9)
+    top.set_xlabel(label, fontsize=9)
 
 
 def _spread(values: np.ndarray, gap: float, lo: float, hi: float) -> np.ndarray:
@@ -239,7 +240,8 @@ def plot_path(
         ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
     ax.grid(True, color="0.92", lw=0.6)
     if x.size:
-        _top_axis(ax, x, nonzeros, log)
+        _top_axis(ax, x, nonzeros, log, "nonzero features" if what.startswith("‖")
+                  else "nonzero coefficients")  # fmt: skip
     show = np.array([j for j in colors if end[j] != 0], int)
     if feature_names is not None and show.size:
         lo, hi = ax.get_ylim()
@@ -348,7 +350,8 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     if grid:
         title += f", l1_ratio = {cv.l1_ratio_min:g}"
     ax.set_title(title, fontsize=10, loc="left")
-    _top_axis(ax, x, nonzeros, True)
+    _top_axis(ax, x, nonzeros, True, "nonzero coefficients" if np.ndim(cv.path.coef) == 2
+              else "nonzero features")  # fmt: skip
     return ax
 
 
