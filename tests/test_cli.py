@@ -83,9 +83,9 @@ BAD = {
     "unknown column": (["path", "good.csv", "--target", "age"], "'age' is not in"),
     "non-numeric cell": (["path", "text_cell.csv", "--target", "y"], "'oops'"),
     "ragged row": (["path", "ragged.csv", "--target", "y"], "line 7 has 3 cells"),
-    "not binary": (
-        ["path", "three.csv", "--target", "y", "--loss", "logistic"],
-        "3 distinct values",
+    "--grouped, no classes": (
+        ["path", "good.csv", "--target", "y", "--grouped"],
+        "--grouped is for a multinomial fit",
     ),
     "labels for squared": (["path", "labels.csv", "--target", "sick"], "add --loss logistic"),
     "too many folds": (["path", "good.csv", "--target", "y", "--cv", "51"], "--cv 51 asks"),
@@ -567,3 +567,81 @@ def test_sparse_input_problems_are_one_line(sparse_files, capsys, name):
     assert main(["path", *argv]) == status
     err = capsys.readouterr().err.strip().splitlines()
     assert err[-1].startswith("l1jax: error: ") and message in err[-1], err
+
+
+# ----------------------------------------------------------------------------------------------
+# Targets of more than two classes: the multinomial path (in this process, small data).
+
+
+def _classes_file(tmp: Path) -> Path:
+    """60 rows, 4 features; the class ('low', 'mid', 'high') follows height and dose."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((60, 4))
+    score = 2 * X[:, 0] - 1.5 * X[:, 2] + 0.3 * rng.standard_normal(60)
+    grade = np.digitize(score, np.quantile(score, [1 / 3, 2 / 3]))
+    labels = np.array(["low", "mid", "high"])[grade]
+    rows = [[*(repr(float(v)) for v in x), c] for x, c in zip(X, labels, strict=True)]
+    return _write(tmp / "classes.csv", [*NAMES, "grade"], rows)
+
+
+def test_more_than_two_classes_fit_the_multinomial_path(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _classes_file(tmp_path)
+    argv = ["path", "classes.csv", "--target", "grade", "--loss", "logistic", "--cv", "3",
+            "--n-lambdas", "12", "--plot", "classes.png", "--out", "coef.csv"]  # fmt: skip
+    code, out, err = _in_process(argv, capsys)
+    assert code == 0, err
+    assert "3 classes: 'high', 'low', 'mid'; a multinomial fit" in err
+    assert "multinomial lasso, 60 rows × 4 features, 3-fold cross-validation" in out
+    assert "CV deviance" in out and "<- λ_min" in out
+    for grade in ("high", "low", "mid"):
+        assert f"  class '{grade}': " in out
+    assert "one column per class" in out
+    assert (tmp_path / "classes.png").read_bytes()[:8] == PNG
+    with open(tmp_path / "coef.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    classes = ["high", "low", "mid"]
+    assert rows[0][:7] == ["lambda", "cv_mean", "cv_se", "features",
+                           *(f"intercept[{c}]" for c in classes)]  # fmt: skip
+    assert rows[0][7:] == [f"{name}[{c}]" for name in NAMES for c in classes]
+    table = np.array(rows[1:], dtype=float)
+    coef = table[:, 7:].reshape(-1, 4, 3)
+    np.testing.assert_array_equal(table[:, 3], (coef != 0).any(axis=2).sum(axis=1))
+    assert (coef[-1, [0, 2]] != 0).any(axis=1).all()  # height and dose are in the model
+
+
+def test_multinomial_grouped_and_explicit_loss(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    _classes_file(tmp_path)
+    argv = ["path", "classes.csv", "--target", "grade", "--loss", "multinomial", "--grouped",
+            "--cv", "0", "--n-lambdas", "8", "--out", "coef.csv"]  # fmt: skip
+    code, out, err = _in_process(argv, capsys)
+    assert code == 0, err
+    assert "multinomial grouped lasso, 60 rows × 4 features" in out
+    assert "the smallest λ" in out
+    with open(tmp_path / "coef.csv", newline="") as handle:
+        coef = np.array(list(csv.reader(handle))[1:], dtype=float)[:, 5:].reshape(-1, 4, 3)
+    zero = coef == 0
+    assert np.all(zero.all(axis=2) == zero.any(axis=2))  # whole features in or out
+
+
+def test_class_targets_without_a_classifier(tmp_path, capsys, monkeypatch):
+    """Labels without --loss: a hint; whole numbers of few values: still regression, with a
+    note; --stability refuses several classes."""
+    monkeypatch.chdir(tmp_path)
+    _classes_file(tmp_path)
+    code, _, err = _in_process(["path", "classes.csv", "--target", "grade"], capsys)
+    assert code == 1
+    assert "its 3 distinct values (high, low, mid) make a class target: add --loss logistic" in err
+    X, y = _regression()
+    _write(tmp_path / "counts.csv", [*NAMES, "y"],
+           [[*(repr(float(v)) for v in x), str(int(t > 0) + int(t > 1))]
+            for x, t in zip(X, y, strict=True)])  # fmt: skip
+    code, out, err = _in_process(["path", "counts.csv", "--target", "y", "--cv", "0",
+                                  "--n-lambdas", "5"], capsys)  # fmt: skip
+    assert code == 0, err
+    assert "has 3 whole-number values (0, 1, 2), fitted as numbers" in err
+    assert out.startswith("squared lasso")
+    code, _, err = _in_process(["path", "classes.csv", "--target", "grade", "--loss",
+                                "logistic", "--stability", "4"], capsys)  # fmt: skip
+    assert code == 1 and "--stability takes a numeric or two-class target" in err
