@@ -5,6 +5,7 @@
                     [--grouped] [--l1-ratio R] [--cv K] [--plot OUT.png] [--out COEF.csv]
                     [--stability B [--threshold T]]
                     [--drop COL ...] [--sep CHAR] [--no-header] [--decimal ,] [--encoding E]
+    python -m l1jax path FILE.csv --target COL1 COL2 ...   # a multi-task path of several targets
     python -m l1jax path X.npz --target y.txt [--feature-names NAMES.txt] [--loss ... as above]
     python -m l1jax demo [--help]          # L1 subgradient vs L1 prox vs L2 weight decay
 
@@ -50,6 +51,7 @@ class Table(NamedTuple):
     target: str
     classes: list[str] | None = None  # for a recoded class target: the labels of 0, 1, ...
     notes: tuple[str, ...] = ()  # what the reader decided for the user (separator, index column)
+    tasks: list[str] | None = None  # several target columns (y (n, m), multi-task): their names
 
 
 class InputError(ValueError):
@@ -194,7 +196,7 @@ def _left_out(names, data, keep, drop, name) -> list[str]:
 
 def read_csv(
     file,
-    target: str,
+    target: str | Sequence[str],
     *,
     binary: bool = False,
     multiclass: bool = False,
@@ -212,7 +214,9 @@ def read_csv(
 
     Args:
       file: a path or an open text file.
-      target: the name of the response column (its 0-based position when ``header=False``).
+      target: the name of the response column (its 0-based position when ``header=False``);
+        a list of several names: a multi-task response ``y`` ``(n, m)``, numeric, whose
+        columns :attr:`Table.tasks` names (``Table.target`` joins the names).
       binary: recode a target of two distinct values (numbers or labels) as 0/1 (the larger
         or, for labels, the later in sorted order is 1); more or fewer values raise.
       multiclass: with ``binary``, accept any number ≥ 2 of classes, recoded as 0, 1, ... in
@@ -247,12 +251,20 @@ def read_csv(
     first = rows[0][1]
     names = [cell.strip() for cell in first] if header else [str(j) for j in range(len(first))]
     data = rows[1:] if header else rows
-    if target not in names:
-        raise _unknown_target(target, names, lines[0], name, sep, header)
-    if target in drop:
-        raise InputError(f"--drop {target!r} names the --target column")
-    t = names.index(target)
-    keep = [j != t for j in range(len(names))]
+    targets = [target] if isinstance(target, str) else list(target)
+    if len(targets) > 1 and binary:
+        raise InputError("several --target columns make a multi-task regression (numeric "
+                         "targets); --loss logistic takes one target")  # fmt: skip
+    for one in targets:
+        if one not in names:
+            raise _unknown_target(one, names, lines[0], name, sep, header)
+        if one in drop:
+            raise InputError(f"--drop {one!r} names a --target column")
+        if targets.count(one) > 1:
+            raise InputError(f"--target names the column {one!r} twice")
+    target = ", ".join(targets)
+    ts = [names.index(one) for one in targets]
+    keep = [j not in ts for j in range(len(names))]
     notes += _left_out(names, data, keep, set(drop), name)
     kept = [names[j] for j in range(len(names)) if keep[j]]
     if len(set(kept)) != len(kept):
@@ -263,7 +275,7 @@ def read_csv(
     if not data:
         raise InputError(f"{name} has a header but no data rows")
     X = np.empty((len(data), len(kept)))
-    raw_y = []
+    raw_ys = [[] for _ in ts]
     columns = [j for j in range(len(names)) if keep[j]]
     for r, (line, row) in enumerate(data):
         if len(row) != len(names):
@@ -271,9 +283,13 @@ def read_csv(
                              f"{len(names)}")  # fmt: skip
         for i, j in enumerate(columns):
             X[r, i] = _number(row[j], f"{name} line {line}, column {names[j]!r},", decimal)
-        raw_y.append((f"{name} line {line}, target {target!r},", row[t].strip()))
+        for raw_y, one, t in zip(raw_ys, targets, ts, strict=True):
+            raw_y.append((f"{name} line {line}, target {one!r},", row[t].strip()))
     notes += _row_numbers(X, kept, name)
-    y, classes = _target(raw_y, target, binary, decimal, multiclass)
+    if len(targets) > 1:  # multi-task: one numeric column per target
+        y = np.stack([_numeric_target(raw_y, decimal) for raw_y in raw_ys], axis=1)
+        return Table(X, y, kept, target, None, tuple(notes), tasks=targets)
+    y, classes = _target(raw_ys[0], target, binary, decimal, multiclass)
     return Table(X, y, kept, target, classes, tuple(notes))
 
 
@@ -555,7 +571,8 @@ def _report(table: Table, result, cv) -> str:
     """The compact text table: λ, nonzeros, CV error; the chosen λs and the features they keep."""
     path = cv.path if cv is not None else result
     coef = np.asarray(path.coef, np.float64)
-    columns = _columns(table, coef)  # multinomial: the classes (coef (K, p, C)); else None
+    columns = _columns(table, coef)  # the classes or targets of coef (K, p, C); else None
+    kind = "target" if table.tasks else "class"
     nonzeros = _features_in(coef).sum(axis=1)
     marks = {}
     if cv is not None:
@@ -590,16 +607,17 @@ def _report(table: Table, result, cv) -> str:
             + (f": {', '.join(names[j] for j in keep[:_ALL_ROWS])}" if keep.size else "")
             + (f", ... ({keep.size - _ALL_ROWS} more below)" if keep.size > _ALL_ROWS else "")
         )
-        for c, column in enumerate(columns or []):  # the features of each class
+        for c, column in enumerate(columns if kind == "class" else []):  # each class's features
             own = np.flatnonzero(coef[k, :, c])
             lines.append(
-                f"  class {column!r}: {own.size} feature{'' if own.size == 1 else 's'}"
+                f"  {kind} {column!r}: {own.size} feature{'' if own.size == 1 else 's'}"
                 + (f": {', '.join(names[j] for j in own[:_ALL_ROWS])}" if own.size else "")
                 + (", ..." if own.size > _ALL_ROWS else "")
             )
     lines.append("")
     if columns is not None:
-        return "\n".join(lines + _class_tables(coef, path, chosen, columns, names, rows, width))
+        return "\n".join(lines + _class_tables(coef, path, chosen, columns, names, rows, width,
+                                               kind))  # fmt: skip
     lines.append(f"{'coefficient':<{width}} " + " ".join(f"{name:>14}" for _, name in
                                                       sorted(chosen)))  # fmt: skip
     lines.append(f"{'(intercept)':<{width}} " + " ".join(
@@ -615,10 +633,12 @@ def _report(table: Table, result, cv) -> str:
 
 
 def _columns(table: Table, coef: np.ndarray) -> list[str] | None:
-    """The names of the last axis of a multinomial ``coef`` ``(K, p, C)`` (the classes), or
-    None for a path of one response."""
+    """The names of the last axis of ``coef`` ``(K, p, C)`` (the classes of a multinomial
+    path, the targets of a multi-task one), or None for a path of one response."""
     if coef.ndim == 2:
         return None
+    if table.tasks:
+        return list(table.tasks)
     return [str(c) for c in table.classes] if table.classes else [str(c) for c in
                                                                   range(coef.shape[2])]  # fmt: skip
 
@@ -628,11 +648,11 @@ def _features_in(coef: np.ndarray) -> np.ndarray:
     return (coef != 0).reshape(coef.shape[0], coef.shape[1], -1).any(axis=2)
 
 
-def _class_tables(coef, path, chosen, columns, names, rows, width) -> list[str]:
-    """One coefficient table per chosen λ, a column per class (a multinomial path)."""
+def _class_tables(coef, path, chosen, columns, names, rows, width, kind) -> list[str]:
+    """One coefficient table per chosen λ, a column per class or target (``kind``)."""
     lines = []
     for k, label in sorted(chosen):
-        lines.append(f"coefficients at {label} = {path.lambdas[k]:.4g}, one column per class")
+        lines.append(f"coefficients at {label} = {path.lambdas[k]:.4g}, one column per {kind}")
         lines.append(f"{'coefficient':<{width}} " + " ".join(f"{c[:14]:>14}" for c in columns))
         lines.append(f"{'(intercept)':<{width}} " + " ".join(
             f"{b:>14.5g}" for b in path.intercept[k]))  # fmt: skip
@@ -684,8 +704,9 @@ def _write_probabilities(out: str, table: Table, st) -> None:
 
 
 def _write_coef(out: str, table: Table, path, cv) -> None:
-    """One row per λ; a multinomial path has an intercept and a coefficient column per class
-    (``intercept[CLASS]``, ``FEATURE[CLASS]``, feature by feature) and counts the features."""
+    """One row per λ; a multinomial (multi-task) path has an intercept and a coefficient column
+    per class (target): ``intercept[CLASS]``, ``FEATURE[CLASS]``, feature by feature; its
+    ``features`` column counts the features in the model."""
     coef = np.asarray(path.coef)
     columns = _columns(table, coef)
     with open(out, "w", newline="", encoding="utf-8") as handle:
@@ -774,6 +795,11 @@ def _check_fit(table: Table, args) -> None:
     if not args.stability and args.cv > n:
         raise InputError(f"--cv {args.cv} asks for more folds than the data has rows ({n}); "
                          f"use --cv {min(10, n)} or fewer")  # fmt: skip
+    if table.tasks and args.loss != "squared":
+        raise InputError(f"several --target columns fit a multi-task squared-loss path; --loss "
+                         f"{args.loss} takes one target")  # fmt: skip
+    if table.tasks:
+        return
     target = table.target
     if args.loss == "poisson" and table.y.min() < 0:
         raise InputError(f"target {target!r} has negative values (down to {table.y.min():g}); "
@@ -824,6 +850,9 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
         more = ", ..." if len(table.classes) > 10 else ""
         _progress(f"data: {source}: {n} rows, {p} features, target {table.target!r} "
                   f"({len(table.classes)} classes: {shown}{more}; a multinomial fit)")  # fmt: skip
+    elif table.tasks:
+        _progress(f"data: {source}: {n} rows, {p} features, {len(table.tasks)} targets "
+                  f"({table.target}; a multi-task fit)")  # fmt: skip
     else:
         _progress(f"data: {source}: {n} rows, {p} features, target {table.target!r}"
                   + (f" (1 = {table.classes[1]!r}, 0 = {table.classes[0]!r})"
@@ -841,6 +870,8 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
     if args.loss == "multinomial":
         options["grouped"] = args.grouped
         what = ("grouped " if args.grouped else "") + what
+    if table.tasks:
+        what = f"multi-task {what} ({len(table.tasks)} targets)"
     if args.stability:
         _run_stability(table, args, options, what, plot_files, title)
         return
@@ -1033,6 +1064,8 @@ def _parser() -> argparse.ArgumentParser:
             "  python -m l1jax\n"
             "  python -m l1jax path data.csv --target y --cv 5 --plot fit.png --out coef.csv\n"
             "  python -m l1jax path data.csv --target sick --loss logistic --l1-ratio 0.5\n"
+            "  python -m l1jax path iris.csv --target species --loss logistic  # 3 classes\n"
+            "  python -m l1jax path data.csv --target y1 y2 y3   # multi-task\n"
             "  python -m l1jax path data.csv --target y --stability 100 --plot stable.png\n"
             "  python -m l1jax path X.npz --target y.txt --cv 5   # sparse X (scipy.sparse)\n"
             "  python -m l1jax demo --steps 300\n\n"
@@ -1067,9 +1100,11 @@ def _parser() -> argparse.ArgumentParser:
         "scipy.sparse.save_npz)",
     )  # fmt: skip
     p.add_argument(
-        "--target", required=True, metavar="COLUMN",
-        help="the response column (with --no-header: its 0-based position); with a .npz "
-        "FILE, the file of the response: a .npy array or a text file of one value per line",
+        "--target", required=True, metavar="COLUMN", nargs="+", action="extend",
+        help="the response column (with --no-header: its 0-based position); several columns "
+        "fit a multi-task regression (one path for all of them, a feature selected for all at "
+        "once); with a .npz FILE, the file of the response: a .npy array or a text file of one "
+        "value per line",
     )  # fmt: skip
     p.add_argument(
         "--feature-names", metavar="NAMES.txt",
@@ -1157,6 +1192,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "path":
             if args.plot and not _have_matplotlib():
                 raise InputError(f"--plot needs matplotlib; {_install_matplotlib()}")
+            if _is_npz(args.file) and len(args.target) > 1:
+                raise InputError("several --target columns are for a CSV FILE; with a .npz "
+                                 "FILE, --target names one file of the response")  # fmt: skip
+            if len(args.target) == 1:
+                args.target = args.target[0]
             if _is_npz(args.file):
                 table = read_npz(
                     args.file, args.target, binary=args.loss in _CLASSIFIERS, multiclass=True,

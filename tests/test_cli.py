@@ -645,3 +645,34 @@ def test_class_targets_without_a_classifier(tmp_path, capsys, monkeypatch):
     code, _, err = _in_process(["path", "classes.csv", "--target", "grade", "--loss",
                                 "logistic", "--stability", "4"], capsys)  # fmt: skip
     assert code == 1 and "--stability takes a numeric or two-class target" in err
+
+
+def test_several_targets_fit_a_multitask_path(tmp_path, capsys, monkeypatch):
+    """--target y1 y2: one multi-task path (a feature in or out for both targets), against
+    l1jax.path with the 2-D y."""
+    monkeypatch.chdir(tmp_path)
+    X, y = _regression()
+    Y = np.stack([y, X[:, 0] - 0.5 * X[:, 3]], axis=1)
+    _write(tmp_path / "two.csv", [*NAMES, "y1", "y2"],
+           [[*(repr(float(v)) for v in x), *(repr(float(v)) for v in t)]
+            for x, t in zip(X, Y, strict=True)])  # fmt: skip
+    argv = ["path", "two.csv", "--target", "y1", "y2", "--cv", "0", "--out", "coef.csv",
+            "--plot", "two.png"]  # fmt: skip
+    code, out, err = _in_process(argv, capsys)
+    assert code == 0, err
+    assert "2 targets (y1, y2; a multi-task fit)" in err
+    assert out.startswith("squared multi-task lasso (2 targets), 50 rows × 4 features")
+    assert "one column per target" in out
+    assert (tmp_path / "two.png").read_bytes()[:8] == PNG
+    with open(tmp_path / "coef.csv", newline="") as handle:
+        rows = list(csv.reader(handle))
+    assert rows[0][:4] == ["lambda", "features", "intercept[y1]", "intercept[y2]"]
+    assert rows[0][4:6] == ["height[y1]", "height[y2]"]
+    ref = l1jax.path(X, Y)
+    table = np.array(rows[1:], dtype=float)
+    np.testing.assert_allclose(table[:, 0], ref.lambdas, rtol=1e-12)
+    np.testing.assert_allclose(table[:, 4:].reshape(-1, 4, 2), ref.coef, rtol=1e-6, atol=1e-8)
+    code, _, err = _in_process(argv[:5] + ["--loss", "poisson"], capsys)
+    assert code == 1 and "several --target columns fit a multi-task squared-loss path" in err
+    code, _, err = _in_process(argv[:5] + ["--loss", "logistic"], capsys)
+    assert code == 1 and "--loss logistic takes one target" in err
