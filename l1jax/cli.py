@@ -607,7 +607,7 @@ def _report(table: Table, result, cv) -> str:
             + (f": {', '.join(names[j] for j in keep[:_ALL_ROWS])}" if keep.size else "")
             + (f", ... ({keep.size - _ALL_ROWS} more below)" if keep.size > _ALL_ROWS else "")
         )
-        for c, column in enumerate(columns if kind == "class" else []):  # each class's features
+        for c, column in enumerate(columns if columns and kind == "class" else []):  # per class
             own = np.flatnonzero(coef[k, :, c])
             lines.append(
                 f"  {kind} {column!r}: {own.size} feature{'' if own.size == 1 else 's'}"
