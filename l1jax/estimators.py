@@ -17,11 +17,15 @@ They take scikit-learn's parameter names and solve scikit-learn's objective (``a
     (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + α (ρ ‖β‖₁ + (1 − ρ)/2 ‖β‖²)
 
 with ``ℓ = ½(y − η)²`` for the regressors and the logistic loss for the classifiers,
-``ρ = l1_ratio`` and ``s`` the sample weights. Unlike glmnet, and like scikit-learn, the
-features are not standardized unless ``standardize=True``. The fits run in float64, as
-scikit-learn's (a scoped ``jax.enable_x64``, whatever the global JAX setting), on data padded
-to a few fixed shapes with zero-weight rows and zero columns, so that fits of similar sizes
-share one compiled program.
+``ρ = l1_ratio`` and ``s`` the sample weights. The multi-task models sum ``ℓ`` over the tasks
+and penalize the norms of the rows of the coefficient matrix (one row per feature); the
+classifiers of more than two classes take the softmax loss and one coefficient per (feature,
+class) (:func:`l1jax.path`'s multi-task and multinomial objectives).
+
+Unlike glmnet, and like scikit-learn, the features are not standardized unless
+``standardize=True``. The fits run in float64, as scikit-learn's (a scoped
+``jax.enable_x64``, whatever the global JAX setting), on data padded to a few fixed shapes with
+zero-weight rows and zero columns, so that fits of similar sizes share one compiled program.
 Non-convergence is reported as scikit-learn's ``ConvergenceWarning``.
 """
 

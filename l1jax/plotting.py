@@ -342,7 +342,11 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
             lam, color="0.25", ls=style, lw=1.1, label=f"{name} = {lam:.3g} ({n_nz} nonzero)"
         )
     ax.set_xlabel("λ (log scale)")
-    ax.set_ylabel(_SCORE_LABELS.get(cv.scoring, cv.scoring))
+    ylabel = _SCORE_LABELS.get(cv.scoring, cv.scoring)
+    coef_shape = np.shape(cv.path.coef)
+    if cv.scoring == "mse" and len(coef_shape) == 3:  # multi-task: a row's errors summed
+        ylabel += f" (summed over {coef_shape[2]} tasks)"
+    ax.set_ylabel(ylabel)
     ax.grid(True, color="0.92", lw=0.6)
     ax.legend(loc="best", fontsize=8, frameon=False)
     n_folds = np.asarray(cv.fold_scores).shape[-2]

@@ -251,7 +251,8 @@ def test_plot_cv_with_a_task_axis(which, request, tmp_path):
     ax = l1jax.plot_cv(cv)
     (bars,) = ax.containers
     np.testing.assert_allclose(bars.lines[0].get_ydata(), cv.cv_mean)
-    assert ax.get_ylabel() == ("mean squared error" if which == "multitask_cv" else "deviance")
+    assert ax.get_ylabel() == ("mean squared error (summed over 3 tasks)"
+                               if which == "multitask_cv" else "deviance")  # fmt: skip
     features = (cv.path.coef != 0).any(axis=2).sum(axis=1)
     legend = [t.get_text() for t in ax.get_legend().get_texts()]
     assert f"({features[cv.index_min]} nonzero)" in legend[0]
