@@ -448,6 +448,70 @@ def refuse_multitask(y, where: str) -> None:
         )
 
 
+class Groups(NamedTuple):
+    """The checked ``groups`` of a group-lasso path (:func:`check_groups`)."""
+
+    labels: np.ndarray  # (p,) the labels as given
+    codes: np.ndarray  # (p,) ints 0 … q − 1: the group of each column, in np.unique's order
+    factors: np.ndarray  # (q,) float64 penalty factors, one per group
+
+
+def check_groups(groups, p: int, penalty_factor) -> Groups:
+    """``groups`` ``(p,)``: a label per column of ``X`` (any one sortable type); the groups are
+    the sorted distinct labels (``np.unique``), and ``penalty_factor`` has one non-negative
+    entry per group in that order (default ``√|g|``, as grpreg and skglm)."""
+    if _sparse.is_sparse(groups):
+        raise TypeError("groups must be a dense 1-D array of labels, one per column of X; got a "
+                        "sparse matrix")  # fmt: skip
+    labels = _sharding.to_host(groups) if isinstance(groups, jax.Array) else np.asarray(groups)
+    if labels.ndim != 1 or labels.shape[0] != p:
+        raise ValueError(f"groups must be a 1-D array with one label per column of X ({p}), got "
+                         f"shape {labels.shape}")  # fmt: skip
+    if np.iscomplexobj(labels):
+        raise TypeError(f"groups must hold real or string labels, got complex dtype {labels.dtype}")
+    if np.issubdtype(labels.dtype, np.number) and not np.all(np.isfinite(labels)):
+        raise ValueError("groups contains NaN or inf labels; give every column of X a group")
+    if labels.dtype == object and any(g is None or g != g for g in labels):
+        raise ValueError("groups contains None or NaN labels; give every column of X a group")
+    try:
+        names, codes = np.unique(labels, return_inverse=True)
+    except TypeError as err:
+        raise TypeError(f"groups must hold labels of one sortable type ({err})") from None
+    counts = np.bincount(codes.reshape(-1), minlength=names.size)
+    if penalty_factor is None:
+        factors = np.sqrt(counts.astype(np.float64))
+    else:
+        factors = as_real_array(penalty_factor, "penalty_factor", 1)
+        if factors.shape[0] != names.size:
+            raise ValueError(
+                f"penalty_factor must have one entry per group ({names.size}, in the order of "
+                f"the sorted labels np.unique(groups)) when groups is given, got "
+                f"{factors.shape[0]}; omit it for the default √(group size)"
+            )
+        if np.any(factors < 0):
+            raise ValueError(f"penalty_factor must be non-negative, got a minimum of "
+                             f"{factors.min()}")  # fmt: skip
+        factors = factors.astype(np.float64)
+    return Groups(labels, codes.reshape(-1).astype(np.int64), factors)
+
+
+def check_group_limits(X, y, *, loss, positive, mesh) -> None:
+    """What a group penalty does not support (yet): one response of the squared, logistic or
+    Poisson loss, on a dense ``X``, without sign constraints, on one device."""
+    if loss == MULTINOMIAL or np.ndim(y) == 2:
+        what = "loss='multinomial'" if loss == MULTINOMIAL else "a 2-D (multi-task) y"
+        raise ValueError(f"groups is not supported with {what} (its rows are already "
+                         "groups); pass groups=None, or a 1-D y with another loss")  # fmt: skip
+    if positive:
+        raise ValueError("positive=True is not supported with groups; pass positive=False")
+    if _sparse.is_sparse(X):
+        raise ValueError("a sparse X is not supported with groups yet; pass a dense X "
+                         "(X.toarray())")  # fmt: skip
+    if mesh is not None:
+        raise ValueError("groups runs on one device: pass mesh=None and an X that is not "
+                         "sharded over several devices")  # fmt: skip
+
+
 def check_lambdas(lambdas) -> np.ndarray:
     """An array of λs (float64, 1-D, finite, ≥ 0, not empty), or raise."""
     lam_arr = np.asarray(lambdas)

@@ -142,15 +142,33 @@ class Static(NamedTuple):
     entrywise: bool = False  # a task axis with the penalty on each entry, not on the rows
 
 
-def _pos(g, positive, tasks=False, entrywise=False):
+def _pos(g, positive, tasks=False, entrywise=False, size=1):
     """Correlations ``z = −g`` that the penalty must dominate (only ``z > 0`` with ``β ≥ 0``);
     with a task axis (``tasks``), the norms of the rows of ``g`` (their largest entry
-    ``max_c |g_jc|`` with an ``entrywise`` penalty)."""
+    ``max_c |g_jc|`` with an ``entrywise`` penalty); with groups of ``size > 1`` columns, the
+    norms of the groups (``g`` ``(…, p · size)`` gives ``(…, p)``)."""
+    if size > 1:
+        return solvers.row_norms(g.reshape(*g.shape[:-1], -1, size))
     if tasks and entrywise:
         return jnp.max(jnp.abs(g), axis=-1)
     if tasks:
         return solvers.row_norms(g)
     return jnp.maximum(-g, 0) if positive else jnp.abs(g)
+
+
+def group_size(data: solvers.Data, v) -> int:
+    """The columns of a group (static, from the shapes): ``data`` has ``p · G`` columns for
+    ``p`` penalty factors ``v``, group ``j`` its columns ``j G … (j + 1) G − 1``; 1 without
+    groups (a feature is its own group: the program is the one it always was)."""
+    return data.n_features // v.shape[-1]
+
+
+def _columns(idx, mask, size: int):
+    """The columns of the groups ``idx`` (of ``size`` columns each) and their mask."""
+    if size == 1:
+        return idx, mask
+    cols = (idx[:, None] * size + jnp.arange(size)).reshape(-1)
+    return cols, jnp.repeat(mask, size, total_repeat_length=cols.shape[0])
 
 
 def _zeros_lin(data: solvers.Data, dtype):
@@ -167,14 +185,15 @@ def init(problem: Problem, b0, st: Static) -> State:
     data, v = problem.data, problem.v
     dtype = v.dtype
     p = v.shape[0]
+    size = group_size(data, v)  # (groups: p of them, p · size coefficients)
     tasks = data.tasks
     pen = solvers.elastic_net(jnp.ones((), dtype), 1.0, v, problem.valid.astype(dtype))
     ref = solvers._refit_free(
-        st.loss, data, pen, _zeros_lin(data, dtype), jnp.zeros((p, *tasks), dtype),
+        st.loss, data, pen, _zeros_lin(data, dtype), jnp.zeros((p * size, *tasks), dtype),
         b0.astype(dtype), st.positive, st.fit_intercept, st.free,
     )  # fmt: skip
     penalized = problem.valid & (v > 0)
-    zpos = _pos(ref.g, st.positive, bool(tasks), st.entrywise)
+    zpos = _pos(ref.g, st.positive, bool(tasks), st.entrywise, size)
     ratio = zpos / jnp.where(penalized, problem.rho * v, 1)
     lmax = jnp.max(jnp.where(penalized, ratio, 0), initial=0)
     lmax = jnp.where(lmax > 0, lmax, 1.0)  # nothing can enter: every λ gives the same fit
@@ -189,7 +208,7 @@ def init(problem: Problem, b0, st: Static) -> State:
         b=jnp.where(ref.ok, ref.b, b0).astype(dtype),
         grad=ref.g,
         lam_prev=lambdas[0],
-        coef=jnp.zeros((Kp, p, *tasks), dtype),
+        coef=jnp.zeros((Kp, p * size, *tasks), dtype),
         intercept=jnp.zeros((Kp, *tasks), dtype),
         gap=jnp.zeros(Kp, dtype),
         n_iter=jnp.zeros(Kp, jnp.int32),
@@ -226,6 +245,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     data, v, valid = problem.data, problem.v, problem.valid
     dtype = v.dtype
     p = v.shape[0]
+    group = group_size(data, v)  # columns per group (1: no groups); p, M, chunk count groups
     B = st.block
     rho, tol, p_null = problem.rho, problem.tol, problem.p_null
     lams = jax.lax.dynamic_slice(state.lambdas, (state.k,), (B,))
@@ -241,8 +261,11 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         return jnp.broadcast_to(a[:, None], (*a.shape, *tasks)) if st.entrywise else a
 
     # The working set: support, unpenalized features, best strong-rule candidates.
-    zpos = _pos(state.grad, st.positive, multi, st.entrywise)
-    support = (jnp.any(state.beta != 0, axis=-1) if multi else state.beta != 0) | always
+    zpos = _pos(state.grad, st.positive, multi, st.entrywise, group)
+    if group > 1:
+        support = jnp.any(state.beta.reshape(p, group) != 0, axis=-1) | always
+    else:
+        support = (jnp.any(state.beta != 0, axis=-1) if multi else state.beta != 0) | always
     n_sup = jnp.sum(support)
     cand = penalized & ~support
     thresh = rho * v * jnp.maximum(2 * lams[-1] - state.lam_prev, 0)
@@ -263,7 +286,9 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA (a
     # sparse X: on its working set's entries, or dense columns for Newton if not too many).
-    newton = st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
+    # (groups: FISTA, whose prox is the group penalty's; Newton's orthants are the lasso's)
+    newton = (st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
+              and group == 1)  # fmt: skip
     if data.Xs is not None:
         newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
         slots = 0 if newton else slots
@@ -318,24 +343,27 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         size = jnp.sum(r.work)
         (idx,) = jnp.nonzero(r.work, size=M, fill_value=0)
         mask = (arange_m < size).astype(dtype)
-        sub = _gather(data, idx, mask, chunk, slots)._replace(active=(size + chunk - 1) // chunk)
+        cols, cmask = _columns(idx, mask, group)  # (groups: their columns)
+        sub = _gather(data, cols, cmask, chunk * group, slots)._replace(
+            active=(size + chunk - 1) // chunk
+        )
         pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, entries(v[idx] * mask),
                                                        entries(mask)))(lams)  # fmt: skip
-        beta0 = r.betas[:, idx] * rows(mask)
+        beta0 = r.betas[:, cols] * rows(cmask)
         tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
         beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, tol_abs, problem.max_iter)
-        beta_w = jnp.where(rows(null[:, None]), beta0, beta_w) * rows(mask)
+        beta_w = jnp.where(rows(null[:, None]), beta0, beta_w) * rows(cmask)
         b_w, it = jnp.where(rows(null), r.bs, b_w), jnp.where(null, 0, it)
-        betas = jnp.zeros((B, p, *tasks), dtype).at[:, idx].add(beta_w)
+        betas = jnp.zeros((B, p * group, *tasks), dtype).at[:, cols].add(beta_w)
         if data.gram and multi:  # G B on all features (G symmetric: its rows are columns)
             lin = solvers._dot(data.G[idx].T, beta_w)
         elif data.gram:  # G β on all features, from the working set's rows of G
-            lin = solvers._dot(beta_w, data.G[idx])
+            lin = solvers._dot(beta_w, data.G[cols])
         else:
             lin = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
         g_all, gap_abs, value = jax.vmap(certify)(lams, betas, lin, b_w)
         gap_rel = gap_abs / p_null
-        zz = _pos(g_all, st.positive, multi, st.entrywise)
+        zz = _pos(g_all, st.positive, multi, st.entrywise, group)
         limit = lams[:, None] * rho * v[None, :]
         ratio = zz / jnp.where(limit > 0, limit, 1)
         viol = jnp.any(zz > limit * (1 + 1e-7), axis=0) & penalized & ~r.work
@@ -367,7 +395,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     r0 = Round(
         work=work,
-        betas=jnp.broadcast_to(state.beta, (B, p, *tasks)),
+        betas=jnp.broadcast_to(state.beta, (B, p * group, *tasks)),
         bs=jnp.broadcast_to(state.b, (B, *tasks)),
         spent=jnp.zeros(B, jnp.int32),
         tol_in=jnp.maximum(0.5 * tol, jnp.asarray(1e-4, dtype)),
@@ -375,7 +403,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         done=need0 > 0,
         need=need0,
         gap=jnp.zeros(B, dtype),
-        grad=jnp.zeros((B, p, *tasks), dtype),
+        grad=jnp.zeros((B, p * group, *tasks), dtype),
         value=jnp.zeros(B, dtype),
     )
     r = jax.lax.while_loop(lambda r: ~r.done, round_, r0)
@@ -555,7 +583,7 @@ def n_lambdas_padded(K: int, block: int) -> int:
 
 def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept, tol,
              max_iter, block, mesh=None, early_stop=False, pad_to=0,
-             entrywise=False):  # fmt: skip
+             entrywise=False, groups=None):  # fmt: skip
     """One path by the engine, on bucketed shapes: rows are padded with zero weight and columns
     with zeros (marked invalid); squared loss with ``p ≤ n`` runs on the Gram matrix. ``prep``
     is :class:`l1jax._inputs.Prepared` (standardized data), ``lambdas`` are absolute, or
@@ -568,9 +596,26 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     fraction of deviance explained), and λ_max. A multi-task ``prep.y`` ``(n, m)`` (squared
     loss, dense X, one device) gives ``coef`` ``(K, p, m)`` and ``intercept`` ``(K, m)``; so
     does ``loss="multinomial"`` with ``prep.y`` one-hot ``(n, C)``, whose penalty is on each
-    entry of β with ``entrywise`` (else on its rows, as a multi-task path's)."""
+    entry of β with ``entrywise`` (else on its rows, as a multi-task path's).
+
+    ``groups`` ``(p,)`` (ints ``0 … q − 1``; one response, dense NumPy ``X``, one device) asks
+    for the group penalty ``λ Σ_g v_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)`` with ``prep.v`` ``(q,)``,
+    one factor per group: the columns are laid out group by group, each group padded with
+    zero columns to the largest group's size ``G`` (:func:`group_layout`), so the engine's
+    features are the ``q`` groups (working sets, strong rule, violations and λ_max on group
+    norms) and its coefficients ``q · G`` (:func:`group_size`). ``coef`` comes back ``(K, p)``
+    in the columns' order."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = y.shape[0], X.shape[1]
+    col_ok = (prep.x_scale > 0) & prep.nonzero
+    size, pos = 1, None
+    if groups is not None:  # X's columns group by group; from here on p counts the groups
+        pos, size = group_layout(groups, v.shape[0])
+        Xg = np.zeros((n, v.shape[0] * size), X.dtype)
+        Xg[:, pos] = X
+        X = Xg
+        col_ok = np.bincount(groups, weights=col_ok, minlength=v.shape[0]) > 0
+        p = v.shape[0]
     tasks = y.shape[1:]  # (m,) for a multi-task y (n, m): squared loss, one device, dense X
     dtype = y.dtype
     sparse = isinstance(X, _sparse.SparseX)
@@ -584,21 +629,26 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         # (multi-task FISTA: 2, 1.2-1.8× faster than 8 on benchmarks/multitask.py's problems,
         # where the slowest of a block's λs sets its iterations; multinomial too: wine's path
         # of 27 λs, warm, 1.5 s against 4.8 s entrywise, 0.9 s against 2.7 s grouped)
-        block = 1 if loss in ("logistic", "poisson") and guess <= NEWTON_MAX else 2 if tasks else 8
+        newton = loss in ("logistic", "poisson") and guess <= NEWTON_MAX and size == 1
+        block = 1 if newton else 2 if tasks else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
-    use_gram = loss == "squared" and p <= n and p <= 4096
-    free = bool(np.any(v[(prep.x_scale > 0) & prep.nonzero] == 0) or np.any(lambdas == 0))
+    use_gram = loss == "squared" and p * size <= n and p * size <= 4096
+    free = bool(np.any(v[col_ok] == 0) or np.any(lambdas == 0))
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
     key = (*key, tasks) if tasks else key
     key = (*key, "entrywise") if entrywise else key
+    key = (*key, "groups", size) if groups is not None else key
     n_pad, chunk, p_pad = padded(n, p, use_gram, key)
+    if size > 1:  # chunks of about CHUNK columns: a power of two of groups
+        chunk = min(chunk, 2 ** (max(1, CHUNK // size).bit_length() - 1))
+        p_pad = -(-p_pad // chunk) * chunk
     n_pad = n_pad if use_gram else _sharding.round_up(n_pad, place.n_data)
     if isinstance(X, jax.Array):  # rows already padded and placed by _prepare_on_devices
         n_pad = max(n_pad, X.shape[0])
     lams = np.concatenate([lambdas, np.repeat(lambdas[-1], Kp - K)]).astype(dtype)
     valid = np.zeros(p_pad, bool)
-    valid[:p] = (prep.x_scale > 0) & prep.nonzero
+    valid[:p] = col_ok
     v_pad = np.zeros(p_pad, dtype)
     v_pad[:p] = v
     yd, sd = (np.concatenate([a, np.zeros((n_pad - n, *a.shape[1:]), dtype)]) for a in (y, s))
@@ -613,8 +663,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         xp = np if isinstance(G, np.ndarray) else jnp
         yy = sd @ (yc * yc) if not tasks else sd @ np.sum(yc * yc, axis=1)
         full = solvers.Data(
-            G=place.replicated(xp.pad(G, ((0, p_pad - p), (0, p_pad - p)))),
-            c=place.replicated(xp.pad(c, ((0, p_pad - p), *[(0, 0)] * len(tasks)))),
+            G=place.replicated(xp.pad(G, ((0, (p_pad - p) * size), (0, (p_pad - p) * size)))),
+            c=place.replicated(xp.pad(c, ((0, (p_pad - p) * size), *[(0, 0)] * len(tasks)))),
             yy=jnp.asarray(yy, dtype),
         )  # fmt: skip
         b0 = np.zeros(tasks, dtype)
@@ -624,8 +674,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             nnz_pad = _sparse.entry_slots(bucket(X.scaled.nnz, 1024))
             cols = _sparse.to_cols(X, p_pad, dtype, nnz_pad)
         elif isinstance(X, np.ndarray):
-            Xt = np.zeros((p_pad, n_pad), dtype)
-            Xt[:p, :n] = X.T
+            Xt = np.zeros((p_pad * size, n_pad), dtype)
+            Xt[: p * size, :n] = X.T
             Xt = place.put(Xt, None, place.data)
         else:  # on the devices: pad there
             Xt = jnp.pad(X.T, ((0, p_pad - p), (0, n_pad - X.shape[0])))
@@ -657,7 +707,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         entrywise=entrywise,
     )  # fmt: skip
     state = Start(jnp.asarray(b0))
-    capacity = first_capacity(n, int(valid.sum()), l1_ratio, chunk, p_pad,
+    capacity = first_capacity(-(-n // size), int(valid.sum()), l1_ratio, chunk, p_pad,
                               p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
         capacity = min(capacity, sparse_capacity(n_pad, chunk))
@@ -667,10 +717,23 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     K = int(place.fetch(state.n_fit))
     names = ("coef", "intercept", "gap", "n_iter", "status", "lambdas", "dev")
     out = {k: place.fetch(getattr(state, k))[:K] for k in names}
-    out["coef"] = out["coef"][:, :p]
+    out["coef"] = out["coef"][:, :p] if pos is None else out["coef"][:, pos]
     if use_gram and fit_intercept:
         out["intercept"] = out["intercept"] + (s @ y)
     return out, float(place.fetch(state.lambda_max))
+
+
+def group_layout(groups, n_groups: int) -> tuple[np.ndarray, int]:
+    """``(pos, G)``: ``G`` the largest group's size and ``pos`` ``(p,)`` where column ``j`` of
+    group ``groups[j]`` (ints ``0 … n_groups − 1``) goes among ``n_groups · G`` columns laid
+    out group by group (its rank within its group after ``groups[j] · G``; the rest of each
+    group's ``G`` places are zero columns)."""
+    counts = np.bincount(groups, minlength=n_groups)
+    order = np.argsort(groups, kind="stable")
+    rank = np.empty(groups.shape[0], np.int64)
+    rank[order] = np.arange(groups.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
+    size = int(counts.max())
+    return groups * size + rank, size
 
 
 @jax.jit

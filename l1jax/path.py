@@ -42,6 +42,8 @@ class PathResult(NamedTuple):
         (glmnet's ``dev.ratio``; R² for the squared loss), on the training data and weights.
       classes: ``(C,)`` the class labels of a multinomial path (the order of the last axis of
         ``coef``, ``intercept`` and ``predict``, as scikit-learn's ``classes_``); else None.
+      groups: ``(p,)`` the group label of each column of a group-lasso path (the ``groups``
+        given); else None. ``np.unique(groups)`` orders its ``penalty_factor``.
     """
 
     lambdas: np.ndarray
@@ -53,6 +55,7 @@ class PathResult(NamedTuple):
     status: np.ndarray
     dev_ratio: np.ndarray | None = None
     classes: np.ndarray | None = None
+    groups: np.ndarray | None = None
 
     def predict(self, X) -> np.ndarray:
         """Linear predictor ``η = intercept + X coefᵀ`` for every λ, shape ``(K, n)`` (``(K, n, m)``
@@ -123,6 +126,7 @@ def path(
     early_stop: bool = True,
     verbose: bool = False,
     grouped: bool = False,
+    groups=None,
 ) -> PathResult:
     """Compute a whole lasso / elastic-net path of a GLM in one call.
 
@@ -252,7 +256,7 @@ def path(
             lambda_min_ratio=lambda_min_ratio, fit_intercept=fit_intercept,
             standardize=standardize, penalty_factor=penalty_factor, sample_weight=sample_weight,
             positive=positive, tol=tol, max_iter=max_iter, block_size=block_size, mesh=mesh,
-            early_stop=early_stop, grouped=grouped,
+            early_stop=early_stop, grouped=grouped, groups=groups,
         )  # fmt: skip
         report(f"fitted {fitted_words(res, lambdas)}")
     warn_unconverged("l1jax.path", res.status, res.gap, res.lambdas, tol, max_iter)
@@ -328,6 +332,7 @@ def _path(
     early_stop=False,
     pad_to=0,
     grouped=False,
+    groups=None,
 ):
     """:func:`path` without its warnings: ``(PathResult, tol)``. ``pad_to``: see
     :func:`l1jax.engine.fit_path`."""
@@ -336,15 +341,25 @@ def _path(
     if grouped and loss != MULTINOMIAL:
         raise ValueError(f"grouped=True is for loss='multinomial' (a row penalty across the "
                          f"classes), got loss={loss!r}; drop grouped")  # fmt: skip
+    if groups is not None:  # (before y's checks: a multinomial y is refused by name)
+        _inputs.check_loss(loss, multinomial=True)
+        _inputs.check_group_limits(X, y, loss=loss, positive=positive, mesh=mesh)
     args = _inputs.check_path(
         X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
-        fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+        fit_intercept=fit_intercept, standardize=standardize,
+        penalty_factor=None if groups is not None else penalty_factor,
         sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
         block_size=block_size, mesh=mesh,
     )  # fmt: skip
     X, y, sample_weight, grid, dtype, tol = args.X, args.y, args.sample_weight, args.grid, \
         args.dtype, args.tol  # fmt: skip
     n, p = X.shape
+    layout = None
+    if groups is not None:
+        _inputs.check_group_limits(X, y, loss=loss, positive=positive, mesh=args.mesh)
+        layout = _inputs.check_groups(groups, p, penalty_factor)
+        if isinstance(X, jax.Array):  # (one device: the columns are laid out on the host)
+            X = _sharding.to_host(X)
     tasks = y.shape[1:]  # (m,) for a multi-task y
     # The raw-scale lasso on scaled columns (_inputs._preconditioned): the squared and
     # multinomial losses (FISTA only), and every loss on a sparse X (word counts: FISTA's
@@ -355,6 +370,7 @@ def _path(
     # after 20,000 iterations on the raw scale; 2,174 to a 1e-10 gap on scaled columns.)
     smooth_first_order = loss in ("squared", MULTINOMIAL)
     precondition = args.l1_ratio == 1 and (smooth_first_order or _sparse.is_sparse(X))
+    precondition = precondition and layout is None  # (a group's norm mixes its columns' scales)
     if isinstance(X, jax.Array):
         prep = _inputs.prepare_on_devices(
             X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),
@@ -366,6 +382,8 @@ def _path(
             X, y, sample_weight, args.penalty_factor, fit_intercept=fit_intercept,
             standardize=standardize, dtype=dtype, precondition=precondition,
         )  # fmt: skip
+    if layout is not None:  # one penalty factor per group
+        prep = prep._replace(v=layout.factors.astype(dtype))
 
     s64 = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
     p_null, l_null, l_sat = solvers._null_and_saturated(
@@ -381,6 +399,7 @@ def _path(
             intercept=np.full((K, *tasks), b0, dtype), converged=np.ones(K, bool),
             n_iter=np.zeros(K, np.int64), gap=np.zeros(K, dtype),
             status=np.zeros(K, np.int32), dev_ratio=np.zeros(K, dtype), classes=args.classes,
+            groups=None if layout is None else layout.labels,
         )  # fmt: skip
         return res, tol
     with np.errstate(all="ignore"):  # (thread-safe, unlike warnings.catch_warnings)
@@ -391,6 +410,7 @@ def _path(
             block=1 if grid.size == 1 else block_size, mesh=args.mesh,
             early_stop=bool(early_stop), pad_to=pad_to,
             entrywise=loss == MULTINOMIAL and not grouped,
+            groups=None if layout is None else layout.codes,
         )  # fmt: skip
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]
@@ -413,5 +433,6 @@ def _path(
         status=status,
         dev_ratio=out["dev"].astype(dtype),
         classes=args.classes,
+        groups=None if layout is None else layout.labels,
     )
     return res, tol

@@ -263,8 +263,26 @@ def elastic_net(lam, rho, v, mask=None) -> Penalty:
     return Penalty(lam * rho * v, lam * (1 - rho) * v, jnp.ones_like(v) if mask is None else mask)
 
 
+def group_size(pen: Penalty, beta: jax.Array) -> int:
+    """The size ``G`` of the groups of a group penalty (static, from the shapes), else 0: one
+    weight per group (``pen.l1`` ``(g,)``) on a β of ``g · G`` coefficients, group ``j`` being
+    ``β[j G : (j + 1) G]`` (:func:`l1jax.engine.fit_path` lays the columns out so)."""
+    if beta.ndim != pen.l1.ndim or beta.shape[-1] == pen.l1.shape[-1]:
+        return 0
+    return beta.shape[-1] // pen.l1.shape[-1]
+
+
+def _by_group(x: jax.Array, size: int) -> jax.Array:
+    """``x`` ``(…, g · G)`` as ``(…, g, G)``: one row per group."""
+    return x.reshape(*x.shape[:-1], -1, size)
+
+
 def _penalty_value(pen: Penalty, beta: jax.Array) -> jax.Array:
-    """``Σ_j l1_j |β_j| + ½ l2_j β_j²``; with a task axis ``Σ_j l1_j ‖B_j‖₂ + ½ l2_j ‖B_j‖²``."""
+    """``Σ_j l1_j |β_j| + ½ l2_j β_j²``; with a task axis ``Σ_j l1_j ‖B_j‖₂ + ½ l2_j ‖B_j‖²``,
+    and so on the groups of a group penalty (:func:`group_size`)."""
+    size = group_size(pen, beta)
+    if size:
+        beta = _by_group(beta, size)
     if beta.ndim > pen.l1.ndim:
         return jnp.sum(pen.l1 * row_norms(beta) + 0.5 * pen.l2 * jnp.sum(beta**2, axis=-1))
     return jnp.sum(pen.l1 * jnp.abs(beta) + 0.5 * pen.l2 * beta**2)
@@ -273,9 +291,14 @@ def _penalty_value(pen: Penalty, beta: jax.Array) -> jax.Array:
 def _prox(pen: Penalty, x: jax.Array, step: jax.Array, positive: bool) -> jax.Array:
     """argmin_z ½‖z − x‖² + step Σ (l1 |z| + ½ l2 z²) [z ≥ 0 when positive], masked. With a
     task axis (``x`` ``(p, m)``) the rows are groups: ``Σ_j (l1_j ‖z_j‖₂ + ½ l2_j ‖z_j‖²)``,
-    block soft-thresholding (:func:`l1jax.prox.group_l1`) row by row."""
+    block soft-thresholding (:func:`l1jax.prox.group_l1`) row by row; so are the groups of a
+    group penalty (:func:`group_size`; not with ``positive``)."""
     # Ties at the threshold are decided towards 0: at λ = λ_max exactly, |x| = t up to rounding.
     t = step * pen.l1 * (1 + 4 * jnp.finfo(x.dtype).eps)
+    size = group_size(pen, x)
+    if size:  # a group penalty: block soft-thresholding group by group
+        shrunk = prox.group_l1(_by_group(x, size), 1.0, t, axis=-1)
+        return ((pen.mask / (1 + step * pen.l2))[..., None] * shrunk).reshape(x.shape)
     if x.ndim > pen.l1.ndim:
         shrunk = prox.group_l1(x, 1.0, t, axis=-1)
         return (pen.mask / (1 + step * pen.l2))[..., None] * shrunk
@@ -295,6 +318,9 @@ def _free_mask(pen: Penalty, beta: jax.Array, g: jax.Array, positive: bool) -> j
     nor an L2 weight (``penalty_factor`` 0, or λ = 0). Under ``β ≥ 0`` a free coordinate at 0
     whose gradient is ≥ 0 already meets its dual constraint (``X_jᵀθ ≤ 0``) and is left out."""
     free = (pen.mask > 0) & (pen.l1 <= 0) & (pen.l2 <= 0)
+    size = group_size(pen, beta)
+    if size:  # a group penalty: every coefficient of the group (positive is refused with it)
+        return jnp.repeat(free, size, axis=-1, total_repeat_length=beta.shape[-1])
     if positive:
         free = free & ((beta > 0) | (g < 0))
     return free[..., None] if beta.ndim > pen.mask.ndim else free  # (a task axis: whole rows)
@@ -487,7 +513,10 @@ def _certify(
     primal = _value(loss, data, lin, beta, b) + _penalty_value(pen, beta)
     ref = _refit_free(loss, data, pen, lin, beta, b, positive, fit_intercept, free)
     z = -ref.g
-    if z.ndim > pen.l1.ndim:  # a task axis: the group dual norm, row by row
+    size = group_size(pen, z)
+    if size:  # a group penalty: the group dual norm, group by group
+        zpos = row_norms(_by_group(z, size))
+    elif z.ndim > pen.l1.ndim:  # a task axis: the group dual norm, row by row
         zpos = row_norms(z)
     else:
         zpos = jnp.maximum(z, 0) if positive else jnp.abs(z)
