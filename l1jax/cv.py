@@ -385,6 +385,7 @@ def cv_path(
     early_stop: bool = True,
     verbose: bool = False,
     grouped: bool = False,
+    groups=None,
 ) -> CVResult:
     """Cross-validate a whole lasso / elastic-net path of a GLM (as glmnet's ``cv.glmnet``).
 
@@ -453,6 +454,9 @@ def cv_path(
       verbose: print progress lines on stderr: compilations, the path on all rows, each fold.
       grouped: ``loss="multinomial"`` only: the row penalty across the classes, as in
         :func:`l1jax.path`.
+      groups: ``(p,)`` a group label per column of ``X``: group lasso / group elastic net, as
+        in :func:`l1jax.path` (``penalty_factor`` then has one entry per group); the folds are
+        fitted one by one through the path's program (not ``vmap``-ed).
       mesh: optional ``jax.sharding.Mesh`` with axes ``"lambdas"`` and/or ``"data"`` (above).
 
     Returns:
@@ -536,6 +540,7 @@ def cv_path(
                 mesh=mesh,
                 early_stop=early_stop,
                 grouped=grouped,
+                groups=groups,
             )
             for ratio in ratios
         )
@@ -545,7 +550,7 @@ def cv_path(
                 X, y, loss=loss, l1_ratio=ratio, lambdas=_continued(f.lambdas, K),
                 fit_intercept=fit_intercept, standardize=standardize,
                 penalty_factor=penalty_factor, sample_weight=sample_weight, positive=positive,
-                tol=tol, max_iter=max_iter, mesh=mesh, grouped=grouped,
+                tol=tol, max_iter=max_iter, mesh=mesh, grouped=grouped, groups=groups,
             ) for f, ratio in zip(fulls, ratios, strict=True))  # fmt: skip
         full = fulls[0]
         R = len(fulls)
@@ -566,7 +571,8 @@ def cv_path(
         opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
                     penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
                     max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-        if _batched(mesh) and not _sparse.is_sparse(X_arr) and not multi and labels is None:
+        if (_batched(mesh) and not _sparse.is_sparse(X_arr) and not multi and labels is None
+                and groups is None):  # fmt: skip
             coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                         **opts)  # fmt: skip
         else:
@@ -574,7 +580,7 @@ def cv_path(
             fit_y = y_arr if labels is None else labels  # (multinomial: the fits take labels)
             coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
                 X_arr, fit_y, s, held, lam_grid, ratios, report=report,
-                pad_to=lambdas if automatic else 0, grouped=grouped, **opts,
+                pad_to=lambdas if automatic else 0, grouped=grouped, groups=groups, **opts,
             )  # fmt: skip
         report(f"fitted the {R * F} folds")
         warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,
