@@ -393,12 +393,14 @@ def cv_path(
 
         min_{β, b}  (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)
 
-    First the path is fitted on all the data (this gives the λ grid, from λ_max of the full
-    data, and the ``path`` of the result; with an int ``lambdas`` it stops early as glmnet's
-    does, see ``early_stop`` in :func:`l1jax.path`, and the folds fit the λs it kept). Then,
-    for each fold ``f``, the same λs are fitted on the other folds' rows (the held-out rows
-    get weight 0; standardization uses the training rows only) and scored on the held-out
-    rows. All folds are solved in one compiled call,
+    (with ``groups``, the group penalty ``λ Σ_g w_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)``, ``w`` =
+    ``penalty_factor`` one per group; multi-task and multinomial as there). First the path is
+    fitted on all the data (this gives the λ grid, from λ_max of the full data, and the
+    ``path`` of the result; with an int ``lambdas`` it stops early as glmnet's does, see
+    ``early_stop`` in :func:`l1jax.path`, and the folds fit the λs it kept). Then, for each
+    fold ``f``, the same λs are fitted on the other folds' rows (the held-out rows get weight 0;
+    standardization uses the training rows only) and scored on the held-out rows. All folds are
+    solved in one compiled call,
     ``vmap``-ed over the folds, each a warm-started path certified by its duality gap: on its
     own Gram matrix (squared loss, p ≤ min(n, 1024)), on working sets of the columns with the
     largest gradients (p ≥ 2·n, rounded up to 128), else by :func:`l1jax.solve_path`.
@@ -478,6 +480,10 @@ def cv_path(
       >>> grid = l1jax.cv_path(X, y, n_folds=5, lambdas=20, l1_ratio=[0.5, 1.0])
       >>> grid.cv_mean.shape, grid.l1_ratio_min in (0.5, 1.0)
       ((2, 17), True)
+      >>> groups = [0, 0, 1, 1, 2]  # group lasso: features 0 and 1 enter together
+      >>> cvg = l1jax.cv_path(X, y, n_folds=5, lambdas=20, groups=groups)
+      >>> np.flatnonzero(cvg.path.coef[cvg.index_1se]).tolist(), cvg.path.groups.tolist()
+      ([0, 1], [0, 0, 1, 1, 2])
     """
     _inputs.check_loss(loss, multinomial=True)
     _inputs.check_flag(verbose, "verbose")

@@ -167,6 +167,26 @@ def path(
     linear predictors ``(K, n, C)`` (softmax over the last axis for probabilities). Not with
     ``positive``, a zero ``penalty_factor``, λ = 0, a sparse ``X`` or a ``mesh`` (yet).
 
+    **Group lasso / group elastic net** (``groups``: a label per column of ``X``, of any one
+    sortable type; one response of the squared, logistic or Poisson loss; as grpreg and skglm)::
+
+        min_{β, b}  (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + λ Σ_g w_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)
+
+    with ``β_g`` the coefficients of the columns labelled ``g``: a group enters or leaves the
+    model whole. The groups are the sorted distinct labels, ``np.unique(groups)``, and
+    ``penalty_factor`` then has one entry ``w_g`` per group in that order (default ``√|g|``, the
+    square root of the group's size); ``w_g = 0`` leaves a group unpenalized. λ_max is
+    ``max_g ‖X̃_gᵀ S (y − μ₀)‖₂ / (ρ w_g)`` (μ₀ the intercept-only fit), the strong rule, the
+    working sets and the violations go by group norms, and the duality gap uses the group dual
+    norm ``max_g ‖X̃_gᵀθ‖₂ / w_g``, so ``converged`` is certified as for the lasso. With
+    ``standardize=True`` the columns are standardized one by one (not orthonormalized group by
+    group as grpreg does). Solved by FISTA with block soft-thresholding; the columns are laid
+    out group by group and each group is padded with zero columns to the size of the largest,
+    so the cost grows with (number of groups) × (largest group): very unequal sizes (one group
+    of 100 among groups of 5) are slow. ``coef`` is ``(K, p)`` as usual and ``groups`` is kept
+    on the result. Not with ``positive``, a sparse ``X``, a ``mesh``, a 2-D ``y`` or
+    ``loss="multinomial"`` (yet).
+
     With ``standardize=True`` (as glmnet) the columns are centred and scaled to unit weighted
     variance (1/n), the penalty applies to the standardized coefficients, and ``coef`` is returned
     on the original scale; a constant column gets coefficient 0.
@@ -198,7 +218,8 @@ def path(
       lambda_min_ratio: in (0, 1); default 1e-4 if n > p else 1e-2 (glmnet).
       fit_intercept: fit an unpenalized intercept.
       standardize: standardize the columns (see above).
-      penalty_factor: ``(p,)`` non-negative ``v``; 0 leaves a feature unpenalized.
+      penalty_factor: ``(p,)`` non-negative ``v``; 0 leaves a feature unpenalized. With
+        ``groups``: one entry per group, in the order of ``np.unique(groups)`` (above).
       sample_weight: ``(n,)`` non-negative weights, normalized inside.
       positive: constrain the coefficients to be ≥ 0.
       tol: relative duality-gap tolerance (see above).
@@ -221,13 +242,16 @@ def path(
         shapes (seconds each; the programs are kept on disk for later calls) and the λs fitted.
       grouped: ``loss="multinomial"`` only: penalize each feature's coefficients across the
         classes as a group (their ℓ2 norm), not entry by entry (above).
+      groups: ``(p,)`` a group label per column of ``X``: the group lasso / group elastic net
+        (above); None (default): every feature is its own group (the lasso).
 
     Returns:
       :class:`PathResult`: ``lambdas`` ``(K,)`` descending, ``coef`` ``(K, p)``, ``intercept``,
       ``converged``, ``n_iter``, ``gap``, ``status``, ``dev_ratio`` ``(K,)``, and
       ``predict(X)`` ``(K, n)``; multi-task: ``coef`` ``(K, p, m)``, ``intercept`` ``(K, m)``
       and ``predict(X)`` ``(K, n, m)`` (the rest as above: one certificate per λ); multinomial:
-      the same with ``m = C`` classes, and ``classes`` ``(C,)``.
+      the same with ``m = C`` classes, and ``classes`` ``(C,)``; with ``groups``, the shapes of
+      one response and ``groups`` ``(p,)``.
 
     Raises:
       ValueError, TypeError: on bad input, naming the argument and the fix.
@@ -247,6 +271,12 @@ def path(
       >>> res = l1jax.path(X, labels, loss="multinomial", lambdas=np.array([0.1, 0.01]))
       >>> res.coef.shape, res.classes.tolist(), res.predict(X)[-1].argmax(axis=1).tolist()
       ((2, 1, 3), ['a', 'b', 'c'], [0, 1, 2])
+      >>> rng = np.random.default_rng(0)
+      >>> Xg = rng.standard_normal((50, 6)); yg = Xg[:, 0] + Xg[:, 1] + rng.standard_normal(50)
+      >>> res = l1jax.path(Xg, yg, groups=["u", "u", "v", "v", "w", "w"], lambdas=10,
+      ...                  lambda_min_ratio=0.1)
+      >>> res.coef.shape, (res.coef[3] != 0).tolist()  # the group "u" enters first, whole
+      ((10, 6), [True, True, False, False, False, False])
     """
     _inputs.check_flag(verbose, "verbose")
     with _progress.progress("l1jax.path", verbose) as report:

@@ -6,7 +6,9 @@ Objective (../DESIGN "The objective"), for normalized sample weights ``s`` (``Σ
 
 With a multi-task ``y`` ``(n, m)`` (squared loss) β is ``(p, m)``, ``b`` ``(m,)``, and the
 penalty is on the rows: ``λ Σ_j v_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)``, its dual norm
-``max_j ‖X_jᵀθ‖₂ / v_j``; the task axis is static (``Data.tasks``, from the shapes).
+``max_j ‖X_jᵀθ‖₂ / v_j``; the task axis is static (``Data.tasks``, from the shapes). A group
+penalty (``λ Σ_g v_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)`` over groups of ``G`` consecutive
+coefficients) is one weight per group on a longer β (:func:`group_size`, static from the shapes).
 
 Everything here is a pure JAX function: λ, ρ, data and tolerances are traced; only shapes, the
 loss name, ``positive``, ``fit_intercept`` and iteration caps are static. Failures are data: a
