@@ -36,14 +36,12 @@ steps are for one response). The penalty is on the rows (``grouped``, as multi-t
 :func:`l1jax.solvers._prox` soft-thresholds entrywise and the dual norm is
 ``max_jc |X_jᵀθ_c| / v_j``, while the working set stays by feature (``max_c |∇_jc|``).
 
-**Groups** (``groups=``, one response): the columns are laid out group by group, each padded
-with zero columns to the largest group's size ``G`` (:func:`group_layout`), and the engine's
-features are the groups: ``v``, ``valid``, the working set, the strong rule, the violations
-and λ_max are per group (group norms ``‖∇_g‖₂``), while β and the gradients have the ``p · G``
-coefficients (:func:`group_size`, static from the shapes) and a working set of ``M`` groups
-gathers their ``M · G`` columns. The solvers see one penalty weight per group on a β of
-``p · G`` coefficients and apply the group penalty (:func:`l1jax.solvers.group_size`); FISTA
-only. Padded columns are zero and stay zero. Without groups ``G = 1``: the same programs.
+**Groups** (``groups=``, one response): the engine's features are the groups
+(``Problem.groups``: the group of each column, in X's own order; no padding, groups of any
+sizes). ``v``, ``valid``, the working set, the strong rule, the violations and λ_max are per
+group (group norms ``‖∇_g‖₂``, by segment sums), while β and the gradients are per column; the
+capacity ``M`` counts columns, a working set gathers the columns of its groups, and the solvers
+apply the group penalty of :class:`l1jax.solvers.Penalty` ``groups``. FISTA only.
 """
 
 from __future__ import annotations
@@ -90,6 +88,8 @@ class Problem(NamedTuple):
       f_sat: the data loss of the saturated model (0 but for Poisson): with ``p_null`` it
         gives the fraction of deviance explained, ``1 − (F(β) − f_sat) / p_null``.
       early_stop: bool, stop the path by glmnet's rule (:func:`stop_rule`).
+      groups: None, or ``(p_cols,)`` ints: a group penalty, the group of each column (``v``
+        and ``valid`` are then per group).
     """
 
     data: solvers.Data
@@ -104,6 +104,7 @@ class Problem(NamedTuple):
     max_iter: jax.Array
     f_sat: jax.Array
     early_stop: jax.Array
+    groups: jax.Array | None = None
 
 
 class State(NamedTuple):
@@ -151,33 +152,18 @@ class Static(NamedTuple):
     entrywise: bool = False  # a task axis with the penalty on each entry, not on the rows
 
 
-def _pos(g, positive, tasks=False, entrywise=False, size=1):
+def _pos(g, positive, tasks=False, entrywise=False, groups=None, n_groups=0):
     """Correlations ``z = −g`` that the penalty must dominate (only ``z > 0`` with ``β ≥ 0``);
     with a task axis (``tasks``), the norms of the rows of ``g`` (their largest entry
-    ``max_c |g_jc|`` with an ``entrywise`` penalty); with groups of ``size > 1`` columns, the
-    norms of the groups (``g`` ``(…, p · size)`` gives ``(…, p)``)."""
-    if size > 1:
-        return solvers.row_norms(g.reshape(*g.shape[:-1], -1, size))
+    ``max_c |g_jc|`` with an ``entrywise`` penalty); with ``groups`` (the group of each
+    column), the norms of the ``n_groups`` groups (``(…, n_groups)``)."""
+    if groups is not None:
+        return solvers.group_norms(groups, g, n_groups)
     if tasks and entrywise:
         return jnp.max(jnp.abs(g), axis=-1)
     if tasks:
         return solvers.row_norms(g)
     return jnp.maximum(-g, 0) if positive else jnp.abs(g)
-
-
-def group_size(data: solvers.Data, v) -> int:
-    """The columns of a group (static, from the shapes): ``data`` has ``p · G`` columns for
-    ``p`` penalty factors ``v``, group ``j`` its columns ``j G … (j + 1) G − 1``; 1 without
-    groups (a feature is its own group: the program is the one it always was)."""
-    return data.n_features // v.shape[-1]
-
-
-def _columns(idx, mask, size: int):
-    """The columns of the groups ``idx`` (of ``size`` columns each) and their mask."""
-    if size == 1:
-        return idx, mask
-    cols = (idx[:, None] * size + jnp.arange(size)).reshape(-1)
-    return cols, jnp.repeat(mask, size, total_repeat_length=cols.shape[0])
 
 
 def _zeros_lin(data: solvers.Data, dtype):
@@ -194,15 +180,16 @@ def init(problem: Problem, b0, st: Static) -> State:
     data, v = problem.data, problem.v
     dtype = v.dtype
     p = v.shape[0]
-    size = group_size(data, v)  # (groups: p of them, p · size coefficients)
+    grp = problem.groups  # (groups: p of them, ncol coefficients)
+    ncol = p if grp is None else grp.shape[0]
     tasks = data.tasks
-    pen = solvers.elastic_net(jnp.ones((), dtype), 1.0, v, problem.valid.astype(dtype))
+    pen = solvers.elastic_net(jnp.ones((), dtype), 1.0, v, problem.valid.astype(dtype), grp)
     ref = solvers._refit_free(
-        st.loss, data, pen, _zeros_lin(data, dtype), jnp.zeros((p * size, *tasks), dtype),
+        st.loss, data, pen, _zeros_lin(data, dtype), jnp.zeros((ncol, *tasks), dtype),
         b0.astype(dtype), st.positive, st.fit_intercept, st.free,
     )  # fmt: skip
     penalized = problem.valid & (v > 0)
-    zpos = _pos(ref.g, st.positive, bool(tasks), st.entrywise, size)
+    zpos = _pos(ref.g, st.positive, bool(tasks), st.entrywise, grp, p)
     ratio = zpos / jnp.where(penalized, problem.rho * v, 1)
     lmax = jnp.max(jnp.where(penalized, ratio, 0), initial=0)
     lmax = jnp.where(lmax > 0, lmax, 1.0)  # nothing can enter: every λ gives the same fit
@@ -217,7 +204,7 @@ def init(problem: Problem, b0, st: Static) -> State:
         b=jnp.where(ref.ok, ref.b, b0).astype(dtype),
         grad=ref.g,
         lam_prev=lambdas[0],
-        coef=jnp.zeros((Kp, p * size, *tasks), dtype),
+        coef=jnp.zeros((Kp, ncol, *tasks), dtype),
         intercept=jnp.zeros((Kp, *tasks), dtype),
         gap=jnp.zeros(Kp, dtype),
         n_iter=jnp.zeros(Kp, jnp.int32),
@@ -254,7 +241,11 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     data, v, valid = problem.data, problem.v, problem.valid
     dtype = v.dtype
     p = v.shape[0]
-    group = group_size(data, v)  # columns per group (1: no groups); p, M, chunk count groups
+    # Groups: p groups of the ncol columns (grp: the group of each); M counts columns, and at
+    # most kg groups fit in a working set.
+    grp = problem.groups
+    ncol = p if grp is None else grp.shape[0]
+    kg = min(M, p)
     B = st.block
     rho, tol, p_null = problem.rho, problem.tol, problem.p_null
     lams = jax.lax.dynamic_slice(state.lambdas, (state.k,), (B,))
@@ -270,9 +261,10 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         return jnp.broadcast_to(a[:, None], (*a.shape, *tasks)) if st.entrywise else a
 
     # The working set: support, unpenalized features, best strong-rule candidates.
-    zpos = _pos(state.grad, st.positive, multi, st.entrywise, group)
-    if group > 1:
-        support = jnp.any(state.beta.reshape(p, group) != 0, axis=-1) | always
+    zpos = _pos(state.grad, st.positive, multi, st.entrywise, grp, p)
+    if grp is not None:
+        counts = jax.ops.segment_sum(jnp.ones(ncol, jnp.int32), grp, num_segments=p)
+        support = (solvers.group_norms(grp, state.beta, p) > 0) | always
     else:
         support = (jnp.any(state.beta != 0, axis=-1) if multi else state.beta != 0) | always
     n_sup = jnp.sum(support)
@@ -281,11 +273,19 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     strong = cand & (zpos >= thresh)
     score = jnp.where(cand, zpos / jnp.where(penalized, v, 1), -jnp.inf)
     extra = jnp.minimum(jnp.sum(strong), jnp.maximum(16, n_sup // 4))
-    _, order = jax.lax.top_k(jnp.where(support, jnp.inf, jnp.where(strong, score, -jnp.inf)), M)
-    work = jnp.zeros(p, bool).at[order].set(arange_m < n_sup + extra)
+    _, order = jax.lax.top_k(jnp.where(support, jnp.inf, jnp.where(strong, score, -jnp.inf)), kg)
+    if grp is None:
+        work = jnp.zeros(p, bool).at[order].set(arange_m < n_sup + extra)
+    else:  # the support and the candidates whose columns still fit
+        fits = jnp.cumsum(counts[order]) <= M
+        work = jnp.zeros(p, bool).at[order].set((jnp.arange(kg) < n_sup + extra) & fits)
     empty = n_sup + extra == 0
     work = jnp.where(empty, jnp.arange(p) == jnp.argmax(score), work)
-    need0 = jnp.where(n_sup > M, n_sup, 0).astype(jnp.int32)
+    if grp is None:
+        need0 = jnp.where(n_sup > M, n_sup, 0).astype(jnp.int32)
+    else:  # (columns)
+        sup_cols = jnp.sum(jnp.where(support, counts, 0))
+        need0 = jnp.where(sup_cols > M, sup_cols, 0).astype(jnp.int32)
     # The λs at λ_max or above (to a few ulps) take the null model as it is, by construction:
     # FISTA's gradient sums in another order than λ_max's (chunks, GPU reductions), so at λ_max
     # its tie could break either way. The warm start is the null model while every λ before
@@ -297,7 +297,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     # sparse X: on its working set's entries, or dense columns for Newton if not too many).
     # (groups: FISTA, whose prox is the group penalty's; Newton's orthants are the lasso's)
     newton = (st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
-              and group == 1)  # fmt: skip
+              and grp is None)  # fmt: skip
     if data.Xs is not None:
         newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
         slots = 0 if newton else slots
@@ -329,7 +329,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         )  # fmt: skip
 
     def certify(lam, beta, lin, b):
-        pen = solvers.elastic_net(lam, rho, entries(v), entries(valid.astype(dtype)))
+        pen = solvers.elastic_net(lam, rho, entries(v), entries(valid.astype(dtype)), grp)
         _, gap, g = solvers._certify(
             st.loss, data, pen, lin, beta, b, st.positive, False, st.fit_intercept, st.free
         )
@@ -350,20 +350,31 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     def round_(r: Round) -> Round:
         size = jnp.sum(r.work)
-        (idx,) = jnp.nonzero(r.work, size=M, fill_value=0)
-        mask = (arange_m < size).astype(dtype)
-        cols, cmask = _columns(idx, mask, group)  # (groups: their columns)
-        sub = _gather(data, cols, cmask, chunk * group, slots)._replace(
-            active=(size + chunk - 1) // chunk
+        if grp is None:
+            (idx,) = jnp.nonzero(r.work, size=M, fill_value=0)
+            mask = (arange_m < size).astype(dtype)
+            cols, cmask, width, sub_grp = idx, mask, size, None
+        else:  # the columns of the working set's groups, and their groups' places in it
+            (idx,) = jnp.nonzero(r.work, size=kg, fill_value=0)
+            mask = (jnp.arange(kg) < size).astype(dtype)
+            in_work = r.work[grp]
+            width = jnp.sum(in_work)
+            (cols,) = jnp.nonzero(in_work, size=M, fill_value=0)
+            cmask = (arange_m < width).astype(dtype)
+            place = jnp.zeros(p, jnp.int32).at[jnp.where(mask > 0, idx, p)].set(
+                jnp.arange(kg, dtype=jnp.int32), mode="drop")  # fmt: skip
+            sub_grp = place[grp[cols]]
+        sub = _gather(data, cols, cmask, chunk, slots)._replace(
+            active=(width + chunk - 1) // chunk
         )
         pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, entries(v[idx] * mask),
-                                                       entries(mask)))(lams)  # fmt: skip
+                                                       entries(mask), sub_grp))(lams)  # fmt: skip
         beta0 = r.betas[:, cols] * rows(cmask)
         tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
         beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, tol_abs, problem.max_iter)
         beta_w = jnp.where(rows(null[:, None]), beta0, beta_w) * rows(cmask)
         b_w, it = jnp.where(rows(null), r.bs, b_w), jnp.where(null, 0, it)
-        betas = jnp.zeros((B, p * group, *tasks), dtype).at[:, cols].add(beta_w)
+        betas = jnp.zeros((B, ncol, *tasks), dtype).at[:, cols].add(beta_w)
         if data.gram and multi:  # G B on all features (G symmetric: its rows are columns)
             lin = solvers._dot(data.G[idx].T, beta_w)
         elif data.gram:  # G β on all features, from the working set's rows of G
@@ -372,14 +383,17 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             lin = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
         g_all, gap_abs, value = jax.vmap(certify)(lams, betas, lin, b_w)
         gap_rel = gap_abs / p_null
-        zz = _pos(g_all, st.positive, multi, st.entrywise, group)
+        zz = _pos(g_all, st.positive, multi, st.entrywise, grp, p)
         limit = lams[:, None] * rho * v[None, :]
         ratio = zz / jnp.where(limit > 0, limit, 1)
         viol = jnp.any(zz > limit * (1 + 1e-7), axis=0) & penalized & ~r.work
         n_viol = jnp.sum(viol)
         n_add = jnp.minimum(n_viol, jnp.maximum(16, size // 2))
-        _, vorder = jax.lax.top_k(jnp.where(viol, jnp.max(ratio, axis=0), -jnp.inf), M)
-        work = r.work | jnp.zeros(p, bool).at[vorder].set(arange_m < n_add)
+        _, vorder = jax.lax.top_k(jnp.where(viol, jnp.max(ratio, axis=0), -jnp.inf), kg)
+        if grp is None:
+            work = r.work | jnp.zeros(p, bool).at[vorder].set(arange_m < n_add)
+        else:
+            work = r.work | jnp.zeros(p, bool).at[vorder].set(jnp.arange(kg) < n_add)
         half = 0.5 * tol
         few = n_add <= jnp.maximum(2, size // 100)
         tighter = jnp.maximum(half, r.tol_in * 0.01)
@@ -387,7 +401,11 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         tol_none = jnp.where(r.tol_in > half, tighter, 0.1 * r.tol_in)
         give_up = (r.tol_in <= half) & jnp.any(codes != solvers.Status.CONVERGED)
         finished = (n_viol == 0) & (jnp.all(gap_rel <= tol) | give_up)
-        need = jnp.where((n_viol > 0) & (size + n_add > M), size + n_add, 0).astype(jnp.int32)
+        if grp is None:
+            need = jnp.where((n_viol > 0) & (size + n_add > M), size + n_add, 0).astype(jnp.int32)
+        else:  # (columns)
+            wanted = jnp.sum(jnp.where(work, counts, 0))
+            need = jnp.where((n_viol > 0) & (wanted > M), wanted, 0).astype(jnp.int32)
         return Round(
             work=work,
             betas=betas,
@@ -404,7 +422,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     r0 = Round(
         work=work,
-        betas=jnp.broadcast_to(state.beta, (B, p * group, *tasks)),
+        betas=jnp.broadcast_to(state.beta, (B, ncol, *tasks)),
         bs=jnp.broadcast_to(state.b, (B, *tasks)),
         spent=jnp.zeros(B, jnp.int32),
         tol_in=jnp.maximum(0.5 * tol, jnp.asarray(1e-4, dtype)),
@@ -412,7 +430,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         done=need0 > 0,
         need=need0,
         gap=jnp.zeros(B, dtype),
-        grad=jnp.zeros((B, p * group, *tasks), dtype),
+        grad=jnp.zeros((B, ncol, *tasks), dtype),
         value=jnp.zeros(B, dtype),
     )
     r = jax.lax.while_loop(lambda r: ~r.done, round_, r0)
@@ -511,7 +529,7 @@ def solve(problem: Problem, state: State | Start, st: Static, capacity: int, *, 
     (e.g. a vmapped version); ``slots`` maps a capacity to a sparse X's working-set entries
     (:func:`slots_for`)."""
     runner = run if runner is None else runner
-    p = problem.v.shape[-1]
+    p = problem.v.shape[-1] if problem.groups is None else problem.groups.shape[-1]  # columns
     while True:  # (a Start state: the first call also begins the path)
         extra = {} if slots is None else {"slots": slots(capacity)}
         state = runner(problem, state, st=st, capacity=capacity, chunk=chunk, lams_mesh=lams_mesh,
@@ -609,22 +627,13 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
 
     ``groups`` ``(p,)`` (ints ``0 … q − 1``; one response, dense NumPy ``X``, one device) asks
     for the group penalty ``λ Σ_g v_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)`` with ``prep.v`` ``(q,)``,
-    one factor per group: the columns are laid out group by group, each group padded with
-    zero columns to the largest group's size ``G`` (:func:`group_layout`), so the engine's
-    features are the ``q`` groups (working sets, strong rule, violations and λ_max on group
-    norms) and its coefficients ``q · G`` (:func:`group_size`). ``coef`` comes back ``(K, p)``
-    in the columns' order."""
+    one factor per group (:attr:`Problem.groups`: the engine's features are the groups, padded
+    to a bucket of at least ``q + 1``, the last holding the padded columns)."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
     n, p = y.shape[0], X.shape[1]
     col_ok = (prep.x_scale > 0) & prep.nonzero
-    size, pos = 1, None
-    if groups is not None:  # X's columns group by group; from here on p counts the groups
-        pos, size = group_layout(groups, v.shape[0])
-        Xg = np.zeros((n, v.shape[0] * size), X.dtype)
-        Xg[:, pos] = X
-        X = Xg
-        col_ok = np.bincount(groups, weights=col_ok, minlength=v.shape[0]) > 0
-        p = v.shape[0]
+    if groups is not None:  # a group with a nonzero column
+        group_ok = np.bincount(groups, weights=col_ok, minlength=v.shape[0]) > 0
     tasks = y.shape[1:]  # (m,) for a multi-task y (n, m): squared loss, one device, dense X
     dtype = y.dtype
     sparse = isinstance(X, _sparse.SparseX)
@@ -638,29 +647,35 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         # (multi-task FISTA: 2, 1.2-1.8× faster than 8 on benchmarks/multitask.py's problems,
         # where the slowest of a block's λs sets its iterations; multinomial too: wine's path
         # of 27 λs, warm, 1.5 s against 4.8 s entrywise, 0.9 s against 2.7 s grouped)
-        newton = loss in ("logistic", "poisson") and guess <= NEWTON_MAX and size == 1
+        newton = loss in ("logistic", "poisson") and guess <= NEWTON_MAX and groups is None
         block = 1 if newton else 2 if tasks else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
-    use_gram = loss == "squared" and p * size <= n and p * size <= 4096
-    free = bool(np.any(v[col_ok] == 0) or np.any(lambdas == 0))
+    use_gram = loss == "squared" and p <= n and p <= 4096
+    ok = col_ok if groups is None else group_ok
+    free = bool(np.any(v[ok] == 0) or np.any(lambdas == 0))
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
     key = (*key, tasks) if tasks else key
     key = (*key, "entrywise") if entrywise else key
-    key = (*key, "groups", size) if groups is not None else key
+    q_pad = 0 if groups is None else bucket(v.shape[0] + 1, 32)
+    key = (*key, "groups", q_pad) if groups is not None else key
     n_pad, chunk, p_pad = padded(n, p, use_gram, key)
-    if size > 1:  # chunks of at least CHUNK columns: a power of two of groups (G = 5: 32 groups,
-        # 160 columns: 8.4 s against 10.2 s with 16 on benchmarks/group.py, 10.5 s with 128)
-        chunk = min(chunk, 2 ** (-(-CHUNK // size) - 1).bit_length())
-        p_pad = -(-p_pad // chunk) * chunk
     n_pad = n_pad if use_gram else _sharding.round_up(n_pad, place.n_data)
     if isinstance(X, jax.Array):  # rows already padded and placed by _prepare_on_devices
         n_pad = max(n_pad, X.shape[0])
     lams = np.concatenate([lambdas, np.repeat(lambdas[-1], Kp - K)]).astype(dtype)
-    valid = np.zeros(p_pad, bool)
-    valid[:p] = col_ok
-    v_pad = np.zeros(p_pad, dtype)
-    v_pad[:p] = v
+    if groups is None:
+        valid = np.zeros(p_pad, bool)
+        valid[:p] = col_ok
+        v_pad = np.zeros(p_pad, dtype)
+        v_pad[:p] = v
+    else:  # per group; the padded columns in the last (padded) group
+        valid = np.zeros(q_pad, bool)
+        valid[: v.shape[0]] = group_ok
+        v_pad = np.zeros(q_pad, dtype)
+        v_pad[: v.shape[0]] = v
+        grp = np.full(p_pad, q_pad - 1, np.int32)
+        grp[:p] = groups
     yd, sd = (np.concatenate([a, np.zeros((n_pad - n, *a.shape[1:]), dtype)]) for a in (y, s))
     if use_gram:
         yc = yd - (s @ y if fit_intercept else 0.0)
@@ -673,8 +688,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         xp = np if isinstance(G, np.ndarray) else jnp
         yy = sd @ (yc * yc) if not tasks else sd @ np.sum(yc * yc, axis=1)
         full = solvers.Data(
-            G=place.replicated(xp.pad(G, ((0, (p_pad - p) * size), (0, (p_pad - p) * size)))),
-            c=place.replicated(xp.pad(c, ((0, (p_pad - p) * size), *[(0, 0)] * len(tasks)))),
+            G=place.replicated(xp.pad(G, ((0, p_pad - p), (0, p_pad - p)))),
+            c=place.replicated(xp.pad(c, ((0, p_pad - p), *[(0, 0)] * len(tasks)))),
             yy=jnp.asarray(yy, dtype),
         )  # fmt: skip
         b0 = np.zeros(tasks, dtype)
@@ -684,8 +699,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             nnz_pad = _sparse.entry_slots(bucket(X.scaled.nnz, 1024))
             cols = _sparse.to_cols(X, p_pad, dtype, nnz_pad)
         elif isinstance(X, np.ndarray):
-            Xt = np.zeros((p_pad * size, n_pad), dtype)
-            Xt[: p * size, :n] = X.T
+            Xt = np.zeros((p_pad, n_pad), dtype)
+            Xt[:p, :n] = X.T
             Xt = place.put(Xt, None, place.data)
         else:  # on the devices: pad there
             Xt = jnp.pad(X.T, ((0, p_pad - p), (0, n_pad - X.shape[0])))
@@ -709,6 +724,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         max_iter=jnp.asarray(max_iter, jnp.int32),
         f_sat=jnp.asarray(f_sat, dtype),
         early_stop=jnp.asarray(bool(early_stop and relative)),
+        groups=None if groups is None else place.replicated(grp),
     )
     st = Static(
         loss=loss, positive=positive, fit_intercept=fit_intercept and not use_gram,
@@ -717,8 +733,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         entrywise=entrywise,
     )  # fmt: skip
     state = Start(jnp.asarray(b0))
-    capacity = first_capacity(-(-n // size), int(valid.sum()), l1_ratio, chunk, p_pad,
-                              p_pad if use_gram else n_pad)  # fmt: skip
+    capacity = first_capacity(n, int(valid.sum() if groups is None else col_ok.sum()), l1_ratio,
+                              chunk, p_pad, p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
         capacity = min(capacity, sparse_capacity(n_pad, chunk))
     state = solve(problem, state, st, capacity, chunk=chunk,
@@ -727,23 +743,10 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     K = int(place.fetch(state.n_fit))
     names = ("coef", "intercept", "gap", "n_iter", "status", "lambdas", "dev")
     out = {k: place.fetch(getattr(state, k))[:K] for k in names}
-    out["coef"] = out["coef"][:, :p] if pos is None else out["coef"][:, pos]
+    out["coef"] = out["coef"][:, :p]
     if use_gram and fit_intercept:
         out["intercept"] = out["intercept"] + (s @ y)
     return out, float(place.fetch(state.lambda_max))
-
-
-def group_layout(groups, n_groups: int) -> tuple[np.ndarray, int]:
-    """``(pos, G)``: ``G`` the largest group's size and ``pos`` ``(p,)`` where column ``j`` of
-    group ``groups[j]`` (ints ``0 … n_groups − 1``) goes among ``n_groups · G`` columns laid
-    out group by group (its rank within its group after ``groups[j] · G``; the rest of each
-    group's ``G`` places are zero columns)."""
-    counts = np.bincount(groups, minlength=n_groups)
-    order = np.argsort(groups, kind="stable")
-    rank = np.empty(groups.shape[0], np.int64)
-    rank[order] = np.arange(groups.shape[0]) - np.repeat(np.cumsum(counts) - counts, counts)
-    size = int(counts.max())
-    return groups * size + rank, size
 
 
 @jax.jit

@@ -180,11 +180,10 @@ def path(
     working sets and the violations go by group norms, and the duality gap uses the group dual
     norm ``max_g ‖X̃_gᵀθ‖₂ / w_g``, so ``converged`` is certified as for the lasso. With
     ``standardize=True`` the columns are standardized one by one (not orthonormalized group by
-    group as grpreg does). Solved by FISTA with block soft-thresholding; the columns are laid
-    out group by group and each group is padded with zero columns to the size of the largest,
-    so the cost grows with (number of groups) × (largest group): very unequal sizes (one group
-    of 100 among groups of 5) are slow. ``coef`` is ``(K, p)`` as usual and ``groups`` is kept
-    on the result. Not with ``positive``, a sparse ``X``, a ``mesh``, a 2-D ``y`` or
+    group as grpreg does). Solved by FISTA with block soft-thresholding, on the columns as
+    given (group norms by segment sums: groups of any sizes, in any order, cost no padding).
+    ``coef`` is ``(K, p)`` as usual and ``groups`` is kept on the result. Not with
+    ``positive``, a sparse ``X``, a ``mesh``, a 2-D ``y`` or
     ``loss="multinomial"`` (yet).
 
     With ``standardize=True`` (as glmnet) the columns are centred and scaled to unit weighted

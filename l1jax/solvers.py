@@ -7,8 +7,8 @@ Objective (../DESIGN "The objective"), for normalized sample weights ``s`` (``Σ
 With a multi-task ``y`` ``(n, m)`` (squared loss) β is ``(p, m)``, ``b`` ``(m,)``, and the
 penalty is on the rows: ``λ Σ_j v_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)``, its dual norm
 ``max_j ‖X_jᵀθ‖₂ / v_j``; the task axis is static (``Data.tasks``, from the shapes). A group
-penalty (``λ Σ_g v_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)`` over groups of ``G`` consecutive
-coefficients) is one weight per group on a longer β (:func:`group_size`, static from the shapes).
+penalty ``λ Σ_g v_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)`` has one weight per group and the group of
+each coefficient (``Penalty.groups``; segment sums: groups of any sizes, no padding).
 
 Everything here is a pure JAX function: λ, ρ, data and tolerances are traced; only shapes, the
 loss name, ``positive``, ``fit_intercept`` and iteration caps are static. Failures are data: a
@@ -253,38 +253,36 @@ def _dual_loss(loss: str, data: Data, lin, beta, b, alpha) -> jax.Array:
 
 
 class Penalty(NamedTuple):
-    """Per-coordinate weights of ``Σ_j l1_j |β_j| + ½ l2_j β_j²``; zero on padded coordinates."""
+    """Per-coordinate weights of ``Σ_j l1_j |β_j| + ½ l2_j β_j²``; zero on padded coordinates.
+    With ``groups`` (the group of each coefficient, ints indexing the weights) the weights are
+    per group: ``Σ_g l1_g ‖β_g‖₂ + ½ l2_g ‖β_g‖²``."""
 
     l1: jax.Array  # λ ρ v_j
     l2: jax.Array  # λ (1 − ρ) v_j
     mask: jax.Array  # 1 for real coordinates, 0 for padding
+    groups: jax.Array | None = None  # (n_coef,) a group penalty: the group of each coefficient
 
 
-def elastic_net(lam, rho, v, mask=None) -> Penalty:
-    """The :class:`Penalty` ``λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)`` (``mask``: ones)."""
-    return Penalty(lam * rho * v, lam * (1 - rho) * v, jnp.ones_like(v) if mask is None else mask)
+def elastic_net(lam, rho, v, mask=None, groups=None) -> Penalty:
+    """The :class:`Penalty` ``λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)`` (``mask``: ones); with
+    ``groups`` its group version (:class:`Penalty`)."""
+    mask = jnp.ones_like(v) if mask is None else mask
+    return Penalty(lam * rho * v, lam * (1 - rho) * v, mask, groups)
 
 
-def group_size(pen: Penalty, beta: jax.Array) -> int:
-    """The size ``G`` of the groups of a group penalty (static, from the shapes), else 0: one
-    weight per group (``pen.l1`` ``(g,)``) on a β of ``g · G`` coefficients, group ``j`` being
-    ``β[j G : (j + 1) G]`` (:func:`l1jax.engine.fit_path` lays the columns out so)."""
-    if beta.ndim != pen.l1.ndim or beta.shape[-1] == pen.l1.shape[-1]:
-        return 0
-    return beta.shape[-1] // pen.l1.shape[-1]
-
-
-def _by_group(x: jax.Array, size: int) -> jax.Array:
-    """``x`` ``(…, g · G)`` as ``(…, g, G)``: one row per group."""
-    return x.reshape(*x.shape[:-1], -1, size)
+def group_norms(groups: jax.Array, x: jax.Array, n_groups: int) -> jax.Array:
+    """``‖x_g‖₂`` of the groups ``0 … n_groups − 1`` of the last axis of ``x`` (``groups``: the
+    group of each entry): ``(…, n_groups)``, by segment sums (groups of any sizes)."""
+    sq = jax.ops.segment_sum(jnp.moveaxis(x * x, -1, 0), groups, num_segments=n_groups)
+    return jnp.sqrt(jnp.moveaxis(sq, 0, -1))
 
 
 def _penalty_value(pen: Penalty, beta: jax.Array) -> jax.Array:
     """``Σ_j l1_j |β_j| + ½ l2_j β_j²``; with a task axis ``Σ_j l1_j ‖B_j‖₂ + ½ l2_j ‖B_j‖²``,
-    and so on the groups of a group penalty (:func:`group_size`)."""
-    size = group_size(pen, beta)
-    if size:
-        beta = _by_group(beta, size)
+    and so on the groups of a group penalty (``pen.groups``)."""
+    if pen.groups is not None:
+        norms = group_norms(pen.groups, beta, pen.l1.shape[-1])
+        return jnp.sum(pen.l1 * norms + 0.5 * pen.l2 * norms**2)
     if beta.ndim > pen.l1.ndim:
         return jnp.sum(pen.l1 * row_norms(beta) + 0.5 * pen.l2 * jnp.sum(beta**2, axis=-1))
     return jnp.sum(pen.l1 * jnp.abs(beta) + 0.5 * pen.l2 * beta**2)
@@ -294,13 +292,14 @@ def _prox(pen: Penalty, x: jax.Array, step: jax.Array, positive: bool) -> jax.Ar
     """argmin_z ½‖z − x‖² + step Σ (l1 |z| + ½ l2 z²) [z ≥ 0 when positive], masked. With a
     task axis (``x`` ``(p, m)``) the rows are groups: ``Σ_j (l1_j ‖z_j‖₂ + ½ l2_j ‖z_j‖²)``,
     block soft-thresholding (:func:`l1jax.prox.group_l1`) row by row; so are the groups of a
-    group penalty (:func:`group_size`; not with ``positive``)."""
+    group penalty (``pen.groups``; not with ``positive``)."""
     # Ties at the threshold are decided towards 0: at λ = λ_max exactly, |x| = t up to rounding.
     t = step * pen.l1 * (1 + 4 * jnp.finfo(x.dtype).eps)
-    size = group_size(pen, x)
-    if size:  # a group penalty: block soft-thresholding group by group
-        shrunk = prox.group_l1(_by_group(x, size), 1.0, t, axis=-1)
-        return ((pen.mask / (1 + step * pen.l2))[..., None] * shrunk).reshape(x.shape)
+    if pen.groups is not None:  # a group penalty: block soft-thresholding group by group
+        norms = group_norms(pen.groups, x, pen.l1.shape[-1])
+        keep = norms > t
+        scale = jnp.where(keep, 1 - t / jnp.where(keep, norms, 1), 0)
+        return x * (scale * pen.mask / (1 + step * pen.l2))[pen.groups]
     if x.ndim > pen.l1.ndim:
         shrunk = prox.group_l1(x, 1.0, t, axis=-1)
         return (pen.mask / (1 + step * pen.l2))[..., None] * shrunk
@@ -320,9 +319,8 @@ def _free_mask(pen: Penalty, beta: jax.Array, g: jax.Array, positive: bool) -> j
     nor an L2 weight (``penalty_factor`` 0, or λ = 0). Under ``β ≥ 0`` a free coordinate at 0
     whose gradient is ≥ 0 already meets its dual constraint (``X_jᵀθ ≤ 0``) and is left out."""
     free = (pen.mask > 0) & (pen.l1 <= 0) & (pen.l2 <= 0)
-    size = group_size(pen, beta)
-    if size:  # a group penalty: every coefficient of the group (positive is refused with it)
-        return jnp.repeat(free, size, axis=-1, total_repeat_length=beta.shape[-1])
+    if pen.groups is not None:  # every coefficient of the group (positive is refused with it)
+        return free[pen.groups]
     if positive:
         free = free & ((beta > 0) | (g < 0))
     return free[..., None] if beta.ndim > pen.mask.ndim else free  # (a task axis: whole rows)
@@ -515,9 +513,8 @@ def _certify(
     primal = _value(loss, data, lin, beta, b) + _penalty_value(pen, beta)
     ref = _refit_free(loss, data, pen, lin, beta, b, positive, fit_intercept, free)
     z = -ref.g
-    size = group_size(pen, z)
-    if size:  # a group penalty: the group dual norm, group by group
-        zpos = row_norms(_by_group(z, size))
+    if pen.groups is not None:  # a group penalty: the group dual norm, group by group
+        zpos = group_norms(pen.groups, z, pen.l1.shape[-1])
     elif z.ndim > pen.l1.ndim:  # a task axis: the group dual norm, row by row
         zpos = row_norms(z)
     else:
