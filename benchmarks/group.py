@@ -5,9 +5,10 @@ Usage::
     python benchmarks/group.py [--quick] [--repeat 2] [--block 8]
 
 The problem: issue 7's Toeplitz-correlated Gaussian columns (benchmarks/paths.py, already
-standardized), n × p in contiguous groups of 5, 10 true groups with Gaussian coefficients, noise
-at SNR 5; 50 λs log-spaced from λ_max = max_g ‖X_gᵀ(y − ȳ)‖₂ / (n w_g) to 1e-2 · λ_max, with
-w_g = √5 (l1jax's default, grpreg's and skglm's convention). Every tool fits the same objective
+standardized), n × p in contiguous groups of 5 (G-B: of random sizes 1-9), 10 true groups
+with Gaussian coefficients, noise at SNR 5; 50 λs log-spaced from
+λ_max = max_g ‖X_gᵀ(y − ȳ)‖₂ / (n w_g) to 1e-2 · λ_max, with w_g = √|g| (l1jax's default,
+grpreg's and skglm's convention). Every tool fits the same objective
 with an intercept, X as given (l1jax with ``standardize=False``)::
 
     (1/(2n)) ‖y − b − Xβ‖² + λ Σ_g w_g ‖β_g‖₂
@@ -39,23 +40,30 @@ import paths  # noqa: E402  (this folder's benchmark module: the design and the 
 
 import l1jax  # noqa: E402
 
-PROBLEMS = {"G-A": (1000, 2000, 5)}
+PROBLEMS = {"G-A": (1000, 2000, 5), "G-B": (1000, 2000, 0)}  # G 0: sizes 1-9 at random
 QUICK = {"G-A quick": (300, 600, 5)}
 N_LAMBDAS, MIN_RATIO, TOL = 50, 1e-2, 1e-6
 PEER_TOL = {"skglm": 5e-7, "celer": 1e-8}
 
 
 def make(n: int, p: int, size: int, seed: int = 0):
+    """The problem; contiguous groups of ``size`` columns, or of random sizes 1-9 (``size`` 0)."""
     rng = np.random.default_rng(seed)
     X = np.ascontiguousarray(paths.toeplitz_design(n, p, rng))
-    groups = np.arange(p) // size
+    if size:
+        groups = np.arange(p) // size
+    else:
+        sizes = rng.integers(1, 10, p)
+        sizes = sizes[np.cumsum(sizes) <= p]
+        groups = np.repeat(np.arange(sizes.size + 1), np.append(sizes, p - sizes.sum()))
+        groups = np.unique(groups, return_inverse=True)[1]  # (no empty last group)
     n_groups = groups[-1] + 1
     beta = np.zeros(p)
     for g in rng.choice(n_groups, 10, replace=False):
-        beta[groups == g] = rng.standard_normal(size)
+        beta[groups == g] = rng.standard_normal(np.sum(groups == g))
     signal = X @ beta
     y = signal + rng.standard_normal(n) * signal.std() / np.sqrt(5.0)
-    w = np.full(n_groups, np.sqrt(size))
+    w = np.sqrt(np.bincount(groups).astype(float))
     z = X.T @ (y - y.mean())
     lam_max = np.max(np.sqrt(np.bincount(groups, z * z)) / w) / n
     return X, y, groups, w, lam_max * np.geomspace(1.0, MIN_RATIO, N_LAMBDAS)
@@ -123,7 +131,7 @@ def tools() -> dict:
         import skglm
 
         out["skglm"] = _peer(lambda groups, w, lam: skglm.GroupLasso(
-            groups=int(np.sum(groups == 0)), weights=w, alpha=lam, tol=PEER_TOL["skglm"],
+            groups=np.bincount(groups).tolist(), weights=w, alpha=lam, tol=PEER_TOL["skglm"],
             warm_start=True, fit_intercept=True, max_iter=1000,
         ))  # fmt: skip
     except ImportError:
@@ -132,7 +140,7 @@ def tools() -> dict:
         import celer
 
         out["celer"] = _peer(lambda groups, w, lam: celer.GroupLasso(
-            groups=int(np.sum(groups == 0)), weights=w, alpha=lam, tol=PEER_TOL["celer"],
+            groups=np.bincount(groups).tolist(), weights=w, alpha=lam, tol=PEER_TOL["celer"],
             warm_start=True, fit_intercept=True, max_iter=1000,
         ))  # fmt: skip
     except ImportError:
@@ -181,7 +189,7 @@ def main() -> None:
             rows[tool] += (float(np.max(suboptimality(X, y, groups, w, c, lams, best))),)
         base = rows["l1jax"][1] if "l1jax" in rows else float("nan")
         for tool, (first, warm, gap, sub) in rows.items():
-            print(f"| {name} | {n} × {p} ({size}) | {tool} | {first:.2f} | {warm:.3f} | "
+            print(f"| {name} | {n} × {p} ({size or '1-9'}) | {tool} | {first:.2f} | {warm:.3f} | "
                   f"{warm / base:.2f} | {gap:.1e} | {sub:.1e} |", flush=True)  # fmt: skip
 
 
