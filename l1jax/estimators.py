@@ -46,6 +46,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from l1jax._inputs import Groups, check_groups
 from l1jax.cv import CVResult, cv_path
 from l1jax.engine import bucket
 from l1jax.path import ConvergenceWarning, PathResult, path
@@ -58,6 +59,7 @@ __all__ = [
     "ElasticNetCV",
     "MultiTaskLasso",
     "MultiTaskElasticNet",
+    "GroupLasso",
     "MultiTaskLassoCV",
     "MultiTaskElasticNetCV",
     "LogisticLasso",
@@ -249,6 +251,88 @@ class Lasso(ElasticNet):
         self.positive = positive
         self.tol = tol
         self.max_iter = max_iter
+
+
+class GroupLasso(ElasticNet):
+    """Linear regression with a group-lasso (group elastic-net) penalty, solved by
+    :func:`l1jax.path` with ``groups``: the features of a group enter or leave the model together.
+
+    Minimizes ``(1/2n) ‖y − Xβ − b‖² + α Σ_g w_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)`` (sample-weighted
+    when ``sample_weight`` is given), ``β_g`` the coefficients of group ``g``; skglm's and
+    celer's ``GroupLasso`` at ``l1_ratio=1``.
+
+    Args:
+      alpha: the penalty strength λ ≥ 0.
+      groups: a label per feature, ``(n_features,)`` of any one sortable type (the groups are
+        ``np.unique(groups)``, in any order and of any sizes), or an int ``s``: contiguous
+        groups of ``s`` features (skglm's convention; the last one may be shorter).
+      weights: ``(n_groups,)`` the group weights ``w_g`` in the order of ``np.unique(groups)``
+        (0 leaves a group unpenalized); None: ``√|g|``, as grpreg and skglm.
+      l1_ratio: ρ in [0, 1]; 1 is the group lasso.
+      fit_intercept, standardize, tol, max_iter: as in :class:`ElasticNet` (no ``positive``).
+
+    Attributes:
+      coef_: ``(n_features,)`` coefficients; a group is zero or nonzero as a whole.
+      intercept_, n_iter_, dual_gap_, path_: as in :class:`ElasticNet`.
+
+    Example:
+      >>> import numpy as np
+      >>> from l1jax.estimators import GroupLasso
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((40, 6)); y = X[:, 0] - X[:, 1] + 0.1 * rng.standard_normal(40)
+      >>> model = GroupLasso(alpha=0.1, groups=[0, 0, 1, 1, 2, 2]).fit(X, y)
+      >>> (model.coef_ != 0).tolist()
+      [True, True, False, False, False, False]
+    """
+
+    _fixed_l1_ratio = None
+    _accept_sparse = False
+
+    def __init__(self, alpha=1.0, *, groups=1, weights=None, l1_ratio=1.0, fit_intercept=True,
+                 standardize=False, tol=None, max_iter=20_000):  # fmt: skip
+        self.alpha = alpha
+        self.groups = groups
+        self.weights = weights
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
+        self.tol = tol
+        self.max_iter = max_iter
+
+    def _groups(self, p: int) -> Groups:
+        """The checked groups (codes in ``np.unique`` order) and their weights."""
+        groups = self.groups
+        if isinstance(groups, numbers.Integral) and not isinstance(groups, bool):
+            if groups < 1:
+                raise ValueError(f"groups as an int is the size of contiguous groups, >= 1; got "
+                                 f"{groups}")  # fmt: skip
+            groups = np.arange(p) // groups
+        try:
+            return check_groups(groups, p, self.weights)
+        except (TypeError, ValueError) as err:  # (path's words for the weights)
+            raise type(err)(str(err).replace("penalty_factor", "weights")) from None
+
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model; returns ``self``."""
+        X, y, sample_weight = self._fit_data(X, y, sample_weight)
+        alpha = _check_alpha(self.alpha)
+        p = X.shape[1]
+        groups = self._groups(p)
+        X, y, sample_weight, _ = self._padded(X, y, sample_weight)
+        # The padded (zero) columns form one more group of their own, which stays zero.
+        q = len(groups.factors)
+        codes = np.concatenate([groups.codes, np.full(X.shape[1] - p, q)])
+        factors = np.append(groups.factors, 1.0) if X.shape[1] > p else groups.factors
+        res: PathResult = _call(
+            path, X, y, loss="squared", l1_ratio=self.l1_ratio, lambdas=np.array([alpha]),
+            sample_weight=sample_weight, groups=codes, penalty_factor=factors,
+            **self._options(),
+        )  # fmt: skip
+        self.path_ = res = res._replace(coef=res.coef[:, :p], groups=res.groups[:p])
+        self.coef_, self.intercept_ = self._at(res, 0, p)
+        self.n_iter_ = int(res.n_iter[0])
+        self.dual_gap_ = float(res.gap[0])
+        return self
 
 
 # ----------------------------------------------------------------------------------------------

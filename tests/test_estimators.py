@@ -1,6 +1,7 @@
 """The scikit-learn estimators: scikit-learn's own estimator checks, agreement with
 scikit-learn's Lasso, ElasticNet, LassoCV, MultiTaskLasso, MultiTaskElasticNet,
-MultiTaskLassoCV and L1 LogisticRegression (binary and multinomial) in float64, and the
+MultiTaskLassoCV and L1 LogisticRegression, GroupLasso against its optimality conditions and
+(groups of one) scikit-learn's Lasso, (binary and multinomial) in float64, and the
 StabilitySelection selector against l1jax.stability_selection."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import l1jax
 from l1jax.estimators import (
     ElasticNet,
     ElasticNetCV,
+    GroupLasso,
     Lasso,
     LassoCV,
     LogisticLasso,
@@ -36,6 +38,7 @@ ESTIMATORS = [
     StabilitySelection(n_subsamples=4, alphas=4),
     MultiTaskLasso(alpha=0.1),
     MultiTaskElasticNetCV(alphas=8),
+    GroupLasso(alpha=0.1, groups=2),
 ]
 
 
@@ -89,6 +92,67 @@ def test_lasso_and_elastic_net_match_sklearn(data, fit_intercept):
             np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=1e-6, atol=1e-4)
             s = np.ones(y.size) if weights is None else weights
             assert abs(_objective(ours, X, y, s) / _objective(theirs, X, y, s) - 1) < 1e-10
+
+
+def test_group_lasso_of_single_features_is_sklearn_lasso(data):
+    """Groups of one feature with the default weights √1 = 1: scikit-learn's Lasso."""
+    from sklearn import linear_model
+
+    X, y = data
+    sw = np.random.default_rng(1).uniform(0.5, 2.0, y.size)
+    ours = GroupLasso(alpha=0.05, groups=1, tol=1e-12).fit(X, y, sample_weight=sw)
+    theirs = linear_model.Lasso(alpha=0.05, tol=1e-12, max_iter=100_000).fit(X, y,
+                                                                               sample_weight=sw)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-5, atol=1e-6)
+    assert abs(_objective(ours, X, y, sw) / _objective(theirs, X, y, sw) - 1) < 1e-10
+
+
+@pytest.mark.parametrize("l1_ratio", [1.0, 0.5])
+def test_group_lasso_optimality(data, l1_ratio):
+    """The group KKT conditions of the weighted objective, in NumPy: for a zero group
+    ‖∇_g‖ ≤ αρw_g, for a nonzero one ∇_g + α(ρ w_g β_g/‖β_g‖ + (1 − ρ) w_g β_g) = 0; groups whole;
+    string labels in any order, an unpenalized group; an int is contiguous groups."""
+    X, y = data
+    sw = np.random.default_rng(2).uniform(0.5, 2.0, y.size)
+    groups = np.array(["c", "a", "a", "b", "b", "d", "d", "d", "c", "e"])
+    weights = np.array([1.0, 2.0, 0.0, 1.5, 1.0])  # a, b, c (unpenalized), d, e
+    model = GroupLasso(alpha=0.5, groups=groups, weights=weights, l1_ratio=l1_ratio, tol=1e-12)
+    model.fit(X, y, sample_weight=sw)
+    beta, s = model.coef_, sw / sw.sum()
+    grad = -X.T @ (s * (y - model.predict(X)))
+    assert abs(s @ (y - model.predict(X))) < 1e-8  # the intercept's condition
+    zero = []
+    for g, w in zip(np.unique(groups), weights, strict=True):
+        idx = groups == g
+        norm = np.linalg.norm(beta[idx])
+        if norm == 0:
+            zero.append(g)
+            assert np.linalg.norm(grad[idx]) <= 0.5 * l1_ratio * w * (1 + 1e-6)
+        else:
+            assert np.all(beta[idx] != 0)  # a group enters whole
+            rest = grad[idx] + 0.5 * w * (l1_ratio * beta[idx] / norm + (1 - l1_ratio) * beta[idx])
+            # (a relative gap of 1e-12 is ~3e-9 absolute here, P_null ≈ 3e3: residuals of order
+            # √(gap · L) ≈ 1e-5 against terms of order αw ≈ 0.5)
+            np.testing.assert_allclose(rest, 0, atol=1e-4)
+    assert zero and "c" not in zero  # some groups out; the unpenalized one in
+    contiguous = GroupLasso(alpha=0.5, groups=3, tol=1e-12).fit(X, y)
+    labels = GroupLasso(alpha=0.5, groups=np.arange(10) // 3, tol=1e-12).fit(X, y)
+    np.testing.assert_array_equal(contiguous.coef_, labels.coef_)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error, match",
+    [
+        ({"groups": [0, 1]}, ValueError, "one label per column of X"),
+        ({"groups": 0}, ValueError, "size of contiguous groups"),
+        ({"groups": 2, "weights": [1.0, 1.0]}, ValueError, "weights must have one entry per group"),
+        ({"groups": 5, "weights": [1.0, -1.0]}, ValueError, "weights must be non-negative"),
+    ],
+)
+def test_group_lasso_bad_input(data, kwargs, error, match):
+    X, y = data
+    with pytest.raises(error, match=match):
+        GroupLasso(alpha=0.1, **kwargs).fit(X, y)
 
 
 def _objective(model, X, y, s):
