@@ -65,6 +65,7 @@ __all__ = [
 CHUNK = 128  # columns per chunk of a working set
 NEWTON_MAX = 512  # working-set capacities up to this take Newton steps (logistic, Poisson)
 NEWTON_STEPS = 200  # Newton steps per block and round
+SOFTMAX_NEWTON_MAX = 1024  # multinomial: M·C up to this take Newton steps (entrywise)
 MAX_ROUNDS = 50  # working-set rounds per block
 
 
@@ -298,11 +299,18 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     # (groups: FISTA, whose prox is the group penalty's; Newton's orthants are the lasso's)
     newton = (st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
               and grp is None)  # fmt: skip
+    # (multinomial, entrywise: Newton on the class axis while the Hessian's M·C side is small)
+    softmax_newton = st.loss == MULTINOMIAL and st.entrywise and M * math.prod(tasks) <= SOFTMAX_NEWTON_MAX
     if data.Xs is not None:
         newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
         slots = 0 if newton else slots
 
     def solve(sub, pen, beta0, b0, tol_abs, max_iter):
+        if softmax_newton:
+            return solvers.softmax_newton_block(
+                sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS),
+                fit_intercept=st.fit_intercept, free=st.free,
+            )  # fmt: skip
         if newton:  # (no FISTA in the same program: ~2 s more of compilation; a λ that Newton
             # leaves unconverged gets more steps in the next round, and its certificate says so)
             return solvers.newton_block(
