@@ -888,6 +888,9 @@ def newton_block(
 # Orthant-wise Newton for small working sets of the multinomial loss (entrywise penalty).
 
 
+CG_STEPS = 200  # conjugate-gradient iterations per Newton step of softmax_newton_block
+
+
 def _row_shift(l1: jax.Array, l2: jax.Array, z: jax.Array) -> jax.Array:
     """For each row ``z_j`` of ``z`` ``(M, C)``, the shift ``c_j`` that minimizes
     ``Σ_k l1_j |z_jk − c| + l2_j/2 (z_jk − c)²`` (``l1``, ``l2`` ``(M,)``): the softmax loss
@@ -969,7 +972,15 @@ def softmax_newton_block(
     def objective(pen, beta, b, lin):
         return _value(loss, data, lin, beta, b) + _penalty_value(pen, beta)
 
-    def step(pen, st: _Newton) -> _Newton:
+    def class_blocks(lin, b):
+        """The classes' diagonal blocks of the Hessian ``Xa diag(s μ_k (1 − μ_k)) Xaᵀ``
+        ``(C, M+1, M+1)`` (a preconditioner: float32 products, once per solve)."""
+        mu = mean_function(loss, lin + b)
+        w = _weighted(data.s, mu * (1 - mu)).T.astype(jnp.float32)
+        Xf = Xa.astype(jnp.float32)
+        return _dot(Xf[None] * w[:, None, :], Xf.T).astype(dtype)
+
+    def step(pen, blocks, st: _Newton) -> _Newton:
         beta, b = st.beta, st.b
         # Along the null directions first: each row shifted to its penalty's minimum.
         shift = _row_shift(pen.l1[:, 0], pen.l2[:, 0], beta) * pen.mask[:, 0]
@@ -992,20 +1003,61 @@ def softmax_newton_block(
         moving = real & ((z != 0) | (pg != 0) | ~kinked)
         full = jnp.all(moving, axis=1)  # rows with a null direction
         mv = moving.reshape(-1)
-        H = _softmax_hessian(Xa, data.s, mu) + jnp.diag(l2.reshape(-1))
-        A = jnp.where(mv[:, None] & mv[None, :], H, 0)
-        diag = jnp.diagonal(A)
-        scale = jnp.max(jnp.where(mv, diag, 0), initial=0) + jnp.finfo(dtype).tiny
-        ones = jnp.kron(jnp.diag(full.astype(dtype)), jnp.ones((C, C), dtype) / C)
-        damp = 16 * eps * scale * mv.size  # keeps a singular block (collinear columns) solvable
-        A = A + scale * ones + jnp.diag(jnp.where(mv, damp, 1.0))
-        rhs = -(pg - jnp.where(full[:, None], jnp.mean(pg, axis=1, keepdims=True), 0))
-        d = jnp.linalg.solve(A, rhs.reshape(-1)).reshape(M + 1, C) * moving
+        # The Newton system on the moving entries, by conjugate gradients on Hessian-vector
+        # products (n·M·C each) preconditioned by the classes' diagonal blocks of the Hessian.
+        sm = _weighted(data.s, mu)
+        mk = moving.T  # (C, M+1)
+        diag = jnp.diagonal(blocks, axis1=1, axis2=2) + l2.T  # (C, M+1)
+        scale = jnp.max(jnp.where(mk, diag, 0), initial=0) + jnp.finfo(dtype).tiny
+        damp = 16 * eps * scale * moving.size  # keeps singular blocks (collinear columns) solvable
+        eye = jnp.eye(M + 1, dtype=dtype)
+        P = jnp.where(mk[:, :, None] & mk[:, None, :], blocks + l2.T[:, :, None] * eye, 0)
+        P = P + eye * jnp.where(mk, damp, 1.0)[:, :, None]
+        Pinv = jnp.linalg.inv(P)
+
+        def project(v):  # onto the moving entries, without the null directions of full rows
+            v = v * moving
+            return v - jnp.where(full[:, None], jnp.mean(v, axis=1, keepdims=True), 0)
+
+        def hvp(v):
+            q = project(v)
+            u = _dot(Xa.T, q)  # (n, C)
+            w = sm * (u - jnp.sum(mu * u, axis=1, keepdims=True))
+            return project(_dot(Xa, w) + l2 * q) + scale * (v - q) + damp * v
+
+        def precond(v):
+            return jnp.einsum("kab,bk->ak", Pinv, v, precision=HIGHEST)
+
+        rhs = -project(pg)
+        rr0 = jnp.sum(rhs * rhs)
+        # Inexact Newton: the residual's relative tolerance falls with the gradient's norm
+        # (superlinear convergence; loose while far from the optimum, where the orthant moves).
+        cg_tol = jnp.minimum(0.1, jnp.sqrt(jnp.sqrt(rr0))) ** 2 * rr0
+
+        def cg_cond(c):
+            return (c[4] > cg_tol) & (c[5] < CG_STEPS)
+
+        def cg_body(c):
+            x, r, zr, p, rr, k = c
+            hp = hvp(p)
+            php = jnp.sum(p * hp)
+            a = jnp.where(php > 0, zr / jnp.where(php > 0, php, 1), 0)
+            x, r = x + a * p, r - a * hp
+            zn = precond(r)
+            zr_new = jnp.sum(zn * r)
+            p = zn + (zr_new / jnp.where(zr > 0, zr, 1)) * p
+            return x, r, zr_new, p, jnp.sum(r * r), jnp.where(php > 0, k + 1, CG_STEPS)
+
+        z0 = precond(rhs)
+        kzero = jnp.zeros_like(f0, dtype=jnp.int32)
+        d, *_ = jax.lax.while_loop(cg_cond, cg_body, (jnp.zeros_like(rhs), rhs, jnp.sum(z0 * rhs),
+                                                      z0, rr0, kzero))  # fmt: skip
+        d = d * moving
         # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
         d = jnp.where(kinked & (z == 0) & (d * pg > 0), 0, d)
         slope = jnp.sum(pg * d)
         fallback = ~(slope < 0) | ~jnp.all(jnp.isfinite(d))  # a scaled gradient step instead
-        safe = jnp.where(mv, jnp.maximum(jnp.diagonal(H), scale * eps), 1).reshape(M + 1, C)
+        safe = jnp.where(moving, jnp.maximum(diag.T, scale * eps), 1)
         d_grad = -pg / safe
         d = jnp.where(fallback, d_grad, d)
 
@@ -1052,8 +1104,10 @@ def softmax_newton_block(
         st = _Newton(beta0, b0, lin0, jnp.zeros_like(one, dtype=jnp.int32),
                      jnp.full_like(one, jnp.inf), jnp.full_like(one, jnp.inf),
                      jnp.zeros_like(one, dtype=bool))  # fmt: skip
-        st, ref = certify(step(pen, st))
-        st, ref = jax.lax.while_loop(lambda c: ~c[0].done, lambda c: certify(step(pen, c[0])),
+        blocks = class_blocks(lin0, b0)
+        st, ref = certify(step(pen, blocks, st))
+        st, ref = jax.lax.while_loop(lambda c: ~c[0].done,
+                                     lambda c: certify(step(pen, blocks, c[0])),
                                      (st, ref))  # fmt: skip
         beta = st.beta
         b = jnp.where(ref.ok, ref.b, st.b)
