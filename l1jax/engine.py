@@ -300,7 +300,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     newton = (st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
               and grp is None)  # fmt: skip
     # (multinomial, entrywise: Newton on the class axis while the Hessian's M·C side is small)
-    softmax_newton = st.loss == MULTINOMIAL and st.entrywise and M * math.prod(tasks) <= SOFTMAX_NEWTON_MAX
+    softmax_newton = st.loss == MULTINOMIAL and st.entrywise and M * tasks[0] <= SOFTMAX_NEWTON_MAX
     if data.Xs is not None:
         newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
         slots = 0 if newton else slots
@@ -745,6 +745,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
                               chunk, p_pad, p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
         capacity = min(capacity, sparse_capacity(n_pad, chunk))
+    if loss == MULTINOMIAL and entrywise:  # Newton's capacity first (FISTA if a block outgrows it)
+        capacity = min(capacity, max(chunk, SOFTMAX_NEWTON_MAX // tasks[0] // chunk * chunk))
     state = solve(problem, state, st, capacity, chunk=chunk,
                   lams_mesh=place.mesh if place.lams else None,
                   slots=slots_for(X, nnz_pad) if sparse and not use_gram else None)  # fmt: skip
