@@ -30,11 +30,14 @@ violations, the working set and λ_max use the row norms ``‖∇_j‖₂``: a f
 for all tasks at once. One response traces exactly the program it always did.
 
 **Multinomial** (``loss="multinomial"``, ``y`` one-hot ``(n, C)``): the task axis holds the
-classes and the loss is the softmax's (:mod:`l1jax.losses`), solved by FISTA only (the Newton
-steps are for one response). The penalty is on the rows (``grouped``, as multi-task) or, with
+classes and the loss is the softmax's (:mod:`l1jax.losses`). The penalty is on the rows
+(``grouped``, as multi-task) or, with
 ``Static.entrywise``, on each entry: the penalty's weights are then broadcast to ``(p, C)``, so
 :func:`l1jax.solvers._prox` soft-thresholds entrywise and the dual norm is
 ``max_jc |X_jᵀθ_c| / v_j``, while the working set stays by feature (``max_c |∇_jc|``).
+Entrywise working sets of at most ``SOFTMAX_NEWTON_MAX / C`` features take orthant-wise Newton
+steps on the class axis (:func:`l1jax.solvers.softmax_newton_block`), larger ones and the
+grouped penalty FISTA.
 
 **Groups** (``groups=``, one response): the engine's features are the groups
 (``Problem.groups``: the group of each column, in X's own order; no padding, groups of any
