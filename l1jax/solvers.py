@@ -1094,7 +1094,9 @@ def softmax_newton_block(
                      jnp.full_like(one, jnp.inf), jnp.full_like(one, jnp.inf),
                      jnp.zeros_like(one, dtype=bool))  # fmt: skip
         blocks = class_blocks(lin0, b0)
-        st, ref = certify(step(pen, blocks, st))
+        # At least one step (st.done is False), then certified after each: one loop, so that
+        # the step and the certificate are compiled once.
+        ref = _Refit(lin0, beta0, b0, beta0, jnp.zeros_like(one, dtype=bool))
         st, ref = jax.lax.while_loop(lambda c: ~c[0].done,
                                      lambda c: certify(step(pen, blocks, c[0])),
                                      (st, ref))  # fmt: skip
