@@ -382,6 +382,21 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
                     mesh, classes)  # fmt: skip
 
 
+def _sorted_labels(values: np.ndarray, name: str, kind: str, fix: str):
+    """``np.unique(values, return_inverse=True)`` of 1-D labels of any one sortable type (class
+    labels, group labels), refusing complex, NaN, inf and None labels by ``name``."""
+    if np.iscomplexobj(values):
+        raise TypeError(f"{name} must hold real or string {kind}, got complex dtype {values.dtype}")
+    if np.issubdtype(values.dtype, np.number) and not np.all(np.isfinite(values)):
+        raise ValueError(f"{name} contains NaN or inf {kind}; {fix}")
+    if values.dtype == object and any(v is None or v != v for v in values):  # (NaN ≠ NaN)
+        raise ValueError(f"{name} contains None or NaN {kind}; {fix}")
+    try:
+        return np.unique(values, return_inverse=True)
+    except TypeError as err:
+        raise TypeError(f"{name} must hold {kind} of one sortable type ({err})") from None
+
+
 def check_labels(y) -> tuple[np.ndarray, np.ndarray]:
     """The class labels ``y`` ``(n,)`` of a multinomial path as ``(Y, classes)``: ``classes`` the
     sorted distinct labels (``np.unique``, scikit-learn's ``classes_``), at least 2, and ``Y`` the
@@ -390,16 +405,7 @@ def check_labels(y) -> tuple[np.ndarray, np.ndarray]:
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D array of class labels for loss='multinomial', got an "
                          f"array of shape {y.shape}")  # fmt: skip
-    if np.iscomplexobj(y):
-        raise TypeError(f"y must hold real or string class labels, got complex dtype {y.dtype}")
-    if np.issubdtype(y.dtype, np.number) and not np.all(np.isfinite(y)):
-        raise ValueError("y contains NaN or inf class labels; remove those samples")
-    if y.dtype == object and any(v is None or v != v for v in y):  # (NaN is not equal to itself)
-        raise ValueError("y contains None or NaN class labels; remove those samples")
-    try:
-        classes, codes = np.unique(y, return_inverse=True)
-    except TypeError as err:
-        raise TypeError(f"y must hold class labels of one sortable type ({err})") from None
+    classes, codes = _sorted_labels(y, "y", "class labels", "remove those samples")
     if classes.size < 2:
         what = f"a single class ({classes[0].tolist()!r})" if classes.size else "no sample"
         raise ValueError(f"y holds {what} for loss='multinomial'; it needs at least 2 classes")
@@ -467,16 +473,7 @@ def check_groups(groups, p: int, penalty_factor) -> Groups:
     if labels.ndim != 1 or labels.shape[0] != p:
         raise ValueError(f"groups must be a 1-D array with one label per column of X ({p}), got "
                          f"shape {labels.shape}")  # fmt: skip
-    if np.iscomplexobj(labels):
-        raise TypeError(f"groups must hold real or string labels, got complex dtype {labels.dtype}")
-    if np.issubdtype(labels.dtype, np.number) and not np.all(np.isfinite(labels)):
-        raise ValueError("groups contains NaN or inf labels; give every column of X a group")
-    if labels.dtype == object and any(g is None or g != g for g in labels):
-        raise ValueError("groups contains None or NaN labels; give every column of X a group")
-    try:
-        names, codes = np.unique(labels, return_inverse=True)
-    except TypeError as err:
-        raise TypeError(f"groups must hold labels of one sortable type ({err})") from None
+    names, codes = _sorted_labels(labels, "groups", "labels", "give every column of X a group")
     counts = np.bincount(codes.reshape(-1), minlength=names.size)
     if penalty_factor is None:
         factors = np.sqrt(counts.astype(np.float64))
