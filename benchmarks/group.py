@@ -127,24 +127,15 @@ def _peer(make_est):
 
 def tools() -> dict:
     out = {"l1jax": run_l1jax}
-    try:
-        import skglm
-
-        out["skglm"] = _peer(lambda groups, w, lam: skglm.GroupLasso(
-            groups=np.bincount(groups).tolist(), weights=w, alpha=lam, tol=PEER_TOL["skglm"],
-            warm_start=True, fit_intercept=True, max_iter=1000,
-        ))  # fmt: skip
-    except ImportError:
-        pass
-    try:
-        import celer
-
-        out["celer"] = _peer(lambda groups, w, lam: celer.GroupLasso(
-            groups=np.bincount(groups).tolist(), weights=w, alpha=lam, tol=PEER_TOL["celer"],
-            warm_start=True, fit_intercept=True, max_iter=1000,
-        ))  # fmt: skip
-    except ImportError:
-        pass
+    for name in ("skglm", "celer"):  # (the same GroupLasso estimator API in both)
+        try:
+            module = __import__(name)
+        except ImportError:
+            continue
+        out[name] = _peer(lambda groups, w, lam, module=module, tol=PEER_TOL[name]:
+                          module.GroupLasso(groups=np.bincount(groups).tolist(), weights=w,
+                                            alpha=lam, tol=tol, warm_start=True,
+                                            fit_intercept=True, max_iter=1000))  # fmt: skip
     return out
 
 
