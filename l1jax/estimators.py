@@ -207,6 +207,10 @@ class ElasticNet(RegressorMixin, _Linear):
     def _l1_ratio(self):
         return self._fixed_l1_ratio if self._fixed_l1_ratio is not None else self.l1_ratio
 
+    def _penalty_options(self, p: int, p_pad: int) -> dict:
+        """More options of :func:`l1jax.path` for ``p`` features padded to ``p_pad``."""
+        return {}
+
     def fit(self, X, y, sample_weight=None):
         """Fit the model; returns ``self``."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight)
@@ -215,9 +219,11 @@ class ElasticNet(RegressorMixin, _Linear):
         X, y, sample_weight, _ = self._padded(X, y, sample_weight)
         res: PathResult = _call(
             path, X, y, loss="squared", l1_ratio=self._l1_ratio(), lambdas=np.array([alpha]),
-            sample_weight=sample_weight, **self._options(),
+            sample_weight=sample_weight, **self._penalty_options(p, X.shape[1]),
+            **self._options(),
         )  # fmt: skip
-        self.path_ = res = res._replace(coef=res.coef[:, :p])
+        groups = None if res.groups is None else res.groups[:p]  # (without the padding)
+        self.path_ = res = res._replace(coef=res.coef[:, :p], groups=groups)
         self.coef_, self.intercept_ = self._at(res, 0, p)
         self.n_iter_ = int(res.n_iter[0])
         self.dual_gap_ = float(res.gap[0])
@@ -312,27 +318,12 @@ class GroupLasso(ElasticNet):
         except (TypeError, ValueError) as err:  # (path's words for the weights)
             raise type(err)(str(err).replace("penalty_factor", "weights")) from None
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model; returns ``self``."""
-        X, y, sample_weight = self._fit_data(X, y, sample_weight)
-        alpha = _check_alpha(self.alpha)
-        p = X.shape[1]
+    def _penalty_options(self, p: int, p_pad: int) -> dict:
         groups = self._groups(p)
-        X, y, sample_weight, _ = self._padded(X, y, sample_weight)
         # The padded (zero) columns form one more group of their own, which stays zero.
-        q = len(groups.factors)
-        codes = np.concatenate([groups.codes, np.full(X.shape[1] - p, q)])
-        factors = np.append(groups.factors, 1.0) if X.shape[1] > p else groups.factors
-        res: PathResult = _call(
-            path, X, y, loss="squared", l1_ratio=self.l1_ratio, lambdas=np.array([alpha]),
-            sample_weight=sample_weight, groups=codes, penalty_factor=factors,
-            **self._options(),
-        )  # fmt: skip
-        self.path_ = res = res._replace(coef=res.coef[:, :p], groups=res.groups[:p])
-        self.coef_, self.intercept_ = self._at(res, 0, p)
-        self.n_iter_ = int(res.n_iter[0])
-        self.dual_gap_ = float(res.gap[0])
-        return self
+        codes = np.concatenate([groups.codes, np.full(p_pad - p, len(groups.factors))])
+        factors = np.append(groups.factors, 1.0) if p_pad > p else groups.factors
+        return dict(groups=codes, penalty_factor=factors)
 
 
 # ----------------------------------------------------------------------------------------------
