@@ -320,11 +320,16 @@ def _target(raw_y, target, binary, decimal, multiclass=False):
 _MAX_CLASSES = 50
 
 
+def _first(values: Sequence[str], k: int = 5) -> str:
+    """The first ``k`` of ``values`` joined by commas, ``...`` when there are more."""
+    return ", ".join(values[:k]) + (", ..." if len(values) > k else "")
+
+
 def _class_target(raw_y, target, multiclass):
     for where, cell in raw_y:
         _refuse_missing(cell, where)
     values = sorted({cell for _, cell in raw_y}, key=_sort_key)
-    shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+    shown = _first(values)
     if len(values) < 2 or (len(values) > 2 and not multiclass):
         raise InputError(
             f"target {target!r} must be binary for --loss logistic: it has {len(values)} "
@@ -349,7 +354,7 @@ def _numeric_target(raw_y, decimal):
             if cell.lower() in _MISSING or not _is_text(cell):
                 raise
             values = sorted({c for _, c in raw_y if c.lower() not in _MISSING}, key=_sort_key)
-            shown = ", ".join(values[:5]) + (", ..." if len(values) > 5 else "")
+            shown = _first(values)
             if len(values) == 2:
                 hint = f"its two values ({shown}) make a binary target: add --loss logistic"
             elif len(values) <= _MAX_CLASSES:
@@ -529,7 +534,7 @@ def _read_feature_names(file, p: int, xname: str, encoding: str) -> list[str]:
             if col in seen and col not in dup:
                 dup.append(col)
             seen.add(col)
-        shown = ", ".join(dup[:5]) + (", ..." if len(dup) > 5 else "")
+        shown = _first(dup)
         raise InputError(f"--feature-names {name} has duplicate names: {shown}")
     return names
 
@@ -846,10 +851,9 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
     if table.classes and len(table.classes) > 2 and args.loss == "logistic":
         args.loss = "multinomial"  # (more than two classes: the softmax model of them all)
     if args.loss == "multinomial":
-        shown = ", ".join(repr(c) for c in table.classes[:10])
-        more = ", ..." if len(table.classes) > 10 else ""
+        shown = _first([repr(c) for c in table.classes], 10)
         _progress(f"data: {source}: {n} rows, {p} features, target {table.target!r} "
-                  f"({len(table.classes)} classes: {shown}{more}; a multinomial fit)")  # fmt: skip
+                  f"({len(table.classes)} classes: {shown}; a multinomial fit)")  # fmt: skip
     elif table.tasks:
         _progress(f"data: {source}: {n} rows, {p} features, {len(table.tasks)} targets "
                   f"({table.target}; a multi-task fit)")  # fmt: skip
