@@ -35,6 +35,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from l1jax.path import features_in
+
 __all__ = ["Table", "read_csv", "read_npz", "load_diabetes", "main"]
 
 DIABETES_PATH = "diabetes.csv"
@@ -578,7 +580,7 @@ def _report(table: Table, result, cv) -> str:
     coef = np.asarray(path.coef, np.float64)
     columns = _columns(table, coef)  # the classes or targets of coef (K, p, C); else None
     kind = "target" if table.tasks else "class"
-    nonzeros = _features_in(coef).sum(axis=1)
+    nonzeros = features_in(coef).sum(axis=1)
     marks = {}
     if cv is not None:
         marks = {cv.index_min: "λ_min", cv.index_1se: "λ_1se"}
@@ -603,10 +605,10 @@ def _report(table: Table, result, cv) -> str:
     names = table.feature_names
     rows = range(len(names))
     if len(names) > _ALL_ROWS:  # wide data: the coefficient table shows the nonzero rows only
-        rows = np.flatnonzero(_features_in(coef[[k for k, _ in chosen]]).any(axis=0))
+        rows = np.flatnonzero(features_in(coef[[k for k, _ in chosen]]).any(axis=0))
     width = max([8, *(len(names[j]) for j in rows)])
     for k, label in sorted(chosen):
-        keep = np.flatnonzero(_features_in(coef[k : k + 1])[0])
+        keep = np.flatnonzero(features_in(coef[k : k + 1])[0])
         lines.append(
             f"{label} = {path.lambdas[k]:.4g} keeps {keep.size} of {len(names)} features"
             + (f": {', '.join(names[j] for j in keep[:_ALL_ROWS])}" if keep.size else "")
@@ -646,11 +648,6 @@ def _columns(table: Table, coef: np.ndarray) -> list[str] | None:
         return list(table.tasks)
     return [str(c) for c in table.classes] if table.classes else [str(c) for c in
                                                                   range(coef.shape[2])]  # fmt: skip
-
-
-def _features_in(coef: np.ndarray) -> np.ndarray:
-    """``(K, p)`` bool: the features with a nonzero coefficient (in some class)."""
-    return (coef != 0).reshape(coef.shape[0], coef.shape[1], -1).any(axis=2)
 
 
 def _class_tables(coef, path, chosen, columns, names, rows, width, kind) -> list[str]:
@@ -723,7 +720,7 @@ def _write_coef(out: str, table: Table, path, cv) -> None:
             head = ["features", *(f"intercept[{c}]" for c in columns),
                     *(f"{name}[{c}]" for name in table.feature_names for c in columns)]  # fmt: skip
         writer.writerow(["lambda", *extra, *head])
-        counts = _features_in(coef).sum(axis=1)
+        counts = features_in(coef).sum(axis=1)
         for k in range(path.lambdas.size):
             cells = [repr(float(path.lambdas[k]))]
             if cv is not None:
@@ -773,7 +770,7 @@ def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> Non
     def draw_path(ax):
         result, names = cv if cv is not None else path, table.feature_names
         scale = _column_sd(table.X)
-        drawn = np.flatnonzero(_features_in(np.asarray(path.coef)).any(axis=0))
+        drawn = np.flatnonzero(features_in(np.asarray(path.coef)).any(axis=0))
         if len(names) > _ALL_DRAWN and drawn.size < len(names):
             # Wide data: a flat line at 0 per feature never selected would only cost
             # matplotlib seconds (10^4 of them); the path of the others is the same drawing.

@@ -81,6 +81,13 @@ class PathResult(NamedTuple):
         return host_predict(self.coef, self.intercept, X)
 
 
+def features_in(coef) -> np.ndarray:
+    """``(K, p)`` bool: the features with a nonzero coefficient at each λ, for ``coef``
+    ``(K, p)``, or ``(K, p, m)`` (multi-task, multinomial: nonzero in some task or class)."""
+    coef = np.asarray(coef)
+    return (coef != 0).reshape(coef.shape[0], coef.shape[1], -1).any(axis=2)
+
+
 def host_predict(coef, intercept, X) -> np.ndarray:
     """``η = intercept + X coefᵀ`` in NumPy for every λ: ``(K, n)``, or ``(K, n, m)`` for
     ``coef`` ``(K, p, m)`` (multi-task, multinomial); ``X`` NumPy or SciPy sparse."""

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from l1jax.path import features_in
+
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.axes import Axes
 
@@ -283,13 +285,6 @@ def _per_feature(coef: np.ndarray, classes, response) -> tuple[np.ndarray, str]:
     return coef[:, :, response], f" (task {int(response) % m})"
 
 
-def _nonzero_features(coef) -> np.ndarray:
-    """``(K,)`` the number of features with a nonzero coefficient (in any task or class)."""
-    coef = np.asarray(coef)
-    nonzero = coef != 0
-    return nonzero.reshape(coef.shape[0], coef.shape[1], -1).any(axis=2).sum(axis=1)
-
-
 def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     """Draw the cross-validation curve of a :class:`l1jax.CVResult`.
 
@@ -333,7 +328,7 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     )  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlim(x.max() * 1.15, x.min() / 1.15)
-    counts = _nonzero_features(cv.path.coef)  # (features in the model, whatever the tasks)
+    counts = features_in(cv.path.coef).sum(axis=1)  # (features in the model, whatever the tasks)
     nonzeros = counts[keep]
     for lam, name, style in ((cv.lambda_min, "λ_min", "--"), (cv.lambda_1se, "λ_1se", ":")):
         k = int(np.argmin(np.abs(lambdas - lam)))
