@@ -15,3 +15,25 @@ def _doctests_in_float32(request):
             yield
     else:
         yield
+
+
+# Test modules whose module-scoped fixture starts subprocesses (the main job and the examples, the
+# CLI, the fake-device meshes). pytest-xdist's default "load" spreads a module's tests over the
+# workers, and each worker that gets one runs the fixture and its subprocesses again (measured:
+# the 3 mesh subprocesses twice, 180 s of a worker each time on 2 cores). ``--dist loadgroup``
+# would keep them together but does nothing under pytest 9.2 (pytest-xdist 3.8 renames node ids
+# that pytest no longer reads), so the scheduling is set here: one work unit per such module,
+# one per test elsewhere (as "load").
+SUBPROCESS_MODULES = ("test_cli.py", "test_examples.py", "test_sharding.py")
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    class Scheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid):
+            module = nodeid.split("::", 1)[0]
+            return module if module.rsplit("/", 1)[-1] in SUBPROCESS_MODULES else nodeid
+
+    return Scheduling(config, log)
