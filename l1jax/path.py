@@ -398,7 +398,7 @@ def _path(
             X = _sharding.to_host(X)
     tasks = y.shape[1:]  # (m,) for a multi-task y
     # The raw-scale lasso on scaled columns (_inputs._preconditioned): the squared and
-    # multinomial losses (FISTA only), and every loss on a sparse X (word counts: FISTA's
+    # multinomial losses (FISTA, and the multinomial's Newton steps), and every loss on a sparse X (word counts: FISTA's
     # iterations ÷ 10-40). Not the logistic and Poisson losses on a dense X, whose small
     # working sets take Newton steps: those stalled on a near-separable fit on scaled columns
     # that the raw scale solved (scikit-learn's weight-equivalence check of LogisticLassoCV:
