@@ -137,6 +137,44 @@ def _dot(a: jax.Array, b: jax.Array) -> jax.Array:
     return jnp.matmul(a, b, precision=HIGHEST)
 
 
+def _one_matrix_per_call(fun, *ranks: int):
+    """``fun`` (a LAPACK-backed ``jnp.linalg`` function of arguments with ``ranks`` dimensions:
+    one matrix, one vector) over any leading axes of its arguments, batched by ``vmap`` (nested
+    or not) or not, one problem per LAPACK call: the leading axes run through ``lax.map``.
+
+    jaxlib 0.10's CPU LAPACK kernels (``getrf``, ``trsm``, ...) split a batch of matrices whose
+    ``batch · m³`` passes 2·10⁵ flops into tasks on XLA's intra-op thread pool (one thread per
+    core), then block the pool thread that runs the kernel until those tasks are done
+    (``jax::ParallelBatchMap``). Once every thread of the pool is blocked so, none is left to
+    run the tasks: programs executing at once from as many Python threads as cores
+    (``cv_path``'s folds) then wait forever with the CPU idle. One problem per call runs
+    inline, never waiting on the pool (jax's commit 859992407d, after 0.10.2, turns the split
+    off in open-source builds; only the batch's parallelism over the pool is lost)."""
+
+    @jax.custom_batching.custom_vmap
+    def one_by_one(*args):
+        lead = args[0].shape[: args[0].ndim - ranks[0]]
+        cores = [a.shape[a.ndim - r :] for a, r in zip(args, ranks, strict=True)]
+        flat = [jnp.broadcast_to(a, lead + c).reshape(-1, *c)
+                for a, c in zip(args, cores, strict=True)]  # fmt: skip
+        out = jax.lax.map(lambda xs: fun(*xs), flat)
+        return out.reshape(lead + out.shape[1:])
+
+    @one_by_one.def_vmap
+    def rule(axis_size, in_batched, *args):  # (a batched argument's vmapped axis leads)
+        if not any(in_batched):
+            return one_by_one(*args), False
+        args = [a if b else jnp.broadcast_to(a, (axis_size, *a.shape))
+                for a, b in zip(args, in_batched, strict=True)]  # fmt: skip
+        return one_by_one(*args), True
+
+    return one_by_one
+
+
+_inv = _one_matrix_per_call(jnp.linalg.inv, 2)  # (..., m, m)
+_solve = _one_matrix_per_call(jnp.linalg.solve, 2, 1)  # (..., m, m), (..., m)
+
+
 def _vdot(a: jax.Array, b: jax.Array) -> jax.Array:
     """``Σ a b`` over coefficient-, intercept- or row-shaped arrays, with or without a task
     axis (one response: ``a @ b`` or ``a * b``, as always)."""
@@ -473,7 +511,7 @@ def _softmax_intercept_step(data: Data, lin, st):
     hess = jnp.diag(_sum_rows(sm)) - _dot(mu.T, sm)
     C = bb.shape[-1]
     kappa = jnp.maximum(jnp.trace(hess) / C, jnp.finfo(bb.dtype).tiny)
-    step = -jnp.linalg.solve(hess + kappa / C, grad)
+    step = -_solve(hess + kappa / C, grad)
     step = jnp.clip(step, -1.0, 1.0)  # damped: η moves by at most 1 per step
     noise = 8 * eps * _sum_rows(_weighted(data.s, mu + data.y))
     done = jnp.all((jnp.abs(step) <= 4 * eps * (1 + jnp.abs(bb))) | (jnp.abs(grad) <= noise))
@@ -768,14 +806,13 @@ def newton_block(
         """``A⁻¹ rhs`` for ``A`` the identity outside the active chunks and the intercept: a
         solve of the active size only (one branch per number of active chunks)."""
         if n_chunks == 1:
-            return jnp.linalg.solve(A, rhs)
+            return _solve(A, rhs)
 
         def branch(k):
             keep = np.concatenate([np.arange(k * chunk), [M]])
 
             def solve(A, rhs):
-                return jnp.zeros_like(rhs).at[keep].set(jnp.linalg.solve(A[keep][:, keep],
-                                                                         rhs[keep]))  # fmt: skip
+                return jnp.zeros_like(rhs).at[keep].set(_solve(A[keep][:, keep], rhs[keep]))
 
             return solve
 
@@ -1002,7 +1039,7 @@ def softmax_newton_block(
         eye = jnp.eye(M + 1, dtype=dtype)
         P = jnp.where(mk[:, :, None] & mk[:, None, :], blocks + l2.T[:, :, None] * eye, 0)
         P = P + eye * jnp.where(mk, damp, 1.0)[:, :, None]
-        Pinv = jnp.linalg.inv(P)
+        Pinv = _inv(P)  # (one matrix per LAPACK call: see _one_matrix_per_call)
 
         def project(v):  # onto the moving entries, without the null directions of full rows
             v = v * moving

@@ -20,6 +20,10 @@ grouped for 2.
 from __future__ import annotations
 
 import functools
+import os
+import re
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -29,6 +33,7 @@ from sklearn.datasets import load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 
 import l1jax
+from l1jax import _programs
 
 TIGHT = 1e-12
 LAMS = np.array([0.05, 0.01])
@@ -198,6 +203,76 @@ def test_newton_ten_classes():
         assert np.all(np.abs(G[~on]) <= lam * (1 + 1e-7))
         # 0 is a median of each row (the optimal shift along the loss's null direction)
         assert np.all(np.sum(B > 0, axis=1) <= 5) and np.all(np.sum(B < 0, axis=1) <= 5)
+
+
+# Two Newton programs executing at once from two threads (cv_path's folds), in a child process
+# whose XLA thread pool has two threads (one per core it may use): on jaxlib 0.10, batched LAPACK
+# calls in them (the preconditioner's inverse) hung both forever (l1jax.solvers._inv_one_by_one).
+_CONCURRENT = r"""
+import concurrent.futures, os, sys
+os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
+import numpy as np
+import l1jax
+
+def fit(seed):  # 4 classes, working sets of 32: 8 matrices of 33 x 33 per inverse
+    X = np.random.default_rng(seed).standard_normal((40, 10))
+    return l1jax.path(X, np.arange(40) % 4, loss="multinomial", lambdas=8, lambda_min_ratio=0.01)
+
+fit(0)  # compiled (or read from the cache) before the threads start
+pool = concurrent.futures.ThreadPoolExecutor(2)
+try:
+    for future in [pool.submit(fit, seed) for seed in range(1, 9)]:
+        future.result(timeout=30)
+except concurrent.futures.TimeoutError:
+    print("hung", flush=True)
+    os._exit(3)  # (the hung threads would block a normal exit)
+print("done", flush=True)
+"""
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "sched_getaffinity") or len(os.sched_getaffinity(0)) < 2,
+    reason="needs two cores (a one-thread XLA pool never splits a batch)",
+)
+def test_newton_programs_run_concurrently():
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [root, os.environ.get(
+        "PYTHONPATH")]))}  # fmt: skip
+    try:
+        out = subprocess.run([sys.executable, "-c", _CONCURRENT], capture_output=True, text=True,
+                             timeout=300, env=env, cwd=root)  # fmt: skip
+    except subprocess.TimeoutExpired:
+        pytest.fail("the child process hung")
+    assert "hung" not in out.stdout, "two Newton programs executing at once hung"
+    assert out.returncode == 0 and "done" in out.stdout, out.stderr[-3000:]
+
+
+@pytest.mark.parametrize(
+    ("loss", "options"),
+    [("multinomial", {}), ("logistic", {"block_size": 4})],
+    ids=["multinomial", "logistic-block4"],
+)
+def test_newton_lapack_calls_take_one_matrix(monkeypatch, loss, options):
+    """The same, whatever the cores: in the Newton path's program (lowered, not run) every
+    LAPACK call takes one matrix, never a batch (the vmap over the block of λs would otherwise
+    make one: here 2 λs × 4 classes of 33 × 33 for the preconditioner's inverse, 4 λs for the
+    binary Newton's solves)."""
+    texts = []
+
+    def lower_only(self, *args, **kwargs):
+        texts.append(self.lower(*args, **kwargs).as_text())
+        raise KeyboardInterrupt  # (no exception that l1jax catches)
+
+    monkeypatch.setattr(_programs.Program, "__call__", lower_only)
+    X = np.random.default_rng(0).standard_normal((40, 10))
+    y = np.arange(40) % 4 if loss == "multinomial" else X[:, 0] > 0
+    with pytest.raises(KeyboardInterrupt):
+        l1jax.path(X, y, loss=loss, lambdas=8, lambda_min_ratio=0.01, **options)
+    calls = re.findall(r"custom_call @(lapack_\w+)\(.*?: \(([^)]*)\)", texts[0])
+    assert {name for name, _ in calls} >= {"lapack_dgetrf_ffi", "lapack_dtrsm_ffi"}, calls
+    for name, operands in calls:
+        for dims in re.findall(r"tensor<((?:\d+x)*)f64>", operands):
+            assert dims.count("x") <= 2, (name, operands)  # (m, m) or less: no batch axis
 
 
 @pytest.mark.parametrize(
