@@ -1078,13 +1078,22 @@ def softmax_newton_block(
         kzero = jnp.zeros_like(f0, dtype=jnp.int32)
         d, *_ = jax.lax.while_loop(cg_cond, cg_body, (jnp.zeros_like(rhs), rhs, jnp.sum(z0 * rhs),
                                                       z0, rr0, kzero))  # fmt: skip
-        d = d * moving
+        def centered(v):
+            """``v`` without its intercepts' mean: a shift of every intercept changes neither
+            the loss nor the slope (``pg``'s intercept row sums to 0), and leaving ``Σ_c b_c``
+            at the warm start's, as FISTA's steps do, makes the intercepts a function of the
+            problem (the preconditioned CG and the scaled gradient would move that sum by
+            amounts that depend on the iterates: integer weights and repeated rows then gave
+            intercepts apart by a constant, scikit-learn's sample-weight equivalence check)."""
+            return v.at[M].add(-jnp.mean(v[M])) if has_b else v
+
+        d = centered(d * moving)
         # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
         d = jnp.where(kinked & (z == 0) & (d * pg > 0), 0, d)
         slope = jnp.sum(pg * d)
         fallback = ~(slope < 0) | ~jnp.all(jnp.isfinite(d))  # a scaled gradient step instead
         safe = jnp.where(moving, jnp.maximum(diag.T, scale * eps), 1)
-        d_grad = -pg / safe
+        d_grad = centered(-pg / safe)
         d = jnp.where(fallback, d_grad, d)
 
         def trial(t, d):
