@@ -60,6 +60,7 @@ __all__ = [
     "MultiTaskLasso",
     "MultiTaskElasticNet",
     "GroupLasso",
+    "GroupLassoCV",
     "MultiTaskLassoCV",
     "MultiTaskElasticNetCV",
     "LogisticLasso",
@@ -136,6 +137,11 @@ class _Linear(BaseEstimator):
                     positive=getattr(self, "positive", False), tol=tol,
                     max_iter=self.max_iter)  # fmt: skip
 
+    def _penalty_options(self, p: int, p_pad: int) -> dict:
+        """More options of :func:`l1jax.path` and :func:`l1jax.cv_path` for ``p`` features
+        padded to ``p_pad`` (the group penalty's, :class:`_Grouped`)."""
+        return {}
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = bool(self._accept_sparse)
@@ -155,6 +161,12 @@ class _Linear(BaseEstimator):
         if coef.ndim == 2:
             return np.ascontiguousarray(coef.T), np.asarray(res.intercept[k])
         return coef, res.intercept.dtype.type(res.intercept[k])
+
+
+def _without_padding(res: PathResult, p: int) -> PathResult:
+    """``res`` without the columns :meth:`_Linear._padded` appended (and their group)."""
+    groups = None if res.groups is None else res.groups[:p]
+    return res._replace(coef=res.coef[:, :p], groups=groups)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -207,10 +219,6 @@ class ElasticNet(RegressorMixin, _Linear):
     def _l1_ratio(self):
         return self._fixed_l1_ratio if self._fixed_l1_ratio is not None else self.l1_ratio
 
-    def _penalty_options(self, p: int, p_pad: int) -> dict:
-        """More options of :func:`l1jax.path` for ``p`` features padded to ``p_pad``."""
-        return {}
-
     def fit(self, X, y, sample_weight=None):
         """Fit the model; returns ``self``."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight)
@@ -222,8 +230,7 @@ class ElasticNet(RegressorMixin, _Linear):
             sample_weight=sample_weight, **self._penalty_options(p, X.shape[1]),
             **self._options(),
         )  # fmt: skip
-        groups = None if res.groups is None else res.groups[:p]  # (without the padding)
-        self.path_ = res = res._replace(coef=res.coef[:, :p], groups=groups)
+        self.path_ = res = _without_padding(res, p)
         self.coef_, self.intercept_ = self._at(res, 0, p)
         self.n_iter_ = int(res.n_iter[0])
         self.dual_gap_ = float(res.gap[0])
@@ -259,7 +266,34 @@ class Lasso(ElasticNet):
         self.max_iter = max_iter
 
 
-class GroupLasso(ElasticNet):
+class _Grouped:
+    """The group penalty of :class:`GroupLasso` and :class:`GroupLassoCV` (``groups`` and
+    ``weights``, checked at fit time)."""
+
+    _accept_sparse = False
+
+    def _groups(self, p: int) -> Groups:
+        """The checked groups (codes in ``np.unique`` order) and their weights."""
+        groups = self.groups
+        if isinstance(groups, numbers.Integral) and not isinstance(groups, bool):
+            if groups < 1:
+                raise ValueError(f"groups as an int is the size of contiguous groups, >= 1; got "
+                                 f"{groups}")  # fmt: skip
+            groups = np.arange(p) // groups
+        try:
+            return check_groups(groups, p, self.weights)
+        except (TypeError, ValueError) as err:  # (path's words for the weights)
+            raise type(err)(str(err).replace("penalty_factor", "weights")) from None
+
+    def _penalty_options(self, p: int, p_pad: int) -> dict:
+        groups = self._groups(p)
+        # The padded (zero) columns form one more group of their own, which stays zero.
+        codes = np.concatenate([groups.codes, np.full(p_pad - p, len(groups.factors))])
+        factors = np.append(groups.factors, 1.0) if p_pad > p else groups.factors
+        return dict(groups=codes, penalty_factor=factors)
+
+
+class GroupLasso(_Grouped, ElasticNet):
     """Linear regression with a group-lasso (group elastic-net) penalty, solved by
     :func:`l1jax.path` with ``groups``: the features of a group enter or leave the model together.
 
@@ -292,7 +326,6 @@ class GroupLasso(ElasticNet):
     """
 
     _fixed_l1_ratio = None
-    _accept_sparse = False
 
     def __init__(self, alpha=1.0, *, groups=1, weights=None, l1_ratio=1.0, fit_intercept=True,
                  standardize=False, tol=None, max_iter=20_000):  # fmt: skip
@@ -304,26 +337,6 @@ class GroupLasso(ElasticNet):
         self.standardize = standardize
         self.tol = tol
         self.max_iter = max_iter
-
-    def _groups(self, p: int) -> Groups:
-        """The checked groups (codes in ``np.unique`` order) and their weights."""
-        groups = self.groups
-        if isinstance(groups, numbers.Integral) and not isinstance(groups, bool):
-            if groups < 1:
-                raise ValueError(f"groups as an int is the size of contiguous groups, >= 1; got "
-                                 f"{groups}")  # fmt: skip
-            groups = np.arange(p) // groups
-        try:
-            return check_groups(groups, p, self.weights)
-        except (TypeError, ValueError) as err:  # (path's words for the weights)
-            raise type(err)(str(err).replace("penalty_factor", "weights")) from None
-
-    def _penalty_options(self, p: int, p_pad: int) -> dict:
-        groups = self._groups(p)
-        # The padded (zero) columns form one more group of their own, which stays zero.
-        codes = np.concatenate([groups.codes, np.full(p_pad - p, len(groups.factors))])
-        factors = np.append(groups.factors, 1.0) if p_pad > p else groups.factors
-        return dict(groups=codes, penalty_factor=factors)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -391,13 +404,13 @@ class _CrossValidated(_Linear):
                 lambdas=grid,
                 lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
                 sample_weight=sample_weight, early_stop=False, **self._options(), **options,
+                **self._penalty_options(p, X.shape[1]),
             ))  # fmt: skip
         index = [r.index_min if self.alpha_rule == "min" else r.index_1se for r in results]
         sign = -1.0 if results[0].scoring == "auc" else 1.0  # AUC: higher is better
         best = int(np.argmin([sign * r.cv_mean[k] for r, k in zip(results, index, strict=True)]))
         results = [  # without the padding
-            r._replace(path=r.path._replace(coef=r.path.coef[:, :p]), fold_ids=r.fold_ids[:n])
-            for r in results
+            r._replace(path=_without_padding(r.path, p), fold_ids=r.fold_ids[:n]) for r in results
         ]
         return _CVFit(results, ratios, many, best, index[best])
 
@@ -487,6 +500,52 @@ class LassoCV(ElasticNetCV):
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.positive = positive
+        self.tol = tol
+        self.max_iter = max_iter
+        self.cv = cv
+        self.alpha_rule = alpha_rule
+
+
+class GroupLassoCV(_Grouped, ElasticNetCV):
+    """Group lasso (group elastic net) with α chosen by K-fold cross-validation of the whole
+    path (:func:`l1jax.cv_path` with ``groups``), then refitted on all the data.
+
+    Minimizes :class:`GroupLasso`'s objective at the chosen α; ``groups`` and ``weights`` as
+    there, the grid and the choice as in :class:`ElasticNetCV` (``alpha_max`` by group norms:
+    the smallest α at which every penalized group is zero).
+
+    Args:
+      groups, weights: as in :class:`GroupLasso`.
+      l1_ratio: ρ in (0, 1], or a list of them (the best pair (ρ, α) is chosen); 1 is the
+        group lasso.
+      eps, alphas, cv, alpha_rule, fit_intercept, standardize, tol, max_iter: as in
+        :class:`ElasticNetCV` (no ``positive``).
+
+    Attributes:
+      alpha_, l1_ratio_, alphas_, mse_path_, coef_, intercept_, n_iter_, dual_gap_,
+      cv_results_: as in :class:`ElasticNetCV`; a group of ``coef_`` is zero or nonzero as a
+      whole.
+
+    Example:
+      >>> import numpy as np
+      >>> from l1jax.estimators import GroupLassoCV
+      >>> rng = np.random.default_rng(0)
+      >>> X = rng.standard_normal((60, 6)); y = X[:, 0] - X[:, 1] + 0.1 * rng.standard_normal(60)
+      >>> model = GroupLassoCV(groups=[0, 0, 1, 1, 2, 2], alphas=20, alpha_rule="1se").fit(X, y)
+      >>> (model.coef_ != 0).tolist(), model.mse_path_.shape
+      ([True, True, False, False, False, False], (20, 5))
+    """
+
+    def __init__(self, *, groups=1, weights=None, l1_ratio=1.0, eps=1e-3, alphas=100,
+                 fit_intercept=True, standardize=False, tol=None, max_iter=20_000, cv=None,
+                 alpha_rule="min"):  # fmt: skip
+        self.groups = groups
+        self.weights = weights
+        self.l1_ratio = l1_ratio
+        self.eps = eps
+        self.alphas = alphas
+        self.fit_intercept = fit_intercept
+        self.standardize = standardize
         self.tol = tol
         self.max_iter = max_iter
         self.cv = cv

@@ -15,6 +15,7 @@ from l1jax.estimators import (
     ElasticNet,
     ElasticNetCV,
     GroupLasso,
+    GroupLassoCV,
     Lasso,
     LassoCV,
     LogisticLasso,
@@ -39,6 +40,7 @@ ESTIMATORS = [
     MultiTaskLasso(alpha=0.1),
     MultiTaskElasticNetCV(alphas=8),
     GroupLasso(alpha=0.1, groups=2),
+    GroupLassoCV(groups=2, alphas=8),
 ]
 
 
@@ -101,8 +103,7 @@ def test_group_lasso_of_single_features_is_sklearn_lasso(data):
     X, y = data
     sw = np.random.default_rng(1).uniform(0.5, 2.0, y.size)
     ours = GroupLasso(alpha=0.05, groups=1, tol=1e-12).fit(X, y, sample_weight=sw)
-    theirs = linear_model.Lasso(alpha=0.05, tol=1e-12, max_iter=100_000).fit(X, y,
-                                                                               sample_weight=sw)
+    theirs = linear_model.Lasso(alpha=0.05, tol=1e-12, max_iter=100_000).fit(X, y, sample_weight=sw)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-5, atol=1e-6)
     assert abs(_objective(ours, X, y, sw) / _objective(theirs, X, y, sw) - 1) < 1e-10
 
@@ -138,6 +139,28 @@ def test_group_lasso_optimality(data, l1_ratio):
     contiguous = GroupLasso(alpha=0.5, groups=3, tol=1e-12).fit(X, y)
     labels = GroupLasso(alpha=0.5, groups=np.arange(10) // 3, tol=1e-12).fit(X, y)
     np.testing.assert_array_equal(contiguous.coef_, labels.coef_)
+
+
+def test_group_lasso_cv_is_folds_of_group_lasso(data):
+    """GroupLassoCV's held-out MSE is each fold's GroupLasso fit on its training rows scored on
+    its test rows (same α grid), its α the smallest mean, its refit GroupLasso at that α."""
+    X, y = data
+    groups = np.arange(10) // 3
+    model = GroupLassoCV(groups=groups, alphas=6, eps=1e-2, cv=3, tol=1e-12).fit(X, y)
+    assert model.mse_path_.shape == (6, 3) and np.all(np.diff(model.alphas_) < 0)
+    folds = model.cv_results_.fold_ids
+    for f in range(3):
+        test = folds == f
+        for k in (0, 3, 5):
+            fit = GroupLasso(alpha=model.alphas_[k], groups=groups, tol=1e-12).fit(
+                X[~test], y[~test]
+            )
+            mse = np.mean((y[test] - fit.predict(X[test])) ** 2)
+            np.testing.assert_allclose(model.mse_path_[k, f], mse, rtol=1e-6)
+    assert model.alpha_ == model.alphas_[np.argmin(model.mse_path_.mean(axis=1))]
+    refit = GroupLasso(alpha=model.alpha_, groups=groups, tol=1e-12).fit(X, y)
+    np.testing.assert_allclose(model.coef_, refit.coef_, rtol=1e-6, atol=1e-8)
+    assert np.all(model.coef_[groups == 3] == 0) or np.all(model.coef_[groups == 3] != 0)
 
 
 @pytest.mark.parametrize(
