@@ -742,6 +742,29 @@ class _Newton(NamedTuple):
     done: jax.Array
 
 
+def _newton_loop(loss, data, pen, beta0, b0, lin0, primal0, tol_abs, max_iter, step, *,
+                 positive, fit_intercept, free):  # fmt: skip
+    """Newton ``step`` s (a :class:`_Newton` to the next) from ``beta0``, ``b0`` until the
+    duality gap certifies ``tol_abs``, the step is stuck or ``max_iter``: at least one step (a
+    warm start within the tolerance still moves towards the optimum, e.g. off zero just below
+    λ_max), certified after each, in one loop (the step and the certificate compiled once).
+    Returns the last :class:`_Newton` and the free-block refit (:class:`_Refit`) of its
+    certificate."""
+    one = b0 if b0.ndim == 0 else b0[0]  # (one intercept per class: scalars per problem)
+
+    def certify(st: _Newton):
+        primal, gap, ref = _certify(loss, data, pen, st.lin, st.beta, st.b, positive, False,
+                                    fit_intercept, free, refit=True)  # fmt: skip
+        done = st.done | (gap <= tol_abs) | ~jnp.isfinite(gap) | (st.n_iter >= max_iter)
+        return st._replace(gap=gap, primal=primal, done=done), ref
+
+    st = _Newton(beta0, b0, lin0, jnp.zeros_like(one, dtype=jnp.int32),
+                 jnp.full_like(one, jnp.inf), jnp.full_like(one, primal0),
+                 jnp.zeros_like(one, dtype=bool))  # fmt: skip
+    ref = _Refit(lin0, beta0, b0, beta0, jnp.zeros_like(one, dtype=bool))
+    return jax.lax.while_loop(lambda c: ~c[0].done, lambda c: certify(step(c[0])), (st, ref))
+
+
 @functools.partial(jax.jit, static_argnames=("loss", "positive", "fit_intercept", "free"))
 @highest
 def newton_block(
@@ -895,22 +918,12 @@ def newton_block(
         return st._replace(beta=beta, b=b, lin=lin, n_iter=st.n_iter + 1, done=stuck)
 
     def solve(pen, beta0, b0, tol_abs):
-        def certify(st: _Newton):
-            primal, gap, ref = _certify(loss, data, pen, st.lin, st.beta, st.b, positive, False,
-                                        fit_intercept, free, refit=True)  # fmt: skip
-            done = st.done | (gap <= tol_abs) | ~jnp.isfinite(gap) | (st.n_iter >= max_iter)
-            return st._replace(gap=gap, primal=primal, done=done), ref
-
         lin0 = _linear(data, beta0)
-        st = _Newton(beta0, b0, lin0, jnp.zeros_like(b0, dtype=jnp.int32),
-                     jnp.full_like(b0, jnp.inf), jnp.full_like(b0, jnp.inf),
-                     jnp.zeros_like(b0, dtype=bool))  # fmt: skip
-        st = st._replace(primal=objective(pen, beta0, b0, lin0))
-        # At least one step (a warm start within the tolerance still moves towards the optimum,
-        # e.g. off zero just below λ_max), then certified after each.
-        st, ref = certify(step(pen, st))
-        st, ref = jax.lax.while_loop(lambda c: ~c[0].done, lambda c: certify(step(pen, c[0])),
-                                     (st, ref))  # fmt: skip
+        st, ref = _newton_loop(
+            loss, data, pen, beta0, b0, lin0, objective(pen, beta0, b0, lin0), tol_abs, max_iter,
+            functools.partial(step, pen), positive=positive, fit_intercept=fit_intercept,
+            free=free,
+        )  # fmt: skip
         beta, b = st.beta, st.b
         if not positive:  # the free block solved exactly, as fista_block does
             beta, b = jnp.where(ref.ok, ref.beta, beta), jnp.where(ref.ok, ref.b, b)
@@ -1128,24 +1141,12 @@ def softmax_newton_block(
                            done=stuck)  # fmt: skip
 
     def solve(pen, beta0, b0, tol_abs):
-        def certify(st: _Newton):
-            primal, gap, ref = _certify(loss, data, pen, st.lin, st.beta, st.b, False, False,
-                                        fit_intercept, free, refit=True)  # fmt: skip
-            done = st.done | (gap <= tol_abs) | ~jnp.isfinite(gap) | (st.n_iter >= max_iter)
-            return st._replace(gap=gap, primal=primal, done=done), ref
-
         lin0 = _linear(data, beta0)
-        one = b0[0]
-        st = _Newton(beta0, b0, lin0, jnp.zeros_like(one, dtype=jnp.int32),
-                     jnp.full_like(one, jnp.inf), jnp.full_like(one, jnp.inf),
-                     jnp.zeros_like(one, dtype=bool))  # fmt: skip
-        blocks = class_blocks(lin0, b0)
-        # At least one step (st.done is False), then certified after each: one loop, so that
-        # the step and the certificate are compiled once.
-        ref = _Refit(lin0, beta0, b0, beta0, jnp.zeros_like(one, dtype=bool))
-        st, ref = jax.lax.while_loop(lambda c: ~c[0].done,
-                                     lambda c: certify(step(pen, blocks, c[0])),
-                                     (st, ref))  # fmt: skip
+        st, ref = _newton_loop(
+            loss, data, pen, beta0, b0, lin0, jnp.inf, tol_abs, max_iter,
+            functools.partial(step, pen, class_blocks(lin0, b0)), positive=False,
+            fit_intercept=fit_intercept, free=free,
+        )  # fmt: skip
         beta = st.beta
         b = jnp.where(ref.ok, ref.b, st.b)
         return beta, b, st.primal, st.gap, st.n_iter, _status(st.gap, tol_abs)
