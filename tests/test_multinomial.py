@@ -207,7 +207,8 @@ def test_newton_ten_classes():
 
 # Two Newton programs executing at once from two threads (cv_path's folds), in a child process
 # whose XLA thread pool has two threads (one per core it may use): on jaxlib 0.10, batched LAPACK
-# calls in them (the preconditioner's inverse) hung both forever (l1jax.solvers._inv_one_by_one).
+# calls in them (the preconditioner's inverse) hung both forever (fixed by
+# l1jax.solvers._one_matrix_per_call).
 _CONCURRENT = r"""
 import concurrent.futures, os, sys
 os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
