@@ -30,7 +30,6 @@ import argparse
 import os
 import sys
 import time
-import warnings
 
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -113,14 +112,8 @@ def run_l1jax(X, y, groups, w, lams, block=None):
 def _peer(make_est):
     def run(X, y, groups, w, lams, block=None):
         est = make_est(groups, w, lams[0])
-        coefs = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for lam in lams:
-                est.set_params(alpha=lam)
-                est.fit(X, y)
-                coefs.append(np.array(est.coef_).ravel())
-        return np.stack(coefs)
+        alphas = [{"alpha": lam} for lam in lams]
+        return np.stack(paths.warm_started(est, X, y, alphas, lambda e: np.array(e.coef_).ravel()))
 
     return run
 

@@ -30,7 +30,6 @@ import functools
 import os
 import sys
 import time
-import warnings
 
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -124,14 +123,9 @@ def run_saga(X, y, lams, tol=1e-8):
     n = X.shape[0]
     est = LogisticRegression(l1_ratio=1.0, solver="saga", tol=tol, max_iter=SAGA_MAX_ITER,
                              warm_start=True)  # fmt: skip
-    coefs, intercepts = [], []
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        for lam in lams:
-            est.set_params(C=1 / (n * lam))
-            est.fit(X, y)
-            coefs.append(est.coef_.T.copy())
-            intercepts.append(est.intercept_.copy())
+    fits = paths.warm_started(est, X, y, [{"C": 1 / (n * lam)} for lam in lams],
+                              lambda e: (e.coef_.T.copy(), e.intercept_.copy()))  # fmt: skip
+    coefs, intercepts = zip(*fits, strict=True)
     return np.stack(coefs), np.stack(intercepts)
 
 

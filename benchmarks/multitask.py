@@ -26,7 +26,6 @@ import argparse
 import os
 import sys
 import time
-import warnings
 
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -77,14 +76,8 @@ def run_l1jax(X, Y, lams):
 def _peer(cls, tol):
     def run(X, Y, lams):
         est = cls(alpha=lams[0], tol=tol, warm_start=True, fit_intercept=True)
-        coefs = []
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            for lam in lams:
-                est.set_params(alpha=lam)
-                est.fit(X, Y)
-                coefs.append(np.array(est.coef_.T))
-        return np.stack(coefs)
+        alphas = [{"alpha": lam} for lam in lams]
+        return np.stack(paths.warm_started(est, X, Y, alphas, lambda e: np.array(e.coef_.T)))
 
     return run
 

@@ -350,6 +350,21 @@ def run_skglm(prob: Problem, tol: float | None = None) -> PathResult:
     return coef, intercept
 
 
+def warm_started(est, X, y, params: list[dict], record: Callable) -> list:
+    """Fit the scikit-learn-style ``est`` on ``X``, ``y`` with each of ``params``
+    (``set_params`` keywords) in turn, each fit starting from the last one's solution, the
+    peers' convergence warnings silenced; ``record(est)`` after each fit, in a list. ``record``
+    must copy what it keeps: a warm-started fit may update ``coef_`` in place (celer does)."""
+    out = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kwargs in params:
+            est.set_params(**kwargs)
+            est.fit(X, y)
+            out.append(record(est))
+    return out
+
+
 def run_celer(prob: Problem) -> PathResult:
     from celer import celer_path
 
