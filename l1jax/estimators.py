@@ -397,6 +397,7 @@ class _CrossValidated(_Linear):
         ratios, many = self._l1_ratios()
         n, p = X.shape
         X, y, sample_weight, fold_ids = self._padded(X, y, sample_weight, fold_ids)
+        options |= self._penalty_options(p, X.shape[1])  # (checked once, not per ratio)
         results: list[CVResult] = []
         for ratio in ratios:
             results.append(_call(
@@ -404,7 +405,6 @@ class _CrossValidated(_Linear):
                 lambdas=grid,
                 lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
                 sample_weight=sample_weight, early_stop=False, **self._options(), **options,
-                **self._penalty_options(p, X.shape[1]),
             ))  # fmt: skip
         index = [r.index_min if self.alpha_rule == "min" else r.index_1se for r in results]
         sign = -1.0 if results[0].scoring == "auc" else 1.0  # AUC: higher is better
