@@ -62,6 +62,13 @@ _environment: tuple[str, jax.Device] | None = None  # (fingerprint directory nam
 _warned: set[str] = set()
 _listeners: list[Callable[[str], None]] = []  # progress reports of compilations
 
+# XLA options of l1jax's own compilations, by platform (never the user's programs). On a CPU,
+# XLA's older loop-fusion emitters compile the engine's program in 0.5-0.7× the time of the
+# default fusion emitters, and run it as fast (BENCHMARKS.md, "First call"). A jaxlib that
+# does not know an option compiles without it.
+_COMPILER_OPTIONS = {"cpu": {"xla_cpu_use_fusion_emitters": False}}
+_options: dict[str, Any] | None = None  # those of the default backend (compiler_options())
+
 
 def listen(report: Callable[[str], None]):
     """Send a line to ``report`` whenever l1jax compiles a program (from any thread) until
@@ -171,6 +178,7 @@ def _get_environment() -> tuple[str, jax.Device]:
             f"device_kind={device.device_kind}",
             f"XLA_FLAGS={os.environ.get('XLA_FLAGS', '')}",
             f"LIBTPU_INIT_ARGS={os.environ.get('LIBTPU_INIT_ARGS', '')}",
+            f"options={sorted(_COMPILER_OPTIONS.get(device.platform, {}).items())}",  # (wanted)
         ]
         if device.platform == "cpu":
             parts.append(f"cpu={_cpu_fingerprint()}")
@@ -329,7 +337,8 @@ class Program:
         functools.update_wrapper(self, fun)
         self._fun = highest(fun)  # l1jax's own code: every product at full float32 precision
         self._name = name or f"{fun.__module__}.{fun.__qualname__}"
-        self._jit = jax.jit(self._fun, static_argnames=static_argnames)
+        self._jit = jax.jit(self._fun, static_argnames=static_argnames)  # (inside traces)
+        self._top: Any = None  # the same with l1jax's compiler_options(), made at first use
         self._canonical = jax.jit(self._run, static_argnums=2)
         self._signature = inspect.signature(fun)
         params = list(self._signature.parameters.values())
@@ -346,12 +355,22 @@ class Program:
             if p.name in self._static and p.default is not inspect.Parameter.empty
         }
 
+    def _plain(self) -> Any:
+        """``jax.jit(fun, static_argnames=...)``; called outside any trace, with l1jax's
+        compiler options (which JAX accepts on top-level calls only)."""
+        if not _top_level():
+            return self._jit
+        if self._top is None:
+            self._top = jax.jit(self._fun, static_argnames=tuple(self._static),
+                                compiler_options=compiler_options() or None)  # fmt: skip
+        return self._top
+
     def _run(self, args, kwargs, static):
         return self._fun(*args, **kwargs, **dict(static))
 
     def lower(self, *args, **kwargs) -> jax.stages.Lowered:
         """``jax.jit(fun, static_argnames=...).lower(*args, **kwargs)``."""
-        return self._jit.lower(*args, **kwargs)
+        return self._plain().lower(*args, **kwargs)
 
     def compiled(self, *args, **kwargs) -> jax.stages.Compiled:
         """The executable that a call with these arguments runs (from memory, from disk or
@@ -359,13 +378,13 @@ class Program:
         ``lower(...).compile()`` would compile a second time."""
         split = self._split(args, kwargs)
         if split is None:
-            return self._jit.lower(*args, **kwargs).compile()  # (jax.jit's calls share it)
+            return self._plain().lower(*args, **kwargs).compile()  # (jax.jit's calls share it)
         return self._future(*split, background=False)[0].result().compiled
 
     def __call__(self, *args, **kwargs):
         split = self._split(args, kwargs)
         if split is None:
-            return self._jit(*args, **kwargs)
+            return self._plain()(*args, **kwargs)
         key, dynamic, static = split
         future, created = self._future(key, dynamic, static, background=False)
         try:
@@ -507,13 +526,37 @@ class Program:
         _notify(f"compiling {self._name} (once for these shapes and options; "
                 f"{'kept in ' + root if root else 'not kept on disk'}) ...")
         start = time.perf_counter()
-        compiled = self._canonical.lower(*dynamic, static).compile()
+        compiled = self._canonical.lower(*dynamic, static).compile(compiler_options())
         _notify(f"compiled {self._name} in {time.perf_counter() - start:.1f} s")
         with _lock:
             _counts["compiled"] += 1
         if path is not None:
             _store(path, text, compiled)
         return _Entry(compiled, None)
+
+
+def _top_level() -> bool:
+    """Whether no JAX transformation is tracing here."""
+    try:
+        return jax._src.core.trace_state_clean()
+    except AttributeError:  # pragma: no cover - a jax without it: as if inside a trace
+        return False
+
+
+def compiler_options() -> dict[str, Any]:
+    """l1jax's XLA options for the default backend (:data:`_COMPILER_OPTIONS`), or none when
+    this jaxlib does not know them (checked once, on a one-operation program)."""
+    global _options
+    if _options is None:
+        options = _COMPILER_OPTIONS.get(_get_environment()[1].platform, {})
+        if options:
+            probe = jax.jit(lambda x: x + 1, compiler_options=options)
+            try:
+                probe.lower(jax.ShapeDtypeStruct((), "float32")).compile()
+            except jax.errors.JaxRuntimeError:
+                options = {}
+        _options = options
+    return _options
 
 
 def highest(fun: Callable) -> Callable:
