@@ -276,6 +276,30 @@ def test_traced_calls_go_to_jax_jit(cache):
     assert _files(cache) == []
 
 
+def test_compiler_options_reach_the_compilation(cache, monkeypatch):
+    """l1jax compiles its programs with its options for the backend (:data:`_COMPILER_OPTIONS`:
+    on a CPU, XLA's loop-fusion emitters), and a jaxlib that does not know an option compiles
+    without it instead of failing."""
+    wanted = _programs._COMPILER_OPTIONS.get(jax.default_backend(), {})
+    assert _programs.compiler_options() == wanted
+    seen = []
+    compile_ = jax.stages.Lowered.compile
+
+    def recording(self, compiler_options=None, **kwargs):
+        seen.append(compiler_options)
+        return compile_(self, compiler_options, **kwargs)
+
+    monkeypatch.setattr(jax.stages.Lowered, "compile", recording)
+    np.testing.assert_allclose(_poly(jnp.arange(3.0), 2.0, 2), 2 * jnp.arange(3.0) ** 2)
+    assert seen == [wanted]
+    unknown = {jax.default_backend(): {"xla_l1jax_no_such_option": 1}}
+    monkeypatch.setattr(_programs, "_COMPILER_OPTIONS", unknown)
+    monkeypatch.setattr(_programs, "_options", None)
+    assert _programs.compiler_options() == {}
+    _programs.clear_memory()
+    np.testing.assert_allclose(_poly(jnp.arange(4.0), 2.0, 2), 2 * jnp.arange(4.0) ** 2)
+
+
 def _run_python(code, cache, **env):
     env = dict(os.environ, L1JAX_CACHE_DIR=str(cache), JAX_PLATFORMS="cpu", **env)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

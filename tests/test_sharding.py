@@ -24,7 +24,8 @@ RTOL = 1e-9  # relative difference of objectives (and CV scores) to the single-d
 
 def _env(n_devices: int) -> dict:
     env = dict(os.environ, JAX_ENABLE_X64="1", JAX_PLATFORMS="cpu")
-    env["XLA_FLAGS"] = f"--xla_force_host_platform_device_count={n_devices}"
+    flags = os.environ.get("XLA_FLAGS", "")  # (the suite's, conftest.py)
+    env["XLA_FLAGS"] = f"{flags} --xla_force_host_platform_device_count={n_devices}".strip()
     return env
 
 
