@@ -99,7 +99,13 @@ def _tangent(cfg: _Config, beta, b, theta, dtheta):
         mm = jnp.concatenate([m, mb[None]])
         ridge = jnp.concatenate([diag_b, (1 - mb)[None]])
         A = (Z.T @ (h[:, None] * Z)) * (mm[:, None] * mm[None, :]) + jnp.diag(ridge)
-        sol = jax.scipy.linalg.solve(A, jnp.concatenate([rb, r0[None]]), assume_a="pos")
+        # One matrix per LAPACK call (solvers._one_matrix_per_call: jaxlib 0.10's batched CPU
+        # kernels can deadlock programs run from as many threads as cores), transposed and
+        # differentiated as the linear solve it is (A is symmetric).
+        sol = jax.lax.custom_linear_solve(
+            lambda u: A @ u, jnp.concatenate([rb, r0[None]]),
+            lambda _, rhs: _cholesky_solve(A, rhs), symmetric=True,
+        )  # fmt: skip
         return sol[:-1], sol[-1]
 
     # Matrix-free on u = (u_β, u_b), flattened: ``A u`` costs two passes over X.
@@ -116,6 +122,11 @@ def _tangent(cfg: _Config, beta, b, theta, dtheta):
     solve = functools.partial(_pcg, precond=1 / diag, tol=tol, maxiter=10 * (p + 1))
     u = jax.lax.custom_linear_solve(matvec, jnp.concatenate([rb, r0[None]]), solve, symmetric=True)
     return u[:p], u[p]
+
+
+_cholesky_solve = solvers._one_matrix_per_call(
+    functools.partial(jax.scipy.linalg.solve, assume_a="pos"), 2, 1
+)
 
 
 def _pcg(matvec, rhs, *, precond, tol, maxiter):

@@ -9,6 +9,7 @@ and every finite-difference point is checked to keep the same support (no kink i
 from __future__ import annotations
 
 import functools
+import re
 
 import jax
 import jax.numpy as jnp
@@ -294,3 +295,25 @@ def test_jacrev_and_jvp_over_lambdas_of_a_path():
 
     expected = jax.jit(jax.vmap(own))(res.coef, res.intercept, lams)
     np.testing.assert_allclose(diag, expected, rtol=1e-6, atol=1e-9)
+
+
+def test_dense_solver_lapack_calls_take_one_matrix():
+    """vmap over λs of the dense solver's gradient: every LAPACK call takes one matrix, never a
+    batch (jaxlib 0.10's batched CPU kernels can deadlock programs run from as many threads as
+    cores: l1jax.solvers._one_matrix_per_call), and the gradients equal the loop's."""
+    th = jax.tree.map(jnp.asarray, _theta("logistic", 0.3))
+    coef, b = tight_solver("logistic")(th)
+    grad = _grad_fn("logistic", True, False, "dense", len(coef))
+    lams = th["lam"] * jnp.array([1.0, 0.9, 0.8])
+    batched = jax.jit(jax.vmap(lambda lam: grad({**th, "lam": lam}, coef, b)))
+    text = batched.lower(lams).as_text()
+    calls = re.findall(r"custom_call @(lapack_\w+)\(.*?: \(([^)]*)\)", text)
+    assert any("potrf" in name for name, _ in calls), calls
+    for name, operands in calls:
+        for dims in re.findall(r"tensor<((?:\d+x)*)f64>", operands):
+            assert dims.count("x") <= 2, (name, operands)  # (m, m) or less: no batch axis
+    out = batched(lams)
+    for i, lam in enumerate(lams):
+        one = grad({**th, "lam": lam}, coef, b)
+        for name in one:
+            np.testing.assert_allclose(out[name][i], one[name], rtol=1e-12, atol=1e-14)
