@@ -743,7 +743,7 @@ def _save(out: str, *draws, width: float, title: str) -> None:
     for draw, ax in zip(draws, np.atleast_1d(axes), strict=True):
         draw(ax)
     fig.suptitle(title, fontsize=11)
-    fig.savefig(out, dpi=110, bbox_inches="tight")
+    fig.savefig(out, dpi=110)  # (the constrained layout fits the figure: no "tight" pass)
     plt.close(fig)
 
 
