@@ -31,7 +31,11 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("problem", choices=list("ABCD"))
     ap.add_argument("--quick", action="store_true", help="the small problems of --quick")
+    ap.add_argument("--xla-defaults", action="store_true",
+                    help="compile with XLA's default options, not l1jax's (_COMPILER_OPTIONS)")  # fmt: skip
     args = ap.parse_args()
+    if args.xla_defaults:
+        l1jax._programs._COMPILER_OPTIONS = {}
     compiles = []
     jax.monitoring.register_event_duration_secs_listener(
         lambda event, seconds, **_: (
