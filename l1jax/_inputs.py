@@ -19,7 +19,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from l1jax import _sharding, _sparse
-from l1jax._programs import highest
+from l1jax._programs import highest, jit
 from l1jax.losses import LOSSES, MULTINOMIAL
 
 
@@ -178,7 +178,7 @@ def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, 
     )
 
 
-@functools.partial(jax.jit, static_argnames=("fit_intercept", "standardize", "rows"))
+@functools.partial(jit, static_argnames=("fit_intercept", "standardize", "rows"))
 @highest
 def prepare_rows(X, s, *, fit_intercept, standardize, rows):
     """:func:`center_scale` on the devices that hold the rows of ``X``: a row-sharded ``X`` is

@@ -27,6 +27,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from l1jax import prox as prox_ops
+from l1jax._programs import jit
 from l1jax.solvers import Status, _status
 from l1jax.transforms import _fista_momentum, _fista_momentum_dtype, _prox_gradient_step
 
@@ -302,7 +303,7 @@ def _attach_jvp(problem, primals, tangents):
     return params, unravel(solution)
 
 
-@functools.partial(jax.jit, static_argnames="problem")
+@functools.partial(jit, static_argnames="problem")
 def _solve(problem: _Problem, x0, lam, args, tol, max_iter) -> MinimizeResult:
     fixed = jax.lax.stop_gradient((x0, lam, args, tol))
     x, n_iter, error, step = _fista(problem, *fixed, max_iter)

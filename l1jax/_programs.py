@@ -337,8 +337,7 @@ class Program:
         functools.update_wrapper(self, fun)
         self._fun = highest(fun)  # l1jax's own code: every product at full float32 precision
         self._name = name or f"{fun.__module__}.{fun.__qualname__}"
-        self._jit = jax.jit(self._fun, static_argnames=static_argnames)  # (inside traces)
-        self._top: Any = None  # the same with l1jax's compiler_options(), made at first use
+        self._jit = Jit(self._fun, static_argnames=static_argnames)  # the calls not cached
         self._canonical = jax.jit(self._run, static_argnums=2)
         self._signature = inspect.signature(fun)
         params = list(self._signature.parameters.values())
@@ -355,22 +354,12 @@ class Program:
             if p.name in self._static and p.default is not inspect.Parameter.empty
         }
 
-    def _plain(self) -> Any:
-        """``jax.jit(fun, static_argnames=...)``; called outside any trace, with l1jax's
-        compiler options (which JAX accepts on top-level calls only)."""
-        if not _top_level():
-            return self._jit
-        if self._top is None:
-            self._top = jax.jit(self._fun, static_argnames=tuple(self._static),
-                                compiler_options=compiler_options() or None)  # fmt: skip
-        return self._top
-
     def _run(self, args, kwargs, static):
         return self._fun(*args, **kwargs, **dict(static))
 
     def lower(self, *args, **kwargs) -> jax.stages.Lowered:
         """``jax.jit(fun, static_argnames=...).lower(*args, **kwargs)``."""
-        return self._plain().lower(*args, **kwargs)
+        return self._jit.lower(*args, **kwargs)
 
     def compiled(self, *args, **kwargs) -> jax.stages.Compiled:
         """The executable that a call with these arguments runs (from memory, from disk or
@@ -378,13 +367,13 @@ class Program:
         ``lower(...).compile()`` would compile a second time."""
         split = self._split(args, kwargs)
         if split is None:
-            return self._plain().lower(*args, **kwargs).compile()  # (jax.jit's calls share it)
+            return self._jit.lower(*args, **kwargs).compile()  # (jax.jit's calls share it)
         return self._future(*split, background=False)[0].result().compiled
 
     def __call__(self, *args, **kwargs):
         split = self._split(args, kwargs)
         if split is None:
-            return self._plain()(*args, **kwargs)
+            return self._jit(*args, **kwargs)
         key, dynamic, static = split
         future, created = self._future(key, dynamic, static, background=False)
         try:
@@ -533,6 +522,43 @@ class Program:
         if path is not None:
             _store(path, text, compiled)
         return _Entry(compiled, None)
+
+
+class Jit:
+    """``jax.jit(fun, **kwargs)`` whose calls from outside any trace compile with l1jax's
+    :func:`compiler_options` (JAX accepts them on top-level calls only; calls inside a trace are
+    compiled with the program that traces them). Made by :func:`jit`."""
+
+    def __init__(self, fun: Callable, **kwargs):
+        functools.update_wrapper(self, fun)
+        self._fun, self._kwargs = fun, kwargs
+        self._nested = jax.jit(fun, **kwargs)
+        self._top: Any = None  # made at the first top-level call (the backend is known then)
+
+    def _pick(self) -> Any:
+        if not _top_level():
+            return self._nested
+        if self._top is None:
+            options = compiler_options() or None
+            self._top = jax.jit(self._fun, **self._kwargs, compiler_options=options)
+        return self._top
+
+    def __call__(self, *args, **kwargs):
+        return self._pick()(*args, **kwargs)
+
+    def lower(self, *args, **kwargs) -> jax.stages.Lowered:
+        return self._pick().lower(*args, **kwargs)
+
+    def _cache_size(self) -> int:
+        return self._nested._cache_size() + (self._top._cache_size() if self._top else 0)
+
+
+def jit(fun: Callable | None = None, **kwargs) -> Any:
+    """``jax.jit`` for l1jax's functions that :func:`program` does not keep on disk: the same
+    arguments, and l1jax's compiler options on top-level calls (:class:`Jit`)."""
+    if fun is None:
+        return functools.partial(jit, **kwargs)
+    return Jit(fun, **kwargs)
 
 
 def _top_level() -> bool:

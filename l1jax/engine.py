@@ -58,7 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _sharding, _sparse, solvers
-from l1jax._programs import highest, program
+from l1jax._programs import highest, jit, program
 from l1jax.losses import MULTINOMIAL
 
 __all__ = [
@@ -766,7 +766,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     return out, float(place.fetch(state.lambda_max))
 
 
-@jax.jit
+@jit
 @highest
 def gram(X, s, y):
     """``G = XᵀSX`` and ``c = XᵀSy`` (one BLAS product on √s-scaled rows; ``y`` ``(n,)``, or

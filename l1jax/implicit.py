@@ -45,7 +45,7 @@ import jax
 import jax.numpy as jnp
 
 from l1jax import solvers
-from l1jax._programs import highest
+from l1jax._programs import highest, jit
 from l1jax.losses import LOSSES, mean_function
 
 __all__ = ["LINEAR_SOLVERS", "attach", "solve_one"]
@@ -251,7 +251,7 @@ def attach(
 
 
 @functools.partial(
-    jax.jit,
+    jit,
     static_argnames=("loss", "fit_intercept", "positive", "max_iter", "linear_solver"),
 )
 @highest

@@ -16,7 +16,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
-from l1jax._programs import highest
+from l1jax._programs import highest, jit
 from l1jax.losses import MULTINOMIAL
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -100,7 +100,7 @@ def host_predict(coef, intercept, X) -> np.ndarray:
     return intercept[:, None] + coef @ X.T
 
 
-@jax.jit
+@jit
 @highest
 def _predict(coef, intercept, X):
     if coef.ndim == 3:  # multi-task

@@ -39,7 +39,7 @@ import numpy as np
 from jax.scipy.special import xlogy
 
 from l1jax import _sparse, implicit, prox
-from l1jax._programs import highest
+from l1jax._programs import highest, jit
 from l1jax.losses import LOSSES, MULTINOMIAL, _pointwise, mean_function
 
 __all__ = ["Status", "SolverResult", "solve_path", "null_intercept", "lambda_max"]
@@ -651,7 +651,7 @@ def _status(gap, tol_abs) -> jax.Array:
 
 
 @functools.partial(
-    jax.jit,
+    jit,
     static_argnames=("loss", "positive", "fit_intercept", "check_every", "l1_only", "free"),
 )
 @highest
@@ -765,7 +765,7 @@ def _newton_loop(loss, data, pen, beta0, b0, lin0, primal0, tol_abs, max_iter, s
     return jax.lax.while_loop(lambda c: ~c[0].done, lambda c: certify(step(c[0])), (st, ref))
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "positive", "fit_intercept", "free"))
+@functools.partial(jit, static_argnames=("loss", "positive", "fit_intercept", "free"))
 @highest
 def newton_block(
     data: Data,
@@ -964,7 +964,7 @@ def _row_shift(l1: jax.Array, l2: jax.Array, z: jax.Array) -> jax.Array:
     return jnp.where(ridge, best, median)
 
 
-@functools.partial(jax.jit, static_argnames=("fit_intercept", "free"))
+@functools.partial(jit, static_argnames=("fit_intercept", "free"))
 @highest
 def softmax_newton_block(
     data: Data,
@@ -1156,7 +1156,7 @@ def softmax_newton_block(
     return jax.vmap(solve)(pen, beta0, b0, tol_abs)
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "n_power"))
+@functools.partial(jit, static_argnames=("loss", "fit_intercept", "n_power"))
 @highest
 def lipschitz(
     loss: str, data: Data, fit_intercept: bool, beta=None, b=None, n_power: int = 30
@@ -1212,7 +1212,7 @@ def null_intercept(loss: str, y, s, fit_intercept: bool, xp=jnp):
     return xp.log(ybar)
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
+@functools.partial(jit, static_argnames=("loss", "fit_intercept", "positive"))
 @highest
 def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positive=False):
     """Smallest λ at which all penalized coefficients are 0:
@@ -1254,7 +1254,7 @@ def _null_and_saturated(loss, y, s, fit_intercept, xp=jnp):
     return null - sat, null, sat
 
 
-@functools.partial(jax.jit, static_argnames=("loss", "fit_intercept", "positive"))
+@functools.partial(jit, static_argnames=("loss", "fit_intercept", "positive"))
 @highest
 def solve_path(
     X: jax.Array,

@@ -29,6 +29,7 @@ import numpy as np
 import optax
 
 from l1jax import _sharding, prox
+from l1jax._programs import jit
 from l1jax.prox import _like
 from l1jax.transforms import _at, _check_hyperparam, _proximal, _require_params, _zero_count
 
@@ -343,7 +344,7 @@ def _split_leading(mesh, name, tree):
 
 
 @functools.partial(
-    jax.jit,
+    jit,
     static_argnames=("loss_fn", "optimizer", "steps", "batch_size", "every", "report", "mesh"),
 )
 def _train_path(
