@@ -6,8 +6,8 @@ what a user sees by default (float32), so they run with x64 switched off.
 The suite's own programs (its ``jax.jit``s, and the subprocesses it starts) compile with XLA's
 loop-fusion emitters on a CPU (``--xla_cpu_use_fusion_emitters=false`` added to ``XLA_FLAGS``),
 the option l1jax's own programs always use there (``l1jax._programs._COMPILER_OPTIONS``): their
-compile time is most of the suite's (measured: 830 s → 585 s cold on 2 cores, with the option
-on l1jax's programs alone worth part of it). Set before JAX starts its backend.
+compile time is most of the suite's (a cold run on 2 cores: 830 s before, 470-610 s with the
+option on all programs). Set before JAX starts its backend.
 """
 
 import os

@@ -63,7 +63,7 @@ _warned: set[str] = set()
 _listeners: list[Callable[[str], None]] = []  # progress reports of compilations
 
 # XLA options of l1jax's own compilations, by platform (never the user's programs). On a CPU,
-# XLA's older loop-fusion emitters compile the engine's program in 0.5-0.7× the time of the
+# XLA's older loop-fusion emitters compile the engine's program in 0.55-0.85× the time of the
 # default fusion emitters, and run it as fast (BENCHMARKS.md, "First call"). A jaxlib that
 # does not know an option compiles without it.
 _COMPILER_OPTIONS = {"cpu": {"xla_cpu_use_fusion_emitters": False}}
