@@ -32,7 +32,7 @@ def main() -> None:
     ap.add_argument("problem", choices=list("ABCD"))
     ap.add_argument("--quick", action="store_true", help="the small problems of --quick")
     ap.add_argument("--xla-defaults", action="store_true",
-                    help="compile with XLA's default options, not l1jax's (_COMPILER_OPTIONS)")  # fmt: skip
+                    help="compile with XLA's default options, not l1jax's")  # fmt: skip
     args = ap.parse_args()
     if args.xla_defaults:
         l1jax._programs._COMPILER_OPTIONS = {}

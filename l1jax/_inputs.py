@@ -16,7 +16,6 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.sparse as sp
 
 from l1jax import _sharding, _sparse
 from l1jax._programs import highest, jit
@@ -157,7 +156,7 @@ def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, 
     sparse (:class:`l1jax._sparse.SparseX`). ``precondition``: see :func:`_preconditioned`."""
     s, v = weights(*X.shape, sample_weight, penalty_factor)
     scaled = standardize or precondition
-    if sp.issparse(X):
+    if _sparse.is_scipy_sparse(X):
         Xs, x_mean, scale, nonzero = _sparse.prepare(
             X, s, fit_intercept=fit_intercept, standardize=scaled
         )

@@ -47,6 +47,7 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
+import numpy as np
 from jax.experimental import serialize_executable
 
 _MAGIC = b"L1JAXPRG"
@@ -567,6 +568,17 @@ def _top_level() -> bool:
         return jax._src.core.trace_state_clean()
     except AttributeError:  # pragma: no cover - a jax without it: as if inside a trace
         return False
+
+
+def to_device(value, dtype=None, sharding=None) -> jax.Array:
+    """``value`` as a JAX array of ``dtype`` (on ``sharding``, else the default device), by a
+    transfer: ``jnp.asarray`` of a host value compiles a small program per new shape and dtype
+    (10-30 ms each on a CPU, a dozen in a first path)."""
+    if isinstance(value, jax.Array):
+        if dtype is not None and value.dtype != dtype:
+            value = value.astype(dtype)
+        return value if sharding is None else jax.device_put(value, sharding)
+    return jax.device_put(np.asarray(value, dtype), sharding)
 
 
 def compiler_options() -> dict[str, Any]:

@@ -12,6 +12,8 @@ import jax
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
+from l1jax import _programs
+
 AXES = ("lambdas", "data")
 
 
@@ -101,8 +103,7 @@ class Placement:
         return jax.sharding.NamedSharding(self.mesh, jax.sharding.PartitionSpec(*spec))
 
     def put(self, value, *spec):
-        value = jax.numpy.asarray(value)
-        return value if self.mesh is None else jax.device_put(value, self.sharding(*spec))
+        return _programs.to_device(value, sharding=self.sharding(*spec))
 
     def fetch(self, value) -> np.ndarray:  # to NumPy, gathered from every host if need be
         return to_host(value)

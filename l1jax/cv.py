@@ -28,7 +28,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
-from l1jax._programs import in_caller_scope, program
+from l1jax._programs import in_caller_scope, program, to_device
 from l1jax.losses import MULTINOMIAL
 from l1jax.path import PathResult, _path, fitted_words, host_predict, path, warn_unconverged
 
@@ -289,11 +289,11 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
         y_in,
         put(train_w[pairs % F], fits, data),
         put(lams[pairs // F], fits, None),
-        jnp.asarray(K, jnp.int32),
+        to_device(K, jnp.int32),
         put(np.pad(v, (0, p_pad - p)), None),
         put(np.asarray(ratios, np.float64)[pairs // F], fits),
         put(tol),
-        jnp.asarray(max_iter, jnp.int32),
+        to_device(max_iter, jnp.int32),
     )
     states, mean, scale, y_mean, gram = _solve_folds(
         args, loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
@@ -640,9 +640,6 @@ def _continued(lambdas, K) -> np.ndarray:
 def _put(mesh, dtype, value, *spec):
     """``value`` as a ``dtype`` array on ``mesh`` with the given PartitionSpec (without a mesh:
     on the default device)."""
-    value = np.asarray(value, dtype)
-    if mesh is None:
-        return jnp.asarray(value)
-    return jax.device_put(
-        value, jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec(*spec))
-    )
+    sharding = None if mesh is None else jax.sharding.NamedSharding(
+        mesh, jax.sharding.PartitionSpec(*spec))  # fmt: skip
+    return to_device(np.asarray(value, dtype), sharding=sharding)

@@ -58,7 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _sharding, _sparse, solvers
-from l1jax._programs import highest, jit, program
+from l1jax._programs import highest, jit, program, to_device
 from l1jax.losses import MULTINOMIAL
 
 __all__ = [
@@ -701,7 +701,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         full = solvers.Data(
             G=place.replicated(xp.pad(G, ((0, p_pad - p), (0, p_pad - p)))),
             c=place.replicated(xp.pad(c, ((0, p_pad - p), *[(0, 0)] * len(tasks)))),
-            yy=jnp.asarray(yy, dtype),
+            yy=to_device(yy, dtype),
         )  # fmt: skip
         b0 = np.zeros(tasks, dtype)
     else:
@@ -725,16 +725,16 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     problem = Problem(
         data=full,
         lambdas=place.replicated(lams),
-        n_lambdas=jnp.asarray(K, jnp.int32),
-        relative=jnp.asarray(relative),
-        rho=jnp.asarray(l1_ratio, dtype),
+        n_lambdas=to_device(K, jnp.int32),
+        relative=to_device(relative),
+        rho=to_device(l1_ratio, dtype),
         v=place.replicated(v_pad),
         valid=place.replicated(valid),
-        tol=jnp.asarray(tol, dtype),
-        p_null=jnp.asarray(p_null, dtype),
-        max_iter=jnp.asarray(max_iter, jnp.int32),
-        f_sat=jnp.asarray(f_sat, dtype),
-        early_stop=jnp.asarray(bool(early_stop and relative)),
+        tol=to_device(tol, dtype),
+        p_null=to_device(p_null, dtype),
+        max_iter=to_device(max_iter, jnp.int32),
+        f_sat=to_device(f_sat, dtype),
+        early_stop=to_device(bool(early_stop and relative)),
         groups=None if groups is None else place.replicated(grp),
     )
     st = Static(
@@ -743,7 +743,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         block=block,
         entrywise=entrywise,
     )  # fmt: skip
-    state = Start(jnp.asarray(b0))
+    state = Start(to_device(b0))
     capacity = first_capacity(n, int(valid.sum() if groups is None else col_ok.sum()), l1_ratio,
                               chunk, p_pad, p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries

@@ -11,6 +11,7 @@ multi-host run (``jax.distributed`` on localhost, gloo collectives) on a global 
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 
@@ -266,7 +267,7 @@ def check_train(l1jax, mesh_of, out):
     shardings and whether the program reduces the gradient across the "data" devices."""
     import jax
 
-    training = sys.modules["l1jax.training"]
+    training = importlib.import_module("l1jax.training")
     loss, opt, p0, data = train_problem(l1jax)
     # (the 2x2 mesh splits both axes at once; the one-axis meshes are covered by path: CI time)
     for n_lams, batch, names in ((8, None, ["2x2"]), (6, 16, ["2x2"])):

@@ -433,3 +433,27 @@ def test_program_calling_lapack_loads_in_a_new_process(cache):
         values, got = out.rsplit("]", 1)
         np.testing.assert_allclose(eval(values + "]"), expected, rtol=1e-6)
         assert got.strip() == counts
+
+
+def test_second_process_compiles_nothing_and_imports_no_optax(cache):
+    """Issue 11: with the cache filled, a path and a cv_path in a new process load every
+    program and compile none: no XLA compilation at all (the inputs go to the device by
+    transfers, not by ``jnp.asarray``, which compiles a small program per shape); and ``import
+    l1jax`` loads neither optax nor scipy.sparse until they are needed."""
+    code = """
+        import sys
+        import jax, numpy as np
+        events = []
+        jax.monitoring.register_event_duration_secs_listener(
+            lambda e, d, **_: events.append(e) if e.endswith("backend_compile_duration") else None)
+        import l1jax
+        from l1jax import _programs
+        lazy = [m for m in ("optax", "scipy.sparse") if m in sys.modules]
+        rng = np.random.default_rng(0)
+        X = rng.standard_normal((60, 12)); y = X[:, 0] - X[:, 1] + rng.standard_normal(60)
+        l1jax.path(X, y, lambdas=8)
+        l1jax.cv_path(X, y, n_folds=3, lambdas=8)
+        print(len(events), _programs.stats()["loaded"] > 0, lazy)
+    """
+    _output(_run_python(code, cache))
+    assert _output(_run_python(code, cache)) == "0 True []"
