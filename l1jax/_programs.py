@@ -51,7 +51,7 @@ import numpy as np
 from jax.experimental import serialize_executable
 
 _MAGIC = b"L1JAXPRG"
-_FORMAT = 1
+_FORMAT = 2  # (2: the payload says whether the program calls LAPACK)
 _HEADER = struct.Struct("<8sI32sQ")  # magic, format version, sha256 of the body, body length
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # a repr that changes from process to process
 
@@ -251,6 +251,7 @@ def _remove(path: str) -> None:
 
 
 _lapack_bound = False
+_LAPACK = re.compile(r"\blapack_")  # jaxlib's LAPACK custom calls (lapack_sgetrf_ffi, ...)
 
 
 def _bind_lapack() -> None:
@@ -271,8 +272,7 @@ def _bind_lapack() -> None:
 
 def _load(path: str, text: str, in_tree: Any, device: jax.Device) -> jax.stages.Compiled | None:
     """The executable stored at ``path`` for ``text``, loaded on ``device``, or ``None`` (a bad
-    file is deleted)."""
-    _bind_lapack()
+    file is deleted); LAPACK's kernels are bound first if it calls them."""
     try:
         with open(path, "rb") as f:
             data = f.read()
@@ -285,9 +285,11 @@ def _load(path: str, text: str, in_tree: Any, device: jax.Device) -> jax.stages.
             raise ValueError("not an l1jax program file of this format")
         if hashlib.sha256(body).digest() != checksum:
             raise ValueError("checksum mismatch")
-        stored_text, payload, stored_in, stored_out = pickle.loads(body)
+        stored_text, payload, stored_in, stored_out, lapack = pickle.loads(body)
         if stored_text != text or stored_in != in_tree:
             raise ValueError("another program")
+        if lapack:
+            _bind_lapack()
         return serialize_executable.deserialize_and_load(
             payload, stored_in, stored_out, device.client, [device]
         )
@@ -296,11 +298,12 @@ def _load(path: str, text: str, in_tree: Any, device: jax.Device) -> jax.stages.
         return None
 
 
-def _store(path: str, text: str, compiled: jax.stages.Compiled) -> None:
-    """Write ``compiled`` to ``path`` atomically (a temporary file, then a rename)."""
+def _store(path: str, text: str, compiled: jax.stages.Compiled, lapack: bool) -> None:
+    """Write ``compiled`` to ``path`` atomically (a temporary file, then a rename); ``lapack``:
+    it calls LAPACK (a process that loads it binds the kernels first, :func:`_bind_lapack`)."""
     try:
         payload, in_tree, out_tree = serialize_executable.serialize(compiled)
-        body = pickle.dumps((text, payload, in_tree, out_tree), pickle.HIGHEST_PROTOCOL)
+        body = pickle.dumps((text, payload, in_tree, out_tree, lapack), pickle.HIGHEST_PROTOCOL)
     except Exception:  # an executable that cannot be serialized stays in memory only
         return
     header = _HEADER.pack(_MAGIC, _FORMAT, hashlib.sha256(body).digest(), len(body))
@@ -516,12 +519,13 @@ class Program:
         _notify(f"compiling {self._name} (once for these shapes and options; "
                 f"{'kept in ' + root if root else 'not kept on disk'}) ...")
         start = time.perf_counter()
-        compiled = self._canonical.lower(*dynamic, static).compile(compiler_options())
+        lowered = self._canonical.lower(*dynamic, static)
+        compiled = lowered.compile(compiler_options())
         _notify(f"compiled {self._name} in {time.perf_counter() - start:.1f} s")
         with _lock:
             _counts["compiled"] += 1
         if path is not None:
-            _store(path, text, compiled)
+            _store(path, text, compiled, _LAPACK.search(lowered.as_text()) is not None)
         return _Entry(compiled, None)
 
 

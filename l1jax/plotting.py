@@ -43,20 +43,29 @@ def _pyplot():
 def _axes(ax):
     if ax is None:
         _, ax = _pyplot().subplots(figsize=(7, 4.5))
-    else:
-        _pyplot()
-    return ax
+    return ax  # (given Axes: matplotlib is there, and pyplot is not needed)
+
+
+def _log_x(ax) -> None:
+    """A log-scale x axis labelled in plain numbers (0.01, 0.1, 1, 10; 1e-05 beyond), not
+    matplotlib's default powers of ten, whose mathtext costs 0.2 s at the first drawing."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
 
 
 def _palette(n: int) -> list:
     """``n`` distinct colours, none of them grey (the colour of the unlabelled lines): tab10
     (its grey made black), tab20 without its greys, else a continuous colormap."""
-    plt = _pyplot()
+    from matplotlib import colormaps
+
     if n <= 10:
-        return [plt.get_cmap("tab10")(i) if i != 7 else "black" for i in range(n)]
+        return [colormaps["tab10"](i) if i != 7 else "black" for i in range(n)]
     if n <= 18:
-        return [plt.get_cmap("tab20")(i) for i in range(20) if i not in (14, 15)][:n]
-    return [plt.get_cmap("turbo")(t) for t in np.linspace(0.05, 0.95, n)]
+        return [colormaps["tab20"](i) for i in range(20) if i not in (14, 15)][:n]
+    return [colormaps["turbo"](t) for t in np.linspace(0.05, 0.95, n)]
 
 
 def _top_axis(ax, x, nonzeros, log: bool, label: str = "nonzero coefficients") -> None:
@@ -209,7 +218,7 @@ def plot_path(
             line.set_label(feature_names[j])
     ax.axhline(0.0, color="0.6", lw=0.8, zorder=0)
     if log:
-        ax.set_xscale("log")
+        _log_x(ax)
         ax.set_xlim(x.max() * 1.15, x.min() / 1.15)  # λ decreasing: the model grows rightwards
         ax.set_xlabel("λ (log scale)")
     else:
@@ -326,7 +335,7 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
         x, mean, yerr=se, fmt="o", ms=3.5, color="tab:red", ecolor="0.65", elinewidth=0.9,
         capsize=1.5, zorder=3,
     )  # fmt: skip
-    ax.set_xscale("log")
+    _log_x(ax)
     ax.set_xlim(x.max() * 1.15, x.min() / 1.15)
     counts = features_in(cv.path.coef).sum(axis=1)  # (features in the model, whatever the tasks)
     nonzeros = counts[keep]
@@ -424,7 +433,7 @@ def plot_stability(
         others = f"{p - selected.size} other features"
         handles.append(Line2D([], [], color="0.78", lw=0.8, label=others))
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
-    ax.set_xscale("log")
+    _log_x(ax)
     if x.size:
         ax.set_xlim(x.max() * 1.05, x.min() / 1.05)  # λ decreasing: the model grows rightwards
     ax.set_ylim(-0.02, 1.08)
