@@ -369,8 +369,9 @@ def _path(
     pad_to=0,
     grouped=False,
     groups=None,
+    headroom=True,
 ):
-    """:func:`path` without its warnings: ``(PathResult, tol)``. ``pad_to``: see
+    """:func:`path` without its warnings: ``(PathResult, tol)``. ``pad_to``, ``headroom``: see
     :func:`l1jax.engine.fit_path`."""
     _inputs.check_flag(early_stop, "early_stop")
     _inputs.check_flag(grouped, "grouped")
@@ -447,7 +448,7 @@ def _path(
             block=1 if grid.size == 1 else block_size, mesh=args.mesh,
             early_stop=bool(early_stop), pad_to=pad_to,
             entrywise=loss == MULTINOMIAL and not grouped,
-            groups=None if layout is None else layout.codes,
+            groups=None if layout is None else layout.codes, headroom=headroom,
         )  # fmt: skip
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]

@@ -191,3 +191,30 @@ def test_bad_data_names_the_argument():
         l1jax.stability_selection(X, y[:-1], lambdas=4)
     with pytest.raises(ValueError, match="y must be 0 or 1"):
         l1jax.stability_selection(X, y, loss="logistic", lambdas=4)
+
+
+def test_halves_take_their_own_bucket(monkeypatch):
+    """The halves share one shape, so they are bucketed without the 15% headroom that lets
+    later, larger data reuse a small problem's programs: 150 × 1000 halves run on 160 × 1024
+    (buckets of 4 per octave), not 192 × 1280 as a lone path of that size (0.77× the time)."""
+    from l1jax import cv, engine
+
+    assert engine.padded(150, 1000, headroom=False) == (160, 128, 1024)
+    engine._shapes.clear()
+    assert engine.padded(150, 1000) == (192, 128, 1280)
+    seen = []
+    real = engine.padded
+
+    def spy(n, p, *args, **kwargs):
+        out = real(n, p, *args, **kwargs)
+        seen.append((n, out[0]))
+        return out
+
+    monkeypatch.setattr(engine, "padded", spy)
+    monkeypatch.setattr(cv, "BATCHED", False)  # (the CPU route: path's program per half)
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((300, 400))  # (p > n: the design form, whose rows are padded)
+    y = X[:, 0] + rng.standard_normal(300)
+    l1jax.stability_selection(X, y, n_subsamples=2, lambdas=4)
+    halves = [n_pad for n, n_pad in seen if n == 150]
+    assert halves == [engine.bucket(150, 128)] * 2
