@@ -205,16 +205,13 @@ def test_halves_take_their_own_bucket(monkeypatch):
     seen = []
     real = engine.padded
 
-    def spy(n, p, *args, **kwargs):
-        out = real(n, p, *args, **kwargs)
-        seen.append((n, out[0]))
-        return out
+    def spy(n, p, gram=False, key=(), headroom=True):
+        seen.append((n, headroom))
+        return real(n, p, gram, key, headroom)
 
     monkeypatch.setattr(engine, "padded", spy)
     monkeypatch.setattr(cv, "BATCHED", False)  # (the CPU route: path's program per half)
-    rng = np.random.default_rng(3)
-    X = rng.standard_normal((300, 400))  # (p > n: the design form, whose rows are padded)
-    y = X[:, 0] + rng.standard_normal(300)
+    X, y = _data()  # (the shapes of the tests above: nothing new to compile)
     l1jax.stability_selection(X, y, n_subsamples=2, lambdas=4)
-    halves = [n_pad for n, n_pad in seen if n == 150]
-    assert halves == [engine.bucket(150, 128)] * 2
+    assert [h for n, h in seen if n == 30] == [False, False]  # the two halves
+    assert [h for n, h in seen if n == 60] == [True]  # the range search on all rows
