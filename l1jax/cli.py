@@ -736,15 +736,14 @@ def _write_coef(out: str, table: Table, path, cv) -> None:
 def _preload_matplotlib() -> None:
     """Import what the plots need in a thread while the path is fitted (XLA runs the fit
     outside the GIL): 0.1-0.2 s off the main job. An import that the plots reach first waits
-    for this one (Python's import lock), so nothing is imported twice or half."""
+    for this one (Python's per-module import lock; the main thread holds no other module's
+    lock then, as it imports these from plain code), so nothing is imported twice or half."""
 
     def load():
         try:
             import matplotlib.backends.backend_agg  # noqa: F401
             import matplotlib.figure  # noqa: F401
             import matplotlib.ticker  # noqa: F401
-
-            from l1jax import plotting  # noqa: F401
         except Exception:  # (the plots will say what is wrong)
             pass
 
