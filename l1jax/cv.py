@@ -642,4 +642,4 @@ def _put(mesh, dtype, value, *spec):
     on the default device)."""
     sharding = None if mesh is None else jax.sharding.NamedSharding(
         mesh, jax.sharding.PartitionSpec(*spec))  # fmt: skip
-    return to_device(np.asarray(value, dtype), sharding=sharding)
+    return to_device(value, dtype, sharding)
