@@ -2,7 +2,8 @@
 
 Folds are a fixed-shape ``(n_folds, n)`` mask of training weights (zero on the held-out rows),
 so every fold has the shapes of the full data and reuses its compiled program. On one CPU the
-fits run through :func:`l1jax.path`'s engine program, one per core at a time (threads); on
+fits run through :func:`l1jax.path`'s engine program, one per core at a time (threads, the
+first fold beside the refit); on
 accelerators and meshes all folds × all λs are fitted in one compiled call, the engine
 ``vmap``-ed over the masks (on each fold's Gram matrix for the squared loss with p ≤ n). Each
 fold is standardized with its own training weights, so nothing leaks from the held-out rows.
@@ -17,6 +18,7 @@ A sequence of ``l1_ratio`` values (glmnet users' grid over alpha) adds fits: eve
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import itertools
 import os
@@ -217,37 +219,59 @@ def _workers(jobs: int, X) -> int:
 
 
 def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, report=None,
-                    pad_to=0, what="fold", **opts):  # fmt: skip
+                    pad_to=0, what="fold", pool=None, ahead=None, **opts):  # fmt: skip
     """Each (l1_ratio, fold) fit by :func:`l1jax.path` on the fold's training rows (weight 0 on
     the held-out rows), one per thread on each core (:func:`_workers`: 100 halves of 150 × 1000,
     1.7-2× faster on 2 cores than one after another). Returns ``coef`` ``(R, F, K, p)``,
     ``intercept``, ``gap`` and ``status`` ``(R, F, K)``. With ``rows_only``, on the training
     rows alone (``X[~held[f]]``: the same fit, at the cost of its own rows; a program of their
-    shape, bucketed without the 15% headroom of small data: the fits share one shape)."""
+    shape, bucketed without the 15% headroom of small data: the fits share one shape).
+    ``pool``: the threads to use (else new ones); ``ahead``: Futures of fits already started
+    (``{(r, f): Future}``, :func:`_fold_fit`), whose λs may go on past the ``K`` of
+    ``lam_grid`` (their first ``K`` are kept)."""
     R, F = len(ratios), held.shape[0]
+    K = lam_grid.shape[1]
+    ahead = ahead or {}
     done = itertools.count(1)
 
     @in_caller_scope  # (float64 data: follows_float64's jax.enable_x64 holds in the threads)
     def fit(job):
         r, f = job
-        rows = ~held[f] if rows_only else slice(None)
-        res, _ = _path(
-            X[rows], y[rows], l1_ratio=ratios[r], lambdas=lam_grid[r], lambda_min_ratio=None,
-            sample_weight=np.where(held[f], 0.0, s)[rows], block_size=None, mesh=mesh,
-            pad_to=pad_to, headroom=not rows_only, **opts,
-        )  # fmt: skip
-        if report is not None:
-            report(f"{what} {next(done)}/{R * F} fitted")
+        res = _fold_fit(X, y, s, held[f], lam_grid[r], ratios[r], mesh=mesh, rows_only=rows_only,
+                        pad_to=pad_to, **opts)  # fmt: skip
+        fitted()
         return res
 
-    jobs = [(r, f) for r in range(R) for f in range(F)]
-    with concurrent.futures.ThreadPoolExecutor(_workers(len(jobs), X), "l1jax-fit") as pool:
-        fits = list(pool.map(fit, jobs))
-    stack = lambda name: np.stack([getattr(r, name) for r in fits]).reshape(  # noqa: E731
-        R, F, *getattr(fits[0], name).shape
+    def fitted(*_):
+        if report is not None:
+            report(f"{what} {next(done)}/{R * F} fitted")
+
+    for future in ahead.values():
+        future.add_done_callback(fitted)
+
+    jobs = [(r, f) for r in range(R) for f in range(F) if (r, f) not in ahead]
+    with contextlib.ExitStack() as threads:
+        if pool is None:
+            pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(
+                _workers(len(jobs), X), "l1jax-fit"))  # fmt: skip
+        futures = {**ahead, **{job: pool.submit(fit, job) for job in jobs}}
+        fits = [futures[r, f].result() for r in range(R) for f in range(F)]
+    stack = lambda name: np.stack([getattr(r, name)[:K] for r in fits]).reshape(  # noqa: E731
+        R, F, K, *getattr(fits[0], name).shape[1:]
     )
     return stack("coef").astype(np.float64), stack("intercept").astype(np.float64), \
         stack("gap"), stack("status")  # fmt: skip
+
+
+def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) -> PathResult:
+    """One fold's path at ``lams`` on the rows not ``held`` (see :func:`_fit_one_by_one`)."""
+    rows = ~held if rows_only else slice(None)
+    res, _ = _path(
+        X[rows], y[rows], l1_ratio=ratio, lambdas=lams, lambda_min_ratio=None,
+        sample_weight=np.where(held, 0.0, s)[rows], block_size=None, mesh=mesh,
+        pad_to=pad_to, headroom=not rows_only, **opts,
+    )  # fmt: skip
+    return res
 
 
 def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept, standardize,
@@ -399,11 +423,11 @@ def cv_path(
     ``path`` of the result; with an int ``lambdas`` it stops early as glmnet's does, see
     ``early_stop`` in :func:`l1jax.path`, and the folds fit the λs it kept). Then, for each
     fold ``f``, the same λs are fitted on the other folds' rows (the held-out rows get weight 0;
-    standardization uses the training rows only) and scored on the held-out rows. All folds are
-    solved in one compiled call,
-    ``vmap``-ed over the folds, each a warm-started path certified by its duality gap: on its
-    own Gram matrix (squared loss, p ≤ min(n, 1024)), on working sets of the columns with the
-    largest gradients (p ≥ 2·n, rounded up to 128), else by :func:`l1jax.solve_path`.
+    standardization uses the training rows only) and scored on the held-out rows. Each fit is a
+    warm-started path certified by its duality gap. On a CPU the fits run through the path's own
+    program, one per core at a time (threads; with 2 or more cores and one ``l1_ratio``, the
+    first fold runs beside the refit, on the whole grid, and keeps the λs the refit kept); on
+    accelerators and meshes all folds are solved in one compiled call, ``vmap``-ed over them.
 
     Scores (``scoring``; lower is better except ``"auc"``): ``"mse"`` (squared loss, the
     default), ``"deviance"`` (logistic and multinomial: ``−2 log-likelihood``, for multinomial
@@ -488,7 +512,7 @@ def cv_path(
     _inputs.check_loss(loss, multinomial=True)
     _inputs.check_flag(verbose, "verbose")
     _inputs.check_flag(grouped, "grouped")
-    with _progress.progress("l1jax.cv_path", verbose) as report:
+    with _progress.progress("l1jax.cv_path", verbose) as report, contextlib.ExitStack() as threads:
         if scoring is None:
             scoring = SCORINGS[loss][0]
         if not isinstance(scoring, str) or scoring not in SCORINGS[loss]:
@@ -528,28 +552,46 @@ def cv_path(
         mesh = _sharding.auto(_sharding.check_mesh(mesh, "cv_path"))
 
         report(f"fitting the {loss} path on all {n} rows")
-        fulls = tuple(
-            path(
-                X,
-                y,
-                loss=loss,
-                l1_ratio=ratio,
-                lambdas=lambdas,
-                lambda_min_ratio=lambda_min_ratio,
-                fit_intercept=fit_intercept,
-                standardize=standardize,
-                penalty_factor=penalty_factor,
-                sample_weight=sample_weight,
-                positive=positive,
-                tol=tol,
-                max_iter=max_iter,
-                mesh=mesh,
-                early_stop=early_stop,
-                grouped=grouped,
-                groups=groups,
-            )
-            for ratio in ratios
-        )
+        batched = (_batched(mesh) and not _sparse.is_sparse(X_arr) and not multi and labels is None
+                   and groups is None)  # fmt: skip
+        refit = functools.partial(
+            path, X, y, loss=loss, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
+            fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+            sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
+            mesh=mesh, early_stop=early_stop, grouped=grouped, groups=groups,
+        )  # fmt: skip
+        pad_to = lambdas if _inputs.is_grid_size(lambdas) else 0  # (folds on the refit's program)
+
+        def fold_options(dtype) -> dict:
+            return dict(loss=loss, fit_intercept=bool(fit_intercept),
+                        standardize=bool(standardize), penalty_factor=penalty_factor,
+                        positive=bool(positive), max_iter=int(max_iter), mesh=mesh,
+                        tol=(1e-7 if dtype == np.float64 else 1e-5) if tol is None else tol,
+                        grouped=grouped, groups=groups)  # fmt: skip
+
+        fulls, pool, ahead = None, None, {}
+        if not batched and not grid and content_checked and _workers(F + 1, X_arr) > 1:
+            # The first fold runs beside the refit (which would leave a core idle), on the λs
+            # the refit will have before its early stop (its first K are kept).
+            lams = _path(X, y, l1_ratio=l1_ratio, block_size=None, grid_only=True,
+                         **refit.keywords)  # fmt: skip
+            if lams is not None:
+                X_arr = X_arr.astype(np.float64, copy=False)
+                y_arr = y_arr.astype(np.float64)
+                s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+                pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(
+                    _workers(F + 1, X_arr), "l1jax-fit"))  # fmt: skip
+                refitted = pool.submit(in_caller_scope(refit), l1_ratio=l1_ratio)
+                ahead[0, 0] = pool.submit(
+                    in_caller_scope(_fold_fit), X_arr, y_arr if labels is None else labels, s,
+                    held[0], lams, l1_ratio, rows_only=False, pad_to=pad_to,
+                    **fold_options(lams.dtype),
+                )  # fmt: skip
+                fulls = (refitted.result(),)
+                if not np.array_equal(fulls[0].lambdas, lams[: fulls[0].lambdas.size]):
+                    ahead = {}  # (not seen: the refit's λs are those computed here)
+        if fulls is None:
+            fulls = tuple(refit(l1_ratio=ratio) for ratio in ratios)
         K = max(f.lambdas.size for f in fulls)
         if any(f.lambdas.size < K for f in fulls):  # (an l1_ratio grid): continue the short grids
             fulls = tuple(f if f.lambdas.size == K else path(
@@ -564,7 +606,7 @@ def cv_path(
         dtype = full.lambdas.dtype
         if tol is None:
             tol = 1e-7 if dtype == np.float64 else 1e-5
-        X_arr = X_arr.astype(np.float64)
+        X_arr = X_arr.astype(np.float64, copy=False)
         y_arr = y_arr.astype(np.float64)
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         if not content_checked:
@@ -574,19 +616,16 @@ def cv_path(
         lam_grid = np.stack([f.lambdas for f in fulls])  # (R, K)
         K = lam_grid.shape[1]
 
-        opts = dict(loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
-                    penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
-                    max_iter=int(max_iter), mesh=mesh)  # fmt: skip
-        if (_batched(mesh) and not _sparse.is_sparse(X_arr) and not multi and labels is None
-                and groups is None):  # fmt: skip
+        opts = fold_options(dtype)
+        if batched:
+            opts = {k: v for k, v in opts.items() if k not in ("grouped", "groups")}
             coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                         **opts)  # fmt: skip
         else:
-            automatic = _inputs.is_grid_size(lambdas)
             fit_y = y_arr if labels is None else labels  # (multinomial: the fits take labels)
             coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
-                X_arr, fit_y, s, held, lam_grid, ratios, report=report,
-                pad_to=lambdas if automatic else 0, grouped=grouped, groups=groups, **opts,
+                X_arr, fit_y, s, held, lam_grid, ratios, report=report, pad_to=pad_to,
+                pool=pool, ahead=ahead, **opts,
             )  # fmt: skip
         report(f"fitted the {R * F} folds")
         warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,

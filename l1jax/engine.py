@@ -624,7 +624,7 @@ def n_lambdas_padded(K: int, block: int) -> int:
 
 def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept, tol,
              max_iter, block, mesh=None, early_stop=False, pad_to=0,
-             entrywise=False, groups=None, headroom=True):  # fmt: skip
+             entrywise=False, groups=None, headroom=True, grid_only=False):  # fmt: skip
     """One path by the engine, on bucketed shapes: rows are padded with zero weight and columns
     with zeros (marked invalid); squared loss with ``p ≤ n`` runs on the Gram matrix. ``prep``
     is :class:`l1jax._inputs.Prepared` (standardized data), ``lambdas`` are absolute, or
@@ -632,7 +632,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     rule (:func:`stop_rule`); ``block`` None picks the block size (1 where Newton steps
     are likely, 2 for a task axis (multi-task, multinomial), else 8); ``pad_to`` pads the grid
     as one of that many λs (the folds of an early-stopped path share its program);
-    ``headroom``: see :func:`padded`. Returns the
+    ``headroom``: see :func:`padded`; ``grid_only`` fits no λ (the same program, which stops
+    after its start: the null model and λ_max). Returns the
     engine's final state as NumPy arrays trimmed to the λs fitted and the real features
     (``coef``, ``intercept``, ``gap``, ``n_iter``, ``status``, ``lambdas``, ``dev``: the
     fraction of deviance explained), and λ_max. A multi-task ``prep.y`` ``(n, m)`` (squared
@@ -729,7 +730,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     problem = Problem(
         data=full,
         lambdas=place.replicated(lams),
-        n_lambdas=to_device(K, jnp.int32),
+        n_lambdas=to_device(0 if grid_only else K, jnp.int32),
         relative=to_device(relative),
         rho=to_device(l1_ratio, dtype),
         v=place.replicated(v_pad),

@@ -370,9 +370,12 @@ def _path(
     grouped=False,
     groups=None,
     headroom=True,
+    grid_only=False,
 ):
     """:func:`path` without its warnings: ``(PathResult, tol)``. ``pad_to``, ``headroom``: see
-    :func:`l1jax.engine.fit_path`."""
+    :func:`l1jax.engine.fit_path`. With ``grid_only``, only the λs that the path would fit (all
+    of them: before any early stop), found by the path's own program stopped after its start
+    (λ_max), or None for data whose null model is already optimal."""
     _inputs.check_flag(early_stop, "early_stop")
     _inputs.check_flag(grouped, "grouped")
     if grouped and loss != MULTINOMIAL:
@@ -390,6 +393,8 @@ def _path(
     )  # fmt: skip
     X, y, sample_weight, grid, dtype, tol = args.X, args.y, args.sample_weight, args.grid, \
         args.dtype, args.tol  # fmt: skip
+    if grid_only and not args.relative:  # the λs given
+        return grid.astype(dtype)
     n, p = X.shape
     layout = None
     if groups is not None:
@@ -439,9 +444,9 @@ def _path(
             status=np.zeros(K, np.int32), dev_ratio=np.zeros(K, dtype), classes=args.classes,
             groups=None if layout is None else layout.labels,
         )  # fmt: skip
-        return res, tol
+        return None if grid_only else (res, tol)  # (no engine run: no λ_max to scale by)
     with np.errstate(all="ignore"):  # (thread-safe, unlike warnings.catch_warnings)
-        out, _ = engine.fit_path(
+        out, lambda_max = engine.fit_path(
             prep, grid, args.relative,
             loss=loss, l1_ratio=args.l1_ratio, positive=bool(positive),
             fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
@@ -449,7 +454,10 @@ def _path(
             early_stop=bool(early_stop), pad_to=pad_to,
             entrywise=loss == MULTINOMIAL and not grouped,
             groups=None if layout is None else layout.codes, headroom=headroom,
+            grid_only=grid_only,
         )  # fmt: skip
+    if grid_only:  # as the engine's start computes them (one rounding, in the path's dtype)
+        return grid.astype(dtype) * (np.asarray(lambda_max, dtype) if args.relative else 1)
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]
     if tasks:  # (K, p, m): the rows of B on the original scale

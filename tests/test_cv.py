@@ -276,3 +276,40 @@ def test_unconverged_folds_warn_at_the_callers_line():
         l1jax.cv_path(X, y, n_folds=3, lambdas=np.array([0.5, 0.1]), max_iter=1, tol=1e-30)
     mine = [w for w in caught if "cv_path" in str(w.message)]
     assert len(mine) == 1 and mine[0].filename == __file__
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_first_fold_runs_beside_the_refit(dtype, monkeypatch):
+    """With 2 threads, fold 0 is fitted while the refit runs, on all the λs of the grid (λ_max
+    from the refit's own program: the refit's λs bit for bit); the other folds on the λs the
+    refit kept before its early stop. The CV equals the one of fits one after another."""
+    from l1jax import cv
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5)).astype(dtype)
+    y = (X[:, 0] - 2 * X[:, 1] + rng.standard_normal(60)).astype(dtype)
+    grids, real = [], cv._fold_fit
+
+    def spy(*args, **kwargs):
+        grids.append(np.array(args[4]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cv, "_fold_fit", spy)
+    monkeypatch.setattr(cv, "BATCHED", False)  # (the CPU route on any backend)
+    monkeypatch.setattr(cv, "_workers", lambda jobs, X: 2)
+    tol = 1e-10 if dtype == np.float64 else 1e-6
+    res = l1jax.cv_path(X, y, n_folds=5, lambdas=20, tol=tol)
+    K = res.lambdas.size
+    assert 5 <= K < 20  # glmnet's early stop
+    assert sorted(g.size for g in grids) == [K] * 4 + [20]
+    ahead = next(g for g in grids if g.size == 20)
+    assert ahead.dtype == dtype
+    np.testing.assert_array_equal(ahead[:K], res.lambdas)
+    grids.clear()
+    monkeypatch.setattr(cv, "_workers", lambda jobs, X: 1)
+    seq = l1jax.cv_path(X, y, n_folds=5, lambdas=20, tol=tol)
+    assert [g.size for g in grids] == [K] * 5
+    np.testing.assert_array_equal(seq.lambdas, res.lambdas)
+    np.testing.assert_allclose(res.fold_scores, seq.fold_scores,
+                               rtol=1e-7 if dtype == np.float64 else 1e-3)  # fmt: skip
+    assert (res.index_min, res.index_1se) == (seq.index_min, seq.index_1se)
