@@ -31,6 +31,7 @@ under ``jax.disable_jit``/``jax_debug_nans``) go to plain ``jax.jit``.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import functools
 import hashlib
 import inspect
@@ -39,6 +40,7 @@ import pickle
 import platform
 import re
 import struct
+import sys
 import tempfile
 import threading
 import time
@@ -268,6 +270,46 @@ def _bind_lapack() -> None:
     except Exception:  # no LAPACK here (another backend): nothing to bind
         pass
     _lapack_bound = True
+
+
+_blas: dict[str, Any] = {"users": 0, "limit": None, "controller": None, "scipy": False}
+
+
+@contextlib.contextmanager
+def one_blas_thread():
+    """While l1jax fits on a CPU: the BLAS libraries (NumPy's and SciPy's OpenBLAS, which
+    jaxlib's LAPACK kernels call for the Newton steps' solves) on one thread, through
+    threadpoolctl when it is installed (it comes with scikit-learn); nothing otherwise. Their
+    threads spin beside XLA's own and beside the other fits of cv_path: with
+    ``OPENBLAS_NUM_THREADS=1`` the 2000 × 2000 logistic path of benchmarks/paths.py ran in 0.86×
+    the time on 2 cores, and cv_path's logistic fits, one per core, in 0.45×. The limit is
+    process-wide (BLAS has no per-thread setting) and counted: concurrent fits restore the
+    libraries' own setting when the last one is done."""
+    if jax.default_backend() != "cpu":
+        yield
+        return
+    with _lock:
+        if _blas["users"] == 0:
+            scipy = "scipy.linalg" in sys.modules  # (its OpenBLAS: loaded with the LAPACK kernels)
+            if _blas["controller"] is None or (scipy and not _blas["scipy"]):
+                try:
+                    import threadpoolctl
+                except ImportError:
+                    _blas["controller"] = False
+                else:
+                    _blas["controller"] = threadpoolctl.ThreadpoolController()
+                _blas["scipy"] = scipy
+            if _blas["controller"]:
+                _blas["limit"] = _blas["controller"].limit(limits=1, user_api="blas")
+        _blas["users"] += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _blas["users"] -= 1
+            if _blas["users"] == 0 and _blas["limit"] is not None:
+                _blas["limit"].restore_original_limits()
+                _blas["limit"] = None
 
 
 def _load(path: str, text: str, in_tree: Any, device: jax.Device) -> jax.stages.Compiled | None:

@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
-from l1jax._programs import in_caller_scope, program, to_device
+from l1jax._programs import in_caller_scope, one_blas_thread, program, to_device
 from l1jax.losses import MULTINOMIAL
 from l1jax.path import PathResult, _path, fitted_words, host_predict, path, warn_unconverged
 
@@ -251,6 +251,7 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
 
     jobs = [(r, f) for r in range(R) for f in range(F) if (r, f) not in ahead]
     with contextlib.ExitStack() as threads:
+        threads.enter_context(one_blas_thread())  # (the fits' own threads use the cores)
         if pool is None:
             pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(
                 _workers(len(jobs), X), "l1jax-fit"))  # fmt: skip
@@ -576,6 +577,7 @@ def cv_path(
             lams = _path(X, y, l1_ratio=l1_ratio, block_size=None, grid_only=True,
                          **refit.keywords)  # fmt: skip
             if lams is not None:
+                threads.enter_context(one_blas_thread())  # (see _fit_one_by_one)
                 X_arr = X_arr.astype(np.float64, copy=False)
                 y_arr = y_arr.astype(np.float64)
                 s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)

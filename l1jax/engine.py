@@ -58,7 +58,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _sharding, _sparse, solvers
-from l1jax._programs import highest, jit, program, to_device
+from l1jax._programs import highest, jit, one_blas_thread, program, to_device
 from l1jax.losses import MULTINOMIAL
 
 __all__ = [
@@ -543,9 +543,10 @@ def solve(problem: Problem, state: State | Start, st: Static, capacity: int, *, 
     p = problem.v.shape[-1] if problem.groups is None else problem.groups.shape[-1]  # columns
     while True:  # (a Start state: the first call also begins the path)
         extra = {} if slots is None else {"slots": slots(capacity)}
-        state = runner(problem, state, st=st, capacity=capacity, chunk=chunk, lams_mesh=lams_mesh,
-                       **extra)  # fmt: skip
-        need = int(np.max(np.asarray(state.need)))
+        with one_blas_thread():  # (need: the program has run)
+            state = runner(problem, state, st=st, capacity=capacity, chunk=chunk,
+                           lams_mesh=lams_mesh, **extra)  # fmt: skip
+            need = int(np.max(np.asarray(state.need)))
         if need == 0:
             return state
         capacity = capacity_for(max(need, capacity + 1), p, chunk)

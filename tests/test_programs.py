@@ -1,5 +1,6 @@
 """The persistent cache of l1jax's compiled programs (l1jax/_programs.py)."""
 
+import contextlib
 import functools
 import os
 import subprocess
@@ -460,3 +461,43 @@ def test_second_process_compiles_nothing_and_imports_no_optax(cache):
     # (no program here calls LAPACK: its kernels, and the scipy.linalg that binds them, 0.35 s,
     # are left alone; test_program_calling_lapack_loads_in_a_new_process: those that do)
     assert _output(_run_python(code, cache)) == "0 True [] False"
+
+
+def test_blas_runs_on_one_thread_while_fits_run():
+    """one_blas_thread limits every BLAS library to one thread (threadpoolctl) while any fit is
+    inside it, counted over threads: the libraries' own setting comes back when the last one
+    leaves. A logistic path's Newton steps (LAPACK, SciPy's OpenBLAS) run inside it."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    import scipy.linalg  # noqa: F401  (its OpenBLAS, as the LAPACK kernels load it)
+
+    def threads():
+        return {i["filepath"]: i["num_threads"]
+                for i in threadpoolctl.threadpool_info() if i["user_api"] == "blas"}  # fmt: skip
+
+    before = threads()
+    assert before
+    first, second = _programs.one_blas_thread(), _programs.one_blas_thread()
+    with first:
+        assert set(threads().values()) == {1}
+        second.__enter__()
+    assert set(threads().values()) == {1}  # the second fit is still inside
+    second.__exit__(None, None, None)
+    assert threads() == before
+
+    seen = []
+    real = _programs.one_blas_thread
+
+    @contextlib.contextmanager
+    def spy():
+        with real():
+            seen.append(set(threads().values()))
+            yield
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 6))
+    y = (X[:, 0] + rng.standard_normal(80) > 0).astype(float)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(l1jax.engine, "one_blas_thread", spy)
+        res = l1jax.path(X, y, loss="logistic", lambdas=5)
+    assert res.converged.all() and seen and all(s == {1} for s in seen)
+    assert threads() == before
