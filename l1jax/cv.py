@@ -2,8 +2,8 @@
 
 Folds are a fixed-shape ``(n_folds, n)`` mask of training weights (zero on the held-out rows),
 so every fold has the shapes of the full data and reuses its compiled program. On one CPU the
-fits run through :func:`l1jax.path`'s engine program, one per core at a time (threads, the
-first fold beside the refit); on
+fits run through :func:`l1jax.path`'s engine program, one per core at a time (threads, folds
+beside the refit); on
 accelerators and meshes all folds × all λs are fitted in one compiled call, the engine
 ``vmap``-ed over the masks (on each fold's Gram matrix for the squared loss with p ≤ n). Each
 fold is standardized with its own training weights, so nothing leaks from the held-out rows.
@@ -251,7 +251,8 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
 
     jobs = [(r, f) for r in range(R) for f in range(F) if (r, f) not in ahead]
     with contextlib.ExitStack() as threads:
-        threads.enter_context(one_blas_thread())  # (the fits' own threads use the cores)
+        if ahead or _workers(len(jobs), X) > 1:  # (the fits' own threads use the cores)
+            threads.enter_context(one_blas_thread())
         if pool is None:
             pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(
                 _workers(len(jobs), X), "l1jax-fit"))  # fmt: skip
@@ -426,9 +427,10 @@ def cv_path(
     fold ``f``, the same λs are fitted on the other folds' rows (the held-out rows get weight 0;
     standardization uses the training rows only) and scored on the held-out rows. Each fit is a
     warm-started path certified by its duality gap. On a CPU the fits run through the path's own
-    program, one per core at a time (threads; with 2 or more cores and one ``l1_ratio``, the
-    first fold runs beside the refit, on the whole grid, and keeps the λs the refit kept); on
-    accelerators and meshes all folds are solved in one compiled call, ``vmap``-ed over them.
+    program, one per core at a time (threads; with 2 or more cores and one ``l1_ratio``, folds
+    run beside the refit: with given λs all of them, with an automatic grid the first, on the
+    whole grid, keeping the λs the refit kept); on accelerators and meshes all folds are solved
+    in one compiled call, ``vmap``-ed over them.
 
     Scores (``scoring``; lower is better except ``"auc"``): ``"mse"`` (squared loss, the
     default), ``"deviance"`` (logistic and multinomial: ``−2 log-likelihood``, for multinomial
@@ -577,6 +579,8 @@ def cv_path(
             lams = _path(X, y, l1_ratio=l1_ratio, block_size=None, grid_only=True,
                          **refit.keywords)  # fmt: skip
             if lams is not None:
+                # (every fold with given λs, which do not stop early; else the first)
+                first = F if not _inputs.is_grid_size(lambdas) else 1
                 threads.enter_context(one_blas_thread())  # (see _fit_one_by_one)
                 X_arr = X_arr.astype(np.float64, copy=False)
                 y_arr = y_arr.astype(np.float64)
@@ -584,11 +588,12 @@ def cv_path(
                 pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(
                     _workers(F + 1, X_arr), "l1jax-fit"))  # fmt: skip
                 refitted = pool.submit(in_caller_scope(refit), l1_ratio=l1_ratio)
-                ahead[0, 0] = pool.submit(
-                    in_caller_scope(_fold_fit), X_arr, y_arr if labels is None else labels, s,
-                    held[0], lams, l1_ratio, rows_only=False, pad_to=pad_to,
-                    **fold_options(lams.dtype),
-                )  # fmt: skip
+                for f in range(first):
+                    ahead[0, f] = pool.submit(
+                        in_caller_scope(_fold_fit), X_arr, y_arr if labels is None else labels,
+                        s, held[f], lams, l1_ratio, rows_only=False, pad_to=pad_to,
+                        **fold_options(lams.dtype),
+                    )  # fmt: skip
                 fulls = (refitted.result(),)
                 if not np.array_equal(fulls[0].lambdas, lams[: fulls[0].lambdas.size]):
                     ahead = {}  # (not seen: the refit's λs are those computed here)

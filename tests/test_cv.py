@@ -313,3 +313,31 @@ def test_first_fold_runs_beside_the_refit(dtype, monkeypatch):
     np.testing.assert_allclose(res.fold_scores, seq.fold_scores,
                                rtol=1e-7 if dtype == np.float64 else 1e-3)  # fmt: skip
     assert (res.index_min, res.index_1se) == (seq.index_min, seq.index_1se)
+
+
+def test_folds_with_given_lambdas_run_beside_the_refit(monkeypatch):
+    """Given λs (no early stop): every fold runs beside the refit, on those λs; the same fits
+    as one after another, bit for bit."""
+    from l1jax import cv
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((50, 8))
+    y = X[:, 0] - X[:, 2] + rng.standard_normal(50)
+    lams = np.geomspace(1.0, 0.01, 7)
+    started = []
+    monkeypatch.setattr(cv, "BATCHED", False)
+    monkeypatch.setattr(cv, "_workers", lambda jobs, X: 2)
+    real = cv._fit_one_by_one
+
+    def spy(*args, **kwargs):
+        started.append(sorted(kwargs["ahead"]))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cv, "_fit_one_by_one", spy)
+    res = l1jax.cv_path(X, y, n_folds=4, lambdas=lams)
+    assert started == [[(0, f) for f in range(4)]]
+    monkeypatch.setattr(cv, "_workers", lambda jobs, X: 1)
+    seq = l1jax.cv_path(X, y, n_folds=4, lambdas=lams)
+    assert started[-1] == []
+    np.testing.assert_array_equal(res.fold_scores, seq.fold_scores)
+    np.testing.assert_array_equal(res.path.coef, seq.path.coef)
