@@ -251,11 +251,12 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
 
     jobs = [(r, f) for r in range(R) for f in range(F) if (r, f) not in ahead]
     with contextlib.ExitStack() as threads:
-        if ahead or _workers(len(jobs), X) > 1:  # (the fits' own threads use the cores)
+        workers = _workers(len(jobs), X)
+        if ahead or workers > 1:  # (the fits' own threads use the cores)
             threads.enter_context(one_blas_thread())
         if pool is None:
-            pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(
-                _workers(len(jobs), X), "l1jax-fit"))  # fmt: skip
+            pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(workers,
+                                                                               "l1jax-fit"))
         futures = {**ahead, **{job: pool.submit(fit, job) for job in jobs}}
         fits = [futures[r, f].result() for r in range(R) for f in range(F)]
     stack = lambda name: np.stack([getattr(r, name)[:K] for r in fits]).reshape(  # noqa: E731
