@@ -8,6 +8,14 @@ loop-fusion emitters on a CPU (``--xla_cpu_use_fusion_emitters=false`` added to 
 the option l1jax's own programs always use there (``l1jax._programs._COMPILER_OPTIONS``): their
 compile time is most of the suite's (a cold run on 2 cores: 830 s before, 470-610 s with the
 option on all programs). Set before JAX starts its backend.
+
+They also compile at XLA's backend (LLVM) optimization level 0
+(``--xla_backend_optimization_level=0``): the same XLA programs, whose machine code is generated
+1.5-2.5× faster and runs 3-6× slower, which the suite's small problems do not feel (a cold run
+on 2 cores: 638 s before, 438-445 s with it). Results can differ from the optimized build's in
+the last bits, which every tolerance of the suite allows. ``L1JAX_TEST_OPTIMIZED=1`` (or an
+optimization level of one's own in ``XLA_FLAGS``) runs the suite on the optimized build; the
+main job and ``benchmarks/paths.py --quick`` in ``.ci/run`` run on it, as users do.
 """
 
 import os
@@ -15,6 +23,10 @@ import os
 FUSION_FLAG = "--xla_cpu_use_fusion_emitters=false"
 if "xla_cpu_use_fusion_emitters" not in os.environ.get("XLA_FLAGS", ""):
     os.environ["XLA_FLAGS"] = f"{os.environ.get('XLA_FLAGS', '')} {FUSION_FLAG}".strip()
+OPT_FLAG = "--xla_backend_optimization_level=0"
+_own = "optimization_level" in os.environ["XLA_FLAGS"] or os.environ.get("L1JAX_TEST_OPTIMIZED")
+if not _own:
+    os.environ["XLA_FLAGS"] = f"{os.environ['XLA_FLAGS']} {OPT_FLAG}"
 
 import jax  # noqa: E402
 import pytest  # noqa: E402
