@@ -422,7 +422,8 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
     g, gb = _grad(loss, data, lin, beta, b)
     p = beta.shape[0]
     max_cg = 2 * p + 10
-    max_newton = 1 if loss == "squared" else 30
+    # (β ≥ 0: each step may stop where a coordinate reaches 0, one more step per such stop)
+    max_newton = (1 if loss == "squared" else 30) + (p if positive else 0)
 
     def hess_vec(w, v, vb):
         """``(M H v)`` parts: the β rows, the intercept row, and ``Xv`` (design) or ``Gv``
@@ -460,8 +461,17 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
         init = (jnp.zeros_like(beta), zero, jnp.zeros_like(lin), r0, rb0, r0, rb0, izero)
         x, xb, ux, r, rb, *_ = jax.lax.while_loop(cg_cond, cg_body, init)
         cg_ok = _vdot(r, r) + _vdot(rb, rb) <= (8 * eps) ** 2 * rr0
+        # Under β ≥ 0 the block is bound-constrained: the step stops where the first of its
+        # coordinates reaches 0 (an active-set method; the next step's mask drops it if its
+        # gradient holds it there), so that the refitted point stays feasible.
+        t_max = zero + 1
+        if positive:
+            dx = m * x
+            down = dx < 0
+            to_zero = jnp.where(down, -beta / jnp.where(down, dx, -1), jnp.inf)
+            t_max = jnp.minimum(t_max, jnp.min(to_zero, initial=jnp.inf))
         if loss == "squared":  # quadratic: one exact Newton step
-            t, done = zero + 1, cg_ok
+            t, done = t_max, cg_ok & (t_max >= 1)
         else:  # backtracking (Armijo) along the Newton direction; η moves by t·ux
             f0 = jnp.sum(data.s * _pointwise(loss, data.y, lin + b))
             slope = g @ (m * x) + gb * xb  # −xᵀHx ≤ 0
@@ -472,17 +482,26 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
                 return (f > f0 + 0.25 * t * slope + 8 * eps * jnp.abs(f0)) & (k < 50)
 
             t, _ = jax.lax.while_loop(ls_cond, lambda c: (c[0] / 2, c[1] + 1),
-                                      (zero + 1, izero))  # fmt: skip
+                                      (t_max, izero))  # fmt: skip
             # Quadratic convergence: a step of √ε leaves the point within ε of the minimum;
             # or Newton's decrease is at the level of the loss's rounding (a flat, saturated
             # fit). Data the block separates do neither: the loss keeps falling by a factor.
             scale = 1 + jnp.max(jnp.abs(lin + b))
             moved = t * jnp.max(jnp.abs(ux + xb))
             done = cg_ok & ((moved <= jnp.sqrt(eps) * scale) | (-slope <= 64 * eps * jnp.abs(f0)))
+            done = done & (t_max >= 1)
         lin, beta, b = lin + t * ux, beta + t * m * x, b + t * xb
+        if positive:  # (the coordinate that stopped the step: exactly 0, not −1e-17)
+            beta = jnp.where((m > 0) & (beta < 0), 0, beta)
         g, gb = _grad(loss, data, lin, beta, b)
-        m = _free_mask(pen, beta, g, positive).astype(dtype)
-        return lin, beta, b, g, gb, it + 1, done, m
+        m_new = _free_mask(pen, beta, g, positive).astype(dtype)
+        if positive:  # solved only if no coordinate held at 0 now asks to enter
+            done = done & jnp.all(m_new <= m)
+            # a step that could not move (a coordinate at 0 that the direction pushes below
+            # 0): the next one is taken without those coordinates
+            stuck = down & (beta <= 0)
+            m_new = jnp.where(jnp.all(t_max <= 0), m * ~stuck, m_new)
+        return lin, beta, b, g, gb, it + 1, done, m_new
 
     def cond(st):
         it, done, m = st[5], st[6], st[7]
