@@ -227,7 +227,8 @@ def path(
       penalty_factor: ``(p,)`` non-negative ``v``; 0 leaves a feature unpenalized. With
         ``groups``: one entry per group, in the order of ``np.unique(groups)`` (above).
       sample_weight: ``(n,)`` non-negative weights, normalized inside.
-      positive: constrain the coefficients to be ≥ 0.
+      positive: constrain the coefficients to be ≥ 0 (all of them, those with
+        ``penalty_factor`` 0 too, as glmnet's ``lower.limits = 0``; not the intercept).
       tol: relative duality-gap tolerance (see above).
       max_iter: inner-iteration cap per block of λs and working set.
       block_size: how many neighbouring λs are solved together; default: 1 where the engine
