@@ -11,6 +11,8 @@ Objectives are computed here in NumPy (float64), as tests/test_certificates.py d
 2026-12-02: 24,131 converged λs in 7 minutes, no gap below the error; three negative gaps of
 −1e-9 to −8e-9 · P_null, all logistic with two nearly collinear unpenalized columns (the free
 block's Newton solve is then accurate to about cond · ε, not ε), the largest excess 2.9e-11.
+Seed 3: 19,388 λs, none flagged. float32 (``JAX_ENABLE_X64=0``), seed 4: 2,531 λs, none beyond
+float32's rounding (two gaps of −7e-10 and −3e-12).
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def main(seed: int, seconds: float) -> None:
             f = _objective(*args, res.coef[k], res.intercept[k], lam, opts["l1_ratio"], v, sd)
             f_ref = _objective(*args, ref.coef[k], ref.intercept[k], lam, opts["l1_ratio"], v, sd)
             excess = (f - f_ref) / p_null
-            if excess > res.gap[k] + max(ref.gap[k], 0) + 1e-12 or res.gap[k] < -1e-13:
+            floor = 100 * np.finfo(res.coef.dtype).eps  # (float32 with JAX_ENABLE_X64=0)
+            if excess > res.gap[k] + max(ref.gap[k], 0) + 1e-12 or res.gap[k] < -floor * 1e-3:
                 bad += 1
                 shown = {k: v for k, v in opts.items() if k != "sample_weight"}
                 print(f"λ {k}: excess {excess:.2e}, gap {res.gap[k]:.2e}, tight gap "
