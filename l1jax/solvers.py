@@ -471,7 +471,7 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
             to_zero = jnp.where(down, -beta / jnp.where(down, dx, -1), jnp.inf)
             t_max = jnp.minimum(t_max, jnp.min(to_zero, initial=jnp.inf))
         if loss == "squared":  # quadratic: one exact Newton step
-            t, done = t_max, cg_ok & jnp.all(t_max >= 1)
+            t, done = t_max, cg_ok
         else:  # backtracking (Armijo) along the Newton direction; η moves by t·ux
             f0 = jnp.sum(data.s * _pointwise(loss, data.y, lin + b))
             slope = g @ (m * x) + gb * xb  # −xᵀHx ≤ 0
@@ -489,14 +489,13 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
             scale = 1 + jnp.max(jnp.abs(lin + b))
             moved = t * jnp.max(jnp.abs(ux + xb))
             done = cg_ok & ((moved <= jnp.sqrt(eps) * scale) | (-slope <= 64 * eps * jnp.abs(f0)))
-            done = done & jnp.all(t_max >= 1)
         lin, beta, b = lin + t * ux, beta + t * m * x, b + t * xb
         if positive:  # (the coordinate that stopped the step: exactly 0, not −1e-17)
             beta = jnp.where((m > 0) & (beta < 0), 0, beta)
         g, gb = _grad(loss, data, lin, beta, b)
         m_new = _free_mask(pen, beta, g, positive).astype(dtype)
-        if positive:  # solved only if no coordinate held at 0 now asks to enter
-            done = done & jnp.all(m_new <= m)
+        if positive:  # solved: a whole step, and no coordinate held at 0 asks to enter
+            done = done & jnp.all(t_max >= 1) & jnp.all(m_new <= m)
             # a step that could not move (a coordinate at 0 that the direction pushes below
             # 0): the next one is taken without those coordinates
             stuck = down & (beta <= 0)
