@@ -1,8 +1,9 @@
 """A randomized search for certificates that lie (not collected by pytest: minutes of runtime).
 
-``python tests/_certificate_sweep.py [SEED] [SECONDS]`` draws small problems (squared, logistic
-and Poisson losses; with or without intercept, standardization, ``positive``, elastic net,
-unpenalized features, sample weights; nearly collinear columns) until SECONDS have passed, fits
+``python tests/_certificate_sweep.py [SEED] [SECONDS] [multi]`` draws small problems (squared,
+logistic and Poisson losses; with or without intercept, standardization, ``positive``, elastic
+net, unpenalized features, sample weights; nearly collinear columns; with ``multi``: multi-task,
+multinomial (entrywise or grouped) and group-lasso paths instead) until SECONDS have passed, fits
 each path at a loose ``tol`` and again at ``tol=1e-12``, and prints every converged λ whose
 objective exceeds the tight fit's by more than the sum of both reported gaps (a gap that does
 not bound the error), or whose gap is negative beyond rounding (an infeasible point or dual).
@@ -12,7 +13,14 @@ Objectives are computed here in NumPy (float64), as tests/test_certificates.py d
 −1e-9 to −8e-9 · P_null, all logistic with two nearly collinear unpenalized columns (the free
 block's Newton solve is then accurate to about cond · ε, not ε), the largest excess 2.9e-11.
 Seed 3: 19,388 λs, none flagged. float32 (``JAX_ENABLE_X64=0``), seed 4: 2,531 λs, none beyond
-float32's rounding (two gaps of −7e-10 and −3e-12).
+float32's rounding (two gaps of −7e-10 and −3e-12). Seed 6 flagged a Poisson path with two
+gaps of −4.5e-10 and −1.6e-10 (uncentred unpenalized columns beside the intercept).
+
+Since the free block's leftover gradient is added to the gap (``solvers._certify``, 2026-12-02,
+eleventh session): seed 2, 114,384 λs in 15 minutes, no gap below the error; the only flag is
+a gap of −5.4e-13 · P_null on the Gram form (squared loss, p ≤ n) with two unpenalized columns at
+λ_max, where P and D come from ``yy``, ``cᵀβ`` and ``βᵀGβ``, which cancel: the Gram form's
+rounding, with a true excess of 0.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ os.environ.setdefault("JAX_ENABLE_X64", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
+from scipy.special import logsumexp  # noqa: E402
 from test_certificates import _objective  # noqa: E402
 
 import l1jax  # noqa: E402
@@ -56,13 +65,97 @@ def draw(rng):
     return X, y, opts, float(rng.choice([1e-3, 1e-5, 1e-7]))
 
 
-def main(seed: int, seconds: float) -> None:
+def draw_multi(rng):
+    """A multi-task (squared), multinomial or group-lasso problem, drawn as :func:`draw`."""
+    kind = str(rng.choice(["multitask", "multinomial", "group"]))
+    n, p = int(rng.choice([20, 50, 120])), int(rng.choice([5, 12, 60]))
+    X = rng.standard_normal((n, p)) * rng.choice([1, 10]) + rng.choice([0, 3])
+    if rng.random() < 0.3:
+        X[:, 1] = X[:, 0] + 1e-3 * rng.standard_normal(n)
+    Z = (X - X.mean(0)) / X.std(0)
+    opts = dict(fit_intercept=bool(rng.random() < 0.8), standardize=bool(rng.random() < 0.6),
+                l1_ratio=float(rng.choice([1.0, 0.5, 0.9])))  # fmt: skip
+    if rng.random() < 0.4:
+        opts["sample_weight"] = rng.uniform(0.2, 3, n)
+    m = int(rng.choice([2, 3, 4]))
+    B = np.zeros((p, m))
+    B[:3] = 2 * rng.standard_normal((3, m))
+    if kind == "multitask":
+        y = Z @ B + rng.standard_normal((n, m)) + rng.normal(0, 1, m)
+        opts["loss"] = "squared"
+        unpenalized = rng.random() < 0.4
+    elif kind == "multinomial":  # (no zero penalty_factor with it)
+        eta = Z @ B
+        prob = np.exp(eta - logsumexp(eta, axis=1, keepdims=True))
+        y = (rng.random((n, 1)) > np.cumsum(prob, axis=1)).sum(axis=1)
+        y[:2] = [0, 1]  # (two classes at least)
+        opts.update(loss="multinomial", fit_intercept=True, grouped=bool(rng.random() < 0.5))
+        unpenalized = False
+    else:
+        opts["loss"] = loss = str(rng.choice(["squared", "logistic", "poisson"]))
+        opts["groups"] = codes = np.r_[np.arange(p // 3), rng.integers(0, p // 3, p - p // 3)]
+        eta = Z @ np.where(codes == 0, B[:, 0], 0) / 2
+        y = {"squared": eta + rng.standard_normal(n),
+             "logistic": (rng.random(n) < 1 / (1 + np.exp(-2 * eta))).astype(float),
+             "poisson": rng.poisson(np.exp(0.5 * eta)).astype(float)}[loss]  # fmt: skip
+        unpenalized = rng.random() < 0.4
+    if unpenalized:  # (a group's weight 0: the default weights √|g| otherwise)
+        v = np.sqrt(np.bincount(codes)) if kind == "group" else np.ones(p)
+        v[rng.choice(v.size, size=2 if kind != "group" else 1, replace=False)] = 0
+        opts["penalty_factor"] = v
+    return X, y, opts, float(rng.choice([1e-3, 1e-5, 1e-7]))
+
+
+def _objective_multi(opts, X, y, s, coef, b, lam, v, sd):
+    """The objective of a :func:`draw_multi` problem (``s`` normalized), in NumPy."""
+    eta = b + X @ coef
+    loss, rho, z = opts["loss"], opts["l1_ratio"], coef * (sd if coef.ndim == 1 else sd[:, None])
+    if loss == "multinomial":
+        Y = y[:, None] == np.unique(y)[None, :]
+        smooth = s @ (logsumexp(eta, axis=1) - np.sum(Y * eta, axis=1))
+    elif coef.ndim == 2:
+        smooth = 0.5 * s @ np.sum((y - eta) ** 2, axis=1)
+    else:
+        return _objective(loss, X, y, s, coef, b, 0.0, rho, 0, sd) + lam * _group_penalty(
+            opts["groups"], z, v, rho)  # fmt: skip
+    entrywise = loss == "multinomial" and not opts["grouped"]
+    norms = np.abs(z) if entrywise else np.linalg.norm(z, axis=1)
+    vv = v[:, None] if norms.ndim == 2 else v
+    return smooth + lam * np.sum(vv * (rho * norms + 0.5 * (1 - rho) * norms**2))
+
+
+def _path_objective(multi, opts, X, y, s, v, sd, fit, k):
+    """The objective at λ ``k`` of the path ``fit``."""
+    coef, b, lam = fit.coef[k], fit.intercept[k], fit.lambdas[k]
+    if multi:
+        return _objective_multi(opts, X, y, s, coef, b, lam, v, sd)
+    return _objective(opts["loss"], X, y, s, coef, b, lam, opts["l1_ratio"], v, sd)
+
+
+def _group_penalty(codes, z, v, rho):
+    norms = np.sqrt(np.bincount(codes, z * z, v.size))
+    return np.sum(v * (rho * norms + 0.5 * (1 - rho) * norms**2))
+
+
+def _p_null(opts, y, s):
+    """P_null: the intercept-only model's objective (for Poisson, minus the saturated
+    model's)."""
+    if opts["loss"] == "multinomial":
+        f = np.bincount(np.unique(y, return_inverse=True)[1], s)
+        return -f @ np.log(f)
+    if y.ndim == 2:
+        r = y - (s @ y if opts["fit_intercept"] else 0)
+        return 0.5 * s @ np.sum(r * r, axis=1)
+    return float(solvers.gap_scale(opts["loss"], y, s, opts["fit_intercept"], np))
+
+
+def main(seed: int, seconds: float, multi: bool = False) -> None:
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(seed)
     bad = total = 0
     start = time.time()
     while time.time() - start < seconds:
-        X, y, opts, tol = draw(rng)
+        X, y, opts, tol = (draw_multi if multi else draw)(rng)
         try:
             res = l1jax.path(X, y, lambdas=10, tol=tol, **opts)
             ref = l1jax.path(X, y, lambdas=res.lambdas, tol=1e-12, max_iter=200_000, **opts)
@@ -73,21 +166,24 @@ def main(seed: int, seconds: float) -> None:
         s = s / s.sum()
         Xm = X - (s @ X if opts["fit_intercept"] else 0)
         sd = np.sqrt(s @ Xm**2) if opts["standardize"] else np.ones(p)
-        v = opts.get("penalty_factor", np.ones(p))
-        p_null = float(solvers.gap_scale(opts["loss"], y, s, opts["fit_intercept"], np))
-        for k, lam in enumerate(res.lambdas):
+        if "groups" in opts:  # (one weight per group: √|g| by default)
+            opts["groups"] = np.unique(opts["groups"], return_inverse=True)[1]
+            v = opts.get("penalty_factor", np.sqrt(np.bincount(opts["groups"])))
+        else:
+            v = opts.get("penalty_factor", np.ones(p))
+        p_null = _p_null(opts, y, s)
+        args = (multi, opts, X, y, s, v, sd)
+        for k in range(len(res.lambdas)):
             if not res.converged[k]:
                 continue
             total += 1
-            args = (opts["loss"], X, y, s)
-            f = _objective(*args, res.coef[k], res.intercept[k], lam, opts["l1_ratio"], v, sd)
-            f_ref = _objective(*args, ref.coef[k], ref.intercept[k], lam, opts["l1_ratio"], v, sd)
+            f, f_ref = _path_objective(*args, res, k), _path_objective(*args, ref, k)
             excess = (f - f_ref) / p_null
             floor = 500 * np.finfo(res.coef.dtype).eps  # (1e-13 in float64; float32 with
             # JAX_ENABLE_X64=0: 6e-5)
             if excess > res.gap[k] + max(ref.gap[k], 0) + 1e-12 or res.gap[k] < -floor:
                 bad += 1
-                shown = {k: v for k, v in opts.items() if k != "sample_weight"}
+                shown = {k: v for k, v in opts.items() if k not in ("sample_weight", "groups")}
                 print(f"λ {k}: excess {excess:.2e}, gap {res.gap[k]:.2e}, tight gap "
                       f"{ref.gap[k]:.2e}, tol {tol:g}, {n} × {p}, {shown}", flush=True)  # fmt: skip
     print(f"{total} converged λs checked, {bad} flagged")
@@ -95,4 +191,4 @@ def main(seed: int, seconds: float) -> None:
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 0,
-         float(sys.argv[2]) if len(sys.argv) > 2 else 300.0)  # fmt: skip
+         float(sys.argv[2]) if len(sys.argv) > 2 else 300.0, sys.argv[3:] == ["multi"])  # fmt: skip
