@@ -20,7 +20,8 @@ Since the free block's leftover gradient is added to the gap (``solvers._certify
 eleventh session): seed 2, 114,384 λs in 15 minutes, no gap below the error; the only flag is
 a gap of −5.4e-13 · P_null on the Gram form (squared loss, p ≤ n) with two unpenalized columns at
 λ_max, where P and D come from ``yy``, ``cᵀβ`` and ``βᵀGβ``, which cancel: the Gram form's
-rounding, with a true excess of 0.
+rounding, with a true excess of 0. Seed 6, 41,386 λs: none flagged. ``multi``, seeds 1-3:
+12,761 λs (multi-task, multinomial, group lasso), none flagged.
 """
 
 from __future__ import annotations
