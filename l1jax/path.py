@@ -202,6 +202,9 @@ def path(
     saturated model, so the scale is the positive null deviance / 2), so the objective is within
     ``tol · P_null`` of the optimum. The default, ``1e-7`` in float64 (relative objective accuracy
     of about 1e-7 or better), is ``1e-5`` in float32 (float32 cannot certify much tighter gaps).
+    What rounding leaves of the unpenalized block's gradient (intercept, ``penalty_factor`` 0;
+    ``cond · ε`` when its columns are nearly collinear) is added to the gap; below about 1e-12
+    in float64 a gap is at the level of rounding.
     λs that do not reach it have ``converged = False`` and cause one :class:`ConvergenceWarning`.
 
     Args:
