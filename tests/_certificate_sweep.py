@@ -8,12 +8,14 @@ each path at a loose ``tol`` and again at ``tol=1e-12``, and prints every conver
 objective exceeds the tight fit's by more than the sum of both reported gaps (a gap that does
 not bound the error), or whose gap is negative beyond rounding (an infeasible point or dual).
 Objectives are computed here in NumPy (float64), as tests/test_certificates.py does.
+``JAX_ENABLE_X64=0`` fits float32 copies of X (their objectives still in float64).
 
 2026-12-02: 24,131 converged λs in 7 minutes, no gap below the error; three negative gaps of
 −1e-9 to −8e-9 · P_null, all logistic with two nearly collinear unpenalized columns (the free
 block's Newton solve is then accurate to about cond · ε, not ε), the largest excess 2.9e-11.
-Seed 3: 19,388 λs, none flagged. float32 (``JAX_ENABLE_X64=0``), seed 4: 2,531 λs, none beyond
-float32's rounding (two gaps of −7e-10 and −3e-12). Seed 6 flagged a Poisson path with two
+Seed 3: 19,388 λs, none flagged. (A run with ``JAX_ENABLE_X64=0``, seed 4, 2,531 λs, was taken
+for float32, but float64 data is solved in float64 whatever JAX's setting: that mode now casts X
+to float32.) Seed 6 flagged a Poisson path with two
 gaps of −4.5e-10 and −1.6e-10 (uncentred unpenalized columns beside the intercept).
 
 Since the free block's leftover gradient is added to the gap (``solvers._certify``, 2026-12-02,
@@ -32,6 +34,7 @@ import time
 import warnings
 
 os.environ.setdefault("JAX_ENABLE_X64", "1")
+FLOAT32 = os.environ["JAX_ENABLE_X64"].lower() in ("0", "false")  # fits in float32
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
@@ -42,18 +45,33 @@ import l1jax  # noqa: E402
 from l1jax import solvers  # noqa: E402
 
 
-def draw(rng):
-    loss = str(rng.choice(["squared", "logistic", "poisson"]))
-    n, p = int(rng.choice([20, 50, 120])), int(rng.choice([5, 30, 150]))
+def _design(rng, widths):
+    """``X``: n × p (p one of ``widths``), scaled by 1 or 10, shifted by 0 or 3, and in 30% of
+    the draws with a second column nearly collinear with the first."""
+    n, p = int(rng.choice([20, 50, 120])), int(rng.choice(widths))
     X = rng.standard_normal((n, p)) * rng.choice([1, 10]) + rng.choice([0, 3])
     if rng.random() < 0.3:
         X[:, 1] = X[:, 0] + 1e-3 * rng.standard_normal(n)
+    return X
+
+
+def _response(rng, loss, eta):
+    """``y`` of the squared, logistic or Poisson loss around ``eta`` (all three drawn, so that a
+    seed's problems do not depend on the loss)."""
+    n = eta.shape[0]
+    return {"squared": eta + rng.standard_normal(n),
+            "logistic": (rng.random(n) < 1 / (1 + np.exp(-2 * eta))).astype(float),
+            "poisson": rng.poisson(np.exp(0.5 * eta)).astype(float)}[loss]  # fmt: skip
+
+
+def draw(rng):
+    loss = str(rng.choice(["squared", "logistic", "poisson"]))
+    X = _design(rng, [5, 30, 150])
+    n, p = X.shape
     beta = np.zeros(p)
     beta[:3] = rng.standard_normal(3)
     eta = X @ beta / max(1, np.std(X @ beta))
-    y = {"squared": eta + rng.standard_normal(n),
-         "logistic": (rng.random(n) < 1 / (1 + np.exp(-2 * eta))).astype(float),
-         "poisson": rng.poisson(np.exp(0.5 * eta)).astype(float)}[loss]  # fmt: skip
+    y = _response(rng, loss, eta)
     opts = dict(loss=loss, fit_intercept=bool(rng.random() < 0.8),
                 standardize=bool(rng.random() < 0.6), positive=bool(rng.random() < 0.2),
                 l1_ratio=float(rng.choice([1.0, 0.5, 0.9])))  # fmt: skip
@@ -69,10 +87,8 @@ def draw(rng):
 def draw_multi(rng):
     """A multi-task (squared), multinomial or group-lasso problem, drawn as :func:`draw`."""
     kind = str(rng.choice(["multitask", "multinomial", "group"]))
-    n, p = int(rng.choice([20, 50, 120])), int(rng.choice([5, 12, 60]))
-    X = rng.standard_normal((n, p)) * rng.choice([1, 10]) + rng.choice([0, 3])
-    if rng.random() < 0.3:
-        X[:, 1] = X[:, 0] + 1e-3 * rng.standard_normal(n)
+    X = _design(rng, [5, 12, 60])
+    n, p = X.shape
     Z = (X - X.mean(0)) / X.std(0)
     opts = dict(fit_intercept=bool(rng.random() < 0.8), standardize=bool(rng.random() < 0.6),
                 l1_ratio=float(rng.choice([1.0, 0.5, 0.9])))  # fmt: skip
@@ -95,10 +111,7 @@ def draw_multi(rng):
     else:
         opts["loss"] = loss = str(rng.choice(["squared", "logistic", "poisson"]))
         opts["groups"] = codes = np.r_[np.arange(p // 3), rng.integers(0, p // 3, p - p // 3)]
-        eta = Z @ np.where(codes == 0, B[:, 0], 0) / 2
-        y = {"squared": eta + rng.standard_normal(n),
-             "logistic": (rng.random(n) < 1 / (1 + np.exp(-2 * eta))).astype(float),
-             "poisson": rng.poisson(np.exp(0.5 * eta)).astype(float)}[loss]  # fmt: skip
+        y = _response(rng, loss, Z @ np.where(codes == 0, B[:, 0], 0) / 2)
         unpenalized = rng.random() < 0.4
     if unpenalized:  # (a group's weight 0: the default weights √|g| otherwise)
         v = np.sqrt(np.bincount(codes)) if kind == "group" else np.ones(p)
@@ -157,9 +170,12 @@ def main(seed: int, seconds: float, multi: bool = False) -> None:
     start = time.time()
     while time.time() - start < seconds:
         X, y, opts, tol = (draw_multi if multi else draw)(rng)
+        if FLOAT32:  # (X's dtype sets the precision: float64 data is solved in float64)
+            X = X.astype(np.float32).astype(np.float64)  # the data the fit sees, exactly
+        data = X.astype(np.float32) if FLOAT32 else X
         try:
-            res = l1jax.path(X, y, lambdas=10, tol=tol, **opts)
-            ref = l1jax.path(X, y, lambdas=res.lambdas, tol=1e-12, max_iter=200_000, **opts)
+            res = l1jax.path(data, y, lambdas=10, tol=tol, **opts)
+            ref = l1jax.path(data, y, lambdas=res.lambdas, tol=1e-12, max_iter=200_000, **opts)
         except ValueError:  # (a single class, all-zero counts: refused, as documented)
             continue
         n, p = X.shape
