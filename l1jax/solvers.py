@@ -583,16 +583,31 @@ def _certify(
     ratio = jnp.where(has_l1, zpos / jnp.where(has_l1, pen.l1, 1), 0)
     alpha = 1 / jnp.maximum(1, jnp.max(ratio, initial=0))
     l1_ok = jnp.all(~penalized | (pen.l1 > 0))
-    dual_at = functools.partial(_dual_loss, loss, data, ref.lin, ref.beta, ref.b)
-    dual1 = jnp.where(l1_ok, dual_at(alpha), -jnp.inf)
-    if l1_only:  # static: ρ = 1 is known, the conjugate branch is dead code
-        dual = dual1
-    else:  # (2) the elastic-net conjugate at α = 1.
+    if data.gram:  # P − D without either: both are ≈ ½yy when the fit explains most of y, and
+        # their difference lost ε · yy · cond to cancellation (gaps of −5e-13 · P_null with
+        # collinear free columns). With d = β − β' and g, g' the gradients: P(β) − P(β') =
+        # ½ dᵀ(g + g') + the penalties', and P(β') − D = α β'ᵀg' + ½(1 − α)² ‖r'‖² + pen(β')
+        # (r' the residual at β'; + the conjugate at α = 1).
+        g0 = _grad(loss, data, lin, beta, b)[0]
+        base = _penalty_value(pen, beta) + 0.5 * _vdot(beta - ref.beta, g0 + ref.g)
+        bg = _vdot(ref.beta, ref.g)
+        rr = jnp.maximum(2 * _value(loss, data, ref.lin, ref.beta, ref.b), 0)
+
+        def gap_at(a, conj=0.0):
+            return base + a * bg + 0.5 * (1 - a) ** 2 * rr + conj
+    else:
+        dual_at = functools.partial(_dual_loss, loss, data, ref.lin, ref.beta, ref.b)
+
+        def gap_at(a, conj=0.0):
+            return primal - (dual_at(a) - conj)
+
+    gap = jnp.where(l1_ok, gap_at(alpha), jnp.inf)
+    if not l1_only:  # (2) the elastic-net conjugate at α = 1 (static: with ρ = 1 dead code)
         has_l2 = penalized & (pen.l2 > 0)
         excess = jnp.maximum(zpos - pen.l1, 0)
         conj = jnp.sum(jnp.where(has_l2, excess**2 / (2 * jnp.where(has_l2, pen.l2, 1)), 0))
         l2_ok = jnp.all(~penalized | (pen.l2 > 0))
-        dual = jnp.maximum(dual1, jnp.where(l2_ok, dual_at(1.0) - conj, -jnp.inf))
+        gap = jnp.minimum(gap, jnp.where(l2_ok, gap_at(1.0, conj), jnp.inf))
     # The refit leaves the free block's gradient e at rounding, not 0 (cond · ε of it when the
     # block is ill-conditioned: nearly collinear columns, or uncentred ones with the intercept),
     # so θ misses its constraints X_Fᵀθ = 0, 1ᵀθ = 0 by e, and weak duality holds only up to
@@ -602,7 +617,7 @@ def _certify(
                             * ref.beta))  # fmt: skip
     if fit_intercept and not data.gram:
         slack = slack + jnp.sum(jnp.abs(ref.gb * ref.b))
-    gap = jnp.where(ref.ok, primal - dual + slack, jnp.inf)
+    gap = jnp.where(ref.ok, gap + slack, jnp.inf)
     return primal, gap, (ref if refit else ref.g)
 
 

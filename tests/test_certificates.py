@@ -255,6 +255,19 @@ def test_gap_allows_for_the_free_blocks_rounding():
         assert (P - P_ref) / p_null <= res.gap[k] + ref.gap[k] + 1e-13, k
 
 
+def test_gram_form_gap_is_not_a_difference_of_two_halves_of_yy():
+    """Squared loss with p ≤ n (the Gram form) and two unpenalized columns of correlation
+    1 − 3e-9 (free coefficients near ±480): P and D are both about ½yy there, and their
+    difference came out at −3.5e-13 · P_null (tests/_certificate_sweep.py, seed 2). The gap is
+    now formed from the gradients, and no gap of the tight path is below rounding."""
+    data = np.load(os.path.join(os.path.dirname(__file__), "data", "gram_collinear_free.npz"))
+    X, y, w, v = data["X"], data["y"], data["sample_weight"], data["penalty_factor"]
+    res = l1jax.path(X, y, penalty_factor=v, sample_weight=w, l1_ratio=0.5, lambdas=10,
+                     tol=1e-12, max_iter=200_000)  # fmt: skip
+    assert res.converged.all()
+    assert res.gap.min() >= -500 * np.finfo(np.float64).eps, res.gap
+
+
 def test_separable_logistic_at_lambda_zero_is_never_converged():
     """Separable classes at λ = 0 have no finite minimizer: status UNBOUNDED and a warning
     that says so (the issue: "converged", gap 5e-8, |coef| = 115, no warning)."""
