@@ -22,7 +22,9 @@ Since the free block's leftover gradient is added to the gap (``solvers._certify
 eleventh session): seed 2, 114,384 λs in 15 minutes, no gap below the error; the only flag is
 a gap of −5.4e-13 · P_null on the Gram form (squared loss, p ≤ n) with two unpenalized columns at
 λ_max, where P and D come from ``yy``, ``cᵀβ`` and ``βᵀGβ``, which cancel: the Gram form's
-rounding, with a true excess of 0. Seed 6, 41,386 λs: none flagged. ``multi``, seeds 1-3:
+rounding, with a true excess of 0 (since e98b9eb the Gram form's gap is formed from the
+gradients instead, and that path's gaps are ≥ 0; seed 7 after it, 1,719 λs: none flagged).
+Seed 6, 41,386 λs: none flagged. ``multi``, seeds 1-3:
 12,761 λs (multi-task, multinomial, group lasso), none flagged. float32 (X cast), seed 4: 484
 converged λs, one flag: a Poisson gap of −1.8e-6 · P_null with a true excess of 0 (float32's
 rounding of P − D, 15 ε); ``multi`` seed 5: 167 λs, none.
