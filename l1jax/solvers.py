@@ -272,12 +272,9 @@ def _grad(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array):
     return _rmatvec(data, resid), _sum_rows(resid)
 
 
-def _dual_loss(loss: str, data: Data, lin, beta, b, alpha) -> jax.Array:
-    """``−Σ s_i ℓ_i*(−θ_i/s_i)`` at ``θ = α s (y − μ)``: the dual value of the smooth part."""
-    if data.gram:  # Σ s r y and Σ s r² from the Gram scalars
-        ry = data.yy - _vdot(data.c, beta)
-        rr = data.yy - 2 * _vdot(data.c, beta) + _vdot(beta, lin)
-        return alpha * ry - 0.5 * alpha**2 * rr
+def _dual_loss(loss: str, data: Data, lin, b, alpha) -> jax.Array:
+    """``−Σ s_i ℓ_i*(−θ_i/s_i)`` at ``θ = α s (y − μ)``: the dual value of the smooth part, in
+    design form (:func:`_certify` forms the Gram form's gap without it)."""
     mu = mean_function(loss, lin + b)
     if loss == "squared":
         r = data.y - mu
@@ -596,7 +593,7 @@ def _certify(
         def gap_at(a, conj=0.0):
             return base + a * bg + 0.5 * (1 - a) ** 2 * rr + conj
     else:
-        dual_at = functools.partial(_dual_loss, loss, data, ref.lin, ref.beta, ref.b)
+        dual_at = functools.partial(_dual_loss, loss, data, ref.lin, ref.b)
 
         def gap_at(a, conj=0.0):
             return primal - (dual_at(a) - conj)
