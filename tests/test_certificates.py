@@ -234,19 +234,26 @@ def test_poisson_intercept_only_free_block_at_a_small_lambda():
     assert (P - P2) / _null_objective("poisson", y, s) <= r.gap[0] + 1e-13
 
 
+ROUNDING = 500 * np.finfo(np.float64).eps  # the most negative gap that is only rounding
+
+
+def _saved_case(name):
+    """``(X, y, sample_weight, penalty_factor)`` of a problem saved in ``tests/data``."""
+    data = np.load(os.path.join(os.path.dirname(__file__), "data", f"{name}.npz"))
+    return data["X"], data["y"], data["sample_weight"], data["penalty_factor"]
+
+
 def test_gap_allows_for_the_free_blocks_rounding():
     """The free block (intercept, two unpenalized columns of mean 3; Poisson, weights) solved to
     rounding only, which its conditioning amplifies: the last gaps of this path were −4.5e-10
     and −1.6e-10 · P_null (found by tests/_certificate_sweep.py, seed 6). No gap is below
     rounding now, and each still bounds the error against a tol=1e-12 fit."""
-    data = np.load(os.path.join(os.path.dirname(__file__), "data", "free_block_rounding.npz"))
-    X, y, w, v = data["X"], data["y"], data["sample_weight"], data["penalty_factor"]
+    X, y, w, v = _saved_case("free_block_rounding")
     opts = dict(loss="poisson", penalty_factor=v, sample_weight=w, l1_ratio=0.9)
     res = l1jax.path(X, y, lambdas=10, tol=1e-3, **opts)
     ref = l1jax.path(X, y, lambdas=res.lambdas, tol=1e-12, max_iter=200_000, **opts)
     assert res.converged.all() and ref.converged.all()
-    floor = 500 * np.finfo(np.float64).eps
-    assert res.gap.min() >= -floor and ref.gap.min() >= -floor, (res.gap, ref.gap)
+    assert res.gap.min() >= -ROUNDING and ref.gap.min() >= -ROUNDING, (res.gap, ref.gap)
     s = w / w.sum()
     sd, p_null = _scale(X, s, True), _null_objective("poisson", y, s)
     for k, lam in enumerate(res.lambdas):
@@ -258,14 +265,13 @@ def test_gap_allows_for_the_free_blocks_rounding():
 def test_gram_form_gap_is_not_a_difference_of_two_halves_of_yy():
     """Squared loss with p ≤ n (the Gram form) and two unpenalized columns of correlation
     1 − 3e-9 (free coefficients near ±480): P and D are both about ½yy there, and their
-    difference came out at −3.5e-13 · P_null (tests/_certificate_sweep.py, seed 2). The gap is
+    difference came out at −4.3e-13 · P_null (tests/_certificate_sweep.py, seed 2). The gap is
     now formed from the gradients, and no gap of the tight path is below rounding."""
-    data = np.load(os.path.join(os.path.dirname(__file__), "data", "gram_collinear_free.npz"))
-    X, y, w, v = data["X"], data["y"], data["sample_weight"], data["penalty_factor"]
+    X, y, w, v = _saved_case("gram_collinear_free")
     res = l1jax.path(X, y, penalty_factor=v, sample_weight=w, l1_ratio=0.5, lambdas=10,
                      tol=1e-12, max_iter=200_000)  # fmt: skip
     assert res.converged.all()
-    assert res.gap.min() >= -500 * np.finfo(np.float64).eps, res.gap
+    assert res.gap.min() >= -ROUNDING, res.gap
 
 
 def test_separable_logistic_at_lambda_zero_is_never_converged():
