@@ -906,26 +906,38 @@ def newton_block(
         moving = real & ((beta != 0) | (pg != 0))
         H = hessian(w) + jnp.diag(pen.l2)
         hb = _rmatvec(data, w)
-        # The system on the moving coordinates and the intercept; identity elsewhere.
-        A = jnp.zeros((M + 1, M + 1), dtype)
-        A = A.at[:M, :M].set(jnp.where(moving[:, None] & moving[None, :], H, 0))
-        A = A.at[:M, M].set(jnp.where(moving & has_b, hb, 0))
-        A = A.at[M, :M].set(jnp.where(moving & has_b, hb, 0))
-        A = A.at[M, M].set(jnp.where(has_b, jnp.sum(w), 1))
-        diag = jnp.diagonal(A)
-        fixed = jnp.concatenate([~moving, jnp.array([not has_b])])
-        scale = jnp.max(jnp.where(fixed, 0, diag), initial=0) + jnp.finfo(dtype).tiny
-        damp = 16 * eps * scale * (M + 1)  # keeps a singular block (collinear columns) solvable
-        A = A + jnp.diag(jnp.where(fixed, 1.0, damp))
+        hbb = jnp.where(has_b, jnp.sum(w), 1)
         rhs = -jnp.concatenate([pg, gb[None]])
-        d = solve_active(A, rhs)
-        d_beta, d_b = d[:M] * moving, d[M] * has_b
+
+        def newton_direction(moving):
+            """The system on the moving coordinates and the intercept; identity elsewhere."""
+            A = jnp.zeros((M + 1, M + 1), dtype)
+            A = A.at[:M, :M].set(jnp.where(moving[:, None] & moving[None, :], H, 0))
+            A = A.at[:M, M].set(jnp.where(moving & has_b, hb, 0))
+            A = A.at[M, :M].set(jnp.where(moving & has_b, hb, 0))
+            A = A.at[M, M].set(hbb)
+            fixed = jnp.concatenate([~moving, jnp.array([not has_b])])
+            scale = jnp.max(jnp.where(fixed, 0, jnp.diagonal(A)), initial=0) + jnp.finfo(dtype).tiny
+            damp = 16 * eps * scale * (M + 1)  # a singular block (collinear columns) solvable
+            d = solve_active(A + jnp.diag(jnp.where(fixed, 1.0, damp)), rhs * ~fixed)
+            return d[:M] * moving, d[M] * has_b, scale
+
+        d_beta, d_b, scale = newton_direction(moving)
         # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
+        # One that the direction takes the other way stays at zero, and the direction is solved
+        # again without it: the first one's other entries assumed it moved (cut to zero, it
+        # left a poor direction, steps of 1e-3 and a zig-zag of hundreds of steps on
+        # near-separable fits).
+        wrong = (beta == 0) & (d_beta * pg > 0)
+        d_beta, d_b, scale = jax.lax.cond(jnp.any(wrong),
+                                          lambda: newton_direction(moving & ~wrong),
+                                          lambda: (d_beta, d_b, scale))  # fmt: skip
         d_beta = jnp.where((beta == 0) & (d_beta * pg > 0), 0, d_beta)
         slope = pg @ d_beta + gb * d_b
-        fallback = ~(slope < 0) | ~jnp.all(jnp.isfinite(d))  # a scaled gradient step instead
+        finite = jnp.all(jnp.isfinite(d_beta)) & jnp.isfinite(d_b)
+        fallback = ~(slope < 0) | ~finite  # a scaled gradient step instead
         safe = jnp.where(moving, jnp.maximum(jnp.diagonal(H), scale * eps), 1)
-        g_beta, g_b = -pg / safe, -gb / jnp.maximum(diag[M], scale * eps)
+        g_beta, g_b = -pg / safe, -gb / jnp.maximum(hbb, scale * eps)
         d_beta = jnp.where(fallback, g_beta, d_beta)
         d_b = jnp.where(fallback, g_b, d_b)
         f0 = st.primal
@@ -979,6 +991,9 @@ def newton_block(
 
     if beta0.ndim == 1:
         return solve(pen, beta0, b0, tol_abs)
+    if beta0.shape[0] == 1:  # (a block of one λ: unbatched, so that lax.cond stays a branch)
+        out = solve(*jax.tree.map(lambda a: a[0], (pen, beta0, b0, tol_abs)))
+        return jax.tree.map(lambda a: a[None], out)
     return jax.vmap(solve)(pen, beta0, b0, tol_abs)
 
 
