@@ -922,16 +922,21 @@ def newton_block(
             d = solve_active(A + jnp.diag(jnp.where(fixed, 1.0, damp)), rhs * ~fixed)
             return d[:M] * moving, d[M] * has_b, scale
 
-        d_beta, d_b, scale = newton_direction(moving)
         # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
         # One that the direction takes the other way stays at zero, and the direction is solved
-        # again without it: the first one's other entries assumed it moved (cut to zero, it
-        # left a poor direction, steps of 1e-3 and a zig-zag of hundreds of steps on
-        # near-separable fits).
-        wrong = (beta == 0) & (d_beta * pg > 0)
-        d_beta, d_b, scale = jax.lax.cond(jnp.any(wrong),
-                                          lambda: newton_direction(moving & ~wrong),
-                                          lambda: (d_beta, d_b, scale))  # fmt: skip
+        # again without it (up to twice; one solve in the program): the first one's other
+        # entries assumed it moved, and cut to zero it left a poor direction (steps of 1e-3, a
+        # zig-zag of hundreds of steps on near-separable fits).
+        def resolve(c):
+            moving, _, _, _, _, k = c
+            d_beta, d_b, scale = newton_direction(moving)
+            wrong = (beta == 0) & (d_beta * pg > 0)
+            return moving & ~wrong, d_beta, d_b, scale, jnp.any(wrong), k + 1
+
+        zero = jnp.zeros_like(b)
+        init = (moving, jnp.zeros_like(beta), zero, zero, zero == 0, jnp.zeros_like(b, jnp.int32))
+        *_, d_beta, d_b, scale, _, _ = jax.lax.while_loop(lambda c: c[4] & (c[5] < 3), resolve,
+                                                          init)  # fmt: skip
         d_beta = jnp.where((beta == 0) & (d_beta * pg > 0), 0, d_beta)
         slope = pg @ d_beta + gb * d_b
         finite = jnp.all(jnp.isfinite(d_beta)) & jnp.isfinite(d_b)
@@ -991,9 +996,6 @@ def newton_block(
 
     if beta0.ndim == 1:
         return solve(pen, beta0, b0, tol_abs)
-    if beta0.shape[0] == 1:  # (a block of one λ: unbatched, so that lax.cond stays a branch)
-        out = solve(*jax.tree.map(lambda a: a[0], (pen, beta0, b0, tol_abs)))
-        return jax.tree.map(lambda a: a[None], out)
     return jax.vmap(solve)(pen, beta0, b0, tol_abs)
 
 
