@@ -1106,56 +1106,7 @@ def softmax_newton_block(
         pg = jnp.where(z > 0, up, jnp.where(z < 0, down, at_zero)) * real
         sign = jnp.where(z != 0, jnp.sign(z), -jnp.sign(pg))
         moving = real & ((z != 0) | (pg != 0) | ~kinked)
-        full = jnp.all(moving, axis=1)  # rows with a null direction
-        # The Newton system on the moving entries, by conjugate gradients on Hessian-vector
-        # products (n·M·C each) preconditioned by the classes' diagonal blocks of the Hessian.
-        sm = _weighted(data.s, mu)
-        mk = moving.T  # (C, M+1)
-        diag = jnp.diagonal(blocks, axis1=1, axis2=2) + l2.T  # (C, M+1)
-        scale = jnp.max(jnp.where(mk, diag, 0), initial=0) + jnp.finfo(dtype).tiny
-        damp = 16 * eps * scale * moving.size  # keeps singular blocks (collinear columns) solvable
-        eye = jnp.eye(M + 1, dtype=dtype)
-        P = jnp.where(mk[:, :, None] & mk[:, None, :], blocks + l2.T[:, :, None] * eye, 0)
-        P = P + eye * jnp.where(mk, damp, 1.0)[:, :, None]
-        Pinv = _inv(P)  # (one matrix per LAPACK call: see _one_matrix_per_call)
 
-        def project(v):  # onto the moving entries, without the null directions of full rows
-            v = v * moving
-            return v - jnp.where(full[:, None], jnp.mean(v, axis=1, keepdims=True), 0)
-
-        def hvp(v):
-            q = project(v)
-            u = _dot(Xa.T, q)  # (n, C)
-            w = sm * (u - jnp.sum(mu * u, axis=1, keepdims=True))
-            return project(_dot(Xa, w) + l2 * q) + scale * (v - q) + damp * v
-
-        def precond(v):
-            return jnp.einsum("kab,bk->ak", Pinv, v, precision=HIGHEST)
-
-        rhs = -project(pg)
-        rr0 = jnp.sum(rhs * rhs)
-        # Inexact Newton: the residual's relative tolerance falls with the gradient's norm
-        # (superlinear convergence; loose while far from the optimum, where the orthant moves).
-        cg_tol = jnp.minimum(0.1, jnp.sqrt(jnp.sqrt(rr0))) ** 2 * rr0
-
-        def cg_cond(c):
-            return (c[4] > cg_tol) & (c[5] < CG_STEPS)
-
-        def cg_body(c):
-            x, r, zr, p, rr, k = c
-            hp = hvp(p)
-            php = jnp.sum(p * hp)
-            a = jnp.where(php > 0, zr / jnp.where(php > 0, php, 1), 0)
-            x, r = x + a * p, r - a * hp
-            zn = precond(r)
-            zr_new = jnp.sum(zn * r)
-            p = zn + (zr_new / jnp.where(zr > 0, zr, 1)) * p
-            return x, r, zr_new, p, jnp.sum(r * r), jnp.where(php > 0, k + 1, CG_STEPS)
-
-        z0 = precond(rhs)
-        kzero = jnp.zeros_like(f0, dtype=jnp.int32)
-        d, *_ = jax.lax.while_loop(cg_cond, cg_body, (jnp.zeros_like(rhs), rhs, jnp.sum(z0 * rhs),
-                                                      z0, rr0, kzero))  # fmt: skip
         def centered(v):
             """``v`` without its intercepts' mean: a shift of every intercept changes neither
             the loss nor the slope (``pg``'s intercept row sums to 0), and leaving ``Σ_c b_c``
@@ -1165,8 +1116,73 @@ def softmax_newton_block(
             intercepts apart by a constant, scikit-learn's sample-weight equivalence check)."""
             return v.at[M].add(-jnp.mean(v[M])) if has_b else v
 
-        d = centered(d * moving)
+        sm = _weighted(data.s, mu)
+        diag = jnp.diagonal(blocks, axis1=1, axis2=2) + l2.T  # (C, M+1)
+        scale = jnp.max(jnp.where(moving.T, diag, 0), initial=0) + jnp.finfo(dtype).tiny
+        damp = 16 * eps * scale * moving.size  # keeps singular blocks (collinear columns) solvable
+        eye = jnp.eye(M + 1, dtype=dtype)
+
+        def direction(moving):
+            """The Newton system on the moving entries, by conjugate gradients on Hessian-vector
+            products (n·M·C each) preconditioned by the classes' diagonal blocks of the Hessian."""
+            full = jnp.all(moving, axis=1)  # rows with a null direction
+            mk = moving.T  # (C, M+1)
+            P = jnp.where(mk[:, :, None] & mk[:, None, :], blocks + l2.T[:, :, None] * eye, 0)
+            P = P + eye * jnp.where(mk, damp, 1.0)[:, :, None]
+            Pinv = _inv(P)  # (one matrix per LAPACK call: see _one_matrix_per_call)
+
+            def project(v):  # onto the moving entries, without the null directions of full rows
+                v = v * moving
+                return v - jnp.where(full[:, None], jnp.mean(v, axis=1, keepdims=True), 0)
+
+            def hvp(v):
+                q = project(v)
+                u = _dot(Xa.T, q)  # (n, C)
+                w = sm * (u - jnp.sum(mu * u, axis=1, keepdims=True))
+                return project(_dot(Xa, w) + l2 * q) + scale * (v - q) + damp * v
+
+            def precond(v):
+                return jnp.einsum("kab,bk->ak", Pinv, v, precision=HIGHEST)
+
+            rhs = -project(pg)
+            rr0 = jnp.sum(rhs * rhs)
+            # Inexact Newton: the residual's relative tolerance falls with the gradient's norm
+            # (superlinear convergence; loose while far from the optimum, where the orthant
+            # moves).
+            cg_tol = jnp.minimum(0.1, jnp.sqrt(jnp.sqrt(rr0))) ** 2 * rr0
+
+            def cg_cond(c):
+                return (c[4] > cg_tol) & (c[5] < CG_STEPS)
+
+            def cg_body(c):
+                x, r, zr, p, rr, k = c
+                hp = hvp(p)
+                php = jnp.sum(p * hp)
+                a = jnp.where(php > 0, zr / jnp.where(php > 0, php, 1), 0)
+                x, r = x + a * p, r - a * hp
+                zn = precond(r)
+                zr_new = jnp.sum(zn * r)
+                p = zn + (zr_new / jnp.where(zr > 0, zr, 1)) * p
+                return x, r, zr_new, p, jnp.sum(r * r), jnp.where(php > 0, k + 1, CG_STEPS)
+
+            z0 = precond(rhs)
+            init = (jnp.zeros_like(rhs), rhs, jnp.sum(z0 * rhs), z0, rr0, kzero)
+            d, *_ = jax.lax.while_loop(cg_cond, cg_body, init)
+            return centered(d * moving)
+
+        kzero = jnp.zeros_like(f0, dtype=jnp.int32)
+
         # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
+        # One that the direction takes the other way stays at zero, and the direction is solved
+        # again without it (up to twice), as in :func:`newton_block`.
+        def resolve(c):
+            moving, _, _, k = c
+            d = direction(moving)
+            wrong = kinked & (z == 0) & (d * pg > 0)
+            return moving & ~wrong, d, jnp.any(wrong), k + 1
+
+        _, d, _, _ = jax.lax.while_loop(lambda c: c[2] & (c[3] < 3), resolve,
+                                        (moving, jnp.zeros_like(z), kzero == 0, kzero))  # fmt: skip
         d = jnp.where(kinked & (z == 0) & (d * pg > 0), 0, d)
         slope = jnp.sum(pg * d)
         fallback = ~(slope < 0) | ~jnp.all(jnp.isfinite(d))  # a scaled gradient step instead
