@@ -1121,6 +1121,7 @@ def softmax_newton_block(
         scale = jnp.max(jnp.where(moving.T, diag, 0), initial=0) + jnp.finfo(dtype).tiny
         damp = 16 * eps * scale * moving.size  # keeps singular blocks (collinear columns) solvable
         eye = jnp.eye(M + 1, dtype=dtype)
+        kzero = jnp.zeros_like(f0, dtype=jnp.int32)
 
         def direction(moving):
             """The Newton system on the moving entries, by conjugate gradients on Hessian-vector
@@ -1169,8 +1170,6 @@ def softmax_newton_block(
             init = (jnp.zeros_like(rhs), rhs, jnp.sum(z0 * rhs), z0, rr0, kzero)
             d, *_ = jax.lax.while_loop(cg_cond, cg_body, init)
             return centered(d * moving)
-
-        kzero = jnp.zeros_like(f0, dtype=jnp.int32)
 
         # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
         # One that the direction takes the other way stays at zero, and the direction is solved

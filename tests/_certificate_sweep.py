@@ -28,6 +28,11 @@ Seed 6, 41,386 λs: none flagged. ``multi``, seeds 1-3:
 12,761 λs (multi-task, multinomial, group lasso), none flagged. float32 (X cast), seed 4: 484
 converged λs, one flag: a Poisson gap of −1.8e-6 · P_null with a true excess of 0 (float32's
 rounding of P − D, 15 ε); ``multi`` seed 5: 167 λs, none.
+
+Twelfth session, after FISTA's step to the free block's refit (4edd1ac): seed 8, 3,430 λs;
+``multi`` seed 9, 1,598 λs; float32 seed 10, 294 λs: none flagged. After Newton's re-solve of
+its direction (logistic, Poisson, multinomial; 120a181 and after): seed 11, 11,692 λs;
+``multi`` seed 12, 3,647 λs: none flagged.
 """
 
 from __future__ import annotations
