@@ -32,7 +32,7 @@ rounding of P − D, 15 ε); ``multi`` seed 5: 167 λs, none.
 Twelfth session, after FISTA's step to the free block's refit (4edd1ac): seed 8, 3,430 λs;
 ``multi`` seed 9, 1,598 λs; float32 seed 10, 294 λs: none flagged. After Newton's re-solve of
 its direction (logistic, Poisson, multinomial; 120a181 and after): seed 11, 11,692 λs;
-``multi`` seed 12, 3,647 λs: none flagged.
+``multi`` seed 12, 3,647 λs; float32 ``multi`` seed 13, 138 λs: none flagged.
 """
 
 from __future__ import annotations
