@@ -919,7 +919,7 @@ def newton_block(
             fixed = jnp.concatenate([~moving, jnp.array([not has_b])])
             scale = jnp.max(jnp.where(fixed, 0, jnp.diagonal(A)), initial=0) + jnp.finfo(dtype).tiny
             damp = 16 * eps * scale * (M + 1)  # a singular block (collinear columns) solvable
-            d = solve_active(A + jnp.diag(jnp.where(fixed, 1.0, damp)), rhs * ~fixed)
+            d = solve_active(A + jnp.diag(jnp.where(fixed, 1.0, damp)), rhs)
             return d[:M] * moving, d[M] * has_b, scale
 
         # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
