@@ -342,11 +342,18 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", sta
     if bad.any():
         worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(gap, nan=np.inf), -1)),
                                  gap.shape)  # fmt: skip
+        hint = ""
+        if gap.dtype == np.float32:  # (the gaps of a float32 fit are float32)
+            hint = (
+                " In float32 a duality gap can stall at the level of rounding when |Xβ| is "
+                "large (nearly separable classes at small λ): pass X as float64 NumPy data "
+                "(solved in float64 even with JAX's x64 off) to certify it."
+            )
         warnings.warn(
             f"{where}: {int(bad.sum())} of {status.size} {what} did not converge: worst "
             f"relative duality gap {gap[worst]:.3g} at λ={lambdas[worst]:.4g}, tol={tol:g}. "
             f"Increase max_iter (now {max_iter}), loosen tol, or stop the path at a larger λ "
-            "(a larger lambda_min_ratio).",
+            f"(a larger lambda_min_ratio).{hint}",
             ConvergenceWarning,
             stacklevel=stacklevel,
         )
