@@ -780,6 +780,38 @@ def fista_block(
 # Orthant-wise Newton for small working sets of the logistic and Poisson losses.
 
 
+def _backtrack(trial, accept, slope, d, d_grad, start, f0):
+    """Armijo backtracking for a Newton step: ``trial(t, d)`` at t = 1, ½, ¼, … until
+    ``accept(*point)``, along the direction ``d``, then along ``d_grad`` (the scaled gradient)
+    if 40 halvings were not enough (a near-singular Hessian on a near-separable fit: Newton
+    steps of 1e10). One trial in the program, whose point the loop keeps; ``start`` (the
+    current point) and the scalar ``f0`` give the carry its shapes and its variance under
+    ``shard_map``.
+
+    Returns:
+      ``(point, slope, failed)``: the last point tried, ``slope(·)`` of its direction, and
+      whether no step along either direction was accepted.
+    """
+    no = jnp.zeros_like(f0, dtype=bool)
+
+    def body(c):
+        t, k, grad_dir, *_ = c
+        dk = jax.tree.map(lambda a, g: jnp.where(grad_dir, g, a), d, d_grad)
+        point = trial(t, dk)
+        ok = accept(*point)
+        out = ~ok & (k >= 39)  # (40 trials along this direction)
+        switch, failed = out & ~grad_dir, out & grad_dir
+        over = ok | failed
+        t = jnp.where(over, t, jnp.where(switch, 1.0, t / 2))
+        k = jnp.where(over, k, jnp.where(switch, 0, k + 1))
+        return t, k, grad_dir | switch, point, slope(dk), failed, over
+
+    init = (jnp.ones_like(f0), jnp.zeros_like(f0, dtype=jnp.int32), no, start,
+            jnp.zeros_like(f0), no, no)  # fmt: skip
+    _, _, _, point, s, failed, _ = jax.lax.while_loop(lambda c: ~c[-1], body, init)
+    return point, s, failed
+
+
 class _Newton(NamedTuple):
     beta: jax.Array
     b: jax.Array
@@ -960,36 +992,23 @@ def newton_block(
         d_b = jnp.where(fallback, g_b, d_b)
         f0 = st.primal
 
-        def trial(t, d_beta, d_b):
+        def trial(t, d):
+            d_beta, d_b = d
             nb = beta + t * d_beta
             nb = jnp.where((beta != 0) | moving, jnp.where(nb * sign < 0, 0, nb), nb)
             nb = jnp.maximum(nb, 0) if positive else nb
             return nb, b + t * d_b, _linear(data, nb)
 
-        def search(d_beta, d_b, go):
-            """Armijo backtracking along (d_beta, d_b) (none when ``go`` is False)."""
+        def accept(nb, nbb, nl):
+            f = objective(pen, nb, nbb, nl)
+            return f <= (f0 + 1e-4 * (pg @ (nb - beta) + gb * (nbb - b))
+                         + 8 * eps * jnp.abs(f0))  # fmt: skip
 
-            def more(c):
-                t, k = c
-                nb, nbb, nl = trial(t, d_beta, d_b)
-                f = objective(pen, nb, nbb, nl)
-                armijo = f <= (f0 + 1e-4 * (pg @ (nb - beta) + gb * (nbb - b))
-                               + 8 * eps * jnp.abs(f0))  # fmt: skip
-                return go & ~armijo & (k < 40)
-
-            return jax.lax.while_loop(more, lambda c: (c[0] / 2, c[1] + 1),
-                                      (jnp.ones_like(b), jnp.zeros_like(b, dtype=jnp.int32)))
-
-        t, k = search(d_beta, d_b, True)
-        # A Newton direction that no step length makes acceptable (a near-singular Hessian on
-        # a near-separable fit: steps of 1e10): the scaled gradient instead.
-        again = k >= 40
-        d_beta, d_b = jnp.where(again, g_beta, d_beta), jnp.where(again, g_b, d_b)
-        t2, k2 = search(d_beta, d_b, again)
-        t, k = jnp.where(again, t2, t), jnp.where(again, k2, k)
-        slope = pg @ d_beta + gb * d_b
-        nb, nbb, nl = trial(t, d_beta, d_b)
-        stuck = (k >= 40) | ~(slope < 0)
+        (nb, nbb, nl), slope, failed = _backtrack(
+            trial, accept, lambda d: pg @ d[0] + gb * d[1], (d_beta, d_b), (g_beta, g_b),
+            (beta, b, lin), f0,
+        )  # fmt: skip
+        stuck = failed | ~(slope < 0)
         beta = jnp.where(stuck, beta, nb)
         b = jnp.where(stuck, b, nbb)
         lin = jnp.where(stuck, lin, nl)
@@ -1207,28 +1226,15 @@ def softmax_newton_block(
             nz = jnp.where(kinked & (nz * sign < 0), 0, nz)
             return nz[:M], nz[M], _dot(Xa[:M].T, nz[:M])
 
-        def search(d, go):
-            """Armijo backtracking along ``d`` (none when ``go`` is False)."""
+        def accept(nb, nbb, nl):
+            f = objective(pen, nb, nbb, nl)
+            dec = jnp.sum(pg[:M] * (nb - beta)) + jnp.sum(pg[M] * (nbb - b))
+            return f <= f0 + 1e-4 * dec + 8 * eps * jnp.abs(f0)
 
-            def more(c):
-                t, k = c
-                nb, nbb, nl = trial(t, d)
-                f = objective(pen, nb, nbb, nl)
-                dec = jnp.sum(pg[:M] * (nb - beta)) + jnp.sum(pg[M] * (nbb - b))
-                armijo = f <= f0 + 1e-4 * dec + 8 * eps * jnp.abs(f0)
-                return go & ~armijo & (k < 40)
-
-            one, zero = jnp.ones_like(f0), jnp.zeros_like(f0, dtype=jnp.int32)
-            return jax.lax.while_loop(more, lambda c: (c[0] / 2, c[1] + 1), (one, zero))
-
-        t, k = search(d, True)
-        again = k >= 40  # no step length acceptable: the scaled gradient instead
-        d = jnp.where(again, d_grad, d)
-        t2, k2 = search(d, again)
-        t, k = jnp.where(again, t2, t), jnp.where(again, k2, k)
-        slope = jnp.sum(pg * d)
-        nb, nbb, nl = trial(t, d)
-        stuck = (k >= 40) | ~(slope < 0)
+        (nb, nbb, nl), slope, failed = _backtrack(
+            trial, accept, lambda d: jnp.sum(pg * d), d, d_grad, (beta, b, lin), f0
+        )  # fmt: skip
+        stuck = failed | ~(slope < 0)
         return st._replace(beta=jnp.where(stuck, beta, nb), b=jnp.where(stuck, b, nbb),
                            lin=jnp.where(stuck, lin, nl), n_iter=st.n_iter + 1,
                            done=stuck)  # fmt: skip
