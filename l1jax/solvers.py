@@ -753,6 +753,10 @@ def fista_block(
             # The final step cannot raise the objective: the gap measured before it still
             # bounds the suboptimality, and the smaller of the two is kept.
             gap = jnp.where(final, jnp.minimum(gap, c.gap), gap)
+            # A fixed point: the certificate of 10 iterations ago, to the last bit, so no more
+            # iterations can lower the gap (float32 at its rounding floor: squared loss, 300 ×
+            # 400, gaps of 1.0-1.5e-5 against tol 1e-5 identical from iteration 1,000 to 20,000).
+            fixed = (gap == c.gap) & (primal == c.primal)
             c = c._replace(gap=gap, primal=primal)
             # A block-coordinate step: x moves to the refit, whose free block (intercept,
             # unpenalized features) is solved exactly with the rest held, and y with it, so
@@ -765,7 +769,7 @@ def fista_block(
                 y=move(c.y + (ref.beta - c.x), c.y), by=move(c.by + (ref.b - c.bx), c.by),
                 lin_y=move(c.lin_y + (ref.lin - c.lin_x), c.lin_y),
             )  # fmt: skip
-            stop = (gap <= tol_abs) | (c.n_iter >= max_iter) | ~jnp.isfinite(gap)
+            stop = (gap <= tol_abs) | (c.n_iter >= max_iter) | ~jnp.isfinite(gap) | fixed
             return c, stop, final
 
         c, _, _ = jax.lax.while_loop(lambda st: ~st[2], body, init)
