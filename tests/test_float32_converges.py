@@ -102,7 +102,7 @@ def test_float32_fista_stops_at_a_fixed_point():
     assert np.asarray(res.n_iter).max() <= 5_000, res.n_iter
     assert np.all(np.asarray(res.gap) <= 2e-5), res.gap
     lambdas = np.asarray(res.lambdas, np.float64)
-    ref = l1jax.path(X, y, lambdas=lambdas, tol=1e-12)
+    ref = l1jax.path(X, y, lambdas=lambdas, tol=1e-9)  # (the check allows 1e-6)
 
     def objective(coef, b, lam):
         coef = np.asarray(coef, np.float64)
@@ -114,3 +114,25 @@ def test_float32_fista_stops_at_a_fixed_point():
                   - objective(ref.coef[k], ref.intercept[k], lam)) / p_null  # fmt: skip
         # (float32's rounding of P − D: a gap of −9e-8 at λ_max, where the excess is 4e-16)
         assert excess <= float(res.gap[k]) + 1e-6, (k, excess, res.gap[k])
+
+
+def test_float32_newton_slow_progress_is_not_a_stall():
+    """float32 elastic net (logistic) on unstandardized columns scaled from 0.01 to 100: Newton
+    lowers the gap slowly, for 100s of steps per λ at the end of the path. A stall rule on the
+    gap alone (10 steps without halving it) stopped those solves early: 32 of 100 λs
+    unconverged, gaps up to 5.9e-3. Steps that lower the objective count as progress: 16
+    unconverged, gaps up to 8.7e-5, as without any stall rule."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((1000, 100))
+    beta = np.zeros(100)
+    beta[:10] = rng.choice([-1, 1], 10)
+    eta = X @ beta
+    eta = 0.3 * eta / eta.std()
+    X = X * 10 ** rng.uniform(-2, 2, 100)
+    y = (rng.random(1000) < 1 / (1 + np.exp(-eta))).astype(float)
+    with jax.enable_x64(False), warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        res = l1jax.path(X.astype(np.float32), y.astype(np.float32), loss="logistic",
+                         standardize=False, l1_ratio=0.5)  # fmt: skip
+    assert np.asarray(res.gap).max() <= 2e-4, res.gap
+    assert np.sum(~np.asarray(res.converged)) <= 20, res.gap
