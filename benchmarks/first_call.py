@@ -7,8 +7,9 @@ Usage::
 
 Prints the first call's seconds (compilation included), the best of two warm calls, their
 difference, and the XLA compilations of the first call (count and seconds, from
-``jax.monitoring``'s ``backend_compile_duration`` events). Problems as benchmarks/paths.py,
-float64, tol 1e-6, unstandardized (as there).
+``jax.monitoring``'s ``backend_compile_duration`` events) and the seconds of tracing and lowering
+(its ``jaxpr_trace_duration`` and ``jaxpr_to_mlir_module_duration`` events). Problems as
+benchmarks/paths.py, float64, tol 1e-6, unstandardized (as there).
 """
 
 from __future__ import annotations
@@ -36,12 +37,15 @@ def main() -> None:
     args = ap.parse_args()
     if args.xla_defaults:
         l1jax._programs._COMPILER_OPTIONS = {}
-    compiles = []
-    jax.monitoring.register_event_duration_secs_listener(
-        lambda event, seconds, **_: (
-            compiles.append(seconds) if event.endswith("backend_compile_duration") else None
-        )
-    )
+    compiles, traced = [], []  # XLA compilations; tracing and lowering to StableHLO
+
+    def listen(event, seconds, **_):
+        if event.endswith("backend_compile_duration"):
+            compiles.append(seconds)
+        elif event.endswith(("jaxpr_trace_duration", "jaxpr_to_mlir_module_duration")):
+            traced.append(seconds)
+
+    jax.monitoring.register_event_duration_secs_listener(listen)
     spec = (paths.QUICK if args.quick else paths.FULL)[args.problem]
     prob = paths.make_problem(args.problem, spec, paths.N_LAMBDAS[args.quick])
     times = []
@@ -51,11 +55,12 @@ def main() -> None:
                          standardize=False, tol=1e-6)  # fmt: skip
         times.append(time.perf_counter() - began)
         if len(times) == 1:
-            first_compiles = list(compiles)
+            first_compiles, first_traced = list(compiles), sum(traced)
     warm = min(times[1:])
     name = f"{args.problem}{' quick' if args.quick else ''}"
     print(f"{name}: first {times[0]:.2f} s, warm {warm:.2f} s, first - warm {times[0] - warm:.2f}"
-          f" s; {len(first_compiles)} compilations, {sum(first_compiles):.2f} s; converged "
+          f" s; {len(first_compiles)} compilations, {sum(first_compiles):.2f} s; tracing and "
+          f"lowering {first_traced:.2f} s; converged "
           f"{bool(res.converged.all())}")  # fmt: skip
 
 
