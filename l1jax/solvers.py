@@ -793,8 +793,8 @@ def _backtrack(trial, accept, slope, d, d_grad, start, f0):
     ``shard_map``.
 
     Returns:
-      ``(point, slope, failed)``: the last point tried, ``slope(·)`` of its direction, and
-      whether no step along either direction was accepted.
+      ``(point, stuck)``: the last point tried, and whether the step is stuck there (no step
+      along either direction was accepted, or ``slope(·)`` of its direction is not negative).
     """
     no = jnp.zeros_like(f0, dtype=bool)
 
@@ -813,7 +813,7 @@ def _backtrack(trial, accept, slope, d, d_grad, start, f0):
     init = (jnp.ones_like(f0), jnp.zeros_like(f0, dtype=jnp.int32), no, start,
             jnp.zeros_like(f0), no, no)  # fmt: skip
     _, _, _, point, s, failed, _ = jax.lax.while_loop(lambda c: ~c[-1], body, init)
-    return point, s, failed
+    return point, failed | ~(s < 0)
 
 
 class _Newton(NamedTuple):
@@ -1016,11 +1016,10 @@ def newton_block(
             return f <= (f0 + 1e-4 * (pg @ (nb - beta) + gb * (nbb - b))
                          + 8 * eps * jnp.abs(f0))  # fmt: skip
 
-        (nb, nbb, nl), slope, failed = _backtrack(
+        (nb, nbb, nl), stuck = _backtrack(
             trial, accept, lambda d: pg @ d[0] + gb * d[1], (d_beta, d_b), (g_beta, g_b),
             (beta, b, lin), f0,
         )  # fmt: skip
-        stuck = failed | ~(slope < 0)
         beta = jnp.where(stuck, beta, nb)
         b = jnp.where(stuck, b, nbb)
         lin = jnp.where(stuck, lin, nl)
@@ -1243,10 +1242,9 @@ def softmax_newton_block(
             dec = jnp.sum(pg[:M] * (nb - beta)) + jnp.sum(pg[M] * (nbb - b))
             return f <= f0 + 1e-4 * dec + 8 * eps * jnp.abs(f0)
 
-        (nb, nbb, nl), slope, failed = _backtrack(
+        (nb, nbb, nl), stuck = _backtrack(
             trial, accept, lambda d: jnp.sum(pg * d), d, d_grad, (beta, b, lin), f0
         )  # fmt: skip
-        stuck = failed | ~(slope < 0)
         return st._replace(beta=jnp.where(stuck, beta, nb), b=jnp.where(stuck, b, nbb),
                            lin=jnp.where(stuck, lin, nl), n_iter=st.n_iter + 1,
                            done=stuck)  # fmt: skip
