@@ -201,7 +201,10 @@ def path(
     ``P_null`` is the objective of the intercept-only model (for Poisson, minus that of the
     saturated model, so the scale is the positive null deviance / 2), so the objective is within
     ``tol · P_null`` of the optimum. The default, ``1e-7`` in float64 (relative objective accuracy
-    of about 1e-7 or better), is ``1e-5`` in float32 (float32 cannot certify much tighter gaps).
+    of about 1e-7 or better), is ``1e-5`` in float32 (float32 cannot certify much tighter gaps;
+    where its rounding of Xβ keeps even that out of reach, e.g. nearly separable classes at
+    small λ, a solve stops once its steps lower neither the gap nor the objective, and the λ
+    is reported unconverged; float64 data is solved, and certified, in float64).
     What rounding leaves of the unpenalized block's gradient (intercept, ``penalty_factor`` 0;
     ``cond · ε`` when its columns are nearly collinear) is added to the gap; below about 1e-12
     in float64 a gap is at the level of rounding.

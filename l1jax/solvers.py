@@ -49,7 +49,7 @@ class Status(enum.IntEnum):
     """Outcome of one λ: an ``int32`` inside the result, never an exception inside ``jit``."""
 
     CONVERGED = 0
-    MAX_ITER = 1
+    MAX_ITER = 1  # the gap is above tol: max_iter spent, or no step could lower it further
     NONFINITE = 2
     UNBOUNDED = 3  # the unpenalized block has no finite minimizer (e.g. separable classes)
 
