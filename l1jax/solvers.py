@@ -784,6 +784,30 @@ def fista_block(
 # Orthant-wise Newton for small working sets of the logistic and Poisson losses.
 
 
+def _resolve(direction, wrong, moving, out0, k0):
+    """A Newton direction in which a coordinate at zero leaves only into the orthant its
+    pseudo-gradient chose: ``direction(moving)`` is solved, the coordinates ``wrong(out)`` flags
+    (at zero, and taken the other way) stay at zero, and it is solved again without them, up to
+    three solves in a loop (one solve in the program). Cutting such a coordinate to zero alone
+    left a poor direction, whose other entries assumed it moved (steps of 1e-3, a zig-zag of
+    hundreds of steps on near-separable fits). ``out0`` and the int ``k0`` give the carry its
+    shapes and its variance under ``shard_map``.
+
+    Returns:
+      ``(out, wrong(out))``: the last solve and what it still takes the wrong way.
+    """
+
+    def body(c):
+        moving, _, _, k = c
+        out = direction(moving)
+        bad = wrong(out)
+        return moving & ~bad, out, jnp.any(bad), k + 1
+
+    _, out, _, _ = jax.lax.while_loop(lambda c: c[2] & (c[3] < 3), body,
+                                      (moving, out0, k0 == 0, k0))  # fmt: skip
+    return out, wrong(out)
+
+
 def _backtrack(trial, accept, slope, d, d_grad, start, f0):
     """Armijo backtracking for a Newton step: ``trial(t, d)`` at t = 1, ½, ¼, … until
     ``accept(*point)``, along the direction ``d``, then along ``d_grad`` (the scaled gradient)
@@ -979,22 +1003,12 @@ def newton_block(
             d = solve_active(A + jnp.diag(jnp.where(fixed, 1.0, damp)), rhs)
             return d[:M] * moving, d[M] * has_b, scale
 
-        # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
-        # One that the direction takes the other way stays at zero, and the direction is solved
-        # again without it (up to twice; one solve in the program): the first one's other
-        # entries assumed it moved, and cut to zero it left a poor direction (steps of 1e-3, a
-        # zig-zag of hundreds of steps on near-separable fits).
-        def resolve(c):
-            moving, _, _, _, _, k = c
-            d_beta, d_b, scale = newton_direction(moving)
-            wrong = (beta == 0) & (d_beta * pg > 0)
-            return moving & ~wrong, d_beta, d_b, scale, jnp.any(wrong), k + 1
-
         zero = jnp.zeros_like(b)
-        init = (moving, jnp.zeros_like(beta), zero, zero, zero == 0, jnp.zeros_like(b, jnp.int32))
-        *_, d_beta, d_b, scale, _, _ = jax.lax.while_loop(lambda c: c[4] & (c[5] < 3), resolve,
-                                                          init)  # fmt: skip
-        d_beta = jnp.where((beta == 0) & (d_beta * pg > 0), 0, d_beta)
+        (d_beta, d_b, scale), wrong = _resolve(
+            newton_direction, lambda out: (beta == 0) & (out[0] * pg > 0), moving,
+            (jnp.zeros_like(beta), zero, zero), jnp.zeros_like(b, jnp.int32),
+        )  # fmt: skip
+        d_beta = jnp.where(wrong, 0, d_beta)
         slope = pg @ d_beta + gb * d_b
         finite = jnp.all(jnp.isfinite(d_beta)) & jnp.isfinite(d_b)
         fallback = ~(slope < 0) | ~finite  # a scaled gradient step instead
@@ -1214,18 +1228,9 @@ def softmax_newton_block(
             d, *_ = jax.lax.while_loop(cg_cond, cg_body, init)
             return centered(d * moving)
 
-        # A coordinate at zero may only leave into the orthant that its pseudo-gradient chose.
-        # One that the direction takes the other way stays at zero, and the direction is solved
-        # again without it (up to twice), as in :func:`newton_block`.
-        def resolve(c):
-            moving, _, _, k = c
-            d = direction(moving)
-            wrong = kinked & (z == 0) & (d * pg > 0)
-            return moving & ~wrong, d, jnp.any(wrong), k + 1
-
-        _, d, _, _ = jax.lax.while_loop(lambda c: c[2] & (c[3] < 3), resolve,
-                                        (moving, jnp.zeros_like(z), kzero == 0, kzero))  # fmt: skip
-        d = jnp.where(kinked & (z == 0) & (d * pg > 0), 0, d)
+        d, wrong = _resolve(direction, lambda d: kinked & (z == 0) & (d * pg > 0), moving,
+                            jnp.zeros_like(z), kzero)  # fmt: skip
+        d = jnp.where(wrong, 0, d)
         slope = jnp.sum(pg * d)
         fallback = ~(slope < 0) | ~jnp.all(jnp.isfinite(d))  # a scaled gradient step instead
         safe = jnp.where(moving, jnp.maximum(diag.T, scale * eps), 1)
