@@ -33,6 +33,10 @@ Twelfth session, after FISTA's step to the free block's refit (4edd1ac): seed 8,
 ``multi`` seed 9, 1,598 λs; float32 seed 10, 294 λs: none flagged. After Newton's re-solve of
 its direction (logistic, Poisson, multinomial; 120a181 and after): seed 11, 11,692 λs;
 ``multi`` seed 12, 3,647 λs; float32 ``multi`` seed 13, 138 λs: none flagged.
+
+Thirteenth session, after Newton's stall rule and FISTA's fixed-point stop (717b3da-113637a):
+seeds 14 (35,026 λs) and 17 (6,412); float32 seeds 15 (384) and 16 (411); float32 ``multi``
+seed 18 (236): none flagged.
 """
 
 from __future__ import annotations
