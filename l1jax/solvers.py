@@ -822,22 +822,23 @@ def _backtrack(trial, accept, slope, d, d_grad, start, f0):
     """
     no = jnp.zeros_like(f0, dtype=bool)
 
+    def along(grad_dir):
+        return jax.tree.map(lambda a, g: jnp.where(grad_dir, g, a), d, d_grad)
+
     def body(c):
         t, k, grad_dir, *_ = c
-        dk = jax.tree.map(lambda a, g: jnp.where(grad_dir, g, a), d, d_grad)
-        point = trial(t, dk)
+        point = trial(t, along(grad_dir))
         ok = accept(*point)
         out = ~ok & (k >= 39)  # (40 trials along this direction)
         switch, failed = out & ~grad_dir, out & grad_dir
         over = ok | failed
         t = jnp.where(over, t, jnp.where(switch, 1.0, t / 2))
         k = jnp.where(over, k, jnp.where(switch, 0, k + 1))
-        return t, k, grad_dir | switch, point, slope(dk), failed, over
+        return t, k, grad_dir | switch, point, failed, over
 
-    init = (jnp.ones_like(f0), jnp.zeros_like(f0, dtype=jnp.int32), no, start,
-            jnp.zeros_like(f0), no, no)  # fmt: skip
-    _, _, _, point, s, failed, _ = jax.lax.while_loop(lambda c: ~c[-1], body, init)
-    return point, failed | ~(s < 0)
+    init = (jnp.ones_like(f0), jnp.zeros_like(f0, dtype=jnp.int32), no, start, no, no)
+    _, _, grad_dir, point, failed, _ = jax.lax.while_loop(lambda c: ~c[-1], body, init)
+    return point, failed | ~(slope(along(grad_dir)) < 0)
 
 
 class _Newton(NamedTuple):
