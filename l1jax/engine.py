@@ -320,7 +320,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
                 sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS),
                 loss=st.loss, positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
             )  # fmt: skip
-        if st.loss in ("squared", MULTINOMIAL):  # (multinomial: ½ of the squared loss's)
+        if st.loss == "squared":
             zero = jnp.zeros(b0.shape[:1], b0.dtype) if multi else jnp.zeros_like(b0)
             step = zero + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept)  # (one per λ)
         else:  # the local curvature at each λ's warm start

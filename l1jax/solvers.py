@@ -1271,6 +1271,11 @@ def softmax_newton_block(
     return jax.vmap(solve)(pen, beta0, b0, tol_abs)
 
 
+def _unit(u: jax.Array) -> jax.Array:
+    """``u / ‖u‖`` (Frobenius; a zero ``u`` stays zero): a step of the power iteration."""
+    return u / jnp.maximum(jnp.linalg.norm(u), jnp.finfo(u.dtype).tiny)
+
+
 @functools.partial(jit, static_argnames=("loss", "fit_intercept", "n_power"))
 @highest
 def lipschitz(
@@ -1282,10 +1287,30 @@ def lipschitz(
     ``Xᵀ diag(s μ'(η)) X`` at ``(beta, b)`` (the warm start; ``μ' = μ(1 − μ)`` or ``μ``), which is
     much smaller than the global ¼``XᵀSX`` bound once the fit is good; FISTA's backtracking shrinks
     the step wherever the curvature grows beyond it. The intercept direction is included.
-    Multinomial: ½ ``XᵀSX``'s (the softmax Hessian ``diag(p) − ppᵀ`` is at most ½ I).
+    Multinomial without ``beta``: ½ ``XᵀSX``'s (the softmax Hessian ``diag(μ) − μμᵀ`` is at
+    most ½ I); with it, of the Hessian ``B ↦ Xᵀ (s (μ ∘ U − μ (μ·U)))``, ``U = XB``, at the warm
+    start, on the complement of its null directions (rows of B constant over the classes).
     """
-    if loss == MULTINOMIAL:
+    if loss == MULTINOMIAL and (beta is None or data.gram):
         return 0.5 * lipschitz("squared", data, fit_intercept, n_power=n_power)
+    if loss == MULTINOMIAL:
+        mu = mean_function(loss, _linear(data, beta) + (0.0 if b is None else b))  # (n, C)
+        sm = _weighted(data.s, mu)
+
+        def hvp(v):
+            u = _linear(data, v)
+            return _rmatvec(data, sm * u - sm * jnp.sum(mu * u, axis=1, keepdims=True))
+
+        C = beta.shape[-1]
+        # (off the null directions: the classes' columns of v0 sum to zero in every row)
+        v0 = jnp.ones_like(beta) * (jnp.arange(C, dtype=beta.dtype) - (C - 1) / 2)
+        # (10 steps: as few FISTA iterations as 30 on the problems measured, at a third of the
+        # cost, felt on short solves; an estimate below the top is what backtracking is for)
+        v = jax.lax.fori_loop(0, min(n_power, 10), lambda _, v: _unit(hvp(v)), _unit(v0))
+        top = jnp.vdot(v, hvp(v))
+        if fit_intercept:  # the intercepts' block, by Gershgorin: 2 max_c Σ_i s_i μ_ic(1 − μ_ic)
+            top = jnp.maximum(top, 2 * jnp.max(jnp.sum(sm * (1 - mu), axis=0)))
+        return 1.02 * top + jnp.finfo(top.dtype).tiny
     m = data.n_features
     if data.gram:
         matvec = lambda v: _linear(data, v)  # noqa: E731
@@ -1299,11 +1324,7 @@ def lipschitz(
         matvec = lambda v: _rmatvec(data, w * _linear(data, v))  # noqa: E731
     v0 = jnp.ones(m, dtype=data.y.dtype if data.y is not None else data.c.dtype) / jnp.sqrt(m)
 
-    def power(_, v):
-        u = matvec(v)
-        return u / jnp.maximum(jnp.linalg.norm(u), jnp.finfo(u.dtype).tiny)
-
-    v = jax.lax.fori_loop(0, n_power, power, v0)
+    v = jax.lax.fori_loop(0, n_power, lambda _, v: _unit(matvec(v)), v0)
     top = v @ matvec(v)
     if fit_intercept and not data.gram:
         top = jnp.maximum(top, jnp.sum(w))  # the intercept direction (centered columns)

@@ -164,6 +164,47 @@ def test_two_classes_grouped_is_logistic():
         np.testing.assert_allclose(res.intercept[k, 1] - res.intercept[k, 0], b, atol=1e-4)
 
 
+def test_fista_step_is_the_local_curvature():
+    """FISTA's step is 1 / the top eigenvalue of the softmax Hessian at the warm start, as for
+    the logistic loss, not ½ ‖XᵀSX‖ (which bounds it everywhere): on wine at λ = 0.01 the
+    probabilities are near 0 or 1 and the local curvature 10× smaller. The estimate
+    (power iteration, 10 steps, × 1.02) against the Hessian formed here, ``Σ_i s_i x_i x_iᵀ ⊗
+    (diag μ_i − μ_i μ_iᵀ)``, by NumPy's eigenvalues."""
+    from l1jax import solvers
+
+    X, y = _data("wine")
+    n, p = X.shape
+    res = _fit(X, y, lambdas=np.array([0.01]))
+    B, b = res.coef[0], res.intercept[0]
+    mu = softmax(X @ B + b, axis=1)
+    H = sum(np.kron(np.outer(x, x), np.diag(m) - np.outer(m, m)) for x, m in zip(X, mu)) / n
+    top = np.linalg.eigvalsh(H)[-1]
+    data = solvers.Data(X=np.asarray(X), y=np.eye(3)[y], s=np.full(n, 1 / n))
+    est = float(solvers.lipschitz("multinomial", data, False, np.asarray(B), b))
+    assert 0.95 * 1.02 * top <= est <= 1.02 * top * (1 + 1e-12), (est, top)  # (here 0.992)
+    assert est <= 0.2 * 0.5 * np.linalg.eigvalsh(X.T @ X / n)[-1]  # (here 0.1)
+
+
+def test_grouped_fista_at_small_lambdas_takes_few_iterations():
+    """Grouped (FISTA only) on wine to λ_max / 4000 at tol 1e-12: with the global bound as its
+    step, FISTA took 71,850 iterations, up to 12,615 at one λ; with the local curvature 8,190,
+    at most 625. The fits are certified by their gaps, and the smallest λ satisfies KKT."""
+    X, y = _data("wine")
+    res = l1jax.path(X, y, loss="multinomial", grouped=True, lambdas=30, standardize=False,
+                     tol=TIGHT)  # fmt: skip
+    assert res.converged.all(), res.gap
+    n_iter = np.asarray(res.n_iter)
+    assert n_iter.max() <= 1_500 and n_iter.sum() <= 15_000, n_iter
+    Y = np.eye(3)[y]
+    G, gb = _gradient(X, Y, res.coef[-1], res.intercept[-1])
+    lam, B = float(res.lambdas[-1]), res.coef[-1]
+    norms = np.linalg.norm(B, axis=1)
+    np.testing.assert_allclose(gb, 0, atol=1e-7)
+    on = norms > 0
+    np.testing.assert_allclose(G[on], -lam * B[on] / norms[on, None], atol=1e-6 * lam + 1e-9)
+    assert np.all(np.linalg.norm(G[~on], axis=1) <= lam * (1 + 1e-6))
+
+
 @functools.cache
 def _digits():
     """300 rows of scikit-learn's digits (10 classes), constant pixels dropped, standardized."""
