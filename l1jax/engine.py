@@ -35,9 +35,8 @@ classes and the loss is the softmax's (:mod:`l1jax.losses`). The penalty is on t
 ``Static.entrywise``, on each entry: the penalty's weights are then broadcast to ``(p, C)``, so
 :func:`l1jax.solvers._prox` soft-thresholds entrywise and the dual norm is
 ``max_jc |X_jᵀθ_c| / v_j``, while the working set stays by feature (``max_c |∇_jc|``).
-Entrywise working sets of at most ``SOFTMAX_NEWTON_MAX / C`` features take orthant-wise Newton
-steps on the class axis (:func:`l1jax.solvers.softmax_newton_block`), larger ones and the
-grouped penalty FISTA.
+Entrywise working sets take orthant-wise Newton steps on the class axis
+(:func:`l1jax.solvers.softmax_newton_block`), the grouped penalty FISTA.
 
 **Groups** (``groups=``, one response): the engine's features are the groups
 (``Problem.groups``: the group of each column, in X's own order; no padding, groups of any
@@ -68,7 +67,6 @@ __all__ = [
 CHUNK = 128  # columns per chunk of a working set
 NEWTON_MAX = 512  # working-set capacities up to this take Newton steps (logistic, Poisson)
 NEWTON_STEPS = 200  # Newton steps per block and round
-SOFTMAX_NEWTON_MAX = 1024  # multinomial: M·C up to this take Newton steps (entrywise)
 MAX_ROUNDS = 50  # working-set rounds per block
 
 
@@ -302,8 +300,10 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     # (groups: FISTA, whose prox is the group penalty's; Newton's orthants are the lasso's)
     newton = (st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
               and grp is None)  # fmt: skip
-    # (multinomial, entrywise: Newton on the class axis while the Hessian's M·C side is small)
-    softmax_newton = st.loss == MULTINOMIAL and st.entrywise and M * tasks[0] <= SOFTMAX_NEWTON_MAX
+    # (multinomial, entrywise: Newton on the class axis, at any size: its conjugate gradients
+    # cost a FISTA iteration each, and it takes 10-50× fewer of them on wide or near-separable
+    # fits; the limit of 1,024 entries it had left 1000 × 400 × 3 to FISTA, 140,277 iterations)
+    softmax_newton = st.loss == MULTINOMIAL and st.entrywise
     if data.Xs is not None:
         newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
         slots = 0 if newton else slots
@@ -754,12 +754,6 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
                               chunk, p_pad, p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
         capacity = min(capacity, sparse_capacity(n_pad, chunk))
-    newton_cap = max(chunk, SOFTMAX_NEWTON_MAX // tasks[0] // chunk * chunk) if tasks else 0
-    if loss == MULTINOMIAL and entrywise and valid.sum() <= newton_cap:
-        # every feature fits in Newton's capacity: take it (with more features, FISTA's first
-        # capacity as before: Newton at 128 features, then FISTA, was 1.3× slower on the
-        # 1000 × 500 × 5 synthetic problem, whose working sets pass 128 features)
-        capacity = min(capacity, newton_cap)
     state = solve(problem, state, st, capacity, chunk=chunk,
                   lams_mesh=place.mesh if place.lams else None,
                   slots=slots_for(X, nnz_pad) if sparse and not use_gram else None)  # fmt: skip
