@@ -119,20 +119,20 @@ def test_float32_fista_stops_at_a_fixed_point():
 def test_float32_newton_slow_progress_is_not_a_stall():
     """float32 elastic net (logistic) on unstandardized columns scaled from 0.01 to 100: Newton
     lowers the gap slowly, for 100s of steps per λ at the end of the path. A stall rule on the
-    gap alone (10 steps without halving it) stopped those solves early: 32 of 100 λs
-    unconverged, gaps up to 5.9e-3. Steps that lower the objective count as progress: 16
-    unconverged, gaps up to 8.7e-5, as without any stall rule."""
+    gap alone (10 steps without halving it) stopped those solves early (100 features, 100 λs:
+    32 unconverged, gaps up to 5.9e-3; this test's 60 features and 40 λs: gaps up to 1.0e-2).
+    Steps that lower the objective count as progress: gaps up to 8.7e-5 and 2.2e-4, as
+    without any stall rule."""
     rng = np.random.default_rng(0)
-    X = rng.standard_normal((1000, 100))
-    beta = np.zeros(100)
+    X = rng.standard_normal((1000, 60))
+    beta = np.zeros(60)
     beta[:10] = rng.choice([-1, 1], 10)
     eta = X @ beta
     eta = 0.3 * eta / eta.std()
-    X = X * 10 ** rng.uniform(-2, 2, 100)
+    X = X * 10 ** rng.uniform(-2, 2, 60)
     y = (rng.random(1000) < 1 / (1 + np.exp(-eta))).astype(float)
     with jax.enable_x64(False), warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         res = l1jax.path(X.astype(np.float32), y.astype(np.float32), loss="logistic",
-                         standardize=False, l1_ratio=0.5)  # fmt: skip
-    assert np.asarray(res.gap).max() <= 2e-4, res.gap
-    assert np.sum(~np.asarray(res.converged)) <= 20, res.gap
+                         standardize=False, l1_ratio=0.5, lambdas=40)  # fmt: skip
+    assert np.asarray(res.gap).max() <= 1e-3, res.gap
