@@ -37,6 +37,10 @@ its direction (logistic, Poisson, multinomial; 120a181 and after): seed 11, 11,6
 Thirteenth session, after Newton's stall rule and FISTA's fixed-point stop (717b3da-113637a):
 seeds 14 (35,026 λs) and 17 (6,412); float32 seeds 15 (384) and 16 (411); float32 ``multi``
 seed 18 (236): none flagged.
+
+Fourteenth session, after the multinomial's FISTA step by the local curvature and its Newton
+steps at every entrywise size (32e9c7a, 8cddbab): ``multi`` seeds 19 (29,106 λs) and 20
+(14,387); float32 ``multi`` seed 21 (633): none flagged.
 """
 
 from __future__ import annotations
