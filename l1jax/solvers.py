@@ -1061,6 +1061,13 @@ def newton_block(
 # Orthant-wise Newton for small working sets of the multinomial loss (entrywise penalty).
 
 
+def _softmax_curvature(mu: jax.Array, sm: jax.Array, u: jax.Array) -> jax.Array:
+    """The softmax Hessian applied to each row of ``u`` ``(n, C)``, weighted:
+    ``s_i (diag μ_i − μ_i μ_iᵀ) u_i`` (``sm`` = ``s μ``), the inner factor of the multinomial
+    loss's Hessian-vector products ``Xᵀ(·)X``."""
+    return sm * (u - jnp.sum(mu * u, axis=1, keepdims=True))
+
+
 CG_STEPS = 200  # conjugate-gradient iterations per Newton step of softmax_newton_block
 BLOCK_PRECONDITIONER = 20  # softmax_newton_block's class blocks while (M+1)² ≤ this × rows
 
@@ -1212,8 +1219,7 @@ def softmax_newton_block(
 
             def hvp(v):
                 q = project(v)
-                u = _dot(Xa.T, q)  # (n, C)
-                w = sm * (u - jnp.sum(mu * u, axis=1, keepdims=True))
+                w = _softmax_curvature(mu, sm, _dot(Xa.T, q))  # (n, C)
                 return project(_dot(Xa, w) + l2 * q) + scale * (v - q) + damp * v
 
             def precond(v):
@@ -1316,8 +1322,7 @@ def lipschitz(
         sm = _weighted(data.s, mu)
 
         def hvp(v):
-            u = _linear(data, v)
-            return _rmatvec(data, sm * u - sm * jnp.sum(mu * u, axis=1, keepdims=True))
+            return _rmatvec(data, _softmax_curvature(mu, sm, _linear(data, v)))
 
         C = beta.shape[-1]
         # (off the null directions: the classes' columns of v0 sum to zero in every row)
