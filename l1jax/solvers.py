@@ -1197,7 +1197,6 @@ def softmax_newton_block(
         diag = (jnp.diagonal(curv, axis1=1, axis2=2) if blockwise else curv) + l2.T  # (C, M+1)
         scale = jnp.max(jnp.where(moving.T, diag, 0), initial=0) + jnp.finfo(dtype).tiny
         damp = 16 * eps * scale * moving.size  # keeps singular blocks (collinear columns) solvable
-        eye = jnp.eye(M + 1, dtype=dtype)
         kzero = jnp.zeros_like(f0, dtype=jnp.int32)
 
         def direction(moving):
@@ -1207,11 +1206,19 @@ def softmax_newton_block(
             full = jnp.all(moving, axis=1)  # rows with a null direction
             mk = moving.T  # (C, M+1)
             if blockwise:
+                eye = jnp.eye(M + 1, dtype=dtype)
                 P = jnp.where(mk[:, :, None] & mk[:, None, :], curv + l2.T[:, :, None] * eye, 0)
                 P = P + eye * jnp.where(mk, damp, 1.0)[:, :, None]
                 Pinv = _inv(P)  # (one matrix per LAPACK call: see _one_matrix_per_call)
-            else:
-                Pd = jnp.where(mk, diag + damp, 1.0)
+
+                def precond(v):
+                    return jnp.einsum("kab,bk->ak", Pinv, v, precision=HIGHEST)
+
+            else:  # (P's diagonal)
+                Pd = jnp.where(mk, diag + damp, 1.0).T
+
+                def precond(v):
+                    return v / Pd
 
             def project(v):  # onto the moving entries, without the null directions of full rows
                 v = v * moving
@@ -1221,11 +1228,6 @@ def softmax_newton_block(
                 q = project(v)
                 w = _softmax_curvature(mu, sm, _dot(Xa.T, q))  # (n, C)
                 return project(_dot(Xa, w) + l2 * q) + scale * (v - q) + damp * v
-
-            def precond(v):
-                if not blockwise:
-                    return v / Pd.T
-                return jnp.einsum("kab,bk->ak", Pinv, v, precision=HIGHEST)
 
             rhs = -project(pg)
             rr0 = jnp.sum(rhs * rhs)
