@@ -12,9 +12,10 @@ One traced loop runs over blocks of neighbouring λs (../DESIGN "Speed"). For ea
    need to reveal missing features), the last ones to the tolerance.
 3. The block's solutions are written into the path and warm-start the next block.
 
-The working set's columns are gathered into a fixed **capacity** ``M``, stored as chunks of
-``chunk`` columns; products loop over the chunks in use only, so one program serves every
-working-set size up to ``M`` at the cost of the size actually used. Only when the working set
+The working set's columns are gathered into a fixed **capacity** ``M``, stored in pieces of
+whole ``chunk`` s (:func:`l1jax.solvers.pieces_layout`, each an array of its own); products
+skip the pieces past the columns in use, so one program serves every working-set size up to
+``M`` at about the cost of the size actually used. Only when the working set
 outgrows ``M`` does the loop stop (``State.need``) and the host run the next capacity, which
 continues from the same block. Shapes depend on bucketed ``n``, ``p``, ``K`` and ``M`` only, so
 data of similar sizes share the compiled programs.
@@ -218,22 +219,26 @@ def init(problem: Problem, b0, st: Static) -> State:
 
 
 def _gather(data: solvers.Data, idx, mask, chunk, slots: int = 0):
-    """The working set's columns (``idx``, ``mask`` of length M) as chunked data; a sparse
+    """The working set's columns (``idx``, ``mask`` of length M) in pieces
+    (:func:`l1jax.solvers.pieces_layout`), each gathered into an array of its own; a sparse
     ``X`` gives its columns' entries in ``slots`` places when ``slots`` is set, else its
     columns gathered dense."""
     M = idx.shape[0]
-    shape = (M // chunk, chunk, -1)
+    bounds = np.cumsum([0, *solvers.pieces_layout(M, chunk)])
+    parts = list(zip(bounds[:-1], bounds[1:], strict=True))
     if data.gram:
-        Gw = (data.G[idx][:, idx] * mask[:, None] * mask[None, :]).reshape(shape)
+        Gr = data.G[:, idx] * mask[None, :]
+        Gw = tuple(Gr[idx[a:b]] * mask[a:b, None] for a, b in parts)
         return solvers.Data(Gc=Gw, c=data.c[idx] * (mask[:, None] if data.tasks else mask),
                             yy=data.yy)  # fmt: skip
     if data.Xs is not None and slots:
         return solvers.Data(Xs=data.Xs.select(idx, mask, slots), y=data.y, s=data.s)
     if data.Xs is not None:
         Xw = data.Xs.gather(idx, mask, data.y.shape[0])
+        pieces = tuple(Xw[a:b] for a, b in parts)
     else:
-        Xw = data.Xt[idx] * mask[:, None]
-    return solvers.Data(Xc=Xw.reshape(shape), y=data.y, s=data.s)
+        pieces = tuple(data.Xt[idx[a:b]] * mask[a:b, None] for a, b in parts)
+    return solvers.Data(Xc=pieces, y=data.y, s=data.s)
 
 
 def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_mesh,
@@ -375,9 +380,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             place = jnp.zeros(p, jnp.int32).at[jnp.where(mask > 0, idx, p)].set(
                 jnp.arange(kg, dtype=jnp.int32), mode="drop")  # fmt: skip
             sub_grp = place[grp[cols]]
-        sub = _gather(data, cols, cmask, chunk, slots)._replace(
-            active=(width + chunk - 1) // chunk
-        )
+        sub = _gather(data, cols, cmask, chunk, slots)._replace(active=width)
         pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, entries(v[idx] * mask),
                                                        entries(mask), sub_grp))(lams)  # fmt: skip
         beta0 = r.betas[:, cols] * rows(cmask)

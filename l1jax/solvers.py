@@ -82,12 +82,15 @@ class Data(NamedTuple):
     """A smooth part in "design" form (``X``, ``y``, ``s``) or, for the squared loss without
     intercept, in Gram form (``G = XᵀSX``, ``c = XᵀSy``, ``yy = yᵀSy``). Unused fields are None.
 
-    A working set's columns may come chunked instead: ``Xc`` (design) or ``Gc`` (Gram) of shape
-    ``(n_chunks, chunk, rows)``, column ``j`` of the matrix being ``[j // chunk, j % chunk, :]``
-    (chunks of rows of ``Xᵀ``), with only the first ``active`` chunks in use (a traced count).
-    Products then loop over the active chunks, so one compiled program serves every working-set
-    size up to its capacity at a cost proportional to the size actually used. ``X`` may be
-    absent when ``Xt`` is given (products are then taken through ``Xᵀ`` alone)."""
+    A working set's columns may come in pieces instead: ``Xc`` (design) or ``Gc`` (Gram), a
+    tuple of arrays ``(size, rows)`` (consecutive blocks of rows of ``Xᵀ``: the working set's
+    columns in order, sizes from :func:`pieces_layout`), with only the first ``active`` columns
+    in use (a traced count). Products skip the pieces past them, so one compiled program serves
+    every working-set size up to its capacity at a cost close to the size actually used. Each
+    piece is an array of its own because XLA copies any slice of an array that a matrix
+    product reads: products over slices of one array (``fori_loop`` over its chunks) cost
+    2-2.5× as much (problems A and D of the benchmarks). ``X`` may be absent when ``Xt`` is
+    given (products are then taken through ``Xᵀ`` alone)."""
 
     X: jax.Array | None = None
     y: jax.Array | None = None
@@ -96,8 +99,8 @@ class Data(NamedTuple):
     G: jax.Array | None = None
     c: jax.Array | None = None
     yy: jax.Array | None = None
-    Xc: jax.Array | None = None
-    Gc: jax.Array | None = None
+    Xc: tuple[jax.Array, ...] | None = None
+    Gc: tuple[jax.Array, ...] | None = None
     active: jax.Array | None = None
     Xs: _sparse.Cols | None = None  # a sparse X̃ (instead of ``Xt``): :mod:`l1jax._sparse`
 
@@ -121,8 +124,8 @@ class Data(NamedTuple):
             return self.Xt.shape[0]
         if self.Xs is not None:
             return self.Xs.shift.shape[0]
-        chunks = self.Xc if self.Xc is not None else self.Gc
-        return chunks.shape[0] * chunks.shape[1]
+        pieces = self.Xc if self.Xc is not None else self.Gc
+        return sum(q.shape[0] for q in pieces)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -199,45 +202,57 @@ def row_norms(x: jax.Array) -> jax.Array:
     return jnp.sqrt(jnp.sum(x * x, axis=-1))
 
 
-def _chunked_matvec(chunks: jax.Array, active, v: jax.Array) -> jax.Array:
-    """``A v`` for ``A`` stored as chunks of its columns ``(n_chunks, chunk, rows)``: the active
-    chunks only. ``v`` may have a trailing task axis (``A V``, ``(rows, m)``)."""
-    if v.ndim == 2:
-        vm = v.reshape(chunks.shape[0], chunks.shape[1], v.shape[1])
-
-        def add_tasks(c, acc):
-            return acc + _dot(chunks[c].T, vm[c])
-
-        acc = jnp.zeros((chunks.shape[2], v.shape[1]), v.dtype) + jnp.zeros_like(v[0])
-        return jax.lax.fori_loop(0, active, add_tasks, acc)
-    vc = v.reshape(chunks.shape[0], chunks.shape[1])
-
-    def add(c, acc):
-        return acc + _dot(vc[c], chunks[c])
-
-    # (zeros_like: the carry varies as v does, under vmap and over shard_map's manual axes)
-    acc = jnp.zeros(chunks.shape[2], v.dtype) + jnp.zeros_like(v[0])
-    return jax.lax.fori_loop(0, active, add, acc)
+def pieces_layout(M: int, chunk: int) -> list[int]:
+    """The sizes of the pieces of a working set of capacity ``M`` (whole ``chunk`` s): one chunk
+    each up to 8 chunks, then 4 pieces per octave (2, 4, 8, … chunks), the last one cut to
+    ``M``. A working set of ``w`` columns uses at most 1.25 ``w`` + a chunk of them, in at most
+    ``8 + 4 log₂(M / 8 chunks)`` pieces (12 for 2,048 columns of 128)."""
+    sizes, o = [], 0
+    while o < M:
+        size = chunk * max(1, 2 ** ((o // chunk).bit_length() - 3))
+        sizes.append(min(size, M - o))
+        o += sizes[-1]
+    return sizes
 
 
-def _chunked_rmatvec(chunks: jax.Array, active, r: jax.Array) -> jax.Array:
-    """``Aᵀ r`` for ``A`` stored as chunks of its columns: zero on the inactive chunks (``r``
-    may have a trailing task axis)."""
+def _offsets(pieces) -> list[int]:
+    return [int(o) for o in np.cumsum([0] + [q.shape[0] for q in pieces[:-1]])]
 
-    def put(c, out):
-        return jax.lax.dynamic_update_index_in_dim(out, _dot(chunks[c], r), c, 0)
 
-    out = jnp.zeros(chunks.shape[:2] + r.shape[1:], r.dtype) + jnp.zeros_like(r[0])
-    return jax.lax.fori_loop(0, active, put, out).reshape(-1, *r.shape[1:])
+def _pieces_matvec(pieces, active, v: jax.Array) -> jax.Array:
+    """``A v`` for ``A`` stored as pieces of its columns (``(size, rows)`` each, see
+    :class:`Data`): the pieces that begin before ``active`` only. ``v`` may have a trailing
+    task axis (``A V``, ``(rows, m)``)."""
+
+    def part(q, o):
+        vq = v[o : o + q.shape[0]]
+        return _dot(q.T, vq) if v.ndim == 2 else _dot(vq, q)
+
+    out = part(pieces[0], 0)  # (the first piece is always in use, or zero)
+    for o, q in zip(_offsets(pieces)[1:], pieces[1:], strict=True):
+        out = jax.lax.cond(o < active, lambda acc, q=q, o=o: acc + part(q, o), lambda acc: acc,
+                           out)  # fmt: skip
+    return out
+
+
+def _pieces_rmatvec(pieces, active, r: jax.Array) -> jax.Array:
+    """``Aᵀ r`` for ``A`` stored as pieces of its columns: zero on the pieces past ``active``
+    (``r`` may have a trailing task axis)."""
+    outs = [_dot(pieces[0], r)]
+    for o, q in zip(_offsets(pieces)[1:], pieces[1:], strict=True):
+        # (zeros_like: the output varies as r does, under vmap and over shard_map's manual axes)
+        zero = jnp.zeros((q.shape[0], *r.shape[1:]), r.dtype) + jnp.zeros_like(r[0])
+        outs.append(jax.lax.cond(o < active, lambda q=q: _dot(q, r), lambda z=zero: z))
+    return jnp.concatenate(outs)
 
 
 def _linear(data: Data, beta: jax.Array) -> jax.Array:
     """``Xβ`` (design form) or ``Gβ`` (Gram form): the only matrix product an iteration needs
     (β ``(p,)``, or ``(p, m)`` with a task axis)."""
     if data.Gc is not None:
-        return _chunked_matvec(data.Gc, data.active, beta)
+        return _pieces_matvec(data.Gc, data.active, beta)
     if data.Xc is not None:
-        return _chunked_matvec(data.Xc, data.active, beta)
+        return _pieces_matvec(data.Xc, data.active, beta)
     if data.gram:
         return _dot(data.G, beta)
     if data.Xs is not None:
@@ -250,7 +265,7 @@ def _linear(data: Data, beta: jax.Array) -> jax.Array:
 def _rmatvec(data: Data, r: jax.Array) -> jax.Array:
     """``Xᵀ r`` (design form): the correlations of the columns with ``r``."""
     if data.Xc is not None:
-        return _chunked_rmatvec(data.Xc, data.active, r)
+        return _pieces_rmatvec(data.Xc, data.active, r)
     if data.Xs is not None:
         return data.Xs.rmatvec(r)
     if r.ndim == 2:
@@ -928,8 +943,10 @@ def newton_block(
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
     """
-    chunks, active = data.Xc, data.active
-    n_chunks, chunk = chunks.shape[:2]
+    chunk = data.Xc[0].shape[0]  # (chunks of the working set's columns; ``active`` of them)
+    chunks = jnp.concatenate(data.Xc).reshape(-1, chunk, data.Xc[0].shape[1])
+    active = (data.active + chunk - 1) // chunk
+    n_chunks = chunks.shape[0]
     M = n_chunks * chunk
     dtype = chunks.dtype
     eps = jnp.finfo(dtype).eps
@@ -1136,12 +1153,11 @@ def softmax_newton_block(
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
     """
-    chunks = data.Xc
-    M = chunks.shape[0] * chunks.shape[1]
-    dtype = chunks.dtype
+    M = data.n_features
+    dtype = data.Xc[0].dtype
     eps = jnp.finfo(dtype).eps
     has_b = fit_intercept
-    Xa = jnp.concatenate([chunks.reshape(M, -1), jnp.ones_like(chunks[0, :1])], 0)  # (M+1, n)
+    Xa = jnp.concatenate([*data.Xc, jnp.ones_like(data.Xc[0][:1])], 0)  # (M+1, n)
     loss = MULTINOMIAL
 
     def objective(pen, beta, b, lin):
@@ -1149,7 +1165,7 @@ def softmax_newton_block(
 
     # The preconditioner: the classes' diagonal blocks while inverting them costs at most a
     # few CG iterations (C (M+1)³ against 2 n (M+1) C each), else their diagonals.
-    blockwise = (M + 1) ** 2 <= BLOCK_PRECONDITIONER * chunks.shape[2]
+    blockwise = (M + 1) ** 2 <= BLOCK_PRECONDITIONER * data.Xc[0].shape[1]
 
     def curvature(lin, b):
         """The classes' diagonal blocks of the Hessian ``Xa diag(s μ_k (1 − μ_k)) Xaᵀ``
