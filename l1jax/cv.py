@@ -144,7 +144,7 @@ def _fit_folds(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio
         X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter,
         st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram,
     )  # fmt: skip
-    run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk)
+    run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
     return jax.vmap(run)(problems, engine.Start(b0)), mean, scale, y_mean
 
 
@@ -157,7 +157,7 @@ def _continue_folds(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_
         X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter,
         st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram,
     )[0]  # fmt: skip
-    run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk)
+    run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
     return jax.vmap(run)(problems, states)
 
 

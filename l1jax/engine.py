@@ -241,10 +241,40 @@ def _gather(data: solvers.Data, idx, mask, chunk, slots: int = 0):
     return solvers.Data(Xc=pieces, y=data.y, s=data.s)
 
 
+DENSE_FROM = 512  # capacities above this: FISTA on dense working sets of a few widths
+DENSE_FACTORS = (4, 2, 4 / 3, 1)  # those widths: M/4, M/2, 3M/4, M
+
+
+def dense_widths(M: int, chunk: int) -> list[int] | None:
+    """The widths of FISTA's dense working sets in a program of capacity ``M`` (whole chunks),
+    or None: FISTA on the pieces of :func:`_gather`, as Newton.
+
+    Each width is one FISTA in the program, in a ``switch`` on the working set's size: on the
+    smallest width that holds it, gathered into one array, products cost what they do on a
+    matrix of that width. Over pieces (:func:`l1jax.solvers.pieces_layout`) they cost 1.35-1.6×
+    as much (a product per piece, each with its thunks): warm, on the full benchmarks, A 6.1 →
+    4.0 s, D 11.5 → 7.7 s with these 4 widths (2 widths: 5.0 and 9.9 s; 5: 3.9 and 8.2 s), for
+    0.6-1.2 s more compilation than the pieces' one FISTA. Up to :data:`DENSE_FROM` the pieces
+    are as fast (C, B, A quick: one dense width was 10-40% slower, four compiled 1.4 s more)."""
+    if M <= DENSE_FROM:
+        return None
+    return sorted({min(M, math.ceil(M / (f * chunk)) * chunk) for f in DENSE_FACTORS})
+
+
+def _gather_dense(data: solvers.Data, idx, mask):
+    """The working set's columns (``idx``, ``mask``) as one dense array (Gram: its block)."""
+    if data.gram:
+        return solvers.Data(G=data.G[idx][:, idx] * mask[:, None] * mask[None, :],
+                            c=data.c[idx] * (mask[:, None] if data.tasks else mask), yy=data.yy)
+    if data.Xs is not None:
+        return solvers.Data(Xt=data.Xs.gather(idx, mask, data.y.shape[0]), y=data.y, s=data.s)
+    return solvers.Data(Xt=data.Xt[idx] * mask[:, None], y=data.y, s=data.s)
+
+
 def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_mesh,
-           slots: int = 0) -> State:  # fmt: skip
+           slots: int = 0, dense: bool = True) -> State:  # fmt: skip
     """Solve the block of λs at ``state.k`` on working sets of capacity ``M`` (``slots``: a
-    sparse X's working-set entries, :func:`_gather`)."""
+    sparse X's working-set entries, :func:`_gather`; ``dense``: see :func:`run`)."""
     data, v, valid = problem.data, problem.v, problem.valid
     dtype = v.dtype
     p = v.shape[0]
@@ -313,6 +343,10 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
         slots = 0 if newton else slots
 
+    fista_widths = None
+    if dense and not (newton or softmax_newton or grp is not None or data.Xs is not None and slots):
+        fista_widths = dense_widths(M, chunk)  # (else the pieces: Newton, groups, sparse entries)
+
     def solve(sub, pen, beta0, b0, tol_abs, max_iter):
         if softmax_newton:
             return solvers.softmax_newton_block(
@@ -380,21 +414,36 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             place = jnp.zeros(p, jnp.int32).at[jnp.where(mask > 0, idx, p)].set(
                 jnp.arange(kg, dtype=jnp.int32), mode="drop")  # fmt: skip
             sub_grp = place[grp[cols]]
-        sub = _gather(data, cols, cmask, chunk, slots)._replace(active=width)
         pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, entries(v[idx] * mask),
                                                        entries(mask), sub_grp))(lams)  # fmt: skip
         beta0 = r.betas[:, cols] * rows(cmask)
         tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
-        beta_w, b_w, _, _, it, codes = solve(sub, pen, beta0, r.bs, tol_abs, problem.max_iter)
-        beta_w = jnp.where(rows(null[:, None]), beta0, beta_w) * rows(cmask)
+
+        def on(sub, W):
+            """Solve on the working set's first ``W`` columns (``sub``): β on all ``M``, the
+            intercepts, iterations, codes and (design form) ``Xβ``."""
+            cut = lambda a: a[:, :W]  # noqa: E731
+            out = solve(sub, jax.tree.map(cut, pen), cut(beta0), r.bs, tol_abs, problem.max_iter)
+            beta_w = jnp.where(rows(null[:, None]), cut(beta0), out[0]) * rows(cmask[:W])
+            lin = None if data.gram else jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
+            beta_w = jnp.zeros_like(beta0).at[:, :W].set(beta_w)
+            return beta_w, out[1], out[4], out[5], lin
+
+        if fista_widths is None:
+            sub = _gather(data, cols, cmask, chunk, slots)._replace(active=width)
+            beta_w, b_w, it, codes, lin = on(sub, M)
+        else:  # dense working sets of a few widths, one FISTA each (see fista_widths)
+            def at(W):
+                return lambda: on(_gather_dense(data, cols[:W], cmask[:W]), W)
+
+            k = jnp.sum(width > jnp.asarray(fista_widths[:-1]))
+            beta_w, b_w, it, codes, lin = jax.lax.switch(k, [at(W) for W in fista_widths])
         b_w, it = jnp.where(rows(null), r.bs, b_w), jnp.where(null, 0, it)
         betas = jnp.zeros((B, ncol, *tasks), dtype).at[:, cols].add(beta_w)
         if data.gram and multi:  # G B on all features (G symmetric: its rows are columns)
             lin = solvers._dot(data.G[idx].T, beta_w)
         elif data.gram:  # G β on all features, from the working set's rows of G
             lin = solvers._dot(beta_w, data.G[cols])
-        else:
-            lin = jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
         g_all, gap_abs, value = jax.vmap(certify)(lams, betas, lin, b_w)
         gap_rel = gap_abs / p_null
         zz = _pos(g_all, st.positive, multi, st.entrywise, grp, p)
@@ -500,12 +549,15 @@ class Start(NamedTuple):
     b0: jax.Array
 
 
-@functools.partial(program, static_argnames=("st", "capacity", "chunk", "lams_mesh", "slots"))
-def run(problem: Problem, state: State | Start, *, st: Static, capacity: int,
-        chunk: int = CHUNK, lams_mesh=None, slots: int = 0) -> State:  # fmt: skip
+@functools.partial(program, static_argnames=("st", "capacity", "chunk", "lams_mesh", "slots",
+                                             "dense"))  # fmt: skip
+def run(problem: Problem, state: State | Start, *, st: Static, capacity: int, chunk: int = CHUNK,
+        lams_mesh=None, slots: int = 0, dense: bool = True) -> State:  # fmt: skip
     """Continue a path from ``state`` (or begin it from a :class:`Start`) on working sets of
     capacity ``capacity`` until it is done or a block needs more (``need``); ``slots``: the
-    working set's entries of a sparse X (:func:`slots_for`)."""
+    working set's entries of a sparse X (:func:`slots_for`). ``dense=False`` keeps FISTA on the
+    pieces of every capacity (:func:`dense_widths`): for a ``vmap`` of ``run``, where the
+    widths' switch would run every width's FISTA."""
     if isinstance(state, Start):
         state = init(problem, state.b0, st)
 
@@ -513,7 +565,7 @@ def run(problem: Problem, state: State | Start, *, st: Static, capacity: int,
         return (s.k < s.n_fit) & (s.need == 0)
 
     return jax.lax.while_loop(
-        cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh, slots), state
+        cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh, slots, dense), state
     )
 
 

@@ -18,9 +18,9 @@ def test_layout_covers_the_capacity_in_few_pieces_with_little_waste(chunk):
         assert all(s % chunk == 0 and s > 0 for s in sizes)
         # the pieces a working set of w columns uses: those that begin before w
         starts = np.cumsum([0, *sizes[:-1]])
-        for w in range(1, M + 1):
-            used = sum(s for a, s in zip(starts, sizes, strict=True) if a < w)
-            assert used <= 1.25 * w + chunk
+        w = np.arange(1, M + 1)
+        used = np.sum(np.where(starts[None, :] < w[:, None], sizes, 0), axis=1)
+        assert np.all(used <= 1.25 * w + chunk)
         assert len(sizes) <= 8 + 4 * max(0, np.log2(n_chunks / 8)) + 1
 
 
@@ -50,3 +50,41 @@ def test_products_over_the_pieces_in_use_are_the_dense_products(tasks):
     batched = jax.vmap(lambda x: solvers._pieces_matvec(pieces, jnp.int32(M), x))(V)
     np.testing.assert_allclose(batched, np.stack([Atw.T @ np.asarray(x) for x in V]),
                                rtol=1e-5, atol=1e-5)  # fmt: skip
+
+
+def test_paths_past_the_pieces_on_dense_widths_match_sklearn():
+    """A capacity above ``engine.DENSE_FROM`` (520 × 2100, not small: 768 columns): FISTA on
+    dense working sets of 4 widths, the switch taking wider ones as the support grows past the
+    first. The lasso's objective at every λ within 1e-9 of scikit-learn's coordinate descent
+    (tol 1e-14)."""
+    from sklearn.linear_model import lasso_path
+
+    import l1jax
+    from l1jax import engine
+
+    rng = np.random.default_rng(3)
+    n, p = 520, 2100
+    X = rng.standard_normal((n, p))
+    X = (X - X.mean(0)) / X.std(0)
+    beta = np.zeros(p)
+    beta[rng.choice(p, 60, replace=False)] = rng.standard_normal(60)
+    y = X @ beta + rng.standard_normal(n)
+    y -= y.mean()
+    lmax = np.max(np.abs(X.T @ y)) / n
+    lams = lmax * np.geomspace(1, 1e-2, 30)
+    res = l1jax.path(X, y, lambdas=lams, standardize=False, tol=1e-10)
+    coef = np.asarray(res.coef)
+    assert n * p > engine.SMALL  # (its capacity does not depend on earlier problems)
+    widths = engine.dense_widths(engine.first_capacity(n, p, 1.0, engine.CHUNK, p, n), engine.CHUNK)
+    assert len(widths) == 4
+    assert np.count_nonzero(coef[-1]) > widths[0]
+    assert np.all(np.asarray(res.converged))
+    _, sk, _ = lasso_path(X, y, alphas=lams, tol=1e-14, max_iter=10**6)
+
+    def objective(b, lam):
+        r = y - X @ b - np.mean(y - X @ b)
+        return r @ r / (2 * n) + lam * np.abs(b).sum()
+
+    for k, lam in enumerate(lams):
+        got, ref = objective(coef[k], lam), objective(sk[:, k], lam)
+        assert got <= ref + 1e-9 * abs(ref), (k, got, ref)
