@@ -12,12 +12,13 @@ One traced loop runs over blocks of neighbouring λs (../DESIGN "Speed"). For ea
    need to reveal missing features), the last ones to the tolerance.
 3. The block's solutions are written into the path and warm-start the next block.
 
-The working set's columns are gathered into a fixed **capacity** ``M``, stored in pieces of
-whole ``chunk`` s (:func:`l1jax.solvers.pieces_layout`, each an array of its own); products
-skip the pieces past the columns in use, so one program serves every working-set size up to
-``M`` at about the cost of the size actually used. Only when the working set
-outgrows ``M`` does the loop stop (``State.need``) and the host run the next capacity, which
-continues from the same block. Shapes depend on bucketed ``n``, ``p``, ``K`` and ``M`` only, so
+The working set's columns are gathered into a fixed **capacity** ``M``: in pieces of whole
+``chunk`` s (:func:`l1jax.solvers.pieces_layout`, each an array of its own) whose products
+skip the pieces past the columns in use, or, for FISTA above 512 columns, into one dense array
+of the smallest of 4 widths that holds them (:func:`dense_widths`). So one program serves
+every working-set size up to ``M`` at about the cost of the size actually used. Only when the
+working set outgrows ``M`` does the loop stop (``State.need``) and the host run the next
+capacity, which continues from the same block. Shapes depend on bucketed ``n``, ``p``, ``K`` and ``M`` only, so
 data of similar sizes share the compiled programs.
 
 :func:`solve` is the host side: it runs the engine once per capacity (usually once). ``vmap``
