@@ -18,8 +18,8 @@ skip the pieces past the columns in use, or, for FISTA above 512 columns, into o
 of the smallest of 4 widths that holds them (:func:`dense_widths`). So one program serves
 every working-set size up to ``M`` at about the cost of the size actually used. Only when the
 working set outgrows ``M`` does the loop stop (``State.need``) and the host run the next
-capacity, which continues from the same block. Shapes depend on bucketed ``n``, ``p``, ``K`` and ``M`` only, so
-data of similar sizes share the compiled programs.
+capacity, which continues from the same block. Shapes depend on bucketed ``n``, ``p``, ``K``
+and ``M`` only, so data of similar sizes share the compiled programs.
 
 :func:`solve` is the host side: it runs the engine once per capacity (usually once). ``vmap``
 of :func:`run` over a leading axis of the problem (folds, subsamples) solves many paths in the
@@ -70,6 +70,12 @@ CHUNK = 128  # columns per chunk of a working set
 NEWTON_MAX = 512  # working-set capacities up to this take Newton steps (logistic, Poisson)
 NEWTON_STEPS = 200  # Newton steps per block and round
 MAX_ROUNDS = 50  # working-set rounds per block
+# Power-iteration steps for FISTA's step in each round (solvers.lipschitz: 30 by default). Its
+# estimate of the top curvature, from below, lets FISTA take longer steps that backtracking
+# rarely rejects, and 60 products per round become 10: with 5 against 30, 1-9% fewer
+# iterations and warm A 3.53 → 3.14 s, B 0.36 → 0.23 s, C 0.90 → 0.84 s, D 7.52 → 6.29 s (10
+# steps: D 6.70 s). The multinomial keeps its 10 (its tests hold the estimate to the top).
+POWER_STEPS = 5
 
 
 class Problem(NamedTuple):
@@ -360,12 +366,13 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
                 sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS),
                 loss=st.loss, positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
             )  # fmt: skip
+        power = {} if st.loss == MULTINOMIAL else {"n_power": POWER_STEPS}
         if st.loss == "squared":
             zero = jnp.zeros(b0.shape[:1], b0.dtype) if multi else jnp.zeros_like(b0)
-            step = zero + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept)  # (one per λ)
+            step = zero + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept, **power)
         else:  # the local curvature at each λ's warm start
             step = 1 / jax.vmap(
-                lambda bt, bb: solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb)
+                lambda bt, bb: solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb, **power)
             )(beta0, b0)
         return solvers.fista_block(
             sub, pen, beta0, b0, step, tol_abs, loss=st.loss, positive=st.positive,
