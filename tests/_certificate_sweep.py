@@ -41,6 +41,10 @@ seed 18 (236): none flagged.
 Fourteenth session, after the multinomial's FISTA step by the local curvature and its Newton
 steps at every entrywise size (32e9c7a, 8cddbab): ``multi`` seeds 19 (29,106 λs) and 20
 (14,387); float32 ``multi`` seed 21 (633): none flagged.
+
+Fifteenth session, after working sets in pieces, FISTA on dense widths and 5 power steps
+(5e5a10e-e4a77c3): seed 22 (38,944 λs), float32 seed 23 (1,093), ``multi`` seed 24 (4,626):
+none flagged.
 """
 
 from __future__ import annotations
