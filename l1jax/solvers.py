@@ -926,7 +926,7 @@ def newton_block(
     free: bool = True,
 ):
     """Solve one penalized problem on a small working set by orthant-wise Newton steps, until
-    ``gap ≤ tol_abs`` or ``max_iter`` steps (``data`` in chunked design form, ``Xc``).
+    ``gap ≤ tol_abs`` or ``max_iter`` steps (``data``: a working set in pieces, ``Xc``).
 
     Each step forms the Hessian of the smooth part on all of the working set's columns (and the
     intercept), takes the Newton step on the coordinates that are nonzero or whose
@@ -943,7 +943,9 @@ def newton_block(
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
     """
-    chunk = data.Xc[0].shape[0]  # (chunks of the working set's columns; ``active`` of them)
+    # The working set as chunks of the first piece's width (Newton's capacities, at most
+    # NEWTON_MAX columns, are all one-chunk pieces), once per solve; ``active`` chunks in use.
+    chunk = data.Xc[0].shape[0]
     chunks = jnp.concatenate(data.Xc).reshape(-1, chunk, data.Xc[0].shape[1])
     active = (data.active + chunk - 1) // chunk
     n_chunks = chunks.shape[0]
@@ -1127,7 +1129,7 @@ def softmax_newton_block(
 ):
     """Solve one multinomial problem with an entrywise penalty (``pen`` ``(M, C)``) on a
     working set by orthant-wise Newton steps, until ``gap ≤ tol_abs`` or ``max_iter`` steps
-    (``data`` in chunked design form, ``Xc``; β ``(M, C)``, ``b`` ``(C,)``).
+    (``data``: a working set in pieces, ``Xc``; β ``(M, C)``, ``b`` ``(C,)``).
 
     :func:`newton_block` on the class axis: the coordinates are the entries ``B_jk`` and the
     intercepts (a last row of ones in ``Xa``), the Hessian the softmax's,
