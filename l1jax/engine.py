@@ -430,11 +430,12 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         def on(sub, W):
             """Solve on the working set's first ``W`` columns (``sub``): β on all ``M``, the
             intercepts, iterations, codes and (design form) ``Xβ``."""
-            cut = lambda a: a[:, :W]  # noqa: E731
+            cut = (lambda a: a[:, :W]) if W < M else (lambda a: a)  # noqa: E731
             out = solve(sub, jax.tree.map(cut, pen), cut(beta0), r.bs, tol_abs, problem.max_iter)
             beta_w = jnp.where(rows(null[:, None]), cut(beta0), out[0]) * rows(cmask[:W])
             lin = None if data.gram else jax.vmap(lambda bt: solvers._linear(sub, bt))(beta_w)
-            beta_w = jnp.zeros_like(beta0).at[:, :W].set(beta_w)
+            if W < M:  # (back to the capacity's M columns)
+                beta_w = jnp.zeros_like(beta0).at[:, :W].set(beta_w)
             return beta_w, out[1], out[4], out[5], lin
 
         if fista_widths is None:
