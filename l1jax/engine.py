@@ -227,25 +227,18 @@ def init(problem: Problem, b0, st: Static) -> State:
 
 def _gather(data: solvers.Data, idx, mask, chunk, slots: int = 0):
     """The working set's columns (``idx``, ``mask`` of length M) in pieces
-    (:func:`l1jax.solvers.pieces_layout`), each gathered into an array of its own; a sparse
-    ``X`` gives its columns' entries in ``slots`` places when ``slots`` is set, else its
-    columns gathered dense."""
-    M = idx.shape[0]
-    bounds = np.cumsum([0, *solvers.pieces_layout(M, chunk)])
-    parts = list(zip(bounds[:-1], bounds[1:], strict=True))
-    if data.gram:
-        Gr = data.G[:, idx] * mask[None, :]
-        Gw = tuple(Gr[idx[a:b]] * mask[a:b, None] for a, b in parts)
-        return solvers.Data(Gc=Gw, c=data.c[idx] * (mask[:, None] if data.tasks else mask),
-                            yy=data.yy)  # fmt: skip
+    (:func:`l1jax.solvers.pieces_layout`): :func:`_gather_dense` cut into arrays of their own
+    (once per round); a sparse ``X`` gives its columns' entries in ``slots`` places when
+    ``slots`` is set."""
     if data.Xs is not None and slots:
         return solvers.Data(Xs=data.Xs.select(idx, mask, slots), y=data.y, s=data.s)
-    if data.Xs is not None:
-        Xw = data.Xs.gather(idx, mask, data.y.shape[0])
-        pieces = tuple(Xw[a:b] for a, b in parts)
-    else:
-        pieces = tuple(data.Xt[idx[a:b]] * mask[a:b, None] for a, b in parts)
-    return solvers.Data(Xc=pieces, y=data.y, s=data.s)
+    bounds = np.cumsum([0, *solvers.pieces_layout(idx.shape[0], chunk)])
+    dense = _gather_dense(data, idx, mask)
+    A = dense.G if data.gram else dense.Xt
+    pieces = tuple(A[a:b] for a, b in zip(bounds[:-1], bounds[1:], strict=True))
+    if data.gram:
+        return dense._replace(G=None, Gc=pieces)
+    return dense._replace(Xt=None, Xc=pieces)
 
 
 DENSE_FROM = 512  # capacities above this: FISTA on dense working sets of a few widths
