@@ -176,6 +176,14 @@ def _pos(g, positive, tasks=False, entrywise=False, groups=None, n_groups=0):
     return jnp.maximum(-g, 0) if positive else jnp.abs(g)
 
 
+def _top_k(score: jax.Array, k: int) -> jax.Array:
+    """The indices of the ``k`` largest scores (ties: the lower index first), ranked in float32:
+    XLA:CPU sorts float64 (3.4 ms for 20,480 scores, whatever ``k``) but selects float32 with
+    a kernel of its own (0.15 ms for k = 384). The scores only rank the candidates of a
+    working set, and the duality gap certifies whatever set they give."""
+    return jax.lax.top_k(score.astype(jnp.float32), k)[1]
+
+
 def _zeros_lin(data: solvers.Data, dtype):
     """``Xβ`` or ``Gβ`` at β = 0."""
     rows = data.G.shape[0] if data.gram else data.y.shape[0]
@@ -310,7 +318,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     strong = cand & (zpos >= thresh)
     score = jnp.where(cand, zpos / jnp.where(penalized, v, 1), -jnp.inf)
     extra = jnp.minimum(jnp.sum(strong), jnp.maximum(16, n_sup // 4))
-    _, order = jax.lax.top_k(jnp.where(support, jnp.inf, jnp.where(strong, score, -jnp.inf)), kg)
+    order = _top_k(jnp.where(support, jnp.inf, jnp.where(strong, score, -jnp.inf)), kg)
     if grp is None:
         work = jnp.zeros(p, bool).at[order].set(arange_m < n_sup + extra)
     else:  # the support and the candidates whose columns still fit
@@ -454,7 +462,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         viol = jnp.any(zz > limit * (1 + 1e-7), axis=0) & penalized & ~r.work
         n_viol = jnp.sum(viol)
         n_add = jnp.minimum(n_viol, jnp.maximum(16, size // 2))
-        _, vorder = jax.lax.top_k(jnp.where(viol, jnp.max(ratio, axis=0), -jnp.inf), kg)
+        vorder = _top_k(jnp.where(viol, jnp.max(ratio, axis=0), -jnp.inf), kg)
         if grp is None:
             work = r.work | jnp.zeros(p, bool).at[vorder].set(arange_m < n_add)
         else:
