@@ -250,12 +250,13 @@ def _gather(data: solvers.Data, idx, mask, chunk, slots: int = 0):
 
 
 DENSE_FROM = 512  # capacities above this: FISTA on dense working sets of a few widths
-DENSE_FACTORS = (4, 2, 4 / 3, 1)  # those widths: M/4, M/2, 3M/4, M
+DENSE_FACTORS = (4, 2, 4 / 3, 1)  # those widths: M/4, M/2, 3M/4, M (M only when full)
 
 
-def dense_widths(M: int, chunk: int) -> list[int] | None:
+def dense_widths(M: int, chunk: int, full: bool = True) -> list[int] | None:
     """The widths of FISTA's dense working sets in a program of capacity ``M`` (whole chunks),
-    or None: FISTA on the pieces of :func:`_gather`, as Newton.
+    or None: FISTA on the pieces of :func:`_gather`, as Newton. Without ``full``, the widest
+    is 3M/4 and working sets are limited to it (:func:`run`).
 
     Each width is one FISTA in the program, in a ``switch`` on the working set's size: on the
     smallest width that holds it, gathered into one array, products cost what they do on a
@@ -266,7 +267,8 @@ def dense_widths(M: int, chunk: int) -> list[int] | None:
     are as fast (C, B, A quick: one dense width was 10-40% slower, four compiled 1.4 s more)."""
     if M <= DENSE_FROM:
         return None
-    return sorted({min(M, math.ceil(M / (f * chunk)) * chunk) for f in DENSE_FACTORS})
+    factors = DENSE_FACTORS if full else DENSE_FACTORS[:-1]
+    return sorted({min(M, math.ceil(M / (f * chunk)) * chunk) for f in factors})
 
 
 def _gather_dense(data: solvers.Data, idx, mask):
@@ -280,9 +282,9 @@ def _gather_dense(data: solvers.Data, idx, mask):
 
 
 def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_mesh,
-           slots: int = 0, dense: bool = True) -> State:  # fmt: skip
+           slots: int = 0, dense: bool = True, full: bool = False) -> State:  # fmt: skip
     """Solve the block of λs at ``state.k`` on working sets of capacity ``M`` (``slots``: a
-    sparse X's working-set entries, :func:`_gather`; ``dense``: see :func:`run`)."""
+    sparse X's working-set entries, :func:`_gather`; ``dense``, ``full``: see :func:`run`)."""
     data, v, valid = problem.data, problem.v, problem.valid
     dtype = v.dtype
     p = v.shape[0]
@@ -297,6 +299,24 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     penalized = valid & (v > 0)
     always = valid & (v == 0)
     arange_m = jnp.arange(M)
+    # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA (a
+    # sparse X: on its working set's entries, or dense columns for Newton if not too many).
+    # (groups: FISTA, whose prox is the group penalty's; Newton's orthants are the lasso's)
+    newton = (st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
+              and grp is None)  # fmt: skip
+    # (multinomial, entrywise: Newton on the class axis, at any size: its conjugate gradients
+    # cost a FISTA iteration each, and it takes 10-50× fewer of them on wide or near-separable
+    # fits; the limit of 1,024 entries it had left 1000 × 400 × 3 to FISTA, 140,277 iterations)
+    softmax_newton = st.loss == MULTINOMIAL and st.entrywise
+    if data.Xs is not None:
+        newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
+        slots = 0 if newton else slots
+
+    fista_widths = None
+    if dense and not (newton or softmax_newton or grp is not None or data.Xs is not None and slots):
+        fista_widths = dense_widths(M, chunk, full)  # (else pieces: Newton, groups, sparse entries)
+    # The working set's size limit: the capacity, or the widest dense width (``need`` above it)
+    ws_max = M if fista_widths is None else fista_widths[-1]
     # A task axis (multi-task: β (p, m)): a feature is a row, in or out for all tasks at once.
     tasks = data.tasks
     multi = bool(tasks)
@@ -320,14 +340,14 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     extra = jnp.minimum(jnp.sum(strong), jnp.maximum(16, n_sup // 4))
     order = _top_k(jnp.where(support, jnp.inf, jnp.where(strong, score, -jnp.inf)), kg)
     if grp is None:
-        work = jnp.zeros(p, bool).at[order].set(arange_m < n_sup + extra)
+        work = jnp.zeros(p, bool).at[order].set(arange_m < jnp.minimum(n_sup + extra, ws_max))
     else:  # the support and the candidates whose columns still fit
         fits = jnp.cumsum(counts[order]) <= M
         work = jnp.zeros(p, bool).at[order].set((jnp.arange(kg) < n_sup + extra) & fits)
     empty = n_sup + extra == 0
     work = jnp.where(empty, jnp.arange(p) == jnp.argmax(score), work)
     if grp is None:
-        need0 = jnp.where(n_sup > M, n_sup, 0).astype(jnp.int32)
+        need0 = jnp.where(n_sup > ws_max, n_sup, 0).astype(jnp.int32)
     else:  # (columns)
         sup_cols = jnp.sum(jnp.where(support, counts, 0))
         need0 = jnp.where(sup_cols > M, sup_cols, 0).astype(jnp.int32)
@@ -337,23 +357,6 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     # was one (the first block, and those after null blocks).
     null_from = state.lambda_max * (1 - 8 * jnp.finfo(dtype).eps)
     null = (lams >= null_from) & ((state.k == 0) | (state.lam_prev >= null_from))
-
-    # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA (a
-    # sparse X: on its working set's entries, or dense columns for Newton if not too many).
-    # (groups: FISTA, whose prox is the group penalty's; Newton's orthants are the lasso's)
-    newton = (st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
-              and grp is None)  # fmt: skip
-    # (multinomial, entrywise: Newton on the class axis, at any size: its conjugate gradients
-    # cost a FISTA iteration each, and it takes 10-50× fewer of them on wide or near-separable
-    # fits; the limit of 1,024 entries it had left 1000 × 400 × 3 to FISTA, 140,277 iterations)
-    softmax_newton = st.loss == MULTINOMIAL and st.entrywise
-    if data.Xs is not None:
-        newton = newton and M * data.y.shape[0] <= SPARSE_BLOCK
-        slots = 0 if newton else slots
-
-    fista_widths = None
-    if dense and not (newton or softmax_newton or grp is not None or data.Xs is not None and slots):
-        fista_widths = dense_widths(M, chunk)  # (else the pieces: Newton, groups, sparse entries)
 
     def solve(sub, pen, beta0, b0, tol_abs, max_iter):
         if softmax_newton:
@@ -475,7 +478,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         give_up = (r.tol_in <= half) & jnp.any(codes != solvers.Status.CONVERGED)
         finished = (n_viol == 0) & (jnp.all(gap_rel <= tol) | give_up)
         if grp is None:
-            need = jnp.where((n_viol > 0) & (size + n_add > M), size + n_add, 0).astype(jnp.int32)
+            need = jnp.where((n_viol > 0) & (size + n_add > ws_max), size + n_add,
+                             0).astype(jnp.int32)  # fmt: skip
         else:  # (columns)
             wanted = jnp.sum(jnp.where(work, counts, 0))
             need = jnp.where((n_viol > 0) & (wanted > M), wanted, 0).astype(jnp.int32)
@@ -560,14 +564,19 @@ class Start(NamedTuple):
 
 
 @functools.partial(program, static_argnames=("st", "capacity", "chunk", "lams_mesh", "slots",
-                                             "dense"))  # fmt: skip
+                                             "dense", "full"))  # fmt: skip
 def run(problem: Problem, state: State | Start, *, st: Static, capacity: int, chunk: int = CHUNK,
-        lams_mesh=None, slots: int = 0, dense: bool = True) -> State:  # fmt: skip
+        lams_mesh=None, slots: int = 0, dense: bool = True,
+        full: bool = False) -> State:  # fmt: skip
     """Continue a path from ``state`` (or begin it from a :class:`Start`) on working sets of
     capacity ``capacity`` until it is done or a block needs more (``need``); ``slots``: the
     working set's entries of a sparse X (:func:`slots_for`). ``dense=False`` keeps FISTA on the
     pieces of every capacity (:func:`dense_widths`): for a ``vmap`` of ``run``, where the
-    widths' switch would run every width's FISTA."""
+    widths' switch would run every width's FISTA. Without ``full``, a program whose FISTA runs
+    on dense widths holds working sets up to 3/4 of the capacity only (its widest width: the
+    capacity's own FISTA is left out, 0.45-0.5 s of compilation on A and D, whose working sets
+    never reached it) and asks for more (``need``) beyond: :func:`solve` then runs the
+    ``full`` program of the same capacity."""
     if isinstance(state, Start):
         state = init(problem, state.b0, st)
 
@@ -575,7 +584,8 @@ def run(problem: Problem, state: State | Start, *, st: Static, capacity: int, ch
         return (s.k < s.n_fit) & (s.need == 0)
 
     return jax.lax.while_loop(
-        cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh, slots, dense), state
+        cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh, slots, dense, full),
+        state,
     )
 
 
@@ -601,20 +611,26 @@ def first_capacity(n: int, p: int, l1_ratio: float, chunk: int, p_pad: int,
 def solve(problem: Problem, state: State | Start, st: Static, capacity: int, *, chunk: int = CHUNK,
           runner=None, lams_mesh=None, slots=None) -> State:  # fmt: skip
     """Run the path to its end, growing the capacity whenever a block needs more (the host
-    side of the engine: one scalar comes back per capacity). ``runner`` replaces :func:`run`
-    (e.g. a vmapped version); ``slots`` maps a capacity to a sparse X's working-set entries
-    (:func:`slots_for`)."""
+    side of the engine: one scalar comes back per capacity): first the capacity's ``full``
+    program when the working set still fits the capacity (:func:`run`), else a larger
+    capacity. ``runner`` replaces :func:`run` (e.g. a vmapped version); ``slots`` maps a
+    capacity to a sparse X's working-set entries (:func:`slots_for`)."""
     runner = run if runner is None else runner
     p = problem.v.shape[-1] if problem.groups is None else problem.groups.shape[-1]  # columns
+    full = False
     while True:  # (a Start state: the first call also begins the path)
         extra = {} if slots is None else {"slots": slots(capacity)}
+        extra = {**extra, "full": True} if full else extra
         with one_blas_thread():  # (need: the program has run)
             state = runner(problem, state, st=st, capacity=capacity, chunk=chunk,
                            lams_mesh=lams_mesh, **extra)  # fmt: skip
             need = int(np.max(np.asarray(state.need)))
         if need == 0:
             return state
-        capacity = capacity_for(max(need, capacity + 1), p, chunk)
+        # (a program that is not on dense widths asks only for more than its capacity)
+        full = need <= capacity and not full
+        if not full:
+            capacity = capacity_for(max(need, capacity + 1), p, chunk)
         state = state._replace(need=jnp.zeros_like(state.need))
 
 

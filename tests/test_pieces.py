@@ -52,13 +52,28 @@ def test_products_over_the_pieces_in_use_are_the_dense_products(tasks):
                                rtol=1e-5, atol=1e-5)  # fmt: skip
 
 
-def test_paths_past_the_pieces_on_dense_widths_match_sklearn():
-    """A capacity above ``engine.DENSE_FROM`` (520 × 2100, not small: 768 columns): FISTA on
-    dense working sets of 4 widths, the switch taking wider ones as the support grows past the
-    first. The lasso's objective at every λ within 1e-9 of scikit-learn's coordinate descent
-    (tol 1e-14)."""
+def _assert_no_worse_than_sklearn(X, y, lams, coef, **options):
+    """The lasso's objective (centred data) at every λ within 1e-9 of scikit-learn's
+    coordinate descent at tol 1e-14."""
     from sklearn.linear_model import lasso_path
 
+    n = X.shape[0]
+    _, sk, _ = lasso_path(X, y, alphas=lams, tol=1e-14, max_iter=10**6, **options)
+
+    def objective(b, lam):
+        r = y - X @ b - np.mean(y - X @ b)
+        return r @ r / (2 * n) + lam * np.abs(b).sum()
+
+    for k, lam in enumerate(lams):
+        got, ref = objective(coef[k], lam), objective(sk[:, k], lam)
+        assert got <= ref + 1e-9 * abs(ref), (k, got, ref)
+
+
+def test_paths_past_the_pieces_on_dense_widths_match_sklearn():
+    """A capacity above ``engine.DENSE_FROM`` (520 × 2100, not small: 768 columns): FISTA on
+    dense working sets of 3 widths (the capacity's own left out: ``engine.run``'s ``full``), the
+    switch taking wider ones as the support grows past the first. The lasso's objective at
+    every λ within 1e-9 of scikit-learn's coordinate descent (tol 1e-14)."""
     import l1jax
     from l1jax import engine
 
@@ -79,12 +94,37 @@ def test_paths_past_the_pieces_on_dense_widths_match_sklearn():
     assert len(widths) == 4
     assert np.count_nonzero(coef[-1]) > widths[0]
     assert np.all(np.asarray(res.converged))
-    _, sk, _ = lasso_path(X, y, alphas=lams, tol=1e-14, max_iter=10**6)
+    _assert_no_worse_than_sklearn(X, y, lams, coef)
 
-    def objective(b, lam):
-        r = y - X @ b - np.mean(y - X @ b)
-        return r @ r / (2 * n) + lam * np.abs(b).sum()
 
-    for k, lam in enumerate(lams):
-        got, ref = objective(coef[k], lam), objective(sk[:, k], lam)
-        assert got <= ref + 1e-9 * abs(ref), (k, got, ref)
+def test_working_sets_past_the_widest_width_run_the_full_program(monkeypatch):
+    """A program on dense widths holds working sets up to its widest width, 3/4 of its capacity
+    (2000 × 560, Gram form: capacity 640, widest 512). A support that grows past it (all 560
+    features nonzero near λ = 0) sends the path on to the same capacity's ``full`` program, from
+    the block that needed it: objectives within 1e-9 of scikit-learn's at every λ."""
+    import l1jax
+    from l1jax import engine
+
+    rng = np.random.default_rng(4)
+    n, p = 2000, 560
+    X = rng.standard_normal((n, p))
+    X = (X - X.mean(0)) / X.std(0)
+    y = X @ rng.standard_normal(p) + rng.standard_normal(n)
+    y -= y.mean()
+    lams = np.max(np.abs(X.T @ y)) / n * np.geomspace(1, 1e-4, 24)
+    runs = []
+    run = engine.run
+
+    def recording(*args, **kwargs):
+        runs.append((kwargs["capacity"], kwargs.get("full", False)))
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run", recording)
+    res = l1jax.path(X, y, lambdas=lams, standardize=False, tol=1e-10)
+    coef = np.asarray(res.coef)
+    assert n * p > engine.SMALL  # (no headroom: capacity 640)
+    assert engine.dense_widths(640, engine.CHUNK, full=False)[-1] == 512
+    assert runs == [(640, False), (640, True)]
+    assert np.count_nonzero(coef[-1]) > 512
+    assert np.all(np.asarray(res.converged))
+    _assert_no_worse_than_sklearn(X, y, lams, coef, precompute=True)
