@@ -15,11 +15,12 @@ One traced loop runs over blocks of neighbouring λs (../DESIGN "Speed"). For ea
 The working set's columns are gathered into a fixed **capacity** ``M``: in pieces of whole
 ``chunk`` s (:func:`l1jax.solvers.pieces_layout`, each an array of its own) whose products
 skip the pieces past the columns in use, or, for FISTA above 512 columns, into one dense array
-of the smallest of 4 widths that holds them (:func:`dense_widths`). So one program serves
-every working-set size up to ``M`` at about the cost of the size actually used. Only when the
-working set outgrows ``M`` does the loop stop (``State.need``) and the host run the next
-capacity, which continues from the same block. Shapes depend on bucketed ``n``, ``p``, ``K``
-and ``M`` only, so data of similar sizes share the compiled programs.
+of the smallest of 3 widths that holds them (M/4, M/2, 3M/4: :func:`dense_widths`). So one
+program serves every working-set size up to ``M`` (3M/4 on dense widths) at about the cost of
+the size actually used. Only when the working set outgrows that does the loop stop
+(``State.need``) and the host run the next program (the same capacity with its widest width
+M, or a larger capacity), which continues from the same block. Shapes depend on bucketed
+``n``, ``p``, ``K`` and ``M`` only, so data of similar sizes share the compiled programs.
 
 :func:`solve` is the host side: it runs the engine once per capacity (usually once). ``vmap``
 of :func:`run` over a leading axis of the problem (folds, subsamples) solves many paths in the
