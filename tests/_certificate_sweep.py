@@ -45,6 +45,10 @@ steps at every entrywise size (32e9c7a, 8cddbab): ``multi`` seeds 19 (29,106 λs
 Fifteenth session, after working sets in pieces, FISTA on dense widths and 5 power steps
 (5e5a10e-e4a77c3): seed 22 (38,944 λs), float32 seed 23 (1,093), ``multi`` seed 24 (4,626):
 none flagged.
+
+Sixteenth session, after float32 ranking, the capacity's own width on demand and blocks of one
+λ unbatched (c74fbd0-6fd8dfd): seed 25 (58,561 λs), float32 seed 26 (1,080), ``multi`` seed 27
+(3,063): none flagged.
 """
 
 from __future__ import annotations
