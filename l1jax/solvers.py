@@ -696,6 +696,16 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
     )
 
 
+def _varying(one: jax.Array, value, dtype) -> jax.Array:
+    """``value`` in the shape of ``one``, varying as ``one`` does: batched under ``vmap`` (and
+    varying over ``shard_map``'s manual axes), where ``jnp.full_like`` is not. A loop carry that
+    is batched from the start lets ``vmap`` batch the loop's body once instead of again until
+    the carry's batching settles: tracing and lowering of D's engine program 0.69 → 0.50-0.56 s,
+    A quick's 0.33 → 0.29 s."""
+    value = jnp.asarray(value, dtype)
+    return jnp.where(one == one, value, value)
+
+
 def _status(gap, tol_abs) -> jax.Array:
     """:class:`Status` of a solve from its final absolute duality gap (int32): NaN is a
     non-finite iterate, +inf a free block that could not be solved (:func:`_certify`)."""
@@ -741,10 +751,11 @@ def fista_block(
     def solve(pen, beta0, b0, step0, tol_abs):
         lin0 = _linear(data, beta0)
         one = b0[0] if data.tasks else b0  # (scalars per λ: not one per task)
-        false = jnp.zeros_like(one, dtype=bool)
-        inf = jnp.full_like(one, jnp.inf)
-        it0 = jnp.zeros_like(one, dtype=jnp.int32)  # (varies like b0 under shard_map)
-        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, jnp.ones_like(one), step0, it0, inf, inf)
+        false = _varying(one, False, bool)
+        inf = _varying(one, jnp.inf, one.dtype)
+        it0 = _varying(one, 0, jnp.int32)
+        init = _Carry(beta0, b0, lin0, beta0, b0, lin0, _varying(one, 1, one.dtype), step0, it0,
+                      inf, inf)  # fmt: skip
         init = (init, false, false)  # carry, final, done
 
         def body(st):
