@@ -405,7 +405,7 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
     eps = jnp.finfo(dtype).eps
     # (zeros_like keeps b's variance under shard_map: every loop carry must match it)
     zero = jnp.zeros_like(b)  # (one per task with a task axis; counters stay scalars)
-    izero = jnp.zeros_like(b[0] if data.tasks else b, dtype=jnp.int32)
+    izero = _varying(b[0] if data.tasks else b, 0, jnp.int32)  # (see _varying)
     intercept = fit_intercept and not data.gram
     b_ok = izero == 0
     if intercept:
@@ -914,10 +914,11 @@ def _newton_loop(loss, data, pen, beta0, b0, lin0, primal0, tol_abs, max_iter, s
         return st._replace(gap=gap, primal=primal, done=done, best=best, mark=mark,
                            stale=stale), ref
 
-    inf, izero = jnp.full_like(one, jnp.inf), jnp.zeros_like(one, dtype=jnp.int32)
-    st = _Newton(beta0, b0, lin0, izero, inf, jnp.full_like(one, primal0),
-                 jnp.zeros_like(one, dtype=bool), inf, inf, izero)  # fmt: skip
-    ref = _Refit(lin0, beta0, b0, beta0, jnp.zeros_like(one, dtype=bool), b0)
+    inf, izero = _varying(one, jnp.inf, one.dtype), _varying(one, 0, jnp.int32)
+    false = _varying(one, False, bool)  # (see _varying)
+    st = _Newton(beta0, b0, lin0, izero, inf, _varying(one, primal0, one.dtype), false, inf, inf,
+                 izero)  # fmt: skip
+    ref = _Refit(lin0, beta0, b0, beta0, false, b0)
     return jax.lax.while_loop(lambda c: ~c[0].done, lambda c: certify(step(c[0])), (st, ref))
 
 
