@@ -15,12 +15,13 @@ One traced loop runs over blocks of neighbouring λs (../DESIGN "Speed"). For ea
 The working set's columns are gathered into a fixed **capacity** ``M``: in pieces of whole
 ``chunk`` s (:func:`l1jax.solvers.pieces_layout`, each an array of its own) whose products
 skip the pieces past the columns in use, or, for FISTA above 512 columns, into one dense array
-of the smallest of 3 widths that holds them (M/4, M/2, 3M/4: :func:`dense_widths`). So one
-program serves every working-set size up to ``M`` (3M/4 on dense widths) at about the cost of
-the size actually used. Only when the working set outgrows that does the loop stop
-(``State.need``) and the host run the next program (the same capacity with its widest width
-M, or a larger capacity), which continues from the same block. Shapes depend on bucketed
-``n``, ``p``, ``K`` and ``M`` only, so data of similar sizes share the compiled programs.
+of the smallest of 4 widths that holds them (M/4, M/2, 3M/4, M: :func:`dense_widths`; a
+lasso's first program leaves M out, :func:`solve`). So one program serves every working-set
+size up to ``M`` (3M/4 when trimmed) at about the cost of the size actually used. Only when
+the working set outgrows that does the loop stop (``State.need``) and the host run the next
+program (the same capacity with its widest width, or a larger capacity), which continues
+from the same block. Shapes depend on bucketed ``n``, ``p``, ``K`` and ``M`` only, so data of
+similar sizes share the compiled programs.
 
 :func:`solve` is the host side: it runs the engine once per capacity (usually once). ``vmap``
 of :func:`run` over a leading axis of the problem (folds, subsamples) solves many paths in the
@@ -626,28 +627,31 @@ def first_capacity(n: int, p: int, l1_ratio: float, chunk: int, p_pad: int,
 
 
 def solve(problem: Problem, state: State | Start, st: Static, capacity: int, *, chunk: int = CHUNK,
-          runner=None, lams_mesh=None, slots=None) -> State:  # fmt: skip
+          runner=None, lams_mesh=None, slots=None, widths: bool = False,
+          trim: bool = False) -> State:  # fmt: skip
     """Run the path to its end, growing the capacity whenever a block needs more (the host
-    side of the engine: one scalar comes back per capacity): first the capacity's ``full``
-    program when the working set still fits the capacity (:func:`run`), else a larger
-    capacity. ``runner`` replaces :func:`run` (e.g. a vmapped version); ``slots`` maps a
-    capacity to a sparse X's working-set entries (:func:`slots_for`)."""
+    side of the engine: one scalar comes back per capacity). ``runner`` replaces :func:`run`
+    (e.g. a vmapped version); ``slots`` maps a capacity to a sparse X's working-set entries
+    (:func:`slots_for`). ``widths``: FISTA runs on dense widths above :data:`DENSE_FROM`
+    (:func:`dense_widths`), on every width (``full``) but, with ``trim``, in the first
+    program: if that one needs more than 3/4 of its capacity, the same capacity's ``full``
+    program goes on (a lasso's support rarely passes min(n, p), about 3/4 of the first
+    capacity; an elastic net's or a multi-task path's can, and would compile both)."""
     runner = run if runner is None else runner
     p = problem.v.shape[-1] if problem.groups is None else problem.groups.shape[-1]  # columns
-    full = False
+    full = widths and not trim
     while True:  # (a Start state: the first call also begins the path)
         extra = {} if slots is None else {"slots": slots(capacity)}
-        extra = {**extra, "full": True} if full else extra
+        extra = {**extra, "full": True} if full and capacity > DENSE_FROM else extra
         with one_blas_thread():  # (need: the program has run)
             state = runner(problem, state, st=st, capacity=capacity, chunk=chunk,
                            lams_mesh=lams_mesh, **extra)  # fmt: skip
             need = int(np.max(np.asarray(state.need)))
         if need == 0:
             return state
-        # (a program that is not on dense widths asks only for more than its capacity)
-        full = need <= capacity and not full
-        if not full:
+        if not (widths and not full and capacity > DENSE_FROM and need <= capacity):
             capacity = capacity_for(max(need, capacity + 1), p, chunk)
+        full = widths  # (the same capacity's full program, or a larger capacity's)
         state = state._replace(need=jnp.zeros_like(state.need))
 
 
@@ -852,9 +856,14 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
                               chunk, p_pad, p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
         capacity = min(capacity, sparse_capacity(n_pad, chunk))
+    # FISTA on dense widths (run's full): not for the multinomial's Newton, groups or a sparse
+    # X's entries; the first program trims its widest width for a one-response lasso
+    widths = not (loss == MULTINOMIAL and entrywise or groups is not None
+                  or sparse and not use_gram)  # fmt: skip
     state = solve(problem, state, st, capacity, chunk=chunk,
                   lams_mesh=place.mesh if place.lams else None,
-                  slots=slots_for(X, nnz_pad) if sparse and not use_gram else None)  # fmt: skip
+                  slots=slots_for(X, nnz_pad) if sparse and not use_gram else None,
+                  widths=widths, trim=l1_ratio == 1 and not tasks)  # fmt: skip
     K = int(place.fetch(state.n_fit))
     names = ("coef", "intercept", "gap", "n_iter", "status", "lambdas", "dev")
     out = {k: place.fetch(getattr(state, k))[:K] for k in names}

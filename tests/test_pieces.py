@@ -97,21 +97,10 @@ def test_paths_past_the_pieces_on_dense_widths_match_sklearn():
     _assert_no_worse_than_sklearn(X, y, lams, coef)
 
 
-def test_working_sets_past_the_widest_width_run_the_full_program(monkeypatch):
-    """A program on dense widths holds working sets up to its widest width, 3/4 of its capacity
-    (2000 × 560, Gram form: capacity 640, widest 512). A support that grows past it (all 560
-    features nonzero near λ = 0) sends the path on to the same capacity's ``full`` program, from
-    the block that needed it: objectives within 1e-9 of scikit-learn's at every λ."""
-    import l1jax
+def _recorded_runs(monkeypatch):
+    """The ``(capacity, full)`` of every run of the engine from now on."""
     from l1jax import engine
 
-    rng = np.random.default_rng(4)
-    n, p = 2000, 560
-    X = rng.standard_normal((n, p))
-    X = (X - X.mean(0)) / X.std(0)
-    y = X @ rng.standard_normal(p) + rng.standard_normal(n)
-    y -= y.mean()
-    lams = np.max(np.abs(X.T @ y)) / n * np.geomspace(1, 1e-4, 24)
     runs = []
     run = engine.run
 
@@ -120,11 +109,50 @@ def test_working_sets_past_the_widest_width_run_the_full_program(monkeypatch):
         return run(*args, **kwargs)
 
     monkeypatch.setattr(engine, "run", recording)
+    return runs
+
+
+def _wide_support():
+    """2000 × 560, Gram form (capacity 640, widest trimmed width 512), every feature in the
+    model: supports grow past 512 near λ = 0."""
+    rng = np.random.default_rng(4)
+    n, p = 2000, 560
+    X = rng.standard_normal((n, p))
+    X = (X - X.mean(0)) / X.std(0)
+    y = X @ rng.standard_normal(p) + rng.standard_normal(n)
+    y -= y.mean()
+    return X, y, np.max(np.abs(X.T @ y)) / n * np.geomspace(1, 1e-4, 24)
+
+
+def test_working_sets_past_the_widest_width_run_the_full_program(monkeypatch):
+    """A lasso's first program on dense widths holds working sets up to its widest width, 3/4
+    of its capacity. A support that grows past it sends the path on to the same capacity's
+    ``full`` program, from the block that needed it: objectives within 1e-9 of scikit-learn's
+    at every λ."""
+    import l1jax
+    from l1jax import engine
+
+    X, y, lams = _wide_support()
+    runs = _recorded_runs(monkeypatch)
     res = l1jax.path(X, y, lambdas=lams, standardize=False, tol=1e-10)
     coef = np.asarray(res.coef)
-    assert n * p > engine.SMALL  # (no headroom: capacity 640)
+    assert X.size > engine.SMALL  # (no headroom: capacity 640)
     assert engine.dense_widths(640, engine.CHUNK, full=False)[-1] == 512
     assert runs == [(640, False), (640, True)]
     assert np.count_nonzero(coef[-1]) > 512
     assert np.all(np.asarray(res.converged))
     _assert_no_worse_than_sklearn(X, y, lams, coef, precompute=True)
+
+
+def test_elastic_net_and_multi_task_paths_begin_on_the_full_program(monkeypatch):
+    """Their supports may pass min(n, p), so they begin on every width (one program, not a
+    trimmed one and then the full one)."""
+    import l1jax
+
+    X, y, lams = _wide_support()
+    runs = _recorded_runs(monkeypatch)
+    res = l1jax.path(X, y, lambdas=lams, standardize=False, l1_ratio=0.5, tol=1e-8)
+    assert runs == [(640, True)] and np.all(np.asarray(res.converged))
+    runs.clear()
+    res = l1jax.path(X, np.stack([y, y[::-1]], axis=1), lambdas=8, tol=1e-6)
+    assert runs == [(640, True)] and np.all(np.asarray(res.converged))
