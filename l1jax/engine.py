@@ -273,6 +273,14 @@ def dense_widths(M: int, chunk: int, full: bool = True) -> list[int] | None:
     return sorted({min(M, math.ceil(M / (f * chunk)) * chunk) for f in factors})
 
 
+def on_widths(loss: str, entrywise: bool, grouped: bool, sparse_entries: bool) -> bool:
+    """Whether FISTA's working sets of capacities above :data:`DENSE_FROM` are dense widths
+    (:func:`dense_widths`): not for the multinomial's entrywise Newton, a group penalty or a
+    sparse X's entries, which stay on the pieces (the host's :func:`solve` and the traced
+    :func:`_block` decide it here, together)."""
+    return not (loss == MULTINOMIAL and entrywise or grouped or sparse_entries)
+
+
 def _gather_dense(data: solvers.Data, idx, mask):
     """The working set's columns (``idx``, ``mask``) as one dense array (Gram: its block)."""
     if data.gram:
@@ -325,7 +333,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         slots = 0 if newton else slots
 
     fista_widths = None
-    if dense and not (newton or softmax_newton or grp is not None or data.Xs is not None and slots):
+    if dense and not newton and on_widths(st.loss, st.entrywise, grp is not None,
+                                          data.Xs is not None and bool(slots)):  # fmt: skip
         fista_widths = dense_widths(M, chunk, full)  # (else pieces: Newton, groups, sparse entries)
     # The working set's size limit: the capacity, or the widest dense width (``need`` above it)
     ws_max = M if fista_widths is None else fista_widths[-1]
@@ -856,10 +865,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
                               chunk, p_pad, p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
         capacity = min(capacity, sparse_capacity(n_pad, chunk))
-    # FISTA on dense widths (run's full): not for the multinomial's Newton, groups or a sparse
-    # X's entries; the first program trims its widest width for a one-response lasso
-    widths = not (loss == MULTINOMIAL and entrywise or groups is not None
-                  or sparse and not use_gram)  # fmt: skip
+    # (the first program trims its widest dense width for a one-response lasso: solve)
+    widths = on_widths(loss, entrywise, groups is not None, sparse and not use_gram)
     state = solve(problem, state, st, capacity, chunk=chunk,
                   lams_mesh=place.mesh if place.lams else None,
                   slots=slots_for(X, nnz_pad) if sparse and not use_gram else None,
