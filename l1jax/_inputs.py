@@ -116,6 +116,8 @@ class Prepared(NamedTuple):
     x_mean: np.ndarray
     x_scale: np.ndarray
     nonzero: np.ndarray  # (p,) bool: the standardized column has a nonzero entry
+    gram: tuple[np.ndarray, np.ndarray] | None = None  # (G, c) = (X̃ᵀSX̃, X̃ᵀS(y − ȳ)) of the
+    # standardized X̃, formed slice by slice without X̃ (prepare(gram=True): X is then None)
 
 
 def center_scale(xp, X, s, fit_intercept, standardize):
@@ -139,6 +141,45 @@ def _weighted_squares(xp, s, Xc):
     return np.einsum("i,ij,ij->j", s, Xc, Xc) if xp is np else s @ xp.square(Xc)
 
 
+GRAM_SLICE = 2**21  # entries (16 MB of float64) of X centred at a time by prepare(gram=True)
+
+
+def _gram_of(X, y, s, fit_intercept, scaled):
+    """``(x_mean, scale, nonzero, G, c)`` as :func:`center_scale` and
+    :func:`l1jax.engine.gram` give them, without a centred copy of ``X``: its rows are
+    centred (in float64) a slice at a time and their products summed. The column scales are
+    then √diag(G) (the same weighted sums of squares), applied to ``G`` and ``c``: p × p work
+    instead of n × p. (10,000 × 500: 40 → 21 ms, and no second X in memory.)"""
+    n, p = X.shape
+    rows = max(1, GRAM_SLICE // max(p, 1))
+    slices = [slice(i, i + rows) for i in range(0, n, rows)]
+    x_mean = np.zeros(p)
+    if fit_intercept:
+        for r in slices:
+            x_mean += s[r] @ np.asarray(X[r], np.float64)
+    y64 = np.asarray(y, np.float64)
+    yc = y64 - (s @ y64 if fit_intercept else 0.0)
+    equal = bool(np.all(s == s[0]))
+    G, c = np.zeros((p, p)), np.zeros((p, *y.shape[1:]))
+    for r in slices:
+        Xc = np.asarray(X[r], np.float64) - x_mean  # (a new array: the user's X stays as it is)
+        c += Xc.T @ (s[r] * yc[r] if yc.ndim == 1 else s[r, None] * yc[r])
+        if not equal:
+            Xc *= np.sqrt(s[r])[:, None]
+        G += Xc.T @ Xc
+    if equal:
+        G *= s[0]
+    squares = np.diag(G).copy()
+    if not scaled:
+        return x_mean, np.ones(p), squares > 0, G, c
+    scale = np.sqrt(squares)
+    constant = scale <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
+    inv = 1 / np.where(constant, np.inf, scale)
+    G *= inv[:, None] * inv[None, :]
+    c *= inv[:, None] if c.ndim == 2 else inv
+    return x_mean, np.where(constant, 1.0, scale), ~constant & (squares > 0), G, c
+
+
 def weights(n, p, sample_weight, penalty_factor):
     s = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
     v = np.ones(p) if penalty_factor is None else penalty_factor.astype(np.float64)
@@ -156,12 +197,19 @@ def _preconditioned(v, scale, standardize, precondition):
 
 
 def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, dtype,
-            precondition=False):  # fmt: skip
+            precondition=False, gram=False):  # fmt: skip
     """Standardized data on the host (float64 arithmetic, then ``dtype``): :class:`Prepared`.
     A sparse ``X`` (SciPy CSC, from :func:`check_path`) is standardized implicitly and stays
-    sparse (:class:`l1jax._sparse.SparseX`). ``precondition``: see :func:`_preconditioned`."""
+    sparse (:class:`l1jax._sparse.SparseX`). ``precondition``: see :func:`_preconditioned`.
+    ``gram`` (a dense X): only its Gram matrix and ``Xᵀ S (y − ȳ)`` (:func:`_gram_of`), in
+    :attr:`Prepared.gram`, and no standardized X."""
     s, v = weights(*X.shape, sample_weight, penalty_factor)
     scaled = standardize or precondition
+    if gram and not _sparse.is_scipy_sparse(X):
+        x_mean, scale, nonzero, G, c = _gram_of(X, y, s, fit_intercept, scaled)
+        v = _preconditioned(v, scale, standardize, precondition)
+        return Prepared(None, y.astype(dtype), s.astype(dtype), v.astype(dtype), x_mean, scale,
+                        nonzero, (G.astype(dtype), c.astype(dtype)))  # fmt: skip
     if _sparse.is_scipy_sparse(X):
         Xs, x_mean, scale, nonzero = _sparse.prepare(
             X, s, fit_intercept=fit_intercept, standardize=scaled

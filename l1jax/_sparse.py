@@ -177,7 +177,7 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
 
 def gram_host(X: SparseX, s, y):
     """``G = X̃ᵀSX̃`` and ``c = X̃ᵀSy`` from the sparse product (dense ``p × p``), as
-    :func:`l1jax.engine.gram_host` for dense ``X``."""
+    :func:`l1jax._inputs._gram_of` for dense ``X``."""
     A, m = X.scaled, X.shift
     As = A.T.multiply(s[None, :]).tocsr()  # (p, n): rows scaled by s
     G = np.asarray((As @ A).todense())

@@ -734,6 +734,22 @@ def n_lambdas_padded(K: int, block: int) -> int:
     return -(-bucket(K, 16) // block) * block
 
 
+GRAM_P = 4096  # the squared loss with p ≤ n runs on the p × p Gram matrix up to this p
+
+
+def gram_form(loss: str, n: int, p: int) -> bool:
+    """Whether :func:`fit_path` solves on the Gram matrix: the squared loss with ``p ≤ n``."""
+    return loss == "squared" and p <= n and p <= GRAM_P
+
+
+def host_gram(loss: str, X, mesh) -> bool:
+    """Whether the Gram matrix of ``X`` is formed on the host, by NumPy's BLAS (a dense NumPy
+    ``X``, no mesh, a CPU backend): then :func:`l1jax._inputs.prepare` forms it
+    (``gram=True``) and no standardized copy of ``X`` is made."""
+    return (isinstance(X, np.ndarray) and gram_form(loss, *X.shape) and mesh is None
+            and jax.default_backend() == "cpu")  # fmt: skip
+
+
 def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept, tol,
              max_iter, block, mesh=None, early_stop=False, pad_to=0,
              entrywise=False, groups=None, headroom=True, grid_only=False):  # fmt: skip
@@ -758,7 +774,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     one factor per group (:attr:`Problem.groups`: the engine's features are the groups, padded
     to a bucket of at least ``q + 1``, the last holding the padded columns)."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
-    n, p = y.shape[0], X.shape[1]
+    n, p = y.shape[0], prep.x_scale.shape[0]
     col_ok = (prep.x_scale > 0) & prep.nonzero
     if groups is not None:  # a group with a nonzero column
         group_ok = np.bincount(groups, weights=col_ok, minlength=v.shape[0]) > 0
@@ -779,7 +795,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         block = 1 if newton else 2 if tasks else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
-    use_gram = loss == "squared" and p <= n and p <= 4096
+    use_gram = gram_form(loss, n, p)
     ok = col_ok if groups is None else group_ok
     free = bool(np.any(v[ok] == 0) or np.any(lambdas == 0))
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
@@ -807,10 +823,10 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     yd, sd = (np.concatenate([a, np.zeros((n_pad - n, *a.shape[1:]), dtype)]) for a in (y, s))
     if use_gram:
         yc = yd - (s @ y if fit_intercept else 0.0)
-        if sparse:  # the sparse product, on the host
+        if prep.gram is not None:  # formed by prepare (host_gram)
+            G, c = prep.gram
+        elif sparse:  # the sparse product, on the host
             G, c = (a.astype(dtype) for a in _sparse.gram_host(X, s.astype(np.float64), yc))
-        elif isinstance(X, np.ndarray) and place.mesh is None and jax.default_backend() == "cpu":
-            G, c = gram_host(X, s, yc)  # BLAS's syrk: ~4× XLA's CPU product, no X transfer
         else:  # on the devices (X may be row-sharded): padded there, never gathered
             G, c = gram(place.rows(X), place.rows(s), place.rows(yc))
         xp = np if isinstance(G, np.ndarray) else jnp
@@ -887,13 +903,3 @@ def gram(X, s, y):
     ``(n, m)`` for ``c`` ``(p, m)``)."""
     Xw = X * jnp.sqrt(s)[:, None]
     return Xw.T @ Xw, ((s * y) @ X if y.ndim == 1 else X.T @ (s[:, None] * y))
-
-
-def gram_host(X, s, y):
-    """:func:`gram` in NumPy, for an X already on the host of a CPU run. Equal weights scale
-    the product, not a copy of X (10,000 × 500: 30 → 20 ms)."""
-    c = (s * y) @ X if y.ndim == 1 else X.T @ (s[:, None] * y)
-    if np.all(s == s[0]):
-        return (X.T @ X) * s[0], c
-    Xw = X * np.sqrt(s)[:, None]
-    return Xw.T @ Xw, c

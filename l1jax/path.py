@@ -438,6 +438,7 @@ def _path(
         prep = _inputs.prepare(
             X, y, sample_weight, args.penalty_factor, fit_intercept=fit_intercept,
             standardize=standardize, dtype=dtype, precondition=precondition,
+            gram=engine.host_gram(loss, X, args.mesh),
         )  # fmt: skip
     if layout is not None:  # one penalty factor per group
         prep = prep._replace(v=layout.factors.astype(dtype))

@@ -963,3 +963,57 @@ def test_newton_does_not_zigzag_on_a_coordinate_held_at_zero():
     for k in (10, 19):
         viol = kkt_violation(X, y, res.coef[k], res.intercept[k], res.lambdas[k], loss="logistic")
         assert viol <= 1e-4 * res.lambdas[k], (k, viol)
+
+
+@pytest.mark.parametrize("standardize,l1_ratio", [(True, 1.0), (False, 1.0), (False, 0.5)])
+def test_host_gram_in_slices_of_rows(monkeypatch, standardize, l1_ratio):
+    """A tall squared-loss path runs on the Gram matrix that prepare() forms slice by slice
+    of rows (no centred copy of X): with slices of 128 rows, uncentred columns on scales of
+    1e-2 to 1e2 and uneven weights, the path is that of one slice (the whole X) to rounding,
+    and the lasso's meets the KKT conditions of the raw data."""
+    rng = np.random.default_rng(3)
+    n, p = 1500, 24
+    X = rng.standard_normal((n, p)) * np.logspace(-2, 2, p) + rng.uniform(-5, 5, p)
+    y = X[:, :4] @ (np.array([1.0, -2.0, 0.5, 3.0]) / np.logspace(-2, 2, p)[:4]) + 3.0
+    y = y + rng.standard_normal(n)
+    w = rng.uniform(0.2, 3.0, n)
+    kw = dict(lambdas=12, l1_ratio=l1_ratio, sample_weight=w, standardize=standardize, tol=TIGHT)
+    monkeypatch.setattr(l1jax._inputs, "GRAM_SLICE", 10**9)
+    whole = l1jax.path(X, y, **kw)
+    monkeypatch.setattr(l1jax._inputs, "GRAM_SLICE", 128 * p)
+    sliced = l1jax.path(X, y, **kw)
+    assert whole.converged.all() and sliced.converged.all()
+    scale = np.abs(whole.coef).max()
+    np.testing.assert_allclose(sliced.coef, whole.coef, rtol=0, atol=1e-8 * scale)
+    np.testing.assert_allclose(sliced.intercept, whole.intercept, rtol=0, atol=1e-8 * abs(y).max())
+    if l1_ratio < 1:  # (an unpreconditioned elastic net on these scales: slow, either way)
+        return
+    sd = _col_scale(X, _weights(n, w)) if standardize else None
+    for k in (3, -1):
+        viol = kkt_violation(X, y, sliced.coef[k], sliced.intercept[k], sliced.lambdas[k],
+                             loss="squared", l1_ratio=l1_ratio, sample_weight=w, scale=sd)
+        assert viol <= 1e-6 * sliced.lambdas[k], (k, viol)
+
+
+def test_host_gram_makes_no_copy_of_x(monkeypatch):
+    """prepare(gram=True), the host's route to the Gram matrix, never holds a second n × p
+    array: with slices of 2**16 entries its peak allocation (traced) stays under a quarter of
+    X's size."""
+    import tracemalloc
+
+    monkeypatch.setattr(l1jax._inputs, "GRAM_SLICE", 2**16)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40_000, 50)) + 3.0  # 16 MB
+    y = rng.standard_normal(40_000)
+    assert l1jax.engine.host_gram("squared", X, None)
+    tracemalloc.start()
+    try:
+        prep = l1jax._inputs.prepare(X, y, None, None, fit_intercept=True, standardize=True,
+                                     dtype=np.float64, gram=True)  # fmt: skip
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert prep.X is None and prep.gram[0].shape == (50, 50)
+    assert peak < X.nbytes / 4, (peak, X.nbytes)
+    Xc = (X - X.mean(0)) / X.std(0)
+    np.testing.assert_allclose(prep.gram[0], Xc.T @ Xc / X.shape[0], rtol=0, atol=1e-12)
