@@ -297,6 +297,22 @@ def _one_lambda(fun, *args):
     return jax.tree.map(lambda a: a[None], fun(*jax.tree.map(lambda a: a[0], args)))
 
 
+def _extrapolated(state: State, lams, B: int):
+    """The block's warm starts: the last solution moved along the path's last step, to each λ
+    of the block (a lasso's path is linear in λ between the points where its support changes),
+    on that solution's support and where no sign changes; the last solution itself where there
+    is no earlier one to take a step from."""
+    k = state.k
+    before = state.coef[jnp.maximum(k - 2, 0)]
+    lam_before = state.lambdas[jnp.maximum(k - 2, 0)]
+    step = state.lam_prev - lam_before  # (< 0 on a decreasing grid)
+    ok = (k >= 2) & (step < 0)
+    t = jnp.where(ok, (lams - state.lam_prev) / jnp.where(ok, step, -1), 0)
+    t = jnp.clip(t, 0, 2 * B).reshape((B,) + (1,) * state.beta.ndim)
+    moved = state.beta + t * (state.beta - before)
+    return jnp.where(moved * state.beta > 0, moved, 0).astype(state.beta.dtype)
+
+
 def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_mesh,
            slots: int = 0, dense: bool = True, full: bool = False) -> State:  # fmt: skip
     """Solve the block of λs at ``state.k`` on working sets of capacity ``M`` (``slots``: a
@@ -526,7 +542,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     r0 = Round(
         work=work,
-        betas=jnp.broadcast_to(state.beta, (B, ncol, *tasks)),
+        betas=_extrapolated(state, lams, B),
         bs=jnp.broadcast_to(state.b, (B, *tasks)),
         spent=jnp.zeros(B, jnp.int32),
         tol_in=jnp.maximum(0.5 * tol, jnp.asarray(1e-4, dtype)),

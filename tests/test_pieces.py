@@ -156,3 +156,29 @@ def test_elastic_net_and_multi_task_paths_begin_on_the_full_program(monkeypatch)
     runs.clear()
     res = l1jax.path(X, np.stack([y, y[::-1]], axis=1), lambdas=8, tol=1e-6)
     assert runs == [(640, True)] and np.all(np.asarray(res.converged))
+
+
+def test_block_warm_starts_follow_the_path_linearly():
+    """Each λ of a block starts from the last solution moved along the path's last step
+    (``engine._extrapolated``): exact where the path is linear in λ and keeps its support (a
+    lasso between kinks); a coefficient whose sign would change starts at 0, one at 0 stays
+    there, and without an earlier step (the first blocks) or on a step that does not decrease,
+    every λ starts from the last solution."""
+    from l1jax import engine
+
+    lams = jnp.array([1.0, 0.9, 0.8, 0.7, 0.6, 0.5])
+    slope = jnp.array([2.0, -1.0, 0.0, 5.0])
+    at = lambda lam: jnp.array([3.0, -2.0, 0.0, 0.1]) + (1.0 - lam) * slope  # noqa: E731
+    coef = jnp.stack([at(lam) for lam in lams])
+    none = engine.State(*[None] * len(engine.State._fields))
+    state = none._replace(k=jnp.asarray(3), lambdas=lams, beta=coef[2], lam_prev=lams[2],
+                          coef=coef)  # fmt: skip
+    got = engine._extrapolated(state, lams[3:5], 2)
+    np.testing.assert_allclose(got, np.stack([at(lams[3]), at(lams[4])]), rtol=1e-6)
+    state = state._replace(beta=jnp.array([3.0, -1.0, 0.0, 0.2]))  # 2nd, 4th: signs change
+    got = engine._extrapolated(state, lams[3:4], 1)[0]  # (from coef[1] = 3.2, -2.1, 0, 0.6)
+    np.testing.assert_allclose(got, [2.8, 0.0, 0.0, 0.0], rtol=1e-12)
+    for k, lam_prev in ((1, lams[0]), (3, lams[0] + 1.0)):  # no earlier step; an increase
+        state = state._replace(k=jnp.asarray(k), lam_prev=lam_prev)
+        got = engine._extrapolated(state, lams[3:5], 2)
+        np.testing.assert_array_equal(got, np.stack([state.beta, state.beta]))
