@@ -49,6 +49,9 @@ none flagged.
 Sixteenth session, after float32 ranking, the capacity's own width on demand and blocks of one
 λ unbatched (c74fbd0-6fd8dfd): seed 25 (58,561 λs), float32 seed 26 (1,080), ``multi`` seed 27
 (3,063): none flagged.
+
+Seventeenth session, after extrapolated warm starts and the host's Gram in slices (d903be6,
+3a94c52): seed 28 (39,428 λs), ``multi`` seed 29 (2,889): none flagged.
 """
 
 from __future__ import annotations
