@@ -149,7 +149,7 @@ def _gram_of(X, y, s, fit_intercept, scaled):
     :func:`l1jax.engine.gram` give them, without a centred copy of ``X``: its rows are
     centred (in float64) a slice at a time and their products summed. The column scales are
     then √diag(G) (the same weighted sums of squares), applied to ``G`` and ``c``: p × p work
-    instead of n × p. (10,000 × 500: 40 → 21 ms, and no second X in memory.)"""
+    instead of n × p. (10,000 × 500, in a path: 44-48 → 36 ms, and no second X in memory.)"""
     n, p = X.shape
     rows = max(1, GRAM_SLICE // max(p, 1))
     slices = [slice(i, i + rows) for i in range(0, n, rows)]
