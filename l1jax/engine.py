@@ -410,7 +410,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         power = {} if st.loss == MULTINOMIAL else {"n_power": POWER_STEPS}
         if st.loss == "squared":
             zero = jnp.zeros(b0.shape[:1], b0.dtype) if multi else jnp.zeros_like(b0)
-            step = zero + 1 / solvers.lipschitz(st.loss, sub, st.fit_intercept, **power)
+            top = solvers.lipschitz(st.loss, sub, st.fit_intercept, **power)
+            step = zero + solvers.STEP_START / top  # (see STEP_START: backtracking from L/1.3)
         else:  # the local curvature at each λ's warm start
             def curvature(bt, bb):
                 return solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb, **power)
