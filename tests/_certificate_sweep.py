@@ -51,7 +51,9 @@ Sixteenth session, after float32 ranking, the capacity's own width on demand and
 (3,063): none flagged.
 
 Seventeenth session, after extrapolated warm starts and the host's Gram in slices (d903be6,
-3a94c52): seed 28 (39,428 λs), ``multi`` seed 29 (2,889): none flagged.
+3a94c52): seed 28 (39,428 λs), ``multi`` seed 29 (2,889): none flagged. After FISTA's first step
+at 1.3/L (8de7863): seed 30 (3,028 λs), none flagged; float32 seed 31 (457): one Poisson gap of
+−2.1e-6 · P_null with a true excess of 0 (float32's rounding of P − D, as seed 4's).
 """
 
 from __future__ import annotations
