@@ -653,9 +653,9 @@ class _Carry(NamedTuple):
 
 STEP_START = 1.3  # the squared loss's first step in the engine, 1.3 / L, and the factor by
 # which a step the objective's decrease rejects shrinks (so the first rejection falls back to
-# 1 / L): Beck and Teboulle's backtracking from L / 1.3. Iterations, warm (1.3 with a factor of
-# 0.8): A 13,497 → 11,341, C 27,125 → 23,455, B 4,597 → 4,237; 1.2: 12,287, 24,195, 4,347;
-# 1.4-1.5 shrink too often on A (12,287-13,277).
+# 1 / L): Beck and Teboulle's backtracking from L / 1.3. Iterations, warm: A 13,497 → 11,458,
+# C 27,125 → 23,455, B 4,597 → 4,247; a first step of 1.2/L: 12,287, 24,195, 4,347; 1.4-1.5/L
+# shrink too often on A (12,287-13,277). (Other callers of fista_block start at 1/L.)
 
 
 def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
