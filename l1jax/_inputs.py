@@ -129,10 +129,19 @@ def center_scale(xp, X, s, fit_intercept, standardize):
     Xc = X - x_mean  # the one working copy (NumPy divides it in place below)
     if not standardize:
         return Xc, x_mean, xp.ones(p, X.dtype)
-    scale = xp.sqrt(_weighted_squares(xp, s, Xc))
+    divisor, scale = _column_scales(xp, _weighted_squares(xp, s, Xc), x_mean)
+    Xc /= divisor
+    return Xc, x_mean, scale
+
+
+def _column_scales(xp, squares, x_mean):
+    """``(divisor, scale)`` of columns with weighted sums of squares ``squares`` (about their
+    means ``x_mean``): √squares, but a constant column (scale ≤ 1e-10 of its mean, or of 1) is
+    divided by inf (it becomes 0) and gets scale 1. One rule for :func:`center_scale` and
+    :func:`_gram_of`."""
+    scale = xp.sqrt(squares)
     constant = scale <= 1e-10 * xp.maximum(1.0, xp.abs(x_mean))
-    Xc /= xp.where(constant, xp.inf, scale)
-    return Xc, x_mean, xp.where(constant, 1.0, scale)
+    return xp.where(constant, xp.inf, scale), xp.where(constant, 1.0, scale)
 
 
 def _weighted_squares(xp, s, Xc):
@@ -172,12 +181,11 @@ def _gram_of(X, y, s, fit_intercept, scaled):
     squares = np.diag(G).copy()
     if not scaled:
         return x_mean, np.ones(p), squares > 0, G, c
-    scale = np.sqrt(squares)
-    constant = scale <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
-    inv = 1 / np.where(constant, np.inf, scale)
+    divisor, scale = _column_scales(np, squares, x_mean)
+    inv = 1 / divisor
     G *= inv[:, None] * inv[None, :]
     c *= inv[:, None] if c.ndim == 2 else inv
-    return x_mean, np.where(constant, 1.0, scale), ~constant & (squares > 0), G, c
+    return x_mean, scale, (inv > 0) & (squares > 0), G, c
 
 
 def weights(n, p, sample_weight, penalty_factor):
