@@ -20,6 +20,7 @@ product on the host.
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -216,9 +217,10 @@ class Cols(NamedTuple):
     def _sum(self, term, index, size: int, sorted_: bool, like):
         """``Σ_e term(e)`` into ``index[e]`` over the stored entries in use (``start[-1]`` of
         them, first): in chunks of :data:`ENTRY_CHUNK`, the unused ones skipped, so that a
-        working set's products cost its own entries, not its slots."""
+        working set's products cost its own entries, not its slots. ``term`` gives a value,
+        or a row of values (``like``'s trailing shape), per entry."""
         # (zeros_like: the carry varies as the operand does, under vmap and shard_map)
-        out = jnp.zeros(size, self.val.dtype) + jnp.zeros_like(like)
+        out = jnp.zeros((size, *like.shape), self.val.dtype) + jnp.zeros_like(like)
         total = self.val.shape[0]
         if total <= ENTRY_CHUNK:
             return out.at[index].add(term(slice(None)), indices_are_sorted=sorted_)
@@ -231,16 +233,27 @@ class Cols(NamedTuple):
         return jax.lax.fori_loop(0, -(-self.start[-1] // ENTRY_CHUNK), add, out)
 
     def matvec(self, beta, n_rows: int):
-        """``X̃ β``, ``(n_rows,)``."""
-        prod = self._sum(lambda e: self.val[e] * beta[self.feat[e]], self.row, n_rows, False,
-                         beta[0])  # fmt: skip
-        return prod - jnp.dot(self.shift, beta, precision=jax.lax.Precision.HIGHEST)
+        """``X̃ β``, ``(n_rows,)``, of ``β`` ``(M,)`` (under ``vmap``: :func:`_products`)."""
+        return _products(n_rows)[0](self, beta)
 
     def rmatvec(self, r):
-        """``X̃ᵀ r``, ``(p,)``."""
+        """``X̃ᵀ r``, ``(p,)``, of ``r`` ``(n,)`` (under ``vmap``: :func:`_products`)."""
+        return _products(0)[1](self, r)
+
+    def _matvec(self, beta, n_rows: int):
+        """:meth:`matvec` of a block of ``β`` ``(B, M)`` at once: ``(B, n_rows)``."""
+        bt = beta.T
+        prod = self._sum(lambda e: self.val[e][:, None] * bt[self.feat[e]], self.row, n_rows,
+                         False, bt[0])  # fmt: skip
+        return prod.T - jnp.dot(beta, self.shift, precision=jax.lax.Precision.HIGHEST)[:, None]
+
+    def _rmatvec(self, r):
+        """:meth:`rmatvec` of a block of ``r`` ``(B, n)`` at once: ``(B, p)``."""
         p = self.shift.shape[0]
-        prod = self._sum(lambda e: self.val[e] * r[self.row[e]], self.feat, p, True, r[0])
-        return prod - self.shift * jnp.sum(r)
+        rt = r.T
+        prod = self._sum(lambda e: self.val[e][:, None] * rt[self.row[e]], self.feat, p, True,
+                         rt[0])  # fmt: skip
+        return prod.T - jnp.sum(r, axis=1)[:, None] * self.shift[None, :]
 
     def gather(self, idx, mask, n_rows: int):
         """The columns ``idx`` of ``X̃`` as a dense ``(M, n_rows)`` block (``X̃ᵀ``'s rows), zero
@@ -270,6 +283,34 @@ class Cols(NamedTuple):
             feat=j, row=self.row[src], val=jnp.where(used, self.val[src], 0),
             shift=self.shift[idx] * mask, start=jnp.concatenate([jnp.zeros(1, ends.dtype), ends]),
         )  # fmt: skip
+
+
+@functools.cache
+def _products(n_rows: int):
+    """``(matvec, rmatvec)`` of :class:`Cols` (``n_rows`` rows for ``matvec``) whose ``vmap``
+    over ``β`` or ``r`` alone (the λs of a block, on one working set) is one product of the
+    block (:meth:`Cols._matvec`): each entry's row of ``B`` values is scattered at once.
+    ``vmap``'s own rule scatters each λ's values apart: on 500,000 entries and 8 λs, 12.8 →
+    6.4 ms for ``X̃β``, 7.0 → 5.4 ms for ``X̃ᵀr``. Other batchings (of the columns too) take
+    ``vmap``'s rule."""
+
+    def batched(plain, many):
+        one = jax.custom_batching.custom_vmap(plain)
+
+        @one.def_vmap
+        def rule(axis_size, in_batched, cols, x):
+            cols_batched, x_batched = in_batched
+            if x_batched and not any(jax.tree.leaves(cols_batched)):
+                return many(cols, x), True
+            axes = (jax.tree.map(lambda b: 0 if b else None, cols_batched),
+                    0 if x_batched else None)  # fmt: skip
+            return jax.vmap(plain, in_axes=axes)(cols, x), True
+
+        return one
+
+    return (batched(lambda c, b: c._matvec(b[None], n_rows)[0],
+                    lambda c, b: c._matvec(b, n_rows)),
+            batched(lambda c, r: c._rmatvec(r[None])[0], lambda c, r: c._rmatvec(r)))
 
 
 def to_cols(X: SparseX, p_pad: int, dtype, nnz_pad: int | None = None) -> Cols:

@@ -185,6 +185,38 @@ def test_working_set_entries_give_the_dense_products():
     np.testing.assert_allclose(cols.gather(idx, mask, N), Xw.T, atol=1e-12)
 
 
+def test_products_of_a_block_of_lambdas_equal_one_by_one():
+    # vmap over β (r) alone takes Cols' block products (custom_vmap); over the columns too, the
+    # plain rule: both equal a loop of single products, jitted, past one ENTRY_CHUNK of entries
+    from l1jax import _sparse
+
+    n, p = 300, 400
+    A, _, _ = _problem("squared", n=n, p=p, density=0.05, seed=4)
+    Xs, _, _, _ = _sparse.prepare(A, np.full(n, 1 / n), fit_intercept=True, standardize=True)
+    assert Xs.scaled.nnz > _sparse.ENTRY_CHUNK
+    cols = _sparse.to_cols(Xs, p, np.float64, _sparse.entry_slots(Xs.scaled.nnz))
+    dense = Xs.scaled.toarray() - Xs.shift[None, :]
+    rng = np.random.default_rng(5)
+    betas, rs = rng.standard_normal((8, p)), rng.standard_normal((8, n))
+    mv = jax.jit(jax.vmap(lambda b: cols.matvec(b, n)))(betas)
+    rmv = jax.jit(jax.vmap(cols.rmatvec))(rs)
+    one_mv = np.stack([jax.jit(lambda b: cols.matvec(b, n))(b) for b in betas])
+    one_rmv = np.stack([jax.jit(cols.rmatvec)(r) for r in rs])
+    np.testing.assert_allclose(mv, one_mv, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(rmv, one_rmv, rtol=1e-13, atol=1e-13)
+    np.testing.assert_allclose(mv, betas @ dense.T, atol=1e-12)
+    np.testing.assert_allclose(rmv, rs @ dense, atol=1e-12)
+    # two data sets of the same shape (the columns batched too), each with its own β
+    both = jax.tree.map(lambda a: np.stack([a, a]), cols)
+    both = both._replace(val=both.val * np.array([[1.0], [2.0]]))
+    block = jax.vmap(jax.vmap(lambda c, b: c.matvec(b, n), (None, 0)))
+    out = jax.jit(block)(both, np.stack([betas, betas]))
+    np.testing.assert_allclose(out[1] - out[0], betas @ Xs.scaled.toarray().T, atol=1e-12)
+    out = jax.jit(jax.vmap(lambda c, r: c.rmatvec(r)))(both, rs[:2])
+    np.testing.assert_allclose(out, [rs[0] @ dense, rs[1] @ (dense + Xs.scaled.toarray())],
+                               atol=1e-12)  # fmt: skip
+
+
 def test_bcoo_padding_entries_are_ignored():
     from jax.experimental import sparse as jsparse
 
