@@ -78,6 +78,13 @@ MAX_ROUNDS = 50  # working-set rounds per block
 # iterations and warm A 3.53 → 3.14 s, B 0.36 → 0.23 s, C 0.90 → 0.84 s, D 7.52 → 6.29 s (10
 # steps: D 6.70 s). The multinomial keeps its 10 (its tests hold the estimate to the top).
 POWER_STEPS = 5
+# FISTA's iterations between two certificates (duality gaps) on the working set (solvers'
+# default: 10). A block stops at the first check where all its λs are certified, so checking
+# more often stops sooner, for one more gap per check. Warm, same hour, 10 → 6: iterations A
+# 11,458 → 11,108, B 4,247 → 3,733, C 23,455 → 23,087, D 11,232 → 10,706, sparse L1 logistic
+# (20000 × 40000) 2,529 → 2,199; seconds A 2.20 → 2.10, B 0.162 → 0.143, C 0.47 → 0.47, D 5.06
+# → 4.72, sparse 9.0 → 8.5 (every 5: C 0.50 s; every 8: B 0.151 s, D 4.56 s; every 4: C 0.52 s).
+CHECK_EVERY = 6
 
 
 class Problem(NamedTuple):
@@ -420,6 +427,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         return solvers.fista_block(
             sub, pen, beta0, b0, step, tol_abs, loss=st.loss, positive=st.positive,
             fit_intercept=st.fit_intercept, max_iter=max_iter, free=st.free,
+            check_every=CHECK_EVERY,
         )  # fmt: skip
 
     if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
