@@ -153,12 +153,33 @@ def _weighted_squares(xp, s, Xc):
 GRAM_SLICE = 2**21  # entries (16 MB of float64) of X centred at a time by prepare(gram=True)
 
 
+BENIGN = 100.0  # mean² / variance up to which a Gram matrix may be centred after the product
+
+
+def _uncentred_gram(X, w, x_mean):
+    """``XᵀX · w − x̄ x̄ᵀ`` (equal weights ``w``; one BLAS product of the float64 ``X`` as it is,
+    no centred copy) when that is as accurate as centring first, else None. Centring after the
+    product loses about ``ε · x̄_j²`` in ``G_jj``: it is taken only where every column's
+    ``x̄_j²`` is at most :data:`BENIGN` times its variance, estimated first on 1,024 spread rows
+    and then checked on ``G``'s diagonal (constant columns, whose variance must come out 0, go
+    the exact way). On 10,000 × 500: 20 ms against 30 ms."""
+    sample = X[:: max(1, X.shape[0] // 1024)]
+    if np.any(x_mean**2 > BENIGN * sample.var(axis=0)):
+        return None
+    G = X.T @ X
+    G *= w
+    G -= np.outer(x_mean, x_mean)
+    return None if np.any(np.diag(G) * BENIGN < x_mean**2) else G
+
+
 def _gram_of(X, y, s, fit_intercept, scaled):
     """``(x_mean, scale, nonzero, G, c)`` as :func:`center_scale` and
-    :func:`l1jax.engine.gram` give them, without a centred copy of ``X``: its rows are
-    centred (in float64) a slice at a time and their products summed. The column scales are
-    then √diag(G) (the same weighted sums of squares), applied to ``G`` and ``c``: p × p work
-    instead of n × p. (10,000 × 500, in a path: 44-48 → 36 ms, and no second X in memory.)"""
+    :func:`l1jax.engine.gram` give them, without a centred copy of ``X``: with equal weights
+    and modest means, one product of ``X`` itself, centred after (:func:`_uncentred_gram`);
+    else its rows are centred (in float64) a slice at a time and their products summed. The
+    column scales are then √diag(G) (the same weighted sums of squares), applied to ``G`` and
+    ``c``: p × p work instead of n × p. (10,000 × 500, in a path: 44-48 → 36 ms by slices, and
+    no second X in memory.)"""
     n, p = X.shape
     rows = max(1, GRAM_SLICE // max(p, 1))
     slices = [slice(i, i + rows) for i in range(0, n, rows)]
@@ -168,16 +189,21 @@ def _gram_of(X, y, s, fit_intercept, scaled):
             x_mean += s[r] @ np.asarray(X[r], np.float64)
     y64 = np.asarray(y, np.float64)
     yc = y64 - (s @ y64 if fit_intercept else 0.0)
+    sy = s * yc if yc.ndim == 1 else s[:, None] * yc
     equal = bool(np.all(s == s[0]))
-    G, c = np.zeros((p, p)), np.zeros((p, *y.shape[1:]))
-    for r in slices:
-        Xc = np.asarray(X[r], np.float64) - x_mean  # (a new array: the user's X stays as it is)
-        c += Xc.T @ (s[r] * yc[r] if yc.ndim == 1 else s[r, None] * yc[r])
-        if not equal:
-            Xc *= np.sqrt(s[r])[:, None]
-        G += Xc.T @ Xc
-    if equal:
-        G *= s[0]
+    G = _uncentred_gram(X, s[0], x_mean) if equal and X.dtype == np.float64 else None
+    if G is not None:  # (Σ s (x − x̄) yc = Xᵀ S yc − x̄ Σ s yc: the second term is rounding)
+        c = X.T @ sy - (np.outer(x_mean, sy.sum(axis=0)) if yc.ndim == 2 else x_mean * sy.sum())
+    else:
+        G, c = np.zeros((p, p)), np.zeros((p, *y.shape[1:]))
+        for r in slices:
+            Xc = np.asarray(X[r], np.float64) - x_mean  # (a new array: the user's X stays)
+            c += Xc.T @ sy[r]
+            if not equal:
+                Xc *= np.sqrt(s[r])[:, None]
+            G += Xc.T @ Xc
+        if equal:
+            G *= s[0]
     squares = np.diag(G).copy()
     if not scaled:
         return x_mean, np.ones(p), squares > 0, G, c

@@ -995,6 +995,35 @@ def test_host_gram_in_slices_of_rows(monkeypatch, standardize, l1_ratio):
         assert viol <= 1e-6 * sliced.lambdas[k], (k, viol)
 
 
+def test_host_gram_centred_after_the_product_only_where_exact():
+    """With equal weights, prepare(gram=True) centres the Gram matrix after one product of X
+    (no centred copy) where every column's mean² is at most BENIGN times its variance: there
+    it equals the centred product to 1e-13; a column with a large mean, or a constant one,
+    sends it the exact way (slices of centred rows), whose constant column is exactly 0."""
+    from l1jax._inputs import _gram_of, _uncentred_gram
+
+    rng = np.random.default_rng(8)
+    n, p = 3000, 6
+    X = rng.standard_normal((n, p)) * [1, 2, 0.5, 1, 3, 1] + [0, 1, -2, 5, 0, 0]
+    y = rng.standard_normal(n)
+    s = np.full(n, 1 / n)
+    Xc = X - X.mean(0)
+    exact = Xc.T @ Xc / n
+    G = _uncentred_gram(X, 1 / n, X.mean(0))
+    assert G is not None
+    np.testing.assert_allclose(G, exact, rtol=0, atol=1e-13 * np.abs(exact).max())
+    _, _, _, G, c = _gram_of(X, y, s, True, False)
+    np.testing.assert_allclose(c, Xc.T @ (y - y.mean()) / n, rtol=0, atol=1e-13)
+    for col in (1e3 + rng.standard_normal(n), np.full(n, 7.0)):  # large mean; constant
+        Xb = np.column_stack([X, col])
+        assert _uncentred_gram(Xb, 1 / n, Xb.mean(0)) is None
+        G = _gram_of(Xb, y, s, True, False)[3]
+        Xbc = Xb - Xb.mean(0)
+        np.testing.assert_allclose(G, Xbc.T @ Xbc / n, rtol=1e-12, atol=1e-14)
+    _, _, nonzero, G, _ = _gram_of(Xb, y, s, True, True)  # standardized: the constant column
+    assert not nonzero[-1] and np.all(G[-1] == 0) and np.all(G[:, -1] == 0)  # is exactly 0
+
+
 def test_host_gram_makes_no_copy_of_x(monkeypatch):
     """prepare(gram=True), the host's route to the Gram matrix, never holds a second n × p
     array: with slices of 2**16 entries its peak allocation (traced) stays under a quarter of
