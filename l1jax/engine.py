@@ -78,6 +78,12 @@ MAX_ROUNDS = 50  # working-set rounds per block
 # iterations and warm A 3.53 → 3.14 s, B 0.36 → 0.23 s, C 0.90 → 0.84 s, D 7.52 → 6.29 s (10
 # steps: D 6.70 s). The multinomial keeps its 10 (its tests hold the estimate to the top).
 POWER_STEPS = 5
+# For the logistic and Poisson losses, the curvature at each λ's warm start: 2 steps. The lower
+# estimate lets FISTA start with longer steps, and the products saved count on short solves:
+# warm, same hour, 5 → 2: D 10,706 → 9,956 iterations, 4.69 → 4.37 s; the sparse L1 logistic
+# path (20000 × 40000) 2,199 → 2,133, 8.36 → 7.80 s (3 steps: D 4.60 s; the squared loss with
+# 3: A 2.09 → 2.33 s).
+CURVATURE_STEPS = 2
 # FISTA's iterations between two certificates (duality gaps) on the working set (solvers'
 # default: 10). A block stops at the first check where all its λs are certified, so checking
 # more often stops sooner, for one more gap per check. Warm, same hour, 10 → 6: iterations A
@@ -414,7 +420,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
                 sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS),
                 loss=st.loss, positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
             )  # fmt: skip
-        power = {} if st.loss == MULTINOMIAL else {"n_power": POWER_STEPS}
+        steps = POWER_STEPS if st.loss == "squared" else CURVATURE_STEPS
+        power = {} if st.loss == MULTINOMIAL else {"n_power": steps}
         if st.loss == "squared":
             zero = jnp.zeros(b0.shape[:1], b0.dtype) if multi else jnp.zeros_like(b0)
             top = solvers.lipschitz(st.loss, sub, st.fit_intercept, **power)
