@@ -91,6 +91,12 @@ CURVATURE_STEPS = 2
 # (20000 × 40000) 2,529 → 2,199; seconds A 2.20 → 2.10, B 0.162 → 0.143, C 0.47 → 0.47, D 5.06
 # → 4.72, sparse 9.0 → 8.5 (every 5: C 0.50 s; every 8: B 0.151 s, D 4.56 s; every 4: C 0.52 s).
 CHECK_EVERY = 6
+# A block's first working set: the support and the best strong-rule candidates, at most
+# max(16, support / share). On a sparse X, whose products cost only the working set's stored
+# entries, a larger share saves rounds: warm, same hour, /4 → /2: lasso 20000 × 40000 851 → 777
+# iterations, 1.45 → 1.25 s; L1 logistic 2,133 → 1,933, 7.61 → 6.41 s (2000 × 4000: 0.42 → 0.38
+# and 2.46 → 2.09 s). On a dense X it costs: A 2.15 → 2.63 s, C 0.48 → 0.59 s (D 4.38 → 4.28).
+STRONG_SHARE = {False: 4, True: 2}  # (by whether X is sparse)
 
 
 class Problem(NamedTuple):
@@ -387,7 +393,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     thresh = rho * v * jnp.maximum(2 * lams[-1] - state.lam_prev, 0)
     strong = cand & (zpos >= thresh)
     score = jnp.where(cand, zpos / jnp.where(penalized, v, 1), -jnp.inf)
-    extra = jnp.minimum(jnp.sum(strong), jnp.maximum(16, n_sup // 4))
+    share = STRONG_SHARE[data.Xs is not None]
+    extra = jnp.minimum(jnp.sum(strong), jnp.maximum(16, n_sup // share))
     order = _top_k(jnp.where(support, jnp.inf, jnp.where(strong, score, -jnp.inf)), kg)
     if grp is None:
         work = jnp.zeros(p, bool).at[order].set(arange_m < jnp.minimum(n_sup + extra, ws_max))

@@ -54,6 +54,12 @@ Seventeenth session, after extrapolated warm starts and the host's Gram in slice
 3a94c52): seed 28 (39,428 λs), ``multi`` seed 29 (2,889): none flagged. After FISTA's first step
 at 1.3/L (8de7863): seed 30 (3,028 λs), none flagged; float32 seed 31 (457): one Poisson gap of
 −2.1e-6 · P_null with a true excess of 0 (float32's rounding of P − D, as seed 4's).
+
+Eighteenth session: seed 32 (102,029 λs) after FISTA's certificate every 6 iterations
+(d17a91d); seed 33 (64,557) after the logistic/Poisson curvature by 2 power steps too (113b52d):
+none flagged. float32 seed 34 (2,390): two logistic gaps of −1.2e-6 and −2.3e-6 · P_null (the
+second at λ_max, the null model) with true excesses of −3e-13 and 0; the tight fits (tol 1e-12)
+give the same negative gaps, so they are float32's rounding of P − D (10-20 ε), not the stop.
 """
 
 from __future__ import annotations
