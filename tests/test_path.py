@@ -1014,6 +1014,10 @@ def test_host_gram_centred_after_the_product_only_where_exact():
     np.testing.assert_allclose(G, exact, rtol=0, atol=1e-13 * np.abs(exact).max())
     _, _, _, G, c = _gram_of(X, y, s, True, False)
     np.testing.assert_allclose(c, Xc.T @ (y - y.mean()) / n, rtol=0, atol=1e-13)
+    strided = np.repeat(X, 2, axis=1)[:, ::2]  # (X, not contiguous: the slices, no BLAS copy)
+    assert not strided.flags.f_contiguous and not strided.flags.c_contiguous
+    np.testing.assert_allclose(_gram_of(strided, y, s, True, False)[3], exact, rtol=0,
+                               atol=1e-13 * np.abs(exact).max())  # fmt: skip
     for col in (1e3 + rng.standard_normal(n), np.full(n, 7.0)):  # large mean; constant
         Xb = np.column_stack([X, col])
         assert _uncentred_gram(Xb, 1 / n, Xb.mean(0)) is None
