@@ -60,7 +60,7 @@ Eighteenth session: seed 32 (102,029 λs) after FISTA's certificate every 6 iter
 none flagged. float32 seed 34 (2,390): two logistic gaps of −1.2e-6 and −2.3e-6 · P_null (the
 second at λ_max, the null model) with true excesses of −3e-13 and 0; the tight fits (tol 1e-12)
 give the same negative gaps, so they are float32's rounding of P − D (10-20 ε), not the stop.
-Multi-task / grouped seed 35 (8,720 λs) on the same engine: none flagged.
+``multi`` seed 35 (8,720 λs: multi-task, multinomial, group lasso): none flagged.
 """
 
 from __future__ import annotations
