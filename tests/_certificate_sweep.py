@@ -61,6 +61,10 @@ none flagged. float32 seed 34 (2,390): two logistic gaps of −1.2e-6 and −2.3
 second at λ_max, the null model) with true excesses of −3e-13 and 0; the tight fits (tol 1e-12)
 give the same negative gaps, so they are float32's rounding of P − D (10-20 ε), not the stop.
 ``multi`` seed 35 (8,720 λs: multi-task, multinomial, group lasso): none flagged.
+
+Nineteenth session, after logistic and Poisson blocks of 4 λs (9821831): seed 36 (74,803 λs),
+none flagged; float32 seed 37 (3,241): one Poisson gap of −1.4e-6 · P_null at λ_max (the null
+model) with a true excess of 0 and the same gap at tol 1e-12: float32's rounding of P − D.
 """
 
 from __future__ import annotations
