@@ -97,9 +97,11 @@ CHECK_EVERY = 6
 # iterations, 1.45 → 1.25 s; L1 logistic 2,133 → 1,933, 7.61 → 6.41 s (2000 × 4000: 0.42 → 0.38
 # and 2.46 → 2.09 s). On a dense X it costs: A 2.15 → 2.63 s, C 0.48 → 0.59 s (D 4.38 → 4.28).
 STRONG_SHARE = {False: 4, True: 2}  # (by whether X is sparse)
-# λs per FISTA block for the logistic and Poisson losses on a CPU (others, and accelerators,
-# whose products cost about the same for 4 λs as for 8: 8). The block's λs start from the
-# solution 1-4 λs back, not 1-8, and their curvatures are closer: warm, same hour, 8 → 4: D
+# λs per FISTA block for the logistic and Poisson losses on a CPU (others: 8; accelerators
+# keep 8 too, on the assumption, not measured, that a product for 4 λs costs them about what
+# one for 8 does, so that halving the block would only lengthen the path). The block's λs
+# start from the solution 1-4 λs back, not 1-8, and their curvatures are closer: warm, same
+# hour, 8 → 4: D
 # 9,956 → 7,972 iterations, 4.80 → 4.33 s; sparse L1 logistic 20000 × 40000 1,933 → 1,637, 7.78
 # → 7.38 s, 2000 × 4000 2.40 → 1.58 s (D with 6: 4.62 s; with 2: 5.92 s). The squared loss keeps
 # 8: A 2.37 → 2.38 s, B 0.160 → 0.160, C 0.655 → 0.646, sparse 1.48 → 1.65 s.
