@@ -382,8 +382,10 @@ class Program:
     Made by :func:`program`; calls behave as those of ``jax.jit(fun, static_argnames=...)``.
     """
 
-    def __init__(self, fun: Callable, static_argnames: tuple[str, ...], name: str | None):
+    def __init__(self, fun: Callable, static_argnames: tuple[str, ...], name: str | None,
+                 options: Callable[[dict], dict] | None = None):  # fmt: skip
         functools.update_wrapper(self, fun)
+        self._options = options
         self._fun = highest(fun)  # l1jax's own code: every product at full float32 precision
         self._name = name or f"{fun.__module__}.{fun.__qualname__}"
         self._jit = Jit(self._fun, static_argnames=static_argnames)  # the calls not cached
@@ -565,7 +567,10 @@ class Program:
                 f"{'kept in ' + root if root else 'not kept on disk'}) ...")
         start = time.perf_counter()
         lowered = self._canonical.lower(*dynamic, static)
-        compiled = lowered.compile(compiler_options())
+        options = compiler_options()
+        if options and self._options is not None:  # (l1jax's options in force: a CPU)
+            options = {**options, **self._options(dict(static))}
+        compiled = lowered.compile(options)
         _notify(f"compiled {self._name} in {time.perf_counter() - start:.1f} s")
         with _lock:
             _counts["compiled"] += 1
@@ -672,6 +677,7 @@ def program(
     *,
     static_argnames: str | tuple[str, ...] = (),
     name: str | None = None,
+    options: Callable[[dict], dict] | None = None,
 ) -> Program | Callable[[Callable], Program]:
     """Compile ``fun`` as ``jax.jit`` does, keeping its executables across processes; ``fun``
     is traced under :func:`highest` (it must be l1jax's own code).
@@ -680,6 +686,9 @@ def program(
         fun: the function; without it, a decorator is returned.
         static_argnames: names of the static arguments (hashable; by name or by position).
         name: the program's name in the cache (default: module and qualified name of ``fun``).
+        options: the XLA options of a compilation on a CPU beyond :func:`compiler_options`,
+            from its static arguments (a dict of them, defaults included); a function of the
+            static arguments only, so that the cache's key (which holds them) determines them.
 
     Returns:
         A :class:`Program`, called as the jitted ``fun``, with ``lower`` and ``precompile``.
@@ -687,5 +696,6 @@ def program(
     if isinstance(static_argnames, str):
         static_argnames = (static_argnames,)
     if fun is None:
-        return functools.partial(program, static_argnames=tuple(static_argnames), name=name)
-    return Program(fun, tuple(static_argnames), name)
+        return functools.partial(program, static_argnames=tuple(static_argnames), name=name,
+                                 options=options)  # fmt: skip
+    return Program(fun, tuple(static_argnames), name, options)

@@ -14,6 +14,7 @@ import pytest
 
 import l1jax
 from l1jax import _programs, solvers
+from l1jax.losses import MULTINOMIAL
 
 
 @functools.partial(_programs.program, static_argnames=("power",))
@@ -299,6 +300,46 @@ def test_compiler_options_reach_the_compilation(cache, monkeypatch):
     assert _programs.compiler_options() == {}
     _programs.clear_memory()
     np.testing.assert_allclose(_poly(jnp.arange(4.0), 2.0, 2), 2 * jnp.arange(4.0) ** 2)
+
+
+LICM_OFF = {"xla_disable_hlo_passes": "while-loop-invariant-code-motion"}
+
+
+@functools.partial(_programs.program, static_argnames=("power",),
+                   options=lambda static: LICM_OFF if static["power"] > 2 else {})  # fmt: skip
+def _power(x, power=2):
+    return x**power
+
+
+def test_program_options_follow_its_static_arguments(cache, monkeypatch):
+    """A program's own options (``options=``, from its static arguments, defaults included)
+    join l1jax's options of the compilation on a CPU; the engine leaves XLA's loop-invariant
+    code motion out of its programs with dense FISTA widths only."""
+    wanted = _programs.compiler_options()
+    seen = []
+    compile_ = jax.stages.Lowered.compile
+
+    def recording(self, compiler_options=None, **kwargs):
+        seen.append(compiler_options)
+        return compile_(self, compiler_options, **kwargs)
+
+    monkeypatch.setattr(jax.stages.Lowered, "compile", recording)
+    x = jnp.arange(3.0)
+    np.testing.assert_allclose(_power(x), x**2)
+    np.testing.assert_allclose(_power(x, power=3), x**3)
+    own = LICM_OFF if wanted else {}  # (with l1jax's options only: a CPU)
+    assert seen == [wanted, {**wanted, **own}]
+
+    from l1jax import engine
+
+    st = engine.Static(loss="squared", positive=False, fit_intercept=True, free=False, block=8)
+    big = dict(st=st, capacity=2 * engine.DENSE_FROM, dense=True, slots=0)
+    assert engine._run_options(big) == LICM_OFF
+    assert engine._run_options({**big, "capacity": engine.DENSE_FROM}) == {}
+    assert engine._run_options({**big, "dense": False}) == {}  # (a vmapped run: pieces)
+    assert engine._run_options({**big, "slots": 4096}) == {}  # (a sparse X's entries)
+    multinomial = st._replace(loss=MULTINOMIAL, entrywise=True)
+    assert engine._run_options({**big, "st": multinomial}) == {}
 
 
 def _run_python(code, cache, **env):
