@@ -278,12 +278,8 @@ def test_traced_calls_go_to_jax_jit(cache):
     assert _files(cache) == []
 
 
-def test_compiler_options_reach_the_compilation(cache, monkeypatch):
-    """l1jax compiles its programs with its options for the backend (:data:`_COMPILER_OPTIONS`:
-    on a CPU, XLA's loop-fusion emitters), and a jaxlib that does not know an option compiles
-    without it instead of failing."""
-    wanted = _programs._COMPILER_OPTIONS.get(jax.default_backend(), {})
-    assert _programs.compiler_options() == wanted
+def _record_compile_options(monkeypatch) -> list:
+    """The compiler options of every compilation from now on (a list that fills up)."""
     seen = []
     compile_ = jax.stages.Lowered.compile
 
@@ -292,6 +288,16 @@ def test_compiler_options_reach_the_compilation(cache, monkeypatch):
         return compile_(self, compiler_options, **kwargs)
 
     monkeypatch.setattr(jax.stages.Lowered, "compile", recording)
+    return seen
+
+
+def test_compiler_options_reach_the_compilation(cache, monkeypatch):
+    """l1jax compiles its programs with its options for the backend (:data:`_COMPILER_OPTIONS`:
+    on a CPU, XLA's loop-fusion emitters), and a jaxlib that does not know an option compiles
+    without it instead of failing."""
+    wanted = _programs._COMPILER_OPTIONS.get(jax.default_backend(), {})
+    assert _programs.compiler_options() == wanted
+    seen = _record_compile_options(monkeypatch)
     np.testing.assert_allclose(_poly(jnp.arange(3.0), 2.0, 2), 2 * jnp.arange(3.0) ** 2)
     assert seen == [wanted]
     unknown = {jax.default_backend(): {"xla_l1jax_no_such_option": 1}}
@@ -316,14 +322,7 @@ def test_program_options_follow_its_static_arguments(cache, monkeypatch):
     join l1jax's options of the compilation on a CPU; the engine leaves XLA's loop-invariant
     code motion out of its programs with dense FISTA widths only."""
     wanted = _programs.compiler_options()
-    seen = []
-    compile_ = jax.stages.Lowered.compile
-
-    def recording(self, compiler_options=None, **kwargs):
-        seen.append(compiler_options)
-        return compile_(self, compiler_options, **kwargs)
-
-    monkeypatch.setattr(jax.stages.Lowered, "compile", recording)
+    seen = _record_compile_options(monkeypatch)
     x = jnp.arange(3.0)
     np.testing.assert_allclose(_power(x), x**2)
     np.testing.assert_allclose(_power(x, power=3), x**3)
