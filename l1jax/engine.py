@@ -640,18 +640,28 @@ class Start(NamedTuple):
 
 def _run_options(static: dict) -> dict:
     """XLA options of a :func:`run` program on a CPU (beyond l1jax's own): XLA's
-    while-loop-invariant code motion is left out of programs whose FISTA runs on dense widths
-    (capacities above :data:`DENSE_FROM`, a dense X). It was the largest of XLA's passes over
-    their nested loops; without it, A's and D's programs (capacities 1,536 and 2,048) compile in
-    2.23 and 2.33 s instead of 2.62 and 2.77 s (medians of three, one process) and run as fast
-    (warm, two pairs each: A 2.56/2.60 → 2.58/2.55 s, D 4.46/4.81 → 4.44/4.84 s). Smaller
-    programs keep it: their loops' per-operation overhead is a larger share of their time, and
-    without the pass A and C quick ran 5-12% slower warm, the sparse logistic path (2000 × 4000,
-    working sets in entries) 3-5% slower. (A group penalty's programs, whose FISTA stays on the
-    pieces, are not told apart here: the groups are an argument, not a static option.)"""
-    st = static["st"]
-    if (static["capacity"] > DENSE_FROM and static["dense"]
-            and on_widths(st.loss, st.entrywise, False, bool(static["slots"]))):  # fmt: skip
+    while-loop-invariant code motion is left out of two kinds of programs, where it was the
+    largest of XLA's passes over their nested loops and leaving it out changed neither results
+    (to the bit) nor run time:
+
+    - FISTA on dense widths (capacities above :data:`DENSE_FROM`, a dense X): A's and D's
+      programs (capacities 1,536 and 2,048) compile in 2.23 and 2.33 s instead of 2.62 and 2.77
+      s (medians of three, one process); warm, two pairs each: A 2.56/2.60 → 2.58/2.55 s, D
+      4.46/4.81 → 4.44/4.84 s.
+    - Newton's (logistic and Poisson, capacities up to :data:`NEWTON_MAX`, a dense X): D quick
+      1.98/1.93 → 1.50/1.53 s of compilation, warm 0.122/0.120 → 0.116/0.118 s; 1000 × 200, 100
+      λs, logistic 1.75/1.81 → 1.44/1.51 s, warm 0.507/0.525 → 0.505/0.524 s, Poisson
+      1.98/1.96 → 1.40/1.41 s, warm 0.475/0.474 → 0.463/0.468 s.
+
+    Other programs keep it: FISTA on the pieces of small working sets ran 5-12% slower warm
+    without it (A and C quick), a sparse X's programs 3-5% (the L1 logistic path, 2000 × 4000).
+    (A group penalty's programs, whose FISTA stays on the pieces, are not told apart here: the
+    groups are an argument, not a static option.)"""
+    st, capacity, sparse = static["st"], static["capacity"], bool(static["slots"])
+    dense_widths = (capacity > DENSE_FROM and static["dense"]
+                    and on_widths(st.loss, st.entrywise, False, sparse))  # fmt: skip
+    newton = st.loss in ("logistic", "poisson") and capacity <= NEWTON_MAX and not sparse
+    if dense_widths or newton:
         return {"xla_disable_hlo_passes": "while-loop-invariant-code-motion"}
     return {}
 
