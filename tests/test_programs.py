@@ -320,7 +320,8 @@ def _power(x, power=2):
 def test_program_options_follow_its_static_arguments(cache, monkeypatch):
     """A program's own options (``options=``, from its static arguments, defaults included)
     join l1jax's options of the compilation on a CPU; the engine leaves XLA's loop-invariant
-    code motion out of its programs with dense FISTA widths and of Newton's only."""
+    code motion out of its programs with dense FISTA widths and of Newton's (logistic, Poisson,
+    multinomial) only."""
     wanted = _programs.compiler_options()
     seen = _record_compile_options(monkeypatch)
     x = jnp.arange(3.0)
@@ -337,8 +338,10 @@ def test_program_options_follow_its_static_arguments(cache, monkeypatch):
     assert engine._run_options({**big, "capacity": engine.DENSE_FROM}) == {}
     assert engine._run_options({**big, "dense": False}) == {}  # (a vmapped run: pieces)
     assert engine._run_options({**big, "slots": 4096}) == {}  # (a sparse X's entries)
-    multinomial = st._replace(loss=MULTINOMIAL, entrywise=True)
-    assert engine._run_options({**big, "st": multinomial}) == {}
+    grouped_classes = dict(big, st=st._replace(loss=MULTINOMIAL), capacity=engine.DENSE_FROM)
+    assert engine._run_options(grouped_classes) == {}  # (FISTA on the pieces)
+    multinomial = st._replace(loss=MULTINOMIAL, entrywise=True)  # (Newton at any capacity)
+    assert engine._run_options({**big, "st": multinomial}) == LICM_OFF
     newton = dict(big, st=st._replace(loss="logistic"), capacity=engine.NEWTON_MAX)
     assert engine._run_options(newton) == LICM_OFF  # (Newton's small working sets)
     assert engine._run_options({**newton, "st": st}) == {}  # (the squared loss: FISTA)
