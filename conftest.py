@@ -19,7 +19,7 @@ main job and ``benchmarks/paths.py --quick`` in ``.ci/run`` run on it, as users 
 
 With level 0, most of a program's compilation is XLA's HLO passes, and of them the
 while-loop-invariant code motion is the largest (D quick's engine program: 335 of 700 ms; it
-runs 10 times over l1jax's nested loops). The suite turns it off too
+runs 10-16 times over l1jax's nested loops). The suite turns it off too
 (``--xla_disable_hlo_passes=while-loop-invariant-code-motion``, with level 0 and unless
 ``XLA_FLAGS`` names passes of its own): the same values, computed where the program wrote them
 (in the loops) instead of once before. Engine programs at level 0 compile 10-28% faster (A, C, D
