@@ -1028,6 +1028,34 @@ def test_host_gram_centred_after_the_product_only_where_exact():
     assert not nonzero[-1] and np.all(G[-1] == 0) and np.all(G[:, -1] == 0)  # is exactly 0
 
 
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "float32"])
+def test_host_gram_of_a_folds_rows(monkeypatch, layout):
+    """Weights equal on some rows and 0 on the others (a cv fold's, a subsample's): the Gram
+    matrix and ``c`` are the products of the kept rows, in slices (of 128 rows here), centred
+    after; they equal the centred weighted products to 1e-13 whatever X's layout and dtype."""
+    from l1jax._inputs import _gram_of
+
+    monkeypatch.setattr(l1jax._inputs, "GRAM_SLICE", 128 * 6)
+    rng = np.random.default_rng(9)
+    n, p = 1000, 6
+    X = rng.standard_normal((n, p)) * [1, 2, 0.5, 1, 3, 1] + [0, 1, -2, 5, 0, 0]
+    if layout == "strided":
+        X = np.repeat(X, 2, axis=1)[:, ::2]
+    elif layout == "float32":
+        X = X.astype(np.float32)
+    y = rng.standard_normal(n)
+    held = rng.random(n) < 0.2
+    s = np.where(held, 0.0, 1.0) / np.sum(~held)
+    X64 = np.asarray(X, np.float64)
+    mean = s @ X64
+    Xc = (X64 - mean) * np.sqrt(s)[:, None]
+    exact = Xc.T @ Xc
+    x_mean, _, _, G, c = _gram_of(X, y, s, True, False)
+    np.testing.assert_allclose(x_mean, mean, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(G, exact, rtol=0, atol=1e-13 * np.abs(exact).max())
+    np.testing.assert_allclose(c, (X64 - mean).T @ (s * (y - s @ y)), rtol=0, atol=1e-13)
+
+
 def test_host_gram_makes_no_copy_of_x(monkeypatch):
     """prepare(gram=True), the host's route to the Gram matrix, never holds a second n × p
     array: with slices of 2**16 entries its peak allocation (traced) stays under a quarter of
