@@ -172,10 +172,10 @@ def _uncentred_gram(X, w, x_mean, rows=None):
     if rows is None:
         G = X.T @ X
     else:
-        G, step = 0.0, max(1, GRAM_SLICE // max(X.shape[1], 1))
+        G, step = np.zeros((X.shape[1],) * 2), max(1, GRAM_SLICE // max(X.shape[1], 1))
         for i in range(0, X.shape[0], step):
             part = np.asarray(X[i : i + step][rows[i : i + step]], np.float64)
-            G = G + part.T @ part
+            G += part.T @ part
     G *= w
     G -= np.outer(x_mean, x_mean)
     return None if np.any(np.diag(G) * BENIGN < x_mean**2) else G
