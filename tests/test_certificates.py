@@ -262,6 +262,48 @@ def test_gap_allows_for_the_free_blocks_rounding():
         assert (P - P_ref) / p_null <= res.gap[k] + ref.gap[k] + 1e-13, k
 
 
+@pytest.mark.parametrize("loss", LOSSES)
+def test_gap_allows_for_the_float32_intercept(loss):
+    """float32, a column whose mean is 10⁶ times its spread (found by a fuzz of the
+    certificates): the solution is right, but the intercept on the original scale, about
+    −coef · x̄, is stored in float32 with an error of up to half its step (0.06 near 10⁶).
+    Each returned gap bounds the true suboptimality of the returned (coef, intercept), and a λ
+    whose stored intercept costs more than tol is unconverged, with a warning that says why."""
+    rng = np.random.default_rng(0)
+    n = 200
+    x0 = rng.standard_normal(n)
+    X64 = np.column_stack([1000.0 + 1e-3 * x0, rng.standard_normal(n)])
+    eta = 0.6 * x0
+    if loss == "squared":
+        y = eta + 0.1 * rng.standard_normal(n)
+    elif loss == "logistic":
+        y = (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float)
+    else:
+        y = rng.poisson(np.exp(0.5 + 0.5 * eta)).astype(float)
+    X = X64.astype(np.float32)
+    X64 = X.astype(np.float64)
+    lams = np.array([1e-2, 1e-3])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = l1jax.path(X, y.astype(np.float32), loss=loss, lambdas=lams, tol=1e-5)
+    ref = l1jax.path(X64, y, loss=loss, lambdas=lams, tol=1e-13, max_iter=200_000)
+    assert ref.converged.all()
+    s = np.full(n, 1 / n)
+    sd, p_null = _scale(X64, s, True), _null_objective(loss, y, s)
+    excess = []
+    for k, lam in enumerate(lams):
+        P = _objective(loss, X64, y, s, res.coef[k].astype(np.float64),
+                       float(res.intercept[k]), lam, 1.0, np.ones(2), sd)  # fmt: skip
+        P_ref = _objective(loss, X64, y, s, ref.coef[k], ref.intercept[k], lam, 1.0, np.ones(2),
+                           sd)  # fmt: skip
+        excess.append((P - P_ref) / p_null)
+        assert excess[-1] <= res.gap[k] + ref.gap[k] + 1e-9, (k, excess[-1], res.gap[k])
+    assert max(excess) > 1e-5  # (the float32 intercept does cost more than tol here)
+    assert not res.converged.all()
+    messages = [str(w.message) for w in caught if issubclass(w.category, l1jax.ConvergenceWarning)]
+    assert any("intercept cannot be stored" in m for m in messages), messages
+
+
 def test_gram_form_gap_is_not_a_difference_of_two_halves_of_yy():
     """Squared loss with p ≤ n (the Gram form) and two unpenalized columns of correlation
     1 − 3e-9 (free coefficients near ±480): P and D are both about ½yy there, and their
