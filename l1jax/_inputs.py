@@ -204,10 +204,11 @@ def _gram_of(X, y, s, fit_intercept, scaled):
     kept = s > 0  # (a fold's or a subsample's rows; the others have weight 0)
     w = s[kept][0]
     equal = bool(np.all(s[kept] == w))
+    uniform = equal and bool(kept.all())
     whole = X.dtype == np.float64 and (X.flags.c_contiguous or X.flags.f_contiguous)
     G = None
     if equal:  # (the whole X: BLAS copies none of it; else slices of the kept rows)
-        G = _uncentred_gram(X, w, x_mean, None if whole and kept.all() else kept)
+        G = _uncentred_gram(X, w, x_mean, None if whole and uniform else kept)
     if G is not None:  # (Σ s (x − x̄) yc = Xᵀ S yc − x̄ Σ s yc: the second term is rounding)
         c = X.T @ sy if whole else sum(np.asarray(X[r], np.float64).T @ sy[r] for r in slices)
         c = c - (np.outer(x_mean, sy.sum(axis=0)) if yc.ndim == 2 else x_mean * sy.sum())
@@ -216,11 +217,11 @@ def _gram_of(X, y, s, fit_intercept, scaled):
         for r in slices:
             Xc = np.asarray(X[r], np.float64) - x_mean  # (a new array: the user's X stays)
             c += Xc.T @ sy[r]
-            if not equal:
+            if not uniform:
                 Xc *= np.sqrt(s[r])[:, None]
             G += Xc.T @ Xc
-        if equal:
-            G *= s[0]
+        if uniform:
+            G *= w
     squares = np.diag(G).copy()
     if not scaled:
         return x_mean, np.ones(p), squares > 0, G, c

@@ -1032,7 +1032,9 @@ def test_host_gram_centred_after_the_product_only_where_exact():
 def test_host_gram_of_a_folds_rows(monkeypatch, layout):
     """Weights equal on some rows and 0 on the others (a cv fold's, a subsample's): the Gram
     matrix and ``c`` are the products of the kept rows, in slices (of 128 rows here), centred
-    after; they equal the centred weighted products to 1e-13 whatever X's layout and dtype."""
+    after; they equal the centred weighted products to 1e-13 whatever X's layout and dtype.
+    A column whose kept rows have a mean 100 times their spread (the held-out rows near 0, so
+    that the column as a whole does not look like one) is centred first, on the kept rows."""
     from l1jax._inputs import _gram_of
 
     monkeypatch.setattr(l1jax._inputs, "GRAM_SLICE", 128 * 6)
@@ -1046,14 +1048,18 @@ def test_host_gram_of_a_folds_rows(monkeypatch, layout):
     y = rng.standard_normal(n)
     held = rng.random(n) < 0.2
     s = np.where(held, 0.0, 1.0) / np.sum(~held)
-    X64 = np.asarray(X, np.float64)
-    mean = s @ X64
-    Xc = (X64 - mean) * np.sqrt(s)[:, None]
-    exact = Xc.T @ Xc
-    x_mean, _, _, G, c = _gram_of(X, y, s, True, False)
-    np.testing.assert_allclose(x_mean, mean, rtol=0, atol=1e-13)
-    np.testing.assert_allclose(G, exact, rtol=0, atol=1e-13 * np.abs(exact).max())
-    np.testing.assert_allclose(c, (X64 - mean).T @ (s * (y - s @ y)), rtol=0, atol=1e-13)
+    for shifted in (False, True):
+        if shifted:  # (the kept rows of column 0 near 100, the held-out ones near 0)
+            X = X.copy()
+            X[~held, 0] += 100
+        X64 = np.asarray(X, np.float64)
+        mean = s @ X64
+        Xc = (X64 - mean) * np.sqrt(s)[:, None]
+        exact = Xc.T @ Xc
+        x_mean, _, _, G, c = _gram_of(X, y, s, True, False)
+        np.testing.assert_allclose(x_mean, mean, rtol=0, atol=1e-13 * np.abs(mean).max())
+        np.testing.assert_allclose(G, exact, rtol=0, atol=1e-13 * np.abs(exact).max())
+        np.testing.assert_allclose(c, (X64 - mean).T @ (s * (y - s @ y)), rtol=0, atol=1e-13)
 
 
 def test_host_gram_makes_no_copy_of_x(monkeypatch):
