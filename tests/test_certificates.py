@@ -304,6 +304,54 @@ def test_gap_allows_for_the_float32_intercept(loss):
     assert any("intercept cannot be stored" in m for m in messages), messages
 
 
+def _float32_excess(loss, X, y, w, v, lams, rho, **kw):
+    """The float32 path of float32 ``X``, ``y`` at ``lams`` (default tol) and, per λ, its true
+    suboptimality relative to P_null against a float64 fit at tol 1e-13, on the same data."""
+    res = l1jax.path(X.astype(np.float32), y.astype(np.float32), loss=loss, lambdas=lams,
+                     l1_ratio=rho, sample_weight=w, penalty_factor=v, **kw)  # fmt: skip
+    X64, y64 = X.astype(np.float32).astype(np.float64), y.astype(np.float32).astype(np.float64)
+    w64 = None if w is None else np.asarray(w, np.float32).astype(np.float64)
+    ref = l1jax.path(X64, y64, loss=loss, lambdas=res.lambdas.astype(np.float64), l1_ratio=rho,
+                     sample_weight=w64, penalty_factor=v, tol=1e-13, max_iter=200_000,
+                     **kw)  # fmt: skip
+    s = np.full(len(y), 1 / len(y)) if w64 is None else w64 / w64.sum()
+    sd, p_null = _scale(X64, s, True), _null_objective(loss, y64, s)
+    excess = [(_objective(loss, X64, y64, s, res.coef[k].astype(np.float64),
+                          float(res.intercept[k]), lam, rho, v, sd)
+               - _objective(loss, X64, y64, s, ref.coef[k], ref.intercept[k], lam, rho, v, sd))
+              / p_null for k, lam in enumerate(res.lambdas.astype(np.float64))]  # fmt: skip
+    return res, np.array(excess)
+
+
+@pytest.mark.xfail(strict=True, reason="known: float32's own rounding of a nearly collinear free "
+                   "block is not in its gap (found by a fuzz of the certificates)")
+def test_float32_gap_bounds_nearly_collinear_free_columns():
+    """float32, two unpenalized columns 1e-3 apart: λ = 1 is certified with a gap of 2.2e-6
+    while its true suboptimality is 1.05e-5 (above tol, 1e-5, too)."""
+    rng = np.random.default_rng(1)
+    n, p = 150, 5
+    for delta in (1e-2, 1e-3):
+        X = rng.standard_normal((n, p))
+        X[:, 1] = X[:, 0] + delta * rng.standard_normal(n)
+        y = X[:, 0] - X[:, 1] * 0.5 + X[:, 2] + rng.standard_normal(n)
+        v = np.array([0, 0, 1, 1, 1.0])
+        res, excess = _float32_excess("squared", X, y, None, v, np.array([1.0, 0.1, 0.01]), 1.0)
+        for k in np.flatnonzero(res.converged):
+            assert excess[k] <= res.gap[k] + 1e-9, (delta, k, excess[k], res.gap[k])
+
+
+@pytest.mark.xfail(strict=True, reason="known: float32 gaps of weights spanning 3e5 reach -1e-5 "
+                   "(found by a fuzz of the certificates)")
+def test_float32_gap_with_weights_spanning_decades():
+    """float32 logistic ridge, 10 rows whose weights span 2e-3 to 624: two λs are certified with
+    gaps of −1.1e-5 and −6.6e-6 while their true suboptimality is 1.3e-7 and 4.1e-6."""
+    data = np.load(os.path.join(os.path.dirname(__file__), "data", "float32_wide_weights.npz"))
+    res, excess = _float32_excess("logistic", data["X"], data["y"], data["sample_weight"],
+                                  data["penalty_factor"], data["lambdas"], 0.0)  # fmt: skip
+    for k in np.flatnonzero(res.converged):
+        assert excess[k] <= res.gap[k] + 1e-9, (k, excess[k], res.gap[k])
+
+
 def test_gram_form_gap_is_not_a_difference_of_two_halves_of_yy():
     """Squared loss with p ≤ n (the Gram form) and two unpenalized columns of correlation
     1 − 3e-9 (free coefficients near ±480): P and D are both about ½yy there, and their
