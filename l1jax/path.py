@@ -452,6 +452,11 @@ def _path(
     smooth_first_order = loss in ("squared", MULTINOMIAL)
     precondition = args.l1_ratio == 1 and (smooth_first_order or _sparse.is_sparse(X))
     precondition = precondition and layout is None  # (a group's norm mixes its columns' scales)
+    # The Gram form unless it would square an ill-conditioned free block (gram_is_exact)
+    free = args.penalty_factor == 0 if args.penalty_factor is not None else np.zeros(p, bool)
+    free = np.ones(p, bool) if not args.relative and np.any(grid == 0) else free
+    gram = engine.gram_form(loss, n, p) and (layout is not None or _inputs.gram_is_exact(
+        X, sample_weight, free, fit_intercept, dtype, tol))  # fmt: skip
     if isinstance(X, jax.Array):
         prep = _inputs.prepare_on_devices(
             X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),
@@ -462,7 +467,7 @@ def _path(
         prep = _inputs.prepare(
             X, y, sample_weight, args.penalty_factor, fit_intercept=fit_intercept,
             standardize=standardize, dtype=dtype, precondition=precondition,
-            gram=engine.host_gram(loss, X, args.mesh),
+            gram=gram and engine.host_gram(loss, X, args.mesh),
         )  # fmt: skip
     if layout is not None:  # one penalty factor per group
         prep = prep._replace(v=layout.factors.astype(dtype))
@@ -493,7 +498,7 @@ def _path(
             early_stop=bool(early_stop), pad_to=pad_to,
             entrywise=loss == MULTINOMIAL and not grouped,
             groups=None if layout is None else layout.codes, headroom=headroom,
-            grid_only=grid_only,
+            grid_only=grid_only, gram=gram,
         )  # fmt: skip
     if grid_only:  # as the engine's start computes them (one rounding, in the path's dtype)
         return grid.astype(dtype) * (np.asarray(lambda_max, dtype) if args.relative else 1)

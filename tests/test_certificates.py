@@ -323,11 +323,11 @@ def _float32_excess(loss, X, y, w, v, lams, rho, **kw):
     return res, np.array(excess)
 
 
-@pytest.mark.xfail(strict=True, reason="known: float32's own rounding of a nearly collinear free "
-                   "block is not in its gap (found by a fuzz of the certificates)")
 def test_float32_gap_bounds_nearly_collinear_free_columns():
-    """float32, two unpenalized columns 1e-3 apart: λ = 1 is certified with a gap of 2.2e-6
-    while its true suboptimality is 1.05e-5 (above tol, 1e-5, too)."""
+    """float32, two unpenalized columns 1e-3 apart, n > p (found by a fuzz of the
+    certificates): on the Gram matrix, λ = 1 was certified with a gap of 2.2e-6 while its true
+    suboptimality was 1.05e-5 (above tol, 1e-5, too). The Gram matrix squares the free block's
+    condition number; such a path now runs on X itself, and each gap bounds the error."""
     rng = np.random.default_rng(1)
     n, p = 150, 5
     for delta in (1e-2, 1e-3):
@@ -338,6 +338,30 @@ def test_float32_gap_bounds_nearly_collinear_free_columns():
         res, excess = _float32_excess("squared", X, y, None, v, np.array([1.0, 0.1, 0.01]), 1.0)
         for k in np.flatnonzero(res.converged):
             assert excess[k] <= res.gap[k] + 1e-9, (delta, k, excess[k], res.gap[k])
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5])
+def test_gram_form_is_not_used_where_it_squares_a_bad_condition(rho):
+    """float64, n > p, two unpenalized columns 1e-7 apart (cond ≈ 1e14 for the pair; found by
+    a fuzz of the certificates): on the Gram matrix the λs were certified with gaps of 1e-9 to
+    4e-8 while their true suboptimality was 1.5-4.2e-5 (the Gram matrix's rounding moves the
+    free block's solution where no certificate on it can see). Each gap now bounds the error
+    against the free block's least squares by QR, to which the penalized part is 0 here."""
+    rng = np.random.default_rng(3)
+    n, p = 150, 5
+    X = rng.standard_normal((n, p))
+    X[:, 1] = X[:, 0] + 1e-7 * rng.standard_normal(n)
+    y = X[:, 0] - 0.5 * X[:, 1] + X[:, 2] + rng.standard_normal(n)
+    v = np.array([0, 0, 1, 1, 1.0])
+    kw = dict(penalty_factor=v, standardize=False, fit_intercept=False, l1_ratio=rho)
+    res = l1jax.path(X, y, lambdas=np.array([8.0, 4.0]), tol=1e-7, **kw)
+    assert res.converged.all() and np.all(res.coef[:, 2:] == 0), res.coef
+    Q, R = np.linalg.qr(X[:, :2])
+    best = np.r_[np.linalg.solve(R, Q.T @ y), 0, 0, 0]
+    p_null = 0.5 * np.mean(y**2)
+    for k in range(res.lambdas.size):
+        excess = (0.5 * np.mean((y - X @ res.coef[k]) ** 2) - 0.5 * np.mean((y - X @ best) ** 2))
+        assert excess / p_null <= res.gap[k] + 1e-12, (k, excess / p_null, res.gap[k])
 
 
 @pytest.mark.xfail(strict=True, reason="known: float32 gaps of weights spanning 3e5 reach -1e-5 "
