@@ -165,10 +165,12 @@ GRAM_MAX_P = 1024  # squared loss with p ≤ min(n, this): folds solved on their
 
 
 def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p,
-                 block=8):  # fmt: skip
+                 block=8, gram_ok=True):  # fmt: skip
     """All fits to the end of their paths: the engine at the first capacity, then larger ones
-    for the fits that need it. Returns the states (fetched) and the standardization."""
-    gram = loss == "squared" and p <= min(n, GRAM_MAX_P)
+    for the fits that need it (on Gram matrices where ``gram_ok``: see
+    :func:`l1jax._inputs.gram_is_exact`). Returns the states (fetched) and the
+    standardization."""
+    gram = gram_ok and loss == "squared" and p <= min(n, GRAM_MAX_P)
     st = engine.Static(loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
                        free=free, block=block)  # fmt: skip
     chunk = min(engine.CHUNK, args[0].shape[-1])
@@ -285,6 +287,9 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     their own rows, not all ``n``."""
     R, F = len(ratios), held.shape[0]
     p = X_arr.shape[1]
+    v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
+    free_cols = np.full(p, bool(np.any(lam_grid == 0))) | (v == 0)
+    gram_ok = _inputs.gram_is_exact(X_arr, s, free_cols, fit_intercept, lam_grid.dtype, tol)
     if rows is not None:  # (F, h, p): each fold's rows
         X_arr, y_arr, s = X_arr[rows], y_arr[rows], s[rows]
         held = np.zeros(rows.shape, bool)
@@ -299,7 +304,6 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     n_pad, chunk, p_pad = engine.padded(n, p)
     pad = _sharding.round_up(n_pad, _sharding.axis_size(mesh, "data")) - n
     train_w = np.pad(np.where(held, 0.0, s), ((0, 0), (0, pad)))
-    v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
     Kp = engine.n_lambdas_padded(K, 8)
     lams = np.concatenate([lam_grid, np.repeat(lam_grid[:, -1:], Kp - K, axis=1)], axis=1)
     data, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
@@ -324,7 +328,7 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     states, mean, scale, y_mean, gram = _solve_folds(
         args, loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
         positive=bool(positive),
-        free=bool(np.any(v == 0) or np.any(lam_grid == 0)), n=n, p=p,
+        free=bool(np.any(v == 0) or np.any(lam_grid == 0)), n=n, p=p, gram_ok=gram_ok,
     )  # fmt: skip
     fetch = lambda a: _sharding.to_host(a)[:M].astype(np.float64)  # noqa: E731
     mean, scale = fetch(mean)[:, :p], fetch(scale)[:, :p]
