@@ -834,7 +834,7 @@ def host_gram(loss: str, X, mesh) -> bool:
 def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept, tol,
              max_iter, block, mesh=None, early_stop=False, pad_to=0,
              entrywise=False, groups=None, headroom=True, grid_only=False,
-             gram=None):  # fmt: skip
+             gram_ok=True):  # fmt: skip
     """One path by the engine, on bucketed shapes: rows are padded with zero weight and columns
     with zeros (marked invalid); squared loss with ``p ≤ n`` runs on the Gram matrix. ``prep``
     is :class:`l1jax._inputs.Prepared` (standardized data), ``lambdas`` are absolute, or
@@ -843,7 +843,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     are likely, 2 for a task axis (multi-task, multinomial), else 8); ``pad_to`` pads the grid
     as one of that many λs (the folds of an early-stopped path share its program);
     ``headroom``: see :func:`padded`; ``grid_only`` fits no λ (the same program, which stops
-    after its start: the null model and λ_max); ``gram`` False keeps a squared loss with
+    after its start: the null model and λ_max); ``gram_ok`` False keeps a squared loss with
     ``p ≤ n`` off the Gram matrix (:func:`l1jax._inputs.gram_is_exact`). Returns the
     engine's final state as NumPy arrays trimmed to the λs fitted and the real features
     (``coef``, ``intercept``, ``gap``, ``n_iter``, ``status``, ``lambdas``, ``dev``: the
@@ -880,7 +880,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         block = 1 if newton else 2 if tasks else GLM_BLOCK if glm and cpu else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
-    use_gram = gram_form(loss, n, p) if gram is None else gram
+    use_gram = gram_ok and gram_form(loss, n, p)
     ok = col_ok if groups is None else group_ok
     free = bool(np.any(v[ok] == 0) or np.any(lambdas == 0))
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)

@@ -498,7 +498,7 @@ def _path(
             early_stop=bool(early_stop), pad_to=pad_to,
             entrywise=loss == MULTINOMIAL and not grouped,
             groups=None if layout is None else layout.codes, headroom=headroom,
-            grid_only=grid_only, gram=gram,
+            grid_only=grid_only, gram_ok=gram,
         )  # fmt: skip
     if grid_only:  # as the engine's start computes them (one rounding, in the path's dtype)
         return grid.astype(dtype) * (np.asarray(lambda_max, dtype) if args.relative else 1)
