@@ -256,11 +256,11 @@ def gram_is_exact(X, sample_weight, free, fit_intercept, dtype, tol) -> bool:
         Xf = Xf - s @ Xf
     Xf *= np.sqrt(s)[:, None]
     G = Xf.T @ Xf
-    d = np.sqrt(np.diag(G))
-    d = d[d > 0]
-    G = G[np.ix_(np.diag(G) > 0, np.diag(G) > 0)] / np.outer(d, d)
-    if G.size == 0:
+    keep = np.diag(G) > 0  # (constant columns are not fitted)
+    if not keep.any():
         return True
+    d = np.sqrt(np.diag(G)[keep])
+    G = G[np.ix_(keep, keep)] / np.outer(d, d)
     ev = np.linalg.eigvalsh(G)
     cond = ev[-1] / max(ev[0], ev[-1] * np.finfo(np.float64).eps)
     return bool((np.finfo(dtype).eps * cond) ** 2 <= GRAM_ACCURACY * tol)
