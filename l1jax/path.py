@@ -476,7 +476,13 @@ def _path(
     p_null, l_null, l_sat = solvers._null_and_saturated(
         loss, y.astype(np.float64), s64, fit_intercept, np
     )
-    if p_null <= 64 * np.finfo(np.float64).eps * (abs(l_null) + abs(l_sat)):
+    eps = np.finfo(np.float64).eps
+    rounding = 64 * eps * (abs(l_null) + abs(l_sat))
+    if loss == "squared":  # (y − ȳ within 64 ulps of ȳ: a constant y whose mean rounds, as 3.0
+        # in 80 rows, left P_null at 1e-31, λ_max at 2e-32 and gaps of 1e251)
+        rounding = max(rounding, (64 * eps) ** 2 * 0.5 * float(np.sum(
+            s64 @ np.square(y.astype(np.float64)))) / s64.sum())  # fmt: skip
+    if p_null <= rounding:
         # The intercept-only model already fits as well as the saturated one (constant y, a
         # single weighted sample): it is optimal at every λ, and the relative gap is 0/0.
         K = grid.size

@@ -449,10 +449,24 @@ def test_poisson_with_a_single_weighted_sample():
     np.testing.assert_allclose(r.intercept, np.log(3), rtol=1e-12)
 
 
-def test_constant_y_squared():
-    X = np.random.default_rng(0).standard_normal((10, 2))
-    r = l1jax.path(X, np.full(10, 2.5), lambdas=3)
-    assert r.converged.all() and np.all(r.coef == 0) and np.allclose(r.intercept, 2.5)
+@pytest.mark.parametrize("n, value", [(10, 2.5), (80, 3.0)])
+def test_constant_y_squared(n, value):
+    """A constant y is fitted by its intercept at every λ, also where its mean is not exact
+    (3.0 in 80 rows: P_null came out 1e-31, and the path reported gaps of 1e251)."""
+    X = np.random.default_rng(0).standard_normal((n, 2))
+    r = l1jax.path(X, np.full(n, value), lambdas=3)
+    assert r.converged.all() and np.all(r.coef == 0) and np.allclose(r.intercept, value)
+    assert np.all(r.gap == 0), r.gap
+
+
+def test_nearly_constant_y_is_still_fitted():
+    """y = 10⁶ + 10⁻⁶ · signal: its spread is 5,000 of its ulps, not rounding, and X explains
+    it (the null-model guard of a constant y must not take it for one)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((80, 3))
+    y = 1e6 + 1e-6 * (X[:, 0] + 0.1 * rng.standard_normal(80))
+    r = l1jax.path(X, y, lambdas=3)
+    assert r.converged.all() and abs(r.coef[-1, 0] - 1e-6) < 2e-8, r.coef
 
 
 _EIGEN_SCRIPT = """
