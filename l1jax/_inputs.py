@@ -235,33 +235,30 @@ def _gram_of(X, y, s, fit_intercept, scaled):
 GRAM_ACCURACY = 1e-3  # the share of tol that forming the Gram matrix may cost (gram_is_exact)
 
 
-def gram_is_exact(X, sample_weight, free, fit_intercept, dtype, tol) -> bool:
-    """Whether a squared-loss path may run on the Gram matrix with the columns ``free``
-    (a mask: unpenalized, or every column when some λ is 0) as they are. The Gram matrix
+def gram_is_exact(X, sample_weight, penalty_factor, lambdas, fit_intercept, dtype, tol) -> bool:
+    """Whether a squared-loss path may run on the Gram matrix with its free columns (those
+    with ``penalty_factor`` 0, or every column when some λ is 0) as they are. The Gram matrix
     squares their condition number: forming it in ``dtype`` moves the free block's solution
     along its weakest direction by about ``ε · cond`` (cond of the free columns' correlation
     matrix, centred with the intercept), which costs about ``(ε · cond)²`` of the objective,
     relative to P_null, that no certificate on the Gram matrix can see (two free columns 1e-7
     apart: a gap of 1e-9 certified a suboptimality of 4e-5 in float64). Where that could pass
     :data:`GRAM_ACCURACY` · ``tol``, the path runs on ``X`` itself (whose solve sees the
-    unsquared condition number). Only the free columns are read (``n × |free|``)."""
-    if not np.any(free):
+    unsquared condition number). Only the free columns are read (``n × |free|``), and their
+    standardized Gram matrix is :func:`_gram_of`'s."""
+    n, p = X.shape
+    s, v = weights(n, p, *(None if a is None else np.asarray(a, np.float64)
+                           for a in (sample_weight, penalty_factor)))  # fmt: skip
+    free = np.flatnonzero((v == 0) | bool(np.any(np.asarray(lambdas) == 0)))
+    if free.size == 0:
         return True
-    Xf = X[:, np.flatnonzero(free)]
+    Xf = X[:, free]
     Xf = np.asarray(Xf.toarray() if hasattr(Xf, "toarray") else _sharding.to_host(Xf)
                     if isinstance(Xf, jax.Array) else Xf, np.float64)  # fmt: skip
-    s = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    s = s / s.sum()
-    if fit_intercept:
-        Xf = Xf - s @ Xf
-    Xf *= np.sqrt(s)[:, None]
-    G = Xf.T @ Xf
-    keep = np.diag(G) > 0  # (constant columns are not fitted)
-    if not keep.any():
+    _, _, fitted, G, _ = _gram_of(Xf, np.zeros(n), s, fit_intercept, True)
+    if not fitted.any():  # (constant columns are not fitted)
         return True
-    d = np.sqrt(np.diag(G)[keep])
-    G = G[np.ix_(keep, keep)] / np.outer(d, d)
-    ev = np.linalg.eigvalsh(G)
+    ev = np.linalg.eigvalsh(G[np.ix_(fitted, fitted)])
     cond = ev[-1] / max(ev[0], ev[-1] * np.finfo(np.float64).eps)
     return bool((np.finfo(dtype).eps * cond) ** 2 <= GRAM_ACCURACY * tol)
 

@@ -287,9 +287,8 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     their own rows, not all ``n``."""
     R, F = len(ratios), held.shape[0]
     p = X_arr.shape[1]
-    v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
-    free_cols = np.full(p, bool(np.any(lam_grid == 0))) | (v == 0)
-    gram_ok = _inputs.gram_is_exact(X_arr, s, free_cols, fit_intercept, lam_grid.dtype, tol)
+    gram_ok = _inputs.gram_is_exact(X_arr, s, penalty_factor, lam_grid, fit_intercept,
+                                    lam_grid.dtype, tol)  # fmt: skip
     if rows is not None:  # (F, h, p): each fold's rows
         X_arr, y_arr, s = X_arr[rows], y_arr[rows], s[rows]
         held = np.zeros(rows.shape, bool)
@@ -304,6 +303,7 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     n_pad, chunk, p_pad = engine.padded(n, p)
     pad = _sharding.round_up(n_pad, _sharding.axis_size(mesh, "data")) - n
     train_w = np.pad(np.where(held, 0.0, s), ((0, 0), (0, pad)))
+    v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
     Kp = engine.n_lambdas_padded(K, 8)
     lams = np.concatenate([lam_grid, np.repeat(lam_grid[:, -1:], Kp - K, axis=1)], axis=1)
     data, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")

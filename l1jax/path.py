@@ -453,10 +453,8 @@ def _path(
     precondition = args.l1_ratio == 1 and (smooth_first_order or _sparse.is_sparse(X))
     precondition = precondition and layout is None  # (a group's norm mixes its columns' scales)
     # The Gram form unless it would square an ill-conditioned free block (gram_is_exact)
-    free = args.penalty_factor == 0 if args.penalty_factor is not None else np.zeros(p, bool)
-    free = np.ones(p, bool) if not args.relative and np.any(grid == 0) else free
     gram = engine.gram_form(loss, n, p) and (layout is not None or _inputs.gram_is_exact(
-        X, sample_weight, free, fit_intercept, dtype, tol))  # fmt: skip
+        X, sample_weight, args.penalty_factor, grid, fit_intercept, dtype, tol))  # fmt: skip
     if isinstance(X, jax.Array):
         prep = _inputs.prepare_on_devices(
             X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),
