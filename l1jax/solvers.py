@@ -283,22 +283,27 @@ def _grad(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array):
     """Gradient of the smooth part in β and in b."""
     if data.gram:
         return lin - data.c, jnp.zeros_like(b)
-    resid = _weighted(data.s, mean_function(loss, lin + b) - data.y)
+    resid = _weighted(data.s, _residual(loss, data.y, lin + b))
     return _rmatvec(data, resid), _sum_rows(resid)
 
 
 def _dual_loss(loss: str, data: Data, lin, b, alpha) -> jax.Array:
     """``−Σ s_i ℓ_i*(−θ_i/s_i)`` at ``θ = α s (y − μ)``: the dual value of the smooth part, in
     design form (:func:`_certify` forms the Gram form's gap without it)."""
+    if loss == "logistic":  # q = y − α (y − μ) and 1 − q as sums of terms ≥ 0, from μ and
+        # 1 − μ = σ(−η) (:func:`_sigmoids`): 1 − q by a subtraction rounds to 0 where μ is
+        # within ε of 1, and that row's entropy term is lost (see :func:`_residual`)
+        y, (mu, mc) = data.y, _sigmoids(lin + b)
+        q = y * (1 - alpha * mc) + alpha * (1 - y) * mu
+        qc = (1 - y) * (1 - alpha * mu) + alpha * y * mc
+        return -jnp.sum(data.s * (_xlogx(q, qc) + _xlogx(qc, q)))
     mu = mean_function(loss, lin + b)
     if loss == "squared":
         r = data.y - mu
         return jnp.sum(_weighted(data.s, alpha * r * data.y - 0.5 * alpha**2 * r**2))
-    q = data.y - alpha * (data.y - mu)  # in [0, 1] (logistic) or > 0 (poisson)
+    q = data.y - alpha * (data.y - mu)  # > 0 (poisson), rows on the simplex (multinomial)
     if loss == MULTINOMIAL:  # rows of q on the simplex (α ∈ [0, 1]): minus their entropy
         return -jnp.sum(data.s * jnp.sum(xlogy(q, q), axis=-1))
-    if loss == "logistic":
-        return -jnp.sum(data.s * (xlogy(q, q) + xlogy(1 - q, 1 - q)))
     return -jnp.sum(data.s * (xlogy(q, q) - q))
 
 
@@ -357,11 +362,43 @@ def _prox(pen: Penalty, x: jax.Array, step: jax.Array, positive: bool) -> jax.Ar
     return pen.mask * shrunk / (1 + step * pen.l2)
 
 
-def _curvature(loss: str, mu: jax.Array) -> jax.Array:
-    """``μ'(η)``, the second derivative of ℓ in η: 1, μ(1 − μ) or μ."""
+def _sigmoids(eta: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """``(σ(η), σ(−η))``, each to its own relative precision, from one exponential."""
+    e = jnp.exp(-jnp.abs(eta))
+    big, small = 1 / (1 + e), e / (1 + e)
+    up = eta >= 0
+    return jnp.where(up, big, small), jnp.where(up, small, big)
+
+
+def _xlogx(q: jax.Array, qc: jax.Array) -> jax.Array:
+    """``q log q`` (0 at 0) for ``q`` in [0, 1] given ``qc = 1 − q`` too: near 1, ``log q`` is
+    ``log1p(−qc)``, for ``log q`` rounds q's own rounding (ε) into an error of ε, where the
+    whole term is about −qc (the binary entropy of a row whose μ is near 0 or 1)."""
+    log = jnp.where(q < qc, jnp.log(jnp.where(q > 0, q, 1)), jnp.log1p(-qc))
+    return jnp.where(q > 0, q * log, 0)
+
+
+def _residual(loss: str, y: jax.Array, eta: jax.Array) -> jax.Array:
+    """``μ(η) − y``, the loss's derivative in η. The logistic one is ``(1 − y) σ(η) − y σ(−η)``:
+    ``σ(η) − y`` rounds ``σ(η)`` to 1 where η > 17 (float32; 37 in float64), and a row whose
+    residual should be −σ(−η) then has none. Near separable classes (float32, |η| ≈ 20) the
+    intercept's gradient was then known only to ε per unit weight, and the gap's allowance for
+    it outgrew the gap (fitted float32 λs certified below their true error)."""
+    if loss == "logistic":
+        mu, mc = _sigmoids(eta)
+        return (1 - y) * mu - y * mc
+    return mean_function(loss, eta) - y
+
+
+def _curvature(loss: str, eta: jax.Array) -> jax.Array:
+    """``μ'(η)``, the second derivative of ℓ in η: 1, σ(η) σ(−η) (not μ(1 − μ), which rounds
+    to 0 where μ rounds to 1) or μ."""
     if loss == "squared":
-        return jnp.ones_like(mu)
-    return mu * (1 - mu) if loss == "logistic" else mu
+        return jnp.ones_like(eta)
+    if loss == "logistic":
+        mu, mc = _sigmoids(eta)
+        return mu * mc
+    return mean_function(loss, eta)
 
 
 def _free_mask(pen: Penalty, beta: jax.Array, g: jax.Array, positive: bool) -> jax.Array:
@@ -415,15 +452,18 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
 
         def b_body(st):
             bb, _, it = st
-            mu = mean_function(loss, lin + bb)
-            hess = jnp.maximum(_sum_rows(_weighted(data.s, _curvature(loss, mu))),
-                               jnp.finfo(dtype).tiny)  # fmt: skip
-            grad = _sum_rows(_weighted(data.s, mu - data.y))
+            eta = lin + bb
+            curv, r = _curvature(loss, eta), _residual(loss, data.y, eta)
+            hess = jnp.maximum(_sum_rows(_weighted(data.s, curv)), jnp.finfo(dtype).tiny)
+            grad = _sum_rows(_weighted(data.s, r))
             step = -grad / hess
             if loss != "squared":  # damped: η moves by at most 1 per step
                 step = jnp.clip(step, -1.0, 1.0)
-            # solved: the step, or the gradient itself, is at the level of rounding
-            noise = 8 * eps * _sum_rows(_weighted(data.s, jnp.abs(mu) + jnp.abs(data.y)))
+            # solved: the step, or the gradient itself, is at the level of rounding (of each
+            # logistic residual and of its η: _residual; of μ and y for the others)
+            error = (jnp.abs(r) + curv * jnp.abs(eta) if loss == "logistic"
+                     else jnp.abs(mean_function(loss, eta)) + jnp.abs(data.y))  # fmt: skip
+            noise = 8 * eps * _sum_rows(_weighted(data.s, error))
             done = (jnp.abs(step) <= 4 * eps * (1 + jnp.abs(bb))) | (jnp.abs(grad) <= noise)
             if data.tasks:  # every task's intercept
                 done = jnp.all(done)
@@ -449,7 +489,7 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
 
     def newton(st):
         lin, beta, b, g, gb, it, _, m = st
-        w = None if data.gram else _weighted(data.s, _curvature(loss, mean_function(loss, lin + b)))
+        w = None if data.gram else _weighted(data.s, _curvature(loss, lin + b))
         r0, rb0 = -m * g, (-gb if intercept else zero)
         rr0 = _vdot(r0, r0) + _vdot(rb0, rb0)
 
@@ -1012,9 +1052,8 @@ def newton_block(
 
     def step(pen, st: _Newton) -> _Newton:
         beta, b, lin = st.beta, st.b, st.lin
-        mu = mean_function(loss, lin + b)
-        r = data.s * (mu - data.y)
-        w = data.s * _curvature(loss, mu)
+        r = data.s * _residual(loss, data.y, lin + b)
+        w = data.s * _curvature(loss, lin + b)
         g = _rmatvec(data, r) + pen.l2 * beta  # smooth part with the ridge term
         gb = jnp.sum(r) if has_b else jnp.zeros_like(b)
         real = pen.mask > 0
