@@ -30,6 +30,7 @@ under ``jax.disable_jit``/``jax_debug_nans``) go to plain ``jax.jit``.
 
 from __future__ import annotations
 
+import collections
 import concurrent.futures
 import contextlib
 import functools
@@ -58,7 +59,13 @@ _HEADER = struct.Struct("<8sI32sQ")  # magic, format version, sha256 of the body
 _ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")  # a repr that changes from process to process
 
 _lock = threading.Lock()
-_memory: dict[tuple, concurrent.futures.Future] = {}  # key -> Future of an _Entry
+_memory: collections.OrderedDict[tuple, concurrent.futures.Future] = collections.OrderedDict()
+# (key -> Future of an _Entry, the least recently used first)
+MAX_PROGRAMS = 32  # executables kept in memory; the least recently used beyond are let go
+# (read from disk again when needed). XLA's CPU executables are mapped into memory in 400-650
+# regions each (benchmarks' quick problems), and Linux allows 65,530 per process by default
+# (vm.max_map_count): a process that fitted data of ~100 different shapes, every program
+# kept, failed with "LLVM compilation error: Cannot allocate memory".
 _counts = {"compiled": 0, "loaded": 0, "hits": 0}
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _environment: tuple[str, jax.Device] | None = None  # (fingerprint directory name, target device)
@@ -120,6 +127,14 @@ def stats() -> dict[str, int]:
     (executables read from disk) and ``hits`` (calls served by an executable in memory)."""
     with _lock:
         return dict(_counts)
+
+
+def _let_go() -> None:
+    """Drop the least recently used executables past :data:`MAX_PROGRAMS` (held by ``_lock``);
+    those still compiling stay, and a call running one keeps it until it returns."""
+    excess = len(_memory) - MAX_PROGRAMS
+    for key in [k for k, f in _memory.items() if f.done()][: max(excess, 0)]:
+        del _memory[key]
 
 
 def clear_memory() -> None:
@@ -389,7 +404,6 @@ class Program:
         self._fun = highest(fun)  # l1jax's own code: every product at full float32 precision
         self._name = name or f"{fun.__module__}.{fun.__qualname__}"
         self._jit = Jit(self._fun, static_argnames=static_argnames)  # the calls not cached
-        self._canonical = jax.jit(self._run, static_argnums=2)
         self._signature = inspect.signature(fun)
         params = list(self._signature.parameters.values())
         self._static = frozenset(static_argnames)
@@ -527,8 +541,10 @@ class Program:
             future = _memory.get(key)
             if future is not None:
                 _counts["hits"] += 1
+                _memory.move_to_end(key)
                 return future, False
             future = _memory[key] = concurrent.futures.Future()
+            _let_go()
 
         def build():
             try:
@@ -566,7 +582,9 @@ class Program:
         _notify(f"compiling {self._name} (once for these shapes and options; "
                 f"{'kept in ' + root if root else 'not kept on disk'}) ...")
         start = time.perf_counter()
-        lowered = self._canonical.lower(*dynamic, static)
+        # (a jit of its own, dropped after: JAX's in-memory caches, keyed on the jitted function,
+        # would keep every executable alive, past MAX_PROGRAMS and clear_memory())
+        lowered = jax.jit(self._run, static_argnums=2).lower(*dynamic, static)
         options = compiler_options()
         if options and self._options is not None:  # (l1jax's options in force: a CPU)
             options = {**options, **self._options(dict(static))}

@@ -203,6 +203,51 @@ def test_jax_cache_of_the_user_is_used_instead(cache, tmp_path_factory):
         jax.config.update("jax_compilation_cache_dir", None)
 
 
+@_programs.program
+def _unrolled(x):
+    for k in range(20):  # (an executable of ~100 memory maps on a CPU)
+        x = jnp.sin(x * (k + 1)) @ jnp.cos(x.T)
+        x = x / (1 + jnp.abs(x).sum())
+    return x
+
+
+def test_least_recently_used_executables_are_let_go(cache, monkeypatch):
+    """Past MAX_PROGRAMS, the least recently used executable is dropped (XLA's CPU executables
+    take 400-650 memory maps each, and Linux allows 65,530 per process); needed again, it is
+    read from disk."""
+    monkeypatch.setattr(_programs, "MAX_PROGRAMS", 2)
+    for n in (3, 4, 5):
+        _poly(jnp.arange(float(n)), 2.0, 2)
+        _poly(jnp.arange(3.0), 2.0, 2)  # the first stays the most recently used
+    _expect(compiled=3, hits=3)
+    np.testing.assert_allclose(_poly(jnp.arange(3.0), 2.0, 2), 2 * jnp.arange(3.0) ** 2)
+    np.testing.assert_allclose(_poly(jnp.arange(4.0), 2.0, 2), 2 * jnp.arange(4.0) ** 2)
+    _expect(compiled=3, loaded=1, hits=4)  # n = 4 was let go, n = 3 was not
+    assert len(_programs._memory) == 2
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="Linux's memory maps")
+def test_executables_let_go_release_their_memory(cache, monkeypatch):
+    """Nothing else holds an executable that l1jax lets go (JAX's in-memory caches keep those
+    of a jitted function alive as long as the function lives): eight programs take the memory
+    maps of the two kept, not of eight."""
+    import gc
+
+    def maps():
+        with open("/proc/self/maps") as f:
+            return sum(1 for _ in f)
+
+    monkeypatch.setattr(_programs, "MAX_PROGRAMS", 2)
+    start = maps()
+    for n in (3, 4):
+        _unrolled(jnp.ones((n, n)))
+    two = maps() - start
+    for n in range(5, 11):
+        _unrolled(jnp.ones((n, n)))
+    gc.collect()
+    assert maps() - start < 2 * two, (maps() - start, two)
+
+
 def test_precompile_then_call(cache):
     _poly.precompile(jax.ShapeDtypeStruct((6,), jnp.float64), 2.0, 3)
     _poly.precompile(jnp.arange(7.0), 2.0, power=3)
