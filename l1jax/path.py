@@ -452,9 +452,11 @@ def _path(
     smooth_first_order = loss in ("squared", MULTINOMIAL)
     precondition = args.l1_ratio == 1 and (smooth_first_order or _sparse.is_sparse(X))
     precondition = precondition and layout is None  # (a group's norm mixes its columns' scales)
-    # The Gram form unless it would square an ill-conditioned free block (gram_is_exact)
-    gram = engine.gram_form(loss, n, p) and (layout is not None or _inputs.gram_is_exact(
-        X, sample_weight, args.penalty_factor, grid, fit_intercept, dtype, tol))  # fmt: skip
+    # The Gram form unless it would square an ill-conditioned free block (gram_is_exact; a
+    # group's factor is each of its columns')
+    factors = args.penalty_factor if layout is None else layout.factors[layout.codes]
+    gram = engine.gram_form(loss, n, p) and _inputs.gram_is_exact(
+        X, sample_weight, factors, grid, fit_intercept, dtype, tol)  # fmt: skip
     if isinstance(X, jax.Array):
         prep = _inputs.prepare_on_devices(
             X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),

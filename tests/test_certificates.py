@@ -329,21 +329,18 @@ def test_float32_gap_bounds_nearly_collinear_free_columns():
             assert excess[k] <= res.gap[k] + 1e-9, (delta, k, excess[k], res.gap[k])
 
 
-@pytest.mark.parametrize("rho", [1.0, 0.5])
-def test_gram_form_is_not_used_where_it_squares_a_bad_condition(rho):
-    """float64, n > p, two unpenalized columns 1e-7 apart (cond ≈ 1e14 for the pair; found by
-    a fuzz of the certificates): on the Gram matrix the λs were certified with gaps of 1e-9 to
-    4e-8 while their true suboptimality was 1.5-4.2e-5 (the Gram matrix's rounding moves the
-    free block's solution where no certificate on it can see). Each gap now bounds the error
-    against the free block's least squares by QR, to which the penalized part is 0 here."""
+def _close_free_pair():
+    """n > p, columns 0 and 1 1e-7 apart (cond ≈ 1e14 for the pair), y on columns 0-2."""
     rng = np.random.default_rng(3)
     n, p = 150, 5
     X = rng.standard_normal((n, p))
     X[:, 1] = X[:, 0] + 1e-7 * rng.standard_normal(n)
-    y = X[:, 0] - 0.5 * X[:, 1] + X[:, 2] + rng.standard_normal(n)
-    v = np.array([0, 0, 1, 1, 1.0])
-    kw = dict(penalty_factor=v, standardize=False, fit_intercept=False, l1_ratio=rho)
-    res = l1jax.path(X, y, lambdas=np.array([8.0, 4.0]), tol=1e-7, **kw)
+    return X, X[:, 0] - 0.5 * X[:, 1] + X[:, 2] + rng.standard_normal(n)
+
+
+def _assert_gaps_bound_the_free_pair(X, y, res):
+    """Every λ converged with columns 2-4 at 0, and its gap bounds its excess over the free
+    pair's least squares by QR (no intercept, unscaled: the penalized part is 0)."""
     assert res.converged.all() and np.all(res.coef[:, 2:] == 0), res.coef
     Q, R = np.linalg.qr(X[:, :2])
     best = np.r_[np.linalg.solve(R, Q.T @ y), 0, 0, 0]
@@ -351,6 +348,30 @@ def test_gram_form_is_not_used_where_it_squares_a_bad_condition(rho):
     for k in range(res.lambdas.size):
         excess = (0.5 * np.mean((y - X @ res.coef[k]) ** 2) - 0.5 * np.mean((y - X @ best) ** 2))
         assert excess / p_null <= res.gap[k] + 1e-12, (k, excess / p_null, res.gap[k])
+
+
+@pytest.mark.parametrize("rho", [1.0, 0.5])
+def test_gram_form_is_not_used_where_it_squares_a_bad_condition(rho):
+    """float64, n > p, two unpenalized columns 1e-7 apart (cond ≈ 1e14 for the pair; found by
+    a fuzz of the certificates): on the Gram matrix the λs were certified with gaps of 1e-9 to
+    4e-8 while their true suboptimality was 1.5-4.2e-5 (the Gram matrix's rounding moves the
+    free block's solution where no certificate on it can see). Each gap now bounds the error
+    against the free block's least squares by QR, to which the penalized part is 0 here."""
+    X, y = _close_free_pair()
+    v = np.array([0, 0, 1, 1, 1.0])
+    kw = dict(penalty_factor=v, standardize=False, fit_intercept=False, l1_ratio=rho)
+    _assert_gaps_bound_the_free_pair(X, y, l1jax.path(X, y, lambdas=np.array([8.0, 4.0]),
+                                                      tol=1e-7, **kw))  # fmt: skip
+
+
+def test_gram_form_of_a_group_penalty_is_not_used_where_it_squares_a_bad_condition():
+    """The same two columns 1e-7 apart, as one unpenalized group (group factor 0): the Gram
+    form certified both λs at tol 1e-5 with gaps of 9.3e-7 while their true suboptimality was
+    6.8e-5. The group's factor is now each of its columns' in the check."""
+    X, y = _close_free_pair()
+    _assert_gaps_bound_the_free_pair(X, y, l1jax.path(
+        X, y, lambdas=np.array([8.0, 4.0]), tol=1e-5, groups=[0, 0, 1, 2, 2],
+        penalty_factor=[0.0, 1.0, 1.0], standardize=False, fit_intercept=False))  # fmt: skip
 
 
 def test_float32_gap_with_weights_spanning_decades():
