@@ -349,13 +349,11 @@ def test_batched_folds_keep_off_the_gram_matrix_of_a_bad_free_block(monkeypatch)
     on it their solutions were off along the pair's weak direction, and the held-out errors of
     the two routes differed by 1.4e-3 (now 3e-5: the objective is flat along that direction,
     and the held-out rows are not)."""
+    from test_certificates import _close_free_pair
+
     from l1jax import cv
 
-    rng = np.random.default_rng(3)
-    n, p = 150, 5
-    X = rng.standard_normal((n, p))
-    X[:, 1] = X[:, 0] + 1e-7 * rng.standard_normal(n)
-    y = X[:, 0] - 0.5 * X[:, 1] + X[:, 2] + rng.standard_normal(n)
+    X, y = _close_free_pair()
     kw = dict(penalty_factor=np.array([0, 0, 1, 1, 1.0]), standardize=False,
               fit_intercept=False, lambdas=np.array([8.0, 4.0, 1.0]), n_folds=3, tol=1e-7)
     means = []
