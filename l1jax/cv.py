@@ -129,43 +129,69 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
     return jax.vmap(one, in_axes=(own, own, 0, 0, 0))(X, y, train_weights, lambdas, l1_ratio)
 
 
-_FOLD_STATIC = ("st", "fit_intercept", "standardize", "gram", "capacity", "chunk")
+_FOLD_STATIC = ("st", "fit_intercept", "standardize", "gram", "capacity", "chunk", "fits_mesh")
+
+
+def _per_device(fun, fits_mesh, X, n_args: int, n_states: int = 0):
+    """``fun`` run by each device of the mesh axis ``"lambdas"`` on its own fits (a
+    ``shard_map`` over that axis; ``"data"`` stays XLA's): the engine's loops of one device's
+    fits end when those fits are done, with no collective across ``"lambdas"`` in them (under a
+    plain ``vmap`` of the sharded fits every iteration waited for the slowest fit of all
+    devices, and across hosts for the network). ``fun`` as it is without ``fits_mesh``."""
+    if fits_mesh is None:
+        return fun
+    fits, rep = jax.sharding.PartitionSpec("lambdas"), jax.sharding.PartitionSpec()
+    rows = fits if X.ndim == 3 else rep  # (each fit's own rows, or rows shared by the fits)
+    #   X,    y,    train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter
+    specs = (rows, rows, fits, fits, rep, rep, fits, rep, rep)[:n_args] + (fits,) * n_states
+    return jax.shard_map(fun, mesh=fits_mesh, in_specs=specs, out_specs=fits,
+                         axis_names={"lambdas"}, check_vma=False)  # fmt: skip
 
 
 @functools.partial(program, static_argnames=_FOLD_STATIC)
 def _fit_folds(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter,
-               *, st, fit_intercept, standardize, gram, capacity, chunk):  # fmt: skip
+               *, st, fit_intercept, standardize, gram, capacity, chunk,
+               fits_mesh=None):  # fmt: skip
     """Fit M paths at once (:func:`_fold_problems`), all folds × all λs in one compiled
-    program: the working-set engine vmapped over the fits. Returns the engine states (``need``
-    > 0 where a fit outgrew ``capacity``: :func:`_continue_folds` goes on from there), the
-    column means and scales and the Gram form's intercept shifts. The inputs' shardings (fits
-    over ``"lambdas"``, rows over ``"data"``) carry through."""
-    problems, b0, mean, scale, y_mean = _fold_problems(
-        X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter,
-        st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram,
-    )  # fmt: skip
-    run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
-    return jax.vmap(run)(problems, engine.Start(b0)), mean, scale, y_mean
+    program: the working-set engine vmapped over the fits (with ``fits_mesh``, the fits of each
+    device of its axis ``"lambdas"`` apart: :func:`_per_device`). Returns the engine states
+    (``need`` > 0 where a fit outgrew ``capacity``: :func:`_continue_folds` goes on from
+    there), the column means and scales and the Gram form's intercept shifts. The inputs'
+    shardings (fits over ``"lambdas"``, rows over ``"data"``) carry through."""
+
+    def fit(*args):
+        problems, b0, mean, scale, y_mean = _fold_problems(
+            *args, st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram
+        )
+        run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
+        return jax.vmap(run)(problems, engine.Start(b0)), mean, scale, y_mean
+
+    args = (X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter)
+    return _per_device(fit, fits_mesh, X, len(args))(*args)
 
 
 @functools.partial(program, static_argnames=_FOLD_STATIC)
 def _continue_folds(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol,
                     max_iter, states, *, st, fit_intercept, standardize, gram, capacity,
-                    chunk):  # fmt: skip
+                    chunk, fits_mesh=None):  # fmt: skip
     """:func:`_fit_folds` from ``states`` at a larger capacity (fits that are done stay)."""
-    problems = _fold_problems(
-        X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter,
-        st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram,
-    )[0]  # fmt: skip
-    run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
-    return jax.vmap(run)(problems, states)
+
+    def fit(*args):
+        problems = _fold_problems(
+            *args[:-1], st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram
+        )[0]
+        run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
+        return jax.vmap(run)(problems, args[-1])
+
+    args = (X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter)
+    return _per_device(fit, fits_mesh, X, len(args), 1)(*args, states)
 
 
 GRAM_MAX_P = 1024  # squared loss with p ≤ min(n, this): folds solved on their own p × p Gram
 
 
 def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p,
-                 block=8, gram_ok=True):  # fmt: skip
+                 block=8, gram_ok=True, mesh=None):  # fmt: skip
     """All fits to the end of their paths: the engine at the first capacity, then larger ones
     for the fits that need it (on Gram matrices where ``gram_ok``: see
     :func:`l1jax._inputs.gram_is_exact`). Returns the states (fetched) and the
@@ -176,7 +202,9 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
     chunk = min(engine.CHUNK, args[0].shape[-1])
     p_pad = args[0].shape[-1]
     capacity = engine.first_capacity(n, p, 1.0, chunk, p_pad, p_pad if gram else args[0].shape[-2])
-    kw = dict(st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram, chunk=chunk)
+    fits_mesh = _sharding.auto(mesh) if _sharding.axis_size(mesh, "lambdas") > 1 else None
+    kw = dict(st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram, chunk=chunk,
+              fits_mesh=fits_mesh)  # fmt: skip
     states, mean, scale, y_mean = _fit_folds(*args, capacity=capacity, **kw)
     while True:
         need = int(np.max(_sharding.to_host(states.need)))
@@ -328,7 +356,7 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     states, mean, scale, y_mean, gram = _solve_folds(
         args, loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
         positive=bool(positive),
-        free=bool(np.any(v == 0) or np.any(lam_grid == 0)), n=n, p=p, gram_ok=gram_ok,
+        free=bool(np.any(v == 0) or np.any(lam_grid == 0)), n=n, p=p, gram_ok=gram_ok, mesh=mesh,
     )  # fmt: skip
     fetch = lambda a: _sharding.to_host(a)[:M].astype(np.float64)  # noqa: E731
     mean, scale = fetch(mean)[:, :p], fetch(scale)[:, :p]

@@ -318,9 +318,17 @@ def check_cv(l1jax, mesh_of, out):
 
     def recording(*args, **kwargs):
         res = inner(*args, **kwargs)
-        hlo = inner.lower(*args, **kwargs).compile().as_text()  # cached: no second compile
+        lowered = inner.lower(*args, **kwargs)
+        hlo = lowered.compile().as_text()  # cached: no second compile
+        regions, collectives = manual_collectives(lowered.as_text())
         seen.append(
-            {"coef": spec(res[0].coef), "X": spec(args[0]), "all_reduce": "all-reduce" in hlo}
+            {
+                "coef": spec(res[0].coef),
+                "X": spec(args[0]),
+                "all_reduce": "all-reduce" in hlo,
+                "fit_regions": regions,
+                "fit_region_collectives": collectives,
+            }
         )
         return res
 

@@ -118,8 +118,11 @@ def test_cv_path_on_a_mesh_equals_one_device(runs, mesh):
     assert r["cv_mean_rel"] <= RTOL and r["cv_se_rel"] <= 1e3 * RTOL
     assert r["same_choice"] and r["shape"] == [12]
     sh = r["shardings"]
-    if mesh != "data":  # the fold fits are split over "lambdas"
+    if mesh != "data":  # the fold fits are split over "lambdas"...
         assert sh["coef"][0] == "lambdas"
+        # ... and each device runs the loops of its own fits (a shard_map region) with no
+        # collective across "lambdas": no lockstep with the slowest fit of another device
+        assert sh["fit_regions"] >= 1 and sh["fit_region_collectives"] == 0
     if mesh != "lambdas":
         assert sh["X"][0] == "data" and sh["all_reduce"]
 
