@@ -18,8 +18,10 @@ its device kind, the CPU model and flags, and ``XLA_FLAGS``: entries from anothe
 never read. A file holds a magic header, a format version, the SHA-256 of its body and the body, a
 pickled executable from :mod:`jax.experimental.serialize_executable`. A file that fails any check
 is deleted and rebuilt, never an error; files are written to a temporary name and renamed, so
-processes filling the cache at once cannot corrupt it. The files are executable code: the
-directory must be as trusted as the Python environment.
+processes filling the cache at once cannot corrupt it. Processes that need the same program at
+the same time compile it once: the first holds a lock file beside it while it compiles and
+writes, the others wait for it and read its file (:func:`_compiling`). The files are executable
+code: the directory must be as trusted as the Python environment.
 
 JAX's own settings are never changed, so the user's own programs are never cached here. When the
 user has configured JAX's persistent cache (``jax_compilation_cache_dir``), l1jax writes nothing of
@@ -267,6 +269,53 @@ def _remove(path: str) -> None:
         pass
 
 
+LOCK_WAIT = 60.0  # seconds a process waits for another one compiling the same program
+
+
+@contextlib.contextmanager
+def _compiling(path: str):
+    """Held while this process compiles and writes the program of ``path``: an exclusive lock
+    on ``path + ".lock"`` (``fcntl.flock``, released by the system if the process dies). Yields
+    whether it had to wait for another process, whose file the caller should then read instead
+    of compiling: processes that start at once (pytest-xdist workers, joblib or multiprocessing
+    workers, jobs of a cluster node) compile each program once per machine, not once each, and
+    the one compiling has the cores to itself. Only an optimization: without ``fcntl``, on a
+    file system without locks, or after :data:`LOCK_WAIT` seconds (a process stopped while it
+    holds one), this process compiles as it would alone; the atomic writes keep the cache
+    sound either way. The lock file is removed before its lock is released (a process that
+    opens a new one then finds the program's file written)."""
+    try:
+        import fcntl
+
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        fd = os.open(path + ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+    except (ImportError, OSError):
+        yield False
+        return
+    locked = waited = False
+    try:
+        deadline = time.monotonic() + LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                locked = True
+                break
+            except BlockingIOError:
+                if not waited:
+                    _notify("waiting for another process compiling the same program ...")
+                waited = True
+                if time.monotonic() > deadline:
+                    break
+                time.sleep(0.02)
+            except OSError:  # (no locks on this file system)
+                break
+        yield waited
+    finally:
+        if locked:
+            _remove(path + ".lock")
+        os.close(fd)
+
+
 _lapack_bound = False
 _LAPACK = re.compile(r"\blapack_")  # jaxlib's LAPACK custom calls (lapack_sgetrf_ffi, ...)
 
@@ -389,6 +438,16 @@ class _Entry:
     def __init__(self, compiled: jax.stages.Compiled, unverified: str | None):
         self.compiled = compiled
         self.unverified = unverified
+
+
+def _read(path: str, text: str, in_tree: Any) -> _Entry | None:
+    """The executable stored at ``path`` (:func:`_load`), counted, or ``None``."""
+    compiled = _load(path, text, in_tree, _get_environment()[1])
+    if compiled is None:
+        return None
+    with _lock:
+        _counts["loaded"] += 1
+    return _Entry(compiled, path)
 
 
 class Program:
@@ -574,11 +633,18 @@ class Program:
                 digest = hashlib.sha256(text.encode()).hexdigest()[:32]
                 path = os.path.join(root, _get_environment()[0], f"{name}-{digest}.bin")
                 in_tree = jax.tree_util.treedef_tuple([treedef, jax.tree.structure({})])
-                compiled = _load(path, text, in_tree, _get_environment()[1])
-                if compiled is not None:
-                    with _lock:
-                        _counts["loaded"] += 1
-                    return _Entry(compiled, path)
+                entry = _read(path, text, in_tree)
+                if entry is not None:
+                    return entry
+        if path is None:
+            return self._compile(dynamic, static, root, None, text)
+        with _compiling(path) as waited:
+            entry = _read(path, text, in_tree) if waited else None  # (written meanwhile)
+            return entry or self._compile(dynamic, static, root, path, text)
+
+    def _compile(self, dynamic: tuple, static: tuple, root: str | None, path: str | None,
+                 text: str | None) -> _Entry:  # fmt: skip
+        """Compile the executable (and write it to ``path``, if any)."""
         _notify(f"compiling {self._name} (once for these shapes and options; "
                 f"{'kept in ' + root if root else 'not kept on disk'}) ...")
         start = time.perf_counter()

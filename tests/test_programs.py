@@ -393,12 +393,16 @@ def test_program_options_follow_its_static_arguments(cache, monkeypatch):
     assert engine._run_options({**newton, "slots": 4096}) == {}
 
 
-def _run_python(code, cache, **env):
+def _popen_kwargs(cache, **env) -> dict:
     env = dict(os.environ, L1JAX_CACHE_DIR=str(cache), JAX_PLATFORMS="cpu", **env)
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     env["PYTHONPATH"] = os.pathsep.join([root, env.get("PYTHONPATH", "")])
-    kwargs = dict(env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], **kwargs)
+    return dict(env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def _run_python(code, cache, **env):
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)],
+                            **_popen_kwargs(cache, **env))  # fmt: skip
 
 
 def _output(process):
@@ -457,6 +461,44 @@ def test_processes_fill_one_cache_at_once(cache):
     assert _output(_run_python(_FILL, cache)) == "{'compiled': 0, 'loaded': 6, 'hits': 0}"
     files = _files(cache)
     assert len(files) == 6 and all(f.endswith(".bin") for f in files)
+
+
+_AT_ONCE = textwrap.dedent(
+    """
+    import os, sys, time
+    import jax, jax.numpy as jnp
+    from l1jax import _programs
+
+    @_programs.program(name="test_programs.at_once")
+    def chain(x, w):
+        for i in range(24):  # (products do not fuse: a program that takes a while to compile)
+            x = jnp.tanh(x @ w + i)
+        return x
+
+    ready = os.path.join(os.environ["L1JAX_CACHE_DIR"], "ready-%s" % sys.argv[1])
+    open(ready, "w").close()
+    while len([f for f in os.listdir(os.environ["L1JAX_CACHE_DIR"]) if "ready" in f]) < 2:
+        time.sleep(0.01)  # both processes start compiling at the same moment
+    for n in range(1, 5):
+        chain(jnp.ones((n, 8)), jnp.ones((8, 8)))
+    print(_programs.stats())
+    """
+)
+
+
+def test_processes_that_start_at_once_compile_each_program_once(cache):
+    """Issue 11: two processes that need the same programs at the same moment (xdist workers,
+    joblib workers) compile each one once: one compiles while holding its lock file, the other
+    waits and reads the file written. No lock file is left."""
+    both = [
+        subprocess.Popen([sys.executable, "-c", _AT_ONCE, str(i)], **_popen_kwargs(cache))
+        for i in range(2)
+    ]
+    counts = [eval(_output(process)) for process in both]  # (dicts printed by the processes)
+    assert sum(c["compiled"] for c in counts) == 4 and sum(c["loaded"] for c in counts) == 4
+    files = _files(cache)
+    assert len([f for f in files if f.endswith(".bin")]) == 4
+    assert not [f for f in files if f.endswith(".lock")]
 
 
 def _compile_events():
