@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import time
 
 import jax
 import jax.numpy as jnp
@@ -499,6 +500,32 @@ def test_processes_that_start_at_once_compile_each_program_once(cache):
     files = _files(cache)
     assert len([f for f in files if f.endswith(".bin")]) == 4
     assert not [f for f in files if f.endswith(".lock")]
+
+
+def test_a_lock_held_too_long_is_passed_by(cache, monkeypatch):
+    """A lock file held by a process that never finishes (stopped, hung) delays a compile by
+    LOCK_WAIT seconds, never more, and no error: the cache is sound without the lock."""
+    fcntl = pytest.importorskip("fcntl")
+    x = jnp.arange(5.0)
+    _poly(x, 2.0, 2)
+    (path,) = _files(cache)
+    _programs.clear_memory()
+    os.remove(path)  # as if another process were about to write it
+    holder = os.open(path + ".lock", os.O_RDWR | os.O_CREAT)  # (its own open file: a 2nd holder)
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    monkeypatch.setattr(_programs, "LOCK_WAIT", 0.3)
+    reports = []
+    stop = _programs.listen(reports.append)
+    try:
+        began = time.perf_counter()
+        np.testing.assert_allclose(_poly(x, 2.0, 2), 2 * x**2)
+        waited = time.perf_counter() - began
+    finally:
+        stop()
+        os.close(holder)
+    assert waited >= 0.3 and "waiting for another process" in reports[0]
+    _expect(compiled=1)
+    assert os.path.exists(path)  # written all the same
 
 
 def _compile_events():
