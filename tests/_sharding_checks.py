@@ -359,6 +359,32 @@ def check_cv(l1jax, mesh_of, out):
         cv_mod._fit_folds = inner
 
 
+def check_cv_capacity(l1jax, mesh_of, out):
+    """cv_path on the (4,) "lambdas" mesh when the folds' supports outgrow the first capacity
+    (one chunk of 128 for supports of ~150): the devices' fits go on at the next capacity
+    from their states (:func:`l1jax.cv._continue_folds`), and the scores equal those of the
+    one-device run."""
+    engine, cv_mod = sys.modules["l1jax.engine"], sys.modules["l1jax.cv"]
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((152, 400))
+    y = X[:, :40] @ rng.uniform(0.2, 0.6, 40) + 0.3 * rng.standard_normal(152)
+    kw = dict(n_folds=4, lambdas=4, l1_ratio=0.2, tol=1e-10, lambda_min_ratio=0.05)
+    ref = l1jax.cv_path(X, y, **kw)
+    first, inner, capacities = engine.first_capacity, cv_mod._continue_folds, []
+
+    def recording(*args, **kwargs):
+        capacities.append(kwargs["capacity"])
+        return inner(*args, **kwargs)
+
+    engine.first_capacity, cv_mod._continue_folds = (lambda *a, **k: 128), recording
+    try:
+        res = l1jax.cv_path(X, y, mesh=mesh_of("lambdas"), **kw)
+    finally:
+        engine.first_capacity, cv_mod._continue_folds = first, inner
+    out["cv/capacity/lambdas"] = {"cv_mean_rel": rel(res.cv_mean, ref.cv_mean),
+                                  "continued_at": capacities}  # fmt: skip
+
+
 def check_stability(l1jax, mesh_of, out):
     """stability_selection on the 2x2 mesh (the halves vmapped, each on its own rows: split
     over "lambdas", their rows over "data") vs mesh=None (on a CPU: one half after another
@@ -403,6 +429,7 @@ def devices() -> dict:
     check_rows(l1jax, mesh_of, out)
     check_train(l1jax, mesh_of, out)
     check_cv(l1jax, mesh_of, out)
+    check_cv_capacity(l1jax, mesh_of, out)
     check_stability(l1jax, mesh_of, out)
     return out
 

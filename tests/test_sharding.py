@@ -127,6 +127,11 @@ def test_cv_path_on_a_mesh_equals_one_device(runs, mesh):
         assert sh["X"][0] == "data" and sh["all_reduce"]
 
 
+def test_cv_path_on_a_mesh_goes_on_past_the_first_capacity(runs):
+    r = runs[0]["cv/capacity/lambdas"]
+    assert r["continued_at"] and r["cv_mean_rel"] <= RTOL
+
+
 def test_cv_path_l1_ratio_grid_on_a_mesh(runs):
     r = runs[0]["cv/1/2x2"]
     assert r["shape"] == [2, 12]
