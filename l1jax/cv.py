@@ -132,20 +132,32 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
 _FOLD_STATIC = ("st", "fit_intercept", "standardize", "gram", "capacity", "chunk", "fits_mesh")
 
 
-def _per_device(fun, fits_mesh, X, n_args: int, n_states: int = 0):
-    """``fun`` run by each device of the mesh axis ``"lambdas"`` on its own fits (a
-    ``shard_map`` over that axis; ``"data"`` stays XLA's): the engine's loops of one device's
-    fits end when those fits are done, with no collective across ``"lambdas"`` in them (under a
-    plain ``vmap`` of the sharded fits every iteration waited for the slowest fit of all
-    devices, and across hosts for the network). ``fun`` as it is without ``fits_mesh``."""
+def _fits(args, states, *, st, fit_intercept, standardize, gram, capacity, chunk, fits_mesh):
+    """The engine vmapped over the fits of :func:`_fold_problems` (``args``: its arguments),
+    from ``states`` (``None``: from their start). With ``fits_mesh``, each device of its axis
+    ``"lambdas"`` runs the engine on its own fits (a ``shard_map`` over that axis; ``"data"``
+    stays XLA's): the engine's loops of one device's fits end when those fits are done, with
+    no collective across ``"lambdas"`` in them (under a plain ``vmap`` of the sharded fits,
+    every iteration waited for the slowest fit of all devices, and across hosts for the
+    network). Returns the states, the column means and scales and the intercept shifts."""
+
+    def fit(*args):
+        problems, b0, mean, scale, y_mean = _fold_problems(
+            *args[:9], st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram
+        )
+        start = engine.Start(b0) if states is None else args[9]
+        run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
+        return jax.vmap(run)(problems, start), mean, scale, y_mean
+
+    args = args if states is None else (*args, states)
     if fits_mesh is None:
-        return fun
+        return fit(*args)
     fits, rep = jax.sharding.PartitionSpec("lambdas"), jax.sharding.PartitionSpec()
-    rows = fits if X.ndim == 3 else rep  # (each fit's own rows, or rows shared by the fits)
+    rows = fits if args[0].ndim == 3 else rep  # (each fit's own rows, or rows shared by all)
     #   X,    y,    train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter
-    specs = (rows, rows, fits, fits, rep, rep, fits, rep, rep)[:n_args] + (fits,) * n_states
-    return jax.shard_map(fun, mesh=fits_mesh, in_specs=specs, out_specs=fits,
-                         axis_names={"lambdas"}, check_vma=False)  # fmt: skip
+    specs = (rows, rows, fits, fits, rep, rep, fits, rep, rep, fits)[: len(args)]
+    return jax.shard_map(fit, mesh=fits_mesh, in_specs=specs, out_specs=fits,
+                         axis_names={"lambdas"}, check_vma=False)(*args)  # fmt: skip
 
 
 @functools.partial(program, static_argnames=_FOLD_STATIC)
@@ -153,21 +165,14 @@ def _fit_folds(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio
                *, st, fit_intercept, standardize, gram, capacity, chunk,
                fits_mesh=None):  # fmt: skip
     """Fit M paths at once (:func:`_fold_problems`), all folds × all λs in one compiled
-    program: the working-set engine vmapped over the fits (with ``fits_mesh``, the fits of each
-    device of its axis ``"lambdas"`` apart: :func:`_per_device`). Returns the engine states
-    (``need`` > 0 where a fit outgrew ``capacity``: :func:`_continue_folds` goes on from
-    there), the column means and scales and the Gram form's intercept shifts. The inputs'
-    shardings (fits over ``"lambdas"``, rows over ``"data"``) carry through."""
-
-    def fit(*args):
-        problems, b0, mean, scale, y_mean = _fold_problems(
-            *args, st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram
-        )
-        run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
-        return jax.vmap(run)(problems, engine.Start(b0)), mean, scale, y_mean
-
+    program: the working-set engine vmapped over the fits (per device of ``fits_mesh``'s axis
+    ``"lambdas"``: :func:`_fits`). Returns the engine states (``need`` > 0 where a fit outgrew
+    ``capacity``: :func:`_continue_folds` goes on from there), the column means and scales and
+    the Gram form's intercept shifts. The inputs' shardings (fits over ``"lambdas"``, rows over
+    ``"data"``) carry through."""
     args = (X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter)
-    return _per_device(fit, fits_mesh, X, len(args))(*args)
+    return _fits(args, None, st=st, fit_intercept=fit_intercept, standardize=standardize,
+                 gram=gram, capacity=capacity, chunk=chunk, fits_mesh=fits_mesh)  # fmt: skip
 
 
 @functools.partial(program, static_argnames=_FOLD_STATIC)
@@ -175,16 +180,9 @@ def _continue_folds(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_
                     max_iter, states, *, st, fit_intercept, standardize, gram, capacity,
                     chunk, fits_mesh=None):  # fmt: skip
     """:func:`_fit_folds` from ``states`` at a larger capacity (fits that are done stay)."""
-
-    def fit(*args):
-        problems = _fold_problems(
-            *args[:-1], st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram
-        )[0]
-        run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
-        return jax.vmap(run)(problems, args[-1])
-
     args = (X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter)
-    return _per_device(fit, fits_mesh, X, len(args), 1)(*args, states)
+    return _fits(args, states, st=st, fit_intercept=fit_intercept, standardize=standardize,
+                 gram=gram, capacity=capacity, chunk=chunk, fits_mesh=fits_mesh)[0]  # fmt: skip
 
 
 GRAM_MAX_P = 1024  # squared loss with p ≤ min(n, this): folds solved on their own p × p Gram
