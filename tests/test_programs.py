@@ -1,5 +1,6 @@
 """The persistent cache of l1jax's compiled programs (l1jax/_programs.py)."""
 
+import ast
 import contextlib
 import functools
 import os
@@ -495,7 +496,7 @@ def test_processes_that_start_at_once_compile_each_program_once(cache):
         subprocess.Popen([sys.executable, "-c", _AT_ONCE, str(i)], **_popen_kwargs(cache))
         for i in range(2)
     ]
-    counts = [eval(_output(process)) for process in both]  # (dicts printed by the processes)
+    counts = [ast.literal_eval(_output(process)) for process in both]  # (their stats())
     assert sum(c["compiled"] for c in counts) == 4 and sum(c["loaded"] for c in counts) == 4
     files = _files(cache)
     assert len([f for f in files if f.endswith(".bin")]) == 4
