@@ -156,6 +156,8 @@ def _fits(args, states, *, st, fit_intercept, standardize, gram, capacity, chunk
     rows = fits if args[0].ndim == 3 else rep  # (each fit's own rows, or rows shared by all)
     #   X,    y,    train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter
     specs = (rows, rows, fits, fits, rep, rep, fits, rep, rep, fits)[: len(args)]
+    # (check_vma=False: the engine's loops start some carries from constants, which JAX's check
+    # of what varies over "lambdas" refuses under vmap; each device's values are its own anyway)
     return jax.shard_map(fit, mesh=fits_mesh, in_specs=specs, out_specs=fits,
                          axis_names={"lambdas"}, check_vma=False)(*args)  # fmt: skip
 
