@@ -202,7 +202,7 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
     chunk = min(engine.CHUNK, args[0].shape[-1])
     p_pad = args[0].shape[-1]
     capacity = engine.first_capacity(n, p, 1.0, chunk, p_pad, p_pad if gram else args[0].shape[-2])
-    fits_mesh = _sharding.auto(mesh) if _sharding.axis_size(mesh, "lambdas") > 1 else None
+    fits_mesh = mesh if _sharding.axis_size(mesh, "lambdas") > 1 else None  # (Auto axes already)
     kw = dict(st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram, chunk=chunk,
               fits_mesh=fits_mesh)  # fmt: skip
     states, mean, scale, y_mean = _fit_folds(*args, capacity=capacity, **kw)
