@@ -457,7 +457,7 @@ class Program:
     """
 
     def __init__(self, fun: Callable, static_argnames: tuple[str, ...], name: str | None,
-                 options: Callable[[dict], dict] | None = None):  # fmt: skip
+                 options: Callable[[dict, Any], dict] | None = None):  # fmt: skip
         functools.update_wrapper(self, fun)
         self._options = options
         self._fun = highest(fun)  # l1jax's own code: every product at full float32 precision
@@ -653,7 +653,8 @@ class Program:
         lowered = jax.jit(self._run, static_argnums=2).lower(*dynamic, static)
         options = compiler_options()
         if options and self._options is not None:  # (l1jax's options in force: a CPU)
-            options = {**options, **self._options(dict(static))}
+            own = self._options(dict(static), _widest_float(dynamic))
+            options = _with_flag_passes({**options, **own})
         compiled = lowered.compile(options)
         _notify(f"compiled {self._name} in {time.perf_counter() - start:.1f} s")
         with _lock:
@@ -735,6 +736,25 @@ def compiler_options() -> dict[str, Any]:
     return _options
 
 
+def _widest_float(arrays: Any) -> np.dtype | None:
+    """The widest floating dtype among the leaves of ``arrays`` (None: none is floating)."""
+    dtypes = [np.dtype(leaf.dtype) for leaf in jax.tree.leaves(arrays)
+              if hasattr(leaf, "dtype") and np.issubdtype(leaf.dtype, np.floating)]  # fmt: skip
+    return max(dtypes, key=lambda d: d.itemsize, default=None)
+
+
+def _with_flag_passes(options: dict[str, Any]) -> dict[str, Any]:
+    """``options`` whose ``xla_disable_hlo_passes`` (a program's own, comma-separated) also
+    holds the passes that ``XLA_FLAGS`` disables: XLA would otherwise replace that list with
+    the program's, and run passes the user turned off."""
+    ours = options.get("xla_disable_hlo_passes")
+    if ours:
+        flags = re.findall(r"--xla_disable_hlo_passes=(\S+)", os.environ.get("XLA_FLAGS", ""))
+        names = [name for names in (*flags, ours) for name in names.split(",") if name]
+        options = {**options, "xla_disable_hlo_passes": ",".join(dict.fromkeys(names))}
+    return options
+
+
 def highest(fun: Callable) -> Callable:
     """``fun`` traced with every matrix product at ``HIGHEST`` precision (l1jax's precision
     policy, README "Precision").
@@ -761,7 +781,7 @@ def program(
     *,
     static_argnames: str | tuple[str, ...] = (),
     name: str | None = None,
-    options: Callable[[dict], dict] | None = None,
+    options: Callable[[dict, Any], dict] | None = None,
 ) -> Program | Callable[[Callable], Program]:
     """Compile ``fun`` as ``jax.jit`` does, keeping its executables across processes; ``fun``
     is traced under :func:`highest` (it must be l1jax's own code).
@@ -771,8 +791,9 @@ def program(
         static_argnames: names of the static arguments (hashable; by name or by position).
         name: the program's name in the cache (default: module and qualified name of ``fun``).
         options: the XLA options of a compilation on a CPU beyond :func:`compiler_options`,
-            from its static arguments (a dict of them, defaults included); a function of the
-            static arguments only, so that the cache's key (which holds them) determines them.
+            from its static arguments (a dict of them, defaults included) and the widest
+            floating dtype of its array arguments (None if none); a function of these only, so
+            that the cache's key (which holds them) determines them.
 
     Returns:
         A :class:`Program`, called as the jitted ``fun``, with ``lower`` and ``precompile``.

@@ -647,8 +647,9 @@ class Start(NamedTuple):
     b0: jax.Array
 
 
-def _run_options(static: dict) -> dict:
-    """XLA options of a :func:`run` program on a CPU (beyond l1jax's own): XLA's
+def _run_options(static: dict, dtype=None) -> dict:
+    """XLA options of a :func:`run` program on a CPU (beyond l1jax's own; passes that
+    ``XLA_FLAGS`` leaves out stay out, :func:`l1jax._programs._with_flag_passes`): XLA's
     while-loop-invariant code motion is left out of two kinds of programs, where it was the
     largest of XLA's passes over their nested loops and leaving it out changed neither results
     (to the bit) nor run time:
@@ -669,15 +670,34 @@ def _run_options(static: dict) -> dict:
     compilation; a lasso 400 × 1500 compiled 0.2-0.8 s slower), a sparse X's programs 3-5% (the
     L1 logistic path, 2000 × 4000).
     (A group penalty's programs, whose FISTA stays on the pieces, are not told apart here: the
-    groups are an argument, not a static option.)"""
+    groups are an argument, not a static option.)
+
+    Float64 programs that solve one λ at a time (``block`` 1: the squared loss with ``p > n``
+    on a CPU, Newton's, single λs) also leave out XLA's tree of reductions
+    (``tree_reduction_rewriter``,
+    which splits each reduction of 33 to about 16,000 entries into windows of 32). Each of its
+    reduce-windows becomes a kernel that LLVM compiles as a module of its own, at about 8 ms
+    each: A quick's program had 149 such kernels, 64 of them from the tree, and they took more
+    of LLVM's time than the 32 parts of the rest. Without it (first call − warm, empty cache,
+    paired): A quick 2.81, 2.84 → 2.41, 2.02 s; C quick 2.28, 2.78 → 1.70, 2.16 s; D quick
+    3.31, 3.56 → 2.68, 2.83 s; A 3.30 → 2.66 s; warm the same or faster (C quick 0.040-0.047 →
+    0.029-0.031 s). The reductions then run as XLA's loops: vectorized, about as accurate as
+    the tree (float32 sums of 100-70,000 entries: relative errors 4e-10 to 1e-7), but one
+    accumulator at LLVM's optimization level 0, whose float32 sums lost enough to turn the
+    null model's duality gap of a 500-row logistic path from +1.7e-7 to −6.4e-6 (a gap of
+    rounding noise either way, and a certificate must not be negative): float32 keeps the
+    tree, whose pairwise sums bound the error whatever LLVM does. Blocks of λs keep it too:
+    their batched reductions, fused without it, took LLVM 2.5× longer (B quick, 8 λs: 1.5 →
+    1.9 s of compilation; D, 4 λs: 2.7 → 3.7 s)."""
     st, capacity, sparse = static["st"], static["capacity"], bool(static["slots"])
     dense_widths = (capacity > DENSE_FROM and static["dense"]
                     and on_widths(st.loss, st.entrywise, False, sparse))  # fmt: skip
     newton = (st.loss in ("logistic", "poisson") and capacity <= NEWTON_MAX
               or st.loss == MULTINOMIAL and st.entrywise) and not sparse  # fmt: skip
-    if dense_widths or newton:
-        return {"xla_disable_hlo_passes": "while-loop-invariant-code-motion"}
-    return {}
+    passes = ["while-loop-invariant-code-motion"] if dense_widths or newton else []
+    if st.block == 1 and dtype == np.float64:
+        passes.append("tree_reduction_rewriter")
+    return {"xla_disable_hlo_passes": ",".join(passes)} if passes else {}
 
 
 @functools.partial(program, static_argnames=("st", "capacity", "chunk", "lams_mesh", "slots",

@@ -359,7 +359,7 @@ LICM_OFF = {"xla_disable_hlo_passes": "while-loop-invariant-code-motion"}
 
 
 @functools.partial(_programs.program, static_argnames=("power",),
-                   options=lambda static: LICM_OFF if static["power"] > 2 else {})  # fmt: skip
+                   options=lambda static, _: LICM_OFF if static["power"] > 2 else {})  # fmt: skip
 def _power(x, power=2):
     return x**power
 
@@ -393,6 +393,69 @@ def test_program_options_follow_its_static_arguments(cache, monkeypatch):
     assert engine._run_options(newton) == LICM_OFF  # (Newton's small working sets)
     assert engine._run_options({**newton, "st": st}) == {}  # (the squared loss: FISTA)
     assert engine._run_options({**newton, "slots": 4096}) == {}
+    # one λ at a time in float64: no tree of reductions either (below)
+    one = dict(newton, st=newton["st"]._replace(block=1))
+    both = "while-loop-invariant-code-motion,tree_reduction_rewriter"
+    assert engine._run_options(one, np.dtype(np.float64)) == {"xla_disable_hlo_passes": both}
+    assert engine._run_options(one, np.dtype(np.float32)) == LICM_OFF
+    assert engine._run_options({**one, "st": st._replace(block=1)}, np.float64) == TREE_OFF
+    assert engine._run_options({**one, "st": st._replace(block=1)}, np.float32) == {}
+
+
+TREE_OFF = {"xla_disable_hlo_passes": "tree_reduction_rewriter"}
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="l1jax's XLA options are a CPU's")
+def test_passes_disabled_by_xla_flags_stay_disabled_in_programs_with_their_own(
+    cache, monkeypatch
+):  # fmt: skip
+    """A program's own list of passes to leave out (:func:`_power`'s) would replace the list of
+    ``XLA_FLAGS`` in XLA: l1jax passes both."""
+    if not _programs.compiler_options():
+        pytest.skip("this jaxlib compiles without l1jax's options")
+    seen = _record_compile_options(monkeypatch)
+    flags = f"{os.environ.get('XLA_FLAGS', '')} --xla_disable_hlo_passes=tree_reduction_rewriter"
+    monkeypatch.setenv("XLA_FLAGS", flags)
+    x = jnp.linspace(0.0, 1.0, 1000)
+    np.testing.assert_allclose(_power(x, power=3), x**3)
+    passes = seen[-1]["xla_disable_hlo_passes"].split(",")
+    assert "while-loop-invariant-code-motion" in passes and "tree_reduction_rewriter" in passes
+
+
+def _reduce_windows(monkeypatch) -> list:
+    """For every engine program compiled from now on: its reduce-windows of 32 (XLA's tree of
+    reductions on a CPU)."""
+    seen = []
+    compile_ = jax.stages.Lowered.compile
+
+    def recording(self, compiler_options=None, **kwargs):
+        compiled = compile_(self, compiler_options, **kwargs)
+        text = compiled.as_text()
+        if text.startswith("HloModule jit__run"):  # (the engine's programs)
+            seen.append(text.count("window={size=32 stride=32"))
+        return compiled
+
+    monkeypatch.setattr(jax.stages.Lowered, "compile", recording)
+    return seen
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="l1jax's XLA options are a CPU's")
+def test_one_lambda_programs_compile_without_a_tree_of_reductions(cache, monkeypatch):
+    """A float64 path solved one λ at a time (:func:`l1jax.engine._run_options`) compiles
+    without XLA's tree of reductions: each of its reduce-windows was a kernel compiled on its
+    own. Blocks of λs keep it (their batched reductions compile slower without), and so does
+    float32 (whose sums it keeps as accurate as its certificates need)."""
+    if not _programs.compiler_options():
+        pytest.skip("this jaxlib compiles without l1jax's options")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 300))
+    y = X[:, :3] @ np.array([1.0, -2.0, 1.5]) + 0.1 * rng.standard_normal(60)
+    seen = _reduce_windows(monkeypatch)
+    l1jax.path(X, y, lambdas=8, block_size=1)
+    assert seen == [0]
+    l1jax.path(X, y, lambdas=8, block_size=8)
+    l1jax.path(X.astype(np.float32), y.astype(np.float32), lambdas=8, block_size=1)
+    assert len(seen) == 3 and seen[1] > 0 and seen[2] > 0
 
 
 def _popen_kwargs(cache, **env) -> dict:
