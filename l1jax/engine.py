@@ -672,23 +672,22 @@ def _run_options(static: dict, dtype=None) -> dict:
     (A group penalty's programs, whose FISTA stays on the pieces, are not told apart here: the
     groups are an argument, not a static option.)
 
-    Float64 programs that solve one λ at a time (``block`` 1: the squared loss with ``p > n``
-    on a CPU, Newton's, single λs) also leave out XLA's tree of reductions
-    (``tree_reduction_rewriter``,
-    which splits each reduction of 33 to about 16,000 entries into windows of 32). Each of its
-    reduce-windows becomes a kernel that LLVM compiles as a module of its own, at about 8 ms
-    each: A quick's program had 149 such kernels, 64 of them from the tree, and they took more
-    of LLVM's time than the 32 parts of the rest. Without it (first call − warm, empty cache,
-    paired): A quick 2.81, 2.84 → 2.41, 2.02 s; C quick 2.28, 2.78 → 1.70, 2.16 s; D quick
-    3.31, 3.56 → 2.68, 2.83 s; A 3.30 → 2.66 s; warm the same or faster (C quick 0.040-0.047 →
-    0.029-0.031 s). The reductions then run as XLA's loops: vectorized, about as accurate as
-    the tree (float32 sums of 100-70,000 entries: relative errors 4e-10 to 1e-7), but one
-    accumulator at LLVM's optimization level 0, whose float32 sums lost enough to turn the
-    null model's duality gap of a 500-row logistic path from +1.7e-7 to −6.4e-6 (a gap of
-    rounding noise either way, and a certificate must not be negative): float32 keeps the
-    tree, whose pairwise sums bound the error whatever LLVM does. Blocks of λs keep it too:
-    their batched reductions, fused without it, took LLVM 2.5× longer (B quick, 8 λs: 1.5 →
-    1.9 s of compilation; D, 4 λs: 2.7 → 3.7 s)."""
+    Float64 programs that solve one λ at a time (``block`` 1: the squared loss with ``p > n`` on
+    a CPU, Newton's, single λs) also leave out XLA's tree of reductions
+    (``tree_reduction_rewriter``, which splits each reduction of 33 to about 16,000 entries into
+    windows of 32). Each of its reduce-windows becomes a kernel that LLVM compiles as a module
+    of its own, at about 8 ms each: A quick's program had 149 such kernels, 64 of them from the
+    tree, and they took more of LLVM's time than the 32 parts of the rest. Without it (first
+    call − warm, empty cache, paired): A quick 2.81, 2.84 → 2.41, 2.02 s; C quick 2.28, 2.78 →
+    1.70, 2.16 s; D quick 3.31, 3.56 → 2.68, 2.83 s; A 3.30 → 2.66 s; warm the same or faster (C
+    quick 0.040-0.047 → 0.029-0.031 s). The reductions then run as XLA's loops: vectorized,
+    about as accurate as the tree (float32 sums of 100-70,000 entries: relative errors 4e-10 to
+    1e-7), but less accurate at LLVM's optimization level 0 (the test suite's build), where
+    float32 sums lost enough to turn the null model's duality gap of a 500-row logistic path
+    from +1.7e-7 to −6.4e-6 (a gap of rounding noise either way, and a certificate must not be
+    negative): float32 keeps the tree, whose pairwise sums bound the error whatever LLVM does.
+    Blocks of λs keep it too: their batched reductions, fused without it, took LLVM 2.5× longer
+    (B quick, 8 λs: 1.5 → 1.9 s of compilation; D, 4 λs: 2.7 → 3.7 s)."""
     st, capacity, sparse = static["st"], static["capacity"], bool(static["slots"])
     dense_widths = (capacity > DENSE_FROM and static["dense"]
                     and on_widths(st.loss, st.entrywise, False, sparse))  # fmt: skip

@@ -325,17 +325,26 @@ def test_traced_calls_go_to_jax_jit(cache):
     assert _files(cache) == []
 
 
-def _record_compile_options(monkeypatch) -> list:
-    """The compiler options of every compilation from now on (a list that fills up)."""
+def _record_compiles(monkeypatch, what) -> list:
+    """``what(compiler_options, compiled)`` of every compilation from now on, where not None
+    (a list that fills up)."""
     seen = []
     compile_ = jax.stages.Lowered.compile
 
     def recording(self, compiler_options=None, **kwargs):
-        seen.append(compiler_options)
-        return compile_(self, compiler_options, **kwargs)
+        compiled = compile_(self, compiler_options, **kwargs)
+        record = what(compiler_options, compiled)
+        if record is not None:
+            seen.append(record)
+        return compiled
 
     monkeypatch.setattr(jax.stages.Lowered, "compile", recording)
     return seen
+
+
+def _record_compile_options(monkeypatch) -> list:
+    """The compiler options of every compilation from now on (a list that fills up)."""
+    return _record_compiles(monkeypatch, lambda options, _: options)
 
 
 def test_compiler_options_reach_the_compilation(cache, monkeypatch):
@@ -425,18 +434,14 @@ def test_passes_disabled_by_xla_flags_stay_disabled_in_programs_with_their_own(
 def _reduce_windows(monkeypatch) -> list:
     """For every engine program compiled from now on: its reduce-windows of 32 (XLA's tree of
     reductions on a CPU)."""
-    seen = []
-    compile_ = jax.stages.Lowered.compile
 
-    def recording(self, compiler_options=None, **kwargs):
-        compiled = compile_(self, compiler_options, **kwargs)
+    def count(_, compiled):
         text = compiled.as_text()
         if text.startswith("HloModule jit__run"):  # (the engine's programs)
-            seen.append(text.count("window={size=32 stride=32"))
-        return compiled
+            return text.count("window={size=32 stride=32")
+        return None
 
-    monkeypatch.setattr(jax.stages.Lowered, "compile", recording)
-    return seen
+    return _record_compiles(monkeypatch, count)
 
 
 @pytest.mark.skipif(jax.default_backend() != "cpu", reason="l1jax's XLA options are a CPU's")
