@@ -357,6 +357,7 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
         args, loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
         positive=bool(positive),
         free=bool(np.any(v == 0) or np.any(lam_grid == 0)), n=n, p=p, gram_ok=gram_ok, mesh=mesh,
+        block=1 if engine.small_gram(loss, n, p, gram_ok=gram_ok) else 8,  # (path's own block)
     )  # fmt: skip
     fetch = lambda a: _sharding.to_host(a)[:M].astype(np.float64)  # noqa: E731
     mean, scale = fetch(mean)[:, :p], fetch(scale)[:, :p]

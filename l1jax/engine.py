@@ -115,6 +115,15 @@ GLM_BLOCK = 4
 # (working set 1/80 of the columns: the checks dominate) 0.69 → 1.14 s, and the Gram form (p ≤
 # n) 1.3-1.6× slower (B 10000 × 500: 0.186 → 0.316 s), so both keep 8.
 ONE_LAMBDA_SHARE = 1 / 32
+# The Gram form (p ≤ n) on a CPU also solves one λ at a time when its padded Gram matrix has at
+# most this many columns: such a path costs a few milliseconds either way, and its program
+# compiles faster (one λ: no batched products; float64, no tree of reductions, _run_options).
+# Paired, new processes, path with 100 λs (compile, warm): 2000 × 30 2.13 → 0.94 s, 5.1 → 7.1
+# ms; 1000 × 60 1.85 → 0.97 s, 6.7 → 9.7 ms; 5000 × 25 1.29 → 0.87 s, 2.8 → 6.9 ms; the main
+# job's 10-fold cv_path (diabetes, 442 × 10) 1.51-1.75 → 1.01-1.26 s, 61-76 → 90-94 ms. Wider
+# Gram matrices keep 8: 300 × 100 compiles 1.52 → 0.85 s but runs 11.4 → 27.0 ms, and B
+# (10000 × 500) 0.186 → 0.316 s.
+SMALL_GRAM = 64
 
 
 class Problem(NamedTuple):
@@ -672,8 +681,8 @@ def _run_options(static: dict, dtype=None) -> dict:
     (A group penalty's programs, whose FISTA stays on the pieces, are not told apart here: the
     groups are an argument, not a static option.)
 
-    Float64 programs that solve one λ at a time (``block`` 1: the squared loss with ``p > n`` on
-    a CPU, Newton's, single λs) also leave out XLA's tree of reductions
+    Float64 programs that solve one λ at a time (``block`` 1: the squared loss with ``p > n`` or a
+    small Gram matrix on a CPU, Newton's, single λs) also leave out XLA's tree of reductions
     (``tree_reduction_rewriter``, which splits each reduction of 33 to about 16,000 entries into
     windows of 32). Each of its reduce-windows becomes a kernel that LLVM compiles as a module
     of its own, at about 8 ms each: A quick's program had 149 such kernels, 64 of them from the
@@ -851,6 +860,13 @@ def gram_form(loss: str, n: int, p: int) -> bool:
     return loss == "squared" and p <= n and p <= GRAM_P
 
 
+def small_gram(loss: str, n: int, p: int, *, tasks=(), groups=None, gram_ok=True) -> bool:
+    """Whether a path (or a fold's, vmapped) solves one λ at a time for its small Gram matrix
+    (on a CPU, one response, no groups: :data:`SMALL_GRAM`)."""
+    return (jax.default_backend() == "cpu" and not tasks and groups is None and gram_ok
+            and gram_form(loss, n, p) and bucket(p, 32) <= SMALL_GRAM)  # fmt: skip
+
+
 def host_gram(loss: str, X, mesh) -> bool:
     """Whether the Gram matrix of ``X`` is formed on the host, by NumPy's BLAS (a dense NumPy
     ``X``, no mesh, a CPU backend): then :func:`l1jax._inputs.prepare` forms it
@@ -868,8 +884,10 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     is :class:`l1jax._inputs.Prepared` (standardized data), ``lambdas`` are absolute, or
     fractions of λ_max when ``relative``; ``early_stop`` stops a relative grid by glmnet's
     rule (:func:`stop_rule`); ``block`` None picks the block size (1 where Newton steps
-    are likely, 2 for a task axis (multi-task, multinomial), else 8); ``pad_to`` pads the grid
-    as one of that many λs (the folds of an early-stopped path share its program);
+    are likely and, on a CPU, for the squared loss with p > n (:data:`ONE_LAMBDA_SHARE`) or a
+    small Gram matrix (:data:`SMALL_GRAM`), 2 for a task axis (multi-task, multinomial), else
+    8); ``pad_to`` pads the grid as one of that many λs (the folds of an early-stopped path
+    share its program);
     ``headroom``: see :func:`padded`; ``grid_only`` fits no λ (the same program, which stops
     after its start: the null model and λ_max); ``gram_ok`` False keeps a squared loss with
     ``p ≤ n`` off the Gram matrix (:func:`l1jax._inputs.gram_is_exact`). Returns the
@@ -907,7 +925,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         cpu = jax.default_backend() == "cpu"
         one = (loss == "squared" and not tasks and not sparse and groups is None and p > n
                and cpu and guess >= ONE_LAMBDA_SHARE * bucket(p, 32))  # fmt: skip
-        block = 1 if newton or one else 2 if tasks else GLM_BLOCK if glm and cpu else 8
+        small = small_gram(loss, n, p, tasks=tasks, groups=groups, gram_ok=gram_ok)
+        block = 1 if newton or one or small else 2 if tasks else GLM_BLOCK if glm and cpu else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
     Kp = n_lambdas_padded(max(K, pad_to), block)
     use_gram = gram_ok and gram_form(loss, n, p)

@@ -415,11 +415,13 @@ def check_stability(l1jax, mesh_of, out):
 
 def same_blocks() -> None:
     """Every run here, with a mesh or not, solves its λs in blocks of 8 (the squared loss's
-    default of a CPU with p > n is one λ at a time, ``engine.ONE_LAMBDA_SHARE``; a mesh rounds
-    a block up to its ``"lambdas"`` devices): the single-device runs and the mesh runs are then
-    the same algorithm, and agree to the last digits that ``RTOL`` asks for (at tol 1e-10,
-    coefficients from different blocks differ by up to about 1e-5)."""
-    sys.modules["l1jax.engine"].ONE_LAMBDA_SHARE = float("inf")
+    default of a CPU with p > n, or with a small Gram matrix, is one λ at a time,
+    ``engine.ONE_LAMBDA_SHARE`` and ``engine.SMALL_GRAM``; a mesh rounds a block up to its
+    ``"lambdas"`` devices): the single-device runs and the mesh runs are then the same
+    algorithm, and agree to the last digits that ``RTOL`` asks for (at tol 1e-10, coefficients
+    from different blocks differ by up to about 1e-5)."""
+    engine = sys.modules["l1jax.engine"]
+    engine.ONE_LAMBDA_SHARE, engine.SMALL_GRAM = float("inf"), 0
 
 
 def devices() -> dict:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import l1jax
-from l1jax import _programs, solvers
+from l1jax import _programs, engine, solvers
 from l1jax.losses import MULTINOMIAL
 
 
@@ -461,6 +461,37 @@ def test_one_lambda_programs_compile_without_a_tree_of_reductions(cache, monkeyp
     l1jax.path(X, y, lambdas=8, block_size=8)
     l1jax.path(X.astype(np.float32), y.astype(np.float32), lambdas=8, block_size=1)
     assert len(seen) == 3 and seen[1] > 0 and seen[2] > 0
+
+
+def _blocks(monkeypatch) -> list:
+    """The block size of every path the engine solves from now on (a list that fills up)."""
+    seen, solve = [], engine.solve
+
+    def recording(problem, state, st, *args, **kwargs):
+        seen.append(st.block)
+        return solve(problem, state, st, *args, **kwargs)
+
+    monkeypatch.setattr(engine, "solve", recording)
+    return seen
+
+
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the rule is a CPU's")
+def test_small_gram_matrices_solve_one_lambda_at_a_time(cache, monkeypatch):
+    """The squared loss with p ≤ n solves one λ at a time on a CPU when its padded Gram matrix
+    has at most ``engine.SMALL_GRAM`` columns (its program compiles faster, and its path takes
+    milliseconds either way); wider Gram matrices, and a multi-task y, keep their blocks. The
+    solutions are the same to the tolerance."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((200, 70))
+    y = X[:, :4] @ np.array([1.0, -2.0, 1.5, 0.5]) + rng.standard_normal(200)
+    seen = _blocks(monkeypatch)
+    small = l1jax.path(X[:, :40], y, lambdas=12, tol=1e-10)
+    in_blocks = l1jax.path(X[:, :40], y, lambdas=12, tol=1e-10, block_size=8)
+    l1jax.path(X, y, lambdas=12)  # 70 columns: a Gram matrix of 96
+    l1jax.path(X[:, :40], np.stack([y, -y], axis=1), lambdas=12)  # multi-task: 2
+    assert seen == [1, 8, 8, 2] and engine.SMALL_GRAM == 64
+    assert np.all(small.converged) and np.all(in_blocks.converged)
+    np.testing.assert_allclose(small.coef, in_blocks.coef, atol=1e-6)
 
 
 def _popen_kwargs(cache, **env) -> dict:
