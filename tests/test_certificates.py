@@ -551,3 +551,25 @@ def test_lambda_max_with_unpenalized_features_is_where_the_first_penalized_one_e
     np.testing.assert_allclose(res.intercept[0], sol[0], rtol=1e-8, atol=1e-12)
     entered = np.flatnonzero(res.coef[1, 2:])
     assert entered.tolist() == [int(np.argmax(score))]
+
+
+@pytest.mark.parametrize("standardize", [False, True])
+def test_a_column_and_its_negative_fit_as_one(standardize):
+    """A column and its negative (a binary feature and its complement, centred): the top
+    direction of their curvature is ``e_a − e_b``, to which the power iteration's constant start
+    was orthogonal. On a working set of just those two (one λ at a time on a small Gram matrix)
+    the Lipschitz estimate collapsed to the smallest normal number and FISTA's first step to
+    1e307: coefficients of 1e305 and NaN gaps at 12 of these 40 paths (found by a fuzz). The
+    pair fits as the one column: the same fitted values as the path on ``[x, z]``."""
+    kw = dict(lambdas=8, lambda_min_ratio=0.1, fit_intercept=standardize,
+              standardize=standardize, tol=1e-10)  # fmt: skip
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        x, z = rng.standard_normal(30), rng.standard_normal(30)
+        y = 2 * x + 0.3 * z + rng.standard_normal(30)
+        pair = l1jax.path(np.stack([x, z, -x], axis=1), y, **kw)
+        one = l1jax.path(np.stack([x, z], axis=1), y, **kw)
+        assert pair.converged.all() and np.isfinite(pair.gap).all(), (seed, pair.gap)
+        np.testing.assert_allclose(pair.lambdas, one.lambdas, rtol=1e-12)
+        np.testing.assert_allclose(pair.coef[:, 0] - pair.coef[:, 2], one.coef[:, 0], atol=1e-5)
+        np.testing.assert_allclose(pair.coef[:, 1], one.coef[:, 1], atol=1e-5)
