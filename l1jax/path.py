@@ -244,7 +244,8 @@ def path(
         takes Newton steps (logistic and Poisson paths whose working sets stay within 512
         columns: each λ warm-starts from the one before) and, on a CPU, for the squared loss
         with p > n whose working sets hold at least 1/32 of the columns (dense X, no groups)
-        or with p ≤ n ≤ 64 columns (its program compiles faster; the path takes milliseconds),
+        or with p ≤ n and at most 64 columns, padded (its program compiles faster; such a
+        path takes milliseconds either way),
         2 for multi-task paths, 4 for other logistic and Poisson paths on a CPU, else 8.
       mesh: optional ``jax.sharding.Mesh`` to run on several devices: each block of λs is split
         over its axis ``"lambdas"`` and the rows of ``X`` over its axis ``"data"`` (data
