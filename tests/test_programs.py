@@ -386,8 +386,6 @@ def test_program_options_follow_its_static_arguments(cache, monkeypatch):
     own = LICM_OFF if wanted else {}  # (with l1jax's options only: a CPU)
     assert seen == [wanted, {**wanted, **own}]
 
-    from l1jax import engine
-
     st = engine.Static(loss="squared", positive=False, fit_intercept=True, free=False, block=8)
     big = dict(st=st, capacity=2 * engine.DENSE_FROM, dense=True, slots=0)
     assert engine._run_options(big) == LICM_OFF
@@ -645,8 +643,6 @@ def _compile_events():
 def test_data_up_to_15_percent_larger_compiles_nothing(loss, n, p):
     """Issue 11: a second data set with n and p up to 15% larger, in the same process, reuses
     every compiled program of the first (counted, not timed): path and cv_path."""
-    from l1jax import engine
-
     engine._shapes.clear()  # the shapes of this process's earlier problems (as in a new one)
     rng = np.random.default_rng(0)
 
