@@ -406,9 +406,16 @@ class _CrossValidated(_Linear):
                 lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
                 sample_weight=sample_weight, early_stop=False, **self._options(), **options,
             ))  # fmt: skip
-        index = [r.index_min if self.alpha_rule == "min" else r.index_1se for r in results]
         sign = -1.0 if results[0].scoring == "auc" else 1.0  # AUC: higher is better
-        best = int(np.argmin([sign * r.cv_mean[k] for r, k in zip(results, index, strict=True)]))
+        if self.alpha_rule == "min":  # scikit-learn's rule: each fold counts once (cv_path's
+            # cv_mean weighs a fold by its held-out weight, glmnet's rule; with sample weights or
+            # folds of unequal sizes the two can pick different αs)
+            scores = [sign * r.fold_scores.mean(axis=0) for r in results]
+            index = [int(np.argmin(m)) for m in scores]
+        else:
+            scores = [sign * r.cv_mean for r in results]
+            index = [r.index_1se for r in results]
+        best = int(np.argmin([m[k] for m, k in zip(scores, index, strict=True)]))
         results = [  # without the padding
             r._replace(path=_without_padding(r.path, p), fold_ids=r.fold_ids[:n]) for r in results
         ]
@@ -427,8 +434,10 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         or an array of αs.
       cv: None (5-fold ``KFold``, as scikit-learn), an int, a splitter or an iterable of
         ``(train, test)`` whose test sets partition the samples.
-      alpha_rule: ``"min"`` (the lowest CV error, scikit-learn's rule) or ``"1se"`` (the
-        largest α within one standard error of it, glmnet's ``lambda.1se``).
+      alpha_rule: ``"min"`` (the lowest mean of ``mse_path_`` over the folds, each fold
+        counted once: scikit-learn's rule) or ``"1se"`` (the largest α within one standard
+        error of the best ``cv_mean``, glmnet's ``lambda.1se``; ``cv_mean`` weighs each fold by
+        its held-out weight, see :func:`l1jax.cv_path`).
       fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
 
     Attributes:
@@ -853,8 +862,9 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
       scoring: the held-out score: ``"deviance"`` (None, the default; scikit-learn's
         ``"neg_log_loss"`` times −2), ``"misclassification"`` (or ``"accuracy"``) or, for two
         classes, ``"auc"`` (or ``"roc_auc"``).
-      alpha_rule: ``"min"`` (the best score) or ``"1se"`` (the largest α within one standard
-        error of it, glmnet's ``lambda.1se``).
+      alpha_rule: ``"min"`` (the best mean score over the folds, each fold counted once, as
+        ``LogisticRegressionCV``) or ``"1se"`` (the largest α within one standard error of the
+        best ``cv_mean``, glmnet's ``lambda.1se``).
       grouped: the row penalty of :class:`LogisticLasso` for more than two classes.
       fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
 

@@ -202,6 +202,28 @@ def test_lasso_cv_matches_sklearn(data):
     assert one_se.alpha_ == one_se.cv_results_.lambda_1se >= ours.alpha_
 
 
+def test_cv_alpha_counts_each_fold_once_as_sklearn():
+    """With sample weights and folds of unequal sizes, ``alpha_`` minimizes the plain mean of
+    ``mse_path_`` over the folds (scikit-learn's rule), not cv_path's ``cv_mean``, which weighs
+    each fold by its held-out weight (glmnet's rule). On this seed the two rules pick different
+    αs: the weighted one disagreed with scikit-learn."""
+    from sklearn import linear_model
+    from sklearn.model_selection import KFold
+
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((41, 30))
+    y = X[:, :3] @ [1.0, -1.0, 0.5] + 2 * rng.standard_normal(41)
+    sw = rng.uniform(0.1, 3, 41)
+    ours = LassoCV(alphas=30, eps=1e-2, cv=KFold(3), tol=1e-12).fit(X, y, sample_weight=sw)
+    theirs = linear_model.LassoCV(alphas=ours.alphas_, cv=KFold(3), tol=1e-12, max_iter=100_000)
+    theirs.fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=1e-6)
+    assert ours.alpha_ == theirs.alpha_ == ours.alphas_[np.argmin(ours.mse_path_.mean(axis=1))]
+    assert ours.alpha_ != ours.cv_results_.lambda_min  # (the weighted rule's choice)
+    one_se = LassoCV(alphas=30, eps=1e-2, cv=KFold(3), alpha_rule="1se", tol=1e-12)
+    assert one_se.fit(X, y, sample_weight=sw).alpha_ == one_se.cv_results_.lambda_1se
+
+
 def test_elastic_net_cv_chooses_among_l1_ratios(data):
     X, y = data
     model = ElasticNetCV(l1_ratio=[0.3, 1.0], alphas=10, cv=4).fit(X, y)
