@@ -7,15 +7,17 @@ shift ``m = μ/σ``, so that the standardized matrix is
 
     X̃ = X D⁻¹ − 1 mᵀ        (D = diag(σ); m = 0 without an intercept)
 
-and never exists as a dense centred copy. Inside the engine, :class:`Cols` holds ``X D⁻¹`` in
-coordinate form (entries sorted by feature; a pytree) and gives the two products a path needs
-on all features, ``X̃β`` and ``X̃ᵀr``, as segment sums over the stored entries. A working set
-takes its columns' entries (:func:`Cols.select`: a fixed number of slots, at most the entries
-of the ``capacity`` densest columns, so the products cost its nonzeros, not ``n × capacity``),
-or, for Newton steps on small working sets, its columns gathered dense (``capacity × n``,
-:func:`Cols.gather`: Newton's Hessian is a dense product). A squared-loss
-path with ``p ≤ n`` runs on the Gram matrix, which :func:`gram_host` forms from the sparse
-product on the host.
+and never exists as a dense centred copy. (A column stored in every row has no zeros to keep:
+its stored values are centred, ``(x − μ)/σ``, and its ``m_j`` is 0.)
+
+Inside the engine, :class:`Cols` holds ``X D⁻¹`` in coordinate form (entries sorted by
+feature; a pytree) and gives the two products a path needs on all features, ``X̃β`` and
+``X̃ᵀr``, as segment sums over the stored entries. A working set takes its columns' entries
+(:func:`Cols.select`: a fixed number of slots, at most the entries of the ``capacity`` densest
+columns, so the products cost its nonzeros, not ``n × capacity``), or, for Newton steps on
+small working sets, its columns gathered dense (``capacity × n``, :func:`Cols.gather`:
+Newton's Hessian is a dense product). A squared-loss path with ``p ≤ n`` runs on the Gram
+matrix, which :func:`gram_host` forms from the sparse product on the host.
 """
 
 from __future__ import annotations
@@ -167,11 +169,17 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
     if fit_intercept:  # a column equal to its mean everywhere is constant
         flat = np.bincount(col, X.data != x_mean[col], minlength=p) == 0
         constant |= flat & ((counts == n) | (x_mean == 0))
+    # A column stored in every row is centred in its stored values, not by the shift: with a
+    # large |μ|/σ (an offset column, 1000 ± 0.01), X D⁻¹β − 1 mᵀβ and D⁻¹Xᵀr − m 1ᵀr cancel
+    # |μ|/σ of their digits, and float32 gaps went negative (−4e-5 · P_null) with errors above
+    # them. Only such a column can have |μ|/σ > 1/√(min s): one stored zero bounds it.
+    dense = (counts == n) & fit_intercept & ~constant
     keep = ~constant[col]
-    scaled = sp.csc_matrix((X.data[keep] / scale[col[keep]], X.indices[keep],
+    values = (X.data - np.where(dense, x_mean, 0.0)[col]) / scale[col]
+    scaled = sp.csc_matrix((values[keep], X.indices[keep],
                             np.concatenate([[0], np.cumsum(np.bincount(col[keep], minlength=p))])),
                            shape=(n, p))  # fmt: skip
-    shift = np.where(constant, 0.0, x_mean / scale)
+    shift = np.where(constant | dense, 0.0, x_mean / scale)
     nonzero = (np.diff(scaled.indptr) > 0) & ~constant
     return SparseX(scaled, shift), x_mean, scale, nonzero
 
@@ -202,8 +210,9 @@ class Cols(NamedTuple):
     Attributes:
       feat: ``(nnz,)`` int32 feature (column of ``X``) of each stored entry, ascending.
       row: ``(nnz,)`` int32 sample of each entry.
-      val: ``(nnz,)`` the entries of ``X D⁻¹`` (padding entries are 0).
-      shift: ``(p,)`` ``m``: ``X̃ = X D⁻¹ − 1 mᵀ``.
+      val: ``(nnz,)`` the stored entries of ``X D⁻¹`` (centred in a column stored in every
+        row, :func:`prepare`; padding entries are 0).
+      shift: ``(p,)`` ``m``: ``X̃ = val − 1 mᵀ``.
       start: ``(p + 1,)`` int32: feature ``j``'s entries are ``start[j]:start[j + 1]``
         (padding entries lie after ``start[p]``).
     """
