@@ -7,8 +7,9 @@ shift ``m = μ/σ``, so that the standardized matrix is
 
     X̃ = X D⁻¹ − 1 mᵀ        (D = diag(σ); m = 0 without an intercept)
 
-and never exists as a dense centred copy. (A column stored in every row has no zeros to keep:
-its stored values are centred, ``(x − μ)/σ``, and its ``m_j`` is 0.)
+and never exists as a dense centred copy. (A column whose mean exceeds its spread, |μ| > σ, more
+than half of it stored already, is stored centred in every row, ``(x − μ)/σ``, with ``m_j = 0``:
+the shift would cancel |μ|/σ of the products' digits.)
 
 Inside the engine, :class:`Cols` holds ``X D⁻¹`` in coordinate form (entries sorted by
 feature; a pytree) and gives the two products a path needs on all features, ``X̃β`` and
@@ -155,31 +156,39 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
     col = np.repeat(np.arange(p), counts)
     sw = s[X.indices]  # the weight of each stored entry's row
     x_mean = np.bincount(col, sw * X.data, minlength=p) if fit_intercept else np.zeros(p)
-    if standardize:  # Σ s (x − μ)²: stored entries, then the implicit zeros (two-pass accurate)
-        dev = X.data - x_mean[col]
-        s_stored = np.bincount(col, sw, minlength=p)
-        var = np.bincount(col, sw * dev * dev, minlength=p)
-        var += x_mean**2 * np.maximum(1.0 - s_stored, 0.0) if fit_intercept else 0.0
-        scale = np.sqrt(var)
-        constant = scale <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
-        scale = np.where(constant, 1.0, scale)
+    # Σ s (x − μ)²: stored entries, then the implicit zeros (two-pass accurate)
+    dev = X.data - x_mean[col]
+    var = np.bincount(col, sw * dev * dev, minlength=p)
+    if fit_intercept:
+        var += x_mean**2 * np.maximum(1.0 - np.bincount(col, sw, minlength=p), 0.0)
+    spread = np.sqrt(var)
+    if standardize:
+        constant = spread <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
+        scale = np.where(constant, 1.0, spread)
     else:
         constant = np.zeros(p, bool)
         scale = np.ones(p)
     if fit_intercept:  # a column equal to its mean everywhere is constant
         flat = np.bincount(col, X.data != x_mean[col], minlength=p) == 0
         constant |= flat & ((counts == n) | (x_mean == 0))
-    # A column stored in every row is centred in its stored values, not by the shift: with a
-    # large |μ|/σ (an offset column, 1000 ± 0.01), X D⁻¹β − 1 mᵀβ and D⁻¹Xᵀr − m 1ᵀr cancel
-    # |μ|/σ of their digits, and float32 gaps went negative (−4e-5 · P_null) with errors above
-    # them. Only such a column can have |μ|/σ > 1/√(min s): one stored zero bounds it.
-    dense = (counts == n) & fit_intercept & ~constant
-    keep = ~constant[col]
-    values = (X.data - np.where(dense, x_mean, 0.0)[col]) / scale[col]
-    scaled = sp.csc_matrix((values[keep], X.indices[keep],
+    # A column whose mean exceeds its spread is stored centred, in every row, and not shifted:
+    # with |μ| ≫ σ (an offset column, 1000 ± 0.01) X D⁻¹β − 1 mᵀβ and D⁻¹Xᵀr − m 1ᵀr cancel
+    # |μ|/σ of their digits, and float32 gaps went negative (−2e-4 · P_null) with errors
+    # above them. Such a column has more than half of its (weighted) rows stored already:
+    # |μ| > σ needs (1 − d) μ² < σ², d the stored rows' weight.
+    fill = fit_intercept & ~constant & (np.abs(x_mean) > spread)
+    keep = ~(constant | fill)[col]
+    scaled = sp.csc_matrix((X.data[keep] / scale[col[keep]], X.indices[keep],
                             np.concatenate([[0], np.cumsum(np.bincount(col[keep], minlength=p))])),
                            shape=(n, p))  # fmt: skip
-    shift = np.where(constant | dense, 0.0, x_mean / scale)
+    if fill.any():
+        cols = np.flatnonzero(fill)
+        block = (X[:, cols].toarray() - x_mean[cols]) / scale[cols]  # (n, filled columns)
+        rows, which = np.nonzero(block)
+        scaled = scaled + sp.csc_matrix((block[rows, which], (rows, cols[which])), shape=(n, p))
+        scaled = sp.csc_matrix(scaled)
+        scaled.sort_indices()
+    shift = np.where(constant | fill, 0.0, x_mean / scale)
     nonzero = (np.diff(scaled.indptr) > 0) & ~constant
     return SparseX(scaled, shift), x_mean, scale, nonzero
 
@@ -210,8 +219,8 @@ class Cols(NamedTuple):
     Attributes:
       feat: ``(nnz,)`` int32 feature (column of ``X``) of each stored entry, ascending.
       row: ``(nnz,)`` int32 sample of each entry.
-      val: ``(nnz,)`` the stored entries of ``X D⁻¹`` (centred in a column stored in every
-        row, :func:`prepare`; padding entries are 0).
+      val: ``(nnz,)`` the stored entries of ``X D⁻¹`` (centred in every row where ``|μ| > σ``,
+        :func:`prepare`; padding entries are 0).
       shift: ``(p,)`` ``m``: ``X̃ = val − 1 mᵀ``.
       start: ``(p + 1,)`` int32: feature ``j``'s entries are ``start[j]:start[j + 1]``
         (padding entries lie after ``start[p]``).
