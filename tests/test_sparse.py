@@ -107,6 +107,22 @@ def test_gram_form_elastic_net_positive_and_float32():
     _assert_same(dense, sparse, scale=100.0)
 
 
+def test_offset_column_stored_in_every_row_gets_its_scale():
+    """A column 10⁶ ± 1 stored in every row (a certificate fuzz found it): its variance was
+    Σ s (x − μ)² plus μ² times the implicit zeros' weight 1 − Σ s, which is rounding (−2e-16
+    here), not 0, so its scale was 0.2% off and the sparse path solved another problem (errors
+    of 9e-10 · P_null above gaps of 1e-16). The sparse path now equals the dense one."""
+    rng = np.random.default_rng(0)
+    n = 300
+    X = rng.standard_normal((n, 6))
+    X[:, 0] += 1e6
+    y = X[:, 0] - 1e6 + X[:, 1] + rng.standard_normal(n)
+    opts = dict(lambdas=8, lambda_min_ratio=1e-3, tol=1e-12, early_stop=False)
+    dense, sparse = l1jax.path(X, y, **opts), l1jax.path(sp.csc_matrix(X), y, **opts)
+    np.testing.assert_allclose(sparse.lambdas, dense.lambdas, rtol=1e-12)
+    np.testing.assert_allclose(sparse.coef, dense.coef, rtol=1e-8, atol=1e-10)
+
+
 def test_cv_path_and_stability_selection_on_sparse_equal_dense():
     A, X, y = _problem("squared")
     opts = dict(lambdas=12, lambda_min_ratio=0.05, n_folds=4, seed=1, tol=1e-10)
