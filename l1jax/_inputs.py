@@ -133,11 +133,27 @@ def center_scale(xp, X, s, fit_intercept, standardize):
         # squared loss: errors of 1e-5 · P_null above gaps of 3e-7)
         drift = s @ Xc
         x_mean, Xc = x_mean + drift, Xc - drift
-    if not standardize:
+    if not standardize:  # (unscaled, but a column constant up to its centring's rounding is 0)
+        if fit_intercept:
+            flat = _flat(xp, _weighted_squares(xp, s, Xc), x_mean)
+            Xc = xp.where(flat, 0.0, Xc) if xp is not np else _zero_columns(Xc, flat)
         return Xc, x_mean, xp.ones(p, X.dtype)
     divisor, scale = _column_scales(xp, _weighted_squares(xp, s, Xc), x_mean)
     Xc /= divisor
     return Xc, x_mean, scale
+
+
+def _flat(xp, squares, x_mean):
+    """Columns whose spread (√``squares``) is at most 1e-10 of their mean: constant but for the
+    rounding of their centring, which with unequal weights leaves ε |μ| (a constant column then
+    got coefficients of 1e-9 without standardization). With standardization
+    :func:`_column_scales` finds them (and columns of spread ≤ 1e-10)."""
+    return xp.sqrt(squares) <= 1e-10 * xp.abs(x_mean)
+
+
+def _zero_columns(Xc, flat):
+    Xc[:, flat] = 0.0
+    return Xc
 
 
 def _column_scales(xp, squares, x_mean):
@@ -230,7 +246,7 @@ def _gram_of(X, y, s, fit_intercept, scaled):
             G *= w
     squares = np.diag(G).copy()
     if not scaled:
-        return x_mean, np.ones(p), squares > 0, G, c
+        return x_mean, np.ones(p), (squares > 0) & ~_flat(np, squares, x_mean), G, c
     divisor, scale = _column_scales(np, squares, x_mean)
     inv = 1 / divisor
     G *= inv[:, None] * inv[None, :]

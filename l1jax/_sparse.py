@@ -168,8 +168,8 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
     if standardize:
         constant = spread <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
         scale = np.where(constant, 1.0, spread)
-    else:
-        constant = np.zeros(p, bool)
+    else:  # (unscaled: constant up to rounding, as l1jax._inputs.center_scale)
+        constant = spread <= 1e-10 * np.abs(x_mean)
         scale = np.ones(p)
     if fit_intercept:  # a column equal to its mean everywhere is constant
         flat = np.bincount(col, X.data != x_mean[col], minlength=p) == 0

@@ -195,7 +195,8 @@ def path(
 
     With ``standardize=True`` (as glmnet) the columns are centred and scaled to unit weighted
     variance (1/n), the penalty applies to the standardized coefficients, and ``coef`` is returned
-    on the original scale; a constant column gets coefficient 0.
+    on the original scale. A constant column gets coefficient 0 (with an intercept, with or
+    without standardization; a column whose spread is at most 1e-10 of its mean is constant).
 
     ``tol`` is a relative duality gap: each λ stops when ``(P − D) / P_null ≤ tol``, where
     ``P_null`` is the objective of the intercept-only model (for Poisson, minus that of the
