@@ -135,7 +135,7 @@ def center_scale(xp, X, s, fit_intercept, standardize):
         x_mean, Xc = x_mean + drift, Xc - drift
     if not standardize:  # (unscaled, but a column constant up to its centring's rounding is 0)
         if fit_intercept:
-            flat = _flat(xp, _weighted_squares(xp, s, Xc), x_mean)
+            flat = _flat(xp, xp.sqrt(_weighted_squares(xp, s, Xc)), x_mean)
             Xc = xp.where(flat, 0.0, Xc) if xp is not np else _zero_columns(Xc, flat)
         return Xc, x_mean, xp.ones(p, X.dtype)
     divisor, scale = _column_scales(xp, _weighted_squares(xp, s, Xc), x_mean)
@@ -143,12 +143,12 @@ def center_scale(xp, X, s, fit_intercept, standardize):
     return Xc, x_mean, scale
 
 
-def _flat(xp, squares, x_mean):
-    """Columns whose spread (√``squares``) is at most 1e-10 of their mean: constant but for the
-    rounding of their centring, which with unequal weights leaves ε |μ| (a constant column then
-    got coefficients of 1e-9 without standardization). With standardization
-    :func:`_column_scales` finds them (and columns of spread ≤ 1e-10)."""
-    return xp.sqrt(squares) <= 1e-10 * xp.abs(x_mean)
+def _flat(xp, spread, x_mean):
+    """Columns whose spread (the square root of their weighted sum of squares about the mean) is
+    at most 1e-10 of their mean: constant but for the rounding of their centring, which with
+    unequal weights leaves ε |μ| (a constant column then got coefficients of 1e-9 without
+    standardization). :func:`_column_scales` also takes columns of spread ≤ 1e-10."""
+    return spread <= 1e-10 * xp.abs(x_mean)
 
 
 def _zero_columns(Xc, flat):
@@ -162,7 +162,7 @@ def _column_scales(xp, squares, x_mean):
     divided by inf (it becomes 0) and gets scale 1. One rule for :func:`center_scale` and
     :func:`_gram_of`."""
     scale = xp.sqrt(squares)
-    constant = scale <= 1e-10 * xp.maximum(1.0, xp.abs(x_mean))
+    constant = (scale <= 1e-10) | _flat(xp, scale, x_mean)
     return xp.where(constant, xp.inf, scale), xp.where(constant, 1.0, scale)
 
 
@@ -246,7 +246,7 @@ def _gram_of(X, y, s, fit_intercept, scaled):
             G *= w
     squares = np.diag(G).copy()
     if not scaled:
-        return x_mean, np.ones(p), (squares > 0) & ~_flat(np, squares, x_mean), G, c
+        return x_mean, np.ones(p), (squares > 0) & ~_flat(np, np.sqrt(squares), x_mean), G, c
     divisor, scale = _column_scales(np, squares, x_mean)
     inv = 1 / divisor
     G *= inv[:, None] * inv[None, :]
