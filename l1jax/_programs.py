@@ -163,6 +163,13 @@ def _source_hash() -> str:
     return digest.hexdigest()
 
 
+# At import, not at the first compilation: a process keeps running the code it imported, and
+# an upgrade of l1jax in between (pip in a running notebook) would otherwise have filed its old
+# programs under the new code's hash, for the new code to load (a program whose results it no
+# longer unpacks: "expected 5, got 4").
+_SOURCE_HASH = _source_hash()
+
+
 def _cpu_fingerprint() -> str:
     """The machine, CPU model and instruction-set flags: XLA compiles for the host CPU."""
     fields = {}
@@ -190,7 +197,7 @@ def _get_environment() -> tuple[str, jax.Device]:
         device = jax.devices()[0]
         parts = [
             f"format={_FORMAT}",
-            f"l1jax={_source_hash()}",
+            f"l1jax={_SOURCE_HASH}",
             f"jax={jax.__version__}",
             f"jaxlib={jaxlib.__version__}",
             f"platform={device.platform}",

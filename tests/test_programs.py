@@ -155,6 +155,18 @@ def test_another_environment_is_never_read(cache, monkeypatch):
     assert os.path.exists(path) and garbage.read_bytes() != b"not a program"
 
 
+def test_code_changed_after_import_keeps_the_imported_codes_environment(monkeypatch):
+    """l1jax upgraded on disk while a process runs (pip in a notebook): the process still runs
+    the code it imported, so its programs stay filed under that code's hash. Hashed at the
+    first compilation, they went under the new code's, which then loaded a program whose results
+    it did not unpack ("expected 5, got 4", met when cv.py was edited during a test run)."""
+    monkeypatch.setattr(_programs, "_environment", None)
+    imported, _ = _programs._get_environment()
+    monkeypatch.setattr(_programs, "_source_hash", lambda: "the code now on disk")
+    monkeypatch.setattr(_programs, "_environment", None)
+    assert _programs._get_environment()[0] == imported
+
+
 def test_empty_cache_dir_turns_disk_off(cache, monkeypatch):
     monkeypatch.setenv("L1JAX_CACHE_DIR", "")
     assert _programs.cache_dir() is None
