@@ -139,7 +139,8 @@ def _fits(args, states, *, st, fit_intercept, standardize, gram, capacity, chunk
     stays XLA's): the engine's loops of one device's fits end when those fits are done, with
     no collective across ``"lambdas"`` in them (under a plain ``vmap`` of the sharded fits,
     every iteration waited for the slowest fit of all devices, and across hosts for the
-    network). Returns the states, the column means and scales and the intercept shifts."""
+    network). Returns the states, the column means and scales, the intercept shifts and the
+    Gram matrices (None without ``gram``)."""
 
     def fit(*args):
         problems, b0, mean, scale, y_mean = _fold_problems(
@@ -147,7 +148,7 @@ def _fits(args, states, *, st, fit_intercept, standardize, gram, capacity, chunk
         )
         start = engine.Start(b0) if states is None else args[9]
         run = functools.partial(engine.run, st=st, capacity=capacity, chunk=chunk, dense=False)
-        return jax.vmap(run)(problems, start), mean, scale, y_mean
+        return jax.vmap(run)(problems, start), mean, scale, y_mean, problems.data.G
 
     args = args if states is None else (*args, states)
     if fits_mesh is None:
@@ -169,9 +170,9 @@ def _fit_folds(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio
     """Fit M paths at once (:func:`_fold_problems`), all folds × all λs in one compiled
     program: the working-set engine vmapped over the fits (per device of ``fits_mesh``'s axis
     ``"lambdas"``: :func:`_fits`). Returns the engine states (``need`` > 0 where a fit outgrew
-    ``capacity``: :func:`_continue_folds` goes on from there), the column means and scales and
-    the Gram form's intercept shifts. The inputs' shardings (fits over ``"lambdas"``, rows over
-    ``"data"``) carry through."""
+    ``capacity``: :func:`_continue_folds` goes on from there), the column means and scales, the
+    Gram form's intercept shifts and Gram matrices. The inputs' shardings (fits over
+    ``"lambdas"``, rows over ``"data"``) carry through."""
     args = (X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol, max_iter)
     return _fits(args, None, st=st, fit_intercept=fit_intercept, standardize=standardize,
                  gram=gram, capacity=capacity, chunk=chunk, fits_mesh=fits_mesh)  # fmt: skip
@@ -194,8 +195,9 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
                  block=8, gram_ok=True, mesh=None):  # fmt: skip
     """All fits to the end of their paths: the engine at the first capacity, then larger ones
     for the fits that need it (on Gram matrices where ``gram_ok``: see
-    :func:`l1jax._inputs.gram_is_exact`). Returns the states (fetched) and the
-    standardization."""
+    :func:`l1jax._inputs.gram_is_exact`; all again on X when a fit's support squared there is
+    too ill-conditioned, :func:`l1jax._inputs.gram_solution_is_exact`). Returns the states
+    (fetched) and the standardization."""
     gram = gram_ok and loss == "squared" and p <= min(n, GRAM_MAX_P)
     st = engine.Static(loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
                        free=free, block=block)  # fmt: skip
@@ -205,7 +207,7 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
     fits_mesh = mesh if _sharding.axis_size(mesh, "lambdas") > 1 else None  # (Auto axes already)
     kw = dict(st=st, fit_intercept=fit_intercept, standardize=standardize, gram=gram, chunk=chunk,
               fits_mesh=fits_mesh)  # fmt: skip
-    states, mean, scale, y_mean = _fit_folds(*args, capacity=capacity, **kw)
+    states, mean, scale, y_mean, G = _fit_folds(*args, capacity=capacity, **kw)
     while True:
         need = int(np.max(_sharding.to_host(states.need)))
         if need == 0:
@@ -213,7 +215,21 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
         capacity = engine.capacity_for(max(need, capacity + 1), p_pad, chunk)
         states = states._replace(need=jnp.zeros_like(states.need))
         states = _continue_folds(*args, states, capacity=capacity, **kw)
+    if gram and not _gram_solutions_exact(args, states, G):
+        return _solve_folds(args, loss=loss, fit_intercept=fit_intercept, standardize=standardize,
+                            positive=positive, free=free, n=n, p=p, block=block, gram_ok=False,
+                            mesh=mesh)  # fmt: skip
     return states, mean, scale, y_mean, gram
+
+
+def _gram_solutions_exact(args, states, G) -> bool:
+    """:func:`l1jax._inputs.gram_solution_is_exact` for each fit of :func:`_solve_folds`."""
+    host = _sharding.to_host
+    lams, v, ratios, tol = host(args[3]), host(args[5]), host(args[6]), float(host(args[7]))
+    coef, status, G = host(states.coef), host(states.status), host(G)
+    return all(_inputs.gram_solution_is_exact(
+        G[m], coef[m], status[m] == solvers.Status.CONVERGED, lams[m], float(ratios[m]), v,
+        G.dtype, tol) for m in range(G.shape[0]))  # fmt: skip
 
 
 def _batched(mesh) -> bool:

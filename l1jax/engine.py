@@ -60,7 +60,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from l1jax import _sharding, _sparse, solvers
+from l1jax import _inputs, _sharding, _sparse, solvers
 from l1jax._programs import highest, jit, one_blas_thread, program, to_device
 from l1jax.losses import MULTINOMIAL
 
@@ -893,7 +893,9 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     ``p ≤ n`` off the Gram matrix (:func:`l1jax._inputs.gram_is_exact`). Returns the
     engine's final state as NumPy arrays trimmed to the λs fitted and the real features
     (``coef``, ``intercept``, ``gap``, ``n_iter``, ``status``, ``lambdas``, ``dev``: the
-    fraction of deviance explained), and λ_max. A multi-task ``prep.y`` ``(n, m)`` (squared
+    fraction of deviance explained; on the Gram matrix also ``gram_exact``,
+    :func:`l1jax._inputs.gram_solution_is_exact`: False asks for the path again on X), and
+    λ_max. A multi-task ``prep.y`` ``(n, m)`` (squared
     loss, dense X, one device) gives ``coef`` ``(K, p, m)`` and ``intercept`` ``(K, m)``; so
     does ``loss="multinomial"`` with ``prep.y`` one-hot ``(n, C)``, whose penalty is on each
     entry of β with ``entrywise`` (else on its rows, as a multi-task path's).
@@ -1027,6 +1029,11 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     out["coef"] = out["coef"][:, :p]
     if use_gram and fit_intercept:
         out["intercept"] = out["intercept"] + (s @ y)
+    if use_gram and not grid_only:  # False: solve it again on X (the caller's)
+        out["gram_exact"] = _inputs.gram_solution_is_exact(
+            G, out["coef"], out["status"] == solvers.Status.CONVERGED, out["lambdas"],
+            l1_ratio, v if groups is None else v[groups], dtype, tol,
+        )  # fmt: skip
     return out, float(place.fetch(state.lambda_max))
 
 

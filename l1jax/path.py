@@ -457,24 +457,29 @@ def _path(
     precondition = args.l1_ratio == 1 and (smooth_first_order or _sparse.is_sparse(X))
     precondition = precondition and layout is None  # (a group's norm mixes its columns' scales)
     # The Gram form unless it would square an ill-conditioned free block (gram_is_exact; a
-    # group's factor is each of its columns')
+    # group's factor is each of its columns'), and again on X when it squared an
+    # ill-conditioned support (gram_solution_is_exact)
     factors = args.penalty_factor if layout is None else layout.factors[layout.codes]
     gram = engine.gram_form(loss, n, p) and _inputs.gram_is_exact(
         X, sample_weight, factors, grid, fit_intercept, dtype, tol)  # fmt: skip
-    if isinstance(X, jax.Array):
-        prep = _inputs.prepare_on_devices(
-            X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),
-            fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
-            precondition=precondition,
-        )  # fmt: skip
-    else:
-        prep = _inputs.prepare(
-            X, y, sample_weight, args.penalty_factor, fit_intercept=fit_intercept,
-            standardize=standardize, dtype=dtype, precondition=precondition,
-            gram=gram and engine.host_gram(loss, X, args.mesh),
-        )  # fmt: skip
-    if layout is not None:  # one penalty factor per group
-        prep = prep._replace(v=layout.factors.astype(dtype))
+
+    def prepared(gram):
+        if isinstance(X, jax.Array):
+            prep = _inputs.prepare_on_devices(
+                X, y, sample_weight, args.penalty_factor, _sharding.Placement(args.mesh),
+                fit_intercept=fit_intercept, standardize=standardize, dtype=dtype,
+                precondition=precondition,
+            )  # fmt: skip
+        else:
+            prep = _inputs.prepare(
+                X, y, sample_weight, args.penalty_factor, fit_intercept=fit_intercept,
+                standardize=standardize, dtype=dtype, precondition=precondition,
+                gram=gram and engine.host_gram(loss, X, args.mesh),
+            )  # fmt: skip
+        # (one penalty factor per group)
+        return prep if layout is None else prep._replace(v=layout.factors.astype(dtype))
+
+    prep = prepared(gram)
 
     s64 = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
     p_null, l_null, l_sat = solvers._null_and_saturated(
@@ -499,17 +504,23 @@ def _path(
             groups=None if layout is None else layout.labels,
         )  # fmt: skip
         return None if grid_only else (res, tol)  # (no engine run: no λ_max to scale by)
-    with np.errstate(all="ignore"):  # (thread-safe, unlike warnings.catch_warnings)
-        out, lambda_max = engine.fit_path(
-            prep, grid, args.relative,
-            loss=loss, l1_ratio=args.l1_ratio, positive=bool(positive),
-            fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
-            block=1 if grid.size == 1 else block_size, mesh=args.mesh,
-            early_stop=bool(early_stop), pad_to=pad_to,
-            entrywise=loss == MULTINOMIAL and not grouped,
-            groups=None if layout is None else layout.codes, headroom=headroom,
-            grid_only=grid_only, gram_ok=gram,
-        )  # fmt: skip
+
+    def fit(prep, gram):
+        with np.errstate(all="ignore"):  # (thread-safe, unlike warnings.catch_warnings)
+            return engine.fit_path(
+                prep, grid, args.relative,
+                loss=loss, l1_ratio=args.l1_ratio, positive=bool(positive),
+                fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
+                block=1 if grid.size == 1 else block_size, mesh=args.mesh,
+                early_stop=bool(early_stop), pad_to=pad_to,
+                entrywise=loss == MULTINOMIAL and not grouped,
+                groups=None if layout is None else layout.codes, headroom=headroom,
+                grid_only=grid_only, gram_ok=gram,
+            )  # fmt: skip
+
+    out, lambda_max = fit(prep, gram)
+    if not out.pop("gram_exact", True):  # its rounding could cost more than its gaps say
+        out, lambda_max = fit(prep if prep.X is not None else prepared(False), False)
     if grid_only:  # as the engine's start computes them (one rounding, in the path's dtype)
         return grid.astype(dtype) * (np.asarray(lambda_max, dtype) if args.relative else 1)
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]

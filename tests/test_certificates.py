@@ -390,6 +390,65 @@ def test_float32_gap_bounds_nearly_collinear_free_columns():
             assert excess[k] <= res.gap[k] + 1e-9, (delta, k, excess[k], res.gap[k])
 
 
+@pytest.mark.parametrize("device", [False, True])
+def test_float32_gap_bounds_nearly_collinear_penalized_columns(device):
+    """float32, two penalized columns 1e-3 apart (correlation 1 − 5e-7), an intercept, elastic
+    net down to 1e-9 λ_max: on the Gram matrix, λs were certified at gaps of 4e-6 while their
+    errors were 1e-5 to 1.4e-5 (tol 1e-5). The Gram matrix squares the condition number of the
+    support, which no Gram-form gap sees; a path whose support is that ill-conditioned is now
+    solved again on X (``gram_solution_is_exact``), and each gap bounds the error."""
+    for seed, delta in ((1, 3e-4), (3, 1e-3)):
+        rng = np.random.default_rng(seed)
+        n, p = 200, 6
+        X = rng.standard_normal((n, p))
+        X[:, 1] = X[:, 0] + delta * rng.standard_normal(n)
+        X = X.astype(np.float32).astype(np.float64)
+        y = X[:, 0] + X[:, 2] + 0.5 * rng.standard_normal(n)
+        lam_max = l1jax.path(X, y, lambdas=1, l1_ratio=0.5).lambdas[0]
+        lams = lam_max * np.logspace(-2, -9, 8)
+        res, excess, _ = _float32_excess("squared", X, y, None, np.ones(p), lams, 0.5,
+                                         device=device)  # fmt: skip
+        assert res.converged[:4].all()
+        for k in np.flatnonzero(res.converged):
+            assert excess[k] <= res.gap[k] + 1e-7, (seed, k, excess[k], res.gap[k])
+
+
+def test_float32_batched_folds_gaps_bound_the_error_nearly_collinear_penalized_columns():
+    """cv_path's batched folds (accelerators, meshes) on the data of the test above: each fold
+    solved on its own float32 Gram matrix certified λs at gaps below its error; the folds are
+    now solved again on X when a fold's support is too ill-conditioned there."""
+    from l1jax import cv
+
+    rng = np.random.default_rng(3)
+    n, p = 200, 6
+    X = rng.standard_normal((n, p))
+    X[:, 1] = X[:, 0] + 1e-3 * rng.standard_normal(n)
+    X = X.astype(np.float32).astype(np.float64)
+    y = (X[:, 0] + X[:, 2] + 0.5 * rng.standard_normal(n)).astype(np.float32).astype(np.float64)
+    held = np.arange(n)[None, :] % 2 == np.arange(2)[:, None]  # (2 folds)
+    lam_max = l1jax.path(X, y, lambdas=1, l1_ratio=0.5).lambdas[0]
+    grid = (lam_max * np.logspace(-2, -9, 8))[None, :].astype(np.float32)
+    coef, intercept, gap, status = cv._fit_batched(
+        X.astype(np.float32), y.astype(np.float32), np.full(n, 1 / n), held, grid, [0.5],
+        loss="squared", fit_intercept=True, standardize=True, penalty_factor=None,
+        positive=False, tol=1e-5, max_iter=20_000, mesh=None,
+    )  # fmt: skip
+    for f in range(2):
+        rows = ~held[f]
+        Xf, yf = X[rows], y[rows]
+        ref = l1jax.path(Xf, yf, lambdas=grid[0].astype(np.float64), l1_ratio=0.5, tol=1e-13,
+                         max_iter=200_000)  # fmt: skip
+        s = np.full(rows.sum(), 1 / rows.sum())
+        sd, p_null = _scale(Xf, s, True), _null_objective("squared", yf, s)
+        for k in np.flatnonzero(status[0, f] == 0):
+            lam = float(grid[0, k])
+            excess = (_objective("squared", Xf, yf, s, coef[0, f, k], intercept[0, f, k], lam,
+                                 0.5, 1.0, sd)
+                      - _objective("squared", Xf, yf, s, ref.coef[k], ref.intercept[k], lam, 0.5,
+                                   1.0, sd)) / p_null  # fmt: skip
+            assert excess <= gap[0, f, k] + 1e-7, (f, k, excess, gap[0, f, k])
+
+
 def _close_free_pair():
     """n > p, columns 0 and 1 1e-7 apart (cond ≈ 1e14 for the pair), y on columns 0-2."""
     rng = np.random.default_rng(3)
