@@ -212,7 +212,11 @@ def path(
     ``b̃ − coef · x̄``, is of the size of ``coef · x̄``: in float32 a column whose mean is 10⁶
     times its spread leaves it 0.06 apart, a relative gap of about 1e-4; centre such columns);
     below about 1e-12 in float64 a gap is at the level of rounding.
-    λs that do not reach it have ``converged = False`` and cause one :class:`ConvergenceWarning`.
+    A squared-loss path with ``p ≤ n`` is solved on its ``p × p`` Gram matrix, whose rounding
+    squares the condition number of the columns it fits and which no gap there can see: where
+    that could cost more than a tenth of ``tol`` (nearly collinear columns in float32), the path
+    is solved again on ``X``. λs that do not reach ``tol`` have ``converged = False`` and cause
+    one :class:`ConvergenceWarning`.
 
     Args:
       X: ``(n, p)`` real design matrix. Its dtype sets the precision: float64 NumPy data is
