@@ -287,6 +287,14 @@ def _grad(loss: str, data: Data, lin: jax.Array, beta: jax.Array, b: jax.Array):
     return _rmatvec(data, resid), _sum_rows(resid)
 
 
+def _half_dhd(data: Data, d, dlin, db) -> jax.Array:
+    """``½ (d, db)ᵀ H (d, db)`` of the squared loss from ``dlin = X d`` (design form) or
+    ``G d`` (Gram form): a difference of objectives without their cancellation."""
+    if data.gram:
+        return 0.5 * _vdot(d, dlin)
+    return 0.5 * jnp.sum(_weighted(data.s, jnp.square(dlin + db)))
+
+
 def _dual_loss(loss: str, data: Data, lin, b, alpha) -> jax.Array:
     """``−Σ s_i ℓ_i*(−θ_i/s_i)`` at ``θ = α s (y − μ)``: the dual value of the smooth part, in
     design form (:func:`_certify` forms the Gram form's gap without it)."""
@@ -635,14 +643,17 @@ def _certify(
     ratio = jnp.where(has_l1, zpos / jnp.where(has_l1, pen.l1, 1), 0)
     alpha = 1 / jnp.maximum(1, jnp.max(ratio, initial=0))
     l1_ok = jnp.all(~penalized | (pen.l1 > 0))
-    if data.gram:  # P − D without either: both are ≈ ½yy when the fit explains most of y, and
-        # their difference lost ε · yy · cond to cancellation (gaps of −5e-13 · P_null with
-        # collinear free columns). With d = β − β' and g, g' the gradients: P(β) − P(β') =
-        # ½ dᵀ(g + g') + the penalties', and P(β') − D = α β'ᵀg' + ½(1 − α)² ‖r'‖² + pen(β')
-        # (r' the residual at β'; + the conjugate at α = 1).
-        g0 = _grad(loss, data, lin, beta, b)[0]
-        base = _penalty_value(pen, beta) + 0.5 * _vdot(beta - ref.beta, g0 + ref.g)
-        bg = _vdot(ref.beta, ref.g)
+    if loss == "squared":  # P − D without either: both are ≈ ½yy when the fit explains most
+        # of y, and their difference lost ε · yy · cond to cancellation (Gram form: gaps of
+        # −5e-13 · P_null with collinear free columns; design form in float32: −2e-6 · P_null,
+        # 30 ε P, with nearly collinear columns and an uncentred y). With d = β − β' and g'
+        # the gradient at β': P(β) − P(β') = dᵀg' + ½ dᵀHd + the penalties' (exact for a
+        # quadratic; dᵀHd from Xd = lin − lin', no product), and P(β') − D = α (β'ᵀg' + b'gb')
+        # + ½(1 − α)² ‖r'‖² + pen(β') (r' the residual at β'; + the conjugate at α = 1).
+        d, db = beta - ref.beta, b - ref.b
+        base = (_penalty_value(pen, beta) + _vdot(d, ref.g) + _vdot(db, ref.gb)
+                + _half_dhd(data, d, lin - ref.lin, db))  # fmt: skip
+        bg = _vdot(ref.beta, ref.g) + _vdot(ref.b, ref.gb)
         rr = jnp.maximum(2 * _value(loss, data, ref.lin, ref.beta, ref.b), 0)
 
         def gap_at(a, conj=0.0):
@@ -708,9 +719,7 @@ def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
     # Backtracking test f(x⁺) ≤ f(y) + ∇f(y)ᵀd + ‖d‖²/(2 step). For the squared loss the left
     # minus the first two terms is exactly ½ dᵀHd, computed without cancellation.
     if loss == "squared":
-        dlin = lin_new - c.lin_y
-        curv = 0.5 * (_vdot(d, dlin) if data.gram
-                      else jnp.sum(_weighted(data.s, jnp.square(dlin + db))))  # fmt: skip
+        curv = _half_dhd(data, d, lin_new - c.lin_y, db)
         accept = curv <= bound * (1 + 1e-9)
     else:
         f_y = _value(loss, data, c.lin_y, c.y, c.by)

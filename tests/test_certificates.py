@@ -449,6 +449,45 @@ def test_float32_batched_folds_gaps_bound_the_error_nearly_collinear_penalized_c
             assert excess <= gap[0, f, k] + 1e-7, (f, k, excess, gap[0, f, k])
 
 
+def _collinear_offset_problem(seed):
+    """The targeted sweep's recipe: 1-3 pairs of columns 10^-4.5 to 10^-1.5 apart, columns
+    shifted by up to ±100 or not, a sparse β, y = Xβ + noise; float32-representable data."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(40, 400))
+    p = int(rng.integers(3, min(n, 40)))
+    X = rng.standard_normal((n, p))
+    for _ in range(int(rng.integers(1, 4))):
+        i, j = rng.choice(p, 2, replace=False)
+        X[:, j] = X[:, i] + 10.0 ** rng.uniform(-4.5, -1.5) * rng.standard_normal(n)
+    rng.random()
+    if rng.random() < 0.3:
+        X += rng.uniform(-100, 100, p)
+    X = X.astype(np.float32).astype(np.float64)
+    beta = rng.standard_normal(p) * (rng.random(p) < 0.4)
+    return X, (X @ beta + rng.standard_normal(n)).astype(np.float32).astype(np.float64)
+
+
+@pytest.mark.parametrize("seed, rho, device", [(10196, 0.1, True), (10028, 0.5, False)])
+def test_float32_design_form_gap_without_cancellation(seed, rho, device):
+    """float32 on X (the Gram form declined: nearly collinear pairs), an intercept, y far from
+    centred: the gap as P − D lost ~30 ε P to cancellation (P, D ≈ 0.7 P_null), certified
+    λ = 0.1 λ_max at −1.4e-6 and a small λ at 4.1e-6 with errors of 4e-12 and 5.3e-6 (case
+    10196 of a targeted sweep; 10028: 1.4e-6 against 2.3e-6), and the residual's rounding,
+    ε |y|, stalled 10028's λs from 1e-2 λ_max on at gaps of 5e-5 (errors 5e-8). The squared
+    loss's gap is now formed from its small terms, as the Gram form's is, and y is centred
+    on the host in float64."""
+    X, y = _collinear_offset_problem(seed)
+    lam_max = l1jax.path(X, y, lambdas=1, l1_ratio=rho).lambdas[0]
+    lams = lam_max * np.logspace(-1, -7.4, 6)
+    res, excess, values = _float32_excess("squared", X, y, None, np.ones(X.shape[1]), lams, rho,
+                                          device=device)  # fmt: skip
+    assert res.converged[:4].all()
+    for k in np.flatnonzero(res.converged):
+        allowance = 4 * np.finfo(np.float32).eps * abs(values[k])
+        assert -allowance <= res.gap[k], (k, res.gap[k])
+        assert excess[k] <= res.gap[k] + allowance, (k, excess[k], res.gap[k])
+
+
 def _close_free_pair():
     """n > p, columns 0 and 1 1e-7 apart (cond ≈ 1e14 for the pair), y on columns 0-2."""
     rng = np.random.default_rng(3)
