@@ -107,15 +107,18 @@ def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_r
     def one(X, y, s, lams, rho):
         s = s / jnp.sum(s)
         Xc, mean, scale = _inputs.center_scale(jnp, X, s, fit_intercept, standardize)
-        y_mean = s @ y if fit_intercept and gram else jnp.zeros((), dtype)
+        # The squared loss's y centred (the intercept takes its mean back): in float32 the
+        # residual of a y far from 0 rounds by ε |y|, which no gap gets below (path's _path)
+        centred = fit_intercept and st.loss == "squared"
+        y_mean = s @ y if centred else jnp.zeros((), dtype)
+        yc = y - y_mean
         if gram:
-            yc = y - y_mean
             G, c = engine.gram(Xc, s, yc)
             data = solvers.Data(G=G, c=c, yy=s @ (yc * yc))
             b0 = jnp.zeros((), dtype)
         else:
-            data = solvers.Data(Xt=Xc.T, y=y, s=s)
-            b0 = solvers.null_intercept(st.loss, y, s, fit_intercept)
+            data = solvers.Data(Xt=Xc.T, y=yc, s=s)
+            b0 = solvers.null_intercept(st.loss, yc, s, fit_intercept)
         f_sat = solvers._null_and_saturated(st.loss, y, s, fit_intercept)[2]
         problem = engine.Problem(
             data=data, lambdas=lams, n_lambdas=n_lambdas, relative=jnp.asarray(False), rho=rho,
@@ -378,7 +381,7 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     fetch = lambda a: _sharding.to_host(a)[:M].astype(np.float64)  # noqa: E731
     mean, scale = fetch(mean)[:, :p], fetch(scale)[:, :p]
     coef = fetch(states.coef)[:, :K, :p] / scale[:, None, :]
-    intercept = fetch(states.intercept)[:, :K] + (fetch(y_mean)[:, None] if gram else 0)
+    intercept = fetch(states.intercept)[:, :K] + fetch(y_mean)[:, None]
     if fit_intercept:
         intercept = intercept - np.einsum("mkp,mp->mk", coef, mean)
     coef = coef.reshape(R, F, K, p)
