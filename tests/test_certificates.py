@@ -413,21 +413,16 @@ def test_float32_gap_bounds_nearly_collinear_penalized_columns(device):
             assert excess[k] <= res.gap[k] + 1e-7, (seed, k, excess[k], res.gap[k])
 
 
-def test_float32_batched_folds_gaps_bound_the_error_nearly_collinear_penalized_columns():
-    """cv_path's batched folds (accelerators, meshes) on the data of the test above: each fold
-    solved on its own float32 Gram matrix certified λs at gaps below its error; the folds are
-    now solved again on X when a fold's support is too ill-conditioned there."""
+def _assert_batched_folds_gaps_bound_the_error(X, y, ratios):
+    """cv_path's batched folds (2, alternate rows) of float32 ``X``, ``y``, elastic net
+    ρ = 0.5 at ``ratios · λ_max``: each converged fold-λ's error (against a float64 path at
+    tol 1e-13 on the fold's rows) is within its gap (+ 4 ε |P|). Returns the statuses (2, K)."""
     from l1jax import cv
 
-    rng = np.random.default_rng(3)
-    n, p = 200, 6
-    X = rng.standard_normal((n, p))
-    X[:, 1] = X[:, 0] + 1e-3 * rng.standard_normal(n)
-    X = X.astype(np.float32).astype(np.float64)
-    y = (X[:, 0] + X[:, 2] + 0.5 * rng.standard_normal(n)).astype(np.float32).astype(np.float64)
+    n = X.shape[0]
     held = np.arange(n)[None, :] % 2 == np.arange(2)[:, None]  # (2 folds)
     lam_max = l1jax.path(X, y, lambdas=1, l1_ratio=0.5).lambdas[0]
-    grid = (lam_max * np.logspace(-2, -9, 8))[None, :].astype(np.float32)
+    grid = (lam_max * ratios)[None, :].astype(np.float32)
     coef, intercept, gap, status = cv._fit_batched(
         X.astype(np.float32), y.astype(np.float32), np.full(n, 1 / n), held, grid, [0.5],
         loss="squared", fit_intercept=True, standardize=True, penalty_factor=None,
@@ -442,11 +437,26 @@ def test_float32_batched_folds_gaps_bound_the_error_nearly_collinear_penalized_c
         sd, p_null = _scale(Xf, s, True), _null_objective("squared", yf, s)
         for k in np.flatnonzero(status[0, f] == 0):
             lam = float(grid[0, k])
-            excess = (_objective("squared", Xf, yf, s, coef[0, f, k], intercept[0, f, k], lam,
-                                 0.5, 1.0, sd)
-                      - _objective("squared", Xf, yf, s, ref.coef[k], ref.intercept[k], lam, 0.5,
-                                   1.0, sd)) / p_null  # fmt: skip
-            assert excess <= gap[0, f, k] + 1e-7, (f, k, excess, gap[0, f, k])
+            value = _objective("squared", Xf, yf, s, coef[0, f, k], intercept[0, f, k], lam, 0.5,
+                               1.0, sd) / p_null  # fmt: skip
+            best = _objective("squared", Xf, yf, s, ref.coef[k], ref.intercept[k], lam, 0.5, 1.0,
+                              sd) / p_null  # fmt: skip
+            allowance = 4 * np.finfo(np.float32).eps * abs(value)
+            assert value - best <= gap[0, f, k] + allowance, (f, k, value - best, gap[0, f, k])
+    return status[0]
+
+
+def test_float32_batched_folds_gaps_bound_the_error_nearly_collinear_penalized_columns():
+    """cv_path's batched folds (accelerators, meshes) on the data of the test above: each fold
+    solved on its own float32 Gram matrix certified λs at gaps below its error; the folds are
+    now solved again on X when a fold's support is too ill-conditioned there."""
+    rng = np.random.default_rng(3)
+    n, p = 200, 6
+    X = rng.standard_normal((n, p))
+    X[:, 1] = X[:, 0] + 1e-3 * rng.standard_normal(n)
+    X = X.astype(np.float32).astype(np.float64)
+    y = (X[:, 0] + X[:, 2] + 0.5 * rng.standard_normal(n)).astype(np.float32).astype(np.float64)
+    _assert_batched_folds_gaps_bound_the_error(X, y, np.logspace(-2, -9, 8))
 
 
 def _collinear_offset_problem(seed):
@@ -492,34 +502,9 @@ def test_float32_batched_folds_centre_y():
     """cv_path's batched folds on case 10028 (y about 100 σ from 0): the residual's rounding,
     ε |y|, stalled all 12 fold-λs at gaps of 7e-5 to 3e-3 whose errors were down to 4e-12;
     each fold's y is now centred, 8 converge, and each gap bounds its error."""
-    from l1jax import cv
-
     X, y = _collinear_offset_problem(10028)
-    n = X.shape[0]
-    held = np.arange(n)[None, :] % 2 == np.arange(2)[:, None]  # (2 folds)
-    lam_max = l1jax.path(X, y, lambdas=1, l1_ratio=0.5).lambdas[0]
-    grid = (lam_max * np.logspace(-1, -7.4, 6))[None, :].astype(np.float32)
-    coef, intercept, gap, status = cv._fit_batched(
-        X.astype(np.float32), y.astype(np.float32), np.full(n, 1 / n), held, grid, [0.5],
-        loss="squared", fit_intercept=True, standardize=True, penalty_factor=None,
-        positive=False, tol=1e-5, max_iter=20_000, mesh=None,
-    )  # fmt: skip
-    assert (status[0] == 0).sum() >= 6, status
-    for f in range(2):
-        rows = ~held[f]
-        Xf, yf = X[rows], y[rows]
-        ref = l1jax.path(Xf, yf, lambdas=grid[0].astype(np.float64), l1_ratio=0.5, tol=1e-13,
-                         max_iter=200_000)  # fmt: skip
-        s = np.full(rows.sum(), 1 / rows.sum())
-        sd, p_null = _scale(Xf, s, True), _null_objective("squared", yf, s)
-        for k in np.flatnonzero(status[0, f] == 0):
-            lam = float(grid[0, k])
-            value = _objective("squared", Xf, yf, s, coef[0, f, k], intercept[0, f, k], lam, 0.5,
-                               1.0, sd) / p_null  # fmt: skip
-            best = _objective("squared", Xf, yf, s, ref.coef[k], ref.intercept[k], lam, 0.5, 1.0,
-                              sd) / p_null  # fmt: skip
-            allowance = 4 * np.finfo(np.float32).eps * abs(value)
-            assert value - best <= gap[0, f, k] + allowance, (f, k, value - best, gap[0, f, k])
+    status = _assert_batched_folds_gaps_bound_the_error(X, y, np.logspace(-1, -7.4, 6))
+    assert (status == 0).sum() >= 6, status
 
 
 def _close_free_pair():
