@@ -143,6 +143,12 @@ class SparseX(NamedTuple):
         return self.scaled.dtype
 
 
+def _column_sums(col: np.ndarray, values: np.ndarray, p: int) -> np.ndarray:
+    """``Σ values`` per column (float64; ``np.bincount`` gives int64 zeros for no entries, and
+    an ``X`` with none stored then failed on an in-place float add)."""
+    return np.bincount(col, values, minlength=p).astype(np.float64, copy=False)
+
+
 def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize: bool):
     """Weighted column means and scales of a sparse ``X`` (1/n variance, as glmnet; ``s``
     normalized weights), computed from the stored entries in float64. Returns ``(SparseX,
@@ -155,13 +161,13 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
     counts = np.diff(X.indptr)
     col = np.repeat(np.arange(p), counts)
     sw = s[X.indices]  # the weight of each stored entry's row
-    x_mean = np.bincount(col, sw * X.data, minlength=p) if fit_intercept else np.zeros(p)
+    x_mean = _column_sums(col, sw * X.data, p) if fit_intercept else np.zeros(p)
     # the implicit zeros' weight: exactly 0 in a column stored in every row, where 1 − Σ s
     # leaves ε, and ε μ² outgrew σ² (scales wrong by 0.3% at |μ| = 1e6 σ, float64)
-    unstored = np.where(counts == n, 0.0, np.maximum(1.0 - np.bincount(col, sw, minlength=p), 0))
+    unstored = np.where(counts == n, 0.0, np.maximum(1.0 - _column_sums(col, sw, p), 0))
     # Σ s (x − μ)²: stored entries, then the implicit zeros (two-pass accurate)
     dev = X.data - x_mean[col]
-    var = np.bincount(col, sw * dev * dev, minlength=p)
+    var = _column_sums(col, sw * dev * dev, p)
     if fit_intercept:
         var += x_mean**2 * unstored
     spread = np.sqrt(var)

@@ -294,15 +294,15 @@ def test_gap_allows_for_the_float32_intercept(loss):
     assert any("intercept cannot be stored" in m for m in messages), messages
 
 
-def _float32_excess(loss, X, y, w, v, lams, rho, sparse=False, device=False, **kw):
+def _float32_excess(loss, X, y, w, v, lams, rho, sparse=False, device=False, tol=None, **kw):
     """The float32 path of float32 ``X``, ``y`` at ``lams`` (default tol) and, per λ, its true
     suboptimality and its objective, both relative to P_null (the first against a float64 fit
     at tol 1e-13, on the same data). ``X`` passed as SciPy CSC (``sparse``) or as a
-    ``jax.Array`` (``device``)."""
+    ``jax.Array`` (``device``); ``tol`` the float32 path's."""
     X32 = X.astype(np.float32)
     X32 = sp.csc_matrix(X32) if sparse else jax.numpy.asarray(X32) if device else X32
     res = l1jax.path(X32, y.astype(np.float32), loss=loss, lambdas=lams, l1_ratio=rho,
-                     sample_weight=w, penalty_factor=v, **kw)  # fmt: skip
+                     sample_weight=w, penalty_factor=v, tol=tol, **kw)  # fmt: skip
     X64, y64 = X.astype(np.float32).astype(np.float64), y.astype(np.float32).astype(np.float64)
     w64 = None if w is None else np.asarray(w, np.float32).astype(np.float64)
     ref = l1jax.path(X64, y64, loss=loss, lambdas=res.lambdas.astype(np.float64), l1_ratio=rho,
@@ -310,7 +310,7 @@ def _float32_excess(loss, X, y, w, v, lams, rho, sparse=False, device=False, **k
                      **kw)  # fmt: skip
     assert ref.converged.all()
     s = np.full(len(y), 1 / len(y)) if w64 is None else w64 / w64.sum()
-    sd, p_null = _scale(X64, s, True), _null_objective(loss, y64, s)
+    sd, p_null = _scale(X64, s, kw.get("standardize", True)), _null_objective(loss, y64, s)
     grid = res.lambdas.astype(np.float64)
     values = np.array([_objective(loss, X64, y64, s, res.coef[k].astype(np.float64),
                                   float(res.intercept[k]), lam, rho, v, sd)
@@ -505,6 +505,25 @@ def test_float32_batched_folds_centre_y():
     X, y = _collinear_offset_problem(10028)
     status = _assert_batched_folds_gaps_bound_the_error(X, y, np.logspace(-1, -7.4, 6))
     assert (status == 0).sum() >= 6, status
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_float32_poisson_gap_of_large_counts(sparse):
+    """float32 Poisson, counts up to 18, weights over four decades (a sparse-X fuzz's case
+    2702_58), tol 1e-6: the objective is 20 P_null, and the gap as P − D (both ≈ Σ s (μ −
+    y log μ)) certified λs at −6.5e-7 and 1.3e-7 with errors of 1.7e-6 and 3.2e-6. The gap is
+    now the rows' Fenchel–Young gaps plus the coupling term, and bounds each error to 1e-7."""
+    X = np.zeros((10, 3))
+    X[1, 2], X[2, 2], X[7, 0] = 0.0003037661, 0.00040474933, -0.031909585
+    y = np.array([3.0, 18, 2, 11, 6, 4, 10, 4, 5, 1])
+    w = np.array([5.081364e-03, 1.255236, 5.42416e-03, 3.3177853e-01, 2.1790424e-03, 3.5594971,
+                  52.745522, 1.0317559e-03, 13.599204, 1.7741096])  # fmt: skip
+    lams = np.array([4.990395e-05, 2.5847625e-05])  # 0.52 and 0.27 λ_max
+    res, excess, _ = _float32_excess("poisson", X, y, w, np.ones(3), lams, 0.5, sparse=sparse,
+                                     tol=1e-6, standardize=False)  # fmt: skip
+    assert res.converged[0]
+    for k in np.flatnonzero(res.converged):
+        assert excess[k] <= res.gap[k] + 1e-7, (k, excess[k], res.gap[k])
 
 
 def _close_free_pair():

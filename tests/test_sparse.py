@@ -275,3 +275,16 @@ def test_sparse_x_is_never_densified(tmp_path):
     assert out.returncode == 0, out.stderr[-3000:]
     peak_mib = int(out.stdout.strip().splitlines()[-1])
     assert peak_mib < 1500, f"peak RSS {peak_mib} MiB for a sparse X of {nnz} entries"
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_no_stored_entry(loss):
+    """A sparse X with no entry stored (found by a fuzz: NumPy's bincount of no entries is
+    int64, and the scale's in-place float add raised a UFuncTypeError): every coefficient 0,
+    the intercept the null model's (ȳ; logit ȳ), as for the dense zeros."""
+    y = np.array([0.0, 1, 1, 0, 1, 1, 0, 1])
+    res = l1jax.path(sp.csc_matrix((8, 3)), y, loss=loss, lambdas=[1.0, 0.1])
+    assert res.converged.all() and not res.coef.any()
+    ybar = y.mean()
+    expected = ybar if loss == "squared" else np.log(ybar / (1 - ybar))
+    np.testing.assert_allclose(res.intercept, expected, rtol=1e-6)
