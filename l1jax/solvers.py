@@ -296,8 +296,8 @@ def _half_dhd(data: Data, d, dlin, db) -> jax.Array:
 
 
 def _dual_loss(loss: str, data: Data, lin, b, alpha) -> jax.Array:
-    """``−Σ s_i ℓ_i*(−θ_i/s_i)`` at ``θ = α s (y − μ)``: the dual value of the smooth part, in
-    design form (:func:`_certify` forms the Gram form's gap without it)."""
+    """``−Σ s_i ℓ_i*(−θ_i/s_i)`` at ``θ = α s (y − μ)``: the dual value of the logistic and
+    multinomial losses (:func:`_certify` forms the squared and Poisson gaps without it)."""
     if loss == "logistic":  # q = y − α (y − μ) and 1 − q as sums of terms ≥ 0, from μ and
         # 1 − μ = σ(−η) (:func:`_sigmoids`): 1 − q by a subtraction rounds to 0 where μ is
         # within ε of 1, and that row's entropy term is lost (see :func:`_residual`)
@@ -305,14 +305,10 @@ def _dual_loss(loss: str, data: Data, lin, b, alpha) -> jax.Array:
         q = y * (1 - alpha * mc) + alpha * (1 - y) * mu
         qc = (1 - y) * (1 - alpha * mu) + alpha * y * mc
         return -jnp.sum(data.s * (_xlogx(q, qc) + _xlogx(qc, q)))
-    mu = mean_function(loss, lin + b)
-    if loss == "squared":
-        r = data.y - mu
-        return jnp.sum(_weighted(data.s, alpha * r * data.y - 0.5 * alpha**2 * r**2))
-    q = data.y - alpha * (data.y - mu)  # > 0 (poisson), rows on the simplex (multinomial)
-    if loss == MULTINOMIAL:  # rows of q on the simplex (α ∈ [0, 1]): minus their entropy
-        return -jnp.sum(data.s * jnp.sum(xlogy(q, q), axis=-1))
-    return -jnp.sum(data.s * (xlogy(q, q) - q))
+    if loss != MULTINOMIAL:
+        raise ValueError(f"no dual value here for loss {loss!r}")
+    q = data.y - alpha * (data.y - mean_function(loss, lin + b))  # rows on the simplex
+    return -jnp.sum(data.s * jnp.sum(xlogy(q, q), axis=-1))  # (α ∈ [0, 1]): minus the entropy
 
 
 class Penalty(NamedTuple):
