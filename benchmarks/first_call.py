@@ -5,8 +5,9 @@ Usage::
     L1JAX_CACHE_DIR=/tmp/empty python benchmarks/first_call.py A [--quick]   # empty cache
     L1JAX_CACHE_DIR=/tmp/empty python benchmarks/first_call.py A [--quick]   # 2nd process
 
-Prints the first call's seconds (compilation included), the best of two warm calls, their
-difference, and the XLA compilations of the first call (count and seconds, from
+Prints the first call's seconds (compilation included; the backend's start, timed apart
+before it, is not: a GPU's takes seconds), the best of two warm calls, their difference, and
+the XLA compilations of the first call (count and seconds, from
 ``jax.monitoring``'s ``backend_compile_duration`` events) and the seconds of tracing and lowering
 (its ``jaxpr_trace_duration`` and ``jaxpr_to_mlir_module_duration`` events). Problems as
 benchmarks/paths.py, float64, tol 1e-6, unstandardized (as there).
@@ -48,6 +49,9 @@ def main() -> None:
     jax.monitoring.register_event_duration_secs_listener(listen)
     spec = (paths.QUICK if args.quick else paths.FULL)[args.problem]
     prob = paths.make_problem(args.problem, spec, paths.N_LAMBDAS[args.quick])
+    began = time.perf_counter()
+    jax.devices()  # the backend's start (a GPU's: seconds), apart from the first call
+    backend = time.perf_counter() - began
     times = []
     for _ in range(3):
         began = time.perf_counter()
@@ -61,7 +65,7 @@ def main() -> None:
     print(f"{name}: first {times[0]:.2f} s, warm {warm:.2f} s, first - warm {times[0] - warm:.2f}"
           f" s; {len(first_compiles)} compilations, {sum(first_compiles):.2f} s; tracing and "
           f"lowering {first_traced:.2f} s; converged "
-          f"{bool(res.converged.all())}")  # fmt: skip
+          f"{bool(res.converged.all())}; backend start {backend:.2f} s")  # fmt: skip
 
 
 if __name__ == "__main__":
