@@ -13,6 +13,11 @@ import optax
 
 import l1jax
 
+# The examples' float32 products in full precision on every backend, as l1jax's own programs
+# (on GPUs JAX's default is TF32, 10 bits: λ_max's gradient would round past λ_max, leaving a
+# weight nonzero there, and a pruned network's logits would differ from the full one's).
+jax.config.update("jax_default_matmul_precision", "highest")
+
 
 def parse_args(doc: str, out: str) -> argparse.Namespace:
     """``--quick`` (a smoke run) and ``--out`` (the PNG), described by the script's docstring."""

@@ -211,11 +211,11 @@ def path(
     storing the intercept in the path's dtype may cost (the intercept on the original scale,
     ``b̃ − coef · x̄``, is of the size of ``coef · x̄``: in float32 a column whose mean is 10⁶
     times its spread leaves it 0.06 apart, a relative gap of about 1e-4; centre such columns);
-    below about 1e-12 in float64 a gap is at the level of rounding. The squared and Poisson
-    gaps are formed from terms that vanish at the optimum (a Poisson objective with counts in
-    the tens is 20 ``P_null``, whose ``P − D`` rounded by 20 ε); the logistic and multinomial
-    gaps as ``P − D``, rounded by a few ``ε |P| / P_null`` (their ``|P|`` is at most about
-    ``P_null``).
+    a gap is at the level of rounding below a few ``ε |P| / P_null`` (about 1e-12 in float64,
+    1e-7 in float32; a GPU sums in another order than a CPU, so their last bits differ). The
+    squared and Poisson gaps are formed from terms that vanish at the optimum (a Poisson
+    objective with counts in the tens is 20 ``P_null``, whose ``P − D`` rounded by 20 ε); the
+    logistic and multinomial gaps as ``P − D`` (their ``|P|`` is at most about ``P_null``).
     A squared-loss path with ``p ≤ n`` is solved on its ``p × p`` Gram matrix, whose rounding
     squares the condition number of the columns it fits and which no gap there can see: where
     that could cost more than a tenth of ``tol`` (nearly collinear columns in float32), the path

@@ -239,6 +239,14 @@ def test_poisson_intercept_only_free_block_at_a_small_lambda():
 ROUNDING = 500 * np.finfo(np.float64).eps  # the most negative gap that is only rounding
 
 
+def _rounding32(value):
+    """What rounding leaves of a float32 gap whose relative objective is ``value`` (P / P_null):
+    4 ε |P| / P_null, as l1jax.path's docstring says (measured on an H200: a device X's gap of
+    −2.1e-8 under an error of 2.3e-8, a logistic one of 7.0e-8 under 1.4e-7; a GPU sums in
+    another order than a CPU)."""
+    return 4 * np.finfo(np.float32).eps * abs(value)
+
+
 def _saved_case(name):
     """``(X, y, sample_weight, penalty_factor)`` of a problem saved in ``tests/data``."""
     data = np.load(os.path.join(os.path.dirname(__file__), "data", f"{name}.npz"))
@@ -285,9 +293,9 @@ def test_gap_allows_for_the_float32_intercept(loss):
     lams = np.array([1e-2, 1e-3])
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        res, excess, _ = _float32_excess(loss, X64, y, None, np.ones(2), lams, 1.0)
+        res, excess, values = _float32_excess(loss, X64, y, None, np.ones(2), lams, 1.0)
     for k in range(lams.size):
-        assert excess[k] <= res.gap[k] + 1e-9, (k, excess[k], res.gap[k])
+        assert excess[k] <= res.gap[k] + _rounding32(values[k]), (k, excess[k], res.gap[k])
     assert max(excess) > 1e-5  # (the float32 intercept does cost more than tol here)
     assert not res.converged.all()
     messages = [str(w.message) for w in caught if issubclass(w.category, l1jax.ConvergenceWarning)]
@@ -308,7 +316,8 @@ def _float32_excess(loss, X, y, w, v, lams, rho, sparse=False, device=False, tol
     ref = l1jax.path(X64, y64, loss=loss, lambdas=res.lambdas.astype(np.float64), l1_ratio=rho,
                      sample_weight=w64, penalty_factor=v, tol=1e-13, max_iter=200_000,
                      **kw)  # fmt: skip
-    assert ref.converged.all()
+    assert (ref.gap <= 1e-12).all(), ref.gap  # (tol 1e-13; rounding's level is 1e-12: an H200
+    # stopped λs at 3e-13)
     s = np.full(len(y), 1 / len(y)) if w64 is None else w64 / w64.sum()
     sd, p_null = _scale(X64, s, kw.get("standardize", True)), _null_objective(loss, y64, s)
     grid = res.lambdas.astype(np.float64)
@@ -344,10 +353,10 @@ def test_float32_sparse_offset_column_gaps_bound_the_error(loss, unstored):
         y = (rng.random(n) < 1 / (1 + np.exp(-np.clip(eta, -50, 50)))).astype(float)
     lam_max = l1jax.path(X, y, loss=loss, lambdas=1, sample_weight=w).lambdas[0]
     lams = lam_max * np.array([0.5, 0.1, 0.01, 1e-3])
-    res, excess, _ = _float32_excess(loss, X, y, w, np.ones(p), lams, 1.0, sparse=True,
+    res, excess, values = _float32_excess(loss, X, y, w, np.ones(p), lams, 1.0, sparse=True,
                                      standardize=True)  # fmt: skip
     for k in np.flatnonzero(res.converged):
-        assert excess[k] <= res.gap[k] + 1e-9, (k, excess[k], res.gap[k])
+        assert excess[k] <= res.gap[k] + _rounding32(values[k]), (k, excess[k], res.gap[k])
     assert res.converged[:3].all()
 
 
@@ -365,11 +374,11 @@ def test_float32_device_offset_column_gaps_bound_the_error():
     y = X[:, 1] + (X[:, 0] - X[:, 0].mean()) / X[:, 0].std() + rng.standard_normal(n)
     lam_max = l1jax.path(X, y, lambdas=1).lambdas[0]
     lams = lam_max * np.array([0.5, 0.1, 0.01, 1e-3])
-    res, excess, _ = _float32_excess("squared", X, y, None, np.ones(p), lams, 1.0, device=True,
+    res, excess, values = _float32_excess("squared", X, y, None, np.ones(p), lams, 1.0, device=True,
                                      standardize=True)  # fmt: skip
     assert res.converged.all()
     for k in range(lams.size):
-        assert excess[k] <= res.gap[k] + 1e-9, (k, excess[k], res.gap[k])
+        assert excess[k] <= res.gap[k] + _rounding32(values[k]), (k, excess[k], res.gap[k])
 
 
 def test_float32_gap_bounds_nearly_collinear_free_columns():
@@ -384,10 +393,11 @@ def test_float32_gap_bounds_nearly_collinear_free_columns():
         X[:, 1] = X[:, 0] + delta * rng.standard_normal(n)
         y = X[:, 0] - X[:, 1] * 0.5 + X[:, 2] + rng.standard_normal(n)
         v = np.array([0, 0, 1, 1, 1.0])
-        res, excess, _ = _float32_excess("squared", X, y, None, v, np.array([1.0, 0.1, 0.01]),
+        res, excess, values = _float32_excess("squared", X, y, None, v, np.array([1.0, 0.1, 0.01]),
                                          1.0)  # fmt: skip
         for k in np.flatnonzero(res.converged):
-            assert excess[k] <= res.gap[k] + 1e-9, (delta, k, excess[k], res.gap[k])
+            allowance = _rounding32(values[k])
+            assert excess[k] <= res.gap[k] + allowance, (delta, k, excess[k], res.gap[k])
 
 
 @pytest.mark.parametrize("device", [False, True])
@@ -698,6 +708,7 @@ print(json.dumps(out))
 """
 
 
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="XLA's CPU flags, compared on a CPU")
 def test_paths_do_not_depend_on_xla_cpu_threading_flags():
     """Issue 12: with ``--xla_cpu_multi_thread_eigen=false`` (a common way to pin threads) the
     old host-driven round stopped converging (20001 iterations instead of 31 on n=64, p=17).

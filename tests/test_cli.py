@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import jax
 import numpy as np
 import pytest
 
@@ -201,7 +202,8 @@ def test_default_job(runs):
         data = (tmp / name).read_bytes()
         assert data[:8] == PNG and len(data) > 10_000
     assert "[l1jax]" in err  # progress lines go to stderr
-    assert "[l1jax.cv_path" in err and "fold 10/10" in err  # the library's, fold by fold
+    assert "[l1jax.cv_path" in err  # the library's: fold by fold on a CPU, at once elsewhere
+    assert ("fold 10/10" if jax.default_backend() == "cpu" else "fitted the 10 folds") in err
 
 
 def test_quiet_prints_no_progress(runs):
@@ -530,7 +532,8 @@ def test_sparse_npz_prints_cv_paths_lambda_min(sparse_files, capsys, monkeypatch
     with open("coef.csv", newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0][5:] == [f"x{j}" for j in range(200)]
-    np.testing.assert_allclose(np.array(rows[1:], float)[:, 5:], ref.path.coef, rtol=1e-12)
+    # (a GPU's sparse products add in no fixed order: the last bits vary from run to run)
+    np.testing.assert_allclose(np.array(rows[1:], float)[:, 5:], ref.path.coef, rtol=1e-9)
     assert Path("fit.png").read_bytes()[:8] == PNG
 
 

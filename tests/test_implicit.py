@@ -299,6 +299,7 @@ def test_jacrev_and_jvp_over_lambdas_of_a_path():
     np.testing.assert_allclose(diag, expected, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="LAPACK is a CPU's (GPUs: cuSOLVER)")
 def test_dense_solver_lapack_calls_take_one_matrix():
     """vmap over λs of the dense solver's gradient: every LAPACK call takes one matrix, never a
     batch (jaxlib 0.10's batched CPU kernels can deadlock programs run from as many threads as

@@ -26,6 +26,7 @@ import subprocess
 import sys
 import warnings
 
+import jax
 import numpy as np
 import pytest
 from scipy.special import logsumexp, softmax
@@ -341,6 +342,7 @@ def test_newton_programs_run_concurrently():
     assert out.returncode == 0 and "done" in out.stdout, out.stderr[-3000:]
 
 
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="LAPACK is a CPU's (GPUs: cuSOLVER)")
 @pytest.mark.parametrize(
     ("loss", "options"),
     [("multinomial", {}), ("logistic", {"block_size": 4})],
