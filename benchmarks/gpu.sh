@@ -9,9 +9,12 @@
 # fails there), first calls against warm calls (issue 11: A full on an empty cache, then again
 # in a second process on the filled cache, D on an empty one), the full benchmark problems warm
 # (l1jax alone: the peers run on a CPU), stability selection's vmapped halves against a loop of
-# path calls (issue 15), A's first call with XLA's GPU autotuning off, the test suite on the GPU
-# for SECONDS_FOR_TESTS (default 150; stopped by SIGINT, so pytest still prints its summary of
-# failures), and the main job.
+# path calls (issue 15), cv_path against path (benchmarks/cv.py), the test suite on the GPU
+# for SECONDS_FOR_TESTS (default 330; stopped by SIGINT, so pytest still prints its summary of
+# failures), and the main job. On an H200 (2026-12-04) the steps before the suite took about
+# 200 s and a machine started in about 30 s: one call of `run` with timeout_s 570 fits the
+# 15 minutes of device time a task gets. `-p no:benchmark`: the machine's pytest-benchmark
+# warns once per worker under xdist.
 set -uo pipefail
 OUT="${OUT:-/tmp/l1jax-gpu}"
 mkdir -p "$OUT"
@@ -49,9 +52,8 @@ step ${T1:-120} "$cache/D" "$python" benchmarks/first_call.py D
 step ${T2:-200} "$cache/paths" "$python" benchmarks/paths.py --tools l1jax --no-reference --repeat 3 \
     --markdown
 step ${T2:-180} "$cache/stab" "$python" benchmarks/stability.py --repeat 1
-step 60 "$cache/A0" env XLA_FLAGS=--xla_gpu_autotune_level=0 "$python" benchmarks/first_call.py A
-step "${1:-150}" "$cache/tests" env XLA_PYTHON_CLIENT_PREALLOCATE=false "$python" -m pytest -q \
-    -n 8 -p no:cacheprovider -rfE tests/test_stability.py tests/test_certificates.py \
-    tests/test_path.py tests/test_cv.py tests/
+step 120 "$cache/cv" "$python" benchmarks/cv.py
+step "${1:-330}" "$cache/tests" env XLA_PYTHON_CLIENT_PREALLOCATE=false "$python" -m pytest -q \
+    -n 12 -p no:cacheprovider -p no:benchmark -rfE tests/
 step 45 "$cache/main" "$python" -m l1jax
 echo "=== $(date +%T) done" | tee -a "$log"
