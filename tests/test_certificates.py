@@ -354,7 +354,7 @@ def test_float32_sparse_offset_column_gaps_bound_the_error(loss, unstored):
     lam_max = l1jax.path(X, y, loss=loss, lambdas=1, sample_weight=w).lambdas[0]
     lams = lam_max * np.array([0.5, 0.1, 0.01, 1e-3])
     res, excess, values = _float32_excess(loss, X, y, w, np.ones(p), lams, 1.0, sparse=True,
-                                     standardize=True)  # fmt: skip
+                                          standardize=True)  # fmt: skip
     for k in np.flatnonzero(res.converged):
         assert excess[k] <= res.gap[k] + _rounding32(values[k]), (k, excess[k], res.gap[k])
     assert res.converged[:3].all()
@@ -374,8 +374,8 @@ def test_float32_device_offset_column_gaps_bound_the_error():
     y = X[:, 1] + (X[:, 0] - X[:, 0].mean()) / X[:, 0].std() + rng.standard_normal(n)
     lam_max = l1jax.path(X, y, lambdas=1).lambdas[0]
     lams = lam_max * np.array([0.5, 0.1, 0.01, 1e-3])
-    res, excess, values = _float32_excess("squared", X, y, None, np.ones(p), lams, 1.0, device=True,
-                                     standardize=True)  # fmt: skip
+    res, excess, values = _float32_excess("squared", X, y, None, np.ones(p), lams, 1.0,
+                                          device=True, standardize=True)  # fmt: skip
     assert res.converged.all()
     for k in range(lams.size):
         assert excess[k] <= res.gap[k] + _rounding32(values[k]), (k, excess[k], res.gap[k])
@@ -393,8 +393,8 @@ def test_float32_gap_bounds_nearly_collinear_free_columns():
         X[:, 1] = X[:, 0] + delta * rng.standard_normal(n)
         y = X[:, 0] - X[:, 1] * 0.5 + X[:, 2] + rng.standard_normal(n)
         v = np.array([0, 0, 1, 1, 1.0])
-        res, excess, values = _float32_excess("squared", X, y, None, v, np.array([1.0, 0.1, 0.01]),
-                                         1.0)  # fmt: skip
+        res, excess, values = _float32_excess("squared", X, y, None, v,
+                                              np.array([1.0, 0.1, 0.01]), 1.0)  # fmt: skip
         for k in np.flatnonzero(res.converged):
             allowance = _rounding32(values[k])
             assert excess[k] <= res.gap[k] + allowance, (delta, k, excess[k], res.gap[k])
