@@ -516,8 +516,11 @@ class Program:
             entry = self._rebuild(key, future, dynamic, static)
         if entry.unverified is None:
             return entry.compiled(*dynamic)
-        try:  # the first call of an executable read from disk
-            out = entry.compiled(*dynamic)
+        try:  # the first call of an executable read from disk, waited for: JAX dispatches
+            # asynchronously, so an executable that does not run here fails when its outputs
+            # are read (CI, 2026-12-04: "NOT_FOUND: Function broadcast_subtract_fusion not
+            # found" at the engine's np.asarray, past this check)
+            out = jax.block_until_ready(entry.compiled(*dynamic))
         except Exception:  # it does not run here: delete its file and compile
             _remove(entry.unverified)
             return self._rebuild(key, future, dynamic, static).compiled(*dynamic)

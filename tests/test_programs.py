@@ -135,6 +135,27 @@ def test_executable_failing_its_first_call_is_rebuilt(cache, monkeypatch):
     assert len(_files(cache)) == 1
 
 
+def test_executable_failing_when_its_outputs_are_read_is_rebuilt(cache, monkeypatch):
+    """JAX dispatches asynchronously: a loaded executable that does not run here may return at
+    once and fail when its outputs are read (CI: "NOT_FOUND: Function ... not found" in
+    np.asarray). Its first call is waited for, so the error comes there and it is rebuilt."""
+    x = jnp.arange(3.0)
+    _poly(x, 2.0, 2)
+
+    class Pending:
+        def block_until_ready(self):
+            raise RuntimeError("NOT_FOUND: Function broadcast_subtract_fusion not found")
+
+    def broken(*args, **kwargs):
+        return lambda *args: Pending()
+
+    monkeypatch.setattr(_programs.serialize_executable, "deserialize_and_load", broken)
+    _programs.clear_memory()
+    np.testing.assert_allclose(_poly(x, 2.0, 2), 2 * x**2)
+    _expect(compiled=1, loaded=1)
+    assert len(_files(cache)) == 1
+
+
 def test_another_environment_is_never_read(cache, monkeypatch):
     x = jnp.arange(3.0)
     _poly(x, 2.0, 2)
