@@ -617,12 +617,17 @@ def cv_path(
         )  # fmt: skip
         pad_to = lambdas if _inputs.is_grid_size(lambdas) else 0  # (folds on the refit's program)
 
+        # (the folds' Gram matrices, where formed on the host: one product of X, less each
+        # fold's held-out rows; X as the folds get it, a float64 NumPy array)
+        row_grams = (_inputs.RowGrams(X_arr) if isinstance(X_arr, np.ndarray)
+                     and X_arr.dtype == np.float64 and F >= 3 else None)  # fmt: skip
+
         def fold_options(dtype) -> dict:
             return dict(loss=loss, fit_intercept=bool(fit_intercept),
                         standardize=bool(standardize), penalty_factor=penalty_factor,
                         positive=bool(positive), max_iter=int(max_iter), mesh=mesh,
                         tol=(1e-7 if dtype == np.float64 else 1e-5) if tol is None else tol,
-                        grouped=grouped, groups=groups)  # fmt: skip
+                        grouped=grouped, groups=groups, row_grams=row_grams)  # fmt: skip
 
         fulls, pool, ahead = None, None, {}
         if not batched and not grid and content_checked and _workers(F + 1, X_arr) > 1:
@@ -677,7 +682,7 @@ def cv_path(
 
         opts = fold_options(dtype)
         if batched:
-            opts = {k: v for k, v in opts.items() if k not in ("grouped", "groups")}
+            opts = {k: v for k, v in opts.items() if k not in ("grouped", "groups", "row_grams")}
             coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                         **opts)  # fmt: skip
         else:

@@ -421,11 +421,14 @@ def _path(
     groups=None,
     headroom=True,
     grid_only=False,
+    row_grams=None,
 ):
     """:func:`path` without its warnings: ``(PathResult, tol)``. ``pad_to``, ``headroom``: see
-    :func:`l1jax.engine.fit_path`. With ``grid_only``, only the λs that the path would fit (all
-    of them: before any early stop), found by the path's own program stopped after its start
-    (λ_max), or None for data whose null model is already optimal."""
+    :func:`l1jax.engine.fit_path`; ``row_grams``: the products of ``X``'s rows
+    (:class:`l1jax._inputs.RowGrams`) for a Gram matrix formed on the host. With
+    ``grid_only``, only the λs that the path would fit (all of them: before any early stop),
+    found by the path's own program stopped after its start (λ_max), or None for data whose
+    null model is already optimal."""
     _inputs.check_flag(early_stop, "early_stop")
     _inputs.check_flag(grouped, "grouped")
     if grouped and loss != MULTINOMIAL:
@@ -490,7 +493,7 @@ def _path(
             prep = _inputs.prepare(
                 X, y, sample_weight, args.penalty_factor, fit_intercept=fit_intercept,
                 standardize=standardize, dtype=dtype, precondition=precondition,
-                gram=gram and engine.host_gram(loss, X, args.mesh),
+                gram=gram and engine.host_gram(loss, X, args.mesh), row_grams=row_grams,
             )  # fmt: skip
         if centred:
             prep = prep._replace(y=(y.astype(np.float64) - y_shift).astype(dtype))

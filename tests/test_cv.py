@@ -104,6 +104,33 @@ def test_cv_path_equals_kfold_by_hand(case):
     _check_selection(cv)
 
 
+def test_folds_gram_matrices_from_one_product_of_x(monkeypatch):
+    """A fold's Gram matrix (squared loss, p ≤ n) is X's whole product less its held-out rows'
+    (_inputs.RowGrams): equal to its kept rows' own product, for X or a view of all of it, and
+    None for any other array; cv_path takes it for every fold, and scores as by hand."""
+    from l1jax import _inputs
+
+    X, y = _data(n=90)
+    held = np.arange(90) % 5 == 2
+    grams = _inputs.RowGrams(X)
+    kept = X[~held]
+    np.testing.assert_allclose(grams(X[:], ~held), kept.T @ kept, rtol=1e-13,
+                               atol=1e-13 * np.abs(X.T @ X).max())  # fmt: skip
+    np.testing.assert_array_equal(grams(X, None), X.T @ X)
+    assert grams(X.copy(), None) is None and grams(kept, None) is None
+    assert grams(X[:, :4], None) is None and grams(X[:80], None) is None
+    calls = []
+    monkeypatch.setattr(_inputs.RowGrams, "__call__",
+                        lambda self, X, rows, call=_inputs.RowGrams.__call__:
+                        calls.append(call(self, X, rows)) or calls[-1])  # fmt: skip
+    fold_ids = np.arange(90) % 5
+    cv = l1jax.cv_path(X, y, fold_ids=fold_ids, lambdas=K, lambda_min_ratio=RATIO, tol=TOL)
+    assert len(calls) == 5 and all(G is not None for G in calls)
+    scores, mean, _ = _by_hand(X, y, cv, "squared", "mse", None)
+    np.testing.assert_allclose(cv.fold_scores, scores, rtol=1e-6)
+    np.testing.assert_allclose(cv.cv_mean, mean, rtol=1e-6)
+
+
 OPTIONS = {
     "no-intercept": dict(fit_intercept=False),
     "positive": dict(positive=True),
