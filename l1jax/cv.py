@@ -634,7 +634,7 @@ def cv_path(
             # The first fold runs beside the refit (which would leave a core idle), on the λs
             # the refit will have before its early stop (its first K are kept).
             lams = _path(X, y, l1_ratio=l1_ratio, block_size=None, grid_only=True,
-                         **refit.keywords)  # fmt: skip
+                         row_grams=row_grams, **refit.keywords)  # fmt: skip
             if lams is not None:
                 # (every fold with given λs, which do not stop early; else the first)
                 first = F if not _inputs.is_grid_size(lambdas) else 1
