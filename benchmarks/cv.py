@@ -2,12 +2,13 @@
 
 Usage::
 
-    python benchmarks/cv.py [--repeat N]
+    python benchmarks/cv.py [--repeat N] [--full] [--problems A,B,C,D]
 
 Prints, per problem, the first call (compilation included) and the best warm call of
 ``l1jax.path`` and of ``l1jax.cv_path(n_folds=5)`` (which also refits the path on all the
 data), float64, default tolerance. A cross-validation costs at least one path per fold plus
-the refit; the ratio shows how far it is from that.
+the refit; the ratio shows how far it is from that. ``--full``: the full problems (100 λ)
+instead of the quick ones (20 λ).
 """
 
 from __future__ import annotations
@@ -40,12 +41,15 @@ def _timed(fn, repeat, *args, **kwargs):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=2, help="warm runs (best is reported)")
+    ap.add_argument("--full", action="store_true", help="the full problems, 100 λ")
+    ap.add_argument("--problems", default="A,B,C,D", help="comma-separated, of A,B,C,D")
     args = ap.parse_args()
+    specs, k = (paths.FULL, 100) if args.full else (paths.QUICK, 20)
     print("| problem | n × p | path first / warm (s) | cv_path first / warm (s) | cv / path |")
     print("|---|---|---|---|---|")
-    for name in ("A", "B", "C", "D"):
-        prob = paths.make_problem(name, paths.QUICK[name], 20)
-        kw = dict(loss=prob.loss, lambdas=20)
+    for name in args.problems.split(","):
+        prob = paths.make_problem(name, specs[name], k)
+        kw = dict(loss=prob.loss, lambdas=k)
         pf, pw = _timed(l1jax.path, args.repeat, prob.X, prob.y, **kw)
         cf, cw = _timed(l1jax.cv_path, args.repeat, prob.X, prob.y, n_folds=5, **kw)
         shape = f"{prob.X.shape[0]} × {prob.X.shape[1]}"
