@@ -619,8 +619,10 @@ def cv_path(
 
         # (the folds' Gram matrices, where formed on the host: one product of X, less each
         # fold's held-out rows; X as the folds get it, a float64 NumPy array)
-        row_grams = (_inputs.RowGrams(X_arr) if isinstance(X_arr, np.ndarray)
-                     and X_arr.dtype == np.float64 and F >= 3 else None)  # fmt: skip
+        row_grams = None
+        if isinstance(X_arr, np.ndarray) and X_arr.dtype.kind in "fiu":  # (else path names it)
+            X_arr = X_arr.astype(np.float64, copy=False)
+            row_grams = _inputs.RowGrams(X_arr) if F >= 3 else None
 
         def fold_options(dtype) -> dict:
             return dict(loss=loss, fit_intercept=bool(fit_intercept),

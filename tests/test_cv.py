@@ -131,6 +131,9 @@ def test_folds_gram_matrices_from_one_product_of_x(monkeypatch):
     scores, mean, _ = _by_hand(X, y, cv, "squared", "mse", None)
     np.testing.assert_allclose(cv.fold_scores, scores, rtol=1e-6)
     np.testing.assert_allclose(cv.cv_mean, mean, rtol=1e-6)
+    calls.clear()  # a float32 X: the folds get it in float64, as before, and the same products
+    l1jax.cv_path(X.astype(np.float32), y.astype(np.float32), fold_ids=fold_ids, lambdas=K)
+    assert sum(G is not None for G in calls) == 5
 
 
 OPTIONS = {
