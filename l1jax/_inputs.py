@@ -204,12 +204,21 @@ class RowGrams:
         if not isinstance(X, np.ndarray) or self._layout(X) != self._key:
             return None
         with self._lock:
-            if self._whole is None:
-                self._whole = np.asarray(X.T @ X, np.float64)
-        if rows is None:
-            return self._whole.copy()
-        part = np.asarray(X[~rows], np.float64)
-        return self._whole - part.T @ part
+            if self._whole is None:  # (one BLAS product where BLAS would copy nothing)
+                one = X.dtype == np.float64 and (X.flags.c_contiguous or X.flags.f_contiguous)
+                self._whole = X.T @ X if one else _row_products(X)
+        return self._whole.copy() if rows is None else self._whole - _row_products(X, ~rows)
+
+
+def _row_products(X, rows=None) -> np.ndarray:
+    """``Σ x xᵀ`` (float64) over the rows of ``X`` where the mask ``rows`` holds (None: all),
+    :data:`GRAM_SLICE` entries at a time: no copy of ``X`` larger than a slice."""
+    G, step = np.zeros((X.shape[1],) * 2), max(1, GRAM_SLICE // max(X.shape[1], 1))
+    for i in range(0, X.shape[0], step):
+        part = X[i : i + step] if rows is None else X[i : i + step][rows[i : i + step]]
+        part = np.asarray(part, np.float64)
+        G += part.T @ part
+    return G
 
 
 def _uncentred_gram(X, w, x_mean, rows=None, row_grams=None):
@@ -226,13 +235,8 @@ def _uncentred_gram(X, w, x_mean, rows=None, row_grams=None):
     if np.any(x_mean**2 > BENIGN * np.var(sample, axis=0)):
         return None
     G = None if row_grams is None else row_grams(X, rows)
-    if G is None and rows is None:
-        G = X.T @ X
-    elif G is None:
-        G, step = np.zeros((X.shape[1],) * 2), max(1, GRAM_SLICE // max(X.shape[1], 1))
-        for i in range(0, X.shape[0], step):
-            part = np.asarray(X[i : i + step][rows[i : i + step]], np.float64)
-            G += part.T @ part
+    if G is None:
+        G = X.T @ X if rows is None else _row_products(X, rows)
     G *= w
     G -= np.outer(x_mean, x_mean)
     return None if np.any(np.diag(G) * BENIGN < x_mean**2) else G

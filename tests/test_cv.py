@@ -120,6 +120,9 @@ def test_folds_gram_matrices_from_one_product_of_x(monkeypatch):
     np.testing.assert_array_equal(grams(X, None), X.T @ X)
     assert grams(X.copy(), None) is None and grams(kept, None) is None
     assert grams(X[:, :4], None) is None and grams(X[:80], None) is None
+    strided = np.repeat(X, 2, axis=1)[:, ::2]  # (not contiguous: products a slice at a time)
+    np.testing.assert_allclose(_inputs.RowGrams(strided)(strided, ~held), kept.T @ kept,
+                               rtol=1e-13, atol=1e-13 * np.abs(X.T @ X).max())  # fmt: skip
     calls = []
     monkeypatch.setattr(_inputs.RowGrams, "__call__",
                         lambda self, X, rows, call=_inputs.RowGrams.__call__:
