@@ -204,10 +204,14 @@ class RowGrams:
         if not isinstance(X, np.ndarray) or self._layout(X) != self._key:
             return None
         with self._lock:
-            if self._whole is None:  # (one BLAS product where BLAS would copy nothing)
-                one = X.dtype == np.float64 and (X.flags.c_contiguous or X.flags.f_contiguous)
-                self._whole = X.T @ X if one else _row_products(X)
+            if self._whole is None:
+                self._whole = X.T @ X if _whole_for_blas(X) else _row_products(X)
         return self._whole.copy() if rows is None else self._whole - _row_products(X, ~rows)
+
+
+def _whole_for_blas(X) -> bool:
+    """``X`` is float64 and contiguous: BLAS takes all of it as it is, copying none of it."""
+    return X.dtype == np.float64 and (X.flags.c_contiguous or X.flags.f_contiguous)
 
 
 def _row_products(X, rows=None) -> np.ndarray:
@@ -267,7 +271,7 @@ def _gram_of(X, y, s, fit_intercept, scaled, row_grams=None):
     w = s[kept][0]
     equal = bool(np.all(s[kept] == w))
     uniform = equal and bool(kept.all())
-    whole = X.dtype == np.float64 and (X.flags.c_contiguous or X.flags.f_contiguous)
+    whole = _whole_for_blas(X)
     G = None
     if equal:  # (the whole X: BLAS copies none of it; else slices of the kept rows)
         G = _uncentred_gram(X, w, x_mean, None if whole and uniform else kept,
