@@ -222,17 +222,14 @@ def test_jit_vmap_over_lambda_and_data_equals_a_loop_and_lambda_is_traced():
     lams = np.array([1.2, 0.5, 0.1, 0.02]) * ALPHA_MAX
     ys = Y_NP + 0.1 * _NOISE * np.array([[0.0], [0.0], [1.0], [1.0]])  # two resampled y
     batched = _path(lams, ys, 1e-10)
-    compiled = []  # XLA compilations of _solve's program (jit caches' counts vary by jax version)
+    from test_programs import _compile_events
 
-    def listen(event, duration, fun_name=None, **_):
-        if event.endswith("backend_compile_duration") and fun_name in ("_solve", "jit(_solve)"):
-            compiled.append(duration)
-
-    jax.monitoring.register_event_duration_secs_listener(listen)
+    # XLA compilations of _solve's program (jit caches' counts vary by jax version)
+    compiled, stop = _compile_events(names=("_solve", "jit(_solve)"))
     try:
         loop = [_fit(lam, y, 1e-10) for lam, y in zip(lams, ys, strict=True)]
     finally:
-        jax.monitoring.unregister_event_duration_listener(listen)
+        stop()
     assert len(compiled) <= 1  # the eager program, once
     assert batched.params.shape == (4, P) and batched.n_iter.shape == (4,)
     for k, r in enumerate(loop):

@@ -659,13 +659,14 @@ def test_a_lock_held_too_long_is_passed_by(cache, monkeypatch):
     assert os.path.exists(path)  # written all the same
 
 
-def _compile_events():
+def _compile_events(names=None):
     """A list that collects the duration of every XLA compilation from now on (JAX's
-    ``backend_compile_duration`` events), and the function that stops collecting."""
+    ``backend_compile_duration`` events; with ``names``, of the functions of those names), and
+    the function that stops collecting."""
     events = []
 
-    def listen(event, duration, **_):
-        if event.endswith("backend_compile_duration"):
+    def listen(event, duration, fun_name=None, **_):
+        if event.endswith("backend_compile_duration") and (names is None or fun_name in names):
             events.append(duration)
 
     jax.monitoring.register_event_duration_secs_listener(listen)
