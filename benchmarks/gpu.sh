@@ -6,11 +6,12 @@
 # It uses the machine's own jax, optax, chex and scikit-learn (the project on PYTHONPATH, nothing
 # installed) and writes its log to $OUT/gpu.log (OUT defaults to /tmp/l1jax-gpu). In order of
 # what matters most, each step under its own time limit: a smoke test (stops the run if l1jax
-# fails there), first calls against warm calls (issue 11: A full on an empty cache, then again
-# in a second process on the filled cache, D on an empty one), the full benchmark problems warm
-# (l1jax alone: the peers run on a CPU), stability selection's vmapped halves against a loop of
-# path calls (issue 15), cv_path against path (benchmarks/cv.py), the test suite on the GPU
-# for SECONDS_FOR_TESTS (default 330; stopped by SIGINT, so pytest still prints its summary of
+# fails there), where a warm path's time goes (benchmarks/gpu_profile.py on A-D, empty cache:
+# its first calls too), A's first call in a second process on the filled cache, A and D warm
+# with XLA's command buffers (CUDA graphs) for loops and conditionals, without any command
+# buffer, and with them as l1jax's own per-program option (issue 11's GPU targets: what the
+# warm 0.17-0.19 s of A and D is made of), the test suite on the GPU for SECONDS_FOR_TESTS
+# (default 330; stopped by SIGINT, so pytest still prints its summary of
 # failures), and the main job. On an H200 (2026-12-04) the steps before the suite took about
 # 200 s and a machine started in about 30 s: one call of `run` with timeout_s 570 fits the
 # 15 minutes of device time a task gets. `-p no:benchmark`: the machine's pytest-benchmark
@@ -46,14 +47,13 @@ res = l1jax.path(X, y, lambdas=10)
 print('smoke path: converged', bool(res.converged.all()), 'max gap', float(res.gap.max()))
 " || { echo "smoke test failed: stopping" | tee -a "$log"; exit 1; }
 
-step ${T1:-120} "$cache/A" "$python" benchmarks/first_call.py A
-step 60 "$cache/A" "$python" benchmarks/first_call.py A
-step ${T1:-120} "$cache/D" "$python" benchmarks/first_call.py D
-step ${T2:-200} "$cache/paths" "$python" benchmarks/paths.py --tools l1jax --no-reference --repeat 3 \
-    --markdown
-step ${T2:-180} "$cache/stab" "$python" benchmarks/stability.py --repeat 1
-step 120 "$cache/cv" "$python" benchmarks/cv.py
+step 120 "$cache/profile" "$python" benchmarks/gpu_profile.py A B C D
+step 30 "$cache/profile" "$python" benchmarks/first_call.py A
+cb="--xla_gpu_enable_command_buffer"
+step 60 "$cache/while" env XLA_FLAGS="$cb=+WHILE,+CONDITIONAL" "$python" benchmarks/gpu_profile.py A D
+step 60 "$cache/nocb" env XLA_FLAGS="$cb=" "$python" benchmarks/gpu_profile.py A D
+step 60 "$cache/own" "$python" benchmarks/gpu_profile.py A D --option "${cb#--}=+WHILE,+CONDITIONAL"
 step "${1:-330}" "$cache/tests" env XLA_PYTHON_CLIENT_PREALLOCATE=false "$python" -m pytest -q \
-    -n 12 -p no:cacheprovider -p no:benchmark -rfE tests/
+    -n 14 -p no:cacheprovider -p no:benchmark -rfE tests/
 step 45 "$cache/main" "$python" -m l1jax
 echo "=== $(date +%T) done" | tee -a "$log"
