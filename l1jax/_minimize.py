@@ -468,7 +468,10 @@ def minimize(
     ``status = Status.NONFINITE`` (``params = init_params`` for a bad λ), never an exception.
     Called eagerly (outside any transformation), a solve that did not converge warns once
     (:class:`l1jax.ConvergenceWarning`). float32 cannot certify much below ``1e-6``; enable
-    float64 for tighter tolerances.
+    float64 for tighter tolerances. ``fun``'s own products keep the precision you give them: on
+    GPUs and TPUs JAX's default runs float32 products in TF32 or bfloat16, whose gradients stall
+    ``error`` near ``1e-3``; trace it under ``jax.default_matmul_precision("highest")`` (README
+    "Precision").
 
     Args:
       fun: the smooth part, ``fun(params, *args) -> scalar``, twice differentiable by JAX (its
