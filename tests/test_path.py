@@ -1086,6 +1086,7 @@ def test_host_gram_of_a_folds_rows(monkeypatch, layout):
         np.testing.assert_allclose(c, (X64 - mean).T @ (s * (y - s @ y)), rtol=0, atol=1e-13)
 
 
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="the host's Gram route is a CPU's")
 def test_host_gram_makes_no_copy_of_x(monkeypatch):
     """prepare(gram=True), the host's route to the Gram matrix, never holds a second n × p
     array: with slices of 2**16 entries its peak allocation (traced) stays under a quarter of

@@ -261,7 +261,8 @@ def test_least_recently_used_executables_are_let_go(cache, monkeypatch):
     assert len(_programs._memory) == 2
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/maps"), reason="Linux's memory maps")
+@pytest.mark.skipif(not os.path.exists("/proc/self/maps") or jax.default_backend() != "cpu",
+                    reason="a CPU executable's code in Linux's memory maps (a GPU's: none)")
 def test_executables_let_go_release_their_memory(cache, monkeypatch):
     """Nothing else holds an executable that l1jax lets go (JAX's in-memory caches keep those
     of a jitted function alive as long as the function lives): eight programs take the memory
@@ -754,6 +755,7 @@ def test_second_process_compiles_nothing_and_imports_no_optax(cache):
     assert _output(_run_python(code, cache)) == "0 True [] False"
 
 
+@pytest.mark.skipif(jax.default_backend() != "cpu", reason="one_blas_thread acts on a CPU only")
 def test_blas_runs_on_one_thread_while_fits_run():
     """one_blas_thread limits every BLAS library to one thread (threadpoolctl) while any fit is
     inside it, counted over threads: the libraries' own setting comes back when the last one
