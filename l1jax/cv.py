@@ -31,7 +31,15 @@ import numpy as np
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._programs import in_caller_scope, one_blas_thread, program, to_device
 from l1jax.losses import MULTINOMIAL
-from l1jax.path import PathResult, _path, fitted_words, host_predict, path, warn_unconverged
+from l1jax.path import (
+    PathResult,
+    _path,
+    fitted_words,
+    host_predict,
+    path,
+    reported,
+    warn_unconverged,
+)  # fmt: skip
 
 __all__ = ["CVResult", "SCORINGS", "cv_path"]
 
@@ -609,20 +617,25 @@ def cv_path(
         report(f"fitting the {loss} path on all {n} rows")
         batched = (_batched(mesh) and not _sparse.is_sparse(X_arr) and not multi and labels is None
                    and groups is None)  # fmt: skip
-        refit = functools.partial(
-            path, X, y, loss=loss, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
-            fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
-            sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
-            mesh=mesh, early_stop=early_stop, grouped=grouped, groups=groups,
-        )  # fmt: skip
         pad_to = lambdas if _inputs.is_grid_size(lambdas) else 0  # (folds on the refit's program)
 
         # (the folds' Gram matrices, where formed on the host: one product of X, less each
-        # fold's held-out rows; X as the folds get it, a float64 NumPy array)
+        # fold's held-out rows; X as the folds get it, a float64 NumPy array; the refit's, of
+        # a float64 X, is that product itself)
         row_grams = None
         if isinstance(X_arr, np.ndarray) and X_arr.dtype.kind in "fiu":  # (else path names it)
             X_arr = X_arr.astype(np.float64, copy=False)
             row_grams = _inputs.RowGrams(X_arr) if F >= 3 else None
+        keywords = dict(
+            loss=loss, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
+            fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+            sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
+            mesh=mesh, early_stop=early_stop, grouped=grouped, groups=groups,
+        )  # fmt: skip
+
+        def refit(l1_ratio):  # (l1jax.path on all rows: its checks, warnings and results)
+            return reported(X, y, False, {**keywords, "l1_ratio": l1_ratio, "block_size": None},
+                            row_grams)  # fmt: skip
 
         def fold_options(dtype) -> dict:
             return dict(loss=loss, fit_intercept=bool(fit_intercept),
@@ -636,7 +649,7 @@ def cv_path(
             # The first fold runs beside the refit (which would leave a core idle), on the λs
             # the refit will have before its early stop (its first K are kept).
             lams = _path(X, y, l1_ratio=l1_ratio, block_size=None, grid_only=True,
-                         row_grams=row_grams, **refit.keywords)  # fmt: skip
+                         row_grams=row_grams, **keywords)  # fmt: skip
             if lams is not None:
                 # (every fold with given λs, which do not stop early; else the first)
                 first = F if not _inputs.is_grid_size(lambdas) else 1

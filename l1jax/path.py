@@ -308,17 +308,23 @@ def path(
       ((10, 6), [True, True, False, False, False, False])
     """
     _inputs.check_flag(verbose, "verbose")
+    return reported(X, y, verbose, dict(
+        loss=loss, l1_ratio=l1_ratio, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
+        fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
+        sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
+        block_size=block_size, mesh=mesh, early_stop=early_stop, grouped=grouped, groups=groups,
+    ))  # fmt: skip
+
+
+def reported(X, y, verbose: bool, options: dict, row_grams=None) -> PathResult:
+    """:func:`path` (its progress lines and warnings) on :func:`_path`'s keyword ``options``,
+    and ``row_grams`` (see :func:`_path`: cv_path's refit shares its folds' product of X)."""
+    lambdas = options["lambdas"]
     with _progress.progress("l1jax.path", verbose) as report:
-        report(f"fitting a {loss} path ({_grid_words(lambdas)})")
-        res, tol = _path(
-            X, y, loss=loss, l1_ratio=l1_ratio, lambdas=lambdas,
-            lambda_min_ratio=lambda_min_ratio, fit_intercept=fit_intercept,
-            standardize=standardize, penalty_factor=penalty_factor, sample_weight=sample_weight,
-            positive=positive, tol=tol, max_iter=max_iter, block_size=block_size, mesh=mesh,
-            early_stop=early_stop, grouped=grouped, groups=groups,
-        )  # fmt: skip
+        report(f"fitting a {options['loss']} path ({_grid_words(lambdas)})")
+        res, tol = _path(X, y, row_grams=row_grams, **options)
         report(f"fitted {fitted_words(res, lambdas)}")
-    warn_unconverged("l1jax.path", res.status, res.gap, res.lambdas, tol, max_iter)
+    warn_unconverged("l1jax.path", res.status, res.gap, res.lambdas, tol, options["max_iter"])
     return res
 
 

@@ -107,8 +107,8 @@ def test_cv_path_equals_kfold_by_hand(case):
 def test_folds_gram_matrices_from_one_product_of_x(monkeypatch):
     """A fold's Gram matrix (squared loss, p ≤ n) is X's whole product less its held-out rows'
     (_inputs.RowGrams): equal to its kept rows' own product, for X or a view of all of it, and
-    None for any other array; cv_path takes it for every fold (and for the refit's λ grid), and
-    scores as by hand."""
+    None for any other array; cv_path takes it for every fold and for the refit (and the refit's
+    λ grid), whose path is l1jax.path's, and scores as by hand."""
     from l1jax import _inputs
 
     X, y = _data(n=90)
@@ -129,10 +129,15 @@ def test_folds_gram_matrices_from_one_product_of_x(monkeypatch):
                         calls.append(call(self, X, rows)) or calls[-1])  # fmt: skip
     fold_ids = np.arange(90) % 5
     cv = l1jax.cv_path(X, y, fold_ids=fold_ids, lambdas=K, lambda_min_ratio=RATIO, tol=TOL)
-    # (5 folds, and the λ grid of the refit where a fold runs beside it: _workers; folds fitted
-    # batched, on an accelerator, form no Gram matrix on the host)
-    batched = l1jax.cv._batched(None)
-    assert len(calls) in ((0,) if batched else (5, 6)) and all(G is not None for G in calls)
+    # (5 folds, the refit, and its λ grid where a fold runs beside it: _workers; folds fitted
+    # batched, on an accelerator, form no Gram matrix on the host, nor does a GPU's refit)
+    batched, refit = l1jax.cv._batched(None), int(l1jax.engine.host_gram("squared", X, None))
+    grid = int(not batched and l1jax.cv._workers(6, X) > 1)
+    assert len(calls) == refit + (0 if batched else 5 + grid)
+    assert all(G is not None for G in calls)
+    ref = l1jax.path(X, y, lambdas=K, lambda_min_ratio=RATIO, tol=TOL)
+    np.testing.assert_array_equal(cv.path.lambdas, ref.lambdas)
+    np.testing.assert_allclose(cv.path.coef, ref.coef, rtol=1e-12, atol=1e-14)
     scores, mean, _ = _by_hand(X, y, cv, "squared", "mse", None)
     np.testing.assert_allclose(cv.fold_scores, scores, rtol=1e-6)
     np.testing.assert_allclose(cv.cv_mean, mean, rtol=1e-6)
