@@ -8,13 +8,14 @@
 # what matters most, each step under its own time limit: a smoke test (stops the run if l1jax
 # fails there), where a warm path's time goes (benchmarks/gpu_profile.py on A-D, empty cache:
 # its first calls too), A's first call in a second process on the filled cache, A and D warm
-# with XLA's command buffers (CUDA graphs) for loops and conditionals, without any command
-# buffer, and with them as l1jax's own per-program option (issue 11's GPU targets: what the
-# warm 0.17-0.19 s of A and D is made of), the test suite on the GPU for SECONDS_FOR_TESTS
-# (default 330; stopped by SIGINT, so pytest still prints its summary of
+# with XLA's command buffers (CUDA graphs) for loops and conditionals too, A and C in blocks
+# of 8 λs against one λ at a time, the engine's program for A after XLA's passes (copied to
+# $OUT/hlo: its kernels per loop trip; issue 11's GPU targets), the test suite on the GPU for
+# SECONDS_FOR_TESTS (default 330; stopped by SIGINT, so pytest still prints its summary of
 # failures), and the main job. On an H200 (2026-12-04) the steps before the suite took about
 # 200 s and a machine started in about 30 s: one call of `run` with timeout_s 570 fits the
-# 15 minutes of device time a task gets. `-p no:benchmark`: the machine's pytest-benchmark
+# 15 minutes of device time a task gets (`pytest -n 14` reached 60% of the suite in 320 s;
+# the rest took 209 s in a second call). `-p no:benchmark`: the machine's pytest-benchmark
 # warns once per worker under xdist.
 set -uo pipefail
 OUT="${OUT:-/tmp/l1jax-gpu}"
@@ -51,8 +52,13 @@ step 120 "$cache/profile" "$python" benchmarks/gpu_profile.py A B C D
 step 30 "$cache/profile" "$python" benchmarks/first_call.py A
 cb="--xla_gpu_enable_command_buffer"
 step 60 "$cache/while" env XLA_FLAGS="$cb=+WHILE,+CONDITIONAL" "$python" benchmarks/gpu_profile.py A D
-step 60 "$cache/nocb" env XLA_FLAGS="$cb=" "$python" benchmarks/gpu_profile.py A D
-step 60 "$cache/own" "$python" benchmarks/gpu_profile.py A D --option "${cb#--}=+WHILE,+CONDITIONAL"
+# blocks of 8 λs (an accelerator's default) against one λ at a time: fewer, larger loop trips
+step 60 "$cache/block8" "$python" benchmarks/gpu_profile.py A C --block-size 8
+step 60 "$cache/block1" "$python" benchmarks/gpu_profile.py A C --block-size 1
+# the engine's program for A after XLA's GPU passes (its kernels per loop trip), in $OUT/hlo
+step 60 "" env XLA_FLAGS="--xla_dump_to=$cache/hlo --xla_dump_hlo_module_re=.*_run.*" \
+    "$python" benchmarks/first_call.py A
+mkdir -p "$OUT/hlo" && cp "$cache"/hlo/*jit__run*after_optimizations.txt "$OUT/hlo/" 2>&1 | tee -a "$log"
 step "${1:-330}" "$cache/tests" env XLA_PYTHON_CLIENT_PREALLOCATE=false "$python" -m pytest -q \
     -n 14 -p no:cacheprovider -p no:benchmark -rfE tests/
 step 45 "$cache/main" "$python" -m l1jax
