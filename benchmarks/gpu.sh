@@ -9,13 +9,14 @@
 # fails there), where a warm path's time goes (benchmarks/gpu_profile.py on A-D, empty cache:
 # its first calls too), A's first call in a second process on the filled cache, A and D warm
 # with XLA's command buffers (CUDA graphs) for loops and conditionals too, A and C in blocks
-# of 8 λs against one λ at a time, the engine's program for A after XLA's passes (copied to
-# $OUT/hlo: its kernels per loop trip; issue 11's GPU targets), the test suite on the GPU for
-# SECONDS_FOR_TESTS (default 330; stopped by SIGINT, so pytest still prints its summary of
-# failures), and the main job. On an H200 (2026-12-04) the steps before the suite took about
-# 200 s and a machine started in about 30 s: one call of `run` with timeout_s 570 fits the
-# 15 minutes of device time a task gets (`pytest -n 14` reached 60% of the suite in 320 s;
-# the rest took 209 s in a second call). `-p no:benchmark`: the machine's pytest-benchmark
+# of 8 λs against one λ at a time and by Newton's steps, the engine's program for A after
+# XLA's passes (copied to $OUT/hlo: its kernels per loop trip; issue 11's GPU targets), the
+# test suite on the GPU for SECONDS_FOR_TESTS (default 330; stopped by SIGINT, so pytest still
+# prints its summary of failures), and the main job. On an H200 (2026-12-04) a machine started
+# in about 30 s and the steps before the suite took about 200 s (before the block and Newton
+# steps were added: about 280 s with them), so `bash benchmarks/gpu.sh 240` in one call of
+# `run` with timeout_s 570 fits the 15 minutes of device time a task gets (`pytest -n 14`
+# reached 60% of the suite in 320 s; the rest took 209 s in a second call). `-p no:benchmark`: the machine's pytest-benchmark
 # warns once per worker under xdist.
 set -uo pipefail
 OUT="${OUT:-/tmp/l1jax-gpu}"
@@ -55,6 +56,9 @@ step 60 "$cache/while" env XLA_FLAGS="$cb=+WHILE,+CONDITIONAL" "$python" benchma
 # blocks of 8 λs (an accelerator's default) against one λ at a time: fewer, larger loop trips
 step 60 "$cache/block8" "$python" benchmarks/gpu_profile.py A C --block-size 8
 step 60 "$cache/block1" "$python" benchmarks/gpu_profile.py A C --block-size 1
+# the squared loss's small working sets by Newton's steps (engine.SQUARED_NEWTON), both ways
+step 60 "$cache/newton" "$python" benchmarks/gpu_profile.py A C --squared-newton
+step 60 "$cache/newton1" "$python" benchmarks/gpu_profile.py A C --squared-newton --block-size 1
 # the engine's program for A after XLA's GPU passes (its kernels per loop trip), in $OUT/hlo
 step 60 "" env XLA_FLAGS="--xla_dump_to=$cache/hlo --xla_dump_hlo_module_re=.*_run.*" \
     "$python" benchmarks/first_call.py A

@@ -3,6 +3,7 @@
 Usage::
 
     python benchmarks/gpu_profile.py A D [--option KEY=VALUE ...] [--block-size B]
+                                         [--squared-newton]
 
 For each problem (as benchmarks/paths.py, float64, tol 1e-6, 100 λs): the first call, then
 three warm calls, each split into the engine's programs (``l1jax.engine.solve``, waited for)
@@ -12,7 +13,9 @@ summed over the path (``n_iter``) and the engine's seconds per iteration; and a 
 default backend (``l1jax._programs._COMPILER_OPTIONS``); ``XLA_FLAGS`` sets it on every program.
 ``--block-size`` passes ``block_size`` to ``path`` (λs solved together, vmapped: an accelerator's
 default is 8, a CPU's 1 for A and C): the loop's trips are then about the sum over blocks of
-their largest ``n_iter``, also printed.
+their largest ``n_iter``, also printed. ``--squared-newton`` turns on
+``l1jax.engine.SQUARED_NEWTON`` (Newton's steps for the squared loss's small working sets;
+``n_iter`` then counts them): use an empty program cache.
 """
 
 from __future__ import annotations
@@ -51,6 +54,7 @@ def main() -> None:
     ap.add_argument("problems", nargs="+", choices=list("ABCD"))
     ap.add_argument("--option", action="append", default=[], metavar="KEY=VALUE")
     ap.add_argument("--block-size", type=int, default=None)
+    ap.add_argument("--squared-newton", action="store_true")
     args = ap.parse_args()
     platform = jax.devices()[0].platform
     if args.option:
@@ -60,6 +64,7 @@ def main() -> None:
     print(f"{jax.devices()[0]}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}; "
           f"l1jax's options in force: {_programs.compiler_options()}")
     engine.solve = _timed(engine.solve)
+    engine.SQUARED_NEWTON = args.squared_newton
     for name in args.problems:
         prob = paths.make_problem(name, paths.FULL[name], paths.N_LAMBDAS[False])
         rows = []

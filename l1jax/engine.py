@@ -78,6 +78,14 @@ MAX_ROUNDS = 50  # working-set rounds per block
 # iterations and warm A 3.53 → 3.14 s, B 0.36 → 0.23 s, C 0.90 → 0.84 s, D 7.52 → 6.29 s (10
 # steps: D 6.70 s). The multinomial keeps its 10 (its tests hold the estimate to the top).
 POWER_STEPS = 5
+# An experiment's switch (benchmarks/gpu_profile.py --squared-newton), off: the squared loss's
+# small design-form working sets by Newton's steps too (exact solves on the orthant) instead of
+# FISTA. On a 2-core CPU (2026-12-04, float64, tol 1e-6, warm): A quick 4,439 FISTA
+# iterations → 80 Newton steps but 0.128 → 0.216 s; C quick 3,199 → 31, 0.041 → 0.046 s; C
+# (200 × 20,000) one λ at a time 13,150 → 146, 1.21 → 1.12 s (FISTA in blocks of 8: 1.07 s).
+# On a GPU, whose FISTA iterations are kernel launches (11-19 µs each), not yet measured. Not
+# part of a program's key in l1jax's cache: measure it on an empty one.
+SQUARED_NEWTON = False
 # For the logistic and Poisson losses, the curvature at each λ's warm start: 2 steps. The lower
 # estimate lets FISTA start with longer steps, and the products saved count on short solves:
 # warm, same hour, 5 → 2: D 10,706 → 9,956 iterations, 4.69 → 4.37 s; the sparse L1 logistic
@@ -384,8 +392,9 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     # Small working sets of the logistic and Poisson losses: Newton steps; otherwise FISTA (a
     # sparse X: on its working set's entries, or dense columns for Newton if not too many).
     # (groups: FISTA, whose prox is the group penalty's; Newton's orthants are the lasso's)
-    newton = (st.loss in ("logistic", "poisson") and not data.gram and M <= NEWTON_MAX
-              and grp is None)  # fmt: skip
+    newton = ((st.loss in ("logistic", "poisson")
+               or st.loss == "squared" and SQUARED_NEWTON and not data.tasks)
+              and not data.gram and M <= NEWTON_MAX and grp is None)  # fmt: skip
     # (multinomial, entrywise: Newton on the class axis, at any size: its conjugate gradients
     # cost a FISTA iteration each, and it takes 10-50× fewer of them on wide or near-separable
     # fits; the limit of 1,024 entries it had left 1000 × 400 × 3 to FISTA, 140,277 iterations)
