@@ -264,14 +264,33 @@ def _workers(jobs: int, X) -> int:
     (XLA runs its programs outside the GIL; a small fit keeps about one core busy), or one
     when X has more than :data:`THREADED_ENTRIES` entries (each fit holds a padded copy of its
     rows: threads would multiply the memory of a large X)."""
-    entries = getattr(X, "nnz", None) or X.shape[0] * X.shape[1]  # (SciPy's stored entries)
-    if entries > THREADED_ENTRIES:
+    if _entries(X) > THREADED_ENTRIES:
         return 1
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
         cores = os.cpu_count() or 1
     return max(1, min(jobs, cores))
+
+
+ROWS_ONLY_ENTRIES = 2**21  # folds of an X from this many entries fit on their rows alone
+
+
+def _rows_only(loss: str, X) -> bool:
+    """Whether each fold, fitted one by one (a CPU), takes its training rows alone: in the design
+    form, whose products cost what its rows do, when X has at least :data:`ROWS_ONLY_ENTRIES`
+    entries (stored ones for SciPy's sparse X). Otherwise it keeps all rows, the held-out ones
+    at weight 0: the Gram form (the squared loss, p ≤ n) on RowGrams' matrices, and smaller
+    data on the refit's own program, not one more to compile. Measured (BENCHMARKS.md,
+    "Cross-validation"): C full (200 × 20,000) 5-fold warm 4.6-4.9 → 3.5-3.9 s; on the quick
+    problems (1e5-2e5 entries) their own program cost the first call (empty cache) 1.5-2.5 s
+    more for 0-0.15 s less warm."""
+    return not engine.gram_form(loss, *X.shape) and _entries(X) >= ROWS_ONLY_ENTRIES
+
+
+def _entries(X) -> int:
+    """The entries of ``X`` (a SciPy sparse X: its stored ones)."""
+    return getattr(X, "nnz", None) or X.shape[0] * X.shape[1]
 
 
 def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, report=None,
@@ -325,6 +344,8 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
 def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) -> PathResult:
     """One fold's path at ``lams`` on the rows not ``held`` (see :func:`_fit_one_by_one`)."""
     rows = ~held if rows_only else slice(None)
+    if rows_only:  # (RowGrams' matrices are of all rows, held-out ones left out)
+        opts = {**opts, "row_grams": None}
     res, _ = _path(
         X[rows], y[rows], l1_ratio=ratio, lambdas=lams, lambda_min_ratio=None,
         sample_weight=np.where(held, 0.0, s)[rows], block_size=None, mesh=mesh,
@@ -644,6 +665,7 @@ def cv_path(
                         tol=(1e-7 if dtype == np.float64 else 1e-5) if tol is None else tol,
                         grouped=grouped, groups=groups, row_grams=row_grams)  # fmt: skip
 
+        rows_only = _rows_only(loss, X_arr)
         fulls, pool, ahead = None, None, {}
         if not batched and not grid and content_checked and _workers(F + 1, X_arr) > 1:
             # The first fold runs beside the refit (which would leave a core idle), on the λs
@@ -663,7 +685,7 @@ def cv_path(
                 for f in range(first):
                     ahead[0, f] = pool.submit(
                         in_caller_scope(_fold_fit), X_arr, y_arr if labels is None else labels,
-                        s, held[f], lams, l1_ratio, rows_only=False, pad_to=pad_to,
+                        s, held[f], lams, l1_ratio, rows_only=rows_only, pad_to=pad_to,
                         **fold_options(lams.dtype),
                     )  # fmt: skip
                 fulls = (refitted.result(),)
@@ -702,9 +724,9 @@ def cv_path(
                                                         **opts)  # fmt: skip
         else:
             fit_y = y_arr if labels is None else labels  # (multinomial: the fits take labels)
-            coef, intercept, gap, status = _fit_one_by_one(  # on the programs of the full path
+            coef, intercept, gap, status = _fit_one_by_one(
                 X_arr, fit_y, s, held, lam_grid, ratios, report=report, pad_to=pad_to,
-                pool=pool, ahead=ahead, **opts,
+                pool=pool, ahead=ahead, rows_only=rows_only, **opts,
             )  # fmt: skip
         report(f"fitted the {R * F} folds")
         warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,

@@ -275,6 +275,44 @@ def test_wide_cv_path_equals_kfold_by_hand(loss, option):
     np.testing.assert_allclose(cv.cv_mean, mean, rtol=3e-5)
 
 
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_large_design_form_folds_fit_their_training_rows_alone(loss, monkeypatch):
+    """From ``ROWS_ONLY_ENTRIES`` entries (here: any X), each fold of a design-form CV (p > n,
+    or the logistic loss) is fitted on its training rows alone, not on all rows with the
+    held-out ones at weight 0, beside the refit and after it; the scores are the by-hand ones.
+    A Gram-form CV (the squared loss, p ≤ n) keeps all rows."""
+    from l1jax import cv as cv_mod
+
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((40, 300))
+    eta = X[:, :4] @ np.array([1.5, -1.0, 1.0, 0.5])
+    y = eta + 0.5 * rng.standard_normal(40) if loss == "squared" else (eta > 0).astype(float)
+    rows, real = [], cv_mod._path
+
+    def spy(X, *args, **kwargs):
+        rows.append(X.shape[0])
+        return real(X, *args, **kwargs)
+
+    monkeypatch.setattr(cv_mod, "_path", spy)
+    monkeypatch.setattr(cv_mod, "BATCHED", False)  # (the CPU route on any backend)
+    monkeypatch.setattr(cv_mod, "_workers", lambda jobs, X: 2)  # (fold 0 beside the refit)
+    monkeypatch.setattr(cv_mod, "ROWS_ONLY_ENTRIES", 0)
+    scoring = "mse" if loss == "squared" else "deviance"
+    with warnings.catch_warnings():  # every fold × λ fit is certified at 1e-12
+        warnings.simplefilter("error", l1jax.ConvergenceWarning)
+        cv = l1jax.cv_path(X, y, fold_ids=np.arange(40) % 4, loss=loss, lambdas=K,
+                           scoring=scoring, lambda_min_ratio=0.05, tol=1e-12, max_iter=200_000)
+    # the refit's λ grid on all 40 rows (the refit itself: path's own), the 4 folds on their 30
+    assert sorted(rows) == [30] * 4 + [40]
+    scores, mean, _ = _by_hand(X, y, cv, loss, scoring)
+    np.testing.assert_allclose(cv.fold_scores, scores, rtol=3e-5)  # (see the test above)
+    np.testing.assert_allclose(cv.cv_mean, mean, rtol=3e-5)
+    rows.clear()
+    if loss == "squared":  # p ≤ n: the Gram form, on all rows
+        l1jax.cv_path(X[:, :20], y, fold_ids=np.arange(40) % 4, lambdas=K)
+        assert rows == [40] * 5
+
+
 @pytest.mark.parametrize("loss", ["squared"])  # (the logistic case: same host loop, +27 s)
 def test_working_sets_that_outgrow_their_capacity(loss, monkeypatch):
     """A first capacity of one chunk (128 columns) for supports of ~150 (elastic net, p > n):
