@@ -1,7 +1,9 @@
 """``l1jax.cv_path``: K-fold cross-validated regularization paths (the host boundary).
 
 Folds are a fixed-shape ``(n_folds, n)`` mask of training weights (zero on the held-out rows),
-so every fold has the shapes of the full data and reuses its compiled program. On one CPU the
+so every fold has the shapes of the full data and reuses its compiled program (on a CPU, a
+design-form X of :data:`ROWS_ONLY_ENTRIES` entries or more: each fold on its training rows
+alone, :func:`_rows_only`). On one CPU the
 fits run through :func:`l1jax.path`'s engine program, one per core at a time (threads, folds
 beside the refit); on accelerators and meshes all folds × all λs are fitted in one compiled
 call, the engine ``vmap``-ed over the masks (on each fold's Gram matrix for the squared loss
@@ -508,10 +510,11 @@ def cv_path(
     fold ``f``, the same λs are fitted on the other folds' rows (the held-out rows get weight 0;
     standardization uses the training rows only) and scored on the held-out rows. Each fit is a
     warm-started path certified by its duality gap. On a CPU the fits run through the path's own
-    program, one per core at a time (threads; with 2 or more cores and one ``l1_ratio``, folds
-    run beside the refit: with given λs all of them, with an automatic grid the first, on the
-    whole grid, keeping the λs the refit kept); on accelerators and meshes all folds are solved
-    in one compiled call, ``vmap``-ed over them.
+    program (a fold of a design-form X of 2²¹ entries or more: on its training rows alone, a
+    program of their shape), one per core at a time (threads; with 2 or more cores and one
+    ``l1_ratio``, folds run beside the refit: with given λs all of them, with an automatic grid
+    the first, on the whole grid, keeping the λs the refit kept); on accelerators and meshes
+    all folds are solved in one compiled call, ``vmap``-ed over them.
 
     Scores (``scoring``; lower is better except ``"auc"``): ``"mse"`` (squared loss, the
     default), ``"deviance"`` (logistic and multinomial: ``−2 log-likelihood``, for multinomial
