@@ -284,9 +284,10 @@ def _rows_only(loss: str, X) -> bool:
     entries (stored ones for SciPy's sparse X). Otherwise it keeps all rows, the held-out ones
     at weight 0: the Gram form (the squared loss, p ≤ n) on RowGrams' matrices, and smaller
     data on the refit's own program, not one more to compile. Measured (BENCHMARKS.md,
-    "Cross-validation"): C full (200 × 20,000) 5-fold warm 4.6-4.9 → 3.5-3.9 s; on the quick
-    problems (1e5-2e5 entries) their own program cost the first call (empty cache) 1.5-2.5 s
-    more for 0-0.15 s less warm."""
+    "Cross-validation"): 5-fold warm, C full (200 × 20,000) 4.2-5.0 → 3.9-4.4 s, A full (1000 ×
+    5000) 37.5-38.9 → 28.0-30.8 s; on the quick problems (1-2 × 10⁵ entries) their own program
+    cost the first call on an empty cache 0.2-3.7 s more (A quick 1.6-2.2 s) for 0-0.15 s less
+    warm."""
     return not engine.gram_form(loss, *X.shape) and _entries(X) >= ROWS_ONLY_ENTRIES
 
 
