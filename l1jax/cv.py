@@ -347,8 +347,6 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
 def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) -> PathResult:
     """One fold's path at ``lams`` on the rows not ``held`` (see :func:`_fit_one_by_one`)."""
     rows = ~held if rows_only else slice(None)
-    if rows_only:  # (RowGrams' matrices are of all rows, held-out ones left out)
-        opts = {**opts, "row_grams": None}
     res, _ = _path(
         X[rows], y[rows], l1_ratio=ratio, lambdas=lams, lambda_min_ratio=None,
         sample_weight=np.where(held, 0.0, s)[rows], block_size=None, mesh=mesh,
