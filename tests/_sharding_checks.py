@@ -140,6 +140,16 @@ def rows_problem():
     return out
 
 
+def hosts_rows_problem():
+    """The row-sharded X of the multi-host run: p > n (design form), squared loss, rows
+    divisible by 4. Smaller than :func:`rows_problem`'s "wide" (whose size serves the memory
+    checks of the 4-device run): on two processes every FISTA iteration reduces across them."""
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((200, 600))
+    y = X[:, :5] @ np.array([2.0, -1.5, 1.0, 0.5, 0.25]) + 0.5 * rng.standard_normal(200)
+    return X, y
+
+
 def footprints(modules, names):
     """Wrap the jitted programs ``names`` of ``modules`` so that every call records the per-
     device bytes of its compiled program (XLA's memory analysis: arguments + outputs +
@@ -413,6 +423,15 @@ def check_stability(l1jax, mesh_of, out):
         cv_mod._fit_folds = inner
 
 
+def ref_hosts_rows(l1jax, out):
+    """The one-device objective of the multi-host run's row-sharded problem. (Last: its padded
+    shape would be reused by the smaller problems after it, :func:`l1jax.engine.padded`, and
+    change the first capacity of check_cv_capacity's one-device reference.)"""
+    X, y = hosts_rows_problem()
+    ref = l1jax.path(X, y, lambdas=12, tol=1e-10)
+    out["ref/rows/hosts"] = objective(X, y, ref.coef, ref.intercept, ref.lambdas, 1.0).tolist()
+
+
 def same_blocks() -> None:
     """Every run here, with a mesh or not, solves its λs in blocks of 8 (the squared loss's
     default of a CPU with p > n, or with a small Gram matrix, is one λ at a time,
@@ -443,6 +462,7 @@ def devices() -> dict:
     check_cv(l1jax, mesh_of, out)
     check_cv_capacity(l1jax, mesh_of, out)
     check_stability(l1jax, mesh_of, out)
+    ref_hosts_rows(l1jax, out)
     return out
 
 
@@ -471,7 +491,7 @@ def host(process_id: int, n_processes: int, port: int) -> dict:
     t = l1jax.train_path(loss, p0, opt, lams, data, steps=40, progress=False, mesh=mesh)
     out["train_spans_hosts"] = not t.params["w"].is_fully_addressable
     # X too large for one host: each process loads only its own rows of a (4,) "data" mesh
-    X, y = rows_problem()["wide"]
+    X, y = hosts_rows_problem()
     rows = jax.sharding.NamedSharding(
         jax.make_mesh((4,), ("data",)), jax.sharding.PartitionSpec("data", None)
     )

@@ -179,4 +179,4 @@ def test_multi_host_path_on_rows_no_host_holds(runs):
     devices, hosts = runs
     for h in hosts:
         assert h["rows_local_fraction"] == 0.5 and not h["rows_fully_addressable"]
-        assert _rel(h["rows_objective"], devices["ref/rows/wide"]) <= RTOL
+        assert _rel(h["rows_objective"], devices["ref/rows/hosts"]) <= RTOL
