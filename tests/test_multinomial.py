@@ -220,8 +220,9 @@ def _digits():
 
 def test_newton_ten_classes():
     """The entrywise path's Newton steps on the class axis: ten classes, whose softmax Hessian
-    is singular along every row's all-ones direction. Objective no worse than saga's, KKT at a
-    tight gap, each λ solved in few steps (FISTA takes hundreds)."""
+    is singular along every row's all-ones direction. KKT at a tight gap (gradients in NumPy),
+    objective no worse than saga's at the first λ, each λ solved in few steps (FISTA takes
+    hundreds). (saga at the second λ took 7 of the test's 16 s; KKT there certifies alone.)"""
     X, y = _digits()
     n, p = X.shape
     Y = np.eye(10)[y]
@@ -230,14 +231,15 @@ def test_newton_ten_classes():
     assert res.n_iter.max() < 60, res.n_iter
     for k, lam in enumerate(res.lambdas):
         B, b = res.coef[k], res.intercept[k]
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            # (saga at tol 1e-8: its objective within 2e-13 of tol 1e-10's, 2 s sooner)
-            est = LogisticRegression(l1_ratio=1.0, C=1 / (n * lam), solver="saga", tol=1e-8,
-                                     max_iter=100_000).fit(X, y)  # fmt: skip
-        ours = _objective(X, Y, B, b, lam)
-        theirs = _objective(X, Y, est.coef_.T, est.intercept_, lam)
-        assert ours <= theirs * (1 + 1e-10), (lam, ours, theirs)
+        if k == 0:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                # (saga at tol 1e-8: its objective within 2e-13 of tol 1e-10's, 2 s sooner)
+                est = LogisticRegression(l1_ratio=1.0, C=1 / (n * lam), solver="saga",
+                                         tol=1e-8, max_iter=100_000).fit(X, y)  # fmt: skip
+            ours = _objective(X, Y, B, b, lam)
+            theirs = _objective(X, Y, est.coef_.T, est.intercept_, lam)
+            assert ours <= theirs * (1 + 1e-10), (lam, ours, theirs)
         G, gb = _gradient(X, Y, B, b)
         np.testing.assert_allclose(gb, 0, atol=1e-10)
         on = B != 0
