@@ -128,26 +128,26 @@ def check_path(l1jax, mesh_of, out):
         engine_mod.run = inner
 
 
+def _squared_rows(rng, n: int, p: int):
+    """An ``n × p`` squared-loss problem whose response depends on the first 5 columns."""
+    X = rng.standard_normal((n, p))
+    y = X[:, :5] @ np.array([2.0, -1.5, 1.0, 0.5, 0.25]) + 0.5 * rng.standard_normal(n)
+    return X, y
+
+
 def rows_problem():
     """p > n (design form, working sets much smaller than p) and n > p (Gram form), squared
     loss, rows divisible by 4 so that X can arrive row-sharded."""
     rng = np.random.default_rng(3)
-    out = {}
-    for name, (n, p) in {"wide": (1600, 2400), "tall": (400, 40)}.items():
-        X = rng.standard_normal((n, p))
-        y = X[:, :5] @ np.array([2.0, -1.5, 1.0, 0.5, 0.25]) + 0.5 * rng.standard_normal(n)
-        out[name] = (X, y)
-    return out
+    return {name: _squared_rows(rng, n, p)
+            for name, (n, p) in {"wide": (1600, 2400), "tall": (400, 40)}.items()}  # fmt: skip
 
 
 def hosts_rows_problem():
     """The row-sharded X of the multi-host run: p > n (design form), squared loss, rows
     divisible by 4. Smaller than :func:`rows_problem`'s "wide" (whose size serves the memory
     checks of the 4-device run): on two processes every FISTA iteration reduces across them."""
-    rng = np.random.default_rng(4)
-    X = rng.standard_normal((200, 600))
-    y = X[:, :5] @ np.array([2.0, -1.5, 1.0, 0.5, 0.25]) + 0.5 * rng.standard_normal(200)
-    return X, y
+    return _squared_rows(np.random.default_rng(4), 200, 600)
 
 
 def footprints(modules, names):
