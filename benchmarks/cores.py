@@ -46,28 +46,27 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=15)
     args = ap.parse_args()
     quick = not args.full
-    print(f"cores this process may use: {len(os.sched_getaffinity(0))}")
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    print(f"cores this process may use: {cores}")
     for name in args.problems.split(","):
         spec = (paths.QUICK if quick else paths.FULL)[name]
         prob = paths.make_problem(name, spec, paths.N_LAMBDAS[quick])
-
         kw = dict(loss=prob.loss, lambdas=paths.N_LAMBDAS[quick])
-        fit = functools.partial(l1jax.path, prob.X, prob.y, **kw)
-        cv = functools.partial(l1jax.cv_path, prob.X, prob.y, n_folds=5, **kw)
-
-        for _ in range(2):
-            fit(), cv()
-        runs = {"path": [], "cv_path": []}
+        calls = {
+            "path": functools.partial(l1jax.path, prob.X, prob.y, **kw),
+            "cv_path": functools.partial(l1jax.cv_path, prob.X, prob.y, n_folds=5, **kw),
+        }
+        for _ in range(2):  # (compilation, then a warm call)
+            for call in calls.values():
+                call()
+        runs = {what: [] for what in calls}
         for _ in range(args.repeat):
-            runs["path"].append(_timed(fit))
-            runs["cv_path"].append(_timed(cv))
-        line = []
-        for what, times in runs.items():
-            wall, cpu = np.median(np.asarray(times), axis=0)
-            line.append(f"{what} {wall * 1e3:.1f} ms wall, {cpu * 1e3:.1f} ms CPU "
-                        f"({cpu / wall:.2f})")  # fmt: skip
-        walls = {what: np.median([t[0] for t in times]) for what, times in runs.items()}
-        ratio = walls["cv_path"] / walls["path"]
+            for what, call in calls.items():
+                runs[what].append(_timed(call))
+        medians = {what: np.median(np.asarray(times), axis=0) for what, times in runs.items()}
+        line = [f"{what} {wall * 1e3:.1f} ms wall, {cpu * 1e3:.1f} ms CPU ({cpu / wall:.2f})"
+                for what, (wall, cpu) in medians.items()]  # fmt: skip
+        ratio = medians["cv_path"][0] / medians["path"][0]
         print(f"{name}{' quick' if quick else ''}: " + "; ".join(line) + f"; cv / path {ratio:.1f}")
 
 
