@@ -3,13 +3,12 @@
 Folds are a fixed-shape ``(n_folds, n)`` mask of training weights (zero on the held-out rows),
 so every fold has the shapes of the full data and reuses its compiled program (on a CPU, a
 design-form X of :data:`ROWS_ONLY_ENTRIES` entries or more: each fold on its training rows
-alone, :func:`_rows_only`). On one CPU the
-fits run through :func:`l1jax.path`'s engine program, one per core at a time (threads, folds
-beside the refit); on accelerators and meshes all folds × all λs are fitted in one compiled
-call, the engine ``vmap``-ed over the masks (on each fold's Gram matrix for the squared loss
-with p ≤ n). Each fold is standardized with its own training weights, so nothing leaks from the
-held-out rows. The λ grid comes from the full data (the refit :func:`l1jax.path`), as in
-glmnet's ``cv.glmnet``.
+alone, :func:`_rows_only`). On one CPU the fits run through :func:`l1jax.path`'s engine
+program, one per core at a time (threads, folds beside the refit); on accelerators and meshes
+all folds × all λs are fitted in one compiled call, the engine ``vmap``-ed over the masks (on
+each fold's Gram matrix for the squared loss with p ≤ n). Each fold is standardized with its
+own training weights, so nothing leaks from the held-out rows. The λ grid comes from the full
+data (the refit :func:`l1jax.path`), as in glmnet's ``cv.glmnet``.
 
 A sequence of ``l1_ratio`` values (glmnet users' grid over alpha) adds fits: every
 (l1_ratio, fold) pair is one more path. With ``mesh=`` those pairs are split over the mesh axis
