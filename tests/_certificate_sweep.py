@@ -1,12 +1,15 @@
 """A randomized search for certificates that lie (not collected by pytest: minutes of runtime).
 
-``python tests/_certificate_sweep.py [SEED] [SECONDS] [multi]`` draws small problems (squared,
-logistic and Poisson losses; with or without intercept, standardization, ``positive``, elastic
-net, unpenalized features, sample weights; nearly collinear columns; with ``multi``: multi-task,
-multinomial (entrywise or grouped) and group-lasso paths instead) until SECONDS have passed, fits
-each path at a loose ``tol`` and again at ``tol=1e-12``, and prints every converged λ whose
-objective exceeds the tight fit's by more than the sum of both reported gaps (a gap that does
-not bound the error), or whose gap is negative beyond rounding (an infeasible point or dual).
+``python tests/_certificate_sweep.py [SEED] [SECONDS] [multi] [sparse] [wide]`` draws problems
+(squared, logistic and Poisson losses; with or without intercept, standardization,
+``positive``, elastic net, unpenalized features, sample weights; nearly collinear columns; with
+``multi``: multi-task, multinomial (entrywise or grouped) and group-lasso paths instead) until
+SECONDS have passed, fits each path at a loose ``tol`` and again at ``tol=1e-12``, and prints
+every converged λ whose objective exceeds the tight fit's by more than the sum of both reported
+gaps (a gap that does not bound the error), or whose gap is negative beyond rounding (an
+infeasible point or dual). With ``sparse``, 30-90% of X's entries are set to 0 and the loose fit
+takes X as a SciPy CSC matrix (the tight fit the dense X: the other form of the engine); with
+``wide``, X has 600-1500 columns (:func:`draw`) and the path goes down to 1e-3 λ_max.
 Objectives are computed here in NumPy (float64), as tests/test_certificates.py does.
 ``JAX_ENABLE_X64=0`` fits float32 copies of X (their objectives still in float64).
 
@@ -65,6 +68,12 @@ give the same negative gaps, so they are float32's rounding of P − D (10-20 ε
 Nineteenth session, after logistic and Poisson blocks of 4 λs (9821831): seed 36 (74,803 λs),
 none flagged; float32 seed 37 (3,241): one Poisson gap of −1.4e-6 · P_null at λ_max (the null
 model) with a true excess of 0 and the same gap at tol 1e-12: float32's rounding of P − D.
+
+Thirty-fifth session, on the engine of 4c87986 (working sets in pieces, dense widths, the
+squared loss's small Gram matrices one λ at a time, and the rest of sessions 20-34): seed 38
+(52,254 λs); ``multi`` seed 45 (5,302). The new modes: ``sparse`` seed 39 (3,975 λs), float32
+``sparse`` seed 41 (994); ``wide`` seeds 42 (1,068 λs) and 44 (652; supports up to 762
+columns), ``wide sparse`` seed 43 (188; up to 786). None flagged.
 """
 
 from __future__ import annotations
@@ -79,6 +88,7 @@ FLOAT32 = os.environ["JAX_ENABLE_X64"].lower() in ("0", "false")  # fits in floa
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import numpy as np  # noqa: E402
+import scipy.sparse  # noqa: E402
 from scipy.special import logsumexp  # noqa: E402
 from test_certificates import _objective  # noqa: E402
 
@@ -86,10 +96,10 @@ import l1jax  # noqa: E402
 from l1jax import solvers  # noqa: E402
 
 
-def _design(rng, widths):
-    """``X``: n × p (p one of ``widths``), scaled by 1 or 10, shifted by 0 or 3, and in 30% of
-    the draws with a second column nearly collinear with the first."""
-    n, p = int(rng.choice([20, 50, 120])), int(rng.choice(widths))
+def _design(rng, widths, heights=(20, 50, 120)):
+    """``X``: n × p (n one of ``heights``, p one of ``widths``), scaled by 1 or 10, shifted by 0
+    or 3, and in 30% of the draws with a second column nearly collinear with the first."""
+    n, p = int(rng.choice(heights)), int(rng.choice(widths))
     X = rng.standard_normal((n, p)) * rng.choice([1, 10]) + rng.choice([0, 3])
     if rng.random() < 0.3:
         X[:, 1] = X[:, 0] + 1e-3 * rng.standard_normal(n)
@@ -105,9 +115,12 @@ def _response(rng, loss, eta):
             "poisson": rng.poisson(np.exp(0.5 * eta)).astype(float)}[loss]  # fmt: skip
 
 
-def draw(rng):
+def draw(rng, wide=False):
+    """A problem of the squared, logistic or Poisson loss; ``wide``: 600-1500 columns and 150-700
+    rows, whose supports outgrow the engine's first capacities (and, past 512, its dense
+    widths)."""
     loss = str(rng.choice(["squared", "logistic", "poisson"]))
-    X = _design(rng, [5, 30, 150])
+    X = _design(rng, [600, 1500], [150, 700]) if wide else _design(rng, [5, 30, 150])
     n, p = X.shape
     beta = np.zeros(p)
     beta[:3] = rng.standard_normal(3)
@@ -204,18 +217,25 @@ def _p_null(opts, y, s):
     return float(solvers.gap_scale(opts["loss"], y, s, opts["fit_intercept"], np))
 
 
-def main(seed: int, seconds: float, multi: bool = False) -> None:
+def main(seed: int, seconds: float, multi: bool = False, sparse: bool = False,
+         wide: bool = False) -> None:
+    if multi and sparse:  # (l1jax refuses them: every draw would be skipped)
+        raise SystemExit("sparse X is for single-response paths: not with tasks, classes, groups")
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(seed)
-    bad = total = 0
+    bad = total = widest = 0
     start = time.time()
     while time.time() - start < seconds:
-        X, y, opts, tol = (draw_multi if multi else draw)(rng)
+        X, y, opts, tol = draw_multi(rng) if multi else draw(rng, wide)
+        if sparse:
+            X = np.where(rng.random(X.shape) < rng.uniform(0.3, 0.9), 0.0, X)
         if FLOAT32:  # (X's dtype sets the precision: float64 data is solved in float64)
             X = X.astype(np.float32).astype(np.float64)  # the data the fit sees, exactly
         data = X.astype(np.float32) if FLOAT32 else X
         try:
-            res = l1jax.path(data, y, lambdas=10, tol=tol, **opts)
+            loose = scipy.sparse.csc_matrix(data) if sparse else data
+            deeper = {"lambda_min_ratio": 1e-3} if wide else {}  # (larger supports)
+            res = l1jax.path(loose, y, lambdas=10, tol=tol, **deeper, **opts)
             ref = l1jax.path(data, y, lambdas=res.lambdas, tol=1e-12, max_iter=200_000, **opts)
         except ValueError:  # (a single class, all-zero counts: refused, as documented)
             continue
@@ -235,6 +255,7 @@ def main(seed: int, seconds: float, multi: bool = False) -> None:
             if not res.converged[k]:
                 continue
             total += 1
+            widest = max(widest, int(np.count_nonzero(res.coef[k])))
             f, f_ref = _path_objective(*args, res, k), _path_objective(*args, ref, k)
             excess = (f - f_ref) / p_null
             eps = np.finfo(res.coef.dtype).eps
@@ -245,9 +266,10 @@ def main(seed: int, seconds: float, multi: bool = False) -> None:
                 shown = {k: v for k, v in opts.items() if k not in ("sample_weight", "groups")}
                 print(f"λ {k}: excess {excess:.2e}, gap {res.gap[k]:.2e}, tight gap "
                       f"{ref.gap[k]:.2e}, tol {tol:g}, {n} × {p}, {shown}", flush=True)  # fmt: skip
-    print(f"{total} converged λs checked, {bad} flagged")
+    print(f"{total} converged λs checked, {bad} flagged; largest support {widest}")
 
 
 if __name__ == "__main__":
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 0,
-         float(sys.argv[2]) if len(sys.argv) > 2 else 300.0, sys.argv[3:] == ["multi"])  # fmt: skip
+         float(sys.argv[2]) if len(sys.argv) > 2 else 300.0, "multi" in sys.argv[3:],
+         "sparse" in sys.argv[3:], "wide" in sys.argv[3:])  # fmt: skip
