@@ -73,7 +73,8 @@ Thirty-fifth session, on the engine of 4c87986 (working sets in pieces, dense wi
 squared loss's small Gram matrices one λ at a time, and the rest of sessions 20-34): seed 38
 (52,254 λs); ``multi`` seed 45 (5,302). The new modes: ``sparse`` seed 39 (3,975 λs), float32
 ``sparse`` seed 41 (994); ``wide`` seeds 42 (1,068 λs) and 44 (652; supports up to 762
-columns), ``wide sparse`` seed 43 (188; up to 786). None flagged.
+columns), ``wide sparse`` seed 43 (188; up to 786), float32 ``wide`` seed 46 (86; up to 675).
+None flagged.
 """
 
 from __future__ import annotations
