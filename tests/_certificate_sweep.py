@@ -69,12 +69,12 @@ Nineteenth session, after logistic and Poisson blocks of 4 λs (9821831): seed 3
 none flagged; float32 seed 37 (3,241): one Poisson gap of −1.4e-6 · P_null at λ_max (the null
 model) with a true excess of 0 and the same gap at tol 1e-12: float32's rounding of P − D.
 
-Thirty-fifth session, on the engine of 4c87986 (working sets in pieces, dense widths, the
-squared loss's small Gram matrices one λ at a time, and the rest of sessions 20-34): seed 38
-(52,254 λs); ``multi`` seed 45 (5,302). The new modes: ``sparse`` seed 39 (3,975 λs), float32
-``sparse`` seed 41 (994); ``wide`` seeds 42 (1,068 λs) and 44 (652; supports up to 762
-columns), ``wide sparse`` seed 43 (188; up to 786), float32 ``wide`` seed 46 (86; up to 675).
-None flagged.
+Thirty-fifth session, on the engine of 4c87986 (working sets in pieces, dense widths, the squared
+loss's small Gram matrices one λ at a time, and the rest of sessions 20-34): seed 38 (52,254 λs);
+``multi`` seed 45 (5,302); float32 seed 47 (3,113). The new modes: ``sparse`` seed 39 (3,975 λs),
+float32 ``sparse`` seed 41 (994); ``wide`` seeds 42 (1,068 λs) and 44 (652; supports up to 762
+columns), ``wide sparse`` seed 43 (188; up to 786), float32 ``wide`` seed 46 (86; up to 675). None
+flagged.
 """
 
 from __future__ import annotations
