@@ -220,8 +220,8 @@ def _p_null(opts, y, s):
 
 def main(seed: int, seconds: float, multi: bool = False, sparse: bool = False,
          wide: bool = False) -> None:
-    if multi and sparse:  # (l1jax refuses them: every draw would be skipped)
-        raise SystemExit("sparse X is for single-response paths: not with tasks, classes, groups")
+    if multi and (sparse or wide):  # (l1jax refuses a sparse X with them; draw_multi is small)
+        raise SystemExit("sparse and wide are modes of the single-response draws, not of multi")
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(seed)
     bad = total = widest = 0
@@ -271,6 +271,9 @@ def main(seed: int, seconds: float, multi: bool = False, sparse: bool = False,
 
 
 if __name__ == "__main__":
+    modes = sys.argv[3:]
+    if set(modes) - {"multi", "sparse", "wide"}:
+        raise SystemExit(f"unknown mode in {modes}: the modes are multi, sparse and wide")
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 0,
-         float(sys.argv[2]) if len(sys.argv) > 2 else 300.0, "multi" in sys.argv[3:],
-         "sparse" in sys.argv[3:], "wide" in sys.argv[3:])  # fmt: skip
+         float(sys.argv[2]) if len(sys.argv) > 2 else 300.0, "multi" in modes, "sparse" in modes,
+         "wide" in modes)  # fmt: skip
