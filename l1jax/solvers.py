@@ -699,13 +699,13 @@ def _certify(
 # FISTA with restart and lazy backtracking, for one λ (vmap it over a block of λs).
 
 
-def _progress(gap, primal, best, mark, stale):
+def _progress(gap, primal, best, mark, stale, factor=0.5):
     """A solve's progress at a certificate: ``(best, mark, stale)``, the gap and objective of the
-    last certificate that made progress and the certificates since. Progress is a gap halved, or
-    an objective lowered by more than one unit of its rounding (ε |P|), since that certificate:
-    counted from there, slow steady progress adds up and counts (see :data:`NEWTON_STALL`)."""
+    last certificate that made progress and the certificates since. Progress is a gap lowered
+    below ``factor`` times that certificate's, or an objective lowered by more than one unit of
+    its rounding (ε |P|): counted from there, slow steady progress adds up and counts."""
     eps = jnp.finfo(primal.dtype).eps
-    moved = (gap <= 0.5 * best) | (primal < mark - eps * jnp.abs(mark))
+    moved = (gap <= factor * best) | (primal < mark - eps * jnp.abs(mark))
     stale = jnp.where(moved, 0, stale + 1)
     return jnp.where(moved, gap, best), jnp.where(moved, primal, mark), stale
 
@@ -731,18 +731,19 @@ STEP_START = 1.3  # the squared loss's first step in the engine, 1.3 / L, and th
 # shrink too often on A (12,287-13,277). (Other callers of fista_block start at 1/L.)
 
 
-# Certificates (of ``check_every`` iterations each) in a row without progress (:func:`_progress`)
-# after which a FISTA solve stops, as Newton's after NEWTON_STALL steps. float32 Poisson at small
-# λ (300 × 250 and 700 × 600, means in the thousands): the KKT violation that float32's rounding
-# of β leaves keeps gaps at 1e-5 to 3e-4 (the same gap computed in float64 at those points) while
-# the objectives, in float64, are within 1e-9 of the optimum, and FISTA ran each such λ to
-# max_iter, 20,000 iterations: default paths, FISTA only, 24.2 → 4.8 s, and 67.6 → 11.1 s
-# (working sets past Newton's 512), about as many λs converged (58 → 57, 65 → 62: gaps that
-# noise had dipped under tol after 20,000 iterations). 50 certificates stopped one slow float64 solve at a
-# gap of 1.05e-7 (tol 1e-7; logistic, FISTA only, unstandardized columns scaled 10^±2, where the
-# objective is flat to ε |P| long before the gap is); 100 left it, and every float64 fit checked,
-# as before to the last bit.
-FISTA_STALL = 100
+# Certificates (of ``check_every`` iterations each) in a row without progress after which a
+# FISTA solve stops, as Newton's after NEWTON_STALL steps; progress (:func:`_progress`) is here
+# any new lowest gap (beyond one unit of rounding), or an objective lowered by more than ε |P|.
+# float32 Poisson at small λ (300 × 250 and 700 × 600, means in the thousands): the KKT violation
+# that float32's rounding of β leaves keeps gaps at 1e-5 to 3e-4 (the same gaps computed in
+# float64 at those points), fluctuating by ±30% from one certificate to the next, while the
+# objectives, in float64, are within 1e-9 of the optimum; FISTA ran each such λ to max_iter,
+# 20,000 iterations. Halving the gap as Newton's progress was measured and not kept: near
+# float64's floor (tol 1e-13, nearly collinear columns) a gap falls steadily but slowly (1.1e-12
+# → 3e-13 over 10,000 iterations, the objective flat to ε |P|), which a halving rule cut short at
+# 1e-10 even with 100 certificates; a new lowest gap keeps such solves, while a fluctuating gap
+# sets new lows ever more rarely.
+FISTA_STALL = 50
 
 
 def _fista_step(loss, data, pen, positive, fit_intercept, c: _Carry) -> _Carry:
@@ -864,6 +865,7 @@ def fista_block(
                 go = jnp.where(final, i == 0, c.n_iter < max_iter)
                 return jax.tree.map(lambda a, b: jnp.where(go, a, b), new, c)
 
+            step0 = c.step
             c = jax.lax.fori_loop(0, check_every, step, c)
             primal, gap, ref = _certify(
                 loss, data, pen, c.lin_x, c.x, c.bx, positive, l1_only, fit_intercept, free,
@@ -874,9 +876,11 @@ def fista_block(
             gap = jnp.where(final, jnp.minimum(gap, c.gap), gap)
             # A fixed point: the certificate of 10 iterations ago, to the last bit, so no more
             # iterations can lower the gap (float32 at its rounding floor: squared loss, 300 ×
-            # 400, gaps of 1.0-1.5e-5 against tol 1e-5 identical from iteration 1,000 to 20,000).
-            fixed = (gap == c.gap) & (primal == c.primal)
-            prog = _progress(gap, primal, *prog)
+            # 400, gaps of 1.0-1.5e-5 against tol 1e-5 identical from iteration 1,000 to 20,000),
+            # with the step kept: steps that backtracking rejects leave x, so the certificate,
+            # as it was (6 in a row in float32, 300 × 400: stopped at a gap of 2.5e-5, falling).
+            fixed = (gap == c.gap) & (primal == c.primal) & (c.step == step0)
+            prog = _progress(gap, primal, *prog, factor=1 - jnp.finfo(gap.dtype).eps)
             c = c._replace(gap=gap, primal=primal)
             # A block-coordinate step: x moves to the refit, whose free block (intercept,
             # unpenalized features) is solved exactly with the rest held, and y with it, so
