@@ -373,8 +373,8 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", sta
             hint = (
                 " In float32 a duality gap can stall at the level of rounding when |Xβ| is "
                 "large (nearly separable classes, or Poisson means in the thousands, at small "
-                "λ), and an intercept cannot be stored "
-                "to within tol when a column's mean is many times its spread (centre X first): "
+                "λ), and an intercept cannot be stored to within tol when a column's mean is "
+                "many times its spread (centre X first): "
                 "pass X as float64 NumPy data (solved in float64 even with JAX's x64 off) to "
                 "certify it."
             )

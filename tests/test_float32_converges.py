@@ -119,8 +119,9 @@ def test_float32_fista_stops_at_a_fixed_point():
 
 def test_float32_fista_stops_when_it_stalls():
     """Poisson, 300 × 250, float32, down to 1e-3 λ_max (|η| up to 7-9, means in the
-    thousands): the KKT violation that float32's rounding of β leaves (|Xᵀ(y − μ)| above λ by
-    1e-4 to 2e-2 of λ; the same gap when it is computed in float64 at the float32 point) keeps
+    thousands): the KKT violation that float32's rounding of β leaves (on this data's default
+    path: |X̃ᵀ(y − μ)| above λ by 1e-4 to 2e-2 of λ, and the same gap when it is computed in
+    float64 at the float32 point) keeps
     the gaps of the last λs at 1e-5 to 9e-5 (fluctuating by ±30% from one certificate to the
     next) while their objectives, in float64, are within 1e-9 of float64's optimum. FISTA
     (``solve_path``; every loss on working sets past Newton's) ran each of them to ``max_iter``
