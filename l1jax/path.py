@@ -203,10 +203,10 @@ def path(
     saturated model, so the scale is the positive null deviance / 2), so the objective is within
     ``tol · P_null`` of the optimum. The default, ``1e-7`` in float64 (relative objective accuracy
     of about 1e-7 or better), is ``1e-5`` in float32 (float32 cannot certify much tighter gaps;
-    where its rounding of Xβ and β keeps even that out of reach, e.g. nearly separable classes
-    or Poisson means in the thousands at small λ, a solve stops once its steps lower neither
-    the gap nor the objective, and the λ is reported unconverged; float64 data is solved, and
-    certified, in float64).
+    where its rounding of Xβ and β keeps even that out of reach, e.g. fits near saturation at
+    small λ (nearly separable classes, Poisson counts of 0 or in the thousands: |Xβ| in the
+    tens), a solve stops once its steps lower neither the gap nor the objective, and the λ is
+    reported unconverged; float64 data is solved, and certified, in float64).
     What rounding leaves of the unpenalized block's gradient (intercept, ``penalty_factor`` 0;
     ``cond · ε`` when its columns are nearly collinear) is added to the gap, and so is what
     storing the intercept in the path's dtype may cost (the intercept on the original scale,
@@ -372,11 +372,10 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", sta
         if gap.dtype == np.float32:  # (the gaps of a float32 fit are float32)
             hint = (
                 " In float32 a duality gap can stall at the level of rounding when |Xβ| is "
-                "large (nearly separable classes, or Poisson means in the thousands, at small "
-                "λ), and an intercept cannot be stored to within tol when a column's mean is "
-                "many times its spread (centre X first): "
-                "pass X as float64 NumPy data (solved in float64 even with JAX's x64 off) to "
-                "certify it."
+                "large (fits near saturation at small λ: nearly separable classes, Poisson "
+                "counts of 0 or in the thousands), and an intercept cannot be stored to within "
+                "tol when a column's mean is many times its spread (centre X first): pass X as "
+                "float64 NumPy data (solved in float64 even with JAX's x64 off) to certify it."
             )
         warnings.warn(
             f"{where}: {int(bad.sum())} of {status.size} {what} did not converge: worst "
