@@ -76,8 +76,9 @@ float32 ``sparse`` seed 41 (994); ``wide`` seeds 42 (1,068 λs) and 44 (652; sup
 columns), ``wide sparse`` seed 43 (188; up to 786), float32 ``wide`` seed 46 (86; up to 675). None
 flagged.
 
-Thirty-sixth session, with FISTA's stall rule (187c704), 300 s each: float32 seed 48 (6,442 λs),
-float32 ``wide`` seed 49 (300; supports up to 710). None flagged.
+Thirty-sixth session, with FISTA's stall rule (187c704, dd9fd26), 300 s each: float32 seed 48
+(6,442 λs), float32 ``wide`` seed 49 (300; supports up to 710), seed 50 (18,644), ``multi`` seed
+51 (3,208). None flagged.
 """
 
 from __future__ import annotations
