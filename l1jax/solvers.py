@@ -731,18 +731,18 @@ STEP_START = 1.3  # the squared loss's first step in the engine, 1.3 / L, and th
 # shrink too often on A (12,287-13,277). (Other callers of fista_block start at 1/L.)
 
 
-# Certificates (of ``check_every`` iterations each) in a row without progress after which a
-# FISTA solve stops, as Newton's after NEWTON_STALL steps; progress (:func:`_progress`) is here
-# any new lowest gap (beyond one unit of rounding), or an objective lowered by more than ε |P|.
-# float32 Poisson at small λ (300 × 250 and 700 × 600, means in the thousands): the KKT violation
-# that float32's rounding of β leaves keeps gaps at 1e-5 to 3e-4 (the same gaps computed in
-# float64 at those points), fluctuating by ±30% from one certificate to the next, while the
-# objectives, in float64, are within 1e-9 of the optimum; FISTA ran each such λ to max_iter,
-# 20,000 iterations. Halving the gap as Newton's progress was measured and not kept: near
-# float64's floor (tol 1e-13, nearly collinear columns) a gap falls steadily but slowly (1.1e-12
-# → 3e-13 over 10,000 iterations, the objective flat to ε |P|), which a halving rule cut short at
-# 1e-10 even with 100 certificates; a new lowest gap keeps such solves, while a fluctuating gap
-# sets new lows ever more rarely.
+# Certificates (of ``check_every`` iterations each) in a row without progress after which a FISTA
+# solve stops, as Newton's after NEWTON_STALL steps; progress (:func:`_progress`) is here any new
+# lowest gap (beyond one unit of rounding), or an objective lowered by more than ε |P|. float32
+# Poisson at small λ (300 × 250 and 700 × 600, means in the thousands): the KKT violation that
+# float32's rounding of β leaves keeps gaps at 1e-5 to 3e-4 (the same gaps computed in float64 at
+# those points), fluctuating by ±30% from one certificate to the next, while the objectives, in
+# float64, are within 1e-11 to 2e-8 · P_null of the optimum (after 2,000-20,000 iterations); FISTA
+# ran each such λ to max_iter, 20,000 iterations. Halving the gap as Newton's progress was
+# measured and not kept: near float64's floor (tol 1e-13, nearly collinear columns) a gap falls
+# steadily but slowly (1.1e-12 → 3e-13 over 10,000 iterations, the objective flat to ε |P|), which
+# a halving rule cut short at 1e-10 even with 100 certificates; a new lowest gap keeps such
+# solves, while a fluctuating gap sets new lows ever more rarely.
 FISTA_STALL = 50
 
 
