@@ -156,6 +156,7 @@ class Problem(NamedTuple):
       early_stop: bool, stop the path by glmnet's rule (:func:`stop_rule`).
       groups: None, or ``(p_cols,)`` ints: a group penalty, the group of each column (``v``
         and ``valid`` are then per group).
+      v2: ``(p,)`` the L2 part's penalty factors (None: ``v``), :func:`l1jax.solvers.elastic_net`.
     """
 
     data: solvers.Data
@@ -171,6 +172,7 @@ class Problem(NamedTuple):
     f_sat: jax.Array
     early_stop: jax.Array
     groups: jax.Array | None = None
+    v2: jax.Array | None = None
 
 
 class State(NamedTuple):
@@ -372,6 +374,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     """Solve the block of λs at ``state.k`` on working sets of capacity ``M`` (``slots``: a
     sparse X's working-set entries, :func:`_gather`; ``dense``, ``full``: see :func:`run`)."""
     data, v, valid = problem.data, problem.v, problem.valid
+    v2 = v if problem.v2 is None else problem.v2
     dtype = v.dtype
     p = v.shape[0]
     # Groups: p groups of the ncol columns (grp: the group of each); M counts columns, and at
@@ -488,7 +491,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         )  # fmt: skip
 
     def certify(lam, beta, lin, b):
-        pen = solvers.elastic_net(lam, rho, entries(v), entries(valid.astype(dtype)), grp)
+        pen = solvers.elastic_net(lam, rho, entries(v), entries(valid.astype(dtype)), grp,
+                                  entries(v2))  # fmt: skip
         _, gap, g = solvers._certify(
             st.loss, data, pen, lin, beta, b, st.positive, False, st.fit_intercept, st.free
         )
@@ -524,7 +528,8 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
                 jnp.arange(kg, dtype=jnp.int32), mode="drop")  # fmt: skip
             sub_grp = place[grp[cols]]
         pen = jax.vmap(lambda lam: solvers.elastic_net(lam, rho, entries(v[idx] * mask),
-                                                       entries(mask), sub_grp))(lams)  # fmt: skip
+                                                       entries(mask), sub_grp,
+                                                       entries(v2[idx] * mask)))(lams)  # fmt: skip
         beta0 = r.betas[:, cols] * rows(cmask)
         tol_abs = jnp.where(null, jnp.inf, r.tol_in * p_null).astype(dtype)
 
@@ -914,6 +919,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     one factor per group (:attr:`Problem.groups`: the engine's features are the groups, padded
     to a bucket of at least ``q + 1``, the last holding the padded columns)."""
     X, y, s, v = prep.X, prep.y, prep.s, prep.v
+    v2 = v if prep.v2 is None else prep.v2  # the L2 part's factors (a preconditioned elastic net)
     n, p = y.shape[0], prep.x_scale.shape[0]
     col_ok = (prep.x_scale > 0) & prep.nonzero
     if groups is not None:  # a group with a nonzero column
@@ -965,6 +971,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         v_pad[: v.shape[0]] = v
         grp = np.full(p_pad, q_pad - 1, np.int32)
         grp[:p] = groups
+    v2_pad = v_pad.copy()
+    v2_pad[: v2.shape[0]] = v2
     yd, sd = (np.concatenate([a, np.zeros((n_pad - n, *a.shape[1:]), dtype)]) for a in (y, s))
     if use_gram:
         yc = yd - (s @ y if fit_intercept else 0.0)
@@ -1014,6 +1022,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         f_sat=to_device(f_sat, dtype),
         early_stop=to_device(bool(early_stop and relative)),
         groups=None if groups is None else place.replicated(grp),
+        v2=place.replicated(v2_pad),
     )
     st = Static(
         loss=loss, positive=positive, fit_intercept=fit_intercept and not use_gram,
@@ -1041,7 +1050,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     if use_gram and not grid_only:  # False: solve it again on X (the caller's)
         out["gram_exact"] = _inputs.gram_solution_is_exact(
             G, out["coef"], out["status"] == solvers.Status.CONVERGED, out["lambdas"],
-            l1_ratio, v if groups is None else v[groups], dtype, tol,
+            l1_ratio, v2 if groups is None else v2[groups], dtype, tol,
         )  # fmt: skip
     return out, float(place.fetch(state.lambda_max))
 

@@ -130,9 +130,9 @@ class _Linear(BaseEstimator):
     def _options(self):
         # A gap of 1e-7 · P_null leaves coefficients ~1e-6 apart between two equivalent fits
         # (weights vs repeated rows); scikit-learn's checks ask predictions to agree to 1e-7.
-        tol = self.tol
-        if tol is None and jax.config.jax_enable_x64:
-            tol = ESTIMATOR_TOL
+        # (The fits run in float64 whatever JAX's global flag, _call: the default follows them;
+        # it once read the flag, so that float64 data with x64 off were solved to 1e-7.)
+        tol = ESTIMATOR_TOL if self.tol is None else self.tol
         return dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
                     positive=getattr(self, "positive", False), tol=tol,
                     max_iter=self.max_iter)  # fmt: skip
@@ -186,8 +186,8 @@ class ElasticNet(RegressorMixin, _Linear):
       standardize: penalize the coefficients of standardized features (glmnet); the
         coefficients are returned on the original scale either way.
       positive: constrain the coefficients to be ≥ 0.
-      tol: relative duality-gap tolerance of :func:`l1jax.path` (None: 1e-9 in float64, so
-        that equivalent fits agree to scikit-learn's 1e-7; the path's default in float32).
+      tol: relative duality-gap tolerance of :func:`l1jax.path` (None: 1e-9, so that
+        equivalent fits agree to scikit-learn's 1e-7; the fits run in float64).
       max_iter: inner-iteration cap.
 
     Attributes:
@@ -393,6 +393,9 @@ class _CrossValidated(_Linear):
             raise ValueError(f"alpha_rule must be 'min' or '1se', got {self.alpha_rule!r}")
         grid = self.alphas
         if not (isinstance(grid, numbers.Integral) and not isinstance(grid, bool)):
+            if grid is None or isinstance(grid, (bool, str)):
+                raise TypeError(f"alphas must be an int (the grid's size, e.g. 100) or a "
+                                f"sequence of alphas, got {grid!r}")  # fmt: skip
             grid = np.asarray(grid, np.float64)
         ratios, many = self._l1_ratios()
         n, p = X.shape

@@ -463,16 +463,16 @@ def _path(
         if isinstance(X, jax.Array):  # (one device: the columns are laid out on the host)
             X = _sharding.to_host(X)
     tasks = y.shape[1:]  # (m,) for a multi-task y
-    # The raw-scale lasso on scaled columns (_inputs._preconditioned): the squared and
-    # multinomial losses (FISTA, and the multinomial's Newton steps), and every loss on a
-    # sparse X (word counts: FISTA's iterations ÷ 10-40). Not the logistic and Poisson losses on
-    # a dense X, whose small working sets take Newton steps: those stalled on a near-separable
-    # fit on scaled columns that the raw scale solved (scikit-learn's weight-equivalence check
-    # of LogisticLassoCV: relative gap 0.1 after 4 steps). (Multinomial: raw wine, λ = 0.01,
-    # weighted: unconverged after 20,000 iterations on the raw scale; 2,174 to a 1e-10 gap on
-    # scaled columns.)
+    # The raw-scale lasso and elastic net on scaled columns (_inputs._preconditioned): the
+    # squared and multinomial losses (FISTA, and the multinomial's Newton steps), and every
+    # loss on a sparse X (word counts: FISTA's iterations ÷ 10-40). Not the logistic and
+    # Poisson losses on a dense X, whose small working sets take Newton steps: those stalled on
+    # a near-separable fit on scaled columns that the raw scale solved (scikit-learn's
+    # weight-equivalence check of LogisticLassoCV: relative gap 0.1 after 4 steps).
+    # (Multinomial: raw wine, λ = 0.01, weighted: unconverged after 20,000 iterations on the raw
+    # scale; 2,174 to a 1e-10 gap on scaled columns.)
     smooth_first_order = loss in ("squared", MULTINOMIAL)
-    precondition = args.l1_ratio == 1 and (smooth_first_order or _sparse.is_sparse(X))
+    precondition = smooth_first_order or _sparse.is_sparse(X)
     precondition = precondition and layout is None  # (a group's norm mixes its columns' scales)
     # The Gram form unless it would square an ill-conditioned free block (gram_is_exact; a
     # group's factor is each of its columns'), and again on X when it squared an

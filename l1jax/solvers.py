@@ -322,11 +322,11 @@ class Penalty(NamedTuple):
     groups: jax.Array | None = None  # (n_coef,) a group penalty: the group of each coefficient
 
 
-def elastic_net(lam, rho, v, mask=None, groups=None) -> Penalty:
-    """The :class:`Penalty` ``λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)`` (``mask``: ones); with
-    ``groups`` its group version (:class:`Penalty`)."""
+def elastic_net(lam, rho, v, mask=None, groups=None, v2=None) -> Penalty:
+    """The :class:`Penalty` ``λ Σ_j (ρ v_j |β_j| + (1 − ρ)/2 w_j β_j²)`` with ``w = v2``, by
+    default ``v`` (``mask``: ones); with ``groups`` its group version (:class:`Penalty`)."""
     mask = jnp.ones_like(v) if mask is None else mask
-    return Penalty(lam * rho * v, lam * (1 - rho) * v, mask, groups)
+    return Penalty(lam * rho * v, lam * (1 - rho) * (v if v2 is None else v2), mask, groups)
 
 
 def group_norms(groups: jax.Array, x: jax.Array, n_groups: int) -> jax.Array:
