@@ -188,12 +188,13 @@ class ElasticNet(RegressorMixin, _Linear):
       positive: constrain the coefficients to be ≥ 0.
       tol: relative duality-gap tolerance of :func:`l1jax.path` (None: 1e-9, so that
         equivalent fits agree to scikit-learn's 1e-7; the fits run in float64).
-      max_iter: inner-iteration cap.
+      max_iter: inner-iteration cap per working set (a fit may grow its working set a few
+        times, so ``n_iter_`` may exceed it).
 
     Attributes:
       coef_: ``(n_features,)`` coefficients.
       intercept_: the intercept.
-      n_iter_: solver iterations.
+      n_iter_: solver iterations, over all working sets.
       dual_gap_: the relative duality gap reached.
       path_: the :class:`l1jax.PathResult` (one λ).
 

@@ -47,6 +47,7 @@ import jax.numpy as jnp
 from l1jax import solvers
 from l1jax._programs import highest, jit
 from l1jax.losses import LOSSES, mean_function
+from l1jax.prox import _check_hyperparam
 
 __all__ = ["LINEAR_SOLVERS", "attach", "solve_one"]
 
@@ -250,6 +251,20 @@ def attach(
     return _attach(cfg, coef, intercept, X, y, lam, rho, v, s)
 
 
+def _checks_lam(solver):
+    """``solver(X, y, lam, ...)`` that first refuses a concrete negative, NaN or infinite λ
+    (``ValueError`` naming ``lam``): inside the compiled solver it would report a negative gap
+    as converged. A traced λ cannot be checked."""
+
+    @functools.wraps(solver)
+    def checked(X, y, lam, *args, **kwargs):
+        _check_hyperparam("solve_one", "lam", lam)
+        return solver(X, y, lam, *args, **kwargs)
+
+    return checked
+
+
+@_checks_lam
 @functools.partial(
     jit,
     static_argnames=("loss", "fit_intercept", "positive", "max_iter", "linear_solver"),
@@ -283,7 +298,8 @@ def solve_one(
     ``penalty_factor`` and ``sample_weight``. The warm start carries no derivative.
 
     Args:
-      X, y, lam, l1_ratio, penalty_factor, sample_weight: as in :func:`attach`.
+      X, y, lam, l1_ratio, penalty_factor, sample_weight: as in :func:`attach`; a concrete
+        ``lam`` must be finite and >= 0 (``ValueError`` otherwise).
       beta_warm: ``(p,)`` starting coefficients (zeros by default).
       b_warm: starting intercept (the intercept-only fit by default).
       loss, fit_intercept, positive: as in :func:`l1jax.solve_path` (static).

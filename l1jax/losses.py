@@ -22,6 +22,7 @@ import jax
 import jax.numpy as jnp
 
 from l1jax import penalties
+from l1jax.prox import _check_hyperparam
 
 __all__ = ["LOSSES", "glm_loss", "mean_function", "penalized"]
 
@@ -103,7 +104,8 @@ def penalized(
 
     Args:
       loss_fn: ``loss_fn(params, *args, **kwargs) -> scalar``.
-      lam: the strength λ >= 0 (a number or a traced array: vmap over it works).
+      lam: the strength λ >= 0 (a number or a traced array: vmap over it works). A concrete
+        negative, NaN or infinite λ is refused (``ValueError``).
       penalty: ``penalty(params) -> scalar``, by default :func:`l1jax.penalties.l1`. Use
         ``functools.partial`` for penalties with options, e.g.
         ``partial(penalties.elastic_net, l1_ratio=0.5)``.
@@ -122,6 +124,7 @@ def penalized(
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     if not callable(penalty):
         raise TypeError(f"penalty must be callable, got {type(penalty).__name__}")
+    _check_hyperparam("penalized", "lam", lam)
 
     def fn(params, *args, **kwargs):
         return loss_fn(params, *args, **kwargs) + lam * penalty(params)

@@ -10,6 +10,8 @@ The norms follow one convention (../DESIGN: "The objective"):
 
 with optional non-negative ``weights`` ``v``. Each returns a scalar in the params' dtype, is
 differentiable with a finite gradient everywhere (0 included) and is vmappable over weights.
+At 0 the gradient is the subgradient of least norm: 0 (``jax.grad`` of ``l1`` is ``v·sign(w)``
+with ``sign(0) = 0``, as :func:`l1jax.add_l1_subgradient` adds; that of ``group_l1`` is 0).
 """
 
 from __future__ import annotations
@@ -36,6 +38,18 @@ def _sum_leaves(fn, params: PyTree, weights: PyTree | None) -> jax.Array:
     return sum(terms[1:], terms[0])
 
 
+@jax.custom_jvp
+def _abs(x: jax.Array) -> jax.Array:
+    """``|x|``, differentiated as ``sign(x)``: the subgradient 0 at 0 (``jnp.abs`` gives 1)."""
+    return jnp.abs(x)
+
+
+@_abs.defjvp
+def _abs_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    return _abs(x), jnp.sign(x) * dx
+
+
 def _weighted(values: jax.Array, w, x: jax.Array) -> jax.Array:
     return jnp.sum(values if w is None else values * _like(w, x))
 
@@ -49,7 +63,7 @@ def l1(params: PyTree, weights: PyTree | None = None) -> jax.Array:
         the matching leaf); ``None`` means ones. A weight of 0 leaves that coordinate unpenalized.
 
     Returns:
-      A scalar.
+      A scalar. Its gradient is ``v · sign(w)``, 0 at ``w = 0`` (the subgradient of least norm).
 
     Example:
       >>> import jax.numpy as jnp
@@ -57,7 +71,7 @@ def l1(params: PyTree, weights: PyTree | None = None) -> jax.Array:
       >>> penalties.l1({"a": jnp.array([1.0, -2.0]), "b": jnp.array(-3.0)})
       Array(6., dtype=float32)
     """
-    return _sum_leaves(lambda x, w: _weighted(jnp.abs(x), w, x), params, weights)
+    return _sum_leaves(lambda x, w: _weighted(_abs(x), w, x), params, weights)
 
 
 def l2(params: PyTree, weights: PyTree | None = None) -> jax.Array:

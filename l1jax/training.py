@@ -30,8 +30,15 @@ import optax
 
 from l1jax import _sharding, prox
 from l1jax._programs import jit
-from l1jax.prox import _like
-from l1jax.transforms import _at, _check_hyperparam, _proximal, _require_params, _zero_count
+from l1jax.prox import _check_hyperparam, _like
+from l1jax.transforms import (
+    _at,
+    _difference,
+    _proximal,
+    _require_params,
+    _resolve_mask,
+    _zero_count,
+)
 
 __all__ = [
     "AdamProxState",
@@ -89,11 +96,14 @@ def group_soft_thresholding(
 
     Args:
       lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
-      learning_rate: the step size η of the optimizer before it (the same number or schedule).
+      learning_rate: the step size η > 0 of the optimizer before it (the same number or
+        schedule).
       axis: the axis the norm runs over (required: 0 or 1 for a matrix, ``None`` for the leaf).
       mask: optional pytree of booleans or a callable ``params -> pytree`` (as in
         :func:`optax.masked`); ``False`` leaves pass through untouched. Biases have no ``axis=1``:
         mask them out with ``mask=l1jax.skip_biases``, or select single layers with a dict.
+        Under :func:`optax.inject_hyperparams` pass ``static_args=("axis", "mask")``: it would
+        take an int ``axis`` for a number and a callable ``mask`` for a schedule.
 
     Returns:
       An :class:`optax.GradientTransformation` whose ``update`` requires ``params``.
@@ -163,13 +173,16 @@ def adam_prox(
     (group penalties: use :func:`group_soft_thresholding` after ``optax.adam``).
 
     Args:
-      learning_rate: Adam's step size: a number, an array or an optax schedule.
+      learning_rate: Adam's step size > 0: a number, an array or an optax schedule.
       lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
-      b1: decay of the first moment (as :func:`optax.adam`).
-      b2: decay of the second moment.
-      eps: added to ``√v̂`` (as :func:`optax.adam`); it bounds the threshold by ``lr·λ/ε``.
-      mask: optional pytree of booleans like ``params`` or a callable ``params -> pytree``;
-        ``False`` leaves (e.g. ``mask=l1jax.skip_biases``) get the plain Adam step, no prox.
+      b1: decay of the first moment, in [0, 1) (as :func:`optax.adam`).
+      b2: decay of the second moment, in [0, 1).
+      eps: > 0, added to ``√v̂`` (as :func:`optax.adam`); it bounds the threshold by
+        ``lr·λ/ε``.
+      mask: optional pytree of booleans like ``params`` (or a prefix of its structure, as in
+        :func:`optax.masked`) or a callable ``params -> pytree``; ``False`` leaves (e.g.
+        ``mask=l1jax.skip_biases``) get the plain Adam step, no prox. Under
+        :func:`optax.inject_hyperparams` a callable mask needs ``static_args=("mask",)``.
 
     Returns:
       An :class:`optax.GradientTransformation` with :class:`AdamProxState`; ``update``
@@ -186,8 +199,11 @@ def adam_prox(
       >>> optax.apply_updates(params, updates).round(4)
       Array([0.35, 0.  ], dtype=float32)
     """
-    _check_hyperparam("adam_prox", "learning_rate", learning_rate)
+    _check_hyperparam("adam_prox", "learning_rate", learning_rate, "> 0")
     _check_hyperparam("adam_prox", "lam", lam)
+    _check_hyperparam("adam_prox", "b1", b1, "in [0, 1)")
+    _check_hyperparam("adam_prox", "b2", b2, "in [0, 1)")
+    _check_hyperparam("adam_prox", "eps", eps, "> 0")
     adam = optax.scale_by_adam(b1=b1, b2=b2, eps=eps)
 
     def init_fn(params):
@@ -198,20 +214,22 @@ def adam_prox(
         direction, adam_state = adam.update(updates, state.adam, params)  # m̂ / (√v̂ + ε)
         lr = _at(learning_rate, state.count)
         strength = _at(lam, state.count)
-        selected = mask(params) if callable(mask) else mask
-        if selected is None:
+        if mask is None:
             selected = jax.tree.map(lambda _: True, params)
+        else:  # one bool per leaf, also from a prefix mask such as {"layer": True}
+            selected = _resolve_mask("adam_prox", mask, params)
         nu_hat = optax.tree_utils.tree_bias_correction(adam_state.nu, b2, adam_state.count)
 
-        def one(p, u, d, v, keep):
+        def one(p, d, v, keep):
             step = _like(lr, p)
             z = p - step * d.astype(p.dtype)
             if keep:
                 scale = jnp.sqrt(v).astype(p.dtype) + _like(eps, p)  # √v̂ + ε, as in Adam
                 z = prox.soft_threshold(z, step * _like(strength, p) / scale)
-            return (z - p).astype(u.dtype)
+            return z
 
-        new_updates = jax.tree.map(one, params, updates, direction, nu_hat, selected)
+        new_params = jax.tree.map(one, params, direction, nu_hat, selected)
+        new_updates = _difference(new_params, params, updates)
         return new_updates, AdamProxState(optax.safe_int32_increment(state.count), adam_state)
 
     return optax.GradientTransformation(init_fn, update_fn)

@@ -12,15 +12,20 @@ Three ways to regularize a training loop, each an :class:`optax.GradientTransfor
 
 Hyperparameters ``lam`` and ``learning_rate`` accept Python numbers, (traced) arrays and optax
 schedules (``callable(count)``, evaluated at the transformation's own step count), so a whole
-training loop can be ``jax.jit``-compiled once and ``jax.vmap``-ped over a vector of λs. All
-factories take ``mask=`` (as :func:`optax.masked`: a pytree of booleans or a callable returning
-one; ``False`` leaves, e.g. biases, are left alone) and work under
-:func:`optax.inject_hyperparams`. Updates keep each leaf's dtype (bf16 params stay bf16).
+training loop can be ``jax.jit``-compiled once and ``jax.vmap``-ped over a vector of λs;
+concrete values are checked when the transformation is built (``TypeError``/``ValueError``
+naming the argument). All factories take ``mask=`` (as :func:`optax.masked`: a pytree of
+booleans, or a prefix of the params' structure, or a callable returning one; ``False`` leaves,
+e.g. biases, are left alone) and work under :func:`optax.inject_hyperparams`, which takes every
+callable argument for a schedule: with a callable ``mask`` pass ``static_args=("mask",)``
+(otherwise ``update`` raises a ``ValueError``: the mask would be ``mask(step_count)``, one bool).
+The proximal updates come in the promoted dtype of params and incoming updates, so that
+``optax.apply_updates`` gives the prox's result back exactly (exact zeros included) in the
+params' dtype: bf16 params stay bf16, float32 params with bf16 gradients stay float32.
 """
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -29,7 +34,8 @@ import jax.numpy as jnp
 import optax
 
 from l1jax import prox
-from l1jax.prox import _like
+from l1jax._inputs import check_flag
+from l1jax.prox import _check_hyperparam, _like
 
 __all__ = [
     "AddL1SubgradientState",
@@ -86,15 +92,6 @@ def _at(value, count: jax.Array):
     return value(count) if callable(value) else value
 
 
-def _check_hyperparam(fn_name: str, name: str, value) -> None:
-    """Refuse a negative or NaN Python number early (arrays and schedules are traced: no check)."""
-    if isinstance(value, numbers.Real) and not isinstance(value, bool) and not value >= 0:
-        raise ValueError(
-            f"{fn_name}: {name} must be >= 0 (a number, an array or an optax schedule), "
-            f"got {value!r}"
-        )
-
-
 def _require_params(fn_name: str, params) -> None:
     if params is None:
         raise ValueError(
@@ -103,8 +100,63 @@ def _require_params(fn_name: str, params) -> None:
         )
 
 
-def _maybe_masked(transform: optax.GradientTransformation, mask) -> optax.GradientTransformation:
-    return transform if mask is None else optax.masked(transform, mask)
+def _resolve_mask(fn_name: str, mask, params) -> PyTree:
+    """``mask`` (a pytree of bools, a prefix of ``params``' structure, or a callable returning
+    one) as one bool per leaf of ``params``, or a ``ValueError`` naming ``mask``."""
+    resolved = mask(params) if callable(mask) else mask
+    n_leaves = len(jax.tree.leaves(params))
+    single = jax.tree_util.treedef_is_leaf(jax.tree.structure(resolved)) and not jnp.ndim(resolved)
+    if single and n_leaves > 1:
+        raise ValueError(
+            f"{fn_name}: mask is a single bool for params of {n_leaves} leaves. Under "
+            "optax.inject_hyperparams a callable mask is taken for a schedule and called with "
+            "the step count: pass static_args=('mask',) to inject_hyperparams. Otherwise give one "
+            "bool per leaf (a pytree like params, or a callable such as l1jax.skip_biases), or "
+            "mask=None to penalize every leaf"
+        )
+    try:
+        return jax.tree.map(lambda m, sub: jax.tree.map(lambda _: m, sub), resolved, params)
+    except (ValueError, TypeError) as err:
+        raise ValueError(
+            f"{fn_name}: mask must be a pytree of bools with the structure of params or a prefix "
+            "of it (as in optax.masked), or a callable params -> such a pytree; got mask "
+            f"{jax.tree.structure(resolved)} for params {jax.tree.structure(params)}"
+        ) from err
+
+
+def _maybe_masked(
+    fn_name: str, transform: optax.GradientTransformation, mask
+) -> optax.GradientTransformation:
+    """``optax.masked(transform, mask)`` whose errors about the mask name it."""
+    if mask is None:
+        return transform
+    masked = optax.masked(transform, mask)
+
+    def init_fn(params):
+        try:
+            return masked.init(params)
+        except (ValueError, TypeError):
+            _resolve_mask(fn_name, mask, params)  # raises the error that names mask
+            raise
+
+    def update_fn(updates, state, params=None):
+        _require_params(fn_name, params)
+        _resolve_mask(fn_name, mask, params)  # optax.masked takes a single bool for all leaves
+        return masked.update(updates, state, params)
+
+    return optax.GradientTransformation(init_fn, update_fn)
+
+
+def _difference(new, params, updates) -> PyTree:
+    """``new − params`` leaf by leaf, in the promoted dtype of params and updates: then
+    ``optax.apply_updates`` (``p + u``, cast to the params' dtype) gives ``new`` back, exact zeros
+    included, also for bf16 updates of float32 params."""
+
+    def one(n, p, u):
+        dtype = jnp.promote_types(p.dtype, u.dtype)
+        return n.astype(dtype) - p.astype(dtype)
+
+    return jax.tree.map(one, new, params, updates)
 
 
 def _zero_count() -> jax.Array:
@@ -129,7 +181,7 @@ def _add_scaled_term(fn_name: str, lam, term: Callable[[jax.Array], jax.Array], 
         new_updates = jax.tree.map(one, updates, params)
         return new_updates, state_cls(count=optax.safe_int32_increment(state.count))
 
-    return _maybe_masked(optax.GradientTransformation(init_fn, update_fn), mask)
+    return _maybe_masked(fn_name, optax.GradientTransformation(init_fn, update_fn), mask)
 
 
 def add_l1_subgradient(lam: optax.ScalarOrSchedule, *, mask=None) -> optax.GradientTransformation:
@@ -143,7 +195,8 @@ def add_l1_subgradient(lam: optax.ScalarOrSchedule, *, mask=None) -> optax.Gradi
     Args:
       lam: the strength λ >= 0: a number, a (traced) array or an optax schedule of the step count.
       mask: optional pytree of booleans (or a callable ``params -> pytree``) as in
-        :func:`optax.masked`; leaves marked ``False`` (e.g. biases) get no penalty.
+        :func:`optax.masked`; leaves marked ``False`` (e.g. biases) get no penalty. Under
+        :func:`optax.inject_hyperparams` a callable mask needs ``static_args=("mask",)``.
 
     Returns:
       An :class:`optax.GradientTransformation` whose ``update`` requires ``params``.
@@ -170,7 +223,8 @@ def add_weight_decay(lam: optax.ScalarOrSchedule, *, mask=None) -> optax.Gradien
     Args:
       lam: the strength λ >= 0: a number, a (traced) array or an optax schedule of the step count.
       mask: optional pytree of booleans (or a callable ``params -> pytree``) as in
-        :func:`optax.masked`; leaves marked ``False`` get no decay.
+        :func:`optax.masked`; leaves marked ``False`` get no decay. Under
+        :func:`optax.inject_hyperparams` a callable mask needs ``static_args=("mask",)``.
 
     Returns:
       An :class:`optax.GradientTransformation` whose ``update`` requires ``params``.
@@ -194,7 +248,7 @@ def _proximal(fn_name: str, prox_fn: ProxFn, lam, learning_rate, mask):
             f"got {type(prox_fn).__name__}"
         )
     _check_hyperparam(fn_name, "lam", lam)
-    _check_hyperparam(fn_name, "learning_rate", learning_rate)
+    _check_hyperparam(fn_name, "learning_rate", learning_rate, "> 0")
 
     def init_fn(params):
         del params
@@ -205,13 +259,10 @@ def _proximal(fn_name: str, prox_fn: ProxFn, lam, learning_rate, mask):
         threshold = _at(learning_rate, state.count) * _at(lam, state.count)
         moved = optax.apply_updates(params, updates)  # params + updates, in params' dtypes
         new_params = prox_fn(moved, threshold)
-        # new − params, so that apply_updates gives back new_params (exactly where it is 0).
-        new_updates = jax.tree.map(
-            lambda n, p, u: (n - p).astype(u.dtype), new_params, params, updates
-        )
+        new_updates = _difference(new_params, params, updates)
         return new_updates, ProximalState(count=optax.safe_int32_increment(state.count))
 
-    return _maybe_masked(optax.GradientTransformation(init_fn, update_fn), mask)
+    return _maybe_masked(fn_name, optax.GradientTransformation(init_fn, update_fn), mask)
 
 
 def proximal(
@@ -246,7 +297,7 @@ def proximal(
     Returns:
       An :class:`optax.GradientTransformation` whose ``update`` requires ``params``. Under
       :func:`optax.inject_hyperparams` pass ``static_args="prox_fn"`` (it is a callable, not a
-      schedule).
+      schedule), and ``static_args=("prox_fn", "mask")`` with a callable ``mask``.
 
     Example:
       >>> import functools
@@ -274,9 +325,11 @@ def soft_thresholding(
 
     Args:
       lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
-      learning_rate: the step size η of the optimizer before it (the same number or schedule).
+      learning_rate: the step size η > 0 of the optimizer before it (the same number or
+        schedule).
       mask: optional pytree of booleans (or a callable ``params -> pytree``) as in
-        :func:`optax.masked`; ``False`` leaves (e.g. biases) pass through untouched.
+        :func:`optax.masked`; ``False`` leaves (e.g. biases) pass through untouched. Under
+        :func:`optax.inject_hyperparams` a callable mask needs ``static_args=("mask",)``.
 
     Returns:
       An :class:`optax.GradientTransformation` whose ``update`` requires ``params``
@@ -382,12 +435,13 @@ def proximal_gradient(
       lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
       prox_fn: ``prox_fn(params, threshold) -> params``; ``None`` means :func:`l1jax.prox.l1`
         (the lasso). Under :func:`optax.inject_hyperparams` a non-default ``prox_fn`` needs
-        ``static_args="prox_fn"``.
-      accelerate: FISTA extrapolation (True) or plain ISTA (False).
+        ``static_args="prox_fn"`` (and a callable ``mask`` ``static_args=("prox_fn", "mask")``).
+      accelerate: FISTA extrapolation (True) or plain ISTA (False); a bool.
       restart: adaptive (gradient) restart of the momentum; only used when ``accelerate``.
       mask: optional pytree of booleans (or a callable ``params -> pytree``) as in
         :func:`optax.masked`; ``False`` leaves get a plain (accelerated) gradient step and no
-        prox.
+        prox. Under :func:`optax.inject_hyperparams` a callable mask needs
+        ``static_args=("mask",)``.
 
     Returns:
       An :class:`optax.GradientTransformation` with :class:`ProximalGradientState` (nested inside
@@ -411,7 +465,8 @@ def proximal_gradient(
       >>> l1jax.sparse_params(state)  # the sparse iterate x_k (w holds y_k)
       Array([1.7499999, 0.       ], dtype=float32)
     """
-    _check_hyperparam("proximal_gradient", "learning_rate", learning_rate)
+    accelerate = check_flag(accelerate, "proximal_gradient: accelerate")
+    restart = check_flag(restart, "proximal_gradient: restart")
     step = _prox_gradient_step("proximal_gradient", prox_fn, lam, learning_rate, mask)
 
     def init_fn(params):
@@ -429,9 +484,7 @@ def proximal_gradient(
             return prox_step, ProximalGradientState(x_new, state.momentum, inner_state)
 
         y_new, t_new = _fista_momentum(params, x_new, state.iterate, state.momentum, restart)
-        new_updates = jax.tree.map(
-            lambda yn, p, u: (yn - p).astype(u.dtype), y_new, params, updates
-        )
+        new_updates = _difference(y_new, params, updates)
         return new_updates, ProximalGradientState(x_new, t_new, inner_state)
 
     return optax.GradientTransformation(init_fn, update_fn)

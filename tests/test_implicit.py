@@ -320,3 +320,14 @@ def test_dense_solver_lapack_calls_take_one_matrix():
         one = grad({**th, "lam": lam}, coef, b)
         for name in one:
             np.testing.assert_allclose(out[name][i], one[name], rtol=1e-12, atol=1e-14)
+
+
+@pytest.mark.parametrize("lam", [-0.1, float("nan"), np.float64(-1e-3)])
+def test_solve_one_refuses_a_negative_or_nan_lam(lam):
+    # a negative λ was solved and reported CONVERGED with a negative duality gap
+    X = jnp.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    y = jnp.array([2.0, 0.1, 2.1])
+    with pytest.raises(ValueError, match="solve_one: lam must be >= 0"):
+        implicit.solve_one(X, y, lam)
+    with pytest.raises(ValueError, match="solve_one: lam must be >= 0"):
+        implicit.solve_one(X, y, lam=lam)

@@ -82,9 +82,9 @@ PENALTIES = {
 }
 
 
-# The largest |gradient| at 0 allowed by the subdifferential (l1: [−1, 1] per entry; elastic net
-# with ρ = 0.5: [−0.5, 0.5]; l2 and the group norms: the gradient at 0 is exactly 0).
-BOUND_AT_ZERO = {"l1": 1.0, "elastic_net": 0.5}
+# The largest |gradient| at 0: every penalty picks the subgradient of least norm there, 0 (the
+# subdifferential allows up to 1 per entry for l1 and 0.5 for the elastic net with ρ = 0.5).
+BOUND_AT_ZERO: dict[str, float] = {}
 
 
 @pytest.mark.parametrize("name", PENALTIES)
@@ -141,3 +141,41 @@ def test_penalized_refuses_non_callables():
         l1jax.penalized(3.0, 0.1)
     with pytest.raises(TypeError, match="penalty"):
         l1jax.penalized(lambda w: w, 0.1, penalty="l1")
+
+
+def test_l1_gradient_is_sign_with_zero_at_zero():
+    # jnp.abs differentiates to 1 at 0; the L1 penalty gives sign(w), 0 at 0, as
+    # add_l1_subgradient adds, so that a gradient step leaves exact zeros where they are
+    w = jnp.array([0.0, 2.0, -3.0, 0.0])
+    np.testing.assert_array_equal(jax.grad(penalties.l1)(w), [0.0, 1.0, -1.0, 0.0])
+    np.testing.assert_array_equal(jax.jit(jax.grad(penalties.l1))(-w), [0.0, -1.0, 1.0, 0.0])
+    weights = jnp.array([2.0, 2.0, 0.5, 1.0])
+    np.testing.assert_array_equal(
+        jax.grad(lambda x: penalties.l1(x, weights))(w), [0.0, 2.0, -0.5, 0.0]
+    )
+    np.testing.assert_array_equal(
+        jax.grad(lambda x: penalties.elastic_net(x, 0.5))(w), [0.0, 0.5 + 1.0, -0.5 - 1.5, 0.0]
+    )
+    batched = jax.vmap(jax.grad(penalties.l1))(jnp.stack([w, -w]))
+    np.testing.assert_array_equal(batched, [[0.0, 1.0, -1.0, 0.0], [0.0, -1.0, 1.0, 0.0]])
+    np.testing.assert_array_equal(jax.hessian(penalties.l1)(w), np.zeros((4, 4)))
+    f = l1jax.penalized(lambda x: jnp.sum(x) * 0.0, 0.5)
+    np.testing.assert_array_equal(jax.grad(f)(jnp.zeros(3)), 0.0)
+
+
+def test_group_l1_neither_overflows_nor_underflows():
+    # the sum of squares of float16 (300, 400) overflows; the norm, 500, does not
+    value = penalties.group_l1(jnp.array([300.0, 400.0], jnp.float16))
+    assert value.dtype == jnp.float16 and float(value) == 500.0
+    tiny = penalties.group_l1(jnp.array([3e-30, 4e-30], jnp.float32))  # squares underflow
+    np.testing.assert_allclose(tiny, 5e-30, rtol=1e-6)
+    assert np.isnan(penalties.group_l1(jnp.array([jnp.nan, 1.0])))
+    assert penalties.group_l1(jnp.array([jnp.inf, 1.0])) == np.inf
+
+
+@pytest.mark.parametrize("lam", [-0.5, float("nan"), float("inf"), jnp.array(-1.0)])
+def test_penalized_refuses_a_negative_or_nan_lam(lam):
+    with pytest.raises(ValueError, match="penalized: lam must be >= 0"):
+        l1jax.penalized(lambda w: jnp.sum(w**2), lam)
+    # a traced λ cannot be checked and passes
+    assert jax.jit(lambda lam: l1jax.penalized(jnp.sum, lam)(jnp.ones(2)))(0.5) == 3.0

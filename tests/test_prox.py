@@ -262,3 +262,54 @@ def test_grad_values_away_from_zero():
     W = jnp.array([3.0, 4.0])
     g = jax.grad(lambda t: jnp.linalg.norm(prox.group_l1(W, t)))(1.0)
     np.testing.assert_allclose(g, -1.0)
+
+
+# --- NaN thresholds, infinite thresholds, extreme group norms, derivatives in t at 0 --------
+
+
+def test_group_nan_entry_or_threshold_gives_nan_for_the_group():
+    x = jnp.array([3.0, 4.0])
+    assert np.all(np.isnan(prox.group_l1(x, jnp.nan)))  # was [0, 0]
+    assert np.all(np.isnan(prox.group_l1(jnp.array([jnp.nan, 5.0]), 0.0)))  # was [nan, 0]
+    rows = np.asarray(prox.group_l1(jnp.array([[jnp.nan, 1.0], [3.0, 4.0]]), 1.0, axis=1))
+    assert np.all(np.isnan(rows[0]))
+    np.testing.assert_allclose(rows[1], [2.4, 3.2])  # the other group is untouched by the NaN
+
+
+def test_group_norms_neither_overflow_nor_underflow():
+    # ‖(300, 400)‖ = 500 fits float16, the sum of squares (250 000) does not: shrunk by 1 − 1/5
+    out = prox.group_l1(jnp.array([300.0, 400.0], jnp.float16), 100.0)
+    assert out.dtype == jnp.float16
+    np.testing.assert_array_equal(np.asarray(out, np.float64), [240.0, 320.0])
+    # t = 0 is the identity, also for groups whose squares underflow to 0
+    for x in (jnp.array([1e-23, 1e-23], jnp.float32), jnp.array([1e-4, 1e-4], jnp.float16)):
+        np.testing.assert_array_equal(prox.group_l1(x, 0.0), x)
+    tiny = jnp.array([3e-30, 4e-30], jnp.float32)  # norm 5e-30: below t = 6e-30 it is zeroed
+    np.testing.assert_allclose(prox.group_l1(tiny, 1e-30), [2.4e-30, 3.2e-30], rtol=1e-6)
+    np.testing.assert_array_equal(prox.group_l1(tiny, 6e-30), [0.0, 0.0])
+
+
+@pytest.mark.parametrize("rho", [0.0, 0.5, 1.0])
+def test_infinite_threshold_zeroes_the_elastic_net(rho):
+    x = jnp.array([1.0, -2.0, 0.0])
+    np.testing.assert_array_equal(prox.elastic_net(x, jnp.inf, rho), 0.0)  # was NaN (inf·0)
+    # a finite threshold that overflows float16 (1e5 > 65504) is inf there too
+    np.testing.assert_array_equal(prox.elastic_net(x.astype(jnp.float16), 1e5, rho), 0.0)
+    # a weight 0 leaves its coordinate unpenalized, even at t = inf
+    w = jnp.array([0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(prox.elastic_net(x, jnp.inf, rho, weights=w), [1.0, 0.0, 0.0])
+
+
+def test_soft_threshold_of_inf_at_an_infinite_threshold_is_nan():
+    # ±inf stays ±inf for a finite t (test_inf_stays_inf); inf − inf is NaN, as documented
+    out = np.asarray(prox.soft_threshold(jnp.array([jnp.inf, -jnp.inf, 5.0]), jnp.inf))
+    assert np.all(np.isnan(out[:2])) and out[2] == 0.0
+
+
+def test_derivative_in_the_threshold_is_zero_at_zero():
+    # prox(0, t) = 0 for every t >= 0: its derivative in t at t = 0 is 0 (clip's tie gave −¼)
+    assert jax.grad(lambda t: prox.soft_threshold(0.0, t))(0.0) == 0.0
+    assert jax.grad(lambda t: prox.elastic_net(jnp.zeros(3), t, 0.5).sum())(0.0) == 0.0
+    # and −sign(x) outside the band, 0 inside
+    x = jnp.array([2.0, -3.0, 0.1])
+    np.testing.assert_array_equal(jax.jacfwd(lambda t: prox.soft_threshold(x, t))(0.5), [-1, 1, 0])

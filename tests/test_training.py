@@ -348,3 +348,24 @@ def test_dtypes_follow_the_params():
         loss, jnp.zeros(2, jnp.float32), opt, [0.0, 1.0], (X, y), steps=3, progress=False
     )
     assert res.params.dtype == res.losses.dtype == res.lambdas.dtype == jnp.float32
+
+
+def test_adam_prox_accepts_a_prefix_mask():
+    # a mask that is a prefix of the params' structure, as optax.masked accepts
+    params = {
+        "layer": {"w": jnp.array([[0.5, -0.02], [0.3, 1.0]]), "b": jnp.array([0.01, 0.2])},
+        "out": {"w": jnp.array([[0.04], [-0.5]]), "b": jnp.array([0.03])},
+    }
+    grads = jax.tree.map(lambda x: 0.1 * jnp.ones_like(x), params)
+    prefix = l1jax.adam_prox(0.1, 1.0, mask={"layer": True, "out": False})
+    full_mask = {"layer": {"w": True, "b": True}, "out": {"w": False, "b": False}}
+    full = l1jax.adam_prox(0.1, 1.0, mask=full_mask)
+    expected, _ = full.update(grads, full.init(params), params)
+    updates, _ = prefix.update(grads, prefix.init(params), params)
+    chex.assert_trees_all_equal(updates, expected)
+    new = optax.apply_updates(params, updates)
+    # first step: z = w − 0.1 sign(g), threshold 0.1·1/|g| = 1: every "layer" weight is zeroed,
+    # the "out" leaves take the plain Adam step
+    np.testing.assert_array_equal(new["layer"]["w"], 0.0)
+    np.testing.assert_array_equal(new["layer"]["b"], 0.0)
+    np.testing.assert_allclose(new["out"]["w"], np.array([[0.04], [-0.5]]) - 0.1, rtol=1e-6)

@@ -364,6 +364,59 @@ def test_mask_with_inject_hyperparams():
     np.testing.assert_allclose(optax.apply_updates(PARAMS, updates)["w"], _np_soft(new_w, 0.1))
 
 
+LAYERS = {"w": jnp.array([[1.0, -0.05], [0.5, 2.0]]), "b": jnp.array([0.3, -0.01])}
+INJECTABLE = {  # factory, its keyword arguments, the static_args a callable mask needs
+    "add_l1_subgradient": (l1jax.add_l1_subgradient, dict(lam=1.0), ("mask",)),
+    "soft_thresholding": (l1jax.soft_thresholding, dict(lam=1.0, learning_rate=0.1), ("mask",)),
+    "proximal_gradient": (l1jax.proximal_gradient, dict(lam=1.0, learning_rate=0.1), ("mask",)),
+    "adam_prox": (l1jax.adam_prox, dict(lam=1.0, learning_rate=0.1), ("mask",)),
+    "group_soft_thresholding": (
+        l1jax.group_soft_thresholding,
+        dict(lam=1.0, learning_rate=0.1, axis=1),
+        ("axis", "mask"),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", INJECTABLE)
+def test_callable_mask_under_inject_hyperparams_needs_static_args(name):
+    factory, kwargs, static = INJECTABLE[name]
+    grads = {"w": jnp.array([[0.5, 0.0], [-1.0, 0.25]]), "b": jnp.array([0.5, 0.25])}
+    plain = factory(**kwargs, mask=l1jax.skip_biases)
+    expected, _ = plain.update(grads, plain.init(LAYERS), LAYERS)
+    off = factory(**kwargs, mask={"w": False, "b": False})  # what a False mask(step) gave
+    unpenalized, _ = off.update(grads, off.init(LAYERS), LAYERS)
+    assert not np.array_equal(expected["w"], unpenalized["w"])
+    injected = optax.inject_hyperparams(factory, static_args=static)(
+        **kwargs, mask=l1jax.skip_biases
+    )
+    updates, _ = injected.update(grads, injected.init(LAYERS), LAYERS)
+    chex.assert_trees_all_equal(updates, expected)
+    # without static_args the mask is taken for a schedule: mask(step) is one bool (False),
+    # which optax.masked would apply to every leaf, silently switching the penalty off
+    static = tuple(a for a in static if a != "mask")
+    wrong = optax.inject_hyperparams(factory, static_args=static)(**kwargs, mask=l1jax.skip_biases)
+    with pytest.raises(ValueError, match=r"mask is a single bool.*static_args=\('mask',\)"):
+        wrong.update(grads, wrong.init(LAYERS), LAYERS)
+
+
+def test_single_bool_mask_is_refused_for_several_leaves_only():
+    tx = l1jax.soft_thresholding(1.0, 0.1, mask=True)
+    with pytest.raises(ValueError, match="soft_thresholding: mask is a single bool"):
+        tx.update(LAYERS, tx.init(LAYERS), LAYERS)
+    w = LAYERS["w"]
+    updates, _ = tx.update(jnp.zeros_like(w), tx.init(w), w)  # one leaf: one bool is fine
+    np.testing.assert_allclose(optax.apply_updates(w, updates), _np_soft(np.asarray(w), 0.1))
+
+
+@pytest.mark.parametrize("name", ["add_l1_subgradient", "soft_thresholding", "adam_prox"])
+def test_a_mask_of_the_wrong_structure_is_named(name):
+    factory, kwargs, _ = INJECTABLE[name]
+    tx = factory(**kwargs, mask={"w": True})  # no entry for "b"
+    with pytest.raises(ValueError, match=f"{name}: mask must be a pytree of bools"):
+        tx.update(LAYERS, tx.init(LAYERS), LAYERS)
+
+
 # --- dtypes -----------------------------------------------------------------------------------
 
 DTYPE_OPTIMIZERS = {
@@ -404,6 +457,39 @@ def test_params_keep_their_dtype(name, dtype):
         assert out["w"][1] == 0  # an exact zero, in every dtype
 
 
+MIXED = {  # float32 master params, bf16 gradients (mixed precision)
+    "soft_thresholding": lambda: _ista_chain(1.0, 0.1),
+    "ista": lambda: l1jax.proximal_gradient(0.1, 1.0, accelerate=False),
+    "fista": lambda: l1jax.proximal_gradient(0.1, 1.0),
+    "adam_prox": lambda: l1jax.adam_prox(0.1, 1.0),
+    "group": lambda: optax.chain(
+        optax.sgd(0.1), l1jax.group_soft_thresholding(1.0, 0.1, axis=None)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MIXED)
+def test_bf16_gradients_of_float32_params_keep_exact_zeros(name):
+    # one step: |w − 0.1·0.1| < 0.1 = lr·λ for w[:2] (bf16 cannot hold 0.05 nor −0.0501), and
+    # the group v (norm < 0.1) is zeroed whole
+    params = {
+        "w": jnp.array([0.05, -0.0501, 3.3333], jnp.float32),
+        "v": jnp.array([0.01, -0.02], jnp.float32),
+    }
+    grads = jax.tree.map(lambda x: jnp.full_like(x, 0.1, jnp.bfloat16), params)
+    tx = MIXED[name]()
+    updates, state = tx.update(grads, tx.init(params), params)
+    new = optax.apply_updates(params, updates)
+    prox_result = l1jax.sparse_params(state) if name == "fista" else new
+    # p + bf16(new − p) was 1e-5 or so, not 0: now the zeros are exact
+    if name == "group":
+        np.testing.assert_array_equal(prox_result["v"], 0.0)
+    else:
+        np.testing.assert_array_equal(prox_result["w"][:2], 0.0)
+    chex.assert_trees_all_equal_dtypes(new, params)
+    chex.assert_trees_all_equal_dtypes(updates, params)  # promoted: float32, not bf16
+
+
 # --- errors -----------------------------------------------------------------------------------
 
 NEEDS_PARAMS = {
@@ -437,3 +523,51 @@ def test_bad_hyperparameters_are_refused():
         l1jax.proximal_gradient(-0.5, 0.1)
     with pytest.raises(TypeError, match="prox_fn"):
         l1jax.proximal("l1", 0.1, 0.1)
+
+
+@pytest.mark.parametrize(
+    ("lam", "error"),
+    [
+        (jnp.array(-1.0), ValueError),  # a concrete array: checked like a number
+        (np.float32(np.nan), ValueError),
+        (float("inf"), ValueError),
+        (True, TypeError),  # not 1
+        (1j, TypeError),  # not its real part
+        ([0.1], TypeError),
+        (None, TypeError),
+        ("a", TypeError),
+        (jnp.array(True), TypeError),
+    ],
+    ids=repr,
+)
+def test_bad_hyperparameter_values_and_types_are_refused_at_construction(lam, error):
+    for factory in (
+        lambda lam: l1jax.soft_thresholding(lam, 0.1),
+        lambda lam: l1jax.add_l1_subgradient(lam),  # inf gave NaN at w = 0 (inf·0)
+        lambda lam: l1jax.proximal_gradient(0.1, lam),
+        lambda lam: l1jax.adam_prox(0.1, lam),
+        lambda lam: l1jax.group_soft_thresholding(lam, 0.1, axis=None),
+    ):
+        with pytest.raises(error, match="lam must be"):
+            factory(lam)
+    with pytest.raises(error, match="learning_rate must be"):
+        l1jax.soft_thresholding(0.1, lam)
+
+
+def test_learning_rates_flags_and_adam_settings_are_checked():
+    for lr in (0.0, -0.1, float("inf")):
+        with pytest.raises(ValueError, match="learning_rate must be > 0"):
+            l1jax.proximal_gradient(lr, 0.1)
+        with pytest.raises(ValueError, match="learning_rate must be > 0"):
+            l1jax.adam_prox(lr, 0.1)
+    for bad in (dict(b1=1.0), dict(b1=-0.1), dict(b2=1.0), dict(eps=0.0), dict(eps=np.nan)):
+        with pytest.raises(ValueError, match=f"{next(iter(bad))} must be"):
+            l1jax.adam_prox(0.1, 0.1, **bad)
+    with pytest.raises(TypeError, match="accelerate must be True or False"):
+        l1jax.proximal_gradient(0.1, 0.1, accelerate=1)
+    with pytest.raises(TypeError, match="restart must be True or False"):
+        l1jax.proximal_gradient(0.1, 0.1, restart="yes")
+    # schedules and traced values cannot be checked at construction and pass
+    l1jax.soft_thresholding(optax.constant_schedule(-1.0), 0.1)
+    out = jax.jit(lambda lam: l1jax.soft_thresholding(lam, 0.1).init(PARAMS).count)(-1.0)
+    assert out == 0
