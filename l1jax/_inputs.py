@@ -84,6 +84,26 @@ def host_rows(X):
     return np.asarray(_sharding.to_host(X) if isinstance(X, jax.Array) else X)
 
 
+def unit_scale(s):
+    """Sample weights ``s`` (None, or a float array) divided by their largest when it lies
+    beyond 1e±100, else ``s`` itself: the fits normalize them by their sum, which must neither
+    overflow nor underflow (weights of 1e308 made every normalized weight 0)."""
+    top = 1.0 if s is None else np.max(s, initial=0)
+    return s / top if np.isfinite(top) and top > 0 and not 1e-100 < top < 1e100 else s
+
+
+def check_magnitude(values, name: str, n: int, dtype) -> None:
+    """Refuse entries so large that ``n`` of their squares overflow ``dtype``."""
+    limit = math.sqrt(np.finfo(dtype).max / max(n, 1))
+    big = max(float(np.max(values, initial=0)), -float(np.min(values, initial=0)))  # (no copy)
+    if big > limit:
+        raise ValueError(
+            f"{name} has entries up to {big:.3g}, too large for {np.dtype(dtype).name}: their "
+            f"squares over {n} rows overflow (above {limit:.3g}); rescale {name} (divide it by a "
+            "power of 10)"
+        )
+
+
 def check_weights(value, name: str, length: int, what: str) -> np.ndarray | None:
     if value is None:
         return None
@@ -591,11 +611,17 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     for name, flag in (("fit_intercept", fit_intercept), ("standardize", standardize),
                        ("positive", positive)):  # fmt: skip
         check_flag(flag, name)
-    check_int(max_iter, "max_iter", 1)
+    check_int(max_iter, "max_iter", 1, 2**31 - 1, "an int32 count")
     if block_size is not None:
         check_int(block_size, "block_size", 1)
     _sharding.check_mesh(mesh, "path")
     dtype = float_dtype(X, y)
+    # Squares that overflow: X's on the host (standardized in float64), y's in the path's dtype
+    # (its residuals; a y of 1e300 overflowed P_null, and the path took y for a constant)
+    if not on_devices:
+        check_magnitude(X.data if _sparse.is_sparse(X) else X, "X", n, np.float64)
+    check_magnitude(y, "y", n, dtype)
+    sample_weight = unit_scale(sample_weight)
     if tol is None:
         tol = 1e-7 if dtype == np.float64 else 1e-5
     tol = check_scalar(tol, "tol", 0.0)
@@ -758,6 +784,10 @@ def check_lambdas(lambdas) -> np.ndarray:
     lam_arr = np.asarray(lambdas)
     if lam_arr.dtype == object or not np.issubdtype(lam_arr.dtype, np.number):
         raise TypeError(f"lambdas must be an int or an array of numbers, got {lambdas!r}")
+    if np.iscomplexobj(lam_arr):
+        raise TypeError(f"lambdas must be real, got complex values {lambdas!r}")
+    if lam_arr.ndim > 1:
+        raise ValueError(f"lambdas must be a 1-D array of λs, got shape {lam_arr.shape}")
     lam_arr = lam_arr.astype(np.float64).reshape(-1)
     if lam_arr.size == 0:
         raise ValueError("lambdas is empty; pass at least one λ (or a grid size)")
@@ -804,9 +834,7 @@ def check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
             raise ValueError(
                 f"n_folds must be between 2 and the number of samples ({n}), got {n_folds}"
             )
-        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-            raise TypeError(f"seed must be an int, got {type(seed).__name__}")
-        return make_fold_ids(y, int(n_folds), int(seed), loss)
+        return make_fold_ids(y, int(n_folds), check_int(seed, "seed", 0), loss)
     ids = np.asarray(fold_ids)
     if ids.ndim != 1 or ids.shape[0] != n:
         raise ValueError(
@@ -817,6 +845,9 @@ def check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
         raise TypeError(f"fold_ids must hold integer fold labels 0 … F-1, got dtype {ids.dtype}")
     if not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)) or np.any(ids < 0):
         raise ValueError("fold_ids must hold integer fold labels 0 … F-1 (non-negative integers)")
+    if ids.max() >= n:  # (n folds at most; and bincount would count up to the label)
+        raise ValueError(f"fold_ids must hold labels 0 … F-1 with F <= the number of samples "
+                         f"({n}), every fold non-empty; got a label {ids.max()}")  # fmt: skip
     ids = ids.astype(np.int64)
     counts = np.bincount(ids)
     if counts.size < 2:

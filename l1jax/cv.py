@@ -610,7 +610,8 @@ def cv_path(
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
         y_arr = np.asarray(y)
         multi = y_arr.ndim == 2  # multi-task: path() checks the rest (loss, positive, mesh)
-        if X_arr.ndim != 2 or y_arr.ndim != 1 + multi or X_arr.shape[0] != y_arr.shape[0]:
+        if (X_arr.ndim != 2 or y_arr.ndim != 1 + multi or X_arr.shape[0] != y_arr.shape[0]
+                or multi and loss != "squared"):  # fmt: skip
             # path() gives the precise message.
             path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
         labels = None
@@ -625,6 +626,8 @@ def cv_path(
             _inputs.floats(y_arr),
             _inputs.floats(np.ones(n) if sample_weight is None else sample_weight),
         )
+        if s is not None and sample_weight is not None and _inputs.unit_scale(s) is not s:
+            sample_weight = s = _inputs.unit_scale(s)  # (their sums must not overflow)
         content_checked = y64 is not None and s is not None and s.shape == (n,)
         if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
             _inputs.check_fold_content(y64, s, held, loss, scoring, fit_intercept)

@@ -267,6 +267,7 @@ def stability_selection(
             tol = 1e-7 if dtype == np.float64 else 1e-5
         X64, y64 = X_arr.astype(np.float64), np.asarray(y, np.float64)
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
+        s = _inputs.unit_scale(s)  # (their sums must not overflow)
         if np.count_nonzero(s) < 2:
             raise ValueError(
                 "sample_weight must be positive on at least 2 samples to split them into halves, "

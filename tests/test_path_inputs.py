@@ -118,6 +118,11 @@ VALUE_ERRORS = [
     pytest.param(dict(tol=-1e-6), "tol", id="tol-negative"),
     pytest.param(dict(max_iter=0), "max_iter", id="max_iter-0"),
     pytest.param(dict(max_iter=-3), "max_iter", id="max_iter-negative"),
+    pytest.param(dict(max_iter=2**40), "max_iter", id="max_iter-beyond-int32"),
+    # magnitudes whose squares overflow (1e300: P_null overflowed and y looked constant)
+    pytest.param(dict(y=Y_ * 1e300), "y", id="y-squares-overflow"),
+    pytest.param(dict(X=X_ * 1e200), "X", id="X-squares-overflow"),
+    pytest.param(dict(lambdas=np.ones((2, 2))), "lambdas", id="lambdas-2d"),
 ]
 
 
@@ -137,6 +142,7 @@ TYPE_ERRORS = [
     pytest.param(dict(y=np.array(["a"] * N)), "y", id="y-strings"),
     pytest.param(dict(y=np.array([1.0, "a"] * (N // 2), dtype=object)), "y", id="y-object"),
     pytest.param(dict(y=Y_ + 1j), "y", id="y-complex"),
+    pytest.param(dict(lambdas=[0.1 + 1j]), "lambdas", id="lambdas-complex"),
 ]
 
 
@@ -232,3 +238,29 @@ def test_threaded_folds_and_halves_keep_float64_when_x64_is_off():
     (cv_on, st_on), (cv_off, st_off) = runs[True], runs[False]
     np.testing.assert_allclose(cv_off.cv_mean, cv_on.cv_mean, rtol=1e-10)
     np.testing.assert_array_equal(st_off.probabilities, st_on.probabilities)
+
+
+def test_extreme_weights_fit_as_weights_of_one_scale():
+    """Weights of 1e308 (their sum overflowed: every normalized weight 0, an IndexError) or of
+    1e-310 give the fit of the same weights on a unit scale, in path, cv_path and
+    stability_selection; the folds' labels are checked before they are counted (a label of 1e9
+    made np.bincount allocate 8 GB); a block larger than the grid is the grid."""
+    X, y = _data()
+    w = np.random.default_rng(1).uniform(0.5, 1.0, N)
+    ref = l1jax.path(X, y, lambdas=3, sample_weight=w)
+    ref_cv = l1jax.cv_path(X, y, lambdas=3, n_folds=3, sample_weight=w)
+    ref_st = l1jax.stability_selection(X, y, lambdas=3, n_subsamples=2, sample_weight=w)
+    for scale in (1e308, 1e-310):
+        res = l1jax.path(X, y, lambdas=3, sample_weight=w * scale)
+        np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-12, atol=1e-14)
+        cv = l1jax.cv_path(X, y, lambdas=3, n_folds=3, sample_weight=w * scale)
+        np.testing.assert_allclose(cv.cv_mean, ref_cv.cv_mean, rtol=1e-9)
+        st = l1jax.stability_selection(X, y, lambdas=3, n_subsamples=2, sample_weight=w * scale)
+        np.testing.assert_array_equal(st.probabilities, ref_st.probabilities)
+    ids = np.r_[10**9, np.arange(N - 1) % 2]
+    with pytest.raises(ValueError, match=_name("fold_ids")):
+        l1jax.cv_path(X, y, lambdas=3, fold_ids=ids)
+    with pytest.raises(ValueError, match=_name("seed")):
+        l1jax.cv_path(X, y, lambdas=3, seed=-1)
+    big = l1jax.path(X, y, lambdas=3, block_size=2**31)
+    np.testing.assert_allclose(big.coef, l1jax.path(X, y, lambdas=3).coef, rtol=1e-6, atol=1e-9)
