@@ -57,6 +57,12 @@ def float_dtype(*arrays) -> np.dtype:
 
 
 def check_dtype(arr, name: str, ndim: int):
+    if arr.dtype != object and jnp.issubdtype(arr.dtype, jnp.floating) and arr.dtype.itemsize < 2:
+        raise TypeError(f"{name} has dtype {arr.dtype}, too narrow to solve in; cast it: "
+                        f"{name}.astype(np.float32)")  # fmt: skip
+    if arr.dtype.name == "bfloat16":
+        raise TypeError(f"{name} has dtype bfloat16, which the paths do not solve in; cast it: "
+                        f"{name}.astype(np.float32)")  # fmt: skip
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
@@ -523,6 +529,8 @@ def check_flag(value, name: str) -> bool:
 def check_loss(loss, multinomial: bool = False) -> str:
     """``loss`` as a name of :data:`l1jax.losses.LOSSES` (or ``"multinomial"`` where the caller
     fits it: ``multinomial``), or raise."""
+    if not isinstance(loss, str):
+        raise TypeError(f"loss must be a string, one of {LOSSES}, got {type(loss).__name__}")
     if loss == MULTINOMIAL and not multinomial:
         raise ValueError("loss='multinomial' is fitted by l1jax.path only (not yet here); use "
                          "l1jax.path, or one of " + str(LOSSES))  # fmt: skip

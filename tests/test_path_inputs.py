@@ -143,6 +143,7 @@ TYPE_ERRORS = [
     pytest.param(dict(y=np.array([1.0, "a"] * (N // 2), dtype=object)), "y", id="y-object"),
     pytest.param(dict(y=Y_ + 1j), "y", id="y-complex"),
     pytest.param(dict(lambdas=[0.1 + 1j]), "lambdas", id="lambdas-complex"),
+    pytest.param(dict(X=X_.astype("bfloat16")), "X", id="X-bfloat16"),
 ]
 
 
@@ -150,6 +151,12 @@ TYPE_ERRORS = [
 def test_bad_dtype_raises_type_error(kwargs, arg):
     with pytest.raises(TypeError, match=_name(arg)):
         _call(**kwargs)
+
+
+def test_loss_not_a_string_raises_type_error():
+    X, y = _data()
+    with pytest.raises(TypeError, match=_name("loss")):
+        l1jax.path(X, y, loss=np.array(["squared", "x"]))
 
 
 def test_unknown_keyword_raises_type_error():
