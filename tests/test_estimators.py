@@ -210,6 +210,13 @@ def test_group_lasso_bad_input(data, kwargs, error, match):
         GroupLasso(alpha=0.1, **kwargs).fit(X, y)
 
 
+def test_cv_alphas_none_is_refused_by_name(data):
+    """scikit-learn 1.9 refuses ``alphas=None`` too; it had read as NaN ("lambdas must be
+    finite")."""
+    with pytest.raises(TypeError, match="alphas"):
+        LassoCV(alphas=None).fit(*data)
+
+
 def _objective(model, X, y, s):
     r = y - model.predict(X)
     rho = getattr(model, "l1_ratio", 1.0)
