@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from l1jax._inputs import as_real_array, check_int
 from l1jax.path import features_in
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -40,10 +41,33 @@ def _pyplot():
     return plt
 
 
+def _check_ax(ax) -> None:
+    """Refuse an ``ax`` that is neither None nor a matplotlib ``Axes`` (before anything is
+    drawn)."""
+    if ax is None:
+        return
+    try:
+        from matplotlib.axes import Axes
+    except ImportError:  # pragma: no cover - depends on the environment
+        _pyplot()  # (raises, naming the extra to install)
+    if not isinstance(ax, Axes):
+        raise TypeError(f"ax must be a matplotlib Axes (e.g. plt.subplots()[1]) or None for a "
+                        f"new figure, got {type(ax).__name__}")  # fmt: skip
+
+
 def _axes(ax):
     if ax is None:
         _, ax = _pyplot().subplots(figsize=(7, 4.5))
     return ax  # (given Axes: matplotlib is there, and pyplot is not needed)
+
+
+def _positive_lambdas(lambdas: np.ndarray, name: str, instead: str) -> np.ndarray:
+    """The mask of the λs > 0, the ones a log axis can show; raise when there is none."""
+    keep = lambdas > 0
+    if not keep.any():
+        raise ValueError(f"{name} has no λ > 0 to draw on a log axis (its λs: "
+                         f"{lambdas.tolist()}); {instead}")  # fmt: skip
+    return keep
 
 
 def _log_x(ax) -> None:
@@ -152,8 +176,8 @@ def plot_path(
       ax: the matplotlib ``Axes`` to draw on; default: a new figure's.
       xvar: ``"lambda"`` or ``"norm"``.
       feature_names: ``p`` names of the features.
-      scale: optional ``(p,)`` factors that multiply the coefficients before drawing.
-      max_labels: the most lines to colour and label (distinct colours, none grey: tab10 up
+      scale: optional ``(p,)`` finite factors that multiply the coefficients before drawing.
+      max_labels: the most lines (≥ 0) to colour and label (distinct colours, none grey: tab10 up
         to 10, tab20 up to 18, a continuous colormap beyond).
       response: for a path with a task axis: None (the row norms, above), a task's index
         (multi-task) or a class label (multinomial) to draw that column's coefficients.
@@ -179,11 +203,13 @@ def plot_path(
         )
     if xvar not in ("lambda", "norm"):
         raise ValueError(f"xvar must be 'lambda' or 'norm', got {xvar!r}")
+    _check_ax(ax)
+    check_int(max_labels, "max_labels", 0)
     coef = np.asarray(res.coef, np.float64)
     lambdas = np.asarray(res.lambdas, np.float64)
     p = coef.shape[1]
     if scale is not None:
-        scale = np.asarray(scale, np.float64)
+        scale = as_real_array(scale, "scale", 1).astype(np.float64)
         if scale.shape != (p,):
             raise ValueError(f"scale must have one factor per feature ({p},), got {scale.shape}")
         coef = coef * scale.reshape((p,) + (1,) * (coef.ndim - 2))
@@ -194,11 +220,13 @@ def plot_path(
             raise ValueError(
                 f"feature_names must have one name per feature ({p}), got {len(feature_names)}"
             )
+    log = xvar == "lambda"
+    if log:  # λ = 0 has no place on a log axis
+        keep = _positive_lambdas(lambdas, "result", "draw the path against the L1 norm of "
+                                 "its coefficients instead: xvar='norm'")  # fmt: skip
     ax = _axes(ax)
     nonzeros = (coef != 0).sum(axis=1)
-    log = xvar == "lambda"
     if log:
-        keep = lambdas > 0  # λ = 0 has no place on a log axis
         x = lambdas[keep]
         coef, nonzeros = coef[keep], nonzeros[keep]
     else:
@@ -222,7 +250,7 @@ def plot_path(
         ax.set_xlim(x.max() * 1.15, x.min() / 1.15)  # λ decreasing: the model grows rightwards
         ax.set_xlabel("λ (log scale)")
     else:
-        span = x.max() - x.min() if x.size else 1.0
+        span = (x.max() - x.min() if x.size else 0.0) or 1.0  # (one λ: a span of 0)
         ax.set_xlim(x.min() - 0.02 * span, x.max() + 0.02 * span)
         if what.startswith("‖"):
             ax.set_xlabel("sum of the row norms  Σ_j ‖B_j‖₂" + ("" if scale is None
@@ -321,7 +349,7 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     """
     if not hasattr(cv, "cv_mean") or not hasattr(cv, "lambda_1se"):
         raise TypeError(f"cv must be an l1jax.CVResult, got {type(cv).__name__}")
-    ax = _axes(ax)
+    _check_ax(ax)
     lambdas = np.asarray(cv.lambdas, np.float64)
     mean = np.asarray(cv.cv_mean, np.float64)
     se = np.asarray(cv.cv_se, np.float64)
@@ -329,7 +357,9 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     if grid:
         row = cv.index_l1_ratio
         lambdas, mean, se = lambdas[row], mean[row], se[row]
-    keep = lambdas > 0
+    instead = "cross-validate over λs > 0 (lambdas=20: an automatic grid), or draw its path"
+    keep = _positive_lambdas(lambdas, "cv", instead + " with plot_path(cv, xvar='norm')")
+    ax = _axes(ax)
     x, mean, se = lambdas[keep], mean[keep], se[keep]
     ax.errorbar(
         x, mean, yerr=se, fmt="o", ms=3.5, color="tab:red", ecolor="0.65", elinewidth=0.9,
@@ -399,6 +429,8 @@ def plot_stability(
     """
     if not hasattr(result, "probabilities") or not hasattr(result, "selected"):
         raise TypeError(f"result must be an l1jax.StabilityResult, got {type(result).__name__}")
+    _check_ax(ax)
+    check_int(max_labels, "max_labels", 0)
     prob = np.asarray(result.probabilities, np.float64)
     lambdas = np.asarray(result.lambdas, np.float64)
     K, p = prob.shape

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import enum
 import functools
+import inspect
 from typing import NamedTuple
 
 import jax
@@ -39,6 +40,15 @@ import numpy as np
 from jax.scipy.special import xlogy
 
 from l1jax import _sparse, implicit, prox
+from l1jax._inputs import (
+    check_dtype,
+    check_flag,
+    check_int,
+    check_lambdas,
+    check_loss,
+    check_scalar,
+    check_weights,
+)
 from l1jax._programs import highest, jit
 from l1jax.losses import LOSSES, MULTINOMIAL, _pointwise, mean_function
 
@@ -1552,7 +1562,7 @@ def _null_and_saturated(loss, y, s, fit_intercept, xp=jnp):
 
 @functools.partial(jit, static_argnames=("loss", "fit_intercept", "positive"))
 @highest
-def solve_path(
+def _solve_path(
     X: jax.Array,
     y: jax.Array,
     lambdas: jax.Array,
@@ -1568,8 +1578,10 @@ def solve_path(
 ) -> SolverResult:
     """Solve the penalized GLM at each λ, warm-starting each from the previous one.
 
-    The pure, traceable core under :func:`l1jax.path`: no validation, no standardization, no
-    warnings; ``jit``, ``vmap`` (over data, λs or folds) and traced hyperparameters all work.
+    The pure, traceable core under :func:`l1jax.path`: no standardization, no warnings; checks
+    shapes, dtypes and concrete values on the host before tracing (``ValueError``/``TypeError``
+    naming the argument; traced values, under ``jit`` or ``vmap``, by their shapes and dtypes
+    only); ``jit``, ``vmap`` (over data, λs or folds) and traced hyperparameters all work.
     It solves, for each ``λ`` in ``lambdas`` (in the order given; pass them descending)::
 
         min_{β, b}  (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + λ Σ_j v_j (ρ |β_j| + (1 − ρ)/2 β_j²)
@@ -1578,21 +1590,26 @@ def solve_path(
     most ``tol`` (``P_null``: objective of the intercept-only model) or ``max_iter`` iterations.
 
     Args:
-      X: ``(n, p)`` design matrix.
+      X: ``(n, p)`` design matrix, a floating-point array (``jax.Array`` or NumPy).
       y: ``(n,)`` targets (0/1 for logistic, ≥ 0 for poisson).
-      lambdas: ``(K,)`` penalty strengths.
+      lambdas: ``(K,)`` penalty strengths, ≥ 0.
       loss: ``"squared"``, ``"logistic"`` or ``"poisson"`` (static).
-      l1_ratio: ρ in [0, 1].
+      l1_ratio: ρ in [0, 1], a scalar.
       penalty_factor: ``(p,)`` non-negative ``v`` (ones by default).
       sample_weight: ``(n,)`` non-negative ``s`` (ones by default; normalized inside).
       fit_intercept: fit an unpenalized intercept ``b`` (static).
       positive: constrain ``β ≥ 0`` (static).
-      tol: relative duality-gap target.
-      max_iter: FISTA iteration cap per λ (traced: changing it does not recompile).
+      tol: relative duality-gap target, > 0.
+      max_iter: FISTA iteration cap per λ, ≥ 1 (traced: changing it does not recompile).
 
     Returns:
       :class:`SolverResult` with ``coef`` ``(K, p)``, ``intercept``, ``gap``, ``n_iter`` and
-      ``status`` ``(K,)``.
+      ``status`` ``(K,)`` (:attr:`Status.NONFINITE` at every λ when ``X``, ``y`` or the weights
+      hold NaN or inf).
+
+    Raises:
+      ValueError, TypeError: an argument of the wrong shape, dtype or type, or a concrete
+        ``lambdas``, ``l1_ratio``, ``tol``, weight or ``max_iter`` out of its range.
 
     Example:
       >>> import jax.numpy as jnp
@@ -1634,4 +1651,117 @@ def solve_path(
 
     init = (jnp.zeros(p, dtype), b0.astype(dtype))
     _, (coef, intercept, gap, n_iter, status) = jax.lax.scan(one, init, lambdas)
+    # NaN or inf in the data reach the gap as +inf (a free block that cannot be solved): say
+    # what they are (one pass over X, next to the solves' hundreds)
+    finite = jnp.all(jnp.isfinite(X)) & jnp.all(jnp.isfinite(data.y))
+    finite &= jnp.all(jnp.isfinite(s)) & jnp.all(jnp.isfinite(v))
+    status = jnp.where(finite, status, Status.NONFINITE).astype(status.dtype)
     return SolverResult(lambdas, coef, intercept, gap, n_iter, status)
+
+
+class _Checked:
+    """``jitted`` (a :func:`l1jax._programs.jit` function) whose calls and lowerings first run
+    ``check`` on its arguments, defaults filled in, on the host: outside the trace, where a
+    concrete value can still be read and a traced one has its shape and dtype."""
+
+    def __init__(self, name: str, check, jitted):
+        functools.update_wrapper(self, jitted, updated=())  # (__wrapped__: jitted)
+        self.__name__ = self.__qualname__ = name
+        self._check, self._jitted = check, jitted
+        self._signature = inspect.signature(jitted)
+
+    def _checked(self, args, kwargs) -> None:
+        try:
+            bound = self._signature.bind(*args, **kwargs)
+        except TypeError as err:
+            raise TypeError(f"{self.__name__}: {err}") from None
+        bound.apply_defaults()
+        self._check(**bound.arguments)
+
+    def __call__(self, *args, **kwargs):
+        self._checked(args, kwargs)
+        return self._jitted(*args, **kwargs)
+
+    def lower(self, *args, **kwargs) -> jax.stages.Lowered:
+        self._checked(args, kwargs)
+        return self._jitted.lower(*args, **kwargs)
+
+
+def _traced(value) -> bool:
+    return isinstance(value, jax.core.Tracer)
+
+
+def _array(value, name: str, ndim: int, length: int | None = None, what: str = ""):
+    """Refuse a ``value`` that is not a real numeric array of ``ndim`` dimensions (and ``length``
+    entries along its first, one per ``what``)."""
+    if not hasattr(value, "shape") or not hasattr(value, "dtype"):
+        raise TypeError(f"{name} must be an array (jax.Array or NumPy), got "
+                        f"{type(value).__name__}; pass jnp.asarray({name})")  # fmt: skip
+    check_dtype(value, name, ndim)
+    if length is not None and value.shape[0] != length:
+        raise ValueError(f"{name} must have one entry per {what} ({length}), got shape "
+                         f"{value.shape}")  # fmt: skip
+
+
+def _scalar(value, name: str, *, integer: bool = False):
+    """``value`` as a Python number when it is concrete (None when traced), after refusing one
+    that is not a 0-d real number (an integer when ``integer``)."""
+    kind = "an integer" if integer else "a real number"
+    dtype = getattr(value, "dtype", None)
+    if dtype is None:
+        try:
+            dtype = np.asarray(value).dtype
+        except (TypeError, ValueError):
+            dtype = np.dtype(object)
+    allowed = (jnp.integer,) if integer else (jnp.integer, jnp.floating)  # (bools are neither)
+    if not any(jnp.issubdtype(dtype, sort) for sort in allowed):
+        raise TypeError(f"{name} must be {kind}, got {value!r}")
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, {kind}, got shape {np.shape(value)}")
+    return None if _traced(value) else np.asarray(value).item()
+
+
+def _check_solve_path(X, y, lambdas, *, loss, l1_ratio, penalty_factor, sample_weight,
+                      fit_intercept, positive, tol, max_iter) -> None:  # fmt: skip
+    """The host checks of :func:`solve_path`: shapes and dtypes of every argument, the values
+    of the concrete ones (a traced value's cannot be read before it is solved for)."""
+    check_loss(loss)
+    check_flag(fit_intercept, "fit_intercept")
+    check_flag(positive, "positive")
+    _array(X, "X", 2)
+    if not jnp.issubdtype(X.dtype, jnp.floating):
+        raise TypeError(f"X must be a floating-point array, got dtype {X.dtype}; cast it: "
+                        "X.astype(float)")  # fmt: skip
+    n, p = X.shape
+    if n == 0 or p == 0:
+        raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
+    _array(y, "y", 1, n, "row of X")
+    if np.ndim(lambdas) != 1:
+        raise ValueError(f"lambdas must be a 1-D array of λs, got shape {np.shape(lambdas)}; "
+                         "pass jnp.atleast_1d(lambdas) for one λ")  # fmt: skip
+    _array(lambdas, "lambdas", 1)
+    if not _traced(lambdas):
+        check_lambdas(lambdas)
+    for name, weights, length, what in (("penalty_factor", penalty_factor, p, "feature"),
+                                        ("sample_weight", sample_weight, n, "sample")):  # fmt: skip
+        if weights is None:
+            continue
+        _array(weights, name, 1, length, what)
+        if _traced(weights):
+            continue
+        checked = check_weights(weights, name, length, what)
+        if name == "sample_weight" and not np.any(checked > 0):  # (normalized by their sum)
+            raise ValueError("sample_weight is all zero; give at least one sample a positive "
+                             "weight")  # fmt: skip
+    ratio = _scalar(l1_ratio, "l1_ratio")
+    if ratio is not None:
+        check_scalar(ratio, "l1_ratio", 0.0, 1.0)
+    tol_value = _scalar(tol, "tol")
+    if tol_value is not None:
+        check_scalar(tol_value, "tol", 0.0, low_open=True)
+    count = _scalar(max_iter, "max_iter", integer=True)
+    if count is not None:
+        check_int(count, "max_iter", 1, 2**31 - 1, "an int32 count")
+
+
+solve_path = _Checked("solve_path", _check_solve_path, _solve_path)

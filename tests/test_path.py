@@ -876,7 +876,7 @@ def test_non_convergence_warns_once_with_numbers(loss):
 
 
 # --------------------------------------------------------------------------------------------
-# solve_path: the pure core (no validation, no standardization) under jit and vmap
+# solve_path: the pure core (host checks only, no standardization) under jit and vmap
 # --------------------------------------------------------------------------------------------
 
 CORE_KW = dict(loss="squared", l1_ratio=0.8, fit_intercept=True, tol=1e-10)

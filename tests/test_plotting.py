@@ -150,6 +150,42 @@ def test_bad_arguments(cv):
         l1jax.plot_cv(cv.path)
 
 
+def test_bad_ax_max_labels_and_scale_are_named(cv):
+    for draw in (l1jax.plot_path, l1jax.plot_cv):
+        with pytest.raises(TypeError, match=r"\bax\b must be a matplotlib Axes"):
+            draw(cv, ax=3)
+    with pytest.raises(TypeError, match=r"\bmax_labels\b must be an int"):
+        l1jax.plot_path(cv, max_labels="a")
+    with pytest.raises(ValueError, match=r"\bmax_labels\b must be >= 0"):
+        l1jax.plot_path(cv, max_labels=-1)
+    with pytest.raises(TypeError, match=r"\bscale\b must be a numeric array"):
+        l1jax.plot_path(cv, scale="a")
+    with pytest.raises(ValueError, match=r"\bscale\b contains NaN"):
+        l1jax.plot_path(cv, scale=np.full(5, np.nan))
+    assert not plt.get_fignums()  # refused before any figure was made
+
+
+def test_a_path_whose_only_lambda_is_zero_names_the_way_out():
+    """λ = 0 has no place on a log axis: a named error that says what to draw instead, and
+    that way (xvar="norm") draws."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4))
+    y = X[:, 0] - X[:, 1] + 0.1 * rng.standard_normal(30)
+    res = l1jax.path(X, y, lambdas=[0.0])
+    with pytest.raises(ValueError, match=r"\bresult\b has no λ > 0.*xvar='norm'"):
+        l1jax.plot_path(res)
+    cv0 = l1jax.cv_path(X, y, lambdas=[0.0], fold_ids=np.arange(30) % 3)
+    with pytest.raises(ValueError, match=r"\bcv\b has no λ > 0.*lambdas=20.*xvar='norm'"):
+        l1jax.plot_cv(cv0)
+    assert not plt.get_fignums()
+    for result in (res, cv0):
+        ax = l1jax.plot_path(result, xvar="norm")
+        drawn = getattr(result, "path", result).coef[:, 0]
+        np.testing.assert_allclose(ax.get_lines()[0].get_ydata(), drawn)
+        left, right = ax.get_xlim()
+        assert left < right
+
+
 def test_missing_matplotlib_names_the_extra(cv, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r'pip install "l1jax\[plot\]"'):
@@ -179,6 +215,12 @@ def test_plot_stability(tmp_path):
         l1jax.plot_stability(st, feature_names=NAMES[:2])
     with pytest.raises(TypeError, match="StabilityResult"):
         l1jax.plot_stability(st.probabilities)
+    with pytest.raises(ValueError, match=r"\bmax_labels\b must be >= 0"):
+        l1jax.plot_stability(st, max_labels=-1)
+    with pytest.raises(TypeError, match=r"\bmax_labels\b must be an int"):
+        l1jax.plot_stability(st, max_labels=2.0)
+    with pytest.raises(TypeError, match=r"\bax\b must be a matplotlib Axes"):
+        l1jax.plot_stability(st, ax="left")
 
 
 # ----------------------------------------------------------------------------------------------

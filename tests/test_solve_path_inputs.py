@@ -1,0 +1,147 @@
+"""Bad input to ``l1jax.solve_path`` raises ValueError/TypeError naming the argument, on the
+host before tracing; traced values (under ``jit`` and ``vmap``) are checked by their shapes and
+dtypes only, and still solve.
+
+Every case starts from a valid call (``test_valid_baseline``) and breaks exactly one thing;
+messages are matched on the argument's name (as a whole word) and, where there is one, the fix.
+"""
+
+from __future__ import annotations
+
+import re
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import l1jax
+from l1jax import Status
+
+N, P = 12, 3
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((N, P))
+    return jnp.asarray(X), jnp.asarray(X @ np.array([1.0, -1.0, 0.0])), jnp.array([0.5, 0.1])
+
+
+def _call(**change):
+    X, y, lambdas = _data()
+    args = dict(X=X, y=y, lambdas=lambdas)
+    kwargs = {k: change.pop(k) for k in list(change) if k not in args}
+    args.update(change)
+    return l1jax.solve_path(args["X"], args["y"], args["lambdas"], tol=1e-6, **kwargs)
+
+
+def _name(arg):
+    return rf"\b{re.escape(arg)}\b"
+
+
+def test_valid_baseline():
+    res = _call()
+    assert np.asarray(res.status).tolist() == [Status.CONVERGED] * 2
+
+
+CASES = [  # (id, change to the valid call, error, argument named, words of the fix)
+    ("X list", dict(X=_data()[0].tolist()), TypeError, "X", "jnp.asarray"),
+    ("X 1-D", dict(X=_data()[0][:, 0]), ValueError, "X", ""),
+    ("X int", dict(X=_data()[0].astype(jnp.int32)), TypeError, "X", ".astype(float)"),
+    ("X complex", dict(X=_data()[0] + 0j), TypeError, "X", "real"),
+    ("X empty", dict(X=jnp.zeros((N, 0))), ValueError, "X", ""),
+    ("y short", dict(y=_data()[1][:-1]), ValueError, "y", f"({N})"),
+    ("y 2-D", dict(y=_data()[1][:, None]), ValueError, "y", ""),
+    ("y list", dict(y=[0.0] * N), TypeError, "y", "jnp.asarray"),
+    ("lambdas scalar", dict(lambdas=0.5), ValueError, "lambdas", "atleast_1d"),
+    ("lambdas 2-D", dict(lambdas=jnp.ones((2, 1))), ValueError, "lambdas", ""),
+    ("lambdas negative", dict(lambdas=jnp.array([-0.5])), ValueError, "lambdas", ">= 0"),
+    ("lambdas NaN", dict(lambdas=jnp.array([jnp.nan])), ValueError, "lambdas", ""),
+    ("lambdas empty", dict(lambdas=jnp.zeros(0)), ValueError, "lambdas", ""),
+    ("penalty_factor short", dict(penalty_factor=jnp.ones(P - 1)), ValueError,
+     "penalty_factor", f"({P})"),  # fmt: skip
+    ("penalty_factor negative", dict(penalty_factor=-jnp.ones(P)), ValueError,
+     "penalty_factor", "non-negative"),  # fmt: skip
+    ("penalty_factor inf", dict(penalty_factor=jnp.ones(P).at[0].set(jnp.inf)), ValueError,
+     "penalty_factor", "NaN or inf"),  # fmt: skip
+    ("sample_weight short", dict(sample_weight=jnp.ones(N + 1)), ValueError, "sample_weight",
+     f"({N})"),  # fmt: skip
+    ("sample_weight zero", dict(sample_weight=jnp.zeros(N)), ValueError, "sample_weight",
+     "positive weight"),  # fmt: skip
+    ("loss", dict(loss="hinge"), ValueError, "loss", "squared"),
+    ("loss multinomial", dict(loss="multinomial"), ValueError, "loss", "l1jax.path"),
+    ("l1_ratio above 1", dict(l1_ratio=2.0), ValueError, "l1_ratio", "<= 1"),
+    ("l1_ratio string", dict(l1_ratio="a"), TypeError, "l1_ratio", ""),
+    ("l1_ratio array", dict(l1_ratio=jnp.ones(2)), ValueError, "l1_ratio", "scalar"),
+    ("fit_intercept string", dict(fit_intercept="no"), TypeError, "fit_intercept", "True"),
+    ("positive int", dict(positive=1), TypeError, "positive", "True"),
+    ("tol zero", dict(tol=0.0), ValueError, "tol", "> 0"),
+    ("tol negative", dict(tol=-1e-6), ValueError, "tol", "> 0"),
+    ("max_iter zero", dict(max_iter=0), ValueError, "max_iter", ""),
+    ("max_iter float", dict(max_iter=10.0), TypeError, "max_iter", "integer"),
+    ("max_iter bool", dict(max_iter=True), TypeError, "max_iter", "integer"),
+]
+
+
+@pytest.mark.parametrize("change, error, arg, fix", [c[1:] for c in CASES],
+                         ids=[c[0] for c in CASES])  # fmt: skip
+def test_bad_argument_names_it(change, error, arg, fix):
+    if "tol" in change:  # (_call passes its own tol)
+        X, y, lambdas = _data()
+        with pytest.raises(error, match=_name(arg)) as info:
+            l1jax.solve_path(X, y, lambdas, **change)
+    else:
+        with pytest.raises(error, match=_name(arg)) as info:
+            _call(**change)
+    assert fix in str(info.value)
+
+
+def test_misspelt_keyword_names_solve_path():
+    X, y, lambdas = _data()
+    with pytest.raises(TypeError, match="solve_path.*tolerance"):
+        l1jax.solve_path(X, y, lambdas, tolerance=1e-6)
+
+
+def test_nonfinite_data_is_reported_as_nonfinite():
+    X, y, lambdas = _data()
+    for bad in (dict(X=X.at[0, 0].set(jnp.nan)), dict(y=y.at[1].set(jnp.inf))):
+        status = np.asarray(_call(**bad).status)
+        assert status.tolist() == [Status.NONFINITE] * 2, (list(bad), status)
+    # traced weights cannot be checked on the host: their NaN is reported the same way
+    pf = jnp.ones(P).at[0].set(jnp.nan)
+    res = jax.jit(lambda v: l1jax.solve_path(X, y, lambdas, penalty_factor=v))(pf)
+    assert np.asarray(res.status).tolist() == [Status.NONFINITE] * 2
+
+
+def test_traced_values_still_solve_under_jit():
+    """Traced λs, l1_ratio, tol and max_iter skip the value checks (they cannot be read) and
+    give what the eager call gives."""
+    X, y, lambdas = _data()
+
+    @jax.jit
+    def solve(lam, ratio, tol, max_iter):
+        return l1jax.solve_path(X, y, lam, l1_ratio=ratio, tol=tol, max_iter=max_iter)
+
+    jitted = solve(lambdas, 0.5, 1e-8, 1000)
+    eager = l1jax.solve_path(X, y, lambdas, l1_ratio=0.5, tol=1e-8, max_iter=1000)
+    np.testing.assert_allclose(np.asarray(jitted.coef), np.asarray(eager.coef), atol=1e-10)
+    assert np.asarray(jitted.status).tolist() == [Status.CONVERGED] * 2
+
+
+def test_vmap_over_lambdas_equals_a_loop():
+    X, y, lambdas = _data()
+    batched = jax.vmap(lambda lam: l1jax.solve_path(X, y, lam[None], tol=1e-8))(lambdas)
+    assert batched.coef.shape == (2, 1, P)
+    for k in range(2):
+        one = l1jax.solve_path(X, y, lambdas[k : k + 1], tol=1e-8)
+        np.testing.assert_allclose(np.asarray(batched.coef[k]), np.asarray(one.coef), atol=1e-10)
+
+
+def test_traced_shapes_and_dtypes_are_still_checked():
+    X, y, lambdas = _data()
+    with pytest.raises(ValueError, match=_name("y")):
+        jax.jit(lambda yy: l1jax.solve_path(X, yy, lambdas))(y[:-1])
+    with pytest.raises(ValueError, match=_name("lambdas")):
+        jax.vmap(lambda lam: l1jax.solve_path(X, y, lam))(lambdas)  # a scalar λ per call
+    with pytest.raises(TypeError, match=_name("max_iter")):
+        jax.jit(lambda m: l1jax.solve_path(X, y, lambdas, max_iter=m))(10.0)
