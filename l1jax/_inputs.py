@@ -40,7 +40,7 @@ def follows_float64(fun):
                 dtype = np.asarray(X).dtype
             except (TypeError, ValueError):
                 return fun(X, *args, **kwargs)  # the call itself names the problem
-        if dtype != np.float64:
+        if dtype.kind != "f" or dtype.itemsize < 8:  # (a longdouble X: float64, not float32)
             return fun(X, *args, **kwargs)
         with jax.enable_x64(True):
             return fun(X, *args, **kwargs)

@@ -224,9 +224,9 @@ def path(
     one :class:`ConvergenceWarning`.
 
     Args:
-      X: ``(n, p)`` real design matrix. Its dtype sets the precision: float64 NumPy data is
-        solved in float64 (even with JAX's x64 off: a scoped ``jax.enable_x64``), float32 in
-        float32; other inputs follow JAX's x64 setting.
+      X: ``(n, p)`` real design matrix. Its dtype sets the precision: float64 (or longdouble)
+        NumPy data is solved in float64 (even with JAX's x64 off: a scoped
+        ``jax.enable_x64``), float32 in float32; other inputs follow JAX's x64 setting.
         A ``jax.Array`` stays on its devices: it is checked and standardized there and never
         gathered to the host or to one device, so an ``X`` that arrives row-sharded over a
         mesh axis ``"data"`` (e.g. from ``jax.make_array_from_process_local_data``, each host

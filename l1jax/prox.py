@@ -239,7 +239,7 @@ def _safe_norm(x: jax.Array, axis, keepdims: bool) -> jax.Array:
     overflow (float16 ``[300, 400]``: 500, not inf) nor underflow (float32 ``[1e-23, 1e-23]``
     is not 0). The gradient is finite at 0, where it is 0 (the double-``where`` trick).
     """
-    big = jnp.max(jnp.abs(x), axis=axis, keepdims=True)  # NaN if the group has a NaN
+    big = jnp.max(jnp.abs(x), axis=axis, keepdims=True, initial=0)  # NaN if there is a NaN
     scaled = (big > 0) & (big < jnp.inf)  # neither 0 nor inf nor NaN
     scale = jax.lax.stop_gradient(jnp.where(scaled, big, 1))  # the norm does not depend on it
     sq = jnp.sum(jnp.square(x / scale), axis=axis, keepdims=True)  # in [1, group size]

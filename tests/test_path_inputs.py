@@ -218,6 +218,9 @@ def test_float64_data_is_solved_in_float64_when_x64_is_off():
     assert res.coef.dtype == res.lambdas.dtype == np.float64
     _, coef, _ = lasso_path(X - X.mean(0), y - y.mean(), alphas=lams, tol=1e-12)
     np.testing.assert_allclose(res.coef, coef.T, rtol=1e-6, atol=1e-9)
+    with jax.enable_x64(False):  # a longdouble X (wider still): float64, not float32
+        wide = l1jax.path(X.astype(np.longdouble), y, lambdas=lams, standardize=False, tol=1e-10)
+    assert wide.coef.dtype == np.float64
 
 
 def test_threaded_folds_and_halves_keep_float64_when_x64_is_off():

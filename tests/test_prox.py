@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l1jax import prox
+from l1jax import penalties, prox
 
 
 def _np_soft(x, t):
@@ -287,6 +287,10 @@ def test_group_norms_neither_overflow_nor_underflow():
     tiny = jnp.array([3e-30, 4e-30], jnp.float32)  # norm 5e-30: below t = 6e-30 it is zeroed
     np.testing.assert_allclose(prox.group_l1(tiny, 1e-30), [2.4e-30, 3.2e-30], rtol=1e-6)
     np.testing.assert_array_equal(prox.group_l1(tiny, 6e-30), [0.0, 0.0])
+    # empty leaves and empty groups stay empty (the scaling's max starts from 0)
+    assert prox.group_l1(jnp.zeros(0), 1.0).shape == (0,)
+    assert prox.group_l1(jnp.zeros((3, 0)), 1.0, axis=1).shape == (3, 0)
+    assert float(penalties.group_l1(jnp.zeros(0))) == 0.0
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.5, 1.0])
