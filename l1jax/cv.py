@@ -611,7 +611,7 @@ def cv_path(
         y_arr = np.asarray(y)
         multi = y_arr.ndim == 2  # multi-task: path() checks the rest (loss, positive, mesh)
         if (X_arr.ndim != 2 or y_arr.ndim != 1 + multi or X_arr.shape[0] != y_arr.shape[0]
-                or multi and loss != "squared"):  # fmt: skip
+                or multi and loss != "squared" or 0 in X_arr.shape):  # fmt: skip
             # path() gives the precise message.
             path(X, y, loss=loss, lambdas=1, fit_intercept=fit_intercept)
         labels = None

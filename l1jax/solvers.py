@@ -1599,7 +1599,7 @@ def _solve_path(
       sample_weight: ``(n,)`` non-negative ``s`` (ones by default; normalized inside).
       fit_intercept: fit an unpenalized intercept ``b`` (static).
       positive: constrain ``β ≥ 0`` (static).
-      tol: relative duality-gap target, > 0.
+      tol: relative duality-gap target, ≥ 0.
       max_iter: FISTA iteration cap per λ, ≥ 1 (traced: changing it does not recompile).
 
     Returns:
@@ -1758,7 +1758,7 @@ def _check_solve_path(X, y, lambdas, *, loss, l1_ratio, penalty_factor, sample_w
         check_scalar(ratio, "l1_ratio", 0.0, 1.0)
     tol_value = _scalar(tol, "tol")
     if tol_value is not None:
-        check_scalar(tol_value, "tol", 0.0, low_open=True)
+        check_scalar(tol_value, "tol", 0.0)  # (0, as in path: max_iter iterations)
     count = _scalar(max_iter, "max_iter", integer=True)
     if count is not None:
         check_int(count, "max_iter", 1, 2**31 - 1, "an int32 count")

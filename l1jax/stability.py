@@ -242,7 +242,7 @@ def stability_selection(
             max_iter=max_iter,
         )  # fmt: skip
         X_arr = X
-        if X_arr.ndim != 2:
+        if X_arr.ndim != 2 or 0 in X_arr.shape:
             path(X, y, lambdas=1, **options)  # raises path's message
         n, p = X_arr.shape
         if n < 2:

@@ -1,7 +1,7 @@
 """A randomized search for certificates that lie (not collected by pytest: minutes of runtime).
 
-``python tests/_certificate_sweep.py [SEED] [SECONDS] [multi] [sparse] [wide]`` draws problems
-(squared, logistic and Poisson losses; with or without intercept, standardization,
+``python tests/_certificate_sweep.py [SEED] [SECONDS] [multi] [sparse] [wide] [scales]`` draws
+problems (squared, logistic and Poisson losses; with or without intercept, standardization,
 ``positive``, elastic net, unpenalized features, sample weights; nearly collinear columns; with
 ``multi``: multi-task, multinomial (entrywise or grouped) and group-lasso paths instead) until
 SECONDS have passed, fits each path at a loose ``tol`` and again at ``tol=1e-12``, and prints
@@ -9,8 +9,10 @@ every converged λ whose objective exceeds the tight fit's by more than the sum 
 gaps (a gap that does not bound the error), or whose gap is negative beyond rounding (an
 infeasible point or dual). With ``sparse``, 30-90% of X's entries are set to 0 and the loose fit
 takes X as a SciPy CSC matrix (the tight fit the dense X: the other form of the engine); with
-``wide``, X has 600-1500 columns (:func:`draw`) and the path goes down to 1e-3 λ_max.
-Objectives are computed here in NumPy (float64), as tests/test_certificates.py does.
+``wide``, X has 600-1500 columns (:func:`draw`) and the path goes down to 1e-3 λ_max; with
+``scales``, each column of X is scaled by its own 10^U(−3, 3) (raw features of different units:
+the lasso and elastic net are solved on scaled columns, their penalty factors divided by σ and
+σ²). Objectives are computed here in NumPy (float64), as tests/test_certificates.py does.
 ``JAX_ENABLE_X64=0`` fits float32 copies of X (their objectives still in float64).
 
 2026-12-02: 24,131 converged λs in 7 minutes, no gap below the error; three negative gaps of
@@ -120,13 +122,15 @@ def _response(rng, loss, eta):
             "poisson": rng.poisson(np.exp(0.5 * eta)).astype(float)}[loss]  # fmt: skip
 
 
-def draw(rng, wide=False):
+def draw(rng, wide=False, scales=False):
     """A problem of the squared, logistic or Poisson loss; ``wide``: 600-1500 columns and 150-700
     rows, whose supports outgrow the engine's first capacities (and, past 512, its dense
     widths)."""
     loss = str(rng.choice(["squared", "logistic", "poisson"]))
     X = _design(rng, [600, 1500], [150, 700]) if wide else _design(rng, [5, 30, 150])
     n, p = X.shape
+    if scales:
+        X = X * 10.0 ** rng.uniform(-3, 3, p)
     beta = np.zeros(p)
     beta[:3] = rng.standard_normal(3)
     eta = X @ beta / max(1, np.std(X @ beta))
@@ -223,15 +227,16 @@ def _p_null(opts, y, s):
 
 
 def main(seed: int, seconds: float, multi: bool = False, sparse: bool = False,
-         wide: bool = False) -> None:
-    if multi and (sparse or wide):  # (l1jax refuses a sparse X with them; draw_multi is small)
-        raise SystemExit("sparse and wide are modes of the single-response draws, not of multi")
+         wide: bool = False, scales: bool = False) -> None:
+    if multi and (sparse or wide or scales):  # (l1jax refuses a sparse X with them)
+        raise SystemExit("sparse, wide and scales are modes of the single-response draws, not "
+                         "of multi")
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(seed)
     bad = total = widest = 0
     start = time.time()
     while time.time() - start < seconds:
-        X, y, opts, tol = draw_multi(rng) if multi else draw(rng, wide)
+        X, y, opts, tol = draw_multi(rng) if multi else draw(rng, wide, scales)
         if sparse:
             X = np.where(rng.random(X.shape) < rng.uniform(0.3, 0.9), 0.0, X)
         if FLOAT32:  # (X's dtype sets the precision: float64 data is solved in float64)
@@ -276,8 +281,8 @@ def main(seed: int, seconds: float, multi: bool = False, sparse: bool = False,
 
 if __name__ == "__main__":
     modes = sys.argv[3:]
-    if set(modes) - {"multi", "sparse", "wide"}:
-        raise SystemExit(f"unknown mode in {modes}: the modes are multi, sparse and wide")
+    if set(modes) - {"multi", "sparse", "wide", "scales"}:
+        raise SystemExit(f"unknown mode in {modes}: the modes are multi, sparse, wide and scales")
     main(int(sys.argv[1]) if len(sys.argv) > 1 else 0,
          float(sys.argv[2]) if len(sys.argv) > 2 else 300.0, "multi" in modes, "sparse" in modes,
-         "wide" in modes)  # fmt: skip
+         "wide" in modes, "scales" in modes)  # fmt: skip

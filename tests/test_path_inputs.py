@@ -274,3 +274,12 @@ def test_extreme_weights_fit_as_weights_of_one_scale():
         l1jax.cv_path(X, y, lambdas=3, seed=-1)
     big = l1jax.path(X, y, lambdas=3, block_size=2**31)
     np.testing.assert_allclose(big.coef, l1jax.path(X, y, lambdas=3).coef, rtol=1e-6, atol=1e-9)
+
+
+def test_cv_and_stability_name_an_empty_x():
+    """An X with no rows or no columns is named as such (it was blamed on n_folds or
+    max_selected)."""
+    with pytest.raises(ValueError, match=r"\bX must have at least one sample"):
+        l1jax.cv_path(np.zeros((0, 3)), np.zeros(0))
+    with pytest.raises(ValueError, match=r"\bX must have at least one sample"):
+        l1jax.stability_selection(np.zeros((10, 0)), np.arange(10.0))
