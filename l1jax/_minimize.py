@@ -49,8 +49,9 @@ class MinimizeResult(NamedTuple):
       error: the optimality error it stopped on, ``‖G_η(y)‖ / s``: the norm of the
         proximal-gradient mapping ``G_η(y) = (y − prox(y − η∇fun(y), ηλ)) / η`` at the last
         extrapolated point ``y`` (``params`` is one proximal gradient step from it), relative
-        to the scale at the start ``s = max(‖G_η(x₀)‖, ‖∇fun(x₀)‖)``, ``x₀ = init_params``;
-        NaN when the objective, its gradient or ``lam`` is not valid.
+        to the scale ``s = max(‖G_η(x)‖, ‖∇fun(x)‖)`` at ``x = init_params``, or at zero params
+        where it is smaller (:func:`minimize`); NaN when the objective, its gradient or ``lam``
+        is not valid.
       status: ``int32`` :class:`l1jax.Status`: converged, max_iter or non-finite.
     """
 
@@ -200,11 +201,25 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
     value_and_grad = jax.value_and_grad(fun)
     f0, g0 = value_and_grad(x0)
     step0 = _first_step(jax.grad(fun), x0, g0, dtype)
-    # The error is relative to max(‖G_η(x0)‖, ‖∇fun(x0)‖): the gradient's scale, or the prox
-    # step's when x0 minimizes fun alone; a warm start near the solution keeps a fair scale. The
-    # solve stops at once when x0 is already optimal (G_η(x0) = 0, e.g. zeros for λ ≥ λ_max).
-    g_map = _norm(_sub(x0, _prox_grad(problem, x0, g0, step0, lam)), dtype) / step0
-    scale = jnp.maximum(jnp.maximum(g_map, _norm(g0, dtype)), jnp.finfo(dtype).tiny)
+    # The error is relative to the scale max(‖G_η(x)‖, ‖∇fun(x)‖) at x0: the gradient's, or the
+    # prox step's when x0 minimizes fun alone; a warm start near the solution keeps a fair
+    # scale. But no larger than at zero params (where that scale is finite and not negligible:
+    # not a saddle of a network at 0): a start far from the solution, with its large gradient,
+    # stopped a lasso at an objective 30 times the optimum's as converged. The solve stops at
+    # once when x0 is already optimal (G_η(x0) = 0, e.g. zeros for λ ≥ λ_max).
+    def scale_at(x, g):
+        return _norm(_sub(x, _prox_grad(problem, x, g, step0, lam)), dtype) / step0, _norm(g, dtype)
+
+    g_map, g0_norm = scale_at(x0, g0)
+    scale = jnp.maximum(g_map, g0_norm)
+    zeros = jax.tree.map(jnp.zeros_like, x0)
+    f_zero, g_zero = value_and_grad(zeros)
+    at_zero = jnp.maximum(*scale_at(zeros, g_zero))
+    fair = jnp.isfinite(f_zero) & jnp.isfinite(at_zero) & (at_zero > jnp.finfo(dtype).eps * scale)
+    scale = jnp.where(fair, jnp.minimum(scale, at_zero), scale)
+    # (a floor far from the smallest normal number: XLA's float32 division by a reciprocal
+    # made 0 / tiny a NaN, and an optimal x0 came back NONFINITE)
+    scale = jnp.maximum(scale, jnp.sqrt(jnp.finfo(dtype).tiny))
     valid = (lam >= 0) & jnp.isfinite(f0) & jnp.isfinite(scale)
     error0 = jnp.where(valid, g_map / scale, jnp.nan).astype(dtype)
     tol = jnp.asarray(tol, dtype)
@@ -441,11 +456,12 @@ def minimize(
     products), halved whenever the sufficient-decrease test fails, so there is no step size to
     tune. It stops when the norm of the proximal-gradient mapping
     ``G_η(y) = (y − prox(y − η ∇fun(y), η λ)) / η`` has fallen to ``tol`` times the scale of
-    the problem at ``x₀ = init_params``, ``max(‖G_η(x₀)‖, ‖∇fun(x₀)‖)`` (``error`` is that
-    ratio), or after ``max_iter`` iterations. ``G_η(y) = 0`` exactly at a
-    minimizer, and the suboptimality of the returned ``params = prox(y − η∇fun(y), ηλ)`` is at
-    most ``‖G_η(y)‖ · ‖y − w*‖``. ``init_params`` already optimal (e.g. zeros for λ ≥ λ_max)
-    returns at once.
+    the problem, ``max(‖G_η(x)‖, ‖∇fun(x)‖)`` at ``x = init_params``, or at zero params where
+    that is smaller (and finite and not negligible), so that a start far from the solution does
+    not loosen the test (``error`` is that ratio), or after ``max_iter`` iterations.
+    ``G_η(y) = 0`` exactly at a minimizer, and the suboptimality of the returned
+    ``params = prox(y − η∇fun(y), ηλ)`` is at most ``‖G_η(y)‖ · ‖y − w*‖``. ``init_params``
+    already optimal (e.g. zeros for λ ≥ λ_max) returns at once.
 
     **Transformations.** ``lam``, ``args``, ``init_params``, ``tol`` and ``max_iter`` may be
     traced:

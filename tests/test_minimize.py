@@ -366,3 +366,39 @@ def test_a_warm_start_at_the_solution_stops_at_once():
     warm = _lasso(cold.params, lam=ALPHA, tol=1e-8)
     assert bool(warm.converged) and int(warm.n_iter) <= 2
     np.testing.assert_allclose(warm.params, cold.params, atol=1e-12)
+
+
+def test_a_far_start_does_not_loosen_the_test():
+    """The error is relative to the gradient's scale at init_params or at zero params, the
+    smaller: from 100 (columns of scale 100) it was relative to a gradient of ~1e6 and stopped,
+    'converged', at an objective 30 times the optimum's (10.4 above it)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 15)) * np.r_[1, 1, 1, [100.0] * 12]
+    y = X[:, :3] @ np.array([2.0, -1, 0.5]) + 0.3 * rng.standard_normal(60)
+    ref = linear_model.Lasso(alpha=0.1, fit_intercept=False, tol=1e-14, max_iter=10**6).fit(X, y)
+
+    def objective(w):
+        return float(least_squares(w, X, y) + 0.1 * jnp.sum(jnp.abs(w)))
+
+    best = objective(ref.coef_)
+    for start in (0.0, 10.0, 100.0):
+        res = l1jax.minimize(least_squares, jnp.full(15, start), lam=0.1, args=(X, y))
+        assert bool(res.converged)
+        assert objective(res.params) - best < 1e-7 * best, start
+
+
+def _squares_from_one(w):
+    return jnp.sum(jnp.square(w - 1.0))
+
+
+@pytest.mark.parametrize("lam, start", [(0.0, 1.0), (0.1, 0.0)])
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+def test_an_optimal_start_is_converged_not_nonfinite(lam, start, dtype):
+    """init_params already optimal (the gradient 0, or 0 inside the prox's band): error 0 at
+    once. It was NaN (NONFINITE, with a warning): 0 / the floor of the scale, the smallest
+    normal number, whose reciprocal XLA's float32 division overflows."""
+    fun = _squares_from_one if lam == 0 else (lambda w: 0.01 * _squares_from_one(w))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        res = l1jax.minimize(fun, jnp.full(4, start, dtype), lam=lam)
+    assert bool(res.converged) and int(res.n_iter) == 0 and float(res.error) == 0.0
