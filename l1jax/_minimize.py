@@ -207,21 +207,23 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
     # not a saddle of a network at 0): a start far from the solution, with its large gradient,
     # stopped a lasso at an objective 30 times the optimum's as converged. The solve stops at
     # once when x0 is already optimal (G_η(x0) = 0, e.g. zeros for λ ≥ λ_max).
-    def scale_at(x, g):
-        return _norm(_sub(x, _prox_grad(problem, x, g, step0, lam)), dtype) / step0, _norm(g, dtype)
+    def moved(x, g):  # ‖η G_η(x)‖, how far the proximal gradient step moves x
+        return _norm(_sub(x, _prox_grad(problem, x, g, step0, lam)), dtype)
 
-    g_map, g0_norm = scale_at(x0, g0)
-    scale = jnp.maximum(g_map, g0_norm)
+    def ratio(d, step, scale):  # ‖d‖ / η / s, 0 when d is: XLA folds the two divisions into one
+        # by η·s, which can underflow to 0 (flushed), and 0 / 0 was NaN for an optimal x0
+        return jnp.where(d == 0, 0, d / step / scale)
+
+    d0 = moved(x0, g0)
+    scale = jnp.maximum(d0 / step0, _norm(g0, dtype))
     zeros = jax.tree.map(jnp.zeros_like, x0)
     f_zero, g_zero = value_and_grad(zeros)
-    at_zero = jnp.maximum(*scale_at(zeros, g_zero))
+    at_zero = jnp.maximum(moved(zeros, g_zero) / step0, _norm(g_zero, dtype))
     fair = jnp.isfinite(f_zero) & jnp.isfinite(at_zero) & (at_zero > jnp.finfo(dtype).eps * scale)
     scale = jnp.where(fair, jnp.minimum(scale, at_zero), scale)
-    # (a floor far from the smallest normal number: XLA's float32 division by a reciprocal
-    # made 0 / tiny a NaN, and an optimal x0 came back NONFINITE)
-    scale = jnp.maximum(scale, jnp.sqrt(jnp.finfo(dtype).tiny))
+    scale = jnp.maximum(scale, jnp.sqrt(jnp.finfo(dtype).tiny))  # (η·s far from underflow)
     valid = (lam >= 0) & jnp.isfinite(f0) & jnp.isfinite(scale)
-    error0 = jnp.where(valid, g_map / scale, jnp.nan).astype(dtype)
+    error0 = jnp.where(valid, ratio(d0, step0, scale), jnp.nan).astype(dtype)
     tol = jnp.asarray(tol, dtype)
 
     def body(c: _Carry) -> _Carry:
@@ -252,7 +254,7 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
         init = (c.step, c.y, jnp.zeros([], dtype), no, no, jnp.zeros([], jnp.int32))
         step, x_new, d_norm, _, finite, _ = jax.lax.while_loop(not_yet, halve, init)
         finite = finite & jnp.isfinite(f_y) & jnp.isfinite(d_norm)
-        error = jnp.where(finite, d_norm / step / scale, jnp.nan)
+        error = jnp.where(finite, ratio(d_norm, step, scale), jnp.nan)
         if problem.accelerate:
             y_new, t_new = _fista_momentum(c.y, x_new, c.x, c.t, restart=True)
         else:

@@ -395,8 +395,8 @@ def _squares_from_one(w):
 @pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
 def test_an_optimal_start_is_converged_not_nonfinite(lam, start, dtype):
     """init_params already optimal (the gradient 0, or 0 inside the prox's band): error 0 at
-    once. It was NaN (NONFINITE, with a warning): 0 / the floor of the scale, the smallest
-    normal number, whose reciprocal XLA's float32 division overflows."""
+    once. It was NaN (NONFINITE, with a warning): XLA folds ‖d‖ / η / s into ‖d‖ / (η·s), and
+    η times the scale's floor (the smallest normal number) flushed to 0: 0 / 0."""
     fun = _squares_from_one if lam == 0 else (lambda w: 0.01 * _squares_from_one(w))
     with warnings.catch_warnings():
         warnings.simplefilter("error")
