@@ -349,8 +349,12 @@ def _is_traced(value) -> bool:
 
 
 def _check_scalar(name: str, value, hint: str) -> None:
-    """A concrete ``value`` must be a finite real number >= 0 (a traced one is not checked)."""
+    """A concrete ``value`` must be a finite real number >= 0 (a traced one: 0-d, its value is
+    not checked)."""
     if _is_traced(value):
+        if np.ndim(value) != 0:  # (a vmapped λ of shape (K, 1): one λ per solve is (1,))
+            raise ValueError(f"minimize: {name} must be a scalar, got a traced array of shape "
+                             f"{np.shape(value)}; {hint}")  # fmt: skip
         return
     if isinstance(value, bool) or not (
         isinstance(value, numbers.Real) or isinstance(value, np.ndarray | jax.Array)
@@ -384,8 +388,9 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate):
         arr = np.asarray(max_iter)
         if arr.ndim or not np.issubdtype(arr.dtype, np.integer) or isinstance(max_iter, bool):
             raise TypeError(f"minimize: max_iter must be an int, got {max_iter!r}")
-        if arr < 1:
-            raise ValueError(f"minimize: max_iter must be >= 1, got {max_iter!r}")
+        if not 1 <= arr <= 2**31 - 1:
+            raise ValueError(f"minimize: max_iter must be between 1 and 2**31 - 1 (an int32 "
+                             f"count), got {max_iter!r}")  # fmt: skip
     if not isinstance(accelerate, bool | np.bool_):
         raise TypeError(f"minimize: accelerate must be a bool, got {accelerate!r}")
     leaves = jax.tree.leaves(init_params)
@@ -499,8 +504,10 @@ def minimize(
       args: a tuple of extra arguments of ``fun`` (data), differentiable.
       prox: ``prox(params, threshold) -> params``; default :func:`l1jax.prox.l1`.
       mask: optional pytree of bools (or a callable ``params -> pytree``), as in
-        :func:`optax.masked`: ``False`` leaves (e.g. an intercept) are not penalized; a
-        ``prox`` closing over ``weights`` then sees only the ``True`` leaves.
+        :func:`optax.masked`: ``False`` leaves (e.g. an intercept) are not penalized. (With
+        per-leaf ``weights``, leave ``mask`` out and give the unpenalized leaves weight 0:
+        ``functools.partial(prox.l1, weights={"w": v, "b": 0.0})``; under ``mask`` the prox
+        sees optax's placeholders for the ``False`` leaves, which weights cannot match.)
       tol: relative tolerance on the proximal-gradient mapping (see above); may be traced.
       max_iter: iteration cap (an int; may be traced).
       accelerate: FISTA with restart (True) or plain proximal gradient, ISTA (False).

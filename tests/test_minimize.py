@@ -341,6 +341,7 @@ def test_non_finite_objective_is_a_status():
         (dict(tol=-1.0), ValueError, "tol"),
         (dict(max_iter=0), ValueError, "max_iter"),
         (dict(max_iter=10.5), TypeError, "max_iter"),
+        (dict(max_iter=2**40), ValueError, "max_iter"),
         (dict(args=X_NP), TypeError, "args"),
         (dict(prox="l1"), TypeError, "prox"),
         (dict(fun=lambda w, X, y: X @ w), TypeError, "scalar"),
@@ -359,6 +360,17 @@ def test_bad_input_is_refused_naming_the_argument(change, error, match):
     fun, init = kw.pop("fun"), kw.pop("init_params")
     with pytest.raises(error, match=match):
         l1jax.minimize(fun, init, **kw)
+
+
+def test_a_vmapped_lambda_of_one_entry_per_solve_is_refused_by_name():
+    """λs of shape (K, 1) under vmap give each solve a λ of shape (1,): named, not JAX's
+    'cond_fun must return a boolean scalar'."""
+
+    def fit(lam):
+        return l1jax.minimize(least_squares, jnp.zeros(P), lam=lam, args=(X_NP, Y_NP))
+
+    with pytest.raises(ValueError, match="lam must be a scalar"):
+        jax.vmap(fit)(jnp.geomspace(1.0, 0.01, 3)[:, None])
 
 
 def test_a_warm_start_at_the_solution_stops_at_once():
