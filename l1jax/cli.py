@@ -166,6 +166,17 @@ def _unknown_target(target, names, first_row, name, sep, header) -> InputError:
     )
 
 
+def _numbers_rows(cells) -> bool:
+    """Whether the cells of an unnamed column number the rows, as the index pandas writes
+    does: distinct integers, increasing (a filtered frame's) or a shuffle of consecutive ones
+    (a shuffled frame's); other integers (2, 5, 8, 3) are data."""
+    if not cells or not all(c.lstrip("-").isdigit() for c in cells):
+        return False
+    ints = [int(c) for c in cells]
+    increasing = all(b > a for a, b in zip(ints, ints[1:], strict=False))
+    return increasing or sorted(ints) == list(range(min(ints), min(ints) + len(ints)))
+
+
 def _left_out(names, data, keep, drop, name) -> list[str]:
     """Leave out the ``drop`` columns and the unnamed ones (pandas' saved index, the empty
     columns of trailing separators); returns the notes. An unnamed column of data raises."""
@@ -184,7 +195,7 @@ def _left_out(names, data, keep, drop, name) -> list[str]:
         cells = [row[j].strip() for _, row in data if j < len(row)]
         if all(cell.lower() in _MISSING for cell in cells):
             notes.append(f"{name}: left out column {j + 1}, which has no name and no values")
-        elif all(c.lstrip("-").isdigit() for c in cells) and len(set(cells)) == len(cells):
+        elif _numbers_rows(cells):
             notes.append(
                 f"{name}: left out column {j + 1}, which has no name and numbers the rows "
                 "(a saved pandas index)"
@@ -266,6 +277,9 @@ def read_csv(
             raise InputError(f"--drop {one!r} names a --target column")
         if targets.count(one) > 1:
             raise InputError(f"--target names the column {one!r} twice")
+        if names.count(one) > 1:
+            raise InputError(f"{name} has {names.count(one)} columns named {one!r}, the "
+                             "--target: rename them in the header")  # fmt: skip
     target = ", ".join(targets)
     ts = [names.index(one) for one in targets]
     keep = [j not in ts for j in range(len(names))]

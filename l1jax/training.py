@@ -588,6 +588,12 @@ def train_path(
         batch_size = _check_int("batch_size", batch_size, 1, n_samples)
         if key is None:
             raise ValueError("train_path: batch_size needs key= (a jax.random.key) to draw batches")
+        typed = isinstance(key, jax.Array) and jnp.issubdtype(key.dtype, jax.dtypes.prng_key)
+        raw = (isinstance(key, jax.Array | np.ndarray) and key.shape == (2,)
+               and key.dtype == np.uint32)  # fmt: skip
+        if not (typed and key.ndim == 0 or raw):  # (one key, new style or old)
+            raise TypeError(f"train_path: key must be one PRNG key, e.g. jax.random.key(0), got "
+                            f"{key!r}")  # fmt: skip
     elif key is not None:
         raise ValueError(
             "train_path: key is only used with batch_size=; pass batch_size or drop it"

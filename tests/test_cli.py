@@ -351,6 +351,11 @@ FILES = {
     "comma_decimal.csv": _text(HEADER, [[c.replace(".", ",") for c in r] for r in ROWS], ";"),
     "no_header.csv": _text(None, ROWS),
     "unnamed_data.csv": _text(["", *HEADER], [["0.5", *r] for r in ROWS]),
+    "unnamed_ints.csv": _text(["", *HEADER], [[str(i), *r] for i, r in zip(
+        [2, 5, 8, 3, 1, 9], ROWS, strict=True)]),  # (integers, but not a row numbering: data)
+    "filtered_index.csv": _text(["", *HEADER], [[str(i), *r] for i, r in zip(
+        [0, 2, 3, 7, 8, 11], ROWS, strict=True)]),  # (a filtered frame's index, increasing)
+    "two_targets.csv": _text(["a", "y", "c", "y"], ROWS),
     "trailing.csv": _text([*HEADER, ""], [[*r, ""] for r in ROWS]),
     "ids.csv": _text(["id", *HEADER], [[str(i + 1), *r] for i, r in enumerate(ROWS)]),
     "na.csv": _text(HEADER, _with(3, 1, "NA")),
@@ -370,6 +375,9 @@ READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr sa
         "--target is a column position from 0 to 3",
     ),
     "unnamed data": (["unnamed_data.csv", "--target", "y"], "leave it out with --drop ''"),
+    "unnamed integers": (["unnamed_ints.csv", "--target", "y"], "leave it out with --drop ''"),
+    "two columns named as the target": (["two_targets.csv", "--target", "y"],
+                                        "has 2 columns named 'y', the --target"),
     "--drop unknown": (["semi.csv", "--target", "y", "--drop", "zz"], "--drop 'zz': no such"),
     "--drop the target": (["semi.csv", "--target", "y", "--drop", "a", "y"], "--target column"),
     "NA cell": (["na.csv", "--target", "y"], "line 5, column 'b', is missing ('NA')"),
@@ -432,6 +440,7 @@ def test_a_bad_separator_option(real_files, capsys):
     "name, options, note",
     [
         ("pandas.csv", {}, "left out column 1, which has no name and numbers the rows"),
+        ("filtered_index.csv", {}, "left out column 1, which has no name and numbers the rows"),
         ("semi.csv", {}, "columns separated by semicolons (--sep to choose)"),
         ("tab.csv", {}, "columns separated by tabs"),
         ("comma_decimal.csv", {"decimal": ","}, "separated by semicolons"),

@@ -218,6 +218,8 @@ def _call(**overrides):
         (dict(batch_size=0, key=jax.random.key(0)), ValueError, "batch_size must be in"),
         (dict(batch_size=65, key=jax.random.key(0)), ValueError, "batch_size must be in"),
         (dict(batch_size=8), ValueError, "batch_size needs key="),
+        (dict(batch_size=8, key=0), TypeError, "key must be one PRNG key"),
+        (dict(batch_size=8, key=jax.random.split(jax.random.key(0))), TypeError, "one PRNG key"),
         (dict(key=jax.random.key(0)), ValueError, "key is only used with batch_size"),
         (dict(data=(DATA[0], DATA[1][:10])), ValueError, "data leaves must share"),
         (dict(data=(DATA[0], jnp.ones(()))), ValueError, "data leaves must share"),
