@@ -102,14 +102,13 @@ def _static_mask(mask, init_params) -> _Static | None:
         return None
     resolved = mask(init_params) if callable(mask) else mask
     leaves, treedef = jax.tree.flatten(resolved)
-    try:
-        flags = tuple(bool(leaf) for leaf in leaves)
-    except (TypeError, jax.errors.ConcretizationTypeError) as err:
+    if not all(isinstance(leaf, bool | np.bool_) for leaf in leaves):  # (not arrays, strings)
         raise TypeError(
             "minimize: mask must be a pytree of Python bools (a prefix of init_params' "
             "structure, as in optax.masked) or a callable returning one; got leaves "
             f"{[type(leaf).__name__ for leaf in leaves]}"
-        ) from err
+        )
+    flags = tuple(bool(leaf) for leaf in leaves)
     try:
         jax.tree.map(lambda m, sub: None, jax.tree.unflatten(treedef, flags), init_params)
     except (ValueError, TypeError) as err:
@@ -369,7 +368,7 @@ def _check_scalar(name: str, value, hint: str) -> None:
         raise ValueError(f"minimize: {name} must be a finite number >= 0, got {value!r}")
 
 
-def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate):
+def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=None):
     if not callable(fun):
         raise TypeError(f"minimize: fun must be callable as fun(params, *args), got {fun!r}")
     if not callable(prox):
@@ -409,6 +408,29 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate):
         raise TypeError(
             "minimize: fun(init_params, *args) must return a scalar float (the smooth part of "
             f"the objective), got {out}"
+        )
+    if mask is None:  # (under a mask the prox sees optax's placeholders: run as it is)
+        _check_prox(prox, init_params)
+
+
+def _check_prox(prox, init_params) -> None:
+    """``prox(init_params, threshold)`` must trace and give params of the same structure and
+    shapes; else a ``TypeError`` naming ``prox``, with what went wrong."""
+    def shapes(tree):
+        return jax.tree.map(lambda x: jnp.shape(x), tree)
+
+    try:
+        out = jax.eval_shape(prox, init_params, jnp.ones((), jnp.float32))
+    except Exception as err:  # (any error of the user's prox: named, the original chained)
+        raise TypeError(
+            f"minimize: prox(params, threshold) failed on init_params: {type(err).__name__}: "
+            f"{str(err).splitlines()[0] if str(err) else ''}"
+        ) from err
+    if jax.tree.structure(out) != jax.tree.structure(init_params) or shapes(out) != shapes(
+            init_params):  # fmt: skip
+        raise TypeError(
+            "minimize: prox(params, threshold) must return params of init_params' structure "
+            f"and shapes, got {shapes(out)} for {shapes(init_params)}"
         )
 
 
@@ -531,7 +553,7 @@ def minimize(
       >>> round(float(jax.grad(w0)(0.2)), 4)  # by implicit differentiation
       -1.5
     """
-    _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate)
+    _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask)
     args = tuple(args)
     x0 = jax.tree.map(jnp.asarray, init_params)
     # Arrays that fun closes over and that are being differentiated (tracers) become explicit
