@@ -81,6 +81,9 @@ flagged.
 Thirty-sixth session, with FISTA's stall rule (187c704, dd9fd26), 300 s each: float32 seed 48
 (6,442 λs), float32 ``wide`` seed 49 (300; supports up to 710), seed 50 (18,644), ``multi`` seed
 51 (3,208). None flagged.
+
+Thirty-seventh session, the elastic net on scaled columns (v/σ and v/σ², 5a955f1), the new mode
+``scales``, 300 s each: seed 52 (24,448 λs), float32 seed 53 (3,495). None flagged.
 """
 
 from __future__ import annotations
