@@ -66,7 +66,9 @@ def check_dtype(arr, name: str, ndim: int):
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
-        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}")
+        what = (" (entries that are not numbers: text, None, or missing values such as pandas' "
+                "NA; encode, impute or drop them)" if arr.dtype == object else "")
+        raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}{what}")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}; pass its real part")
     if arr.ndim != ndim:
@@ -75,7 +77,15 @@ def check_dtype(arr, name: str, ndim: int):
 
 
 def as_real_array(value, name: str, ndim: int) -> np.ndarray:
+    if np.ma.is_masked(value):  # (np.asarray would drop the mask and fit the hidden values)
+        raise ValueError(f"{name} is a masked array with masked entries; fill them "
+                         f"({name}.filled(value)) or drop their rows")  # fmt: skip
     arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
+    if arr.dtype == object:  # (pandas' nullable columns, e.g. Int64 without NA: numbers)
+        try:
+            arr = arr.astype(np.float64)
+        except (TypeError, ValueError):
+            pass  # (check_dtype names it)
     check_dtype(arr, name, ndim)
     if not np.all(np.isfinite(arr)):
         raise ValueError(f"{name} contains NaN or inf; remove or impute those entries")

@@ -283,3 +283,21 @@ def test_cv_and_stability_name_an_empty_x():
         l1jax.cv_path(np.zeros((0, 3)), np.zeros(0))
     with pytest.raises(ValueError, match=r"\bX must have at least one sample"):
         l1jax.stability_selection(np.zeros((10, 0)), np.arange(10.0))
+
+
+def test_pandas_nullable_numbers_fit_and_masked_entries_are_refused():
+    """An object array of numbers (pandas' nullable Int64 columns) is numbers; a masked array's
+    masked entries were fitted with their hidden values (np.asarray drops the mask)."""
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame({"a": pd.array(np.arange(N), dtype="Int64"), "b": X[:, 0]})
+    res = l1jax.path(frame, y, lambdas=3)
+    ref = l1jax.path(np.c_[np.arange(N, dtype=float), X[:, 0]], y, lambdas=3)
+    np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-6, atol=1e-9)  # (to the tol)
+    frame.loc[0, "a"] = pd.NA
+    with pytest.raises(TypeError, match=r"\bX\b.*missing values"):
+        l1jax.path(frame, y, lambdas=3)
+    masked = np.ma.masked_array(X, mask=np.zeros_like(X, bool))
+    masked[0, 0] = np.ma.masked
+    with pytest.raises(ValueError, match=r"\bX is a masked array"):
+        l1jax.path(masked, y, lambdas=3)
