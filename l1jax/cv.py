@@ -626,8 +626,9 @@ def cv_path(
             _inputs.floats(y_arr),
             _inputs.floats(np.ones(n) if sample_weight is None else sample_weight),
         )
-        if s is not None and sample_weight is not None and _inputs.unit_scale(s) is not s:
-            sample_weight = s = _inputs.unit_scale(s)  # (their sums must not overflow)
+        scaled = _inputs.unit_scale(s)  # (their sums must not overflow)
+        if scaled is not s and sample_weight is not None:
+            sample_weight = s = scaled
         content_checked = y64 is not None and s is not None and s.shape == (n,)
         if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
             _inputs.check_fold_content(y64, s, held, loss, scoring, fit_intercept)
