@@ -619,30 +619,41 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
     )
     r = jax.lax.while_loop(lambda r: ~r.done, round_, r0)
 
-    def commit(state: State) -> State:
-        k = state.k
-        last = jnp.minimum(B, problem.n_lambdas - k) - 1
-        bad = jnp.isnan(r.gap[last])
-        put = functools.partial(jax.lax.dynamic_update_slice_in_dim, start_index=k, axis=0)
-        dev = put(state.dev, 1 - (r.value - problem.f_sat) / p_null)
-        at = k + jnp.arange(B)
-        stop = problem.early_stop & (at < problem.n_lambdas) & stop_rule(st.loss, dev, at)
-        return state._replace(
-            k=k + B,
-            beta=jnp.where(bad, 0, r.betas[last]),
-            b=r.bs[last],
-            grad=r.grad[last],
-            lam_prev=lams[last],
-            coef=put(state.coef, r.betas),
-            intercept=put(state.intercept, r.bs),
-            gap=put(state.gap, r.gap),
-            n_iter=put(state.n_iter, r.spent),
-            status=put(state.status, solvers._status(r.gap, tol)),
-            dev=dev,
-            n_fit=jnp.where(jnp.any(stop), k + jnp.argmax(stop).astype(k.dtype) + 1, state.n_fit),
-        )
+    # The block's results, unless it needs a larger capacity (``r.need > 0``: then the state
+    # stays as it is, but for ``need``). Selected row by row and written in place, not by a
+    # ``lax.cond`` on the whole state, whose branches copied its (Kp, p) arrays once per block:
+    # a 30 × 5 lasso with 8,000 λs took 2.27 s against 0.98 s for 4,000.
+    keep = r.need > 0
+    k = state.k
+    last = jnp.minimum(B, problem.n_lambdas - k) - 1
+    bad = jnp.isnan(r.gap[last])
 
-    return jax.lax.cond(r.need > 0, lambda s: s._replace(need=r.need), commit, state)
+    def put(a, new):  # rows k … k + B − 1 of ``a``: ``new``, or as they were
+        old = jax.lax.dynamic_slice_in_dim(a, k, B, axis=0)
+        return jax.lax.dynamic_update_slice_in_dim(a, jnp.where(keep, old, new), k, axis=0)
+
+    def pick(old, new):
+        return jnp.where(keep, old, new)
+
+    dev = put(state.dev, 1 - (r.value - problem.f_sat) / p_null)
+    at = k + jnp.arange(B)
+    stop = problem.early_stop & (at < problem.n_lambdas) & stop_rule(st.loss, dev, at)
+    return state._replace(
+        k=pick(k, k + B),
+        beta=pick(state.beta, jnp.where(bad, 0, r.betas[last])),
+        b=pick(state.b, r.bs[last]),
+        grad=pick(state.grad, r.grad[last]),
+        lam_prev=pick(state.lam_prev, lams[last]),
+        coef=put(state.coef, r.betas),
+        intercept=put(state.intercept, r.bs),
+        gap=put(state.gap, r.gap),
+        n_iter=put(state.n_iter, r.spent),
+        status=put(state.status, solvers._status(r.gap, tol)),
+        dev=dev,
+        n_fit=pick(state.n_fit, jnp.where(jnp.any(stop), k + jnp.argmax(stop).astype(k.dtype) + 1,
+                                          state.n_fit)),
+        need=pick(state.need, r.need),
+    )
 
 
 DEVMAX = 0.999  # glmnet.control()'s devmax, fdev and mnlam
