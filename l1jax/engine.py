@@ -652,7 +652,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         dev=dev,
         n_fit=pick(state.n_fit, jnp.where(jnp.any(stop), k + jnp.argmax(stop).astype(k.dtype) + 1,
                                           state.n_fit)),
-        need=pick(state.need, r.need),
+        need=jnp.where(keep, r.need, state.need),  # (the capacity the host grows to)
     )
 
 
