@@ -538,7 +538,8 @@ def _path(
                 prep, grid, args.relative,
                 loss=loss, l1_ratio=args.l1_ratio, positive=bool(positive),
                 fit_intercept=bool(fit_intercept), tol=tol, max_iter=int(max_iter),
-                block=1 if grid.size == 1 else block_size and min(block_size, grid.size),
+                block=(1 if grid.size == 1 else None if block_size is None
+                       else min(block_size, grid.size)),  # (a block no larger than the grid)
                 mesh=args.mesh,
                 early_stop=bool(early_stop), pad_to=pad_to,
                 entrywise=loss == MULTINOMIAL and not grouped,
