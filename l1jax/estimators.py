@@ -12,7 +12,9 @@
 - :class:`StabilitySelection`: a feature selector (``get_support``, ``transform``) by
   :func:`l1jax.stability_selection`, for pipelines.
 
-They take scikit-learn's parameter names and solve scikit-learn's objective (``alpha`` is λ)::
+They take scikit-learn's parameter names (the regressors all of their scikit-learn namesake's:
+its solver settings are checked and change nothing) and solve scikit-learn's objective
+(``alpha`` is λ)::
 
     (1/Σs) Σ_i s_i ℓ(y_i, b + x_iᵀβ) + α (ρ ‖β‖₁ + (1 − ρ)/2 ‖β‖²)
 
@@ -93,6 +95,43 @@ def _check_alpha(alpha, name="alpha"):
     return float(alpha)
 
 
+# scikit-learn's settings of its coordinate-descent solver, accepted (and checked) by the
+# regressors that mirror scikit-learn's so that code written for those runs unchanged. None of
+# them changes the solution: l1jax's solver reaches ``tol`` from its own start, whatever the
+# order of its updates, never writes into ``X``, forms ``X̃ᵀX̃`` itself when that pays (n ≫ p)
+# and solves every fold of a CV in one compiled call (``n_jobs``). ``verbose`` of the CV
+# estimators is :func:`l1jax.cv_path`'s.
+_SOLVER_SETTINGS = dict(precompute="auto", copy_X=True, warm_start=False, random_state=None,
+                        selection="cyclic", n_jobs=None, verbose=False)  # fmt: skip
+
+
+def _check_solver_settings(est) -> None:
+    """Refuse a scikit-learn solver setting of ``est`` that scikit-learn would refuse too (and a
+    precomputed Gram matrix, which l1jax does not take)."""
+    get = {name: getattr(est, name, default) for name, default in _SOLVER_SETTINGS.items()}
+    precompute = get["precompute"]
+    if hasattr(precompute, "shape") or isinstance(precompute, list | tuple):
+        raise ValueError("precompute: a precomputed Gram matrix is not accepted (l1jax forms "
+                         "XᵀX itself when n_samples ≫ n_features); pass precompute='auto'")
+    if not (isinstance(precompute, bool | np.bool_) or precompute == "auto"):
+        raise ValueError(f"precompute must be 'auto', True or False, got {precompute!r}")
+    for name in ("copy_X", "warm_start"):
+        if not isinstance(get[name], bool | np.bool_):
+            raise TypeError(f"{name} must be True or False, got {get[name]!r}")
+    if get["selection"] not in ("cyclic", "random"):
+        raise ValueError(f"selection must be 'cyclic' or 'random', got {get['selection']!r}")
+    check_random_state(get["random_state"])  # (scikit-learn's ValueError names the bad seed)
+    jobs = get["n_jobs"]
+    if jobs is not None and (isinstance(jobs, bool) or not isinstance(jobs, numbers.Integral)
+                             or jobs == 0):  # fmt: skip
+        raise ValueError(f"n_jobs must be None or a nonzero int, got {jobs!r}")
+    verbose = get["verbose"]
+    if not isinstance(verbose, bool | np.bool_) and not (
+        isinstance(verbose, numbers.Integral) and verbose >= 0
+    ):
+        raise ValueError(f"verbose must be True/False or an int >= 0, got {verbose!r}")
+
+
 class _Linear(BaseEstimator):
     """Shared input checks and prediction of the linear models here."""
 
@@ -132,10 +171,11 @@ class _Linear(BaseEstimator):
         # (weights vs repeated rows); scikit-learn's checks ask predictions to agree to 1e-7.
         # (The fits run in float64 whatever JAX's global flag, _call: the default follows them;
         # it once read the flag, so that float64 data with x64 off were solved to 1e-7.)
+        _check_solver_settings(self)
         tol = ESTIMATOR_TOL if self.tol is None else self.tol
         return dict(fit_intercept=self.fit_intercept, standardize=self.standardize,
-                    positive=getattr(self, "positive", False), tol=tol,
-                    max_iter=self.max_iter)  # fmt: skip
+                    positive=getattr(self, "positive", False), tol=tol, max_iter=self.max_iter,
+                    verbose=bool(getattr(self, "verbose", False)))  # fmt: skip
 
     def _penalty_options(self, p: int, p_pad: int) -> dict:
         """More options of :func:`l1jax.path` and :func:`l1jax.cv_path` for ``p`` features
@@ -190,6 +230,11 @@ class ElasticNet(RegressorMixin, _Linear):
         equivalent fits agree to scikit-learn's 1e-7; the fits run in float64).
       max_iter: inner-iteration cap per working set (a fit may grow its working set a few
         times, so ``n_iter_`` may exceed it).
+      precompute, copy_X, warm_start, random_state, selection: scikit-learn's settings of its
+        coordinate descent, accepted and checked so that code written for scikit-learn runs
+        unchanged; none changes the solution (l1jax's solver reaches ``tol`` from its own start,
+        forms ``XᵀX`` itself when n ≫ p and never writes into ``X``). A precomputed Gram
+        matrix is refused.
 
     Attributes:
       coef_: ``(n_features,)`` coefficients.
@@ -208,7 +253,8 @@ class ElasticNet(RegressorMixin, _Linear):
     _fixed_l1_ratio: float | None = None
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
-                 positive=False, tol=None, max_iter=20_000):  # fmt: skip
+                 positive=False, tol=None, max_iter=20_000, precompute=False, copy_X=True,
+                 warm_start=False, random_state=None, selection="cyclic"):  # fmt: skip
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
@@ -216,6 +262,11 @@ class ElasticNet(RegressorMixin, _Linear):
         self.positive = positive
         self.tol = tol
         self.max_iter = max_iter
+        self.precompute = precompute
+        self.copy_X = copy_X
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.selection = selection
 
     def _l1_ratio(self):
         return self._fixed_l1_ratio if self._fixed_l1_ratio is not None else self.l1_ratio
@@ -258,13 +309,19 @@ class Lasso(ElasticNet):
     _fixed_l1_ratio = 1.0
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, positive=False,
-                 tol=None, max_iter=20_000):  # fmt: skip
+                 tol=None, max_iter=20_000, precompute=False, copy_X=True, warm_start=False,
+                 random_state=None, selection="cyclic"):  # fmt: skip
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.positive = positive
         self.tol = tol
         self.max_iter = max_iter
+        self.precompute = precompute
+        self.copy_X = copy_X
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.selection = selection
 
 
 class _Grouped:
@@ -443,6 +500,10 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         error of the best ``cv_mean``, glmnet's ``lambda.1se``; ``cv_mean`` weighs each fold by
         its held-out weight, see :func:`l1jax.cv_path`).
       fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
+      verbose: progress on stderr (:func:`l1jax.cv_path`'s).
+      precompute, copy_X, n_jobs, random_state, selection: scikit-learn's solver settings,
+        checked, without effect on the solution (as in :class:`ElasticNet`; all folds are
+        solved at once in one compiled call, whatever ``n_jobs``).
 
     Attributes:
       alpha_, l1_ratio_: the chosen α and ρ.
@@ -454,7 +515,8 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
                  standardize=False, positive=False, tol=None, max_iter=20_000, cv=None,
-                 alpha_rule="min"):  # fmt: skip
+                 alpha_rule="min", precompute="auto", copy_X=True, verbose=False, n_jobs=None,
+                 random_state=None, selection="cyclic"):  # fmt: skip
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -465,6 +527,12 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         self.max_iter = max_iter
         self.cv = cv
         self.alpha_rule = alpha_rule
+        self.precompute = precompute
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.selection = selection
 
     def fit(self, X, y, sample_weight=None):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
@@ -507,7 +575,9 @@ class LassoCV(ElasticNetCV):
     _fixed_l1_ratio = 1.0
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, standardize=False,
-                 positive=False, tol=None, max_iter=20_000, cv=None, alpha_rule="min"):  # fmt: skip
+                 positive=False, tol=None, max_iter=20_000, cv=None, alpha_rule="min",
+                 precompute="auto", copy_X=True, verbose=False, n_jobs=None, random_state=None,
+                 selection="cyclic"):  # fmt: skip
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -517,6 +587,12 @@ class LassoCV(ElasticNetCV):
         self.max_iter = max_iter
         self.cv = cv
         self.alpha_rule = alpha_rule
+        self.precompute = precompute
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.selection = selection
 
 
 class GroupLassoCV(_Grouped, ElasticNetCV):
@@ -604,6 +680,8 @@ class MultiTaskElasticNet(_MultiTask, ElasticNet):
     Args:
       alpha, l1_ratio, fit_intercept, standardize, tol, max_iter: as in :class:`ElasticNet`
       (no ``positive``: the multi-task path has no sign constraint).
+      copy_X, warm_start, random_state, selection: scikit-learn's solver settings, checked,
+        without effect on the solution (as in :class:`ElasticNet`).
 
     Attributes:
       coef_: ``(n_tasks, n_features)`` coefficients (scikit-learn's layout: ``W`` transposed).
@@ -621,13 +699,18 @@ class MultiTaskElasticNet(_MultiTask, ElasticNet):
     """
 
     def __init__(self, alpha=1.0, *, l1_ratio=0.5, fit_intercept=True, standardize=False,
-                 tol=None, max_iter=20_000):  # fmt: skip
+                 tol=None, max_iter=20_000, copy_X=True, warm_start=False, random_state=None,
+                 selection="cyclic"):  # fmt: skip
         self.alpha = alpha
         self.l1_ratio = l1_ratio
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.tol = tol
         self.max_iter = max_iter
+        self.copy_X = copy_X
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.selection = selection
 
 
 class MultiTaskLasso(MultiTaskElasticNet):
@@ -647,12 +730,17 @@ class MultiTaskLasso(MultiTaskElasticNet):
     _fixed_l1_ratio = 1.0
 
     def __init__(self, alpha=1.0, *, fit_intercept=True, standardize=False, tol=None,
-                 max_iter=20_000):  # fmt: skip
+                 max_iter=20_000, copy_X=True, warm_start=False, random_state=None,
+                 selection="cyclic"):  # fmt: skip
         self.alpha = alpha
         self.fit_intercept = fit_intercept
         self.standardize = standardize
         self.tol = tol
         self.max_iter = max_iter
+        self.copy_X = copy_X
+        self.warm_start = warm_start
+        self.random_state = random_state
+        self.selection = selection
 
 
 class MultiTaskElasticNetCV(_MultiTask, ElasticNetCV):
@@ -661,8 +749,8 @@ class MultiTaskElasticNetCV(_MultiTask, ElasticNetCV):
     ``MultiTaskElasticNetCV`` for the objective of :class:`MultiTaskElasticNet`.
 
     Args:
-      l1_ratio, eps, alphas, cv, alpha_rule, fit_intercept, standardize, tol, max_iter: as in
-        :class:`ElasticNetCV`.
+      l1_ratio, eps, alphas, cv, alpha_rule, fit_intercept, standardize, tol, max_iter,
+        verbose, copy_X, n_jobs, random_state, selection: as in :class:`ElasticNetCV`.
 
     Attributes:
       alpha_, l1_ratio_, alphas_, n_iter_, dual_gap_, cv_results_: as in :class:`ElasticNetCV`.
@@ -674,8 +762,9 @@ class MultiTaskElasticNetCV(_MultiTask, ElasticNetCV):
     """
 
     def __init__(self, *, l1_ratio=0.5, eps=1e-3, alphas=100, fit_intercept=True,
-                 standardize=False, tol=None, max_iter=20_000, cv=None,
-                 alpha_rule="min"):  # fmt: skip
+                 standardize=False, tol=None, max_iter=20_000, cv=None, alpha_rule="min",
+                 copy_X=True, verbose=False, n_jobs=None, random_state=None,
+                 selection="cyclic"):  # fmt: skip
         self.l1_ratio = l1_ratio
         self.eps = eps
         self.alphas = alphas
@@ -685,6 +774,11 @@ class MultiTaskElasticNetCV(_MultiTask, ElasticNetCV):
         self.max_iter = max_iter
         self.cv = cv
         self.alpha_rule = alpha_rule
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.selection = selection
 
 
 class MultiTaskLassoCV(MultiTaskElasticNetCV):
@@ -704,7 +798,8 @@ class MultiTaskLassoCV(MultiTaskElasticNetCV):
     _fixed_l1_ratio = 1.0
 
     def __init__(self, *, eps=1e-3, alphas=100, fit_intercept=True, standardize=False, tol=None,
-                 max_iter=20_000, cv=None, alpha_rule="min"):  # fmt: skip
+                 max_iter=20_000, cv=None, alpha_rule="min", copy_X=True, verbose=False,
+                 n_jobs=None, random_state=None, selection="cyclic"):  # fmt: skip
         self.eps = eps
         self.alphas = alphas
         self.fit_intercept = fit_intercept
@@ -713,6 +808,11 @@ class MultiTaskLassoCV(MultiTaskElasticNetCV):
         self.max_iter = max_iter
         self.cv = cv
         self.alpha_rule = alpha_rule
+        self.copy_X = copy_X
+        self.verbose = verbose
+        self.n_jobs = n_jobs
+        self.random_state = random_state
+        self.selection = selection
 
 
 # ----------------------------------------------------------------------------------------------

@@ -535,3 +535,87 @@ def test_import_l1jax_does_not_import_sklearn_or_matplotlib():
         "assert not bad, bad"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+# scikit-learn's solver settings (precompute, copy_X, warm_start, random_state, selection,
+# n_jobs, verbose): accepted so that code written for scikit-learn runs unchanged, checked, and
+# without effect on the solution.
+_SKLEARN_TWINS = {
+    Lasso: "Lasso",
+    ElasticNet: "ElasticNet",
+    LassoCV: "LassoCV",
+    ElasticNetCV: "ElasticNetCV",
+    MultiTaskLasso: "MultiTaskLasso",
+    MultiTaskElasticNet: "MultiTaskElasticNet",
+    MultiTaskLassoCV: "MultiTaskLassoCV",
+    MultiTaskElasticNetCV: "MultiTaskElasticNetCV",
+}
+
+
+@pytest.mark.parametrize("ours", list(_SKLEARN_TWINS), ids=lambda c: c.__name__)
+def test_every_parameter_of_scikit_learns_twin_is_accepted(ours):
+    import inspect
+
+    import sklearn.linear_model
+
+    theirs = getattr(sklearn.linear_model, _SKLEARN_TWINS[ours])
+    missing = set(inspect.signature(theirs).parameters) - set(ours().get_params())
+    assert not missing
+
+
+def test_scikit_learns_solver_settings_leave_the_solution_unchanged():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 8))
+    y = X[:, 0] - 2 * X[:, 3] + 0.1 * rng.standard_normal(60)
+    X_before = X.copy()
+    settings = dict(precompute=True, copy_X=False, warm_start=True, random_state=3,
+                    selection="random")  # fmt: skip
+    plain = ElasticNet(alpha=0.05).fit(X, y)
+    tuned = ElasticNet(alpha=0.05, **settings).fit(X, y)
+    refit = tuned.fit(X, y)  # (a warm start: the same solution)
+    np.testing.assert_array_equal(X, X_before)  # copy_X=False: X is not written to either
+    for model in (tuned, refit):
+        np.testing.assert_allclose(model.coef_, plain.coef_, rtol=0, atol=1e-12)
+    Y = np.stack([y, -y], axis=1)
+    seed = np.random.RandomState(1)
+    cv = MultiTaskLassoCV(alphas=6, cv=3, n_jobs=-1, verbose=0, random_state=seed,
+                          selection="random").fit(X, Y)  # fmt: skip
+    np.testing.assert_allclose(cv.coef_, MultiTaskLassoCV(alphas=6, cv=3).fit(X, Y).coef_,
+                               rtol=0, atol=1e-12)  # fmt: skip
+
+
+def test_verbose_of_the_cv_estimators_reports_cv_paths_progress(capsys):
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 5))
+    LassoCV(alphas=5, cv=3, verbose=True).fit(X, X[:, 0])
+    assert "l1jax.cv_path" in capsys.readouterr().err
+    LassoCV(alphas=5, cv=3).fit(X, X[:, 0])
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize(
+    "settings, error, words",
+    [
+        (dict(precompute=np.eye(3)), ValueError, "precomputed Gram"),
+        (dict(precompute="yes"), ValueError, "precompute must be"),
+        (dict(copy_X="no"), TypeError, "copy_X must be True or False"),
+        (dict(warm_start=1), TypeError, "warm_start must be True or False"),
+        (dict(selection="greedy"), ValueError, "selection must be 'cyclic' or 'random'"),
+        (dict(random_state="seed"), ValueError, "seed"),
+    ],
+)
+def test_bad_solver_settings_are_refused_by_name(settings, error, words):
+    X, y = np.eye(3), np.arange(3.0)
+    with pytest.raises(error, match=words):
+        Lasso(alpha=0.1, **settings).fit(X, y)
+
+
+@pytest.mark.parametrize(
+    "settings, words",
+    [(dict(n_jobs=0), "n_jobs must be"), (dict(n_jobs=1.5), "n_jobs must be"),
+     (dict(verbose=-1), "verbose must be")],
+)  # fmt: skip
+def test_bad_cv_settings_are_refused_by_name(settings, words):
+    X, y = np.eye(4), np.arange(4.0)
+    with pytest.raises(ValueError, match=words):
+        LassoCV(cv=2, **settings).fit(X, y)
