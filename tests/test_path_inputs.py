@@ -301,3 +301,38 @@ def test_pandas_nullable_numbers_fit_and_masked_entries_are_refused():
     masked[0, 0] = np.ma.masked
     with pytest.raises(ValueError, match=r"\bX is a masked array"):
         l1jax.path(masked, y, lambdas=3)
+
+
+
+_LAYOUTS = {
+    "C": lambda X: X,
+    "F": np.asfortranarray,
+    "strided": lambda X: np.asfortranarray(X)[::3, ::-1],
+    "float32": lambda X: X.astype(np.float32),
+    "float16": lambda X: X.astype(np.float16),  # (a sum of squares that overflows: looked at)
+}
+
+
+@pytest.mark.parametrize("layout", list(_LAYOUTS))
+@pytest.mark.parametrize(
+    "bad, refused",
+    [(None, None), (np.nan, "NaN or inf"), (np.inf, "NaN or inf"), (-np.inf, "NaN or inf"),
+     (1e160, "too large")],
+)  # fmt: skip
+def test_one_pass_bound_of_x_refuses_what_the_entrywise_checks_refuse(layout, bad, refused):
+    """path's boundary bounds X's entries by their sum of squares (one pass) and looks at them
+    one by one only when that sum is not small enough: on every layout and dtype a NaN, an inf
+    or an entry whose squares overflow is refused, and ordinary data passes."""
+    from l1jax._inputs import check_magnitude
+
+    X = np.random.default_rng(0).standard_normal((300, 40)) * 100
+    if bad is not None:
+        X[123, 8] = bad
+    X = _LAYOUTS[layout](X)
+    if refused == "too large" and X.dtype != np.float64:
+        refused = "NaN or inf"  # (1e160 is inf in float32 and float16)
+    if refused is None:
+        check_magnitude(X, "X", X.shape[0], np.float64)
+    else:
+        with pytest.raises(ValueError, match=refused):
+            check_magnitude(X, "X", X.shape[0], np.float64)
