@@ -623,7 +623,7 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     if n == 0 or p == 0:
         raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
     if y.shape[0] != n:
-        what = "entry" if y.ndim == 1 else "row"
+        what = "entry" if y.ndim == 1 or classes is not None else "row"  # (labels: one-hot here)
         raise ValueError(f"y must have one {what} per row of X ({n}), got {y.shape[0]}")
     if y.ndim == 2 and classes is None:
         check_multitask(X, y, loss=loss, positive=positive, mesh=mesh)
@@ -712,6 +712,12 @@ def check_labels(y) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError(f"y must be a 1-D array of class labels for loss='multinomial', got an "
                          f"array of shape {y.shape}")  # fmt: skip
     classes, codes = _sorted_labels(y, "y", "class labels", "remove those samples")
+    if np.issubdtype(classes.dtype, np.floating) and np.any(classes != np.round(classes)):
+        value = classes[classes != np.round(classes)][0].tolist()
+        raise ValueError(  # (scikit-learn's "continuous" targets)
+            f"y holds non-integer values (e.g. {value!r}) for loss='multinomial', whose y are "
+            "class labels (integers or strings); a continuous response wants loss='squared'"
+        )
     if classes.size < 2:
         what = f"a single class ({classes[0].tolist()!r})" if classes.size else "no sample"
         raise ValueError(f"y holds {what} for loss='multinomial'; it needs at least 2 classes")

@@ -27,7 +27,9 @@ class ConvergenceWarning(UserWarning):
 
 
 class PathResult(NamedTuple):
-    """A regularization path (a pytree of arrays; it crosses ``jit`` and ``vmap``).
+    """A regularization path (a pytree of arrays; it crosses ``jit`` and ``vmap``, unless its
+    ``classes`` or ``groups`` are strings, which are no JAX arrays: pass
+    ``res._replace(classes=None)`` then).
 
     Attributes:
       lambdas: ``(K,)`` penalty strengths, descending.

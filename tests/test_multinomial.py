@@ -384,6 +384,9 @@ def test_newton_lapack_calls_take_one_matrix(monkeypatch, loss, options):
         ({"penalty_factor": np.r_[0.0, np.ones(3)]}, "penalty_factor must be positive"),
         ({"lambdas": np.array([0.1, 0.0])}, "lambdas must be > 0"),
         ({"loss": "logistic", "grouped": True}, "grouped=True is for loss='multinomial'"),
+        ({"y": np.linspace(0, 1, 150)}, "y holds non-integer values .* loss='squared'"),
+        ({"y": np.r_[0.0, 1.0, 2.5].repeat(50)}, "non-integer values \\(e.g. 2.5\\)"),
+        ({"y": np.arange(149) % 3}, "one entry per row of X"),
     ],
 )
 def test_bad_input(kwargs, match):
@@ -427,3 +430,19 @@ def test_cv_path_bad_folds():
         l1jax.cv_path(X, y, loss="multinomial", fold_ids=(y == 2).astype(int), lambdas=LAMS)
     with pytest.raises(ValueError, match="scoring must be one of"):
         l1jax.cv_path(X, y, loss="multinomial", scoring="auc")
+
+
+def test_integer_valued_float_labels_fit_as_their_integers():
+    X, y = _data("iris")
+    np.testing.assert_array_equal(
+        _fit(X, y.astype(float), lambdas=LAMS).coef, _fit(X, y, lambdas=LAMS).coef
+    )
+
+
+def test_a_path_of_string_classes_crosses_jit_without_them():
+    """String labels are no JAX arrays (PathResult's docstring): without them, the path of
+    string classes crosses jit as that of integer labels does."""
+    X, y = _data("iris")
+    res = _fit(X, np.array(["a", "b", "c"])[y], lambdas=LAMS)
+    total = jax.jit(lambda r: r.coef.sum())(res._replace(classes=None))
+    np.testing.assert_allclose(total, _fit(X, y, lambdas=LAMS).coef.sum(), rtol=1e-12)
