@@ -635,13 +635,7 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         raise ValueError("penalty_factor must be positive for loss='multinomial' (unpenalized "
                          "features are not supported with it yet); use a small positive value")
     if classes is not None and sample_weight is not None and fit_intercept:
-        empty = np.flatnonzero(sample_weight @ y <= 0)
-        if empty.size:
-            label = classes[empty[0]].tolist()
-            raise ValueError(
-                f"sample_weight leaves class {label!r} of y without weight: its intercept would "
-                "be -inf; drop its samples from X and y, or weight them"
-            )
+        check_class_weights(y, classes, sample_weight)
     check_targets(y, sample_weight, loss, fit_intercept)
     l1_ratio = check_scalar(l1_ratio, "l1_ratio", 0.0, 1.0)
     for name, flag in (("fit_intercept", fit_intercept), ("standardize", standardize),
@@ -846,6 +840,10 @@ def check_targets(y, sample_weight, loss, fit_intercept) -> None:
         raise ValueError("y must be non-negative for loss='poisson' (counts or rates)")
     active = y if sample_weight is None else y[sample_weight > 0]
     if fit_intercept and loss == "logistic" and np.all(active == active[0]):
+        if np.any(y != active[0]):  # (both classes in y: the weights leave one out)
+            raise ValueError("sample_weight gives weight to the samples of one class of y "
+                             "only; loss='logistic' needs both classes weighted: weight "
+                             "samples of the other too")  # fmt: skip
         raise ValueError("y holds a single class for loss='logistic'; it needs both 0 and 1")
     if fit_intercept and loss == "poisson" and not np.any(active > 0):
         raise ValueError("y is all zero for loss='poisson': the intercept would be -inf")
@@ -959,11 +957,25 @@ def check_fold_content(y, s, held, loss, scoring, fit_intercept) -> None:
                 )
 
 
+def check_class_weights(Y, classes, s) -> None:
+    """Multinomial with an intercept: every class (``Y`` one-hot ``(n, C)``) needs a sample of
+    positive weight ``s``, or its intercept would be -inf."""
+    empty = np.flatnonzero(s @ Y <= 0)
+    if empty.size:
+        label = classes[empty[0]].tolist()
+        raise ValueError(
+            f"sample_weight leaves class {label!r} of y without weight: its intercept would "
+            "be -inf; drop its samples from X and y, or weight them"
+        )
+
+
 def check_fold_classes(Y, classes, s, held, fit_intercept) -> None:
     """Multinomial: every fold's training rows need every class (``Y`` one-hot ``(n, C)``), or
-    that class's intercept would be -inf."""
+    that class's intercept would be -inf (:func:`check_class_weights` first: a class that
+    ``sample_weight`` leaves out is named as such, not blamed on the folds)."""
     if not fit_intercept:
         return
+    check_class_weights(Y, classes, s)
     for f in range(held.shape[0]):
         missing = np.flatnonzero(np.where(held[f], 0.0, s) @ Y <= 0)
         if missing.size:

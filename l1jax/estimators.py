@@ -34,6 +34,7 @@ Non-convergence is reported as scikit-learn's ``ConvergenceWarning``.
 from __future__ import annotations
 
 import numbers
+import re
 import warnings
 from typing import NamedTuple
 
@@ -48,7 +49,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from l1jax._inputs import Groups, check_groups
+from l1jax._inputs import Groups, check_flag, check_groups
 from l1jax.cv import CVResult, cv_path
 from l1jax.engine import bucket
 from l1jax.path import ConvergenceWarning, PathResult, path
@@ -75,11 +76,22 @@ _SPARSE = ("csr", "csc", "coo")  # a sparse X is fitted sparse (l1jax.path), nev
 ESTIMATOR_TOL = 1e-9  # default relative duality gap of the estimators in float64 (see _options)
 
 
-def _call(fn, *args, **kwargs):
-    """Run an l1jax fit in float64 and turn its convergence warnings into scikit-learn's."""
+def _call(fn, *args, words: dict[str, str] | None = None, **kwargs):
+    """Run an l1jax fit in float64 and turn its convergence warnings into scikit-learn's; the
+    errors of its arguments name the estimator's (``words``: l1jax's name → the estimator's)."""
     with warnings.catch_warnings(record=True) as caught, jax.enable_x64(True):
         warnings.simplefilter("always", ConvergenceWarning)
-        out = fn(*args, **kwargs)
+        try:
+            out = fn(*args, **kwargs)
+        except (TypeError, ValueError) as err:
+            if not words:
+                raise
+            message = str(err)
+            for ours, theirs in words.items():
+                message = re.sub(rf"\b{re.escape(ours)}\b", theirs, message)
+            if message == str(err):
+                raise
+            raise type(err)(message) from None
     for w in caught:
         category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else None
         warnings.warn(w.message if category is None else str(w.message),
@@ -115,9 +127,8 @@ def _check_solver_settings(est) -> None:
                          "XᵀX itself when n_samples ≫ n_features); pass precompute='auto'")
     if not (isinstance(precompute, bool | np.bool_) or precompute == "auto"):
         raise ValueError(f"precompute must be 'auto', True or False, got {precompute!r}")
-    for name in ("copy_X", "warm_start"):
-        if not isinstance(get[name], bool | np.bool_):
-            raise TypeError(f"{name} must be True or False, got {get[name]!r}")
+    check_flag(get["copy_X"], "copy_X")
+    check_flag(get["warm_start"], "warm_start")
     if get["selection"] not in ("cyclic", "random"):
         raise ValueError(f"selection must be 'cyclic' or 'random', got {get['selection']!r}")
     check_random_state(get["random_state"])  # (scikit-learn's ValueError names the bad seed)
@@ -136,6 +147,8 @@ class _Linear(BaseEstimator):
     """Shared input checks and prediction of the linear models here."""
 
     _accept_sparse: tuple[str, ...] | bool = _SPARSE  # (the multi-task models: dense only)
+    # l1jax's argument names in its errors → this estimator's (the CV estimators: _CV_WORDS)
+    _words: dict[str, str] = {"lambdas": "alpha"}
 
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True):
         X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=self._accept_sparse,
@@ -278,9 +291,9 @@ class ElasticNet(RegressorMixin, _Linear):
         p = X.shape[1]
         X, y, sample_weight, _ = self._padded(X, y, sample_weight)
         res: PathResult = _call(
-            path, X, y, loss="squared", l1_ratio=self._l1_ratio(), lambdas=np.array([alpha]),
-            sample_weight=sample_weight, **self._penalty_options(p, X.shape[1]),
-            **self._options(),
+            path, X, y, words=self._words, loss="squared", l1_ratio=self._l1_ratio(),
+            lambdas=np.array([alpha]), sample_weight=sample_weight,
+            **self._penalty_options(p, X.shape[1]), **self._options(),
         )  # fmt: skip
         self.path_ = res = _without_padding(res, p)
         self.coef_, self.intercept_ = self._at(res, 0, p)
@@ -329,6 +342,10 @@ class _Grouped:
     ``weights``, checked at fit time)."""
 
     _accept_sparse = False
+
+    @property
+    def _words(self) -> dict[str, str]:
+        return super()._words | {"penalty_factor": "weights"}
 
     def _groups(self, p: int) -> Groups:
         """The checked groups (codes in ``np.unique`` order) and their weights."""
@@ -434,6 +451,8 @@ class _CVFit(NamedTuple):
 class _CrossValidated(_Linear):
     """The choice of α (and ρ) by :func:`l1jax.cv_path`, shared by the CV estimators."""
 
+    _words = {"lambdas": "alphas", "fold_ids / n_folds": "cv", "fold_ids": "cv", "n_folds": "cv"}
+
     _fixed_l1_ratio: float | None = None
 
     def _l1_ratios(self):
@@ -462,8 +481,8 @@ class _CrossValidated(_Linear):
         results: list[CVResult] = []
         for ratio in ratios:
             results.append(_call(
-                cv_path, X, y, fold_ids=fold_ids, loss=loss, scoring=scoring, l1_ratio=ratio,
-                lambdas=grid,
+                cv_path, X, y, words=self._words, fold_ids=fold_ids, loss=loss, scoring=scoring,
+                l1_ratio=ratio, lambdas=grid,
                 lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
                 sample_weight=sample_weight, early_stop=False, **self._options(), **options,
             ))  # fmt: skip
@@ -838,6 +857,7 @@ class _Classifier(ClassifierMixin, _Linear):
         """``(X, target, options)`` of the path to fit: the 0/1 target of ``classes_[1]`` and
         the logistic loss for two classes, else the class indices and the multinomial loss
         (``grouped`` passed on; a sparse ``X`` densified, as the multinomial path is dense)."""
+        check_flag(self.grouped, "grouped")  # (used for more than two classes only)
         if self.classes_.size == 2:
             return X, (encoded == 1).astype(X.dtype), dict(loss="logistic")
         if sparse.issparse(X):
@@ -940,8 +960,9 @@ class LogisticLasso(_Classifier):
         p = X.shape[1]
         X, target, loss = self._problem(X, encoded)
         X, target, sample_weight, _ = self._padded(X, target, sample_weight)
-        res = _call(path, X, target, l1_ratio=self.l1_ratio, lambdas=np.array([alpha]),
-                    sample_weight=sample_weight, **loss, **self._options())  # fmt: skip
+        res = _call(path, X, target, words=self._words, l1_ratio=self.l1_ratio,
+                    lambdas=np.array([alpha]), sample_weight=sample_weight, **loss,
+                    **self._options())  # fmt: skip
         self._set_fit(res, 0, p)
         return self
 
@@ -1008,11 +1029,21 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
         self.cv = cv
         self.alpha_rule = alpha_rule
 
+    def _scoring(self) -> str | None:
+        """cv_path's name of ``scoring`` (after ``_classes``), refused by the estimator's
+        names when it does not suit the number of classes."""
+        names = [None, "deviance", "neg_log_loss", "misclassification", "accuracy"]
+        names += ["auc", "roc_auc"] if self.classes_.size == 2 else []
+        if not any(self.scoring is name or self.scoring == name for name in names):
+            raise ValueError(f"scoring must be one of {names[1:]} for {self.classes_.size} "
+                             f"classes, got {self.scoring!r}")  # fmt: skip
+        return _SCORING_NAMES.get(self.scoring, self.scoring)
+
     def fit(self, X, y, sample_weight=None):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
         encoded = self._classes(y)
-        scoring = _SCORING_NAMES.get(self.scoring, self.scoring)
+        scoring = self._scoring()
         fold_ids = _fold_ids(self.cv, X, y, classifier=True)
         p = X.shape[1]
         X, target, loss = self._problem(X, encoded)

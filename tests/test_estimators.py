@@ -619,3 +619,41 @@ def test_bad_cv_settings_are_refused_by_name(settings, words):
     X, y = np.eye(4), np.arange(4.0)
     with pytest.raises(ValueError, match=words):
         LassoCV(cv=2, **settings).fit(X, y)
+
+
+def _errors_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4))
+    return X, np.arange(30) % 3, np.array(["a", "b"])[np.arange(30) % 2], rng.standard_normal(30)
+
+
+@pytest.mark.parametrize(
+    "fit, error, words",
+    [
+        (lambda X, y3, y2, y: LogisticLasso(alpha=0.0).fit(X, y3), ValueError, r"^alpha must"),
+        (lambda X, y3, y2, y: LogisticLassoCV(alphas=[0.1, 0.0]).fit(X, y3), ValueError,
+         r"^alphas must"),
+        (lambda X, y3, y2, y: ElasticNetCV(l1_ratio=0.0).fit(X, y), ValueError,
+         "pass explicit alphas"),
+        (lambda X, y3, y2, y: LassoCV(alphas=[]).fit(X, y), ValueError, "^alphas is empty"),
+        (lambda X, y3, y2, y: LassoCV().fit(X, y, sample_weight=np.r_[np.zeros(15), np.ones(15)]),
+         ValueError, "every fold of cv needs"),
+        (lambda X, y3, y2, y: LogisticLassoCV(scoring="roc_auc").fit(X, y3), ValueError,
+         r"scoring must be one of \['deviance', 'neg_log_loss', 'misclassification', "
+         r"'accuracy'\] for 3 classes, got 'roc_auc'"),
+        (lambda X, y3, y2, y: LogisticLasso().fit(X, y2, sample_weight=y2 != "a"), ValueError,
+         "sample_weight gives weight to the samples of one class of y only"),
+        (lambda X, y3, y2, y: LogisticLassoCV().fit(X, y3, sample_weight=(y3 != 1) * 1.0),
+         ValueError, "sample_weight leaves class 1 of y without weight"),
+        (lambda X, y3, y2, y: LogisticLasso(grouped="yes").fit(X, y2), TypeError,
+         "grouped must be True or False"),
+        (lambda X, y3, y2, y: GroupLasso(groups=2, weights=[1.0, -1.0]).fit(X, y), ValueError,
+         r"^weights must be"),
+    ],
+)  # fmt: skip
+def test_errors_name_the_estimators_arguments(fit, error, words):
+    """l1jax's errors reach the estimators' users in their words: ``alpha``/``alphas`` for
+    ``lambdas``, ``cv`` for ``fold_ids``/``n_folds``, scikit-learn's scoring names, and a
+    class that ``sample_weight`` leaves out is named as such (not blamed on the folds)."""
+    with pytest.raises(error, match=words):
+        fit(*_errors_data())
