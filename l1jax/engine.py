@@ -991,8 +991,14 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             G, c = prep.gram
         elif sparse:  # the sparse product, on the host
             G, c = (a.astype(dtype) for a in _sparse.gram_host(X, s.astype(np.float64), yc))
-        else:  # on the devices (X may be row-sharded): padded there, never gathered
-            G, c = gram(place.rows(X), place.rows(s), place.rows(yc))
+        else:  # on the devices (X may be row-sharded): padded there, never gathered; rows
+            # of zero weight up to whole "data" shards (a jax.Array X: padded by prepare)
+            rows = _sharding.round_up(n_pad, place.n_data)
+            xp = jnp if isinstance(X, jax.Array) else np
+            Xg = X if X.shape[0] == rows else xp.pad(X, ((0, rows - X.shape[0]), (0, 0)))
+            sg, yg = (np.concatenate([a, np.zeros((rows - n_pad, *a.shape[1:]), a.dtype)])
+                      for a in (sd, yc))  # fmt: skip
+            G, c = gram(place.rows(Xg), place.rows(sg), place.rows(yg))
         xp = np if isinstance(G, np.ndarray) else jnp
         yy = sd @ (yc * yc) if not tasks else sd @ np.sum(yc * yc, axis=1)
         full = solvers.Data(

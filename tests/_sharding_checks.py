@@ -226,6 +226,20 @@ def check_rows(l1jax, mesh_of, out):
         ),
         "converged": bool(res.converged.all()),
     }
+    # the Gram form (n > p) with rows that do not divide the "data" devices: padded with zero
+    # weight to whole shards, from a NumPy X and from a one-device jax.Array X
+    X, y = _squared_rows(np.random.default_rng(5), 101, 13)
+    ref = l1jax.path(X, y, lambdas=12, tol=1e-10)
+    f_ref = objective(X, y, ref.coef, ref.intercept, ref.lambdas, 1.0)
+    worst = 0.0
+    for Xin in (X, jnp.asarray(X)):
+        res = l1jax.path(Xin, y, lambdas=12, tol=1e-10, mesh=mesh_of("data"))
+        f = objective(X, y, res.coef, res.intercept, res.lambdas, 1.0)
+        worst = max(worst, rel(f, f_ref)) if res.converged.all() else float("inf")
+    cv_kw = dict(n_folds=3, lambdas=12, tol=1e-10)
+    cv = l1jax.cv_path(X, y, mesh=mesh_of("data"), **cv_kw).cv_mean
+    cv_rel = rel(cv, l1jax.cv_path(X, y, **cv_kw).cv_mean)
+    out["rows/gram_padded"] = {"objective_rel": worst, "cv_mean_rel": cv_rel}
     for shape_name, (X, y) in rows_problem().items():
         ref = l1jax.path(X, y, lambdas=12, tol=1e-10)
         f_ref = objective(X, y, ref.coef, ref.intercept, ref.lambdas, 1.0)

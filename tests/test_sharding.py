@@ -113,6 +113,14 @@ def test_path_pads_a_jax_array_x_that_does_not_divide_the_mesh(runs):
     assert r["converged"] and r["objective_rel"] <= RTOL
 
 
+def test_gram_form_pads_rows_that_do_not_divide_the_data_devices(runs):
+    """n = 101 rows, 13 columns (the Gram form) on 4 "data" devices: rows of zero weight up to
+    whole shards, from a NumPy X and a jax.Array X, in path and cv_path (it raised JAX's
+    IndivisibleError)."""
+    r = runs[0]["rows/gram_padded"]
+    assert r["objective_rel"] <= RTOL and r["cv_mean_rel"] <= RTOL
+
+
 @pytest.mark.parametrize("mesh", ["lambdas", "2x2"])
 def test_cv_path_on_a_mesh_equals_one_device(runs, mesh):
     r = runs[0][f"cv/0/{mesh}"]
