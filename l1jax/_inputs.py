@@ -111,7 +111,7 @@ def unit_scale(s):
     """Sample weights ``s`` (None, or a float array) divided by their largest when it lies
     beyond 1e±100, else ``s`` itself: the fits normalize them by their sum, which must neither
     overflow nor underflow (weights of 1e308 made every normalized weight 0)."""
-    top = 1.0 if s is None else np.max(s, initial=0)
+    top = 1.0 if s is None else float(np.max(s, initial=0))  # (float: 1e100 is no float32)
     return s / top if np.isfinite(top) and top > 0 and not 1e-100 < top < 1e100 else s
 
 

@@ -43,6 +43,7 @@ from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from l1jax import solvers
 from l1jax._programs import highest, jit
@@ -242,6 +243,9 @@ def attach(
       >>> round(float(jax.grad(coef)(0.1)), 4)
       -1.5
     """
+    _check("attach", X, y, lam, l1_ratio, penalty_factor, sample_weight, loss=loss,
+           fit_intercept=fit_intercept, positive=positive, linear_solver=linear_solver,
+           coef=coef, intercept=intercept)  # fmt: skip
     X = jnp.asarray(X)
     coef = jnp.asarray(coef, X.dtype)
     cfg = _config(loss, fit_intercept, positive, linear_solver)
@@ -251,26 +255,44 @@ def attach(
     return _attach(cfg, coef, intercept, X, y, lam, rho, v, s)
 
 
-def _checks_lam(solver):
-    """``solver(X, y, lam, ...)`` that first refuses a concrete negative, NaN or infinite λ
-    (``ValueError`` naming ``lam``): inside the compiled solver it would report a negative gap
-    as converged. A traced λ cannot be checked."""
+def _check(fn_name, X, y, lam, l1_ratio, penalty_factor, sample_weight, *, loss, fit_intercept,
+           positive, linear_solver, tol=0.0, max_iter=1, coef=None,
+           intercept=None) -> None:  # fmt: skip
+    """The host checks of :func:`solve_one` and :func:`attach` (``coef``, ``intercept``: a
+    solution, or a warm start): :func:`l1jax.solvers.check_glm`'s, then a λ that is a scalar
+    and, when concrete, finite and >= 0 (a negative one would be solved and reported converged
+    with a negative gap). Arrays may come as lists, as ``jnp.asarray`` takes them."""
+    as_array = lambda a: a if a is None or hasattr(a, "shape") else np.asarray(a)  # noqa: E731
+    X, y, penalty_factor, sample_weight = map(as_array, (X, y, penalty_factor, sample_weight))
+    if linear_solver not in LINEAR_SOLVERS:
+        raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {linear_solver!r}")
+    solvers.check_glm(X, y, loss=loss, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
+                      sample_weight=sample_weight, fit_intercept=fit_intercept,
+                      positive=positive, tol=tol, max_iter=max_iter)  # fmt: skip
+    if np.ndim(lam) != 0:
+        raise ValueError(f"{fn_name}: lam must be a scalar (one λ), got shape {np.shape(lam)}; "
+                         "jax.vmap over λs (or l1jax.solve_path) solves several")  # fmt: skip
+    _check_hyperparam(fn_name, "lam", lam)
+    for name, value, shape in (("coef", coef, (X.shape[1],)), ("intercept", intercept, ())):
+        if value is not None and np.shape(value) != shape:
+            what = {"solve_one": {"coef": "beta_warm", "intercept": "b_warm"}}.get(fn_name, {})
+            raise ValueError(f"{what.get(name, name)} must have shape {shape}, got "
+                             f"{np.shape(value)}")  # fmt: skip
 
-    @functools.wraps(solver)
-    def checked(X, y, lam, *args, **kwargs):
-        _check_hyperparam("solve_one", "lam", lam)
-        return solver(X, y, lam, *args, **kwargs)
 
-    return checked
+def _check_solve_one(X, y, lam, l1_ratio, penalty_factor, sample_weight, beta_warm, b_warm,
+                     **options) -> None:  # fmt: skip
+    tol = options.pop("tol")
+    _check("solve_one", X, y, lam, l1_ratio, penalty_factor, sample_weight, coef=beta_warm,
+           intercept=b_warm, tol=0.0 if tol is None else tol, **options)  # fmt: skip
 
 
-@_checks_lam
 @functools.partial(
     jit,
     static_argnames=("loss", "fit_intercept", "positive", "max_iter", "linear_solver"),
 )
 @highest
-def solve_one(
+def _solve_one(
     X: jax.Array,
     y: jax.Array,
     lam,
@@ -283,7 +305,7 @@ def solve_one(
     loss: str = "squared",
     fit_intercept: bool = True,
     positive: bool = False,
-    tol=1e-7,
+    tol=None,
     max_iter: int = 10_000,
     linear_solver: str = "cg",
 ) -> solvers.SolverResult:
@@ -303,7 +325,8 @@ def solve_one(
       beta_warm: ``(p,)`` starting coefficients (zeros by default).
       b_warm: starting intercept (the intercept-only fit by default).
       loss, fit_intercept, positive: as in :func:`l1jax.solve_path` (static).
-      tol: relative duality-gap target.
+      tol: relative duality-gap target (None: 1e-7 in float64, 1e-5 in float32, as
+        :func:`l1jax.path`).
       max_iter: FISTA iteration cap (static).
       linear_solver: as in :func:`attach` (static).
 
@@ -331,6 +354,7 @@ def solve_one(
     sn = ss / jnp.sum(ss)
     data = solvers.Data(X=Xs, y=ys, s=sn, Xt=Xs.T)
     scale = solvers.gap_scale(loss, ys, sn, fit_intercept)
+    tol = (1e-7 if dtype == jnp.float64 else 1e-5) if tol is None else tol
     tol_abs = jax.lax.stop_gradient(jnp.asarray(tol, dtype)) * scale
     if beta_warm is None:
         beta_warm = jnp.zeros(p, dtype)
@@ -345,3 +369,6 @@ def solve_one(
     )  # fmt: skip
     coef, intercept = _attach(cfg, beta, b, X, y, lam, rho, v, s)
     return solvers.SolverResult(lams, coef, intercept, gap / scale, n_iter, status)
+
+
+solve_one = solvers._Checked("solve_one", _check_solve_one, _solve_one)

@@ -47,6 +47,7 @@ from l1jax._inputs import (
     check_lambdas,
     check_loss,
     check_scalar,
+    check_targets,
     check_weights,
 )
 from l1jax._programs import highest, jit
@@ -1721,9 +1722,10 @@ def _scalar(value, name: str, *, integer: bool = False):
     return None if _traced(value) else np.asarray(value).item()
 
 
-def _check_solve_path(X, y, lambdas, *, loss, l1_ratio, penalty_factor, sample_weight,
-                      fit_intercept, positive, tol, max_iter) -> None:  # fmt: skip
-    """The host checks of :func:`solve_path`: shapes and dtypes of every argument, the values
+def check_glm(X, y, *, loss, l1_ratio, penalty_factor, sample_weight, fit_intercept, positive,
+              tol, max_iter) -> None:  # fmt: skip
+    """The host checks of the traceable solvers' arguments (:func:`solve_path` and
+    :mod:`l1jax.implicit`'s, all but their λs): shapes and dtypes of every argument, the values
     of the concrete ones (a traced value's cannot be read before it is solved for)."""
     check_loss(loss)
     check_flag(fit_intercept, "fit_intercept")
@@ -1736,12 +1738,7 @@ def _check_solve_path(X, y, lambdas, *, loss, l1_ratio, penalty_factor, sample_w
     if n == 0 or p == 0:
         raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
     _array(y, "y", 1, n, "row of X")
-    if np.ndim(lambdas) != 1:
-        raise ValueError(f"lambdas must be a 1-D array of λs, got shape {np.shape(lambdas)}; "
-                         "pass jnp.atleast_1d(lambdas) for one λ")  # fmt: skip
-    _array(lambdas, "lambdas", 1)
-    if not _traced(lambdas):
-        check_lambdas(lambdas)
+    concrete = {}
     for name, weights, length, what in (("penalty_factor", penalty_factor, p, "feature"),
                                         ("sample_weight", sample_weight, n, "sample")):  # fmt: skip
         if weights is None:
@@ -1749,10 +1746,14 @@ def _check_solve_path(X, y, lambdas, *, loss, l1_ratio, penalty_factor, sample_w
         _array(weights, name, 1, length, what)
         if _traced(weights):
             continue
-        checked = check_weights(weights, name, length, what)
+        concrete[name] = checked = check_weights(weights, name, length, what)
         if name == "sample_weight" and not np.any(checked > 0):  # (normalized by their sum)
             raise ValueError("sample_weight is all zero; give at least one sample a positive "
                              "weight")  # fmt: skip
+    y_host = None if _traced(y) else np.asarray(y)
+    if y_host is not None and (sample_weight is None or "sample_weight" in concrete):
+        if np.all(np.isfinite(y_host)):  # (NaN or inf data: status NONFINITE, no error)
+            check_targets(y_host, concrete.get("sample_weight"), loss, fit_intercept)
     ratio = _scalar(l1_ratio, "l1_ratio")
     if ratio is not None:
         check_scalar(ratio, "l1_ratio", 0.0, 1.0)
@@ -1762,6 +1763,17 @@ def _check_solve_path(X, y, lambdas, *, loss, l1_ratio, penalty_factor, sample_w
     count = _scalar(max_iter, "max_iter", integer=True)
     if count is not None:
         check_int(count, "max_iter", 1, 2**31 - 1, "an int32 count")
+
+
+def _check_solve_path(X, y, lambdas, **options) -> None:
+    """The host checks of :func:`solve_path` (:func:`check_glm`, then its λs)."""
+    check_glm(X, y, **options)
+    if np.ndim(lambdas) != 1:
+        raise ValueError(f"lambdas must be a 1-D array of λs, got shape {np.shape(lambdas)}; "
+                         "pass jnp.atleast_1d(lambdas) for one λ")  # fmt: skip
+    _array(lambdas, "lambdas", 1)
+    if not _traced(lambdas):
+        check_lambdas(lambdas)
 
 
 solve_path = _Checked("solve_path", _check_solve_path, _solve_path)

@@ -331,3 +331,71 @@ def test_solve_one_refuses_a_negative_or_nan_lam(lam):
         implicit.solve_one(X, y, lam)
     with pytest.raises(ValueError, match="solve_one: lam must be >= 0"):
         implicit.solve_one(X, y, lam=lam)
+
+
+def _bad_one_data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 6))
+    return X, X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(30)
+
+
+@pytest.mark.parametrize(
+    "call, error, words",
+    [
+        (lambda X, y: implicit.solve_one(X, y, 0.05, penalty_factor=-np.ones(6)), ValueError,
+         "penalty_factor must be non-negative"),
+        (lambda X, y: implicit.solve_one(X, y, 0.1, sample_weight=np.zeros(30)), ValueError,
+         "sample_weight is all zero"),
+        (lambda X, y: implicit.solve_one(X, y, 0.1, tol=np.nan), ValueError, "tol"),
+        (lambda X, y: implicit.solve_one(X, y, 0.05, loss="poisson"), ValueError,
+         "y must be non-negative"),
+        (lambda X, y: implicit.solve_one(X, y, 0.05, loss="logistic"), ValueError,
+         "y must be 0 or 1"),
+        (lambda X, y: implicit.solve_one(X, y, 0.1, l1_ratio=2.0), ValueError, "l1_ratio"),
+        (lambda X, y: implicit.solve_one(X, y, 0.1, max_iter=0), ValueError, "max_iter"),
+        (lambda X, y: implicit.solve_one(X, y, 0.1, fit_intercept="yes"), TypeError,
+         "fit_intercept"),
+        (lambda X, y: implicit.solve_one(X[:0], y[:0], 0.1), ValueError, "at least one sample"),
+        (lambda X, y: implicit.solve_one(X, y[:20], 0.1), ValueError, r"one entry per row"),
+        (lambda X, y: implicit.solve_one(X, y, np.array([0.1, 0.2])), ValueError,
+         "lam must be a scalar"),
+        (lambda X, y: implicit.solve_one(X.astype(int), y, 0.1), TypeError, "floating-point"),
+        (lambda X, y: implicit.solve_one(X, y, 0.1, beta_warm=np.zeros(3)), ValueError,
+         r"beta_warm must have shape \(6,\)"),
+        (lambda X, y: implicit.solve_one(X, y, 0.1, linear_solver="lu"), ValueError,
+         "linear_solver"),
+        (lambda X, y: implicit.attach(np.zeros(3), 0.0, X, y, 0.1), ValueError,
+         r"coef must have shape \(6,\)"),
+        (lambda X, y: implicit.attach(np.zeros(6), 0.0, X, y, -0.1), ValueError,
+         "attach: lam must be >= 0"),
+    ],
+)  # fmt: skip
+def test_solve_one_and_attach_refuse_bad_input_by_name(call, error, words):
+    """solve_one and attach check their arguments as solve_path does (they were solved: a
+    negative penalty factor reported CONVERGED with a negative gap, a y of counts that are not
+    counts ran to max_iter, shapes failed inside JAX)."""
+    with pytest.raises(error, match=words):
+        call(*_bad_one_data())
+
+
+def test_solve_one_still_takes_lists_and_traced_values():
+    X, y = _bad_one_data()
+    ref = implicit.solve_one(X, y, 0.1, tol=1e-10)
+    lists = implicit.solve_one(X.tolist(), y.tolist(), 0.1, tol=1e-10)
+    np.testing.assert_allclose(lists.coef, ref.coef, rtol=0, atol=1e-12)
+    jitted = jax.jit(lambda X, lam: implicit.solve_one(X, y, lam, tol=1e-10).coef)(X, 0.1)
+    np.testing.assert_allclose(jitted, ref.coef, rtol=0, atol=1e-12)
+    many = jax.vmap(lambda lam: implicit.solve_one(X, y, lam, tol=1e-10).coef)(jnp.array([0.1]))
+    np.testing.assert_allclose(many[0], ref.coef, rtol=0, atol=1e-12)
+
+
+def test_solve_one_default_tol_follows_the_dtype():
+    """float32: 1e-5, as path (1e-7 is below what float32 can certify: MAX_ITER)."""
+    X, y = _bad_one_data()
+    with jax.enable_x64(False):
+        X32, y32 = X.astype(np.float32), y.astype(np.float32)
+        default, explicit = (implicit.solve_one(X32, y32, 0.01, **kw) for kw in ({}, {"tol": 1e-5}))
+        assert int(default.n_iter) == int(explicit.n_iter)
+        np.testing.assert_array_equal(default.coef, explicit.coef)
+    default, explicit = (implicit.solve_one(X, y, 0.01, **kw) for kw in ({}, {"tol": 1e-7}))
+    assert int(default.n_iter) == int(explicit.n_iter) and default.coef.dtype == np.float64

@@ -336,3 +336,14 @@ def test_one_pass_bound_of_x_refuses_what_the_entrywise_checks_refuse(layout, ba
     else:
         with pytest.raises(ValueError, match=refused):
             check_magnitude(X, "X", X.shape[0], np.float64)
+
+
+def test_float32_sample_weight_raises_no_runtime_warning():
+    """The weights' scale was compared with 1e100 in float32 (overflow in cast)."""
+    import warnings
+
+    X, y = _data()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        res = l1jax.path(X, y, lambdas=3, sample_weight=np.ones(N, np.float32))
+    np.testing.assert_allclose(res.coef, l1jax.path(X, y, lambdas=3).coef, rtol=1e-6, atol=1e-9)

@@ -70,6 +70,8 @@ CASES = [  # (id, change to the valid call, error, argument named, words of the 
      "positive weight"),  # fmt: skip
     ("loss", dict(loss="hinge"), ValueError, "loss", "squared"),
     ("loss multinomial", dict(loss="multinomial"), ValueError, "loss", "l1jax.path"),
+    ("y negative for poisson", dict(loss="poisson"), ValueError, "y", "non-negative"),
+    ("y not 0/1 for logistic", dict(loss="logistic"), ValueError, "y", "0 or 1"),
     ("l1_ratio above 1", dict(l1_ratio=2.0), ValueError, "l1_ratio", "<= 1"),
     ("l1_ratio string", dict(l1_ratio="a"), TypeError, "l1_ratio", ""),
     ("l1_ratio array", dict(l1_ratio=jnp.ones(2)), ValueError, "l1_ratio", "scalar"),
