@@ -541,7 +541,8 @@ def cv_path(
     **Several devices**: with ``mesh=`` the R × F fold fits are split over the mesh axis
     ``"lambdas"`` (padded with copies of the first fits to whole shards) and the rows of X over
     its axis ``"data"`` (padded with rows of zero weight); the refits use ``path(mesh=mesh)``.
-    Results equal the single-device run to rounding (docs/scale-out.md).
+    Results are the single-device run's to the same tolerance (sums in another order can stop
+    the solver at another iterate within ``tol``; docs/scale-out.md).
 
     Args:
       X: ``(n, p)`` real design matrix.

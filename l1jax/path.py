@@ -262,8 +262,9 @@ def path(
       mesh: optional ``jax.sharding.Mesh`` to run on several devices: each block of λs is split
         over its axis ``"lambdas"`` and the rows of ``X`` over its axis ``"data"`` (data
         parallel: ``Xᵀr`` is reduced across devices); either axis may be absent. Shapes that do
-        not divide evenly are padded (rows of zero weight, repeated λs). Results equal the
-        single-device run to rounding. Default: the mesh a sharded ``jax.Array`` ``X`` is on.
+        not divide evenly are padded (rows of zero weight, repeated λs). Results are the
+        single-device run's to the same ``tol`` (sums in another order can stop the solver at
+        another iterate within it). Default: the mesh a sharded ``jax.Array`` ``X`` is on.
       early_stop: with an int ``lambdas`` (an automatic grid), stop the path as glmnet does
         once more λs explain nothing new: from the 5th λ on, when the fraction of deviance
         explained ``dev_ratio`` exceeds 0.999 or gains less than 1e-5 from one λ to the next
@@ -375,9 +376,11 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", sta
             hint = (
                 " In float32 a duality gap can stall at the level of rounding when |Xβ| is "
                 "large (fits near saturation at small λ: nearly separable classes, Poisson "
-                "counts of 0 or in the thousands), and an intercept cannot be stored to within "
-                "tol when a column's mean is many times its spread (centre X first): pass X as "
-                "float64 NumPy data (solved in float64 even with JAX's x64 off) to certify it."
+                "counts of 0 or in the thousands) or when the penalties of the columns span many "
+                "orders of magnitude (standardize=False on columns of very different scales, or "
+                "such penalty_factor), and an intercept cannot be stored to within tol when a "
+                "column's mean is many times its spread (centre X first): pass X as float64 "
+                "NumPy data (solved in float64 even with JAX's x64 off) to certify it."
             )
         warnings.warn(
             f"{where}: {int(bad.sum())} of {status.size} {what} did not converge: worst "
