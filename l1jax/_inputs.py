@@ -775,6 +775,9 @@ def check_groups(groups, p: int, penalty_factor) -> Groups:
     if _sparse.is_sparse(groups):
         raise TypeError("groups must be a dense 1-D array of labels, one per column of X; got a "
                         "sparse matrix")  # fmt: skip
+    if isinstance(groups, list | tuple) and len({isinstance(g, str) for g in groups}) > 1:
+        raise TypeError("groups mixes strings and numbers (NumPy would turn 1 and '1' into one "
+                        "label); give labels of one type")  # fmt: skip
     labels = _sharding.to_host(groups) if isinstance(groups, jax.Array) else np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != p:
         raise ValueError(f"groups must be a 1-D array with one label per column of X ({p}), got "

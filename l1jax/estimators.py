@@ -350,7 +350,10 @@ class _Grouped:
     def _groups(self, p: int) -> Groups:
         """The checked groups (codes in ``np.unique`` order) and their weights."""
         groups = self.groups
-        if isinstance(groups, numbers.Integral) and not isinstance(groups, bool):
+        if groups is None or isinstance(groups, bool | float | str):
+            raise TypeError(f"groups must be a label per feature ({p}) or an int (the size of "
+                            f"contiguous groups), got {groups!r}")  # fmt: skip
+        if isinstance(groups, numbers.Integral):
             if groups < 1:
                 raise ValueError(f"groups as an int is the size of contiguous groups, >= 1; got "
                                  f"{groups}")  # fmt: skip

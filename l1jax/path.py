@@ -362,8 +362,9 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", sta
             f"{where}: {int(unbounded.sum())} of {status.size} {what} have no finite "
             f"minimizer (status UNBOUNDED, first at λ={lambdas[unbounded][0]:.4g}): the "
             "unpenalized part of the model (the intercept, features with penalty_factor 0, or "
-            "every feature at λ = 0) separates the data, so its coefficients diverge. Use λ > 0 "
-            "and penalize those features (penalty_factor > 0).",
+            "every feature at λ = 0) separates the data (classes) or its columns are (nearly) "
+            "collinear, so its coefficients diverge. Use λ > 0 and penalize those features "
+            "(penalty_factor > 0), or drop the collinear ones.",
             ConvergenceWarning,
             stacklevel=stacklevel,
         )

@@ -21,14 +21,15 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from l1jax.prox import _like, _safe_norm
+from l1jax.prox import _check_nonneg, _group_weights, _like, _safe_norm, _times
 
 __all__ = ["l1", "l2", "elastic_net", "group_l1"]
 
 PyTree = Any
 
 
-def _sum_leaves(fn, params: PyTree, weights: PyTree | None) -> jax.Array:
+def _sum_leaves(fn, params: PyTree, weights: PyTree | None, name: str) -> jax.Array:
+    _check_nonneg(f"penalties.{name}", "weights", weights)
     if weights is None:
         terms = [fn(x, None) for x in jax.tree.leaves(params)]
     else:
@@ -51,7 +52,9 @@ def _abs_jvp(primals, tangents):
 
 
 def _weighted(values: jax.Array, w, x: jax.Array) -> jax.Array:
-    return jnp.sum(values if w is None else values * _like(w, x))
+    """``Σ w · values``, a weight of 0 switching its entries off (``inf · 0`` is 0, as in
+    :mod:`l1jax.prox`)."""
+    return jnp.sum(values if w is None else _times(values, _like(w, x)))
 
 
 def l1(params: PyTree, weights: PyTree | None = None) -> jax.Array:
@@ -71,7 +74,7 @@ def l1(params: PyTree, weights: PyTree | None = None) -> jax.Array:
       >>> penalties.l1({"a": jnp.array([1.0, -2.0]), "b": jnp.array(-3.0)})
       Array(6., dtype=float32)
     """
-    return _sum_leaves(lambda x, w: _weighted(_abs(x), w, x), params, weights)
+    return _sum_leaves(lambda x, w: _weighted(_abs(x), w, x), params, weights, "l1")
 
 
 def l2(params: PyTree, weights: PyTree | None = None) -> jax.Array:
@@ -90,7 +93,9 @@ def l2(params: PyTree, weights: PyTree | None = None) -> jax.Array:
       >>> penalties.l2(jnp.array([1.0, -2.0]))
       Array(2.5, dtype=float32)
     """
-    return _sum_leaves(lambda x, w: _weighted(jnp.square(x), w, x) / 2, params, weights)
+    return _sum_leaves(
+        lambda x, w: _weighted(jnp.square(x), w, x) / 2, params, weights, "l2"
+    )
 
 
 def elastic_net(params: PyTree, l1_ratio, weights: PyTree | None = None) -> jax.Array:
@@ -137,8 +142,10 @@ def group_l1(
       >>> penalties.group_l1(jnp.array([[3.0, 4.0], [0.0, 0.0]]), axis=1)
       Array(5., dtype=float32)
     """
-    return _sum_leaves(
-        lambda x, w: _weighted(_safe_norm(jnp.asarray(x), axis, keepdims=False), w, x),
-        params,
-        weights,
-    )
+    def one(x, w):
+        x = jnp.asarray(x)
+        if w is not None:
+            _group_weights("penalties.group_l1", jnp.asarray(w), x, axis)
+        return _weighted(_safe_norm(x, axis, keepdims=False), w, x)
+
+    return _sum_leaves(one, params, weights, "group_l1")

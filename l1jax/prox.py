@@ -63,6 +63,31 @@ def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0") -> No
         raise ValueError(f"{fn_name}: {name} must be {bound} and finite, got {value!r}")
 
 
+def _check_nonneg(fn_name: str, name: str, value) -> None:
+    """Refuse concrete negative entries of ``value`` (a number, an array or a pytree of them): a
+    negative threshold or weight would expand instead of shrink (a negative penalty), silently.
+    NaN and ±inf pass (NaN propagates and an infinite threshold zeroes, as documented); traced
+    values cannot be read and pass."""
+    for leaf in jax.tree.leaves(value):
+        if callable(leaf) or isinstance(leaf, jax.core.Tracer):
+            continue
+        arr = np.asarray(leaf)
+        if arr.dtype.kind in "iuf" and np.any(arr < 0):
+            raise ValueError(f"{fn_name}: {name} must be >= 0, got a minimum of "
+                             f"{np.nanmin(arr).item()!r}")  # fmt: skip
+
+
+def _group_weights(fn_name: str, w: jax.Array, x: jax.Array, axis) -> None:
+    """Refuse group weights ``w`` of a leaf ``x`` that are neither a scalar nor of the leaf's
+    shape without ``axis`` (one per group): they would broadcast into another shape."""
+    groups = () if axis is None else tuple(np.delete(np.array(x.shape, int), axis).tolist())
+    if w.ndim and w.shape != groups:
+        raise ValueError(
+            f"{fn_name}: weights of a leaf of shape {x.shape} must be a scalar or one per group, "
+            f"of shape {groups} (the leaf's shape without axis={axis}), got shape {w.shape}"
+        )
+
+
 def _times(t: jax.Array, c: jax.Array) -> jax.Array:
     """``t · c`` with ``inf · 0 = 0``: an infinite threshold on a part of the penalty that is
     switched off (a weight or a ratio of 0) is no penalty, not NaN."""
@@ -135,6 +160,9 @@ def l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
       {'w': Array([ 0., -1.], dtype=float32)}
     """
 
+    _check_nonneg("prox.l1", "threshold", threshold)
+    _check_nonneg("prox.l1", "weights", weights)
+
     def one(x, w):
         x = jnp.asarray(x)
         return soft_threshold(x, _threshold(threshold, x, w))
@@ -161,6 +189,9 @@ def nonneg_l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTre
       >>> prox.nonneg_l1(jnp.array([-2.0, 0.5, 3.0]), 1.0)
       Array([0., 0., 2.], dtype=float32)
     """
+
+    _check_nonneg("prox.nonneg_l1", "threshold", threshold)
+    _check_nonneg("prox.nonneg_l1", "weights", weights)
 
     def one(x, w):
         x = jnp.asarray(x)
@@ -192,6 +223,9 @@ def l2(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
       Array([ 1., -2.], dtype=float32)
     """
 
+    _check_nonneg("prox.l2", "threshold", threshold)
+    _check_nonneg("prox.l2", "weights", weights)
+
     def one(x, w):
         x = jnp.asarray(x)
         t = _threshold(threshold, x, w)
@@ -222,6 +256,9 @@ def elastic_net(params: PyTree, threshold, l1_ratio, weights: PyTree | None = No
       >>> prox.elastic_net(jnp.array([3.5, 0.2]), 1.0, 0.5)
       Array([2., 0.], dtype=float32)
     """
+
+    _check_nonneg("prox.elastic_net", "threshold", threshold)
+    _check_nonneg("prox.elastic_net", "weights", weights)
 
     def one(x, w):
         x = jnp.asarray(x)
@@ -279,11 +316,15 @@ def group_l1(
              [0. , 0. ]], dtype=float32)
     """
 
+    _check_nonneg("prox.group_l1", "threshold", threshold)
+    _check_nonneg("prox.group_l1", "weights", weights)
+
     def one(x, w):
         x = jnp.asarray(x)
         t = _like(threshold, x)
         if w is not None:
             w = _like(w, x)
+            _group_weights("prox.group_l1", w, x, axis)
             if axis is not None and w.ndim:
                 w = jnp.expand_dims(w, axis)
             t = _times(t, w)

@@ -109,6 +109,7 @@ def group_soft_thresholding(
       An :class:`optax.GradientTransformation` whose ``update`` requires ``params``.
 
     Example:
+      >>> import jax
       >>> import jax.numpy as jnp
       >>> import optax
       >>> import l1jax

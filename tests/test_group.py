@@ -298,3 +298,20 @@ def test_cv_path_with_groups_matches_path_on_each_fold():
                          sample_weight=s[train])  # fmt: skip
         err = (y[held] - fit.predict(X[held])) ** 2
         np.testing.assert_allclose(cv.fold_scores[f], err @ s[held] / s[held].sum(), rtol=1e-6)
+
+
+def test_group_labels_mixing_strings_and_numbers_are_refused():
+    """NumPy turned [1, "1", 2, 2] into the strings ['1', '1', '2', '2']: one group of two."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((20, 4)), rng.standard_normal(20)
+    with pytest.raises(TypeError, match="groups mixes strings and numbers"):
+        l1jax.path(X, y, groups=[1, "1", 2, 2], lambdas=3)
+
+
+@pytest.mark.parametrize("groups", [True, 2.0, None, "2"])
+def test_group_lasso_names_an_int_group_size_or_labels(groups):
+    from l1jax.estimators import GroupLasso
+
+    rng = np.random.default_rng(0)
+    with pytest.raises(TypeError, match="groups must be a label per feature .* or an int"):
+        GroupLasso(groups=groups).fit(rng.standard_normal((20, 4)), rng.standard_normal(20))

@@ -317,3 +317,40 @@ def test_derivative_in_the_threshold_is_zero_at_zero():
     # and −sign(x) outside the band, 0 inside
     x = jnp.array([2.0, -3.0, 0.1])
     np.testing.assert_array_equal(jax.jacfwd(lambda t: prox.soft_threshold(x, t))(0.5), [-1, 1, 0])
+
+
+_PROX_FNS = {
+    "l1": prox.l1,
+    "nonneg_l1": prox.nonneg_l1,
+    "l2": prox.l2,
+    "elastic_net": lambda x, t, w=None: prox.elastic_net(x, t, 0.5, w),
+    "group_l1": prox.group_l1,
+}
+
+
+@pytest.mark.parametrize("name", list(_PROX_FNS))
+def test_negative_thresholds_and_weights_are_refused(name):
+    """A negative threshold or weight expanded instead of shrinking ([3, 4] at t = -1 gave
+    [3.6, 4.8]); a traced one cannot be read and is not checked."""
+    fn, x = _PROX_FNS[name], jnp.array([3.0, 4.0])
+    with pytest.raises(ValueError, match=rf"prox.{name}: threshold must be >= 0"):
+        fn(x, -1.0)
+    with pytest.raises(ValueError, match=rf"prox.{name}: weights must be >= 0"):
+        fn(x, 1.0, jnp.array(-1.0) if name == "group_l1" else jnp.array([1.0, -1.0]))
+    np.testing.assert_array_equal(jax.jit(fn)(x, 1.0), fn(x, 1.0))
+
+
+@pytest.mark.parametrize(
+    "weights, axis",
+    [(jnp.ones((5, 4)), 1), (jnp.ones(4), 1), (jnp.ones(5), 0), (jnp.ones(5), None)],
+)
+def test_group_weights_of_another_shape_are_refused(weights, axis):
+    """One weight per group (the leaf's shape without ``axis``) or a scalar: the leaf's full
+    shape broadcast the result to (5, 5, 4), silently."""
+    W = jnp.ones((5, 4))
+    with pytest.raises(ValueError, match="weights of a leaf of shape"):
+        prox.group_l1(W, 0.1, weights, axis=axis)
+    with pytest.raises(ValueError, match="weights of a leaf of shape"):
+        penalties.group_l1(W, weights, axis=axis)
+    groups = jnp.ones(5) if axis == 1 else jnp.ones(4) if axis == 0 else jnp.ones(())
+    assert prox.group_l1(W, 0.1, groups, axis=axis).shape == W.shape
