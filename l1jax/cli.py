@@ -1248,7 +1248,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.out = None
             plots = [PATH_PNG, CV_PNG]
             if not _have_matplotlib():
-                _progress(f"matplotlib is not installed, so no plots; {_install_matplotlib()}")
+                # (a notice, not progress: --quiet keeps it, as the README promises)
+                print(f"[l1jax] matplotlib is not installed, so no plots; "
+                      f"{_install_matplotlib()}", file=sys.stderr, flush=True)  # fmt: skip
                 plots = []
             source = "diabetes data (Efron et al. 2004)"
             _run(load_diabetes(), args, plots, source, f"{source}, target 'target'")

@@ -688,3 +688,16 @@ def test_several_targets_fit_a_multitask_path(tmp_path, capsys, monkeypatch):
     assert code == 1 and "several --target columns fit a multi-task squared-loss path" in err
     code, _, err = _in_process(argv[:5] + ["--loss", "logistic"], capsys)
     assert code == 1 and "--loss logistic takes one target" in err
+
+
+def test_quiet_still_names_how_to_add_the_plots(tmp_path, capsys, monkeypatch):
+    """Without matplotlib, the command that adds the plots is a notice, not progress: --quiet
+    keeps it (the README's promise)."""
+    from l1jax import cli
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(cli, "_have_matplotlib", lambda: False)
+    code, out, err = _in_process(["--quiet", "--cv", "3"], capsys)
+    assert code == 0 and "keeps" in out
+    (notice,) = err.strip().splitlines()  # (no progress lines: --quiet)
+    assert "-m pip install matplotlib" in notice and not list(tmp_path.glob("*.png"))
