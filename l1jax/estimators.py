@@ -147,7 +147,7 @@ class _Linear(BaseEstimator):
     """Shared input checks and prediction of the linear models here."""
 
     _accept_sparse: tuple[str, ...] | bool = _SPARSE  # (the multi-task models: dense only)
-    # l1jax's argument names in its errors → this estimator's (the CV estimators: _CV_WORDS)
+    # l1jax's argument names in its errors → this estimator's (_CrossValidated, _Grouped: theirs)
     _words: dict[str, str] = {"lambdas": "alpha"}
 
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True):

@@ -245,7 +245,7 @@ def attach(
     """
     _check("attach", X, y, lam, l1_ratio, penalty_factor, sample_weight, loss=loss,
            fit_intercept=fit_intercept, positive=positive, linear_solver=linear_solver,
-           coef=coef, intercept=intercept)  # fmt: skip
+           start=(("coef", coef), ("intercept", intercept)))  # fmt: skip
     X = jnp.asarray(X)
     coef = jnp.asarray(coef, X.dtype)
     cfg = _config(loss, fit_intercept, positive, linear_solver)
@@ -256,35 +256,33 @@ def attach(
 
 
 def _check(fn_name, X, y, lam, l1_ratio, penalty_factor, sample_weight, *, loss, fit_intercept,
-           positive, linear_solver, tol=0.0, max_iter=1, coef=None,
-           intercept=None) -> None:  # fmt: skip
-    """The host checks of :func:`solve_one` and :func:`attach` (``coef``, ``intercept``: a
-    solution, or a warm start): :func:`l1jax.solvers.check_glm`'s, then a λ that is a scalar
-    and, when concrete, finite and >= 0 (a negative one would be solved and reported converged
-    with a negative gap). Arrays may come as lists, as ``jnp.asarray`` takes them."""
+           positive, linear_solver, tol=0.0, max_iter=1, start=(("coef", None),
+           ("intercept", None))) -> None:  # fmt: skip
+    """The host checks of :func:`solve_one` and :func:`attach`: :func:`l1jax.solvers.check_glm`'s
+    and :func:`_config`'s, then a λ that is a scalar and, when concrete, finite and >= 0 (a
+    negative one would be solved and reported converged with a negative gap), and the shapes of
+    ``start``, the ``(name, value)`` of the solution (or the warm start) and its intercept.
+    Arrays may come as lists, as ``jnp.asarray`` takes them."""
     as_array = lambda a: a if a is None or hasattr(a, "shape") else np.asarray(a)  # noqa: E731
     X, y, penalty_factor, sample_weight = map(as_array, (X, y, penalty_factor, sample_weight))
-    if linear_solver not in LINEAR_SOLVERS:
-        raise ValueError(f"linear_solver must be one of {LINEAR_SOLVERS}, got {linear_solver!r}")
     solvers.check_glm(X, y, loss=loss, l1_ratio=l1_ratio, penalty_factor=penalty_factor,
                       sample_weight=sample_weight, fit_intercept=fit_intercept,
                       positive=positive, tol=tol, max_iter=max_iter)  # fmt: skip
+    _config(loss, fit_intercept, positive, linear_solver)
     if np.ndim(lam) != 0:
         raise ValueError(f"{fn_name}: lam must be a scalar (one λ), got shape {np.shape(lam)}; "
                          "jax.vmap over λs (or l1jax.solve_path) solves several")  # fmt: skip
     _check_hyperparam(fn_name, "lam", lam)
-    for name, value, shape in (("coef", coef, (X.shape[1],)), ("intercept", intercept, ())):
+    for (name, value), shape in zip(start, ((X.shape[1],), ()), strict=True):
         if value is not None and np.shape(value) != shape:
-            what = {"solve_one": {"coef": "beta_warm", "intercept": "b_warm"}}.get(fn_name, {})
-            raise ValueError(f"{what.get(name, name)} must have shape {shape}, got "
-                             f"{np.shape(value)}")  # fmt: skip
+            raise ValueError(f"{name} must have shape {shape}, got {np.shape(value)}")
 
 
 def _check_solve_one(X, y, lam, l1_ratio, penalty_factor, sample_weight, beta_warm, b_warm,
-                     **options) -> None:  # fmt: skip
-    tol = options.pop("tol")
-    _check("solve_one", X, y, lam, l1_ratio, penalty_factor, sample_weight, coef=beta_warm,
-           intercept=b_warm, tol=0.0 if tol is None else tol, **options)  # fmt: skip
+                     *, tol, **options) -> None:  # fmt: skip
+    _check("solve_one", X, y, lam, l1_ratio, penalty_factor, sample_weight,
+           start=(("beta_warm", beta_warm), ("b_warm", b_warm)),
+           tol=0.0 if tol is None else tol, **options)  # fmt: skip
 
 
 @functools.partial(
