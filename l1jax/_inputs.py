@@ -670,9 +670,12 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         lambda_min_ratio = check_scalar(
             lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, low_open=True, high_open=True
         )
+        if lambda_min_ratio < np.finfo(dtype).tiny:  # (its λs would become 0)
+            raise ValueError(f"lambda_min_ratio must be at least {np.finfo(dtype).tiny:.3g} in "
+                             f"{np.dtype(dtype).name}, got {lambda_min_ratio:g}")  # fmt: skip
         grid = np.logspace(0, np.log10(lambda_min_ratio), int(lambdas))
     else:
-        grid = np.sort(check_lambdas(lambdas))[::-1]
+        grid = np.sort(check_lambdas(lambdas, dtype))[::-1]
         if classes is not None and grid[-1] == 0:
             raise ValueError("lambdas must be > 0 for loss='multinomial' (λ = 0 leaves the "
                              "softmax unpenalized); drop the 0 or use a small λ")  # fmt: skip
@@ -818,8 +821,10 @@ def check_group_limits(X, y, *, loss, positive, mesh) -> None:
                          "sharded over several devices")  # fmt: skip
 
 
-def check_lambdas(lambdas) -> np.ndarray:
-    """An array of λs (float64, 1-D, finite, ≥ 0, not empty), or raise."""
+def check_lambdas(lambdas, dtype=None) -> np.ndarray:
+    """An array of λs (float64, 1-D, finite, ≥ 0, not empty; with ``dtype``, the data's, each
+    representable there: none beyond its largest number or, but 0, below its smallest normal
+    one, which would become inf or 0), or raise."""
     lam_arr = np.asarray(lambdas)
     if lam_arr.dtype == object or not np.issubdtype(lam_arr.dtype, np.number):
         raise TypeError(f"lambdas must be an int or an array of numbers, got {lambdas!r}")
@@ -832,6 +837,15 @@ def check_lambdas(lambdas) -> np.ndarray:
         raise ValueError("lambdas is empty; pass at least one λ (or a grid size)")
     if np.any(np.isnan(lam_arr)) or np.any(lam_arr < 0) or np.any(np.isinf(lam_arr)):
         raise ValueError("lambdas must be finite and >= 0 (no NaN, inf or negative values)")
+    if dtype is not None:
+        info = np.finfo(dtype)
+        if lam_arr.max() > info.max or np.any((lam_arr > 0) & (lam_arr < info.tiny)):
+            raise ValueError(
+                f"lambdas must lie within {info.dtype.name}'s range (the data's: at most "
+                f"{info.max:.3g}, and 0 or at least {info.tiny:.3g}), got values from "
+                f"{lam_arr.min():.3g} to {lam_arr.max():.3g}; pass other λs"
+                + (" or float64 data" if info.dtype != np.float64 else "")
+            )
     return lam_arr
 
 

@@ -454,7 +454,8 @@ class _CVFit(NamedTuple):
 class _CrossValidated(_Linear):
     """The choice of α (and ρ) by :func:`l1jax.cv_path`, shared by the CV estimators."""
 
-    _words = {"lambdas": "alphas", "fold_ids / n_folds": "cv", "fold_ids": "cv", "n_folds": "cv"}
+    _words = {"lambdas": "alphas", "lambda_min_ratio": "eps", "fold_ids / n_folds": "cv",
+              "fold_ids": "cv", "n_folds": "cv"}  # fmt: skip
 
     _fixed_l1_ratio: float | None = None
 
@@ -1152,7 +1153,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if alphas is not None and not isinstance(alphas, numbers.Integral):
             alphas = np.asarray(alphas, np.float64)
         result: StabilityResult = _call(
-            stability_selection, X, y, n_subsamples=self.n_subsamples, threshold=self.threshold,
+            stability_selection, X, y, words={"lambdas": "alphas", "lambda_min_ratio": "eps"},
+            n_subsamples=self.n_subsamples, threshold=self.threshold,
             max_selected=self.max_selected, lambdas=alphas, seed=seed, loss=self.loss,
             l1_ratio=self.l1_ratio, lambda_min_ratio=self.eps, fit_intercept=self.fit_intercept,
             standardize=self.standardize, sample_weight=sample_weight, positive=self.positive,

@@ -441,10 +441,10 @@ def plot_stability(
                 f"feature_names must have one name per feature ({p}), got {len(feature_names)}"
             )
     names = feature_names or [str(j) for j in range(p)]
+    keep = _positive_lambdas(lambdas, "result", "a λ = 0 fit selects every feature")
     ax = _axes(ax)
-    keep = lambdas > 0  # λ = 0 has no place on a log axis
     x, prob = lambdas[keep], prob[keep]
-    best = prob.max(axis=0) if x.size else np.zeros(p)
+    best = prob.max(axis=0)
     selected = np.flatnonzero(np.asarray(result.selected))
     shown = selected[np.argsort(-best[selected], kind="stable")][:max_labels]
     colors = dict(zip(shown.tolist(), _palette(shown.size), strict=True))
@@ -466,13 +466,12 @@ def plot_stability(
         handles.append(Line2D([], [], color="0.78", lw=0.8, label=others))
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
     _log_x(ax)
-    if x.size:
-        ax.set_xlim(x.max() * 1.05, x.min() / 1.05)  # λ decreasing: the model grows rightwards
+    ax.set_xlim(x.max() * 1.05, x.min() / 1.05)  # λ decreasing: the model grows rightwards
     ax.set_ylim(-0.02, 1.08)
     ax.set_xlabel("λ (log scale)")
     ax.set_ylabel("selection probability")
     ax.grid(True, color="0.92", lw=0.6)
-    if shown.size and x.size:
+    if shown.size:
         lo, hi = ax.get_ylim()
         end = prob[-1, shown]
         pos = _spread(end, 0.045 * (hi - lo), lo, hi)

@@ -1606,7 +1606,8 @@ def _solve_path(
     Returns:
       :class:`SolverResult` with ``coef`` ``(K, p)``, ``intercept``, ``gap``, ``n_iter`` and
       ``status`` ``(K,)`` (:attr:`Status.NONFINITE` at every λ when ``X``, ``y`` or the weights
-      hold NaN or inf).
+      hold NaN or inf, or when a traced weight or ``l1_ratio`` is out of its range; at a traced
+      λ that is negative or NaN).
 
     Raises:
       ValueError, TypeError: an argument of the wrong shape, dtype or type, or a concrete
@@ -1656,7 +1657,10 @@ def _solve_path(
     # what they are (one pass over X, next to the solves' hundreds)
     finite = jnp.all(jnp.isfinite(X)) & jnp.all(jnp.isfinite(data.y))
     finite &= jnp.all(jnp.isfinite(s)) & jnp.all(jnp.isfinite(v))
-    status = jnp.where(finite, status, Status.NONFINITE).astype(status.dtype)
+    # a traced λ, weight or ρ out of its range (not checked on the host) poses no convex
+    # problem: its "solution" is not certified (a negative λ came back CONVERGED)
+    valid = finite & jnp.all(s >= 0) & jnp.all(v >= 0) & (rho >= 0) & (rho <= 1) & (lambdas >= 0)
+    status = jnp.where(valid, status, Status.NONFINITE).astype(status.dtype)
     return SolverResult(lambdas, coef, intercept, gap, n_iter, status)
 
 
@@ -1773,7 +1777,7 @@ def _check_solve_path(X, y, lambdas, **options) -> None:
                          "pass jnp.atleast_1d(lambdas) for one λ")  # fmt: skip
     _array(lambdas, "lambdas", 1)
     if not _traced(lambdas):
-        check_lambdas(lambdas)
+        check_lambdas(lambdas, X.dtype)
 
 
 solve_path = _Checked("solve_path", _check_solve_path, _solve_path)

@@ -649,6 +649,9 @@ def _errors_data():
          "grouped must be True or False"),
         (lambda X, y3, y2, y: GroupLasso(groups=2, weights=[1.0, -1.0]).fit(X, y), ValueError,
          r"^weights must be"),
+        (lambda X, y3, y2, y: LassoCV(eps=0).fit(X, y), ValueError, r"^eps must be"),
+        (lambda X, y3, y2, y: StabilitySelection(alphas=[0.1, -1.0]).fit(X, y), ValueError,
+         r"^alphas must be"),
     ],
 )  # fmt: skip
 def test_errors_name_the_estimators_arguments(fit, error, words):

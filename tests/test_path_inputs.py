@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -347,3 +348,27 @@ def test_float32_sample_weight_raises_no_runtime_warning():
         warnings.simplefilter("error", RuntimeWarning)
         res = l1jax.path(X, y, lambdas=3, sample_weight=np.ones(N, np.float32))
     np.testing.assert_allclose(res.coef, l1jax.path(X, y, lambdas=3).coef, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda X, y: l1jax.path(X, y, lambdas=np.array([1e300, 0.5])),
+        lambda X, y: l1jax.cv_path(X, y, lambdas=np.array([1e300, 0.1])),
+        lambda X, y: l1jax.path(X, y, lambdas=np.array([0.1, 1e-50])),
+        lambda X, y: l1jax.solve_path(jnp.asarray(X), jnp.asarray(y), np.array([1e40, 0.1])),
+    ],
+)
+def test_lambdas_beyond_the_data_dtype_are_refused(call):
+    """float32 data: a λ of 1e300 became inf (NaN results, a warning suggesting max_iter), one
+    of 1e-50 became 0 (an unpenalized fit nobody asked for)."""
+    X, y = _data()
+    with pytest.raises(ValueError, match=r"lambdas must lie within float32's range"):
+        call(X.astype(np.float32), y.astype(np.float32))
+
+
+def test_lambda_min_ratio_below_the_dtype_is_refused():
+    X, y = _data()
+    with pytest.raises(ValueError, match="lambda_min_ratio must be at least"):
+        l1jax.path(X.astype(np.float32), y.astype(np.float32), lambdas=5, lambda_min_ratio=1e-50)
+    np.testing.assert_allclose(l1jax.path(X, y, lambdas=np.array([1e300, 0.1])).coef[0], 0)

@@ -301,3 +301,12 @@ def test_plot_cv_with_a_task_axis(which, request, tmp_path):
     counts = [int(t.get_text()) for t in _top(ax).get_xticklabels()]
     assert set(counts) <= set(features.tolist()) and max(counts) <= cv.path.coef.shape[1]
     _save(ax, tmp_path, f"{which}.png")
+
+
+def test_plot_stability_refuses_a_result_without_a_positive_lambda():
+    """It drew an empty log axis that failed at savefig (plot_path and plot_cv refuse it)."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((30, 4))
+    st = l1jax.stability_selection(X, X[:, 0], n_subsamples=4, lambdas=np.array([0.0]))
+    with pytest.raises(ValueError, match="no λ > 0 to draw on a log axis"):
+        l1jax.plot_stability(st)

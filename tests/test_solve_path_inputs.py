@@ -146,3 +146,13 @@ def test_traced_shapes_and_dtypes_are_still_checked():
         jax.vmap(lambda lam: l1jax.solve_path(X, y, lam))(lambdas)  # a scalar λ per call
     with pytest.raises(TypeError, match=_name("max_iter")):
         jax.jit(lambda m: l1jax.solve_path(X, y, lambdas, max_iter=m))(10.0)
+
+
+def test_traced_values_out_of_range_are_not_certified():
+    """Traced values are checked by shape only; a negative λ came back CONVERGED. A negative or
+    NaN λ, or a ρ out of [0, 1], now gives NONFINITE (an invalid problem)."""
+    X, y, _ = _data()
+    at = jax.jit(lambda lams, r: l1jax.solve_path(X, y, lams, l1_ratio=r, tol=1e-6).status)
+    assert np.asarray(at(jnp.array([0.5, -0.5, jnp.nan]), 1.0)).tolist() == [
+        Status.CONVERGED, Status.NONFINITE, Status.NONFINITE]
+    assert np.asarray(at(jnp.array([0.5]), 1.5)).tolist() == [Status.NONFINITE]
