@@ -187,7 +187,7 @@ def test_negative_weights_are_refused_and_zero_weights_switch_off(name):
     counts 0, as in l1jax.prox, not NaN."""
     fn = getattr(penalties, name)
     with pytest.raises(ValueError, match=rf"penalties.{name}: weights must be >= 0"):
-        fn(jnp.array([3.0, 4.0]), jnp.array(-1.0))
+        fn(jnp.array([3.0, 4.0]), np.array(-1.0))
     x = jnp.array([jnp.inf, 4.0])
     w = jnp.array(0.0) if name == "group_l1" else jnp.array([0.0, 1.0])
     assert float(fn(x, w)) == (0.0 if name == "group_l1" else {"l1": 4.0, "l2": 8.0}[name])

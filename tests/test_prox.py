@@ -330,13 +330,13 @@ _PROX_FNS = {
 
 @pytest.mark.parametrize("name", list(_PROX_FNS))
 def test_negative_thresholds_and_weights_are_refused(name):
-    """A negative threshold or weight expanded instead of shrinking ([3, 4] at t = -1 gave
-    [3.6, 4.8]); a traced one cannot be read and is not checked."""
+    """A negative threshold or weight on the host expanded instead of shrinking ([3, 4] at
+    t = -1 gave [3.6, 4.8]); a jax.Array one (traced, or on a device) is not read."""
     fn, x = _PROX_FNS[name], jnp.array([3.0, 4.0])
     with pytest.raises(ValueError, match=rf"prox.{name}: threshold must be >= 0"):
         fn(x, -1.0)
     with pytest.raises(ValueError, match=rf"prox.{name}: weights must be >= 0"):
-        fn(x, 1.0, jnp.array(-1.0) if name == "group_l1" else jnp.array([1.0, -1.0]))
+        fn(x, 1.0, np.array(-1.0) if name == "group_l1" else np.array([1.0, -1.0]))
     np.testing.assert_array_equal(jax.jit(fn)(x, 1.0), fn(x, 1.0))
 
 
