@@ -380,7 +380,7 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     pad = _sharding.round_up(n_pad, _sharding.axis_size(mesh, "data")) - n
     train_w = np.pad(np.where(held, 0.0, s), ((0, 0), (0, pad)))
     v = np.ones(p) if penalty_factor is None else np.asarray(penalty_factor, np.float64)
-    Kp = engine.n_lambdas_padded(K, 8)
+    Kp = engine.n_lambdas_padded(K, 8, len(pairs) * p_pad)
     lams = np.concatenate([lam_grid, np.repeat(lam_grid[:, -1:], Kp - K, axis=1)], axis=1)
     data, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
     put = functools.partial(_put, mesh, dtype)

@@ -872,9 +872,19 @@ def padded(n: int, p: int, gram: bool = False, key: tuple = (),
     return n_pad, chunk, -(-p_pad // chunk) * chunk
 
 
-def n_lambdas_padded(K: int, block: int) -> int:
-    """The padded length of a grid of ``K`` λs: its bucket, in whole blocks."""
-    return -(-bucket(K, 16) // block) * block
+SHARED_LAMBDAS = 128  # grids of up to this many λs share one program, while ...
+SHARED_ENTRIES = 2**20  # ... their padded results (λs × columns × fits) hold at most this many
+
+
+def n_lambdas_padded(K: int, block: int, width: int = 1) -> int:
+    """The padded length of a grid of ``K`` λs, in whole blocks: a power of two, at least 16,
+    and :data:`SHARED_LAMBDAS` while its results ``(Kp, width)`` (``width``: padded columns ×
+    fits) stay within :data:`SHARED_ENTRIES`, so that grids of different lengths share their
+    programs (a path of 20 λs and one of 100; the padded λs are never solved)."""
+    Kp = max(16, 1 << (int(K) - 1).bit_length())
+    while Kp < SHARED_LAMBDAS and 2 * Kp * width <= SHARED_ENTRIES:
+        Kp *= 2
+    return -(-Kp // block) * block
 
 
 GRAM_P = 4096  # the squared loss with p ≤ n runs on the p × p Gram matrix up to this p
@@ -956,7 +966,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         small = small_gram(loss, n, p, tasks=tasks, groups=groups, gram_ok=gram_ok)
         block = 1 if newton or one or small else 2 if tasks else GLM_BLOCK if glm and cpu else 8
     block = -(-block // place.n_lams) * place.n_lams  # whole λ shards
-    Kp = n_lambdas_padded(max(K, pad_to), block)
+    Kp = n_lambdas_padded(max(K, pad_to), block, bucket(p, 32) * math.prod(tasks))
     use_gram = gram_ok and gram_form(loss, n, p)
     ok = col_ok if groups is None else group_ok
     free = bool(np.any(v[ok] == 0) or np.any(lambdas == 0))

@@ -704,6 +704,30 @@ def test_data_up_to_15_percent_larger_compiles_nothing(loss, n, p):
     assert events == [], f"{len(events)} compilations, {sum(events):.2f} s"
 
 
+@pytest.mark.parametrize("loss, n, p", [("squared", 60, 200), ("logistic", 150, 40)])
+def test_grids_of_different_lengths_share_their_programs(loss, n, p):
+    """A path of 100 λs after one of 10 (and 20, 64, an explicit grid of 37) compiles nothing:
+    the grids are padded to one length of 128 λs when the results are small (the padded λs are
+    never solved), in path and in cv_path's folds. Counted, not timed."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((n, p))
+    eta = X[:, :3] @ np.array([1.0, -0.5, 0.5])
+    y = eta + rng.standard_normal(n) if loss == "squared" else (eta > 0).astype(float)
+    kw = dict(loss=loss, lambda_min_ratio=0.05)
+    first = l1jax.path(X, y, lambdas=10, **kw)
+    l1jax.cv_path(X, y, n_folds=3, lambdas=10, **kw)
+    events, stop = _compile_events()
+    try:
+        for lambdas in (100, 20, 64, np.geomspace(first.lambdas[0], first.lambdas[-1], 37)):
+            res = l1jax.path(X, y, lambdas=lambdas, **kw)
+            assert res.converged.all() and res.coef.shape[1] == p
+        cv = l1jax.cv_path(X, y, n_folds=3, lambdas=50, **kw)
+    finally:
+        stop()
+    assert events == [], f"{len(events)} compilations, {sum(events):.2f} s"
+    assert cv.cv_mean.shape == (50,)
+
+
 def test_program_calling_lapack_loads_in_a_new_process(cache):
     # A loaded executable was never lowered in its process: l1jax binds jaxlib's LAPACK kernels
     # before loading (unbound, a LAPACK call in it was a segmentation fault).
