@@ -584,9 +584,20 @@ class PathArgs(NamedTuple):
     classes: np.ndarray | None = None  # loss="multinomial": the labels, columns of the one-hot y
 
 
+MAX_GRID = 10**6  # the longest automatic grid (a larger int is more likely a λ mistyped)
+
+
 def is_grid_size(lambdas) -> bool:
     """``lambdas`` asks for an automatic grid of that many λs (an int, not a bool)."""
     return isinstance(lambdas, numbers.Integral) and not isinstance(lambdas, bool)
+
+
+def check_grid_size(lambdas: int) -> int:
+    """A grid size ``lambdas`` (:func:`is_grid_size`) from 1 to :data:`MAX_GRID`, or raise."""
+    if not 1 <= lambdas <= MAX_GRID:
+        raise ValueError(f"lambdas must be a grid size from 1 to {MAX_GRID:,} or an array of λs, "
+                         f"got {lambdas}")  # fmt: skip
+    return int(lambdas)
 
 
 def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept, standardize,
@@ -658,8 +669,7 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
 
     relative = is_grid_size(lambdas)
     if relative:  # fractions of λ_max, which the engine finds at the start of the path
-        if lambdas < 1:
-            raise ValueError(f"lambdas must be a grid size >= 1 or an array of λs, got {lambdas}")
+        check_grid_size(lambdas)
         if l1_ratio == 0:
             raise ValueError(
                 "l1_ratio=0 (ridge) has no λ_max, so the automatic grid is undefined; "

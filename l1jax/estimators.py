@@ -76,6 +76,17 @@ _SPARSE = ("csr", "csc", "coo")  # a sparse X is fitted sparse (l1jax.path), nev
 ESTIMATOR_TOL = 1e-9  # default relative duality gap of the estimators in float64 (see _options)
 
 
+def _alpha_sequence(alphas, kinds: str) -> np.ndarray:
+    """``alphas`` given as a sequence, as float64, or raise as scikit-learn does for a scalar
+    (a float is not a grid: ``alphas=2.5`` would be one α, ``alphas=[2.5]`` says so)."""
+    if alphas is None or isinstance(alphas, (bool, str)) or np.ndim(alphas) == 0:
+        raise TypeError(f"alphas must be {kinds} or a sequence of alphas, got {alphas!r}"
+                        + (f"; for this one alpha pass [{float(alphas)!r}]"
+                           if isinstance(alphas, numbers.Real) and not isinstance(alphas, bool)
+                           else ""))  # fmt: skip
+    return np.asarray(alphas, np.float64)
+
+
 def _call(fn, *args, words: dict[str, str] | None = None, **kwargs):
     """Run an l1jax fit in float64 and turn its convergence warnings into scikit-learn's; the
     errors of its arguments name the estimator's (``words``: l1jax's name → the estimator's)."""
@@ -474,10 +485,7 @@ class _CrossValidated(_Linear):
             raise ValueError(f"alpha_rule must be 'min' or '1se', got {self.alpha_rule!r}")
         grid = self.alphas
         if not (isinstance(grid, numbers.Integral) and not isinstance(grid, bool)):
-            if grid is None or isinstance(grid, (bool, str)):
-                raise TypeError(f"alphas must be an int (the grid's size, e.g. 100) or a "
-                                f"sequence of alphas, got {grid!r}")  # fmt: skip
-            grid = np.asarray(grid, np.float64)
+            grid = _alpha_sequence(grid, "an int (the grid's size, e.g. 100)")
         ratios, many = self._l1_ratios()
         n, p = X.shape
         X, y, sample_weight, fold_ids = self._padded(X, y, sample_weight, fold_ids)
@@ -1151,7 +1159,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))
         alphas = self.alphas
         if alphas is not None and not isinstance(alphas, numbers.Integral):
-            alphas = np.asarray(alphas, np.float64)
+            alphas = _alpha_sequence(alphas, "None, an int (the number of alphas)")
         result: StabilityResult = _call(
             stability_selection, X, y, words={"lambdas": "alphas", "lambda_min_ratio": "eps"},
             n_subsamples=self.n_subsamples, threshold=self.threshold,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
 from typing import NamedTuple
 
 import jax
@@ -73,8 +72,8 @@ def _check_settings(loss, n_subsamples, threshold, seed, lambdas) -> tuple:
     threshold = check_scalar(threshold, "threshold", 0.5, 1.0, low_open=True)
     seed = check_int(seed, "seed", 0)
     K = DEFAULT_LAMBDAS if lambdas is None else lambdas
-    if isinstance(K, numbers.Integral) and not isinstance(K, bool):
-        return B, threshold, seed, check_int(K, "lambdas", 1)
+    if _inputs.is_grid_size(K):
+        return B, threshold, seed, _inputs.check_grid_size(K)
     return B, threshold, seed, None
 
 

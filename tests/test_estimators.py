@@ -652,6 +652,14 @@ def _errors_data():
         (lambda X, y3, y2, y: LassoCV(eps=0).fit(X, y), ValueError, r"^eps must be"),
         (lambda X, y3, y2, y: StabilitySelection(alphas=[0.1, -1.0]).fit(X, y), ValueError,
          r"^alphas must be"),
+        (lambda X, y3, y2, y: LassoCV(alphas=10**30).fit(X, y), ValueError,
+         r"^alphas must be a grid size from 1 to 1,000,000"),
+        # (a float is not a grid size, as in scikit-learn: one alpha is [2.5])
+        (lambda X, y3, y2, y: LassoCV(alphas=2.5).fit(X, y), TypeError,
+         r"^alphas must be an int .* or a sequence of alphas, got 2.5; for this one alpha pass "
+         r"\[2.5\]"),
+        (lambda X, y3, y2, y: StabilitySelection(alphas=np.float64(0.5)).fit(X, y), TypeError,
+         r"^alphas must be None, an int .* got np.float64\(0.5\); .* pass \[0.5\]"),
     ],
 )  # fmt: skip
 def test_errors_name_the_estimators_arguments(fit, error, words):

@@ -91,6 +91,7 @@ VALUE_ERRORS = [
     pytest.param(dict(lambdas=np.array([1.0, np.nan])), "lambdas", id="lambda-nan"),
     pytest.param(dict(lambdas=0), "lambdas", id="grid-size-0"),
     pytest.param(dict(lambdas=-4), "lambdas", id="grid-size-negative"),
+    pytest.param(dict(lambdas=10**9), "lambdas", id="grid-size-huge"),  # (was a MemoryError)
     pytest.param(dict(lambdas=np.array([])), "lambdas", id="lambdas-empty"),
     pytest.param(dict(l1_ratio=-0.1), "l1_ratio", id="l1_ratio-negative"),
     pytest.param(dict(l1_ratio=1.1), "l1_ratio", id="l1_ratio-above-1"),
