@@ -241,7 +241,10 @@ def path(
       l1_ratio: ρ in [0, 1]; 1 is the lasso. 0 (ridge) needs explicit ``lambdas``.
       lambdas: an int K (a grid of K values log-spaced from λ_max to
         ``lambda_min_ratio · λ_max``, which may stop early: ``early_stop``), or an array of
-        λs ≥ 0 (returned in descending order, all fitted).
+        λs ≥ 0 (returned in descending order, all fitted). Where λ_max = 0 (a constant ``y``,
+        every feature unpenalized, or ``positive=True`` with no feature correlated positively
+        with the residual), every λ ≥ 0 has the same solution, and the grid of K is the bare
+        fractions ``1 … lambda_min_ratio``.
       lambda_min_ratio: in (0, 1); default 1e-4 if n > p else 1e-2 (glmnet).
       fit_intercept: fit an unpenalized intercept.
       standardize: standardize the columns (see above).

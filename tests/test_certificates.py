@@ -681,6 +681,25 @@ def test_constant_y_squared(n, value):
     assert np.all(r.gap == 0), r.gap
 
 
+def test_grid_where_lambda_max_is_zero():
+    """λ_max = 0 (a constant y; every feature unpenalized): every λ ≥ 0 has the same solution,
+    and a grid of K is the bare fractions 1 … lambda_min_ratio (path's docstring), each
+    certified: the intercept alone, or the least-squares fit at every λ."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((40, 3))
+    y = X @ np.array([1.0, -2.0, 0.5]) + rng.standard_normal(40)
+    fractions = np.geomspace(1.0, 1e-4, 4)
+    const = l1jax.path(X, np.full(40, 2.0), lambdas=4)
+    np.testing.assert_allclose(const.lambdas, fractions, rtol=1e-12)
+    assert const.converged.all() and np.all(const.coef == 0)
+    free = l1jax.path(X, y, lambdas=4, penalty_factor=np.zeros(3))
+    np.testing.assert_allclose(free.lambdas, fractions, rtol=1e-12)
+    ols = np.linalg.lstsq(np.c_[np.ones(40), X], y, rcond=None)[0]
+    assert free.converged.all()
+    np.testing.assert_allclose(free.coef, np.tile(ols[1:], (4, 1)), rtol=1e-6)
+    np.testing.assert_allclose(free.intercept, ols[0], rtol=1e-6, atol=1e-8)
+
+
 def test_nearly_constant_y_is_still_fitted():
     """y = 10⁶ + 10⁻⁶ · signal: its spread is 5,000 of its ulps, not rounding, and X explains
     it (the null-model guard of a constant y must not take it for one)."""
