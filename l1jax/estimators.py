@@ -97,9 +97,8 @@ def _call(fn, *args, words: dict[str, str] | None = None, **kwargs):
         except (TypeError, ValueError) as err:
             if not words:
                 raise
-            message = str(err)
-            for ours, theirs in words.items():
-                message = re.sub(rf"\b{re.escape(ours)}\b", theirs, message)
+            names = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+            message = re.sub(rf"\b({names})\b", lambda m: words[m[1]], str(err))  # (at once)
             if message == str(err):
                 raise
             raise type(err)(message) from None
@@ -853,6 +852,13 @@ class MultiTaskLassoCV(MultiTaskElasticNetCV):
 class _Classifier(ClassifierMixin, _Linear):
     """The classes and predictions of the logistic models here: one binary model for two
     classes (of ``classes_[1]``), else one multinomial (softmax) model of all the classes."""
+
+    @property
+    def _words(self) -> dict[str, str]:
+        """(and the classes by their labels: l1jax's errors name the encoded index)"""
+        labels = np.asarray(getattr(self, "classes_", [])).tolist()
+        return super()._words | {f"class {i} of y": f"class {label!r} of y"
+                                 for i, label in enumerate(labels)}  # fmt: skip
 
     def _classes(self, y):
         """Set ``classes_``; returns ``y`` encoded as class indices."""

@@ -645,6 +645,12 @@ def _errors_data():
          "sample_weight gives weight to the samples of one class of y only"),
         (lambda X, y3, y2, y: LogisticLassoCV().fit(X, y3, sample_weight=(y3 != 1) * 1.0),
          ValueError, "sample_weight leaves class 1 of y without weight"),
+        # (by the user's labels, not their encoded index: 1 is label 2 of [1, 2, 3])
+        (lambda X, y3, y2, y: LogisticLassoCV().fit(X, y3 + 1, sample_weight=(y3 != 1) * 1.0),
+         ValueError, "sample_weight leaves class 2 of y without weight"),
+        (lambda X, y3, y2, y: LogisticLasso().fit(X, np.array(["cat", "dog", "emu"])[y3],
+                                                  sample_weight=(y3 != 1) * 1.0),
+         ValueError, "sample_weight leaves class 'dog' of y without weight"),
         (lambda X, y3, y2, y: LogisticLasso(grouped="yes").fit(X, y2), TypeError,
          "grouped must be True or False"),
         (lambda X, y3, y2, y: GroupLasso(groups=2, weights=[1.0, -1.0]).fit(X, y), ValueError,
