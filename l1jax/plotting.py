@@ -264,15 +264,17 @@ def plot_path(
     else:
         ax.set_ylabel(ylabel + what)
     handles = []
-    if log and hasattr(result, "lambda_1se"):
-        handles = [
-            ax.axvline(lam, color="0.35", ls=style, lw=1.0, zorder=0, label=f"{name} = {lam:.3g}")
-            for lam, name, style in ((result.lambda_min, "λ_min", "--"),
-                                     (result.lambda_1se, "λ_1se", ":"))
-        ]  # fmt: skip
-    if len(colors) < p:
-        from matplotlib.lines import Line2D
+    from matplotlib.lines import Line2D
 
+    if log and hasattr(result, "lambda_1se"):
+        for lam, name, style in ((result.lambda_min, "λ_min", "--"),
+                                 (result.lambda_1se, "λ_1se", ":")):  # fmt: skip
+            style = dict(color="0.35", ls=style, lw=1.0, zorder=0)
+            handles.append(  # (λ = 0 has no place on a log axis: named in the legend only)
+                ax.axvline(lam, label=f"{name} = {lam:.3g}", **style) if lam > 0
+                else Line2D([], [], label=f"{name} = 0 (off the log axis)", **style)
+            )  # fmt: skip
+    if len(colors) < p:
         others = f"{p - len(colors)} other features"
         handles.append(Line2D([], [], color="0.78", lw=0.8, label=others))
     if handles:
@@ -372,9 +374,11 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     for lam, name, style in ((cv.lambda_min, "λ_min", "--"), (cv.lambda_1se, "λ_1se", ":")):
         k = int(np.argmin(np.abs(lambdas - lam)))
         n_nz = int(counts[k])
-        ax.axvline(
-            lam, color="0.25", ls=style, lw=1.1, label=f"{name} = {lam:.3g} ({n_nz} nonzero)"
-        )
+        label = f"{name} = {lam:.3g} ({n_nz} nonzero{'' if lam > 0 else '; off the log axis'})"
+        if lam > 0:
+            ax.axvline(lam, color="0.25", ls=style, lw=1.1, label=label)
+        else:  # (λ = 0 has no place on a log axis: named in the legend only)
+            ax.plot([], [], color="0.25", ls=style, lw=1.1, label=label)
     ax.set_xlabel("λ (log scale)")
     ylabel = _SCORE_LABELS.get(cv.scoring, cv.scoring)
     coef_shape = np.shape(cv.path.coef)

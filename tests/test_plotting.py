@@ -186,6 +186,23 @@ def test_a_path_whose_only_lambda_is_zero_names_the_way_out():
         assert left < right
 
 
+def test_lambda_min_of_zero_is_named_in_the_legend_only():
+    """A grid ending at λ = 0 whose best λ is 0: the legends of plot_cv and plot_path name it
+    (it has no place on their log axes), and the λs > 0 are drawn as ever."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = X @ np.array([2.0, -1.0, 0.5]) + 0.01 * rng.standard_normal(60)
+    cv0 = l1jax.cv_path(X, y, lambdas=[0.5, 0.1, 0.0], fold_ids=np.arange(60) % 3)
+    assert cv0.lambda_min == 0.0
+    for ax in (l1jax.plot_cv(cv0), l1jax.plot_path(cv0)):
+        legend = [t.get_text() for t in ax.get_legend().get_texts()]
+        assert any(t.startswith("λ_min = 0 (") and "off the log axis" in t for t in legend)
+        vertical = [line.get_xdata()[0] for line in ax.get_lines()
+                    if len(line.get_xdata()) and line.get_linestyle() not in ("-", "None")]
+        assert all(x > 0 for x in vertical)
+        plt.close(ax.figure)
+
+
 def test_missing_matplotlib_names_the_extra(cv, monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r'pip install "l1jax\[plot\]"'):
