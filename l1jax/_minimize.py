@@ -50,8 +50,9 @@ class MinimizeResult(NamedTuple):
         proximal-gradient mapping ``G_η(y) = (y − prox(y − η∇fun(y), ηλ)) / η`` at the last
         extrapolated point ``y`` (``params`` is one proximal gradient step from it), relative
         to the scale ``s = max(‖G_η(x)‖, ‖∇fun(x)‖)`` at ``x = init_params``, or at zero params
-        where it is smaller (:func:`minimize`); NaN when the objective, its gradient or ``lam``
-        is not valid.
+        where it is smaller (:func:`minimize`), counting the rounding of the step in the
+        params' dtypes (``eps·|y|`` per entry: a step that rounds away proves nothing); NaN
+        when the objective, its gradient or ``lam`` is not valid.
       status: ``int32`` :class:`l1jax.Status`: converged, max_iter or non-finite.
     """
 
@@ -138,6 +139,19 @@ def _norm(tree, dtype) -> jax.Array:
     return jnp.sqrt(sum(squares, jnp.zeros([], dtype)))
 
 
+def _rounding(y, g, step, lam, dtype) -> jax.Array:
+    """How far the computed step ``prox(y − η g, ηλ) − y`` may be from the exact one: each
+    entry's rounding to the grid of its dtype, ``eps·|y|``, or less where the step itself is
+    smaller, ``η(|g| + λ)`` (0 where nothing moves: an exactly optimal start). A step below half
+    a unit in the last place of ``y`` rounds away entirely."""
+    squares = [
+        jnp.sum(jnp.square(jnp.minimum(jnp.finfo(x.dtype).eps * jnp.abs(x.astype(dtype)),
+                                       step * (jnp.abs(d.astype(dtype)) + lam))))
+        for x, d in zip(jax.tree.leaves(y), jax.tree.leaves(g), strict=True)
+    ]  # fmt: skip
+    return jnp.sqrt(sum(squares, jnp.zeros([], dtype)))
+
+
 def _vdot(a, b, dtype) -> jax.Array:
     terms = [
         jnp.sum(x.astype(dtype) * y.astype(dtype))
@@ -170,6 +184,7 @@ class _Carry(NamedTuple):
     step: jax.Array  # η, only shrinks
     n_iter: jax.Array
     error: jax.Array
+    stuck: jax.Array  # the last step rounded away entirely: later ones would change nothing
 
 
 def _first_step(grad_fn, x0, g0, dtype) -> jax.Array:
@@ -222,6 +237,10 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
     scale = jnp.where(fair, jnp.minimum(scale, at_zero), scale)
     scale = jnp.maximum(scale, jnp.sqrt(jnp.finfo(dtype).tiny))  # (η·s far from underflow)
     valid = (lam >= 0) & jnp.isfinite(f0) & jnp.isfinite(scale)
+    # (the error counts the step's rounding, _rounding: a step that rounds away, y − η∇fun(y)
+    # back onto y, is no proof of optimality; float32 stopped a lasso 3.5e-4 from its optimum
+    # with error 0, where its columns' scales spanned 10⁴)
+    d0 = d0 + _rounding(x0, g0, step0, lam, dtype)
     error0 = jnp.where(valid, ratio(d0, step0, scale), jnp.nan).astype(dtype)
     tol = jnp.asarray(tol, dtype)
 
@@ -253,17 +272,21 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
         init = (c.step, c.y, jnp.zeros([], dtype), no, no, jnp.zeros([], jnp.int32))
         step, x_new, d_norm, _, finite, _ = jax.lax.while_loop(not_yet, halve, init)
         finite = finite & jnp.isfinite(f_y) & jnp.isfinite(d_norm)
-        error = jnp.where(finite, ratio(d_norm, step, scale), jnp.nan)
+        off = d_norm + _rounding(c.y, g_y, step, lam, dtype)  # (d_norm itself: stuck below)
+        error = jnp.where(finite, ratio(off, step, scale), jnp.nan)
         if problem.accelerate:
             y_new, t_new = _fista_momentum(c.y, x_new, c.x, c.t, restart=True)
         else:
             y_new, t_new = x_new, c.t
-        return _Carry(x_new, y_new, t_new, step, c.n_iter + 1, error)
+        # (x⁺ = y = x: a fixed point of the iteration as computed, FISTA's momentum included)
+        stuck = (d_norm == 0) & (_norm(_sub(c.y, c.x), dtype) == 0)
+        return _Carry(x_new, y_new, t_new, step, c.n_iter + 1, error, stuck)
 
     def cond(c: _Carry) -> jax.Array:
-        return (c.error > tol) & (c.n_iter < max_iter)  # NaN stops it
+        return (c.error > tol) & (c.n_iter < max_iter) & ~c.stuck  # NaN stops it
 
-    init = _Carry(x0, x0, jnp.ones([], dtype), step0, jnp.zeros([], jnp.int32), error0)
+    init = _Carry(x0, x0, jnp.ones([], dtype), step0, jnp.zeros([], jnp.int32), error0,
+                  jnp.zeros([], bool))  # fmt: skip
     c = jax.lax.while_loop(cond, body, init)
     return c.x, c.n_iter, c.error, c.step
 
@@ -434,7 +457,7 @@ def _check_prox(prox, init_params) -> None:
         )
 
 
-def _warn_if_not_converged(result: MinimizeResult, tol) -> None:
+def _warn_if_not_converged(result: MinimizeResult, tol, max_iter) -> None:
     from l1jax.path import ConvergenceWarning
 
     status = int(result.status)
@@ -444,6 +467,16 @@ def _warn_if_not_converged(result: MinimizeResult, tol) -> None:
         message = (
             f"minimize stopped after {int(result.n_iter)} iterations on a non-finite objective "
             "or gradient: check fun at init_params and the data in args"
+        )
+    elif int(result.n_iter) < int(max_iter):  # stopped where its steps round away
+        coarsest = max((jnp.dtype(x.dtype) for x in jax.tree.leaves(result.params)),
+                       key=lambda d: jnp.finfo(d).eps)  # fmt: skip
+        message = (
+            f"minimize stalled after {int(result.n_iter)} iterations at relative error "
+            f"{float(result.error):.3g} > tol={float(tol):.3g}: its steps round away in "
+            f"{coarsest.name}, which cannot certify that tol here; enable "
+            "float64 (jax.config.update('jax_enable_x64', True)), rescale the problem (columns "
+            "of similar scales), or loosen tol"
         )
     else:
         message = (
@@ -512,11 +545,13 @@ def minimize(
     or a non-finite objective or gradient, gives ``error = NaN``, ``converged = False`` and
     ``status = Status.NONFINITE`` (``params = init_params`` for a bad λ), never an exception.
     Called eagerly (outside any transformation), a solve that did not converge warns once
-    (:class:`l1jax.ConvergenceWarning`). float32 cannot certify much below ``1e-6``; enable
-    float64 for tighter tolerances. ``fun``'s own products keep the precision you give them: on
-    GPUs and TPUs JAX's default runs float32 products in TF32 or bfloat16, whose gradients stall
-    ``error`` near ``1e-3``; trace it under ``jax.default_matmul_precision("highest")`` (README
-    "Precision").
+    (:class:`l1jax.ConvergenceWarning`). float32 cannot certify much below ``1e-6``, and less
+    where the scales of ``params`` differ widely (``error`` counts the rounding of each step,
+    ``eps·|params|``, and a solve whose iterate stands still above ``tol`` stops there, not
+    converged, with a warning that says so); enable float64 for tighter tolerances. ``fun``'s
+    own products keep the precision you give them: on GPUs and TPUs JAX's default runs float32
+    products in TF32 or bfloat16, whose gradients stall ``error`` near ``1e-3``; trace it under
+    ``jax.default_matmul_precision("highest")`` (README "Precision").
 
     Args:
       fun: the smooth part, ``fun(params, *args) -> scalar``, twice differentiable by JAX (its
@@ -570,5 +605,5 @@ def minimize(
     tol, max_iter = jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32)
     result = _solve(problem, x0, lam_arr, args, tol, max_iter)
     if not _is_traced(result.status):
-        _warn_if_not_converged(result, tol)
+        _warn_if_not_converged(result, tol, max_iter)
     return result

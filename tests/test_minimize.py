@@ -419,3 +419,31 @@ def test_an_optimal_start_is_converged_not_nonfinite(lam, start, dtype):
         warnings.simplefilter("error")
         res = l1jax.minimize(fun, jnp.full(4, start, dtype), lam=lam)
     assert bool(res.converged) and int(res.n_iter) == 0 and float(res.error) == 0.0
+
+
+def _badly_scaled(w):  # curvatures 1 and 10⁴, minimum at [10000.5, 1] before the penalty
+    h, c = jnp.array([1.0, 1e4]), jnp.array([10000.5, 1.0])
+    return 0.5 * jnp.sum(h * (w.astype(jnp.float32) - c) ** 2)
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.bfloat16])
+def test_steps_that_round_away_are_no_proof_of_optimality(dtype):
+    """A step η∇fun below half a unit in the last place of the params rounds y − η∇fun back
+    onto y: the computed step is 0, and minimize stopped with error 0, CONVERGED, at
+    [10005.4, 1.0] (float32; bfloat16 at [32.75, 1]) where the optimum is [10000.4, 1.0]. The
+    error now counts that rounding: it bounds the true one (float64, 3.5e-4 in float32), and
+    the solve stops where the iteration no longer moves, as not converged, with a warning that
+    says why."""
+    with pytest.warns(l1jax.ConvergenceWarning, match=f"round away in {jnp.dtype(dtype).name}"):
+        res = l1jax.minimize(_badly_scaled, jnp.zeros(2, dtype), lam=0.1)
+    assert not bool(res.converged) and int(res.status) == l1jax.Status.MAX_ITER
+    assert int(res.n_iter) < 10_000  # (stopped where it stood still, not at max_iter)
+    # the true relative error, in float64: ‖G_η(x)‖ / s at the returned x (η = 1e-4 = 1/L,
+    # s = ‖∇fun(0)‖, the scale minimize uses here; G of the lasso prox, in closed form)
+    x = np.asarray(res.params, np.float64)
+    g = np.array([1.0, 1e4]) * (x - [10000.5, 1.0])
+    eta = 1e-4
+    z = x - eta * g
+    G = (x - np.sign(z) * np.maximum(np.abs(z) - eta * 0.1, 0)) / eta
+    true = np.linalg.norm(G) / np.linalg.norm(np.array([1.0, 1e4]) * [10000.5, 1.0])
+    assert true > 1e-6 and float(res.error) >= 0.5 * true, (float(res.error), true)
