@@ -908,7 +908,7 @@ def check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
             f"fold_ids must be a 1-D array with one fold label per sample ({n}), "
             f"got shape {ids.shape}"
         )
-    if ids.dtype == bool or not np.issubdtype(ids.dtype, np.number):
+    if ids.dtype == bool or not np.issubdtype(ids.dtype, np.number) or np.iscomplexobj(ids):
         raise TypeError(f"fold_ids must hold integer fold labels 0 … F-1, got dtype {ids.dtype}")
     if not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)) or np.any(ids < 0):
         raise ValueError("fold_ids must hold integer fold labels 0 … F-1 (non-negative integers)")

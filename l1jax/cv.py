@@ -630,7 +630,7 @@ def cv_path(
         scaled = _inputs.unit_scale(s)  # (their sums must not overflow)
         if scaled is not s and sample_weight is not None:
             sample_weight = s = scaled
-        content_checked = y64 is not None and s is not None and s.shape == (n,)
+        content_checked = y64 is not None and s is not None and s.shape == (n,) and np.all(s >= 0)
         if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
             _inputs.check_fold_content(y64, s, held, loss, scoring, fit_intercept)
             if labels is not None:

@@ -433,7 +433,8 @@ class GroupLasso(_Grouped, ElasticNet):
 
 def _fold_ids(cv, X, y, *, classifier=False) -> np.ndarray:
     """Fold labels from scikit-learn's ``cv`` (None: 5-fold ``KFold``; an int; a splitter; an
-    iterable of (train, test)). The test sets must partition the samples."""
+    iterable of (train, test)). The test sets must partition the samples, and each fold must
+    train on all the other samples (l1jax's folds; a gap or purge would be ignored)."""
     n = X.shape[0]
     if n < 2:
         raise ValueError(f"cross-validation needs at least 2 samples, got n_samples = {n}")
@@ -441,11 +442,23 @@ def _fold_ids(cv, X, y, *, classifier=False) -> np.ndarray:
         raise ValueError(f"cv must be between 2 and n_samples = {n} folds, got {cv}")
     splitter = check_cv(5 if cv is None else cv, y, classifier=classifier)
     ids = np.full(n, -1, np.int64)
-    for f, (_, test) in enumerate(splitter.split(X, y)):
-        test = np.asarray(test)
+    for f, (train, test) in enumerate(splitter.split(X, y)):
+        test = np.arange(n)[np.asarray(test)]  # (indices or boolean masks)
         if np.any(ids[test] >= 0):
             raise ValueError("cv must hold out every sample exactly once (folds that partition)")
         ids[test] = f
+        rest = np.ones(n, bool)
+        rest[test] = False
+        trained = np.zeros(n, bool)
+        trained[np.arange(n)[np.asarray(train)]] = True
+        if not np.array_equal(trained, rest):
+            out, leak = np.count_nonzero(rest & ~trained), np.count_nonzero(trained & ~rest)
+            raise ValueError(
+                f"cv's split {f} does not train on exactly the samples outside its test set "
+                f"({out} left out, {leak} of the test set in); l1jax's folds train on all the "
+                "others: pass splits whose "
+                "train is the complement of test (e.g. KFold), or fold_ids to l1jax.cv_path"
+            )
     if np.any(ids < 0):
         raise ValueError("cv must hold out every sample exactly once (folds that partition)")
     return ids
@@ -473,6 +486,9 @@ class _CrossValidated(_Linear):
         if self._fixed_l1_ratio is not None:
             return [self._fixed_l1_ratio], False
         many = np.ndim(self.l1_ratio) > 0
+        if np.ndim(self.l1_ratio) > 1:
+            raise ValueError(f"l1_ratio must be a number or a 1-D sequence of numbers, got shape "
+                             f"{np.shape(self.l1_ratio)}")  # fmt: skip
         ratios = [float(r) for r in np.ravel(self.l1_ratio)] if many else [self.l1_ratio]
         return ratios, many
 
@@ -482,6 +498,9 @@ class _CrossValidated(_Linear):
         best (ρ, α) by ``alpha_rule``."""
         if self.alpha_rule not in ("min", "1se"):
             raise ValueError(f"alpha_rule must be 'min' or '1se', got {self.alpha_rule!r}")
+        if self.eps is None or isinstance(self.eps, (bool, str)):  # (None: not cv_path's default)
+            raise TypeError(f"eps must be a number in (0, 1), alpha_min / alpha_max, got "
+                            f"{self.eps!r}")  # fmt: skip
         grid = self.alphas
         if not (isinstance(grid, numbers.Integral) and not isinstance(grid, bool)):
             grid = _alpha_sequence(grid, "an int (the grid's size, e.g. 100)")
@@ -503,10 +522,11 @@ class _CrossValidated(_Linear):
             # folds of unequal sizes the two can pick different αs)
             scores = [sign * r.fold_scores.mean(axis=0) for r in results]
             index = [int(np.argmin(m)) for m in scores]
-        else:
-            scores = [sign * r.cv_mean for r in results]
+            best = int(np.argmin([m[k] for m, k in zip(scores, index, strict=True)]))
+        else:  # cv_path's rule for a grid of l1_ratios: the ratio of the best cv_mean, then
+            # the largest α of its row within one standard error of that best
+            best = int(np.argmin([np.min(sign * r.cv_mean) for r in results]))
             index = [r.index_1se for r in results]
-        best = int(np.argmin([m[k] for m, k in zip(scores, index, strict=True)]))
         results = [  # without the padding
             r._replace(path=_without_padding(r.path, p), fold_ids=r.fold_ids[:n]) for r in results
         ]
@@ -524,11 +544,12 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
       alphas: an int (the grid size, from ``alpha_max`` down to ``eps · alpha_max``, log-spaced)
         or an array of αs.
       cv: None (5-fold ``KFold``, as scikit-learn), an int, a splitter or an iterable of
-        ``(train, test)`` whose test sets partition the samples.
+        ``(train, test)`` whose test sets partition the samples, each ``train`` the rest.
       alpha_rule: ``"min"`` (the lowest mean of ``mse_path_`` over the folds, each fold
         counted once: scikit-learn's rule) or ``"1se"`` (the largest α within one standard
         error of the best ``cv_mean``, glmnet's ``lambda.1se``; ``cv_mean`` weighs each fold by
-        its held-out weight, see :func:`l1jax.cv_path`).
+        its held-out weight, see :func:`l1jax.cv_path`; with a list of ``l1_ratio``, along the
+        row of the ratio with the best ``cv_mean``, as :func:`l1jax.cv_path` chooses).
       fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
       verbose: progress on stderr (:func:`l1jax.cv_path`'s).
       precompute, copy_X, n_jobs, random_state, selection: scikit-learn's solver settings,

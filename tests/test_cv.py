@@ -215,6 +215,9 @@ BAD = [
     (dict(fold_ids=np.arange(20) % 3 * 2), ValueError, "fold 1 empty"),
     (dict(fold_ids=np.arange(20) % 2 - 0.5), ValueError, "fold_ids"),
     (dict(fold_ids=np.array(["a", "b"] * 10)), TypeError, "fold_ids"),
+    (dict(fold_ids=np.arange(20) % 2 + 0j), TypeError, "fold_ids must hold integer"),
+    # (all negative: was blamed on the folds, "fold 0 holds out no sample with positive ...")
+    (dict(sample_weight=-np.ones(20)), ValueError, "^sample_weight must be non-negative"),
     (dict(scoring="auc"), ValueError, "scoring"),
     (dict(scoring="r2"), ValueError, "scoring"),
     (dict(loss="hinge"), ValueError, "loss"),

@@ -656,6 +656,17 @@ def _errors_data():
         (lambda X, y3, y2, y: GroupLasso(groups=2, weights=[1.0, -1.0]).fit(X, y), ValueError,
          r"^weights must be"),
         (lambda X, y3, y2, y: LassoCV(eps=0).fit(X, y), ValueError, r"^eps must be"),
+        (lambda X, y3, y2, y: LassoCV(eps=None).fit(X, y), TypeError, r"^eps must be a number"),
+        (lambda X, y3, y2, y: ElasticNetCV(l1_ratio=[[0.5, 1.0]]).fit(X, y), ValueError,
+         r"^l1_ratio must be a number or a 1-D sequence of numbers, got shape \(1, 2\)"),
+        # (splits whose train is not the rest: a gap was ignored, and a leak too)
+        (lambda X, y3, y2, y: LassoCV(cv=[(np.arange(20, 30), np.arange(15)),
+                                          (np.arange(15), np.arange(15, 30))]).fit(X, y),
+         ValueError, r"^cv's split 0 does not train on exactly the samples outside its test "
+                     r"set \(5 left out, 0 of the test set in\)"),
+        (lambda X, y3, y2, y: LassoCV(cv=[(np.arange(30), np.arange(15)),
+                                          (np.arange(15), np.arange(15, 30))]).fit(X, y),
+         ValueError, r"^cv's split 0 .* \(0 left out, 15 of the test set in\)"),
         (lambda X, y3, y2, y: StabilitySelection(alphas=[0.1, -1.0]).fit(X, y), ValueError,
          r"^alphas must be"),
         (lambda X, y3, y2, y: LassoCV(alphas=10**30).fit(X, y), ValueError,
@@ -674,3 +685,30 @@ def test_errors_name_the_estimators_arguments(fit, error, words):
     class that ``sample_weight`` leaves out is named as such (not blamed on the folds)."""
     with pytest.raises(error, match=words):
         fit(*_errors_data())
+
+
+def test_one_se_rule_over_an_l1_ratio_grid_is_cv_paths():
+    """alpha_rule="1se" with a list of l1_ratio: the ratio of the best cv_mean, then the
+    largest α of its row within one standard error, as cv_path chooses over an l1_ratio grid
+    (the estimator kept the ratio whose own 1-SE point scored best: another (ρ, α) for 3 of 6
+    responses of this problem, found by a probe)."""
+    from sklearn.model_selection import KFold
+
+    rng = np.random.default_rng(6)
+    X = rng.standard_normal((45, 7)) + 2
+    cv = KFold(3, shuffle=True, random_state=1)
+    fold_ids = np.zeros(45, int)
+    for f, (_, test) in enumerate(cv.split(X)):
+        fold_ids[test] = f
+    ratios = [0.1, 0.5, 1.0]
+    picks = set()
+    for _ in range(4):
+        y = X[:, 0] - X[:, 2] + 2 * rng.standard_normal(45)
+        model = ElasticNetCV(l1_ratio=ratios, alphas=12, cv=cv, alpha_rule="1se").fit(X, y)
+        ref = l1jax.cv_path(X, y, fold_ids=fold_ids, l1_ratio=ratios, lambdas=12,
+                            lambda_min_ratio=1e-3, early_stop=False, standardize=False,
+                            tol=1e-9)  # fmt: skip
+        assert model.l1_ratio_ == ref.l1_ratio_min
+        np.testing.assert_allclose(model.alpha_, ref.lambda_1se, rtol=1e-12)
+        picks.add(model.l1_ratio_)
+    assert len(picks) > 1  # (the choice of ρ is exercised)
