@@ -63,6 +63,16 @@ def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0") -> No
         raise ValueError(f"{fn_name}: {name} must be {bound} and finite, got {value!r}")
 
 
+def _check_unit(fn_name: str, value) -> None:
+    """Refuse a host ``l1_ratio`` outside [0, 1] (a traced one or a ``jax.Array`` is not read,
+    as in :func:`_check_nonneg`): the penalty would no longer be convex, silently."""
+    if callable(value) or isinstance(value, jax.Array | jax.core.Tracer):
+        return
+    arr = np.asarray(value)
+    if arr.dtype.kind in "iuf" and np.any((arr < 0) | (arr > 1)):
+        raise ValueError(f"{fn_name}: l1_ratio must be in [0, 1], got {value!r}")
+
+
 def _check_nonneg(fn_name: str, name: str, value) -> None:
     """Refuse negative entries of a host ``value`` (a number, a NumPy array or a pytree of them): a
     negative threshold or weight would expand instead of shrink (a negative penalty), silently.
@@ -260,6 +270,7 @@ def elastic_net(params: PyTree, threshold, l1_ratio, weights: PyTree | None = No
 
     _check_nonneg("prox.elastic_net", "threshold", threshold)
     _check_nonneg("prox.elastic_net", "weights", weights)
+    _check_unit("prox.elastic_net", l1_ratio)
 
     def one(x, w):
         x = jnp.asarray(x)

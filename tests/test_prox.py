@@ -340,6 +340,21 @@ def test_negative_thresholds_and_weights_are_refused(name):
     np.testing.assert_array_equal(jax.jit(fn)(x, 1.0), fn(x, 1.0))
 
 
+@pytest.mark.parametrize("rho", [-3.0, 1.5, np.array(2.0)])
+def test_elastic_net_l1_ratio_outside_the_unit_interval_is_refused(rho):
+    """ρ outside [0, 1] is no convex penalty: prox.elastic_net([1, 2], 1, -3) gave [0.8, 1.0],
+    silently (probe); penalties.elastic_net too. A traced ρ is not read (jit works)."""
+    from l1jax import penalties
+
+    x = jnp.array([1.0, 2.0])
+    with pytest.raises(ValueError, match=r"prox.elastic_net: l1_ratio must be in \[0, 1\]"):
+        prox.elastic_net(x, 1.0, rho)
+    with pytest.raises(ValueError, match=r"penalties.elastic_net: l1_ratio must be in \[0, 1\]"):
+        penalties.elastic_net(x, rho)
+    eager = prox.elastic_net(x, 1.0, 0.5)
+    np.testing.assert_allclose(jax.jit(prox.elastic_net)(x, 1.0, 0.5), eager)
+
+
 @pytest.mark.parametrize(
     "weights, axis",
     [(jnp.ones((5, 4)), 1), (jnp.ones(4), 1), (jnp.ones(5), 0), (jnp.ones(5), None)],
