@@ -54,10 +54,14 @@ def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0") -> No
     )  # bools are neither
     if not real:
         raise TypeError(
-            f"{fn_name}: {name} must be a real number or an array of them"
+            f"{fn_name}: {name} must be a real number (a scalar array too)"
             f"{' (or an optax schedule)' if name in ('lam', 'learning_rate') else ''}, "
             f"got {type(value).__name__} {value!r}"
         )
+    if np.ndim(value) != 0:  # (it would broadcast against the params, or fail inside JAX)
+        raise ValueError(f"{fn_name}: {name} must be a scalar (a number or a 0-d array), got "
+                         f"shape {np.shape(value)}" + ("; jax.vmap over λs for several"
+                                                       if name == "lam" else ""))  # fmt: skip
     values = np.asarray(value)
     if not np.all(np.isfinite(values) & _RANGES[bound](values)):
         raise ValueError(f"{fn_name}: {name} must be {bound} and finite, got {value!r}")

@@ -193,7 +193,8 @@ def add_l1_subgradient(lam: optax.ScalarOrSchedule, *, mask=None) -> optax.Gradi
     without reaching it; use :func:`soft_thresholding` for exact zeros.
 
     Args:
-      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule of the step count.
+      lam: the strength λ >= 0: a number, a scalar (traced) array or an optax schedule of the
+        step count.
       mask: optional pytree of booleans (or a callable ``params -> pytree``) as in
         :func:`optax.masked`; leaves marked ``False`` (e.g. biases) get no penalty. Under
         :func:`optax.inject_hyperparams` a callable mask needs ``static_args=("mask",)``.
@@ -221,7 +222,8 @@ def add_weight_decay(lam: optax.ScalarOrSchedule, *, mask=None) -> optax.Gradien
     (weights shrink, never to exactly zero).
 
     Args:
-      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule of the step count.
+      lam: the strength λ >= 0: a number, a scalar (traced) array or an optax schedule of the
+        step count.
       mask: optional pytree of booleans (or a callable ``params -> pytree``) as in
         :func:`optax.masked`; leaves marked ``False`` get no decay. Under
         :func:`optax.inject_hyperparams` a callable mask needs ``static_args=("mask",)``.
@@ -287,8 +289,8 @@ def proximal(
       prox_fn: ``prox_fn(params, threshold) -> params``, any operator of :mod:`l1jax.prox`, e.g.
         ``prox.l1``, ``prox.nonneg_l1``, ``functools.partial(prox.elastic_net, l1_ratio=0.5)``
         or ``functools.partial(prox.group_l1, axis=1)``.
-      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
-      learning_rate: the step size η > 0 of the gradient step before it: a number, an array or
+      lam: the strength λ >= 0: a number, a scalar (traced) array or an optax schedule.
+      learning_rate: the step size η > 0 of the gradient step before it: a number, a scalar array or
         an optax schedule.
       mask: optional pytree of booleans (or a callable ``params -> pytree``) as in
         :func:`optax.masked`; ``False`` leaves pass their updates through untouched. (Weights
@@ -324,7 +326,7 @@ def soft_thresholding(
     ``f(w) + λ ‖w‖₁`` (the lasso when ``f(w) = ‖y − Xw‖² / (2n)``, scikit-learn's ``alpha = λ``).
 
     Args:
-      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
+      lam: the strength λ >= 0: a number, a scalar (traced) array or an optax schedule.
       learning_rate: the step size η > 0 of the optimizer before it (the same number or
         schedule).
       mask: optional pytree of booleans (or a callable ``params -> pytree``) as in
@@ -432,7 +434,7 @@ def proximal_gradient(
 
     Args:
       learning_rate: the step size η > 0: a number, an array or an optax schedule.
-      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
+      lam: the strength λ >= 0: a number, a scalar (traced) array or an optax schedule.
       prox_fn: ``prox_fn(params, threshold) -> params``; ``None`` means :func:`l1jax.prox.l1`
         (the lasso). Under :func:`optax.inject_hyperparams` a non-default ``prox_fn`` needs
         ``static_args="prox_fn"`` (and a callable ``mask`` ``static_args=("prox_fn", "mask")``).

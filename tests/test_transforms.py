@@ -537,6 +537,9 @@ def test_bad_hyperparameters_are_refused():
         (None, TypeError),
         ("a", TypeError),
         (jnp.array(True), TypeError),
+        # (not a scalar: it broadcast against the params, or failed inside JAX at update)
+        (jnp.array([0.1, 0.2]), ValueError),
+        (np.ones((1,)), ValueError),
     ],
     ids=repr,
 )
