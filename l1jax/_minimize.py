@@ -110,6 +110,13 @@ def _static_mask(mask, init_params) -> _Static | None:
             f"{[type(leaf).__name__ for leaf in leaves]}"
         )
     flags = tuple(bool(leaf) for leaf in leaves)
+    n_leaves = len(jax.tree.leaves(init_params))
+    if treedef.num_nodes == 1 and treedef.num_leaves == 1 and n_leaves > 1:  # (as the transforms)
+        raise ValueError(
+            f"minimize: mask is a single bool ({flags[0]}) for init_params of {n_leaves} "
+            "leaves; use mask=None to penalize every leaf, or a pytree of bools like "
+            "init_params with False on the leaves to leave unpenalized"
+        )
     try:
         jax.tree.map(lambda m, sub: None, jax.tree.unflatten(treedef, flags), init_params)
     except (ValueError, TypeError) as err:
@@ -432,22 +439,33 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=No
             "minimize: fun(init_params, *args) must return a scalar float (the smooth part of "
             f"the objective), got {out}"
         )
-    if mask is None:  # (under a mask the prox sees optax's placeholders: run as it is)
-        _check_prox(prox, init_params)
+    _static_mask(mask, init_params)  # (its errors first: the prox is then checked under it)
+    _check_prox(prox, init_params, mask)
 
 
-def _check_prox(prox, init_params) -> None:
+def _check_prox(prox, init_params, mask=None) -> None:
     """``prox(init_params, threshold)`` must trace and give params of the same structure and
-    shapes; else a ``TypeError`` naming ``prox``, with what went wrong."""
+    shapes; else a ``TypeError`` naming ``prox``, with what went wrong. Under a ``mask`` the
+    prox sees the params as :func:`optax.masked` gives them (``optax.MaskedNode()`` for the
+    unpenalized leaves)."""
     def shapes(tree):
         return jax.tree.map(lambda x: jnp.shape(x), tree)
 
+    if mask is not None:  # (a prefix of the params' structure, or a callable returning one)
+        flags = mask(init_params) if callable(mask) else mask
+        flags = jax.tree.map(lambda m, sub: jax.tree.map(lambda _: bool(m), sub), flags,
+                             init_params)  # fmt: skip
+        init_params = jax.tree.map(lambda m, x: x if m else optax.MaskedNode(), flags,
+                                   init_params)  # fmt: skip
     try:
         out = jax.eval_shape(prox, init_params, jnp.ones((), jnp.float32))
     except Exception as err:  # (any error of the user's prox: named, the original chained)
         raise TypeError(
-            f"minimize: prox(params, threshold) failed on init_params: {type(err).__name__}: "
-            f"{str(err).splitlines()[0] if str(err) else ''}"
+            f"minimize: prox(params, threshold) failed on init_params"
+            f"{' (its penalized leaves, under mask)' if mask is not None else ''}: "
+            f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
+            + ("; for per-leaf weights leave mask out and give the unpenalized leaves weight 0"
+               if mask is not None else "")
         ) from err
     if jax.tree.structure(out) != jax.tree.structure(init_params) or shapes(out) != shapes(
             init_params):  # fmt: skip

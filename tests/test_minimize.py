@@ -355,6 +355,15 @@ def test_non_finite_objective_is_a_status():
         (dict(init_params={}), ValueError, "init_params"),
         (dict(init_params={"w": jnp.zeros(P)}, mask={"v": True}), ValueError, "mask"),
         (dict(accelerate="yes"), TypeError, "accelerate"),
+        # (minimize's own words: the single bool failed inside the trace with the transforms'
+        # message about optax.inject_hyperparams; per-leaf weights under a mask with a raw
+        # pytree structure error)
+        (dict(init_params={"w": jnp.zeros(P), "b": jnp.zeros(())}, mask=False), ValueError,
+         r"minimize: mask is a single bool \(False\) for init_params of 2 leaves"),
+        (dict(init_params={"w": jnp.zeros(P), "b": jnp.zeros(())}, mask={"w": True, "b": False},
+              prox=functools.partial(l1jax.prox.l1, weights={"w": np.ones(P), "b": 0.0})),
+         TypeError, r"prox.*failed on init_params \(its penalized leaves, under mask\).*leave "
+                    r"mask out and give the unpenalized leaves weight 0"),
     ],
 )
 def test_bad_input_is_refused_naming_the_argument(change, error, match):
