@@ -434,6 +434,17 @@ class GroupLasso(_Grouped, ElasticNet):
 # Cross-validated paths.
 
 
+def _no_split_params(estimator, params: dict) -> None:
+    """scikit-learn's CV estimators take ``**params`` for their splitter (``groups`` of a
+    ``GroupKFold``, with metadata routing); these take the splits themselves: refused by
+    name, with the way to pass them."""
+    if params:
+        raise TypeError(
+            f"{type(estimator).__name__}.fit() takes no {', '.join(sorted(params))}: pass the "
+            "splits as cv, e.g. cv=list(GroupKFold(5).split(X, y, groups))"
+        )
+
+
 def _fold_ids(cv, X, y, *, classifier=False) -> np.ndarray:
     """Fold labels from scikit-learn's ``cv`` (None: 5-fold ``KFold``; an int; a splitter; an
     iterable of (train, test)). The test sets must partition the samples, and each fold must
@@ -588,8 +599,9 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         self.random_state = random_state
         self.selection = selection
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
+        _no_split_params(self, params)
         X, y, sample_weight = self._fit_data(X, y, sample_weight)
         fold_ids = _fold_ids(self.cv, X, y)
         fit = self._cross_validate(X, y, sample_weight, fold_ids, loss="squared")
@@ -1081,8 +1093,9 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
                              f"classes, got {self.scoring!r}")  # fmt: skip
         return _SCORING_NAMES.get(self.scoring, self.scoring)
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
+        _no_split_params(self, params)
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
         encoded = self._classes(y)
         scoring = self._scoring()

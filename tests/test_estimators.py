@@ -657,6 +657,8 @@ def _errors_data():
          r"^weights must be"),
         (lambda X, y3, y2, y: LassoCV(eps=0).fit(X, y), ValueError, r"^eps must be"),
         (lambda X, y3, y2, y: LassoCV(eps=None).fit(X, y), TypeError, r"^eps must be a number"),
+        (lambda X, y3, y2, y: LassoCV().fit(X, y, groups=y3), TypeError,
+         r"^LassoCV.fit\(\) takes no groups: pass the splits as cv, e.g. cv=list\(GroupKFold"),
         (lambda X, y3, y2, y: ElasticNetCV(l1_ratio=[[0.5, 1.0]]).fit(X, y), ValueError,
          r"^l1_ratio must be a number or a 1-D sequence of numbers, got shape \(1, 2\)"),
         # (splits whose train is not the rest: a gap was ignored, and a leak too)
