@@ -21,7 +21,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from l1jax.prox import _check_nonneg, _check_unit, _group_weights, _like, _safe_norm, _times
+from l1jax.prox import _check_nonneg, _group_weights, _like, _safe_norm, _times
 
 __all__ = ["l1", "l2", "elastic_net", "group_l1"]
 
@@ -115,7 +115,7 @@ def elastic_net(params: PyTree, l1_ratio, weights: PyTree | None = None) -> jax.
       >>> penalties.elastic_net(jnp.array([1.0, -2.0]), 0.5)
       Array(2.75, dtype=float32)
     """
-    _check_unit("penalties.elastic_net", l1_ratio)
+    _check_nonneg("penalties.elastic_net", "l1_ratio", l1_ratio, high=1)
     return l1_ratio * l1(params, weights) + (1 - l1_ratio) * l2(params, weights)
 
 

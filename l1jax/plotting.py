@@ -70,6 +70,16 @@ def _positive_lambdas(lambdas: np.ndarray, name: str, instead: str) -> np.ndarra
     return keep
 
 
+def _mark_lambda(ax, lam: float, label: str, **style):
+    """A dashed vertical line at ``lam`` labelled ``label``, or, for λ = 0 (no place on a log
+    axis), an empty line that names it in the legend only ("off the log axis")."""
+    if lam > 0:
+        return ax.axvline(lam, label=label, **style)
+    note = "off the log axis"
+    off = f"{label[:-1]}; {note})" if label.endswith(")") else f"{label} ({note})"
+    return ax.plot([], [], label=off, **style)[0]
+
+
 def _log_x(ax) -> None:
     """A log-scale x axis labelled in plain numbers (0.01, 0.1, 1, 10; 1e-05 beyond), not
     matplotlib's default powers of ten, whose mathtext costs 0.2 s at the first drawing."""
@@ -264,17 +274,15 @@ def plot_path(
     else:
         ax.set_ylabel(ylabel + what)
     handles = []
-    from matplotlib.lines import Line2D
-
     if log and hasattr(result, "lambda_1se"):
-        for lam, name, style in ((result.lambda_min, "λ_min", "--"),
-                                 (result.lambda_1se, "λ_1se", ":")):  # fmt: skip
-            style = dict(color="0.35", ls=style, lw=1.0, zorder=0)
-            handles.append(  # (λ = 0 has no place on a log axis: named in the legend only)
-                ax.axvline(lam, label=f"{name} = {lam:.3g}", **style) if lam > 0
-                else Line2D([], [], label=f"{name} = 0 (off the log axis)", **style)
-            )  # fmt: skip
+        handles = [
+            _mark_lambda(ax, lam, f"{name} = {lam:.3g}", color="0.35", ls=style, lw=1.0, zorder=0)
+            for lam, name, style in ((result.lambda_min, "λ_min", "--"),
+                                     (result.lambda_1se, "λ_1se", ":"))
+        ]  # fmt: skip
     if len(colors) < p:
+        from matplotlib.lines import Line2D
+
         others = f"{p - len(colors)} other features"
         handles.append(Line2D([], [], color="0.78", lw=0.8, label=others))
     if handles:
@@ -374,11 +382,8 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
     for lam, name, style in ((cv.lambda_min, "λ_min", "--"), (cv.lambda_1se, "λ_1se", ":")):
         k = int(np.argmin(np.abs(lambdas - lam)))
         n_nz = int(counts[k])
-        label = f"{name} = {lam:.3g} ({n_nz} nonzero{'' if lam > 0 else '; off the log axis'})"
-        if lam > 0:
-            ax.axvline(lam, color="0.25", ls=style, lw=1.1, label=label)
-        else:  # (λ = 0 has no place on a log axis: named in the legend only)
-            ax.plot([], [], color="0.25", ls=style, lw=1.1, label=label)
+        _mark_lambda(ax, lam, f"{name} = {lam:.3g} ({n_nz} nonzero)", color="0.25", ls=style,
+                     lw=1.1)  # fmt: skip
     ax.set_xlabel("λ (log scale)")
     ylabel = _SCORE_LABELS.get(cv.scoring, cv.scoring)
     coef_shape = np.shape(cv.path.coef)
