@@ -641,7 +641,9 @@ def cv_path(
         ratios = ratios if grid else [l1_ratio]
         mesh = _sharding.auto(_sharding.check_mesh(mesh, "cv_path"))
 
-        report(f"fitting the {loss} path on all {n} rows")
+        weighted = n if not content_checked else int(np.count_nonzero(s))  # (s: checked >= 0)
+        report(f"fitting the {loss} path on all {n} rows" if weighted == n else
+               f"fitting the {loss} path on the {weighted} rows of positive weight")  # fmt: skip
         batched = (_batched(mesh) and not _sparse.is_sparse(X_arr) and not multi and labels is None
                    and groups is None)  # fmt: skip
         pad_to = lambdas if _inputs.is_grid_size(lambdas) else 0  # (folds on the refit's program)

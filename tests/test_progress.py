@@ -47,6 +47,17 @@ def test_cv_path_reports_each_fold(capfd):
         assert line in err
 
 
+def test_cv_estimators_report_the_rows_of_positive_weight(capfd):
+    """The estimators pad rows with zero weight (shared programs): cv_path's progress counts
+    the rows of positive weight, the user's (it said "all 128 rows" for 40; probe)."""
+    from l1jax.estimators import LassoCV
+
+    X, y = _data()
+    LassoCV(alphas=5, cv=3, verbose=True).fit(X[:40], y[:40])
+    err = capfd.readouterr().err
+    assert "fitting the squared path on the 40 rows of positive weight" in err, err
+
+
 def test_stability_selection_reports_each_subsample(capfd):
     X, y = _data()
     l1jax.stability_selection(X, y, n_subsamples=4, lambdas=8, verbose=True)
