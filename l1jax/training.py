@@ -95,7 +95,7 @@ def group_soft_thresholding(
     is one proximal gradient step for ``f(W) + λ Σ_rows ‖W_row‖₂``.
 
     Args:
-      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
+      lam: the strength λ >= 0: a number, a scalar (traced) array or an optax schedule.
       learning_rate: the step size η > 0 of the optimizer before it (the same number or
         schedule).
       axis: the axis the norm runs over (required: 0 or 1 for a matrix, ``None`` for the leaf).
@@ -174,8 +174,8 @@ def adam_prox(
     (group penalties: use :func:`group_soft_thresholding` after ``optax.adam``).
 
     Args:
-      learning_rate: Adam's step size > 0: a number, an array or an optax schedule.
-      lam: the strength λ >= 0: a number, a (traced) array or an optax schedule.
+      learning_rate: Adam's step size > 0: a number, a scalar array or an optax schedule.
+      lam: the strength λ >= 0: a number, a scalar (traced) array or an optax schedule.
       b1: decay of the first moment, in [0, 1) (as :func:`optax.adam`).
       b2: decay of the second moment, in [0, 1).
       eps: > 0, added to ``√v̂`` (as :func:`optax.adam`); it bounds the threshold by

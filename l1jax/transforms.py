@@ -433,7 +433,7 @@ def proximal_gradient(
     ``‖X‖₂² / n``) ``F(x_k) − F*`` decreases as ``O(1/k)`` (ISTA) or ``O(1/k²)`` (FISTA).
 
     Args:
-      learning_rate: the step size η > 0: a number, an array or an optax schedule.
+      learning_rate: the step size η > 0: a number, a scalar array or an optax schedule.
       lam: the strength λ >= 0: a number, a scalar (traced) array or an optax schedule.
       prox_fn: ``prox_fn(params, threshold) -> params``; ``None`` means :func:`l1jax.prox.l1`
         (the lasso). Under :func:`optax.inject_hyperparams` a non-default ``prox_fn`` needs
