@@ -457,21 +457,19 @@ def _fold_ids(cv, X, y, *, classifier=False) -> np.ndarray:
     splitter = check_cv(5 if cv is None else cv, y, classifier=classifier)
     ids = np.full(n, -1, np.int64)
     for f, (train, test) in enumerate(splitter.split(X, y)):
-        test = np.arange(n)[np.asarray(test)]  # (indices or boolean masks)
+        test, trained = np.asarray(test), np.zeros(n, bool)  # (indices or boolean masks)
         if np.any(ids[test] >= 0):
             raise ValueError("cv must hold out every sample exactly once (folds that partition)")
         ids[test] = f
-        rest = np.ones(n, bool)
-        rest[test] = False
-        trained = np.zeros(n, bool)
-        trained[np.arange(n)[np.asarray(train)]] = True
+        trained[np.asarray(train)] = True
+        rest = ids != f
         if not np.array_equal(trained, rest):
             out, leak = np.count_nonzero(rest & ~trained), np.count_nonzero(trained & ~rest)
             raise ValueError(
                 f"cv's split {f} does not train on exactly the samples outside its test set "
                 f"({out} left out, {leak} of the test set in); l1jax's folds train on all the "
-                "others: pass splits whose "
-                "train is the complement of test (e.g. KFold), or fold_ids to l1jax.cv_path"
+                "others: pass splits whose train is the complement of test (e.g. KFold), or "
+                "fold_ids to l1jax.cv_path"
             )
     if np.any(ids < 0):
         raise ValueError("cv must hold out every sample exactly once (folds that partition)")
