@@ -29,7 +29,7 @@ PyTree = Any
 
 
 def _sum_leaves(fn, params: PyTree, weights: PyTree | None, name: str) -> jax.Array:
-    _check_nonneg(f"penalties.{name}", "weights", weights)
+    _check_nonneg(f"penalties.{name}", weights=weights)
     if weights is None:
         terms = [fn(x, None) for x in jax.tree.leaves(params)]
     else:
@@ -57,6 +57,14 @@ def _weighted(values: jax.Array, w, x: jax.Array) -> jax.Array:
     return jnp.sum(values if w is None else _times(values, _like(w, x)))
 
 
+def _l1(x: jax.Array, w) -> jax.Array:
+    return _weighted(_abs(x), w, x)
+
+
+def _l2(x: jax.Array, w) -> jax.Array:
+    return _weighted(jnp.square(x), w, x) / 2
+
+
 def l1(params: PyTree, weights: PyTree | None = None) -> jax.Array:
     """The (weighted) L1 norm ``Σ_i v_i |w_i|`` over all leaves.
 
@@ -74,7 +82,7 @@ def l1(params: PyTree, weights: PyTree | None = None) -> jax.Array:
       >>> penalties.l1({"a": jnp.array([1.0, -2.0]), "b": jnp.array(-3.0)})
       Array(6., dtype=float32)
     """
-    return _sum_leaves(lambda x, w: _weighted(_abs(x), w, x), params, weights, "l1")
+    return _sum_leaves(_l1, params, weights, "l1")
 
 
 def l2(params: PyTree, weights: PyTree | None = None) -> jax.Array:
@@ -93,9 +101,7 @@ def l2(params: PyTree, weights: PyTree | None = None) -> jax.Array:
       >>> penalties.l2(jnp.array([1.0, -2.0]))
       Array(2.5, dtype=float32)
     """
-    return _sum_leaves(
-        lambda x, w: _weighted(jnp.square(x), w, x) / 2, params, weights, "l2"
-    )
+    return _sum_leaves(_l2, params, weights, "l2")
 
 
 def elastic_net(params: PyTree, l1_ratio, weights: PyTree | None = None) -> jax.Array:
@@ -115,8 +121,11 @@ def elastic_net(params: PyTree, l1_ratio, weights: PyTree | None = None) -> jax.
       >>> penalties.elastic_net(jnp.array([1.0, -2.0]), 0.5)
       Array(2.75, dtype=float32)
     """
-    _check_nonneg("penalties.elastic_net", "l1_ratio", l1_ratio, high=1)
-    return l1_ratio * l1(params, weights) + (1 - l1_ratio) * l2(params, weights)
+    _check_nonneg("penalties.elastic_net", high=1, l1_ratio=l1_ratio)
+    return _sum_leaves(
+        lambda x, w: l1_ratio * _l1(x, w) + (1 - l1_ratio) * _l2(x, w),
+        params, weights, "elastic_net",
+    )  # fmt: skip
 
 
 def group_l1(

@@ -181,13 +181,17 @@ def test_penalized_refuses_a_negative_or_nan_lam(lam):
     assert jax.jit(lambda lam: l1jax.penalized(jnp.sum, lam)(jnp.ones(2)))(0.5) == 3.0
 
 
-@pytest.mark.parametrize("name", ["l1", "l2", "group_l1"])
+@pytest.mark.parametrize("name", ["l1", "l2", "group_l1", "elastic_net"])
 def test_negative_weights_are_refused_and_zero_weights_switch_off(name):
-    """A negative weight made a negative penalty; a weight of 0 on an infinite entry (group)
-    counts 0, as in l1jax.prox, not NaN."""
+    """A negative weight made a negative penalty (named by the function called: elastic_net's
+    was reported as penalties.l1); a weight of 0 on an infinite entry (group) counts 0, as in
+    l1jax.prox, not NaN."""
     fn = getattr(penalties, name)
+    if name == "elastic_net":
+        fn = functools.partial(penalties.elastic_net, l1_ratio=0.5)
     with pytest.raises(ValueError, match=rf"penalties.{name}: weights must be >= 0"):
-        fn(jnp.array([3.0, 4.0]), np.array(-1.0))
+        fn(jnp.array([3.0, 4.0]), weights=np.array(-1.0))
     x = jnp.array([jnp.inf, 4.0])
     w = jnp.array(0.0) if name == "group_l1" else jnp.array([0.0, 1.0])
-    assert float(fn(x, w)) == (0.0 if name == "group_l1" else {"l1": 4.0, "l2": 8.0}[name])
+    expected = {"l1": 4.0, "l2": 8.0, "group_l1": 0.0, "elastic_net": 0.5 * 4.0 + 0.5 * 8.0}
+    assert float(fn(x, weights=w)) == expected[name]
