@@ -97,10 +97,12 @@ def _static_callable(fn: Callable) -> _Static:
     return _Static(fn, ("id", id(fn)))
 
 
-def _static_mask(mask, init_params) -> _Static | None:
-    """``None``, a callable, or a pytree of bools (a prefix of the params, as optax.masked)."""
+def _static_mask(mask, init_params) -> tuple[_Static | None, Any]:
+    """``None``, a callable, or a pytree of bools (a prefix of the params, as optax.masked):
+    checked, and returned as the static argument of the solve and as its pytree of bools on
+    ``init_params``."""
     if mask is None:
-        return None
+        return None, None
     resolved = mask(init_params) if callable(mask) else mask
     leaves, treedef = jax.tree.flatten(resolved)
     if not all(isinstance(leaf, bool | np.bool_) for leaf in leaves):  # (not arrays, strings)
@@ -125,9 +127,10 @@ def _static_mask(mask, init_params) -> _Static | None:
             f"True on the leaves to penalize; got mask {treedef}, init_params "
             f"{jax.tree.structure(init_params)}"
         ) from err
+    flags_tree = jax.tree.unflatten(treedef, flags)
     if callable(mask):  # re-resolved on the iterates, exactly as optax.masked does
-        return _static_callable(mask)
-    return _Static(jax.tree.unflatten(treedef, flags), (treedef, flags))
+        return _static_callable(mask), flags_tree
+    return _Static(flags_tree, (treedef, flags)), flags_tree
 
 
 class _Problem(NamedTuple):
@@ -399,6 +402,8 @@ def _check_scalar(name: str, value, hint: str) -> None:
 
 
 def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=None):
+    """Check the arguments of :func:`minimize`; returns the mask as the solve's static
+    argument."""
     if not callable(fun):
         raise TypeError(f"minimize: fun must be callable as fun(params, *args), got {fun!r}")
     if not callable(prox):
@@ -439,33 +444,34 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=No
             "minimize: fun(init_params, *args) must return a scalar float (the smooth part of "
             f"the objective), got {out}"
         )
-    _static_mask(mask, init_params)  # (its errors first: the prox is then checked under it)
-    _check_prox(prox, init_params, mask)
+    static, flags = _static_mask(mask, init_params)  # (its errors first)
+    _check_prox(prox, init_params, flags)
+    return static
 
 
-def _check_prox(prox, init_params, mask=None) -> None:
+def _check_prox(prox, init_params, flags=None) -> None:
     """``prox(init_params, threshold)`` must trace and give params of the same structure and
-    shapes; else a ``TypeError`` naming ``prox``, with what went wrong. Under a ``mask`` the
-    prox sees the params as :func:`optax.masked` gives them (``optax.MaskedNode()`` for the
-    unpenalized leaves)."""
+    shapes; else a ``TypeError`` naming ``prox``, with what went wrong. Under a mask (``flags``,
+    a prefix of the params' structure) the prox sees the params as :func:`optax.masked` gives
+    them (``optax.MaskedNode()`` for the unpenalized leaves)."""
     def shapes(tree):
         return jax.tree.map(lambda x: jnp.shape(x), tree)
 
-    if mask is not None:  # (a prefix of the params' structure, or a callable returning one)
-        flags = mask(init_params) if callable(mask) else mask
-        flags = jax.tree.map(lambda m, sub: jax.tree.map(lambda _: bool(m), sub), flags,
-                             init_params)  # fmt: skip
-        init_params = jax.tree.map(lambda m, x: x if m else optax.MaskedNode(), flags,
-                                   init_params)  # fmt: skip
+    masked = flags is not None
+    if masked:  # the leaves under a False flag become optax.MaskedNode()
+        init_params = jax.tree.map(
+            lambda m, sub: jax.tree.map(lambda x: x if m else optax.MaskedNode(), sub),
+            flags, init_params,
+        )  # fmt: skip
     try:
         out = jax.eval_shape(prox, init_params, jnp.ones((), jnp.float32))
     except Exception as err:  # (any error of the user's prox: named, the original chained)
         raise TypeError(
             f"minimize: prox(params, threshold) failed on init_params"
-            f"{' (its penalized leaves, under mask)' if mask is not None else ''}: "
+            f"{' (its penalized leaves, under mask)' if masked else ''}: "
             f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
             + ("; for per-leaf weights leave mask out and give the unpenalized leaves weight 0"
-               if mask is not None else "")
+               if masked else "")
         ) from err
     if jax.tree.structure(out) != jax.tree.structure(init_params) or shapes(out) != shapes(
             init_params):  # fmt: skip
@@ -610,7 +616,7 @@ def minimize(
       >>> round(float(jax.grad(w0)(0.2)), 4)  # by implicit differentiation
       -1.5
     """
-    _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask)
+    mask = _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask)
     args = tuple(args)
     x0 = jax.tree.map(jnp.asarray, init_params)
     # Arrays that fun closes over and that are being differentiated (tracers) become explicit
@@ -621,7 +627,7 @@ def minimize(
         fun, args = converted, (*args, *hoisted)
     dtype = _fista_momentum_dtype(x0)
     problem = _Problem(
-        _static_callable(fun), _static_callable(prox), _static_mask(mask, x0), bool(accelerate)
+        _static_callable(fun), _static_callable(prox), mask, bool(accelerate)
     )
     lam_arr = jnp.asarray(lam, dtype)
     tol, max_iter = jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32)
