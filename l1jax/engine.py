@@ -823,6 +823,15 @@ SPARSE_BLOCK = 2**25  # a sparse X's dense working-set columns (first capacity, 
 SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
 HEADROOM = 1.15
 _shapes: dict[tuple, list[tuple[int, int]]] = {}  # key -> (n_pad, p_pad) of small problems
+_taken: dict[tuple, tuple[int, int]] = {}  # (key, n, p) -> the (n_pad, p_pad) its first fit took
+MAX_TAKEN = 4096
+
+
+def clear_shapes() -> None:
+    """Forget the shapes of this process's earlier small problems (:func:`padded`), as in a new
+    process."""
+    _shapes.clear()
+    _taken.clear()
 
 
 def sparse_capacity(n_pad: int, chunk: int) -> int:
@@ -852,14 +861,19 @@ def padded(n: int, p: int, gram: bool = False, key: tuple = (),
     compilation is most of a call) are padded as if 15% larger and take the smallest shape
     that an earlier small problem of this process with the same ``key`` (what else its
     programs depend on) compiled, if they fit in it and it is at most twice their own: after a
-    first fit, data up to 15% larger compile nothing new. ``headroom=False``: the bucket of
-    ``n × p`` itself (many fits of one shape, e.g. stability selection's halves: 0.77× the
+    first fit, data up to 15% larger compile nothing new. A size fitted before keeps the shape
+    it took then (a fit in between may have offered a smaller one): the same data give the same
+    results, to the last bit, whatever the process fitted in between. ``headroom=False``: the
+    bucket of ``n × p`` itself (many fits of one shape, e.g. stability selection's halves: 0.77× the
     time of 15% headroom on 150 × 1000)."""
     small = n * p <= SMALL and headroom
     grow = HEADROOM if small else 1.0
     n_pad = 1 if gram else bucket(math.ceil(n * grow), 128)
     p_pad = bucket(math.ceil(p * grow), 32)
-    if small:
+    seen = (gram, *key, n, p)
+    if small and seen in _taken:
+        n_pad, p_pad = _taken[seen]
+    elif small:
         known = _shapes.setdefault((gram, *key), [])
         fits = [s for s in known if s[0] >= min(n, n_pad) and s[1] >= p
                 and s[0] * s[1] <= 2 * n_pad * p_pad]  # fmt: skip
@@ -867,6 +881,8 @@ def padded(n: int, p: int, gram: bool = False, key: tuple = (),
             n_pad, p_pad = min(fits, key=lambda s: s[0] * s[1])
         elif len(known) < 64:
             known.append((n_pad, p_pad))
+        if len(_taken) < MAX_TAKEN:
+            _taken[seen] = (n_pad, p_pad)
     n_pad = n if gram else n_pad
     chunk = min(CHUNK, p_pad)
     return n_pad, chunk, -(-p_pad // chunk) * chunk

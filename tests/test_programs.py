@@ -678,7 +678,7 @@ def _compile_events(names=None):
 def test_data_up_to_15_percent_larger_compiles_nothing(loss, n, p):
     """Issue 11: a second data set with n and p up to 15% larger, in the same process, reuses
     every compiled program of the first (counted, not timed): path and cv_path."""
-    engine._shapes.clear()  # the shapes of this process's earlier problems (as in a new one)
+    engine.clear_shapes()  # the shapes of this process's earlier problems (as in a new one)
     rng = np.random.default_rng(0)
 
     def data(n, p):
@@ -702,6 +702,36 @@ def test_data_up_to_15_percent_larger_compiles_nothing(loss, n, p):
     finally:
         stop()
     assert events == [], f"{len(events)} compilations, {sum(events):.2f} s"
+
+
+def test_the_same_data_keep_their_shape_whatever_was_fitted_between():
+    """A small problem takes the smallest shape an earlier one compiled; a fit in between may
+    offer a smaller one that also holds it (C, then A on C's shape, then B registers its own,
+    which holds A too). A second fit of A keeps A's first shape: the same data give the same
+    results to the last bit, whatever the process fitted in between (they took B's shape, and
+    coefficients 5e-14 apart in an optimized build)."""
+    (nc, pc), (na, pa), (nb, pb) = (97, 116), (60, 62), (170, 57)
+    engine.clear_shapes()
+    engine.padded(nc, pc)
+    first = engine.padded(na, pa)
+    assert engine.padded(nb, pb)[::2] == (224, 80)  # (registered: holds A, smaller than C's)
+    assert engine.padded(na, pa) == first == (128, 128, 256)
+
+    engine.clear_shapes()
+    rng = np.random.default_rng(0)
+
+    def data(n, p):
+        X = rng.standard_normal((n, p))
+        return X, (X[:, :3] @ np.array([1.0, 2.0, 3.0]) + rng.standard_normal(n) > 0) * 1.0
+
+    (Xc, yc), (Xa, ya), (Xb, yb) = data(nc, pc), data(na, pa), data(nb, pb)
+    kw = dict(loss="logistic", lambdas=20)
+    l1jax.path(Xc, yc, **kw)
+    before = l1jax.path(Xa, ya, **kw)
+    l1jax.path(Xb, yb, **kw)
+    again = l1jax.path(Xa, ya, **kw)
+    np.testing.assert_array_equal(again.coef, before.coef)
+    np.testing.assert_array_equal(again.intercept, before.intercept)
 
 
 @pytest.mark.parametrize("loss, n, p", [("squared", 60, 200), ("logistic", 150, 40)])

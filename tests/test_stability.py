@@ -201,7 +201,7 @@ def test_halves_take_their_own_bucket(monkeypatch):
     from l1jax import cv, engine
 
     assert engine.padded(150, 1000, headroom=False) == (160, 128, 1024)
-    engine._shapes.clear()
+    engine.clear_shapes()
     assert engine.padded(150, 1000) == (192, 128, 1280)
     seen = []
     real = engine.padded
