@@ -24,9 +24,10 @@ from l1jax.losses import LOSSES, MULTINOMIAL
 
 
 def follows_float64(fun):
-    """Decorate a public entry point ``fun(X, y, ...)`` so that a float64 NumPy ``X`` is solved
-    in float64 even when JAX's x64 is off (JAX's default), inside a scoped
-    ``jax.enable_x64(True)``: float64 data in, float64 results out, as scikit-learn and glmnet
+    """Decorate a public entry point ``fun(X, y, ...)`` so that a float64 ``X`` (NumPy, or a
+    DataFrame of float64 columns, :func:`_data_dtype`) is solved in float64 even when JAX's
+    x64 is off (JAX's default), inside a scoped ``jax.enable_x64(True)``: float64 data in,
+    float64 results out, as scikit-learn and glmnet
     users expect; JAX's global configuration is left alone. float32 data, and ``X`` given as a
     ``jax.Array``, follow JAX's setting as before."""
 
@@ -34,18 +35,33 @@ def follows_float64(fun):
     def wrapped(X, *args, **kwargs):
         if jax.config.jax_enable_x64 or isinstance(X, jax.Array):
             return fun(X, *args, **kwargs)
-        dtype = getattr(X, "dtype", None)
-        if dtype is None or not isinstance(dtype, np.dtype):  # lists, DataFrames: as NumPy
-            try:
-                dtype = np.asarray(X).dtype
-            except (TypeError, ValueError):
-                return fun(X, *args, **kwargs)  # the call itself names the problem
+        dtype = _data_dtype(X)
+        if dtype is None:
+            return fun(X, *args, **kwargs)  # the call itself names the problem
         if dtype.kind != "f" or dtype.itemsize < 8:  # (a longdouble X: float64, not float32)
             return fun(X, *args, **kwargs)
         with jax.enable_x64(True):
             return fun(X, *args, **kwargs)
 
     return wrapped
+
+
+def _data_dtype(X) -> np.dtype | None:
+    """The NumPy dtype of the numbers in ``X`` (None: none to tell). A DataFrame's is that of
+    its columns, pandas' nullable ones by their NumPy type (``Float64`` is float64: NumPy
+    reads such a frame as objects)."""
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, np.dtype):
+        return dtype
+    if dtype is None and hasattr(X, "dtypes"):  # (a DataFrame)
+        try:
+            return np.result_type(*[getattr(d, "numpy_dtype", d) for d in X.dtypes])
+        except TypeError:
+            pass  # (e.g. categorical columns: as NumPy reads them)
+    try:
+        return np.asarray(X).dtype  # lists
+    except (TypeError, ValueError):
+        return None
 
 
 def float_dtype(*arrays) -> np.dtype:

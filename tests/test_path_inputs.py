@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
@@ -304,6 +305,25 @@ def test_pandas_nullable_numbers_fit_and_masked_entries_are_refused():
     with pytest.raises(ValueError, match=r"\bX is a masked array"):
         l1jax.path(masked, y, lambdas=3)
 
+
+
+
+def test_pandas_float64_columns_are_solved_in_float64_with_x64_off():
+    """A DataFrame of pandas' nullable Float64 columns holds float64 numbers, which NumPy reads
+    as objects: it was solved in float32 with JAX's x64 off (coefficients 5e-6 from the same
+    numbers as a float64 array), now in float64 as NumPy float64 data are; Float32 columns stay
+    float32."""
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    with jax.enable_x64(False):
+        ref = l1jax.path(X, y, lambdas=5)
+        assert ref.coef.dtype == np.float64
+        for columns, dtype in (("Float64", np.float64), ({0: "Float64"}, np.float64),
+                               ("Float32", np.float32)):  # fmt: skip
+            res = l1jax.path(pd.DataFrame(X).astype(columns), y, lambdas=5)
+            assert res.coef.dtype == dtype, columns
+            if dtype == np.float64:
+                np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-10, atol=1e-12)
 
 
 _LAYOUTS = {
