@@ -638,6 +638,8 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         raise TypeError("y must be a dense 1-D array, got a sparse matrix; pass "
                         "y.toarray().ravel()")  # fmt: skip
     classes = None
+    if loss == "logistic":
+        check_binary_labels(y)
     if loss == MULTINOMIAL:
         y, classes = check_labels(y)
         check_multinomial(X, positive=positive, mesh=mesh)
@@ -745,6 +747,28 @@ def check_labels(y) -> tuple[np.ndarray, np.ndarray]:
         what = f"a single class ({classes[0].tolist()!r})" if classes.size else "no sample"
         raise ValueError(f"y holds {what} for loss='multinomial'; it needs at least 2 classes")
     return np.eye(classes.size)[codes.reshape(-1)], classes
+
+
+def check_binary_labels(y) -> None:
+    """A logistic ``y`` of labels that are no numbers (text, categories) is refused, naming
+    them and an encoding as 0/1 (NumPy would only say that they are not numbers)."""
+    arr = y if isinstance(y, np.ndarray | jax.Array) else np.asarray(y)
+    if arr.dtype.kind not in "USO":
+        return
+    try:
+        arr.astype(np.float64)  # (an object array of numbers: checked as numbers)
+        return
+    except (TypeError, ValueError):
+        pass
+    if arr.dtype == object and any(v is None for v in arr.ravel()):
+        return  # (missing values: as_real_array names them)
+    labels = np.unique(arr.astype(str))
+    shown = ", ".join(repr(v) for v in labels[:3].tolist()) + (", ..." if labels.size > 3 else "")
+    raise TypeError(
+        f"y holds labels ({shown}) for loss='logistic', whose y are 0/1: encode one class as 1, "
+        f"e.g. y = (y == {labels[-1].item()!r}) * 1.0, or pass loss='multinomial', which takes "
+        "labels"
+    )
 
 
 def check_multinomial(X, *, positive, mesh) -> None:
