@@ -28,6 +28,7 @@ from jax.flatten_util import ravel_pytree
 
 from l1jax import prox as prox_ops
 from l1jax._programs import jit
+from l1jax._warnings import user_stacklevel
 from l1jax.solvers import Status, _status
 from l1jax.transforms import _fista_momentum, _fista_momentum_dtype, _prox_gradient_step
 
@@ -508,7 +509,7 @@ def _warn_if_not_converged(result: MinimizeResult, tol, max_iter) -> None:
             f"{float(result.error):.3g} > tol={float(tol):.3g}; raise max_iter, loosen tol, "
             "or enable float64 (jax.config.update('jax_enable_x64', True))"
         )
-    warnings.warn(message, ConvergenceWarning, stacklevel=3)
+    warnings.warn(message, ConvergenceWarning, stacklevel=user_stacklevel())
 
 
 def minimize(

@@ -662,9 +662,10 @@ def cv_path(
             mesh=mesh, early_stop=early_stop, grouped=grouped, groups=groups,
         )  # fmt: skip
 
-        def refit(l1_ratio):  # (l1jax.path on all rows: its checks, warnings and results)
-            return reported(X, y, False, {**keywords, "l1_ratio": l1_ratio, "block_size": None},
-                            row_grams)  # fmt: skip
+        def refit(l1_ratio, lambdas=lambdas):  # (l1jax.path on all rows: checks and results;
+            # its warning comes with the folds': a refit in a thread has no user's line)
+            return reported(X, y, False, {**keywords, "l1_ratio": l1_ratio, "lambdas": lambdas,
+                                          "block_size": None}, row_grams, where=None)  # fmt: skip
 
         def fold_options(dtype) -> dict:
             return dict(loss=loss, fit_intercept=bool(fit_intercept),
@@ -703,12 +704,8 @@ def cv_path(
             fulls = tuple(refit(l1_ratio=ratio) for ratio in ratios)
         K = max(f.lambdas.size for f in fulls)
         if any(f.lambdas.size < K for f in fulls):  # (an l1_ratio grid): continue the short grids
-            fulls = tuple(f if f.lambdas.size == K else path(
-                X, y, loss=loss, l1_ratio=ratio, lambdas=_continued(f.lambdas, K),
-                fit_intercept=fit_intercept, standardize=standardize,
-                penalty_factor=penalty_factor, sample_weight=sample_weight, positive=positive,
-                tol=tol, max_iter=max_iter, mesh=mesh, grouped=grouped, groups=groups,
-            ) for f, ratio in zip(fulls, ratios, strict=True))  # fmt: skip
+            fulls = tuple(f if f.lambdas.size == K else refit(ratio, _continued(f.lambdas, K))
+                          for f, ratio in zip(fulls, ratios, strict=True))  # fmt: skip
         full = fulls[0]
         R = len(fulls)
         report(f"fitted {fitted_words(full, lambdas)}; now {R * F} fold fits")
@@ -737,6 +734,9 @@ def cv_path(
                 pool=pool, ahead=ahead, rows_only=rows_only, **opts,
             )  # fmt: skip
         report(f"fitted the {R * F} folds")
+        warn_unconverged("l1jax.cv_path (its refit on all rows)",
+                         np.stack([f.status for f in fulls]), np.stack([f.gap for f in fulls]),
+                         lam_grid, tol, max_iter)  # fmt: skip
         warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,
                          what="fold × λ fits")  # fmt: skip
 

@@ -50,6 +50,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from l1jax._inputs import Groups, check_flag, check_groups
+from l1jax._warnings import user_stacklevel
 from l1jax.cv import CVResult, cv_path
 from l1jax.engine import bucket
 from l1jax.path import ConvergenceWarning, PathResult, path
@@ -105,7 +106,7 @@ def _call(fn, *args, words: dict[str, str] | None = None, **kwargs):
     for w in caught:
         category = SklearnConvergenceWarning if issubclass(w.category, ConvergenceWarning) else None
         warnings.warn(w.message if category is None else str(w.message),
-                      category or w.category, stacklevel=3)  # fmt: skip
+                      category or w.category, stacklevel=user_stacklevel())  # fmt: skip
     return out
 
 

@@ -8,6 +8,7 @@ scale and warns once when some λ did not converge.
 
 from __future__ import annotations
 
+import inspect
 import warnings
 from typing import NamedTuple
 
@@ -17,6 +18,7 @@ import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._programs import highest, jit
+from l1jax._warnings import user_stacklevel
 from l1jax.losses import MULTINOMIAL
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -323,16 +325,28 @@ def path(
     ))  # fmt: skip
 
 
-def reported(X, y, verbose: bool, options: dict, row_grams=None) -> PathResult:
+def reported(X, y, verbose: bool, options: dict, row_grams=None,
+             where: str | None = "l1jax.path") -> PathResult:  # fmt: skip
     """:func:`path` (its progress lines and warnings) on :func:`_path`'s keyword ``options``,
-    and ``row_grams`` (see :func:`_path`: cv_path's refit shares its folds' product of X)."""
+    and ``row_grams`` (see :func:`_path`: cv_path's refit shares its folds' product of X).
+    ``where`` names the call in the warning of unconverged λs (``None``: no warning, the caller
+    gives it; a fit in a worker thread has no user's line to name)."""
     lambdas = options["lambdas"]
     with _progress.progress("l1jax.path", verbose) as report:
         report(f"fitting a {options['loss']} path ({_grid_words(lambdas)})")
         res, tol = _path(X, y, row_grams=row_grams, **options)
         report(f"fitted {fitted_words(res, lambdas)}")
-    warn_unconverged("l1jax.path", res.status, res.gap, res.lambdas, tol, options["max_iter"])
+    if where is not None:
+        warn_unconverged(where, res.status, res.gap, res.lambdas, tol, options["max_iter"])
     return res
+
+
+def path_for(where: str, X, y, **options) -> PathResult:
+    """:func:`path` with ``options`` (its defaults for the rest), run by the public function
+    ``where`` on all the data, whose name its warning of unconverged λs gives."""
+    defaults = {name: param.default for name, param in inspect.signature(path).parameters.items()
+                if param.kind is param.KEYWORD_ONLY and name != "verbose"}  # fmt: skip
+    return reported(X, y, False, {**defaults, **options}, where=where)
 
 
 def _grid_words(lambdas) -> str:
@@ -351,11 +365,11 @@ def fitted_words(res: PathResult, lambdas) -> str:
     return words + (f", {bad} not converged" if bad else "")
 
 
-def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", stacklevel=4):
+def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
     """One :class:`ConvergenceWarning` (two when some λ is :attr:`Status.UNBOUNDED`) for the
-    fits of ``status`` (any shape, ``lambdas`` broadcast to it) that did not converge. The
-    default ``stacklevel`` names the caller of a public function decorated by
-    :func:`l1jax._inputs.follows_float64` that calls this from its body."""
+    fits of ``status`` (any shape, ``lambdas`` broadcast to it) that did not converge, at the
+    user's line (:func:`l1jax._warnings.user_stacklevel`)."""
+    stacklevel = user_stacklevel()
     status, gap = np.asarray(status), np.asarray(gap)
     lambdas = np.broadcast_to(lambdas, status.shape)
     converged = status == solvers.Status.CONVERGED

@@ -22,7 +22,7 @@ import numpy as np
 from l1jax import _inputs, _progress, _sharding, _sparse, cv
 from l1jax._inputs import check_int, check_scalar, float_dtype
 from l1jax.losses import LOSSES
-from l1jax.path import path, warn_unconverged
+from l1jax.path import path_for, warn_unconverged
 
 __all__ = ["StabilityResult", "stability_selection"]
 
@@ -116,13 +116,17 @@ def _check_subsamples(subsamples, y, loss, fit_intercept) -> None:
             )
 
 
+WHOLE = "l1jax.stability_selection (its path on all rows, which sets the λs)"
+
+
 def _range_end(X, y, max_selected: int, lambda_min_ratio: float, mesh, options) -> tuple:
     """λ_max of all the data and the end of the default λ range: the first λ of a grid of 16
     per decade at which the path on all the data has ``max_selected`` nonzero coefficients.
     The path runs one decade at a time and stops there (or at ``lambda_min_ratio · λ_max``,
     its last λ, if it never gets there), so that a small ``max_selected`` costs a short path.
     """
-    res = path(X, y, lambdas=DECADE, lambda_min_ratio=0.1, mesh=mesh, early_stop=False, **options)
+    res = path_for(WHOLE, X, y, lambdas=DECADE, lambda_min_ratio=0.1, mesh=mesh,
+                   early_stop=False, **options)  # fmt: skip
     lam_max, low = float(res.lambdas[0]), 0.1
     while True:
         reached = np.flatnonzero((np.asarray(res.coef) != 0).sum(axis=1) >= max_selected)
@@ -132,7 +136,7 @@ def _range_end(X, y, max_selected: int, lambda_min_ratio: float, mesh, options) 
             return lam_max, float(res.lambdas[-1])
         nxt = max(low / 10, lambda_min_ratio)
         grid = lam_max * np.geomspace(low, nxt, DECADE + 1)[1:]
-        res, low = path(X, y, lambdas=grid, mesh=mesh, **options), nxt
+        res, low = path_for(WHOLE, X, y, lambdas=grid, mesh=mesh, **options), nxt
 
 
 @_inputs.follows_float64
@@ -242,7 +246,7 @@ def stability_selection(
         )  # fmt: skip
         X_arr = X
         if X_arr.ndim != 2 or 0 in X_arr.shape:
-            path(X, y, lambdas=1, **options)  # raises path's message
+            path_for(WHOLE, X, y, lambdas=1, **options)  # raises path's message
         n, p = X_arr.shape
         if n < 2:
             raise ValueError(
@@ -259,7 +263,8 @@ def stability_selection(
             lam_max, lam_end = _range_end(X, y, max_selected, lambda_min_ratio, mesh, options)
             grid = np.geomspace(lam_max, lam_end, K)
         else:
-            whole = path(X, y, lambdas=lambdas, mesh=mesh, early_stop=False, **options)
+            whole = path_for(WHOLE, X, y, lambdas=lambdas, mesh=mesh, early_stop=False,
+                             **options)  # fmt: skip
             grid = np.asarray(whole.lambdas, np.float64)
         dtype = float_dtype(X_arr, np.asarray(y))
         if tol is None:

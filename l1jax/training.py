@@ -30,6 +30,7 @@ import optax
 
 from l1jax import _sharding, prox
 from l1jax._programs import jit
+from l1jax._warnings import user_stacklevel
 from l1jax.prox import _check_hyperparam, _like
 from l1jax.transforms import (
     _at,
@@ -648,6 +649,6 @@ def train_path(
             f"at λ = {np.array2string(bad, precision=4)}; lower the learning rate or clip the "
             "gradients (optax.clip_by_global_norm)",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     return result

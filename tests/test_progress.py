@@ -1,5 +1,10 @@
-"""Progress lines of path, cv_path and stability_selection (``verbose=True``, issue 17)."""
+"""Progress lines of path, cv_path and stability_selection (``verbose=True``, issue 17), and
+warnings that name the user's line."""
 
+import warnings
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -80,3 +85,37 @@ def test_verbose_must_be_a_bool(call):
     X, y = _data()
     with pytest.raises(TypeError, match="verbose"):
         getattr(l1jax, call)(X, y, verbose="yes")
+
+
+@pytest.mark.parametrize("x64", [True, False])
+def test_convergence_warnings_name_the_callers_line(x64):
+    """Every unconverged call warns at the user's line (the first frame outside l1jax), by the
+    name of the function called: path's warning named l1jax's own decorator (_inputs.py),
+    cv_path's refit and stability_selection's path on all rows warned as "l1jax.path" from a
+    worker thread's frame or the decorator, and the CV estimators from their fit method."""
+    from l1jax.estimators import Lasso, LassoCV
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 80))
+    y = X[:, 0] + rng.standard_normal(50)
+    calls = {
+        "path": lambda: l1jax.path(X, y, max_iter=3),
+        "cv_path": lambda: l1jax.cv_path(X, y, max_iter=3, n_folds=3, lambdas=10),
+        "stability": lambda: l1jax.stability_selection(X, y, max_iter=3, n_subsamples=4,
+                                                       lambdas=5),  # fmt: skip
+        "minimize": lambda: l1jax.minimize(lambda w: jnp.sum((w - 1) ** 2), jnp.zeros(3),
+                                           lam=0.1, max_iter=1),  # fmt: skip
+        "Lasso": lambda: Lasso(alpha=1e-4, max_iter=3).fit(X, y),
+        "LassoCV": lambda: LassoCV(alphas=5, max_iter=3, cv=3).fit(X, y),
+    }
+    names = {"cv_path": {"l1jax.cv_path (its refit on all rows)", "l1jax.cv_path"},
+             "stability": {"l1jax.stability_selection (its path on all rows, which sets the "
+                           "λs)", "l1jax.stability_selection"}}  # fmt: skip
+    for name, call in calls.items():
+        with jax.enable_x64(x64), warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            call()
+        assert caught, name
+        assert {w.filename for w in caught} == {__file__}, (name, [w.filename for w in caught])
+        if name in names:
+            assert {str(w.message).split(":")[0] for w in caught} == names[name]
