@@ -27,9 +27,9 @@ def follows_float64(fun):
     """Decorate a public entry point ``fun(X, y, ...)`` so that a float64 ``X`` (NumPy, or a
     DataFrame of float64 columns, :func:`_data_dtype`) is solved in float64 even when JAX's
     x64 is off (JAX's default), inside a scoped ``jax.enable_x64(True)``: float64 data in,
-    float64 results out, as scikit-learn and glmnet
-    users expect; JAX's global configuration is left alone. float32 data, and ``X`` given as a
-    ``jax.Array``, follow JAX's setting as before."""
+    float64 results out, as scikit-learn and glmnet users expect; JAX's global configuration is
+    left alone. float32 data, and ``X`` given as a ``jax.Array``, follow JAX's setting as
+    before."""
 
     @functools.wraps(fun)
     def wrapped(X, *args, **kwargs):

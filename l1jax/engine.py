@@ -864,8 +864,8 @@ def padded(n: int, p: int, gram: bool = False, key: tuple = (),
     first fit, data up to 15% larger compile nothing new. A size fitted before keeps the shape
     it took then (a fit in between may have offered a smaller one): the same data give the same
     results, to the last bit, whatever the process fitted in between. ``headroom=False``: the
-    bucket of ``n × p`` itself (many fits of one shape, e.g. stability selection's halves: 0.77× the
-    time of 15% headroom on 150 × 1000)."""
+    bucket of ``n × p`` itself (many fits of one shape, e.g. stability selection's halves:
+    0.77× the time of 15% headroom on 150 × 1000)."""
     small = n * p <= SMALL and headroom
     grow = HEADROOM if small else 1.0
     n_pad = 1 if gram else bucket(math.ceil(n * grow), 128)
