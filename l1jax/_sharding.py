@@ -83,6 +83,9 @@ def to_host(value) -> np.ndarray:
     return np.asarray(value)
 
 
+SMALL_PUT = 4096  # entries of a host value that Placement.put leaves to the program's call
+
+
 class Placement:
     """Where arrays live: on the default device, or sharded over a ``jax.sharding.Mesh`` with
     rows of X over its axis ``"data"`` and the λ block over its axis ``"lambdas"`` (either may
@@ -103,6 +106,11 @@ class Placement:
         return jax.sharding.NamedSharding(self.mesh, jax.sharding.PartitionSpec(*spec))
 
     def put(self, value, *spec):
+        """``value`` placed by ``spec`` on the mesh. Without one, a small NumPy value stays on
+        the host: the program's call transfers all its arguments at once (a ``device_put``
+        each cost ≈ 0.1 ms, 16 of them a quarter of a small estimator's fit)."""
+        if self.mesh is None and not isinstance(value, jax.Array) and np.size(value) <= SMALL_PUT:
+            return np.asarray(value)
         return _programs.to_device(value, sharding=self.sharding(*spec))
 
     def fetch(self, value) -> np.ndarray:  # to NumPy, gathered from every host if need be

@@ -1054,16 +1054,16 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     problem = Problem(
         data=full,
         lambdas=place.replicated(lams),
-        n_lambdas=to_device(0 if grid_only else K, jnp.int32),
-        relative=to_device(relative),
-        rho=to_device(l1_ratio, dtype),
+        n_lambdas=np.asarray(0 if grid_only else K, np.int32),
+        relative=np.asarray(relative),
+        rho=np.asarray(l1_ratio, dtype),
         v=place.replicated(v_pad),
         valid=place.replicated(valid),
-        tol=to_device(tol, dtype),
-        p_null=to_device(p_null, dtype),
-        max_iter=to_device(max_iter, jnp.int32),
-        f_sat=to_device(f_sat, dtype),
-        early_stop=to_device(bool(early_stop and relative)),
+        tol=np.asarray(tol, dtype),
+        p_null=np.asarray(p_null, dtype),
+        max_iter=np.asarray(max_iter, np.int32),
+        f_sat=np.asarray(f_sat, dtype),
+        early_stop=np.asarray(bool(early_stop and relative)),
         groups=None if groups is None else place.replicated(grp),
         v2=place.replicated(v2_pad),
     )
@@ -1073,7 +1073,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         block=block,
         entrywise=entrywise,
     )  # fmt: skip
-    state = Start(to_device(b0))
+    state = Start(np.asarray(b0))
     capacity = first_capacity(n, int(valid.sum() if groups is None else col_ok.sum()), l1_ratio,
                               chunk, p_pad, p_pad if use_gram else n_pad)  # fmt: skip
     if sparse and not use_gram:  # the working set's dense columns: at most SPARSE_BLOCK entries
