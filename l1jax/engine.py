@@ -61,7 +61,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _inputs, _sharding, _sparse, solvers
-from l1jax._programs import highest, jit, one_blas_thread, program, to_device
+from l1jax._programs import highest, jit, one_blas_thread, program
 from l1jax.losses import MULTINOMIAL
 
 __all__ = [
@@ -1030,7 +1030,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         full = solvers.Data(
             G=place.replicated(xp.pad(G, ((0, p_pad - p), (0, p_pad - p)))),
             c=place.replicated(xp.pad(c, ((0, p_pad - p), *[(0, 0)] * len(tasks)))),
-            yy=to_device(yy, dtype),
+            yy=np.asarray(yy, dtype),
         )  # fmt: skip
         b0 = np.zeros(tasks, dtype)
     else:
