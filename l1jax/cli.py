@@ -1045,7 +1045,7 @@ def _add_fit_options(parser: argparse.ArgumentParser, *, loss: bool) -> None:
         help="elastic-net mixing in (0, 1]: 1 is the lasso (default), smaller adds ridge",
     )  # fmt: skip
     parser.add_argument(
-        "--cv", type=_positive_int, default=10, metavar="K",
+        "--cv", type=_positive_int, metavar="K",
         help="number of cross-validation folds, 0 for no CV (default 10)",
     )  # fmt: skip
     parser.add_argument(
@@ -1105,7 +1105,7 @@ def _parser() -> argparse.ArgumentParser:
         ),
     )
     _add_fit_options(parser, loss=False)
-    parser.set_defaults(stability=0, threshold=0.6)
+    parser.set_defaults(stability=0, threshold=None)
     sub = parser.add_subparsers(dest="command", metavar="{path,demo}")
     p = sub.add_parser(
         "path",
@@ -1186,7 +1186,7 @@ def _parser() -> argparse.ArgumentParser:
         "sqrt(0.8 p) features",
     )  # fmt: skip
     p.add_argument(
-        "--threshold", type=float, default=0.6, metavar="T",
+        "--threshold", type=float, metavar="T",
         help="with --stability: the selection probability in (0.5, 1] a feature must reach "
         "(default 0.6)",
     )  # fmt: skip
@@ -1213,6 +1213,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.cv == 1:
         _fail("--cv must be 0 (no cross-validation) or at least 2 folds, got 1")
         return 2
+    if args.stability and args.cv:  # (two different fits: say which one)
+        _fail(f"--stability {args.stability} runs stability selection instead of the "
+              f"cross-validated path: leave out --cv {args.cv}, or --stability")  # fmt: skip
+        return 2
+    if args.threshold is not None and not args.stability:
+        _fail("--threshold is the selection probability of --stability B: add --stability "
+              "(e.g. --stability 100), or leave out --threshold")  # fmt: skip
+        return 2
+    args.cv = 10 if args.cv is None else args.cv
+    args.threshold = 0.6 if args.threshold is None else args.threshold
     if args.n_lambdas < 1:
         _fail("--n-lambdas must be at least 1")
         return 2

@@ -341,9 +341,10 @@ def reported(X, y, verbose: bool, options: dict, row_grams=None,
     return res
 
 
-def path_for(where: str, X, y, **options) -> PathResult:
+def path_for(where: str | None, X, y, **options) -> PathResult:
     """:func:`path` with ``options`` (its defaults for the rest), run by the public function
-    ``where`` on all the data, whose name its warning of unconverged λs gives."""
+    ``where`` on all the data, whose name its warning of unconverged λs gives (``None``: no
+    warning, the caller gives it)."""
     defaults = {name: param.default for name, param in inspect.signature(path).parameters.items()
                 if param.kind is param.KEYWORD_ONLY and name != "verbose"}  # fmt: skip
     return reported(X, y, False, {**defaults, **options}, where=where)

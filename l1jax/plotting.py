@@ -8,7 +8,7 @@ the ``Axes`` and never calls ``plt.show()``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -59,6 +59,20 @@ def _axes(ax):
     if ax is None:
         _, ax = _pyplot().subplots(figsize=(7, 4.5))
     return ax  # (given Axes: matplotlib is there, and pyplot is not needed)
+
+
+def _feature_names(feature_names, p: int) -> list[str] | None:
+    """``feature_names`` as ``p`` strings (None stays None)."""
+    if feature_names is None:
+        return None
+    unordered = (bytes, dict, set, frozenset)
+    if isinstance(feature_names, unordered) or not isinstance(feature_names, Iterable):
+        raise TypeError(f"feature_names must be a sequence of {p} names (one per feature), got "
+                        f"{type(feature_names).__name__}")  # fmt: skip
+    names = [str(name) for name in feature_names]
+    if len(names) != p:
+        raise ValueError(f"feature_names must have one name per feature ({p}), got {len(names)}")
+    return names
 
 
 def _positive_lambdas(lambdas: np.ndarray, name: str, instead: str) -> np.ndarray:
@@ -224,12 +238,7 @@ def plot_path(
             raise ValueError(f"scale must have one factor per feature ({p},), got {scale.shape}")
         coef = coef * scale.reshape((p,) + (1,) * (coef.ndim - 2))
     coef, what = _per_feature(coef, getattr(res, "classes", None), response)
-    if feature_names is not None:
-        feature_names = [str(name) for name in feature_names]
-        if len(feature_names) != p:
-            raise ValueError(
-                f"feature_names must have one name per feature ({p}), got {len(feature_names)}"
-            )
+    feature_names = _feature_names(feature_names, p)
     log = xvar == "lambda"
     if log:  # λ = 0 has no place on a log axis
         keep = _positive_lambdas(lambdas, "result", "draw the path against the L1 norm of "
@@ -443,12 +452,7 @@ def plot_stability(
     prob = np.asarray(result.probabilities, np.float64)
     lambdas = np.asarray(result.lambdas, np.float64)
     K, p = prob.shape
-    if feature_names is not None:
-        feature_names = [str(name) for name in feature_names]
-        if len(feature_names) != p:
-            raise ValueError(
-                f"feature_names must have one name per feature ({p}), got {len(feature_names)}"
-            )
+    feature_names = _feature_names(feature_names, p)
     names = feature_names or [str(j) for j in range(p)]
     keep = _positive_lambdas(lambdas, "result", "a λ = 0 fit selects every feature")
     ax = _axes(ax)

@@ -39,13 +39,14 @@ class StabilityResult(NamedTuple):
         nonzero.
       subsamples: ``(B, n)`` bool, the rows of each subsample (complementary pairs: rows
         ``2i`` and ``2i + 1`` are disjoint halves).
-      selected: ``(p,)`` bool, ``max_probability >= threshold``.
+      selected: ``(p,)`` bool, ``max_probability >= threshold``, among the penalized features
+        (``penalty_factor`` > 0).
       max_probability: ``(p,)`` the largest probability of each feature over the λs.
       error_bound: the bound ``q² / ((2·threshold − 1)·p)`` on the expected number of falsely
-        selected features (Meinshausen & Bühlmann 2010, Theorem 1).
+        selected features (Meinshausen & Bühlmann 2010, Theorem 1), ``p`` the penalized ones.
       threshold: the threshold used.
-      mean_selected: ``q``, the mean over the subsamples of the number of features selected
-        at some λ of the range (each subsample's union over the λs).
+      mean_selected: ``q``, the mean over the subsamples of the number of penalized features
+        selected at some λ of the range (each subsample's union over the λs).
     """
 
     lambdas: np.ndarray
@@ -83,15 +84,23 @@ def _complementary_pairs(n: int, n_subsamples: int, *, seed: int = 0, y=None,
     complements (Shah & Samworth 2013): rows ``2i`` and ``2i + 1`` are disjoint, each holding
     ``⌊m/2⌋`` of the ``m`` rows of positive ``sample_weight`` (with m odd, one row sits out of
     that pair). With ``y`` given (class labels), each half is stratified: every class is split
-    as evenly as its count allows."""
+    as evenly as its count allows (with m odd, the row that sits out is one of a class of odd
+    count, drawn at random)."""
     rng = np.random.default_rng(seed)
     rows = np.arange(n) if sample_weight is None else np.flatnonzero(sample_weight > 0)
     half = rows.size // 2
     out = np.zeros((n_subsamples, n), bool)
+    if y is not None and rows.size % 2:
+        labels, counts = np.unique(y[rows], return_counts=True)
+        odd = np.isin(y[rows], labels[counts % 2 == 1])  # (one class at least: m is odd)
     for i in range(n_subsamples // 2):
         order = rows[rng.permutation(rows.size)]
+        if y is not None and rows.size % 2:  # the row that sits out goes last
+            out_row = rows[rng.choice(np.flatnonzero(odd))]
+            order = np.append(order[order != out_row], out_row)
         if y is not None:  # by class, random within: neighbours (2k, 2k + 1) share a class
-            order = order[np.argsort(y[order], kind="stable")]
+            order = np.concatenate([order[:2 * half][np.argsort(y[order[:2 * half]],
+                                                                kind="stable")], order[2 * half:]])
         first, second = order[0 : 2 * half : 2], order[1 : 2 * half : 2]
         swap = rng.random(half) < 0.5
         out[2 * i, np.where(swap, second, first)] = True
@@ -117,26 +126,47 @@ def _check_subsamples(subsamples, y, loss, fit_intercept) -> None:
 
 
 WHOLE = "l1jax.stability_selection (its path on all rows, which sets the λs)"
+MIN_ROWS = 4  # rows of positive weight: halves of at least 2 (one row standardizes to nothing)
 
 
-def _range_end(X, y, max_selected: int, lambda_min_ratio: float, mesh, options) -> tuple:
-    """λ_max of all the data and the end of the default λ range: the first λ of a grid of 16
-    per decade at which the path on all the data has ``max_selected`` nonzero coefficients.
-    The path runs one decade at a time and stops there (or at ``lambda_min_ratio · λ_max``,
-    its last λ, if it never gets there), so that a small ``max_selected`` costs a short path.
-    """
-    res = path_for(WHOLE, X, y, lambdas=DECADE, lambda_min_ratio=0.1, mesh=mesh,
+def _candidates(penalty_factor, p: int) -> np.ndarray:
+    """``(p,)`` bool: the features that stability selection selects among, the penalized ones
+    (``penalty_factor`` 0 keeps a feature in every fit: it is not a candidate)."""
+    v = _inputs.check_weights(penalty_factor, "penalty_factor", p, "feature")
+    if v is None:
+        return np.ones(p, bool)
+    if not np.any(v > 0):
+        raise ValueError(
+            "penalty_factor must be positive for some feature: stability selection selects "
+            "among the penalized features (penalty_factor 0 keeps a feature in every fit)"
+        )
+    return v > 0
+
+
+def _range_end(X, y, max_selected: int, lambda_min_ratio: float, candidates, mesh,
+               options) -> tuple:  # fmt: skip
+    """λ_max of all the data, the end of the default λ range and the fits of the search
+    (``(status, gap, lambdas)``, for one warning of unconverged λs): the first λ of a grid of
+    16 per decade at which the path on all the data has ``max_selected`` nonzero coefficients
+    among the ``candidates`` (the penalized features). The path runs one decade at a time
+    (the first from λ_max down to ``max(0.1, lambda_min_ratio) · λ_max``) and stops there, or at
+    ``lambda_min_ratio · λ_max``, its last λ, if it never gets there, so that a small
+    ``max_selected`` costs a short path."""
+    low = max(0.1, lambda_min_ratio)
+    res = path_for(None, X, y, lambdas=DECADE, lambda_min_ratio=low, mesh=mesh,
                    early_stop=False, **options)  # fmt: skip
-    lam_max, low = float(res.lambdas[0]), 0.1
+    lam_max, first, fits = float(res.lambdas[0]), 1, []
     while True:
-        reached = np.flatnonzero((np.asarray(res.coef) != 0).sum(axis=1) >= max_selected)
+        fits.append((res.status, res.gap, res.lambdas))
+        counts = (np.asarray(res.coef)[:, candidates] != 0).sum(axis=1)
+        reached = np.flatnonzero(counts >= max_selected)
         if reached.size:
-            return lam_max, float(res.lambdas[max(int(reached[0]), 1 if low == 0.1 else 0)])
+            return lam_max, float(res.lambdas[max(int(reached[0]), first)]), fits
         if low <= lambda_min_ratio * (1 + 1e-9):
-            return lam_max, float(res.lambdas[-1])
+            return lam_max, float(res.lambdas[-1]), fits
         nxt = max(low / 10, lambda_min_ratio)
         grid = lam_max * np.geomspace(low, nxt, DECADE + 1)[1:]
-        res, low = path_for(WHOLE, X, y, lambdas=grid, mesh=mesh, **options), nxt
+        res, low, first = path_for(None, X, y, lambdas=grid, mesh=mesh, **options), nxt, 0
 
 
 @_inputs.follows_float64
@@ -180,6 +210,10 @@ def stability_selection(
 
         error_bound = q² / ((2·threshold − 1)·p)
 
+    The candidates are the penalized features: one with ``penalty_factor`` 0 is in every fit
+    (its probabilities are there as for any feature) but is never ``selected``, and ``q`` and
+    ``p`` count the penalized features only.
+
     On accelerators and meshes all halves × all λs are solved in one compiled program, the
     working-set engine of :func:`l1jax.path` vmapped over the halves (as
     :func:`l1jax.cv_path`'s folds); with ``mesh=`` the halves are split over its axis
@@ -188,23 +222,27 @@ def stability_selection(
     the slowest is done, which costs more than it saves there).
 
     Args:
-      X: ``(n, p)`` real design matrix.
+      X: ``(n, p)`` real design matrix, ``n ≥ 4``.
       y: ``(n,)`` targets.
       n_subsamples: B, the number of halves: even (complementary pairs), at least 2.
       threshold: the selection probability in (0.5, 1] a stable feature reaches.
       max_selected: where the default λ range stops: at the first λ of the path on all the
-        data with this many nonzero coefficients, in [1, p]; default ``⌈√(0.8·p)⌉`` (were
-        ``q`` that small, the bound would be ``0.8 / (2·threshold − 1)``; fits on half the rows
-        usually select somewhat more at the same λ). That path runs on a grid of
-        16 λs per decade from λ_max, one decade at a time, down to ``lambda_min_ratio · λ_max``
-        at most; if it never gets to ``max_selected`` nonzeros, the range stops there.
+        data with this many nonzero coefficients among the ``p`` penalized features, in
+        [1, p]; default ``⌈√(0.8·p)⌉`` (were ``q`` that small, the bound would be
+        ``0.8 / (2·threshold − 1)``; fits on half the rows usually select somewhat more at the
+        same λ). That path runs on a grid of 16 λs per decade (the first decade: 16 λs from
+        λ_max, down to ``max(0.1, lambda_min_ratio) · λ_max``), one decade at a time, down to
+        ``lambda_min_ratio · λ_max`` at most; if it never gets to ``max_selected`` nonzeros,
+        the range stops there.
       lambdas: None (100 λs), an int K (K λs log-spaced over the default range above), or an
         array of λs, used as given (descending).
       lambda_min_ratio: in (0, 1), where the search for the end of the default range gives up
         (default 1e-4 if n > p, else 1e-2, as :func:`l1jax.path`).
       seed: seed of the random halves.
-      loss, l1_ratio, fit_intercept, standardize, penalty_factor, sample_weight, positive, tol,
-        max_iter: as in :func:`l1jax.path` (``max_iter`` is the iteration cap per λ).
+      sample_weight: as in :func:`l1jax.path`; at least 4 rows of positive weight (halves of
+        2 rows or more).
+      loss, l1_ratio, fit_intercept, standardize, penalty_factor, positive, tol, max_iter: as
+        in :func:`l1jax.path`.
       mesh: optional ``jax.sharding.Mesh`` with axes ``"lambdas"`` and/or ``"data"``.
       verbose: print progress lines on stderr: compilations, the λ range, each subsample.
 
@@ -248,34 +286,41 @@ def stability_selection(
         if X_arr.ndim != 2 or 0 in X_arr.shape:
             path_for(WHOLE, X, y, lambdas=1, **options)  # raises path's message
         n, p = X_arr.shape
-        if n < 2:
+        if n < MIN_ROWS:
             raise ValueError(
-                f"X must have at least 2 samples to split into halves, got n_samples = {n}"
+                f"X must have at least {MIN_ROWS} samples to split into halves of "
+                f"{MIN_ROWS // 2} rows or more, got n_samples = {n}"
             )
+        candidates = _candidates(penalty_factor, p)
         if max_selected is None:
-            max_selected = math.ceil(math.sqrt(0.8 * p))
-        max_selected = check_int(max_selected, "max_selected", 1, p, "the number of features")
+            max_selected = math.ceil(math.sqrt(0.8 * candidates.sum()))
+        max_selected = check_int(max_selected, "max_selected", 1, int(candidates.sum()),
+                                 "the number of penalized features")  # fmt: skip
         if lambda_min_ratio is None:
             lambda_min_ratio = 1e-4 if n > p else 1e-2
         lambda_min_ratio = check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
         # The path on all the data checks the input (in path's words) and gives the λ range.
         if K is not None:
-            lam_max, lam_end = _range_end(X, y, max_selected, lambda_min_ratio, mesh, options)
+            lam_max, lam_end, search = _range_end(X, y, max_selected, lambda_min_ratio,
+                                                  candidates, mesh, options)  # fmt: skip
             grid = np.geomspace(lam_max, lam_end, K)
         else:
             whole = path_for(WHOLE, X, y, lambdas=lambdas, mesh=mesh, early_stop=False,
                              **options)  # fmt: skip
-            grid = np.asarray(whole.lambdas, np.float64)
+            grid, search = np.asarray(whole.lambdas, np.float64), []
         dtype = float_dtype(X_arr, np.asarray(y))
         if tol is None:
             tol = 1e-7 if dtype == np.float64 else 1e-5
+        if search:  # (one warning for the decades of the search)
+            warn_unconverged(WHOLE, *(np.concatenate(a) for a in zip(*search, strict=True)),
+                             tol, max_iter)  # fmt: skip
         X64, y64 = X_arr.astype(np.float64), np.asarray(y, np.float64)
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         s = _inputs.unit_scale(s)  # (their sums must not overflow)
-        if np.count_nonzero(s) < 2:
+        if np.count_nonzero(s) < MIN_ROWS:
             raise ValueError(
-                "sample_weight must be positive on at least 2 samples to split them into halves, "
-                f"got {np.count_nonzero(s)}"
+                f"sample_weight must be positive on at least {MIN_ROWS} samples to split them "
+                f"into halves of {MIN_ROWS // 2} rows or more, got {np.count_nonzero(s)}"
             )
 
         report(f"{B} subsamples × {grid.size} λs from {grid[0]:.4g} to {grid[-1]:.4g}")
@@ -300,14 +345,14 @@ def stability_selection(
         nonzero = coef != 0  # (B, K, p)
         probabilities = nonzero.mean(axis=0)
         max_probability = probabilities.max(axis=0)
-        q = float(nonzero.any(axis=1).sum(axis=1).mean())
+        q = float(nonzero[:, :, candidates].any(axis=1).sum(axis=1).mean())
         return StabilityResult(
             lambdas=grid.astype(dtype),
             probabilities=probabilities,
             subsamples=subsamples,
-            selected=max_probability >= threshold,
+            selected=(max_probability >= threshold) & candidates,
             max_probability=max_probability,
-            error_bound=q**2 / ((2 * threshold - 1) * p),
+            error_bound=q**2 / ((2 * threshold - 1) * candidates.sum()),
             threshold=threshold,
             mean_selected=q,
         )

@@ -429,6 +429,16 @@ def test_file_problems_are_one_line_naming_the_fix(real_files, capsys, name):
     assert "Traceback" not in "\n".join(err)
 
 
+@pytest.mark.parametrize("options, message", [
+    (["--stability", "4", "--cv", "5"], "--stability 4 runs stability selection instead of the "
+     "cross-validated path: leave out --cv 5"),
+    (["--threshold", "0.7"], "--threshold is the selection probability of --stability B"),
+])  # fmt: skip
+def test_options_of_the_other_fit_are_refused(real_files, capsys, options, message):
+    assert main(["path", "semi.csv", "--target", "y", *options]) == 2
+    assert message in capsys.readouterr().err
+
+
 def test_a_bad_separator_option(real_files, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["path", "semi.csv", "--target", "y", "--sep", ";;"])

@@ -230,6 +230,9 @@ def test_plot_stability(tmp_path):
     _save(ax, tmp_path, "stability.png")
     with pytest.raises(ValueError, match="feature_names"):
         l1jax.plot_stability(st, feature_names=NAMES[:2])
+    for names in (5, set(NAMES)):  # (a set has no order)
+        with pytest.raises(TypeError, match="feature_names must be a sequence of"):
+            l1jax.plot_stability(st, feature_names=names)
     with pytest.raises(TypeError, match="StabilityResult"):
         l1jax.plot_stability(st.probabilities)
     with pytest.raises(ValueError, match=r"\bmax_labels\b must be >= 0"):

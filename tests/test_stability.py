@@ -126,6 +126,44 @@ def test_logistic_halves_are_stratified():
                                   n_subsamples=2, lambdas=4)  # fmt: skip
 
 
+def test_a_rare_class_is_split_evenly_whichever_label_it_has():
+    X, _ = _data(n=61)  # odd: the row that sits out is of the class of odd count
+    rare = np.isin(np.arange(61), [3, 40]).astype(float)  # 2 of 61: 1 in each half
+    for y in (rare, 1 - rare):
+        st = l1jax.stability_selection(X, y, loss="logistic", n_subsamples=B, lambdas=4)
+        np.testing.assert_array_equal(st.subsamples[:, rare == 1].sum(axis=1), 1)
+        assert np.all(st.subsamples.sum(axis=1) == 30)
+
+
+def test_unpenalized_features_are_in_every_fit_but_not_candidates():
+    X, y = _data(p=5)
+    pf = np.array([1.0, 1.0, 0.0, 1.0, 0.0])  # two noise features kept in every fit
+    st = l1jax.stability_selection(X, y, n_subsamples=B, lambdas=K, penalty_factor=pf,
+                                   threshold=0.6)  # fmt: skip
+    nonzero = _refits(X, y, st, penalty_factor=pf)
+    np.testing.assert_array_equal(st.probabilities, nonzero.mean(axis=0))
+    np.testing.assert_array_equal(st.max_probability[pf == 0], 1.0)
+    assert not st.selected[pf == 0].any()
+    np.testing.assert_array_equal(st.selected[pf > 0], st.max_probability[pf > 0] >= 0.6)
+    q = nonzero[:, :, pf > 0].any(axis=1).sum(axis=1).mean()  # the penalized features' union
+    assert st.mean_selected == pytest.approx(q, rel=1e-12)
+    assert st.error_bound == pytest.approx(q**2 / ((2 * 0.6 - 1) * 3), rel=1e-12)
+    # The range ends where 2 penalized features are nonzero (the unpenalized ones are at λ_max).
+    st = l1jax.stability_selection(X, y, n_subsamples=2, lambdas=K, max_selected=2,
+                                   penalty_factor=pf)  # fmt: skip
+    decade = l1jax.path(X, y, lambdas=16, lambda_min_ratio=0.1, penalty_factor=pf)
+    first = np.flatnonzero((decade.coef[:, pf > 0] != 0).sum(axis=1) >= 2)[0]
+    assert first > 1 and st.lambdas[-1] == pytest.approx(decade.lambdas[first], rel=1e-12)
+
+
+def test_the_range_stops_at_lambda_min_ratio():
+    X, y = _data()
+    for ratio in (0.5, 0.05):  # (above and below the first decade's 0.1)
+        st = l1jax.stability_selection(X, y, n_subsamples=2, lambdas=K, max_selected=5,
+                                       lambda_min_ratio=ratio)  # fmt: skip
+        assert st.lambdas[-1] / st.lambdas[0] >= ratio * (1 - 1e-9)
+
+
 def test_lambda_range():
     X, y = _data()
     st = l1jax.stability_selection(X, y, n_subsamples=2, lambdas=K, max_selected=2)
@@ -154,6 +192,14 @@ def test_unconverged_fits_warn_once():
     # "l1jax.path" at a line of l1jax's), at the caller's line too
     assert all(w.filename == __file__ for w in caught)
     assert all(str(w.message).startswith("l1jax.stability_selection") for w in caught)
+    # The search for the range's end (a decade at a time) warns once for all its decades.
+    y = X[:, 0] * 10 + 0.01 * np.random.default_rng(0).standard_normal(60)  # (3 decades)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        l1jax.stability_selection(X, y, n_subsamples=2, lambdas=4, max_selected=5, max_iter=1,
+                                  tol=1e-14, lambda_min_ratio=1e-3)  # fmt: skip
+    whole = [w for w in caught if "its path on all rows" in str(w.message)]
+    assert len(whole) == 1 and " of 48 λs did not converge" in str(whole[0].message), whole
 
 
 BAD = {
@@ -173,7 +219,13 @@ BAD = {
     "loss": (dict(loss="huber"), ValueError, "loss must be one of"),
     "lambda_min_ratio": (dict(lambda_min_ratio=1.0), ValueError, "lambda_min_ratio must be <"),
     "sample_weight": (dict(sample_weight=np.r_[1.0, np.zeros(59)]), ValueError,
-                      "sample_weight must be positive on at least 2 samples"),
+                      "sample_weight must be positive on at least 4 samples"),
+    "3 rows of positive weight": (dict(sample_weight=np.r_[1.0, 2.0, 1.0, np.zeros(57)]),
+                                  ValueError, "at least 4 samples to split them into halves of 2"),
+    "penalty_factor all 0": (dict(penalty_factor=np.zeros(5)), ValueError,
+                             "penalty_factor must be positive for some feature"),
+    "penalty_factor length": (dict(penalty_factor=np.ones(4)), ValueError,
+                              "penalty_factor must have one entry per feature"),
 }  # fmt: skip
 
 
@@ -191,6 +243,8 @@ def test_bad_data_names_the_argument():
         l1jax.stability_selection(X[:, 0], y)
     with pytest.raises(ValueError, match="n_samples = 1"):
         l1jax.stability_selection(X[:1], y[:1])
+    with pytest.raises(ValueError, match="at least 4 samples .* got n_samples = 3"):
+        l1jax.stability_selection(X[:3], y[:3])  # (halves of 1 row: every column constant)
     with pytest.raises(ValueError, match="y must have one entry per row"):
         l1jax.stability_selection(X, y[:-1], lambdas=4)
     with pytest.raises(ValueError, match="y must be 0 or 1"):
