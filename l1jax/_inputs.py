@@ -98,6 +98,9 @@ def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.nda
     if np.ma.is_masked(value):  # (np.asarray would drop the mask and fit the hidden values)
         raise ValueError(f"{name} is a masked array with masked entries; fill them "
                          f"({name}.filled(value)) or drop their rows")  # fmt: skip
+    if _sparse.is_sparse(value):  # (np.asarray makes it a 0-d object array)
+        dense = f"{name}.toarray()" + (".ravel()" if ndim == 1 else "")
+        raise TypeError(f"{name} must be a dense array, got a sparse matrix; pass {dense}")
     arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
     if arr.dtype == object:  # (pandas' nullable columns, e.g. Int64 without NA: numbers)
         try:
@@ -219,7 +222,7 @@ def _flat(xp, spread, x_mean):
     """Columns whose spread (the square root of their weighted sum of squares about the mean) is
     at most 1e-10 of their mean: constant but for the rounding of their centring, which with
     unequal weights leaves ε |μ| (a constant column then got coefficients of 1e-9 without
-    standardization). :func:`_column_scales` also takes columns of spread ≤ 1e-10."""
+    standardization). :func:`_column_scales` also takes columns of spread 0."""
     return spread <= 1e-10 * xp.abs(x_mean)
 
 
@@ -230,11 +233,12 @@ def _zero_columns(Xc, flat):
 
 def _column_scales(xp, squares, x_mean):
     """``(divisor, scale)`` of columns with weighted sums of squares ``squares`` (about their
-    means ``x_mean``): √squares, but a constant column (scale ≤ 1e-10 of its mean, or of 1) is
-    divided by inf (it becomes 0) and gets scale 1. One rule for :func:`center_scale` and
-    :func:`_gram_of`."""
+    means ``x_mean``): √squares, but a constant column (scale 0, or at most 1e-10 of its mean)
+    is divided by inf (it becomes 0) and gets scale 1. One rule for :func:`center_scale` and
+    :func:`_gram_of`. A column of small values is not constant: standardized, its units do not
+    matter (a spread of 1e-11 about 0 was taken for constant, its feature dropped)."""
     scale = xp.sqrt(squares)
-    constant = (scale <= 1e-10) | _flat(xp, scale, x_mean)
+    constant = (scale == 0) | _flat(xp, scale, x_mean)
     return xp.where(constant, xp.inf, scale), xp.where(constant, 1.0, scale)
 
 
@@ -449,6 +453,28 @@ def weights(n, p, sample_weight, penalty_factor):
     return s / s.sum(), v
 
 
+FLOAT32_SPREAD = 1e-30  # the least spread of a float32 column that is not constant
+
+
+def check_spread(scale, dtype, raw: bool = False) -> None:
+    """Refuse float32 columns whose ``scale`` (their spread, where they are scaled; 1 for a
+    constant one) is below :data:`FLOAT32_SPREAD`: their coefficient, about ``1 / scale``
+    times a standardized one, would overflow float32 (values 1e-39 became an inf coefficient,
+    certified with a NaN gap). ``raw`` (unstandardized columns, preconditioned: their L2
+    factor is ``v / scale²``, :func:`_preconditioned`): below its square root."""
+    if np.dtype(dtype) != np.float32:
+        return
+    floor = math.sqrt(FLOAT32_SPREAD) if raw else FLOAT32_SPREAD
+    small = np.flatnonzero(np.asarray(scale) < floor)
+    if small.size:
+        j = int(small[0])
+        raise ValueError(
+            f"X's column {j} has a spread of {float(np.asarray(scale)[j]):.3g} about its mean, "
+            f"below the {floor:g} that float32 can fit; multiply the column by a power of ten "
+            "(and its coefficient by the same), or pass X as float64"
+        )
+
+
 def _preconditioned(v, scale, standardize, precondition, dtype):
     """The penalty factors of the L1 and L2 parts, ``(v, v2)``, on scaled columns: with
     ``standardize=False``, ``precondition`` scales the columns all the same, and ``β_j =
@@ -475,6 +501,7 @@ def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, 
     scaled = standardize or precondition
     if gram and not _sparse.is_scipy_sparse(X):
         x_mean, scale, nonzero, G, c = _gram_of(X, y, s, fit_intercept, scaled, row_grams)
+        check_spread(scale, dtype, precondition and not standardize)
         v, v2 = _preconditioned(v, scale, standardize, precondition, dtype)
         return Prepared(None, y.astype(dtype), s.astype(dtype), v, x_mean, scale, nonzero,
                         (G.astype(dtype), c.astype(dtype)), v2)  # fmt: skip
@@ -482,11 +509,13 @@ def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, 
         Xs, x_mean, scale, nonzero = _sparse.prepare(
             X, s, fit_intercept=fit_intercept, standardize=scaled
         )
+        check_spread(scale, dtype, precondition and not standardize)
         v, v2 = _preconditioned(v, scale, standardize, precondition, dtype)
         return Prepared(Xs, y.astype(dtype), s.astype(dtype), v, x_mean, scale, nonzero,
                         v2=v2)  # fmt: skip
     Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
     Xc, x_mean, scale = center_scale(np, Xf, s, fit_intercept, scaled)
+    check_spread(scale, dtype, precondition and not standardize)
     v, v2 = _preconditioned(v, scale, standardize, precondition, dtype)
     return Prepared(Xc.astype(dtype, copy=False), y.astype(dtype), s.astype(dtype), v, x_mean,
                     scale, np.any(Xc != 0, axis=0), v2=v2)  # fmt: skip
@@ -530,6 +559,7 @@ def prepare_on_devices(X, y, sample_weight, penalty_factor, place, *,
     x_mean, scale, nonzero, finite = (place.fetch(a) for a in (x_mean, scale, nonzero, finite))
     if not finite:
         raise ValueError("X contains NaN or inf; remove or impute those entries")
+    check_spread(scale, dtype, precondition and not standardize)
     v, v2 = _preconditioned(v, scale.astype(np.float64), standardize, precondition, dtype)
     return Prepared(
         Xc, y.astype(dtype), s.astype(dtype), v,
@@ -806,6 +836,9 @@ def _task_axis_limits(X, positive, mesh, what: str) -> None:
 
 def refuse_multitask(y, where: str) -> None:
     """``where`` (a function that fits 1-D targets only) refuses a 2-D ``y`` by name."""
+    if _sparse.is_sparse(y):
+        raise TypeError("y must be a dense 1-D array, got a sparse matrix; pass "
+                        "y.toarray().ravel()")  # fmt: skip
     if np.ndim(y) == 2:
         raise ValueError(
             f"{where} does not support a 2-D (multi-task) y yet, got y of shape {np.shape(y)}; "

@@ -85,7 +85,8 @@ def as_csc(X, name: str = "X") -> sp.csc_matrix:
     if not (np.issubdtype(dtype, np.number) or dtype == np.bool_):
         raise TypeError(f"{name} must be a numeric sparse matrix, got dtype {dtype}")
     if X.format in ("csr", "csc", "bsr"):
-        try:
+        try:  # on a view of the same arrays: check_format prunes and byte-swaps what it checks
+            X = type(X)((X.data, X.indices, X.indptr), shape=X.shape)
             X.check_format(full_check=True)
         except ValueError as err:
             raise ValueError(
@@ -172,7 +173,7 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
         var += x_mean**2 * unstored
     spread = np.sqrt(var)
     if standardize:
-        constant = spread <= 1e-10 * np.maximum(1.0, np.abs(x_mean))
+        constant = (spread == 0) | (spread <= 1e-10 * np.abs(x_mean))  # (as center_scale)
         scale = np.where(constant, 1.0, spread)
     else:  # (unscaled: constant up to rounding, as l1jax._inputs.center_scale)
         constant = spread <= 1e-10 * np.abs(x_mean)

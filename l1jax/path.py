@@ -201,6 +201,8 @@ def path(
     variance (1/n), the penalty applies to the standardized coefficients, and ``coef`` is returned
     on the original scale. A constant column gets coefficient 0 (with an intercept, with or
     without standardization; a column whose spread is at most 1e-10 of its mean is constant).
+    A column of small values is not: standardized, its units do not matter (in float32 its
+    spread must be at least 1e-30, and 1e-15 without standardization, else a ValueError).
 
     ``tol`` is a relative duality gap: each λ stops when ``(P − D) / P_null ≤ tol``, where
     ``P_null`` is the objective of the intercept-only model (for Poisson, minus that of the

@@ -776,6 +776,31 @@ def test_constant_column_gets_zero(loss):
 
 
 @pytest.mark.parametrize("form", ["numpy", "gram", "device", "sparse"])
+def test_a_column_in_small_units_is_a_feature(form):
+    """Standardized, a column's units do not matter: a spread of 1e-11 about 0 (not constant:
+    not 1e-10 of its mean) was taken for constant and its feature, the strongest, dropped (the
+    λ certified converged, 0.35 P_null above the optimum). In float32 a spread below 1e-30
+    (whose coefficient would overflow) is refused."""
+    loss = "squared" if form == "gram" else "logistic"
+    X, y = make_data(loss, "tall", seed=3)
+    ref = _np(l1jax.path(X, y, loss=loss, lambdas=np.array([0.05, 0.01]), tol=TIGHT))
+    j = int(np.argmax(np.abs(ref["coef"][0])))
+    assert np.all(ref["coef"][:, j] != 0)
+    units = np.where(np.arange(X.shape[1]) == j, 1.0, 0.0)
+    for c in (1e-11, 1e-40):
+        Xs = X * np.where(units, c, 1.0)
+        data = {"device": jax.numpy.asarray(Xs), "sparse": sp.csr_matrix(Xs)}.get(form, Xs)
+        res = _np(l1jax.path(data, y, loss=loss, lambdas=np.array([0.05, 0.01]), tol=TIGHT))
+        np.testing.assert_allclose(res["coef"] * np.where(units, c, 1.0), ref["coef"],
+                                   rtol=1e-6, atol=1e-9)  # fmt: skip
+    if form != "device":  # (a float32 device X is squared in float32 there: 1e-40 underflows)
+        Xs = (X * np.where(units, 1e-31, 1.0)).astype(np.float32)
+        data = sp.csr_matrix(Xs) if form == "sparse" else Xs
+        with pytest.raises(ValueError, match=f"X's column {j} has a spread of .*e-31 about"):
+            l1jax.path(data, y.astype(np.float32), loss=loss, lambdas=4)
+
+
+@pytest.mark.parametrize("form", ["numpy", "gram", "device", "sparse"])
 def test_constant_column_gets_zero_unstandardized(form):
     """Without standardization, with unequal weights: a constant column's centring left ε |μ|
     (the weighted mean of 0.1 is not 0.1 to the last bit), which was fitted as a feature: ridge

@@ -85,6 +85,25 @@ def test_every_sparse_format_gives_the_dense_path():
     _assert_same(dense, l1jax.path(jsparse.BCSR.from_scipy_sparse(A), y, **opts))
 
 
+def test_the_users_matrix_is_left_as_it_was():
+    """SciPy's check_format prunes storage longer than nnz and makes big-endian arrays native
+    by reassigning them on the matrix it checks: it ran on the user's own."""
+    A, X, y = _problem("squared")
+    padded = A.copy()  # (CSR) storage 3 entries longer than its nnz
+    padded.data = np.r_[A.data, np.zeros(3)]
+    padded.indices = np.r_[A.indices, np.zeros(3, A.indices.dtype)]
+    swapped = sp.csc_matrix((A.tocsc().data.astype(">f8"), A.tocsc().indices, A.tocsc().indptr),
+                            shape=A.shape)  # fmt: skip
+    opts = dict(lambdas=4, lambda_min_ratio=0.05, early_stop=False)
+    for M in (padded, swapped):
+        data, indices = M.data, M.indices
+        res = l1jax.path(M, y, **opts)
+        res.predict(M)
+        assert M.data is data and M.indices is indices
+        _assert_same(l1jax.path(X, y, **opts), res)
+    assert swapped.data.dtype.byteorder == ">" and padded.data.shape == (A.nnz + 3,)
+
+
 def test_predict_takes_sparse_x():
     A, X, y = _problem("squared")
     res = l1jax.path(A, y, lambdas=12, lambda_min_ratio=0.05, early_stop=False)
@@ -164,8 +183,12 @@ def test_bad_sparse_input_is_refused_by_name():
     coo.row[0] = N + 1
     with pytest.raises(ValueError, match="X has row indices out of range"):
         l1jax.path(coo, y)
-    with pytest.raises(TypeError, match="y must be a dense 1-D array"):
-        l1jax.path(A, sp.csr_matrix(y[:, None]))
+    for fit in (l1jax.path, l1jax.stability_selection):
+        with pytest.raises(TypeError, match="y must be a dense 1-D array"):
+            fit(A, sp.csr_matrix(y[:, None]))
+    for name, length in (("sample_weight", N), ("penalty_factor", P)):
+        with pytest.raises(TypeError, match=f"{name} must be a dense array, got a sparse matrix"):
+            l1jax.path(A, y, **{name: sp.csr_matrix(np.ones((1, length)))})
     with pytest.raises(TypeError, match="X must be real"):
         l1jax.path(A.astype(complex), y)
     with pytest.raises(ValueError, match="y must have one entry per row of X"):
