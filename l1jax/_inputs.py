@@ -475,6 +475,50 @@ def check_spread(scale, dtype, raw: bool = False) -> None:
         )
 
 
+ALIASED_MAX = 256  # unpenalized columns checked for exact collinearity (a QR of n × this many)
+ALIASED_TOL = 1e-11  # |R_jj| of unit columns below which a column is another's, to rounding
+
+
+def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor,
+                 fit_intercept: bool) -> Prepared:  # fmt: skip
+    """``prep`` with the unpenalized columns that are, to rounding, linear combinations of the
+    other unpenalized ones and the intercept marked as zero columns (coefficient 0: R's ``lm``
+    reports them ``NA``). One-hot columns of every level with an intercept, or a column given
+    twice, span the same fits as the rest: the minimum is the same, only the split among them is
+    free, and the engine's Newton steps on the unpenalized block divided the rounding left in
+    that block's null space by a curvature of rounding's size (coefficients of ±1e16, every λ
+    UNBOUNDED or unconverged). Found by a QR of the block's weighted, centred, unit columns in
+    their order (float64): ``|R_jj|`` below :data:`ALIASED_TOL` leaves column ``j`` out, the
+    later of the columns it repeats, as R's ``lm``. Up to :data:`ALIASED_MAX` such columns
+    (more are left as they are); columns near-collinear but not to rounding (1e-7 apart) are
+    kept, as the solvers certify those."""
+    if penalty_factor is None:
+        return prep
+    free = np.flatnonzero(np.asarray(prep.nonzero) & (np.asarray(penalty_factor) == 0))
+    if free.size == 0 or free.size > ALIASED_MAX or (free.size == 1 and not fit_intercept):
+        return prep
+    if _sparse.is_scipy_sparse(X):
+        cols = X[:, free].toarray()
+    else:
+        cols = _sharding.to_host(X[:, free]) if isinstance(X, jax.Array) else X[:, free]
+    cols = np.asarray(cols, np.float64)
+    s = np.ones(cols.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    s = s / s.sum()
+    if fit_intercept:
+        cols = cols - s @ cols
+    cols = np.sqrt(s)[:, None] * cols
+    norms = np.linalg.norm(cols, axis=0)
+    if not np.all(norms > 0):
+        return prep
+    R = np.linalg.qr(cols / norms, mode="r")  # (in order: a later column is the one left out)
+    aliased = free[np.abs(np.diagonal(R)) < ALIASED_TOL]
+    if aliased.size == 0:
+        return prep
+    nonzero = np.array(prep.nonzero, copy=True)
+    nonzero[aliased] = False
+    return prep._replace(nonzero=nonzero)
+
+
 def _preconditioned(v, scale, standardize, precondition, dtype):
     """The penalty factors of the L1 and L2 parts, ``(v, v2)``, on scaled columns: with
     ``standardize=False``, ``precondition`` scales the columns all the same, and ``β_j =

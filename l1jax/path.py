@@ -252,7 +252,10 @@ def path(
       lambda_min_ratio: in (0, 1); default 1e-4 if n > p else 1e-2 (glmnet).
       fit_intercept: fit an unpenalized intercept.
       standardize: standardize the columns (see above).
-      penalty_factor: ``(p,)`` non-negative ``v``; 0 leaves a feature unpenalized. With
+      penalty_factor: ``(p,)`` non-negative ``v``; 0 leaves a feature unpenalized. An
+        unpenalized column that is, to rounding, a linear combination of earlier unpenalized
+        ones and the intercept (one-hot columns of every level, a column given twice) adds no
+        fit and gets coefficient 0 (R's ``lm`` reports it ``NA``; not with ``positive``). With
         ``groups``: one entry per group, in the order of ``np.unique(groups)`` (above).
       sample_weight: ``(n,)`` non-negative weights, normalized inside.
       positive: constrain the coefficients to be ≥ 0 (all of them, those with
@@ -530,6 +533,9 @@ def _path(
             )  # fmt: skip
         if centred:
             prep = prep._replace(y=(y.astype(np.float64) - y_shift).astype(dtype))
+        if layout is None and not positive:  # (β ≥ 0: the columns span a cone, not a space)
+            prep = _inputs.drop_aliased(prep, X, sample_weight, args.penalty_factor,
+                                        fit_intercept)  # fmt: skip
         # (one penalty factor per group)
         return prep if layout is None else prep._replace(v=layout.factors.astype(dtype))
 

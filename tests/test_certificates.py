@@ -637,6 +637,37 @@ def test_separable_by_an_unpenalized_feature():
     assert r.status[0] == l1jax.Status.UNBOUNDED and not r.converged[0]
 
 
+@pytest.mark.parametrize("loss", LOSSES)
+def test_a_singular_free_block_is_solved(loss):
+    """Unpenalized columns that are collinear with each other or with the intercept (one-hot
+    columns of every level, a column given twice) have a minimizer: only the split among them
+    is free. The free block's Newton steps divided the rounding left in its null space by a
+    curvature of rounding's size: coefficients of ±1e16 and every λ UNBOUNDED (or MAX_ITER).
+    Now the later of such columns is left out (coefficient 0, R's lm: NA), and every λ
+    converges to the fit of the same model on full-rank columns."""
+    rng = np.random.default_rng(0)
+    n = 160
+    level = rng.integers(0, 3, n)
+    Z = rng.standard_normal((n, 6))
+    eta = 0.5 * level + Z[:, 0] - Z[:, 1]
+    y = {"squared": eta + rng.standard_normal(n),
+         "logistic": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
+         "poisson": rng.poisson(np.exp(0.3 * eta)).astype(float)}[loss]  # fmt: skip
+    X = np.column_stack([np.eye(3)[level], Z[:, 0], Z])  # every level; Z[:, 0] twice
+    full_rank = np.column_stack([np.eye(3)[level][:, 1:], Z])
+    pf = np.r_[0.0, 0.0, 0.0, 0.0, 0.0, np.ones(5)]
+    w = rng.uniform(0.5, 2.0, n)
+    for standardize in (True, False):
+        r = l1jax.path(X, y, loss=loss, lambdas=8, penalty_factor=pf, sample_weight=w,
+                       standardize=standardize)  # fmt: skip
+        assert r.converged.all(), r.status
+        np.testing.assert_array_equal(r.coef[:, [2, 4]], 0.0)  # the last level; Z[:, 0] again
+        ref = l1jax.path(full_rank, y, loss=loss, lambdas=r.lambdas, sample_weight=w,
+                         penalty_factor=np.r_[0.0, 0.0, 0.0, np.ones(5)], standardize=standardize)
+        np.testing.assert_allclose(r.predict(X), ref.predict(full_rank), rtol=0, atol=1e-5)
+        np.testing.assert_allclose(r.coef[:, 5:], ref.coef[:, 3:], rtol=0, atol=1e-5)
+
+
 @pytest.mark.parametrize("loss", ["logistic", "poisson"])
 def test_lambda_zero_with_a_finite_minimizer_is_the_unpenalized_fit(loss):
     """λ = 0 on data with a finite minimizer: the maximum-likelihood fit, certified."""
