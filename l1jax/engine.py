@@ -604,9 +604,20 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             value=value,
         )
 
+    betas0 = _extrapolated(state, lams, B)
+    if single and st.loss in ("logistic", "poisson") and grp is None:
+        # A GLM's path is not linear in λ: where the step along the path's last one fits worse
+        # than the last solution, start from that (near separation, coefficients of 270 moved
+        # to an objective of 9.6 against 0.015, where Newton's steps stalled at 2.1)
+        def objective(beta):
+            pen = solvers.elastic_net(lams[0], rho, v, valid.astype(dtype), None, v2)
+            return (solvers._value(st.loss, data, solvers._linear(data, beta), beta, state.b)
+                    + solvers._penalty_value(pen, beta))  # fmt: skip
+
+        betas0 = jnp.where(objective(betas0[0]) > objective(state.beta), state.beta[None], betas0)
     r0 = Round(
         work=work,
-        betas=_extrapolated(state, lams, B),
+        betas=betas0,
         bs=jnp.broadcast_to(state.b, (B, *tasks)),
         spent=jnp.zeros(B, jnp.int32),
         tol_in=jnp.maximum(0.5 * tol, jnp.asarray(1e-4, dtype)),

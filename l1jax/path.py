@@ -372,9 +372,10 @@ def fitted_words(res: PathResult, lambdas) -> str:
 
 
 def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
-    """One :class:`ConvergenceWarning` (two when some λ is :attr:`Status.UNBOUNDED`) for the
-    fits of ``status`` (any shape, ``lambdas`` broadcast to it) that did not converge, at the
-    user's line (:func:`l1jax._warnings.user_stacklevel`)."""
+    """One :class:`ConvergenceWarning` per kind of failure (λs :attr:`Status.UNBOUNDED`,
+    :attr:`Status.NONFINITE`, the others) for the fits of ``status`` (any shape, ``lambdas``
+    broadcast to it) that did not converge, at the user's line
+    (:func:`l1jax._warnings.user_stacklevel`)."""
     stacklevel = user_stacklevel()
     status, gap = np.asarray(status), np.asarray(gap)
     lambdas = np.broadcast_to(lambdas, status.shape)
@@ -391,7 +392,18 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
             ConvergenceWarning,
             stacklevel=stacklevel,
         )
-    bad = ~converged & ~unbounded
+    nonfinite = status == solvers.Status.NONFINITE
+    if nonfinite.any():  # (no number of iterations helps: say what does)
+        warnings.warn(
+            f"{where}: {int(nonfinite.sum())} of {status.size} {what} did not converge: the fit "
+            f"reached a value that is not finite (NaN or inf; status NONFINITE, first at "
+            f"λ={lambdas[nonfinite][0]:.4g}), a numerical failure that more iterations do not "
+            "mend. Pass X as float64, or rescale what is extreme (sample_weight spanning many "
+            "orders of magnitude, features or y far from 1).",
+            ConvergenceWarning,
+            stacklevel=stacklevel,
+        )
+    bad = ~converged & ~unbounded & ~nonfinite
     if bad.any():
         worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(gap, nan=np.inf), -1)),
                                  gap.shape)  # fmt: skip

@@ -466,14 +466,24 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
             return ~st[1] & (st[2] < 60)
 
         def b_body(st):
-            bb, _, it = st
+            bb, _, it, lo, hi = st
             eta = lin + bb
             curv, r = _curvature(loss, eta), _residual(loss, data.y, eta)
             hess = jnp.maximum(_sum_rows(_weighted(data.s, curv)), jnp.finfo(dtype).tiny)
             grad = _sum_rows(_weighted(data.s, r))
             step = -grad / hess
-            if loss != "squared":  # damped: η moves by at most 1 per step
-                step = jnp.clip(step, -1.0, 1.0)
+            if loss != "squared":  # safeguarded: the gradient rises with b, so the root lies
+                # between the last b where it was negative and the last where it was positive;
+                # a Newton step outside that bracket is replaced by its midpoint, and until
+                # both ends are known steps are clipped to ±2^k at the k-th (±1 first: a fit
+                # whose η was 100 too high took 60 steps of 1 and was reported UNBOUNDED)
+                lo = jnp.where(grad < 0, jnp.maximum(lo, bb), lo)
+                hi = jnp.where(grad > 0, jnp.minimum(hi, bb), hi)
+                reach = 2.0 ** jnp.minimum(it, 60).astype(dtype)
+                inside = (bb + step > lo) & (bb + step < hi)
+                bracketed = jnp.isfinite(lo) & jnp.isfinite(hi)
+                mid = jnp.where(bracketed, 0.5 * (lo + hi) - bb, jnp.clip(step, -reach, reach))
+                step = jnp.where(inside & (jnp.abs(step) <= reach), step, mid)
             # solved: the step, or the gradient itself, is at the level of rounding (of each
             # logistic residual and of its η: _residual; of μ and y for the others)
             error = (jnp.abs(r) + curv * jnp.abs(eta) if loss == "logistic"
@@ -482,11 +492,20 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
             done = (jnp.abs(step) <= 4 * eps * (1 + jnp.abs(bb))) | (jnp.abs(grad) <= noise)
             if data.tasks:  # every task's intercept
                 done = jnp.all(done)
-            return jnp.where(done, bb, bb + step), done, it + 1
+            return jnp.where(done, bb, bb + step), done, it + 1, lo, hi
 
         if loss == MULTINOMIAL:
-            b_body = functools.partial(_softmax_intercept_step, data, lin)
-        b, b_ok, _ = jax.lax.while_loop(b_cond, b_body, (b, izero != 0, izero))
+            def b_body(st):
+                return (*_softmax_intercept_step(data, lin, st[:3]), *st[3:])
+        if loss == "poisson":  # its minimizer in b, log Σ s y − log Σ s e^lin, to start from:
+            # the damped steps move η by 1 at most, and 60 of them fell short of a fit whose
+            # η was 111 too high (a count of 1 in 120 rows at a small λ: reported UNBOUNDED)
+            top = jnp.max(jnp.where(data.s > 0, lin, -jnp.inf))
+            sy = _sum_rows(_weighted(data.s, data.y))
+            exact = jnp.log(sy) - top - jnp.log(_sum_rows(_weighted(data.s, jnp.exp(lin - top))))
+            b = jnp.where((sy > 0) & jnp.isfinite(exact), exact, b)
+        b, b_ok, *_ = jax.lax.while_loop(b_cond, b_body,
+                                         (b, izero != 0, izero, zero - jnp.inf, zero + jnp.inf))
     g, gb = _grad(loss, data, lin, beta, b)
     p = beta.shape[0]
     max_cg = 2 * p + 10
@@ -1514,8 +1533,9 @@ def null_intercept(loss: str, y, s, fit_intercept: bool, xp=jnp):
     ybar = xp.sum(s * y) / xp.sum(s) if y.ndim == 1 else (s @ y) / xp.sum(s)  # (per task)
     if loss == "squared":
         return ybar
-    if loss == "logistic":
-        return xp.log(ybar) - xp.log1p(-ybar)
+    if loss == "logistic":  # log(Σ s y / Σ s (1 − y)): not through ȳ, which rounds to 1 in
+        # float32 when the positives weigh 1e8 times the rest (an intercept of inf, NaN gaps)
+        return xp.log(xp.sum(s * y)) - xp.log(xp.sum(s * (1 - y)))
     return xp.log(ybar)
 
 

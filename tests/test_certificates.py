@@ -669,6 +669,47 @@ def test_a_singular_free_block_is_solved(loss):
 
 
 @pytest.mark.parametrize("loss", ["logistic", "poisson"])
+def test_one_event_in_many_rows_down_to_small_lambdas(loss):
+    """A single count (or positive) in 120 rows: near λ = 0 the penalized features nearly
+    separate it, coefficients in the hundreds. Every feature is penalized and λ > 0, so each λ
+    has a minimizer. The intercept's refit took damped steps of 1 (60 fell short of an η 111
+    too high) and the path's warm start, its last step extended (a GLM's path is not linear),
+    started Newton at an objective 600 times the last one's: the last λ was reported UNBOUNDED
+    at an objective of 1e46 (Poisson) or 11 (logistic, against 0.015). Now every λ converges
+    and the objective falls along the path."""
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((120, 8))
+    y = np.zeros(120)
+    y[5] = 1.0
+    r = l1jax.path(X, y, loss=loss, lambdas=20)
+    assert r.converged.all(), r.status
+    eta = r.predict(X)
+    rows = np.logaddexp(0, eta) - y * eta if loss == "logistic" else np.exp(eta) - y * eta
+    objective = rows.mean(axis=1) + r.lambdas * np.abs(r.coef * X.std(axis=0)).sum(axis=1)
+    assert np.all(np.diff(objective) < 0)
+    alone = l1jax.path(X, y, loss=loss, lambdas=r.lambdas[-1:])  # (no warm start)
+    eta1 = alone.predict(X)[0]
+    rows1 = np.logaddexp(0, eta1) - y * eta1 if loss == "logistic" else np.exp(eta1) - y * eta1
+    one = rows1.mean() + r.lambdas[-1] * np.abs(alone.coef[0] * X.std(axis=0)).sum()
+    assert abs(objective[-1] - one) <= 2e-7 * max(abs(one), 1e-2)
+
+
+def test_float32_logistic_with_weights_far_apart():
+    """Positives weighing 1e8 times the negatives: the null intercept, logit(ȳ) ≈ 18, was
+    computed through ȳ, which rounds to 1 in float32: an intercept of inf and NaN gaps at every
+    λ. Now log(Σ s y) − log(Σ s (1 − y)), and the path converges."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4)).astype(np.float32)
+    y = (rng.random(60) < 1 / (1 + np.exp(-X[:, 0]))).astype(float)
+    w = np.where(y > 0, 1e8, 1.0)
+    r = l1jax.path(X, y, loss="logistic", lambdas=6, sample_weight=w)
+    assert r.converged.all() and np.all(np.isfinite(r.intercept)), (r.status, r.intercept)
+    ref = l1jax.path(X.astype(np.float64), y, loss="logistic", lambdas=r.lambdas.astype(float),
+                     sample_weight=w)  # fmt: skip
+    np.testing.assert_allclose(r.intercept, ref.intercept, rtol=1e-4)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "poisson"])
 def test_lambda_zero_with_a_finite_minimizer_is_the_unpenalized_fit(loss):
     """λ = 0 on data with a finite minimizer: the maximum-likelihood fit, certified."""
     rng = np.random.default_rng(3)

@@ -119,3 +119,20 @@ def test_convergence_warnings_name_the_callers_line(x64):
         assert {w.filename for w in caught} == {__file__}, (name, [w.filename for w in caught])
         if name in names:
             assert {str(w.message).split(":")[0] for w in caught} == names[name]
+
+
+def test_a_nonfinite_fit_is_not_told_to_iterate_more():
+    """A λ whose fit reached NaN or inf (status NONFINITE) was reported as "did not converge:
+    worst relative duality gap nan ... Increase max_iter": no number of iterations mends it."""
+    from l1jax.path import warn_unconverged
+
+    status = np.array([l1jax.Status.CONVERGED, l1jax.Status.NONFINITE, l1jax.Status.MAX_ITER])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_unconverged("l1jax.path", status, np.array([1e-9, np.nan, 1e-3]),
+                         np.array([1.0, 0.5, 0.25]), 1e-7, 100)  # fmt: skip
+    texts = [str(w.message) for w in caught]
+    assert len(texts) == 2, texts
+    assert "1 of 3 λs did not converge: the fit reached a value that is not finite" in texts[0]
+    assert "λ=0.5" in texts[0] and "max_iter" not in texts[0]
+    assert "1 of 3 λs did not converge: worst relative duality gap 0.001 at λ=0.25" in texts[1]
