@@ -1533,9 +1533,11 @@ def null_intercept(loss: str, y, s, fit_intercept: bool, xp=jnp):
     ybar = xp.sum(s * y) / xp.sum(s) if y.ndim == 1 else (s @ y) / xp.sum(s)  # (per task)
     if loss == "squared":
         return ybar
-    if loss == "logistic":  # log(Σ s y / Σ s (1 − y)): not through ȳ, which rounds to 1 in
-        # float32 when the positives weigh 1e8 times the rest (an intercept of inf, NaN gaps)
-        return xp.log(xp.sum(s * y)) - xp.log(xp.sum(s * (1 - y)))
+    if loss == "logistic":  # log(ȳ / (1 − ȳ)), with 1 − ȳ as Σ s (1 − y) / Σ s where ȳ is
+        # near 1 (1 − ȳ loses digits there): in float32 ȳ rounds to 1 when the positives weigh
+        # 1e8 times the rest (an intercept of inf, NaN gaps)
+        q = xp.sum(s * (1 - y)) / xp.sum(s)
+        return xp.log(ybar) - xp.where(ybar <= 0.9, xp.log1p(-ybar), xp.log(q))
     return xp.log(ybar)
 
 
