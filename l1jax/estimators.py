@@ -928,8 +928,8 @@ class _Classifier(ClassifierMixin, _Linear):
         classes, else the softmax of :meth:`decision_function`'s rows."""
         scores = self._decision(X).astype(np.float64)
         if scores.shape[1] == 1:
-            p = 1 / (1 + np.exp(-scores))
-            return np.hstack([1 - p, p])
+            # σ(s) and σ(−s) as exp(−log(1 + e^∓s)): no overflow warning at large |s|
+            return np.hstack([np.exp(-np.logaddexp(0, scores)), np.exp(-np.logaddexp(0, -scores))])
         e = np.exp(scores - scores.max(axis=1, keepdims=True))
         return e / e.sum(axis=1, keepdims=True)
 

@@ -545,9 +545,7 @@ def _path(
             )  # fmt: skip
         if centred:
             prep = prep._replace(y=(y.astype(np.float64) - y_shift).astype(dtype))
-        if layout is None and not positive:  # (β ≥ 0: the columns span a cone, not a space)
-            prep = _inputs.drop_aliased(prep, X, sample_weight, args.penalty_factor,
-                                        fit_intercept)  # fmt: skip
+        prep = _inputs.drop_aliased(prep, X, sample_weight, factors, fit_intercept, positive)
         # (one penalty factor per group)
         return prep if layout is None else prep._replace(v=layout.factors.astype(dtype))
 

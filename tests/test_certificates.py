@@ -668,6 +668,28 @@ def test_a_singular_free_block_is_solved(loss):
         np.testing.assert_allclose(r.coef[:, 5:], ref.coef[:, 3:], rtol=0, atol=1e-5)
 
 
+def test_a_singular_free_group_and_positive():
+    """The same with groups (an unpenalized group of every level: every λ UNBOUNDED, CV scores
+    off by 0.01-0.1) and, under positive=True, where leaving a level out would change the cone
+    the columns span, a ValueError naming them (FISTA stalled at a gap of 0.68)."""
+    rng = np.random.default_rng(0)
+    n = 200
+    x = rng.standard_normal((n, 2))
+    level = rng.integers(0, 3, n)
+    X = np.hstack([x, np.eye(3)[level]])
+    y = x[:, 0] + np.array([0.0, 0.5, -0.5])[level] + 0.5 * rng.standard_normal(n)
+    for groups in ([0, 1, 2, 2, 2], [0, 1, 2, 3, 4]):
+        factors = np.r_[1.0, 1.0, np.zeros(max(groups) - 1)]
+        r = l1jax.path(X, y, lambdas=6, groups=groups, penalty_factor=factors)
+        assert r.converged.all(), r.status
+        ref = l1jax.path(X[:, :4], y, lambdas=r.lambdas, groups=groups[:4],
+                         penalty_factor=factors[: max(groups[:4]) + 1])  # fmt: skip
+        np.testing.assert_allclose(r.predict(X), ref.predict(X[:, :4]), rtol=0, atol=1e-6)
+        np.testing.assert_array_equal(r.coef[:, 4], 0.0)
+    with pytest.raises(ValueError, match=r"columns \[4\] of X are unpenalized .* positive=True"):
+        l1jax.path(X, y, lambdas=4, positive=True, penalty_factor=np.r_[1.0, 1.0, 0.0, 0.0, 0.0])
+
+
 @pytest.mark.parametrize("loss", ["logistic", "poisson"])
 def test_one_event_in_many_rows_down_to_small_lambdas(loss):
     """A single count (or positive) in 120 rows: near λ = 0 the penalized features nearly

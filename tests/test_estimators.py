@@ -6,6 +6,8 @@ StabilitySelection selector against l1jax.stability_selection."""
 
 from __future__ import annotations
 
+import warnings
+
 import jax
 import numpy as np
 import pytest
@@ -300,6 +302,10 @@ def test_logistic_lasso_matches_sklearn(data):
     np.testing.assert_allclose(ours.predict_proba(X * 10), theirs.predict_proba(X * 10),
                                atol=1e-6)  # fmt: skip
     assert np.any(ours.coef_ == 0)  # L1: exact zeros
+    with warnings.catch_warnings():  # scores of ±1e4: 1 / (1 + e^−s) warned of overflow
+        warnings.simplefilter("error")
+        far = ours.predict_proba(X * 1e4)
+    np.testing.assert_allclose(far, theirs.predict_proba(X * 1e4), atol=1e-12)
 
 
 def test_logistic_lasso_multinomial(data):
