@@ -721,7 +721,13 @@ def _certify(
                             * ref.beta))  # fmt: skip
     if fit_intercept and not data.gram:
         slack = slack + jnp.sum(jnp.abs(ref.gb * ref.b))
-    gap = jnp.where(ref.ok, gap + slack, jnp.inf)
+    # Not solved: a free block with no finite minimizer (UNBOUNDED, +inf), unless it is the
+    # intercept alone (``free`` False), whose minimizer the input checks guarantee (both classes,
+    # positive counts): then its steps fell short (float32 multinomial near separation), and the
+    # λ is uncertified (a gap of √max: MAX_ITER; the solve goes on), not reported without a
+    # minimizer: it stopped there, and those λs now converge.
+    failed = jnp.inf if free else jnp.sqrt(jnp.finfo(gap.dtype).max)
+    gap = jnp.where(ref.ok, gap + slack, failed)
     return primal, gap, (ref if refit else ref.g)
 
 
