@@ -548,7 +548,9 @@ def _preconditioned(v, scale, standardize, precondition, dtype):
     conditions) that makes first-order steps as well conditioned as on standardized data
     (columns whose scales span decades, as word counts do, otherwise take 10× more iterations;
     an elastic net with one column 10⁴ times the others' scale: unconverged after 80,000). ``v2``
-    is None when it equals ``v``; both in ``dtype``."""
+    is None when it equals ``v``; both in ``dtype``. Every route of :func:`prepare` comes here,
+    so columns float32 cannot fit are refused here (:func:`check_spread`)."""
+    check_spread(scale, dtype, precondition and not standardize)
     if not precondition or standardize:
         return v.astype(dtype), None
     return (v / scale).astype(dtype), (v / np.square(scale)).astype(dtype)
@@ -566,7 +568,6 @@ def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, 
     scaled = standardize or precondition
     if gram and not _sparse.is_scipy_sparse(X):
         x_mean, scale, nonzero, G, c = _gram_of(X, y, s, fit_intercept, scaled, row_grams)
-        check_spread(scale, dtype, precondition and not standardize)
         v, v2 = _preconditioned(v, scale, standardize, precondition, dtype)
         return Prepared(None, y.astype(dtype), s.astype(dtype), v, x_mean, scale, nonzero,
                         (G.astype(dtype), c.astype(dtype)), v2)  # fmt: skip
@@ -574,13 +575,11 @@ def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, 
         Xs, x_mean, scale, nonzero = _sparse.prepare(
             X, s, fit_intercept=fit_intercept, standardize=scaled
         )
-        check_spread(scale, dtype, precondition and not standardize)
         v, v2 = _preconditioned(v, scale, standardize, precondition, dtype)
         return Prepared(Xs, y.astype(dtype), s.astype(dtype), v, x_mean, scale, nonzero,
                         v2=v2)  # fmt: skip
     Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
     Xc, x_mean, scale = center_scale(np, Xf, s, fit_intercept, scaled)
-    check_spread(scale, dtype, precondition and not standardize)
     v, v2 = _preconditioned(v, scale, standardize, precondition, dtype)
     return Prepared(Xc.astype(dtype, copy=False), y.astype(dtype), s.astype(dtype), v, x_mean,
                     scale, np.any(Xc != 0, axis=0), v2=v2)  # fmt: skip
@@ -624,7 +623,6 @@ def prepare_on_devices(X, y, sample_weight, penalty_factor, place, *,
     x_mean, scale, nonzero, finite = (place.fetch(a) for a in (x_mean, scale, nonzero, finite))
     if not finite:
         raise ValueError("X contains NaN or inf; remove or impute those entries")
-    check_spread(scale, dtype, precondition and not standardize)
     v, v2 = _preconditioned(v, scale.astype(np.float64), standardize, precondition, dtype)
     return Prepared(
         Xc, y.astype(dtype), s.astype(dtype), v,
@@ -729,9 +727,7 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         mesh = mesh_of(X, mesh)
     else:
         X = as_real_array(X, "X", 2, finite=False)  # (NaN and inf: check_magnitude, below)
-    if _sparse.is_sparse(y):
-        raise TypeError("y must be a dense 1-D array, got a sparse matrix; pass "
-                        "y.toarray().ravel()")  # fmt: skip
+    refuse_sparse_y(y)
     classes = None
     if loss == "logistic":
         check_binary_labels(y)
@@ -899,11 +895,15 @@ def _task_axis_limits(X, positive, mesh, what: str) -> None:
                          "sharded over several devices")  # fmt: skip
 
 
-def refuse_multitask(y, where: str) -> None:
-    """``where`` (a function that fits 1-D targets only) refuses a 2-D ``y`` by name."""
+def refuse_sparse_y(y) -> None:
     if _sparse.is_sparse(y):
         raise TypeError("y must be a dense 1-D array, got a sparse matrix; pass "
                         "y.toarray().ravel()")  # fmt: skip
+
+
+def refuse_multitask(y, where: str) -> None:
+    """``where`` (a function that fits 1-D targets only) refuses a 2-D ``y`` by name."""
+    refuse_sparse_y(y)
     if np.ndim(y) == 2:
         raise ValueError(
             f"{where} does not support a 2-D (multi-task) y yet, got y of shape {np.shape(y)}; "
