@@ -159,7 +159,8 @@ def path(
     all tasks at once. λ_max is ``max_j ‖X̃_jᵀ S (Y − Ȳ)‖₂ / (ρ v_j)``, and the duality gap uses
     the group dual norm ``max_j ‖X̃_jᵀθ‖₂ / v_j``. ``coef`` is ``(K, p, m)``, ``intercept``
     ``(K, m)``, ``predict(X)`` ``(K, n, m)``. A ``y`` of shape ``(n, 1)`` is a multi-task path
-    of one task (the same fit as the 1-D ``y``, with a trailing axis).
+    of one task (the same problem as the 1-D ``y``, with a trailing axis, solved to the same
+    tol by another program: coefficients apart within the tolerance, 2e-8 on 40 × 5).
 
     **Multinomial** (``loss="multinomial"``, ``y`` ``(n,)`` class labels of any sortable type;
     the ``C ≥ 2`` classes are ``np.unique(y)``, returned as ``classes``): with ``Y`` the one-hot
