@@ -90,18 +90,19 @@ def _complementary_pairs(n: int, n_subsamples: int, *, seed: int = 0, y=None,
     rows = np.arange(n) if sample_weight is None else np.flatnonzero(sample_weight > 0)
     half = rows.size // 2
     out = np.zeros((n_subsamples, n), bool)
+    odd = None  # with y and m odd: the rows that may sit out (of a class of odd count)
     if y is not None and rows.size % 2:
         labels, counts = np.unique(y[rows], return_counts=True)
-        odd = np.isin(y[rows], labels[counts % 2 == 1])  # (one class at least: m is odd)
+        odd = np.flatnonzero(np.isin(y[rows], labels[counts % 2 == 1]))  # (one class at least)
     for i in range(n_subsamples // 2):
         order = rows[rng.permutation(rows.size)]
-        if y is not None and rows.size % 2:  # the row that sits out goes last
-            out_row = rows[rng.choice(np.flatnonzero(odd))]
+        if odd is not None:  # the row that sits out goes last
+            out_row = rows[rng.choice(odd)]
             order = np.append(order[order != out_row], out_row)
+        paired = order[: 2 * half]
         if y is not None:  # by class, random within: neighbours (2k, 2k + 1) share a class
-            order = np.concatenate([order[:2 * half][np.argsort(y[order[:2 * half]],
-                                                                kind="stable")], order[2 * half:]])
-        first, second = order[0 : 2 * half : 2], order[1 : 2 * half : 2]
+            paired = paired[np.argsort(y[paired], kind="stable")]
+        first, second = paired[0::2], paired[1::2]
         swap = rng.random(half) < 0.5
         out[2 * i, np.where(swap, second, first)] = True
         out[2 * i + 1, np.where(swap, first, second)] = True
