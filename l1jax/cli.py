@@ -1025,6 +1025,15 @@ def _ratio(text: str) -> float:
 
 
 def _add_fit_options(parser: argparse.ArgumentParser, *, loss: bool) -> None:
+    """The options of the fit, on the program (``loss=False``: the default job) and on its
+    ``path`` command (``loss=True``, with ``--loss`` and ``--grouped``). The command's own
+    defaults are ``argparse.SUPPRESS``: an option given before ``path`` (``--cv 0 path ...``,
+    as the usage line shows) is kept, not overwritten by the command's default (it was, and a
+    different model was fitted without a word)."""
+
+    def default(value):
+        return argparse.SUPPRESS if loss else value
+
     if loss:
         parser.add_argument(
             "--loss", choices=("squared", "logistic", "poisson", "multinomial"),
@@ -1041,38 +1050,41 @@ def _add_fit_options(parser: argparse.ArgumentParser, *, loss: bool) -> None:
     else:
         parser.set_defaults(loss="squared")
     parser.add_argument(
-        "--l1-ratio", type=_ratio, default=1.0, metavar="R",
+        "--l1-ratio", type=_ratio, default=default(1.0), metavar="R",
         help="elastic-net mixing in (0, 1]: 1 is the lasso (default), smaller adds ridge",
     )  # fmt: skip
     parser.add_argument(
-        "--cv", type=_positive_int, metavar="K",
+        "--cv", type=_positive_int, default=default(None), metavar="K",
         help="number of cross-validation folds, 0 for no CV (default 10)",
     )  # fmt: skip
     parser.add_argument(
-        "--n-lambdas", type=_positive_int, default=100, metavar="N",
+        "--n-lambdas", type=_positive_int, default=default(100), metavar="N",
         help="number of λs, log-spaced from λ_max down (default 100)",
     )  # fmt: skip
     parser.add_argument(
-        "--lambda-min-ratio", type=_ratio, metavar="F",
+        "--lambda-min-ratio", type=_ratio, default=default(None), metavar="F",
         help="the smallest λ as a fraction of λ_max (default 1e-4, or 1e-2 when features "
         "outnumber rows)",
     )  # fmt: skip
     parser.add_argument(
-        "--tol", type=_positive_float, metavar="T",
+        "--tol", type=_positive_float, default=default(None), metavar="T",
         help="relative duality gap at which a λ counts as converged (default 1e-7)",
     )  # fmt: skip
     parser.add_argument(
-        "--max-iter", type=_positive_int, default=20_000, metavar="N",
+        "--max-iter", type=_positive_int, default=default(20_000), metavar="N",
         help="iteration cap of the solver per λ (default 20000)",
     )  # fmt: skip
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random folds (default 0)")
     parser.add_argument(
-        "--no-early-stop", dest="early_stop", action="store_false",
+        "--seed", type=_positive_int, default=default(0),
+        help="seed of the random folds (default 0)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--no-early-stop", dest="early_stop", action="store_false", default=default(True),
         help="fit all --n-lambdas λs (default: stop as glmnet does once 0.999 of the deviance "
         "is explained or it gains less than 1e-5 from one λ to the next)",
     )  # fmt: skip
     parser.add_argument(
-        "--quiet", action="store_true",
+        "--quiet", action="store_true", default=default(False),
         help="no progress lines on stderr (compilation, the path, each fold)",
     )  # fmt: skip
 

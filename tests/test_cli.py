@@ -499,6 +499,36 @@ def test_messages_name_options_not_arguments():
     )
 
 
+
+FIT_OPTIONS = ["--cv", "0", "--l1-ratio", "0.5", "--n-lambdas", "7", "--lambda-min-ratio", "0.2",
+               "--tol", "1e-5", "--max-iter", "300", "--seed", "3", "--no-early-stop", "--quiet"]
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_fit_options_before_the_command_are_kept(tmp_path, monkeypatch, where):
+    """``--cv 0 path FILE ...``, as the usage line shows the options: the fit they ask for (the
+    command's defaults overwrote them: 10 folds and the lasso were fitted without a word)."""
+    _write(tmp_path / "d.csv", ["a", "y"], [[1, 2], [3, 4]])
+    seen = []
+    monkeypatch.setattr("l1jax.cli._run", lambda table, args, *rest: seen.append(vars(args)))
+    command = ["path", str(tmp_path / "d.csv"), "--target", "y"]
+    argv = FIT_OPTIONS + command if where == "before" else command + FIT_OPTIONS
+    assert main(argv) == 0
+    fit = {k: seen[0][k] for k in ("cv", "l1_ratio", "n_lambdas", "lambda_min_ratio", "tol",
+                                   "max_iter", "seed", "early_stop", "quiet")}  # fmt: skip
+    assert fit == {"cv": 0, "l1_ratio": 0.5, "n_lambdas": 7, "lambda_min_ratio": 0.2,
+                   "tol": 1e-5, "max_iter": 300, "seed": 3, "early_stop": False, "quiet": True}
+    assert main(["path", str(tmp_path / "d.csv"), "--target", "y"]) == 0  # ... and the defaults
+    assert {k: seen[1][k] for k in fit} == {
+        "cv": 10, "l1_ratio": 1.0, "n_lambdas": 100, "lambda_min_ratio": None, "tol": None,
+        "max_iter": 20_000, "seed": 0, "early_stop": True, "quiet": False}  # fmt: skip
+
+
+def test_a_negative_seed_is_refused_by_name(capsys):
+    code, _, err = _in_process(["--seed", "-5"], capsys)
+    assert code == 2 and "--seed" in err and ">= 0" in err
+
+
 # ----------------------------------------------------------------------------------------------
 # A sparse X: FILE.npz (scipy.sparse.save_npz), the target in a text file. In this process.
 
