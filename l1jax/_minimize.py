@@ -257,6 +257,19 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
 
     def body(c: _Carry) -> _Carry:
         f_y, g_y = value_and_grad(c.y)
+        if problem.accelerate:  # FISTA's extrapolated y outside fun's domain (a log, a barrier;
+            # x itself is always inside): start again from x, momentum reset. (It stopped
+            # NONFINITE at iteration 3 of Σ c w − log w, which ISTA solved.)
+            def outside(yft):
+                y, f, g, _ = yft
+                moved = _norm(_sub(y, c.x), dtype) > 0
+                return moved & ~(jnp.isfinite(f) & jnp.isfinite(_norm(g, dtype)))
+
+            def from_x(_):
+                return (c.x, *value_and_grad(c.x), jnp.ones([], dtype))
+
+            y, f_y, g_y, t = jax.lax.while_loop(outside, from_x, (c.y, f_y, g_y, c.t))
+            c = c._replace(y=y, t=t)
         slack = 10 * jnp.finfo(f_y.dtype).eps * jnp.abs(f_y)
 
         def trial(step):

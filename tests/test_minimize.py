@@ -196,6 +196,25 @@ def test_ista_reaches_the_same_solution_with_more_iterations():
     np.testing.assert_allclose(ista.params, fista.params, atol=1e-8)
 
 
+
+@pytest.mark.parametrize("accelerate", [True, False])
+def test_an_extrapolation_outside_the_domain_starts_again_from_the_iterate(accelerate):
+    """Σ c w − log w (finite only for w > 0) with the non-negative L1 prox: w* = 1 / (c + λ).
+    FISTA's momentum took y outside the log's domain at iteration 3 and the solve stopped
+    NONFINITE, blaming init_params; it restarts from x there, as ISTA (which solved it)."""
+    c = jnp.array([1.0, 2.0, 5.0, 10.0])
+    f = lambda w: jnp.sum(c * w - jnp.log(w))  # noqa: E731
+    lams = jnp.array([0.1, 0.5, 2.0])
+    solve = functools.partial(l1jax.minimize, f, jnp.full(4, 5.0), prox=prox.nonneg_l1,
+                              accelerate=accelerate, tol=1e-10)  # fmt: skip
+    r = solve(lam=0.5)
+    assert bool(r.converged)
+    np.testing.assert_allclose(r.params, 1 / (c + 0.5), rtol=1e-8)
+    rs = jax.vmap(lambda lam: solve(lam=lam))(lams)  # (a frozen fit changes nothing)
+    assert bool(jnp.all(rs.converged))
+    np.testing.assert_allclose(rs.params, 1 / (c + lams[:, None]), rtol=1e-8)
+
+
 def test_float32_params_stay_float32_and_converge_at_the_default_tol():
     X, y = X_NP.astype(np.float32), Y_NP.astype(np.float32)
     r = l1jax.minimize(least_squares, jnp.zeros(P, jnp.float32), lam=ALPHA, args=(X, y))
