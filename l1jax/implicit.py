@@ -272,7 +272,7 @@ def _check(fn_name, X, y, lam, l1_ratio, penalty_factor, sample_weight, *, loss,
     if np.ndim(lam) != 0:
         raise ValueError(f"{fn_name}: lam must be a scalar (one λ), got shape {np.shape(lam)}; "
                          "jax.vmap over λs (or l1jax.solve_path) solves several")  # fmt: skip
-    _check_hyperparam(fn_name, "lam", lam)
+    _check_hyperparam(fn_name, "lam", lam, schedule=False)
     for (name, value), shape in zip(start, ((X.shape[1],), ()), strict=True):
         if value is not None and np.shape(value) != shape:
             raise ValueError(f"{name} must have shape {shape}, got {np.shape(value)}")

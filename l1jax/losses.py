@@ -124,7 +124,7 @@ def penalized(
         raise TypeError(f"loss_fn must be callable, got {type(loss_fn).__name__}")
     if not callable(penalty):
         raise TypeError(f"penalty must be callable, got {type(penalty).__name__}")
-    _check_hyperparam("penalized", "lam", lam)
+    _check_hyperparam("penalized", "lam", lam, schedule=False)
 
     def fn(params, *args, **kwargs):
         return loss_fn(params, *args, **kwargs) + lam * penalty(params)

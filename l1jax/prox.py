@@ -42,20 +42,25 @@ _RANGES = {
 }
 
 
-def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0") -> None:
+def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0", *,
+                      schedule: bool = True) -> None:  # fmt: skip
     """Refuse a concrete hyperparameter that is not a finite real number within ``bound`` (a key
     of ``_RANGES``): ``TypeError`` for bools, complex numbers, strings, ``None`` and lists,
-    ``ValueError`` for values out of range, NaN or inf. Schedules (callables) and traced
-    arrays cannot be checked here and pass."""
+    ``ValueError`` for values out of range, NaN or inf. Schedules (callables, where
+    ``schedule``: else a ``TypeError``) and traced arrays cannot be checked here and pass."""
+    if callable(value) and not schedule:
+        raise TypeError(f"{fn_name}: {name} must be a number (a scalar array too), not a "
+                        f"callable: {value!r}")  # fmt: skip
     if callable(value) or isinstance(value, jax.core.Tracer):
         return
     real = isinstance(value, numbers.Real | np.ndarray | np.generic | jax.Array) and any(
         jnp.issubdtype(jnp.result_type(value), kind) for kind in (jnp.integer, jnp.floating)
     )  # bools are neither
     if not real:
+        or_schedule = schedule and name in ("lam", "learning_rate")
         raise TypeError(
             f"{fn_name}: {name} must be a real number (a scalar array too)"
-            f"{' (or an optax schedule)' if name in ('lam', 'learning_rate') else ''}, "
+            f"{' (or an optax schedule)' if or_schedule else ''}, "
             f"got {type(value).__name__} {value!r}"
         )
     if np.ndim(value) != 0:  # (it would broadcast against the params, or fail inside JAX)
@@ -328,6 +333,12 @@ def group_l1(
 
     def one(x, w):
         x = jnp.asarray(x)
+        if axis is not None and not -x.ndim <= axis < x.ndim:
+            raise ValueError(
+                f"prox.group_l1: axis={axis} is out of range for a leaf of shape {x.shape}; "
+                "leave such leaves out (mask=l1jax.skip_biases in group_soft_thresholding, "
+                "whose groups are the rows or columns of weight matrices), or use axis=None"
+            )  # fmt: skip
         t = _like(threshold, x)
         if w is not None:
             w = _like(w, x)

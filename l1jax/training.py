@@ -613,8 +613,10 @@ def train_path(
         )
     example = data if batch_size is None else jax.tree.map(lambda x: x[:batch_size], data)
     out = jax.eval_shape(loss_fn, init_params, example)
-    if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()):
-        raise TypeError(f"train_path: loss_fn(params, batch) must return a scalar, got {out}")
+    if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()
+            and jnp.issubdtype(out.dtype, jnp.floating)):  # fmt: skip
+        raise TypeError("train_path: loss_fn(params, batch) must return a real (floating) "
+                        f"scalar, got {out}")  # fmt: skip
 
     mesh = _sharding.auto(_sharding.check_mesh(mesh, "train_path"))
     n_models = lambdas.shape[0]

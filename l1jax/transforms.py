@@ -100,12 +100,29 @@ def _require_params(fn_name: str, params) -> None:
         )
 
 
+def _is_bool(leaf) -> bool:
+    """Whether ``leaf`` is one bool (Python's, NumPy's or a 0-d array of them)."""
+    try:
+        return isinstance(leaf, bool) or jnp.ndim(leaf) == 0 and jnp.result_type(leaf) == jnp.bool_
+    except TypeError:  # (a string, an object)
+        return False
+
+
 def _resolve_mask(fn_name: str, mask, params) -> PyTree:
     """``mask`` (a pytree of bools, a prefix of ``params``' structure, or a callable returning
     one) as one bool per leaf of ``params``, or a ``ValueError`` naming ``mask``."""
     resolved = mask(params) if callable(mask) else mask
     n_leaves = len(jax.tree.leaves(params))
-    single = jax.tree_util.treedef_is_leaf(jax.tree.structure(resolved)) and not jnp.ndim(resolved)
+    leaves = jax.tree.leaves(resolved)
+    for leaf in leaves:  # (optax.masked's error was NumPy's "truth value ... is ambiguous")
+        if not _is_bool(leaf):
+            what = f"shape {jnp.shape(leaf)}" if hasattr(leaf, "shape") else repr(leaf)
+            raise TypeError(
+                f"{fn_name}: mask's leaves must be single bools, one per leaf of params (or a "
+                f"prefix of it, as in optax.masked), got {type(leaf).__name__} {what}; a mask "
+                "of entries within a leaf is not supported (split the leaf into two)"
+            )  # fmt: skip
+    single = jax.tree_util.treedef_is_leaf(jax.tree.structure(resolved)) and len(leaves) == 1
     if single and n_leaves > 1:
         raise ValueError(
             f"{fn_name}: mask is a single bool for params of {n_leaves} leaves. Under "
@@ -153,8 +170,9 @@ def _difference(new, params, updates) -> PyTree:
     included, also for bf16 updates of float32 params."""
 
     def one(n, p, u):
-        dtype = jnp.promote_types(p.dtype, u.dtype)
-        return n.astype(dtype) - p.astype(dtype)
+        dtype = jnp.promote_types(jnp.result_type(p), jnp.result_type(u))  # (a Python scalar
+        # leaf too, as optax.sgd takes)
+        return jnp.asarray(n, dtype) - jnp.asarray(p, dtype)
 
     return jax.tree.map(one, new, params, updates)
 

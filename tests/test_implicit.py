@@ -368,6 +368,11 @@ def _bad_one_data():
          r"coef must have shape \(6,\)"),
         (lambda X, y: implicit.attach(np.zeros(6), 0.0, X, y, -0.1), ValueError,
          "attach: lam must be >= 0"),
+        # (a schedule passed JAX's "not a valid JAX type" error through)
+        (lambda X, y: implicit.solve_one(X, y, lambda t: 0.1), TypeError,
+         "solve_one: lam must be a number .*not a callable"),
+        (lambda X, y: implicit.attach(np.zeros(6), 0.0, X, y, "0.1"), TypeError,
+         r"attach: lam must be a real number \(a scalar array too\), got str"),
     ],
 )  # fmt: skip
 def test_solve_one_and_attach_refuse_bad_input_by_name(call, error, words):

@@ -227,7 +227,9 @@ def _call(**overrides):
         (dict(data={}), ValueError, "data has no arrays"),
         (dict(init_params={"w": jnp.ones(3, jnp.int32)}), TypeError, "floating-point"),
         (dict(loss_fn="mse"), TypeError, "loss_fn must be callable"),
-        (dict(loss_fn=lambda p, b: jnp.ones(2)), TypeError, "must return a scalar"),
+        (dict(loss_fn=lambda p, b: jnp.ones(2)), TypeError, "must return a real .*scalar"),
+        (dict(loss_fn=lambda p, b: jnp.array(1)), TypeError,
+         r"loss_fn.*real \(floating\) scalar.*dtype=int"),  # (JAX's "grad requires real")
         (dict(optimizer=optax.adam(0.1)), TypeError, "optimizer must be a function"),
         (dict(optimizer=lambda lam: lam), TypeError, "must return an optax"),
         (dict(progress=-1), ValueError, "progress must be >= 0"),
@@ -291,6 +293,10 @@ def test_group_prox_columns_and_in_training():
 def test_group_prox_rejects_a_bad_axis():
     with pytest.raises(TypeError, match="axis must be an int or None"):
         l1jax.group_soft_thresholding(0.1, 0.1, axis=1.0)
+    tx = l1jax.group_soft_thresholding(0.1, 0.1, axis=1)  # a bias vector has no axis 1
+    params = {"w": jnp.ones((2, 2)), "b": jnp.ones(2)}
+    with pytest.raises(ValueError, match=r"axis=1 is out of range .* shape \(2,\).*skip_biases"):
+        tx.update(params, tx.init(params), params)
 
 
 # --- adam_prox ------------------------------------------------------------------------------

@@ -409,6 +409,27 @@ def test_single_bool_mask_is_refused_for_several_leaves_only():
     np.testing.assert_allclose(optax.apply_updates(w, updates), _np_soft(np.asarray(w), 0.1))
 
 
+@pytest.mark.parametrize("mask", [
+    {"w": jnp.array([[True, False], [True, True]]), "b": False},  # per entry
+    "w",  # a name
+])  # fmt: skip
+def test_mask_leaves_that_are_not_single_bools_are_named(mask):
+    """(NumPy's "truth value of an array ... is ambiguous" from optax.masked; a string got the
+    message about inject_hyperparams)"""
+    tx = l1jax.soft_thresholding(1.0, 0.1, mask=mask)
+    with pytest.raises(TypeError, match="soft_thresholding: mask's leaves must be single bools"):
+        tx.update(LAYERS, tx.init(LAYERS), LAYERS)
+    tx = l1jax.soft_thresholding(1.0, 0.1, mask={"w": np.bool_(True), "b": jnp.array(False)})
+    updates, _ = tx.update(LAYERS, tx.init(LAYERS), LAYERS)  # NumPy and 0-d bools are bools
+    np.testing.assert_array_equal(updates["b"], LAYERS["b"])  # (passed through)
+
+
+def test_python_scalar_params_as_optax_takes_them():
+    tx = optax.chain(optax.sgd(1.0), l1jax.soft_thresholding(1.0, 0.1))
+    updates, _ = tx.update(0.3, tx.init(0.5), 0.5)  # (AttributeError: 'float' ... 'dtype')
+    np.testing.assert_allclose(optax.apply_updates(0.5, updates), 0.1, rtol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["add_l1_subgradient", "soft_thresholding", "adam_prox"])
 def test_a_mask_of_the_wrong_structure_is_named(name):
     factory, kwargs, _ = INJECTABLE[name]
