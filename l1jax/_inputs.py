@@ -556,6 +556,35 @@ def _preconditioned(v, scale, standardize, precondition, dtype):
     return (v / scale).astype(dtype), (v / np.square(scale)).astype(dtype)
 
 
+def group_preconditioned(prep: Prepared, codes: np.ndarray, factors: np.ndarray,
+                         standardize: bool) -> Prepared:  # fmt: skip
+    """A group penalty's :class:`Prepared`, one factor per group (``v`` ``(q,)``, ``factors``),
+    from :func:`prepare`'s with ``precondition`` (columns scaled one by one; ``codes``: the group
+    of each column). Standardized, the factors as given. Else the columns of a group ``g`` share
+    one scale ``c_g``, the root mean square of their spreads (a group's norm mixes its columns:
+    one scale for all of them is an exact change of variables, β_g = β̃_g / c_g, with factors
+    ``v_g / c_g`` for ``‖β_g‖₂`` and ``v_g / c_g²`` for ``‖β_g‖²``, as :func:`_preconditioned`'s
+    for one column). Groups of columns of similar scales, and singletons, are then as well
+    conditioned as standardized ones: float32, columns of 1000 and 1, stalled at gaps of 0.2."""
+    dtype = prep.y.dtype
+    if standardize:
+        return prep._replace(v=factors.astype(dtype), v2=None)
+    q = factors.shape[0]
+    sigma = np.asarray(prep.x_scale, np.float64)
+    kept = prep.nonzero.astype(np.float64)  # (a constant column: scale 1, all zeros)
+    squares = np.bincount(codes, weights=kept * np.square(sigma), minlength=q)
+    count = np.bincount(codes, weights=kept, minlength=q)
+    c = np.where(count > 0, np.sqrt(squares / np.maximum(count, 1)), 1.0)
+    r = sigma / c[codes]  # each column's X̃ column times r: centred and divided by c_g
+    X = None if prep.X is None else prep.X * r.astype(dtype)
+    gram = prep.gram
+    if gram is not None:
+        G, cy = gram
+        gram = ((G * np.outer(r, r)).astype(dtype), (cy * r).astype(dtype))
+    return prep._replace(X=X, gram=gram, x_scale=c[codes], v=(factors / c).astype(dtype),
+                         v2=(factors / np.square(c)).astype(dtype))  # fmt: skip
+
+
 def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, dtype,
             precondition=False, gram=False, row_grams=None):  # fmt: skip
     """Standardized data on the host (float64 arithmetic, then ``dtype``): :class:`Prepared`.

@@ -515,7 +515,7 @@ def _path(
     # scale; 2,174 to a 1e-10 gap on scaled columns.)
     smooth_first_order = loss in ("squared", MULTINOMIAL)
     precondition = smooth_first_order or _sparse.is_sparse(X)
-    precondition = precondition and layout is None  # (a group's norm mixes its columns' scales)
+    precondition = precondition or layout is not None  # (FISTA; _inputs.group_preconditioned)
     # The Gram form unless it would square an ill-conditioned free block (gram_is_exact; a
     # group's factor is each of its columns'), and again on X when it squared an
     # ill-conditioned support (gram_solution_is_exact)
@@ -547,8 +547,10 @@ def _path(
         if centred:
             prep = prep._replace(y=(y.astype(np.float64) - y_shift).astype(dtype))
         prep = _inputs.drop_aliased(prep, X, sample_weight, factors, fit_intercept, positive)
-        # (one penalty factor per group)
-        return prep if layout is None else prep._replace(v=layout.factors.astype(dtype))
+        if layout is None:
+            return prep
+        # (one penalty factor per group, one scale per group)
+        return _inputs.group_preconditioned(prep, layout.codes, layout.factors, standardize)
 
     prep = prepared(gram)
 

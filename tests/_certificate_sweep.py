@@ -150,11 +150,13 @@ def draw(rng, wide=False, scales=False):
     return X, y, opts, float(rng.choice([1e-3, 1e-5, 1e-7]))
 
 
-def draw_multi(rng):
+def draw_multi(rng, scales=False):
     """A multi-task (squared), multinomial or group-lasso problem, drawn as :func:`draw`."""
     kind = str(rng.choice(["multitask", "multinomial", "group"]))
     X = _design(rng, [5, 12, 60])
     n, p = X.shape
+    if scales:
+        X = X * 10.0 ** rng.uniform(-3, 3, p)
     Z = (X - X.mean(0)) / X.std(0)
     opts = dict(fit_intercept=bool(rng.random() < 0.8), standardize=bool(rng.random() < 0.6),
                 l1_ratio=float(rng.choice([1.0, 0.5, 0.9])))  # fmt: skip
@@ -231,15 +233,14 @@ def _p_null(opts, y, s):
 
 def main(seed: int, seconds: float, multi: bool = False, sparse: bool = False,
          wide: bool = False, scales: bool = False) -> None:
-    if multi and (sparse or wide or scales):  # (l1jax refuses a sparse X with them)
-        raise SystemExit("sparse, wide and scales are modes of the single-response draws, not "
-                         "of multi")
+    if multi and (sparse or wide):  # (l1jax refuses a sparse X with them)
+        raise SystemExit("sparse and wide are modes of the single-response draws, not of multi")
     warnings.simplefilter("ignore")
     rng = np.random.default_rng(seed)
     bad = total = widest = 0
     start = time.time()
     while time.time() - start < seconds:
-        X, y, opts, tol = draw_multi(rng) if multi else draw(rng, wide, scales)
+        X, y, opts, tol = draw_multi(rng, scales) if multi else draw(rng, wide, scales)
         if sparse:
             X = np.where(rng.random(X.shape) < rng.uniform(0.3, 0.9), 0.0, X)
         if FLOAT32:  # (X's dtype sets the precision: float64 data is solved in float64)
