@@ -9,6 +9,7 @@ scale and warns once when some λ did not converge.
 from __future__ import annotations
 
 import inspect
+import numbers
 import warnings
 from typing import NamedTuple
 
@@ -79,9 +80,17 @@ class PathResult(NamedTuple):
                 f"X must have shape (n, {self.coef.shape[1]}) like the data of the path, "
                 f"got {X.shape}"
             )
-        if on_devices:
-            coef, intercept = (jnp.asarray(a, X.dtype) for a in (self.coef, self.intercept))
-            return _predict(coef, intercept, X)
+        if X.dtype == object and all(isinstance(v, numbers.Real) for v in X.flat):
+            X = X.astype(np.float64)  # (numbers in an object array; None would become NaN)
+        if np.dtype(X.dtype).kind not in "biuf":
+            raise TypeError(f"X must hold real numbers (floats, ints or bools), got dtype "
+                            f"{X.dtype}")  # fmt: skip
+        if on_devices:  # (in X's floating dtype; ints and bools in the coefficients': cast to
+            # X's dtype, int32 coefficients predicted zeros)
+            dtype = X.dtype if np.dtype(X.dtype).kind == "f" else \
+                jax.dtypes.canonicalize_dtype(self.coef.dtype)  # fmt: skip
+            coef, intercept = (jnp.asarray(a, dtype) for a in (self.coef, self.intercept))
+            return _predict(coef, intercept, X.astype(dtype))
         return host_predict(self.coef, self.intercept, X)
 
 

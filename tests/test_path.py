@@ -16,6 +16,7 @@ import re
 import warnings
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -861,6 +862,28 @@ def test_predict_is_linear_predictor(loss):
             rtol=1e-12,
             atol=1e-12,
         )
+
+
+
+def test_predict_takes_integer_and_bool_x_on_devices_and_names_other_dtypes():
+    """An int or bool jax.Array X is predicted in the coefficients' dtype (cast to X's, int32
+    coefficients predicted zeros and bool ones True); complex, text and objects are named."""
+    X, y = make_data("squared", "tall", seed=16)
+    res = l1jax.path(X, y, lambdas=5)
+    r = _np(res)
+    Z = np.random.default_rng(3).integers(-3, 4, (7, X.shape[1]))
+    for data in (Z, Z > 0):
+        expected = r["intercept"][:, None] + r["coef"] @ data.T
+        for given in (data, jnp.asarray(data)):
+            out = res.predict(given)
+            assert np.dtype(out.dtype).kind == "f"
+            np.testing.assert_allclose(np.asarray(out), expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(res.predict(X.astype(object)), res.predict(X))
+    text = X.astype(object)
+    text[0, 0] = None
+    for bad in (X.astype(complex), X.astype(str), text):
+        with pytest.raises(TypeError, match="X must hold real numbers"):
+            res.predict(bad)
 
 
 def test_reproducible_run_to_run():
