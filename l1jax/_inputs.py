@@ -198,10 +198,16 @@ class Prepared(NamedTuple):
 def center_scale(xp, X, s, fit_intercept, standardize):
     """Weighted column means and scales (1/n variance, as glmnet) and the standardized ``X``,
     with ``xp`` NumPy (on the host, float64) or ``jax.numpy`` (inside a jitted program, on the
-    devices that hold the rows). A constant column becomes 0 and gets scale 1."""
+    devices that hold the rows). A constant column becomes 0 and gets scale 1, a row of weight
+    0 (a fold's held-out row) 0: inert, where its outlying values overflowed (e^η of a
+    Poisson loss, or their squares here: 0 · inf, NaN gaps and wrong coefficients)."""
     p = X.shape[1]
     x_mean = s @ X if fit_intercept else xp.zeros(p, X.dtype)
     Xc = X - x_mean  # the one working copy (NumPy divides it in place below)
+    if xp is np:
+        Xc[s == 0] = 0.0
+    else:
+        Xc = xp.where((s > 0)[:, None], Xc, 0.0)
     if fit_intercept and xp is not np:  # on the devices, maybe in float32: a second pass. The
         # first mean errs by ε |μ|, which a column 1e4 σ from 0 kept after centring (1e-3 σ in
         # float32); a device Gram matrix then coupled it to the intercept it ignores (float32
@@ -310,7 +316,8 @@ def _uncentred_gram(X, w, x_mean, rows=None, row_grams=None):
     128 spread rows and then checked on ``G``'s diagonal (constant columns, whose variance must
     come out 0, go the exact way). On 10,000 × 500, the whole _gram_of: 24 ms against 30 ms by
     slices. ``row_grams`` (a :class:`RowGrams` of ``X``, or None) gives the product."""
-    sample = X[:: max(1, X.shape[0] // 128)][:128]
+    kept = np.arange(X.shape[0]) if rows is None else np.flatnonzero(rows)  # (of weight w)
+    sample = np.asarray(X[kept[:: max(1, kept.size // 128)][:128]], np.float64)
     if np.any(x_mean**2 > BENIGN * np.var(sample, axis=0)):
         return None
     G = None if row_grams is None else row_grams(X, rows)

@@ -167,7 +167,7 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
     # leaves ε, and ε μ² outgrew σ² (scales wrong by 0.3% at |μ| = 1e6 σ, float64)
     unstored = np.where(counts == n, 0.0, np.maximum(1.0 - _column_sums(col, sw, p), 0))
     # Σ s (x − μ)²: stored entries, then the implicit zeros (two-pass accurate)
-    dev = X.data - x_mean[col]
+    dev = np.where(sw > 0, X.data - x_mean[col], 0.0)  # (rows of weight 0: no 0 · inf)
     var = _column_sums(col, sw * dev * dev, p)
     if fit_intercept:
         var += x_mean**2 * unstored
@@ -187,13 +187,14 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
     # above them. Such a column has more than half of its (weighted) rows stored already:
     # |μ| > σ needs (1 − d) μ² < σ², d the stored rows' weight.
     fill = fit_intercept & ~constant & (np.abs(x_mean) > spread)
-    keep = ~(constant | fill)[col]
+    keep = ~(constant | fill)[col] & (sw > 0)  # (rows of weight 0: none, as in _inputs.prepare)
     scaled = sp.csc_matrix((X.data[keep] / scale[col[keep]], X.indices[keep],
                             np.concatenate([[0], np.cumsum(np.bincount(col[keep], minlength=p))])),
                            shape=(n, p))  # fmt: skip
     if fill.any():
         cols = np.flatnonzero(fill)
         block = (X[:, cols].toarray() - x_mean[cols]) / scale[cols]  # (n, filled columns)
+        block[s == 0] = 0.0
         rows, which = np.nonzero(block)
         scaled = scaled + sp.csc_matrix((block[rows, which], (rows, cols[which])), shape=(n, p))
         scaled = sp.csc_matrix(scaled)

@@ -886,6 +886,33 @@ def test_predict_takes_integer_and_bool_x_on_devices_and_names_other_dtypes():
             res.predict(bad)
 
 
+
+@pytest.mark.parametrize("dtype, far", [(np.float64, 2e3), (np.float32, 300.0)])
+@pytest.mark.parametrize("form", ["dense", "sparse", "device"])
+def test_rows_of_weight_zero_change_nothing(dtype, far, form):
+    """A row of weight 0 (a fold's held-out row) far out on the feature that matters: the path
+    is the one without that row. (Its e^η overflowed, 0 · inf: Poisson gaps of 1e154, wrong
+    coefficients and NaN deviance ratios, and every cv_path fold that held it out.) The
+    squared loss with a row of 1e150 likewise."""
+    import scipy.sparse as sp
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4))
+    y = rng.poisson(np.exp(0.5 * X[:, 0])).astype(float)
+    w = np.r_[0.0, np.ones(39)]
+    for loss, value in (("poisson", far), ("squared", 1e150 if dtype == np.float64 else 1e30)):
+        ref = l1jax.path(X[1:].astype(dtype), y[1:].astype(dtype), loss=loss, lambdas=5)
+        Xo = X.copy()
+        Xo[0, 0] = value
+        Xo = Xo.astype(dtype)
+        Xo = sp.csc_matrix(Xo) if form == "sparse" else jnp.asarray(Xo) if form == "device" else Xo
+        res = l1jax.path(Xo, y.astype(dtype), loss=loss, lambdas=5, sample_weight=w.astype(dtype))
+        assert np.all(res.converged) and np.all(np.isfinite(res.dev_ratio))
+        single = dtype == np.float32
+        np.testing.assert_allclose(res.lambdas, ref.lambdas, rtol=1e-5 if single else 1e-12)
+        np.testing.assert_allclose(res.coef, ref.coef, atol=1e-5 if single else 1e-10)
+
+
 def test_reproducible_run_to_run():
     X, y = make_data("logistic", "tall", seed=17)
     a = _np(l1jax.path(X, y, loss="logistic", lambdas=6))
