@@ -741,23 +741,26 @@ def cv_path(
                          what="fold × λ fits")  # fmt: skip
 
         fold_scores = np.empty((R, F, K))
-        for f in range(F):
-            rows_f = held[f]
-            for r in range(R):
-                fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f],
-                                            host_predict(coef[r, f], intercept[r, f],
-                                                         X_arr[rows_f]),
-                                            s[rows_f])  # fmt: skip
-        w = (held * s[None, :]).sum(axis=1)
-        cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()
-        cv_se = np.sqrt(np.einsum("f,rfk->rk", w, (fold_scores - cv_mean[:, None]) ** 2) / w.sum()
-                        / (F - 1))  # fmt: skip
+        with np.errstate(over="ignore", invalid="ignore"):  # (inf is the score: below)
+            for f in range(F):
+                rows_f = held[f]
+                for r in range(R):
+                    fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f],
+                                                host_predict(coef[r, f], intercept[r, f],
+                                                             X_arr[rows_f]),
+                                                s[rows_f])  # fmt: skip
+            w = (held * s[None, :]).sum(axis=1)
+            cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()
+            spread = np.einsum("f,rfk->rk", w, (fold_scores - cv_mean[:, None]) ** 2)
+            cv_se = np.sqrt(spread / w.sum() / (F - 1))
 
-        sign = -1.0 if scoring == "auc" else 1.0
-        # The first best pair in (l1_ratio as given, λ descending) order: the largest λ among ties.
-        best_r, index_min = (int(i) for i in np.unravel_index(np.argmin(sign * cv_mean), (R, K)))
-        bound = sign * cv_mean[best_r, index_min] + cv_se[best_r, index_min]
-        index_1se = int(np.flatnonzero(sign * cv_mean[best_r] <= bound)[0])
+        # The first best pair in (l1_ratio as given, λ descending) order: the largest λ among ties;
+        # among finite scores (a fold's held-out prediction can overflow: inf, and inf − inf in
+        # cv_se was NaN; an IndexError followed)
+        score = _finite_scores(scoring, cv_mean, fold_scores)
+        best_r, index_min = (int(i) for i in np.unravel_index(np.argmin(score), (R, K)))
+        bound = score[best_r, index_min] + cv_se[best_r, index_min]
+        index_1se = int(np.flatnonzero(score[best_r] <= bound)[0])
         one = (lambda a: a) if grid else (lambda a: a[0])
         return CVResult(
             lambdas=one(lam_grid).astype(dtype),
@@ -776,6 +779,22 @@ def cv_path(
             index_l1_ratio=best_r,
             paths=fulls,
         )
+
+
+def _finite_scores(scoring, cv_mean, fold_scores) -> np.ndarray:
+    """``cv_mean`` ``(R, K)`` as a score to minimize (AUC negated), +inf where it is not finite;
+    a ``ValueError`` when no λ has a finite one (``fold_scores`` ``(R, F, K)``: the folds to
+    name)."""
+    finite = np.isfinite(cv_mean)
+    if not finite.any():
+        folds = np.flatnonzero(~np.isfinite(fold_scores).any(axis=(0, 2))).tolist()
+        raise ValueError(
+            f"cv_path: no λ has a finite cross-validation {scoring}: the held-out scores of "
+            f"fold(s) {folds} are not finite at any λ (their predictions overflow, as for a row "
+            "of X far outside the other rows' range, which the fold's fit extrapolates to): "
+            "transform or leave out such rows of X"
+        )  # fmt: skip
+    return np.where(finite, (-1.0 if scoring == "auc" else 1.0) * cv_mean, np.inf)
 
 
 def _continued(lambdas, K) -> np.ndarray:

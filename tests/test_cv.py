@@ -447,3 +447,34 @@ def test_batched_folds_keep_off_the_gram_matrix_of_a_bad_free_block(monkeypatch)
         monkeypatch.setattr(cv, "BATCHED", batched)
         means.append(l1jax.cv_path(X, y, **kw).cv_mean)
     np.testing.assert_allclose(means[1], means[0], rtol=2e-4)
+
+
+def _outlying_counts(x00):
+    """Poisson counts whose row 0 lies x00 standard deviations out on the feature that matters:
+    fold 0 (fold_ids i % 4) holds it out, and its fit's prediction there overflows e^η."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 4))
+    y = rng.poisson(np.exp(0.5 * X[:, 0])).astype(float)
+    X[0, 0] = x00
+    return X, y, dict(loss="poisson", lambdas=6, lambda_min_ratio=0.01,
+                      fold_ids=np.arange(40) % 4)  # fmt: skip
+
+
+def test_the_choice_is_among_finite_scores():
+    """Held-out deviances that overflow (inf) at all λs but the first: λ_min and λ_1se are the
+    first λ (cv_se was NaN there, and an IndexError followed); the folds' fits themselves
+    converge (the held-out row has weight 0 in them: inert, _inputs.prepare)."""
+    X, y, kw = _outlying_counts(1200.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", l1jax.ConvergenceWarning)
+        cv = l1jax.cv_path(X, y, **kw)
+    assert np.isfinite(cv.cv_mean[0]) and np.all(np.isinf(cv.cv_mean[1:]))
+    assert cv.index_min == cv.index_1se == 0
+    np.testing.assert_array_equal(np.isfinite(cv.fold_scores[1:]), True)
+
+
+def test_no_finite_score_is_a_value_error_naming_the_fold():
+    X, y, kw = _outlying_counts(1e4)
+    with pytest.raises(ValueError, match=r"no λ has a finite cross-validation deviance.*fold\(s\) "
+                                         r"\[0\].*rows of X"):  # fmt: skip
+        l1jax.cv_path(X, y, **kw)
