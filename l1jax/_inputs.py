@@ -820,6 +820,13 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
                 "l1_ratio=0 (ridge) has no λ_max, so the automatic grid is undefined; "
                 "pass explicit lambdas or use l1_ratio > 0"
             )
+        if l1_ratio < np.finfo(dtype).eps:  # (λ_max = max |∇| / l1_ratio became inf)
+            raise ValueError(
+                f"l1_ratio={l1_ratio:g} is below {np.dtype(dtype).name}'s precision "
+                f"({np.finfo(dtype).eps:.3g}): the penalty is ridge's to rounding, whose λ_max "
+                f"is infinite, so the automatic grid is undefined; use l1_ratio >= "
+                f"{np.finfo(dtype).eps:.3g} or pass explicit lambdas"
+            )  # fmt: skip
         if lambda_min_ratio is None:
             lambda_min_ratio = 1e-4 if n > p else 1e-2
         lambda_min_ratio = check_scalar(

@@ -410,3 +410,15 @@ def test_lambda_min_ratio_below_the_dtype_is_refused():
     with pytest.raises(ValueError, match="lambda_min_ratio must be at least"):
         l1jax.path(X.astype(np.float32), y.astype(np.float32), lambdas=5, lambda_min_ratio=1e-50)
     np.testing.assert_allclose(l1jax.path(X, y, lambdas=np.array([1e300, 0.1])).coef[0], 0)
+
+
+@pytest.mark.parametrize("dtype, ratio", [(np.float64, 1e-320), (np.float32, 1e-40),
+                                          (np.float32, 1e-8)])  # fmt: skip
+def test_an_l1_ratio_below_the_dtype_precision_is_refused_with_a_grid(dtype, ratio):
+    """λ_max / l1_ratio overflowed: every λ inf and NONFINITE, a warning blaming X's dtype. With
+    explicit λs the (ridge-like) fit goes on."""
+    X, y = _data()
+    X, y = X.astype(dtype), y.astype(dtype)
+    with pytest.raises(ValueError, match=r"l1_ratio=.* is below float\d\d's precision"):
+        l1jax.path(X, y, lambdas=5, l1_ratio=ratio)
+    assert np.all(l1jax.path(X, y, lambdas=[1.0, 0.1], l1_ratio=ratio, tol=1e-4).converged)
