@@ -54,7 +54,8 @@ SCORINGS = {
 
 
 class CVResult(NamedTuple):
-    """A cross-validated regularization path (a pytree of arrays and numbers).
+    """A cross-validated regularization path (a pytree of arrays, numbers and the ``scoring``
+    name: its arrays pass through ``jax.tree.map``, but not as an argument of ``jax.jit``).
 
     With a sequence of ``R`` ``l1_ratio`` values, ``lambdas``, ``cv_mean`` and ``cv_se`` gain a
     leading ``R`` axis (each ratio has its own λ grid), ``fold_scores`` is ``(R, n_folds, K)``,

@@ -209,7 +209,9 @@ def path(
 
     With ``standardize=True`` (as glmnet) the columns are centred and scaled to unit weighted
     variance (1/n), the penalty applies to the standardized coefficients, and ``coef`` is returned
-    on the original scale. A constant column gets coefficient 0 (with an intercept, with or
+    on the original scale; without an intercept (``fit_intercept=False``, as glmnet's
+    ``intercept=FALSE``) the columns are not centred, and are scaled by their weighted root mean
+    square instead. A constant column gets coefficient 0 (with an intercept, with or
     without standardization; a column whose spread is at most 1e-10 of its mean is constant).
     A column of small values is not: standardized, its units do not matter (in float32 its
     spread must be at least 1e-30, and 1e-15 without standardization, else a ValueError).
@@ -242,7 +244,8 @@ def path(
     Args:
       X: ``(n, p)`` real design matrix. Its dtype sets the precision: float64 (or longdouble)
         NumPy data is solved in float64 (even with JAX's x64 off: a scoped
-        ``jax.enable_x64``), float32 in float32; other inputs follow JAX's x64 setting.
+        ``jax.enable_x64``), float32 in float32 (but with x64 on, beside a float64 ``y``: in
+        float64); other inputs follow JAX's x64 setting.
         A ``jax.Array`` stays on its devices: it is checked and standardized there and never
         gathered to the host or to one device, so an ``X`` that arrives row-sharded over a
         mesh axis ``"data"`` (e.g. from ``jax.make_array_from_process_local_data``, each host
