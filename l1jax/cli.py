@@ -300,7 +300,13 @@ def read_csv(
             raise InputError(f"{name} line {line} has {len(row)} cells, the header has "
                              f"{len(names)}")  # fmt: skip
         for i, j in enumerate(columns):
-            X[r, i] = _number(row[j], f"{name} line {line}, column {names[j]!r},", decimal)
+            try:
+                X[r, i] = _number(row[j], f"{name} line {line}, column {names[j]!r},", decimal)
+            except InputError as err:  # (a text feature: name the way to leave it out)
+                if "is not a number" not in str(err) or "--decimal" in str(err):
+                    raise
+                raise InputError(f"{err}; features must be numbers: encode the column, or "
+                                 f"leave it out with --drop {shlex.quote(names[j])}") from None
         for raw_y, one, t in zip(raw_ys, targets, ts, strict=True):
             raw_y.append((f"{name} line {line}, target {one!r},", row[t].strip()))
     notes += _row_numbers(X, kept, name)
@@ -1211,6 +1217,21 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_writable(flag: str, file: str | None) -> None:
+    """Refuse an output ``file`` that cannot be written before the fit, not after it: a
+    missing or read-only folder, or a folder given as the file."""
+    if file is None:
+        return
+    folder = os.path.dirname(os.path.abspath(file))
+    if os.path.isdir(file):
+        raise InputError(f"{flag} {file}: is a folder; name a file in it (e.g. "
+                         f"{os.path.join(file, 'out.png' if flag == '--plot' else 'coef.csv')})")
+    if not os.path.isdir(folder):
+        raise InputError(f"{flag} {file}: the folder {folder} does not exist; create it first")
+    if not os.access(folder, os.W_OK):
+        raise InputError(f"{flag} {file}: the folder {folder} is not writable")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success)."""
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -1245,6 +1266,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "path":
             if args.plot and not _have_matplotlib():
                 raise InputError(f"--plot needs matplotlib; {_install_matplotlib()}")
+            for flag, file in (("--plot", args.plot), ("--out", args.out)):
+                _check_writable(flag, file)
             if _is_npz(args.file) and len(args.target) > 1:
                 raise InputError("several --target columns are for a CSV FILE; with a .npz "
                                  "FILE, --target names one file of the response")  # fmt: skip

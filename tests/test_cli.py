@@ -83,6 +83,7 @@ BAD = {
     "header only": (["path", "header_only.csv", "--target", "y"], "no data rows"),
     "unknown column": (["path", "good.csv", "--target", "age"], "'age' is not in"),
     "non-numeric cell": (["path", "text_cell.csv", "--target", "y"], "'oops'"),
+    "text feature": (["path", "text_cell.csv", "--target", "y"], "leave it out with --drop dose"),
     "ragged row": (["path", "ragged.csv", "--target", "y"], "line 7 has 3 cells"),
     "--grouped, no classes": (
         ["path", "good.csv", "--target", "y", "--grouped"],
@@ -93,6 +94,10 @@ BAD = {
     "one fold": (["path", "good.csv", "--target", "y", "--cv", "1"], "--cv"),
     "bad ratio": (["path", "good.csv", "--target", "y", "--l1-ratio", "0"], "--l1-ratio"),
     "no target": (["path", "good.csv"], "--target"),
+    # output files that cannot be written: refused before the fit (after it, as "no such file")
+    "--out in no folder": (["path", "good.csv", "--target", "y", "--out", "no/coef.csv"],
+                           "the folder"),
+    "--plot a folder": (["path", "good.csv", "--target", "y", "--plot", "."], "is a folder"),
 }
 # Through the real entry point in a subprocess (exit status, stderr); the rest in this process.
 BAD_SUBPROCESS = ("missing file", "one fold")
