@@ -340,6 +340,25 @@ def test_negative_thresholds_and_weights_are_refused(name):
     np.testing.assert_array_equal(jax.jit(fn)(x, 1.0), fn(x, 1.0))
 
 
+@pytest.mark.parametrize("name", list(_PROX_FNS))
+def test_thresholds_that_are_not_numbers_are_named(name):
+    """(JAX's "not a valid JAX type" or "None is not a valid value for jnp.array")"""
+    fn, x = _PROX_FNS[name], jnp.array([3.0, 4.0])
+    for bad, words in (("0.1", "must hold real numbers, got str"), (None, "must be .*None")):
+        with pytest.raises(TypeError, match=rf"prox.{name}: threshold {words}"):
+            fn(x, bad)
+
+
+@pytest.mark.parametrize("name", list(_PROX_FNS))
+def test_integer_leaves_come_back_in_the_default_float_from_every_operator(name):
+    """(group_l1 cast its result back to int32: [3, 4] at t = 1.5 gave [2, 2], the others
+    [2.1, 2.8] as float)"""
+    fn = _PROX_FNS[name]
+    out = fn(jnp.array([3, 4]), 1.5)
+    assert out.dtype == jnp.result_type(float)
+    np.testing.assert_allclose(out, fn(jnp.array([3.0, 4.0], out.dtype), 1.5))
+
+
 @pytest.mark.parametrize("rho", [-3.0, 1.5, np.array(2.0)])
 def test_elastic_net_l1_ratio_outside_the_unit_interval_is_refused(rho):
     """ρ outside [0, 1] is no convex penalty: prox.elastic_net([1, 2], 1, -3) gave [0.8, 1.0],
