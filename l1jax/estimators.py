@@ -498,11 +498,13 @@ class _CrossValidated(_Linear):
     def _l1_ratios(self):
         if self._fixed_l1_ratio is not None:
             return [self._fixed_l1_ratio], False
-        many = np.ndim(self.l1_ratio) > 0
+        # (a list of one ratio is one ratio, as scikit-learn's squeezed alphas_ and mse_path_)
+        many = np.ndim(self.l1_ratio) > 0 and np.size(self.l1_ratio) != 1
         if np.ndim(self.l1_ratio) > 1:
             raise ValueError(f"l1_ratio must be a number or a 1-D sequence of numbers, got shape "
                              f"{np.shape(self.l1_ratio)}")  # fmt: skip
-        ratios = [float(r) for r in np.ravel(self.l1_ratio)] if many else [self.l1_ratio]
+        ratios = [float(r) for r in np.ravel(self.l1_ratio)] if np.ndim(self.l1_ratio) else \
+            [self.l1_ratio]  # fmt: skip
         return ratios, many
 
     def _cross_validate(self, X, y, sample_weight, fold_ids, *, loss, scoring=None,
@@ -571,7 +573,8 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
 
     Attributes:
       alpha_, l1_ratio_: the chosen α and ρ.
-      alphas_: ``(n_alphas,)`` (or ``(n_l1_ratio, n_alphas)``) the grid(s), descending.
+      alphas_: ``(n_alphas,)`` (or ``(n_l1_ratio, n_alphas)`` for two ratios or more) the
+        grid(s), descending.
       mse_path_: ``(n_alphas, n_folds)`` (or ``(n_l1_ratio, n_alphas, n_folds)``) held-out MSE.
       coef_, intercept_, n_iter_, dual_gap_: the refit at ``alpha_``.
       cv_results_: the :class:`l1jax.CVResult` of ``l1_ratio_``.

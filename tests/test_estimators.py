@@ -274,6 +274,20 @@ def test_elastic_net_cv_chooses_among_l1_ratios(data):
     assert model.alpha_ in model.alphas_[[0.3, 1.0].index(model.l1_ratio_)]
 
 
+def test_a_list_of_one_l1_ratio_is_one_ratio_as_in_sklearn(data):
+    """scikit-learn squeezes the ratio axis of one ratio: alphas_ (n_alphas,), mse_path_
+    (n_alphas, n_folds), as for the number itself (they were (1, 8) and (1, 8, 3))."""
+    from sklearn.linear_model import ElasticNetCV as SkElasticNetCV
+
+    X, y = data
+    for ratio in ([0.5], np.array([0.5])):
+        ours = ElasticNetCV(l1_ratio=ratio, alphas=8, cv=3).fit(X, y)
+        theirs = SkElasticNetCV(l1_ratio=ratio, alphas=8, cv=3).fit(X, y)
+        assert ours.alphas_.shape == theirs.alphas_.shape == (8,)
+        assert ours.mse_path_.shape == theirs.mse_path_.shape == (8, 3)
+        assert ours.l1_ratio_ == 0.5
+
+
 def test_cv_splitters(data):
     from sklearn.model_selection import KFold, ShuffleSplit
 
