@@ -760,6 +760,7 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
             )
     elif on_devices:
         check_dtype(X, "X", 2)  # its values are checked on the devices
+        X = _sharding.as_auto(X)
         mesh = mesh_of(X, mesh)
     else:
         X = as_real_array(X, "X", 2, finite=False)  # (NaN and inf: check_magnitude, below)

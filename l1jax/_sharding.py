@@ -8,6 +8,8 @@ callers (repeated λs or folds, rows of zero weight) and the padding is dropped 
 
 from __future__ import annotations
 
+import functools
+
 import jax
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
@@ -66,6 +68,33 @@ def auto(mesh):
     return jax.sharding.Mesh(
         mesh.devices, mesh.axis_names, axis_types=(auto_type.Auto,) * len(mesh.axis_names)
     )
+
+
+def outside_context_mesh(fun):
+    """Decorate a public entry point to run with no context mesh: l1jax places its arrays
+    itself, on meshes of ``Auto`` axes (:func:`auto`), and its programs traced under a user's
+    ``jax.set_mesh`` of ``Explicit`` axes failed inside JAX ("context mesh ... should match
+    the aval mesh"), with or without ``mesh=``."""
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        get = getattr(jax.sharding, "get_abstract_mesh", None)
+        if get is None or get().empty:
+            return fun(*args, **kwargs)
+        with jax.sharding.use_abstract_mesh(jax.sharding.AbstractMesh((), ())):
+            return fun(*args, **kwargs)
+
+    return wrapped
+
+
+def as_auto(x: jax.Array) -> jax.Array:
+    """``x`` laid out as it is, on its mesh with ``Auto`` axes (:func:`auto`): an array sharded
+    on an ``Explicit`` mesh carries its sharding into the types of l1jax's programs, where a
+    product over the sharded rows is refused as ambiguous."""
+    sharding = x.sharding
+    if not isinstance(sharding, NamedSharding) or auto(sharding.mesh) is sharding.mesh:
+        return x
+    return jax.device_put(x, NamedSharding(auto(sharding.mesh), sharding.spec))
 
 
 def replicated(mesh) -> NamedSharding:

@@ -469,6 +469,7 @@ def _scores(scoring, loss, y, eta, w) -> np.ndarray:
 # The public entry point.
 
 
+@_sharding.outside_context_mesh
 @_inputs.follows_float64
 def cv_path(
     X,

@@ -125,6 +125,7 @@ def _predict(coef, intercept, X):
 # The public entry point.
 
 
+@_sharding.outside_context_mesh
 @_inputs.follows_float64
 def path(
     X,

@@ -170,6 +170,7 @@ def _range_end(X, y, max_selected: int, lambda_min_ratio: float, candidates, mes
         res, low, first = path_for(None, X, y, lambdas=grid, mesh=mesh, **options), nxt, 0
 
 
+@_sharding.outside_context_mesh
 @_inputs.follows_float64
 def stability_selection(
     X,

@@ -489,6 +489,7 @@ def _check_tree(name: str, tree) -> list:
     return leaves
 
 
+@_sharding.outside_context_mesh
 def train_path(
     loss_fn: LossFn,
     init_params: PyTree,
@@ -539,7 +540,9 @@ def train_path(
         (the models, with their optimizer states) is split over its axis ``"lambdas"`` and the
         samples over its axis ``"data"`` (data parallel: the gradients are reduced across
         devices); either axis may be absent. A λ count that does not divide ``"lambdas"`` is
-        padded with copies of the last λ (dropped from the result). Rows are split only when
+        padded with copies of the last λ, dropped from the result, which then is a copy on
+        every device (not sharded: choose K a multiple of that axis's size to keep each
+        device's models on it alone). Rows are split only when
         they divide evenly (``n``, or ``batch_size`` with minibatches) and are replicated
         otherwise: padding rows would change ``loss_fn``. Results equal the single-device run
         to rounding. See docs/scale-out.md.

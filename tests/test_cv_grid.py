@@ -86,7 +86,7 @@ def test_one_device_mesh_changes_nothing(data):
     X, y, folds = data
     mesh = jax.make_mesh((1, 1), ("lambdas", "data"))
     ref = l1jax.cv_path(X, y, fold_ids=folds, lambdas=5, tol=TOL)
-    got = l1jax.cv_path(X, y, fold_ids=folds, lambdas=5, tol=TOL, mesh=mesh)
+    got = got_cv = l1jax.cv_path(X, y, fold_ids=folds, lambdas=5, tol=TOL, mesh=mesh)
     np.testing.assert_allclose(got.cv_mean, ref.cv_mean, rtol=1e-12)
 
     def loss(w, d):
@@ -101,6 +101,21 @@ def test_one_device_mesh_changes_nothing(data):
     got = l1jax.train_path(*args, steps=20, mesh=mesh, progress=lambda s, v: seen.append(v))
     np.testing.assert_allclose(got.params, ref.params, atol=1e-14)
     assert len(seen) == 10 and all(v.shape == (3,) for v in seen)
+
+    # Under the user's jax.set_mesh (jax.make_mesh's axes are Explicit), and with an X sharded
+    # on it: the same (they failed inside JAX, "context mesh ... should match the aval mesh",
+    # and "contracting dimensions are sharded and it is ambiguous")
+    rows = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("data", None))
+    with jax.set_mesh(mesh):
+        again = l1jax.train_path(*args, steps=20, mesh=mesh, progress=False)
+        np.testing.assert_allclose(again.params, ref.params, atol=1e-14)
+        cv = l1jax.cv_path(X, y, fold_ids=folds, lambdas=5, tol=TOL, mesh=mesh)
+        np.testing.assert_allclose(cv.cv_mean, got_cv.cv_mean, rtol=1e-12)
+        for Xin, m in ((X, mesh), (jax.device_put(X, rows), None)):
+            fit = l1jax.path(Xin, y, lambdas=5, tol=TOL, mesh=m)
+            np.testing.assert_allclose(fit.coef, cv.path.coef, rtol=1e-6, atol=1e-9)
+        st = l1jax.stability_selection(X, y, n_subsamples=2, lambdas=3, mesh=mesh)
+        assert st.probabilities.shape[-1] == X.shape[1]
 
 
 def test_plot_cv_draws_the_best_l1_ratio(grid):
