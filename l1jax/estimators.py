@@ -47,7 +47,12 @@ from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from l1jax._inputs import Groups, check_flag, check_groups
 from l1jax._warnings import user_stacklevel
@@ -158,12 +163,13 @@ class _Linear(BaseEstimator):
     """Shared input checks and prediction of the linear models here."""
 
     _accept_sparse: tuple[str, ...] | bool = _SPARSE  # (the multi-task models: dense only)
+    _per_target = True  # ElasticNet's 2-D y: one model per column (the multi-task models: one)
     # l1jax's argument names in its errors → this estimator's (_CrossValidated, _Grouped: theirs)
     _words: dict[str, str] = {"lambdas": "alpha"}
 
-    def _fit_data(self, X, y, sample_weight, *, y_numeric=True):
+    def _fit_data(self, X, y, sample_weight, *, y_numeric=True, multi_output=False):
         X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=self._accept_sparse,
-                             y_numeric=y_numeric)  # fmt: skip
+                             y_numeric=y_numeric, multi_output=multi_output)  # fmt: skip
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
                                                  ensure_non_negative=True)  # fmt: skip
@@ -263,12 +269,15 @@ class ElasticNet(RegressorMixin, _Linear):
         forms ``XᵀX`` itself when n ≫ p and never writes into ``X``). A precomputed Gram
         matrix is refused.
 
+    A 2-D ``y`` ``(n_samples, n_targets)`` fits one model per column, as scikit-learn's
+    ``ElasticNet`` does (``MultiTaskElasticNet`` selects the features of all targets at once).
+
     Attributes:
-      coef_: ``(n_features,)`` coefficients.
-      intercept_: the intercept.
-      n_iter_: solver iterations, over all working sets.
-      dual_gap_: the relative duality gap reached.
-      path_: the :class:`l1jax.PathResult` (one λ).
+      coef_: ``(n_features,)`` coefficients (``(n_targets, n_features)`` for a 2-D ``y``).
+      intercept_: the intercept (``(n_targets,)``).
+      n_iter_: solver iterations, over all working sets (a list, one per target).
+      dual_gap_: the relative duality gap reached (``(n_targets,)``).
+      path_: the :class:`l1jax.PathResult` (one λ; a tuple of one per target).
 
     Example:
       >>> from l1jax.estimators import ElasticNet
@@ -298,21 +307,39 @@ class ElasticNet(RegressorMixin, _Linear):
     def _l1_ratio(self):
         return self._fixed_l1_ratio if self._fixed_l1_ratio is not None else self.l1_ratio
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True  # (a 2-D y: one model per column)
+        return tags
+
     def fit(self, X, y, sample_weight=None):
         """Fit the model; returns ``self``."""
-        X, y, sample_weight = self._fit_data(X, y, sample_weight)
+        X, y, sample_weight = self._fit_data(X, y, sample_weight, multi_output=True)
         alpha = _check_alpha(self.alpha)
         p = X.shape[1]
         X, y, sample_weight, _ = self._padded(X, y, sample_weight)
-        res: PathResult = _call(
-            path, X, y, words=self._words, loss="squared", l1_ratio=self._l1_ratio(),
-            lambdas=np.array([alpha]), sample_weight=sample_weight,
-            **self._penalty_options(p, X.shape[1]), **self._options(),
-        )  # fmt: skip
-        self.path_ = res = _without_padding(res, p)
-        self.coef_, self.intercept_ = self._at(res, 0, p)
-        self.n_iter_ = int(res.n_iter[0])
-        self.dual_gap_ = float(res.gap[0])
+        fits = []
+        for target in y.T if y.ndim == 2 and self._per_target else [y]:
+            res: PathResult = _call(
+                path, X, target, words=self._words, loss="squared", l1_ratio=self._l1_ratio(),
+                lambdas=np.array([alpha]), sample_weight=sample_weight,
+                **self._penalty_options(p, X.shape[1]), **self._options(),
+            )  # fmt: skip
+            res = _without_padding(res, p)
+            fits.append((res, *self._at(res, 0, p)))
+        if len(fits) > 1:  # (scikit-learn's layout of several targets)
+            self.path_ = tuple(f[0] for f in fits)
+            self.coef_ = np.stack([f[1] for f in fits])
+            self.intercept_ = np.array([f[2] for f in fits])
+            self.n_iter_ = [int(f[0].n_iter[0]) for f in fits]
+            self.dual_gap_ = np.array([f[0].gap[0] for f in fits], np.float64)
+            return self
+        (self.path_, self.coef_, intercept), = fits  # (a y of one column: scikit-learn's
+        # coef_ (n_features,) and intercept_ (1,))
+        self.intercept_ = np.atleast_1d(intercept) if y.ndim == 2 and self._per_target else \
+            intercept  # fmt: skip
+        self.n_iter_ = int(self.path_.n_iter[0])
+        self.dual_gap_ = float(self.path_.gap[0])
         return self
 
     def predict(self, X):
@@ -604,7 +631,13 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
     def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
         _no_split_params(self, params)
-        X, y, sample_weight = self._fit_data(X, y, sample_weight)
+        X, y, sample_weight = self._fit_data(X, y, sample_weight, multi_output=True)
+        if self._per_target and y.ndim == 2:  # (as scikit-learn)
+            if y.shape[1] > 1:
+                raise ValueError(f"{type(self).__name__} fits one target; for several (a 2-D "
+                                 "y) use MultiTaskLassoCV or MultiTaskElasticNetCV, or one "
+                                 f"{type(self).__name__} per column")  # fmt: skip
+            y = column_or_1d(y, warn=True)
         fold_ids = _fold_ids(self.cv, X, y)
         fit = self._cross_validate(X, y, sample_weight, fold_ids, loss="squared")
         cv, k = fit.results[fit.best], fit.index
@@ -718,8 +751,9 @@ class _MultiTask(_Linear):
     with its task axis (a feature is selected for all tasks at once); dense ``X`` only."""
 
     _accept_sparse = False
+    _per_target = False  # (ElasticNet.fit: one path of all tasks, not one per column)
 
-    def _fit_data(self, X, y, sample_weight, *, y_numeric=True):
+    def _fit_data(self, X, y, sample_weight, *, y_numeric=True, multi_output=True):
         X, y = validate_data(self, X, y, dtype=_DTYPES, multi_output=True, y_numeric=True)
         if y.ndim == 1:
             single = "Lasso" if self._fixed_l1_ratio == 1 else "ElasticNet"

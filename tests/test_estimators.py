@@ -503,6 +503,34 @@ def test_multitask_lasso_cv_matches_sklearn(tasks):
     assert enet.l1_ratio_ in (0.5, 1.0)
 
 
+def test_lasso_and_elastic_net_fit_one_model_per_column_of_a_2d_y(tasks):
+    """scikit-learn's Lasso and ElasticNet take y (n, n_targets): one independent model per
+    column (coef_ (n_targets, p)); y (n, 1) gives coef_ (p,), intercept_ (1,). They were
+    refused ("y should be a 1d array"). The CV models point to the multi-task ones."""
+    from sklearn import linear_model
+
+    X, Y = tasks
+    opts = dict(tol=1e-12, max_iter=100_000)
+    pairs = ((Lasso(alpha=0.1, **opts), linear_model.Lasso(alpha=0.1, **opts)),
+             (ElasticNet(alpha=0.1, **opts), linear_model.ElasticNet(alpha=0.1, **opts)))
+    for ours, theirs in pairs:
+        for y in (Y, Y[:, :1]):
+            ours.fit(X, y)
+            theirs.fit(X, y)
+            assert ours.coef_.shape == theirs.coef_.shape
+            assert np.shape(ours.intercept_) == np.shape(theirs.intercept_)
+            assert np.shape(ours.dual_gap_) == np.shape(theirs.dual_gap_)
+            np.testing.assert_allclose(ours.coef_, theirs.coef_, rtol=1e-5, atol=1e-6)
+            np.testing.assert_allclose(ours.predict(X), theirs.predict(X), atol=1e-6)
+            assert ours.predict(X).shape == theirs.predict(X).shape
+    both = Lasso(alpha=0.1, **opts).fit(X, Y).coef_
+    for j in range(Y.shape[1]):  # ... each column's own fit
+        one = Lasso(alpha=0.1, **opts).fit(X, Y[:, j])
+        np.testing.assert_allclose(both[j], one.coef_, rtol=1e-12, atol=1e-15)
+    with pytest.raises(ValueError, match="LassoCV fits one target; .* MultiTaskLassoCV"):
+        LassoCV().fit(X, Y)
+
+
 def test_multitask_refuse_one_task(tasks):
     X, Y = tasks
     with pytest.raises(ValueError, match="use Lasso"):
