@@ -260,7 +260,9 @@ class ElasticNet(RegressorMixin, _Linear):
         predictions of equivalent fits agree to about scikit-learn's 1e-7; the fits run in
         float64). A gap bounds the objective, not the coefficients: those of a weakly convex
         fit (``l1_ratio`` near 0, small ``alpha``) may differ from the exact ones by about
-        ``√tol`` (1.8e-5 measured at ``l1_ratio=0.01``); lower ``tol`` for closer ones.
+        ``√tol`` (1.8e-5 measured at ``l1_ratio=0.01``), and more where the gap's scale, the
+        intercept-only objective, dwarfs the fit's (``fit_intercept=False`` with a ``y`` far
+        from 0, p > n: 1e-3 at ``l1_ratio=0.5``); lower ``tol`` for closer ones.
       max_iter: inner-iteration cap per working set (a fit may grow its working set a few
         times, so ``n_iter_`` may exceed it).
       precompute, copy_X, warm_start, random_state, selection: scikit-learn's settings of its
