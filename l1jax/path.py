@@ -202,8 +202,11 @@ def path(
     working sets and the violations go by group norms, and the duality gap uses the group dual
     norm ``max_g ‖X̃_gᵀθ‖₂ / w_g``, so ``converged`` is certified as for the lasso. With
     ``standardize=True`` the columns are standardized one by one (not orthonormalized group by
-    group as grpreg does). Solved by FISTA with block soft-thresholding, on the columns as
-    given (group norms by segment sums: groups of any sizes, in any order, cost no padding).
+    group as grpreg does); with ``standardize=False`` each group's columns are divided by one
+    scale, the root mean square of their spreads, which moves into the group's factor (an exact
+    change of variables: columns of different units converge as standardized ones do). Solved
+    by FISTA with block soft-thresholding, on the columns as given (group norms by segment
+    sums: groups of any sizes, in any order, cost no padding).
     ``coef`` is ``(K, p)`` as usual and ``groups`` is kept on the result. Not with
     ``positive``, a sparse ``X``, a ``mesh``, a 2-D ``y`` or
     ``loss="multinomial"`` (yet).
