@@ -586,14 +586,56 @@ def group_preconditioned(prep: Prepared, codes: np.ndarray, factors: np.ndarray,
     squares = np.bincount(codes, weights=kept * np.square(sigma), minlength=q)
     count = np.bincount(codes, weights=kept, minlength=q)
     c = np.where(count > 0, np.sqrt(squares / np.maximum(count, 1)), 1.0)
-    r = sigma / c[codes]  # each column's X̃ column times r: centred and divided by c_g
+    return _rescaled(prep, c[codes])._replace(v=(factors / c).astype(dtype),
+                                              v2=(factors / np.square(c)).astype(dtype))
+
+
+def _rescaled(prep: Prepared, scale: np.ndarray) -> Prepared:
+    """``prep``'s columns, each divided by its own spread (:func:`prepare` with
+    ``precondition``), divided by ``scale`` ``(p,)`` instead (its penalty factors are the
+    caller's to set)."""
+    dtype = prep.y.dtype
+    r = np.asarray(prep.x_scale, np.float64) / scale  # each X̃ column times r
     X = None if prep.X is None else prep.X * r.astype(dtype)
     gram = prep.gram
     if gram is not None:
         G, cy = gram
         gram = ((G * np.outer(r, r)).astype(dtype), (cy * r).astype(dtype))
-    return prep._replace(X=X, gram=gram, x_scale=c[codes], v=(factors / c).astype(dtype),
-                         v2=(factors / np.square(c)).astype(dtype))  # fmt: skip
+    return prep._replace(X=X, gram=gram, x_scale=scale)
+
+
+UNIT_RANGE = (1e-2, 1e2)  # column units that a GLM on raw columns is solved in as they are
+
+
+def common_unit(X, s, fit_intercept) -> float | None:
+    """The geometric mean of the weighted spreads of ``X``'s columns (NumPy, dense; ``s``
+    normalized weights; uncentred without an intercept, as :func:`center_scale`) when it lies
+    outside :data:`UNIT_RANGE`, else None. A logistic or Poisson path on raw columns (not
+    preconditioned column by column: its Newton steps stalled on scaled columns near
+    separation) is then solved in that unit (:func:`uniformly_preconditioned`): in float32,
+    columns all in units of 1e-4 (or 1e4) left 91 of 92 λs unconverged at gaps of 0.33, their
+    coefficients 1e4 times the intercept's size."""
+    Xf = np.asarray(X, np.float64)
+    squares = np.einsum("i,ij,ij->j", s, Xf, Xf)
+    if fit_intercept:
+        squares = squares - np.square(s @ Xf)  # (a rough spread suffices for a unit)
+    spread = np.sqrt(np.maximum(squares, 0))
+    spread = spread[spread > 0]
+    if spread.size == 0:
+        return None
+    unit = float(np.exp(np.mean(np.log(spread))))
+    return None if UNIT_RANGE[0] <= unit <= UNIT_RANGE[1] else unit
+
+
+def uniformly_preconditioned(prep: Prepared, factors: np.ndarray, unit: float) -> Prepared:
+    """:func:`prepare`'s with ``precondition`` (columns scaled one by one) with every column
+    divided by ``unit`` instead (:func:`common_unit`): β = β̃ / unit moves into the penalty
+    factors (``v / unit``, ``v / unit²``), an exact change of variables that keeps the raw
+    columns' relative scales."""
+    dtype = prep.y.dtype
+    scaled = _rescaled(prep, np.full(prep.x_scale.shape, unit))
+    return scaled._replace(v=(factors / unit).astype(dtype),
+                           v2=(factors / unit**2).astype(dtype))  # fmt: skip
 
 
 def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, dtype,

@@ -532,6 +532,14 @@ def _path(
     smooth_first_order = loss in ("squared", MULTINOMIAL)
     precondition = smooth_first_order or _sparse.is_sparse(X)
     precondition = precondition or layout is not None  # (FISTA; _inputs.group_preconditioned)
+    s64 = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
+    # ... but the logistic and Poisson losses on raw columns far from unit scale in one unit
+    # (_inputs.common_unit: their relative scales kept)
+    unit = None
+    if loss in ("logistic", "poisson") and not standardize and isinstance(X, np.ndarray) \
+            and layout is None:  # fmt: skip
+        unit = _inputs.common_unit(X, s64 / s64.sum(), fit_intercept)
+        precondition = precondition or unit is not None
     # The Gram form unless it would square an ill-conditioned free block (gram_is_exact; a
     # group's factor is each of its columns'), and again on X when it squared an
     # ill-conditioned support (gram_solution_is_exact)
@@ -539,7 +547,6 @@ def _path(
     gram = engine.gram_form(loss, n, p) and _inputs.gram_is_exact(
         X, sample_weight, factors, grid, fit_intercept, dtype, tol)  # fmt: skip
 
-    s64 = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
     # The squared loss's y centred here in float64, its mean given back to the intercept: in
     # float32 the residual y − Xβ − b of a y far from 0 rounds by ε |y|, which the gap cannot
     # get below (a y 100 σ from 0 on columns shifted by ±70: λs at 1e-2 λ_max stalled at gaps
@@ -563,6 +570,9 @@ def _path(
         if centred:
             prep = prep._replace(y=(y.astype(np.float64) - y_shift).astype(dtype))
         prep = _inputs.drop_aliased(prep, X, sample_weight, factors, fit_intercept, positive)
+        if unit is not None:
+            v = _inputs.weights(n, p, sample_weight, args.penalty_factor)[1]
+            prep = _inputs.uniformly_preconditioned(prep, v, unit)
         if layout is None:
             return prep
         # (one penalty factor per group, one scale per group)

@@ -46,6 +46,34 @@ def test_float32_path_converges_at_the_default_tolerance(loss):
     assert np.all(np.asarray(res.coef[0]) == 0) and np.any(np.asarray(res.coef[-1]) != 0)
 
 
+@pytest.mark.parametrize("unit", [1e-4, 1e4])
+@pytest.mark.parametrize("loss", ["logistic", "poisson"])
+def test_float32_raw_columns_in_a_unit_far_from_one_converge(loss, unit):
+    """standardize=False, every column in units of 1e-4 (or 1e4): the path is solved in that
+    unit (_inputs.common_unit; an exact change of variables), and converges as on columns of
+    unit scale, to the float64 path's objective. (It left up to 73 of 74 λs unconverged at
+    gaps of 0.33, coefficients 1e4 times the intercept's size.)"""
+    X, y = _data(loss, 120, 15, seed=3)
+    X = X * np.float32(unit)
+    with jax.enable_x64(False), warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        res = l1jax.path(X, y, loss=loss, lambdas=16, standardize=False)
+    assert bool(np.all(res.converged)) and res.coef.dtype == np.float32
+    X64, y64 = X.astype(np.float64), y.astype(np.float64)
+    ref = l1jax.path(X64, y64, loss=loss, lambdas=res.lambdas.astype(np.float64),
+                     standardize=False, tol=1e-12)  # fmt: skip
+
+    def objective(r, k):
+        beta = np.asarray(r.coef[k], np.float64)
+        eta = float(r.intercept[k]) + X64 @ beta
+        smooth = np.logaddexp(0, eta) if loss == "logistic" else np.exp(eta)
+        return np.mean(smooth - y64 * eta) + float(ref.lambdas[k]) * np.abs(beta).sum()
+
+    p_null = objective(ref, 0)  # (at λ_max: the intercept-only fit)
+    for k in range(ref.lambdas.size):
+        assert objective(res, k) - objective(ref, k) <= 2e-5 * abs(p_null), k
+
+
 def test_float32_newton_stops_when_its_gap_stalls():
     """Logistic, 500 × 200, nearly separated at the small λs of a default grid (|Xβ| up to 500,
     ‖β‖₁ up to 1,700): float32's rounding of Xβ and of the gradient (ε |X| |β| ≈ 1e-4) leaves
