@@ -1602,7 +1602,7 @@ def _solve_path(
     sample_weight: jax.Array | None = None,
     fit_intercept: bool = True,
     positive: bool = False,
-    tol=1e-7,
+    tol=None,
     max_iter: int = 10_000,
 ) -> SolverResult:
     """Solve the penalized GLM at each λ, warm-starting each from the previous one.
@@ -1628,7 +1628,8 @@ def _solve_path(
       sample_weight: ``(n,)`` non-negative ``s`` (ones by default; normalized inside).
       fit_intercept: fit an unpenalized intercept ``b`` (static).
       positive: constrain ``β ≥ 0`` (static).
-      tol: relative duality-gap target, ≥ 0.
+      tol: relative duality-gap target, ≥ 0 (None: 1e-7 in float64, 1e-5 in float32, as
+        :func:`l1jax.path`; float32 cannot certify much tighter gaps).
       max_iter: FISTA iteration cap per λ, ≥ 1 (traced: changing it does not recompile).
 
     Returns:
@@ -1660,6 +1661,8 @@ def _solve_path(
     rho = jnp.asarray(l1_ratio, dtype)
     data = Data(X=X, y=y.astype(dtype), s=s, Xt=X.T)
     scale = gap_scale(loss, data.y, s, fit_intercept)
+    if tol is None:  # (a default that float32 can reach: it returned MAX_ITER at 1e-7)
+        tol = 1e-7 if dtype == jnp.float64 else 1e-5
     tol_abs = jnp.asarray(tol, dtype) * scale
     b0 = null_intercept(loss, data.y, s, fit_intercept)
 
@@ -1799,7 +1802,7 @@ def check_glm(X, y, *, loss, l1_ratio, penalty_factor, sample_weight, fit_interc
 
 def _check_solve_path(X, y, lambdas, **options) -> None:
     """The host checks of :func:`solve_path` (:func:`check_glm`, then its λs)."""
-    check_glm(X, y, **options)
+    check_glm(X, y, **{**options, "tol": 0.0 if options["tol"] is None else options["tol"]})
     if np.ndim(lambdas) != 1:
         raise ValueError(f"lambdas must be a 1-D array of λs, got shape {np.shape(lambdas)}; "
                          "pass jnp.atleast_1d(lambdas) for one λ")  # fmt: skip

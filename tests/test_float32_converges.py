@@ -206,3 +206,15 @@ def test_float32_newton_slow_progress_is_not_a_stall():
         res = l1jax.path(X.astype(np.float32), y.astype(np.float32), loss="logistic",
                          standardize=False, l1_ratio=0.5, lambdas=40)  # fmt: skip
     assert np.asarray(res.gap).max() <= 1e-3, res.gap
+
+
+@pytest.mark.parametrize("loss", LOSSES)
+def test_solve_path_default_tol_follows_the_dtype(loss):
+    """solve_path's tol=None is 1e-5 in float32 (as path's and solve_one's): 1e-7, which
+    float32 cannot certify, returned MAX_ITER at λs whose objectives were exact to 1e-13."""
+    X, y = _data(loss, 120, 15, seed=3)
+    lams = np.geomspace(0.5, 5e-3, 8).astype(np.float32)
+    with jax.enable_x64(False):
+        res = l1jax.solve_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams), loss=loss)
+    assert bool(np.all(res.status == l1jax.Status.CONVERGED)), res.status
+    assert np.all(np.asarray(res.gap) <= 1e-5) and res.coef.dtype == jnp.float32
