@@ -247,9 +247,10 @@ def path(
 
     Args:
       X: ``(n, p)`` real design matrix. Its dtype sets the precision: float64 (or longdouble)
-        NumPy data is solved in float64 (even with JAX's x64 off: a scoped
-        ``jax.enable_x64``), float32 in float32 (but with x64 on, beside a float64 ``y``: in
-        float64); other inputs follow JAX's x64 setting.
+        NumPy data, and lists of Python floats, are solved in float64 (even with JAX's x64
+        off: a scoped ``jax.enable_x64``), float32 in float32 (but with x64 on, beside a
+        float64 ``y``: in float64); other inputs (``jax.Array``\ s, integers) follow JAX's x64
+        setting.
         A ``jax.Array`` stays on its devices: it is checked and standardized there and never
         gathered to the host or to one device, so an ``X`` that arrives row-sharded over a
         mesh axis ``"data"`` (e.g. from ``jax.make_array_from_process_local_data``, each host
