@@ -249,7 +249,7 @@ def path(
       X: ``(n, p)`` real design matrix. Its dtype sets the precision: float64 (or longdouble)
         NumPy data, and lists of Python floats, are solved in float64 (even with JAX's x64
         off: a scoped ``jax.enable_x64``), float32 in float32 (but with x64 on, beside a
-        float64 ``y``: in float64); other inputs (``jax.Array``\ s, integers) follow JAX's x64
+        float64 ``y``: in float64); other inputs (a ``jax.Array``, integers) follow JAX's x64
         setting.
         A ``jax.Array`` stays on its devices: it is checked and standardized there and never
         gathered to the host or to one device, so an ``X`` that arrives row-sharded over a
