@@ -602,8 +602,8 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
 
     Attributes:
       alpha_, l1_ratio_: the chosen α and ρ.
-      alphas_: ``(n_alphas,)`` (or ``(n_l1_ratio, n_alphas)`` for two ratios or more) the
-        grid(s), descending.
+      alphas_: ``(n_alphas,)`` (or ``(n_l1_ratio, n_alphas)`` for two ratios or more, each
+        with its own grid; given ``alphas`` are one grid for all) the grid(s), descending.
       mse_path_: ``(n_alphas, n_folds)`` (or ``(n_l1_ratio, n_alphas, n_folds)``) held-out MSE.
       coef_, intercept_, n_iter_, dual_gap_: the refit at ``alpha_``.
       cv_results_: the :class:`l1jax.CVResult` of ``l1_ratio_``.
@@ -646,7 +646,8 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         self.cv_results_ = cv
         self.l1_ratio_ = fit.ratios[fit.best]
         self.alpha_ = float(cv.lambdas[k])
-        self.alphas_ = np.array([r.lambdas for r in fit.results]) if fit.many else cv.lambdas
+        own = fit.many and np.ndim(self.alphas) == 0  # (given αs: one grid for all, as sklearn)
+        self.alphas_ = np.array([r.lambdas for r in fit.results]) if own else cv.lambdas
         # (multi-task: cv_path sums a row's squared errors over its tasks; scikit-learn's
         # mse_path_ is their mean)
         mse = np.array([r.fold_scores.T for r in fit.results]) / (y.shape[1] if y.ndim == 2 else 1)

@@ -286,6 +286,12 @@ def test_a_list_of_one_l1_ratio_is_one_ratio_as_in_sklearn(data):
         assert ours.alphas_.shape == theirs.alphas_.shape == (8,)
         assert ours.mse_path_.shape == theirs.mse_path_.shape == (8, 3)
         assert ours.l1_ratio_ == 0.5
+    # given alphas are one grid for every ratio: (n_alphas,), as scikit-learn's
+    kw = dict(l1_ratio=[0.3, 0.9], alphas=[1.0, 0.1, 0.01], cv=3)
+    ours, theirs = ElasticNetCV(**kw).fit(X, y), SkElasticNetCV(**kw).fit(X, y)
+    assert ours.alphas_.shape == theirs.alphas_.shape == (3,)
+    np.testing.assert_allclose(ours.alphas_, theirs.alphas_)
+    assert ours.mse_path_.shape == theirs.mse_path_.shape == (2, 3, 3)
 
 
 def test_cv_splitters(data):
