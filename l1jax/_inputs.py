@@ -586,14 +586,14 @@ def group_preconditioned(prep: Prepared, codes: np.ndarray, factors: np.ndarray,
     squares = np.bincount(codes, weights=kept * np.square(sigma), minlength=q)
     count = np.bincount(codes, weights=kept, minlength=q)
     c = np.where(count > 0, np.sqrt(squares / np.maximum(count, 1)), 1.0)
-    return _rescaled(prep, c[codes])._replace(v=(factors / c).astype(dtype),
-                                              v2=(factors / np.square(c)).astype(dtype))
+    return _rescaled(prep, c[codes], factors, c)
 
 
-def _rescaled(prep: Prepared, scale: np.ndarray) -> Prepared:
+def _rescaled(prep: Prepared, scale: np.ndarray, factors: np.ndarray, unit) -> Prepared:
     """``prep``'s columns, each divided by its own spread (:func:`prepare` with
-    ``precondition``), divided by ``scale`` ``(p,)`` instead (its penalty factors are the
-    caller's to set)."""
+    ``precondition``), divided by ``scale`` ``(p,)`` instead, and the penalty ``factors`` (one
+    per column or group) of the coefficients in ``unit`` (``β = β̃ / unit``: ``v / unit`` for
+    the L1 part, ``v / unit²`` for the L2 part; ``unit`` the scale of each factor's columns)."""
     dtype = prep.y.dtype
     r = np.asarray(prep.x_scale, np.float64) / scale  # each X̃ column times r
     X = None if prep.X is None else prep.X * r.astype(dtype)
@@ -601,7 +601,8 @@ def _rescaled(prep: Prepared, scale: np.ndarray) -> Prepared:
     if gram is not None:
         G, cy = gram
         gram = ((G * np.outer(r, r)).astype(dtype), (cy * r).astype(dtype))
-    return prep._replace(X=X, gram=gram, x_scale=scale)
+    return prep._replace(X=X, gram=gram, x_scale=scale, v=(factors / unit).astype(dtype),
+                         v2=(factors / np.square(unit)).astype(dtype))  # fmt: skip
 
 
 UNIT_RANGE = (1e-2, 1e2)  # column units that a GLM on raw columns is solved in as they are
@@ -632,10 +633,7 @@ def uniformly_preconditioned(prep: Prepared, factors: np.ndarray, unit: float) -
     divided by ``unit`` instead (:func:`common_unit`): β = β̃ / unit moves into the penalty
     factors (``v / unit``, ``v / unit²``), an exact change of variables that keeps the raw
     columns' relative scales."""
-    dtype = prep.y.dtype
-    scaled = _rescaled(prep, np.full(prep.x_scale.shape, unit))
-    return scaled._replace(v=(factors / unit).astype(dtype),
-                           v2=(factors / unit**2).astype(dtype))  # fmt: skip
+    return _rescaled(prep, np.full(prep.x_scale.shape, unit), factors, unit)
 
 
 def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, dtype,
