@@ -30,7 +30,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
-from l1jax._programs import in_caller_scope, one_blas_thread, program, to_device
+from l1jax._programs import host_entry, in_caller_scope, one_blas_thread, program, to_device
 from l1jax.losses import MULTINOMIAL
 from l1jax.path import (
     PathResult,
@@ -205,7 +205,7 @@ GRAM_MAX_P = 1024  # squared loss with p ≤ min(n, this): folds solved on their
 
 
 def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p,
-                 block=8, gram_ok=True, mesh=None):  # fmt: skip
+                 block=8, gram_ok=True, mesh=None, free_cap=0):  # fmt: skip
     """All fits to the end of their paths: the engine at the first capacity, then larger ones
     for the fits that need it (on Gram matrices where ``gram_ok``: see
     :func:`l1jax._inputs.gram_is_exact`; all again on X when a fit's support squared there is
@@ -213,7 +213,7 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
     (fetched) and the standardization."""
     gram = gram_ok and loss == "squared" and p <= min(n, GRAM_MAX_P)
     st = engine.Static(loss=loss, positive=positive, fit_intercept=fit_intercept and not gram,
-                       free=free, block=block)  # fmt: skip
+                       free=free, block=block, free_cap=free_cap)  # fmt: skip
     chunk = min(engine.CHUNK, args[0].shape[-1])
     p_pad = args[0].shape[-1]
     capacity = engine.first_capacity(n, p, 1.0, chunk, p_pad, p_pad if gram else args[0].shape[-2])
@@ -231,7 +231,7 @@ def _solve_folds(args, *, loss, fit_intercept, standardize, positive, free, n, p
     if gram and not _gram_solutions_exact(args, states, G):
         return _solve_folds(args, loss=loss, fit_intercept=fit_intercept, standardize=standardize,
                             positive=positive, free=free, n=n, p=p, block=block, gram_ok=False,
-                            mesh=mesh)  # fmt: skip
+                            mesh=mesh, free_cap=free_cap)  # fmt: skip
     return states, mean, scale, y_mean, gram
 
 
@@ -406,6 +406,7 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
         args, loss=loss, fit_intercept=bool(fit_intercept), standardize=bool(standardize),
         positive=bool(positive),
         free=bool(np.any(v == 0) or np.any(lam_grid == 0)), n=n, p=p, gram_ok=gram_ok, mesh=mesh,
+        free_cap=engine.free_capacity(int(np.sum(v == 0)), lam_grid, bool(positive)),
         block=1 if engine.small_gram(loss, n, p, gram_ok=gram_ok) else 8,  # (path's own block)
     )  # fmt: skip
     fetch = lambda a: _sharding.to_host(a)[:M].astype(np.float64)  # noqa: E731
@@ -469,6 +470,7 @@ def _scores(scoring, loss, y, eta, w) -> np.ndarray:
 # The public entry point.
 
 
+@host_entry
 @_sharding.outside_context_mesh
 @_inputs.follows_float64
 def cv_path(

@@ -218,6 +218,17 @@ class Static(NamedTuple):
     free: bool  # some coordinate may be unpenalized (penalty_factor 0, or λ = 0)
     block: int  # λs solved together
     entrywise: bool = False  # a task axis with the penalty on each entry, not on the rows
+    free_cap: int = 0  # > 0: at most that many free columns, at every λ (see free_capacity)
+
+
+def free_capacity(n_free: int, lambdas, positive: bool, sparse: bool = False) -> int:
+    """:attr:`Static.free_cap` of a path whose ``n_free`` columns have no penalty (factor 0):
+    a power of 2 (programs shared), or 0 (the refits' Newton-CG masks all columns) where λ = 0
+    frees every column, under ``β ≥ 0`` (free coordinates at 0 leave the block) and on a sparse
+    X. See :func:`l1jax.solvers.free_columns`."""
+    if n_free == 0 or positive or sparse or np.any(np.asarray(lambdas) == 0):
+        return 0
+    return max(8, 1 << (int(n_free) - 1).bit_length())
 
 
 def _pos(g, positive, tasks=False, entrywise=False, groups=None, n_groups=0):
@@ -465,6 +476,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             return solvers.newton_block(
                 sub, pen, beta0, b0, tol_abs, jnp.minimum(max_iter, NEWTON_STEPS),
                 loss=st.loss, positive=st.positive, fit_intercept=st.fit_intercept, free=st.free,
+                free_cap=st.free_cap,
             )  # fmt: skip
         steps = POWER_STEPS if st.loss == "squared" else CURVATURE_STEPS
         power = {} if st.loss == MULTINOMIAL else {"n_power": steps}
@@ -480,7 +492,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         return solvers.fista_block(
             sub, pen, beta0, b0, step, tol_abs, loss=st.loss, positive=st.positive,
             fit_intercept=st.fit_intercept, max_iter=max_iter, free=st.free,
-            check_every=CHECK_EVERY,
+            check_every=CHECK_EVERY, free_cap=st.free_cap,
         )  # fmt: skip
 
     if lams_mesh is not None:  # each device runs its own λs' loop: no lockstep across devices
@@ -490,11 +502,18 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             out_specs=lam_spec, axis_names={"lambdas"},
         )  # fmt: skip
 
+    def penalty_at(lam):  # the penalty of one λ on all features
+        return solvers.elastic_net(lam, rho, entries(v), entries(valid.astype(dtype)), grp,
+                                   entries(v2))  # fmt: skip
+
+    fcols = None  # the free columns, for the refits of every λ's certificate (free_columns)
+    if st.free and 0 < st.free_cap < ncol and not st.positive and data.Xs is None:
+        fcols = solvers.free_columns(data, penalty_at(lams[0]), st.free_cap)
+
     def certify(lam, beta, lin, b):
-        pen = solvers.elastic_net(lam, rho, entries(v), entries(valid.astype(dtype)), grp,
-                                  entries(v2))  # fmt: skip
         _, gap, g = solvers._certify(
-            st.loss, data, pen, lin, beta, b, st.positive, False, st.fit_intercept, st.free
+            st.loss, data, penalty_at(lam), lin, beta, b, st.positive, False, st.fit_intercept,
+            st.free, fcols=fcols,
         )
         return g, gap, solvers._value(st.loss, data, lin, beta, b)
 
@@ -997,6 +1016,8 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
     use_gram = gram_ok and gram_form(loss, n, p)
     ok = col_ok if groups is None else group_ok
     free = bool(np.any(v[ok] == 0) or np.any(lambdas == 0))
+    free_cols = ok & (v == 0) if groups is None else np.isin(groups, np.flatnonzero(ok & (v == 0)))
+    free_cap = free_capacity(int(np.sum(free_cols)), lambdas, positive, sparse and not use_gram)
     key = (loss, np.dtype(dtype).name, positive, fit_intercept, free, block, Kp, place.mesh)
     key = (*key, tasks) if tasks else key
     key = (*key, "entrywise") if entrywise else key
@@ -1083,6 +1104,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
         free=free,
         block=block,
         entrywise=entrywise,
+        free_cap=free_cap,
     )  # fmt: skip
     state = Start(np.asarray(b0))
     capacity = first_capacity(n, int(valid.sum() if groups is None else col_ok.sum()), l1_ratio,

@@ -1,0 +1,139 @@
+"""Refits of the free block (unpenalized columns) on their gathered columns
+(solvers.free_columns): the same refit and certificate as the masked Newton-CG on all columns,
+never a certificate when the gathered columns miss a free coordinate, and paths with
+unpenalized columns take them."""
+
+import warnings
+
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import l1jax
+from l1jax import engine, solvers
+
+
+def _problem(loss, n=60, p=25, tasks=(), seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[:, :3] = 3 * X[:, :3] + 5  # uncentred free columns, two of them correlated
+    X[:, 1] = X[:, 0] + 0.1 * rng.standard_normal(n)
+    eta = X[:, 5:9].sum(1) / 2 + 0.05 * X[:, :3].sum(1)
+    eta = (eta - eta.mean()) / eta.std()
+    if tasks:
+        y = eta[:, None] + rng.standard_normal((n, *tasks))
+    elif loss == "squared":
+        y = eta + rng.standard_normal(n)
+    elif loss == "logistic":
+        y = (rng.random(n) < 1 / (1 + np.exp(-2 * eta))).astype(float)
+    else:
+        y = rng.poisson(np.exp(0.5 * eta)).astype(float)
+    v = np.ones(p)
+    v[:3] = 0
+    beta = np.where(np.arange(p)[:, None] % 4 == 1, 0.2, 0.0) if tasks else (
+        np.where(np.arange(p) % 4 == 1, 0.2, 0.0))  # fmt: skip
+    beta = np.broadcast_to(beta, (p, *tasks)).copy()
+    return X, y, v, beta
+
+
+def _data(X, y, form):
+    n = X.shape[0]
+    s = jnp.full(n, 1.0 / n)
+    if form == "gram":  # (no intercept: the Gram form's)
+        return solvers.Data(G=jnp.asarray(X.T @ (X / n)), c=jnp.asarray(X.T @ (y / n)),
+                            yy=jnp.asarray(np.sum(y * y, axis=0).sum() / n))  # fmt: skip
+    if form == "pieces":
+        Xt = jnp.asarray(X.T)
+        return solvers.Data(Xc=(Xt[:16], Xt[16:]), active=jnp.asarray(X.shape[1]),
+                            y=jnp.asarray(y), s=s)  # fmt: skip
+    return solvers.Data(Xt=jnp.asarray(X.T), y=jnp.asarray(y), s=s)
+
+
+CASES = [("squared", "design", ()), ("squared", "gram", ()), ("squared", "pieces", ()),
+         ("logistic", "design", ()), ("logistic", "pieces", ()), ("poisson", "design", ()),
+         ("squared", "design", (3,)), ("squared", "gram", (3,))]  # fmt: skip
+
+
+@pytest.mark.parametrize("loss,form,tasks", CASES)
+def test_the_refit_on_the_gathered_columns_is_the_masked_refit(loss, form, tasks):
+    X, y, v, beta = _problem(loss, tasks=tasks)
+    data = _data(X, y, form)
+    pen = solvers.elastic_net(jnp.asarray(0.05), 1.0, jnp.asarray(v))
+    beta = jnp.asarray(beta)
+    lin = solvers._linear(data, beta)
+    b = jnp.zeros(tasks)
+    intercept = form != "gram"
+    masked = solvers._refit_free(loss, data, pen, lin, beta, b, False, intercept)
+    fcols = solvers.free_columns(data, pen, 8)
+    gathered = solvers._refit_free(loss, data, pen, lin, beta, b, False, intercept, True, fcols)
+    assert bool(masked.ok) and bool(gathered.ok)
+    scale = 1 + np.max(np.abs(masked.beta))
+    np.testing.assert_allclose(gathered.beta, masked.beta, atol=1e-9 * scale)
+    np.testing.assert_allclose(gathered.b, masked.b, atol=1e-9 * scale)
+    np.testing.assert_allclose(gathered.g, masked.g, atol=1e-9)
+    # the free block is solved: its gradient vanishes, the penalized coefficients are held
+    np.testing.assert_allclose(np.asarray(gathered.g)[:3], 0, atol=1e-9)
+    np.testing.assert_array_equal(np.asarray(gathered.beta)[3:], np.asarray(beta)[3:])
+    # and both certify the same gap
+    gaps = [solvers._certify(loss, data, pen, lin, beta, b, False, False, intercept, True,
+                             fcols=f)[1] for f in (None, fcols)]  # fmt: skip
+    np.testing.assert_allclose(gaps[1], gaps[0], rtol=1e-7, atol=1e-12)
+
+
+def test_a_free_coordinate_the_gathered_columns_miss_is_never_certified():
+    X, y, v, beta = _problem("squared")
+    data = _data(X, y, "design")
+    beta = jnp.asarray(beta)
+    lin = solvers._linear(data, beta)
+    pen = solvers.elastic_net(jnp.asarray(0.05), 1.0, jnp.asarray(v))
+    fcols = solvers.free_columns(data, pen, 2)  # 3 free coordinates: one left out
+    masked = solvers._certify("squared", data, pen, lin, beta, jnp.zeros(()), False)[1]
+    gathered = solvers._certify("squared", data, pen, lin, beta, jnp.zeros(()), False,
+                                fcols=fcols)[1]  # fmt: skip
+    assert np.isfinite(masked) and masked < 1e3  # (a gap: β is not optimal)
+    assert gathered >= np.sqrt(np.finfo(np.float64).max)  # (uncertified: not UNBOUNDED)
+    # the same when a penalty factor's λρv underflows to 0 past the host's count
+    v_tiny = np.where(np.arange(v.size) == 3, 1e-320, v)
+    pen = solvers.elastic_net(jnp.asarray(0.05), 1.0, jnp.asarray(v_tiny))
+    assert float(pen.l1[3]) == 0
+    fcols = solvers.free_columns(data, solvers.elastic_net(jnp.asarray(0.05), 1.0, v), 4)
+    gathered = solvers._certify("squared", data, pen, lin, beta, jnp.zeros(()), False,
+                                fcols=fcols)[1]  # fmt: skip
+    assert gathered >= np.sqrt(np.finfo(np.float64).max)
+
+
+def test_free_capacity_counts_the_unpenalized_columns():
+    assert engine.free_capacity(0, [1.0], False) == 0
+    assert engine.free_capacity(3, [1.0, 0.5], False) == 8
+    assert engine.free_capacity(20, [1.0], False) == 32
+    assert engine.free_capacity(3, [1.0, 0.0], False) == 0  # λ = 0 frees every column
+    assert engine.free_capacity(3, [1.0], True) == 0  # β ≥ 0: the masked refit's active set
+    assert engine.free_capacity(3, [1.0], False, sparse=True) == 0
+
+
+@pytest.mark.parametrize("loss", ["squared", "logistic"])
+def test_paths_with_unpenalized_columns_refit_on_their_columns(loss, monkeypatch):
+    caps = []
+    run = engine.run
+
+    def recording(*args, **kwargs):
+        caps.append(kwargs["st"].free_cap)
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "run", recording)
+    X, y, v, _ = _problem(loss, n=80, p=30, seed=1)
+    v[:5] = 0
+    res = l1jax.path(X, y, loss=loss, penalty_factor=v, lambdas=12, tol=1e-9)
+    assert caps and set(caps) == {8}
+    assert np.all(res.converged)
+    # the free columns' correlations with the residual vanish at every λ
+    coef, b = np.asarray(res.coef), np.asarray(res.intercept)
+    for k in range(coef.shape[0]):
+        eta = X @ coef[k] + b[k]
+        mu = eta if loss == "squared" else 1 / (1 + np.exp(-eta))
+        np.testing.assert_allclose(X[:, :5].T @ (y - mu) / len(y), 0, atol=1e-6)
+    caps.clear()
+    with warnings.catch_warnings():  # (logistic at λ = 0: the classes separate, UNBOUNDED)
+        warnings.simplefilter("ignore")
+        l1jax.path(X, y, loss=loss, penalty_factor=v, lambdas=[0.1, 0.0], tol=1e-9)
+    assert caps and set(caps) == {0}  # (λ = 0 frees every column: the masked refits)
