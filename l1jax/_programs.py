@@ -232,22 +232,50 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
         return _pool
 
 
+def host_entry(fun: Callable) -> Callable:
+    """Decorate a public entry point that runs on the host (``path``, ``cv_path``, ...): traced
+    arguments (a call inside a user's ``jax.jit``, ``vmap`` or ``grad``) are refused by name,
+    and l1jax's programs are traced under NumPy's standard rules whatever the user's
+    ``jax_numpy_rank_promotion`` (``"raise"`` failed on l1jax's own broadcasts) or
+    ``jax_numpy_dtype_promotion`` (``"strict"`` on its int32 counters beside int64 ones): a
+    scoped setting of this call (and its threads: :func:`in_caller_scope`), not a global one."""
+    names = list(inspect.signature(fun).parameters)
+
+    @functools.wraps(fun)
+    def wrapped(*args, **kwargs):
+        for name, value in (*zip(names, args, strict=False), *kwargs.items()):
+            if any(isinstance(a, jax.core.Tracer) for a in jax.tree.leaves(value)):
+                raise TypeError(
+                    f"{fun.__name__}() was given a traced array for {name} (a call inside "
+                    "jax.jit, jax.vmap or jax.grad): it runs on concrete data, on the host. "
+                    "Call it outside the transformation, or use l1jax.solve_path (jittable, "
+                    "vmappable and differentiable) or l1jax.implicit for one inside."
+                )
+        with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
+            return fun(*args, **kwargs)
+
+    return wrapped
+
+
 def in_caller_scope(fun: Callable) -> Callable:
     """``fun`` to run in another thread under this thread's scoped JAX settings: a new thread
     starts from JAX's global ones, so a caller's ``jax.enable_x64`` (as
     :func:`l1jax._inputs.follows_float64` enters for float64 data), ``jax.default_device``,
-    ``jax.default_matmul_precision``, ``jax.debug_nans``, ``jax.debug_infs`` or
-    ``jax.disable_jit`` would otherwise be lost there."""
+    ``jax.default_matmul_precision``, ``jax.debug_nans``, ``jax.debug_infs``,
+    ``jax.disable_jit`` or the NumPy rules :func:`host_entry` sets would otherwise be lost
+    there."""
     config = jax.config
     x64, device, precision = (config.jax_enable_x64, config.jax_default_device,
                               config.jax_default_matmul_precision)  # fmt: skip
     nans, infs, no_jit = config.jax_debug_nans, config.jax_debug_infs, config.jax_disable_jit
+    ranks, dtypes = config.jax_numpy_rank_promotion, config.jax_numpy_dtype_promotion
 
     @functools.wraps(fun)
     def scoped(*args, **kwargs):
         with jax.enable_x64(x64), jax.default_device(device), \
                 jax.default_matmul_precision(precision), jax.debug_nans(nans), \
-                jax.debug_infs(infs), jax.disable_jit(no_jit):  # fmt: skip
+                jax.debug_infs(infs), jax.disable_jit(no_jit), \
+                jax.numpy_rank_promotion(ranks), jax.numpy_dtype_promotion(dtypes):  # fmt: skip
             return fun(*args, **kwargs)
 
     return scoped

@@ -18,7 +18,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
-from l1jax._programs import highest, jit
+from l1jax._programs import highest, host_entry, jit
 from l1jax._warnings import user_stacklevel
 from l1jax.losses import MULTINOMIAL
 
@@ -125,6 +125,7 @@ def _predict(coef, intercept, X):
 # The public entry point.
 
 
+@host_entry
 @_sharding.outside_context_mesh
 @_inputs.follows_float64
 def path(

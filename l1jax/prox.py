@@ -153,7 +153,8 @@ def soft_threshold(x: jax.Array, threshold: jax.Array | float) -> jax.Array:
       (2, 1)
     """
     x = jnp.asarray(x)
-    t = _like(threshold, x)
+    # (broadcast explicitly: a column of thresholds works under jax_numpy_rank_promotion="raise")
+    x, t = jnp.broadcast_arrays(x, _like(threshold, x))
     # An exact 0 inside the band, x − sign(x)·t outside it, where NaN lands (|NaN| < t is false)
     # and stays NaN. Unlike x − clip(x, −t, t) there is no tie at x = t = 0, where clip's
     # derivative in t is −¼ although prox(0, t) = 0 for every t.
@@ -357,7 +358,9 @@ def group_l1(
         scale = jnp.where(positive, 1 - t / jnp.where(positive, norm, 1), 0)
         # NaN compares false: a NaN norm (a NaN entry) or threshold poisons its whole group.
         nan = jnp.isnan(norm) | jnp.isnan(t)
-        out = jnp.where(nan, jnp.nan, scale * x)  # (an integer leaf promoted, as by prox.l1)
+        # (norm + t: NaN there, with no NaN constant, which trips jax_debug_nans in eager mode;
+        # an integer leaf promoted, as by prox.l1)
+        out = jnp.where(nan, norm + t, scale * x)
         return out.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else out
 
     return _map(one, params, weights)

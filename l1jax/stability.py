@@ -21,6 +21,7 @@ import numpy as np
 
 from l1jax import _inputs, _progress, _sharding, _sparse, cv
 from l1jax._inputs import check_int, check_scalar, float_dtype
+from l1jax._programs import host_entry
 from l1jax.losses import LOSSES
 from l1jax.path import path_for, warn_unconverged
 
@@ -170,6 +171,7 @@ def _range_end(X, y, max_selected: int, lambda_min_ratio: float, candidates, mes
         res, low, first = path_for(None, X, y, lambdas=grid, mesh=mesh, **options), nxt, 0
 
 
+@host_entry
 @_sharding.outside_context_mesh
 @_inputs.follows_float64
 def stability_selection(

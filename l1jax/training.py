@@ -29,7 +29,7 @@ import numpy as np
 import optax
 
 from l1jax import _sharding, prox
-from l1jax._programs import jit
+from l1jax._programs import host_entry, jit
 from l1jax._warnings import user_stacklevel
 from l1jax.prox import _check_hyperparam, _like
 from l1jax.transforms import (
@@ -489,6 +489,7 @@ def _check_tree(name: str, tree) -> list:
     return leaves
 
 
+@host_entry
 @_sharding.outside_context_mesh
 def train_path(
     loss_fn: LossFn,

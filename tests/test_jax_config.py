@@ -1,0 +1,85 @@
+"""A user's JAX settings: l1jax's host calls trace their programs under NumPy's standard rules
+whatever the user's rank and dtype promotion (scoped, never global), refuse traced arguments by
+name, and produce no NaN of their own that a user's ``jax_debug_nans`` would catch."""
+
+import warnings
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+import l1jax
+from l1jax import prox, solvers
+
+
+def _data(seed=0, n=60, p=8):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    return X, X[:, 0] - 0.5 * X[:, 1] + rng.standard_normal(n)
+
+
+def _calls(X, y):
+    from l1jax.estimators import Lasso
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return {
+            "path": np.asarray(l1jax.path(X, y, lambdas=8).coef),
+            "path float32": np.asarray(
+                l1jax.path(X.astype(np.float32), y.astype(np.float32), lambdas=8).coef),
+            "cv_path": np.asarray(l1jax.cv_path(X, y, lambdas=8, n_folds=3).cv_mean),
+            "stability": np.asarray(l1jax.stability_selection(
+                X, y, lambdas=4, n_subsamples=4, seed=0).probabilities),
+            "Lasso": Lasso(alpha=0.05).fit(X, y).coef_,
+        }  # fmt: skip
+
+
+def test_host_calls_follow_standard_numpy_rules_whatever_the_users():
+    X, y = _data()
+    expected = _calls(X, y)
+    with jax.numpy_rank_promotion("raise"), jax.numpy_dtype_promotion("strict"):
+        got = _calls(X, y)
+        # (scoped to each call: the user's settings hold again after it)
+        assert jax.config.jax_numpy_rank_promotion == "raise"
+        assert jax.config.jax_numpy_dtype_promotion == "strict"
+    for name, value in expected.items():
+        np.testing.assert_array_equal(got[name], value, err_msg=name)
+
+
+def test_a_column_of_thresholds_broadcasts_under_rank_promotion_raise():
+    with jax.numpy_rank_promotion("raise"):
+        out = prox.soft_threshold(jnp.array([3.0, -1.0]), jnp.array([[1.0], [2.0]]))
+    np.testing.assert_array_equal(out, [[2.0, 0.0], [1.0, 0.0]])
+
+
+@pytest.mark.parametrize("where", ["jit path X", "vmap cv_path y", "jit path lambdas"])
+def test_host_calls_refuse_traced_arguments_by_name(where):
+    X, y = _data()
+    transform, name, arg = where.split()
+    calls = {
+        "X": lambda a: l1jax.path(a, y).coef,
+        "y": lambda a: l1jax.cv_path(X, a).cv_mean,
+        "lambdas": lambda a: l1jax.path(X, y, lambdas=a).coef,
+    }
+    value = {"X": X, "y": np.stack([y, y]), "lambdas": jnp.array([0.1, 0.01])}[arg]
+    wrapped = jax.jit(calls[arg]) if transform == "jit" else jax.vmap(calls[arg])
+    with pytest.raises(TypeError, match=rf"{name}\(\) was given a traced array for {arg} "
+                                        r".*l1jax.solve_path"):  # fmt: skip
+        wrapped(value)
+
+
+def test_no_nan_of_their_own_under_debug_nans_in_eager_mode():
+    # the first certificate's progress against its mark of +inf (was inf − inf)
+    with jax.debug_nans(True), jax.disable_jit():
+        best, mark, stale = solvers._progress(jnp.asarray(0.5), jnp.asarray(2.0),
+                                              jnp.asarray(jnp.inf), jnp.asarray(jnp.inf),
+                                              jnp.asarray(0))  # fmt: skip
+        out = prox.group_l1({"w": jnp.array([[1.0, 2.0], [0.1, 0.1]])}, 0.5, axis=1)
+    assert float(best) == 0.5 and float(mark) == 2.0 and int(stale) == 0
+    np.testing.assert_allclose(out["w"][0], np.array([1.0, 2.0]) * (1 - 0.5 / np.sqrt(5)),
+                               rtol=1e-6)  # fmt: skip
+    np.testing.assert_array_equal(out["w"][1], 0)
+    # a NaN of the user's own still poisons its group
+    out = prox.group_l1({"w": jnp.array([[1.0, jnp.nan], [0.1, 0.1]])}, 0.5, axis=1)
+    assert np.all(np.isnan(out["w"][0])) and np.all(out["w"][1] == 0)
