@@ -297,7 +297,8 @@ def _entries(X) -> int:
 
 
 def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, report=None,
-                    pad_to=0, what="fold", pool=None, ahead=None, **opts):  # fmt: skip
+                    pad_to=0, what="fold", pool=None, ahead=None, keep=None,
+                    **opts):  # fmt: skip
     """Each (l1_ratio, fold) fit by :func:`l1jax.path` on the fold's training rows (weight 0 on
     the held-out rows), one per thread on each core (:func:`_workers`: 100 halves of 150 × 1000,
     1.7-2× faster on 2 cores than one after another). Returns ``coef`` ``(R, F, K, p)``,
@@ -306,10 +307,16 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
     shape, bucketed without the 15% headroom of small data: the fits share one shape).
     ``pool``: the threads to use (else new ones); ``ahead``: Futures of fits already started
     (``{(r, f): Future}``, :func:`_fold_fit`), whose λs may go on past the ``K`` of
-    ``lam_grid`` (their first ``K`` are kept)."""
+    ``lam_grid`` (their first ``K`` are kept). ``keep(coef, (r, f))``: what to keep of each
+    fit's coefficients ``(K, p…)``, taken in its thread as it finishes (``coef`` is then the
+    ``R`` lists of ``F`` of what it returns): not R·F·K·p float64s (stability selection keeps
+    their nonzero pattern, cv_path the held-out rows' predictions)."""
     R, F = len(ratios), held.shape[0]
     K = lam_grid.shape[1]
     ahead = ahead or {}
+
+    def kept(res, job):
+        return res if keep is None else res._replace(coef=keep(np.asarray(res.coef)[:K], job))
     done = itertools.count(1)
 
     @in_caller_scope  # (float64 data: follows_float64's jax.enable_x64 holds in the threads)
@@ -317,6 +324,7 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
         r, f = job
         res = _fold_fit(X, y, s, held[f], lam_grid[r], ratios[r], mesh=mesh, rows_only=rows_only,
                         pad_to=pad_to, **opts)  # fmt: skip
+        res = kept(res, job)
         fitted()
         return res
 
@@ -337,11 +345,16 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
                                                                                "l1jax-fit"))
         futures = {**ahead, **{job: pool.submit(fit, job) for job in jobs}}
         fits = [futures[r, f].result() for r in range(R) for f in range(F)]
+        fits = [kept(fits[i], job) if job in ahead else fits[i]  # (started ahead: kept here)
+                for i, job in enumerate((r, f) for r in range(R) for f in range(F))]  # fmt: skip
     stack = lambda name: np.stack([getattr(r, name)[:K] for r in fits]).reshape(  # noqa: E731
         R, F, K, *getattr(fits[0], name).shape[1:]
     )
-    return stack("coef").astype(np.float64), stack("intercept").astype(np.float64), \
-        stack("gap"), stack("status")  # fmt: skip
+    if keep is None:
+        coef = stack("coef").astype(np.float64)
+    else:
+        coef = [[fits[r * F + f].coef for f in range(F)] for r in range(R)]
+    return coef, stack("intercept").astype(np.float64), stack("gap"), stack("status")
 
 
 def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) -> PathResult:
@@ -731,11 +744,20 @@ def cv_path(
             opts = {k: v for k, v in opts.items() if k not in ("grouped", "groups", "row_grams")}
             coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
                                                         **opts)  # fmt: skip
+            zero = np.zeros((K, *coef.shape[4:]))
+            eta = [[host_predict(coef[r, f], zero, X_arr[held[f]]) for f in range(F)]
+                   for r in range(R)]  # fmt: skip
         else:
             fit_y = y_arr if labels is None else labels  # (multinomial: the fits take labels)
-            coef, intercept, gap, status = _fit_one_by_one(
+
+            def held_out(coef, job):  # ``X coefᵀ`` on the fold's held-out rows, in its thread:
+                # (R, F, K, p) float64 coefficients took 2.4 GB for 100 × 300,000 (5 folds)
+                coef = coef.astype(np.float64)
+                return host_predict(coef, np.zeros((K, *coef.shape[2:])), X_arr[held[job[1]]])
+
+            eta, intercept, gap, status = _fit_one_by_one(
                 X_arr, fit_y, s, held, lam_grid, ratios, report=report, pad_to=pad_to,
-                pool=pool, ahead=ahead, rows_only=rows_only, **opts,
+                pool=pool, ahead=ahead, rows_only=rows_only, keep=held_out, **opts,
             )  # fmt: skip
         report(f"fitted the {R * F} folds")
         warn_unconverged("l1jax.cv_path (its refit on all rows)",
@@ -750,8 +772,7 @@ def cv_path(
                 rows_f = held[f]
                 for r in range(R):
                     fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f],
-                                                host_predict(coef[r, f], intercept[r, f],
-                                                             X_arr[rows_f]),
+                                                _plus(intercept[r, f], eta[r][f]),
                                                 s[rows_f])  # fmt: skip
             w = (held * s[None, :]).sum(axis=1)
             cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()
@@ -783,6 +804,12 @@ def cv_path(
             index_l1_ratio=best_r,
             paths=fulls,
         )
+
+
+def _plus(intercept, eta) -> np.ndarray:
+    """The held-out predictions ``intercept + X coefᵀ`` from ``X coefᵀ`` (as
+    :func:`l1jax.path.host_predict` forms them)."""
+    return intercept[:, None, :] + eta if eta.ndim == 3 else intercept[:, None] + eta
 
 
 def _finite_scores(scoring, cv_mean, fold_scores) -> np.ndarray:
