@@ -232,9 +232,43 @@ def _executor() -> concurrent.futures.ThreadPoolExecutor:
         return _pool
 
 
+def _jax_started() -> bool:
+    """Whether this process has started JAX's runtime (its backends)."""
+    try:
+        from jax._src import xla_bridge
+
+        return bool(xla_bridge.backends_are_initialized())
+    except (ImportError, AttributeError):  # pragma: no cover - another jax: no guard
+        return False
+
+
+_fork = {"parent_started": False, "child": False}
+
+
+def _before_fork() -> None:
+    _fork["parent_started"] = _jax_started()
+
+
+def _after_fork_in_child() -> None:
+    _fork["child"] = _fork["parent_started"]
+
+
+if hasattr(os, "register_at_fork"):  # (POSIX)
+    os.register_at_fork(before=_before_fork, after_in_child=_after_fork_in_child)
+
+FORKED_MESSAGE = (
+    "this process was forked after JAX had started in its parent (multiprocessing's 'fork' "
+    "start method, Linux's default), and JAX's runtime does not survive a fork: {name}() would "
+    "hang in its first compiled program. Start the workers with the 'spawn' or 'forkserver' "
+    "method (multiprocessing.get_context('spawn'); joblib's default loky workers are fine), or "
+    "fork before the parent runs any JAX code"
+)
+
+
 def host_entry(fun: Callable) -> Callable:
-    """Decorate a public entry point that runs on the host (``path``, ``cv_path``, ...): traced
-    arguments (a call inside a user's ``jax.jit``, ``vmap`` or ``grad``) are refused by name,
+    """Decorate a public entry point that runs on the host (``path``, ``cv_path``, ...): a
+    process forked after JAX started (where it would hang) is told so, traced arguments (a call
+    inside a user's ``jax.jit``, ``vmap`` or ``grad``) are refused by name,
     and l1jax's programs are traced under NumPy's standard rules whatever the user's
     ``jax_numpy_rank_promotion`` (``"raise"`` failed on l1jax's own broadcasts) or
     ``jax_numpy_dtype_promotion`` (``"strict"`` on its int32 counters beside int64 ones): a
@@ -243,6 +277,8 @@ def host_entry(fun: Callable) -> Callable:
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
+        if _fork["child"]:
+            raise RuntimeError(FORKED_MESSAGE.format(name=fun.__name__))
         for name, value in (*zip(names, args, strict=False), *kwargs.items()):
             if any(isinstance(a, jax.core.Tracer) for a in jax.tree.leaves(value)):
                 raise TypeError(

@@ -1,7 +1,10 @@
 """A user's JAX settings: l1jax's host calls trace their programs under NumPy's standard rules
 whatever the user's rank and dtype promotion (scoped, never global), refuse traced arguments by
-name, and produce no NaN of their own that a user's ``jax_debug_nans`` would catch."""
+name, produce no NaN of their own that a user's ``jax_debug_nans`` would catch, and say so in
+a process forked after JAX started (where they would hang)."""
 
+import multiprocessing
+import os
 import warnings
 
 import jax
@@ -83,3 +86,19 @@ def test_no_nan_of_their_own_under_debug_nans_in_eager_mode():
     # a NaN of the user's own still poisons its group
     out = prox.group_l1({"w": jnp.array([[1.0, jnp.nan], [0.1, 0.1]])}, 0.5, axis=1)
     assert np.all(np.isnan(out["w"][0])) and np.all(out["w"][1] == 0)
+
+
+def _child_path():
+    X, y = _data()
+    return l1jax.path(X, y, lambdas=4).coef.shape
+
+
+@pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="no fork here")
+def test_a_process_forked_after_jax_started_is_told_so_not_hung():
+    X, y = _data()
+    l1jax.path(X, y, lambdas=4)  # (JAX has started in this process)
+    with warnings.catch_warnings():  # (JAX's own RuntimeWarning about os.fork)
+        warnings.simplefilter("ignore")
+        with multiprocessing.get_context("fork").Pool(1) as pool:
+            with pytest.raises(RuntimeError, match=r"forked after JAX had started .* 'spawn'"):
+                pool.apply_async(_child_path).get(timeout=60)
