@@ -499,6 +499,26 @@ def _store(path: str, text: str, compiled: jax.stages.Compiled, lapack: bool) ->
         if tmp is not None:
             _remove(tmp)
         _warn_once(os.path.dirname(directory), error)
+        return
+    _clear_stale(directory)
+
+
+STALE_S = 3600  # a temporary file this old was left by a writer that was killed
+
+
+def _clear_stale(directory: str) -> None:
+    """Remove the temporary files (:func:`_store`) over :data:`STALE_S` old in ``directory``:
+    a process killed between writing and renaming one leaves it (0.3-0.7 MB each), and nothing
+    else would ever read or remove it; a younger one may be another process's, still writing."""
+    old = time.time() - STALE_S
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                if (entry.name.startswith(".") and entry.name.endswith(".tmp")
+                        and entry.stat().st_mtime < old):  # fmt: skip
+                    _remove(entry.path)
+    except OSError:  # (a directory that another process just cleared: nothing to do)
+        pass
 
 
 class _Entry:

@@ -118,6 +118,23 @@ def test_damaged_file_is_rebuilt(cache, damage):
     _expect(loaded=1)
 
 
+
+def test_temporary_files_of_killed_writers_are_cleared(cache):
+    """A process killed while it wrote a program leaves its temporary file; the next store in
+    that directory removes those over an hour old (a younger one may be another writer's)."""
+    _poly(jnp.arange(3.0), 2.0, 2)
+    (path,) = _files(cache)
+    folder = os.path.dirname(path)
+    stale, fresh = os.path.join(folder, ".killed.tmp"), os.path.join(folder, ".writing.tmp")
+    for name in (stale, fresh):
+        with open(name, "wb") as f:
+            f.write(b"part of a program")
+    old = time.time() - 2 * 3600
+    os.utime(stale, (old, old))
+    _poly(jnp.arange(5.0), 2.0, 2)  # a new program, stored beside them
+    assert not os.path.exists(stale) and os.path.exists(fresh)
+    assert len([f for f in _files(cache) if f.endswith(".bin")]) == 2
+
 def test_executable_failing_its_first_call_is_rebuilt(cache, monkeypatch):
     x = jnp.arange(3.0)
     _poly(x, 2.0, 2)
