@@ -280,7 +280,9 @@ def host_entry(fun: Callable) -> Callable:
         if _fork["child"]:
             raise RuntimeError(FORKED_MESSAGE.format(name=fun.__name__))
         for name, value in (*zip(names, args, strict=False), *kwargs.items()):
-            if any(isinstance(a, jax.core.Tracer) for a in jax.tree.leaves(value)):
+            # (the value and, for a list or tuple, its items: not every number of a list X)
+            items = value if isinstance(value, (list, tuple)) else ()
+            if any(isinstance(a, jax.core.Tracer) for a in (value, *items)):
                 raise TypeError(
                     f"{fun.__name__}() was given a traced array for {name} (a call inside "
                     "jax.jit, jax.vmap or jax.grad): it runs on concrete data, on the host. "

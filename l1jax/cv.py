@@ -317,6 +317,7 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
 
     def kept(res, job):
         return res if keep is None else res._replace(coef=keep(np.asarray(res.coef)[:K], job))
+
     done = itertools.count(1)
 
     @in_caller_scope  # (float64 data: follows_float64's jax.enable_x64 holds in the threads)
