@@ -873,7 +873,7 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
                 f"{np.finfo(dtype).eps:.3g} or pass explicit lambdas"
             )  # fmt: skip
         if lambda_min_ratio is None:
-            lambda_min_ratio = 1e-4 if n > p else 1e-2
+            lambda_min_ratio = 1e-4 if n >= p else 1e-2
         lambda_min_ratio = check_scalar(
             lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, low_open=True, high_open=True
         )

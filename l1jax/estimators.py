@@ -1177,7 +1177,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
       loss: ``"squared"`` (a numeric target) or ``"logistic"`` (a target of two classes).
       l1_ratio: ρ in (0, 1]; 1 is the lasso.
       eps: where the search for the end of the default range gives up, as a fraction of
-        ``alpha_max`` (None: 1e-4 if n > p, else 1e-2).
+        ``alpha_max`` (None: 1e-4 if n ≥ p, else 1e-2).
       fit_intercept, standardize, positive, tol, max_iter: as in :func:`l1jax.path`.
       random_state: an int (the seed of the halves), a ``numpy.random.RandomState`` or None.
 

@@ -214,12 +214,27 @@ def path(
 
     With ``standardize=True`` (as glmnet) the columns are centred and scaled to unit weighted
     variance (1/n), the penalty applies to the standardized coefficients, and ``coef`` is returned
-    on the original scale; without an intercept (``fit_intercept=False``, as glmnet's
-    ``intercept=FALSE``) the columns are not centred, and are scaled by their weighted root mean
-    square instead. A constant column gets coefficient 0 (with an intercept, with or
+    on the original scale; without an intercept (``fit_intercept=False``) the columns are not
+    centred, and are scaled by their weighted root mean square instead (glmnet's
+    ``intercept=FALSE`` scales them by their centred standard deviations: see below). A constant
+    column gets coefficient 0 (with an intercept, with or
     without standardization; a column whose spread is at most 1e-10 of its mean is constant).
     A column of small values is not: standardized, its units do not matter (in float32 its
     spread must be at least 1e-30, and 1e-15 without standardization, else a ValueError).
+
+    **Against glmnet** (R glmnet 4.1-6, 83 configurations of the three losses, multi-task and
+    multinomial, weights, factors, ``positive``, ``cv.glmnet``): the same λ grids, early stops
+    and coefficients to glmnet's own accuracy (1e-6 relative at its ``thresh=1e-14``), where it
+    solves the objective above. Four of its conventions differ from that objective, and give
+    other coefficients: it rescales ``penalty.factor`` to sum to p (pass ``v * p / v.sum()``);
+    its gaussian elastic net (α < 1) standardizes y first, which weighs its ridge part by
+    1/σ_y (σ_y: y's weighted 1/n standard deviation; pass ``l1_ratio=α / (α + (1 − α)/σ_y)``
+    and the λs times ``α + (1 − α)/σ_y``); with ``intercept=FALSE`` it divides the uncentred
+    columns by their centred standard deviations σ_j (a lasso: pass ``standardize=False``,
+    ``penalty_factor=σ``); with ``lower.limits=0`` its early stop keeps only the 0.999
+    deviance rule (pass ``early_stop=False`` to compare whole grids). ``cv.glmnet`` without
+    given λs fits each fold on a grid of its own and interpolates; :func:`l1jax.cv_path`
+    fits every fold at the full data's λs (pass them to ``cv.glmnet`` to compare).
 
     ``tol`` is a relative duality gap: each λ stops when ``(P − D) / P_null ≤ tol``, where
     ``P_null`` is the objective of the intercept-only model (for Poisson, minus that of the
@@ -268,7 +283,7 @@ def path(
         every feature unpenalized, or ``positive=True`` with no feature correlated positively
         with the residual), every λ ≥ 0 has the same solution, and the grid of K is the bare
         fractions ``1 … lambda_min_ratio``.
-      lambda_min_ratio: in (0, 1); default 1e-4 if n > p else 1e-2 (glmnet).
+      lambda_min_ratio: in (0, 1); default 1e-4 if n ≥ p else 1e-2 (glmnet's: n rows, p columns).
       fit_intercept: fit an unpenalized intercept.
       standardize: standardize the columns (see above).
       penalty_factor: ``(p,)`` non-negative ``v``; 0 leaves a feature unpenalized. An

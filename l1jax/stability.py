@@ -241,7 +241,7 @@ def stability_selection(
       lambdas: None (100 λs), an int K (K λs log-spaced over the default range above), or an
         array of λs, used as given (descending).
       lambda_min_ratio: in (0, 1), where the search for the end of the default range gives up
-        (default 1e-4 if n > p, else 1e-2, as :func:`l1jax.path`).
+        (default 1e-4 if n ≥ p, else 1e-2, as :func:`l1jax.path`).
       seed: seed of the random halves.
       sample_weight: as in :func:`l1jax.path`; at least 4 rows of positive weight (halves of
         2 rows or more).
@@ -301,7 +301,7 @@ def stability_selection(
         max_selected = check_int(max_selected, "max_selected", 1, int(candidates.sum()),
                                  "the number of penalized features")  # fmt: skip
         if lambda_min_ratio is None:
-            lambda_min_ratio = 1e-4 if n > p else 1e-2
+            lambda_min_ratio = 1e-4 if n >= p else 1e-2
         lambda_min_ratio = check_scalar(lambda_min_ratio, "lambda_min_ratio", 0.0, 1.0, True, True)
         # The path on all the data checks the input (in path's words) and gives the λ range.
         if K is not None:

@@ -726,10 +726,16 @@ def test_float32_agrees_with_float64(loss):
         pytest.param("tall", 100, None, 1e-4, id="n>p-default"),
         pytest.param("wide", 100, None, 1e-2, id="p>n-default"),
         pytest.param("tall", 7, 0.05, 0.05, id="explicit-ratio"),
+        pytest.param("square", 100, None, 1e-4, id="n=p-default"),  # (glmnet: nobs < nvars)
     ],
 )
 def test_automatic_grid(shape, lambdas, lambda_min_ratio, ratio):
-    X, y = make_data("squared", shape, seed=10)
+    if shape == "square":
+        X, y = make_data("squared", "tall", seed=10)
+        X = X[: X.shape[1]]
+        y = y[: X.shape[0]]
+    else:
+        X, y = make_data("squared", shape, seed=10)
     res = _np(l1jax.path(X, y, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
                          early_stop=False))  # fmt: skip
     lam = res["lambdas"]
