@@ -1,0 +1,65 @@
+"""l1jax.path against R's glmnet 4.1-6 (Debian's r-cran-glmnet), solved tightly there
+(``thresh=1e-22``, ``maxit=1e7``): tests/data/glmnet_reference.npz holds the inputs and glmnet's
+λs, coefficients and intercepts of 11 paths (gaussian, binomial, poisson, mgaussian and
+multinomial, grouped and not; the lasso and α = 0.5; weights and penalty factors summing to p,
+as glmnet rescales them; ``lower.limits=0``; no intercept without standardization; glmnet's own
+automatic grid, with its early stop, at n > p and n = p). Written by glmnet, not by l1jax: R
+and the script that made them are not needed to run this test (BENCHMARKS.md, forty-third
+session, says how they were made).
+
+glmnet's conventions that differ from l1jax's objective (the docstring of :func:`l1jax.path`)
+are left out: its gaussian elastic net on standardized y, its rescaled penalty factors (these
+sum to p), its ``intercept=FALSE`` standardization."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+
+import l1jax
+
+DATA = np.load(os.path.join(os.path.dirname(__file__), "data", "glmnet_reference.npz"))
+CASES = sorted({key.split("/")[0] for key in DATA.files})
+LOSS = {"gaussian": "squared", "mgaussian": "squared", "binomial": "logistic",
+        "poisson": "poisson", "multinomial": "multinomial"}  # fmt: skip
+
+
+def _case(name):
+    spec = json.loads(str(DATA[f"{name}/spec"]))
+    get = lambda key: DATA[f"{name}/{key}"] if f"{name}/{key}" in DATA.files else None  # noqa: E731
+    y = get("y")
+    y = y if spec["family"] == "mgaussian" else y[:, 0]
+    if spec["family"] == "multinomial":
+        y = y.astype(int)
+    given = get("lambda")
+    opts = dict(loss=LOSS[spec["family"]], l1_ratio=spec["alpha"],
+                standardize=spec["standardize"], fit_intercept=spec["intercept"],
+                positive=spec["lower"], sample_weight=get("w"), penalty_factor=get("pf"),
+                lambdas=spec["nlambda"] if given is None else given)  # fmt: skip
+    if spec["family"] == "multinomial":
+        opts["grouped"] = spec["type"] == "grouped"
+    glmnet = {k: get(f"glmnet_{k}") for k in ("lambda", "beta", "intercept")}
+    return get("X"), y, opts, glmnet, spec
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_paths_match_glmnet(name):
+    X, y, opts, glmnet, spec = _case(name)
+    res = l1jax.path(X, y, tol=1e-13, **opts)  # (1e-14: the n = p path's last λs round)
+    assert np.all(np.asarray(res.converged))
+    # the same grid: glmnet's λ_max and lambda.min.ratio, and its early stop
+    lams = np.asarray(res.lambdas)
+    assert lams.shape == glmnet["lambda"].shape
+    np.testing.assert_allclose(lams, glmnet["lambda"], rtol=1e-12)
+    coef, b = np.asarray(res.coef), np.asarray(res.intercept)
+    b_ref = glmnet["intercept"]
+    if spec["family"] == "multinomial":  # (intercepts: up to a common shift)
+        b, b_ref = b - b.mean(-1, keepdims=True), b_ref - b_ref.mean(-1, keepdims=True)
+    scale = np.max(np.abs(glmnet["beta"]))
+    # to glmnet's own accuracy (measured: 4e-8 or less, but 1.4-4.3e-7 for the multinomial
+    # grouped elastic net, lower.limits=0 and no intercept: glmnet's, as l1jax's gap
+    # certifies 1e-13 there)
+    np.testing.assert_allclose(coef, glmnet["beta"], rtol=0, atol=1e-6 * scale)
+    np.testing.assert_allclose(b, b_ref, rtol=0, atol=1e-6 * max(scale, np.max(np.abs(b_ref))))
+    np.testing.assert_array_equal(coef != 0, glmnet["beta"] != 0)  # the same supports
