@@ -336,8 +336,8 @@ def stability_selection(
                     penalty_factor=penalty_factor, positive=bool(positive), tol=tol,
                     max_iter=int(max_iter), mesh=mesh)  # fmt: skip
         # Of each fit only the counts of its nonzero coefficients are kept (K × p in all), and
-        # which features it selected at some λ: B·K·p float64 coefficients took 3.4 GB for
-        # B = 100 halves of 200 × 20,000 (K = 100), stacked and copied (B·K·p bytes now)
+        # which features it selected at some λ (B × p bools): its B·K·p float64 coefficients,
+        # stacked and copied, took 3.4 GB for B = 100 halves of 200 × 20,000 (K = 100)
         counts = np.zeros((grid.size, p), np.int64)
         lock = threading.Lock()
 
