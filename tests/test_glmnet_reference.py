@@ -1,11 +1,11 @@
-"""l1jax.path against R's glmnet 4.1-6 (Debian's r-cran-glmnet), solved tightly there
-(``thresh=1e-22``, ``maxit=1e7``): tests/data/glmnet_reference.npz holds the inputs and glmnet's
-λs, coefficients and intercepts of 11 paths (gaussian, binomial, poisson, mgaussian and
-multinomial, grouped and not; the lasso and α = 0.5; weights and penalty factors summing to p,
-as glmnet rescales them; ``lower.limits=0``; no intercept without standardization; glmnet's own
-automatic grid, with its early stop, at n > p and n = p). Written by glmnet, not by l1jax: R
-and the script that made them are not needed to run this test (BENCHMARKS.md, forty-third
-session, says how they were made).
+"""l1jax.path and l1jax.cv_path against R's glmnet 4.1-6 (Debian's r-cran-glmnet), solved
+tightly there (``thresh=1e-22``, ``maxit=1e7``): tests/data/glmnet_reference.npz holds the inputs
+and glmnet's λs, coefficients and intercepts of 11 paths (gaussian, binomial, poisson, mgaussian
+and multinomial, grouped and not; the lasso and α = 0.5; weights and penalty factors summing to
+p, as glmnet rescales them; ``lower.limits=0``; no intercept without standardization; glmnet's
+own automatic grid, with its early stop, at n > p and n = p), and 3 ``cv.glmnet`` runs with
+their fold ids (binomial and poisson with weights, mgaussian). Written by glmnet, not by l1jax:
+R is not needed to run this test; benchmarks/glmnet/ makes the file (reference.py).
 
 glmnet's conventions that differ from l1jax's objective (the docstring of :func:`l1jax.path`)
 are left out: its gaussian elastic net on standardized y, its rescaled penalty factors (these
@@ -20,7 +20,9 @@ import pytest
 import l1jax
 
 DATA = np.load(os.path.join(os.path.dirname(__file__), "data", "glmnet_reference.npz"))
-CASES = sorted({key.split("/")[0] for key in DATA.files})
+NAMES = sorted({key.split("/")[0] for key in DATA.files})
+CASES = [name for name in NAMES if not name.startswith("cv_")]
+CV_CASES = [name for name in NAMES if name.startswith("cv_")]
 LOSS = {"gaussian": "squared", "mgaussian": "squared", "binomial": "logistic",
         "poisson": "poisson", "multinomial": "multinomial"}  # fmt: skip
 
@@ -39,7 +41,9 @@ def _case(name):
                 lambdas=spec["nlambda"] if given is None else given)  # fmt: skip
     if spec["family"] == "multinomial":
         opts["grouped"] = spec["type"] == "grouped"
-    glmnet = {k: get(f"glmnet_{k}") for k in ("lambda", "beta", "intercept")}
+    glmnet = {k: get(f"glmnet_{k}") for k in ("lambda", "beta", "intercept", "cvm", "cvsd",
+                                               "cvsel", "foldid")}  # fmt: skip
+    glmnet["foldid"] = get("foldid")
     return get("X"), y, opts, glmnet, spec
 
 
@@ -47,6 +51,24 @@ def _case(name):
 def test_paths_match_glmnet(name):
     X, y, opts, glmnet, spec = _case(name)
     res = l1jax.path(X, y, tol=1e-13, **opts)  # (1e-14: the n = p path's last λs round)
+    _assert_path_matches(res, glmnet, spec)
+
+
+@pytest.mark.parametrize("name", CV_CASES)
+def test_cross_validation_matches_cv_glmnet(name):
+    """``cv.glmnet`` with its λs and fold ids given (without them its folds fit grids of their
+    own, interpolated: see :func:`l1jax.path`'s docstring): the same mean scores (deviance for
+    binomial and poisson, mean squared error for mgaussian), standard errors, lambda.min and
+    lambda.1se, and the refit on all rows."""
+    X, y, opts, glmnet, spec = _case(name)
+    cv = l1jax.cv_path(X, y, fold_ids=glmnet["foldid"].astype(int) - 1, tol=1e-13, **opts)
+    np.testing.assert_allclose(cv.cv_mean, glmnet["cvm"], rtol=1e-7)
+    np.testing.assert_allclose(cv.cv_se, glmnet["cvsd"], rtol=1e-5)  # (folds differ: 1.1e-6)
+    assert [cv.lambda_min, cv.lambda_1se] == pytest.approx(list(glmnet["cvsel"]), rel=1e-12)
+    _assert_path_matches(cv.path, glmnet, spec)
+
+
+def _assert_path_matches(res, glmnet, spec):
     assert np.all(np.asarray(res.converged))
     # the same grid: glmnet's λ_max and lambda.min.ratio, and its early stop
     lams = np.asarray(res.lambdas)
