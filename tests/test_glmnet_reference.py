@@ -42,8 +42,8 @@ def _case(name):
     if spec["family"] == "multinomial":
         opts["grouped"] = spec["type"] == "grouped"
     glmnet = {k: get(f"glmnet_{k}") for k in ("lambda", "beta", "intercept", "cvm", "cvsd",
-                                               "cvsel", "foldid")}  # fmt: skip
-    glmnet["foldid"] = get("foldid")
+                                               "cvsel")}  # fmt: skip
+    glmnet["foldid"] = get("foldid")  # (an input of the cv cases, not a glmnet output)
     return get("X"), y, opts, glmnet, spec
 
 
