@@ -506,22 +506,28 @@ def _warn_if_not_converged(result: MinimizeResult, tol, max_iter) -> None:
             f"minimize stopped after {int(result.n_iter)} iterations on a non-finite objective "
             "or gradient: check fun at init_params and the data in args"
         )
-    elif int(result.n_iter) < int(max_iter):  # stopped where its steps round away
+    else:
         coarsest = max((jnp.dtype(x.dtype) for x in jax.tree.leaves(result.params)),
                        key=lambda d: jnp.finfo(d).eps)  # fmt: skip
-        message = (
-            f"minimize stalled after {int(result.n_iter)} iterations at relative error "
-            f"{float(result.error):.3g} > tol={float(tol):.3g}: its steps round away in "
-            f"{coarsest.name}, which cannot certify that tol here; enable "
-            "float64 (jax.config.update('jax_enable_x64', True)), rescale the problem (columns "
-            "of similar scales), or loosen tol"
-        )
-    else:
-        message = (
-            f"minimize did not converge in {int(result.n_iter)} iterations: relative error "
-            f"{float(result.error):.3g} > tol={float(tol):.3g}; raise max_iter, loosen tol, "
-            "or enable float64 (jax.config.update('jax_enable_x64', True))"
-        )
+        # (in float64 rounding is rarely the cause: a fun that is not smooth, or not finite
+        # near the iterate, stalls the backtracking too, or makes it crawl)
+        wider = ("" if coarsest == jnp.dtype(jnp.float64) else
+                 ", or enable float64 (jax.config.update('jax_enable_x64', True))")  # fmt: skip
+        smooth = ("check that fun is differentiable and finite around the iterate (|x|, max or "
+                  "a NaN region stall it: the non-smooth part belongs in prox)")  # fmt: skip
+        if int(result.n_iter) < int(max_iter):  # stopped where its steps round away
+            message = (
+                f"minimize stalled after {int(result.n_iter)} iterations at relative error "
+                f"{float(result.error):.3g} > tol={float(tol):.3g}: its steps round away in "
+                f"{coarsest.name}, which cannot certify that tol here; {smooth}, rescale the "
+                f"problem (columns of similar scales), loosen tol{wider}"
+            )
+        else:
+            message = (
+                f"minimize did not converge in {int(result.n_iter)} iterations: relative error "
+                f"{float(result.error):.3g} > tol={float(tol):.3g}; raise max_iter, loosen "
+                f"tol, {smooth}{wider}"
+            )
     warnings.warn(message, ConvergenceWarning, stacklevel=user_stacklevel())
 
 
@@ -570,8 +576,11 @@ def minimize(
     **Transformations.** ``lam``, ``args``, ``init_params``, ``tol`` and ``max_iter`` may be
     traced:
     ``jax.jit``, ``jax.vmap`` over ``lam`` (a regularization path, one compiled program) or over
-    data work, and a new λ does not recompile. ``fun``, ``prox`` and ``mask`` are static (define
-    ``fun`` once: a fresh lambda per call compiles again). ``jax.grad`` (and ``jax.jvp``) of
+    data work, and a new λ does not recompile. ``fun``, ``prox`` and ``mask`` are static, as a
+    function under ``jax.jit`` (define ``fun`` once: a fresh lambda per call compiles again; and
+    arrays that ``fun`` reads from globals or from its object, as a bound method ``model.loss``
+    reads ``model.data``, are those of its first call, also after the object changed: pass
+    data that changes in ``args``). ``jax.grad`` (and ``jax.jvp``) of
     ``params`` with respect to ``lam`` and ``args``, and to arrays that ``fun`` closes over, use
     implicit differentiation of the fixed point ``w = prox(w − η∇fun(w), ηλ)``: a linear system
     ``(I − ∂_w T) dw = ∂_θ T dθ`` solved by BiCGSTAB with Hessian-vector products of ``fun``. For

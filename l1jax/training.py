@@ -33,8 +33,8 @@ from l1jax._programs import host_entry, jit
 from l1jax._warnings import user_stacklevel
 from l1jax.prox import _check_hyperparam, _like
 from l1jax.transforms import (
-    _at,
     _difference,
+    _nonneg_at,
     _proximal,
     _require_params,
     _resolve_mask,
@@ -214,8 +214,8 @@ def adam_prox(
     def update_fn(updates, state, params=None):
         _require_params("adam_prox", params)
         direction, adam_state = adam.update(updates, state.adam, params)  # m̂ / (√v̂ + ε)
-        lr = _at(learning_rate, state.count)
-        strength = _at(lam, state.count)
+        lr = _nonneg_at(learning_rate, state.count)
+        strength = _nonneg_at(lam, state.count)
         if mask is None:
             selected = jax.tree.map(lambda _: True, params)
         else:  # one bool per leaf, also from a prefix mask such as {"layer": True}
@@ -343,14 +343,14 @@ def _report_every(progress: Progress, steps: int) -> int:
 
 
 class _Trimmed(NamedTuple):
-    """A progress report that sees only the first ``k`` λs (the rest pad the λ axis to whole
-    shards of the mesh)."""
+    """A progress report as documented: the step an int, the losses a NumPy array of the first
+    ``k`` λs (the rest pad the λ axis to whole shards of the mesh)."""
 
     report: Callable[[int, np.ndarray], Any]
     k: int
 
     def __call__(self, step, losses) -> None:
-        self.report(step, np.asarray(losses)[: self.k])
+        self.report(int(step), np.asarray(losses)[: self.k])
 
 
 def _split_leading(mesh, name, tree):
@@ -516,7 +516,9 @@ def train_path(
     The program is a ``lax.scan`` over steps whose body is the update ``vmap``-ped over the λ
     axis (axis 0 of every result), so K models cost about one model's dispatch and their
     matrix-vector work becomes matrix-matrix work; it compiles once per ``loss_fn``,
-    ``optimizer``, shapes and settings (pass the same function objects to reuse it).
+    ``optimizer``, shapes and settings (pass the same function objects to reuse it; as under
+    ``jax.jit``, arrays that ``loss_fn`` reads from globals or from its object, a bound method's,
+    are those of the first call: pass what changes in ``data``).
 
     Minibatches: with ``batch_size`` each step takes :func:`batch_indices` ``(key, t, n,
     batch_size)`` (epochs of shuffled samples); every λ sees the same batches, so the models
@@ -607,7 +609,7 @@ def train_path(
     dtype = jnp.result_type(jnp.float32, *param_leaves)  # λ at least float32 (bf16 params)
     lambdas = _check_lambdas(lambdas, dtype)
     every = _report_every(progress, steps)
-    report = (progress if callable(progress) else _PrintProgress(steps)) if every else None
+    report = progress if callable(progress) else _PrintProgress(steps)
 
     transformation = optimizer(lambdas[0])
     if not isinstance(transformation, optax.GradientTransformation):
@@ -626,8 +628,7 @@ def train_path(
     n_models = lambdas.shape[0]
     if mesh is not None:
         init_params, lambdas, data, key = _place(mesh, init_params, lambdas, data, key, batch_size)
-        if report is not None and lambdas.shape[0] != n_models:
-            report = _Trimmed(report, n_models)
+    report = _Trimmed(report, n_models) if every else None
 
     _Clock.start = time.perf_counter()
     result = _train_path(

@@ -14,11 +14,14 @@ Hyperparameters ``lam`` and ``learning_rate`` accept Python numbers, (traced) ar
 schedules (``callable(count)``, evaluated at the transformation's own step count), so a whole
 training loop can be ``jax.jit``-compiled once and ``jax.vmap``-ped over a vector of λs;
 concrete values are checked when the transformation is built (``TypeError``/``ValueError``
-naming the argument). All factories take ``mask=`` (as :func:`optax.masked`: a pytree of
-booleans, or a prefix of the params' structure, or a callable returning one; ``False`` leaves,
-e.g. biases, are left alone) and work under :func:`optax.inject_hyperparams`, which takes every
-callable argument for a schedule: with a callable ``mask`` pass ``static_args=("mask",)``
-(otherwise ``update`` raises a ``ValueError``: the mask would be ``mask(step_count)``, one bool).
+naming the argument); a negative value that could not be checked then (a traced or injected
+array, a schedule's) makes the update NaN, as :func:`l1jax.minimize` reports a bad λ, rather
+than silently growing the weights. All factories take ``mask=`` (as :func:`optax.masked`: a
+pytree of booleans, or a prefix of the params' structure, or a callable returning one; ``False``
+leaves, e.g. biases, are left alone) and work under :func:`optax.inject_hyperparams`, which
+takes every callable argument for a schedule: with a callable ``mask`` pass
+``static_args=("mask",)`` (otherwise ``update`` raises a ``ValueError``: the mask would be
+``mask(step_count)``, one bool).
 The proximal updates come in the promoted dtype of params and incoming updates, so that
 ``optax.apply_updates`` gives the prox's result back exactly (exact zeros included) in the
 params' dtype: bf16 params stay bf16, float32 params with bf16 gradients stay float32.
@@ -26,6 +29,7 @@ params' dtype: bf16 params stay bf16, float32 params with bf16 gradients stay fl
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -90,6 +94,16 @@ class ProximalGradientState(NamedTuple):
 def _at(value, count: jax.Array):
     """A hyperparameter at step ``count``: schedules are called, numbers and arrays returned."""
     return value(count) if callable(value) else value
+
+
+def _nonneg_at(value, count: jax.Array):
+    """``_at``, with a negative value (a schedule's, a traced or device array's: unchecked when
+    the transformation was built) made NaN: the update is NaN, as ``minimize`` reports a bad λ,
+    where a negative strength would silently grow the weights instead of shrinking them."""
+    if isinstance(value, numbers.Real):  # (checked >= 0 when built)
+        return value
+    value = _at(value, count)
+    return jnp.where(value >= 0, value, jnp.nan)
 
 
 def _require_params(fn_name: str, params) -> None:
@@ -191,7 +205,7 @@ def _add_scaled_term(fn_name: str, lam, term: Callable[[jax.Array], jax.Array], 
 
     def update_fn(updates, state, params=None):
         _require_params(fn_name, params)
-        strength = _at(lam, state.count)
+        strength = _nonneg_at(lam, state.count)
 
         def one(u, p):
             return (u + _like(strength, p) * term(p)).astype(u.dtype)
@@ -276,7 +290,7 @@ def _proximal(fn_name: str, prox_fn: ProxFn, lam, learning_rate, mask):
 
     def update_fn(updates, state, params=None):
         _require_params(fn_name, params)
-        threshold = _at(learning_rate, state.count) * _at(lam, state.count)
+        threshold = _nonneg_at(learning_rate, state.count) * _nonneg_at(lam, state.count)
         moved = optax.apply_updates(params, updates)  # params + updates, in params' dtypes
         new_params = prox_fn(moved, threshold)
         new_updates = _difference(new_params, params, updates)
@@ -510,7 +524,7 @@ def proximal_gradient(
     return optax.GradientTransformation(init_fn, update_fn)
 
 
-def sparse_params(opt_state: optax.OptState) -> PyTree:
+def sparse_params(opt_state: optax.OptState, params: PyTree | None = None) -> PyTree:
     """The proximal iterate ``x_k`` of the :func:`proximal_gradient` inside ``opt_state``.
 
     Under FISTA the params that a training loop holds are the extrapolated point
@@ -518,10 +532,15 @@ def sparse_params(opt_state: optax.OptState) -> PyTree:
     answer of the optimization, with exact zeros, is ``x_k``. This finds it in any optimizer
     state that contains exactly one :class:`ProximalGradientState` (plain, inside a chain, or
     inside :func:`optax.inject_hyperparams`); a state vmapped over λ gives a leading λ axis.
+    Under :func:`optax.masked` or :func:`optax.multi_transform` the state holds only the
+    leaves given to :func:`proximal_gradient` (optax's ``MaskedNode`` for the others): pass the
+    loop's ``params`` to take the others from them.
 
     Args:
       opt_state: the state returned by ``init``/``update`` of an optimizer built with
         :func:`proximal_gradient`.
+      params: optional, the params of the training loop: fills the leaves that
+        :func:`proximal_gradient` does not update (``MaskedNode`` in its state).
 
     Returns:
       A pytree like the params.
@@ -549,4 +568,19 @@ def sparse_params(opt_state: optax.OptState) -> PyTree:
             "sparse_params needs an optimizer state holding exactly one ProximalGradientState "
             f"(from l1jax.proximal_gradient); found {len(found)}"
         )
-    return found[0].iterate
+    iterate = found[0].iterate
+    if params is None:
+        return iterate
+
+    def is_masked(node) -> bool:
+        return isinstance(node, optax.MaskedNode)
+
+    try:
+        return jax.tree.map(lambda x, p: p if is_masked(x) else x, iterate, params,
+                            is_leaf=is_masked)  # fmt: skip
+    except ValueError as err:
+        raise ValueError(
+            "sparse_params: params must have the structure of the params the optimizer was "
+            f"initialized with, got {jax.tree.structure(params)} for the state's "
+            f"{jax.tree.structure(iterate, is_leaf=is_masked)}"
+        ) from err

@@ -497,3 +497,16 @@ def test_an_intercept_started_at_the_mean_keeps_the_test_fair():
                          args=(jnp.asarray(X), jnp.asarray(y)), mask={"w": True, "b": False})
     assert bool(res.converged)
     np.testing.assert_allclose(res.params["w"], ref.coef_, atol=1e-5)
+
+
+@pytest.mark.parametrize("fun", [
+    lambda w: jnp.sum(jnp.abs(w - 3.0)),  # not differentiable at its minimum
+    lambda w: jnp.sum((w - 2.0) ** 2) + jnp.where(w[0] > 1.0, jnp.nan, 0.0),  # a NaN region
+], ids=["abs", "nan_region"])  # fmt: skip
+def test_a_float64_stall_points_at_fun_not_at_float64(fun):
+    """A stall in float64 is rarely rounding: the warning told to enable float64 (already on);
+    it now names what stalls the backtracking (a fun that is not smooth or not finite)."""
+    with pytest.warns(l1jax.ConvergenceWarning, match="differentiable and finite") as record:
+        res = l1jax.minimize(fun, jnp.zeros(2, jnp.float64), lam=0.1)
+    assert not bool(res.converged)
+    assert not any("enable float64" in str(w.message) for w in record)

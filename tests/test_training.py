@@ -168,9 +168,12 @@ def test_progress_lines_and_silence(capsys):
         [0.0, 0.1],
         DATA,
         steps=5,
-        progress=lambda step, losses: seen.append((int(step), np.shape(losses))),
+        progress=lambda step, losses: seen.append((step, losses)),
     )
-    assert seen == [(t, (2,)) for t in range(1, 6)]  # every max(1, steps // 10) steps
+    # every max(1, steps // 10) steps; as documented, the step an int and the losses a NumPy
+    # array (they were a jax.Array each)
+    assert [(step, losses.shape) for step, losses in seen] == [(t, (2,)) for t in range(1, 6)]
+    assert all(type(step) is int and type(losses) is np.ndarray for step, losses in seen)
     assert capsys.readouterr() == ("", "")
 
 

@@ -240,6 +240,27 @@ def test_sparse_params_finds_the_state_and_refuses_others():
         l1jax.sparse_params(optax.sgd(0.1).init(w))
 
 
+@pytest.mark.parametrize("wrapper", ["masked", "multi_transform"])
+def test_sparse_params_under_a_mask_takes_the_other_leaves_from_params(wrapper):
+    """Under optax.masked / multi_transform the state holds optax's MaskedNode for the leaves
+    proximal_gradient does not update: sparse_params returned it; with params, those leaves
+    are the loop's."""
+    params = {"W": jnp.array([[1.0, -0.05], [0.2, 0.05]]), "b": jnp.array([0.3])}
+    labels = {"W": True, "b": False}
+    opt = (optax.masked(l1jax.proximal_gradient(1.0, 0.1), labels) if wrapper == "masked" else
+           optax.multi_transform({True: l1jax.proximal_gradient(1.0, 0.1),
+                                  False: optax.sgd(1.0)}, labels))  # fmt: skip
+    grads = {"W": jnp.zeros((2, 2)), "b": jnp.array([0.5])}
+    updates, state = opt.update(grads, opt.init(params), params)
+    new = optax.apply_updates(params, updates)
+    sparse = l1jax.sparse_params(state, new)
+    np.testing.assert_allclose(sparse["W"], [[0.9, 0.0], [0.1, 0.0]], rtol=1e-15)  # soft(W, 0.1)
+    np.testing.assert_array_equal(sparse["b"], new["b"])
+    assert isinstance(l1jax.sparse_params(state)["b"], optax.MaskedNode)  # (without params)
+    with pytest.raises(ValueError, match="params must have the structure"):
+        l1jax.sparse_params(state, {"W": params["W"]})
+
+
 # --- vmap over λ, compile once ----------------------------------------------------------------
 
 OPTIMIZERS = {
@@ -531,6 +552,35 @@ def test_update_without_params_raises(name):
         tx.update(GRADS, state)
     with pytest.raises(ValueError, match="params"):
         tx.update(GRADS, state, None)
+
+
+NEGATIVE_STRENGTH = {
+    "l1_subgradient": lambda lam: l1jax.add_l1_subgradient(lam),
+    "weight_decay": lambda lam: l1jax.add_weight_decay(lam),
+    "soft_thresholding": lambda lam: l1jax.soft_thresholding(lam, 0.5),
+    "soft_thresholding_rate": lambda lam: l1jax.soft_thresholding(0.1, lam),
+    "proximal_gradient": lambda lam: l1jax.proximal_gradient(0.5, lam),
+    "adam_prox": lambda lam: l1jax.adam_prox(0.1, lam),
+    "adam_prox_rate": lambda lam: l1jax.adam_prox(lam, 0.1),
+    "schedule": lambda lam: l1jax.soft_thresholding(lambda count: lam - 0.0 * count, 0.5),
+}
+
+
+@pytest.mark.parametrize("name", NEGATIVE_STRENGTH)
+def test_a_negative_strength_that_cannot_be_checked_makes_the_update_nan(name):
+    """A traced (or injected, or scheduled) negative λ or learning rate cannot be refused when
+    the transformation is built: it silently grew the weights ([0.5, −0.5] → [1.5, −1.5] with
+    λ = −1); the update is now NaN, as minimize reports a bad λ. A valid one is finite."""
+    params = jnp.array([0.5, -0.5])
+
+    @jax.jit
+    def step(lam):
+        opt = NEGATIVE_STRENGTH[name](lam)
+        updates, _ = opt.update(jnp.array([0.1, 0.2]), opt.init(params), params)
+        return updates
+
+    assert np.all(np.isnan(step(-1.0)))
+    assert np.all(np.isfinite(step(0.3)))
 
 
 def test_bad_hyperparameters_are_refused():
