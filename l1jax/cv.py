@@ -66,7 +66,8 @@ class CVResult(NamedTuple):
       lambdas: ``(K,)`` the λ grid of the full data, descending.
       cv_mean: ``(K,)`` mean held-out score over the folds (weighted by each fold's held-out
         sample weight: the mean over all held-out rows for MSE and deviance).
-      cv_se: ``(K,)`` its standard error over the folds (see :func:`cv_path`).
+      cv_se: ``(K,)`` its standard error over the folds (under 3 rows per fold, over the
+        rows; see :func:`cv_path`).
       lambda_min: the λ of the best ``cv_mean``.
       lambda_1se: the largest λ whose ``cv_mean`` is within one ``cv_se`` of the best.
       index_min: index of ``lambda_min`` in ``lambdas``.
@@ -460,6 +461,11 @@ def _scores(scoring, loss, y, eta, w) -> np.ndarray:
     tasks of each row, as glmnet's ``mgaussian``)."""
     if scoring == "auc":
         return _weighted_auc(y, eta, w)
+    return _units(scoring, loss, y, eta) @ w / w.sum()
+
+
+def _units(scoring, loss, y, eta) -> np.ndarray:
+    """The score of each held-out row ``(K, m)`` (all but ``"auc"``, a score of pairs)."""
     if scoring == "mse":
         unit = (y - eta) ** 2
         unit = unit.sum(axis=-1) if unit.ndim == 3 else unit
@@ -477,7 +483,7 @@ def _scores(scoring, loss, y, eta, w) -> np.ndarray:
         mu = np.exp(eta)
         ylogy = np.where(y > 0, y * np.log(np.where(y > 0, y, 1.0)), 0.0)
         unit = 2 * (ylogy - y * eta - (y - mu))
-    return unit @ w / w.sum()
+    return unit
 
 
 # ----------------------------------------------------------------------------------------------
@@ -544,9 +550,26 @@ def cv_path(
         cv_se   = sqrt( Σ_f w_f (e_f − cv_mean)² / Σ_f w_f / (F − 1) )
 
     With equal fold weights, ``cv_se`` is the sample standard deviation of the fold scores
-    (``ddof=1``) divided by ``√F``. ``lambda_min`` minimizes ``cv_mean`` (maximizes it for AUC);
-    ``lambda_1se`` is the largest λ whose ``cv_mean`` is within ``cv_se[index_min]`` of the best
-    (the one-standard-error rule of Hastie, Tibshirani & Friedman).
+    (``ddof=1``) divided by ``√F``. With fewer than 3 rows per fold (``n < 3 F``; not for AUC)
+    it spreads the held-out rows' own scores ``e_i`` instead, as ``cv.glmnet`` then does
+    (``grouped=FALSE``): ``sqrt( Σ_i w_i (e_i − cv_mean)² / Σ_i w_i / (n − 1) )``, the same
+    value when every fold holds one row (leave-one-out). ``lambda_min`` minimizes ``cv_mean``
+    (maximizes it for AUC); ``lambda_1se`` is the largest λ whose ``cv_mean`` is within
+    ``cv_se[index_min]`` of the best (the one-standard-error rule of Hastie, Tibshirani &
+    Friedman).
+
+    **Against** ``cv.glmnet`` given the same ``foldid`` and λs (R glmnet 4.1-6): the same
+    ``cvm``, ``cvsd``, ``lambda.min`` and ``lambda.1se`` (AUC and misclassification to
+    rounding, deviance and MSE to the fits' accuracy) but where glmnet's own conventions differ.
+    Its binomial and multinomial deviance clips the held-out probabilities to
+    ``[1e-5, 1 − 1e-5]`` (a confidently wrong row costs at most about 23; on ordinary data
+    1e-6 relative apart, on data with a confidently mislabelled row another ``lambda.min``):
+    here the deviance is the exact ``−2 log-likelihood``, as scikit-learn's ``log_loss``. Below
+    10 rows per fold it replaces AUC by deviance (with a warning); here AUC is what is scored.
+    It recomputes inside every fold the quantities that :func:`l1jax.path`'s translations use
+    (σ_y of its gaussian elastic net, the σ_j of ``intercept=FALSE``), so those translations
+    reproduce its paths, not its cross-validation. Its ``grouped`` argument is this one's
+    fold rule above; ``grouped`` here is the multinomial penalty (its ``type.multinomial``).
 
     **A grid over** ``l1_ratio`` (glmnet users' grid over alpha): pass a sequence of R values.
     Each ratio gets its own λ grid (from its own λ_max; the same array when ``lambdas`` is an
@@ -768,17 +791,28 @@ def cv_path(
                          what="fold × λ fits")  # fmt: skip
 
         fold_scores = np.empty((R, F, K))
+        # Under 3 rows per fold cv_se spreads the rows' scores, as cv.glmnet (which then
+        # enforces grouped=FALSE): a fold's mean of 1 or 2 rows is no sample of fold scores.
+        units = np.empty((R, K, n)) if scoring != "auc" and n < 3 * F else None
         with np.errstate(over="ignore", invalid="ignore"):  # (inf is the score: below)
             for f in range(F):
                 rows_f = held[f]
                 for r in range(R):
-                    fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f],
-                                                _plus(intercept[r, f], eta[r][f]),
-                                                s[rows_f])  # fmt: skip
+                    eta_rf = _plus(intercept[r, f], eta[r][f])
+                    if units is None:
+                        fold_scores[r, f] = _scores(scoring, loss, y_arr[rows_f], eta_rf,
+                                                    s[rows_f])  # fmt: skip
+                    else:
+                        units[r][:, rows_f] = _units(scoring, loss, y_arr[rows_f], eta_rf)
+                        fold_scores[r, f] = units[r][:, rows_f] @ s[rows_f] / s[rows_f].sum()
             w = (held * s[None, :]).sum(axis=1)
             cv_mean = np.einsum("f,rfk->rk", w, fold_scores) / w.sum()
-            spread = np.einsum("f,rfk->rk", w, (fold_scores - cv_mean[:, None]) ** 2)
-            cv_se = np.sqrt(spread / w.sum() / (F - 1))
+            if units is None:
+                spread = np.einsum("f,rfk->rk", w, (fold_scores - cv_mean[:, None]) ** 2)
+                cv_se = np.sqrt(spread / w.sum() / (F - 1))
+            else:
+                spread = np.einsum("i,rki->rk", s, (units - cv_mean[:, :, None]) ** 2)
+                cv_se = np.sqrt(spread / s.sum() / (n - 1))
 
         # The first best pair in (l1_ratio as given, λ descending) order: the largest λ among ties;
         # among finite scores (a fold's held-out prediction can overflow: inf, and inf − inf in

@@ -3,8 +3,10 @@ tightly there (``thresh=1e-22``, ``maxit=1e7``): tests/data/glmnet_reference.npz
 and glmnet's λs, coefficients and intercepts of 11 paths (gaussian, binomial, poisson, mgaussian
 and multinomial, grouped and not; the lasso and α = 0.5; weights and penalty factors summing to
 p, as glmnet rescales them; ``lower.limits=0``; no intercept without standardization; glmnet's
-own automatic grid, with its early stop, at n > p and n = p), and 3 ``cv.glmnet`` runs with
-their fold ids (binomial and poisson with weights, mgaussian). Written by glmnet, not by l1jax:
+own automatic grid, with its early stop, at n > p and n = p), and 8 ``cv.glmnet`` runs with
+their fold ids (binomial and poisson deviance with weights, mgaussian mse, binomial AUC and
+misclassification, multinomial misclassification, 2 rows per fold and leave-one-out, where
+glmnet enforces ``grouped=FALSE``). Written by glmnet, not by l1jax:
 R is not needed to run this test; benchmarks/glmnet/ makes the file (reference.py).
 
 glmnet's conventions that differ from l1jax's objective (the docstring of :func:`l1jax.path`)
@@ -44,6 +46,9 @@ def _case(name):
     glmnet = {k: get(f"glmnet_{k}") for k in ("lambda", "beta", "intercept", "cvm", "cvsd",
                                                "cvsel")}  # fmt: skip
     glmnet["foldid"] = get("foldid")  # (an input of the cv cases, not a glmnet output)
+    if spec["cv"]:  # (glmnet's type.measure, named as cv_path's scoring)
+        opts["scoring"] = {"default": None, "auc": "auc",
+                           "class": "misclassification"}[spec["measure"]]  # fmt: skip
     return get("X"), y, opts, glmnet, spec
 
 
@@ -58,8 +63,9 @@ def test_paths_match_glmnet(name):
 def test_cross_validation_matches_cv_glmnet(name):
     """``cv.glmnet`` with its λs and fold ids given (without them its folds fit grids of their
     own, interpolated: see :func:`l1jax.path`'s docstring): the same mean scores (deviance for
-    binomial and poisson, mean squared error for mgaussian), standard errors, lambda.min and
-    lambda.1se, and the refit on all rows."""
+    binomial and poisson, mean squared error for gaussian and mgaussian, AUC, misclassification),
+    standard errors (under 3 rows per fold over the rows, as glmnet's grouped=FALSE: 3-10%
+    apart before), lambda.min and lambda.1se, and the refit on all rows."""
     X, y, opts, glmnet, spec = _case(name)
     cv = l1jax.cv_path(X, y, fold_ids=glmnet["foldid"].astype(int) - 1, tol=1e-13, **opts)
     np.testing.assert_allclose(cv.cv_mean, glmnet["cvm"], rtol=1e-7)

@@ -27,7 +27,8 @@ def cases():
     def add(name, family, **kw):
         c = dict(name=name, family=family, alpha=1.0, standardize=True, intercept=True,
                  weights=False, pf=None, lower=False, mode="auto", type="ungrouped", cv=False,
-                 n=200, p=30, corr=True, seed=len(C), m=1, nlambda=100)
+                 n=200, p=30, corr=True, seed=len(C), m=1, nlambda=100, nfolds=5,
+                 measure="default")
         c.update(kw)
         C.append(c)
 
@@ -71,6 +72,15 @@ def cases():
     add("cv_mgaussian_given", "mgaussian", m=3, cv=True, mode="given")
     add("cv_multinomial_grouped_given", "multinomial", type="grouped", m=3, p=20, cv=True,
         mode="given")
+    # type.measure and fold sizes (2 rows per fold: glmnet's grouped=FALSE standard errors)
+    add("cv_gaussian_two_per_fold", "gaussian", n=40, p=10, nfolds=20, cv=True, weights=True,
+        mode="given")
+    add("cv_poisson_leave_one_out", "poisson", n=40, p=10, nfolds=40, cv=True, mode="given")
+    add("cv_binomial_auc_given", "binomial", cv=True, weights=True, mode="given",
+        measure="auc")
+    add("cv_binomial_class_given", "binomial", cv=True, mode="given", measure="class")
+    add("cv_multinomial_class_given", "multinomial", m=3, p=20, cv=True, weights=True,
+        mode="given", measure="class")
     return C
 
 
@@ -120,7 +130,7 @@ def make_data(c):
             v *= 0.5 * p / v.sum()  # sums to p/2: glmnet rescales it to sum to p
         d["pf"] = v
     if c["cv"]:
-        d["foldid"] = rng.permutation(np.arange(n) % 5) + 1
+        d["foldid"] = rng.permutation(np.arange(n) % c["nfolds"]) + 1
     if c["mode"] == "given":
         lmax = lambda_max(c, d)
         lo = 1e-3 if c["family"] in ("gaussian", "mgaussian") else 1e-2
@@ -175,7 +185,8 @@ def gen(root):
                      f"standardize {'TRUE' if c['standardize'] else 'FALSE'}\n"
                      f"intercept {'TRUE' if c['intercept'] else 'FALSE'}\n"
                      f"lower {'0' if c['lower'] else '-Inf'}\ntype {c['type']}\n"
-                     f"cv {int(c['cv'])}\nnlambda {c['nlambda']}\n")
+                     f"cv {int(c['cv'])}\nnlambda {c['nlambda']}\n"
+                     f"measure {c['measure']}\n")
         with open(os.path.join(cd, "case.json"), "w") as fh:
             json.dump(c, fh)
     print(f"wrote {len(cases())} cases under {root}")

@@ -2,6 +2,7 @@
 # Usage: Rscript glmnet_ref.R CASE_DIR [CASE_DIR ...]
 # Each CASE_DIR holds inputs written by driver.py:
 #   spec.txt   "key value" lines: family alpha standardize intercept lower type cv nlambda
+#              measure (cv.glmnet's type.measure, or default)
 #   X.csv (n x p, no header), y.csv (n x m; class codes for multinomial)
 #   optional: w.csv (weights), pf.csv (penalty.factor), lambda.csv (given lambda seq),
 #             foldid.csv (1-based fold ids, cv only)
@@ -34,6 +35,8 @@ for (d in commandArgs(TRUE)) {
   warns <- character(0)
   fun <- if (S$cv == "1") cv.glmnet else glmnet
   if (S$cv == "1") a$foldid <- rd(d, "foldid.csv")[, 1]
+  if (S$cv == "1" && !is.null(S$measure) && S$measure != "default")
+    a$type.measure <- S$measure
   fit <- withCallingHandlers(do.call(fun, a), warning = function(w) {
     warns <<- c(warns, conditionMessage(w)); invokeRestart("muffleWarning")})
   if (S$cv == "1") {

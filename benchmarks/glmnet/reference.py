@@ -22,8 +22,11 @@ CASES = ["gaussian_a1.0_given", "binomial_a1.0_auto", "poisson_a1.0_given",
          "multinomial_grouped_a0.5_given", "multinomial_ungrouped_a1.0_given",
          "mgaussian_a1.0_given", "gaussian_lower0", "binomial_all_given", "poisson_all_given",
          "gaussian_n_eq_p_auto", "gaussian_noint_nostd",
-         "cv_binomial_weights_given", "cv_poisson_weights_given", "cv_mgaussian_given"]  # fmt: skip
-SPEC = ("family", "alpha", "standardize", "intercept", "lower", "type", "nlambda", "cv")
+         "cv_binomial_weights_given", "cv_poisson_weights_given", "cv_mgaussian_given",
+         "cv_gaussian_two_per_fold", "cv_poisson_leave_one_out", "cv_binomial_auc_given",
+         "cv_binomial_class_given", "cv_multinomial_class_given"]  # fmt: skip
+SPEC = ("family", "alpha", "standardize", "intercept", "lower", "type", "nlambda", "cv",
+        "measure")
 
 
 def main(root: str, out_path: str) -> None:
