@@ -38,6 +38,7 @@ PyTree = Any
 
 _MAX_BACKTRACKS = 30  # step halvings tried per iteration (a factor 1e-9)
 _N_POWER = 5  # power iterations (Hessian-vector products) for the first step size
+_GROW = 1.5  # the next step's first try after a step that passed at once
 
 
 class MinimizeResult(NamedTuple):
@@ -192,7 +193,8 @@ class _Carry(NamedTuple):
     x: PyTree  # proximal iterate x_k (the answer)
     y: PyTree  # extrapolated point y_k (gradients are taken there)
     t: jax.Array  # FISTA momentum
-    step: jax.Array  # η, only shrinks
+    step: jax.Array  # η, the last step taken
+    easy: jax.Array  # it passed the sufficient-decrease test at once: try a larger one next
     n_iter: jax.Array
     error: jax.Array
     stuck: jax.Array  # the last step rounded away entirely: later ones would change nothing
@@ -281,20 +283,26 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
             f_new = fun(x_new)
             bound = f_y.astype(dtype) + _vdot(g_y, d, dtype) + d_norm**2 / (2 * step)
             ok = f_new.astype(dtype) <= bound + slack.astype(dtype)
-            return x_new, d_norm, ok, jnp.isfinite(f_new)
+            clear = f_new.astype(dtype) <= bound - slack.astype(dtype)  # (rounding aside)
+            return x_new, d_norm, ok, jnp.isfinite(f_new), clear
 
         def halve(ls):  # the first pass tries the current step: one copy of trial() to compile
-            step, _, _, _, _, k = ls
+            step, _, _, _, _, _, k = ls
             step = jnp.where(k == 0, step, step / 2)
             return (step, *trial(step), k + 1)
 
+        # (the step grows again after an easy one: from a start of high curvature, exp(w) from
+        # w = 12, a step that only shrank took 3,260 iterations where 39 do; a lasso 2-3×
+        # fewer; the steps taken all pass the test, so the error certifies as before)
+        first = jnp.where(c.easy, c.step * _GROW, c.step).astype(c.step.dtype)
+
         def not_yet(ls):
-            _, _, _, ok, _, k = ls
+            _, _, _, ok, _, _, k = ls
             return ~ok & (k <= _MAX_BACKTRACKS)
 
         no = jnp.zeros([], bool)
-        init = (c.step, c.y, jnp.zeros([], dtype), no, no, jnp.zeros([], jnp.int32))
-        step, x_new, d_norm, _, finite, _ = jax.lax.while_loop(not_yet, halve, init)
+        init = (first, c.y, jnp.zeros([], dtype), no, no, no, jnp.zeros([], jnp.int32))
+        step, x_new, d_norm, _, finite, clear, tries = jax.lax.while_loop(not_yet, halve, init)
         finite = finite & jnp.isfinite(f_y) & jnp.isfinite(d_norm)
         off = d_norm + _rounding(c.y, g_y, step, lam, dtype)  # (d_norm itself: stuck below)
         error = jnp.where(finite, ratio(off, step, scale), jnp.nan)
@@ -304,13 +312,15 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
             y_new, t_new = x_new, c.t
         # (x⁺ = y = x: a fixed point of the iteration as computed, FISTA's momentum included)
         stuck = (d_norm == 0) & (_norm(_sub(c.y, c.x), dtype) == 0)
-        return _Carry(x_new, y_new, t_new, step, c.n_iter + 1, error, stuck)
+        easy = (tries == 1) & clear  # (not a pass by the rounding slack: near the solution
+        # it let the step grow without bound, and a group lasso no longer converged)
+        return _Carry(x_new, y_new, t_new, step, easy, c.n_iter + 1, error, stuck)
 
     def cond(c: _Carry) -> jax.Array:
         return (c.error > tol) & (c.n_iter < max_iter) & ~c.stuck  # NaN stops it
 
-    init = _Carry(x0, x0, jnp.ones([], dtype), step0, jnp.zeros([], jnp.int32), error0,
-                  jnp.zeros([], bool))  # fmt: skip
+    init = _Carry(x0, x0, jnp.ones([], dtype), step0, jnp.zeros([], bool),
+                  jnp.zeros([], jnp.int32), error0, jnp.zeros([], bool))  # fmt: skip
     c = jax.lax.while_loop(cond, body, init)
     return c.x, c.n_iter, c.error, c.step
 
@@ -559,19 +569,20 @@ def minimize(
     The algorithm is FISTA (Beck & Teboulle 2009) with adaptive gradient restart (O'Donoghue &
     Candès 2015), the step of :func:`l1jax.proximal_gradient`, and backtracking: the first step
     is ``1/L`` for the largest curvature of ``fun`` at ``init_params`` (a few Hessian-vector
-    products), halved whenever the sufficient-decrease test fails, so there is no step size to
-    tune. It stops when the norm of the proximal-gradient mapping
-    ``G_η(y) = (y − prox(y − η ∇fun(y), η λ)) / η`` has fallen to ``tol`` times the scale of
-    the problem, ``max(‖G_η(x)‖, ‖∇fun(x)‖)`` at ``x = init_params``, or at zero params where
-    that is smaller (and finite and not negligible), so that a start far from the solution does
-    not loosen the test (``error`` is that ratio), or after ``max_iter`` iterations. The scale
-    covers every leaf: an unpenalized one whose gradient dwarfs the others' at both points (an
-    intercept started at 0 under an uncentred ``y``: at an offset of 10⁴ a lasso stopped 4e-3
-    from its coefficients) loosens the test for the rest; start it at its null value (the mean
-    of ``y``, as in docs/minimize.md) or centre ``y``. ``G_η(y) = 0`` exactly at a minimizer,
-    and the suboptimality of the returned ``params = prox(y − η∇fun(y), ηλ)`` is at most
-    ``‖G_η(y)‖ · ‖y − w*‖``. ``init_params`` already optimal (e.g. zeros for λ ≥ λ_max) returns
-    at once.
+    products), halved whenever the sufficient-decrease test fails and tried 1.5 times larger
+    after a step that passed at once (a start where ``fun`` curves more than near the solution
+    does not keep its small step), so there is no step size to tune. It stops when the norm of
+    the proximal-gradient mapping ``G_η(y) = (y − prox(y − η ∇fun(y), η λ)) / η`` has fallen to
+    ``tol`` times the scale of the problem, ``max(‖G_η(x)‖, ‖∇fun(x)‖)`` at ``x = init_params``,
+    or at zero params where that is smaller (and finite and not negligible), so that a start far
+    from the solution does not loosen the test (``error`` is that ratio), or after ``max_iter``
+    iterations. The scale covers every leaf: an unpenalized one whose gradient dwarfs the
+    others' at both points (an intercept started at 0 under an uncentred ``y``: at an offset of
+    10⁴ a lasso stopped 4e-3 from its coefficients) loosens the test for the rest; start it at
+    its null value (the mean of ``y``, as in docs/minimize.md) or centre ``y``. ``G_η(y) = 0``
+    exactly at a minimizer, and the suboptimality of the returned ``params = prox(y − η∇fun(y),
+    ηλ)`` is at most ``‖G_η(y)‖ · ‖y − w*‖``. ``init_params`` already optimal (e.g. zeros for λ
+    ≥ λ_max) returns at once.
 
     **Transformations.** ``lam``, ``args``, ``init_params``, ``tol`` and ``max_iter`` may be
     traced:
