@@ -101,7 +101,11 @@ def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.nda
     if _sparse.is_sparse(value):  # (np.asarray makes it a 0-d object array)
         dense = f"{name}.toarray()" + (".ravel()" if ndim == 1 else "")
         raise TypeError(f"{name} must be a dense array, got a sparse matrix; pass {dense}")
-    arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
+    try:
+        arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
+    except ValueError as err:  # (a ragged list: NumPy's message named no argument)
+        raise ValueError(f"{name} must be a rectangular array of numbers (rows of equal "
+                         f"length): {str(err).splitlines()[0]}") from err  # fmt: skip
     if arr.dtype == object:  # (pandas' nullable columns, e.g. Int64 without NA: numbers)
         try:
             arr = arr.astype(np.float64)
@@ -154,6 +158,39 @@ def check_magnitude(values, name: str, n: int, dtype) -> None:
             f"{name} has entries up to {big:.3g}, too large for {np.dtype(dtype).name}: their "
             f"squares over {n} rows overflow (above {limit:.3g}); rescale {name} (divide it by a "
             "power of 10)"
+        )
+
+
+def check_not_tiny(values, name: str, dtype) -> None:
+    """Refuse ``values`` whose largest magnitude is positive but so small that its square (and
+    so the objective, its null value and the duality gap) falls below ``dtype``'s normal
+    numbers by less than a unit of rounding: XLA flushes such numbers to 0 on CPUs, and a gap of
+    0 certified a path 2.5e-3 from its optimum (y of 1e-156 in float64, 1e-18 in float32)."""
+    floor = math.sqrt(np.finfo(dtype).tiny / np.finfo(dtype).eps)
+    big = float(np.max(np.abs(values), initial=0.0))
+    if 0 < big < floor:
+        raise ValueError(
+            f"{name} has entries of at most {big:.3g}, too small for {np.dtype(dtype).name}: "
+            f"the objective and its duality gap, of the size of their squares, would underflow "
+            f"(below {floor:.3g}); rescale {name} (multiply it by a power of 10: a squared "
+            "loss's coefficients, intercept and λs scale with it)"
+        )
+
+
+def check_representable(values, name: str, dtype) -> None:
+    """Refuse positive entries that ``dtype`` cannot hold as normal numbers: below its smallest
+    (flushed to 0 on the device, where the host saw them positive: a column left out of λ_max
+    and its certificate) or above its largest (inf)."""
+    if values is None:
+        return
+    info = np.finfo(dtype)
+    positive = values[values > 0]
+    if positive.size and (positive.min() < info.tiny or positive.max() > info.max):
+        raise ValueError(
+            f"{name} must be 0 or between {info.tiny:.3g} and {info.max:.3g} in "
+            f"{np.dtype(dtype).name}, got entries from {positive.min():.3g} to "
+            f"{positive.max():.3g}; use 0 for an unpenalized feature, or rescale the factors "
+            "(only their ratios and λ's product with them matter)"
         )
 
 
@@ -526,7 +563,10 @@ def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept
     if not np.all(norms > 0):
         return prep
     R = np.linalg.qr(cols / norms, mode="r")  # (in order: a later column is the one left out)
-    aliased = free[np.abs(np.diagonal(R)) < ALIASED_TOL]
+    # (to the rounding of X's own dtype: x0 + x1 stored in float32 left |R_jj| at 2.3e-8, and
+    # every λ came back UNBOUNDED, coefficients of 1e6)
+    stored = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
+    aliased = free[np.abs(np.diagonal(R)) < max(ALIASED_TOL, 8 * np.finfo(stored).eps)]
     if aliased.size == 0:
         return prep
     if positive:
@@ -852,6 +892,8 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     if not on_devices:
         check_magnitude(X.data if _sparse.is_sparse(X) else X, "X", n, np.float64)
     check_magnitude(y, "y", n, dtype)
+    check_not_tiny(y, "y", dtype)
+    check_representable(penalty_factor, "penalty_factor", dtype)
     sample_weight = unit_scale(sample_weight)
     if tol is None:
         tol = 1e-7 if dtype == np.float64 else 1e-5

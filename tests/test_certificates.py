@@ -668,6 +668,30 @@ def test_a_singular_free_block_is_solved(loss):
         np.testing.assert_allclose(r.coef[:, 5:], ref.coef[:, 3:], rtol=0, atol=1e-5)
 
 
+@pytest.mark.parametrize("loss", LOSSES)
+def test_free_columns_collinear_to_float32_rounding_are_left_out(loss):
+    """x2 = x0 + x1 stored in float32 leaves |R_jj| = 2.3e-8 in the QR of the unpenalized
+    block, above the float64 threshold (1e-11): it was kept, and every λ came back UNBOUNDED
+    (coefficients of 1e6, the squared loss too). The threshold follows X's dtype: the column is
+    left out, and the path is that of the same data without it."""
+    rng = np.random.default_rng(5)
+    n = 60
+    X = rng.standard_normal((n, 6)).astype(np.float32)
+    X[:, 2] = X[:, 0] + X[:, 1]
+    eta = X.astype(np.float64) @ np.r_[1.0, -1.0, 0.0, 0.5, 0.0, 0.0]
+    y = {"squared": eta + 0.5 * rng.standard_normal(n),
+         "logistic": (rng.random(n) < 1 / (1 + np.exp(-eta))).astype(float),
+         "poisson": rng.poisson(np.exp(0.3 * eta)).astype(float)}[loss]  # fmt: skip
+    y = y.astype(np.float32)
+    pf = np.array([0.0, 0.0, 0.0, 1.0, 1.0, 1.0])
+    r = l1jax.path(X, y, loss=loss, lambdas=6, penalty_factor=pf)
+    assert r.converged.all(), r.status
+    np.testing.assert_array_equal(r.coef[:, 2], 0.0)
+    keep = [0, 1, 3, 4, 5]
+    ref = l1jax.path(X[:, keep], y, loss=loss, lambdas=r.lambdas, penalty_factor=pf[keep])
+    np.testing.assert_allclose(r.coef[:, keep], ref.coef, rtol=0, atol=1e-4)
+
+
 def test_a_singular_free_group_and_positive():
     """The same with groups (an unpenalized group of every level: every λ UNBOUNDED, CV scores
     off by 0.01-0.1) and, under positive=True, where leaving a level out would change the cone

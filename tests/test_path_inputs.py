@@ -422,3 +422,41 @@ def test_an_l1_ratio_below_the_dtype_precision_is_refused_with_a_grid(dtype, rat
     with pytest.raises(ValueError, match=r"l1_ratio=.* is below float\d\d's precision"):
         l1jax.path(X, y, lambdas=5, l1_ratio=ratio)
     assert np.all(l1jax.path(X, y, lambdas=[1.0, 0.1], l1_ratio=ratio, tol=1e-4).converged)
+
+
+@pytest.mark.parametrize("dtype, scale", [(np.float64, 1e-156), (np.float64, 1e-162),
+                                          (np.float32, 1e-18)])  # fmt: skip
+def test_a_y_too_small_for_its_dtype_is_refused(dtype, scale):
+    """y scaled down until its squares (the objective, P_null and the duality gap) underflow:
+    the device flushed them to 0, and every λ was certified with a gap of 0, 2.5e-3 from its
+    optimum (1e-156 in float64; 6.7e-4 in float32 at 1e-18), or, below 1e-161, the null model
+    came back as converged. A y scaled down less, within the dtype, fits the same path scaled
+    (the squared loss is homogeneous), every λ converged."""
+    X, y = _data()
+    X, y = X.astype(dtype), y.astype(dtype)
+    ref = l1jax.path(X, y, lambdas=6)
+    with pytest.raises(ValueError, match=rf"y has entries .* too small for {np.dtype(dtype).name}"):
+        l1jax.path(X, y * dtype(scale), lambdas=ref.lambdas * dtype(scale))
+    ok = dtype(1e-140 if dtype == np.float64 else 1e-14)
+    res = l1jax.path(X, y * ok, lambdas=ref.lambdas * ok)
+    assert res.converged.all()
+    atol = (1e-6 if dtype == np.float64 else 1e-3) * np.abs(ref.coef).max()
+    np.testing.assert_allclose(res.coef / ok, ref.coef, rtol=0, atol=atol)
+
+
+@pytest.mark.parametrize("dtype, factor", [(np.float32, 1e-40), (np.float64, 1e-310),
+                                           (np.float32, 1e300)])  # fmt: skip
+def test_penalty_factors_the_dtype_cannot_hold_are_refused(dtype, factor):
+    """A subnormal factor was positive on the host (no unpenalized block) and 0 on the device
+    (which flushes it): its column was left out of λ_max and of the certificate, and the first
+    λ returned the null model, converged, 0.16 from its optimum. One beyond float32's range
+    became inf (every λ NONFINITE, a NumPy overflow warning)."""
+    X, y = _data()
+    v = np.r_[factor, np.ones(P - 1)]
+    with pytest.raises(ValueError, match=r"penalty_factor must be 0 or between"):
+        l1jax.path(X.astype(dtype), y.astype(dtype), penalty_factor=v, lambdas=4)
+
+
+def test_a_ragged_x_is_named():
+    with pytest.raises(ValueError, match=r"X must be a rectangular array"):
+        l1jax.path([[1.0, 2.0], [3.0]], [1.0, 2.0])
