@@ -46,6 +46,8 @@ from l1jax._inputs import (
     check_int,
     check_lambdas,
     check_loss,
+    check_not_tiny,
+    check_representable,
     check_scalar,
     check_targets,
     check_weights,
@@ -1862,6 +1864,8 @@ def check_glm(X, y, *, loss, l1_ratio, penalty_factor, sample_weight, fit_interc
         if _traced(weights):
             continue
         concrete[name] = checked = check_weights(weights, name, length, what)
+        if name == "penalty_factor":
+            check_representable(checked, name, X.dtype)
         if name == "sample_weight" and not np.any(checked > 0):  # (normalized by their sum)
             raise ValueError("sample_weight is all zero; give at least one sample a positive "
                              "weight")  # fmt: skip
@@ -1869,6 +1873,7 @@ def check_glm(X, y, *, loss, l1_ratio, penalty_factor, sample_weight, fit_interc
     if y_host is not None and (sample_weight is None or "sample_weight" in concrete):
         if np.all(np.isfinite(y_host)):  # (NaN or inf data: status NONFINITE, no error)
             check_targets(y_host, concrete.get("sample_weight"), loss, fit_intercept)
+            check_not_tiny(y_host, "y", X.dtype)
     ratio = _scalar(l1_ratio, "l1_ratio")
     if ratio is not None:
         check_scalar(ratio, "l1_ratio", 0.0, 1.0)

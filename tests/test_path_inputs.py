@@ -457,6 +457,18 @@ def test_penalty_factors_the_dtype_cannot_hold_are_refused(dtype, factor):
         l1jax.path(X.astype(dtype), y.astype(dtype), penalty_factor=v, lambdas=4)
 
 
+def test_solve_path_refuses_a_y_and_factors_too_small_for_the_dtype():
+    """The same checks in the traceable solver, for concrete arguments."""
+    X, y = _data()
+    X, y = jnp.asarray(X, jnp.float32), jnp.asarray(y, jnp.float32)
+    lams = jnp.array([0.1, 0.01], jnp.float32)
+    with pytest.raises(ValueError, match=r"y has entries .* too small for float32"):
+        l1jax.solve_path(X, y * 1e-18, lams)
+    with pytest.raises(ValueError, match=r"penalty_factor must be 0 or between"):
+        l1jax.solve_path(X, y, lams, penalty_factor=jnp.array([1e-40, 1.0, 1.0, 1.0, 1.0]))
+    assert bool(l1jax.solve_path(X, y * 1e-14, lams * 1e-14, tol=1e-5).converged.all())
+
+
 def test_a_ragged_x_is_named():
     with pytest.raises(ValueError, match=r"X must be a rectangular array"):
         l1jax.path([[1.0, 2.0], [3.0]], [1.0, 2.0])
