@@ -51,8 +51,14 @@ def _data_dtype(X) -> np.dtype | None:
     its columns, pandas' nullable ones by their NumPy type (``Float64`` is float64: NumPy
     reads such a frame as objects)."""
     dtype = getattr(X, "dtype", None)
-    if isinstance(dtype, np.dtype):
+    if isinstance(dtype, np.dtype) and dtype.kind != "O":
         return dtype
+    if isinstance(dtype, np.dtype):  # numbers held as objects: read as float64 (as_real_array),
+        # as a list of them is (they were solved in float32 with x64 off)
+        try:
+            return np.asarray(X, np.float64).dtype
+        except (TypeError, ValueError):
+            return dtype
     if dtype is None and hasattr(X, "dtypes"):  # (a DataFrame)
         try:
             return np.result_type(*[getattr(d, "numpy_dtype", d) for d in X.dtypes])

@@ -224,6 +224,9 @@ def test_float64_data_is_solved_in_float64_when_x64_is_off():
     with jax.enable_x64(False):  # a longdouble X (wider still): float64, not float32
         wide = l1jax.path(X.astype(np.longdouble), y, lambdas=lams, standardize=False, tol=1e-10)
     assert wide.coef.dtype == np.float64
+    with jax.enable_x64(False):  # numbers held as objects, as a list of them: float64 (was 32)
+        held = l1jax.path(X.astype(object), y, lambdas=lams, standardize=False, tol=1e-10)
+    np.testing.assert_array_equal(held.coef, res.coef)
 
 
 def test_threaded_folds_and_halves_keep_float64_when_x64_is_off():
