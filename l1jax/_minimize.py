@@ -415,7 +415,8 @@ def _check_scalar(name: str, value, hint: str) -> None:
     if isinstance(value, bool) or not (
         isinstance(value, numbers.Real) or isinstance(value, np.ndarray | jax.Array)
     ):
-        raise TypeError(f"minimize: {name} must be a real number, got {type(value).__name__}")
+        raise TypeError(f"minimize: {name} must be a real number, got {type(value).__name__}"
+                        + ("; " + hint if name == "lam" else ""))  # fmt: skip
     arr = np.asarray(value)
     if arr.ndim != 0:
         raise ValueError(f"minimize: {name} must be a scalar, got shape {arr.shape}; {hint}")
@@ -440,7 +441,9 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=No
             "minimize: args must be a tuple of the extra arguments of fun, e.g. args=(X, y) "
             f"(one array: args=(X,)); got {type(args).__name__}"
         )
-    _check_scalar("lam", lam, "to solve for several λs, jax.vmap over lam")
+    _check_scalar("lam", lam, "to solve for several λs, jax.vmap over lam; for a strength per "
+                  "leaf or per coordinate, pass lam=1.0 and "
+                  "prox=functools.partial(l1jax.prox.l1, weights=...) (a pytree like params)")
     _check_scalar("tol", tol, "tol is one relative tolerance")
     if not _is_traced(max_iter):
         arr = np.asarray(max_iter)

@@ -383,6 +383,10 @@ def test_non_finite_objective_is_a_status():
         (dict(lam=float("nan")), ValueError, "lam"),
         (dict(lam=np.array([0.1, 0.2])), ValueError, "vmap over lam"),
         (dict(lam="0.1"), TypeError, "lam"),
+        # (a strength per leaf or coordinate: pointed to the prox's weights, not only "a real
+        # number, got dict")
+        (dict(lam={"w": 0.1}), TypeError, r"lam must be a real number.*prox\.l1, weights="),
+        (dict(lam=np.full(P, 0.1)), ValueError, r"lam must be a scalar.*prox\.l1, weights="),
         (dict(tol=-1.0), ValueError, "tol"),
         (dict(max_iter=0), ValueError, "max_iter"),
         (dict(max_iter=10.5), TypeError, "max_iter"),
