@@ -475,6 +475,18 @@ def free_columns(data: Data, pen: Penalty, cap: int) -> _FreeCols:
     return _FreeCols(idx, mask, cols * mask)
 
 
+def _block_free_columns(data: Data, pen: Penalty, single: bool, *, free: bool, free_cap: int,
+                        positive: bool) -> _FreeCols | None:  # fmt: skip
+    """:func:`free_columns` for a block solver (:func:`fista_block`, :func:`newton_block`) whose
+    ``free_cap`` promises at most that many free coordinates, the same at every λ of the block
+    (taken from its first); None where the refits mask all columns instead: no free coordinate,
+    ``free_cap`` 0 or not below the column count, ``positive``, groups (whose padded columns
+    would count as free where the padding's group is)."""
+    if not (free and 0 < free_cap < pen.l1.shape[-1] and not positive and pen.groups is None):
+        return None
+    return free_columns(data, pen if single else jax.tree.map(lambda a: a[0], pen), free_cap)
+
+
 def _covers(fcols: _FreeCols, pen: Penalty) -> jax.Array:
     """Whether ``fcols`` hold every free coordinate of ``pen`` (else a refit on them is not one:
     its λρv underflowed to 0 where the host counted a penalty)."""
@@ -943,16 +955,14 @@ def fista_block(
     (static) promises that every coordinate is penalized (see :func:`_refit_free`);
     ``free_cap`` (static) > 0 that at most that many are free, at every λ of the block (the
     same ones: every λ > 0), whose columns are then gathered once for every refit
-    (:func:`free_columns`; not with groups, whose padded columns would count as free where
-    the padding's group is).
+    (:func:`_block_free_columns`).
 
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
     """
     single = beta0.ndim == 1 + len(data.tasks)
-    fcols = None
-    if free and 0 < free_cap < pen.l1.shape[-1] and not positive and pen.groups is None:
-        fcols = free_columns(data, pen if single else jax.tree.map(lambda a: a[0], pen), free_cap)
+    fcols = _block_free_columns(data, pen, single, free=free, free_cap=free_cap,
+                                positive=positive)  # fmt: skip
 
     def solve(pen, beta0, b0, step0, tol_abs):
         lin0 = _linear(data, beta0)
@@ -1165,10 +1175,8 @@ def newton_block(
     Returns:
       ``(beta, b, primal, gap_abs, n_iter, status)``.
     """
-    fcols = None
-    if free and 0 < free_cap < pen.l1.shape[-1] and not positive and pen.groups is None:
-        fcols = free_columns(data, pen if beta0.ndim == 1 else jax.tree.map(lambda a: a[0], pen),
-                             free_cap)  # fmt: skip
+    fcols = _block_free_columns(data, pen, beta0.ndim == 1, free=free, free_cap=free_cap,
+                                positive=positive)  # fmt: skip
     # The working set as chunks of the first piece's width (Newton's capacities, at most
     # NEWTON_MAX columns, are all one-chunk pieces), once per solve; ``active`` chunks in use.
     chunk = data.Xc[0].shape[0]
