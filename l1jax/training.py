@@ -342,7 +342,7 @@ def _report_every(progress: Progress, steps: int) -> int:
     )
 
 
-class _Trimmed(NamedTuple):
+class _HostReport(NamedTuple):
     """A progress report as documented: the step an int, the losses a NumPy array of the first
     ``k`` λs (the rest pad the λ axis to whole shards of the mesh)."""
 
@@ -628,7 +628,7 @@ def train_path(
     n_models = lambdas.shape[0]
     if mesh is not None:
         init_params, lambdas, data, key = _place(mesh, init_params, lambdas, data, key, batch_size)
-    report = _Trimmed(report, n_models) if every else None
+    report = _HostReport(report, n_models) if every else None
 
     _Clock.start = time.perf_counter()
     result = _train_path(
