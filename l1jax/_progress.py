@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import contextlib
 import sys
+import threading
 import time
 from collections.abc import Iterator
 
 from l1jax import _programs
+
+_WRITING = threading.RLock()  # (re-entrant: a stderr that reports back cannot deadlock it)
 
 
 class Progress:
@@ -21,7 +24,10 @@ class Progress:
     def __call__(self, message: str) -> None:
         if self.enabled:
             elapsed = time.perf_counter() - self.start
-            print(f"[{self.where} {elapsed:5.1f} s] {message}", file=sys.stderr, flush=True)
+            line = f"[{self.where} {elapsed:5.1f} s] {message}\n"
+            with _WRITING:  # one whole line at a time: cv_path's fold threads report at once
+                sys.stderr.write(line)
+                sys.stderr.flush()
 
 
 @contextlib.contextmanager

@@ -96,12 +96,23 @@ def _mark_lambda(ax, lam: float, label: str, **style):
 
 def _log_x(ax) -> None:
     """A log-scale x axis labelled in plain numbers (0.01, 0.1, 1, 10; 1e-05 beyond), not
-    matplotlib's default powers of ten, whose mathtext costs 0.2 s at the first drawing."""
-    from matplotlib.ticker import FuncFormatter, NullFormatter
+    matplotlib's default powers of ten, whose mathtext costs 0.2 s at the first drawing. An
+    axis of less than two decades also labels minor ticks (2·10ᵏ and 5·10ᵏ; all of them under
+    one decade), as matplotlib's own log axes do: a stability path or a short grid often holds
+    no power of ten at all."""
+    from matplotlib.ticker import FuncFormatter
+
+    def minor(value, _):
+        lo, hi = sorted(ax.get_xlim())
+        decades = np.log10(hi / lo) if lo > 0 else np.inf
+        mantissa = round(value / 10.0 ** np.floor(np.log10(value) + 1e-9))
+        if decades < 1 or (decades < 2 and mantissa in (2, 5)):
+            return f"{value:g}"
+        return ""
 
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.xaxis.set_minor_formatter(FuncFormatter(minor))
 
 
 def _palette(n: int) -> list:
@@ -257,7 +268,7 @@ def plot_path(
         strongest = np.argsort(-np.abs(end), kind="stable")[:max_labels]
         strongest = strongest[end[strongest] != 0]
     colors = dict(zip(strongest.tolist(), _palette(strongest.size), strict=True))
-    lines = ax.plot(x, coef)
+    lines = ax.plot(x, coef, marker="o" if x.size == 1 else None)  # (one λ: a point each)
     for j, line in enumerate(lines):
         line.set(color=colors.get(j, "0.78"), lw=1.4 if j in colors else 0.8,
                  zorder=2 if j in colors else 1)  # fmt: skip
@@ -461,7 +472,7 @@ def plot_stability(
     selected = np.flatnonzero(np.asarray(result.selected))
     shown = selected[np.argsort(-best[selected], kind="stable")][:max_labels]
     colors = dict(zip(shown.tolist(), _palette(shown.size), strict=True))
-    lines = ax.plot(x, prob)
+    lines = ax.plot(x, prob, marker="o" if x.size == 1 else None)
     for j, line in enumerate(lines):
         strong = j in colors or j in selected
         line.set(color=colors.get(j, "0.35" if strong else "0.78"), lw=1.5 if strong else 0.8,

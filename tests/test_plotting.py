@@ -330,3 +330,41 @@ def test_plot_stability_refuses_a_result_without_a_positive_lambda():
     st = l1jax.stability_selection(X, X[:, 0], n_subsamples=4, lambdas=np.array([0.0]))
     with pytest.raises(ValueError, match="no λ > 0 to draw on a log axis"):
         l1jax.plot_stability(st)
+
+
+def _visible_x_labels(ax) -> list[str]:
+    """The numbers the drawn x axis shows: labelled ticks (major or minor) inside its limits."""
+    ax.figure.canvas.draw()
+    lo, hi = sorted(ax.get_xlim())
+    ticks = ax.xaxis.get_major_ticks() + ax.xaxis.get_minor_ticks()
+    return [t.label1.get_text() for t in ticks
+            if lo <= t.get_loc() <= hi and t.label1.get_visible() and t.label1.get_text()]
+
+
+@pytest.mark.parametrize(("lambdas", "expected"), [
+    ([45.2, 30.0, 21.0], {"30", "40"}),  # no power of ten inside: every minor tick
+    ([150.0, 40.0, 2.0], {"100", "10", "50", "20", "5"}),  # under two decades: 2·, 5·10ᵏ too
+])  # fmt: skip
+def test_a_lambda_axis_without_a_decade_still_shows_numbers(lambdas, expected):
+    # The stability path of the README's diabetes example runs from 45.2 to 21.0: its λ axis
+    # showed no number at all, as only powers of ten were labelled.
+    fake = SimpleNamespace(lambdas=np.array(lambdas), coef=np.array([[0.0], [1.0], [2.0]]))
+    shown = set(_visible_x_labels(l1jax.plot_path(fake)))
+    assert expected <= shown
+    wide = SimpleNamespace(lambdas=np.geomspace(1e3, 1e-2, 6), coef=np.zeros((6, 1)))
+    assert set(_visible_x_labels(l1jax.plot_path(wide))) == {"0.01", "0.1", "1", "10", "100",
+                                                             "1000"}  # fmt: skip
+
+
+def test_a_one_lambda_path_draws_a_point_per_feature():
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [2.0, 0.5]])
+    res = l1jax.path(X, X @ [1.0, -2.0], lambdas=[0.3])
+    for xvar in ("lambda", "norm"):
+        ax = l1jax.plot_path(res, xvar=xvar)
+        assert [line.get_marker() for line in ax.get_lines()[:2]] == ["o", "o"]
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((20, 3))
+    st = l1jax.stability_selection(X, X[:, 0] + 0.1 * rng.standard_normal(20), lambdas=[0.2],
+                                   n_subsamples=4)  # fmt: skip
+    ax = l1jax.plot_stability(st)
+    assert ax.get_lines()[0].get_marker() == "o"

@@ -136,3 +136,40 @@ def test_a_nonfinite_fit_is_not_told_to_iterate_more():
     assert "1 of 3 λs did not converge: the fit reached a value that is not finite" in texts[0]
     assert "λ=0.5" in texts[0] and "max_iter" not in texts[0]
     assert "1 of 3 λs did not converge: worst relative duality gap 0.001 at λ=0.25" in texts[1]
+
+
+def test_lines_from_threads_stay_whole(monkeypatch):
+    # cv_path's fold threads report at once: print wrote each message and its newline apart, so
+    # 'fold 4/10 fitted[l1jax.cv_path 0.4 s] fold 5/10 fitted' came out on one line.
+    import sys
+    import threading
+    import time
+
+    from l1jax._progress import Progress
+
+    class SlowStream:  # a stream that yields the GIL inside every write, as a pipe can
+        def __init__(self):
+            self.parts = []
+
+        def write(self, text):
+            time.sleep(1e-4)
+            self.parts.append(text)
+
+        def flush(self):
+            pass
+
+    stream = SlowStream()
+    monkeypatch.setattr(sys, "stderr", stream)
+    report = Progress("l1jax.cv_path", True)
+    def fold(f):
+        for i in range(20):
+            report(f"fold {f} step {i}")
+
+    threads = [threading.Thread(target=fold, args=(f,)) for f in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    lines = "".join(stream.parts).splitlines()
+    assert len(lines) == 80
+    assert all(line.startswith("[l1jax.cv_path") and line.count("[") == 1 for line in lines)
