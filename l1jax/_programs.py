@@ -55,6 +55,8 @@ import jax
 import numpy as np
 from jax.experimental import serialize_executable
 
+from l1jax._warnings import user_stacklevel
+
 _MAGIC = b"L1JAXPRG"
 _FORMAT = 2  # (2: the payload says whether the program calls LAPACK)
 _HEADER = struct.Struct("<8sI32sQ")  # magic, format version, sha256 of the body, body length
@@ -329,7 +331,7 @@ def _warn_once(directory: str, error: BaseException) -> None:
             "compiled again in each process. Set L1JAX_CACHE_DIR to a writable directory, or to "
             "the empty string to turn the cache off.",
             RuntimeWarning,
-            stacklevel=2,
+            stacklevel=user_stacklevel(),
         )
     except Exception:
         pass

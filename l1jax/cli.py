@@ -993,24 +993,36 @@ def _run_stability(table: Table, args, options, what, plot_files, title) -> None
 # The argument parser.
 
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
-    return value
+def integer(minimum: int):
+    """An argparse type: an integer of at least ``minimum``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be >= {minimum}, got {value}")
+        return value
+
+    return parse
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {value}")
-    return value
+def number(*, zero: bool = False):
+    """An argparse type: a finite number > 0 (``zero``: ≥ 0)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (0 <= value if zero else 0 < value) or not value < math.inf:
+            raise argparse.ArgumentTypeError(
+                f"must be a finite number {'>=' if zero else '>'} 0, got {value}"
+            )
+        return value
+
+    return parse
 
 
 def _separator(text: str) -> str:
@@ -1020,14 +1032,19 @@ def _separator(text: str) -> str:
     return sep
 
 
-def _ratio(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be in (0, 1], got {value}")
-    return value
+def _fraction(*, one: bool):
+    """An argparse type: a number in (0, 1] (``one``), else in (0, 1)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (0 < value <= 1 if one else 0 < value < 1):
+            raise argparse.ArgumentTypeError(f"must be in (0, 1{']' if one else ')'}, got {value}")
+        return value
+
+    return parse
 
 
 def _add_fit_options(parser: argparse.ArgumentParser, *, loss: bool) -> None:
@@ -1056,32 +1073,32 @@ def _add_fit_options(parser: argparse.ArgumentParser, *, loss: bool) -> None:
     else:
         parser.set_defaults(loss="squared")
     parser.add_argument(
-        "--l1-ratio", type=_ratio, default=default(1.0), metavar="R",
+        "--l1-ratio", type=_fraction(one=True), default=default(1.0), metavar="R",
         help="elastic-net mixing in (0, 1]: 1 is the lasso (default), smaller adds ridge",
     )  # fmt: skip
     parser.add_argument(
-        "--cv", type=_positive_int, default=default(None), metavar="K",
+        "--cv", type=integer(0), default=default(None), metavar="K",
         help="number of cross-validation folds, 0 for no CV (default 10)",
     )  # fmt: skip
     parser.add_argument(
-        "--n-lambdas", type=_positive_int, default=default(100), metavar="N",
+        "--n-lambdas", type=integer(1), default=default(100), metavar="N",
         help="number of λs, log-spaced from λ_max down (default 100)",
     )  # fmt: skip
     parser.add_argument(
-        "--lambda-min-ratio", type=_ratio, default=default(None), metavar="F",
+        "--lambda-min-ratio", type=_fraction(one=False), default=default(None), metavar="F",
         help="the smallest λ as a fraction of λ_max (default 1e-4, or 1e-2 when features "
         "outnumber rows)",
     )  # fmt: skip
     parser.add_argument(
-        "--tol", type=_positive_float, default=default(None), metavar="T",
+        "--tol", type=number(), default=default(None), metavar="T",
         help="relative duality gap at which a λ counts as converged (default 1e-7)",
     )  # fmt: skip
     parser.add_argument(
-        "--max-iter", type=_positive_int, default=default(20_000), metavar="N",
+        "--max-iter", type=integer(1), default=default(20_000), metavar="N",
         help="iteration cap of the solver per λ (default 20000)",
     )  # fmt: skip
     parser.add_argument(
-        "--seed", type=_positive_int, default=default(0),
+        "--seed", type=integer(0), default=default(0),
         help="seed of the random folds (default 0)",
     )  # fmt: skip
     parser.add_argument(
@@ -1196,7 +1213,7 @@ def _parser() -> argparse.ArgumentParser:
         "one column per feature). A dense table: with 10^4+ features, a large file",
     )  # fmt: skip
     p.add_argument(
-        "--stability", type=_positive_int, default=0, metavar="B",
+        "--stability", type=integer(0), default=0, metavar="B",
         help="stability selection instead of the CV path: fit the path on B random halves "
         "of the rows (B even: complementary pairs) and print the features selected in at "
         "least --threshold of them at some λ, with the bound on the expected number of false "
@@ -1256,9 +1273,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     args.cv = 10 if args.cv is None else args.cv
     args.threshold = 0.6 if args.threshold is None else args.threshold
-    if args.n_lambdas < 1:
-        _fail("--n-lambdas must be at least 1")
-        return 2
     if args.command == "path" and (conflict := _file_kind_conflict(args)):
         _fail(conflict)
         return 2
@@ -1360,4 +1374,4 @@ def _have_matplotlib() -> bool:
 
 
 def _fail(message: str) -> None:
-    print(f"l1jax: error: {message}", file=sys.stderr)
+    print(f"python -m l1jax: error: {message}", file=sys.stderr)

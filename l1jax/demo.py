@@ -190,13 +190,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         prog="python -m l1jax demo",
         description="L1 subgradient vs L1 proximal vs L2 weight decay on a sparse linear model.",
     )
+    from l1jax.cli import integer, number
+
     parser.add_argument(
-        "--lam", type=float, default=0.15, help="lambda of the L1 runs (default 0.15)"
-    )
+        "--lam", type=number(zero=True), default=0.15,
+        help="lambda of the L1 runs (default 0.15)",
+    )  # fmt: skip
     parser.add_argument(
-        "--l2-lam", type=float, default=0.15, help="lambda of weight decay (default 0.15)"
-    )
-    parser.add_argument("--steps", type=int, default=500, help="gradient steps (default 500)")
+        "--l2-lam", type=number(zero=True), default=0.15,
+        help="lambda of weight decay (default 0.15)",
+    )  # fmt: skip
+    parser.add_argument("--steps", type=integer(1), default=500,
+                        help="gradient steps (default 500)")
     args = parser.parse_args(argv)
     data = make_data()
     n, p = data.X.shape

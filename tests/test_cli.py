@@ -94,6 +94,17 @@ BAD = {
     "one fold": (["path", "good.csv", "--target", "y", "--cv", "1"], "--cv"),
     "bad ratio": (["path", "good.csv", "--target", "y", "--l1-ratio", "0"], "--l1-ratio"),
     "no target": (["path", "good.csv"], "--target"),
+    # each range says what it accepts (it said ">= 0", then refused 0 with "at least 1")
+    "no lambdas": (["path", "good.csv", "--target", "y", "--n-lambdas", "0"], "must be >= 1"),
+    "ratio of 1": (["path", "good.csv", "--target", "y", "--lambda-min-ratio", "1"],
+                   "--lambda-min-ratio: must be in (0, 1)"),
+    "no iterations": (["path", "good.csv", "--target", "y", "--max-iter", "0"], "must be >= 1"),
+    "infinite tol": (["path", "good.csv", "--target", "y", "--tol", "inf"], "finite number > 0"),
+    # the demo: it printed untrained zeros under the conclusion they illustrate, or a traceback
+    "demo, no steps": (["demo", "--steps", "0"], "--steps: must be >= 1, got 0"),
+    "demo, negative λ": (["demo", "--lam", "-1"], "--lam: must be a finite number >= 0"),
+    "demo, nan λ": (["demo", "--lam", "nan"], "--lam: must be a finite number >= 0"),
+    "demo, infinite λ": (["demo", "--l2-lam", "inf"], "--l2-lam: must be a finite number >= 0"),
     # output files that cannot be written: refused before the fit (after it, as "no such file")
     "--out in no folder": (["path", "good.csv", "--target", "y", "--out", "no/coef.csv"],
                            "the folder"),
@@ -288,7 +299,7 @@ def test_without_matplotlib(runs):
     code, out, err, _ = results["no matplotlib, --plot"]
     assert code == 1 and "Traceback" not in err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("l1jax: error: --plot needs matplotlib; install it")
+    assert last.startswith("python -m l1jax: error: --plot needs matplotlib; install it")
     assert last.endswith(" -m pip install matplotlib")
 
 
@@ -323,6 +334,8 @@ def test_bad_input_is_one_clear_line(runs, name, capsys, monkeypatch):
         monkeypatch.chdir(tmp)
         code, out, err = _in_process(BAD[name][0], capsys)
     assert code != 0
+    if name.startswith(("demo", "no ", "ratio", "infinite")):  # argparse's usage errors
+        assert code == 2
     assert "Traceback" not in err
     assert BAD[name][1] in err, err
     last = err.strip().splitlines()[-1]
@@ -430,7 +443,7 @@ def test_file_problems_are_one_line_naming_the_fix(real_files, capsys, name):
     argv, message = READ_ERRORS[name]
     assert main(["path", *argv]) == 1
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("l1jax: error: ") and message in err[-1], err
+    assert err[-1].startswith("python -m l1jax: error: ") and message in err[-1], err
     assert "Traceback" not in "\n".join(err)
 
 
@@ -623,7 +636,7 @@ def test_sparse_input_problems_are_one_line(sparse_files, capsys, name):
     argv, status, message = SPARSE_ERRORS[name]
     assert main(["path", *argv]) == status
     err = capsys.readouterr().err.strip().splitlines()
-    assert err[-1].startswith("l1jax: error: ") and message in err[-1], err
+    assert err[-1].startswith("python -m l1jax: error: ") and message in err[-1], err
 
 
 # ----------------------------------------------------------------------------------------------

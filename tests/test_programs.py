@@ -227,8 +227,9 @@ def test_unwritable_directory_warns_once_and_computes(cache, monkeypatch):
     blocker = cache / "a-file"
     blocker.write_text("")
     monkeypatch.setenv("L1JAX_CACHE_DIR", str(blocker / "cache"))
-    with pytest.warns(RuntimeWarning, match="L1JAX_CACHE_DIR"):
+    with pytest.warns(RuntimeWarning, match="L1JAX_CACHE_DIR") as caught:
         np.testing.assert_allclose(_poly(jnp.arange(3.0), 2.0, 2), 2 * jnp.arange(3.0) ** 2)
+    assert caught[0].filename == __file__  # the user's line, not l1jax/_programs.py
     _poly(jnp.arange(4.0), 2.0, 2)  # no second warning (warnings are errors in CI if enabled)
     assert _files(cache) == [str(blocker)]
 
