@@ -110,7 +110,8 @@ def cache_dir() -> str | None:
 
     It is ``$L1JAX_CACHE_DIR`` when that variable is set, else ``$XDG_CACHE_HOME/l1jax``, else
     ``~/.cache/l1jax``. Each environment (l1jax source, jax and jaxlib versions, backend, CPU,
-    ``XLA_FLAGS``) gets its own sub-directory; deleting the directory clears the cache.
+    ``XLA_FLAGS``) gets its own sub-directory, removed after 30 days unused; deleting the
+    directory clears the cache.
 
     Returns:
         The directory, or ``None`` when l1jax keeps no programs on disk: ``L1JAX_CACHE_DIR`` is
@@ -145,6 +146,7 @@ def clear_memory() -> None:
     """Forget the executables held in memory and reset :func:`stats`, as in a new process."""
     with _lock:
         _memory.clear()
+        _swept.clear()
         _counts.update(compiled=0, loaded=0, hits=0)
 
 
@@ -525,6 +527,41 @@ def _clear_stale(directory: str) -> None:
         pass
 
 
+UNUSED_S = 30 * 86400  # an environment's sub-directory unused this long is removed
+_ENVIRONMENT_NAME = re.compile(r"jax[0-9A-Za-z.+]*-[a-z]+-[0-9a-f]{16}")
+_OWN_FILE = re.compile(r"(.+\.bin(\.lock)?|\..*\.tmp)")
+_swept: set[str] = set()
+
+
+def _sweep(root: str) -> None:
+    """Once per process and cache: mark this environment's sub-directory used (its time of
+    modification) and remove the others unused for :data:`UNUSED_S` (30 days): each version of
+    l1jax, jax or jaxlib, and each ``XLA_FLAGS``, starts a sub-directory of its own (10-30 MB),
+    which nothing would ever remove. Only l1jax's own files go (a directory named as l1jax names
+    them, holding nothing else); a process still using one builds again what it needs."""
+    with _lock:
+        if root in _swept:
+            return
+        _swept.add(root)
+    mine = _get_environment()[0]
+    old = time.time() - UNUSED_S
+    try:
+        with contextlib.suppress(FileNotFoundError):
+            os.utime(os.path.join(root, mine))
+        with os.scandir(root) as entries:
+            stale = [e.path for e in entries
+                     if e.name != mine and _ENVIRONMENT_NAME.fullmatch(e.name)
+                     and e.is_dir(follow_symlinks=False) and e.stat().st_mtime < old]  # fmt: skip
+        for directory in stale:
+            names = os.listdir(directory)
+            if all(_OWN_FILE.fullmatch(name) for name in names):
+                for name in names:
+                    _remove(os.path.join(directory, name))
+                os.rmdir(directory)
+    except OSError:  # (read-only, or another process sweeping at once: nothing to do)
+        pass
+
+
 class _Entry:
     """An executable, and the file it was read from until a first call ran it."""
 
@@ -730,6 +767,7 @@ class Program:
                 name = re.sub(r"[^A-Za-z0-9_.-]", "_", self._name)[-80:]
                 digest = hashlib.sha256(text.encode()).hexdigest()[:32]
                 path = os.path.join(root, _get_environment()[0], f"{name}-{digest}.bin")
+                _sweep(root)
                 in_tree = jax.tree_util.treedef_tuple([treedef, jax.tree.structure({})])
                 entry = _read(path, text, in_tree)
                 if entry is not None:

@@ -866,3 +866,30 @@ def test_blas_runs_on_one_thread_while_fits_run():
         res = l1jax.path(X, y, loss="logistic", lambdas=5)
     assert res.converged.all() and seen and all(s == {1} for s in seen)
     assert threads() == before
+
+
+def test_environments_unused_for_30_days_are_removed(cache):
+    # Each version of l1jax, jax or jaxlib starts a sub-directory of its own (10-30 MB), which
+    # nothing removed: a developer's cache held 120 of them, 2.6 GB.
+    day = 86400.0
+
+    def folder(name, files, age_days):
+        path = cache / name
+        path.mkdir()
+        for f in files:
+            (path / f).write_bytes(b"x")
+        stamp = time.time() - age_days * day
+        os.utime(path, (stamp, stamp))
+        return path
+
+    old = folder("jax0.4.30-cpu-0123456789abcdef", ["run-ab.bin", ".x1.tmp", "run-cd.bin.lock"], 40)
+    recent = folder("jax0.4.30-cpu-fedcba9876543210", ["run-ab.bin"], 20)
+    foreign = folder("jax0.4.30-cpu-00000000000000ff", ["run-ab.bin", "notes.txt"], 40)
+    other = folder("my-data", ["run-ab.bin"], 40)
+    mine = cache / _programs._get_environment()[0]
+    mine.mkdir()
+    os.utime(mine, (time.time() - 40 * day,) * 2)  # used now: kept, and marked so
+    _poly(jnp.arange(3.0), 2.0, 2)
+    assert not old.exists()
+    assert recent.exists() and foreign.exists() and other.exists()  # (not ours, or in use)
+    assert time.time() - mine.stat().st_mtime < day
