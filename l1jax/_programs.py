@@ -116,7 +116,10 @@ def cache_dir() -> str | None:
     Returns:
         The directory, or ``None`` when l1jax keeps no programs on disk: ``L1JAX_CACHE_DIR`` is
         set to the empty string, or the user configured JAX's own persistent cache
-        (``jax_compilation_cache_dir``), which then serves l1jax's programs too.
+        (``jax_compilation_cache_dir``), which then serves l1jax's programs too (unless JAX's
+        ``jax_enable_compilation_cache`` is off: then neither keeps any). The files are the
+        user's alone (mode 0600: they hold executable code), so a cache shared between users
+        serves each only their own.
     """
     if jax.config.jax_compilation_cache_dir:
         return None
