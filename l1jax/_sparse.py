@@ -71,8 +71,9 @@ def as_csc(X, name: str = "X") -> sp.csc_matrix:
     """A sparse ``X`` as a canonical SciPy CSC matrix (float32 stays float32, other dtypes
     become float64; duplicate entries summed, explicit zeros dropped), or a ``TypeError`` /
     ``ValueError`` naming ``name``: not 2-D, complex, NaN or inf among the stored values,
-    indices out of range. A BCOO's entries with an index out of range are JAX's padding
-    (``jax.experimental.sparse`` ignores them) and are dropped."""
+    indices out of range. A BCOO's entries with an index past the shape are JAX's padding
+    (``jax.experimental.sparse`` ignores them) and are dropped; negative indices are refused.
+    (This is the storage only: which dtype a fit runs in is :func:`l1jax.path`'s rule.)"""
     sp = _scipy_sparse()
     if not sp.issparse(X):
         X = _from_jax(X, name)
@@ -120,7 +121,10 @@ def _from_jax(X, name):
     if len(X.shape) != 2:
         raise ValueError(f"{name} must be (n_samples, n_features), got shape {X.shape}")
     data, idx = np.asarray(X.data), np.asarray(X.indices)
-    keep = np.all((idx >= 0) & (idx < np.asarray(X.shape)), axis=1)  # JAX's padding: ignored
+    if idx.size and idx.min() < 0:  # (JAX's todense and products count them from the end)
+        raise ValueError(f"{name} (a BCOO) has negative indices, which JAX's own operations "
+                         "count from the end; store them as i + n (rows) and j + p (columns)")
+    keep = np.all(idx < np.asarray(X.shape), axis=1)  # JAX's padding (at the shape): ignored
     return _scipy_sparse().coo_matrix((data[keep], (idx[keep, 0], idx[keep, 1])), shape=X.shape)
 
 

@@ -54,6 +54,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from l1jax import _sparse
 from l1jax._inputs import Groups, check_flag, check_groups
 from l1jax._warnings import user_stacklevel
 from l1jax.cv import CVResult, cv_path
@@ -80,6 +81,14 @@ __all__ = [
 _DTYPES = np.float64  # scikit-learn's precision; also one family of compiled programs
 _SPARSE = ("csr", "csc", "coo")  # a sparse X is fitted sparse (l1jax.path), never densified
 ESTIMATOR_TOL = 1e-9  # default relative duality gap of the estimators in float64 (see _options)
+
+
+def _scipy(X):
+    """A ``jax.experimental.sparse`` BCOO/BCSR ``X`` as SciPy CSC (scikit-learn's checks know
+    SciPy's sparse matrices only: it read a BCOO as an array of objects); anything else as is."""
+    if _sparse.is_sparse(X) and not _sparse.is_scipy_sparse(X):
+        return _sparse.as_csc(X)
+    return X
 
 
 def _alpha_sequence(alphas, kinds: str) -> np.ndarray:
@@ -168,7 +177,7 @@ class _Linear(BaseEstimator):
     _words: dict[str, str] = {"lambdas": "alpha"}
 
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True, multi_output=False):
-        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=self._accept_sparse,
+        X, y = validate_data(self, _scipy(X), y, dtype=_DTYPES, accept_sparse=self._accept_sparse,
                              y_numeric=y_numeric, multi_output=multi_output)  # fmt: skip
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
@@ -219,7 +228,8 @@ class _Linear(BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self)
-        X = validate_data(self, X, dtype=_DTYPES, accept_sparse=self._accept_sparse, reset=False)
+        X = validate_data(self, _scipy(X), dtype=_DTYPES, accept_sparse=self._accept_sparse,
+                          reset=False)  # fmt: skip
         return X @ self.coef_.T + self.intercept_
 
     @staticmethod
@@ -757,7 +767,7 @@ class _MultiTask(_Linear):
     _per_target = False  # (ElasticNet.fit: one path of all tasks, not one per column)
 
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True, multi_output=True):
-        X, y = validate_data(self, X, y, dtype=_DTYPES, multi_output=True, y_numeric=True)
+        X, y = validate_data(self, _scipy(X), y, dtype=_DTYPES, multi_output=True, y_numeric=True)
         if y.ndim == 1:
             single = "Lasso" if self._fixed_l1_ratio == 1 else "ElasticNet"
             raise ValueError(f"{type(self).__name__} needs y of shape (n_samples, n_tasks); for "
@@ -1223,7 +1233,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.loss not in ("squared", "logistic"):
             raise ValueError(f"loss must be 'squared' or 'logistic', got {self.loss!r}")
         logistic = self.loss == "logistic"
-        X, y = validate_data(self, X, y, dtype=_DTYPES, accept_sparse=_SPARSE,
+        X, y = validate_data(self, _scipy(X), y, dtype=_DTYPES, accept_sparse=_SPARSE,
                              y_numeric=not logistic)  # fmt: skip
         if sample_weight is not None:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
@@ -1262,6 +1272,10 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     def _get_support_mask(self):
         check_is_fitted(self)
         return self.support_
+
+    def transform(self, X):
+        """``X``'s columns of the kept features (a BCOO/BCSR ``X``: as SciPy CSC)."""
+        return super().transform(_scipy(X))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

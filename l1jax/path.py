@@ -232,9 +232,12 @@ def path(
     and the λs times ``α + (1 − α)/σ_y``); with ``intercept=FALSE`` it divides the uncentred
     columns by their centred standard deviations σ_j (a lasso: pass ``standardize=False``,
     ``penalty_factor=σ``); with ``lower.limits=0`` its early stop keeps only the 0.999
-    deviance rule (pass ``early_stop=False`` to compare whole grids). ``cv.glmnet`` without
-    given λs fits each fold on a grid of its own and interpolates; :func:`l1jax.cv_path`
-    fits every fold at the full data's λs (pass them to ``cv.glmnet`` to compare).
+    deviance rule (pass ``early_stop=False`` to compare whole grids), and its λ_max is still the
+    largest ``|gradient|`` at zero where ours (``positive=True``) is the largest positive one,
+    the smallest λ whose fit is zero (pass glmnet's λs to compare where they differ).
+    ``cv.glmnet`` without given λs fits each fold on a grid of its own and interpolates;
+    :func:`l1jax.cv_path` fits every fold at the full data's λs (pass them to ``cv.glmnet``
+    to compare).
 
     ``tol`` is a relative duality gap: each λ stops when ``(P − D) / P_null ≤ tol``, where
     ``P_null`` is the objective of the intercept-only model (for Poisson, minus that of the

@@ -1855,6 +1855,12 @@ def check_glm(X, y, *, loss, l1_ratio, penalty_factor, sample_weight, fit_interc
     check_loss(loss)
     check_flag(fit_intercept, "fit_intercept")
     check_flag(positive, "positive")
+    if _sparse.is_sparse(X):
+        raise TypeError(
+            f"X must be a dense array here, got a sparse {type(X).__name__}: l1jax.path, "
+            "cv_path, stability_selection and the estimators fit a sparse X; these traceable "
+            "solvers take X.toarray() (a BCOO: X.todense())"
+        )
     _array(X, "X", 2)
     if not jnp.issubdtype(X.dtype, jnp.floating):
         raise TypeError(f"X must be a floating-point array, got dtype {X.dtype}; cast it: "
