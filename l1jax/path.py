@@ -171,7 +171,8 @@ def path(
     the group dual norm ``max_j ‖X̃_jᵀθ‖₂ / v_j``. ``coef`` is ``(K, p, m)``, ``intercept``
     ``(K, m)``, ``predict(X)`` ``(K, n, m)``. A ``y`` of shape ``(n, 1)`` is a multi-task path
     of one task (the same problem as the 1-D ``y``, with a trailing axis, solved to the same
-    tol by another program: coefficients apart within the tolerance, 2e-8 on 40 × 5).
+    tol by another program: coefficients apart within what the tolerance allows, e.g. 2e-8 for a
+    well-conditioned lasso of 40 × 5, 1e-4 relative for an elastic net with p > n).
 
     **Multinomial** (``loss="multinomial"``, ``y`` ``(n,)`` class labels of any sortable type;
     the ``C ≥ 2`` classes are ``np.unique(y)``, returned as ``classes``): with ``Y`` the one-hot
