@@ -1190,6 +1190,8 @@ def check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
         raise ValueError(f"fold_ids must hold labels 0 … F-1 with F <= the number of samples "
                          f"({n}), every fold non-empty; got a label {ids.max()}")  # fmt: skip
     ids = ids.astype(np.int64)
+    if ids.min() == 1 and np.all(np.bincount(ids)[1:]):  # glmnet's foldid, 1 … F
+        ids = ids - 1
     counts = np.bincount(ids)
     if counts.size < 2:
         raise ValueError("fold_ids must name at least 2 folds (labels 0 … F-1), got 1")
@@ -1197,7 +1199,7 @@ def check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
         empty = np.flatnonzero(counts == 0).tolist()
         raise ValueError(
             f"fold_ids leaves fold {empty[0]} empty (labels must be 0 … F-1 = {counts.size - 1}, "
-            f"every fold with at least one sample); empty folds: {empty}"
+            f"or glmnet's 1 … F, every fold with at least one sample); empty folds: {empty}"
         )
     return ids
 

@@ -594,7 +594,8 @@ def cv_path(
         ``loss="multinomial"`` (as :func:`l1jax.path`; folds fitted one by one too, and every
         fold's training rows must hold every class).
       n_folds: number of folds F, 2 ≤ F ≤ n (ignored when ``fold_ids`` is given).
-      fold_ids: ``(n,)`` fold of each row, integers ``0 … F − 1`` (F ≥ 2, no fold empty);
+      fold_ids: ``(n,)`` fold of each row, integers ``0 … F − 1`` (F ≥ 2, no fold empty;
+        glmnet's ``foldid``, ``1 … F``, is read as ``0 … F − 1``);
         default: random balanced folds from ``seed``, stratified by class for
         ``loss="logistic"`` and ``"multinomial"``.
       seed: seed of the random folds.

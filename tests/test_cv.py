@@ -478,3 +478,15 @@ def test_no_finite_score_is_a_value_error_naming_the_fold():
     with pytest.raises(ValueError, match=r"no λ has a finite cross-validation deviance.*fold\(s\) "
                                          r"\[0\].*rows of X"):  # fmt: skip
         l1jax.cv_path(X, y, **kw)
+
+
+def test_glmnets_fold_ids_from_one_are_read_from_zero():
+    # cv.glmnet's foldid counts 1 … F; l1jax refused it ("fold 0 empty") where a glmnet user
+    # porting a script expects the same folds.
+    X, y = _data(n=40)
+    zero = l1jax.cv_path(X, y, fold_ids=np.arange(40) % 4, lambdas=5)
+    one = l1jax.cv_path(X, y, fold_ids=np.arange(40) % 4 + 1, lambdas=5)
+    np.testing.assert_array_equal(one.fold_ids, zero.fold_ids)
+    np.testing.assert_array_equal(one.fold_scores, zero.fold_scores)
+    with pytest.raises(ValueError, match="fold 0 empty .* or glmnet's 1 … F"):  # (with a gap)
+        l1jax.cv_path(X, y, fold_ids=np.arange(40) % 3 * 2 + 1, lambdas=5)
