@@ -1085,7 +1085,8 @@ def check_groups(groups, p: int, penalty_factor) -> Groups:
             raise ValueError(f"penalty_factor must be non-negative, got a minimum of "
                              f"{factors.min()}")  # fmt: skip
         factors = factors.astype(np.float64)
-    return Groups(labels, codes.reshape(-1).astype(np.int64), factors)
+    # (a copy: the results keep the labels, which must not follow the caller's later edits)
+    return Groups(labels.copy(), codes.reshape(-1).astype(np.int64), factors)
 
 
 def check_group_limits(X, y, *, loss, positive, mesh) -> None:

@@ -1253,7 +1253,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if alphas is not None and not isinstance(alphas, numbers.Integral):
             alphas = _alpha_sequence(alphas, "None, an int (the number of alphas)")
         result: StabilityResult = _call(
-            stability_selection, X, y, words={"lambdas": "alphas", "lambda_min_ratio": "eps"},
+            stability_selection, X, y,
+            words={"lambdas": "alphas", "lambda_min_ratio": "eps", "seed": "random_state"},
             n_subsamples=self.n_subsamples, threshold=self.threshold,
             max_selected=self.max_selected, lambdas=alphas, seed=seed, loss=self.loss,
             l1_ratio=self.l1_ratio, lambda_min_ratio=self.eps, fit_intercept=self.fit_intercept,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import warnings
 
+import jax
 import numpy as np
 import pytest
 
@@ -490,3 +491,16 @@ def test_glmnets_fold_ids_from_one_are_read_from_zero():
     np.testing.assert_array_equal(one.fold_scores, zero.fold_scores)
     with pytest.raises(ValueError, match="fold 0 empty .* or glmnet's 1 … F"):  # (with a gap)
         l1jax.cv_path(X, y, fold_ids=np.arange(40) % 3 * 2 + 1, lambdas=5)
+
+
+def test_float32_folds_whatever_jaxs_x64_flag():
+    # The folds got X as the host's float64 copy: with x64 on, float32 data had its folds fitted
+    # in float64 (at float32's tol) and its refit in float32; the CV curve moved by 2e-3.
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((70, 9)).astype(np.float32)
+    y = (X[:, 0] - X[:, 1] + 0.5 * rng.standard_normal(70) > 0).astype(np.float32)
+    with jax.enable_x64(False):  # (the suite runs with x64 on: conftest)
+        off = l1jax.cv_path(X, y, loss="logistic", n_folds=3, lambdas=20)
+    on = l1jax.cv_path(X, y, loss="logistic", n_folds=3, lambdas=20)
+    assert on.path.coef.dtype == np.float32
+    np.testing.assert_array_equal(on.fold_scores, off.fold_scores)

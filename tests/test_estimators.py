@@ -577,6 +577,8 @@ def test_stability_selection_selector_logistic(data):
         StabilitySelection(loss="logistic", n_subsamples=2, alphas=2).fit(X, np.arange(120) % 3)
     with pytest.raises(ValueError, match="n_subsamples must be even"):
         StabilitySelection(n_subsamples=3).fit(X, y)
+    with pytest.raises(ValueError, match="^random_state must be >= 0"):  # (it said 'seed')
+        StabilitySelection(n_subsamples=2, random_state=-1).fit(X, y)
 
 
 def test_import_l1jax_does_not_import_sklearn_or_matplotlib():
