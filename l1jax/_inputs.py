@@ -1058,7 +1058,7 @@ class Groups(NamedTuple):
 def check_groups(groups, p: int, penalty_factor) -> Groups:
     """``groups`` ``(p,)``: a label per column of ``X`` (any one sortable type); the groups are
     the sorted distinct labels (``np.unique``), and ``penalty_factor`` has one non-negative
-    entry per group in that order (default ``√|g|``, as grpreg and skglm)."""
+    entry per group in that order (default ``√|g|``, as grpreg; skglm's and celer's are 1)."""
     if _sparse.is_sparse(groups):
         raise TypeError("groups must be a dense 1-D array of labels, one per column of X; got a "
                         "sparse matrix")  # fmt: skip

@@ -430,7 +430,8 @@ class GroupLasso(_Grouped, ElasticNet):
 
     Minimizes ``(1/2n) ‖y − Xβ − b‖² + α Σ_g w_g (ρ ‖β_g‖₂ + (1 − ρ)/2 ‖β_g‖²)`` (sample-weighted
     when ``sample_weight`` is given), ``β_g`` the coefficients of group ``g``; skglm's and
-    celer's ``GroupLasso`` at ``l1_ratio=1``.
+    celer's ``GroupLasso`` at ``l1_ratio=1`` with the same weights (theirs default to 1, ours
+    to ``√|g|``: pass ``weights=np.ones(n_groups)`` to fit their default model).
 
     Args:
       alpha: the penalty strength λ ≥ 0.
@@ -438,7 +439,7 @@ class GroupLasso(_Grouped, ElasticNet):
         ``np.unique(groups)``, in any order and of any sizes), or an int ``s``: contiguous
         groups of ``s`` features (skglm's convention; the last one may be shorter).
       weights: ``(n_groups,)`` the group weights ``w_g`` in the order of ``np.unique(groups)``
-        (0 leaves a group unpenalized); None: ``√|g|``, as grpreg and skglm.
+        (0 leaves a group unpenalized); None: ``√|g|``, as grpreg (skglm and celer: 1).
       l1_ratio: ρ in [0, 1]; 1 is the group lasso.
       fit_intercept, standardize, tol, max_iter: as in :class:`ElasticNet` (no ``positive``).
 

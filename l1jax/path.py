@@ -199,8 +199,10 @@ def path(
     with ``β_g`` the coefficients of the columns labelled ``g``: a group enters or leaves the
     model whole. The groups are the sorted distinct labels, ``np.unique(groups)``, and
     ``penalty_factor`` then has one entry ``w_g`` per group in that order (default ``√|g|``, the
-    square root of the group's size); ``w_g = 0`` leaves a group unpenalized. λ_max is
-    ``max_g ‖X̃_gᵀ S (y − μ₀)‖₂ / (ρ w_g)`` (μ₀ the intercept-only fit), the strong rule, the
+    square root of the group's size, as grpreg; skglm's and celer's default is 1: pass
+    ``np.ones(n_groups)`` to fit theirs); ``w_g = 0`` leaves a group unpenalized. λ_max is
+    ``max_g ‖X̃_gᵀ S (y − μ₀)‖₂ / (ρ w_g)`` (μ₀ the fit of the intercept and the unpenalized
+    groups), the strong rule, the
     working sets and the violations go by group norms, and the duality gap uses the group dual
     norm ``max_g ‖X̃_gᵀθ‖₂ / w_g``, so ``converged`` is certified as for the lasso. With
     ``standardize=True`` the columns are standardized one by one (not orthonormalized group by
