@@ -195,3 +195,29 @@ def test_negative_weights_are_refused_and_zero_weights_switch_off(name):
     w = jnp.array(0.0) if name == "group_l1" else jnp.array([0.0, 1.0])
     expected = {"l1": 4.0, "l2": 8.0, "group_l1": 0.0, "elastic_net": 0.5 * 4.0 + 0.5 * 8.0}
     assert float(fn(x, weights=w)) == expected[name]
+
+
+def test_low_precision_params_are_summed_in_float32():
+    # 300 bf16 leaves: their totals were added in bf16, 11% off; a float16 300² overflowed.
+    rng = np.random.default_rng(0)
+    tree = [jnp.asarray(rng.standard_normal((64, 64)) * 0.02, jnp.bfloat16) for _ in range(300)]
+    exact = sum(np.abs(np.asarray(t, np.float64)).sum() for t in tree)
+    total = penalties.l1(tree)
+    assert total.dtype == jnp.bfloat16
+    assert abs(float(total) - exact) <= 2 * float(jnp.finfo(jnp.bfloat16).eps) * exact
+    half = jnp.array([300.0], jnp.float16)
+    assert penalties.l2(half).dtype == jnp.float16  # (45000 and 40000 rounded to float16)
+    assert float(penalties.l2(half)) == pytest.approx(45000.0, rel=1e-3)
+    assert float(penalties.elastic_net(jnp.array([200.0, 200.0], jnp.float16), 0.0)) == (
+        pytest.approx(40000.0, rel=1e-3))
+    # ρ given as a float32 array keeps bf16 params' penalty in bf16, as the module promises
+    assert penalties.elastic_net(jnp.ones(3, jnp.bfloat16), jnp.float32(0.5)).dtype == jnp.bfloat16
+
+
+def test_complex_leaves_and_a_missing_axis_are_named():
+    # |3 + 4i|²/2 came out as -3.5 + 12i (z² for |z|²)
+    for fn in (penalties.l1, penalties.l2, penalties.group_l1):
+        with pytest.raises(TypeError, match="params must be real, got a complex leaf"):
+            fn(jnp.array([3 + 4j, 0.1j]))
+    with pytest.raises(ValueError, match="group_l1: axis=0 is out of range for a leaf of shape"):
+        penalties.group_l1({"w": jnp.ones((2, 3)), "b": jnp.array(1.0)}, axis=0)
