@@ -7,7 +7,8 @@ Every operator here follows one contract (house style rule 3): given a point ``x
 
 where ``P`` is the penalty of the same name in :mod:`l1jax.penalties` (with the same ``weights``).
 All operators are pure, work on any pytree of arrays, keep each floating leaf's dtype (an
-integer leaf comes back in JAX's default float, as ``jnp`` promotes it), accept a traced
+integer leaf comes back as ``jnp`` promotes it with the threshold; a bool leaf, and a complex
+one for ``nonneg_l1`` and ``group_l1``, is a ``TypeError``), accept a traced
 ``threshold`` (so ``jax.vmap``/``jax.grad`` over λ work without recompiling), give exact zeros,
 propagate NaN (in ``x`` or the threshold), keep ±inf for a finite threshold, give 0 at an
 infinite one (where a weight or ``l1_ratio`` switches a part of the penalty off, that part
@@ -84,7 +85,16 @@ def _check_nonneg(fn_name: str, high: float | None = None, **values) -> None:
         if value is None and name in ("threshold", "l1_ratio"):  # (weights may be None)
             raise TypeError(f"{fn_name}: {name} must be a number or an array, got None")
         for leaf in jax.tree.leaves(value):
-            if callable(leaf) or isinstance(leaf, jax.Array | jax.core.Tracer):
+            if callable(leaf):
+                continue
+            try:
+                kind = np.dtype(jnp.result_type(leaf)).kind
+            except TypeError:  # (a string, an object: refused below)
+                kind = "O"
+            if kind == "c" or kind == "b" and name != "weights":  # (a dtype: nothing is read)
+                raise TypeError(f"{fn_name}: {name} must hold real numbers, got dtype "
+                                f"{jnp.result_type(leaf)}")  # fmt: skip
+            if isinstance(leaf, jax.Array | jax.core.Tracer):
                 continue
             arr = np.asarray(leaf)
             if arr.dtype.kind not in "iufb":  # (JAX's "not a valid JAX type" named nothing)
@@ -122,7 +132,16 @@ def _threshold(threshold, x: jax.Array, w) -> jax.Array:
     return t if w is None else _times(t, _like(w, x))
 
 
-def _map(fn, params: PyTree, weights: PyTree | None) -> PyTree:
+def _map(fn, params: PyTree, weights: PyTree | None, fn_name: str, *,
+         complex_ok: bool = True) -> PyTree:  # fmt: skip
+    """``fn`` on each leaf of ``params`` (with its weight), after refusing a bool leaf (JAX's
+    own error named nothing, or it became 0./1.) and, where not ``complex_ok``, a complex one
+    (its prox would be that of another penalty)."""
+    for leaf in jax.tree.leaves(params):
+        dtype = jnp.result_type(leaf)
+        if dtype == jnp.bool_ or not complex_ok and jnp.issubdtype(dtype, jnp.complexfloating):
+            raise TypeError(f"{fn_name}: params must be {'real ' if not complex_ok else ''}"
+                            f"numbers, got a leaf of dtype {dtype}")  # fmt: skip
     if weights is None:
         return jax.tree.map(lambda x: fn(x, None), params)
     return jax.tree.map(fn, params, weights)
@@ -189,7 +208,7 @@ def l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
         x = jnp.asarray(x)
         return soft_threshold(x, _threshold(threshold, x, w))
 
-    return _map(one, params, weights)
+    return _map(one, params, weights, "prox.l1")
 
 
 def nonneg_l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
@@ -221,7 +240,7 @@ def nonneg_l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTre
         # jnp.maximum propagates NaN; an explicit zero keeps the result exactly 0.
         return jnp.where(shifted > 0, shifted, jnp.where(jnp.isnan(shifted), shifted, 0))
 
-    return _map(one, params, weights)
+    return _map(one, params, weights, "prox.nonneg_l1", complex_ok=False)
 
 
 def l2(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
@@ -251,7 +270,7 @@ def l2(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
         t = _threshold(threshold, x, w)
         return x / (1 + t)
 
-    return _map(one, params, weights)
+    return _map(one, params, weights, "prox.l2")
 
 
 def elastic_net(params: PyTree, threshold, l1_ratio, weights: PyTree | None = None) -> PyTree:
@@ -286,7 +305,7 @@ def elastic_net(params: PyTree, threshold, l1_ratio, weights: PyTree | None = No
         rho = _like(l1_ratio, x)
         return soft_threshold(x, _times(t, rho)) / (1 + _times(t, 1 - rho))
 
-    return _map(one, params, weights)
+    return _map(one, params, weights, "prox.elastic_net")
 
 
 def _safe_norm(x: jax.Array, axis, keepdims: bool) -> jax.Array:
@@ -363,4 +382,4 @@ def group_l1(
         out = jnp.where(nan, norm + t, scale * x)
         return out.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else out
 
-    return _map(one, params, weights)
+    return _map(one, params, weights, "prox.group_l1", complex_ok=False)

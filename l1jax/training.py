@@ -39,6 +39,7 @@ from l1jax.transforms import (
     _require_params,
     _resolve_mask,
     _zero_count,
+    inexact,
 )
 
 __all__ = [
@@ -222,16 +223,18 @@ def adam_prox(
             selected = _resolve_mask("adam_prox", mask, params)
         nu_hat = optax.tree_utils.tree_bias_correction(adam_state.nu, b2, adam_state.count)
 
-        def one(p, d, v, keep):
+        def one(p, d, v, keep, u):
+            p = jnp.asarray(p)  # (a Python float leaf)
+            if not inexact(p):  # integer and bool leaves: Adam's own step, as optax.adam
+                return -_like(lr, d) * d
             step = _like(lr, p)
             z = p - step * d.astype(p.dtype)
             if keep:
                 scale = jnp.sqrt(v).astype(p.dtype) + _like(eps, p)  # √v̂ + ε, as in Adam
                 z = prox.soft_threshold(z, step * _like(strength, p) / scale)
-            return z
+            return _difference(z, p, u)
 
-        new_params = jax.tree.map(one, params, direction, nu_hat, selected)
-        new_updates = _difference(new_params, params, updates)
+        new_updates = jax.tree.map(one, params, direction, nu_hat, selected, updates)
         return new_updates, AdamProxState(optax.safe_int32_increment(state.count), adam_state)
 
     return optax.GradientTransformation(init_fn, update_fn)

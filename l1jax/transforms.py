@@ -23,8 +23,12 @@ takes every callable argument for a schedule: with a callable ``mask`` pass
 ``static_args=("mask",)`` (otherwise ``update`` raises a ``ValueError``: the mask would be
 ``mask(step_count)``, one bool).
 The proximal updates come in the promoted dtype of params and incoming updates, so that
-``optax.apply_updates`` gives the prox's result back exactly (exact zeros included) in the
-params' dtype: bf16 params stay bf16, float32 params with bf16 gradients stay float32.
+``optax.apply_updates`` gives the prox's result back in the params' dtype, its exact zeros
+exactly (bf16 params stay bf16, float32 params with bf16 gradients stay float32); its other
+entries exactly where the updates are wider than the params, else to half a unit in the last
+place (``p + (new − p)`` rounds twice). Integer and bool leaves (a step counter, a mask kept in
+the params) are not parameters: every transformation here passes their updates through
+unchanged (no prox, penalty or momentum), as ``optax.masked`` passes a masked-out leaf's.
 """
 
 from __future__ import annotations
@@ -155,25 +159,43 @@ def _resolve_mask(fn_name: str, mask, params) -> PyTree:
         ) from err
 
 
+def inexact(leaf) -> bool:
+    """Whether a params leaf is a parameter: floating or complex (a Python float too). Integer
+    and bool leaves (step counters, masks kept in the params) are left alone by l1jax's
+    transformations: their updates pass through unchanged (a prox truncated to an int moved a
+    counter by one every step; a bool was JAX's error)."""
+    return bool(jnp.issubdtype(jnp.result_type(leaf), jnp.inexact))
+
+
 def _maybe_masked(
     fn_name: str, transform: optax.GradientTransformation, mask
 ) -> optax.GradientTransformation:
-    """``optax.masked(transform, mask)`` whose errors about the mask name it."""
-    if mask is None:
-        return transform
-    masked = optax.masked(transform, mask)
+    """``optax.masked(transform, mask)`` whose errors about the mask name it; integer and bool
+    leaves are masked out too (:func:`inexact`). Without a mask on params of floating leaves
+    only, ``transform`` itself (its state as documented)."""
+
+    def selected(params):
+        floats = jax.tree.map(inexact, params)
+        if mask is None:
+            return floats
+        return jax.tree.map(lambda m, f: m and f, _resolve_mask(fn_name, mask, params), floats)
+
+    def masked(params):  # (the mask of the params: optax.masked calls a callable on updates)
+        if mask is None and all(jax.tree.leaves(jax.tree.map(inexact, params))):
+            return transform
+        return optax.masked(transform, selected(params))
 
     def init_fn(params):
         try:
-            return masked.init(params)
+            return masked(params).init(params)
         except (ValueError, TypeError):
-            _resolve_mask(fn_name, mask, params)  # raises the error that names mask
+            if mask is not None:
+                _resolve_mask(fn_name, mask, params)  # raises the error that names mask
             raise
 
     def update_fn(updates, state, params=None):
         _require_params(fn_name, params)
-        _resolve_mask(fn_name, mask, params)  # optax.masked takes a single bool for all leaves
-        return masked.update(updates, state, params)
+        return masked(params).update(updates, state, params)
 
     return optax.GradientTransformation(init_fn, update_fn)
 
@@ -208,6 +230,7 @@ def _add_scaled_term(fn_name: str, lam, term: Callable[[jax.Array], jax.Array], 
         strength = _nonneg_at(lam, state.count)
 
         def one(u, p):
+            u, p = jnp.asarray(u), jnp.asarray(p)  # (Python float leaves, as optax takes)
             return (u + _like(strength, p) * term(p)).astype(u.dtype)
 
         new_updates = jax.tree.map(one, updates, params)
@@ -420,12 +443,14 @@ def _fista_momentum(y, x_new, x_old, t: jax.Array, restart: bool):
     beta = (t - 1) / t_new
     if restart:
         leaves = [jax.tree.leaves(tree) for tree in (y, x_new, x_old)]
-        back = [a - b for a, b in zip(leaves[0], leaves[1], strict=True)]
-        forward = [a - b for a, b in zip(leaves[1], leaves[2], strict=True)]
+        floats = [inexact(leaf) for leaf in leaves[1]]  # (integer and bool leaves: no momentum)
+        back = [a - b for a, b, f in zip(leaves[0], leaves[1], floats, strict=True) if f]
+        forward = [a - b for a, b, f in zip(leaves[1], leaves[2], floats, strict=True) if f]
         restart_now = _tree_vdot(back, forward, t.dtype) > 0
         beta = jnp.where(restart_now, 0, beta)
         t_new = jnp.where(restart_now, 1, t_new).astype(t.dtype)
-    y_new = jax.tree.map(lambda xn, xo: xn + _like(beta, xn) * (xn - xo), x_new, x_old)
+    y_new = jax.tree.map(lambda xn, xo: xn + _like(beta, xn) * (xn - xo) if inexact(xn) else xn,
+                         x_new, x_old)  # fmt: skip
     return y_new, t_new
 
 
@@ -518,7 +543,10 @@ def proximal_gradient(
             return prox_step, ProximalGradientState(x_new, state.momentum, inner_state)
 
         y_new, t_new = _fista_momentum(params, x_new, state.iterate, state.momentum, restart)
-        new_updates = _difference(y_new, params, updates)
+        new_updates = jax.tree.map(  # (integer and bool leaves: the plain step, as optax.sgd)
+            lambda y, p, u, step: _difference(y, p, u) if inexact(p) else step,
+            y_new, params, updates, prox_step,
+        )  # fmt: skip
         return new_updates, ProximalGradientState(x_new, t_new, inner_state)
 
     return optax.GradientTransformation(init_fn, update_fn)

@@ -645,3 +645,61 @@ def test_learning_rates_flags_and_adam_settings_are_checked():
     l1jax.soft_thresholding(optax.constant_schedule(-1.0), 0.1)
     out = jax.jit(lambda lam: l1jax.soft_thresholding(lam, 0.1).init(PARAMS).count)(-1.0)
     assert out == 0
+
+
+MIXED_TRANSFORMS = {
+    "soft_thresholding": lambda: optax.chain(optax.sgd(0.1), l1jax.soft_thresholding(0.1, 0.1)),
+    "fista": lambda: l1jax.proximal_gradient(0.1, 0.1),
+    "ista": lambda: l1jax.proximal_gradient(0.1, 0.1, accelerate=False),
+    "adam_prox": lambda: l1jax.adam_prox(0.1, 0.1),
+    "group": lambda: optax.chain(optax.sgd(0.1),
+                                 l1jax.group_soft_thresholding(0.1, 0.1, axis=None)),
+    "l1 subgradient": lambda: optax.chain(l1jax.add_l1_subgradient(0.1), optax.sgd(0.1)),
+    "weight decay": lambda: optax.chain(l1jax.add_weight_decay(0.1), optax.sgd(0.1)),
+    "masked": lambda: optax.chain(optax.sgd(0.1), l1jax.soft_thresholding(
+        0.1, 0.1, mask=lambda params: {key: key == "w" for key in params})),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", MIXED_TRANSFORMS)
+def test_integer_and_bool_leaves_are_left_alone(name):
+    # A step counter kept in the params lost 1 a step to a prox truncated to an int (7 → 4 in
+    # three steps); a bool leaf was JAX's 'sign does not accept dtype bool'.
+    params = {"w": jnp.array([1.0, -0.1]), "step": jnp.array(7), "flag": jnp.array(True)}
+    grads = {"w": jnp.array([0.1, 0.1]), "step": jnp.array(0), "flag": jnp.array(False)}
+    floats_only = {"w": params["w"]}
+    opt = MIXED_TRANSFORMS[name]()
+    state, reference = opt.init(params), opt.init(floats_only)
+    p, q = params, floats_only
+    for _ in range(3):
+        updates, state = opt.update(grads, state, p)
+        p = optax.apply_updates(p, updates)
+        updates, reference = opt.update({"w": grads["w"]}, reference, q)
+        q = optax.apply_updates(q, updates)
+    assert int(p["step"]) == 7 and bool(p["flag"])
+    np.testing.assert_allclose(p["w"], q["w"], rtol=1e-6)  # (the float leaves as without them)
+
+
+@pytest.mark.parametrize("make", [l1jax.add_l1_subgradient, l1jax.add_weight_decay,
+                                  lambda lam: l1jax.adam_prox(0.1, lam)])  # fmt: skip
+def test_python_float_leaves_as_optax_takes_them(make):
+    # 'float' object has no attribute 'dtype'
+    opt = make(0.1)
+    params = {"w": jnp.array([1.0, -0.1]), "s": 0.5}
+    updates, _ = opt.update({"w": jnp.ones(2), "s": 1.0}, opt.init(params), params)
+    same, _ = opt.update({"w": jnp.ones(2), "s": jnp.array(1.0)}, opt.init(params),
+                         {"w": params["w"], "s": jnp.array(0.5)})  # fmt: skip
+    np.testing.assert_allclose(updates["s"], same["s"])
+
+
+def test_bool_and_complex_hyperparameters_and_leaves_are_named():
+    x = jnp.array([1.0, -0.2])
+    for threshold in (jnp.array(0.1 + 1j), True, jnp.array(True)):  # (dropped, or read as 1)
+        with pytest.raises(TypeError, match="prox.l1: threshold must hold real numbers"):
+            prox.l1(x, threshold)
+    with pytest.raises(TypeError, match="prox.l1: params must be numbers, got a leaf of dtype b"):
+        prox.l1({"w": x, "flag": jnp.array([True, False])}, 0.1)
+    for fn in (prox.group_l1, prox.nonneg_l1):  # (group_l1's norm took z² for |z|²)
+        with pytest.raises(TypeError, match="params must be real numbers, got a leaf of dtype c"):
+            fn(jnp.array([3 + 4j, 0.1j]), 1.0)
+    np.testing.assert_allclose(prox.l1(jnp.array([3 + 4j]), 1.0), [2.4 + 3.2j], rtol=1e-6)
