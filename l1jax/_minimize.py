@@ -27,7 +27,7 @@ import optax
 from jax.flatten_util import ravel_pytree
 
 from l1jax import prox as prox_ops
-from l1jax._programs import jit
+from l1jax._programs import jit, refuse_if_forked
 from l1jax._warnings import user_stacklevel
 from l1jax.solvers import Status, _status
 from l1jax.transforms import _fista_momentum, _fista_momentum_dtype, _prox_gradient_step
@@ -653,6 +653,7 @@ def minimize(
       >>> round(float(jax.grad(w0)(0.2)), 4)  # by implicit differentiation
       -1.5
     """
+    refuse_if_forked("minimize")
     mask = _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask)
     args = tuple(args)
     x0 = jax.tree.map(jnp.asarray, init_params)

@@ -272,6 +272,15 @@ FORKED_MESSAGE = (
 )
 
 
+def refuse_if_forked(name: str) -> None:
+    """A ``RuntimeError`` saying so in a process forked after JAX started in its parent, where
+    ``name()``'s first compiled program would hang (for the entry points that may also run
+    inside a user's trace, :func:`l1jax.minimize` and :func:`l1jax.solve_path`; the host ones
+    check in :func:`host_entry`)."""
+    if _fork["child"]:
+        raise RuntimeError(FORKED_MESSAGE.format(name=name))
+
+
 def host_entry(fun: Callable) -> Callable:
     """Decorate a public entry point that runs on the host (``path``, ``cv_path``, ...): a
     process forked after JAX started (where it would hang) is told so, traced arguments (a call
@@ -284,8 +293,7 @@ def host_entry(fun: Callable) -> Callable:
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
-        if _fork["child"]:
-            raise RuntimeError(FORKED_MESSAGE.format(name=fun.__name__))
+        refuse_if_forked(fun.__name__)
         for name, value in (*zip(names, args, strict=False), *kwargs.items()):
             # (the value and, for a list or tuple, its items: not every number of a list X)
             items = value if isinstance(value, (list, tuple)) else ()

@@ -40,6 +40,11 @@ from typing import NamedTuple
 
 import jax
 import numpy as np
+
+try:
+    import sklearn  # noqa: F401
+except ImportError as err:  # (a bare "No module named 'sklearn'" said nothing of the extra)
+    raise ImportError('l1jax.estimators needs scikit-learn: pip install "l1jax[sklearn]"') from err
 from scipy import sparse
 from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
 from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning

@@ -52,7 +52,7 @@ from l1jax._inputs import (
     check_targets,
     check_weights,
 )
-from l1jax._programs import highest, jit
+from l1jax._programs import highest, jit, refuse_if_forked
 from l1jax.losses import LOSSES, MULTINOMIAL, _pointwise, mean_function
 
 __all__ = ["Status", "SolverResult", "solve_path", "null_intercept", "lambda_max"]
@@ -1797,6 +1797,7 @@ class _Checked:
         self._signature = inspect.signature(jitted)
 
     def _checked(self, args, kwargs) -> None:
+        refuse_if_forked(self.__name__)
         try:
             bound = self._signature.bind(*args, **kwargs)
         except TypeError as err:

@@ -770,3 +770,12 @@ def test_one_se_rule_over_an_l1_ratio_grid_is_cv_paths():
         np.testing.assert_allclose(model.alpha_, ref.lambda_1se, rtol=1e-12)
         picks.add(model.l1_ratio_)
     assert len(picks) > 1  # (the choice of ρ is exercised)
+
+
+def test_missing_scikit_learn_names_the_extra(monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "sklearn", None)  # (as if not installed)
+    monkeypatch.delitem(sys.modules, "l1jax.estimators")
+    with pytest.raises(ImportError, match=r'pip install "l1jax\[sklearn\]"'):
+        import l1jax.estimators  # noqa: F401

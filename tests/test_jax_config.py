@@ -93,12 +93,24 @@ def _child_path():
     return l1jax.path(X, y, lambdas=4).coef.shape
 
 
+def _child_minimize():  # (NumPy data: the child runs no JAX of its own before the call)
+    X, y = _data()
+    return l1jax.minimize(lambda w: ((y - X @ w) ** 2).mean(), np.zeros(X.shape[1]), lam=0.1)
+
+
+def _child_solve_path():
+    X, y = _data()
+    return l1jax.solve_path(X, y, np.array([0.1]))
+
+
 @pytest.mark.skipif(not hasattr(os, "register_at_fork"), reason="no fork here")
 def test_a_process_forked_after_jax_started_is_told_so_not_hung():
+    # (minimize and solve_path, which may also run inside a user's trace, hung there)
     X, y = _data()
     l1jax.path(X, y, lambdas=4)  # (JAX has started in this process)
     with warnings.catch_warnings():  # (JAX's own RuntimeWarning about os.fork)
         warnings.simplefilter("ignore")
         with multiprocessing.get_context("fork").Pool(1) as pool:
-            with pytest.raises(RuntimeError, match=r"forked after JAX had started .* 'spawn'"):
-                pool.apply_async(_child_path).get(timeout=60)
+            for child in (_child_path, _child_minimize, _child_solve_path):
+                with pytest.raises(RuntimeError, match=r"forked after JAX had started .* 'spawn'"):
+                    pool.apply_async(child).get(timeout=60)
