@@ -61,8 +61,10 @@ def main() -> None:
         own = dict(_programs._COMPILER_OPTIONS.get(platform, {}))
         own.update(kv.split("=", 1) for kv in args.option)
         _programs._COMPILER_OPTIONS[platform] = own
-    print(f"{jax.devices()[0]}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}; "
-          f"l1jax's options in force: {_programs.compiler_options()}")
+    print(
+        f"{jax.devices()[0]}; XLA_FLAGS={os.environ.get('XLA_FLAGS', '')!r}; "
+        f"l1jax's options in force: {_programs.compiler_options()}"
+    )
     engine.solve = _timed(engine.solve)
     engine.SQUARED_NEWTON = args.squared_newton
     for name in args.problems:

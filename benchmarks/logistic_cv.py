@@ -79,12 +79,16 @@ def main() -> None:
           f"{first:.2f} | 1.00 |")  # fmt: skip
     print(f"| scikit-learn | LogisticRegressionCV liblinear, 10 Cs | {best['scikit-learn']:.2f} | "
           f"– | {best['scikit-learn'] / best['l1jax']:.2f} |")  # fmt: skip
-    print(f"l1jax: {len(unconverged)} convergence warnings; λ_min {res.lambda_min:.4g} "
-          f"({np.count_nonzero(res.path.coef[res.index_min])} features), λ_1se "
-          f"{res.lambda_1se:.4g} ({np.count_nonzero(res.path.coef[res.index_1se])} features)")
+    print(
+        f"l1jax: {len(unconverged)} convergence warnings; λ_min {res.lambda_min:.4g} "
+        f"({np.count_nonzero(res.path.coef[res.index_min])} features), λ_1se "
+        f"{res.lambda_1se:.4g} ({np.count_nonzero(res.path.coef[res.index_1se])} features)"
+    )
     C = float(np.ravel(model.C_)[0])
-    print(f"scikit-learn: C = {C:.4g}, i.e. λ = 1/(C n) = {1 / (C * len(y)):.4g} "
-          f"({np.count_nonzero(model.coef_)} features)")
+    print(
+        f"scikit-learn: C = {C:.4g}, i.e. λ = 1/(C n) = {1 / (C * len(y)):.4g} "
+        f"({np.count_nonzero(model.coef_)} features)"
+    )
 
 
 if __name__ == "__main__":

@@ -88,8 +88,12 @@ def check_dtype(arr, name: str, ndim: int):
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
-        what = (" (entries that are not numbers: text, None, or missing values such as pandas' "
-                "NA; encode, impute or drop them)" if arr.dtype == object else "")
+        what = (
+            " (entries that are not numbers: text, None, or missing values such as pandas' "
+            "NA; encode, impute or drop them)"
+            if arr.dtype == object
+            else ""
+        )
         raise TypeError(f"{name} must be a numeric array, got dtype {arr.dtype}{what}")
     if np.iscomplexobj(arr):
         raise TypeError(f"{name} must be real, got complex dtype {arr.dtype}; pass its real part")
@@ -399,8 +403,7 @@ def _gram_of(X, y, s, fit_intercept, scaled, row_grams=None):
     whole = _whole_for_blas(X)
     G = None
     if equal:  # (the whole X: BLAS copies none of it; else slices of the kept rows)
-        G = _uncentred_gram(X, w, x_mean, None if whole and uniform else kept,
-                            row_grams)
+        G = _uncentred_gram(X, w, x_mean, None if whole and uniform else kept, row_grams)
     if G is not None:  # (Σ s (x − x̄) yc = Xᵀ S yc − x̄ Σ s yc: the second term is rounding)
         c = X.T @ sy if whole else sum(np.asarray(X[r], np.float64).T @ sy[r] for r in slices)
         c = c - (np.outer(x_mean, sy.sum(axis=0)) if yc.ndim == 2 else x_mean * sy.sum())
@@ -879,8 +882,10 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     if sample_weight is not None and not np.any(sample_weight > 0):
         raise ValueError("sample_weight is all zero; give at least one sample a positive weight")
     if classes is not None and penalty_factor is not None and np.any(penalty_factor == 0):
-        raise ValueError("penalty_factor must be positive for loss='multinomial' (unpenalized "
-                         "features are not supported with it yet); use a small positive value")
+        raise ValueError(
+            "penalty_factor must be positive for loss='multinomial' (unpenalized "
+            "features are not supported with it yet); use a small positive value"
+        )
     if classes is not None and sample_weight is not None and fit_intercept:
         check_class_weights(y, classes, sample_weight)
     check_targets(y, sample_weight, loss, fit_intercept)

@@ -228,6 +228,7 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
     value_and_grad = jax.value_and_grad(fun)
     f0, g0 = value_and_grad(x0)
     step0 = _first_step(jax.grad(fun), x0, g0, dtype)
+
     # The error is relative to the scale max(‖G_η(x)‖, ‖∇fun(x)‖) at x0: the gradient's, or the
     # prox step's when x0 minimizes fun alone; a warm start near the solution keeps a fair
     # scale. But no larger than at zero params (where that scale is finite and not negligible:
@@ -441,9 +442,13 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=No
             "minimize: args must be a tuple of the extra arguments of fun, e.g. args=(X, y) "
             f"(one array: args=(X,)); got {type(args).__name__}"
         )
-    _check_scalar("lam", lam, "to solve for several λs, jax.vmap over lam; for a strength per "
-                  "leaf or per coordinate, pass lam=1.0 and "
-                  "prox=functools.partial(l1jax.prox.l1, weights=...) (a pytree like params)")
+    _check_scalar(
+        "lam",
+        lam,
+        "to solve for several λs, jax.vmap over lam; for a strength per "
+        "leaf or per coordinate, pass lam=1.0 and "
+        "prox=functools.partial(l1jax.prox.l1, weights=...) (a pytree like params)",
+    )
     _check_scalar("tol", tol, "tol is one relative tolerance")
     if not _is_traced(max_iter):
         arr = np.asarray(max_iter)
@@ -481,6 +486,7 @@ def _check_prox(prox, init_params, flags=None) -> None:
     shapes; else a ``TypeError`` naming ``prox``, with what went wrong. Under a mask (``flags``,
     a prefix of the params' structure) the prox sees the params as :func:`optax.masked` gives
     them (``optax.MaskedNode()`` for the unpenalized leaves)."""
+
     def shapes(tree):
         return jax.tree.map(lambda x: jnp.shape(x), tree)
 
@@ -497,8 +503,11 @@ def _check_prox(prox, init_params, flags=None) -> None:
             f"minimize: prox(params, threshold) failed on init_params"
             f"{' (its penalized leaves, under mask)' if masked else ''}: "
             f"{type(err).__name__}: {str(err).splitlines()[0] if str(err) else ''}"
-            + ("; for per-leaf weights leave mask out and give the unpenalized leaves weight 0"
-               if masked else "")
+            + (
+                "; for per-leaf weights leave mask out and give the unpenalized leaves weight 0"
+                if masked
+                else ""
+            )
         ) from err
     if jax.tree.structure(out) != jax.tree.structure(init_params) or shapes(out) != shapes(
             init_params):  # fmt: skip
@@ -664,9 +673,7 @@ def minimize(
     if hoisted:
         fun, args = converted, (*args, *hoisted)
     dtype = _fista_momentum_dtype(x0)
-    problem = _Problem(
-        _static_callable(fun), _static_callable(prox), mask, bool(accelerate)
-    )
+    problem = _Problem(_static_callable(fun), _static_callable(prox), mask, bool(accelerate))
     lam_arr = jnp.asarray(lam, dtype)
     tol, max_iter = jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32)
     result = _solve(problem, x0, lam_arr, args, tol, max_iter)

@@ -417,8 +417,9 @@ def _bind_lapack() -> None:
     if _lapack_bound:
         return
     try:
-        jax.jit(jax.numpy.linalg.solve).lower(jax.ShapeDtypeStruct((2, 2), "float32"),
-                                              jax.ShapeDtypeStruct((2,), "float32"))
+        jax.jit(jax.numpy.linalg.solve).lower(
+            jax.ShapeDtypeStruct((2, 2), "float32"), jax.ShapeDtypeStruct((2,), "float32")
+        )
     except Exception:  # no LAPACK here (another backend): nothing to bind
         pass
     _lapack_bound = True
@@ -792,8 +793,10 @@ class Program:
     def _compile(self, dynamic: tuple, static: tuple, root: str | None, path: str | None,
                  text: str | None) -> _Entry:  # fmt: skip
         """Compile the executable (and write it to ``path``, if any)."""
-        _notify(f"compiling {self._name} (once for these shapes and options; "
-                f"{'kept in ' + root if root else 'not kept on disk'}) ...")
+        _notify(
+            f"compiling {self._name} (once for these shapes and options; "
+            f"{'kept in ' + root if root else 'not kept on disk'}) ..."
+        )
         start = time.perf_counter()
         # (a jit of its own, dropped after: JAX's in-memory caches, keyed on the jitted function,
         # would keep every executable alive, past MAX_PROGRAMS and clear_memory())

@@ -122,8 +122,10 @@ def _from_jax(X, name):
         raise ValueError(f"{name} must be (n_samples, n_features), got shape {X.shape}")
     data, idx = np.asarray(X.data), np.asarray(X.indices)
     if idx.size and idx.min() < 0:  # (JAX's todense and products count them from the end)
-        raise ValueError(f"{name} (a BCOO) has negative indices, which JAX's own operations "
-                         "count from the end; store them as i + n (rows) and j + p (columns)")
+        raise ValueError(
+            f"{name} (a BCOO) has negative indices, which JAX's own operations "
+            "count from the end; store them as i + n (rows) and j + p (columns)"
+        )
     keep = np.all(idx < np.asarray(X.shape), axis=1)  # JAX's padding (at the shape): ignored
     return _scipy_sparse().coo_matrix((data[keep], (idx[keep, 0], idx[keep, 1])), shape=X.shape)
 
@@ -341,9 +343,10 @@ def _products(n_rows: int):
 
         return one
 
-    return (batched(lambda c, b: c._matvec(b[None], n_rows)[0],
-                    lambda c, b: c._matvec(b, n_rows)),
-            batched(lambda c, r: c._rmatvec(r[None])[0], lambda c, r: c._rmatvec(r)))
+    return (
+        batched(lambda c, b: c._matvec(b[None], n_rows)[0], lambda c, b: c._matvec(b, n_rows)),
+        batched(lambda c, r: c._rmatvec(r[None])[0], lambda c, r: c._rmatvec(r)),
+    )
 
 
 def to_cols(X: SparseX, p_pad: int, dtype, nnz_pad: int | None = None) -> Cols:
@@ -363,4 +366,3 @@ def to_cols(X: SparseX, p_pad: int, dtype, nnz_pad: int | None = None) -> Cols:
     start = np.full(p_pad + 1, nnz, np.int32)
     start[: A.shape[1] + 1] = A.indptr
     return Cols(*(jnp.asarray(a) for a in (feat, row, val, shift, start)))
-

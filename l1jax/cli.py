@@ -305,8 +305,10 @@ def read_csv(
             except InputError as err:  # (a text feature: name the way to leave it out)
                 if "is not a number" not in str(err) or "--decimal" in str(err):
                     raise
-                raise InputError(f"{err}; features must be numbers: encode the column, or "
-                                 f"leave it out with --drop {shlex.quote(names[j])}") from None
+                raise InputError(
+                    f"{err}; features must be numbers: encode the column, or "
+                    f"leave it out with --drop {shlex.quote(names[j])}"
+                ) from None
         for raw_y, one, t in zip(raw_ys, targets, ts, strict=True):
             raw_y.append((f"{name} line {line}, target {one!r},", row[t].strip()))
     notes += _row_numbers(X, kept, name)
@@ -518,8 +520,11 @@ def _read_response(file, n: int, xname: str, binary: bool, decimal: str, encodin
                 )
         lines = [(k, _unquote(line)) for k, line in lines]
         target = name
-        if lines and _is_text(lines[0][1]) and lines[0][1].lower() not in _MISSING and (
-            len(lines) == n + 1 or not any(_is_text(cell) for _, cell in lines[1:])
+        if (
+            lines
+            and _is_text(lines[0][1])
+            and lines[0][1].lower() not in _MISSING
+            and (len(lines) == n + 1 or not any(_is_text(cell) for _, cell in lines[1:]))
         ):
             target = lines[0][1]
             notes.append(f"--target {name}: its first line names the target, {target!r}")
@@ -920,13 +925,24 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
                 f"fitting the {args.loss} {what} path ({args.n_lambdas} λs) on all rows and on "
                 f"{args.cv} folds (the first run compiles for a few seconds) ..."
             )
-            cv = l1jax.cv_path(table.X, table.y, n_folds=args.cv, seed=args.seed,
-                               early_stop=args.early_stop, verbose=not _quiet, **options)
+            cv = l1jax.cv_path(
+                table.X,
+                table.y,
+                n_folds=args.cv,
+                seed=args.seed,
+                early_stop=args.early_stop,
+                verbose=not _quiet,
+                **options,
+            )
             path = cv.path
         else:
             _progress(f"fitting the {args.loss} {what} path ({args.n_lambdas} λs) ...")
-            cv, path = None, l1jax.path(table.X, table.y, early_stop=args.early_stop,
-                                        verbose=not _quiet, **options)
+            cv, path = (
+                None,
+                l1jax.path(
+                    table.X, table.y, early_stop=args.early_stop, verbose=not _quiet, **options
+                ),
+            )
     for w in caught:
         print(f"[l1jax] warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     _progress(f"fitted in {time.perf_counter() - start:.1f} s")
@@ -1241,8 +1257,10 @@ def _check_writable(flag: str, file: str | None) -> None:
         return
     folder = os.path.dirname(os.path.abspath(file))
     if os.path.isdir(file):
-        raise InputError(f"{flag} {file}: is a folder; name a file in it (e.g. "
-                         f"{os.path.join(file, 'out.png' if flag == '--plot' else 'coef.csv')})")
+        raise InputError(
+            f"{flag} {file}: is a folder; name a file in it (e.g. "
+            f"{os.path.join(file, 'out.png' if flag == '--plot' else 'coef.csv')})"
+        )
     if not os.path.isdir(folder):
         raise InputError(f"{flag} {file}: the folder {folder} does not exist; create it first")
     if not os.access(folder, os.W_OK):

@@ -343,15 +343,19 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
         if ahead or workers > 1:  # (the fits' own threads use the cores)
             threads.enter_context(one_blas_thread())
         if pool is None:
-            pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(workers,
-                                                                               "l1jax-fit"))
+            pool = threads.enter_context(
+                concurrent.futures.ThreadPoolExecutor(workers, "l1jax-fit")
+            )
         futures = {**ahead, **{job: pool.submit(fit, job) for job in jobs}}
         fits = [futures[r, f].result() for r in range(R) for f in range(F)]
         fits = [kept(fits[i], job) if job in ahead else fits[i]  # (started ahead: kept here)
                 for i, job in enumerate((r, f) for r in range(R) for f in range(F))]  # fmt: skip
-    stack = lambda name: np.stack([getattr(r, name)[:K] for r in fits]).reshape(  # noqa: E731
-        R, F, K, *getattr(fits[0], name).shape[1:]
-    )
+
+    def stack(name):
+        return np.stack([getattr(r, name)[:K] for r in fits]).reshape(
+            R, F, K, *getattr(fits[0], name).shape[1:]
+        )
+
     if keep is None:
         coef = stack("coef").astype(np.float64)
     else:

@@ -200,8 +200,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--l2-lam", type=number(zero=True), default=0.15,
         help="lambda of weight decay (default 0.15)",
     )  # fmt: skip
-    parser.add_argument("--steps", type=integer(1), default=500,
-                        help="gradient steps (default 500)")
+    parser.add_argument(
+        "--steps", type=integer(1), default=500, help="gradient steps (default 500)"
+    )
     args = parser.parse_args(argv)
     data = make_data()
     n, p = data.X.shape

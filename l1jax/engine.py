@@ -351,8 +351,11 @@ def on_widths(loss: str, entrywise: bool, grouped: bool, sparse_entries: bool) -
 def _gather_dense(data: solvers.Data, idx, mask):
     """The working set's columns (``idx``, ``mask``) as one dense array (Gram: its block)."""
     if data.gram:
-        return solvers.Data(G=data.G[idx][:, idx] * mask[:, None] * mask[None, :],
-                            c=data.c[idx] * (mask[:, None] if data.tasks else mask), yy=data.yy)
+        return solvers.Data(
+            G=data.G[idx][:, idx] * mask[:, None] * mask[None, :],
+            c=data.c[idx] * (mask[:, None] if data.tasks else mask),
+            yy=data.yy,
+        )
     if data.Xs is not None:
         return solvers.Data(Xt=data.Xs.gather(idx, mask, data.y.shape[0]), y=data.y, s=data.s)
     return solvers.Data(Xt=data.Xt[idx] * mask[:, None], y=data.y, s=data.s)
@@ -485,6 +488,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             top = solvers.lipschitz(st.loss, sub, st.fit_intercept, **power)
             step = zero + solvers.STEP_START / top  # (see STEP_START: backtracking from L/1.3)
         else:  # the local curvature at each λ's warm start
+
             def curvature(bt, bb):
                 return solvers.lipschitz(st.loss, sub, st.fit_intercept, bt, bb, **power)
 
@@ -512,8 +516,17 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     def certify(lam, beta, lin, b):
         _, gap, g = solvers._certify(
-            st.loss, data, penalty_at(lam), lin, beta, b, st.positive, False, st.fit_intercept,
-            st.free, fcols=fcols,
+            st.loss,
+            data,
+            penalty_at(lam),
+            lin,
+            beta,
+            b,
+            st.positive,
+            False,
+            st.fit_intercept,
+            st.free,
+            fcols=fcols,
         )
         return g, gap, solvers._value(st.loss, data, lin, beta, b)
 
@@ -571,6 +584,7 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
             sub = _gather(data, cols, cmask, chunk, slots)._replace(active=width)
             beta_w, b_w, it, codes, lin = on(sub, M)
         else:  # dense working sets of a few widths, one FISTA each (see fista_widths)
+
             def at(W):
                 return lambda: on(_gather_dense(data, cols[:W], cmask[:W]), W)
 
@@ -680,8 +694,10 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
         n_iter=put(state.n_iter, r.spent),
         status=put(state.status, solvers._status(r.gap, tol)),
         dev=dev,
-        n_fit=pick(state.n_fit, jnp.where(jnp.any(stop), k + jnp.argmax(stop).astype(k.dtype) + 1,
-                                          state.n_fit)),
+        n_fit=pick(
+            state.n_fit,
+            jnp.where(jnp.any(stop), k + jnp.argmax(stop).astype(k.dtype) + 1, state.n_fit),
+        ),
         need=jnp.where(keep, r.need, state.need),  # (the capacity the host grows to)
     )
 
@@ -784,7 +800,8 @@ def run(problem: Problem, state: State | Start, *, st: Static, capacity: int, ch
         return (s.k < s.n_fit) & (s.need == 0)
 
     return jax.lax.while_loop(
-        cond, lambda s: _block(problem, s, st, capacity, chunk, lams_mesh, slots, dense, full),
+        cond,
+        lambda s: _block(problem, s, st, capacity, chunk, lams_mesh, slots, dense, full),
         state,
     )
 

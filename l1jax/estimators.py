@@ -153,8 +153,10 @@ def _check_solver_settings(est) -> None:
     get = {name: getattr(est, name, default) for name, default in _SOLVER_SETTINGS.items()}
     precompute = get["precompute"]
     if hasattr(precompute, "shape") or isinstance(precompute, list | tuple):
-        raise ValueError("precompute: a precomputed Gram matrix is not accepted (l1jax forms "
-                         "XᵀX itself when n_samples ≫ n_features); pass precompute='auto'")
+        raise ValueError(
+            "precompute: a precomputed Gram matrix is not accepted (l1jax forms "
+            "XᵀX itself when n_samples ≫ n_features); pass precompute='auto'"
+        )
     if not (isinstance(precompute, bool | np.bool_) or precompute == "auto"):
         raise ValueError(f"precompute must be 'auto', True or False, got {precompute!r}")
     check_flag(get["copy_X"], "copy_X")
@@ -351,7 +353,7 @@ class ElasticNet(RegressorMixin, _Linear):
             self.n_iter_ = [int(f[0].n_iter[0]) for f in fits]
             self.dual_gap_ = np.array([f[0].gap[0] for f in fits], np.float64)
             return self
-        (self.path_, self.coef_, intercept), = fits  # (a y of one column: scikit-learn's
+        ((self.path_, self.coef_, intercept),) = fits  # (a y of one column: scikit-learn's
         # coef_ (n_features,) and intercept_ (1,))
         self.intercept_ = np.atleast_1d(intercept) if y.ndim == 2 and self._per_target else \
             intercept  # fmt: skip

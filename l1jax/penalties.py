@@ -177,11 +177,14 @@ def group_l1(
       >>> penalties.group_l1(jnp.array([[3.0, 4.0], [0.0, 0.0]]), axis=1)
       Array(5., dtype=float32)
     """
+
     def one(x, w):
         if axis is not None and not -x.ndim <= axis < x.ndim:
-            raise ValueError(f"penalties.group_l1: axis={axis} is out of range for a leaf of "
-                             f"shape {x.shape}; leave such leaves out (e.g. biases: "
-                             "l1jax.skip_biases) or use axis=None (the whole leaf a group)")
+            raise ValueError(
+                f"penalties.group_l1: axis={axis} is out of range for a leaf of "
+                f"shape {x.shape}; leave such leaves out (e.g. biases: "
+                "l1jax.skip_biases) or use axis=None (the whole leaf a group)"
+            )
         if w is not None:
             _group_weights("penalties.group_l1", jnp.asarray(w), x, axis)
         return _weighted(_safe_norm(x, axis, keepdims=False), w, x)

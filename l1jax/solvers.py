@@ -553,8 +553,10 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
             return jnp.where(done, bb, bb + step), done, it + 1, lo, hi
 
         if loss == MULTINOMIAL:
+
             def b_body(st):
                 return (*_softmax_intercept_step(data, lin, st[:3]), *st[3:])
+
         if loss == "poisson":  # its minimizer in b, log Σ s y − log Σ s e^lin, to start from:
             # the damped steps move η by 1 at most, and 60 of them fell short of a fit whose
             # η was 111 too high (a count of 1 in 120 rows at a small λ: reported UNBOUNDED)
@@ -562,8 +564,9 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
             sy = _sum_rows(_weighted(data.s, data.y))
             exact = jnp.log(sy) - top - jnp.log(_sum_rows(_weighted(data.s, jnp.exp(lin - top))))
             b = jnp.where((sy > 0) & jnp.isfinite(exact), exact, b)
-        b, b_ok, *_ = jax.lax.while_loop(b_cond, b_body,
-                                         (b, izero != 0, izero, zero - jnp.inf, zero + jnp.inf))
+        b, b_ok, *_ = jax.lax.while_loop(
+            b_cond, b_body, (b, izero != 0, izero, zero - jnp.inf, zero + jnp.inf)
+        )
     g, gb = _grad(loss, data, lin, beta, b)
     p = beta.shape[0]
     if fcols is None:  # Newton-CG on all coordinates, the non-free ones masked out
@@ -926,8 +929,15 @@ def _status(gap, tol_abs) -> jax.Array:
 
 @functools.partial(
     jit,
-    static_argnames=("loss", "positive", "fit_intercept", "check_every", "l1_only", "free",
-                     "free_cap"),
+    static_argnames=(
+        "loss",
+        "positive",
+        "fit_intercept",
+        "check_every",
+        "l1_only",
+        "free",
+        "free_cap",
+    ),
 )
 @highest
 def fista_block(
@@ -1129,8 +1139,9 @@ def _newton_loop(loss, data, pen, beta0, b0, lin0, primal0, tol_abs, max_iter, s
         best, mark, stale = _progress(gap, primal, st.best, st.mark, st.stale)
         done = st.done | (gap <= tol_abs) | ~jnp.isfinite(gap) | (st.n_iter >= max_iter)
         done = done | (stale >= NEWTON_STALL)
-        return st._replace(gap=gap, primal=primal, done=done, best=best, mark=mark,
-                           stale=stale), ref
+        return st._replace(
+            gap=gap, primal=primal, done=done, best=best, mark=mark, stale=stale
+        ), ref
 
     inf, izero = _varying(one, jnp.inf, one.dtype), _varying(one, 0, jnp.int32)
     false = _varying(one, False, bool)  # (see _varying)

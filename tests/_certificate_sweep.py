@@ -231,8 +231,14 @@ def _p_null(opts, y, s):
     return float(solvers.gap_scale(opts["loss"], y, s, opts["fit_intercept"], np))
 
 
-def main(seed: int, seconds: float, multi: bool = False, sparse: bool = False,
-         wide: bool = False, scales: bool = False) -> None:
+def main(
+    seed: int,
+    seconds: float,
+    multi: bool = False,
+    sparse: bool = False,
+    wide: bool = False,
+    scales: bool = False,
+) -> None:
     if multi and (sparse or wide):  # (l1jax refuses a sparse X with them)
         raise SystemExit("sparse and wide are modes of the single-response draws, not of multi")
     warnings.simplefilter("ignore")

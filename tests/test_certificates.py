@@ -553,7 +553,7 @@ def _assert_gaps_bound_the_free_pair(X, y, res):
     best = np.r_[np.linalg.solve(R, Q.T @ y), 0, 0, 0]
     p_null = 0.5 * np.mean(y**2)
     for k in range(res.lambdas.size):
-        excess = (0.5 * np.mean((y - X @ res.coef[k]) ** 2) - 0.5 * np.mean((y - X @ best) ** 2))
+        excess = 0.5 * np.mean((y - X @ res.coef[k]) ** 2) - 0.5 * np.mean((y - X @ best) ** 2)
         assert excess / p_null <= res.gap[k] + 1e-12, (k, excess / p_null, res.gap[k])
 
 
@@ -595,7 +595,10 @@ def test_float32_gap_with_weights_spanning_decades():
     assert res.converged.all(), res.gap
     rounding = 4 * np.finfo(np.float32).eps * primal
     assert np.all(-rounding <= res.gap) and np.all(excess <= res.gap + rounding), (
-        excess, res.gap, rounding)
+        excess,
+        res.gap,
+        rounding,
+    )
 
 
 def test_gram_form_gap_is_not_a_difference_of_two_halves_of_yy():
@@ -662,8 +665,15 @@ def test_a_singular_free_block_is_solved(loss):
                        standardize=standardize)  # fmt: skip
         assert r.converged.all(), r.status
         np.testing.assert_array_equal(r.coef[:, [2, 4]], 0.0)  # the last level; Z[:, 0] again
-        ref = l1jax.path(full_rank, y, loss=loss, lambdas=r.lambdas, sample_weight=w,
-                         penalty_factor=np.r_[0.0, 0.0, 0.0, np.ones(5)], standardize=standardize)
+        ref = l1jax.path(
+            full_rank,
+            y,
+            loss=loss,
+            lambdas=r.lambdas,
+            sample_weight=w,
+            penalty_factor=np.r_[0.0, 0.0, 0.0, np.ones(5)],
+            standardize=standardize,
+        )
         np.testing.assert_allclose(r.predict(X), ref.predict(full_rank), rtol=0, atol=1e-5)
         np.testing.assert_allclose(r.coef[:, 5:], ref.coef[:, 3:], rtol=0, atol=1e-5)
 

@@ -96,8 +96,10 @@ BAD = {
     "no target": (["path", "good.csv"], "--target"),
     # each range says what it accepts (it said ">= 0", then refused 0 with "at least 1")
     "no lambdas": (["path", "good.csv", "--target", "y", "--n-lambdas", "0"], "must be >= 1"),
-    "ratio of 1": (["path", "good.csv", "--target", "y", "--lambda-min-ratio", "1"],
-                   "--lambda-min-ratio: must be in (0, 1)"),
+    "ratio of 1": (
+        ["path", "good.csv", "--target", "y", "--lambda-min-ratio", "1"],
+        "--lambda-min-ratio: must be in (0, 1)",
+    ),
     "no iterations": (["path", "good.csv", "--target", "y", "--max-iter", "0"], "must be >= 1"),
     "infinite tol": (["path", "good.csv", "--target", "y", "--tol", "inf"], "finite number > 0"),
     # the demo: it printed untrained zeros under the conclusion they illustrate, or a traceback
@@ -106,8 +108,10 @@ BAD = {
     "demo, nan λ": (["demo", "--lam", "nan"], "--lam: must be a finite number >= 0"),
     "demo, infinite λ": (["demo", "--l2-lam", "inf"], "--l2-lam: must be a finite number >= 0"),
     # output files that cannot be written: refused before the fit (after it, as "no such file")
-    "--out in no folder": (["path", "good.csv", "--target", "y", "--out", "no/coef.csv"],
-                           "the folder"),
+    "--out in no folder": (
+        ["path", "good.csv", "--target", "y", "--out", "no/coef.csv"],
+        "the folder",
+    ),
     "--plot a folder": (["path", "good.csv", "--target", "y", "--plot", "."], "is a folder"),
 }
 # Through the real entry point in a subprocess (exit status, stderr); the rest in this process.
@@ -164,8 +168,17 @@ def runs(tmp_path_factory):
         ],  # fmt: skip
         "no matplotlib, default": ["--cv", "0", "--n-lambdas", "10"],
         "quiet": ["path", "good.csv", "--target", "y", "--cv", "3", "--quiet"],
-        "no early stop": ["path", "good.csv", "--target", "y", "--cv", "0", "--no-early-stop",
-                          "--n-lambdas", "30"],
+        "no early stop": [
+            "path",
+            "good.csv",
+            "--target",
+            "y",
+            "--cv",
+            "0",
+            "--no-early-stop",
+            "--n-lambdas",
+            "30",
+        ],
         "no matplotlib, --plot": [
             "path",
             str(tmp / "good.csv"),
@@ -369,10 +382,12 @@ FILES = {
     "comma_decimal.csv": _text(HEADER, [[c.replace(".", ",") for c in r] for r in ROWS], ";"),
     "no_header.csv": _text(None, ROWS),
     "unnamed_data.csv": _text(["", *HEADER], [["0.5", *r] for r in ROWS]),
-    "unnamed_ints.csv": _text(["", *HEADER], [[str(i), *r] for i, r in zip(
-        [2, 5, 8, 3, 1, 9], ROWS, strict=True)]),  # (integers, but not a row numbering: data)
-    "filtered_index.csv": _text(["", *HEADER], [[str(i), *r] for i, r in zip(
-        [0, 2, 3, 7, 8, 11], ROWS, strict=True)]),  # (a filtered frame's index, increasing)
+    "unnamed_ints.csv": _text(
+        ["", *HEADER], [[str(i), *r] for i, r in zip([2, 5, 8, 3, 1, 9], ROWS, strict=True)]
+    ),  # (integers, but not a row numbering: data)
+    "filtered_index.csv": _text(
+        ["", *HEADER], [[str(i), *r] for i, r in zip([0, 2, 3, 7, 8, 11], ROWS, strict=True)]
+    ),  # (a filtered frame's index, increasing)
     "two_targets.csv": _text(["a", "y", "c", "y"], ROWS),
     "trailing.csv": _text([*HEADER, ""], [[*r, ""] for r in ROWS]),
     "ids.csv": _text(["id", *HEADER], [[str(i + 1), *r] for i, r in enumerate(ROWS)]),
@@ -517,9 +532,24 @@ def test_messages_name_options_not_arguments():
     )
 
 
-
-FIT_OPTIONS = ["--cv", "0", "--l1-ratio", "0.5", "--n-lambdas", "7", "--lambda-min-ratio", "0.2",
-               "--tol", "1e-5", "--max-iter", "300", "--seed", "3", "--no-early-stop", "--quiet"]
+FIT_OPTIONS = [
+    "--cv",
+    "0",
+    "--l1-ratio",
+    "0.5",
+    "--n-lambdas",
+    "7",
+    "--lambda-min-ratio",
+    "0.2",
+    "--tol",
+    "1e-5",
+    "--max-iter",
+    "300",
+    "--seed",
+    "3",
+    "--no-early-stop",
+    "--quiet",
+]
 
 
 @pytest.mark.parametrize("where", ["before", "after"])
@@ -534,8 +564,17 @@ def test_fit_options_before_the_command_are_kept(tmp_path, monkeypatch, where):
     assert main(argv) == 0
     fit = {k: seen[0][k] for k in ("cv", "l1_ratio", "n_lambdas", "lambda_min_ratio", "tol",
                                    "max_iter", "seed", "early_stop", "quiet")}  # fmt: skip
-    assert fit == {"cv": 0, "l1_ratio": 0.5, "n_lambdas": 7, "lambda_min_ratio": 0.2,
-                   "tol": 1e-5, "max_iter": 300, "seed": 3, "early_stop": False, "quiet": True}
+    assert fit == {
+        "cv": 0,
+        "l1_ratio": 0.5,
+        "n_lambdas": 7,
+        "lambda_min_ratio": 0.2,
+        "tol": 1e-5,
+        "max_iter": 300,
+        "seed": 3,
+        "early_stop": False,
+        "quiet": True,
+    }
     assert main(["path", str(tmp_path / "d.csv"), "--target", "y"]) == 0  # ... and the defaults
     assert {k: seen[1][k] for k in fit} == {
         "cv": 10, "l1_ratio": 1.0, "n_lambdas": 100, "lambda_min_ratio": None, "tol": None,

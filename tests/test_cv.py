@@ -304,8 +304,17 @@ def test_large_design_form_folds_fit_their_training_rows_alone(loss, monkeypatch
     scoring = "mse" if loss == "squared" else "deviance"
     with warnings.catch_warnings():  # every fold × λ fit is certified at 1e-12
         warnings.simplefilter("error", l1jax.ConvergenceWarning)
-        cv = l1jax.cv_path(X, y, fold_ids=np.arange(40) % 4, loss=loss, lambdas=K,
-                           scoring=scoring, lambda_min_ratio=0.05, tol=1e-12, max_iter=200_000)
+        cv = l1jax.cv_path(
+            X,
+            y,
+            fold_ids=np.arange(40) % 4,
+            loss=loss,
+            lambdas=K,
+            scoring=scoring,
+            lambda_min_ratio=0.05,
+            tol=1e-12,
+            max_iter=200_000,
+        )
     # the refit's λ grid on all 40 rows (the refit itself: path's own), the 4 folds on their 30
     assert sorted(rows) == [30] * 4 + [40]
     scores, mean, _ = _by_hand(X, y, cv, loss, scoring)
@@ -441,8 +450,14 @@ def test_batched_folds_keep_off_the_gram_matrix_of_a_bad_free_block(monkeypatch)
     from l1jax import cv
 
     X, y = _close_free_pair()
-    kw = dict(penalty_factor=np.array([0, 0, 1, 1, 1.0]), standardize=False,
-              fit_intercept=False, lambdas=np.array([8.0, 4.0, 1.0]), n_folds=3, tol=1e-7)
+    kw = dict(
+        penalty_factor=np.array([0, 0, 1, 1, 1.0]),
+        standardize=False,
+        fit_intercept=False,
+        lambdas=np.array([8.0, 4.0, 1.0]),
+        n_folds=3,
+        tol=1e-7,
+    )
     means = []
     for batched in (False, True):
         monkeypatch.setattr(cv, "BATCHED", batched)

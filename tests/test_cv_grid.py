@@ -21,8 +21,9 @@ def data():
 @pytest.fixture(scope="module")
 def grid(data):
     X, y, folds = data
-    return l1jax.cv_path(X, y, fold_ids=folds, lambdas=10, l1_ratio=[0.3, 1.0], tol=TOL,
-                         early_stop=False)  # (tests/test_early_stop.py: grids that stop)
+    return l1jax.cv_path(
+        X, y, fold_ids=folds, lambdas=10, l1_ratio=[0.3, 1.0], tol=TOL, early_stop=False
+    )  # (tests/test_early_stop.py: grids that stop)
 
 
 def test_grid_rows_are_the_scalar_runs(data, grid):
@@ -32,8 +33,9 @@ def test_grid_rows_are_the_scalar_runs(data, grid):
     np.testing.assert_array_equal(grid.l1_ratio, [0.3, 1.0])
     assert len(grid.paths) == 2
     for r, ratio in enumerate([0.3, 1.0]):
-        one = l1jax.cv_path(X, y, fold_ids=folds, lambdas=10, l1_ratio=ratio, tol=TOL,
-                            early_stop=False)
+        one = l1jax.cv_path(
+            X, y, fold_ids=folds, lambdas=10, l1_ratio=ratio, tol=TOL, early_stop=False
+        )
         assert one.cv_mean.shape == (10,) and one.l1_ratio == ratio == one.l1_ratio_min
         assert one.index_l1_ratio == 0 and len(one.paths) == 1 and one.paths[0] is one.path
         np.testing.assert_allclose(grid.lambdas[r], one.lambdas, rtol=1e-15)

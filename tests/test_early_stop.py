@@ -95,8 +95,9 @@ def test_cv_path_l1_ratio_grid_keeps_the_longest_stopped_grid():
     cv = l1jax.cv_path(X, y, n_folds=3, lambdas=40, l1_ratio=ratios)
     assert cv.lambdas.shape == (2, max(lengths))
     for r, row in zip(ratios, cv.lambdas, strict=True):  # each its own log-spaced grid
-        np.testing.assert_allclose(row, l1jax.path(X, y, l1_ratio=r, lambdas=40,
-                                                   early_stop=False).lambdas[: row.size])
+        np.testing.assert_allclose(
+            row, l1jax.path(X, y, l1_ratio=r, lambdas=40, early_stop=False).lambdas[: row.size]
+        )
 
 
 def test_early_stop_must_be_a_bool():

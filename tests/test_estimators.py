@@ -517,8 +517,10 @@ def test_lasso_and_elastic_net_fit_one_model_per_column_of_a_2d_y(tasks):
 
     X, Y = tasks
     opts = dict(tol=1e-12, max_iter=100_000)
-    pairs = ((Lasso(alpha=0.1, **opts), linear_model.Lasso(alpha=0.1, **opts)),
-             (ElasticNet(alpha=0.1, **opts), linear_model.ElasticNet(alpha=0.1, **opts)))
+    pairs = (
+        (Lasso(alpha=0.1, **opts), linear_model.Lasso(alpha=0.1, **opts)),
+        (ElasticNet(alpha=0.1, **opts), linear_model.ElasticNet(alpha=0.1, **opts)),
+    )
     for ours, theirs in pairs:
         for y in (Y, Y[:, :1]):
             ours.fit(X, y)

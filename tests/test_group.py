@@ -254,7 +254,6 @@ def test_float32_default_converges():
         assert ours - best <= 1e-4 * best, (k, ours, best)
 
 
-
 @pytest.mark.parametrize("loss", ["squared", "logistic", "poisson"])
 def test_float32_raw_columns_of_different_units_converge(loss):
     """standardize=False, each group's columns in units 10⁻² to 10³ apart (one of them a single

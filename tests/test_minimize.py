@@ -222,7 +222,6 @@ def test_the_step_grows_again_after_a_start_of_high_curvature(accelerate):
     np.testing.assert_allclose(res.params, np.log(3.0 - lam), rtol=1e-8)
 
 
-
 @pytest.mark.parametrize("accelerate", [True, False])
 def test_an_extrapolation_outside_the_domain_starts_again_from_the_iterate(accelerate):
     """Σ c w − log w (finite only for w > 0) with the non-negative L1 prox: w* = 1 / (c + λ).
@@ -393,8 +392,11 @@ def test_non_finite_objective_is_a_status():
         (dict(max_iter=2**40), ValueError, "max_iter"),
         (dict(prox=lambda x: x), TypeError, "prox.*failed on init_params"),
         (dict(prox=lambda x, t: None), TypeError, "prox.*structure"),
-        (dict(init_params={"w": jnp.zeros(P)}, mask={"w": jnp.ones(P, bool)}), TypeError,
-         "mask must be a pytree of Python bools"),
+        (
+            dict(init_params={"w": jnp.zeros(P)}, mask={"w": jnp.ones(P, bool)}),
+            TypeError,
+            "mask must be a pytree of Python bools",
+        ),
         (dict(init_params={"w": jnp.zeros(P)}, mask="w"), TypeError, "Python bools"),
         (dict(args=X_NP), TypeError, "args"),
         (dict(prox="l1"), TypeError, "prox"),
@@ -407,12 +409,21 @@ def test_non_finite_objective_is_a_status():
         # (minimize's own words: the single bool failed inside the trace with the transforms'
         # message about optax.inject_hyperparams; per-leaf weights under a mask with a raw
         # pytree structure error)
-        (dict(init_params={"w": jnp.zeros(P), "b": jnp.zeros(())}, mask=False), ValueError,
-         r"minimize: mask is a single bool \(False\) for init_params of 2 leaves"),
-        (dict(init_params={"w": jnp.zeros(P), "b": jnp.zeros(())}, mask={"w": True, "b": False},
-              prox=functools.partial(l1jax.prox.l1, weights={"w": np.ones(P), "b": 0.0})),
-         TypeError, r"prox.*failed on init_params \(its penalized leaves, under mask\).*leave "
-                    r"mask out and give the unpenalized leaves weight 0"),
+        (
+            dict(init_params={"w": jnp.zeros(P), "b": jnp.zeros(())}, mask=False),
+            ValueError,
+            r"minimize: mask is a single bool \(False\) for init_params of 2 leaves",
+        ),
+        (
+            dict(
+                init_params={"w": jnp.zeros(P), "b": jnp.zeros(())},
+                mask={"w": True, "b": False},
+                prox=functools.partial(l1jax.prox.l1, weights={"w": np.ones(P), "b": 0.0}),
+            ),
+            TypeError,
+            r"prox.*failed on init_params \(its penalized leaves, under mask\).*leave "
+            r"mask out and give the unpenalized leaves weight 0",
+        ),
     ],
 )
 def test_bad_input_is_refused_naming_the_argument(change, error, match):
@@ -523,8 +534,13 @@ def test_an_intercept_started_at_the_mean_keeps_the_test_fair():
         return jnp.mean((y - X @ params["w"] - params["b"]) ** 2) / 2
 
     ref = Lasso(alpha=0.05, tol=1e-14, max_iter=100_000).fit(X, y)
-    res = l1jax.minimize(loss, {"w": jnp.zeros(6), "b": jnp.asarray(y.mean())}, lam=0.05,
-                         args=(jnp.asarray(X), jnp.asarray(y)), mask={"w": True, "b": False})
+    res = l1jax.minimize(
+        loss,
+        {"w": jnp.zeros(6), "b": jnp.asarray(y.mean())},
+        lam=0.05,
+        args=(jnp.asarray(X), jnp.asarray(y)),
+        mask={"w": True, "b": False},
+    )
     assert bool(res.converged)
     np.testing.assert_allclose(res.params["w"], ref.coef_, atol=1e-5)
 

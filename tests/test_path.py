@@ -870,7 +870,6 @@ def test_predict_is_linear_predictor(loss):
         )
 
 
-
 def test_predict_takes_integer_and_bool_x_on_devices_and_names_other_dtypes():
     """An int or bool jax.Array X is predicted in the coefficients' dtype (cast to X's, int32
     coefficients predicted zeros and bool ones True); complex, text and objects are named."""
@@ -890,7 +889,6 @@ def test_predict_takes_integer_and_bool_x_on_devices_and_names_other_dtypes():
     for bad in (X.astype(complex), X.astype(str), text):
         with pytest.raises(TypeError, match="X must hold real numbers"):
             res.predict(bad)
-
 
 
 @pytest.mark.parametrize("dtype, far", [(np.float64, 2e3), (np.float32, 300.0)])
@@ -1095,8 +1093,17 @@ def test_host_gram_in_slices_of_rows(monkeypatch, standardize, l1_ratio):
         return
     sd = _col_scale(X, _weights(n, w)) if standardize else None
     for k in (3, -1):
-        viol = kkt_violation(X, y, sliced.coef[k], sliced.intercept[k], sliced.lambdas[k],
-                             loss="squared", l1_ratio=l1_ratio, sample_weight=w, scale=sd)
+        viol = kkt_violation(
+            X,
+            y,
+            sliced.coef[k],
+            sliced.intercept[k],
+            sliced.lambdas[k],
+            loss="squared",
+            l1_ratio=l1_ratio,
+            sample_weight=w,
+            scale=sd,
+        )
         assert viol <= 1e-6 * sliced.lambdas[k], (k, viol)
 
 

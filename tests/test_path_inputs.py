@@ -309,8 +309,6 @@ def test_pandas_nullable_numbers_fit_and_masked_entries_are_refused():
         l1jax.path(masked, y, lambdas=3)
 
 
-
-
 def test_pandas_float64_columns_are_solved_in_float64_with_x64_off():
     """A DataFrame of pandas' nullable Float64 columns holds float64 numbers, which NumPy reads
     as objects: it was solved in float32 with JAX's x64 off (coefficients 5e-6 from the same
@@ -329,7 +327,6 @@ def test_pandas_float64_columns_are_solved_in_float64_with_x64_off():
                 np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-10, atol=1e-12)
 
 
-
 def test_logistic_labels_that_are_no_numbers_are_named_with_an_encoding():
     """loss='logistic' with text labels said only that y must be numeric: now the labels are
     named, with an encoding as 0/1 and loss='multinomial' (which takes labels); in path,
@@ -337,8 +334,11 @@ def test_logistic_labels_that_are_no_numbers_are_named_with_an_encoding():
     X, y = _data()
     words = np.where(y > np.median(y), "yes", "no")
     for fit in (l1jax.path, l1jax.cv_path, l1jax.stability_selection):
-        with pytest.raises(TypeError, match=r"y holds labels \('no', 'yes'\) for "
-                           r"loss='logistic'.*\(y == 'yes'\) \* 1\.0.*multinomial"):
+        with pytest.raises(
+            TypeError,
+            match=r"y holds labels \('no', 'yes'\) for "
+            r"loss='logistic'.*\(y == 'yes'\) \* 1\.0.*multinomial",
+        ):
             fit(X, words, loss="logistic", lambdas=3)
     res = l1jax.path(X, (words == "yes") * 1.0, loss="logistic", lambdas=3)  # (as it says)
     assert res.converged.all()

@@ -209,7 +209,8 @@ def test_low_precision_params_are_summed_in_float32():
     assert penalties.l2(half).dtype == jnp.float16  # (45000 and 40000 rounded to float16)
     assert float(penalties.l2(half)) == pytest.approx(45000.0, rel=1e-3)
     assert float(penalties.elastic_net(jnp.array([200.0, 200.0], jnp.float16), 0.0)) == (
-        pytest.approx(40000.0, rel=1e-3))
+        pytest.approx(40000.0, rel=1e-3)
+    )
     # ρ given as a float32 array keeps bf16 params' penalty in bf16, as the module promises
     assert penalties.elastic_net(jnp.ones(3, jnp.bfloat16), jnp.float32(0.5)).dtype == jnp.bfloat16
 

@@ -197,8 +197,11 @@ def test_lambda_min_of_zero_is_named_in_the_legend_only():
     for ax in (l1jax.plot_cv(cv0), l1jax.plot_path(cv0)):
         legend = [t.get_text() for t in ax.get_legend().get_texts()]
         assert any(t.startswith("λ_min = 0 (") and "off the log axis" in t for t in legend)
-        vertical = [line.get_xdata()[0] for line in ax.get_lines()
-                    if len(line.get_xdata()) and line.get_linestyle() not in ("-", "None")]
+        vertical = [
+            line.get_xdata()[0]
+            for line in ax.get_lines()
+            if len(line.get_xdata()) and line.get_linestyle() not in ("-", "None")
+        ]
         assert all(x > 0 for x in vertical)
         plt.close(ax.figure)
 
@@ -337,8 +340,11 @@ def _visible_x_labels(ax) -> list[str]:
     ax.figure.canvas.draw()
     lo, hi = sorted(ax.get_xlim())
     ticks = ax.xaxis.get_major_ticks() + ax.xaxis.get_minor_ticks()
-    return [t.label1.get_text() for t in ticks
-            if lo <= t.get_loc() <= hi and t.label1.get_visible() and t.label1.get_text()]
+    return [
+        t.label1.get_text()
+        for t in ticks
+        if lo <= t.get_loc() <= hi and t.label1.get_visible() and t.label1.get_text()
+    ]
 
 
 @pytest.mark.parametrize(("lambdas", "expected"), [

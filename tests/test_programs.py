@@ -118,7 +118,6 @@ def test_damaged_file_is_rebuilt(cache, damage):
     _expect(loaded=1)
 
 
-
 def test_temporary_files_of_killed_writers_are_cleared(cache):
     """A process killed while it wrote a program leaves its temporary file; the next store in
     that directory removes those over an hour old (a younger one may be another writer's)."""
@@ -134,6 +133,7 @@ def test_temporary_files_of_killed_writers_are_cleared(cache):
     _poly(jnp.arange(5.0), 2.0, 2)  # a new program, stored beside them
     assert not os.path.exists(stale) and os.path.exists(fresh)
     assert len([f for f in _files(cache) if f.endswith(".bin")]) == 2
+
 
 def test_executable_failing_its_first_call_is_rebuilt(cache, monkeypatch):
     x = jnp.arange(3.0)
@@ -279,8 +279,10 @@ def test_least_recently_used_executables_are_let_go(cache, monkeypatch):
     assert len(_programs._memory) == 2
 
 
-@pytest.mark.skipif(not os.path.exists("/proc/self/maps") or jax.default_backend() != "cpu",
-                    reason="a CPU executable's code in Linux's memory maps (a GPU's: none)")
+@pytest.mark.skipif(
+    not os.path.exists("/proc/self/maps") or jax.default_backend() != "cpu",
+    reason="a CPU executable's code in Linux's memory maps (a GPU's: none)",
+)
 def test_executables_let_go_release_their_memory(cache, monkeypatch):
     """Nothing else holds an executable that l1jax lets go (JAX's in-memory caches keep those
     of a jitted function alive as long as the function lives): eight programs take the memory

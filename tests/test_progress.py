@@ -101,10 +101,12 @@ def test_convergence_warnings_name_the_callers_line(x64):
     calls = {
         "path": lambda: l1jax.path(X, y, max_iter=3),
         "cv_path": lambda: l1jax.cv_path(X, y, max_iter=3, n_folds=3, lambdas=10),
-        "stability": lambda: l1jax.stability_selection(X, y, max_iter=3, n_subsamples=4,
-                                                       lambdas=5),  # fmt: skip
-        "minimize": lambda: l1jax.minimize(lambda w: jnp.sum((w - 1) ** 2), jnp.zeros(3),
-                                           lam=0.1, max_iter=1),  # fmt: skip
+        "stability": lambda: l1jax.stability_selection(
+            X, y, max_iter=3, n_subsamples=4, lambdas=5
+        ),  # fmt: skip
+        "minimize": lambda: l1jax.minimize(
+            lambda w: jnp.sum((w - 1) ** 2), jnp.zeros(3), lam=0.1, max_iter=1
+        ),  # fmt: skip
         "Lasso": lambda: Lasso(alpha=1e-4, max_iter=3).fit(X, y),
         "LassoCV": lambda: LassoCV(alphas=5, max_iter=3, cv=3).fit(X, y),
     }
@@ -161,6 +163,7 @@ def test_lines_from_threads_stay_whole(monkeypatch):
     stream = SlowStream()
     monkeypatch.setattr(sys, "stderr", stream)
     report = Progress("l1jax.cv_path", True)
+
     def fold(f):
         for i in range(20):
             report(f"fold {f} step {i}")

@@ -58,16 +58,41 @@ CASES = [  # (id, change to the valid call, error, argument named, words of the 
     ("lambdas negative", dict(lambdas=jnp.array([-0.5])), ValueError, "lambdas", ">= 0"),
     ("lambdas NaN", dict(lambdas=jnp.array([jnp.nan])), ValueError, "lambdas", ""),
     ("lambdas empty", dict(lambdas=jnp.zeros(0)), ValueError, "lambdas", ""),
-    ("penalty_factor short", dict(penalty_factor=jnp.ones(P - 1)), ValueError,
-     "penalty_factor", f"({P})"),  # fmt: skip
-    ("penalty_factor negative", dict(penalty_factor=-jnp.ones(P)), ValueError,
-     "penalty_factor", "non-negative"),  # fmt: skip
-    ("penalty_factor inf", dict(penalty_factor=jnp.ones(P).at[0].set(jnp.inf)), ValueError,
-     "penalty_factor", "NaN or inf"),  # fmt: skip
-    ("sample_weight short", dict(sample_weight=jnp.ones(N + 1)), ValueError, "sample_weight",
-     f"({N})"),  # fmt: skip
-    ("sample_weight zero", dict(sample_weight=jnp.zeros(N)), ValueError, "sample_weight",
-     "positive weight"),  # fmt: skip
+    (
+        "penalty_factor short",
+        dict(penalty_factor=jnp.ones(P - 1)),
+        ValueError,
+        "penalty_factor",
+        f"({P})",
+    ),  # fmt: skip
+    (
+        "penalty_factor negative",
+        dict(penalty_factor=-jnp.ones(P)),
+        ValueError,
+        "penalty_factor",
+        "non-negative",
+    ),  # fmt: skip
+    (
+        "penalty_factor inf",
+        dict(penalty_factor=jnp.ones(P).at[0].set(jnp.inf)),
+        ValueError,
+        "penalty_factor",
+        "NaN or inf",
+    ),  # fmt: skip
+    (
+        "sample_weight short",
+        dict(sample_weight=jnp.ones(N + 1)),
+        ValueError,
+        "sample_weight",
+        f"({N})",
+    ),  # fmt: skip
+    (
+        "sample_weight zero",
+        dict(sample_weight=jnp.zeros(N)),
+        ValueError,
+        "sample_weight",
+        "positive weight",
+    ),  # fmt: skip
     ("loss", dict(loss="hinge"), ValueError, "loss", "squared"),
     ("loss multinomial", dict(loss="multinomial"), ValueError, "loss", "l1jax.path"),
     ("y negative for poisson", dict(loss="poisson"), ValueError, "y", "non-negative"),
@@ -154,5 +179,8 @@ def test_traced_values_out_of_range_are_not_certified():
     X, y, _ = _data()
     at = jax.jit(lambda lams, r: l1jax.solve_path(X, y, lams, l1_ratio=r, tol=1e-6).status)
     assert np.asarray(at(jnp.array([0.5, -0.5, jnp.nan]), 1.0)).tolist() == [
-        Status.CONVERGED, Status.NONFINITE, Status.NONFINITE]
+        Status.CONVERGED,
+        Status.NONFINITE,
+        Status.NONFINITE,
+    ]
     assert np.asarray(at(jnp.array([0.5]), 1.5)).tolist() == [Status.NONFINITE]

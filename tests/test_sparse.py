@@ -55,9 +55,7 @@ def _assert_same(dense, sparse, scale=1.0):
 
 
 # (each case compiles a dense and a sparse program: uncentred only for the squared loss)
-@pytest.mark.parametrize(
-    "loss, centred", [(loss, True) for loss in LOSSES] + [("squared", False)]
-)
+@pytest.mark.parametrize("loss, centred", [(loss, True) for loss in LOSSES] + [("squared", False)])
 def test_sparse_equals_dense(loss, centred):
     A, X, y = _problem(loss)
     rng = np.random.default_rng(1)

@@ -231,8 +231,11 @@ def _call(**overrides):
         (dict(init_params={"w": jnp.ones(3, jnp.int32)}), TypeError, "floating-point"),
         (dict(loss_fn="mse"), TypeError, "loss_fn must be callable"),
         (dict(loss_fn=lambda p, b: jnp.ones(2)), TypeError, "must return a real .*scalar"),
-        (dict(loss_fn=lambda p, b: jnp.array(1)), TypeError,
-         r"loss_fn.*real \(floating\) scalar.*dtype=int"),  # (JAX's "grad requires real")
+        (
+            dict(loss_fn=lambda p, b: jnp.array(1)),
+            TypeError,
+            r"loss_fn.*real \(floating\) scalar.*dtype=int",
+        ),  # (JAX's "grad requires real")
         (dict(optimizer=optax.adam(0.1)), TypeError, "optimizer must be a function"),
         (dict(optimizer=lambda lam: lam), TypeError, "must return an optax"),
         (dict(progress=-1), ValueError, "progress must be >= 0"),

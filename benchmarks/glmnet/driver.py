@@ -10,6 +10,7 @@ Usage (from benchmarks/glmnet, l1jax importable; R with glmnet: Debian's r-cran-
 ROOT defaults to /tmp/l1jax_glmnet/cases. glmnet runs with thresh=1e-14, maxit=1e7; l1jax with
 tol=1e-12 (relative duality gap).
 """
+
 import json
 import os
 import sys
@@ -25,10 +26,27 @@ def cases():
     C = []
 
     def add(name, family, **kw):
-        c = dict(name=name, family=family, alpha=1.0, standardize=True, intercept=True,
-                 weights=False, pf=None, lower=False, mode="auto", type="ungrouped", cv=False,
-                 n=200, p=30, corr=True, seed=len(C), m=1, nlambda=100, nfolds=5,
-                 measure="default")
+        c = dict(
+            name=name,
+            family=family,
+            alpha=1.0,
+            standardize=True,
+            intercept=True,
+            weights=False,
+            pf=None,
+            lower=False,
+            mode="auto",
+            type="ungrouped",
+            cv=False,
+            n=200,
+            p=30,
+            corr=True,
+            seed=len(C),
+            m=1,
+            nlambda=100,
+            nfolds=5,
+            measure="default",
+        )
         c.update(kw)
         C.append(c)
 
@@ -43,44 +61,95 @@ def cases():
         add(f"{f}_noint_nostd", f, intercept=False, standardize=False, mode="given")
         add(f"{f}_weights", f, weights=True, mode="given", alpha=0.5)
         add(f"{f}_weights_auto", f, weights=True)
-        add(f"{f}_pf_sum_p", f, pf="sum_p", mode="given")          # factors already sum to p
-        add(f"{f}_pf_raw", f, pf="raw", mode="given")              # factors summing to != p
+        add(f"{f}_pf_sum_p", f, pf="sum_p", mode="given")  # factors already sum to p
+        add(f"{f}_pf_raw", f, pf="raw", mode="given")  # factors summing to != p
         add(f"{f}_pf_raw_auto", f, pf="raw")
         add(f"{f}_lower0", f, lower=True, mode="given")
         add(f"{f}_lower0_auto", f, lower=True)
         add(f"{f}_lower0_negmax_auto", f, lower=True, negmax=True)  # max |grad| is negative
-        add(f"{f}_all_given", f, weights=True, pf="sum_p", standardize=False, alpha=0.5,
-            mode="given")
+        add(
+            f"{f}_all_given",
+            f,
+            weights=True,
+            pf="sum_p",
+            standardize=False,
+            alpha=0.5,
+            mode="given",
+        )
     add("gaussian_n_eq_p_auto", "gaussian", n=40, p=40, corr=False)
     add("gaussian_p_gt_n_auto", "gaussian", n=60, p=120, corr=False)
     add("binomial_p_gt_n_auto", "binomial", n=60, p=120, corr=False)
     for a in (1.0, 0.5):
         add(f"mgaussian_a{a}_auto", "mgaussian", alpha=a, m=3)
         add(f"mgaussian_a{a}_given", "mgaussian", alpha=a, m=3, mode="given")
-    add("mgaussian_weights_nostd", "mgaussian", m=3, weights=True, standardize=False,
-        mode="given", pf="sum_p")
+    add(
+        "mgaussian_weights_nostd",
+        "mgaussian",
+        m=3,
+        weights=True,
+        standardize=False,
+        mode="given",
+        pf="sum_p",
+    )
     for t in ("ungrouped", "grouped"):
         for a in (1.0, 0.5):
             add(f"multinomial_{t}_a{a}_auto", "multinomial", type=t, alpha=a, m=3, p=20)
-            add(f"multinomial_{t}_a{a}_given", "multinomial", type=t, alpha=a, m=3, p=20,
-                mode="given")
-        add(f"multinomial_{t}_weights", "multinomial", type=t, alpha=0.5, m=3, p=20,
-            weights=True, mode="given")
+            add(
+                f"multinomial_{t}_a{a}_given",
+                "multinomial",
+                type=t,
+                alpha=a,
+                m=3,
+                p=20,
+                mode="given",
+            )
+        add(
+            f"multinomial_{t}_weights",
+            "multinomial",
+            type=t,
+            alpha=0.5,
+            m=3,
+            p=20,
+            weights=True,
+            mode="given",
+        )
     for f in fams:
         add(f"cv_{f}_auto", f, cv=True)
         add(f"cv_{f}_weights_given", f, cv=True, weights=True, mode="given", alpha=0.5)
     add("cv_mgaussian_given", "mgaussian", m=3, cv=True, mode="given")
-    add("cv_multinomial_grouped_given", "multinomial", type="grouped", m=3, p=20, cv=True,
-        mode="given")
+    add(
+        "cv_multinomial_grouped_given",
+        "multinomial",
+        type="grouped",
+        m=3,
+        p=20,
+        cv=True,
+        mode="given",
+    )
     # type.measure and fold sizes (2 rows per fold: glmnet's grouped=FALSE standard errors)
-    add("cv_gaussian_two_per_fold", "gaussian", n=40, p=10, nfolds=20, cv=True, weights=True,
-        mode="given")
+    add(
+        "cv_gaussian_two_per_fold",
+        "gaussian",
+        n=40,
+        p=10,
+        nfolds=20,
+        cv=True,
+        weights=True,
+        mode="given",
+    )
     add("cv_poisson_leave_one_out", "poisson", n=40, p=10, nfolds=40, cv=True, mode="given")
-    add("cv_binomial_auc_given", "binomial", cv=True, weights=True, mode="given",
-        measure="auc")
+    add("cv_binomial_auc_given", "binomial", cv=True, weights=True, mode="given", measure="auc")
     add("cv_binomial_class_given", "binomial", cv=True, mode="given", measure="class")
-    add("cv_multinomial_class_given", "multinomial", m=3, p=20, cv=True, weights=True,
-        mode="given", measure="class")
+    add(
+        "cv_multinomial_class_given",
+        "multinomial",
+        m=3,
+        p=20,
+        cv=True,
+        weights=True,
+        mode="given",
+        measure="class",
+    )
     return C
 
 
@@ -156,7 +225,7 @@ def lambda_max(c, d):
         base = {"binomial": 0.5, "poisson": 1.0}.get(c["family"], 0.0)
         R = Y - base
     if c["standardize"]:
-        Xc = Xc / np.sqrt(w @ Xc ** 2)
+        Xc = Xc / np.sqrt(w @ Xc**2)
     G = Xc.T @ (w[:, None] * R)
     g = np.linalg.norm(G, axis=1) if G.shape[1] > 1 else np.abs(G[:, 0])
     v = d.get("pf", np.ones(X.shape[1]))
@@ -181,12 +250,14 @@ def gen(root):
             if k in d:
                 save(os.path.join(cd, f"{k}.csv"), d[k])
         with open(os.path.join(cd, "spec.txt"), "w") as fh:
-            fh.write(f"family {c['family']}\nalpha {c['alpha']!r}\n"
-                     f"standardize {'TRUE' if c['standardize'] else 'FALSE'}\n"
-                     f"intercept {'TRUE' if c['intercept'] else 'FALSE'}\n"
-                     f"lower {'0' if c['lower'] else '-Inf'}\ntype {c['type']}\n"
-                     f"cv {int(c['cv'])}\nnlambda {c['nlambda']}\n"
-                     f"measure {c['measure']}\n")
+            fh.write(
+                f"family {c['family']}\nalpha {c['alpha']!r}\n"
+                f"standardize {'TRUE' if c['standardize'] else 'FALSE'}\n"
+                f"intercept {'TRUE' if c['intercept'] else 'FALSE'}\n"
+                f"lower {'0' if c['lower'] else '-Inf'}\ntype {c['type']}\n"
+                f"cv {int(c['cv'])}\nnlambda {c['nlambda']}\n"
+                f"measure {c['measure']}\n"
+            )
         with open(os.path.join(cd, "case.json"), "w") as fh:
             json.dump(c, fh)
     print(f"wrote {len(cases())} cases under {root}")
@@ -233,12 +304,24 @@ def ref(root):
 
 # ------------------------------------------------------------------------------- comparing
 def l1jax_options(c, d):
-    loss = {"gaussian": "squared", "mgaussian": "squared", "binomial": "logistic",
-            "poisson": "poisson", "multinomial": "multinomial"}[c["family"]]
-    opts = dict(loss=loss, l1_ratio=c["alpha"], standardize=c["standardize"],
-                fit_intercept=c["intercept"], positive=c["lower"], tol=TOL,
-                sample_weight=d.get("w"), penalty_factor=d.get("pf"),
-                lambdas=d["lambda"] if "lambda" in d else c["nlambda"])
+    loss = {
+        "gaussian": "squared",
+        "mgaussian": "squared",
+        "binomial": "logistic",
+        "poisson": "poisson",
+        "multinomial": "multinomial",
+    }[c["family"]]
+    opts = dict(
+        loss=loss,
+        l1_ratio=c["alpha"],
+        standardize=c["standardize"],
+        fit_intercept=c["intercept"],
+        positive=c["lower"],
+        tol=TOL,
+        sample_weight=d.get("w"),
+        penalty_factor=d.get("pf"),
+        lambdas=d["lambda"] if "lambda" in d else c["nlambda"],
+    )
     if loss == "multinomial":
         opts["grouped"] = c["type"] == "grouped"
     return opts
@@ -263,10 +346,15 @@ def compare(cd):
             res = cv.path
         else:
             res = l1jax.path(X, y, **opts)
-    out = dict(name=c["name"], warnings=[str(w.message)[:200] for w in ws],
-               glmnet_warnings=g["warnings"][:300], K_glmnet=len(g["lambda"]),
-               K_l1jax=len(res.lambdas), converged=bool(np.all(res.converged)),
-               max_gap=float(np.max(res.gap)))
+    out = dict(
+        name=c["name"],
+        warnings=[str(w.message)[:200] for w in ws],
+        glmnet_warnings=g["warnings"][:300],
+        K_glmnet=len(g["lambda"]),
+        K_l1jax=len(res.lambdas),
+        converged=bool(np.all(res.converged)),
+        max_gap=float(np.max(res.gap)),
+    )
     K = min(len(g["lambda"]), len(res.lambdas))
     lg, ll = g["lambda"][:K], np.asarray(res.lambdas)[:K]
     out["lambda_maxrel"] = float(np.max(np.abs(lg - ll) / lg))
@@ -299,9 +387,14 @@ def compare(cd):
     with open(os.path.join(cd, "result.json"), "w") as fh:
         json.dump(out, fh, indent=1)
     # l1jax's path next to glmnet's, for the reference store
-    np.savez(os.path.join(cd, "l1jax.npz"), lambdas=np.asarray(res.lambdas),
-             coef=np.asarray(res.coef), intercept=np.asarray(res.intercept),
-             gap=np.asarray(res.gap), dev_ratio=np.asarray(res.dev_ratio))
+    np.savez(
+        os.path.join(cd, "l1jax.npz"),
+        lambdas=np.asarray(res.lambdas),
+        coef=np.asarray(res.coef),
+        intercept=np.asarray(res.intercept),
+        gap=np.asarray(res.gap),
+        dev_ratio=np.asarray(res.dev_ratio),
+    )
     return out
 
 
@@ -313,15 +406,19 @@ def table(root):
             rows.append(f"{name:42s} (no result)")
             continue
         r = json.load(open(f))
-        s = (f"{name:42s} K g/l {r['K_glmnet']:3d}/{r['K_l1jax']:3d}"
-             f"  lam {r['lambda_maxrel']:8.1e}"
-             f"  coef {r['coef_maxrel']:8.1e}@{r['coef_argmax_k']:<3d}"
-             f" b0 {r['intercept_maxrel']:8.1e}  dev {r['dev_maxabs']:8.1e}"
-             f" gap {r['max_gap']:7.1e}{'' if r['converged'] else ' UNCONV'}")
+        s = (
+            f"{name:42s} K g/l {r['K_glmnet']:3d}/{r['K_l1jax']:3d}"
+            f"  lam {r['lambda_maxrel']:8.1e}"
+            f"  coef {r['coef_maxrel']:8.1e}@{r['coef_argmax_k']:<3d}"
+            f" b0 {r['intercept_maxrel']:8.1e}  dev {r['dev_maxabs']:8.1e}"
+            f" gap {r['max_gap']:7.1e}{'' if r['converged'] else ' UNCONV'}"
+        )
         if "cvm_maxrel" in r:
-            s += (f"  cvm {r['cvm_maxrel']:.1e} cvsd {r['cvsd_maxrel']:.1e}"
-                  f" lmin {r['lambda_min'][0]:.6g}/{r['lambda_min'][1]:.6g}"
-                  f" l1se {r['lambda_1se'][0]:.6g}/{r['lambda_1se'][1]:.6g}")
+            s += (
+                f"  cvm {r['cvm_maxrel']:.1e} cvsd {r['cvsd_maxrel']:.1e}"
+                f" lmin {r['lambda_min'][0]:.6g}/{r['lambda_min'][1]:.6g}"
+                f" l1se {r['lambda_1se'][0]:.6g}/{r['lambda_1se'][1]:.6g}"
+            )
         if r["warnings"] or r["glmnet_warnings"]:
             s += "  WARN"
         rows.append(s)
@@ -342,8 +439,11 @@ if __name__ == "__main__":
                 continue
             try:
                 r = compare(os.path.join(root, name))
-                print(f"{name}: coef {r['coef_maxrel']:.2e} lam {r['lambda_maxrel']:.2e} "
-                      f"K {r['K_glmnet']}/{r['K_l1jax']}", flush=True)
+                print(
+                    f"{name}: coef {r['coef_maxrel']:.2e} lam {r['lambda_maxrel']:.2e} "
+                    f"K {r['K_glmnet']}/{r['K_l1jax']}",
+                    flush=True,
+                )
             except Exception as e:  # noqa: BLE001
                 print(f"{name}: ERROR {type(e).__name__}: {e}", flush=True)
     elif cmd == "table":

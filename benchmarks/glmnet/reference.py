@@ -25,8 +25,7 @@ CASES = ["gaussian_a1.0_given", "binomial_a1.0_auto", "poisson_a1.0_given",
          "cv_binomial_weights_given", "cv_poisson_weights_given", "cv_mgaussian_given",
          "cv_gaussian_two_per_fold", "cv_poisson_leave_one_out", "cv_binomial_auc_given",
          "cv_binomial_class_given", "cv_multinomial_class_given"]  # fmt: skip
-SPEC = ("family", "alpha", "standardize", "intercept", "lower", "type", "nlambda", "cv",
-        "measure")
+SPEC = ("family", "alpha", "standardize", "intercept", "lower", "type", "nlambda", "cv", "measure")
 
 
 def main(root: str, out_path: str) -> None:
