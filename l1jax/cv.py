@@ -366,15 +366,15 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
 def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) -> PathResult:
     """One fold's path at ``lams`` on the rows not ``held`` (see :func:`_fit_one_by_one`)."""
     rows = ~held if rows_only else slice(None)
-    X, y = X[rows], y[rows]
-    if y.dtype.kind == "f":  # in the refit's dtype (the host's float64 copy made float32 data
-        # of x64-on fits float64: the folds in float64, the refit in float32)
-        X, y = X.astype(lams.dtype, copy=False), y.astype(lams.dtype, copy=False)
-    res, _ = _path(
-        X, y, l1_ratio=ratio, lambdas=lams, lambda_min_ratio=None,
-        sample_weight=np.where(held, 0.0, s)[rows], block_size=None, mesh=mesh,
-        pad_to=pad_to, headroom=not rows_only, **opts,
-    )  # fmt: skip
+    # In the refit's dtype: X comes as the host's float64 copy (the folds' Gram matrices are
+    # its products), which with x64 on fitted float32 data's folds in float64 beside a float32
+    # refit; float32 λs scope x64 off, as the folds of x64's default run.
+    with jax.enable_x64(np.dtype(lams.dtype) == np.float64):
+        res, _ = _path(
+            X[rows], y[rows], l1_ratio=ratio, lambdas=lams, lambda_min_ratio=None,
+            sample_weight=np.where(held, 0.0, s)[rows], block_size=None, mesh=mesh,
+            pad_to=pad_to, headroom=not rows_only, **opts,
+        )  # fmt: skip
     return res
 
 
