@@ -12,15 +12,28 @@ import functools
 import math
 import numbers
 import threading
-from typing import NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple, Union
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from l1jax import _sharding, _sparse
 from l1jax._programs import highest, jit
 from l1jax.losses import LOSSES, MULTINOMIAL
+
+# The type of ``X`` in the public API: a 2-D array-like (NumPy, JAX, pandas) or a sparse matrix
+# (for type checkers; at run time ``Any``, as SciPy is imported only when an X is sparse).
+if TYPE_CHECKING:
+    import scipy.sparse
+    from jax.experimental import sparse as jsparse
+
+    Matrix = Union[  # noqa: UP007
+        ArrayLike, scipy.sparse.spmatrix, scipy.sparse.sparray, jsparse.BCOO, jsparse.BCSR
+    ]
+else:
+    Matrix = Any
 
 
 def follows_float64(fun):

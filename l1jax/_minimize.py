@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
+from numpy.typing import ArrayLike
 
 from l1jax import prox as prox_ops
 from l1jax._programs import jit, refuse_if_forked
@@ -557,11 +558,11 @@ def minimize(
     fun: Callable[..., jax.Array],
     init_params: PyTree,
     *,
-    lam,
+    lam: ArrayLike,
     args: tuple = (),
     prox: Callable[[PyTree, jax.Array], PyTree] = prox_ops.l1,
     mask=None,
-    tol=1e-6,
+    tol: float | ArrayLike = 1e-6,
     max_iter: int = 10_000,
     accelerate: bool = True,
 ) -> MinimizeResult:

@@ -28,8 +28,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
+from l1jax._inputs import Matrix
 from l1jax._programs import host_entry, in_caller_scope, one_blas_thread, program, to_device
 from l1jax.losses import MULTINOMIAL
 from l1jax.path import (
@@ -502,21 +504,21 @@ def _units(scoring, loss, y, eta) -> np.ndarray:
 @_sharding.outside_context_mesh
 @_inputs.follows_float64
 def cv_path(
-    X,
-    y,
+    X: Matrix,
+    y: ArrayLike,
     *,
     n_folds: int = 10,
-    fold_ids=None,
+    fold_ids: ArrayLike | None = None,
     seed: int = 0,
     scoring: str | None = None,
     loss: str = "squared",
     l1_ratio: float | Sequence[float] = 1.0,
-    lambdas=100,
+    lambdas: int | ArrayLike = 100,
     lambda_min_ratio: float | None = None,
     fit_intercept: bool = True,
     standardize: bool = True,
-    penalty_factor=None,
-    sample_weight=None,
+    penalty_factor: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
     positive: bool = False,
     tol: float | None = None,
     max_iter: int = 20_000,
@@ -524,7 +526,7 @@ def cv_path(
     early_stop: bool = True,
     verbose: bool = False,
     grouped: bool = False,
-    groups=None,
+    groups: ArrayLike | None = None,
 ) -> CVResult:
     """Cross-validate a whole lasso / elastic-net path of a GLM (as glmnet's ``cv.glmnet``).
 

@@ -16,8 +16,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from numpy.typing import ArrayLike
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
+from l1jax._inputs import Matrix
 from l1jax._programs import highest, host_entry, jit
 from l1jax._warnings import user_stacklevel
 from l1jax.losses import MULTINOMIAL
@@ -129,17 +131,17 @@ def _predict(coef, intercept, X):
 @_sharding.outside_context_mesh
 @_inputs.follows_float64
 def path(
-    X,
-    y,
+    X: Matrix,
+    y: ArrayLike,
     *,
     loss: str = "squared",
     l1_ratio: float = 1.0,
-    lambdas=100,
+    lambdas: int | ArrayLike = 100,
     lambda_min_ratio: float | None = None,
     fit_intercept: bool = True,
     standardize: bool = True,
-    penalty_factor=None,
-    sample_weight=None,
+    penalty_factor: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
     positive: bool = False,
     tol: float | None = None,
     max_iter: int = 20_000,
@@ -148,7 +150,7 @@ def path(
     early_stop: bool = True,
     verbose: bool = False,
     grouped: bool = False,
-    groups=None,
+    groups: ArrayLike | None = None,
 ) -> PathResult:
     """Compute a whole lasso / elastic-net path of a GLM in one call.
 

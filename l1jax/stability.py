@@ -18,9 +18,10 @@ from typing import NamedTuple
 
 import jax
 import numpy as np
+from numpy.typing import ArrayLike
 
 from l1jax import _inputs, _progress, _sharding, _sparse, cv
-from l1jax._inputs import check_int, check_scalar, float_dtype
+from l1jax._inputs import Matrix, check_int, check_scalar, float_dtype
 from l1jax._programs import host_entry
 from l1jax.losses import LOSSES
 from l1jax.path import path_for, warn_unconverged
@@ -175,21 +176,21 @@ def _range_end(X, y, max_selected: int, lambda_min_ratio: float, candidates, mes
 @_sharding.outside_context_mesh
 @_inputs.follows_float64
 def stability_selection(
-    X,
-    y,
+    X: Matrix,
+    y: ArrayLike,
     *,
     n_subsamples: int = 100,
     threshold: float = 0.6,
     max_selected: int | None = None,
-    lambdas=None,
+    lambdas: int | ArrayLike | None = None,
     seed: int = 0,
     loss: str = "squared",
     l1_ratio: float = 1.0,
     lambda_min_ratio: float | None = None,
     fit_intercept: bool = True,
     standardize: bool = True,
-    penalty_factor=None,
-    sample_weight=None,
+    penalty_factor: ArrayLike | None = None,
+    sample_weight: ArrayLike | None = None,
     positive: bool = False,
     tol: float | None = None,
     max_iter: int = 20_000,

@@ -27,6 +27,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from numpy.typing import ArrayLike
 
 from l1jax import _sharding, prox
 from l1jax._programs import host_entry, jit
@@ -498,7 +499,7 @@ def train_path(
     loss_fn: LossFn,
     init_params: PyTree,
     optimizer: Callable[[jax.Array], optax.GradientTransformation],
-    lambdas,
+    lambdas: ArrayLike,
     data: PyTree,
     *,
     steps: int,
