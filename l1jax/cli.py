@@ -1024,14 +1024,18 @@ def integer(minimum: int):
     return parse
 
 
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
 def number(*, zero: bool = False):
     """An argparse type: a finite number > 0 (``zero``: ≥ 0)."""
 
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        value = _float(text)
         if not (0 <= value if zero else 0 < value) or not value < math.inf:
             raise argparse.ArgumentTypeError(
                 f"must be a finite number {'>=' if zero else '>'} 0, got {value}"
@@ -1052,10 +1056,7 @@ def _fraction(*, one: bool):
     """An argparse type: a number in (0, 1] (``one``), else in (0, 1)."""
 
     def parse(text: str) -> float:
-        try:
-            value = float(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        value = _float(text)
         if not (0 < value <= 1 if one else 0 < value < 1):
             raise argparse.ArgumentTypeError(f"must be in (0, 1{']' if one else ')'}, got {value}")
         return value
