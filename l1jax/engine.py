@@ -277,7 +277,9 @@ def init(problem: Problem, b0, st: Static) -> State:
     )  # fmt: skip
     penalized = problem.valid & (v > 0)
     zpos = _pos(ref.g, st.positive, bool(tasks), st.entrywise, grp, p)
-    ratio = zpos / jnp.where(penalized, problem.rho * v, 1)
+    # (ρ = 0, ridge: +inf where a feature's gradient can move it, 0 where it cannot, as one
+    # held at 0 by β ≥ 0; 0/0 was NaN, and λ_max 1: every λ ≥ 1 the null model, uncertified)
+    ratio = jnp.where(zpos > 0, zpos / jnp.where(penalized, problem.rho * v, 1), 0)
     lmax = jnp.max(jnp.where(penalized, ratio, 0), initial=0)
     lmax = jnp.where(lmax > 0, lmax, 1.0)  # nothing can enter: every λ gives the same fit
     lambdas = problem.lambdas * jnp.where(problem.relative, lmax, 1)

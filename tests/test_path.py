@@ -603,6 +603,35 @@ def test_ridge_closed_form(fit_intercept):
         np.testing.assert_allclose(res["intercept"][k], b, rtol=0, atol=1e-6)
 
 
+@pytest.mark.parametrize("fit_intercept", [True, False], ids=["intercept", "no_intercept"])
+def test_positive_ridge_is_nonnegative_least_squares(fit_intercept):
+    """Ridge (ρ = 0) under β ≥ 0 is least squares on [X/√n; √λ I] under β ≥ 0: SciPy's exact
+    NNLS. Features whose gradient at the null model points below 0 (so that nothing bounds
+    λ_max: 0/0 in λρv) made every λ ≥ 1 the null model, uncertified (gaps of 0.03-0.3)."""
+    from scipy.optimize import nnls
+
+    rng = np.random.default_rng(1)
+    n, p = 80, 8
+    X = rng.standard_normal((n, p))
+    y = X[:, 0] - 0.3 * X[:, 1] + rng.standard_normal(n)
+    lams = np.array([10.0, 1.0, 0.1])
+    res = _np(l1jax.path(X, y, lambdas=lams, l1_ratio=0.0, positive=True, standardize=False,
+                         fit_intercept=fit_intercept, tol=TIGHT))  # fmt: skip
+    assert res["converged"].all()
+    Xc = X - X.mean(0) if fit_intercept else X
+    yc = y - y.mean() if fit_intercept else y
+    for k, lam in enumerate(lams):
+        A = np.vstack([Xc / np.sqrt(n), np.sqrt(lam) * np.eye(p)])
+        beta = nnls(A, np.r_[yc / np.sqrt(n), np.zeros(p)])[0]
+        assert beta[0] > 0  # (not the null model)
+        np.testing.assert_allclose(res["coef"][k], beta, rtol=0, atol=1e-6 * np.abs(beta).max())
+    # No feature correlated positively with y: the null model is the fit at every λ.
+    X2 = np.c_[X[:, 0], X[:, 0] + 0.1 * X[:, 1]]
+    res = _np(l1jax.path(X2, -X[:, 0], lambdas=lams, l1_ratio=0.0, positive=True, tol=TIGHT))
+    assert res["converged"].all() and not res["coef"].any()
+    np.testing.assert_allclose(res["intercept"], -X[:, 0].mean(), rtol=1e-12)
+
+
 @pytest.mark.parametrize("standardize", [False, True], ids=["raw", "std"])
 @pytest.mark.parametrize("loss", ["squared", "logistic"])
 def test_integer_weights_equal_row_duplication(loss, standardize):
