@@ -683,7 +683,11 @@ def _block(problem: Problem, state: State, st: Static, M: int, chunk: int, lams_
 
     dev = put(state.dev, 1 - (r.value - problem.f_sat) / p_null)
     at = k + jnp.arange(B)
-    stop = problem.early_stop & (at < problem.n_lambdas) & stop_rule(st.loss, dev, at)
+    stop = (
+        problem.early_stop
+        & (at < problem.n_lambdas)
+        & stop_rule(st.loss, dev, at, bool(problem.data.tasks))
+    )
     return state._replace(
         k=pick(k, k + B),
         beta=pick(state.beta, jnp.where(bad, 0, r.betas[last])),
@@ -709,16 +713,21 @@ FDEV = 1e-5
 MNLAM = 5
 
 
-def stop_rule(loss: str, dev, at):
+def stop_rule(loss: str, dev, at, tasks: bool = False):
     """glmnet's early stop of an automatic path (``glmnet.control``): at the λs of indices ``at``
     (0-based; from the 5th λ on), stop when the fraction of deviance explained ``dev`` exceeds
     0.999, or when it gained less than 1e-5 since the previous λ: relative to ``dev`` for the
-    squared loss, absolute for the logistic loss, and relative over the last 4 λs (times 10)
-    for Poisson. ``dev`` is the whole path's array; returns a bool per ``at``."""
+    squared loss, relative to the deviance left, ``1 − dev``, for the squared loss with ``tasks``
+    (glmnet's mgaussian: the residual sum of squares fell by less than 1e-5 of itself), absolute
+    for the logistic and multinomial losses, and relative over the last 4 λs (times 10) for
+    Poisson. ``dev`` is the whole path's array; returns a bool per ``at``."""
     d = dev[at]
     back = 1 if loss != "poisson" else MNLAM - 1
     gain = d - dev[jnp.maximum(at - back, 0)]
-    floor = {"squared": FDEV * d, "poisson": 10 * FDEV * d}.get(loss, FDEV)
+    if loss == "squared" and tasks:
+        floor = FDEV * (1 - d)
+    else:
+        floor = {"squared": FDEV * d, "poisson": 10 * FDEV * d}.get(loss, FDEV)
     return (at >= MNLAM - 1) & ((d > DEVMAX) | (gain < floor))
 
 

@@ -320,9 +320,9 @@ def path(
       early_stop: with an int ``lambdas`` (an automatic grid), stop the path as glmnet does
         once more λs explain nothing new: from the 5th λ on, when the fraction of deviance
         explained ``dev_ratio`` exceeds 0.999 or gains less than 1e-5 from one λ to the next
-        (relative to ``dev_ratio`` for the squared loss; for Poisson, relative over 4 λs and
-        times 10). The result then has fewer than K λs: those fitted. An array of λs is always
-        fitted whole.
+        (relative to ``dev_ratio`` for the squared loss, to ``1 − dev_ratio`` for a multi-task
+        one, as glmnet's mgaussian; for Poisson, relative over 4 λs and times 10). The result
+        then has fewer than K λs: those fitted. An array of λs is always fitted whole.
       verbose: print progress lines on stderr: the compilations of a first call with new
         shapes (seconds each; the programs are kept on disk for later calls) and the λs fitted.
       grouped: ``loss="multinomial"`` only: penalize each feature's coefficients across the

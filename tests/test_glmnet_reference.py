@@ -1,9 +1,10 @@
 """l1jax.path and l1jax.cv_path against R's glmnet 4.1-6 (Debian's r-cran-glmnet), solved
 tightly there (``thresh=1e-22``, ``maxit=1e7``): tests/data/glmnet_reference.npz holds the inputs
-and glmnet's λs, coefficients and intercepts of 11 paths (gaussian, binomial, poisson, mgaussian
+and glmnet's λs, coefficients and intercepts of 14 paths (gaussian, binomial, poisson, mgaussian
 and multinomial, grouped and not; the lasso and α = 0.5; weights and penalty factors summing to
 p, as glmnet rescales them; ``lower.limits=0``; no intercept without standardization; glmnet's
-own automatic grid, with its early stop, at n > p and n = p), and 8 ``cv.glmnet`` runs with
+own automatic grid, with its early stop, at n > p and n = p, and for mgaussian (whose stop is
+relative to the deviance left) and multinomial), and 8 ``cv.glmnet`` runs with
 their fold ids (binomial and poisson deviance with weights, mgaussian mse, binomial AUC and
 misclassification, multinomial misclassification, 2 rows per fold and leave-one-out, where
 glmnet enforces ``grouped=FALSE``). Written by glmnet, not by l1jax:

@@ -24,7 +24,8 @@ CASES = ["gaussian_a1.0_given", "binomial_a1.0_auto", "poisson_a1.0_given",
          "gaussian_n_eq_p_auto", "gaussian_noint_nostd",
          "cv_binomial_weights_given", "cv_poisson_weights_given", "cv_mgaussian_given",
          "cv_gaussian_two_per_fold", "cv_poisson_leave_one_out", "cv_binomial_auc_given",
-         "cv_binomial_class_given", "cv_multinomial_class_given"]  # fmt: skip
+         "cv_binomial_class_given", "cv_multinomial_class_given", "mgaussian_a1.0_auto",
+         "mgaussian_a0.5_auto", "multinomial_ungrouped_a1.0_auto"]  # fmt: skip
 SPEC = ("family", "alpha", "standardize", "intercept", "lower", "type", "nlambda", "cv", "measure")
 
 
