@@ -176,16 +176,21 @@ def path(
     tol by another program: coefficients apart within what the tolerance allows, e.g. 2e-8 for a
     well-conditioned lasso of 40 × 5, 1e-4 relative for an elastic net with p > n).
 
-    **Multinomial** (``loss="multinomial"``, ``y`` ``(n,)`` class labels of any sortable type;
-    the ``C ≥ 2`` classes are ``np.unique(y)``, returned as ``classes``): with ``Y`` the one-hot
-    ``(n, C)`` matrix of ``y`` and one coefficient vector per class (glmnet's symmetric
-    parametrization; scikit-learn's ``LogisticRegression`` with ``l1_ratio``)::
+    **Multinomial** (``loss="multinomial"``, ``y`` ``(n,)`` class labels of any sortable type,
+    floats only if whole numbers, as scikit-learn's; the ``C ≥ 2`` classes are ``np.unique(y)``,
+    returned as ``classes``): with ``Y`` the one-hot ``(n, C)`` matrix of ``y`` and one
+    coefficient vector per class (glmnet's symmetric parametrization; scikit-learn's
+    ``LogisticRegression`` with ``l1_ratio``)::
 
         min_{B, b}  (1/Σs) Σ_i s_i (log Σ_c e^{η_ic} − Σ_c Y_ic η_ic)
                     + λ Σ_j v_j Σ_c (ρ |B_jc| + (1 − ρ)/2 B_jc²),     η_i = b + Bᵀx_i
 
-    ``B`` ``(p, C)``, ``b`` ``(C,)`` unpenalized. ``grouped=True`` penalizes each feature's row
-    instead, ``λ Σ_j v_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)`` (glmnet's
+    ``B`` ``(p, C)``, ``b`` ``(C,)`` unpenalized. (A constant added to a row ``B_j`` changes no
+    probability, and the lasso's ``Σ_c |B_jc|`` neither while it stays between the row's two
+    middle entries: with ρ = 1, not grouped and an even number of classes the minimizer can be a
+    segment, whose middle glmnet returns and l1jax a point of, often an end (sparser); their
+    objectives and probabilities agree, coefficients by a constant per row.) ``grouped=True``
+    penalizes each feature's row instead, ``λ Σ_j v_j (ρ ‖B_j‖₂ + (1 − ρ)/2 ‖B_j‖²)`` (glmnet's
     ``type.multinomial="grouped"``): a feature then enters for all classes at once. λ_max is
     ``max_j max_c |X̃_jᵀ S (Y − Ȳ)_c| / (ρ v_j)`` (the row norm with ``grouped``); the duality
     gap uses the dual of the softmax loss (the negative entropy of ``Y − α(Y − P)``) and the
