@@ -571,11 +571,7 @@ def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept
     free = np.flatnonzero(np.asarray(prep.nonzero) & (np.asarray(penalty_factor) == 0))
     if free.size == 0 or free.size > ALIASED_MAX or (free.size == 1 and not fit_intercept):
         return prep
-    if _sparse.is_scipy_sparse(X):
-        cols = X[:, free].toarray()
-    else:
-        cols = _sharding.to_host(X[:, free]) if isinstance(X, jax.Array) else X[:, free]
-    cols = np.asarray(cols, np.float64)
+    cols = _host_columns(X, free)
     s = np.ones(cols.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
     s = s / s.sum()
     if fit_intercept:
@@ -611,6 +607,97 @@ def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept
         G[aliased, :], G[:, aliased], c[aliased] = 0, 0, 0
         gram = (G, c)
     return prep._replace(X=Xs, nonzero=nonzero, gram=gram)
+
+
+def _host_columns(X, cols) -> np.ndarray:
+    """Columns ``cols`` of ``X`` (dense, SciPy sparse or a ``jax.Array``) as a float64 array."""
+    if _sparse.is_scipy_sparse(X):
+        return np.asarray(X[:, cols].toarray(), np.float64)
+    return np.asarray(_sharding.to_host(X[:, cols]) if isinstance(X, jax.Array) else X[:, cols],
+                      np.float64)  # fmt: skip
+
+
+SEPARATION_SIZE = 120_000  # distinct rows × columns of the unpenalized block up to which it is
+# checked (its linear program, logistic and Poisson: 0.09 s at 19,000 × 6, 0.12 and 0.57 s at
+# 4,000 × 51, 0.85 and 2.8 s at 19,000 × 51; SciPy's import once, 0.3 s)
+
+
+def check_separation(X, y, sample_weight, factors, loss: str, fit_intercept: bool,
+                     positive: bool, held=None) -> None:  # fmt: skip
+    """Refuse logistic or Poisson data on which the unpenalized block (the intercept and the
+    columns of ``factors`` 0) has no finite minimizer: classes that it separates, or samples of
+    ``y`` 0 to which it can fit a mean of 0. Then no λ has a minimizer (along that direction
+    the loss falls for ever, the penalty unchanged); the engine's Newton steps on the block
+    either ran out (status UNBOUNDED) or stopped where the loss was flat to rounding
+    (CONVERGED, with coefficients of 15-60 that mean nothing), from one λ to the next, and in
+    float32 never flagged. Decided exactly by a linear program (SciPy's HiGHS) on the distinct
+    rows of the block, up to :data:`SEPARATION_SIZE` entries (more are left to the engine's
+    statuses), in float64, the direction it finds checked to rounding. ``held`` ``(F, n)``:
+    also the training rows of each fold (a cross-validation's), after all rows."""
+    if loss not in ("logistic", "poisson") or factors is None:
+        return
+    v = floats(factors)
+    y = floats(y)
+    s = floats(np.ones(X.shape[0]) if sample_weight is None else sample_weight)
+    if v is None or y is None or s is None or v.shape != (X.shape[1],) or s.shape != y.shape:
+        return  # (path names the problem)
+    free = np.flatnonzero(v == 0)
+    if free.size == 0 or free.size > ALIASED_MAX:
+        return
+    A = _host_columns(X, free)
+    if fit_intercept:
+        A = np.c_[np.ones(A.shape[0]), A]
+    folds = [None] if held is None else [None, *range(held.shape[0])]
+    for f in folds:
+        rows = (s > 0) if f is None else (s > 0) & ~held[f]
+        if not _separated(A[rows], y[rows], loss, positive, fit_intercept):
+            continue
+        names = f"the unpenalized column{'s' * (free.size > 1)} {free.tolist()} of X"
+        names += f" (penalty_factor 0){' and the intercept' if fit_intercept else ''}"
+        one = free.size == 1 and not fit_intercept
+        what = (f"separate{'s' * one} the classes of y" if loss == "logistic" else
+                "can fit a mean of 0 to samples whose y are all 0")  # fmt: skip
+        where = "" if f is None else f" in the training rows of fold {f}"
+        fix = "" if f is None else ", or use other fold_ids"
+        raise ValueError(
+            f"{names} {what}{where}: the {loss} fit has no finite minimizer at any λ (the "
+            f"coefficients grow without bound); give {'it' if free.size == 1 else 'them'} a "
+            f"penalty_factor > 0 or leave {'it' if free.size == 1 else 'them'} out{fix}"
+        )
+
+
+def _separated(A, y, loss: str, positive: bool, intercept: bool) -> bool:
+    """Whether a direction ``d`` of the block ``A`` (rows: samples) lowers the loss for ever:
+    logistic, margins ``±A d`` (+ for y = 1) all ≥ 0 and not all 0; Poisson, ``A d`` 0 on the
+    samples with y > 0 and ≤ 0, not all 0, on those with y = 0. Found by a linear program, its
+    answer checked in float64 (a margin below 0 beyond rounding is a finite minimizer)."""
+    if loss == "logistic":
+        keep, zero = np.unique(np.where(y[:, None] > 0, A, -A), axis=0), np.empty((0, A.shape[1]))
+    else:
+        keep, zero = np.unique(-A[y == 0], axis=0), np.unique(A[y > 0], axis=0)
+    if keep.shape[0] == 0 or (keep.shape[0] + zero.shape[0]) * A.shape[1] > SEPARATION_SIZE:
+        return False
+    scale = np.max(np.abs(np.r_[keep, zero]), axis=0)
+    scale = np.where(scale > 0, scale, 1)
+    keep, zero = keep / scale, zero / scale
+    from scipy.optimize import linprog
+
+    k = A.shape[1]
+    bounds = [(None, None)] * k
+    if positive:  # (the block's columns only move up; the intercept either way)
+        bounds = bounds[:1] + [(0, None)] * (k - 1) if intercept else [(0, None)] * k
+    lp = linprog(np.zeros(k), A_ub=np.r_[-keep, -keep.sum(0, keepdims=True)],
+                 b_ub=np.r_[np.zeros(keep.shape[0]), -1.0],
+                 A_eq=zero if zero.shape[0] else None,
+                 b_eq=np.zeros(zero.shape[0]) if zero.shape[0] else None,
+                 bounds=bounds, method="highs")  # fmt: skip
+    if lp.status != 0:
+        return False
+    d = lp.x
+    eps = np.finfo(np.float64).eps
+    m, noise = keep @ d, 64 * eps * (np.abs(keep) @ np.abs(d))
+    held_zero = np.all(np.abs(zero @ d) <= 64 * eps * (np.abs(zero) @ np.abs(d)))
+    return bool(held_zero and np.all(m >= -noise) and np.any(m > 1e6 * noise))
 
 
 def _preconditioned(v, scale, standardize, precondition, dtype):

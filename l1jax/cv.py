@@ -106,6 +106,18 @@ class CVResult(NamedTuple):
 # The folds: all fitted in one compiled call.
 
 
+def _column_factors(penalty_factor, groups, X):
+    """One penalty factor per column of ``X`` (a group's for each of its columns), or None where
+    they are the default or not valid (:func:`l1jax.path` then names the problem)."""
+    if penalty_factor is None or groups is None:
+        return penalty_factor
+    try:
+        layout = _inputs.check_groups(groups, X.shape[1], penalty_factor)
+    except (TypeError, ValueError):
+        return None
+    return layout.factors[layout.codes]
+
+
 def _fold_problems(X, y, train_weights, lambdas, n_lambdas, penalty_factor, l1_ratio, tol,
                    max_iter, *, st, fit_intercept, standardize, gram):  # fmt: skip
     """One :class:`l1jax.engine.Problem` per fit (traced): fit ``m`` uses the weights
@@ -682,11 +694,13 @@ def cv_path(
         scaled = _inputs.unit_scale(s)  # (their sums must not overflow)
         if scaled is not s and sample_weight is not None:
             sample_weight = s = scaled
+        factors = _column_factors(penalty_factor, groups, X_arr)
         content_checked = y64 is not None and s is not None and s.shape == (n,) and np.all(s >= 0)
         if content_checked:  # cheap checks before the refit (otherwise path() names the problem)
             _inputs.check_fold_content(y64, s, held, loss, scoring, fit_intercept)
             if labels is not None:
                 _inputs.check_fold_classes(y64, classes, s, held, fit_intercept)
+            _inputs.check_separation(X_arr, y64, s, factors, loss, fit_intercept, positive, held)
 
         ratios = _inputs.check_l1_ratios(l1_ratio)
         grid = ratios is not None
@@ -771,6 +785,7 @@ def cv_path(
             _inputs.check_fold_content(y_arr, s, held, loss, scoring, fit_intercept)
             if labels is not None:
                 _inputs.check_fold_classes(y_arr, classes, s, held, fit_intercept)
+            _inputs.check_separation(X_arr, y_arr, s, factors, loss, fit_intercept, positive, held)
         lam_grid = np.stack([f.lambdas for f in fulls])  # (R, K)
         K = lam_grid.shape[1]
 

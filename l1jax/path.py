@@ -302,8 +302,12 @@ def path(
       penalty_factor: ``(p,)`` non-negative ``v``; 0 leaves a feature unpenalized. An
         unpenalized column that is, to rounding, a linear combination of earlier unpenalized
         ones and the intercept (one-hot columns of every level, a column given twice) adds no
-        fit and gets coefficient 0 (R's ``lm`` reports it ``NA``; not with ``positive``). With
-        ``groups``: one entry per group, in the order of ``np.unique(groups)`` (above).
+        fit and gets coefficient 0 (R's ``lm`` reports it ``NA``; not with ``positive``).
+        Unpenalized columns (and the intercept) that separate a logistic ``y``'s classes, or
+        can fit a Poisson mean of 0 to samples whose ``y`` are all 0, leave no λ a minimizer:
+        a ``ValueError`` (checked exactly up to 120,000 distinct rows × columns of the block;
+        beyond, λs may come back :attr:`Status.UNBOUNDED`). With ``groups``: one entry per
+        group, in the order of ``np.unique(groups)`` (above).
       sample_weight: ``(n,)`` non-negative weights, normalized inside.
       positive: constrain the coefficients to be ≥ 0 (all of them, those with
         ``penalty_factor`` 0 too, as glmnet's ``lower.limits = 0``; not the intercept).
@@ -608,6 +612,7 @@ def _path(
         # (one penalty factor per group, one scale per group)
         return _inputs.group_preconditioned(prep, layout.codes, layout.factors, standardize)
 
+    _inputs.check_separation(X, y, sample_weight, factors, loss, fit_intercept, positive)
     prep = prepared(gram)
 
     p_null, l_null, l_sat = solvers._null_and_saturated(

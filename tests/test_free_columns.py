@@ -8,6 +8,7 @@ import warnings
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import l1jax
 from l1jax import engine, solvers
@@ -137,3 +138,66 @@ def test_paths_with_unpenalized_columns_refit_on_their_columns(loss, monkeypatch
         warnings.simplefilter("ignore")
         l1jax.path(X, y, loss=loss, penalty_factor=v, lambdas=[0.1, 0.0], tol=1e-9)
     assert caps and set(caps) == {0}  # (λ = 0 frees every column: the masked refits)
+
+
+def _separated(loss, n=200, p=8, seed=5):
+    """A binary unpenalized column whose samples at 1 are all of one outcome (logistic: y = 1;
+    Poisson: y = 0): along that column's coefficient the loss falls for ever, at every λ."""
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((n, p))
+    X[:, 0] = rng.random(n) < 0.3
+    v = np.r_[0.0, np.ones(p - 1)]
+    if loss == "logistic":
+        y = (rng.random(n) < 0.4).astype(float)
+        y[X[:, 0] == 1] = 1
+    else:
+        y = rng.poisson(2.0, n).astype(float)
+        y[X[:, 0] == 1] = 0
+    return X, y, v
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("loss", ["logistic", "poisson"])
+def test_unpenalized_columns_without_a_minimizer_are_refused(loss, dtype):
+    """No λ has a minimizer: the statuses went UNBOUNDED and CONVERGED from one λ to the next
+    (coefficients of 13-61 that meant nothing), in float32 logistic never UNBOUNDED, without a
+    warning. Refused by name; one sample that breaks the separation gives a fit that converges
+    (a finite minimizer, however large), as does a zero weight that leaves it in place."""
+    X, y, v = _separated(loss)
+    one = np.flatnonzero(X[:, 0] == 1)[0]
+    what = "separate the classes" if loss == "logistic" else "a mean of 0"
+    if loss == "poisson":  # (under β ≥ 0 the column cannot go to −∞: its minimizer is 0)
+        res = l1jax.path(X.astype(dtype), y.astype(dtype), loss=loss, penalty_factor=v,
+                         lambdas=5, positive=True)  # fmt: skip
+        assert np.all(res.status == l1jax.Status.CONVERGED) and not np.any(res.coef[:, 0])
+    for kw in ({}, {"X": sp.csr_matrix(X)}, *([{"positive": True}] * (loss == "logistic"))):
+        opts = {"X": X, **kw}
+        with pytest.raises(ValueError, match=rf"column \[0\] of X \(penalty_factor 0\) and the "
+                                             rf"intercept .*{what}"):  # fmt: skip
+            l1jax.path(opts.pop("X").astype(dtype), y.astype(dtype), loss=loss,
+                       penalty_factor=v, lambdas=5, **opts)  # fmt: skip
+    w = np.ones_like(y)
+    w[one] = 0
+    broken = y.copy()
+    broken[one] = 1 - y[one] if loss == "logistic" else 3
+    with pytest.raises(ValueError, match=what):
+        l1jax.path(X.astype(dtype), broken.astype(dtype), loss=loss, penalty_factor=v,
+                   sample_weight=w, lambdas=5)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no ConvergenceWarning)
+        res = l1jax.path(X.astype(dtype), broken.astype(dtype), loss=loss, penalty_factor=v,
+                         lambdas=5)  # fmt: skip
+    assert np.all(res.status == l1jax.Status.CONVERGED)
+
+
+@pytest.mark.parametrize("loss", ["logistic", "poisson"])
+def test_cv_path_refuses_a_fold_whose_training_rows_the_free_block_separates(loss):
+    """All rows have a minimizer, the training rows of the fold that holds the one sample
+    breaking the separation do not: named, with the fix."""
+    X, y, v = _separated(loss)
+    one = np.flatnonzero(X[:, 0] == 1)[0]
+    y[one] = 1 - y[one] if loss == "logistic" else 3
+    folds = np.arange(y.size) % 4
+    folds[one] = 2
+    with pytest.raises(ValueError, match=r"in the training rows of fold 2: .*other fold_ids"):
+        l1jax.cv_path(X, y, loss=loss, penalty_factor=v, lambdas=5, fold_ids=folds)
