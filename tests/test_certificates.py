@@ -630,14 +630,18 @@ def test_separable_logistic_at_lambda_zero_is_never_converged():
 
 
 def test_separable_by_an_unpenalized_feature():
-    """A free feature that separates the classes: no λ has a finite minimizer."""
+    """A free feature that separates the classes: no λ has a finite minimizer, refused by name
+    (tests/test_free_columns.py has more). At λ = 0 every feature is free: classes that the
+    penalized features separate have none there, reported UNBOUNDED, and the other λs fit."""
     rng = np.random.default_rng(1)
     X = rng.standard_normal((50, 4))
     y = (X[:, 2] > 0.1).astype(float)
     pf = np.array([1.0, 1.0, 0.0, 1.0])
+    with pytest.raises(ValueError, match=r"column \[2\] of X .* separate the classes"):
+        l1jax.path(X, y, loss="logistic", penalty_factor=pf, lambdas=np.array([0.05]))
     with pytest.warns(l1jax.ConvergenceWarning, match="no finite minimizer"):
-        r = l1jax.path(X, y, loss="logistic", penalty_factor=pf, lambdas=np.array([0.05]))
-    assert r.status[0] == l1jax.Status.UNBOUNDED and not r.converged[0]
+        r = l1jax.path(X, y, loss="logistic", lambdas=np.array([0.05, 0.0]))
+    assert r.status[1] == l1jax.Status.UNBOUNDED and not r.converged[1] and r.converged[0]
 
 
 @pytest.mark.parametrize("loss", LOSSES)
