@@ -220,11 +220,25 @@ def check_representable(values, name: str, dtype) -> None:
 def check_weights(value, name: str, length: int, what: str) -> np.ndarray | None:
     if value is None:
         return None
-    arr = as_real_array(value, name, 1)
+    arr = factor_array(value, what) if name == "penalty_factor" else as_real_array(value, name, 1)
     if arr.shape[0] != length:
         raise ValueError(f"{name} must have one entry per {what} ({length}), got {arr.shape[0]}")
     if np.any(arr < 0):
         raise ValueError(f"{name} must be non-negative, got a minimum of {arr.min()}")
+    return arr
+
+
+def factor_array(value, what: str) -> np.ndarray:
+    """``penalty_factor`` as a finite real array, one per ``what`` (feature or group); an inf,
+    glmnet's way to leave a feature out, is refused with the way here."""
+    arr = as_real_array(value, "penalty_factor", 1, finite=False)
+    if np.any(np.isposinf(arr)):
+        raise ValueError(
+            f"penalty_factor is inf for {what} {np.flatnonzero(np.isposinf(arr)).tolist()}: to "
+            f"leave a {what} out (glmnet's penalty.factor Inf, or its exclude), drop its "
+            f"column{'s' if what == 'group' else ''} from X"
+        )
+    _check_finite(arr, "penalty_factor")
     return arr
 
 
@@ -1179,7 +1193,7 @@ def check_groups(groups, p: int, penalty_factor) -> Groups:
     if penalty_factor is None:
         factors = np.sqrt(counts.astype(np.float64))
     else:
-        factors = as_real_array(penalty_factor, "penalty_factor", 1)
+        factors = factor_array(penalty_factor, "group")
         if factors.shape[0] != names.size:
             raise ValueError(
                 f"penalty_factor must have one entry per group ({names.size}, in the order of "
@@ -1292,12 +1306,13 @@ def check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
         raise TypeError(f"fold_ids must hold integer fold labels 0 … F-1, got dtype {ids.dtype}")
     if not np.all(np.isfinite(ids)) or np.any(ids != np.round(ids)) or np.any(ids < 0):
         raise ValueError("fold_ids must hold integer fold labels 0 … F-1 (non-negative integers)")
-    if ids.max() >= n:  # (n folds at most; and bincount would count up to the label)
+    ids = ids.astype(np.int64)
+    # glmnet's foldid, 1 … F (F ≤ n; and bincount would count up to the label)
+    if ids.max() <= n and ids.min() == 1 and np.all(np.bincount(ids)[1:]):
+        ids = ids - 1
+    if ids.max() >= n:  # (n folds at most)
         raise ValueError(f"fold_ids must hold labels 0 … F-1 with F <= the number of samples "
                          f"({n}), every fold non-empty; got a label {ids.max()}")  # fmt: skip
-    ids = ids.astype(np.int64)
-    if ids.min() == 1 and np.all(np.bincount(ids)[1:]):  # glmnet's foldid, 1 … F
-        ids = ids - 1
     counts = np.bincount(ids)
     if counts.size < 2:
         raise ValueError("fold_ids must name at least 2 folds (labels 0 … F-1), got 1")

@@ -506,6 +506,13 @@ def test_glmnets_fold_ids_from_one_are_read_from_zero():
     np.testing.assert_array_equal(one.fold_scores, zero.fold_scores)
     with pytest.raises(ValueError, match="fold 0 empty .* or glmnet's 1 … F"):  # (with a gap)
         l1jax.cv_path(X, y, fold_ids=np.arange(40) % 3 * 2 + 1, lambdas=5)
+    # leave-one-out as glmnet writes it, foldid = 1:n (a label n was refused before the shift)
+    Xs, ys = X[:12], y[:12]
+    one = l1jax.cv_path(Xs, ys, fold_ids=np.arange(1, 13), lambdas=5)
+    zero = l1jax.cv_path(Xs, ys, fold_ids=np.arange(12), lambdas=5)
+    np.testing.assert_array_equal(one.fold_scores, zero.fold_scores)
+    with pytest.raises(ValueError, match=r"F <= the number of samples \(12\).*got a label 12"):
+        l1jax.cv_path(Xs, ys, fold_ids=np.r_[np.arange(12)[:-1], 12], lambdas=5)
 
 
 def test_float32_folds_whatever_jaxs_x64_flag():

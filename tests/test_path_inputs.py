@@ -475,3 +475,16 @@ def test_solve_path_refuses_a_y_and_factors_too_small_for_the_dtype():
 def test_a_ragged_x_is_named():
     with pytest.raises(ValueError, match=r"X must be a rectangular array"):
         l1jax.path([[1.0, 2.0], [3.0]], [1.0, 2.0])
+
+
+@pytest.mark.parametrize("groups", [None, np.arange(6) // 2])
+def test_an_inf_penalty_factor_names_glmnets_exclude(groups):
+    """glmnet leaves a feature out where its penalty.factor is Inf; here that is dropping its
+    column, said so (the message was "remove or impute those entries")."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 6)), rng.standard_normal(30)
+    v = np.ones(6 if groups is None else 3)
+    v[1] = np.inf
+    what = "feature" if groups is None else "group"
+    with pytest.raises(ValueError, match=rf"penalty_factor is inf for {what} \[1\]: .*exclude"):
+        l1jax.path(X, y, penalty_factor=v, groups=groups)
