@@ -70,7 +70,11 @@ class PathResult(NamedTuple):
 
         For logistic and Poisson paths this is the link scale (log-odds, log-rate); apply
         :func:`l1jax.losses.mean_function` for probabilities or rates (multinomial: the softmax
-        over the last axis; its argmax indexes ``classes``). A ``jax.Array`` ``X``
+        over the last axis; its argmax indexes ``classes``). At the path's λs only: for another
+        λ fit it, ``l1jax.path(X, y, lambdas=np.array([lam]), ...)`` (glmnet's ``predict(fit,
+        s=lam, exact=TRUE)``; its default ``exact=FALSE`` interpolates the coefficients linearly
+        between the two nearest λs of the grid, an approximation: 3e-3 apart on a logistic
+        path's linear predictor). A ``jax.Array`` ``X``
         (e.g. row-sharded) gives a ``jax.Array`` computed where ``X`` lives (columns sharded as
         the rows of ``X``); anything else gives NumPy.
         """
@@ -234,17 +238,20 @@ def path(
 
     **Against glmnet** (R glmnet 4.1-6, 83 configurations of the three losses, multi-task and
     multinomial, weights, factors, ``positive``, ``cv.glmnet``): the same λ grids, early stops
-    and coefficients to glmnet's own accuracy (1e-6 relative at its ``thresh=1e-14``), where it
-    solves the objective above. Four of its conventions differ from that objective, and give
+    and coefficients to glmnet's own accuracy (1e-6 relative at its ``thresh=1e-14`` and our
+    ``tol=1e-12``; at the defaults, ``tol=1e-7`` here and ``thresh=1e-7`` there, about 5e-5
+    relative here and 1e-4 to 4e-4 there, each from the tight fit), where it solves the
+    objective above. Four of its conventions differ from that objective, and give
     other coefficients: it rescales ``penalty.factor`` to sum to p (pass ``v * p / v.sum()``);
     its gaussian elastic net (α < 1) standardizes y first, which weighs its ridge part by
     1/σ_y (σ_y: y's weighted 1/n standard deviation; pass ``l1_ratio=α / (α + (1 − α)/σ_y)``
     and the λs times ``α + (1 − α)/σ_y``); with ``intercept=FALSE`` it divides the uncentred
-    columns by their centred standard deviations σ_j (a lasso: pass ``standardize=False``,
-    ``penalty_factor=σ``); with ``lower.limits=0`` its early stop keeps only the 0.999
-    deviance rule (pass ``early_stop=False`` to compare whole grids), and its λ_max is still the
-    largest ``|gradient|`` at zero where ours (``positive=True``) is the largest positive one,
-    the smallest λ whose fit is zero (pass glmnet's λs to compare where they differ).
+    columns by their centred standard deviations σ_j, weighted (1/Σs) as σ_y (a lasso: pass
+    ``standardize=False``, ``penalty_factor=σ``); with ``lower.limits=0`` its early stop keeps
+    only the 0.999 deviance rule (pass ``early_stop=False`` to compare whole grids), and its
+    λ_max is still the largest ``|gradient|`` at zero where ours (``positive=True``) is the
+    largest positive one, the smallest λ whose fit is zero (pass glmnet's λs to compare where
+    they differ).
     ``cv.glmnet`` without given λs fits each fold on a grid of its own and interpolates;
     :func:`l1jax.cv_path` fits every fold at the full data's λs (pass them to ``cv.glmnet``
     to compare).
@@ -291,8 +298,10 @@ def path(
         ``y``, above).
       l1_ratio: ρ in [0, 1]; 1 is the lasso. 0 (ridge) needs explicit ``lambdas``.
       lambdas: an int K (a grid of K values log-spaced from λ_max to
-        ``lambda_min_ratio · λ_max``, which may stop early: ``early_stop``), or an array of
-        λs ≥ 0 (returned in descending order, all fitted). Where λ_max = 0 (a constant ``y``,
+        ``lambda_min_ratio · λ_max``, which may stop early: ``early_stop``; glmnet's
+        ``nlambda``), or λs ≥ 0, a float or an array (returned in descending order, all
+        fitted; glmnet's ``lambda``): ``lambdas=1`` is a grid of one, λ_max, ``lambdas=1.0``
+        the λ 1. Where λ_max = 0 (a constant ``y``,
         every feature unpenalized, or ``positive=True`` with no feature correlated positively
         with the residual), every λ ≥ 0 has the same solution, and the grid of K is the bare
         fractions ``1 … lambda_min_ratio``.
