@@ -77,7 +77,7 @@ CASES = [  # (id, change to the valid call, error, argument named, words of the 
         dict(penalty_factor=jnp.ones(P).at[0].set(jnp.inf)),
         ValueError,
         "penalty_factor",
-        "NaN or inf",
+        "glmnet's penalty.factor Inf, or its exclude), drop its column",
     ),  # fmt: skip
     (
         "sample_weight short",
