@@ -1658,7 +1658,7 @@ def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positi
     b0 = null_intercept(loss, y, s, fit_intercept)
     z = X.T @ (s * (y - mean_function(loss, jnp.zeros_like(y) + b0)))
     z = jnp.maximum(z, 0) if positive else jnp.abs(z)
-    ok = penalty_factor > 0
+    ok = (penalty_factor > 0) & (z > 0)  # (ρ = 0: +inf, or 0 where no z can move; not 0/0)
     return jnp.max(jnp.where(ok, z / jnp.where(ok, penalty_factor * l1_ratio, 1), 0), initial=0)
 
 

@@ -630,6 +630,11 @@ def test_positive_ridge_is_nonnegative_least_squares(fit_intercept):
     res = _np(l1jax.path(X2, -X[:, 0], lambdas=lams, l1_ratio=0.0, positive=True, tol=TIGHT))
     assert res["converged"].all() and not res["coef"].any()
     np.testing.assert_allclose(res["intercept"], -X[:, 0].mean(), rtol=1e-12)
+    # (l1jax.solvers.lambda_max alike: 0 there, +inf where a feature can move; it was NaN)
+    for target, expected in ((-X[:, 0], 0.0), (y, np.inf)):
+        lmax = l1jax.solvers.lambda_max(X2, target, np.ones(n), np.ones(2), 0.0, loss="squared",
+                                        fit_intercept=True, positive=True)  # fmt: skip
+        assert float(lmax) == expected
 
 
 @pytest.mark.parametrize("standardize", [False, True], ids=["raw", "std"])
