@@ -643,7 +643,7 @@ def check_separation(X, y, sample_weight, factors, loss: str, fit_intercept: boo
     ``y`` 0 to which it can fit a mean of 0. Then no λ has a minimizer (along that direction
     the loss falls for ever, the penalty unchanged); the engine's Newton steps on the block
     either ran out (status UNBOUNDED) or stopped where the loss was flat to rounding
-    (CONVERGED, with coefficients of 15-60 that mean nothing), from one λ to the next, and in
+    (CONVERGED, with coefficients of 13-61 that mean nothing), from one λ to the next, and in
     float32 never flagged. Decided exactly by a linear program (SciPy's HiGHS) on the distinct
     rows of the block, up to :data:`SEPARATION_SIZE` entries (more are left to the engine's
     statuses), in float64, the direction it finds checked to rounding. ``held`` ``(F, n)``:

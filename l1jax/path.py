@@ -301,10 +301,10 @@ def path(
         ``lambda_min_ratio · λ_max``, which may stop early: ``early_stop``; glmnet's
         ``nlambda``), or λs ≥ 0, a float or an array (returned in descending order, all
         fitted; glmnet's ``lambda``): ``lambdas=1`` is a grid of one, λ_max, ``lambdas=1.0``
-        the λ 1. Where λ_max = 0 (a constant ``y``,
-        every feature unpenalized, or ``positive=True`` with no feature correlated positively
-        with the residual), every λ ≥ 0 has the same solution, and the grid of K is the bare
-        fractions ``1 … lambda_min_ratio``.
+        the λ 1. Where λ_max = 0 (a constant ``y``, every feature unpenalized, or
+        ``positive=True`` with no feature correlated positively with the residual), every
+        λ ≥ 0 has the same solution, and the grid of K is the bare fractions
+        ``1 … lambda_min_ratio``.
       lambda_min_ratio: in (0, 1); default 1e-4 if n ≥ p else 1e-2 (glmnet's: n rows, p columns).
       fit_intercept: fit an unpenalized intercept.
       standardize: standardize the columns (see above).
