@@ -449,8 +449,10 @@ def _gram_of(X, y, s, fit_intercept, scaled, row_grams=None):
         return x_mean, np.ones(p), (squares > 0) & ~_flat(np, np.sqrt(squares), x_mean), G, c
     divisor, scale = _column_scales(np, squares, x_mean)
     inv = 1 / divisor
-    G *= inv[:, None] * inv[None, :]
-    c *= inv[:, None] if c.ndim == 2 else inv
+    with np.errstate(over="ignore", invalid="ignore"):  # (columns too small to scale, whose
+        # inverse squared overflows: check_spread refuses them next)
+        G *= inv[:, None] * inv[None, :]
+        c *= inv[:, None] if c.ndim == 2 else inv
     return x_mean, scale, (inv > 0) & (squares > 0), G, c
 
 
@@ -538,6 +540,7 @@ def weights(n, p, sample_weight, penalty_factor):
 
 
 FLOAT32_SPREAD = 1e-30  # the least spread of a float32 column that is not constant
+FLOAT64_SPREAD = 1e-150  # the same in float64: its square above the least normal float64
 
 
 def check_spread(scale, dtype, raw: bool = False) -> None:
@@ -545,18 +548,31 @@ def check_spread(scale, dtype, raw: bool = False) -> None:
     constant one) is below :data:`FLOAT32_SPREAD`: their coefficient, about ``1 / scale``
     times a standardized one, would overflow float32 (values 1e-39 became an inf coefficient,
     certified with a NaN gap). ``raw`` (unstandardized columns, preconditioned: their L2
-    factor is ``v / scale²``, :func:`_preconditioned`): below its square root."""
-    if np.dtype(dtype) != np.float32:
+    factor is ``v / scale²``, :func:`_preconditioned`): below its square root. float64
+    columns below :data:`FLOAT64_SPREAD`: their squares (Gram entries, curvatures) are
+    subnormal, which XLA flushes to zero (a column of 1e-160 made every coefficient 0 with a
+    non-finite iterate; a whole X of 1e-170 gave zeros without a warning)."""
+    if np.dtype(dtype) == np.float32:
+        floor, fix = (
+            (math.sqrt(FLOAT32_SPREAD) if raw else FLOAT32_SPREAD),
+            ", or pass X as float64",
+        )
+    elif np.dtype(dtype) == np.float64:
+        floor, fix = FLOAT64_SPREAD, ""
+    else:
         return
-    floor = math.sqrt(FLOAT32_SPREAD) if raw else FLOAT32_SPREAD
     small = np.flatnonzero(np.asarray(scale) < floor)
     if small.size:
         j = int(small[0])
-        raise ValueError(
-            f"X's column {j} has a spread of {float(np.asarray(scale)[j]):.3g} about its mean, "
-            f"below the {floor:g} that float32 can fit; multiply the column by a power of ten "
-            "(and its coefficient by the same), or pass X as float64"
-        )
+        raise _too_small(j, float(np.asarray(scale)[j]), floor, np.dtype(dtype).name, fix)
+
+
+def _too_small(j: int, spread: float, floor: float, dtype: str, fix: str = "") -> ValueError:
+    return ValueError(
+        f"X's column {j} has a spread of {spread:.3g} about its mean, below the {floor:g} that "
+        f"{dtype} can fit; multiply the column by a power of ten (and its coefficient by the "
+        f"same){fix}"
+    )
 
 
 ALIASED_MAX = 256  # unpenalized columns checked for exact collinearity (a QR of n × this many)
@@ -629,6 +645,32 @@ def _host_columns(X, cols) -> np.ndarray:
         return np.asarray(X[:, cols].toarray(), np.float64)
     return np.asarray(_sharding.to_host(X[:, cols]) if isinstance(X, jax.Array) else X[:, cols],
                       np.float64)  # fmt: skip
+
+
+def check_tiny_columns(X, nonzero) -> None:
+    """Refuse columns taken for constant (``nonzero`` False) whose entries are all below
+    :data:`FLOAT64_SPREAD` in magnitude yet not all equal: their sums of squares underflowed
+    float64 to 0, so they were dropped as constant (a whole X of 1e-170: every coefficient 0,
+    certified as optimal, where y was 3 X₀ × 1e170). The message is :func:`check_spread`'s.
+    Only the largest magnitudes of those columns are read first (a sparse X's stored entries)."""
+    cols = np.flatnonzero(~np.asarray(nonzero, bool))
+    if cols.size == 0:
+        return
+    if _sparse.is_scipy_sparse(X):
+        top = np.asarray(abs(X[:, cols]).max(axis=0).toarray()).ravel()
+    elif isinstance(X, jax.Array):
+        top = np.asarray(jnp.max(jnp.abs(X[:, cols]), axis=0, initial=0))
+    else:
+        top = np.max(np.abs(np.asarray(X)[:, cols]), axis=0, initial=0)
+    small = cols[(top > 0) & (top < FLOAT64_SPREAD)]
+    if small.size == 0:
+        return
+    c = _host_columns(X, small)
+    varies = np.flatnonzero(np.any(c != c[:1], axis=0))
+    if varies.size:
+        i = varies[0]
+        spread = float(np.max(np.abs(c[:, i] - c[:, i].mean())))
+        raise _too_small(int(small[i]), spread, FLOAT64_SPREAD, "float64")
 
 
 SEPARATION_SIZE = 120_000  # distinct rows × columns of the unpenalized block up to which it is

@@ -234,7 +234,8 @@ def path(
     column gets coefficient 0 (with an intercept, with or
     without standardization; a column whose spread is at most 1e-10 of its mean is constant).
     A column of small values is not: standardized, its units do not matter (in float32 its
-    spread must be at least 1e-30, and 1e-15 without standardization, else a ValueError).
+    spread must be at least 1e-30, and 1e-15 without standardization, in float64 1e-150, else a
+    ValueError).
 
     **Against glmnet** (R glmnet 4.1-6, 83 configurations of the three losses, multi-task and
     multinomial, weights, factors, ``positive``, ``cv.glmnet``): the same λ grids, early stops
@@ -623,6 +624,7 @@ def _path(
 
     _inputs.check_separation(X, y, sample_weight, factors, loss, fit_intercept, positive)
     prep = prepared(gram)
+    _inputs.check_tiny_columns(X, prep.nonzero)
 
     p_null, l_null, l_sat = solvers._null_and_saturated(
         loss, y.astype(np.float64), s64, fit_intercept, np

@@ -13,6 +13,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+import scipy.sparse as sp
 
 import l1jax
 
@@ -488,3 +489,23 @@ def test_an_inf_penalty_factor_names_glmnets_exclude(groups):
     what = "feature" if groups is None else "group"
     with pytest.raises(ValueError, match=rf"penalty_factor is inf for {what} \[1\]: .*exclude"):
         l1jax.path(X, y, penalty_factor=v, groups=groups)
+
+
+def test_float64_columns_too_small_to_square_are_refused():
+    """A float64 column of 1e-160 has a subnormal sum of squares (XLA flushes it to 0): every
+    coefficient came back 0 with a non-finite iterate; a whole X of 1e-170 underflowed to sums
+    of squares of 0 on the host, was dropped as constant columns and certified (all zeros where
+    y was 3 X₀ × 1e170). Refused by name; 1e-140 is fitted, as X in its own units."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 6))
+    y = -3 * X[:, 0] + 0.5 * X[:, 1] + rng.standard_normal(60)
+    tiny = X.copy()
+    tiny[:, 2] *= 1e-160
+    for M in (tiny, sp.csr_matrix(tiny), X * 1e-170):
+        for standardize in (True, False):
+            with pytest.raises(ValueError, match=r"X's column \d has a spread of .* below the "
+                                                 r"1e-150 that float64 can fit"):  # fmt: skip
+                l1jax.path(M, y, lambdas=3, standardize=standardize)
+    ref = l1jax.path(X, y, lambdas=5, tol=1e-12)
+    small = l1jax.path(X * 1e-140, y, lambdas=5, tol=1e-12)
+    np.testing.assert_allclose(small.coef * 1e-140, ref.coef, rtol=1e-9, atol=1e-12)
