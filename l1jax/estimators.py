@@ -25,8 +25,9 @@ classifiers of more than two classes take the softmax loss and one coefficient p
 class) (:func:`l1jax.path`'s multi-task and multinomial objectives).
 
 Unlike glmnet, and like scikit-learn, the features are not standardized unless
-``standardize=True``. The fits run in float64, as scikit-learn's (a scoped
-``jax.enable_x64``, whatever the global JAX setting), on data padded to a few fixed shapes with
+``standardize=True``. The fits run in float64 (a scoped ``jax.enable_x64``, whatever the
+global JAX setting), float32 data too, whose ``coef_`` and predictions are then float64 where
+scikit-learn's ``Lasso`` keeps float32, on data padded to a few fixed shapes with
 zero-weight rows and zero columns, so that fits of similar sizes share one compiled program.
 Non-convergence is reported as scikit-learn's ``ConvergenceWarning``.
 """
