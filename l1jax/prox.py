@@ -53,7 +53,7 @@ def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0", *,
     if callable(value) and not schedule:
         raise TypeError(f"{fn_name}: {name} must be a number (a scalar array too), not a "
                         f"callable: {value!r}")  # fmt: skip
-    if callable(value) or isinstance(value, jax.core.Tracer):
+    if callable(value) or isinstance(value, jax.core.Tracer) and np.ndim(value) == 0:
         return
     real = isinstance(value, numbers.Real | np.ndarray | np.generic | jax.Array) and any(
         jnp.issubdtype(jnp.result_type(value), kind) for kind in (jnp.integer, jnp.floating)
@@ -69,6 +69,8 @@ def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0", *,
         raise ValueError(f"{fn_name}: {name} must be a scalar (a number or a 0-d array), got "
                          f"shape {np.shape(value)}" + ("; jax.vmap over λs for several"
                                                        if name == "lam" else ""))  # fmt: skip
+    if isinstance(value, jax.core.Tracer):  # (its shape is known; its values are not)
+        return
     values = np.asarray(value)
     if not np.all(np.isfinite(values) & _RANGES[bound](values)):
         raise ValueError(f"{fn_name}: {name} must be {bound} and finite, got {value!r}")

@@ -73,6 +73,18 @@ def skip_biases(params: PyTree) -> PyTree:
       >>> l1jax.skip_biases({"w": jnp.ones((3, 2)), "b": jnp.ones(2)})
       {'b': False, 'w': True}
     """
+    leaves = jax.tree.leaves(params)
+    if (
+        len(leaves) == 1
+        and jnp.ndim(leaves[0]) == 0
+        and jnp.issubdtype(jnp.result_type(leaves[0]), jnp.integer)
+    ):  # (params are no integer scalar: optax.inject_hyperparams called it with its step count)
+        raise ValueError(
+            "skip_biases got an integer scalar, not params: optax.inject_hyperparams takes a "
+            "callable mask for a schedule and calls it with the step count (with params of one "
+            "leaf the prox would then be silently off); pass static_args=('mask',) to "
+            "inject_hyperparams"
+        )
     return jax.tree.map(lambda x: jnp.ndim(x) >= 2, params)
 
 
@@ -216,8 +228,8 @@ def adam_prox(
     def update_fn(updates, state, params=None):
         _require_params("adam_prox", params)
         direction, adam_state = adam.update(updates, state.adam, params)  # m̂ / (√v̂ + ε)
-        lr = _nonneg_at(learning_rate, state.count)
-        strength = _nonneg_at(lam, state.count)
+        lr = _nonneg_at(learning_rate, state.count, "learning_rate")
+        strength = _nonneg_at(lam, state.count, "lam")
         if mask is None:
             selected = jax.tree.map(lambda _: True, params)
         else:  # one bool per leaf, also from a prefix mask such as {"layer": True}

@@ -20,8 +20,9 @@ than silently growing the weights. All factories take ``mask=`` (as :func:`optax
 pytree of booleans, or a prefix of the params' structure, or a callable returning one; ``False``
 leaves, e.g. biases, are left alone) and work under :func:`optax.inject_hyperparams`, which
 takes every callable argument for a schedule: with a callable ``mask`` pass
-``static_args=("mask",)`` (otherwise ``update`` raises a ``ValueError``: the mask would be
-``mask(step_count)``, one bool).
+``static_args=("mask",)`` (otherwise the mask would be ``mask(step_count)``, one bool:
+``l1jax.skip_biases`` raises a ``ValueError`` then, and so does ``update`` for params of several
+leaves; another callable on params of one leaf would turn the prox silently off).
 The proximal updates come in the promoted dtype of params and incoming updates, so that
 ``optax.apply_updates`` gives the prox's result back in the params' dtype, its exact zeros
 exactly (bf16 params stay bf16, float32 params with bf16 gradients stay float32); its other
@@ -100,13 +101,22 @@ def _at(value, count: jax.Array):
     return value(count) if callable(value) else value
 
 
-def _nonneg_at(value, count: jax.Array):
+def _nonneg_at(value, count: jax.Array, name: str):
     """``_at``, with a negative value (a schedule's, a traced or device array's: unchecked when
     the transformation was built) made NaN: the update is NaN, as ``minimize`` reports a bad λ,
-    where a negative strength would silently grow the weights instead of shrinking them."""
+    where a negative strength would silently grow the weights instead of shrinking them. A
+    value that is not a scalar (a schedule's, or a traced array's: its shape is known) is a
+    ``ValueError`` naming ``name``: it broadcast against the params (a bias of shape (2,) came
+    back (3, 2) from a λ of shape (3, 1))."""
     if isinstance(value, numbers.Real):  # (checked >= 0 when built)
         return value
     value = _at(value, count)
+    if jnp.ndim(value) != 0:
+        raise ValueError(
+            f"{name} must be a scalar (a number, a 0-d array, or a schedule returning one), got "
+            f"shape {jnp.shape(value)}"
+            + ("; jax.vmap over λs for several" if name == "lam" else "")
+        )
     return jnp.where(value >= 0, value, jnp.nan)
 
 
@@ -227,7 +237,7 @@ def _add_scaled_term(fn_name: str, lam, term: Callable[[jax.Array], jax.Array], 
 
     def update_fn(updates, state, params=None):
         _require_params(fn_name, params)
-        strength = _nonneg_at(lam, state.count)
+        strength = _nonneg_at(lam, state.count, "lam")
 
         def one(u, p):
             u, p = jnp.asarray(u), jnp.asarray(p)  # (Python float leaves, as optax takes)
@@ -313,7 +323,9 @@ def _proximal(fn_name: str, prox_fn: ProxFn, lam, learning_rate, mask):
 
     def update_fn(updates, state, params=None):
         _require_params(fn_name, params)
-        threshold = _nonneg_at(learning_rate, state.count) * _nonneg_at(lam, state.count)
+        threshold = _nonneg_at(learning_rate, state.count, "learning_rate") * _nonneg_at(
+            lam, state.count, "lam"
+        )
         moved = optax.apply_updates(params, updates)  # params + updates, in params' dtypes
         new_params = prox_fn(moved, threshold)
         new_updates = _difference(new_params, params, updates)

@@ -414,11 +414,40 @@ def test_callable_mask_under_inject_hyperparams_needs_static_args(name):
     updates, _ = injected.update(grads, injected.init(LAYERS), LAYERS)
     chex.assert_trees_all_equal(updates, expected)
     # without static_args the mask is taken for a schedule: mask(step) is one bool (False),
-    # which optax.masked would apply to every leaf, silently switching the penalty off
+    # which optax.masked would apply to every leaf, silently switching the penalty off: refused
+    # by skip_biases (given a step count), and by update for another callable on several leaves
+    # (on params of one leaf, W alone, skip_biases(step) was a valid mask: the prox was off)
     static = tuple(a for a in static if a != "mask")
-    wrong = optax.inject_hyperparams(factory, static_args=static)(**kwargs, mask=l1jax.skip_biases)
-    with pytest.raises(ValueError, match=r"mask is a single bool.*static_args=\('mask',\)"):
-        wrong.update(grads, wrong.init(LAYERS), LAYERS)
+    for mask, params, message in (
+        (l1jax.skip_biases, LAYERS, "skip_biases got an integer scalar"),
+        (l1jax.skip_biases, LAYERS["w"], "skip_biases got an integer scalar"),
+        (lambda p: jax.tree.map(lambda x: jnp.ndim(x) > 1, p), LAYERS, "mask is a single bool"),
+    ):
+        wrong = optax.inject_hyperparams(factory, static_args=static)(**kwargs, mask=mask)
+        g = grads if params is LAYERS else grads["w"]
+        with pytest.raises(ValueError, match=rf"{message}.*static_args=\('mask',\)"):
+            wrong.update(g, wrong.init(params), params)
+
+
+@pytest.mark.parametrize("name", INJECTABLE)
+def test_a_lam_that_is_no_scalar_is_refused_when_traced_or_scheduled(name):
+    """A traced λ of shape (3, 1) (jax.jit(train)(lams) with the vmap forgotten) or a schedule
+    returning a vector was broadcast against the params: a bias of shape (2,) came back (3, 2);
+    a concrete one was refused already."""
+    factory, kwargs, static = INJECTABLE[name]
+    grads = jax.tree.map(jnp.zeros_like, LAYERS)
+
+    def step(lam):
+        tx = factory(**{**kwargs, "lam": lam}, mask=l1jax.skip_biases)
+        return tx.update(grads, tx.init(LAYERS), LAYERS)[0]
+
+    with pytest.raises(ValueError, match=r"lam must be a scalar .*got shape \(3, 1\)"):
+        jax.jit(step)(jnp.full((3, 1), 0.5))
+    with pytest.raises(ValueError, match=r"lam must be a scalar .*got shape \(2,\)"):
+        step(lambda count: jnp.array([1.0, 20.0]))
+    assert jax.tree.map(jnp.shape, jax.jit(step)(jnp.float32(0.5))) == jax.tree.map(
+        jnp.shape, LAYERS
+    )
 
 
 def test_single_bool_mask_is_refused_for_several_leaves_only():
