@@ -629,9 +629,11 @@ def train_path(
 
     transformation = optimizer(lambdas[0])
     if not isinstance(transformation, optax.GradientTransformation):
+        wrapper = hasattr(transformation, "gradient_transformation")  # (optax.MultiSteps)
         raise TypeError(
             "train_path: optimizer(lam) must return an optax.GradientTransformation, got "
             f"{type(transformation).__name__}"
+            + ("; return its .gradient_transformation()" if wrapper else "")
         )
     example = data if batch_size is None else jax.tree.map(lambda x: x[:batch_size], data)
     out = jax.eval_shape(loss_fn, init_params, example)

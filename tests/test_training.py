@@ -238,6 +238,11 @@ def _call(**overrides):
         ),  # (JAX's "grad requires real")
         (dict(optimizer=optax.adam(0.1)), TypeError, "optimizer must be a function"),
         (dict(optimizer=lambda lam: lam), TypeError, "must return an optax"),
+        (
+            dict(optimizer=lambda lam: optax.MultiSteps(_adam_l1(lam), 2)),
+            TypeError,
+            r"got MultiSteps; return its \.gradient_transformation\(\)",
+        ),
         (dict(progress=-1), ValueError, "progress must be >= 0"),
         (dict(progress="yes"), TypeError, "progress must be True"),
     ],
