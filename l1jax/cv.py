@@ -387,7 +387,7 @@ def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) ->
         res, _ = _path(
             X[rows], y[rows], l1_ratio=ratio, lambdas=lams, lambda_min_ratio=None,
             sample_weight=np.where(held, 0.0, s)[rows], block_size=None, mesh=mesh,
-            pad_to=pad_to, headroom=not rows_only, **opts,
+            pad_to=pad_to, headroom=not rows_only, check_free=False, **opts,
         )  # fmt: skip
     return res
 

@@ -315,7 +315,7 @@ def path(
         fit and gets coefficient 0 (R's ``lm`` reports it ``NA``; not with ``positive``).
         Unpenalized columns (and the intercept) that separate a logistic ``y``'s classes, or
         can fit a Poisson mean of 0 to samples whose ``y`` are all 0, leave no λ a minimizer:
-        a ``ValueError`` (checked exactly up to 120,000 distinct rows × columns of the block;
+        a ``ValueError`` (checked exactly up to 60,000 distinct rows × columns of the block;
         beyond, λs may come back :attr:`Status.UNBOUNDED`). With ``groups``: one entry per
         group, in the order of ``np.unique(groups)`` (above).
       sample_weight: ``(n,)`` non-negative weights, normalized inside.
@@ -531,10 +531,13 @@ def _path(
     headroom=True,
     grid_only=False,
     row_grams=None,
+    check_free=True,
 ):
     """:func:`path` without its warnings: ``(PathResult, tol)``. ``pad_to``, ``headroom``: see
     :func:`l1jax.engine.fit_path`; ``row_grams``: the products of ``X``'s rows
-    (:class:`l1jax._inputs.RowGrams`) for a Gram matrix formed on the host. With
+    (:class:`l1jax._inputs.RowGrams`) for a Gram matrix formed on the host; ``check_free``
+    False: no :func:`l1jax._inputs.check_separation` (a cross-validation's folds, checked with
+    their names, and stability selection's halves, whose statuses report it). With
     ``grid_only``, only the λs that the path would fit (all of them: before any early stop),
     found by the path's own program stopped after its start (λ_max), or None for data whose
     null model is already optimal."""
@@ -622,7 +625,8 @@ def _path(
         # (one penalty factor per group, one scale per group)
         return _inputs.group_preconditioned(prep, layout.codes, layout.factors, standardize)
 
-    _inputs.check_separation(X, y, sample_weight, factors, loss, fit_intercept, positive)
+    if check_free:
+        _inputs.check_separation(X, y, sample_weight, factors, loss, fit_intercept, positive)
     prep = prepared(gram)
     _inputs.check_tiny_columns(X, prep.nonzero)
 

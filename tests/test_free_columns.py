@@ -201,3 +201,30 @@ def test_cv_path_refuses_a_fold_whose_training_rows_the_free_block_separates(los
     folds[one] = 2
     with pytest.raises(ValueError, match=r"in the training rows of fold 2: .*other fold_ids"):
         l1jax.cv_path(X, y, loss=loss, penalty_factor=v, lambdas=5, fold_ids=folds)
+
+
+def test_separation_is_found_beside_a_large_offset_and_not_in_stability_halves():
+    """A free column 1e8 + u whose sign of u is y: separated, but the check's rounding bound,
+    relative to the offset, hid margins of 0.01 (the columns are now centred first). And a rare
+    free binary column (4 rows, one y = 0) that some of stability selection's halves separate,
+    not the data: the halves report UNBOUNDED (as on the batched route), not a ValueError about
+    the data."""
+    rng = np.random.default_rng(0)
+    n = 60
+    Z = rng.standard_normal((n, 4))
+    u = np.r_[np.linspace(0.01, 1, 30), np.linspace(-1, -0.01, 30)]
+    with pytest.raises(ValueError, match="separate the classes"):
+        l1jax.path(np.c_[1e8 + u, Z], (u > 0) * 1.0, loss="logistic",
+                   penalty_factor=np.r_[0, np.ones(4)], lambdas=5)  # fmt: skip
+    rng, n = np.random.default_rng(0), 200
+    Z = rng.standard_normal((n, 10))
+    rare = np.zeros(n)
+    rare[:4] = 1
+    y = (Z[:, 0] + rng.standard_normal(n) > 0).astype(float)
+    y[:4] = [1, 1, 1, 0]
+    X, v = np.c_[rare, Z], np.r_[0, np.ones(10)]
+    assert np.all(l1jax.path(X, y, loss="logistic", penalty_factor=v, lambdas=5).converged)
+    with pytest.warns(l1jax.ConvergenceWarning, match="no finite minimizer"):
+        res = l1jax.stability_selection(X, y, loss="logistic", penalty_factor=v,
+                                        n_subsamples=20, lambdas=5)  # fmt: skip
+    assert res.selected[1]

@@ -501,7 +501,9 @@ def test_float64_columns_too_small_to_square_are_refused():
     y = -3 * X[:, 0] + 0.5 * X[:, 1] + rng.standard_normal(60)
     tiny = X.copy()
     tiny[:, 2] *= 1e-160
-    for M in (tiny, sp.csr_matrix(tiny), X * 1e-170):
+    sub = X.copy()
+    sub[:, 4] *= 1e-310  # (subnormal: the device's arithmetic reads it as 0)
+    for M in (tiny, sp.csr_matrix(tiny), X * 1e-170, jnp.asarray(sub)):
         for standardize in (True, False):
             with pytest.raises(ValueError, match=r"X's column \d has a spread of .* below the "
                                                  r"1e-150 that float64 can fit"):  # fmt: skip
