@@ -138,9 +138,58 @@ def _static_mask(mask, init_params) -> tuple[_Static | None, Any]:
 
 class _Problem(NamedTuple):
     fun: _Static  # fun(params, *args)
-    prox: _Static  # prox(params, threshold)
+    prox: _Static  # prox(params, threshold), or prox(params, threshold, *prox_args) (n_prox)
     mask: _Static | None
     accelerate: bool
+    n_prox: int = 0  # the last n_prox of the solve's args are the prox's (traced closures)
+
+
+def _split(problem: _Problem, args) -> tuple[tuple, tuple]:
+    """The solve's ``args`` as ``(fun's, prox's)``."""
+    k = len(args) - problem.n_prox
+    return tuple(args[:k]), tuple(args[k:])
+
+
+class _ProxTemplate(NamedTuple):
+    """A ``functools.partial`` prox whose traced arguments (e.g. ``l1_ratio=ρ`` being
+    differentiated) are taken out, to be passed as the solve's arguments: called as
+    ``template(params, threshold, *traced)``, it is the partial again."""
+
+    func: Callable
+    treedef: Any  # of (args, keywords)
+    fixed: tuple  # the leaves, None where traced
+    key: Any  # (hashable, or the id of the original partial, kept alive in ``origin``)
+    origin: functools.partial
+
+    def __call__(self, params, threshold, *traced):
+        it = iter(traced)
+        leaves = [next(it) if leaf is None else leaf for leaf in self.fixed]
+        args, keywords = jax.tree.unflatten(self.treedef, leaves)
+        return self.func(*args, params, threshold, **keywords)
+
+    def __hash__(self):
+        return hash(self.key)
+
+    def __eq__(self, other):
+        return isinstance(other, _ProxTemplate) and self.key == other.key
+
+
+def _hoist_prox(prox) -> tuple[Any, tuple]:
+    """``(prox, traced)``: a ``functools.partial`` prox with traced leaves in its arguments
+    (being differentiated, vmapped, jitted) as a :class:`_ProxTemplate` and those leaves, which
+    the solve then takes as arguments, so that the implicit derivative sees them (closed over,
+    they were constants: a gradient in ``l1_ratio`` or ``weights`` of 0). Else ``(prox, ())``."""
+    if not isinstance(prox, functools.partial):
+        return prox, ()
+    leaves, treedef = jax.tree.flatten((prox.args, prox.keywords))
+    traced = tuple(leaf for leaf in leaves if isinstance(leaf, jax.core.Tracer))
+    if not traced:
+        return prox, ()
+    fixed = tuple(None if isinstance(leaf, jax.core.Tracer) else leaf for leaf in leaves)
+    key = ("prox", prox.func, treedef, fixed)
+    if not _hashable(key):
+        key = ("prox", id(prox))
+    return _ProxTemplate(prox.func, treedef, fixed, key, prox), traced
 
 
 # ----------------------------------------------------------------------------------------------
@@ -177,13 +226,21 @@ def _sub(a, b):
     return jax.tree.map(jnp.subtract, a, b)
 
 
-def _prox_grad(problem: _Problem, params, grads, step, lam):
+def _prox_grad(problem: _Problem, params, grads, step, lam, pargs=()):
     """``prox(params − η grads, η λ)`` on the leaves the mask selects (a gradient step on the
-    others): the step of :func:`l1jax.proximal_gradient`."""
+    others): the step of :func:`l1jax.proximal_gradient`. ``pargs``: the prox's own arguments
+    (:func:`_hoist_prox`)."""
     mask = None if problem.mask is None else problem.mask.value
-    tx = _prox_gradient_step("minimize", problem.prox.value, lam, step, mask)
+    prox_fn = problem.prox.value
+    if problem.n_prox:
+        prox_fn = functools.partial(_with_args, prox_fn, pargs)
+    tx = _prox_gradient_step("minimize", prox_fn, lam, step, mask)
     updates, _ = tx.update(grads, tx.init(params), params)
     return optax.apply_updates(params, updates)
+
+
+def _with_args(prox_fn, pargs, params, threshold):
+    return prox_fn(params, threshold, *pargs)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -222,6 +279,7 @@ def _first_step(grad_fn, x0, g0, dtype) -> jax.Array:
 def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
     """Returns ``(params, n_iter, error, step)``; see :func:`minimize`."""
     dtype = _fista_momentum_dtype(x0)
+    args, pargs = _split(problem, args)
 
     def fun(w):  # (an array: a fun returning a Python float was an AttributeError)
         return jnp.asarray(problem.fun.value(w, *args))
@@ -237,7 +295,7 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
     # stopped a lasso at an objective 30 times the optimum's as converged. The solve stops at
     # once when x0 is already optimal (G_η(x0) = 0, e.g. zeros for λ ≥ λ_max).
     def moved(x, g):  # ‖η G_η(x)‖, how far the proximal gradient step moves x
-        return _norm(_sub(x, _prox_grad(problem, x, g, step0, lam)), dtype)
+        return _norm(_sub(x, _prox_grad(problem, x, g, step0, lam, pargs)), dtype)
 
     def ratio(d, step, scale):  # ‖d‖ / η / s, 0 when d is: XLA folds the two divisions into one
         # by η·s, which can underflow to 0 (flushed), and 0 / 0 was NaN for an optimal x0
@@ -279,7 +337,7 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
         def trial(step):
             """The proximal step from y and whether it passes the sufficient-decrease test
             ``fun(x⁺) ≤ fun(y) + ∇fun(y)·d + ‖d‖²/(2η)``, ``d = x⁺ − y`` (Beck & Teboulle)."""
-            x_new = _prox_grad(problem, c.y, g_y, step, lam)
+            x_new = _prox_grad(problem, c.y, g_y, step, lam, pargs)
             d = _sub(x_new, c.y)
             d_norm = _norm(d, dtype)
             f_new = fun(x_new)
@@ -359,7 +417,8 @@ def _attach_jvp(problem, primals, tangents):
     params = _attach(problem, params, step, lam, args)
 
     def fixed_point_map(w, lam, args):
-        return _prox_grad(problem, w, jax.grad(problem.fun.value)(w, *args), step, lam)
+        args, pargs = _split(problem, args)
+        return _prox_grad(problem, w, jax.grad(problem.fun.value)(w, *args), step, lam, pargs)
 
     # (I − ∂_w T) dw = ∂_θ T · dθ. For the L1 prox ∂_w T = D (I − η H), D the 0/1 mask of the
     # support: rows off the support read dw_j = 0, rows on it η H_SS dw_S = ... (the
@@ -610,9 +669,11 @@ def minimize(
     arrays that ``fun`` reads from globals or from its object, as a bound method ``model.loss``
     reads ``model.data``, are those of its first call, also after the object changed: pass
     data that changes in ``args``). ``jax.grad`` (and ``jax.jvp``) of
-    ``params`` with respect to ``lam`` and ``args``, and to arrays that ``fun`` closes over, use
-    implicit differentiation of the fixed point ``w = prox(w − η∇fun(w), ηλ)``: a linear system
-    ``(I − ∂_w T) dw = ∂_θ T dθ`` solved by BiCGSTAB with Hessian-vector products of ``fun``. For
+    ``params`` with respect to ``lam`` and ``args``, to arrays that ``fun`` closes over and to
+    the traced arguments of a ``functools.partial`` prox (``l1_ratio=ρ``, ``weights=w``), to
+    any order (a Hessian, a gradient's gradient), use implicit differentiation of the fixed
+    point ``w = prox(w − η∇fun(w), ηλ)``: a linear system ``(I − ∂_w T) dw = ∂_θ T dθ``
+    solved by BiCGSTAB with Hessian-vector products of ``fun``. For
     the L1 prox ``∂_w T = D (I − η∇²fun)`` with ``D`` the 0/1 mask of the support, so this is
     the stationarity condition on the support (zeros have derivative 0). As for
     :mod:`l1jax.implicit`, the derivative is that of the current support (one-sided at a kink
@@ -678,8 +739,12 @@ def minimize(
     converted, hoisted = jax.closure_convert(fun if _hashable(fun) else _wrap(fun), x0, *args)
     if hoisted:
         fun, args = converted, (*args, *hoisted)
+    # (and the traced arguments of a functools.partial prox: l1_ratio=ρ, weights=w)
+    prox, prox_args = _hoist_prox(prox)
+    args = (*args, *prox_args)
     dtype = _fista_momentum_dtype(x0)
-    problem = _Problem(_static_callable(fun), _static_callable(prox), mask, bool(accelerate))
+    problem = _Problem(_static_callable(fun), _static_callable(prox), mask, bool(accelerate),
+                       len(prox_args))  # fmt: skip
     lam_arr = jnp.asarray(lam, dtype)
     tol, max_iter = jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32)
     result = _solve(problem, x0, lam_arr, args, tol, max_iter)

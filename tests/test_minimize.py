@@ -592,3 +592,41 @@ def test_second_derivatives_through_the_solution():
         assert np.abs(yy).max() > 1e-3
     res = l1jax.minimize(lambda w: 1.0, jnp.ones(3), lam=0.1)
     assert bool(res.converged) and not np.any(res.params)
+
+
+def test_traced_arguments_of_a_partial_prox_are_differentiated():
+    """grad in l1_ratio (partial(prox.elastic_net, l1_ratio=ρ)) and in weights
+    (partial(prox.l1, weights=w)) against central differences: closed over by the prox they
+    were constants, and the gradients 0 (−0.104 and −0.132 here). vmap over ρ = a loop, jit =
+    eager."""
+    with jax.enable_x64(True):
+        rng = np.random.default_rng(7)
+        n, p = 30, 6
+        X = jnp.asarray(rng.standard_normal((n, p)))
+        y = X @ jnp.array([1.5, 0, -1, 0, 0.5, 0]) + 0.2 * jnp.asarray(rng.standard_normal(n))
+
+        def ls(w, X, y):
+            return jnp.mean((X @ w - y) ** 2) / 2
+
+        def solve(proximal):
+            return l1jax.minimize(ls, jnp.zeros(p), lam=0.1, args=(X, y), tol=1e-12,
+                                  prox=proximal).params  # fmt: skip
+
+        def S(rho):
+            return solve(functools.partial(prox.elastic_net, l1_ratio=rho)).sum()
+
+        def T(v):
+            return solve(functools.partial(prox.l1, weights=v)).sum()
+
+        h = 1e-6
+        g = jax.grad(S)(0.5)
+        np.testing.assert_allclose(g, (S(0.5 + h) - S(0.5 - h)) / (2 * h), rtol=1e-6)
+        assert abs(g) > 0.05
+        v, e = jnp.ones(p), jnp.zeros(p).at[0].set(1.0)
+        gv = jax.grad(T)(v)[0]
+        np.testing.assert_allclose(gv, (T(v + h * e) - T(v - h * e)) / (2 * h), rtol=1e-5)
+        assert abs(gv) > 0.05
+        rhos = jnp.array([0.2, 0.5, 0.9])
+        batched = jax.vmap(S)(rhos)
+        np.testing.assert_allclose(batched, [S(float(r)) for r in rhos], rtol=1e-9)
+        np.testing.assert_allclose(jax.jit(S)(0.5), S(0.5), rtol=1e-12)
