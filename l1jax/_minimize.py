@@ -561,6 +561,15 @@ def _check_prox(prox, init_params, flags=None) -> None:
             lambda m, sub: jax.tree.map(lambda x: x if m else optax.MaskedNode(), sub),
             flags, init_params,
         )  # fmt: skip
+    # (a partial's concrete jax.Array arguments as NumPy: the prox's own checks read those,
+    # where a device array is not read: weights of −1 as a jax.Array went through)
+    probe = prox
+    if isinstance(prox, functools.partial):
+        leaves, treedef = jax.tree.flatten((prox.args, prox.keywords))
+        host = [np.asarray(x) if isinstance(x, jax.Array) and not isinstance(x, jax.core.Tracer)
+                else x for x in leaves]  # fmt: skip
+        args, keywords = jax.tree.unflatten(treedef, host)
+        probe = functools.partial(prox.func, *args, **keywords)
     try:
         out = jax.eval_shape(prox, init_params, jnp.ones((), jnp.float32))
     except Exception as err:  # (any error of the user's prox: named, the original chained)
@@ -574,6 +583,11 @@ def _check_prox(prox, init_params, flags=None) -> None:
                 else ""
             )
         ) from err
+    if probe is not prox:
+        try:
+            jax.eval_shape(probe, init_params, jnp.ones((), jnp.float32))
+        except ValueError as err:  # (a bad value, e.g. negative weights: the prox's check)
+            raise ValueError(f"minimize: prox: {str(err).splitlines()[0]}") from err
     if jax.tree.structure(out) != jax.tree.structure(init_params) or shapes(out) != shapes(
             init_params):  # fmt: skip
         raise TypeError(

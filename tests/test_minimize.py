@@ -630,3 +630,16 @@ def test_traced_arguments_of_a_partial_prox_are_differentiated():
         batched = jax.vmap(S)(rhos)
         np.testing.assert_allclose(batched, [S(float(r)) for r in rhos], rtol=1e-9)
         np.testing.assert_allclose(jax.jit(S)(0.5), S(0.5), rtol=1e-12)
+
+
+def test_negative_weights_of_a_partial_prox_are_refused_as_a_jax_array_too():
+    """The prox's own check reads NumPy weights, not a device array's: weights of −1 as a
+    jax.Array were a converged solve that grew the params instead of shrinking them."""
+
+    def ls(w):
+        return jnp.sum((w - 1.0) ** 2) / 2
+
+    for weights in (-np.ones(5), -jnp.ones(5)):
+        with pytest.raises((ValueError, TypeError), match="weights must be >= 0"):
+            l1jax.minimize(ls, jnp.zeros(5), lam=0.1,
+                           prox=functools.partial(prox.l1, weights=weights))  # fmt: skip
