@@ -726,6 +726,7 @@ def cv_path(
             fit_intercept=fit_intercept, standardize=standardize, penalty_factor=penalty_factor,
             sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
             mesh=mesh, early_stop=early_stop, grouped=grouped, groups=groups,
+            check_free=not content_checked,  # (all rows checked above, with the folds)
         )  # fmt: skip
 
         def refit(l1_ratio, lambdas=lambdas):  # (l1jax.path on all rows: checks and results;
