@@ -476,9 +476,7 @@ def gram_is_exact(X, sample_weight, penalty_factor, lambdas, fit_intercept, dtyp
     free = np.flatnonzero((v == 0) | bool(np.any(np.asarray(lambdas) == 0)))
     if free.size == 0:
         return True
-    Xf = X[:, free]
-    Xf = np.asarray(Xf.toarray() if hasattr(Xf, "toarray") else _sharding.to_host(Xf)
-                    if isinstance(Xf, jax.Array) else Xf, np.float64)  # fmt: skip
+    Xf = _host_columns(X, free)
     _, _, fitted, G, _ = _gram_of(Xf, np.zeros(n), s, fit_intercept, True)
     if not fitted.any():  # (constant columns are not fitted)
         return True
