@@ -150,7 +150,7 @@ def host_rows(X):
     or a sparse ``X`` as a checked SciPy CSR matrix (never densified)."""
     if _sparse.is_sparse(X):
         return _sparse.as_csc(X, "X").tocsr()
-    return np.asarray(_sharding.to_host(X) if isinstance(X, jax.Array) else X)
+    return as_real_array(X, "X", 2, finite=False)  # (NaN and inf: the path's checks)
 
 
 def unit_scale(s):
@@ -161,12 +161,13 @@ def unit_scale(s):
     return s / top if np.isfinite(top) and top > 0 and not 1e-100 < top < 1e100 else s
 
 
-def check_magnitude(values, name: str, n: int, dtype) -> None:
+def check_magnitude(values, name: str, n: int, dtype, nonzero_rows=None) -> None:
     """Refuse entries so large that ``n`` of their squares overflow ``dtype``, and NaN or inf.
 
     Mostly in one pass over ``values`` (a large X is read at the speed of memory, ~5 ms per
     40 MB): their sum of squares, when finite and at most ``max(dtype) / n``, bounds every entry
-    (NaN and inf would make it NaN or inf); otherwise the entries are looked at one by one."""
+    (NaN and inf would make it NaN or inf); otherwise the entries are looked at one by one,
+    against the bound over the rows that hold a nonzero (``nonzero_rows()``, when given)."""
     limit = math.sqrt(np.finfo(dtype).max / max(n, 1))
     flat = values.ravel(order="K") if values.dtype.kind == "f" else None
     if flat is not None and np.may_share_memory(flat, values):  # (no copy: contiguous)
@@ -176,12 +177,27 @@ def check_magnitude(values, name: str, n: int, dtype) -> None:
             return
     _check_finite(values, name)
     big = max(float(np.max(values, initial=0)), -float(np.min(values, initial=0)))  # (no copy)
+    if big <= limit:
+        return
+    # Rows of zeros add nothing to a sum of squares (an estimator's padding, zero-weight rows
+    # the user left blank): the bound is over the rows that hold something.
+    rows = n if nonzero_rows is None else nonzero_rows()
+    limit = math.sqrt(np.finfo(dtype).max / max(rows, 1))
     if big > limit:
+        counted = f"{rows} rows" if rows == n else f"its {rows} nonzero rows"
         raise ValueError(
             f"{name} has entries up to {big:.3g}, too large for {np.dtype(dtype).name}: their "
-            f"squares over {n} rows overflow (above {limit:.3g}); rescale {name} (divide it by a "
-            "power of 10)"
+            f"squares over {counted} overflow (above {limit:.3g}); rescale {name} (divide it by "
+            "a power of 10)"
         )
+
+
+def _nonzero_rows(values) -> int:
+    """How many rows of ``values`` (dense or SciPy sparse, 1-D or 2-D) hold a nonzero."""
+    if _sparse.is_sparse(values):
+        coo = values.tocoo()
+        return int(np.unique(coo.row[coo.data != 0]).size)
+    return int(np.count_nonzero(values if values.ndim == 1 else np.any(values != 0, axis=1)))
 
 
 def check_not_tiny(values, name: str, dtype) -> None:
@@ -200,7 +216,7 @@ def check_not_tiny(values, name: str, dtype) -> None:
         )
 
 
-def check_representable(values, name: str, dtype) -> None:
+def check_representable(values, name: str, dtype, what: str = "feature") -> None:
     """Refuse positive entries that ``dtype`` cannot hold as normal numbers: below its smallest
     (flushed to 0 on the device, where the host saw them positive: a column left out of λ_max
     and its certificate) or above its largest (inf)."""
@@ -212,7 +228,7 @@ def check_representable(values, name: str, dtype) -> None:
         raise ValueError(
             f"{name} must be 0 or between {info.tiny:.3g} and {info.max:.3g} in "
             f"{np.dtype(dtype).name}, got entries from {positive.min():.3g} to "
-            f"{positive.max():.3g}; use 0 for an unpenalized feature, or rescale the factors "
+            f"{positive.max():.3g}; use 0 for an unpenalized {what}, or rescale the factors "
             "(only their ratios and λ's product with them matter)"
         )
 
@@ -953,13 +969,13 @@ def check_flag(value, name: str) -> bool:
 def check_loss(loss, multinomial: bool = False) -> str:
     """``loss`` as a name of :data:`l1jax.losses.LOSSES` (or ``"multinomial"`` where the caller
     fits it: ``multinomial``), or raise."""
+    names = LOSSES + (MULTINOMIAL,) if multinomial else LOSSES
     if not isinstance(loss, str):
-        raise TypeError(f"loss must be a string, one of {LOSSES}, got {type(loss).__name__}")
+        raise TypeError(f"loss must be a string, one of {names}, got {type(loss).__name__}")
     if loss == MULTINOMIAL and not multinomial:
-        raise ValueError("loss='multinomial' is fitted by l1jax.path only (not yet here); use "
-                         "l1jax.path, or one of " + str(LOSSES))  # fmt: skip
-    if not isinstance(loss, str) or loss not in LOSSES + ((MULTINOMIAL,) if multinomial else ()):
-        names = LOSSES + (MULTINOMIAL,) if multinomial else LOSSES
+        raise ValueError("loss='multinomial' is fitted by l1jax.path and l1jax.cv_path only "
+                         "(not yet here); use one of them, or one of " + str(LOSSES))  # fmt: skip
+    if loss not in names:
         raise ValueError(f"loss must be one of {names}, got {loss!r}")
     return loss
 
@@ -986,6 +1002,14 @@ MAX_GRID = 10**6  # the longest automatic grid (a larger int is more likely a λ
 def is_grid_size(lambdas) -> bool:
     """``lambdas`` asks for an automatic grid of that many λs (an int, not a bool)."""
     return isinstance(lambdas, numbers.Integral) and not isinstance(lambdas, bool)
+
+
+def _round_up(x: float, digits: int = 3) -> str:
+    """``x`` shown with ``digits`` significant digits, rounded up: a bound a message suggests
+    passes the check it came from when copied (2.2204e-16 shown as 2.22e-16 would not)."""
+    step = 10.0 ** (math.floor(math.log10(x)) - digits + 1)
+    shown = f"{math.ceil(x / step) * step:.{digits}g}"
+    return shown if float(shown) >= x else f"{float(shown) + step:.{digits}g}"
 
 
 def check_grid_size(lambdas: int) -> int:
@@ -1059,8 +1083,9 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     # Squares that overflow: X's on the host (standardized in float64), y's in the path's dtype
     # (its residuals; a y of 1e300 overflowed P_null, and the path took y for a constant)
     if not on_devices:
-        check_magnitude(X.data if _sparse.is_sparse(X) else X, "X", n, np.float64)
-    check_magnitude(y, "y", n, dtype)
+        check_magnitude(X.data if _sparse.is_sparse(X) else X, "X", n, np.float64,
+                        lambda: _nonzero_rows(X))  # fmt: skip
+    check_magnitude(y, "y", n, dtype, lambda: _nonzero_rows(y))
     check_not_tiny(y, "y", dtype)
     check_representable(penalty_factor, "penalty_factor", dtype)
     sample_weight = unit_scale(sample_weight)
@@ -1079,9 +1104,9 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         if l1_ratio < np.finfo(dtype).eps:  # (λ_max = max |∇| / l1_ratio became inf)
             raise ValueError(
                 f"l1_ratio={l1_ratio:g} is below {np.dtype(dtype).name}'s precision "
-                f"({np.finfo(dtype).eps:.3g}): the penalty is ridge's to rounding, whose λ_max "
+                f"({np.finfo(dtype).eps:.5g}): the penalty is ridge's to rounding, whose λ_max "
                 f"is infinite, so the automatic grid is undefined; use l1_ratio >= "
-                f"{np.finfo(dtype).eps:.3g} or pass explicit lambdas"
+                f"{_round_up(np.finfo(dtype).eps)} or pass explicit lambdas"
             )  # fmt: skip
         if lambda_min_ratio is None:
             lambda_min_ratio = 1e-4 if n >= p else 1e-2

@@ -703,10 +703,11 @@ def minimize(
     (:class:`l1jax.ConvergenceWarning`). float32 cannot certify much below ``1e-6``, and less
     where the scales of ``params`` differ widely (``error`` counts the rounding of each step,
     ``eps·|params|``, and a solve whose iterate stands still above ``tol`` stops there, not
-    converged, with a warning that says so); enable float64 for tighter tolerances. ``fun``'s
-    own products keep the precision you give them: on GPUs and TPUs JAX's default runs float32
-    products in TF32 or bfloat16, whose gradients stall ``error`` near ``1e-3``; trace it under
-    ``jax.default_matmul_precision("highest")`` (README "Precision").
+    converged, with a warning that says so; so does a near-exact fit, whose loss at the
+    optimum is far below the rounding of its terms); enable float64 for tighter tolerances.
+    ``fun``'s own products keep the precision you give them: on GPUs and TPUs JAX's default runs
+    float32 products in TF32 or bfloat16, whose gradients stall ``error`` near ``1e-3``; trace
+    it under ``jax.default_matmul_precision("highest")`` (README "Precision").
 
     Args:
       fun: the smooth part, ``fun(params, *args) -> scalar``, twice differentiable by JAX (its

@@ -834,8 +834,13 @@ def _check_fit(table: Table, args) -> None:
     """Refuse what the fit would refuse, in the command line's words; note a likely mistake."""
     n = table.X.shape[0]
     if not args.stability and args.cv > n:
+        fewer = f"--cv {min(10, n)} or fewer" if n >= 2 else "--cv 0 (no cross-validation)"
         raise InputError(f"--cv {args.cv} asks for more folds than the data has rows ({n}); "
-                         f"use --cv {min(10, n)} or fewer")  # fmt: skip
+                         f"use {fewer}")  # fmt: skip
+    if table.tasks and args.stability:
+        raise InputError("--stability takes one --target column (stability selection of a "
+                         "multi-task fit is not supported); pass one target, or leave "
+                         "--stability out for the multi-task path")  # fmt: skip
     if table.tasks and args.loss != "squared":
         raise InputError(f"several --target columns fit a multi-task squared-loss path; --loss "
                          f"{args.loss} takes one target")  # fmt: skip
@@ -862,6 +867,11 @@ def _check_fit(table: Table, args) -> None:
 
 # l1jax's messages name its arguments; the command line's name its options.
 _FLAGS = [
+    (r" or pass explicit lambdas", ""),  # (the command line takes a grid size only)
+    (
+        r"\blambdas must be a grid size from 1 to ([\d,]+) or an array of λs",
+        r"--n-lambdas must be from 1 to \1",
+    ),
     (r"fold_ids / n_folds|\bn_folds\b", "--cv"),
     (r"\bfold_ids\b", "--seed"),
     (r"\bl1_ratio\b", "--l1-ratio"),

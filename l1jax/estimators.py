@@ -778,7 +778,7 @@ class _MultiTask(_Linear):
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True, multi_output=True):
         X, y = validate_data(self, _scipy(X), y, dtype=_DTYPES, multi_output=True, y_numeric=True)
         if y.ndim == 1:
-            single = "Lasso" if self._fixed_l1_ratio == 1 else "ElasticNet"
+            single = type(self).__name__.removeprefix("MultiTask")  # (LassoCV for MultiTaskLassoCV)
             raise ValueError(f"{type(self).__name__} needs y of shape (n_samples, n_tasks); for "
                              f"one task (a 1-D y) use {single}")  # fmt: skip
         if sample_weight is not None:
@@ -952,7 +952,8 @@ class _Classifier(ClassifierMixin, _Linear):
         """(and the classes by their labels: l1jax's errors name the encoded index)"""
         labels = np.asarray(getattr(self, "classes_", [])).tolist()
         return super()._words | {f"class {i} of y": f"class {label!r} of y"
-                                 for i, label in enumerate(labels)}  # fmt: skip
+                                 for i, label in enumerate(labels)} | {
+            "drop the 0 or use a small λ": "use a small alpha > 0"}  # fmt: skip
 
     def _classes(self, y):
         """Set ``classes_``; returns ``y`` encoded as class indices."""
@@ -961,7 +962,7 @@ class _Classifier(ClassifierMixin, _Linear):
         if self.classes_.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs samples of at least 2 classes; got 1 class "
-                f"({self.classes_[0]!r})"
+                f"({self.classes_.tolist()[0]!r})"
             )
         return encoded
 

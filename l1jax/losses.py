@@ -46,7 +46,7 @@ def _pointwise(loss: str, y: jax.Array, eta: jax.Array, xp=jnp) -> jax.Array:
         shifted = eta - top
         lse = xp.log(xp.sum(xp.exp(shifted), axis=-1))
         return lse - xp.sum(y * shifted, axis=-1) + top[..., 0] * (1 - xp.sum(y, axis=-1))
-    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    raise ValueError(f"loss must be one of {(*LOSSES, MULTINOMIAL)}, got {loss!r}")
 
 
 def mean_function(loss: str, eta: jax.Array) -> jax.Array:
@@ -67,16 +67,17 @@ def mean_function(loss: str, eta: jax.Array) -> jax.Array:
         return jnp.exp(eta)
     if loss == MULTINOMIAL:  # the class probabilities
         return jax.nn.softmax(eta, axis=-1)
-    raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    raise ValueError(f"loss must be one of {(*LOSSES, MULTINOMIAL)}, got {loss!r}")
 
 
 def glm_loss(loss: str, y: jax.Array, eta: jax.Array, sample_weight: jax.Array | None = None):
     """Weighted mean GLM loss ``Σ_i s_i ℓ(y_i, η_i) / Σ_i s_i``.
 
     Args:
-      loss: ``"squared"``, ``"logistic"`` or ``"poisson"``.
-      y: ``(n,)`` targets.
-      eta: ``(..., n)`` linear predictors (leading axes broadcast, e.g. one row per λ).
+      loss: ``"squared"``, ``"logistic"``, ``"poisson"`` or ``"multinomial"``.
+      y: ``(n,)`` targets (multinomial: ``(n, C)`` one-hot rows).
+      eta: ``(..., n)`` linear predictors (leading axes broadcast, e.g. one row per λ;
+        multinomial: ``(..., n, C)``, one per class).
       sample_weight: optional ``(n,)`` non-negative weights (normalized inside).
 
     Returns:
@@ -88,6 +89,12 @@ def glm_loss(loss: str, y: jax.Array, eta: jax.Array, sample_weight: jax.Array |
       >>> losses.glm_loss("squared", jnp.array([1.0, 3.0]), jnp.array([0.0, 0.0]))
       Array(2.5, dtype=float32)
     """
+    if loss == MULTINOMIAL and min(jnp.ndim(y), jnp.ndim(eta)) < 2:
+        raise ValueError(
+            f"loss='multinomial' takes y as (n, C) one-hot rows and eta as (..., n, C), one "
+            f"linear predictor per class; got y of shape {jnp.shape(y)} and eta of shape "
+            f"{jnp.shape(eta)} (for two classes, loss='logistic' takes (n,) labels 0/1)"
+        )
     values = _pointwise(loss, y, eta)
     if sample_weight is None:
         return jnp.mean(values, axis=-1)

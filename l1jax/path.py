@@ -42,7 +42,7 @@ class PathResult(NamedTuple):
         multi-task ``y`` ``(n, m)``.
       intercept: ``(K,)`` intercepts (0 when ``fit_intercept=False``); ``(K, m)`` multi-task.
       converged: ``(K,)`` bool, ``gap <= tol``.
-      n_iter: ``(K,)`` inner iterations spent on each λ.
+      n_iter: ``(K,)`` inner iterations spent on each λ (over all its working sets).
       gap: ``(K,)`` relative duality gap ``(P − D) / P_null``, the optimality certificate.
       status: ``(K,)`` :class:`l1jax.solvers.Status` codes.
       dev_ratio: ``(K,)`` fraction of the null deviance explained, ``1 − D(β) / D_null``
@@ -322,7 +322,8 @@ def path(
       positive: constrain the coefficients to be ≥ 0 (all of them, those with
         ``penalty_factor`` 0 too, as glmnet's ``lower.limits = 0``; not the intercept).
       tol: relative duality-gap tolerance (see above).
-      max_iter: inner-iteration cap per block of λs and working set.
+      max_iter: inner-iteration cap per block of λs and working set (one solve; a λ whose
+        working set grows is solved again, so its ``n_iter``, their sum, can exceed it).
       block_size: how many neighbouring λs are solved together; default: 1 where the engine
         takes Newton steps (logistic and Poisson paths whose working sets stay within 512
         columns: each λ warm-starts from the one before) and, on a CPU, for the squared loss
@@ -565,6 +566,7 @@ def _path(
     if groups is not None:
         _inputs.check_group_limits(X, y, loss=loss, positive=positive, mesh=args.mesh)
         layout = _inputs.check_groups(groups, p, penalty_factor)
+        _inputs.check_representable(layout.factors, "penalty_factor", dtype, "group")
         if isinstance(X, jax.Array):  # (one device: the columns are laid out on the host)
             X = _sharding.to_host(X)
     tasks = y.shape[1:]  # (m,) for a multi-task y

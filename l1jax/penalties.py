@@ -24,7 +24,7 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from l1jax.prox import _check_nonneg, _group_weights, _like, _safe_norm, _times
+from l1jax.prox import _check_axis, _check_nonneg, _group_weights, _like, _safe_norm, _times
 
 __all__ = ["l1", "l2", "elastic_net", "group_l1"]
 
@@ -177,6 +177,7 @@ def group_l1(
       >>> penalties.group_l1(jnp.array([[3.0, 4.0], [0.0, 0.0]]), axis=1)
       Array(5., dtype=float32)
     """
+    _check_axis("penalties.group_l1", axis)
 
     def one(x, w):
         if axis is not None and not -x.ndim <= axis < x.ndim:

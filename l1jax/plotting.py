@@ -84,6 +84,17 @@ def _positive_lambdas(lambdas: np.ndarray, name: str, instead: str) -> np.ndarra
     return keep
 
 
+def _zero_note(ax, keep: np.ndarray) -> list:
+    """A legend entry (an empty line) for the fits at λ = 0 that a log axis leaves out, else
+    nothing: they were dropped without a word (and the labels at the lines' ends are then the
+    smallest positive λ's)."""
+    dropped = int(np.size(keep) - np.count_nonzero(keep))
+    if not dropped:
+        return []
+    fits = "1 fit" if dropped == 1 else f"{dropped} fits"
+    return ax.plot([], [], ls="none", label=f"{fits} at λ = 0 not drawn (off the log axis)")
+
+
 def _mark_lambda(ax, lam: float, label: str, **style):
     """A dashed vertical line at ``lam`` labelled ``label``, or, for λ = 0 (no place on a log
     axis), an empty line that names it in the legend only ("off the log axis")."""
@@ -127,14 +138,21 @@ def _palette(n: int) -> list:
     return [colormaps["turbo"](t) for t in np.linspace(0.05, 0.95, n)]
 
 
+_TOP_LABEL = "l1jax: nonzero counts"  # (found again by a second plot on the same axes)
+
+
 def _top_axis(ax, x, nonzeros, log: bool, label: str = "nonzero coefficients") -> None:
     """A top axis that counts the nonzero coefficients (or features: ``label``): each count
     once, where the path first reaches it, at most about 8 ticks (at least 1/8 of the axis
-    apart)."""
-    top = ax.twiny()
-    if log:
-        top.set_xscale("log")
-    top.set_xlim(ax.get_xlim())
+    apart). A secondary axis of ``ax``: its ticks stay on their λs when ``ax`` is zoomed (a
+    ``twiny`` copy of the limits drifted off them), and ``ax`` stays pyplot's current axes
+    (``plt.title`` and ``plt.xlim`` went to the hidden twin). A second plot on ``ax`` replaces
+    the axis of the first."""
+    for child in list(ax.child_axes):
+        if child.get_label() == _TOP_LABEL:
+            child.remove()
+    top = ax.secondary_xaxis("top")
+    top.set_label(_TOP_LABEL)
     lo, hi = sorted(ax.get_xlim())
     inside = np.flatnonzero((x >= lo) & (x <= hi))
     if inside.size:
@@ -191,7 +209,9 @@ def plot_path(
     ``max_labels`` largest at the end of the path (the smallest λ) get colours, the others are
     thin grey lines; with ``feature_names``, the coloured lines that end nonzero are labelled
     at their right end, the labels spread apart within the height of the axes. Given a
-    :class:`l1jax.CVResult`, its ``lambda_min`` and ``lambda_1se`` are marked too.
+    :class:`l1jax.CVResult`, its ``lambda_min`` and ``lambda_1se`` are marked too (on the λ
+    axis). Fits at λ = 0 have no place on the log axis: the legend counts them, and
+    ``xvar="norm"`` draws them.
 
     Features measured in different units have coefficients of very different sizes; pass
     ``scale=X.std(axis=0)`` to draw the standardized coefficients ``β_j · sd(x_j)`` (the
@@ -305,6 +325,8 @@ def plot_path(
 
         others = f"{p - len(colors)} other features"
         handles.append(Line2D([], [], color="0.78", lw=0.8, label=others))
+    if log:
+        handles += _zero_note(ax, keep)
     if handles:
         ax.legend(handles=handles, loc="lower left", fontsize=8, frameon=False)
     ax.grid(True, color="0.92", lw=0.6)
@@ -411,6 +433,7 @@ def plot_cv(cv: CVResult, ax: Axes | None = None) -> Axes:
         ylabel += f" (summed over {coef_shape[2]} tasks)"
     ax.set_ylabel(ylabel)
     ax.grid(True, color="0.92", lw=0.6)
+    _zero_note(ax, keep)
     ax.legend(loc="best", fontsize=8, frameon=False)
     n_folds = np.asarray(cv.fold_scores).shape[-2]
     title = f"{n_folds}-fold cross-validation (± 1 standard error)"
@@ -488,6 +511,7 @@ def plot_stability(
 
         others = f"{p - selected.size} other features"
         handles.append(Line2D([], [], color="0.78", lw=0.8, label=others))
+    handles += _zero_note(ax, keep)
     ax.legend(handles=handles, loc="upper left", fontsize=8, frameon=False)
     _log_x(ax)
     ax.set_xlim(x.max() * 1.05, x.min() / 1.05)  # λ decreasing: the model grows rightwards

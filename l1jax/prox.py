@@ -76,6 +76,12 @@ def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0", *,
         raise ValueError(f"{fn_name}: {name} must be {bound} and finite, got {value!r}")
 
 
+def _check_axis(fn_name: str, axis) -> None:
+    """A group axis is an int (not a bool) or None."""
+    if axis is not None and (not isinstance(axis, numbers.Integral) or isinstance(axis, bool)):
+        raise TypeError(f"{fn_name}: axis must be an int or None, got {axis!r}")
+
+
 def _check_nonneg(fn_name: str, high: float | None = None, **values) -> None:
     """Refuse negative entries of each host value (a number, a NumPy array or a pytree of them),
     named by its keyword: a negative threshold or weight would expand instead of shrink (a
@@ -135,17 +141,37 @@ def _threshold(threshold, x: jax.Array, w) -> jax.Array:
 
 
 def _map(fn, params: PyTree, weights: PyTree | None, fn_name: str, *,
-         complex_ok: bool = True) -> PyTree:  # fmt: skip
+         complex_ok: bool = True, elementwise: bool = True) -> PyTree:  # fmt: skip
     """``fn`` on each leaf of ``params`` (with its weight), after refusing a bool leaf (JAX's
-    own error named nothing, or it became 0./1.) and, where not ``complex_ok``, a complex one
-    (its prox would be that of another penalty)."""
+    own error named nothing, or it became 0./1.), a string, and, where not ``complex_ok``, a
+    complex one (its prox would be that of another penalty); ``weights`` must have the
+    structure of ``params`` and, ``elementwise``, leaves that broadcast to their leaf's shape
+    (JAX's own errors named neither)."""
     for leaf in jax.tree.leaves(params):
+        if isinstance(leaf, str | bytes):
+            raise TypeError(f"{fn_name}: params must be arrays of numbers, got a leaf {leaf!r}")
         dtype = jnp.result_type(leaf)
         if dtype == jnp.bool_ or not complex_ok and jnp.issubdtype(dtype, jnp.complexfloating):
             raise TypeError(f"{fn_name}: params must be {'real ' if not complex_ok else ''}"
                             f"numbers, got a leaf of dtype {dtype}")  # fmt: skip
     if weights is None:
         return jax.tree.map(lambda x: fn(x, None), params)
+    structure = jax.tree.structure(params)
+    if jax.tree.structure(weights) != structure:
+        raise ValueError(f"{fn_name}: weights must be a pytree like params (one weight per "
+                         f"leaf): params are {structure}, weights "
+                         f"{jax.tree.structure(weights)}")  # fmt: skip
+    if elementwise:
+        for x, w in zip(jax.tree.leaves(params), jax.tree.leaves(weights), strict=True):
+            shape, wshape = jnp.shape(x), jnp.shape(w)
+            if len(wshape) > len(shape) or any(
+                a not in (1, b) for a, b in zip(wshape[::-1], shape[::-1], strict=False)
+            ):
+                raise ValueError(
+                    f"{fn_name}: weights has a leaf of shape {wshape} for a params leaf of "
+                    f"shape {shape}; give each leaf weights of its shape (or a scalar, or a "
+                    "shape that broadcasts to it)"
+                )
     return jax.tree.map(fn, params, weights)
 
 
@@ -173,6 +199,7 @@ def soft_threshold(x: jax.Array, threshold: jax.Array | float) -> jax.Array:
       >>> prox.soft_threshold(jnp.array([3.0]), jnp.array([[1.0], [2.0]])).shape
       (2, 1)
     """
+    _check_nonneg("prox.soft_threshold", threshold=threshold)
     x = jnp.asarray(x)
     # (broadcast explicitly: a column of thresholds works under jax_numpy_rank_promotion="raise")
     x, t = jnp.broadcast_arrays(x, _like(threshold, x))
@@ -358,6 +385,7 @@ def group_l1(
     """
 
     _check_nonneg("prox.group_l1", threshold=threshold, weights=weights)
+    _check_axis("prox.group_l1", axis)
 
     def one(x, w):
         x = jnp.asarray(x)
@@ -384,4 +412,4 @@ def group_l1(
         out = jnp.where(nan, norm + t, scale * x)
         return out.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else out
 
-    return _map(one, params, weights, "prox.group_l1", complex_ok=False)
+    return _map(one, params, weights, "prox.group_l1", complex_ok=False, elementwise=False)

@@ -23,7 +23,6 @@ from numpy.typing import ArrayLike
 from l1jax import _inputs, _progress, _sharding, _sparse, cv
 from l1jax._inputs import Matrix, check_int, check_scalar, float_dtype
 from l1jax._programs import host_entry
-from l1jax.losses import LOSSES
 from l1jax.path import path_for, warn_unconverged
 
 __all__ = ["StabilityResult", "stability_selection"]
@@ -64,8 +63,7 @@ class StabilityResult(NamedTuple):
 def _check_settings(loss, n_subsamples, threshold, seed, lambdas) -> tuple:
     """``(B, threshold, seed, K)``, K the number of λs of the default range (None: ``lambdas``
     is an array, for :func:`l1jax.path` to check)."""
-    if not isinstance(loss, str) or loss not in LOSSES:
-        raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+    _inputs.check_loss(loss)  # (multinomial: named as not supported here)
     B = check_int(n_subsamples, "n_subsamples", 2)
     if B % 2:
         raise ValueError(

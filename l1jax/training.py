@@ -32,7 +32,7 @@ from numpy.typing import ArrayLike
 from l1jax import _sharding, prox
 from l1jax._programs import host_entry, jit
 from l1jax._warnings import user_stacklevel
-from l1jax.prox import _check_hyperparam, _like
+from l1jax.prox import _check_axis, _check_hyperparam, _like
 from l1jax.transforms import (
     _difference,
     _nonneg_at,
@@ -136,10 +136,7 @@ def group_soft_thresholding(
       Array([[2.4, 3.2],
              [0. , 0. ]], dtype=float32)
     """
-    if axis is not None and (not isinstance(axis, numbers.Integral) or isinstance(axis, bool)):
-        raise TypeError(
-            f"group_soft_thresholding: axis must be an int or None, got {type(axis).__name__}"
-        )
+    _check_axis("group_soft_thresholding", axis)
     prox_fn = functools.partial(prox.group_l1, axis=axis)
     return _proximal("group_soft_thresholding", prox_fn, lam, learning_rate, mask)
 
@@ -228,8 +225,8 @@ def adam_prox(
     def update_fn(updates, state, params=None):
         _require_params("adam_prox", params)
         direction, adam_state = adam.update(updates, state.adam, params)  # m̂ / (√v̂ + ε)
-        lr = _nonneg_at(learning_rate, state.count, "learning_rate")
-        strength = _nonneg_at(lam, state.count, "lam")
+        lr = _nonneg_at("adam_prox", learning_rate, state.count, "learning_rate")
+        strength = _nonneg_at("adam_prox", lam, state.count, "lam")
         if mask is None:
             selected = jax.tree.map(lambda _: True, params)
         else:  # one bool per leaf, also from a prefix mask such as {"layer": True}

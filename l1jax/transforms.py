@@ -101,7 +101,7 @@ def _at(value, count: jax.Array):
     return value(count) if callable(value) else value
 
 
-def _nonneg_at(value, count: jax.Array, name: str):
+def _nonneg_at(fn_name: str, value, count: jax.Array, name: str):
     """``_at``, with a negative value (a schedule's, a traced or device array's: unchecked when
     the transformation was built) made NaN: the update is NaN, as ``minimize`` reports a bad λ,
     where a negative strength would silently grow the weights instead of shrinking them. A
@@ -113,8 +113,8 @@ def _nonneg_at(value, count: jax.Array, name: str):
     value = _at(value, count)
     if jnp.ndim(value) != 0:
         raise ValueError(
-            f"{name} must be a scalar (a number, a 0-d array, or a schedule returning one), got "
-            f"shape {jnp.shape(value)}"
+            f"{fn_name}: {name} must be a scalar (a number, a 0-d array, or a schedule returning "
+            f"one), got shape {jnp.shape(value)}"
             + ("; jax.vmap over λs for several" if name == "lam" else "")
         )
     return jnp.where(value >= 0, value, jnp.nan)
@@ -237,7 +237,7 @@ def _add_scaled_term(fn_name: str, lam, term: Callable[[jax.Array], jax.Array], 
 
     def update_fn(updates, state, params=None):
         _require_params(fn_name, params)
-        strength = _nonneg_at(lam, state.count, "lam")
+        strength = _nonneg_at(fn_name, lam, state.count, "lam")
 
         def one(u, p):
             u, p = jnp.asarray(u), jnp.asarray(p)  # (Python float leaves, as optax takes)
@@ -323,9 +323,8 @@ def _proximal(fn_name: str, prox_fn: ProxFn, lam, learning_rate, mask):
 
     def update_fn(updates, state, params=None):
         _require_params(fn_name, params)
-        threshold = _nonneg_at(learning_rate, state.count, "learning_rate") * _nonneg_at(
-            lam, state.count, "lam"
-        )
+        lr = _nonneg_at(fn_name, learning_rate, state.count, "learning_rate")
+        threshold = lr * _nonneg_at(fn_name, lam, state.count, "lam")
         moved = optax.apply_updates(params, updates)  # params + updates, in params' dtypes
         new_params = prox_fn(moved, threshold)
         new_updates = _difference(new_params, params, updates)

@@ -398,6 +398,7 @@ FILES = {
     "negative.csv": _text(HEADER, _with(0, 3, "-1")),
     "inf_target.csv": _text(HEADER, _with(0, 3, "inf")),
     "separators.csv": ",,,\n,,,\n",
+    "one_row.csv": _text(HEADER, ROWS[:1]),
 }
 
 READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr says)
@@ -470,6 +471,24 @@ def test_file_problems_are_one_line_naming_the_fix(real_files, capsys, name):
 def test_options_of_the_other_fit_are_refused(real_files, capsys, options, message):
     assert main(["path", "semi.csv", "--target", "y", *options]) == 2
     assert message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("argv, says, not_said", [
+    (["y", "--l1-ratio", "1e-20", "--cv", "0"], "use --l1-ratio >= 2.23e-16", "lambdas"),
+    (["y", "--n-lambdas", "10000000", "--cv", "0"], "--n-lambdas must be from 1 to 1,000,000",
+     "array"),
+    (["y", "a", "--stability", "4"], "--stability takes one --target column", "l1jax."),
+])  # fmt: skip
+def test_fit_errors_offer_what_the_command_line_can_do(real_files, capsys, argv, says, not_said):
+    """A fix the command line has: no explicit λs (the Python API's), and a bound it accepts."""
+    assert main(["path", "semi.csv", "--target", *argv]) == 1
+    last = capsys.readouterr().err.strip().splitlines()[-1]
+    assert says in last and not_said not in last, last
+
+
+def test_one_row_is_offered_no_cross_validation(real_files, capsys):
+    assert main(["path", "one_row.csv", "--target", "y", "--cv", "5"]) == 1
+    assert "use --cv 0 (no cross-validation)" in capsys.readouterr().err  # (--cv 1 is refused)
 
 
 def test_a_bad_separator_option(real_files, capsys):

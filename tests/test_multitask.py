@@ -241,3 +241,20 @@ def test_refused_combinations_say_so():
         l1jax.stability_selection(X_, Y_, n_subsamples=2, lambdas=3)
     with pytest.raises(ValueError, match="y"):
         l1jax.path(X_, Y_[:, :, None], lambdas=3)
+
+
+def test_the_readme_example_says_what_it_prints():
+    """The README's multi-task block, run as written: the shapes its comments state (the path's
+    length moved from 72 to 85 λs with glmnet's mgaussian stop, and the README kept 72)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```python\n(rng = np.random.default_rng\(0\)\nX = rng.standard_normal"
+                      r"\(\(200, 30\)\)\n.*?)```", readme, re.S)[1]  # fmt: skip
+    stated = re.search(r"# \((\d+), 30, 4\), \((\d+), 4\)", block)
+    scope = {"np": np, "l1jax": l1jax}
+    exec(block, scope)
+    res = scope["res"]
+    assert res.coef.shape == (int(stated[1]), 30, 4) and res.intercept.shape == (int(stated[2]), 4)
+    assert f"# ({res.coef.shape[0]}, 200, 4)" in block
+    assert np.flatnonzero(scope["selected"][10]).tolist() == [0, 1, 2]

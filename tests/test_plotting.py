@@ -42,7 +42,7 @@ def _save(ax, tmp_path, name):
 
 
 def _top(ax):
-    (top,) = [other for other in ax.figure.axes if other is not ax]
+    (top,) = ax.child_axes
     return top
 
 
@@ -62,6 +62,42 @@ def test_plot_path_against_log_lambda(cv, tmp_path):
     assert set(counts) <= set(nonzero.tolist()) and counts[0] == nonzero[0]
     assert "nonzero" in top.get_xlabel()
     _save(ax, tmp_path, "path.png")
+
+
+@pytest.mark.parametrize("plot", [l1jax.plot_path, l1jax.plot_cv])
+def test_the_count_axis_follows_a_zoom_and_leaves_pyplot_on_the_plot(cv, plot):
+    """The counts are a secondary axis of the plot: zoomed, each count stays over its λ (a twiny
+    copy of the limits drifted: 1 nonzero shown where 2 were), and plt.title or plt.xlim act on
+    the plot, not on a hidden twin; a second plot on the axes replaces the counts."""
+    fig, ax = plt.subplots()
+    plot(cv, ax=ax)
+    assert plt.gca() is ax and fig.axes == [ax]
+    top = _top(ax)
+    ticks = top.get_xticks()
+    ax.set_xlim(cv.lambdas[2], cv.lambdas[-3])
+    fig.canvas.draw()
+    np.testing.assert_allclose(top.transData.transform(np.c_[ticks, ticks])[:, 0],
+                               ax.transData.transform(np.c_[ticks, ticks])[:, 0])  # fmt: skip
+    nonzero = (cv.path.coef != 0).sum(axis=1)
+    for tick, label in zip(ticks, top.get_xticklabels(), strict=True):
+        assert int(label.get_text()) == nonzero[np.argmin(np.abs(cv.lambdas - tick))]
+    plot(cv, ax=ax)
+    assert len(ax.child_axes) == 1
+
+
+def test_fits_at_lambda_zero_are_counted_in_the_legend():
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((30, 3))
+    y = X[:, 0] + rng.standard_normal(30)
+    res = l1jax.path(X, y, lambdas=[1.0, 0.1, 0.0])
+    note = "1 fit at λ = 0 not drawn (off the log axis)"
+    ax = l1jax.plot_path(res)
+    assert note in [t.get_text() for t in ax.get_legend().get_texts()]
+    assert ax.get_lines()[0].get_xdata().tolist() == [1.0, 0.1]
+    ax = l1jax.plot_path(res, xvar="norm")  # (drawn there)
+    assert ax.get_legend() is None and ax.get_lines()[0].get_xdata().size == 3
+    cv0 = l1jax.cv_path(X, y, lambdas=[1.0, 0.1, 0.0], n_folds=3)
+    assert note in [t.get_text() for t in l1jax.plot_cv(cv0).get_legend().get_texts()]
 
 
 def _many_features(p=30, K=40):
