@@ -24,7 +24,15 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 
-from l1jax.prox import _check_axis, _check_nonneg, _group_weights, _like, _safe_norm, _times
+from l1jax.prox import (
+    _check_axis,
+    _check_nonneg,
+    _check_weights_like,
+    _group_weights,
+    _like,
+    _safe_norm,
+    _times,
+)
 
 __all__ = ["l1", "l2", "elastic_net", "group_l1"]
 
@@ -41,15 +49,20 @@ def _wide(x) -> jax.Array:
                         "penalize its real and imaginary parts as two leaves")  # fmt: skip
     if jnp.issubdtype(x.dtype, jnp.floating) and jnp.finfo(x.dtype).bits < 32:
         return x.astype(jnp.float32)
+    if not jnp.issubdtype(x.dtype, jnp.inexact):  # (ints and bools count as numbers: in JAX's
+        return x.astype(jnp.result_type(x.dtype, 1.0))  # default float, not truncated to int)
     return x
 
 
 def _sum_leaves(fn, params: PyTree, weights: PyTree | None, name: str) -> jax.Array:
     _check_nonneg(f"penalties.{name}", weights=weights)
 
-    def term(x, w):  # (a leaf's total in float32 or wider, and the dtype it is returned in)
+    _check_weights_like(f"penalties.{name}", params, weights, elementwise=name != "group_l1")
+
+    def term(x, w):  # (a leaf's total in float32 or wider, and the dtype it is returned in: a
+        # float one for ints and bools, whose penalty 2.75 came back 2)
         out = jnp.result_type(x) if w is None else jnp.result_type(x, w)
-        return fn(_wide(x), w), out
+        return fn(_wide(x), w), out if jnp.issubdtype(out, jnp.inexact) else _wide(x).dtype
 
     if weights is None:
         terms = [term(x, None) for x in jax.tree.leaves(params)]
@@ -77,7 +90,10 @@ def _abs_jvp(primals, tangents):
 def _weighted(values: jax.Array, w, x: jax.Array) -> jax.Array:
     """``Σ w · values``, a weight of 0 switching its entries off (``inf · 0`` is 0, as in
     :mod:`l1jax.prox`)."""
-    return jnp.sum(values if w is None else _times(values, _like(w, x)))
+    if w is None:
+        return jnp.sum(values)
+    w = _like(w, x)  # (and a value of 0 with an infinite weight, a coefficient held at 0: 0)
+    return jnp.sum(jnp.where(values == 0, 0, _times(values, w)))
 
 
 def _l1(x: jax.Array, w) -> jax.Array:

@@ -79,7 +79,9 @@ def _check_hyperparam(fn_name: str, name: str, value, bound: str = ">= 0", *,
 def _check_axis(fn_name: str, axis) -> None:
     """A group axis is an int (not a bool) or None."""
     if axis is not None and (not isinstance(axis, numbers.Integral) or isinstance(axis, bool)):
-        raise TypeError(f"{fn_name}: axis must be an int or None, got {axis!r}")
+        hint = ("; under optax.inject_hyperparams, name it in static_args=('axis', ...)"
+                if isinstance(axis, jax.Array | jax.core.Tracer) else "")  # fmt: skip
+        raise TypeError(f"{fn_name}: axis must be an int or None, got {axis!r}{hint}")
 
 
 def _check_nonneg(fn_name: str, high: float | None = None, **values) -> None:
@@ -156,11 +158,26 @@ def _map(fn, params: PyTree, weights: PyTree | None, fn_name: str, *,
                             f"numbers, got a leaf of dtype {dtype}")  # fmt: skip
     if weights is None:
         return jax.tree.map(lambda x: fn(x, None), params)
+    _check_weights_like(fn_name, params, weights, elementwise)
+    return jax.tree.map(fn, params, weights)
+
+
+def _check_weights_like(fn_name: str, params: PyTree, weights: PyTree | None, elementwise: bool):
+    """``weights`` (unless None) must have the structure of ``params`` and, ``elementwise``,
+    leaves that broadcast to their leaf's shape (JAX's own errors named neither; a penalty's
+    weights of shape (2, 3) on a leaf (3,) counted it twice)."""
+    if weights is None:
+        return
     structure = jax.tree.structure(params)
     if jax.tree.structure(weights) != structure:
-        raise ValueError(f"{fn_name}: weights must be a pytree like params (one weight per "
-                         f"leaf): params are {structure}, weights "
-                         f"{jax.tree.structure(weights)}")  # fmt: skip
+        masked = "MaskedNode" in str(structure)
+        raise ValueError(
+            f"{fn_name}: weights must be a pytree like params (one weight per leaf): params are "
+            f"{structure}, weights {jax.tree.structure(weights)}"
+            + ("; under a mask the prox sees optax.MaskedNode() where the mask is False: put "
+               "optax.MaskedNode() there in weights, or leave the mask out and give those "
+               "leaves weight 0" if masked else "")
+        )  # fmt: skip
     if elementwise:
         for x, w in zip(jax.tree.leaves(params), jax.tree.leaves(weights), strict=True):
             shape, wshape = jnp.shape(x), jnp.shape(w)
@@ -172,7 +189,6 @@ def _map(fn, params: PyTree, weights: PyTree | None, fn_name: str, *,
                     f"shape {shape}; give each leaf weights of its shape (or a scalar, or a "
                     "shape that broadcasts to it)"
                 )
-    return jax.tree.map(fn, params, weights)
 
 
 def soft_threshold(x: jax.Array, threshold: jax.Array | float) -> jax.Array:
@@ -403,8 +419,10 @@ def group_l1(
                 w = jnp.expand_dims(w, axis)
             t = _times(t, w)
         norm = _safe_norm(x, axis, keepdims=True)
-        positive = norm > t
-        scale = jnp.where(positive, 1 - t / jnp.where(positive, norm, 1), 0)
+        # (at norm = t the outside branch, as soft_threshold's: the identity where t = 0 and a
+        # group is 0, whose derivative was 0; t = inf keeps a group of infs at 0)
+        positive = (norm > t) | ((norm == t) & jnp.isfinite(t))
+        scale = jnp.where(positive, 1 - t / jnp.where(norm > 0, norm, 1), 0)
         # NaN compares false: a NaN norm (a NaN entry) or threshold poisons its whole group.
         nan = jnp.isnan(norm) | jnp.isnan(t)
         # (norm + t: NaN there, with no NaN constant, which trips jax_debug_nans in eager mode;

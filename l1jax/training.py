@@ -240,7 +240,8 @@ def adam_prox(
             step = _like(lr, p)
             z = p - step * d.astype(p.dtype)
             if keep:
-                scale = jnp.sqrt(v).astype(p.dtype) + _like(eps, p)  # √v̂ + ε, as in Adam
+                real = jnp.finfo(p.dtype).dtype  # (complex params: a real threshold)
+                scale = jnp.sqrt(v).astype(real) + jnp.asarray(eps, real)  # √v̂ + ε, as Adam
                 z = prox.soft_threshold(z, step * _like(strength, p) / scale)
             return _difference(z, p, u)
 

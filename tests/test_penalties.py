@@ -222,3 +222,30 @@ def test_complex_leaves_and_a_missing_axis_are_named():
             fn(jnp.array([3 + 4j, 0.1j]))
     with pytest.raises(ValueError, match="group_l1: axis=0 is out of range for a leaf of shape"):
         penalties.group_l1({"w": jnp.ones((2, 3)), "b": jnp.array(1.0)}, axis=0)
+
+
+def test_integer_and_bool_params_are_not_truncated():
+    """Ints and bools count as numbers: ½(4 + 1) = 2.5, not 2 (the float total was cast back
+    to the leaf's integer dtype without weights, and kept with them)."""
+    x = jnp.array([2, -1, 0])
+    assert float(penalties.l2(x)) == 2.5 and float(penalties.l2(x, 1.0)) == 2.5
+    assert float(penalties.elastic_net(x, 0.5)) == 0.5 * 3 + 0.5 * 2.5
+    np.testing.assert_allclose(penalties.group_l1(x), np.sqrt(5.0), rtol=1e-15)  # (float64 here)
+    assert penalties.group_l1(x).dtype == jnp.float64
+    assert float(penalties.l1(jnp.array([True, False, True]))) == 2.0
+
+
+def test_weights_must_be_like_the_params():
+    with pytest.raises(ValueError, match=r"penalties.l1: weights has a leaf of shape \(2, 3\)"):
+        penalties.l1(jnp.ones(3), jnp.ones((2, 3)))  # (6.0: the leaf counted twice)
+    with pytest.raises(ValueError, match="penalties.l2: weights must be a pytree like params"):
+        penalties.l2({"a": jnp.ones(3)}, {"b": 1.0})
+    with pytest.raises(ValueError, match="penalties.l1: weights must be a pytree like params"):
+        penalties.l1({"a": jnp.ones(3), "b": jnp.ones(3)}, 2.0)
+
+
+def test_an_infinite_weight_on_a_zero_coefficient_is_no_penalty():
+    """(as prox.l1's: inf · 0 is 0, the coefficient held at 0; it was NaN)"""
+    assert float(penalties.l1(jnp.array([0.0, 1.0]), jnp.array([jnp.inf, 1.0]))) == 1.0
+    W = jnp.array([[0.0, 0.0], [3.0, 4.0]])
+    assert float(penalties.group_l1(W, jnp.array([jnp.inf, 1.0]), axis=1)) == 5.0

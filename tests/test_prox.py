@@ -388,3 +388,16 @@ def test_group_weights_of_another_shape_are_refused(weights, axis):
         penalties.group_l1(W, weights, axis=axis)
     groups = jnp.ones(5) if axis == 1 else jnp.ones(4) if axis == 0 else jnp.ones(())
     assert prox.group_l1(W, 0.1, groups, axis=axis).shape == W.shape
+
+
+def test_group_prox_at_a_zero_threshold_is_the_identity_with_its_derivative():
+    """At ‖x_g‖ = t the outside branch, as soft_threshold's: at t = 0 a zero group had Jacobian
+    0 for the identity map (and minimize's derivatives through an unpenalized group were 0)."""
+    eye = np.eye(2)
+    np.testing.assert_array_equal(jax.jacfwd(lambda x: prox.group_l1(x, 0.0))(jnp.zeros(2)), eye)
+    weighted = jax.jacfwd(lambda x: prox.group_l1(x, 1.0, jnp.array([0.0, 1.0]), axis=1))
+    np.testing.assert_array_equal(weighted(jnp.zeros((2, 2)))[0, :, 0, :], eye)
+    x = jnp.array([3.0, 4.0])  # ‖x‖ = t: the value 0, the derivative the projection on x
+    np.testing.assert_array_equal(prox.group_l1(x, 5.0), [0.0, 0.0])
+    np.testing.assert_allclose(jax.jacfwd(lambda v: prox.group_l1(v, 5.0))(x),
+                               np.outer(x, x) / 25.0, rtol=1e-6)  # fmt: skip

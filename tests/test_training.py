@@ -388,3 +388,17 @@ def test_adam_prox_accepts_a_prefix_mask():
     np.testing.assert_array_equal(new["layer"]["w"], 0.0)
     np.testing.assert_array_equal(new["layer"]["b"], 0.0)
     np.testing.assert_allclose(new["out"]["w"], np.array([[0.04], [-0.5]]) - 0.1, rtol=1e-6)
+
+
+def test_adam_prox_on_complex_params_shrinks_their_moduli():
+    """One step on complex params, as optax.adam takes them (v̂ = |g|², real): the modulus of
+    z = p − lr·m̂/(√v̂ + ε) soft-thresholded at lr·λ/(√v̂ + ε), the phase kept."""
+    lr, lam, eps = 0.5, 0.3, 1e-8
+    p = jnp.array([1 + 1j, 0.1j], jnp.complex128)
+    g = jnp.array([0.5, 0.2], jnp.complex128)
+    tx = l1jax.adam_prox(lr, lam, eps=eps)
+    updates, _ = tx.update(g, tx.init(p), p)
+    scale = np.abs(np.asarray(g)) + eps  # first step: m̂ = g, √v̂ = |g|
+    z = np.asarray(p) - lr * np.asarray(g) / scale
+    modulus = np.maximum(np.abs(z) - lr * lam / scale, 0.0)
+    np.testing.assert_allclose(p + updates, modulus * np.exp(1j * np.angle(z)), atol=1e-12)
