@@ -623,7 +623,8 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
       alpha_, l1_ratio_: the chosen α and ρ.
       alphas_: ``(n_alphas,)`` (or ``(n_l1_ratio, n_alphas)`` for two ratios or more, each
         with its own grid; given ``alphas`` are one grid for all) the grid(s), descending.
-      mse_path_: ``(n_alphas, n_folds)`` (or ``(n_l1_ratio, n_alphas, n_folds)``) held-out MSE.
+      mse_path_: ``(n_alphas, n_folds)`` (or ``(n_l1_ratio, n_alphas, n_folds)``) held-out MSE,
+        an axis of length 1 squeezed away as scikit-learn does (one α: ``(n_folds,)``).
       coef_, intercept_, n_iter_, dual_gap_: the refit at ``alpha_``.
       cv_results_: the :class:`l1jax.CVResult` of ``l1_ratio_``.
     """
@@ -670,7 +671,7 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         # (multi-task: cv_path sums a row's squared errors over its tasks; scikit-learn's
         # mse_path_ is their mean)
         mse = np.array([r.fold_scores.T for r in fit.results]) / (y.shape[1] if y.ndim == 2 else 1)
-        self.mse_path_ = mse if fit.many else mse[0]
+        self.mse_path_ = np.squeeze(mse)  # (as scikit-learn's: one α, one ratio, no axis)
         self.coef_, self.intercept_ = self._at(cv.path, k, X.shape[1])
         self.n_iter_ = int(cv.path.n_iter[k])
         self.dual_gap_ = float(cv.path.gap[k])

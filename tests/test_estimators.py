@@ -292,6 +292,11 @@ def test_a_list_of_one_l1_ratio_is_one_ratio_as_in_sklearn(data):
     assert ours.alphas_.shape == theirs.alphas_.shape == (3,)
     np.testing.assert_allclose(ours.alphas_, theirs.alphas_)
     assert ours.mse_path_.shape == theirs.mse_path_.shape == (2, 3, 3)
+    # one α: scikit-learn squeezes that axis too (it stayed (1, 3) and (2, 1, 3))
+    for kw in (dict(alphas=[0.1]), dict(alphas=[0.1], l1_ratio=[0.3, 0.9])):
+        ours, theirs = ElasticNetCV(cv=3, **kw).fit(X, y), SkElasticNetCV(cv=3, **kw).fit(X, y)
+        assert ours.mse_path_.shape == theirs.mse_path_.shape
+        np.testing.assert_allclose(ours.mse_path_, theirs.mse_path_, rtol=1e-6)
 
 
 def test_cv_splitters(data):
