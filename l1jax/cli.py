@@ -83,10 +83,18 @@ def _refuse_missing(cell: str, where: str) -> None:
 def _number(cell: str, where: str, decimal: str = ".") -> float:
     _refuse_missing(cell, where)
     text = cell.strip()
+    if decimal == "," and "." in text:  # ("1.5" read as 1.5 beside "42,291" read as 42.291)
+        raise InputError(f"{where} holds a '.' under --decimal , ({text[:40]!r}): if '.' "
+                         "separates thousands, remove it from the file; if it is the decimal "
+                         "mark, leave out --decimal ,")  # fmt: skip
     try:
         value = float(text.replace(",", ".") if decimal == "," else text)
     except ValueError:
-        hint = "; for a decimal comma pass --decimal ," if decimal != "," and "," in text else ""
+        hint = ""
+        if decimal != "," and "," in text:
+            hint = "; for a decimal comma pass --decimal ,"
+            if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", text):
+                hint += " (if ',' separates thousands, remove it from the file instead)"
         raise InputError(f"{where} is not a number: {text[:40]!r}{hint}") from None
     if not math.isfinite(value):
         raise InputError(f"{where} is not a finite number: {text[:40]!r}")
@@ -259,10 +267,21 @@ def read_csv(
         sep = _sniff(lines[:20])
         if sep != ",":
             notes.append(f"{name}: columns separated by {_SEPARATORS[sep]} (--sep to choose)")
+    if "\r" in text and "\n" not in text:  # (old Mac line ends: the csv module refused them)
+        text = text.replace("\r", "\n")
     reader = csv.reader(io.StringIO(text), delimiter=sep or ",")
-    rows = [(reader.line_num, row) for row in reader if any(cell.strip() for cell in row)]
+    rows, blank = [], []
+    for row in reader:
+        if any(cell.strip() for cell in row):
+            rows.append((reader.line_num, row))
+        elif len(row) > 1:  # (separators only: a row of empty cells, left out with a note)
+            blank.append(reader.line_num)
     if not rows:
         raise InputError(f"{name} is empty; it needs a header row and data rows")
+    if blank:
+        shown = ", ".join(map(str, blank[:5])) + (", ..." if len(blank) > 5 else "")
+        rows_of = "a row" if len(blank) == 1 else f"{len(blank)} rows"
+        notes.append(f"{name}: {rows_of} of empty cells left out (line {shown})")
     first = rows[0][1]
     names = [cell.strip() for cell in first] if header else [str(j) for j in range(len(first))]
     data = rows[1:] if header else rows
@@ -1347,6 +1366,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except FileNotFoundError as err:
         _fail(f"no such file: {err.filename}")
+        return 1
+    except BrokenPipeError:  # (`| head` closed stdout: stop quietly, as Python's docs advise)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
         return 1
     except (OSError, UnicodeDecodeError) as err:
         _fail(f"cannot read or write a file: {err}")

@@ -399,6 +399,9 @@ FILES = {
     "inf_target.csv": _text(HEADER, _with(0, 3, "inf")),
     "separators.csv": ",,,\n,,,\n",
     "one_row.csv": _text(HEADER, ROWS[:1]),
+    "blank_row.csv": _text(HEADER, [*ROWS[:2], ["", "", "", ""], *ROWS[2:]]),
+    "old_mac.csv": _text(HEADER, ROWS).replace("\n", "\r"),
+    "thousands.csv": _text(HEADER, _with(1, 1, '"1,234"')),
 }
 
 READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr says)
@@ -437,6 +440,10 @@ READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr sa
         "--encoding 'utf-9' is not",
     ),
     "not utf-8": (["latin1.csv", "--target", "y"], "pass its encoding, e.g. --encoding latin-1"),
+    "thousands separator": (["thousands.csv", "--target", "y"],
+                            "if ',' separates thousands, remove it from the file instead"),
+    "a '.' under --decimal ,": (["semi.csv", "--target", "y", "--decimal", ","],
+                                "holds a '.' under --decimal , ('1.5')"),
     "odd --stability": (["semi.csv", "--target", "y", "--stability", "3"],
                         "--stability must be even"),
     "--threshold 0.5": (["semi.csv", "--target", "y", "--stability", "4", "--threshold", "0.5"],
@@ -509,6 +516,8 @@ def test_a_bad_separator_option(real_files, capsys):
         ("trailing.csv", {}, "left out column 5, which has no name and no values"),
         ("unnamed_data.csv", {"drop": [""]}, None),
         ("ids.csv", {"drop": ["id"]}, None),
+        ("blank_row.csv", {}, "blank_row.csv: a row of empty cells left out (line 4)"),
+        ("old_mac.csv", {}, None),  # (CR line ends: a csv.Error traceback)
     ],
 )
 def test_real_files_read_like_the_plain_one(real_files, name, options, note):
