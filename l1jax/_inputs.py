@@ -74,9 +74,15 @@ def _data_dtype(X) -> np.dtype | None:
             return dtype
     if dtype is None and hasattr(X, "dtypes"):  # (a DataFrame)
         try:
-            return np.result_type(*[getattr(d, "numpy_dtype", d) for d in X.dtypes])
+            dtype = np.result_type(*[getattr(d, "numpy_dtype", d) for d in X.dtypes])
         except TypeError:
-            pass  # (e.g. categorical columns: as NumPy reads them)
+            dtype = None  # (e.g. categorical columns: as NumPy reads them)
+        if dtype is not None and dtype.kind != "O":
+            return dtype
+        try:  # (columns of numbers held as objects or strings: float64, as as_real_array reads
+            return np.asarray(X, np.float64).dtype  # them; they were solved in float32)
+        except (TypeError, ValueError):
+            pass
     try:
         return np.asarray(X).dtype  # lists
     except (TypeError, ValueError):
@@ -98,6 +104,9 @@ def check_dtype(arr, name: str, ndim: int):
     if arr.dtype.name == "bfloat16":
         raise TypeError(f"{name} has dtype bfloat16, which the paths do not solve in; cast it: "
                         f"{name}.astype(np.float32)")  # fmt: skip
+    if arr.dtype.kind == "m":  # (NumPy counts time spans as integers; float() then failed)
+        raise TypeError(f"{name} holds time spans (dtype {arr.dtype}); convert them to numbers, "
+                        "e.g. seconds: .astype('timedelta64[s]').astype(float)")  # fmt: skip
     if arr.dtype == object or not (
         np.issubdtype(arr.dtype, np.number) or np.issubdtype(arr.dtype, np.bool_)
     ):
@@ -129,6 +138,14 @@ def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.nda
     except ValueError as err:  # (a ragged list: NumPy's message named no argument)
         raise ValueError(f"{name} must be a rectangular array of numbers (rows of equal "
                          f"length): {str(err).splitlines()[0]}") from err  # fmt: skip
+    if arr.dtype == object and hasattr(value, "isna"):  # (pandas: name where the NAs are)
+        missing = value.isna()
+        if bool(np.asarray(missing).any()):
+            where = (f" in columns {list(value.columns[missing.any()])}"
+                     if hasattr(value, "columns") else
+                     f" in {int(np.asarray(missing).sum())} of its entries")  # fmt: skip
+            raise ValueError(f"{name} has missing values (NaN or NA){where}; impute them or "
+                             "drop their rows")  # fmt: skip
     if arr.dtype == object:  # (pandas' nullable columns, e.g. Int64 without NA: numbers)
         try:
             arr = arr.astype(np.float64)
@@ -1128,6 +1145,42 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
                     mesh, classes)  # fmt: skip
 
 
+def check_order(value, labels, name: str, what: str, fix: str) -> None:
+    """A pandas Series ``value`` whose index holds ``labels`` (X's columns, the sorted group
+    labels) in another order is refused: it was taken by position, silently (a penalty factor
+    of 0 meant for column x1 landed on x4)."""
+    index = getattr(value, "index", None)
+    if index is None or labels is None or not hasattr(value, "to_numpy"):
+        return
+    index, labels = list(index), list(labels)
+    try:
+        same = len(index) == len(labels) and set(index) == set(labels)
+    except TypeError:  # (unhashable labels)
+        return
+    if same and index != labels:
+        raise ValueError(f"{name} is a Series labelled by {what} in another order, which would "
+                         f"be read by position; pass {name}.reindex({fix})")  # fmt: skip
+
+
+def check_column_labels(X, **values) -> None:
+    """:func:`check_order` of per-column arguments (``penalty_factor``, ``groups``) against a
+    DataFrame ``X``'s columns."""
+    columns = getattr(X, "columns", None)
+    for name, value in values.items():
+        check_order(value, columns, name, "X's columns", "X.columns")
+
+
+def _missing(value) -> bool:
+    """Whether one label is a missing value: None, NaN, or pandas' NA or NaT (whose ``!=``
+    raised "boolean value of NA is ambiguous")."""
+    if value is None or type(value).__name__ in ("NAType", "NaTType"):
+        return True
+    try:
+        return bool(value != value)  # (NaN)
+    except (TypeError, ValueError):
+        return False
+
+
 def _sorted_labels(values: np.ndarray, name: str, kind: str, fix: str):
     """``np.unique(values, return_inverse=True)`` of 1-D labels of any one sortable type (class
     labels, group labels), refusing complex, NaN, inf and None labels by ``name``."""
@@ -1135,8 +1188,8 @@ def _sorted_labels(values: np.ndarray, name: str, kind: str, fix: str):
         raise TypeError(f"{name} must hold real or string {kind}, got complex dtype {values.dtype}")
     if np.issubdtype(values.dtype, np.number) and not np.all(np.isfinite(values)):
         raise ValueError(f"{name} contains NaN or inf {kind}; {fix}")
-    if values.dtype == object and any(v is None or v != v for v in values):  # (NaN ≠ NaN)
-        raise ValueError(f"{name} contains None or NaN {kind}; {fix}")
+    if values.dtype == object and any(_missing(v) for v in values):
+        raise ValueError(f"{name} contains missing {kind} (None, NaN or pandas' NA); {fix}")
     try:
         return np.unique(values, return_inverse=True)
     except TypeError as err:
@@ -1175,8 +1228,8 @@ def check_binary_labels(y) -> None:
         return
     except (TypeError, ValueError):
         pass
-    if arr.dtype == object and any(v is None for v in arr.ravel()):
-        return  # (missing values: as_real_array names them)
+    if arr.dtype == object and any(_missing(v) for v in arr.ravel()):
+        return  # (missing values, None or pandas' NA: as_real_array names them)
     labels = np.unique(arr.astype(str))
     shown = ", ".join(repr(v) for v in labels[:3].tolist()) + (", ..." if labels.size > 3 else "")
     raise TypeError(
@@ -1258,6 +1311,8 @@ def check_groups(groups, p: int, penalty_factor) -> Groups:
         raise ValueError(f"groups must be a 1-D array with one label per column of X ({p}), got "
                          f"shape {labels.shape}")  # fmt: skip
     names, codes = _sorted_labels(labels, "groups", "labels", "give every column of X a group")
+    check_order(penalty_factor, names.tolist(), "penalty_factor", "the group labels",
+                "np.unique(groups)")  # fmt: skip
     counts = np.bincount(codes.reshape(-1), minlength=names.size)
     if penalty_factor is None:
         factors = np.sqrt(counts.astype(np.float64))

@@ -37,6 +37,7 @@ from l1jax.losses import MULTINOMIAL
 from l1jax.path import (
     PathResult,
     _path,
+    column_names,
     fitted_words,
     host_predict,
     path,
@@ -671,6 +672,8 @@ def cv_path(
             )
         # a jax.Array X (even one spanning hosts) is gathered: cv_path scores folds with NumPy
         # (a sparse X stays sparse: SciPy CSR)
+        _inputs.check_column_labels(X, penalty_factor=penalty_factor, groups=groups)
+        names = column_names(X)  # (the refit's feature_names, as path's)
         X = X_arr = _inputs.host_rows(X)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
         y_arr = np.asarray(y)
@@ -849,6 +852,7 @@ def cv_path(
         bound = score[best_r, index_min] + cv_se[best_r, index_min]
         index_1se = int(np.flatnonzero(score[best_r] <= bound)[0])
         one = (lambda a: a) if grid else (lambda a: a[0])
+        fulls = tuple(full._replace(feature_names=names) for full in fulls)
         return CVResult(
             lambdas=one(lam_grid).astype(dtype),
             cv_mean=one(cv_mean),

@@ -61,7 +61,7 @@ from sklearn.utils.validation import (
 )
 
 from l1jax import _sparse
-from l1jax._inputs import Groups, check_flag, check_groups
+from l1jax._inputs import Groups, check_flag, check_groups, check_order
 from l1jax._warnings import user_stacklevel
 from l1jax.cv import CVResult, cv_path
 from l1jax.engine import bucket
@@ -419,6 +419,9 @@ class _Grouped:
                 raise ValueError(f"groups as an int is the size of contiguous groups, >= 1; got "
                                  f"{groups}")  # fmt: skip
             groups = np.arange(p) // groups
+        # (a Series of X's column names in another order: refused, as path does)
+        check_order(groups, getattr(self, "feature_names_in_", None), "groups", "X's columns",
+                    "X.columns")  # fmt: skip
         try:
             return check_groups(groups, p, self.weights)
         except (TypeError, ValueError) as err:  # (path's words for the weights)

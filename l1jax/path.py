@@ -9,7 +9,6 @@ scale and warns once when some λ did not converge.
 from __future__ import annotations
 
 import inspect
-import numbers
 import warnings
 from typing import NamedTuple
 
@@ -33,7 +32,7 @@ class ConvergenceWarning(UserWarning):
 
 class PathResult(NamedTuple):
     """A regularization path (a pytree of arrays; it crosses ``jit`` and ``vmap``, unless its
-    ``classes`` or ``groups`` are strings, which are no JAX arrays: pass
+    ``classes``, ``groups`` or ``feature_names`` are strings, which are no JAX arrays: pass
     ``res._replace(classes=None)`` then).
 
     Attributes:
@@ -51,6 +50,10 @@ class PathResult(NamedTuple):
         ``coef``, ``intercept`` and ``predict``, as scikit-learn's ``classes_``); else None.
       groups: ``(p,)`` the group label of each column of a group-lasso path (the ``groups``
         given); else None. ``np.unique(groups)`` orders its ``penalty_factor``.
+      feature_names: ``(p,)`` the column names of a pandas DataFrame ``X`` whose names are all
+        strings (as scikit-learn's ``feature_names_in_``); else None. :meth:`predict` then
+        refuses a DataFrame with other columns, or the same in another order, and the plots
+        name the features by them.
     """
 
     lambdas: np.ndarray
@@ -63,6 +66,7 @@ class PathResult(NamedTuple):
     dev_ratio: np.ndarray | None = None
     classes: np.ndarray | None = None
     groups: np.ndarray | None = None
+    feature_names: np.ndarray | None = None
 
     def predict(self, X) -> np.ndarray:
         """Linear predictor ``η = intercept + X coefᵀ`` for every λ, shape ``(K, n)`` (``(K, n, m)``
@@ -78,16 +82,19 @@ class PathResult(NamedTuple):
         (e.g. row-sharded) gives a ``jax.Array`` computed where ``X`` lives (columns sharded as
         the rows of ``X``); anything else gives NumPy.
         """
+        check_feature_names(X, self.feature_names)
         on_devices = isinstance(X, jax.Array)
         sparse = _sparse.is_sparse(X)
-        X = X if on_devices else _sparse.as_csc(X) if sparse else np.asarray(X)
-        if len(X.shape) != 2 or X.shape[1] != self.coef.shape[1]:
+        if on_devices or sparse:
+            X = X if on_devices else _sparse.as_csc(X)
+        else:  # (read as the path read its X: numbers held as objects or as text columns of a
+            # DataFrame; NaN and inf refused, as scikit-learn's predict does)
+            X = _inputs.as_real_array(X, "X", 2)
+        if np.ndim(X) != 2 or X.shape[1] != self.coef.shape[1]:
             raise ValueError(
                 f"X must have shape (n, {self.coef.shape[1]}) like the data of the path, "
-                f"got {X.shape}"
+                f"got {np.shape(X)}"
             )
-        if X.dtype == object and all(isinstance(v, numbers.Real) for v in X.flat):
-            X = X.astype(np.float64)  # (numbers in an object array; None would become NaN)
         if np.dtype(X.dtype).kind not in "biuf":
             raise TypeError(f"X must hold real numbers (floats, ints or bools), got dtype "
                             f"{X.dtype}")  # fmt: skip
@@ -98,6 +105,30 @@ class PathResult(NamedTuple):
             coef, intercept = (jnp.asarray(a, dtype) for a in (self.coef, self.intercept))
             return _predict(coef, intercept, X.astype(dtype))
         return host_predict(self.coef, self.intercept, X)
+
+
+def column_names(X) -> np.ndarray | None:
+    """A DataFrame's column names when they are all strings (scikit-learn's rule for
+    ``feature_names_in_``), as an object array; else None."""
+    columns = getattr(X, "columns", None)
+    if columns is None or not all(isinstance(c, str) for c in columns):
+        return None
+    return np.asarray(list(columns), dtype=object)
+
+
+def check_feature_names(X, names) -> None:
+    """A DataFrame ``X`` given to predict must have the columns of the path's data
+    (``names``), in their order: they are read by position (a reordered frame predicted 7.7
+    off, silently)."""
+    columns = getattr(X, "columns", None)
+    if names is None or columns is None or list(columns) == list(names):
+        return
+    if sorted(map(str, columns)) == sorted(names):
+        raise ValueError("X has the columns of the path's data in another order, which would "
+                         "be read by position; pass X[res.feature_names]")  # fmt: skip
+    missing = [name for name in names if name not in set(map(str, columns))]
+    raise ValueError(f"X's columns are not those of the path's data (res.feature_names); "
+                     f"missing: {missing[:5]}{' ...' if len(missing) > 5 else ''}")  # fmt: skip
 
 
 def features_in(coef) -> np.ndarray:
@@ -402,6 +433,7 @@ def reported(X, y, verbose: bool, options: dict, row_grams=None,
     with _progress.progress("l1jax.path", verbose) as report:
         report(f"fitting a {options['loss']} path ({_grid_words(lambdas)})")
         res, tol = _path(X, y, row_grams=row_grams, **options)
+        res = res._replace(feature_names=column_names(X))
         report(f"fitted {fitted_words(res, lambdas)}")
     if where is not None:
         warn_unconverged(where, res.status, res.gap, res.lambdas, tol, options["max_iter"])
@@ -542,6 +574,7 @@ def _path(
     ``grid_only``, only the λs that the path would fit (all of them: before any early stop),
     found by the path's own program stopped after its start (λ_max), or None for data whose
     null model is already optimal."""
+    _inputs.check_column_labels(X, penalty_factor=penalty_factor, groups=groups)
     _inputs.check_flag(early_stop, "early_stop")
     _inputs.check_flag(grouped, "grouped")
     if grouped and loss != MULTINOMIAL:

@@ -65,7 +65,7 @@ def _feature_names(feature_names, p: int) -> list[str] | None:
     """``feature_names`` as ``p`` strings (None stays None)."""
     if feature_names is None:
         return None
-    unordered = (bytes, dict, set, frozenset)
+    unordered = (str, bytes, dict, set, frozenset)  # (a string was one-letter names)
     if isinstance(feature_names, unordered) or not isinstance(feature_names, Iterable):
         raise TypeError(f"feature_names must be a sequence of {p} names (one per feature), got "
                         f"{type(feature_names).__name__}")  # fmt: skip
@@ -230,7 +230,8 @@ def plot_path(
       result: a :class:`l1jax.PathResult`, or a :class:`l1jax.CVResult` (its ``path``).
       ax: the matplotlib ``Axes`` to draw on; default: a new figure's.
       xvar: ``"lambda"`` or ``"norm"``.
-      feature_names: ``p`` names of the features.
+      feature_names: ``p`` names of the features (default: the path's ``feature_names``, a
+        DataFrame's columns).
       scale: optional ``(p,)`` finite factors that multiply the coefficients before drawing.
       max_labels: the most lines (≥ 0) to colour and label (distinct colours, none grey: tab10 up
         to 10, tab20 up to 18, a continuous colormap beyond).
@@ -269,6 +270,8 @@ def plot_path(
             raise ValueError(f"scale must have one factor per feature ({p},), got {scale.shape}")
         coef = coef * scale.reshape((p,) + (1,) * (coef.ndim - 2))
     coef, what = _per_feature(coef, getattr(res, "classes", None), response)
+    if feature_names is None:  # (a DataFrame's column names, kept by the path)
+        feature_names = getattr(res, "feature_names", None)
     feature_names = _feature_names(feature_names, p)
     log = xvar == "lambda"
     if log:  # λ = 0 has no place on a log axis

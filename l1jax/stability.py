@@ -276,6 +276,7 @@ def stability_selection(
     _inputs.check_flag(verbose, "verbose")
     with _progress.progress("l1jax.stability_selection", verbose) as report:
         B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
+        _inputs.check_column_labels(X, penalty_factor=penalty_factor)
         X = _inputs.host_rows(X)  # (a sparse X stays sparse: SciPy CSR)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
         _inputs.refuse_multitask(y, "stability_selection")

@@ -378,7 +378,7 @@ def test_newton_lapack_calls_take_one_matrix(monkeypatch, loss, options):
     [
         ({"y": np.zeros(150)}, "y holds a single class"),
         ({"y": np.r_[np.nan, np.ones(149)]}, "y contains NaN"),
-        ({"y": np.array([None, "a", "b"] * 50, dtype=object)}, "y contains None or NaN"),
+        ({"y": np.array([None, "a", "b"] * 50, dtype=object)}, "y contains missing class labels"),
         ({"y": np.zeros((150, 2))}, "y must be a 1-D array of class labels"),
         ({"positive": True}, "positive=True is not supported with loss='multinomial'"),
         ({"penalty_factor": np.r_[0.0, np.ones(3)]}, "penalty_factor must be positive"),

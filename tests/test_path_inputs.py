@@ -302,7 +302,7 @@ def test_pandas_nullable_numbers_fit_and_masked_entries_are_refused():
     ref = l1jax.path(np.c_[np.arange(N, dtype=float), X[:, 0]], y, lambdas=3)
     np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-6, atol=1e-9)  # (to the tol)
     frame.loc[0, "a"] = pd.NA
-    with pytest.raises(TypeError, match=r"\bX\b.*missing values"):
+    with pytest.raises(ValueError, match=r"^X has missing values \(NaN or NA\) in columns \['a'\]"):
         l1jax.path(frame, y, lambdas=3)
     masked = np.ma.masked_array(X, mask=np.zeros_like(X, bool))
     masked[0, 0] = np.ma.masked
@@ -326,6 +326,65 @@ def test_pandas_float64_columns_are_solved_in_float64_with_x64_off():
             assert res.coef.dtype == dtype, columns
             if dtype == np.float64:
                 np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-10, atol=1e-12)
+
+
+def test_pandas_labels_and_names_are_not_read_by_position():
+    """A Series of penalty factors (or groups) labelled by X's columns in another order was taken
+    by position (a 0 meant for x1 landed on x4); a path keeps a DataFrame's column names and
+    predict refuses its columns in another order (7.7 off, silently), as scikit-learn does."""
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    factors = pd.Series(np.arange(1.0, X.shape[1] + 1), index=frame.columns)
+    for fit in (l1jax.path, l1jax.cv_path, l1jax.stability_selection):
+        with pytest.raises(ValueError, match=r"penalty_factor.reindex\(X.columns\)"):
+            fit(frame, y, penalty_factor=factors[::-1], lambdas=3)
+    ordered = l1jax.path(frame, y, penalty_factor=factors[::-1].reindex(frame.columns), lambdas=3)
+    np.testing.assert_allclose(ordered.coef, l1jax.path(X, y, penalty_factor=factors.to_numpy(),
+                                                        lambdas=3).coef, atol=1e-12)  # fmt: skip
+    groups = pd.Series(np.arange(X.shape[1]) // 2, index=frame.columns)
+    with pytest.raises(ValueError, match=r"groups.reindex\(X.columns\)"):
+        l1jax.path(frame, y, groups=groups[::-1], lambdas=3)
+    weights = pd.Series(np.arange(1.0, 4.0), index=[0, 1, 2])[::-1]
+    with pytest.raises(ValueError, match=r"penalty_factor.reindex\(np.unique\(groups\)\)"):
+        l1jax.path(frame, y, groups=groups, penalty_factor=weights, lambdas=3)
+    assert ordered.feature_names.tolist() == frame.columns.tolist()
+    np.testing.assert_array_equal(ordered.predict(frame), ordered.predict(X))
+    with pytest.raises(ValueError, match=r"another order.*X\[res.feature_names\]"):
+        ordered.predict(frame[frame.columns[::-1]])
+    cv = l1jax.cv_path(frame, y, lambdas=3, n_folds=3)
+    assert cv.path.feature_names.tolist() == frame.columns.tolist()
+    assert l1jax.path(X, y, lambdas=3).feature_names is None
+    from l1jax.estimators import GroupLasso
+
+    with pytest.raises(ValueError, match=r"^groups is a Series .*groups.reindex\(X.columns\)"):
+        GroupLasso(alpha=0.1, groups=groups[::-1]).fit(frame, y)
+    with pytest.raises(ValueError, match=r"^weights is a Series .*weights.reindex\(np.unique"):
+        GroupLasso(alpha=0.1, groups=groups, weights=weights).fit(frame, y)
+
+
+def test_pandas_text_and_missing_values_are_read_as_path_reads_them():
+    """Numbers held as text columns are float64 (they were solved in float32 with x64 off), and
+    predict reads them too; NA in labels is named (pd.NA != pd.NA raised "boolean value of NA
+    is ambiguous"); time spans are refused by name (float() failed inside)."""
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    text = frame.assign(x1=frame["x1"].astype(str))
+    with jax.enable_x64(False):
+        res = l1jax.path(text, y, lambdas=3)
+        assert res.coef.dtype == np.float64
+        np.testing.assert_allclose(res.predict(text), res.predict(X), rtol=1e-12)
+    labels = pd.Series(np.where(y > 0, "a", "b"), dtype="string")
+    labels.iloc[2] = pd.NA
+    with pytest.raises(ValueError, match="y contains missing class labels"):
+        l1jax.path(X, labels, loss="multinomial", lambdas=3)
+    with pytest.raises(TypeError, match=r"X holds time spans .*astype\('timedelta64\[s\]'\)"):
+        l1jax.path(np.arange(N).astype("timedelta64[s]").reshape(-1, 1), y)
+    nan = X.copy()
+    nan[0, 0] = np.nan
+    with pytest.raises(ValueError, match="X contains NaN or inf"):
+        res.predict(nan)
 
 
 def test_logistic_labels_that_are_no_numbers_are_named_with_an_encoding():
