@@ -158,7 +158,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="2000 × 4000, 20 λs")
     parser.add_argument("--losses", default="squared,logistic")
     parser.add_argument("--tools", default=",".join(TOOLS))
-    parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--keep-cache", action="store_true")
     parser.add_argument("--markdown", action="store_true")
     parser.add_argument("--no-reference", action="store_true")
     parser.add_argument("--memory", action="store_true", help="peak RSS of one big logistic path")
@@ -172,6 +173,7 @@ def main(argv=None) -> int:
     tools = [t for t in args.tools.split(",") if t]
     n, p = QUICK if args.quick else FULL
     k = paths.N_LAMBDAS[args.quick]
+    paths.fresh_cache(args.keep_cache)
     print(paths.environment(), flush=True)
     problems = {}
     for loss in args.losses.split(","):
@@ -179,7 +181,10 @@ def main(argv=None) -> int:
         problems[prob.name] = prob
     paths.TOOLS.update(TOOLS)  # paths.run_one times whatever paths.TOOLS names
     paths.tool_setting = setting
-    paths.warm_up(tools, {prob.loss for prob in problems.values()})
+    # (on tiny sparse problems: skglm's sparse kernels compiled inside its timed run, 13× its time
+    # when --no-reference left out the untimed reference that compiled them first)
+    paths.warm_up(tools, {prob.loss for prob in problems.values()},
+                  lambda loss: make_problem(loss, 60, 120, 5))  # fmt: skip
     rows, ref_gaps = [], []
     for prob in problems.values():
         print(f"{prob.name}: {prob.loss}, sparse {n} × {p}, {prob.X.nnz} stored entries",

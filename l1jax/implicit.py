@@ -164,6 +164,10 @@ def _attach(cfg, coef, intercept, X, y, lam, rho, v, s):
 def _attach_jvp(cfg, primals, tangents):
     coef, intercept, *theta = primals
     _, _, *dtheta = tangents  # the solver's own derivatives are replaced, never used
+    # The solution attached again, inside the rule: under a second derivative its primal and
+    # the β, b of the tangent carry their own derivatives (the solver's output is constant;
+    # second derivatives came out 0, e.g. d²V/dλ² 0 for 246)
+    coef, intercept = _attach(cfg, coef, intercept, *theta)
     dcoef, dintercept = _tangent(cfg, coef, intercept, theta, dtheta)
     return (coef, intercept), (dcoef, dintercept)
 
@@ -366,6 +370,7 @@ def _solve_one(
         loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
     )  # fmt: skip
     coef, intercept = _attach(cfg, beta, b, X, y, lam, rho, v, s)
+    status = solvers.certifiable(status, Xs, ys, ss, vs, rhos, lams)
     return solvers.SolverResult(lams, coef, intercept, gap / scale, n_iter, status)
 
 

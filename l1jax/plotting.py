@@ -65,7 +65,7 @@ def _feature_names(feature_names, p: int) -> list[str] | None:
     """``feature_names`` as ``p`` strings (None stays None)."""
     if feature_names is None:
         return None
-    unordered = (str, bytes, dict, set, frozenset)  # (a string was one-letter names)
+    unordered = (bytes, dict, set, frozenset)
     if isinstance(feature_names, unordered) or not isinstance(feature_names, Iterable):
         raise TypeError(f"feature_names must be a sequence of {p} names (one per feature), got "
                         f"{type(feature_names).__name__}")  # fmt: skip

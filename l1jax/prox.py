@@ -419,10 +419,11 @@ def group_l1(
                 w = jnp.expand_dims(w, axis)
             t = _times(t, w)
         norm = _safe_norm(x, axis, keepdims=True)
-        # (at norm = t the outside branch, as soft_threshold's: the identity where t = 0 and a
-        # group is 0, whose derivative was 0; t = inf keeps a group of infs at 0)
-        positive = (norm > t) | ((norm == t) & jnp.isfinite(t))
-        scale = jnp.where(positive, 1 - t / jnp.where(norm > 0, norm, 1), 0)
+        # (t = 0, an unpenalized group: the identity, and its derivative, also where the group
+        # is 0, whose derivative was 0; at ‖x_g‖ = t > 0 the inside branch, 0: taking the
+        # outside one there, of the same value, slowed a vmapped minimize 10× at XLA's -O0)
+        positive = (norm > t) | (t == 0)
+        scale = jnp.where(positive, 1 - t / jnp.where(positive & (norm > 0), norm, 1), 0)
         # NaN compares false: a NaN norm (a NaN entry) or threshold poisons its whole group.
         nan = jnp.isnan(norm) | jnp.isnan(t)
         # (norm + t: NaN there, with no NaN constant, which trips jax_debug_nans in eager mode;

@@ -1777,23 +1777,41 @@ def _solve_path(
             dat, pen, beta, b, st, tol_a,
             loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
         )  # fmt: skip
-        coef, icpt = implicit.attach(
-            beta, b, X, data.y, lam, rho, v, s,
-            loss=loss, fit_intercept=fit_intercept, positive=positive,
-        )  # fmt: skip
-        return (beta, b), (coef, icpt, jax.lax.stop_gradient(gap / scale), n_it, status)
+        return (beta, b), (beta, b, jax.lax.stop_gradient(gap / scale), n_it, status)
 
     init = (jnp.zeros(p, dtype), b0.astype(dtype))
-    _, (coef, intercept, gap, n_iter, status) = jax.lax.scan(one, init, lambdas)
-    # NaN or inf in the data reach the gap as +inf (a free block that cannot be solved): say
-    # what they are (one pass over X, next to the solves' hundreds)
-    finite = jnp.all(jnp.isfinite(X)) & jnp.all(jnp.isfinite(data.y))
-    finite &= jnp.all(jnp.isfinite(s)) & jnp.all(jnp.isfinite(v))
-    # a traced λ, weight or ρ out of its range (not checked on the host) poses no convex
-    # problem: its "solution" is not certified (a negative λ came back CONVERGED)
-    valid = finite & jnp.all(s >= 0) & jnp.all(v >= 0) & (rho >= 0) & (rho <= 1) & (lambdas >= 0)
-    status = jnp.where(valid, status, Status.NONFINITE).astype(status.dtype)
+    _, (beta, b, gap, n_iter, status) = jax.lax.scan(one, init, lambdas)
+    # The derivatives attached outside the loop, one λ each (vmap): inside the scan, reverse
+    # mode over reverse mode lost their own derivatives (a second derivative came out 0)
+    coef, intercept = jax.vmap(
+        lambda beta, b, lam: implicit.attach(
+            beta,
+            b,
+            X,
+            data.y,
+            lam,
+            rho,
+            v,
+            s,
+            loss=loss,
+            fit_intercept=fit_intercept,
+            positive=positive,
+        )  # fmt: skip
+    )(beta, b, lambdas)
+    status = certifiable(status, X, data.y, s, v, rho, lambdas)
     return SolverResult(lambdas, coef, intercept, gap, n_iter, status)
+
+
+def certifiable(status, X, y, s, v, rho, lambdas) -> jax.Array:
+    """``status``, NONFINITE where the problem is not one a status can certify: NaN or inf in
+    the data (they reach the gap as +inf, a free block that cannot be solved: say what they
+    are, in one pass over X next to the solves' hundreds), or a traced λ, weight or ρ out of
+    its range (not checked on the host: no convex problem; a negative λ came back CONVERGED,
+    with a negative gap). For :func:`solve_path` and :func:`l1jax.implicit.solve_one`."""
+    finite = jnp.all(jnp.isfinite(X)) & jnp.all(jnp.isfinite(y))
+    finite &= jnp.all(jnp.isfinite(s)) & jnp.all(jnp.isfinite(v))
+    valid = finite & jnp.all(s >= 0) & jnp.all(v >= 0) & (rho >= 0) & (rho <= 1) & (lambdas >= 0)
+    return jnp.where(valid, status, Status.NONFINITE).astype(status.dtype)
 
 
 class _Checked:

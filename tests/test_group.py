@@ -285,7 +285,7 @@ def test_bad_input_by_name():
         (dict(groups=groups[:-1]), ValueError, r"groups must be a 1-D array with one label"),
         (dict(groups=np.where(np.arange(p) == 3, np.nan, 1.0)), ValueError, "groups contains NaN"),
         (dict(groups=np.array(["a", None] * (p // 2), dtype=object)), ValueError,
-         "groups contains None"),
+         "groups contains missing labels"),
         (dict(groups=groups, penalty_factor=np.ones(p)), ValueError,
          r"penalty_factor must have one entry per group \(5"),
         (dict(groups=groups, penalty_factor=-np.ones(5)), ValueError,

@@ -404,3 +404,43 @@ def test_solve_one_default_tol_follows_the_dtype():
         np.testing.assert_array_equal(default.coef, explicit.coef)
     default, explicit = (implicit.solve_one(X, y, 0.01, **kw) for kw in ({}, {"tol": 1e-7}))
     assert int(default.n_iter) == int(explicit.n_iter) and default.coef.dtype == np.float64
+
+
+def _validation_loss(solve):
+    rng = np.random.default_rng(0)
+    X = jnp.asarray(rng.standard_normal((30, 6)))
+    y = X @ jnp.array([2.0, -1, 1, 0, 0, 0]) + jnp.asarray(rng.standard_normal(30))
+    Xv = jnp.asarray(rng.standard_normal((20, 6)))
+    yv = Xv @ jnp.ones(6)
+    return lambda lam: jnp.sum((Xv @ solve(X, y, lam) - yv) ** 2)
+
+
+@pytest.mark.parametrize("route", ["solve_one", "solve_path"])
+def test_second_derivatives_in_lambda(route):
+    """d²V/dλ² of a validation loss through the solution, every order of modes, against central
+    differences of dV/dλ: they came out 0 (attach's rule linearized at the solver's constant
+    output; inside solve_path's scan, reverse over reverse lost it again)."""
+    solve = {
+        "solve_one": lambda X, y, lam: implicit.solve_one(X, y, lam, tol=1e-14).coef,
+        "solve_path": lambda X, y, lam: solvers.solve_path(X, y, lam[None], tol=1e-14).coef[0],
+    }[route]
+    V = _validation_loss(solve)
+    lam, h = 0.1, 1e-6
+    grad = jax.grad(V)
+    expected = (float(grad(lam + h)) - float(grad(lam - h))) / (2 * h)
+    assert abs(expected) > 100  # (the support is the same at λ ± h: V is quadratic in λ there)
+    for outer, inner in ((jax.jacfwd, jax.grad), (jax.grad, jax.grad), (jax.jacfwd, jax.jacfwd),
+                         (jax.grad, jax.jacfwd)):  # fmt: skip
+        np.testing.assert_allclose(float(outer(inner(V))(lam)), expected, rtol=1e-7)
+
+
+def test_solve_one_under_jit_reports_an_invalid_problem_nonfinite():
+    """A traced negative λ or penalty factor (no convex problem, unchecked on the host) came
+    back CONVERGED with a negative gap; as solve_path, it is NONFINITE."""
+    rng = np.random.default_rng(1)
+    X = jnp.asarray(rng.standard_normal((20, 5)))
+    y = jnp.asarray(rng.standard_normal(20))
+    solve = jax.jit(lambda lam, v: implicit.solve_one(X, y, lam, penalty_factor=v))
+    assert int(solve(0.1, jnp.ones(5)).status) == solvers.Status.CONVERGED
+    assert int(solve(-0.1, jnp.ones(5)).status) == solvers.Status.NONFINITE
+    assert int(solve(0.1, jnp.array([1.0, -1, 1, 1, 1])).status) == solvers.Status.NONFINITE

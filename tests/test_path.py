@@ -920,9 +920,14 @@ def test_predict_takes_integer_and_bool_x_on_devices_and_names_other_dtypes():
     np.testing.assert_array_equal(res.predict(X.astype(object)), res.predict(X))
     text = X.astype(object)
     text[0, 0] = None
-    for bad in (X.astype(complex), X.astype(str), text):
-        with pytest.raises(TypeError, match="X must hold real numbers"):
+    for bad, says in (
+        (X.astype(complex), "X must be real"),
+        (X.astype(str), "X must be a numeric"),
+    ):
+        with pytest.raises(TypeError, match=says):
             res.predict(bad)
+    with pytest.raises(ValueError, match="X contains NaN"):  # (None: missing, as path reads it)
+        res.predict(text)
 
 
 @pytest.mark.parametrize("dtype, far", [(np.float64, 2e3), (np.float32, 300.0)])
