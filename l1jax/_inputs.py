@@ -1152,14 +1152,17 @@ def check_order(value, labels, name: str, what: str, fix: str) -> None:
     index = getattr(value, "index", None)
     if index is None or labels is None or not hasattr(value, "to_numpy"):
         return
+    if type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1:
+        return  # (pandas' default index: no labels, meant by position)
     index, labels = list(index), list(labels)
     try:
-        same = len(index) == len(labels) and set(index) == set(labels)
+        shared = set(index) & set(labels)
     except TypeError:  # (unhashable labels)
         return
-    if same and index != labels:
-        raise ValueError(f"{name} is a Series labelled by {what} in another order, which would "
-                         f"be read by position; pass {name}.reindex({fix})")  # fmt: skip
+    if shared and index != labels:  # (labelled by them, but in another order or with others)
+        raise ValueError(f"{name} is a Series labelled by {what} in another order or with other "
+                         f"labels, which would be read by position; pass "
+                         f"{name}.reindex({fix}) (or its values in that order)")  # fmt: skip
 
 
 def check_column_labels(X, **values) -> None:

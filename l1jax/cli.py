@@ -83,7 +83,8 @@ def _refuse_missing(cell: str, where: str) -> None:
 def _number(cell: str, where: str, decimal: str = ".") -> float:
     _refuse_missing(cell, where)
     text = cell.strip()
-    if decimal == "," and "." in text:  # ("1.5" read as 1.5 beside "42,291" read as 42.291)
+    if decimal == "," and "." in text and not _is_text(text.replace(".", "")):
+        # ("1.5" read as 1.5 beside "42,291" read as 42.291; text such as "St. Louis" is text)
         raise InputError(f"{where} holds a '.' under --decimal , ({text[:40]!r}): if '.' "
                          "separates thousands, remove it from the file; if it is the decimal "
                          "mark, leave out --decimal ,")  # fmt: skip
@@ -267,8 +268,8 @@ def read_csv(
         sep = _sniff(lines[:20])
         if sep != ",":
             notes.append(f"{name}: columns separated by {_SEPARATORS[sep]} (--sep to choose)")
-    if "\r" in text and "\n" not in text:  # (old Mac line ends: the csv module refused them)
-        text = text.replace("\r", "\n")
+    if "\r" in text:  # (old Mac line ends, alone or mixed with others: the csv module refused
+        text = text.replace("\r\n", "\n").replace("\r", "\n")  # a lone CR with a traceback)
     reader = csv.reader(io.StringIO(text), delimiter=sep or ",")
     rows, blank = [], []
     for row in reader:

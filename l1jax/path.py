@@ -120,15 +120,16 @@ def check_feature_names(X, names) -> None:
     """A DataFrame ``X`` given to predict must have the columns of the path's data
     (``names``), in their order: they are read by position (a reordered frame predicted 7.7
     off, silently)."""
-    columns = getattr(X, "columns", None)
+    columns = column_names(X)  # (a frame without string names: by position, as an array)
     if names is None or columns is None or list(columns) == list(names):
         return
-    if sorted(map(str, columns)) == sorted(names):
+    if sorted(columns) == sorted(names):
         raise ValueError("X has the columns of the path's data in another order, which would "
                          "be read by position; pass X[res.feature_names]")  # fmt: skip
-    missing = [name for name in names if name not in set(map(str, columns))]
+    missing = [name for name in names if name not in set(columns)]
+    unexpected = [name for name in columns if name not in set(names)]
     raise ValueError(f"X's columns are not those of the path's data (res.feature_names); "
-                     f"missing: {missing[:5]}{' ...' if len(missing) > 5 else ''}")  # fmt: skip
+                     f"missing: {missing[:5]}, not seen in the fit: {unexpected[:5]}")  # fmt: skip
 
 
 def features_in(coef) -> np.ndarray:

@@ -57,7 +57,8 @@ def _wide(x) -> jax.Array:
 def _sum_leaves(fn, params: PyTree, weights: PyTree | None, name: str) -> jax.Array:
     _check_nonneg(f"penalties.{name}", weights=weights)
 
-    _check_weights_like(f"penalties.{name}", params, weights, elementwise=name != "group_l1")
+    _check_weights_like(f"penalties.{name}", params, weights, elementwise=name != "group_l1",
+                        summed=True)  # fmt: skip
 
     def term(x, w):  # (a leaf's total in float32 or wider, and the dtype it is returned in: a
         # float one for ints and bools, whose penalty 2.75 came back 2)
@@ -92,8 +93,10 @@ def _weighted(values: jax.Array, w, x: jax.Array) -> jax.Array:
     :mod:`l1jax.prox`)."""
     if w is None:
         return jnp.sum(values)
-    w = _like(w, x)  # (and a value of 0 with an infinite weight, a coefficient held at 0: 0)
-    return jnp.sum(jnp.where(values == 0, 0, _times(values, w)))
+    # (a value of 0 with an infinite weight, a coefficient held at 0: 0, and its gradient the
+    # least-norm subgradient, not 0 · inf = NaN: the weight is masked too)
+    w = jnp.where(values == 0, 0, _like(w, x))
+    return jnp.sum(_times(values, w))
 
 
 def _l1(x: jax.Array, w) -> jax.Array:

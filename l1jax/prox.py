@@ -17,6 +17,7 @@ counts as 0, not ``inf · 0``), and have finite gradients everywhere, 0 included
 
 from __future__ import annotations
 
+import math
 import numbers
 from typing import Any
 
@@ -162,7 +163,9 @@ def _map(fn, params: PyTree, weights: PyTree | None, fn_name: str, *,
     return jax.tree.map(fn, params, weights)
 
 
-def _check_weights_like(fn_name: str, params: PyTree, weights: PyTree | None, elementwise: bool):
+def _check_weights_like(
+    fn_name: str, params: PyTree, weights: PyTree | None, elementwise: bool, summed: bool = False
+):
     """``weights`` (unless None) must have the structure of ``params`` and, ``elementwise``,
     leaves that broadcast to their leaf's shape (JAX's own errors named neither; a penalty's
     weights of shape (2, 3) on a leaf (3,) counted it twice)."""
@@ -181,6 +184,8 @@ def _check_weights_like(fn_name: str, params: PyTree, weights: PyTree | None, el
     if elementwise:
         for x, w in zip(jax.tree.leaves(params), jax.tree.leaves(weights), strict=True):
             shape, wshape = jnp.shape(x), jnp.shape(w)
+            if summed and math.prod(wshape) == 1:  # (a penalty's sum: a (1,) weight is a scalar)
+                continue
             if len(wshape) > len(shape) or any(
                 a not in (1, b) for a, b in zip(wshape[::-1], shape[::-1], strict=False)
             ):

@@ -402,6 +402,10 @@ FILES = {
     "blank_row.csv": _text(HEADER, [*ROWS[:2], ["", "", "", ""], *ROWS[2:]]),
     "old_mac.csv": _text(HEADER, ROWS).replace("\n", "\r"),
     "thousands.csv": _text(HEADER, _with(1, 1, '"1,234"')),
+    "mixed_line_ends.csv": _text(HEADER, ROWS).replace("\n", "\r", 3),
+    "text_decimal_comma.csv": _text(
+        ["city", *HEADER], [["St. Louis", *(c.replace(".", ",") for c in r)] for r in ROWS], ";"
+    ),
 }
 
 READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr says)
@@ -444,6 +448,10 @@ READ_ERRORS = {  # name: (arguments after "path", what the one line on stderr sa
                             "if ',' separates thousands, remove it from the file instead"),
     "a '.' under --decimal ,": (["semi.csv", "--target", "y", "--decimal", ","],
                                 "holds a '.' under --decimal , ('1.5')"),
+    "text with a '.' under --decimal ,": (
+        ["text_decimal_comma.csv", "--target", "y", "--decimal", ","],
+        "leave it out with --drop city",
+    ),
     "odd --stability": (["semi.csv", "--target", "y", "--stability", "3"],
                         "--stability must be even"),
     "--threshold 0.5": (["semi.csv", "--target", "y", "--stability", "4", "--threshold", "0.5"],
@@ -518,6 +526,7 @@ def test_a_bad_separator_option(real_files, capsys):
         ("ids.csv", {"drop": ["id"]}, None),
         ("blank_row.csv", {}, "blank_row.csv: a row of empty cells left out (line 4)"),
         ("old_mac.csv", {}, None),  # (CR line ends: a csv.Error traceback)
+        ("mixed_line_ends.csv", {}, None),  # (some CR, some LF: the same)
     ],
 )
 def test_real_files_read_like_the_plain_one(real_files, name, options, note):

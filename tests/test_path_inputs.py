@@ -352,6 +352,13 @@ def test_pandas_labels_and_names_are_not_read_by_position():
     np.testing.assert_array_equal(ordered.predict(frame), ordered.predict(X))
     with pytest.raises(ValueError, match=r"another order.*X\[res.feature_names\]"):
         ordered.predict(frame[frame.columns[::-1]])
+    with pytest.raises(ValueError, match="in another order or with other labels"):  # (partly)
+        l1jax.path(frame, y, penalty_factor=factors.rename({"x0": "z"})[::-1], lambdas=3)
+    by_position = pd.Series(factors.to_numpy())  # (pandas' default index: by position)
+    assert l1jax.path(frame, y, penalty_factor=by_position, lambdas=3).coef.shape[1] == X.shape[1]
+    np.testing.assert_array_equal(ordered.predict(pd.DataFrame(X)), ordered.predict(X))
+    with pytest.raises(ValueError, match=r"not seen in the fit: \['extra'\]"):
+        ordered.predict(frame.assign(extra=1.0))
     cv = l1jax.cv_path(frame, y, lambdas=3, n_folds=3)
     assert cv.path.feature_names.tolist() == frame.columns.tolist()
     assert l1jax.path(X, y, lambdas=3).feature_names is None

@@ -242,10 +242,15 @@ def test_weights_must_be_like_the_params():
         penalties.l2({"a": jnp.ones(3)}, {"b": 1.0})
     with pytest.raises(ValueError, match="penalties.l1: weights must be a pytree like params"):
         penalties.l1({"a": jnp.ones(3), "b": jnp.ones(3)}, 2.0)
+    scalar_leaf = {"w": jnp.ones(3), "b": jnp.array(0.5)}  # (a (1,) weight of a sum: a scalar)
+    assert float(penalties.l1(scalar_leaf, {"w": 2.0, "b": jnp.array([2.0])})) == 7.0
 
 
 def test_an_infinite_weight_on_a_zero_coefficient_is_no_penalty():
     """(as prox.l1's: inf · 0 is 0, the coefficient held at 0; it was NaN)"""
     assert float(penalties.l1(jnp.array([0.0, 1.0]), jnp.array([jnp.inf, 1.0]))) == 1.0
+    w, v = jnp.array([0.0, 2.0]), jnp.array([jnp.inf, 1.0])  # (and a finite gradient: not NaN)
+    np.testing.assert_array_equal(jax.grad(lambda w: penalties.l1(w, v))(w), [0.0, 1.0])
+    np.testing.assert_array_equal(jax.grad(lambda w: penalties.l2(w, v))(w), [0.0, 2.0])
     W = jnp.array([[0.0, 0.0], [3.0, 4.0]])
     assert float(penalties.group_l1(W, jnp.array([jnp.inf, 1.0]), axis=1)) == 5.0
