@@ -168,7 +168,8 @@ def _check_weights_like(
 ):
     """``weights`` (unless None) must have the structure of ``params`` and, ``elementwise``,
     leaves that broadcast to their leaf's shape (JAX's own errors named neither; a penalty's
-    weights of shape (2, 3) on a leaf (3,) counted it twice)."""
+    weights of shape (2, 3) on a leaf (3,) counted it twice), or, ``summed`` (a penalty's
+    total), leaves of one number."""
     if weights is None:
         return
     structure = jax.tree.structure(params)
@@ -186,9 +187,11 @@ def _check_weights_like(
             shape, wshape = jnp.shape(x), jnp.shape(w)
             if summed and math.prod(wshape) == 1:  # (a penalty's sum: a (1,) weight is a scalar)
                 continue
-            if len(wshape) > len(shape) or any(
-                a not in (1, b) for a, b in zip(wshape[::-1], shape[::-1], strict=False)
-            ):
+            try:
+                fits = np.broadcast_shapes(wshape, shape) == tuple(shape)
+            except ValueError:  # (shapes that do not broadcast at all)
+                fits = False
+            if not fits:
                 raise ValueError(
                     f"{fn_name}: weights has a leaf of shape {wshape} for a params leaf of "
                     f"shape {shape}; give each leaf weights of its shape (or a scalar, or a "
