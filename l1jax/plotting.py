@@ -466,7 +466,8 @@ def plot_stability(
     Args:
       result: the result of :func:`l1jax.stability_selection`.
       ax: the matplotlib ``Axes`` to draw on; default: a new figure's.
-      feature_names: ``p`` names of the features.
+      feature_names: ``p`` names of the features (default: the result's ``feature_names``, a
+        DataFrame's column names).
       max_labels: the most selected features to colour and label (the most stable first).
 
     Returns:
@@ -489,6 +490,8 @@ def plot_stability(
     prob = np.asarray(result.probabilities, np.float64)
     lambdas = np.asarray(result.lambdas, np.float64)
     K, p = prob.shape
+    if feature_names is None:  # (a DataFrame's column names, kept by stability_selection)
+        feature_names = getattr(result, "feature_names", None)
     feature_names = _feature_names(feature_names, p)
     names = feature_names or [str(j) for j in range(p)]
     keep = _positive_lambdas(lambdas, "result", "a λ = 0 fit selects every feature")

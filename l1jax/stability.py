@@ -23,7 +23,7 @@ from numpy.typing import ArrayLike
 from l1jax import _inputs, _progress, _sharding, _sparse, cv
 from l1jax._inputs import Matrix, check_int, check_scalar, float_dtype
 from l1jax._programs import host_entry
-from l1jax.path import path_for, warn_unconverged
+from l1jax.path import column_names, path_for, warn_unconverged
 
 __all__ = ["StabilityResult", "stability_selection"]
 
@@ -48,6 +48,9 @@ class StabilityResult(NamedTuple):
       threshold: the threshold used.
       mean_selected: ``q``, the mean over the subsamples of the number of penalized features
         selected at some λ of the range (each subsample's union over the λs).
+      feature_names: ``(p,)`` the column names of a pandas DataFrame ``X`` whose names are all
+        strings (as :attr:`l1jax.PathResult.feature_names`); else None.
+        :func:`l1jax.plot_stability` labels by them.
     """
 
     lambdas: np.ndarray
@@ -58,6 +61,7 @@ class StabilityResult(NamedTuple):
     error_bound: float
     threshold: float
     mean_selected: float
+    feature_names: np.ndarray | None = None
 
 
 def _check_settings(loss, n_subsamples, threshold, seed, lambdas) -> tuple:
@@ -252,7 +256,8 @@ def stability_selection(
     Returns:
       :class:`StabilityResult`: ``lambdas`` ``(K,)``, ``probabilities`` ``(K, p)``,
       ``subsamples`` ``(B, n)``, ``selected`` and ``max_probability`` ``(p,)``,
-      ``error_bound``, ``threshold``, ``mean_selected``.
+      ``error_bound``, ``threshold``, ``mean_selected``, ``feature_names`` (a DataFrame's
+      string column names, else None).
 
     Raises:
       ValueError, TypeError: on bad input, naming the argument and the fix.
@@ -277,6 +282,7 @@ def stability_selection(
     with _progress.progress("l1jax.stability_selection", verbose) as report:
         B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
         _inputs.check_column_labels(X, penalty_factor=penalty_factor)
+        feature_names = column_names(X)
         X = _inputs.host_rows(X)  # (a sparse X stays sparse: SciPy CSR)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
         _inputs.refuse_multitask(y, "stability_selection")
@@ -373,4 +379,5 @@ def stability_selection(
             error_bound=q**2 / ((2 * threshold - 1) * candidates.sum()),
             threshold=threshold,
             mean_selected=q,
+            feature_names=feature_names,
         )

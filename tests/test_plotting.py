@@ -282,6 +282,21 @@ def test_plot_stability(tmp_path):
         l1jax.plot_stability(st, ax="left")
 
 
+def test_stability_on_a_dataframe_keeps_its_column_names_for_the_plot():
+    """As PathResult.feature_names: a DataFrame's column names are kept and label the plot."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5))
+    y = X @ np.array([2.0, -2.0, 0.0, 0.0, 0.0]) + 0.3 * rng.standard_normal(60)
+    st = l1jax.stability_selection(pd.DataFrame(X, columns=NAMES), y, n_subsamples=6, lambdas=5)
+    assert st.feature_names.tolist() == NAMES
+    assert l1jax.stability_selection(X, y, n_subsamples=6, lambdas=5).feature_names is None
+    ax = l1jax.plot_stability(st)
+    assert {t.get_text() for t in ax.texts} == {NAMES[j] for j in np.flatnonzero(st.selected)}
+    assert {t.get_text() for t in ax.texts} == {"alpha", "beta"}
+    plt.close(ax.figure)
+
+
 # ----------------------------------------------------------------------------------------------
 # Paths with a task axis: multi-task (Y (n, m)) and multinomial (class labels).
 
