@@ -250,6 +250,12 @@ def check_representable(values, name: str, dtype, what: str = "feature") -> None
         )
 
 
+def check_some_weight(sample_weight) -> None:
+    """Refuse checked sample weights that are all zero (they are normalized by their sum)."""
+    if sample_weight is not None and not np.any(sample_weight > 0):
+        raise ValueError("sample_weight is all zero; give at least one sample a positive weight")
+
+
 def check_weights(value, name: str, length: int, what: str) -> np.ndarray | None:
     if value is None:
         return None
@@ -1078,8 +1084,7 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         check_multitask(X, y, loss=loss, positive=positive, mesh=mesh)
     sample_weight = check_weights(sample_weight, "sample_weight", n, "sample")
     penalty_factor = check_weights(penalty_factor, "penalty_factor", p, "feature")
-    if sample_weight is not None and not np.any(sample_weight > 0):
-        raise ValueError("sample_weight is all zero; give at least one sample a positive weight")
+    check_some_weight(sample_weight)
     if classes is not None and penalty_factor is not None and np.any(penalty_factor == 0):
         raise ValueError(
             "penalty_factor must be positive for loss='multinomial' (unpenalized "
@@ -1477,6 +1482,7 @@ def floats(a):
 
 def check_fold_content(y, s, held, loss, scoring, fit_intercept) -> None:
     """Every fold needs held-out weight, and a training set the loss can fit."""
+    check_some_weight(s)  # (not blamed on the folds)
     train_w = np.where(held, 0.0, s[None, :])
     for f in range(held.shape[0]):
         if not np.any(s[held[f]] > 0):

@@ -576,7 +576,9 @@ def cv_path(
     (``ddof=1``) divided by ``√F``. With fewer than 3 rows per fold (``n < 3 F``; not for AUC)
     it spreads the held-out rows' own scores ``e_i`` instead, as ``cv.glmnet`` then does
     (``grouped=FALSE``): ``sqrt( Σ_i w_i (e_i − cv_mean)² / Σ_i w_i / (n − 1) )``, the same
-    value when every fold holds one row (leave-one-out). ``lambda_min`` minimizes ``cv_mean``
+    value when every fold holds one row (leave-one-out). A row of ``sample_weight`` 0 counts in
+    ``n`` and takes its place in the random folds, as in ``cv.glmnet`` (drop it to have it do
+    neither). ``lambda_min`` minimizes ``cv_mean``
     (maximizes it for AUC); ``lambda_1se`` is the largest λ whose ``cv_mean`` is within
     ``cv_se[index_min]`` of the best (the one-standard-error rule of Hastie, Tibshirani &
     Friedman).

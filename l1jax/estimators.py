@@ -201,6 +201,9 @@ class _Linear(BaseEstimator):
         compiling one per shape."""
         n, p = X.shape
         rows, cols = bucket(n, 128) - n, bucket(p, 16) - p
+        if fold_ids is not None and n < 3 * (fold_ids.max() + 1):
+            rows = 0  # (cv_path's cv_se spreads the rows' scores under 3 rows per fold, over
+            # n − 1: padded rows counted in n hid that rule; glmnet's lambda.1se differed)
         sw = np.ones(n, X.dtype) if sample_weight is None else sample_weight
         if sparse.issparse(X):
             X = sparse.csr_matrix(X, copy=True)
@@ -1035,7 +1038,8 @@ class LogisticLasso(_Classifier):
     densified for it.
 
     Args:
-      alpha: the penalty strength λ ≥ 0 (``1 / (C · n)`` in ``LogisticRegression``'s terms).
+      alpha: the penalty strength λ ≥ 0 (``1 / (C · n)`` in ``LogisticRegression``'s terms,
+        ``n`` the number of samples, or the sum of ``sample_weight`` when it is given).
       l1_ratio: ρ in [0, 1]; 1 (the default) is the lasso.
       grouped: the row penalty above for more than two classes (no effect on two classes).
       fit_intercept, standardize, positive, tol, max_iter: as in :class:`ElasticNet`.
@@ -1097,7 +1101,9 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
       l1_ratio: ρ in (0, 1], or a list of them (the best pair (ρ, α) is chosen).
       eps: ``alpha_min / alpha_max`` of the grid.
       alphas: an int (the grid size, from ``alpha_max`` down to ``eps · alpha_max``, log-spaced)
-        or an array of αs (``1 / (C · n)`` for ``LogisticRegressionCV``'s ``Cs``).
+        or an array of αs (a ``C`` of ``LogisticRegressionCV`` is ``1 / (C · n)``, ``n`` the
+        training rows' number or sum of ``sample_weight``: it keeps C over the folds, so its
+        effective α moves with each fold's size, where this one's is the same in every fold).
       cv: None (5-fold ``StratifiedKFold``, as scikit-learn), an int (stratified), a splitter
         or an iterable of ``(train, test)`` whose test sets partition the samples (for more
         than two classes, every fold's training rows must hold every class).

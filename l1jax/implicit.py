@@ -177,7 +177,7 @@ def _defaults(X, lam, l1_ratio, penalty_factor, sample_weight):
     dtype = X.dtype
     v = jnp.ones(p, dtype) if penalty_factor is None else jnp.asarray(penalty_factor, dtype)
     s = jnp.ones(n, dtype) if sample_weight is None else jnp.asarray(sample_weight, dtype)
-    return jnp.asarray(lam, dtype), jnp.asarray(l1_ratio, dtype), v, s
+    return jnp.asarray(lam, dtype), jnp.asarray(l1_ratio, dtype), v, solvers.normalized_weights(s)
 
 
 def _config(loss, fit_intercept, positive, linear_solver) -> _Config:

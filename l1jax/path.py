@@ -277,7 +277,8 @@ def path(
     objective above. Four of its conventions differ from that objective, and give
     other coefficients: it rescales ``penalty.factor`` to sum to p (pass ``v * p / v.sum()``);
     its gaussian elastic net (α < 1) standardizes y first, which weighs its ridge part by
-    1/σ_y (σ_y: y's weighted 1/n standard deviation; pass ``l1_ratio=α / (α + (1 − α)/σ_y)``
+    1/σ_y (σ_y: y's weighted 1/n standard deviation, with ``intercept=FALSE`` its uncentred
+    weighted root mean square; pass ``l1_ratio=α / (α + (1 − α)/σ_y)``
     and the λs times ``α + (1 − α)/σ_y``); with ``intercept=FALSE`` it divides the uncentred
     columns by their centred standard deviations σ_j, weighted (1/Σs) as σ_y (a lasso: pass
     ``standardize=False``, ``penalty_factor=σ``); with ``lower.limits=0`` its early stop keeps

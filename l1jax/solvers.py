@@ -49,6 +49,7 @@ from l1jax._inputs import (
     check_not_tiny,
     check_representable,
     check_scalar,
+    check_some_weight,
     check_targets,
     check_weights,
 )
@@ -1652,14 +1653,40 @@ def null_intercept(loss: str, y, s, fit_intercept: bool, xp=jnp):
 @highest
 def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positive=False):
     """Smallest λ at which all penalized coefficients are 0:
-    ``max_j |∇_j L(0, b₀)| / (ρ v_j)`` over ``v_j > 0`` (only positive correlations when
-    ``positive``)."""
-    s = s / jnp.sum(s)
+    ``max_j |∇_j L(β₀, b₀)| / (ρ v_j)`` over ``v_j > 0`` (only positive correlations when
+    ``positive``), at the fit ``(β₀, b₀)`` of the unpenalized block: the intercept and the
+    features with ``v_j = 0``, every penalized coefficient at 0 (as glmnet and
+    :func:`l1jax.path`). NaN when that block has no finite fit (classes it separates).
+
+    Example:
+      >>> import jax.numpy as jnp
+      >>> from l1jax import solvers
+      >>> X = jnp.array([[1.0, 2.0], [2.0, 0.0], [3.0, 1.0]]); y = jnp.array([1.0, 2.0, 4.0])
+      >>> lmax = solvers.lambda_max(X, y, jnp.ones(3), jnp.ones(2), 1.0, loss="squared",
+      ...                           fit_intercept=True)
+      >>> round(float(lmax), 4)  # max_j |x_jᵀ(y − ȳ)| / n
+      1.0
+    """
+    n, p = X.shape
+    s = normalized_weights(s)
     b0 = null_intercept(loss, y, s, fit_intercept)
-    z = X.T @ (s * (y - mean_function(loss, jnp.zeros_like(y) + b0)))
-    z = jnp.maximum(z, 0) if positive else jnp.abs(z)
+    pen = elastic_net(jnp.ones((), X.dtype), 1.0, penalty_factor)
+    data = Data(X=X, y=y, s=s, Xt=X.T)  # (the fit of the unpenalized block: Newton steps)
+    ref = _refit_free(loss, data, pen, jnp.zeros(n, X.dtype), jnp.zeros(p, X.dtype), b0,
+                      positive, fit_intercept)  # fmt: skip
+    z = jnp.maximum(-ref.g, 0) if positive else jnp.abs(ref.g)
     ok = (penalty_factor > 0) & (z > 0)  # (ρ = 0: +inf, or 0 where no z can move; not 0/0)
-    return jnp.max(jnp.where(ok, z / jnp.where(ok, penalty_factor * l1_ratio, 1), 0), initial=0)
+    top = jnp.max(jnp.where(ok, z / jnp.where(ok, penalty_factor * l1_ratio, 1), 0), initial=0)
+    return jnp.where(ref.ok, top, jnp.nan)
+
+
+def normalized_weights(s):
+    """Traced sample weights ``s`` divided by their sum, after their largest magnitude (as
+    :func:`l1jax._inputs.unit_scale` on the host): the sum of weights of 1e306, or of 1e37 in
+    float32, overflowed, and that of 1e-310 underflowed (zero coefficients, NaN gaps). Signs
+    are kept, for the checks of negative weights."""
+    s = s / jnp.max(jnp.abs(s))
+    return s / jnp.sum(s)
 
 
 def gap_scale(loss, y, s, fit_intercept, xp=jnp):
@@ -1756,7 +1783,7 @@ def _solve_path(
     n, p = X.shape
     dtype = X.dtype
     s = jnp.ones(n, dtype) if sample_weight is None else jnp.asarray(sample_weight, dtype)
-    s = s / jnp.sum(s)
+    s = normalized_weights(s)
     v = jnp.ones(p, dtype) if penalty_factor is None else jnp.asarray(penalty_factor, dtype)
     lambdas = jnp.asarray(lambdas, dtype)
     rho = jnp.asarray(l1_ratio, dtype)
@@ -1910,9 +1937,9 @@ def check_glm(X, y, *, loss, l1_ratio, penalty_factor, sample_weight, fit_interc
         concrete[name] = checked = check_weights(weights, name, length, what)
         if name == "penalty_factor":
             check_representable(checked, name, X.dtype)
-        if name == "sample_weight" and not np.any(checked > 0):  # (normalized by their sum)
-            raise ValueError("sample_weight is all zero; give at least one sample a positive "
-                             "weight")  # fmt: skip
+        if name == "sample_weight":
+            check_some_weight(checked)
+            _check_weight_scale(checked, X.dtype)
     y_host = None if _traced(y) else np.asarray(y)
     if y_host is not None and (sample_weight is None or "sample_weight" in concrete):
         if np.all(np.isfinite(y_host)):  # (NaN or inf data: status NONFINITE, no error)
@@ -1927,6 +1954,19 @@ def check_glm(X, y, *, loss, l1_ratio, penalty_factor, sample_weight, fit_interc
     count = _scalar(max_iter, "max_iter", integer=True)
     if count is not None:
         check_int(count, "max_iter", 1, 2**31 - 1, "an int32 count")
+
+
+def _check_weight_scale(sample_weight: np.ndarray, dtype) -> None:
+    """Refuse concrete sample weights whose largest is no normal number of ``dtype``: XLA
+    flushes subnormal numbers to 0 (all weights 0: NaN gaps) and casts what is beyond the
+    largest to inf. Their scale is free (:func:`normalized_weights` divides by the largest)."""
+    info, top = np.finfo(dtype), float(sample_weight.max())
+    if not float(info.tiny) <= top <= float(info.max):
+        raise ValueError(
+            f"sample_weight's largest entry {top:.3g} is not between {info.tiny:.3g} and "
+            f"{info.max:.3g}, the normal numbers of {np.dtype(dtype).name}; only the weights' "
+            "ratios matter: pass sample_weight / sample_weight.max()"
+        )
 
 
 def _check_solve_path(X, y, lambdas, **options) -> None:

@@ -219,6 +219,13 @@ BAD = [
     (dict(fold_ids=np.arange(20) % 2 + 0j), TypeError, "fold_ids must hold integer"),
     # (all negative: was blamed on the folds, "fold 0 holds out no sample with positive ...")
     (dict(sample_weight=-np.ones(20)), ValueError, "^sample_weight must be non-negative"),
+    # (all zero: also blamed on the folds; path and solve_path said what it is)
+    (dict(sample_weight=np.zeros(20)), ValueError, "^sample_weight is all zero"),
+    (
+        dict(sample_weight=np.zeros(20), fold_ids=np.arange(20) % 2),
+        ValueError,
+        "^sample_weight is all zero",
+    ),
     (dict(scoring="auc"), ValueError, "scoring"),
     (dict(scoring="r2"), ValueError, "scoring"),
     (dict(loss="hinge"), ValueError, "loss"),

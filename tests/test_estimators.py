@@ -779,6 +779,27 @@ def test_one_se_rule_over_an_l1_ratio_grid_is_cv_paths():
     assert len(picks) > 1  # (the choice of ρ is exercised)
 
 
+def test_one_se_rule_with_under_three_rows_per_fold_is_cv_paths():
+    """Under 3 rows per fold cv_path's cv_se spreads the rows' scores (cv.glmnet's rule, its
+    lambda.1se checked there): the estimator's padding rows (zero weight, up to 128) counted as
+    rows and hid that rule; alpha_ was 0.433 against cv_path's and glmnet's 0.658 (a probe)."""
+    from sklearn.model_selection import KFold
+
+    rng = np.random.default_rng(8)
+    X = rng.standard_normal((12, 4))
+    y = X[:, 0] + 0.8 * rng.standard_normal(12)
+    folds = list(KFold(5).split(X))
+    fold_ids = np.zeros(12, int)
+    for f, (_, test) in enumerate(folds):
+        fold_ids[test] = f
+    alphas = np.logspace(0, -2, 12)
+    model = LassoCV(cv=folds, alphas=alphas, alpha_rule="1se", tol=1e-10).fit(X, y)
+    ref = l1jax.cv_path(X, y, fold_ids=fold_ids, lambdas=alphas, standardize=False, tol=1e-10,
+                        early_stop=False)  # fmt: skip
+    np.testing.assert_allclose(model.cv_results_.cv_se, ref.cv_se, rtol=1e-7)
+    assert model.alpha_ == ref.lambda_1se
+
+
 def test_missing_scikit_learn_names_the_extra(monkeypatch):
     import sys
 

@@ -537,6 +537,34 @@ LMAX_CASES = [
 ]
 
 
+@pytest.mark.parametrize("loss", ["squared", "logistic", "poisson"])
+def test_solvers_lambda_max_fits_the_unpenalized_features_first(loss):
+    """l1jax.solvers.lambda_max took the gradient at β = 0 with an unpenalized feature: 0.103
+    where the path's λ_max is 0.118 (a penalized coefficient nonzero at 1.01 times it), found by
+    a probe; now the gradient at the fit of the unpenalized block, as path's."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((60, 3))
+    X[:, 2] += 1.0
+    eta = X[:, 0] + X[:, 2]
+    y = {"squared": eta + rng.standard_normal(60),
+         "logistic": (rng.uniform(size=60) < 1 / (1 + np.exp(-eta))).astype(float),
+         "poisson": rng.poisson(np.exp(0.3 * eta)).astype(float)}[loss]  # fmt: skip
+    v, w = np.array([1.0, 2.0, 0.0]), rng.uniform(0.5, 2.0, 60)
+    for positive in (False, True):
+        kw = dict(penalty_factor=v, sample_weight=w, l1_ratio=0.7, positive=positive)
+        lmax = float(l1jax.solvers.lambda_max(X, y, w, v, 0.7, loss=loss, fit_intercept=True,
+                                              positive=positive))  # fmt: skip
+        ref = l1jax.path(X, y, loss=loss, lambdas=1, standardize=False, **kw)
+        np.testing.assert_allclose(lmax, ref.lambdas[0], rtol=1e-10)
+        res = l1jax.path(X, y, loss=loss, lambdas=[1.01 * lmax, 0.99 * lmax],
+                         standardize=False, tol=1e-12, **kw)  # fmt: skip
+        assert res.coef[0, :2].tolist() == [0.0, 0.0] and np.any(res.coef[1, :2] != 0)
+    separable = (X[:, 2] > 1.0).astype(float)  # (the unpenalized feature separates: NaN)
+    if loss == "logistic":
+        assert np.isnan(l1jax.solvers.lambda_max(X, separable, w, v, 1.0, loss=loss,
+                                                 fit_intercept=True))  # fmt: skip
+
+
 @pytest.mark.parametrize("loss, standardize, extra", LMAX_CASES)
 def test_lambda_max(loss, standardize, extra):
     X, y = make_data(loss, "tall", seed=5)

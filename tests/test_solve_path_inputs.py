@@ -93,6 +93,20 @@ CASES = [  # (id, change to the valid call, error, argument named, words of the 
         "sample_weight",
         "positive weight",
     ),  # fmt: skip
+    (
+        "sample_weight subnormal",
+        dict(sample_weight=np.full(N, 1e-310)),
+        ValueError,
+        "sample_weight",
+        "sample_weight / sample_weight.max()",
+    ),  # fmt: skip
+    (
+        "sample_weight beyond float32",
+        dict(X=_data()[0].astype(jnp.float32), sample_weight=np.full(N, 1e39)),
+        ValueError,
+        "sample_weight",
+        "sample_weight / sample_weight.max()",
+    ),  # fmt: skip
     ("loss", dict(loss="hinge"), ValueError, "loss", "squared"),
     ("loss multinomial", dict(loss="multinomial"), ValueError, "loss", "l1jax.path"),
     ("y negative for poisson", dict(loss="poisson"), ValueError, "y", "non-negative"),
@@ -184,3 +198,34 @@ def test_traced_values_out_of_range_are_not_certified():
         Status.NONFINITE,
     ]
     assert np.asarray(at(jnp.array([0.5]), 1.5)).tolist() == [Status.NONFINITE]
+
+
+def test_the_scale_of_sample_weight_is_free():
+    """Weights of 1e306 (1e37 in float32), concrete or traced, overflowed their sum: zero
+    coefficients, NaN gaps, status UNBOUNDED (a probe); as l1jax.path, their scale is free."""
+    from l1jax.implicit import solve_one
+
+    X, _, lambdas = _data()
+    rng = np.random.default_rng(1)
+    y = X @ np.array([1.0, -1.0, 0.0]) + rng.standard_normal(N)
+    w = jnp.asarray(rng.uniform(0.2, 3.0, N))
+    for dtype, big in ((jnp.float64, 1e306), (jnp.float32, 1e37)):
+        Xd, yd, lams = X.astype(dtype), y.astype(dtype), lambdas.astype(dtype)
+        ref = l1jax.solve_path(Xd, yd, lams, sample_weight=w.astype(dtype))
+        traced = jax.jit(
+            lambda s, Xd=Xd, yd=yd, lams=lams: l1jax.solve_path(Xd, yd, lams, sample_weight=s)
+        )
+        for res in (l1jax.solve_path(Xd, yd, lams, sample_weight=(w * big).astype(dtype)),
+                    traced((w * big).astype(dtype))):  # fmt: skip
+            assert np.asarray(res.status).tolist() == [Status.CONVERGED] * 2, dtype
+            np.testing.assert_allclose(
+                res.coef, ref.coef, rtol=1e-4 if dtype == jnp.float32 else 1e-10
+            )
+        one = solve_one(Xd, yd, lams[1], sample_weight=(w * big).astype(dtype))
+        assert int(one.status) == Status.CONVERGED, dtype
+        np.testing.assert_allclose(
+            one.coef,
+            ref.coef[1],
+            rtol=1e-4 if dtype == jnp.float32 else 1e-8,
+            atol=1e-5 if dtype == jnp.float32 else 1e-10,
+        )
