@@ -13,14 +13,15 @@ objective with an intercept per task, X as given (l1jax with ``standardize=False
 
 scikit-learn's and skglm's ``MultiTaskLasso`` run warm-started over the λs
 (``warm_start=True``: one fit per λ from the last). Accuracy is measured the same way for every
-tool, outside them: the relative duality gap (P − D) / P_null at the standard dual point of
-the tool's own B (intercept refitted, residual R centred, θ = R / max(1, max_j ‖X_jᵀR‖₂ / (nλ));
-the worst over λ). l1jax's ``tol`` (1e-6) is that gap; scikit-learn's tol 5e-7 reads about
-1e-6; skglm's tol is per problem, the loosest of 1, 2, 5 × 10^k whose gap is ≤ 1e-6 on the quick
-and the full problem (MT-A 5e-7: 4.4e-7, where 1e-6 reads 1.2e-6 on MT-A quick; MT-B and MT-C
-1e-6: 3.2e-7 and 5.4e-7; until 2026-12-06 it ran at 1e-7 everywhere, over-solved to 1e-8 to
-1.2e-7). Times are warm (best of ``--repeat``, each tool once first); l1jax's compile time is
-its first call minus its warm time, from an empty program cache (``paths.fresh_cache``).
+tool, outside them: the relative duality gap (P − D) / P_null, P at the tool's own B and
+intercept (a wrong intercept shows), D at the standard dual point of its B (intercept refitted,
+residual R centred, θ = R / max(1, max_j ‖X_jᵀR‖₂ / (nλ))); the worst over λ. l1jax's ``tol``
+(1e-6) is that gap; scikit-learn's tol 5e-7 reads about 1e-6; skglm's tol is per problem, the
+loosest of 1, 2, 5 × 10^k whose gap is ≤ 1e-6 on the quick and the full problem (MT-A 5e-7:
+4.4e-7, where 1e-6 reads 1.2e-6 on MT-A quick; MT-B and MT-C 1e-6: 3.2e-7 and 5.4e-7; until
+2026-12-06 it ran at 1e-7 everywhere, over-solved to 1e-8 to 1.2e-7). Times are warm (best of
+``--repeat``, each tool once first); l1jax's compile time is its first call minus its warm
+time, from an empty program cache (``paths.fresh_cache``).
 """
 
 from __future__ import annotations
@@ -32,13 +33,11 @@ import time
 
 os.environ.setdefault("JAX_ENABLE_X64", "1")
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-if "--keep-cache" not in sys.argv:  # (compile s from an empty program cache, as paths.py's)
-    import tempfile
-
-    os.environ["L1JAX_CACHE_DIR"] = tempfile.mkdtemp(prefix="l1jax-bench-cache-")
 
 import numpy as np  # noqa: E402
 import paths  # noqa: E402  (this folder's benchmark module: the design and the environment)
+
+paths.fresh_cache("--keep-cache" in sys.argv)  # (before l1jax: compile s from an empty cache)
 
 import l1jax  # noqa: E402
 
@@ -59,16 +58,17 @@ def make(n: int, p: int, m: int, seed: int = 0):
     return np.ascontiguousarray(X), Y, lam_max * np.geomspace(1.0, MIN_RATIO, N_LAMBDAS)
 
 
-def relative_gaps(X, Y, coefs, lams) -> np.ndarray:
-    """(P − D) / P_null per λ at the standard dual point of each ``coefs[k]`` ``(p, m)``."""
+def relative_gaps(X, Y, coefs, intercepts, lams) -> np.ndarray:
+    """(P − D) / P_null per λ at the standard dual point of each ``coefs[k]`` ``(p, m)``; P at
+    the tool's own intercept ``intercepts[k]`` ``(m,)`` (a wrong one shows)."""
     n = X.shape[0]
     Yc = Y - Y.mean(axis=0)
     p_null = 0.5 * np.sum(Yc**2) / n
     out = []
-    for B, lam in zip(coefs, lams, strict=True):
-        R = Y - X @ B
-        R = R - R.mean(axis=0)  # the intercept refitted for this B
+    for B, b, lam in zip(coefs, intercepts, lams, strict=True):
+        R = Y - X @ B - b
         primal = 0.5 * np.sum(R**2) / n + lam * np.sum(np.linalg.norm(B, axis=1))
+        R = R - R.mean(axis=0)  # (the dual point: at the intercept refitted for this B)
         theta = R / max(1.0, np.max(np.linalg.norm(X.T @ R, axis=1)) / (n * lam))
         dual = (0.5 * np.sum(Yc**2) - 0.5 * np.sum((Yc - theta) ** 2)) / n
         out.append((primal - dual) / p_null)
@@ -77,14 +77,18 @@ def relative_gaps(X, Y, coefs, lams) -> np.ndarray:
 
 def run_l1jax(X, Y, lams):
     res = l1jax.path(X, Y, lambdas=lams, standardize=False, tol=TOL)
-    return res.coef
+    return res.coef, res.intercept
 
 
 def _peer(cls, tol):
     def run(X, Y, lams):
         est = cls(alpha=lams[0], tol=tol, warm_start=True, fit_intercept=True)
         alphas = [{"alpha": lam} for lam in lams]
-        return np.stack(paths.warm_started(est, X, Y, alphas, lambda e: np.array(e.coef_.T)))
+        fits = paths.warm_started(
+            est, X, Y, alphas, lambda e: (np.array(e.coef_.T), np.array(e.intercept_))
+        )
+        coefs, intercepts = zip(*fits, strict=True)
+        return np.stack(coefs), np.stack(intercepts)
 
     return run
 
@@ -114,14 +118,14 @@ def main() -> None:
         rows = {}
         for tool, run in tools(name).items():
             t = time.perf_counter()
-            coefs = run(X, Y, lams)
+            fit = run(X, Y, lams)
             first = time.perf_counter() - t
             warm = []
             for _ in range(args.repeat):
                 t = time.perf_counter()
-                coefs = run(X, Y, lams)
+                fit = run(X, Y, lams)
                 warm.append(time.perf_counter() - t)
-            rows[tool] = (first, min(warm), float(np.max(relative_gaps(X, Y, coefs, lams))))
+            rows[tool] = (first, min(warm), float(np.max(relative_gaps(X, Y, *fit, lams))))
         base = rows["l1jax"][1]
         for tool, (first, warm, gap) in rows.items():
             print(f"| {name} | {n} × {p} × {m} | {tool} | {first:.2f} | {warm:.3f} | "

@@ -43,7 +43,7 @@ dual points θ:
   ‖Xᵀr‖∞ / (nλ)), r the centred residual). What scikit-learn's lasso stops on; loose: it
   shrinks like the square root of the suboptimality.
 - "ref θ": the better of that point and the same point built from a reference path solved to a
-  KKT violation of 1e-10 (skglm, untimed): a tight certificate of the suboptimality, whatever
+  KKT violation of 1e-12 (skglm, untimed): a tight certificate of the suboptimality, whatever
   the tool's own stopping rule (celer's extrapolated dual point, skglm's KKT violation...).
 
 Each peer runs at the setting that means "relative gap 1e-6" for its own stopping rule, or

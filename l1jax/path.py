@@ -508,11 +508,12 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
             hint = (
                 " In float32 a duality gap can stall at the level of rounding when |Xβ| is "
                 "large (fits near saturation at small λ: nearly separable classes, Poisson "
-                "counts of 0 or in the thousands) or when the penalties of the columns span many "
-                "orders of magnitude (standardize=False on columns of very different scales, or "
-                "such penalty_factor), and an intercept cannot be stored to within tol when a "
-                "column's mean is many times its spread (centre X first): pass X as float64 "
-                "NumPy data (solved in float64 even with JAX's x64 off) to certify it."
+                "counts of 0 or in the thousands), when columns are nearly collinear at small "
+                "λ, or when the penalties of the columns span many orders of magnitude "
+                "(standardize=False on columns of very different scales, or such "
+                "penalty_factor), and an intercept cannot be stored to within tol when a "
+                "column's mean, or y's, is many times its spread (centre them first): pass X as "
+                "float64 NumPy data (solved in float64 even with JAX's x64 off) to certify it."
             )
         warnings.warn(
             f"{where}: {int(bad.sum())} of {status.size} {what} did not converge: worst "
