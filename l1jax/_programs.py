@@ -35,6 +35,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import contextvars
 import functools
 import hashlib
 import inspect
@@ -316,20 +317,25 @@ def in_caller_scope(fun: Callable) -> Callable:
     :func:`l1jax._inputs.follows_float64` enters for float64 data), ``jax.default_device``,
     ``jax.default_matmul_precision``, ``jax.debug_nans``, ``jax.debug_infs``,
     ``jax.disable_jit`` or the NumPy rules :func:`host_entry` sets would otherwise be lost
-    there."""
+    there; so would this thread's context variables (the class of the convergence warnings
+    of an estimator's fit, :func:`l1jax._warnings.convergence_as`)."""
     config = jax.config
     x64, device, precision = (config.jax_enable_x64, config.jax_default_device,
                               config.jax_default_matmul_precision)  # fmt: skip
     nans, infs, no_jit = config.jax_debug_nans, config.jax_debug_infs, config.jax_disable_jit
     ranks, dtypes = config.jax_numpy_rank_promotion, config.jax_numpy_dtype_promotion
+    context = contextvars.copy_context()
 
-    @functools.wraps(fun)
-    def scoped(*args, **kwargs):
+    def run(*args, **kwargs):
         with jax.enable_x64(x64), jax.default_device(device), \
                 jax.default_matmul_precision(precision), jax.debug_nans(nans), \
                 jax.debug_infs(infs), jax.disable_jit(no_jit), \
                 jax.numpy_rank_promotion(ranks), jax.numpy_dtype_promotion(dtypes):  # fmt: skip
             return fun(*args, **kwargs)
+
+    @functools.wraps(fun)
+    def scoped(*args, **kwargs):  # (a copy per call: one context cannot run in two threads)
+        return context.copy().run(run, *args, **kwargs)
 
     return scoped
 

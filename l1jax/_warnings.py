@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
 import sys
 
@@ -18,3 +20,29 @@ def user_stacklevel() -> int:
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame, level = frame.f_back, level + 1
     return level
+
+
+# The class of the convergence warnings issued in this context: None (l1jax.ConvergenceWarning),
+# or the one an estimator's fit sets (also scikit-learn's). A ContextVar, not a catch_warnings
+# that records and re-issues: catch_warnings swaps the process's warning state, and fits in
+# threads at once (joblib's threading backend) left every later warning of the process, in
+# every thread, in a list nobody read (a probe).
+_CONVERGENCE: contextvars.ContextVar[type[Warning] | None] = contextvars.ContextVar(
+    "l1jax_convergence_warning", default=None
+)
+
+
+def convergence_category(default: type[Warning]) -> type[Warning]:
+    """The class of a convergence warning issued here: ``default``, or the one of
+    :func:`convergence_as`."""
+    return _CONVERGENCE.get() or default
+
+
+@contextlib.contextmanager
+def convergence_as(category: type[Warning]):
+    """Issue l1jax's convergence warnings as ``category`` in this context (this thread)."""
+    token = _CONVERGENCE.set(category)
+    try:
+        yield
+    finally:
+        _CONVERGENCE.reset(token)

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._inputs import Matrix
 from l1jax._programs import highest, host_entry, jit
-from l1jax._warnings import user_stacklevel
+from l1jax._warnings import convergence_category, user_stacklevel
 from l1jax.losses import MULTINOMIAL
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -485,7 +485,7 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
             "every feature at λ = 0) separates the data (classes) or its columns are (nearly) "
             "collinear, so its coefficients diverge. Use λ > 0 and penalize those features "
             "(penalty_factor > 0), or drop the collinear ones.",
-            ConvergenceWarning,
+            convergence_category(ConvergenceWarning),
             stacklevel=stacklevel,
         )
     nonfinite = status == solvers.Status.NONFINITE
@@ -496,7 +496,7 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
             f"λ={lambdas[nonfinite][0]:.4g}), a numerical failure that more iterations do not "
             "mend. Pass X as float64, or rescale what is extreme (sample_weight spanning many "
             "orders of magnitude, features or y far from 1).",
-            ConvergenceWarning,
+            convergence_category(ConvergenceWarning),
             stacklevel=stacklevel,
         )
     bad = ~converged & ~unbounded & ~nonfinite
@@ -520,7 +520,7 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
             f"relative duality gap {gap[worst]:.3g} at λ={lambdas[worst]:.4g}, tol={tol:g}. "
             f"Increase max_iter (now {max_iter}), loosen tol, or stop the path at a larger λ "
             f"(a larger lambda_min_ratio).{hint}",
-            ConvergenceWarning,
+            convergence_category(ConvergenceWarning),
             stacklevel=stacklevel,
         )
 

@@ -800,6 +800,42 @@ def test_one_se_rule_with_under_three_rows_per_fold_is_cv_paths():
     assert model.alpha_ == ref.lambda_1se
 
 
+def test_fits_in_threads_leave_the_warnings_machinery_alone():
+    """Each fit recorded and re-issued its warnings in a catch_warnings, which swaps the
+    process's warning state: two threads fitting at once (joblib's threading backend) left every
+    later warning of the process in a list nobody read, ConvergenceWarnings included (a probe).
+    The warnings of a fit are now l1jax's and scikit-learn's ConvergenceWarning at once."""
+    import threading
+
+    from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((100, 6))
+    y = X[:, 0] + rng.standard_normal(100)
+    before = warnings._showwarnmsg_impl, list(warnings.filters)
+
+    def work():
+        for alpha in np.logspace(-3, 0, 8):
+            Lasso(alpha=alpha).fit(X, y)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=work) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert (warnings._showwarnmsg_impl, list(warnings.filters)) == before
+    wide = np.c_[X, X @ rng.standard_normal((6, 14))]
+    unconverged = Lasso(alpha=1e-4, max_iter=1, tol=1e-14)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        thread = threading.Thread(target=unconverged.fit, args=(wide, y))
+        thread.start()
+        thread.join()
+    (w,) = [w for w in caught if issubclass(w.category, SklearnConvergenceWarning)]
+    assert issubclass(w.category, l1jax.ConvergenceWarning) and "did not converge" in str(w.message)
+
+
 def test_missing_scikit_learn_names_the_extra(monkeypatch):
     import sys
 
