@@ -1852,7 +1852,10 @@ class _Checked:
         self._check, self._jitted = check, jitted
         self._signature = inspect.signature(jitted)
 
-    def _checked(self, args, kwargs) -> None:
+    def _checked(self, args, kwargs) -> dict:
+        """The checked arguments, every one by name, defaults filled in: a default passed
+        explicitly (``max_iter=10_000``), or ``tol`` given after its default None, compiled a
+        program of its own (jit keys on the arguments given and on None's structure)."""
         refuse_if_forked(self.__name__)
         try:
             bound = self._signature.bind(*args, **kwargs)
@@ -1860,14 +1863,17 @@ class _Checked:
             raise TypeError(f"{self.__name__}: {err}") from None
         bound.apply_defaults()
         self._check(**bound.arguments)
+        arguments = dict(bound.arguments)
+        if arguments.get("tol", 0.0) is None:  # (the solvers' default, as they fill it)
+            wide = jax.dtypes.canonicalize_dtype(arguments["X"].dtype) == jnp.float64
+            arguments["tol"] = 1e-7 if wide else 1e-5
+        return arguments
 
     def __call__(self, *args, **kwargs):
-        self._checked(args, kwargs)
-        return self._jitted(*args, **kwargs)
+        return self._jitted(**self._checked(args, kwargs))
 
     def lower(self, *args, **kwargs) -> jax.stages.Lowered:
-        self._checked(args, kwargs)
-        return self._jitted.lower(*args, **kwargs)
+        return self._jitted.lower(**self._checked(args, kwargs))
 
 
 def _traced(value) -> bool:

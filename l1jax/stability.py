@@ -7,7 +7,7 @@ threshold; complementary pairs of halves (Shah & Samworth 2013) make the most of
 The halves are fitted as :func:`l1jax.cv_path` fits its folds, each standardized on its own
 rows: on accelerators and meshes all halves × all λs in one compiled program (the working-set
 engine vmapped over the halves, each on its own rows), on a CPU one half per core at a time
-through the program of :func:`l1jax.path` (no extra compilation, and faster there).
+through the engine of :func:`l1jax.path`, on programs of the halves' shape (faster there).
 """
 
 from __future__ import annotations
@@ -225,8 +225,10 @@ def stability_selection(
     working-set engine of :func:`l1jax.path` vmapped over the halves (as
     :func:`l1jax.cv_path`'s folds); with ``mesh=`` the halves are split over its axis
     ``"lambdas"`` and their rows over its axis ``"data"``. On a CPU the halves run through the
-    program of :func:`l1jax.path`, one per core at a time (a vmapped loop runs every half until
-    the slowest is done, which costs more than it saves there).
+    engine of :func:`l1jax.path`, one per core at a time (a vmapped loop runs every half until
+    the slowest is done, which costs more than it saves there), each on its own rows: a
+    program of the halves' shape, without the 15% headroom of small data (their fits run
+    faster for it; new data of a similar size may compile it again).
 
     Args:
       X: ``(n, p)`` real design matrix, ``n ≥ 4``.

@@ -694,6 +694,43 @@ def _compile_events(names=None):
     return events, lambda: jax.monitoring.unregister_event_duration_listener(listen)
 
 
+def test_new_prox_weights_and_explicit_defaults_compile_nothing_new():
+    """minimize with functools.partial(prox.l1, weights=w) compiled its solve again for every
+    new partial (keyed by identity: an array is unhashable), 0.5 s a call of an adaptive lasso's
+    loop, each program kept; solve_path compiled again when a default was passed explicitly
+    (max_iter=10_000) or tol after its None (a probe). Counted, not timed."""
+    rng = np.random.default_rng(0)
+    X = jnp.asarray(rng.standard_normal((60, 8)))
+    y = X[:, 0] - X[:, 1] + 0.1 * jnp.asarray(rng.standard_normal(60))
+
+    def loss(w, X, y):
+        return 0.5 * jnp.mean((y - X @ w) ** 2)
+
+    def fit(weights):
+        prox = functools.partial(l1jax.prox.l1, weights=weights)
+        return l1jax.minimize(loss, jnp.zeros(8), lam=0.1, args=(X, y), prox=prox, tol=1e-10)
+
+    fit(jnp.ones(8))
+    lambdas = jnp.array([0.5, 0.1])
+    l1jax.solve_path(X, y, lambdas)
+    scales = (2.0, 3.0)  # (weights c·1 at λ: the plain lasso at c·λ)
+    refs = [l1jax.minimize(loss, jnp.zeros(8), lam=0.1 * c, args=(X, y), tol=1e-10).params
+            for c in scales]  # fmt: skip
+    events, stop = _compile_events()
+    try:
+        fits = [fit(np.full(8, c)).params for c in scales]
+        kws = (dict(max_iter=10_000), dict(tol=1e-7), dict(l1_ratio=1.0, tol=1e-9))
+        paths = [l1jax.solve_path(X, y, lambdas, **kw) for kw in kws]
+        assert events == []
+    finally:
+        stop()
+    assert all(np.asarray(res.status == solvers.Status.CONVERGED).all() for res in paths)
+    for params, ref in zip(fits, refs, strict=True):
+        np.testing.assert_allclose(params, ref, atol=1e-9)
+    with pytest.raises(ValueError, match="weights"):  # (the prox's checks still read them)
+        fit(-jnp.ones(8))
+
+
 @pytest.mark.parametrize("loss, n, p", [("logistic", 200, 50)])  # rows and columns padded
 def test_data_up_to_15_percent_larger_compiles_nothing(loss, n, p):
     """Issue 11: a second data set with n and p up to 15% larger, in the same process, reuses
