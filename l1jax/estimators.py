@@ -617,7 +617,9 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
       alphas: an int (the grid size, from ``alpha_max`` down to ``eps · alpha_max``, log-spaced)
         or an array of αs.
       cv: None (5-fold ``KFold``, as scikit-learn), an int, a splitter or an iterable of
-        ``(train, test)`` whose test sets partition the samples, each ``train`` the rest.
+        ``(train, test)`` whose test sets partition the samples, each ``train`` the rest (a
+        splitter that needs ``groups``: pass its splits, ``cv=list(GroupKFold(5).split(X, y,
+        groups))``; ``fit`` takes no ``groups``).
       alpha_rule: ``"min"`` (the lowest mean of ``mse_path_`` over the folds, each fold
         counted once: scikit-learn's rule) or ``"1se"`` (the largest α within one standard
         error of the best ``cv_mean``, glmnet's ``lambda.1se``; ``cv_mean`` weighs each fold by
@@ -1110,7 +1112,8 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
         effective α moves with each fold's size, where this one's is the same in every fold).
       cv: None (5-fold ``StratifiedKFold``, as scikit-learn), an int (stratified), a splitter
         or an iterable of ``(train, test)`` whose test sets partition the samples (for more
-        than two classes, every fold's training rows must hold every class).
+        than two classes, every fold's training rows must hold every class; a splitter that
+        needs ``groups``: pass its splits, as in :class:`ElasticNetCV`).
       scoring: the held-out score: ``"deviance"`` (None, the default; scikit-learn's
         ``"neg_log_loss"`` times −2), ``"misclassification"`` (or ``"accuracy"``) or, for two
         classes, ``"auc"`` (or ``"roc_auc"``).
