@@ -157,9 +157,16 @@ def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.nda
     return arr
 
 
-def _check_finite(arr: np.ndarray, name: str) -> None:
-    if not np.all(np.isfinite(arr)):
+def _check_finite(arr: np.ndarray, name: str, finite: bool | None = None) -> None:
+    if not (np.all(np.isfinite(arr)) if finite is None else finite):
         raise ValueError(f"{name} contains NaN or inf; remove or impute those entries")
+
+
+def check_finite_on_devices(X: jax.Array, name: str) -> None:
+    """:func:`_check_finite` of a ``jax.Array``: one reduction where it lives, one number read
+    back (a traced one is not read)."""
+    if not isinstance(X, jax.core.Tracer):
+        _check_finite(X, name, bool(jnp.all(jnp.isfinite(X))))
 
 
 def host_rows(X):

@@ -85,8 +85,10 @@ class PathResult(NamedTuple):
         check_feature_names(X, self.feature_names)
         on_devices = isinstance(X, jax.Array)
         sparse = _sparse.is_sparse(X)
-        if on_devices or sparse:
-            X = X if on_devices else _sparse.as_csc(X)
+        if on_devices:  # (NaN and inf refused, as for NumPy: they predicted NaN)
+            _inputs.check_finite_on_devices(X, "X")
+        elif sparse:
+            X = _sparse.as_csc(X)
         else:  # (read as the path read its X: numbers held as objects or as text columns of a
             # DataFrame; NaN and inf refused, as scikit-learn's predict does)
             X = _inputs.as_real_array(X, "X", 2)

@@ -956,6 +956,11 @@ def test_predict_takes_integer_and_bool_x_on_devices_and_names_other_dtypes():
             res.predict(bad)
     with pytest.raises(ValueError, match="X contains NaN"):  # (None: missing, as path reads it)
         res.predict(text)
+    for bad in (jnp.nan, jnp.inf):  # (a jax.Array predicted NaN: checked where it lives)
+        with pytest.raises(ValueError, match="X contains NaN or inf"):
+            res.predict(jnp.asarray(X).at[1, 2].set(bad))
+    traced = jax.jit(res.predict)(jnp.asarray(X))  # (a traced X is not read)
+    np.testing.assert_allclose(np.asarray(traced), np.asarray(res.predict(X)), rtol=1e-12)
 
 
 @pytest.mark.parametrize("dtype, far", [(np.float64, 2e3), (np.float32, 300.0)])
