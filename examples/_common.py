@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.util
 import time
 
 import jax
@@ -27,9 +28,24 @@ def parse_args(doc: str, out: str) -> argparse.Namespace:
     return parser.parse_args()
 
 
+NO_PLOT = 'matplotlib is not installed (pip install "l1jax[plot]"): no plot written'
+
+
+class _NoAxes:
+    """Axes that draw nothing, where matplotlib is not installed (the results are printed)."""
+
+    def __getattr__(self, name):
+        return lambda *args, **kwargs: None
+
+
 @contextlib.contextmanager
 def figure(out: str, title: str, legend: str):
-    """Yield fresh Axes (Agg backend); on exit add title, legend and grid and save to ``out``."""
+    """Yield fresh Axes (Agg backend); on exit add title, legend and grid and save to ``out``
+    (without matplotlib: Axes that draw nothing, and a note)."""
+    if importlib.util.find_spec("matplotlib") is None:
+        yield _NoAxes()
+        print(NO_PLOT)
+        return
     import matplotlib
 
     matplotlib.use("Agg")
@@ -51,6 +67,8 @@ def load(seed: int = 0):
 
     Returns ``(X_train, y_train), (X_test, y_test)``: a stratified 80/20 split, float32.
     """
+    if importlib.util.find_spec("sklearn") is None:
+        raise SystemExit('the digits come with scikit-learn: pip install "l1jax[sklearn]"')
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
 

@@ -120,7 +120,7 @@ def main() -> int:
     print(
         "decoys that enter before the last informative feature:",
         ", ".join(map(str, early_decoys)) or "none",
-        "(a decoy correlated with a strong feature can beat a weak informative one)",
+        "(a decoy correlated with an informative feature can enter before a weak one)",
     )
     plot(lambdas, coef, args.out)
     return 0

@@ -11,8 +11,8 @@ weights, ``axis=0``) and one on the rows of ``w2`` (its outgoing weights, ``axis
 for 16 λs in one ``l1jax.train_path`` call. A hidden unit whose outgoing row is zero does
 nothing, and one whose incoming column is zero outputs the constant ``relu(b1)``, which folds
 into ``b2``: either way it can be removed. The script removes them, checks that the smaller
-network predicts exactly as the trained one, and compares with magnitude pruning (train dense,
-then keep the units with the largest ``‖w1[:, h]‖ ‖w2[h, :]‖``, no retraining).
+network predicts as the trained one (logits within 1e-4), and compares with magnitude pruning
+(train dense, then keep the units with the largest ``‖w1[:, h]‖ ‖w2[h, :]‖``, no retraining).
 
     python examples/group_pruning.py [--quick] [--out group_pruning.png]
 """

@@ -13,6 +13,8 @@ halves at some λ, with a bound on the expected number of false selections.
 
 from __future__ import annotations
 
+import importlib.util
+
 import _common
 import numpy as np
 
@@ -64,6 +66,9 @@ def main() -> int:
               f"({(noise[rest]).sum()} noise), each of probability <= "
               f"{st.max_probability[rest].max():.2f}")  # fmt: skip
 
+    if importlib.util.find_spec("matplotlib") is None:
+        print(_common.NO_PLOT)
+        return 0
     import matplotlib
 
     matplotlib.use("Agg")
