@@ -97,7 +97,10 @@ def main() -> int:
     describe("grid (50 λs)", lam_grid, path.coef[best], path.intercept[best], val, test, beta_true)
 
     # 1b. Gradient descent on log λ, warm-starting each solve from the previous solution.
-    def val_loss(params, warm):
+    # (the data as arguments of the compiled step, not closed over: XLA would fold them in as
+    # constants, slowly)
+    def val_loss(params, warm, data):
+        (X, y), val = data
         log_lam, log_v = params
         res = implicit.solve_one(
             X, y, jnp.exp(log_lam), 1.0, jnp.exp(log_v), None, *warm, tol=1e-10
@@ -105,6 +108,7 @@ def main() -> int:
         return mse(res.coef, res.intercept, *val), res
 
     step = jax.jit(jax.value_and_grad(val_loss, has_aux=True))
+    data = ((X, y), val)
 
     def descend(params, which, learning_rate, steps):
         """Adam on params[which] only (0: log λ, 1: log v); returns params, loss, solution."""
@@ -113,13 +117,13 @@ def main() -> int:
         opt = optax.adam(learning_rate)
         state = opt.init(params[which])
         for _ in range(steps):
-            (_, res), grads = step(params, warm)
+            (_, res), grads = step(params, warm, data)
             warm = (res.coef, res.intercept)
             updates, state = opt.update(grads[which], state)
             params = tuple(
                 optax.apply_updates(x, updates) if i == which else x for i, x in enumerate(params)
             )
-        (loss, res), _ = step(params, warm)
+        (loss, res), _ = step(params, warm, data)
         return params, loss, res, time.perf_counter() - start
 
     params = (jnp.log(lmax / 10), jnp.zeros(p))
