@@ -113,7 +113,7 @@ class _FitConvergenceWarning(ConvergenceWarning, SklearnConvergenceWarning):
     (a filter of either catches it)."""
 
 
-_FitConvergenceWarning.__name__ = _FitConvergenceWarning.__qualname__ = "ConvergenceWarning"
+_FitConvergenceWarning.__name__ = "ConvergenceWarning"  # (as printed; pickled by __qualname__)
 
 
 def _call(fn, *args, words: dict[str, str] | None = None, **kwargs):
@@ -1107,8 +1107,8 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
       l1_ratio: ρ in (0, 1], or a list of them (the best pair (ρ, α) is chosen).
       eps: ``alpha_min / alpha_max`` of the grid.
       alphas: an int (the grid size, from ``alpha_max`` down to ``eps · alpha_max``, log-spaced)
-        or an array of αs (a ``C`` of ``LogisticRegressionCV`` is ``1 / (C · n)``, ``n`` the
-        training rows' number or sum of ``sample_weight``: it keeps C over the folds, so its
+        or an array of αs (a ``C`` of ``LogisticRegressionCV`` is the α ``1 / (C · n)``, ``n``
+        the training rows' number or sum of ``sample_weight``: it keeps C over the folds, so its
         effective α moves with each fold's size, where this one's is the same in every fold).
       cv: None (5-fold ``StratifiedKFold``, as scikit-learn), an int (stratified), a splitter
         or an iterable of ``(train, test)`` whose test sets partition the samples (for more

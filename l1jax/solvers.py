@@ -1966,6 +1966,7 @@ def _check_weight_scale(sample_weight: np.ndarray, dtype) -> None:
     """Refuse concrete sample weights whose largest is no normal number of ``dtype``: XLA
     flushes subnormal numbers to 0 (all weights 0: NaN gaps) and casts what is beyond the
     largest to inf. Their scale is free (:func:`normalized_weights` divides by the largest)."""
+    dtype = jax.dtypes.canonicalize_dtype(dtype)  # (float64 NumPy X with x64 off: float32)
     info, top = np.finfo(dtype), float(sample_weight.max())
     if not float(info.tiny) <= top <= float(info.max):
         raise ValueError(
