@@ -241,7 +241,9 @@ def adam_prox(
             z = p - step * d.astype(p.dtype)
             if keep:
                 real = jnp.finfo(p.dtype).dtype  # (complex params: a real threshold)
-                scale = jnp.sqrt(v).astype(real) + jnp.asarray(eps, real)  # √v̂ + ε, as Adam
+                # √v̂ + ε, as Adam (optax's v̂ of complex params is complex, |g|² + 0j: its real
+                # part, as a cast to real dtypes will soon be refused by JAX)
+                scale = jnp.real(jnp.sqrt(v)).astype(real) + jnp.asarray(eps, real)
                 z = prox.soft_threshold(z, step * _like(strength, p) / scale)
             return _difference(z, p, u)
 
