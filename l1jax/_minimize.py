@@ -183,25 +183,34 @@ def _hoisted(leaf) -> bool:
     return isinstance(leaf, jax.Array | np.ndarray) and jnp.issubdtype(leaf.dtype, jnp.inexact)
 
 
-def _hoist_prox(prox) -> tuple[Any, tuple]:
+def _hoist_prox(prox, view=None, concrete: bool = True) -> tuple[Any, tuple]:
     """``(prox, hoisted)``: a ``functools.partial`` prox with traced leaves in its arguments
     (being differentiated, vmapped, jitted) or floating-point arrays as a :class:`_ProxTemplate`
     and those leaves, which the solve then takes as arguments, so that the implicit derivative
     sees them (closed over, they were constants: a gradient in ``l1_ratio`` or ``weights`` of
     0), and new weights reuse the compiled solve (an unhashable partial was keyed by its
     identity: each call of an adaptive lasso's loop compiled again, 0.5 s, and kept the
-    program). Else ``(prox, ())``."""
+    program). Else ``(prox, ())``. A prox that reads the values of its arrays (Python control
+    flow, NumPy, sizes: it does not trace on ``view``, the params as it sees them) keeps its
+    concrete arrays as constants (``concrete=False``: only traced leaves are hoisted)."""
     if not isinstance(prox, functools.partial):
         return prox, ()
+    pick = _hoisted if concrete else (lambda leaf: isinstance(leaf, jax.core.Tracer))
     leaves, treedef = jax.tree.flatten((prox.args, prox.keywords))
-    hoisted = tuple(leaf for leaf in leaves if _hoisted(leaf))
+    hoisted = tuple(leaf for leaf in leaves if pick(leaf))
     if not hoisted:
         return prox, ()
-    fixed = tuple(None if _hoisted(leaf) else leaf for leaf in leaves)
+    fixed = tuple(None if pick(leaf) else leaf for leaf in leaves)
     key = ("prox", prox.func, treedef, fixed)
     if not _hashable(key):
         key = ("prox", id(prox))
-    return _ProxTemplate(prox.func, treedef, fixed, key, prox), hoisted
+    template = _ProxTemplate(prox.func, treedef, fixed, key, prox)
+    if concrete and view is not None and not all(map(_is_traced, hoisted)):
+        try:
+            jax.eval_shape(lambda *a: template(*a), view, jnp.ones((), jnp.float32), *hoisted)
+        except Exception:  # (it needs them concrete)
+            return _hoist_prox(prox, view, concrete=False)
+    return template, hoisted
 
 
 # ----------------------------------------------------------------------------------------------
@@ -506,7 +515,7 @@ def _check_scalar(name: str, value, hint: str) -> None:
 
 def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=None):
     """Check the arguments of :func:`minimize`; returns the mask as the solve's static
-    argument."""
+    argument, and its pytree of bools (:func:`_static_mask`)."""
     if not callable(fun):
         raise TypeError(f"minimize: fun must be callable as fun(params, *args), got {fun!r}")
     if not callable(prox):
@@ -555,7 +564,19 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=No
         )
     static, flags = _static_mask(mask, init_params)  # (its errors first)
     _check_prox(prox, init_params, flags)
-    return static
+    return static, flags
+
+
+def _prox_view(init_params, flags):
+    """The params as the prox sees them: under a mask (``flags``, a prefix of their structure)
+    the leaves under a False flag become ``optax.MaskedNode()``, as :func:`optax.masked` gives
+    them."""
+    if flags is None:
+        return init_params
+    return jax.tree.map(
+        lambda m, sub: jax.tree.map(lambda x: x if m else optax.MaskedNode(), sub),
+        flags, init_params,
+    )  # fmt: skip
 
 
 def _check_prox(prox, init_params, flags=None) -> None:
@@ -568,11 +589,7 @@ def _check_prox(prox, init_params, flags=None) -> None:
         return jax.tree.map(lambda x: jnp.shape(x), tree)
 
     masked = flags is not None
-    if masked:  # the leaves under a False flag become optax.MaskedNode()
-        init_params = jax.tree.map(
-            lambda m, sub: jax.tree.map(lambda x: x if m else optax.MaskedNode(), sub),
-            flags, init_params,
-        )  # fmt: skip
+    init_params = _prox_view(init_params, flags)
     # (a partial's concrete jax.Array arguments as NumPy: the prox's own checks read those,
     # where a device array is not read: weights of −1 as a jax.Array went through)
     probe = prox
@@ -757,7 +774,7 @@ def minimize(
       -1.5
     """
     refuse_if_forked("minimize")
-    mask = _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask)
+    mask, flags = _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask)
     args = tuple(args)
     x0 = jax.tree.map(jnp.asarray, init_params)
     # Arrays that fun closes over and that are being differentiated (tracers) become explicit
@@ -767,7 +784,7 @@ def minimize(
     if hoisted:
         fun, args = converted, (*args, *hoisted)
     # (and the traced or array arguments of a functools.partial prox: l1_ratio=ρ, weights=w)
-    prox, prox_args = _hoist_prox(prox)
+    prox, prox_args = _hoist_prox(prox, _prox_view(x0, flags))
     args = (*args, *prox_args)
     dtype = _fista_momentum_dtype(x0)
     problem = _Problem(_static_callable(fun), _static_callable(prox), mask, bool(accelerate),

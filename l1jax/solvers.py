@@ -1684,9 +1684,12 @@ def normalized_weights(s):
     """Traced sample weights ``s`` divided by their sum, after their largest magnitude (as
     :func:`l1jax._inputs.unit_scale` on the host): the sum of weights of 1e306, or of 1e37 in
     float32, overflowed, and that of 1e-310 underflowed (zero coefficients, NaN gaps). Signs
-    are kept, for the checks of negative weights."""
-    s = s / jnp.max(jnp.abs(s))
-    return s / jnp.sum(s)
+    are kept, for :func:`certifiable`'s check of negative weights (divided by a negative sum,
+    weights of −1 came back CONVERGED). The largest magnitude carries no derivative: the result
+    does not depend on the weights' scale, and its derivative ``−s/m²`` was NaN for weights
+    below √tiny (1e-20 in float32)."""
+    s = s / jax.lax.stop_gradient(jnp.max(jnp.abs(s)))
+    return s / jnp.abs(jnp.sum(s))
 
 
 def gap_scale(loss, y, s, fit_intercept, xp=jnp):
@@ -1865,7 +1868,9 @@ class _Checked:
         self._check(**bound.arguments)
         arguments = dict(bound.arguments)
         if arguments.get("tol", 0.0) is None:  # (the solvers' default, as they fill it)
-            wide = jax.dtypes.canonicalize_dtype(arguments["X"].dtype) == jnp.float64
+            X = arguments["X"]  # (implicit's may be a list, as jnp.asarray takes it)
+            dtype = X.dtype if hasattr(X, "dtype") else jnp.result_type(np.asarray(X))
+            wide = jax.dtypes.canonicalize_dtype(dtype) == jnp.float64
             arguments["tol"] = 1e-7 if wide else 1e-5
         return arguments
 

@@ -388,6 +388,8 @@ def test_solve_one_still_takes_lists_and_traced_values():
     ref = implicit.solve_one(X, y, 0.1, tol=1e-10)
     lists = implicit.solve_one(X.tolist(), y.tolist(), 0.1, tol=1e-10)
     np.testing.assert_allclose(lists.coef, ref.coef, rtol=0, atol=1e-12)
+    default = implicit.solve_one(X.tolist(), y.tolist(), 0.1)  # (tol's default read X.dtype)
+    assert int(default.status) == solvers.Status.CONVERGED
     jitted = jax.jit(lambda X, lam: implicit.solve_one(X, y, lam, tol=1e-10).coef)(X, 0.1)
     np.testing.assert_allclose(jitted, ref.coef, rtol=0, atol=1e-12)
     many = jax.vmap(lambda lam: implicit.solve_one(X, y, lam, tol=1e-10).coef)(jnp.array([0.1]))

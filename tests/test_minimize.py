@@ -632,6 +632,26 @@ def test_traced_arguments_of_a_partial_prox_are_differentiated():
         np.testing.assert_allclose(jax.jit(S)(0.5), S(0.5), rtol=1e-12)
 
 
+def test_a_partial_prox_that_reads_its_arrays_values_still_solves():
+    """A partial prox's float arrays are arguments of the compiled solve (new weights compile
+    nothing new); one whose prox reads their values (Python control flow, NumPy) keeps them as
+    constants: it raised JAX's TracerBoolConversionError inside the solve (a probe)."""
+
+    def ls(w):
+        return jnp.sum((w - 1.0) ** 2) / 2
+
+    def branching(x, t, *, c):
+        return prox.l1(x, t * c) if c.max() > 0 else x
+
+    def with_numpy(x, t, *, c):
+        return prox.l1(x, t * np.sqrt(c))
+
+    for fn in (branching, with_numpy, prox.l1):
+        kw = {"weights": np.ones(5)} if fn is prox.l1 else {"c": np.ones(5)}
+        res = l1jax.minimize(ls, jnp.zeros(5), lam=0.1, prox=functools.partial(fn, **kw))
+        np.testing.assert_allclose(res.params, 0.9, atol=1e-6)  # (soft-threshold of 1 at 0.1)
+
+
 def test_negative_weights_of_a_partial_prox_are_refused_as_a_jax_array_too():
     """The prox's own check reads NumPy weights, not a device array's: weights of −1 as a
     jax.Array were a converged solve that grew the params instead of shrinking them."""

@@ -229,3 +229,26 @@ def test_the_scale_of_sample_weight_is_free():
             rtol=1e-4 if dtype == jnp.float32 else 1e-8,
             atol=1e-5 if dtype == jnp.float32 else 1e-10,
         )
+
+
+def test_traced_negative_weights_are_nonfinite_and_small_weights_differentiate():
+    """Weights normalized by their sum: a negative sum flipped every sign, so traced weights of
+    −1 came back CONVERGED (NONFINITE now, as NaN ones); the derivative of the division by
+    their largest was NaN for weights below √tiny (1e-20 in float32). Found by a probe."""
+    from l1jax.implicit import solve_one
+
+    X, y, _ = _data()
+    X, y = X.astype(jnp.float32), (y + 0.1).astype(jnp.float32)
+    lam = jnp.array([0.1], jnp.float32)
+    for w in (-jnp.ones(N), jnp.r_[-jnp.ones(N // 2), 0.5 * jnp.ones(N - N // 2)]):
+        path_status = jax.jit(lambda s: l1jax.solve_path(X, y, lam, sample_weight=s).status)(w)
+        one_status = jax.jit(lambda s: solve_one(X, y, lam[0], sample_weight=s).status)(w)
+        assert [int(path_status[0]), int(one_status)] == [Status.NONFINITE] * 2
+    for fit in (lambda s: solve_one(X, y, lam[0], sample_weight=s).coef.sum(),
+                lambda s: l1jax.solve_path(X, y, lam, sample_weight=s).coef.sum()):  # fmt: skip
+        unit = jax.grad(fit)(jnp.ones(N, jnp.float32))
+        tiny = (
+            jax.grad(fit)(jnp.full(N, 1e-20, jnp.float32)) * 1e-20
+        )  # (scale-free: g(cs) = g(s)/c)
+        assert np.all(np.isfinite(np.asarray(tiny)))
+        np.testing.assert_allclose(tiny, unit, rtol=1e-4, atol=1e-7)
