@@ -743,7 +743,7 @@ def cv_path(
             return dict(loss=loss, fit_intercept=bool(fit_intercept),
                         standardize=bool(standardize), penalty_factor=penalty_factor,
                         positive=bool(positive), max_iter=int(max_iter), mesh=mesh,
-                        tol=(1e-7 if dtype == np.float64 else 1e-5) if tol is None else tol,
+                        tol=_inputs.default_tol(dtype) if tol is None else tol,
                         grouped=grouped, groups=groups, row_grams=row_grams)  # fmt: skip
 
         rows_only = _rows_only(loss, X_arr)
@@ -782,8 +782,7 @@ def cv_path(
         R = len(fulls)
         report(f"fitted {fitted_words(full, lambdas)}; now {R * F} fold fits")
         dtype = full.lambdas.dtype
-        if tol is None:
-            tol = 1e-7 if dtype == np.float64 else 1e-5
+        tol = _inputs.default_tol(dtype) if tol is None else tol
         X_arr = X_arr.astype(np.float64, copy=False)
         y_arr = y_arr.astype(np.float64)
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)

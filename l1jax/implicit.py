@@ -356,8 +356,7 @@ def _solve_one(
     sn = ss / jnp.sum(ss)
     data = solvers.Data(X=Xs, y=ys, s=sn, Xt=Xs.T)
     scale = solvers.gap_scale(loss, ys, sn, fit_intercept)
-    tol = (1e-7 if dtype == jnp.float64 else 1e-5) if tol is None else tol
-    tol_abs = jax.lax.stop_gradient(jnp.asarray(tol, dtype)) * scale
+    tol_abs = jax.lax.stop_gradient(jnp.asarray(tol, dtype)) * scale  # (None: filled, _Checked)
     if beta_warm is None:
         beta_warm = jnp.zeros(p, dtype)
     if b_warm is None:

@@ -52,6 +52,7 @@ from l1jax._inputs import (
     check_some_weight,
     check_targets,
     check_weights,
+    default_tol,
 )
 from l1jax._programs import highest, jit, refuse_if_forked
 from l1jax.losses import LOSSES, MULTINOMIAL, _pointwise, mean_function
@@ -1792,9 +1793,7 @@ def _solve_path(
     rho = jnp.asarray(l1_ratio, dtype)
     data = Data(X=X, y=y.astype(dtype), s=s, Xt=X.T)
     scale = gap_scale(loss, data.y, s, fit_intercept)
-    if tol is None:  # (a default that float32 can reach: it returned MAX_ITER at 1e-7)
-        tol = 1e-7 if dtype == jnp.float64 else 1e-5
-    tol_abs = jnp.asarray(tol, dtype) * scale
+    tol_abs = jnp.asarray(tol, dtype) * scale  # (None: filled by solve_path, _Checked)
     b0 = null_intercept(loss, data.y, s, fit_intercept)
 
     def one(carry, lam):
@@ -1870,8 +1869,7 @@ class _Checked:
         if arguments.get("tol", 0.0) is None:  # (the solvers' default, as they fill it)
             X = arguments["X"]  # (implicit's may be a list, as jnp.asarray takes it)
             dtype = X.dtype if hasattr(X, "dtype") else jnp.result_type(np.asarray(X))
-            wide = jax.dtypes.canonicalize_dtype(dtype) == jnp.float64
-            arguments["tol"] = 1e-7 if wide else 1e-5
+            arguments["tol"] = default_tol(jax.dtypes.canonicalize_dtype(dtype))
         return arguments
 
     def __call__(self, *args, **kwargs):

@@ -321,8 +321,7 @@ def stability_selection(
                              **options)  # fmt: skip
             grid, search = np.asarray(whole.lambdas, np.float64), []
         dtype = float_dtype(X_arr, np.asarray(y))
-        if tol is None:
-            tol = 1e-7 if dtype == np.float64 else 1e-5
+        tol = _inputs.default_tol(dtype) if tol is None else tol
         if search:  # (one warning for the decades of the search)
             warn_unconverged(WHOLE, *(np.concatenate(a) for a in zip(*search, strict=True)),
                              tol, max_iter)  # fmt: skip
