@@ -54,7 +54,7 @@ from __future__ import annotations
 
 import functools
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -880,8 +880,8 @@ def bucket(size: int, smallest: int = 8) -> int:
 SPARSE_BLOCK = 2**25  # a sparse X's dense working-set columns (first capacity, Newton): entries
 SMALL = 2**20  # n·p up to this: shapes with headroom, shared (see padded)
 HEADROOM = 1.15
-_shapes: dict[tuple, list[tuple[int, int]]] = {}  # key -> (n_pad, p_pad) of small problems
-_taken: dict[tuple, tuple[int, int]] = {}  # (key, n, p) -> the (n_pad, p_pad) its first fit took
+_shapes: dict[tuple, list] = {}  # key -> padded shapes (or entry counts) of small problems
+_taken: dict[tuple, Any] = {}  # (key, sizes) -> the padded shape (or count) its first fit took
 MAX_TAKEN = 4096
 
 
@@ -890,12 +890,25 @@ def clear_shapes() -> None:
     :func:`entries_padded`), as in a new process."""
     _shapes.clear()
     _taken.clear()
-    _entries.clear()
-    _entries_taken.clear()
 
 
-_entries: dict[tuple, list[int]] = {}  # key -> stored-entry counts of earlier sparse problems
-_entries_taken: dict[tuple, int] = {}  # (key, nnz) -> the count its first fit took
+def _shared(key: tuple, seen: tuple, own, holds, size):
+    """``own``, the padded shape (or count) of a small problem ``seen``, or the smallest that an
+    earlier problem with the same ``key`` registered, if it ``holds`` this one and its ``size``
+    is at most twice ``own``'s (``own`` is registered when none does). The first answer for
+    ``seen`` is kept: the same data give the same results, to the last bit, whatever the
+    process fitted in between."""
+    if seen in _taken:
+        return _taken[seen]
+    known = _shapes.setdefault(key, [])
+    fits = [shape for shape in known if holds(shape) and size(shape) <= 2 * size(own)]
+    if fits:
+        own = min(fits, key=size)
+    elif len(known) < 64:
+        known.append(own)
+    if len(_taken) < MAX_TAKEN:
+        _taken[seen] = own
+    return own
 
 
 def entries_padded(nnz: int, key: tuple, headroom: bool = True) -> int:
@@ -908,18 +921,8 @@ def entries_padded(nnz: int, key: tuple, headroom: bool = True) -> int:
     if not headroom or nnz > SMALL:
         return _sparse.entry_slots(bucket(nnz, 1024))
     need = _sparse.entry_slots(bucket(math.ceil(nnz * HEADROOM), 1024))
-    seen = (*key, nnz)
-    if seen in _entries_taken:
-        return _entries_taken[seen]
-    known = _entries.setdefault(key, [])
-    fits = [count for count in known if nnz <= count <= 2 * need]
-    if fits:
-        need = min(fits)
-    elif len(known) < 64:
-        known.append(need)
-    if len(_entries_taken) < MAX_TAKEN:
-        _entries_taken[seen] = need
-    return need
+    return _shared(("entries", *key), ("entries", *key, nnz), need, lambda count: count >= nnz,
+                   lambda count: count)  # fmt: skip
 
 
 def sparse_capacity(n_pad: int, chunk: int) -> int:
@@ -959,19 +962,10 @@ def padded(n: int, p: int, gram: bool = False, key: tuple = (),
     grow = HEADROOM if small else 1.0
     n_pad = 1 if gram else bucket(math.ceil(n * grow), 128)
     p_pad = bucket(math.ceil(p * grow), 32)
-    seen = (gram, *key, n, p)
-    if small and seen in _taken:
-        n_pad, p_pad = _taken[seen]
-    elif small:
-        known = _shapes.setdefault((gram, *key), [])
-        fits = [s for s in known if s[0] >= min(n, n_pad) and s[1] >= p
-                and s[0] * s[1] <= 2 * n_pad * p_pad]  # fmt: skip
-        if fits:
-            n_pad, p_pad = min(fits, key=lambda s: s[0] * s[1])
-        elif len(known) < 64:
-            known.append((n_pad, p_pad))
-        if len(_taken) < MAX_TAKEN:
-            _taken[seen] = (n_pad, p_pad)
+    if small:
+        n_pad, p_pad = _shared((gram, *key), (gram, *key, n, p), (n_pad, p_pad),
+                               lambda s: s[0] >= min(n, n_pad) and s[1] >= p,
+                               lambda s: s[0] * s[1])  # fmt: skip
     n_pad = n if gram else n_pad
     chunk = min(CHUNK, p_pad)
     return n_pad, chunk, -(-p_pad // chunk) * chunk
