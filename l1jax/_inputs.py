@@ -8,6 +8,7 @@ Every check raises a ``ValueError`` or ``TypeError`` that names the argument and
 
 from __future__ import annotations
 
+import collections
 import functools
 import math
 import numbers
@@ -76,17 +77,19 @@ def _data_dtype(X) -> np.dtype | None:
         try:
             dtype = np.result_type(*[getattr(d, "numpy_dtype", d) for d in X.dtypes])
         except TypeError:
-            dtype = None  # (e.g. categorical columns: as NumPy reads them)
+            dtype = None  # (categorical columns, polars' types: as NumPy reads them)
         if dtype is not None and dtype.kind != "O":
             return dtype
-        try:  # (columns of numbers held as objects or strings: float64, as as_real_array reads
-            return np.asarray(X, np.float64).dtype  # them; they were solved in float32)
-        except (TypeError, ValueError):
-            pass
     try:
-        return np.asarray(X).dtype  # lists
+        dtype = np.asarray(X).dtype  # (lists, polars frames)
     except (TypeError, ValueError):
         return None
+    if dtype.kind == "O":  # (numbers held as objects or strings, a list of Decimals among them:
+        try:  # float64, as as_real_array reads them; they were solved in float32)
+            return np.asarray(X, np.float64).dtype
+        except (TypeError, ValueError):
+            pass
+    return dtype
 
 
 def float_dtype(*arrays) -> np.dtype:
@@ -124,12 +127,18 @@ def check_dtype(arr, name: str, ndim: int):
         raise ValueError(f"{name} must be {shape}, got an array of shape {arr.shape}")
 
 
+def refuse_masked(value, name: str, fix: str = "or drop their rows") -> None:
+    """A NumPy masked array with masked entries is refused by ``name``: np.asarray would drop
+    the mask and use the hidden values."""
+    if np.ma.is_masked(value):
+        raise ValueError(f"{name} is a masked array with masked entries; fill them "
+                         f"({name}.filled(value)) {fix}")  # fmt: skip
+
+
 def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.ndarray:
     """``value`` as a real NumPy array of ``ndim`` dimensions; with ``finite``, NaN and inf are
     refused here (else the caller's :func:`check_magnitude` refuses them)."""
-    if np.ma.is_masked(value):  # (np.asarray would drop the mask and fit the hidden values)
-        raise ValueError(f"{name} is a masked array with masked entries; fill them "
-                         f"({name}.filled(value)) or drop their rows")  # fmt: skip
+    refuse_masked(value, name)
     if _sparse.is_sparse(value):  # (np.asarray makes it a 0-d object array)
         dense = f"{name}.toarray()" + (".ravel()" if ndim == 1 else "")
         raise TypeError(f"{name} must be a dense array, got a sparse matrix; pass {dense}")
@@ -1185,10 +1194,41 @@ def check_order(value, labels, name: str, what: str, fix: str) -> None:
                          f"{name}.reindex({fix}) (or its values in that order)")  # fmt: skip
 
 
+def _column_labels(X) -> list | None:
+    """A data frame's column labels (pandas, polars; a pyarrow Table's ``column_names``: its
+    ``columns`` are the columns themselves), or None for an array."""
+    labels = getattr(X, "column_names", None)  # (pyarrow)
+    if labels is None or callable(labels):
+        labels = getattr(X, "columns", None)
+    return None if labels is None else list(labels)
+
+
+def column_names(X) -> np.ndarray | None:
+    """A data frame's column names when they are all strings, as an object array; else None
+    (scikit-learn's rule for ``feature_names_in_``, refusing what its estimators refuse: names
+    of mixed types, and repeated names, which predict could not match to columns)."""
+    labels = _column_labels(X)
+    if not labels:
+        return None
+    strings = [isinstance(label, str) for label in labels]
+    if not all(strings):
+        if any(strings):
+            kinds = sorted({type(label).__name__ for label in labels})
+            raise TypeError(f"X's column names must be all strings or none, got {kinds}; "
+                            "convert them, e.g. X.columns = X.columns.astype(str)")  # fmt: skip
+        return None
+    if len(set(labels)) < len(labels):
+        repeated = sorted(label for label, k in collections.Counter(labels).items() if k > 1)
+        raise ValueError(f"X has repeated column names {repeated[:5]}; rename them (a name must "
+                         "tell one column)")  # fmt: skip
+    return np.asarray(labels, dtype=object)
+
+
 def check_column_labels(X, **values) -> None:
     """:func:`check_order` of per-column arguments (``penalty_factor``, ``groups``) against a
-    DataFrame ``X``'s columns."""
-    columns = getattr(X, "columns", None)
+    DataFrame ``X``'s columns, whose names are checked (:func:`column_names`)."""
+    column_names(X)
+    columns = _column_labels(X)
     for name, value in values.items():
         check_order(value, columns, name, "X's columns", "X.columns")
 
@@ -1329,6 +1369,7 @@ def check_groups(groups, p: int, penalty_factor) -> Groups:
     if isinstance(groups, list | tuple) and len({isinstance(g, str) for g in groups}) > 1:
         raise TypeError("groups mixes strings and numbers (NumPy would turn 1 and '1' into one "
                         "label); give labels of one type")  # fmt: skip
+    refuse_masked(groups, "groups", "or drop those columns")
     labels = _sharding.to_host(groups) if isinstance(groups, jax.Array) else np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != p:
         raise ValueError(f"groups must be a 1-D array with one label per column of X ({p}), got "
@@ -1376,6 +1417,7 @@ def check_lambdas(lambdas, dtype=None) -> np.ndarray:
     """An array of λs (float64, 1-D, finite, ≥ 0, not empty; with ``dtype``, the data's, each
     representable there: none beyond its largest number or, but 0, below its smallest normal
     one, which would become inf or 0), or raise."""
+    refuse_masked(lambdas, "lambdas", "or pass the λs you want")
     lam_arr = np.asarray(lambdas)
     if lam_arr.dtype == object or not np.issubdtype(lam_arr.dtype, np.number):
         raise TypeError(f"lambdas must be an int or an array of numbers, got {lambdas!r}")
@@ -1443,6 +1485,7 @@ def check_folds(n, y, n_folds, fold_ids, seed, loss) -> np.ndarray:
                 f"n_folds must be between 2 and the number of samples ({n}), got {n_folds}"
             )
         return make_fold_ids(y, int(n_folds), check_int(seed, "seed", 0), loss)
+    refuse_masked(fold_ids, "fold_ids", "or drop their rows")
     ids = np.asarray(fold_ids)
     if ids.ndim != 1 or ids.shape[0] != n:
         raise ValueError(

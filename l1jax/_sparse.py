@@ -102,7 +102,9 @@ def as_csc(X, name: str = "X") -> sp.csc_matrix:
                 raise ValueError(f"{name} has {which} indices out of range for its shape "
                                  f"{X.shape}; fix the indices or the shape")  # fmt: skip
     target = np.float32 if dtype == np.float32 else np.float64
-    csc = sp.csc_matrix(X, dtype=target, copy=True)
+    # (cast first: a COO's duplicates are summed by the conversion, in the dtype it runs in; an
+    # int8 X's wrapped, a bool X's or-ed, unlike the same X given to the estimators)
+    csc = sp.csc_matrix(X.astype(target), copy=True)
     if not np.all(np.isfinite(csc.data)):
         raise ValueError(f"{name} contains NaN or inf among its stored values; remove or impute "
                          "those entries")  # fmt: skip

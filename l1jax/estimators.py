@@ -61,7 +61,7 @@ from sklearn.utils.validation import (
 )
 
 from l1jax import _sparse
-from l1jax._inputs import Groups, check_flag, check_groups, check_order
+from l1jax._inputs import Groups, check_flag, check_groups, check_order, refuse_masked
 from l1jax._warnings import convergence_as
 from l1jax.cv import CVResult, cv_path
 from l1jax.engine import bucket
@@ -178,6 +178,19 @@ def _check_solver_settings(est) -> None:
         raise ValueError(f"verbose must be True/False or an int >= 0, got {verbose!r}")
 
 
+def _validated(est, X, y, sample_weight, **options):
+    """scikit-learn's ``validate_data`` of ``(X, y)`` and its check of ``sample_weight``, with
+    masked arrays holding masked entries refused (scikit-learn's checks drop the mask and fit
+    the hidden values; :func:`l1jax.path` refuses them)."""
+    for name, value in (("X", X), ("y", y), ("sample_weight", sample_weight)):
+        refuse_masked(value, name)
+    X, y = validate_data(est, _scipy(X), y, dtype=_DTYPES, **options)
+    if sample_weight is not None:
+        sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
+                                             ensure_non_negative=True)  # fmt: skip
+    return X, y, sample_weight
+
+
 class _Linear(BaseEstimator):
     """Shared input checks and prediction of the linear models here."""
 
@@ -187,12 +200,8 @@ class _Linear(BaseEstimator):
     _words: dict[str, str] = {"lambdas": "alpha"}
 
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True, multi_output=False):
-        X, y = validate_data(self, _scipy(X), y, dtype=_DTYPES, accept_sparse=self._accept_sparse,
-                             y_numeric=y_numeric, multi_output=multi_output)  # fmt: skip
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                                 ensure_non_negative=True)  # fmt: skip
-        return X, y, sample_weight
+        return _validated(self, X, y, sample_weight, accept_sparse=self._accept_sparse,
+                          y_numeric=y_numeric, multi_output=multi_output)  # fmt: skip
 
     @staticmethod
     def _padded(X, y, sample_weight, fold_ids=None):
@@ -241,6 +250,7 @@ class _Linear(BaseEstimator):
 
     def _decision(self, X):
         check_is_fitted(self)
+        refuse_masked(X, "X")
         X = validate_data(self, _scipy(X), dtype=_DTYPES, accept_sparse=self._accept_sparse,
                           reset=False)  # fmt: skip
         return X @ self.coef_.T + self.intercept_
@@ -789,14 +799,12 @@ class _MultiTask(_Linear):
     _per_target = False  # (ElasticNet.fit: one path of all tasks, not one per column)
 
     def _fit_data(self, X, y, sample_weight, *, y_numeric=True, multi_output=True):
-        X, y = validate_data(self, _scipy(X), y, dtype=_DTYPES, multi_output=True, y_numeric=True)
+        X, y, sample_weight = _validated(self, X, y, sample_weight, multi_output=True,
+                                         y_numeric=True)  # fmt: skip
         if y.ndim == 1:
             single = type(self).__name__.removeprefix("MultiTask")  # (LassoCV for MultiTaskLassoCV)
             raise ValueError(f"{type(self).__name__} needs y of shape (n_samples, n_tasks); for "
                              f"one task (a 1-D y) use {single}")  # fmt: skip
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                                 ensure_non_negative=True)  # fmt: skip
         return X, y, sample_weight
 
     def __sklearn_tags__(self):
@@ -1260,11 +1268,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if self.loss not in ("squared", "logistic"):
             raise ValueError(f"loss must be 'squared' or 'logistic', got {self.loss!r}")
         logistic = self.loss == "logistic"
-        X, y = validate_data(self, _scipy(X), y, dtype=_DTYPES, accept_sparse=_SPARSE,
-                             y_numeric=not logistic)  # fmt: skip
-        if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
-                                                 ensure_non_negative=True)  # fmt: skip
+        X, y, sample_weight = _validated(self, X, y, sample_weight, accept_sparse=_SPARSE,
+                                         y_numeric=not logistic)  # fmt: skip
         if logistic:
             check_classification_targets(y)
             self.classes_, y = np.unique(y, return_inverse=True)
@@ -1303,6 +1308,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     def transform(self, X):
         """``X``'s columns of the kept features (a BCOO/BCSR ``X``: as SciPy CSC)."""
+        refuse_masked(X, "X")
         return super().transform(_scipy(X))
 
     def __sklearn_tags__(self):

@@ -18,7 +18,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
-from l1jax._inputs import Matrix
+from l1jax._inputs import Matrix, column_names
 from l1jax._programs import highest, host_entry, jit
 from l1jax._warnings import convergence_category, user_stacklevel
 from l1jax.losses import MULTINOMIAL
@@ -107,15 +107,6 @@ class PathResult(NamedTuple):
             coef, intercept = (jnp.asarray(a, dtype) for a in (self.coef, self.intercept))
             return _predict(coef, intercept, X.astype(dtype))
         return host_predict(self.coef, self.intercept, X)
-
-
-def column_names(X) -> np.ndarray | None:
-    """A DataFrame's column names when they are all strings (scikit-learn's rule for
-    ``feature_names_in_``), as an object array; else None."""
-    columns = getattr(X, "columns", None)
-    if columns is None or not all(isinstance(c, str) for c in columns):
-        return None
-    return np.asarray(list(columns), dtype=object)
 
 
 def check_feature_names(X, names) -> None:

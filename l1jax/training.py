@@ -29,7 +29,7 @@ import numpy as np
 import optax
 from numpy.typing import ArrayLike
 
-from l1jax import _sharding, prox
+from l1jax import _inputs, _sharding, prox
 from l1jax._programs import host_entry, jit
 from l1jax._warnings import user_stacklevel
 from l1jax.prox import _check_axis, _check_hyperparam, _like
@@ -476,6 +476,7 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> int:
 
 
 def _check_lambdas(lambdas, dtype) -> jax.Array:
+    _inputs.refuse_masked(lambdas, "lambdas", "or pass the λs you want")
     values = np.asarray(lambdas)
     if values.ndim != 1 or values.size == 0:
         raise ValueError(

@@ -843,3 +843,23 @@ def test_missing_scikit_learn_names_the_extra(monkeypatch):
     monkeypatch.delitem(sys.modules, "l1jax.estimators")
     with pytest.raises(ImportError, match=r'pip install "l1jax\[sklearn\]"'):
         import l1jax.estimators  # noqa: F401
+
+
+def test_masked_entries_are_refused_at_fit_predict_and_transform():
+    """Masked entries of X, y or sample_weight were fitted with their hidden values
+    (scikit-learn's checks drop the mask; l1jax.path refuses them): refused by name."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 4)), rng.standard_normal(30)
+    hidden = np.ma.array(X, mask=np.zeros_like(X, bool))
+    hidden[0, 0] = np.ma.masked
+    for est in (Lasso(alpha=0.1), MultiTaskLasso(alpha=0.1), StabilitySelection(n_subsamples=4)):
+        Y = np.c_[y, y] if isinstance(est, MultiTaskLasso) else y
+        with pytest.raises(ValueError, match=r"^X is a masked array"):
+            est.fit(hidden, Y)
+        with pytest.raises(ValueError, match=r"^y is a masked array"):
+            est.fit(X, np.ma.array(Y, mask=np.arange(Y.size).reshape(Y.shape) == 0))
+        with pytest.raises(ValueError, match=r"^sample_weight is a masked array"):
+            est.fit(X, Y, sample_weight=np.ma.array(np.ones(30), mask=np.arange(30) == 0))
+        est.fit(X, Y)
+        with pytest.raises(ValueError, match=r"^X is a masked array"):
+            (est.transform if isinstance(est, StabilitySelection) else est.predict)(hidden)

@@ -577,3 +577,105 @@ def test_float64_columns_too_small_to_square_are_refused():
     ref = l1jax.path(X, y, lambdas=5, tol=1e-12)
     small = l1jax.path(X * 1e-140, y, lambdas=5, tol=1e-12)
     np.testing.assert_allclose(small.coef * 1e-140, ref.coef, rtol=1e-9, atol=1e-12)
+
+
+def test_integer_coo_duplicates_are_summed_in_float():
+    """A COO X's duplicate entries are summed as numbers: converted to CSC in its own dtype,
+    an int8 X's sums wrapped (185 read as -71) and a bool X's were or-ed, unlike the same X
+    given to l1jax's estimators."""
+    rng = np.random.default_rng(0)
+    rows, cols = np.repeat(np.arange(30), 2), np.zeros(60, int)
+    vals = rng.integers(60, 110, 60).astype(np.int8)  # (pairs summing past 127)
+    dense = np.bincount(rows, vals.astype(float), minlength=30)[:, None]
+    y = dense[:, 0] * 0.05 + rng.standard_normal(30)
+    ref = l1jax.path(dense, y, lambdas=[0.01])
+    for data in (vals, vals > 80):
+        X = sp.coo_matrix((data, (rows, cols)), shape=(30, 1))
+        summed = np.bincount(rows, data.astype(float), minlength=30)[:, None]
+        want = ref if data.dtype != bool else l1jax.path(summed, y, lambdas=[0.01])
+        res = l1jax.path(X, y, lambdas=[0.01])
+        np.testing.assert_allclose(res.coef, want.coef, rtol=1e-9)
+        dense_X = sp.coo_matrix((data.astype(float), (rows, cols)), shape=(30, 1)).toarray()
+        np.testing.assert_allclose(res.predict(X), want.predict(dense_X), rtol=1e-9)
+
+
+def test_masked_lambdas_fold_ids_and_groups_are_refused():
+    """Masked entries of lambdas, fold_ids and groups were used with their hidden values (X, y,
+    sample_weight and penalty_factor were refused already)."""
+    X, y = _data()
+    lam = np.ma.array([0.5, 0.1, 0.01], mask=[False, True, False])
+    with pytest.raises(ValueError, match=r"^lambdas is a masked array"):
+        l1jax.path(X, y, lambdas=lam)
+    with pytest.raises(ValueError, match=r"^lambdas is a masked array"):
+        l1jax.stability_selection(X, y, n_subsamples=4, lambdas=lam)
+    folds = np.ma.array(np.arange(N) % 3, mask=np.arange(N) == 0)
+    with pytest.raises(ValueError, match=r"^fold_ids is a masked array"):
+        l1jax.cv_path(X, y, lambdas=[0.5, 0.1], fold_ids=folds)
+    groups = np.ma.array(np.arange(X.shape[1]) // 2, mask=np.arange(X.shape[1]) == 1)
+    with pytest.raises(ValueError, match=r"^groups is a masked array"):
+        l1jax.path(X, y, lambdas=[0.1], groups=groups)
+    # (a masked array without masked entries is its data)
+    np.testing.assert_array_equal(l1jax.path(X, y, lambdas=np.ma.array([0.5, 0.1])).lambdas,
+                                  [0.5, 0.1])  # fmt: skip
+
+
+class _Frame:
+    """A data frame as l1jax reads one, without pandas (not in the test extra): ``columns``
+    (pandas, polars) or ``column_names`` beside ``columns`` of column data (pyarrow)."""
+
+    def __init__(self, values, names, arrow=False):
+        self.values = np.asarray(values)
+        if arrow:
+            self.column_names = list(names)
+            self.columns = [self.values[:, j] for j in range(self.values.shape[1])]
+        else:
+            self.columns = list(names)
+
+    def __array__(self, dtype=None, copy=None):
+        return self.values if dtype is None else self.values.astype(dtype)
+
+    @property
+    def shape(self):
+        return self.values.shape
+
+
+def test_frames_column_names_follow_scikit_learns_rules():
+    """A pyarrow Table's names are its ``column_names`` (its ``columns`` are the columns: no
+    names were kept, and predict read a reordered Table by position, 11.5 off); names of mixed
+    types and repeated names are refused as scikit-learn's estimators refuse them (they were
+    kept or dropped, and predict read a frame with two columns swapped by position)."""
+    X, y = _data()
+    names = [f"x{j}" for j in range(X.shape[1])]
+    res = l1jax.path(_Frame(X, names, arrow=True), y, lambdas=[0.1])
+    assert list(res.feature_names) == names
+    with pytest.raises(ValueError, match="another order"):
+        res.predict(_Frame(X[:, ::-1], names[::-1], arrow=True))
+    mixed, repeated = [1, *names[1:]], ["a", "a", *names[2:]]
+    fits = (lambda F: l1jax.path(F, y, lambdas=[0.1]),
+            lambda F: l1jax.cv_path(F, y, lambdas=[0.1]),
+            lambda F: l1jax.stability_selection(F, y, n_subsamples=2, lambdas=[0.1]))  # fmt: skip
+    for fit in fits:
+        with pytest.raises(TypeError, match=r"^X's column names must be all strings or none"):
+            fit(_Frame(X, mixed))
+        with pytest.raises(ValueError, match=r"^X has repeated column names \['a'\]"):
+            fit(_Frame(X, repeated))
+    assert l1jax.path(_Frame(X, range(X.shape[1])), y, lambdas=[0.1]).feature_names is None
+
+
+def test_numbers_held_as_objects_or_in_unknown_frames_keep_their_precision():
+    """With x64 off, a list of Decimals was solved in float32 (an object array of them in
+    float64, as float64 data are), and a frame whose column types NumPy cannot read (polars')
+    in float64 even when they were float32."""
+    import decimal
+
+    X, y = _data()
+    X32 = X.astype(np.float32)
+
+    class Polars(_Frame):  # (dtypes that NumPy cannot read)
+        dtypes = [object()]
+
+    with jax.enable_x64(False):
+        decimals = [[decimal.Decimal(str(float(v))) for v in row] for row in X]
+        assert l1jax.path(decimals, y, lambdas=[0.1]).coef.dtype == np.float64
+        assert l1jax.path(Polars(X32, "abcdef"[: X.shape[1]]), y, lambdas=[0.1]).coef.dtype == \
+            np.float32  # fmt: skip
