@@ -335,7 +335,7 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
     # back onto y, is no proof of optimality; float32 stopped a lasso 3.5e-4 from its optimum
     # with error 0, where its columns' scales spanned 10⁴)
     d0 = d0 + _rounding(x0, g0, step0, lam, dtype)
-    error0 = jnp.where(valid, ratio(d0, step0, scale), jnp.nan).astype(dtype)
+    error0 = prox_ops._nan_unless(valid, ratio(d0, step0, scale)).astype(dtype)
     tol = jnp.asarray(tol, dtype)
 
     def body(c: _Carry) -> _Carry:
@@ -386,7 +386,8 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
         step, x_new, d_norm, _, finite, clear, tries = jax.lax.while_loop(not_yet, halve, init)
         finite = finite & jnp.isfinite(f_y) & jnp.isfinite(d_norm)
         off = d_norm + _rounding(c.y, g_y, step, lam, dtype)  # (d_norm itself: stuck below)
-        error = jnp.where(finite, ratio(off, step, scale), jnp.nan)
+        error = prox_ops._nan_unless(finite, ratio(off, step, scale))  # (no NaN constant: a
+        # user's jax_debug_nans)
         if problem.accelerate:
             y_new, t_new = _fista_momentum(c.y, x_new, c.x, c.t, restart=True)
         else:

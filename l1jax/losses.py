@@ -95,11 +95,12 @@ def glm_loss(loss: str, y: jax.Array, eta: jax.Array, sample_weight: jax.Array |
             f"linear predictor per class; got y of shape {jnp.shape(y)} and eta of shape "
             f"{jnp.shape(eta)} (for two classes, loss='logistic' takes (n,) labels 0/1)"
         )
-    values = _pointwise(loss, y, eta)
+    # (broadcast explicitly: leading axes of eta under a user's jax_numpy_rank_promotion="raise")
+    values = _pointwise(loss, *jnp.broadcast_arrays(y, eta))
     if sample_weight is None:
         return jnp.mean(values, axis=-1)
     s = sample_weight / jnp.sum(sample_weight)
-    return jnp.sum(values * s, axis=-1)
+    return jnp.sum(values * jnp.broadcast_to(s, values.shape), axis=-1)
 
 
 def penalized(

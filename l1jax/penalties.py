@@ -8,8 +8,8 @@ The norms follow one convention (../DESIGN: "The objective"):
 - ``elastic_net(w, ρ) = ρ · l1(w) + (1 − ρ) · l2(w)``
 - ``group_l1(w) = Σ_g v_g ‖w_g‖₂``
 
-with optional non-negative ``weights`` ``v``. Each returns a scalar in the params' dtype (summed
-in float32 or wider: bf16 and float16 params too), is
+with optional non-negative ``weights`` ``v``. Each returns a scalar in the params' dtype, promoted
+with the weights' (summed in float32 or wider: bf16 and float16 params too), is
 differentiable with a finite gradient everywhere (0 included) and is vmappable over weights.
 At 0 the gradient is the subgradient of least norm: 0 (``jax.grad`` of ``l1`` is ``v·sign(w)``
 with ``sign(0) = 0``, as :func:`l1jax.add_l1_subgradient` adds; that of ``group_l1`` is 0).
@@ -32,6 +32,7 @@ from l1jax.prox import (
     _like,
     _safe_norm,
     _times,
+    _unread,
 )
 
 __all__ = ["l1", "l2", "elastic_net", "group_l1"]
@@ -95,7 +96,7 @@ def _weighted(values: jax.Array, w, x: jax.Array) -> jax.Array:
         return jnp.sum(values)
     # (a value of 0 with an infinite weight, a coefficient held at 0: 0, and its gradient the
     # least-norm subgradient, not 0 · inf = NaN: the weight is masked too)
-    w = jnp.where(values == 0, 0, _like(w, x))
+    w = jnp.where(values == 0, 0, _unread(w, _like(w, x)))  # (a negative device weight: NaN)
     return jnp.sum(_times(values, w))
 
 
@@ -165,9 +166,10 @@ def elastic_net(params: PyTree, l1_ratio, weights: PyTree | None = None) -> jax.
     """
     _check_nonneg("penalties.elastic_net", high=1, l1_ratio=l1_ratio)
 
-    def one(x, w):  # (ρ in the leaf's dtype: a float32 ρ kept bf16 params' penalty float32)
-        rho = _like(l1_ratio, x)
-        return rho * _l1(x, w) + (1 - rho) * _l2(x, w)
+    def one(x, w):  # (ρ in the leaf's dtype: a float32 ρ kept bf16 params' penalty float32;
+        # a part switched off by ρ counts 0 where it is inf: a square that overflows, an inf)
+        rho = _unread(l1_ratio, _like(l1_ratio, x), high=1)
+        return _times(rho, _l1(x, w)) + _times(1 - rho, _l2(x, w))
 
     return _sum_leaves(one, params, weights, "elastic_net")
 

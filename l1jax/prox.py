@@ -12,7 +12,10 @@ one for ``nonneg_l1`` and ``group_l1``, is a ``TypeError``), accept a traced
 ``threshold`` (so ``jax.vmap``/``jax.grad`` over λ work without recompiling), give exact zeros,
 propagate NaN (in ``x`` or the threshold), keep ±inf for a finite threshold, give 0 at an
 infinite one (where a weight or ``l1_ratio`` switches a part of the penalty off, that part
-counts as 0, not ``inf · 0``), and have finite gradients everywhere, 0 included.
+counts as 0, not ``inf · 0``; a threshold of 0 is the identity, infinite weights included), and
+have finite gradients everywhere, 0 included. A negative threshold, weight or ``l1_ratio`` is a
+``ValueError`` when given as a number or a NumPy array; given as a ``jax.Array`` (traced, or on a
+device, which is not read back) it makes the entries it touches NaN.
 """
 
 from __future__ import annotations
@@ -132,15 +135,57 @@ def _group_weights(fn_name: str, w: jax.Array, x: jax.Array, axis) -> None:
 
 
 def _times(t: jax.Array, c: jax.Array) -> jax.Array:
-    """``t · c`` with ``inf · 0 = 0``: an infinite threshold on a part of the penalty that is
-    switched off (a weight or a ratio of 0) is no penalty, not NaN."""
-    return jnp.where(jnp.isinf(t) & (c == 0), 0, t) * c
+    """``t · c`` with ``inf · 0 = 0`` either way round: an infinite threshold on a part of the
+    penalty that is switched off (a weight or a ratio of 0) is no penalty, and a threshold of 0
+    on a coordinate of infinite weight (held at 0 by any positive one) is no step, not NaN."""
+    return jnp.where(jnp.isinf(t) & (c == 0), 0, t) * jnp.where((t == 0) & jnp.isinf(c), 0, c)
 
 
-def _threshold(threshold, x: jax.Array, w) -> jax.Array:
-    """The threshold ``t · w`` of ``x``'s entries (``w=None``: ``t``), in ``x``'s dtype."""
-    t = _like(threshold, x)
-    return t if w is None else _times(t, _like(w, x))
+def _nan_unless(ok: jax.Array, value: jax.Array) -> jax.Array:
+    """``value`` where ``ok``, NaN elsewhere, with no NaN constant (it trips a user's
+    ``jax_debug_nans`` in eager mode wherever ``ok`` holds): log(−1) is the NaN, log(1) = 0
+    elsewhere, and no derivative flows through it."""
+    dtype = jnp.result_type(value, float)
+    return value + jnp.log(jnp.where(ok, 1, -1).astype(dtype))
+
+
+def _unread(value, arr: jax.Array, high: float | None = None) -> jax.Array:
+    """``arr`` (``value`` in some dtype) with the entries out of [0, ``high``] made NaN when
+    ``value`` is a ``jax.Array``, traced or on a device, which :func:`_check_nonneg` does not
+    read: a negative threshold or weight expanded instead of shrinking, silently."""
+    if not isinstance(value, jax.Array | jax.core.Tracer):
+        return arr
+    ok = arr >= 0 if high is None else (arr >= 0) & (arr <= high)
+    return _nan_unless(ok, arr)
+
+
+def _check_fits(fn_name: str, name: str, value, x: jax.Array, scalar: bool = False) -> None:
+    """A ``threshold`` (or ``l1_ratio``) must be a scalar or, where not ``scalar``, broadcast
+    against each leaf (a column of thresholds gives the path of solutions): a ``(3,)`` one on a
+    ``(2,)`` leaf failed with JAX's broadcasting error, which named nothing."""
+    shape = jnp.shape(value)
+    try:
+        fits = not shape or not scalar and bool(np.broadcast_shapes(shape, jnp.shape(x)))
+    except ValueError:
+        fits = False
+    if not fits:
+        how = "" if scalar else " (or broadcast against each leaf: a column for a path)"
+        raise ValueError(f"{fn_name}: {name} must be a scalar{how}, got shape {shape} for a "
+                         f"leaf of shape {jnp.shape(x)}; jax.vmap over λs for several")  # fmt: skip
+
+
+def _threshold(fn_name: str, threshold, x: jax.Array, w) -> tuple[jax.Array, jax.Array]:
+    """``x`` and the threshold ``t · w`` of its entries (``w=None``: ``t``), in ``x``'s dtype,
+    broadcast to one shape (explicitly: a user's ``jax_numpy_rank_promotion="raise"``), with
+    negative device values NaN (:func:`_unread`)."""
+    _check_fits(fn_name, "threshold", threshold, x)
+    t = _unread(threshold, _like(threshold, x))
+    if w is not None:
+        w = _unread(w, _like(w, x))
+        t = _times(*jnp.broadcast_arrays(t, w))
+    if jnp.ndim(t) and jnp.shape(t) != jnp.shape(x):  # (a scalar stays one: XLA divides by
+        x, t = jnp.broadcast_arrays(x, t)  # it as the user's jit of the same formula does)
+    return x, t
 
 
 def _map(fn, params: PyTree, weights: PyTree | None, fn_name: str, *,
@@ -259,7 +304,7 @@ def l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
 
     def one(x, w):
         x = jnp.asarray(x)
-        return soft_threshold(x, _threshold(threshold, x, w))
+        return soft_threshold(*_threshold("prox.l1", threshold, x, w))
 
     return _map(one, params, weights, "prox.l1")
 
@@ -288,7 +333,7 @@ def nonneg_l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTre
 
     def one(x, w):
         x = jnp.asarray(x)
-        t = _threshold(threshold, x, w)
+        x, t = _threshold("prox.nonneg_l1", threshold, x, w)
         shifted = x - t
         # jnp.maximum propagates NaN; an explicit zero keeps the result exactly 0.
         return jnp.where(shifted > 0, shifted, jnp.where(jnp.isnan(shifted), shifted, 0))
@@ -320,7 +365,7 @@ def l2(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
 
     def one(x, w):
         x = jnp.asarray(x)
-        t = _threshold(threshold, x, w)
+        x, t = _threshold("prox.l2", threshold, x, w)
         return x / (1 + t)
 
     return _map(one, params, weights, "prox.l2")
@@ -354,8 +399,9 @@ def elastic_net(params: PyTree, threshold, l1_ratio, weights: PyTree | None = No
 
     def one(x, w):
         x = jnp.asarray(x)
-        t = _threshold(threshold, x, w)
-        rho = _like(l1_ratio, x)
+        x, t = _threshold("prox.elastic_net", threshold, x, w)
+        _check_fits("prox.elastic_net", "l1_ratio", l1_ratio, x)
+        rho = _unread(l1_ratio, _like(l1_ratio, x), high=1)
         return soft_threshold(x, _times(t, rho)) / (1 + _times(t, 1 - rho))
 
     return _map(one, params, weights, "prox.elastic_net")
@@ -419,9 +465,10 @@ def group_l1(
                 "leave such leaves out (mask=l1jax.skip_biases in group_soft_thresholding, "
                 "whose groups are the rows or columns of weight matrices), or use axis=None"
             )  # fmt: skip
-        t = _like(threshold, x)
+        _check_fits("prox.group_l1", "threshold", threshold, x, scalar=True)
+        t = _unread(threshold, _like(threshold, x))
         if w is not None:
-            w = _like(w, x)
+            w = _unread(w, _like(w, x))
             _group_weights("prox.group_l1", w, x, axis)
             if axis is not None and w.ndim:
                 w = jnp.expand_dims(w, axis)

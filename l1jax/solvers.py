@@ -1678,7 +1678,7 @@ def lambda_max(X, y, s, penalty_factor, l1_ratio, *, loss, fit_intercept, positi
     z = jnp.maximum(-ref.g, 0) if positive else jnp.abs(ref.g)
     ok = (penalty_factor > 0) & (z > 0)  # (ρ = 0: +inf, or 0 where no z can move; not 0/0)
     top = jnp.max(jnp.where(ok, z / jnp.where(ok, penalty_factor * l1_ratio, 1), 0), initial=0)
-    return jnp.where(ref.ok, top, jnp.nan)
+    return prox._nan_unless(ref.ok, top)  # (no NaN constant: a user's jax_debug_nans)
 
 
 def normalized_weights(s):

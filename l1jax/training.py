@@ -539,7 +539,8 @@ def train_path(
 
     Minibatches: with ``batch_size`` each step takes :func:`batch_indices` ``(key, t, n,
     batch_size)`` (epochs of shuffled samples); every λ sees the same batches, so the models
-    are exactly those of K separate runs with the same key. Without it every step is full batch.
+    are those of K separate runs with the same key (to rounding: vmapped arithmetic may round
+    differently, 6e-8 apart in float32). Without it every step is full batch.
 
     Args:
       loss_fn: ``loss_fn(params, batch) -> scalar`` the data loss (differentiable in params);

@@ -44,7 +44,7 @@ import optax
 
 from l1jax import prox
 from l1jax._inputs import check_flag
-from l1jax.prox import _check_hyperparam, _like
+from l1jax.prox import _check_hyperparam, _like, _nan_unless
 
 __all__ = [
     "AddL1SubgradientState",
@@ -117,7 +117,7 @@ def _nonneg_at(fn_name: str, value, count: jax.Array, name: str):
             f"one), got shape {jnp.shape(value)}"
             + ("; jax.vmap over λs for several" if name == "lam" else "")
         )
-    return jnp.where(value >= 0, value, jnp.nan)
+    return _nan_unless(value >= 0, value)
 
 
 def _require_params(fn_name: str, params) -> None:
@@ -425,11 +425,16 @@ def _fista_momentum_dtype(params) -> jnp.dtype:
 
 
 def _tree_vdot(a, b, dtype) -> jax.Array:
-    terms = [
-        jnp.vdot(x.astype(dtype), y.astype(dtype), precision=jax.lax.Precision.HIGHEST)
-        for x, y in zip(a, b, strict=True)
-    ]
-    return sum(terms, jnp.zeros([], dtype))
+    """The real inner product ``Σ Re⟨x, y⟩`` of two lists of leaves, in the real ``dtype``
+    (complex leaves by both parts: cast to ``dtype`` they lost their imaginary parts, and FISTA's
+    restart test then looked at the real parts alone)."""
+
+    def term(x, y):
+        wide = jnp.result_type(dtype, x, y)  # (complex leaves: complex of at least dtype)
+        dot = jnp.vdot(x.astype(wide), y.astype(wide), precision=jax.lax.Precision.HIGHEST)
+        return jnp.real(dot).astype(dtype)
+
+    return sum((term(x, y) for x, y in zip(a, b, strict=True)), jnp.zeros([], dtype))
 
 
 def _prox_gradient_step(fn_name: str, prox_fn, lam, learning_rate, mask):

@@ -10,6 +10,7 @@ import warnings
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 import l1jax
@@ -83,6 +84,23 @@ def test_no_nan_of_their_own_under_debug_nans_in_eager_mode():
     np.testing.assert_allclose(out["w"][0], np.array([1.0, 2.0]) * (1 - 0.5 / np.sqrt(5)),
                                rtol=1e-6)  # fmt: skip
     np.testing.assert_array_equal(out["w"][1], 0)
+    # λ as an array, a schedule or injected (a NaN constant made negative ones NaN), minimize,
+    # lambda_max, an elastic net that switches a part off
+    p, g = jnp.array([1.0, -0.2]), jnp.array([0.1, 0.1])
+    with jax.debug_nans(True), jax.disable_jit():
+        for tx in (l1jax.soft_thresholding(jnp.array(0.1), 0.5),
+                   optax.inject_hyperparams(l1jax.soft_thresholding)(lam=0.1, learning_rate=0.5),
+                   l1jax.proximal_gradient(0.5, jnp.array(0.1)),
+                   l1jax.adam_prox(0.1, jnp.array(0.1))):  # fmt: skip
+            updates, _ = tx.update(g, tx.init(p), p)
+            assert np.all(np.isfinite(updates))
+        fit = l1jax.minimize(lambda w: jnp.sum((w - 1.0) ** 2), jnp.zeros(2), lam=0.5)
+        X, y = _data()
+        ones = jnp.ones(X.shape[1])
+        top = solvers.lambda_max(jnp.asarray(X), jnp.asarray(y), jnp.ones(len(y)), ones, 1.0,
+                                 loss="squared", fit_intercept=True)  # fmt: skip
+    np.testing.assert_allclose(fit.params, [0.75, 0.75], rtol=1e-5)
+    assert float(top) > 0
     # a NaN of the user's own still poisons its group
     out = prox.group_l1({"w": jnp.array([[1.0, jnp.nan], [0.1, 0.1]])}, 0.5, axis=1)
     assert np.all(np.isnan(out["w"][0])) and np.all(out["w"][1] == 0)

@@ -254,3 +254,26 @@ def test_an_infinite_weight_on_a_zero_coefficient_is_no_penalty():
     np.testing.assert_array_equal(jax.grad(lambda w: penalties.l2(w, v))(w), [0.0, 2.0])
     W = jnp.array([[0.0, 0.0], [3.0, 4.0]])
     assert float(penalties.group_l1(W, jnp.array([jnp.inf, 1.0]), axis=1)) == 5.0
+
+
+def test_a_part_switched_off_by_l1_ratio_counts_zero_where_it_is_inf():
+    """ρ = 1 (0) is the L1 (L2) penalty: its other part counted 0 · inf = NaN where a square
+    overflowed or an entry was inf."""
+    big = jnp.array([1e20, -2.0], jnp.float32)  # (1e40 overflows float32)
+    assert float(penalties.elastic_net(big, 1.0)) == pytest.approx(1e20, rel=1e-6)
+    v = jnp.array([jnp.inf, 1.0])
+    assert float(penalties.elastic_net(v, 0.0)) == np.inf
+    assert float(penalties.elastic_net(v, 1.0)) == np.inf
+
+
+def test_negative_weights_and_l1_ratio_on_a_device_make_the_penalty_nan():
+    """A jax.Array is not read back (no wait for the device), so a negative weight or a ρ out
+    of [0, 1] there passed unchecked: a negative penalty (-2.5), or one above L1's."""
+    x = jnp.array([0.5, -2.0])
+    assert np.isnan(float(penalties.l1(x, jnp.array([-1.0, -1.0]))))
+    assert np.isnan(float(penalties.elastic_net(x, jnp.array(1.5))))
+    assert np.isnan(float(jax.jit(penalties.l2)(x, jnp.array([1.0, -1.0]))))
+    # (valid ones as before, and their gradients finite)
+    assert float(penalties.elastic_net(x, jnp.array(0.5))) == pytest.approx(0.5 * 2.5 + 0.5 * 2.125)
+    g = jax.grad(lambda r: penalties.elastic_net(x, r))(jnp.array(0.5))
+    assert float(g) == pytest.approx(2.5 - 2.125)

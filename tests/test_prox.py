@@ -400,3 +400,65 @@ def test_group_prox_at_a_zero_threshold_is_the_identity_with_its_derivative():
     x = jnp.array([3.0, 4.0])  # ‖x‖ = t > 0: 0, as it was
     np.testing.assert_array_equal(prox.group_l1(x, 5.0), [0.0, 0.0])
     np.testing.assert_array_equal(prox.group_l1(x, 0.0), x)
+
+
+def test_a_zero_threshold_is_the_identity_also_at_infinite_weights():
+    """t · w was 0 · inf = NaN at t = 0 (train_path's λ = 0 model went NaN and was reported
+    diverged); any positive t holds such a coordinate at 0."""
+    x, w = jnp.array([0.5, -2.0]), jnp.array([1.0, jnp.inf])
+    for out in (prox.l1(x, 0.0, w), prox.elastic_net(x, 0.0, 0.5, w), prox.l2(x, 0.0, w),
+                prox.nonneg_l1(jnp.abs(x), 0.0, w), prox.group_l1(x, 0.0, jnp.inf)):  # fmt: skip
+        np.testing.assert_array_equal(out, jnp.abs(x) if out[1] > 0 else x)
+    np.testing.assert_array_equal(prox.l1(x, 1e-30, w), [0.5, 0.0])
+
+
+def test_negative_device_thresholds_weights_and_ratios_make_nan_not_growth():
+    """A jax.Array is not read back, so a negative threshold or weight there (or ρ > 1)
+    expanded the params ([0.5, -2] → [1.5, -3]) or divided by 0 (prox.l2: inf), silently."""
+    x = jnp.array([0.5, -2.0])
+    bad = {
+        "l1": lambda: prox.l1(x, jnp.array(-1.0)),
+        "l1 jit": lambda: jax.jit(prox.l1)(x, -1.0),
+        "l1 weights": lambda: prox.l1(x, 1.0, jnp.array([1.0, -1.0])),
+        "nonneg_l1": lambda: prox.nonneg_l1(x, jnp.array(-1.0)),
+        "l2": lambda: prox.l2(x, jnp.array(-1.0)),
+        "elastic_net ρ": lambda: prox.elastic_net(x, 0.1, jnp.array(1.5)),
+        "group_l1": lambda: prox.group_l1(x, jnp.array(-1.0)),
+        "group_l1 weights": lambda: prox.group_l1(x, 1.0, jnp.array(-1.0)),
+    }
+    for name, call in bad.items():
+        out = np.asarray(call())
+        assert np.all(np.isnan(out[1:])) if name == "l1 weights" else np.all(np.isnan(out)), name
+    np.testing.assert_allclose(prox.elastic_net(x, jnp.array(1.0), jnp.array(0.5)), [0.0, -1.0])
+    # (and the derivative in t of a valid one is that of the formula, nothing from the check)
+    np.testing.assert_allclose(jax.grad(lambda t: prox.l1(x, t)[1])(jnp.array(0.5)), 1.0)
+
+
+@pytest.mark.parametrize("name", ["l1", "nonneg_l1", "l2", "elastic_net", "group_l1"])
+def test_a_threshold_that_does_not_broadcast_is_named(name):
+    """A threshold is a scalar or broadcasts against each leaf (a column gives the path; not for
+    group_l1, whose groups it would mix): a (3,) one on a (2,) leaf failed with JAX's error."""
+    fn = getattr(prox, name)
+    call = functools.partial(fn, l1_ratio=0.5) if name == "elastic_net" else fn
+    bad = [jnp.array([0.1, 0.2, 0.3]), np.full(3, 0.1)]
+    if name == "group_l1":
+        bad.append(jnp.full((3, 1), 0.1))
+    else:  # (with weights too: a column times the weights, against the leaf)
+        out = call({"w": jnp.ones(2)}, jnp.full((3, 1), 0.1), weights={"w": jnp.full(2, 2.0)})
+        np.testing.assert_allclose(out["w"], call({"w": jnp.ones(2)}, 0.2)["w"][None].repeat(3, 0))
+    for t in bad:
+        with pytest.raises(ValueError, match=rf"^prox.{name}: threshold must be a scalar"):
+            call({"w": jnp.ones(2), "b": jnp.ones(())}, t)
+
+
+def test_documented_broadcasts_hold_under_rank_promotion_raise():
+    """Weights that broadcast to a leaf (prox.l2, elastic_net) and eta's leading axes
+    (glm_loss) failed with JAX's error under a user's jax_numpy_rank_promotion="raise"."""
+    from l1jax import losses
+
+    W, w = jnp.ones((3, 4)), jnp.full(4, 0.5)
+    with jax.numpy_rank_promotion("raise"):
+        np.testing.assert_allclose(prox.l2(W, 1.0, w), jnp.full((3, 4), 1 / 1.5))
+        np.testing.assert_allclose(prox.elastic_net(W, 1.0, 0.5, w), jnp.full((3, 4), 0.75 / 1.25))
+        out = losses.glm_loss("squared", jnp.ones(3), jnp.zeros((2, 3)), jnp.ones(3))
+        np.testing.assert_allclose(out, [0.5, 0.5])
