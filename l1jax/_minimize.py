@@ -601,7 +601,7 @@ def _check_prox(prox, init_params, flags=None) -> None:
         args, keywords = jax.tree.unflatten(treedef, host)
         probe = functools.partial(prox.func, *args, **keywords)
     try:
-        out = jax.eval_shape(prox, init_params, jnp.ones((), jnp.float32))
+        out = jax.eval_shape(prox, init_params, jax.ShapeDtypeStruct((), jnp.float32))
     except Exception as err:  # (any error of the user's prox: named, the original chained)
         raise TypeError(
             f"minimize: prox(params, threshold) failed on init_params"
@@ -791,7 +791,9 @@ def minimize(
     problem = _Problem(_static_callable(fun), _static_callable(prox), mask, bool(accelerate),
                        len(prox_args))  # fmt: skip
     lam_arr = jnp.asarray(lam, dtype)
-    tol, max_iter = jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32)
+    with jax.transfer_guard_host_to_device("allow"):  # (its own settings, not the user's data:
+        # a user's transfer_guard("disallow") with everything on the device refused them)
+        tol, max_iter = jnp.asarray(tol, dtype), jnp.asarray(max_iter, jnp.int32)
     result = _solve(problem, x0, lam_arr, args, tol, max_iter)
     if not _is_traced(result.status):
         _warn_if_not_converged(result, tol, max_iter)

@@ -305,7 +305,10 @@ def host_entry(fun: Callable) -> Callable:
                     "Call it outside the transformation, or use l1jax.solve_path (jittable, "
                     "vmappable and differentiable) or l1jax.implicit for one inside."
                 )
-        with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"):
+        # (and their transfers allowed: they take host data and return NumPy by design; under
+        # a user's jax.transfer_guard("disallow") path failed with JAX's bare error)
+        with jax.numpy_rank_promotion("allow"), jax.numpy_dtype_promotion("standard"), \
+                jax.transfer_guard("allow"):  # fmt: skip
             return fun(*args, **kwargs)
 
     return wrapped
@@ -316,21 +319,28 @@ def in_caller_scope(fun: Callable) -> Callable:
     starts from JAX's global ones, so a caller's ``jax.enable_x64`` (as
     :func:`l1jax._inputs.follows_float64` enters for float64 data), ``jax.default_device``,
     ``jax.default_matmul_precision``, ``jax.debug_nans``, ``jax.debug_infs``,
-    ``jax.disable_jit`` or the NumPy rules :func:`host_entry` sets would otherwise be lost
-    there; so would this thread's context variables (the class of the convergence warnings
-    of an estimator's fit, :func:`l1jax._warnings.convergence_as`)."""
+    ``jax.disable_jit``, ``jax.checking_leaks``, the transfer guards or the NumPy rules
+    :func:`host_entry` sets would otherwise be lost there; so would this thread's context
+    variables (the class of the convergence warnings of an estimator's fit,
+    :func:`l1jax._warnings.convergence_as`)."""
     config = jax.config
     x64, device, precision = (config.jax_enable_x64, config.jax_default_device,
                               config.jax_default_matmul_precision)  # fmt: skip
     nans, infs, no_jit = config.jax_debug_nans, config.jax_debug_infs, config.jax_disable_jit
     ranks, dtypes = config.jax_numpy_rank_promotion, config.jax_numpy_dtype_promotion
+    leaks, guards = config.jax_check_tracer_leaks, (config.jax_transfer_guard_host_to_device,
+                    config.jax_transfer_guard_device_to_host,
+                    config.jax_transfer_guard_device_to_device)  # fmt: skip
     context = contextvars.copy_context()
 
     def run(*args, **kwargs):
         with jax.enable_x64(x64), jax.default_device(device), \
                 jax.default_matmul_precision(precision), jax.debug_nans(nans), \
                 jax.debug_infs(infs), jax.disable_jit(no_jit), \
-                jax.numpy_rank_promotion(ranks), jax.numpy_dtype_promotion(dtypes):  # fmt: skip
+                jax.numpy_rank_promotion(ranks), jax.numpy_dtype_promotion(dtypes), \
+                jax.check_tracer_leaks(leaks), jax.transfer_guard_host_to_device(guards[0]), \
+                jax.transfer_guard_device_to_host(guards[1]), \
+                jax.transfer_guard_device_to_device(guards[2]):  # fmt: skip
             return fun(*args, **kwargs)
 
     @functools.wraps(fun)

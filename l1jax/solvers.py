@@ -542,7 +542,9 @@ def _refit_free(loss: str, data: Data, pen: Penalty, lin, beta, b, positive: boo
                 reach = 2.0 ** jnp.minimum(it, 60).astype(dtype)
                 inside = (bb + step > lo) & (bb + step < hi)
                 bracketed = jnp.isfinite(lo) & jnp.isfinite(hi)
-                mid = jnp.where(bracketed, 0.5 * (lo + hi) - bb, jnp.clip(step, -reach, reach))
+                ends = jnp.where(bracketed, lo, bb) + jnp.where(bracketed, hi, bb)  # (not
+                # −inf + inf = NaN before both are known: a user's jax_debug_nans, eager)
+                mid = jnp.where(bracketed, 0.5 * ends - bb, jnp.clip(step, -reach, reach))
                 step = jnp.where(inside & (jnp.abs(step) <= reach), step, mid)
             # solved: the step, or the gradient itself, is at the level of rounding (of each
             # logistic residual and of its η: _residual; of μ and y for the others)

@@ -421,7 +421,10 @@ def _fista_momentum_dtype(params) -> jnp.dtype:
     """At least float32 for FISTA's ``t_k`` (bf16 cannot count steps), float64 for f64 params."""
     dtypes = [jnp.result_type(x) for x in jax.tree.leaves(params)]
     floats = [d for d in dtypes if jnp.issubdtype(d, jnp.floating)]
-    return jnp.result_type(jnp.float32, *floats) if floats else jnp.result_type(float)
+    # (the widest, not jnp.result_type: float32 beside float64 params is no promotion under a
+    # user's jax_numpy_dtype_promotion="strict")
+    widest = max((jnp.dtype(jnp.float32), *floats), key=lambda d: jnp.finfo(d).bits)
+    return widest if floats else jnp.result_type(float)
 
 
 def _tree_vdot(a, b, dtype) -> jax.Array:

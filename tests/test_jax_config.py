@@ -132,3 +132,44 @@ def test_a_process_forked_after_jax_started_is_told_so_not_hung():
             for child in (_child_path, _child_minimize, _child_solve_path):
                 with pytest.raises(RuntimeError, match=r"forked after JAX had started .* 'spawn'"):
                     pool.apply_async(child).get(timeout=60)
+
+
+def test_the_logistic_intercept_bracket_makes_no_nan_of_its_own():
+    """Before both ends of the intercept's bracket were known, its midpoint was −inf + inf, a
+    NaN masked later, which a user's jax_debug_nans caught in eager mode (a logistic cv_path's
+    fold whose intercept gradient started at exactly 0)."""
+    n = 8
+    data = solvers.Data(Xt=jnp.zeros((2, n)), y=jnp.asarray(np.arange(n) % 2, float),
+                        s=jnp.full(n, 1.0 / n))  # fmt: skip
+    pen = solvers.elastic_net(jnp.asarray(0.1), 1.0, jnp.ones(2))
+    with jax.debug_nans(True), jax.disable_jit():
+        ref = solvers._refit_free("logistic", data, pen, jnp.zeros(n), jnp.zeros(2),
+                                  jnp.zeros(()), False, True)  # fmt: skip
+    assert bool(ref.ok) and float(ref.b) == 0.0
+
+
+def test_host_entry_points_transfer_under_a_users_disallowing_guard():
+    """path, cv_path and the estimators take host data and return NumPy by design: under a
+    user's jax.transfer_guard("disallow") they failed with JAX's bare error (and cv_path's
+    threads did not see a scoped guard); minimize on device data refused its own tol."""
+    X, y = _data()
+    Xd, yd = jax.device_put(X), jax.device_put(y)
+    ref = l1jax.path(X, y, lambdas=[0.1, 0.01])
+    with jax.transfer_guard("disallow"):
+        np.testing.assert_allclose(l1jax.path(Xd, yd, lambdas=[0.1, 0.01]).coef, ref.coef)
+        l1jax.cv_path(X, y, lambdas=[0.1, 0.01], n_folds=3)
+        w0, A, b, lam = (jax.device_put(a) for a in (np.zeros(3), np.eye(3), np.ones(3), 0.1))
+        fit = l1jax.minimize(lambda w, A, b: 0.5 * jnp.sum((A @ w - b) ** 2), w0, lam=lam,
+                             args=(A, b))  # fmt: skip
+    np.testing.assert_allclose(fit.params, 0.9, rtol=1e-5)
+
+
+def test_minimize_of_float64_params_under_strict_dtype_promotion():
+    """FISTA's step counter took jnp.result_type(float32, float64): no implicit promotion under
+    a user's jax_numpy_dtype_promotion="strict"."""
+    A, b = jnp.asarray(np.eye(2)), jnp.asarray([2.0, 0.1])
+    with jax.numpy_dtype_promotion("strict"):
+        fit = l1jax.minimize(lambda w, A, b: 0.5 * jnp.sum((A @ w - b) ** 2), jnp.zeros(2),
+                             lam=0.2, args=(A, b))  # fmt: skip
+        l1jax.proximal_gradient(0.1, 0.2).init(jnp.zeros(2))
+    np.testing.assert_allclose(fit.params, [1.8, 0.0], atol=1e-6)
