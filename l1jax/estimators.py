@@ -255,6 +255,13 @@ class _Linear(BaseEstimator):
                           reset=False)  # fmt: skip
         return X @ self.coef_.T + self.intercept_
 
+    def _no_intercept(self):
+        """``intercept_`` 0.0 without an intercept, as scikit-learn's regressors set it (a
+        float, whatever the shape of ``y``); returns ``self``."""
+        if not self.fit_intercept:
+            self.intercept_ = 0.0
+        return self
+
     @staticmethod
     def _at(res: PathResult, k: int, p: int):
         """The coefficients and intercept of λ ``k`` of ``res`` without the padded columns, in
@@ -311,7 +318,7 @@ class ElasticNet(RegressorMixin, _Linear):
 
     Attributes:
       coef_: ``(n_features,)`` coefficients (``(n_targets, n_features)`` for a 2-D ``y``).
-      intercept_: the intercept (``(n_targets,)``).
+      intercept_: the intercept (``(n_targets,)``; 0.0 without one, as scikit-learn's).
       n_iter_: solver iterations, over all working sets (a list, one per target).
       dual_gap_: the relative duality gap reached (``(n_targets,)``).
       path_: the :class:`l1jax.PathResult` (one λ; a tuple of one per target).
@@ -349,8 +356,9 @@ class ElasticNet(RegressorMixin, _Linear):
         tags.target_tags.multi_output = True  # (a 2-D y: one model per column)
         return tags
 
-    def fit(self, X, y, sample_weight=None):
-        """Fit the model; returns ``self``."""
+    def fit(self, X, y, sample_weight=None, check_input=True):
+        """Fit the model; returns ``self``. (``check_input``, scikit-learn's: accepted, and the
+        input is checked either way.)"""
         X, y, sample_weight = self._fit_data(X, y, sample_weight, multi_output=True)
         alpha = _check_alpha(self.alpha)
         p = X.shape[1]
@@ -370,14 +378,21 @@ class ElasticNet(RegressorMixin, _Linear):
             self.intercept_ = np.array([f[2] for f in fits])
             self.n_iter_ = [int(f[0].n_iter[0]) for f in fits]
             self.dual_gap_ = np.array([f[0].gap[0] for f in fits], np.float64)
-            return self
+            return self._no_intercept()
         ((self.path_, self.coef_, intercept),) = fits  # (a y of one column: scikit-learn's
         # coef_ (n_features,) and intercept_ (1,))
         self.intercept_ = np.atleast_1d(intercept) if y.ndim == 2 and self._per_target else \
             intercept  # fmt: skip
         self.n_iter_ = int(self.path_.n_iter[0])
-        self.dual_gap_ = float(self.path_.gap[0])
-        return self
+        self.dual_gap_ = np.float64(self.path_.gap[0])
+        return self._no_intercept()
+
+    @property
+    def sparse_coef_(self):
+        """``coef_`` as a SciPy CSR matrix (scikit-learn's), ``(1, n_features)`` or
+        ``(n_targets, n_features)``."""
+        check_is_fitted(self)
+        return sparse.csr_matrix(np.atleast_2d(self.coef_))
 
     def predict(self, X):
         """``X @ coef_ + intercept_``."""
@@ -642,7 +657,8 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         solved at once in one compiled call, whatever ``n_jobs``).
 
     Attributes:
-      alpha_, l1_ratio_: the chosen α and ρ.
+      alpha_, l1_ratio_: the chosen α and ρ (no ``l1_ratio_`` for :class:`LassoCV` and
+        :class:`MultiTaskLassoCV`, as scikit-learn's).
       alphas_: ``(n_alphas,)`` (or ``(n_l1_ratio, n_alphas)`` for two ratios or more, each
         with its own grid; given ``alphas`` are one grid for all) the grid(s), descending.
       mse_path_: ``(n_alphas, n_folds)`` (or ``(n_l1_ratio, n_alphas, n_folds)``) held-out MSE,
@@ -686,8 +702,9 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         fit = self._cross_validate(X, y, sample_weight, fold_ids, loss="squared")
         cv, k = fit.results[fit.best], fit.index
         self.cv_results_ = cv
-        self.l1_ratio_ = fit.ratios[fit.best]
-        self.alpha_ = float(cv.lambdas[k])
+        if self._fixed_l1_ratio is None:  # (scikit-learn's lasso CVs have no l1_ratio_)
+            self.l1_ratio_ = fit.ratios[fit.best]
+        self.alpha_ = np.float64(cv.lambdas[k])
         own = fit.many and np.ndim(self.alphas) == 0  # (given αs: one grid for all, as sklearn)
         self.alphas_ = np.array([r.lambdas for r in fit.results]) if own else cv.lambdas
         # (multi-task: cv_path sums a row's squared errors over its tasks; scikit-learn's
@@ -696,8 +713,8 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         self.mse_path_ = np.squeeze(mse)  # (as scikit-learn's: one α, one ratio, no axis)
         self.coef_, self.intercept_ = self._at(cv.path, k, X.shape[1])
         self.n_iter_ = int(cv.path.n_iter[k])
-        self.dual_gap_ = float(cv.path.gap[k])
-        return self
+        self.dual_gap_ = np.float64(cv.path.gap[k])
+        return self._no_intercept()
 
     def predict(self, X):
         """``X @ coef_ + intercept_`` at the chosen α."""
@@ -1031,8 +1048,9 @@ class _Classifier(ClassifierMixin, _Linear):
         from λ ``k`` of the binary or multinomial path ``res``."""
         coef, intercept = self._at(res, k, p)
         self.coef_ = coef.reshape(-1, p)
-        self.intercept_ = np.atleast_1d(intercept)
-        self.n_iter_ = np.array([int(res.n_iter[k])])
+        intercept = np.atleast_1d(intercept)  # (multinomial: summing to 0, as scikit-learn's)
+        self.intercept_ = intercept - intercept.mean() if intercept.size > 1 else intercept
+        self.n_iter_ = np.array([int(res.n_iter[k])], np.int32)
 
 
 class LogisticLasso(_Classifier):
@@ -1061,8 +1079,12 @@ class LogisticLasso(_Classifier):
     Attributes:
       classes_: the class labels (sorted, as ``np.unique``).
       coef_: ``(1, n_features)`` for two classes, else ``(n_classes, n_features)``.
-      intercept_: ``(1,)`` or ``(n_classes,)`` (multinomial: determined up to a common
-        constant, which the probabilities ignore).
+      intercept_: ``(1,)`` or ``(n_classes,)`` (multinomial: centred to sum 0, as
+        scikit-learn's; the model determines them up to a common constant only). Without an
+        L2 part (``l1_ratio=1``) and with an even number of classes, the multinomial
+        coefficients are not unique either: a feature's row may shift by a common constant
+        within a range at no cost, so an equally optimal fit (scikit-learn's, glmnet's) may have
+        other coefficients, and other zeros.
       n_iter_: ``(1,)`` solver iterations.
 
     Example:
@@ -1278,6 +1300,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
                     f"loss='logistic' needs a target of 2 classes, got {self.classes_.size}"
                 )
             y = y.astype(_DTYPES)
+        elif hasattr(self, "classes_"):  # (an earlier logistic fit's)
+            del self.classes_
         seed = self.random_state
         if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
             seed = int(check_random_state(seed).randint(np.iinfo(np.int32).max))

@@ -470,7 +470,7 @@ def test_multitask_match_sklearn(tasks, fit_intercept):
         ours.fit(X, Y)
         theirs.fit(X, Y)
         assert ours.coef_.shape == theirs.coef_.shape == (3, 12)
-        assert ours.intercept_.shape == (3,)
+        assert np.shape(ours.intercept_) == np.shape(theirs.intercept_)  # ((3,); 0.0 without)
         assert abs(_multitask_objective(ours, X, Y) / _multitask_objective(theirs, X, Y) - 1) \
             < 1e-10  # fmt: skip
         # (a 1e-12 objective accuracy leaves coefficients ~1e-6 apart, as for Lasso above)
@@ -863,3 +863,38 @@ def test_masked_entries_are_refused_at_fit_predict_and_transform():
         est.fit(X, Y)
         with pytest.raises(ValueError, match=r"^X is a masked array"):
             (est.transform if isinstance(est, StabilitySelection) else est.predict)(hidden)
+
+
+def test_fitted_attributes_are_scikit_learns():
+    """What a porting user reads off a fit, as scikit-learn 1.9 sets it: intercept_ 0.0
+    without an intercept (was an array of zeros for a 2-D y), no l1_ratio_ on the lasso CVs, alpha_
+    and dual_gap_ as NumPy floats, sparse_coef_, fit(check_input=...), the multinomial
+    intercepts summing to 0 (they sat −3.2 off, shifting decision_function), n_iter_ int32, no
+    classes_ left from an earlier logistic fit of StabilitySelection."""
+    from sklearn import linear_model as sk
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 5)), rng.standard_normal(40)
+    Y = np.c_[y, rng.standard_normal(40)]
+    for est, target in ((Lasso(alpha=0.1, fit_intercept=False), Y),
+                        (MultiTaskLasso(alpha=0.1, fit_intercept=False), Y),
+                        (LassoCV(alphas=5, fit_intercept=False), y)):  # fmt: skip
+        twin = getattr(sk, type(est).__name__)(fit_intercept=False).fit(X, target)
+        assert est.fit(X, target).intercept_ == twin.intercept_ == 0.0
+        assert type(est.intercept_) is type(twin.intercept_)
+    lasso_cv, enet_cv = LassoCV(alphas=5).fit(X, y), ElasticNetCV(alphas=5).fit(X, y)
+    assert not hasattr(lasso_cv, "l1_ratio_") and enet_cv.l1_ratio_ == 0.5
+    assert isinstance(lasso_cv.alpha_, np.float64) and isinstance(lasso_cv.dual_gap_, np.float64)
+    lasso = Lasso(alpha=0.1).fit(X, y, check_input=False)
+    np.testing.assert_array_equal(lasso.sparse_coef_.toarray(), lasso.coef_[None])
+    labels = np.arange(60) % 3
+    Xc = rng.standard_normal((60, 4)) + labels[:, None]
+    model = LogisticLasso(alpha=0.01, tol=1e-12).fit(Xc, labels)
+    twin = sk.LogisticRegression(l1_ratio=1.0, C=1 / (0.01 * 60), solver="saga", tol=1e-12,
+                                 max_iter=100_000).fit(Xc, labels)  # fmt: skip
+    assert abs(model.intercept_.sum()) < 1e-12 and model.n_iter_.dtype == np.int32
+    np.testing.assert_allclose(model.intercept_, twin.intercept_, atol=1e-6)
+    np.testing.assert_allclose(model.decision_function(Xc), twin.decision_function(Xc), atol=1e-5)
+    selector = StabilitySelection(loss="logistic", n_subsamples=4).fit(X, y > 0)
+    assert hasattr(selector, "classes_")
+    assert not hasattr(selector.set_params(loss="squared").fit(X, y), "classes_")
