@@ -80,6 +80,14 @@ def _refuse_missing(cell: str, where: str) -> None:
         )
 
 
+def _cell_float(text: str) -> float:
+    """``float(text)`` without Python's digit-group underscores ("1_5" is 15 to it, text to
+    pandas and R)."""
+    if "_" in text:
+        raise ValueError(text)
+    return float(text)
+
+
 def _number(cell: str, where: str, decimal: str = ".") -> float:
     _refuse_missing(cell, where)
     text = cell.strip()
@@ -89,7 +97,7 @@ def _number(cell: str, where: str, decimal: str = ".") -> float:
                          "separates thousands, remove it from the file; if it is the decimal "
                          "mark, leave out --decimal ,")  # fmt: skip
     try:
-        value = float(text.replace(",", ".") if decimal == "," else text)
+        value = _cell_float(text.replace(",", ".") if decimal == "," else text)
     except ValueError:
         hint = ""
         if decimal != "," and "," in text:
@@ -104,7 +112,7 @@ def _number(cell: str, where: str, decimal: str = ".") -> float:
 
 def _is_number(cell: str) -> bool:
     try:
-        return math.isfinite(float(cell))
+        return math.isfinite(_cell_float(cell))
     except ValueError:
         return False
 
@@ -112,7 +120,7 @@ def _is_number(cell: str) -> bool:
 def _is_text(cell: str) -> bool:
     """Whether ``cell`` is no number in any notation (inf, a decimal comma)."""
     try:
-        float(cell.replace(",", "."))
+        _cell_float(cell.replace(",", "."))
     except ValueError:
         return True
     return False
@@ -371,12 +379,25 @@ def _first(values: Sequence[str], k: int = 5) -> str:
     return ", ".join(values[:k]) + (", ..." if len(values) > k else "")
 
 
+def _class_key(cell: str):
+    """A class label's identity: a number by its value ("1" and "1.0" are one class, as pandas
+    and glmnet read them), text by its text."""
+    text = cell.strip()
+    return _cell_float(text) if _is_number(text) else text
+
+
 def _class_target(raw_y, target, multiclass):
+    labels = {}  # (each class by the first cell that names it)
     for where, cell in raw_y:
         _refuse_missing(cell, where)
-    values = sorted({cell for _, cell in raw_y}, key=_sort_key)
+        labels.setdefault(_class_key(cell), cell.strip())
+    keys = sorted(labels, key=lambda k: (0, k, "") if isinstance(k, float) else (1, 0.0, k))
+    values = [labels[k] for k in keys]
     shown = _first(values)
-    if len(values) < 2 or (len(values) > 2 and not multiclass):
+    if len(values) < 2:
+        raise InputError(f"target {target!r} must have at least 2 classes for a classifier "
+                         f"(--loss logistic or multinomial): it has 1 ({shown})")  # fmt: skip
+    if len(values) > 2 and not multiclass:
         raise InputError(
             f"target {target!r} must be binary for --loss logistic: it has {len(values)} "
             f"distinct values ({shown})"
@@ -387,8 +408,8 @@ def _class_target(raw_y, target, multiclass):
             f"classifier (at most {_MAX_CLASSES} classes); for a numeric response leave out "
             "--loss"
         )
-    index = {cell: float(c) for c, cell in enumerate(values)}
-    return np.array([index[cell] for _, cell in raw_y]), values
+    index = {key: float(c) for c, key in enumerate(keys)}
+    return np.array([index[_class_key(cell)] for _, cell in raw_y]), values
 
 
 def _numeric_target(raw_y, decimal):
@@ -414,7 +435,7 @@ def _numeric_target(raw_y, decimal):
 
 def _sort_key(cell: str):
     try:
-        return (0, float(cell), cell)
+        return (0, _cell_float(cell), cell)
     except ValueError:
         return (1, 0.0, cell)
 
@@ -653,7 +674,7 @@ def _report(table: Table, result, cv) -> str:
     rows = range(len(names))
     if len(names) > _ALL_ROWS:  # wide data: the coefficient table shows the nonzero rows only
         rows = np.flatnonzero(features_in(coef[[k for k, _ in chosen]]).any(axis=0))
-    width = max([8, *(len(names[j]) for j in rows)])
+    width = max([len("(intercept)"), *(len(names[j]) for j in rows)])
     for k, label in sorted(chosen):
         keep = np.flatnonzero(features_in(coef[k : k + 1])[0])
         lines.append(
@@ -739,7 +760,7 @@ def _stability_report(table: Table, st, shown_unselected: int = 5) -> str:
     lines.append(
         f"expected number of false selections <= {st.error_bound:.3g} (Meinshausen & "
         f"Bühlmann's bound q² / ((2·threshold − 1)·p), q = {st.mean_selected:.3g} features "
-        "selected per half)"
+        "selected per half; it assumes exchangeable noise features)"
     )
     return "\n".join(lines)
 
@@ -804,11 +825,20 @@ def _save(out: str, *draws, width: float, title: str) -> None:
     axes = fig.subplots(1, len(draws))
     for draw, ax in zip(draws, np.atleast_1d(axes), strict=True):
         draw(ax)
-    fig.suptitle(title, fontsize=11)
+    fig.suptitle(title.replace("$", r"\$"), fontsize=11)  # (a file name, not mathtext)
     fig.savefig(out, dpi=110)  # (the constrained layout fits the figure: no "tight" pass)
 
 
 _ALL_DRAWN = 1000  # with more features, the path plot leaves out those never nonzero
+
+
+def _count_left_out(ax, left_out: int) -> None:
+    """Count the features left out of a wide plot (never selected) among its legend's "other
+    features" (the plot counted only those drawn: 47 of 1,190)."""
+    legend = ax.get_legend()
+    for text in legend.get_texts() if legend is not None and left_out else []:
+        if match := re.fullmatch(r"(\d+) other features", text.get_text()):
+            text.set_text(f"{int(match.group(1)) + left_out} other features")
 
 
 def _column_sd(X) -> np.ndarray:
@@ -837,6 +867,7 @@ def _save_plots(table: Table, path, cv, files: Sequence[str], title: str) -> Non
             result = cv._replace(path=part) if cv is not None else part
             names, scale = [names[j] for j in drawn], scale[drawn]
         plot_path(result, ax=ax, feature_names=names, scale=scale)
+        _count_left_out(ax, len(table.feature_names) - len(names))
 
     def draw_cv(ax):
         plot_cv(cv, ax=ax)
@@ -902,6 +933,18 @@ _FLAGS = [
     (r"\bn_subsamples\b", "--stability"),
     (r"\bthreshold\b", "--threshold"),
 ]
+
+
+def _class_labels(message: str, classes) -> str:
+    """l1jax's "class 2.0 of y" (the class's code) as the file's label: "class 'emu' of y"."""
+    if not classes:
+        return message
+
+    def label(match):
+        k = int(match.group(1))
+        return f"class {classes[k]!r} of y" if k < len(classes) else match.group(0)
+
+    return re.sub(r"class (\d+)(?:\.0)? of y", label, message)
 
 
 def _in_cli_terms(message: str) -> str:
@@ -1029,8 +1072,12 @@ def _run_stability(table: Table, args, options, what, plot_files, title) -> None
                                 selected=np.asarray(st.selected)[drawn],
                                 max_probability=np.asarray(st.max_probability)[drawn])  # fmt: skip
             names = [names[j] for j in drawn]
-        draw = functools.partial(plot_stability, shown, feature_names=names)
-        _save(plot_files[0], lambda ax: draw(ax=ax), width=7.5, title=title)
+
+        def draw(ax):
+            plot_stability(shown, ax=ax, feature_names=names)
+            _count_left_out(ax, len(table.feature_names) - len(names))
+
+        _save(plot_files[0], draw, width=7.5, title=title)
         _progress(f"saved {plot_files[0]}")
         print(f"plots: {plot_files[0]}")
 
@@ -1056,7 +1103,7 @@ def integer(minimum: int):
 
 def _float(text: str) -> float:
     try:
-        return float(text)
+        return _cell_float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
@@ -1281,11 +1328,32 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _check_writable(flag: str, file: str | None) -> None:
+def _plot_file(file: str | None) -> str | None:
+    """``--plot``'s file: with ``.png`` added when it has no extension (matplotlib adds it,
+    and the file named "plots: fig" was fig.png), refused before the fit when matplotlib
+    cannot write its format (it failed after the fit, with --out written)."""
+    if file is None or os.path.isdir(file):  # (a folder: _check_writable says so)
+        return file
+    ext = os.path.splitext(file)[1]
+    if not ext:
+        return file + ".png"
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    if ext[1:].lower() not in FigureCanvasBase.get_supported_filetypes():
+        raise InputError(f"--plot {file}: matplotlib cannot write {ext} files; name a .png (or "
+                         ".pdf, .svg) file")  # fmt: skip
+    return file
+
+
+def _check_writable(flag: str, file: str | None, inputs: Sequence[str] = ()) -> None:
     """Refuse an output ``file`` that cannot be written before the fit, not after it: a
-    missing or read-only folder, or a folder given as the file."""
+    missing or read-only folder, a folder given as the file, or one of the ``inputs`` (the data
+    file was overwritten with the coefficients)."""
     if file is None:
         return
+    if any(os.path.realpath(file) == os.path.realpath(given) for given in inputs if given):
+        raise InputError(f"{flag} {file}: is an input file, which it would overwrite; name "
+                         "another file")  # fmt: skip
     folder = os.path.dirname(os.path.abspath(file))
     if os.path.isdir(file):
         raise InputError(
@@ -1306,7 +1374,15 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         demo.main(argv[1:])
         return 0
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, unknown = parser.parse_known_args(argv)
+    if args.command == "demo":  # (demo's options are its own; the main job's do not apply)
+        before = argv[: argv.index("demo")]
+        _fail(f"{' '.join(before)}: options of the main job, not of demo; run python -m l1jax "
+              "demo with its own options after it (python -m l1jax demo --help)")  # fmt: skip
+        return 2
+    if unknown:
+        parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     global _quiet
     _quiet = args.quiet
     if args.cv == 1:
@@ -1325,12 +1401,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "path" and (conflict := _file_kind_conflict(args)):
         _fail(conflict)
         return 2
+    table = None  # (its class labels name the classes in l1jax's messages)
     try:
         if args.command == "path":
             if args.plot and not _have_matplotlib():
                 raise InputError(f"--plot needs matplotlib; {_install_matplotlib()}")
+            args.plot = _plot_file(args.plot)
             for flag, file in (("--plot", args.plot), ("--out", args.out)):
-                _check_writable(flag, file)
+                _check_writable(flag, file, inputs=(args.file, *args.target,
+                                                    args.feature_names))  # fmt: skip
             if _is_npz(args.file) and len(args.target) > 1:
                 raise InputError("several --target columns are for a CSV FILE; with a .npz "
                                  "FILE, --target names one file of the response")  # fmt: skip
@@ -1376,7 +1455,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         _fail(f"cannot read or write a file: {err}")
         return 1
     except (ValueError, TypeError) as err:
-        _fail(_in_cli_terms(str(err).splitlines()[0]) if str(err) else type(err).__name__)
+        lines = [line for line in str(err).splitlines() if line.strip()]
+        classes = table.classes if table is not None else None
+        _fail(_in_cli_terms(_class_labels(lines[0], classes)) if lines else type(err).__name__)
         return 1
     except ImportError as err:
         _fail(str(err))

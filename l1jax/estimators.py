@@ -1232,7 +1232,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
     ‖β‖²)``) is fitted on ``n_subsamples`` halves of the rows (complementary pairs, stratified
     by class for ``loss="logistic"``); ``get_support()`` and ``transform`` keep the features
     with ``max_probability_ >= threshold``, with at most ``error_bound_`` of them selected
-    falsely in expectation (Meinshausen & Bühlmann 2010). Unlike the other estimators here,
+    falsely in expectation under Meinshausen & Bühlmann's (2010) assumptions (exchangeable
+    noise features, a lasso no worse than random guessing among them; see
+    :func:`l1jax.stability_selection`). Unlike the other estimators here,
     and as glmnet and Meinshausen & Bühlmann, the features are standardized by default.
 
     Args:

@@ -62,14 +62,15 @@ def _axes(ax):
 
 
 def _feature_names(feature_names, p: int) -> list[str] | None:
-    """``feature_names`` as ``p`` strings (None stays None)."""
+    """``feature_names`` as ``p`` strings to show (None stays None): a ``$`` is shown as
+    itself (names are data, not matplotlib's mathtext, which failed on "spend_$10_$20")."""
     if feature_names is None:
         return None
     unordered = (bytes, dict, set, frozenset)
     if isinstance(feature_names, unordered) or not isinstance(feature_names, Iterable):
         raise TypeError(f"feature_names must be a sequence of {p} names (one per feature), got "
                         f"{type(feature_names).__name__}")  # fmt: skip
-    names = [str(name) for name in feature_names]
+    names = [str(name).replace("$", r"\$") for name in feature_names]
     if len(names) != p:
         raise ValueError(f"feature_names must have one name per feature ({p}), got {len(names)}")
     return names

@@ -835,3 +835,79 @@ def test_quiet_still_names_how_to_add_the_plots(tmp_path, capsys, monkeypatch):
     assert code == 0 and "keeps" in out
     (notice,) = err.strip().splitlines()  # (no progress lines: --quiet)
     assert "-m pip install matplotlib" in notice and not list(tmp_path.glob("*.png"))
+
+
+def test_class_labels_by_value_underscores_and_label_names(tmp_path, capsys):
+    """Cells "1" and "1.0" were two classes (a 3-class multinomial fit from a binary target);
+    "1_5" was read as 15 (Python's float); l1jax's "class 2.0 of y" is named by its label."""
+    X, _ = _regression(12)
+    labels = ["0", "1", "1.0"] * 4
+    rows = [[*x, c] for x, c in zip(X, labels, strict=True)]
+    data = _write(tmp_path / "c.csv", [*NAMES, "y"], rows)
+    table = read_csv(str(data), "y", binary=True, multiclass=True)
+    assert table.classes == ["0", "1"]
+    np.testing.assert_array_equal(table.y, [0, 1, 1] * 4)
+    data = _write(tmp_path / "u.csv", ["a", "y"], [["1_5", 1], ["2", 2], ["3", 4]])
+    with pytest.raises(InputError, match=r"column 'a', is not a number: '1_5'"):
+        read_csv(str(data), "y")
+    rows = [[x, "cat" if k % 2 else "dog"] for k, x in enumerate(np.linspace(-1, 1, 28))]
+    data = _write(tmp_path / "e.csv", ["x", "animal"], [*rows, [0.3, "emu"]])
+    code, _, err = _in_process(["path", str(data), "--target", "animal", "--loss", "logistic",
+                                "--cv", "2", "--quiet", "--n-lambdas", "5"], capsys)  # fmt: skip
+    assert code == 1 and "class 'emu' of y" in err
+
+
+def test_options_of_the_main_job_before_demo_are_refused(tmp_path, capsys, monkeypatch):
+    """`--quiet demo` ran the diabetes job instead, writing its two PNGs."""
+    monkeypatch.chdir(tmp_path)
+    code, _, err = _in_process(["--quiet", "demo"], capsys)
+    assert code == 2 and "options of the main job, not of demo" in err
+    assert not list(tmp_path.iterdir())
+
+
+def test_outputs_are_checked_before_the_fit(tmp_path, capsys):
+    """--plot without an extension wrote fig.png but printed "fig"; an unknown format failed
+    after the fit; --out naming the data file overwrote it."""
+    X, y = _regression(20)
+    data = _write(tmp_path / "d.csv", [*NAMES, "y"], np.c_[X, y])
+    before = data.read_bytes()
+    base = ["path", str(data), "--target", "y", "--cv", "0", "--quiet", "--n-lambdas", "5"]
+    code, _, err = _in_process([*base, "--out", str(data)], capsys)
+    assert code == 1 and "is an input file" in err and data.read_bytes() == before
+    code, _, err = _in_process([*base, "--plot", str(tmp_path / "f.xyz"),
+                                "--out", str(tmp_path / "c.csv")], capsys)  # fmt: skip
+    assert code == 1 and "cannot write .xyz" in err and not (tmp_path / "c.csv").exists()
+    code, out, _ = _in_process([*base, "--plot", str(tmp_path / "fig")], capsys)
+    assert code == 0 and f"plots: {tmp_path / 'fig.png'}" in out
+    assert (tmp_path / "fig.png").read_bytes().startswith(PNG)
+
+
+def test_dollar_names_plot_and_the_table_aligns(tmp_path, capsys):
+    """Two '$' in a column name made matplotlib's mathtext fail after the fit (with an empty
+    message); '(intercept)' overflowed the name column, shifting its numbers."""
+    X, y = _regression(20)
+    names = ["spend_$10_$20", "b", "c", "d"]
+    data = _write(tmp_path / "d.csv", [*names, "y"], np.c_[X, y])
+    code, out, err = _in_process(["path", str(data), "--target", "y", "--cv", "0", "--quiet",
+                                  "--plot", str(tmp_path / "p.png")], capsys)  # fmt: skip
+    assert code == 0, err
+    table = out[out.index("coefficient") :].splitlines()
+    ends = {len(line) for line in table[: 2 + len(names)] if line.strip()}
+    assert len(ends) == 1, table
+
+
+def test_a_wide_plot_counts_the_features_it_left_out():
+    """Over 1,000 features the CLI draws only those ever selected: the legend's "other
+    features" counted among the drawn (47 of 1,190)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    from l1jax.cli import _count_left_out
+
+    ax = Figure().subplots()
+    ax.plot([0, 1], [0, 1], label="7 other features")
+    ax.legend()
+    _count_left_out(ax, 1183)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1190 other features"]
