@@ -363,12 +363,20 @@ def center_scale(xp, X, s, fit_intercept, standardize):
     return Xc, x_mean, scale
 
 
+def flat_ratio(dtype) -> float:
+    """The spread, relative to its mean, up to which a column is constant but for the rounding
+    of its centring (which with unequal weights leaves ε |μ| and more on long columns: a
+    constant column then got coefficients of 1e-9 without standardization): 1000 ε of the
+    dtype, at most 1e-10 (float64: 2.2e-13; 1e-10 dropped a column of 10¹¹ + N(0, 1), whose
+    float64 values hold it to 1e-5, and certified the fit without it)."""
+    return min(1e-10, 1000 * float(np.finfo(dtype).eps))
+
+
 def _flat(xp, spread, x_mean):
     """Columns whose spread (the square root of their weighted sum of squares about the mean) is
-    at most 1e-10 of their mean: constant but for the rounding of their centring, which with
-    unequal weights leaves ε |μ| (a constant column then got coefficients of 1e-9 without
-    standardization). :func:`_column_scales` also takes columns of spread 0."""
-    return spread <= 1e-10 * xp.abs(x_mean)
+    at most :func:`flat_ratio` of their mean: constant but for the rounding of their centring.
+    :func:`_column_scales` also takes columns of spread 0."""
+    return spread <= flat_ratio(spread.dtype) * xp.abs(x_mean)
 
 
 def _zero_columns(Xc, flat):
@@ -378,10 +386,11 @@ def _zero_columns(Xc, flat):
 
 def _column_scales(xp, squares, x_mean):
     """``(divisor, scale)`` of columns with weighted sums of squares ``squares`` (about their
-    means ``x_mean``): √squares, but a constant column (scale 0, or at most 1e-10 of its mean)
-    is divided by inf (it becomes 0) and gets scale 1. One rule for :func:`center_scale` and
-    :func:`_gram_of`. A column of small values is not constant: standardized, its units do not
-    matter (a spread of 1e-11 about 0 was taken for constant, its feature dropped)."""
+    means ``x_mean``): √squares, but a constant column (scale 0, or at most :func:`flat_ratio`
+    of its mean) is divided by inf (it becomes 0) and gets scale 1. One rule for
+    :func:`center_scale` and :func:`_gram_of`. A column of small values is not constant:
+    standardized, its units do not matter (a spread of 1e-11 about 0 was taken for constant,
+    its feature dropped)."""
     scale = xp.sqrt(squares)
     constant = (scale == 0) | _flat(xp, scale, x_mean)
     return xp.where(constant, xp.inf, scale), xp.where(constant, 1.0, scale)

@@ -164,6 +164,8 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
     x_mean, x_scale, nonzero)`` as :func:`l1jax._inputs.center_scale` does for dense ``X``: a
     constant column becomes 0 and gets scale 1; ``nonzero`` says the standardized column has
     a nonzero entry."""
+    from l1jax._inputs import _flat  # (one rule of constant columns; _inputs imports this)
+
     sp = _scipy_sparse()
     X = sp.csc_matrix(X, dtype=np.float64)
     n, p = X.shape
@@ -181,10 +183,10 @@ def prepare(X: sp.csc_matrix, s: np.ndarray, *, fit_intercept: bool, standardize
         var += x_mean**2 * unstored
     spread = np.sqrt(var)
     if standardize:
-        constant = (spread == 0) | (spread <= 1e-10 * np.abs(x_mean))  # (as center_scale)
+        constant = (spread == 0) | _flat(np, spread, x_mean)  # (as center_scale)
         scale = np.where(constant, 1.0, spread)
     else:  # (unscaled: constant up to rounding, as l1jax._inputs.center_scale)
-        constant = spread <= 1e-10 * np.abs(x_mean)
+        constant = _flat(np, spread, x_mean)
         scale = np.ones(p)
     if fit_intercept:  # a column equal to its mean everywhere is constant
         flat = np.bincount(col, X.data != x_mean[col], minlength=p) == 0

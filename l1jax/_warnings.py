@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import os
 import sys
+from collections.abc import Callable
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -27,7 +28,8 @@ def user_stacklevel() -> int:
 # that records and re-issues: catch_warnings swaps the process's warning state, and fits in
 # threads at once (joblib's threading backend) left every later warning of the process, in
 # every thread, in a list nobody read (a probe).
-_CONVERGENCE: contextvars.ContextVar[type[Warning] | None] = contextvars.ContextVar(
+# With it, how to say a message in the caller's words (an estimator's names for its parameters).
+_CONVERGENCE: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
     "l1jax_convergence_warning", default=None
 )
 
@@ -35,13 +37,21 @@ _CONVERGENCE: contextvars.ContextVar[type[Warning] | None] = contextvars.Context
 def convergence_category(default: type[Warning]) -> type[Warning]:
     """The class of a convergence warning issued here: ``default``, or the one of
     :func:`convergence_as`."""
-    return _CONVERGENCE.get() or default
+    given = _CONVERGENCE.get()
+    return given[0] if given else default
+
+
+def convergence_message(message: str) -> str:
+    """A convergence warning's ``message`` in the words of :func:`convergence_as`'s caller."""
+    given = _CONVERGENCE.get()
+    return given[1](message) if given and given[1] else message
 
 
 @contextlib.contextmanager
-def convergence_as(category: type[Warning]):
-    """Issue l1jax's convergence warnings as ``category`` in this context (this thread)."""
-    token = _CONVERGENCE.set(category)
+def convergence_as(category: type[Warning], rename: Callable[[str], str] | None = None):
+    """Issue l1jax's convergence warnings as ``category`` in this context (this thread), their
+    messages through ``rename`` (an estimator's fit: its names, not l1jax.path's)."""
+    token = _CONVERGENCE.set((category, rename))
     try:
         yield
     finally:

@@ -116,17 +116,32 @@ class _FitConvergenceWarning(ConvergenceWarning, SklearnConvergenceWarning):
 _FitConvergenceWarning.__name__ = "ConvergenceWarning"  # (as printed; pickled by __qualname__)
 
 
-def _call(fn, *args, words: dict[str, str] | None = None, **kwargs):
-    """Run an l1jax fit in float64, its convergence warnings also scikit-learn's; the errors of
-    its arguments name the estimator's (``words``: l1jax's name → the estimator's)."""
-    with convergence_as(_FitConvergenceWarning), jax.enable_x64(True):
+def _in_words(message: str, words: dict[str, str] | None) -> str:
+    """``message`` with l1jax's names replaced by the estimator's (``words``), at once."""
+    if not words:
+        return message
+    names = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+    return re.sub(rf"\b({names})\b", lambda m: words[m[1]], message)
+
+
+def _call(fn, *args, owner: str, words: dict[str, str] | None = None, **kwargs):
+    """Run an l1jax fit in float64 for the estimator ``owner``, its convergence warnings also
+    scikit-learn's; the errors of its arguments and its warnings name the estimator's
+    (``words``: l1jax's name → the estimator's; "l1jax.path:" was named in a Lasso's warning,
+    with a lambda_min_ratio it does not have)."""
+
+    def rename(message: str) -> str:
+        message = re.sub(rf"^l1jax\.{fn.__name__}\b", f"{owner}.fit", message)
+        if "lambda_min_ratio" not in (words or {}):  # (one α: no path to stop earlier)
+            message = message.replace("), loosen tol, or stop the path at a larger λ (a larger "
+                                      "lambda_min_ratio)", ") or loosen tol")  # fmt: skip
+        return _in_words(message, words)
+
+    with convergence_as(_FitConvergenceWarning, rename), jax.enable_x64(True):
         try:
             return fn(*args, **kwargs)
         except (TypeError, ValueError) as err:
-            if not words:
-                raise
-            names = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
-            message = re.sub(rf"\b({names})\b", lambda m: words[m[1]], str(err))  # (at once)
+            message = _in_words(str(err), words)
             if message == str(err):
                 raise
             raise type(err)(message) from None
@@ -366,7 +381,8 @@ class ElasticNet(RegressorMixin, _Linear):
         fits = []
         for target in y.T if y.ndim == 2 and self._per_target else [y]:
             res: PathResult = _call(
-                path, X, target, words=self._words, loss="squared", l1_ratio=self._l1_ratio(),
+                path, X, target, owner=type(self).__name__, words=self._words, loss="squared",
+                l1_ratio=self._l1_ratio(),
                 lambdas=np.array([alpha]), sample_weight=sample_weight,
                 **self._penalty_options(p, X.shape[1]), **self._options(),
             )  # fmt: skip
@@ -609,7 +625,8 @@ class _CrossValidated(_Linear):
         results: list[CVResult] = []
         for ratio in ratios:
             results.append(_call(
-                cv_path, X, y, words=self._words, fold_ids=fold_ids, loss=loss, scoring=scoring,
+                cv_path, X, y, owner=type(self).__name__, words=self._words, fold_ids=fold_ids,
+                loss=loss, scoring=scoring,
                 l1_ratio=ratio, lambdas=grid,
                 lambda_min_ratio=self.eps if isinstance(grid, numbers.Integral) else None,
                 sample_weight=sample_weight, early_stop=False, **self._options(), **options,
@@ -1117,7 +1134,8 @@ class LogisticLasso(_Classifier):
         p = X.shape[1]
         X, target, loss = self._problem(X, encoded)
         X, target, sample_weight, _ = self._padded(X, target, sample_weight)
-        res = _call(path, X, target, words=self._words, l1_ratio=self.l1_ratio,
+        res = _call(path, X, target, owner=type(self).__name__, words=self._words,
+                    l1_ratio=self.l1_ratio,
                     lambdas=np.array([alpha]), sample_weight=sample_weight, **loss,
                     **self._options())  # fmt: skip
         self._set_fit(res, 0, p)
@@ -1311,7 +1329,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
         if alphas is not None and not isinstance(alphas, numbers.Integral):
             alphas = _alpha_sequence(alphas, "None, an int (the number of alphas)")
         result: StabilityResult = _call(
-            stability_selection, X, y,
+            stability_selection, X, y, owner=type(self).__name__,
             words={"lambdas": "alphas", "lambda_min_ratio": "eps", "seed": "random_state"},
             n_subsamples=self.n_subsamples, threshold=self.threshold,
             max_selected=self.max_selected, lambdas=alphas, seed=seed, loss=self.loss,

@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._inputs import Matrix, column_names
 from l1jax._programs import highest, host_entry, jit
-from l1jax._warnings import convergence_category, user_stacklevel
+from l1jax._warnings import convergence_category, convergence_message, user_stacklevel
 from l1jax.losses import MULTINOMIAL
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -257,7 +257,8 @@ def path(
     centred, and are scaled by their weighted root mean square instead (glmnet's
     ``intercept=FALSE`` scales them by their centred standard deviations: see below). A constant
     column gets coefficient 0 (with an intercept, with or
-    without standardization; a column whose spread is at most 1e-10 of its mean is constant).
+    without standardization; a column whose spread is at most 1000 ε of its mean, 2.2e-13 in
+    float64, is constant: the rounding of its centring).
     A column of small values is not: standardized, its units do not matter (in float32 its
     spread must be at least 1e-30, and 1e-15 without standardization, in float64 1e-150, else a
     ValueError).
@@ -465,32 +466,33 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
     :attr:`Status.NONFINITE`, the others) for the fits of ``status`` (any shape, ``lambdas``
     broadcast to it) that did not converge, at the user's line
     (:func:`l1jax._warnings.user_stacklevel`)."""
-    stacklevel = user_stacklevel()
+    stacklevel = user_stacklevel() + 1  # (from warn, below)
+
+    def warn(message: str) -> None:  # (in the caller's words: an estimator's, convergence_as)
+        warnings.warn(convergence_message(message), convergence_category(ConvergenceWarning),
+                      stacklevel=stacklevel)  # fmt: skip
+
     status, gap = np.asarray(status), np.asarray(gap)
     lambdas = np.broadcast_to(lambdas, status.shape)
     converged = status == solvers.Status.CONVERGED
     unbounded = status == solvers.Status.UNBOUNDED
     if unbounded.any():
-        warnings.warn(
+        warn(
             f"{where}: {int(unbounded.sum())} of {status.size} {what} have no finite "
             f"minimizer (status UNBOUNDED, first at λ={lambdas[unbounded][0]:.4g}): the "
             "unpenalized part of the model (the intercept, features with penalty_factor 0, or "
             "every feature at λ = 0) separates the data (classes) or its columns are (nearly) "
             "collinear, so its coefficients diverge. Use λ > 0 and penalize those features "
-            "(penalty_factor > 0), or drop the collinear ones.",
-            convergence_category(ConvergenceWarning),
-            stacklevel=stacklevel,
+            "(penalty_factor > 0), or drop the collinear ones."
         )
     nonfinite = status == solvers.Status.NONFINITE
     if nonfinite.any():  # (no number of iterations helps: say what does)
-        warnings.warn(
+        warn(
             f"{where}: {int(nonfinite.sum())} of {status.size} {what} did not converge: the fit "
             f"reached a value that is not finite (NaN or inf; status NONFINITE, first at "
             f"λ={lambdas[nonfinite][0]:.4g}), a numerical failure that more iterations do not "
             "mend. Pass X as float64, or rescale what is extreme (sample_weight spanning many "
-            "orders of magnitude, features or y far from 1).",
-            convergence_category(ConvergenceWarning),
-            stacklevel=stacklevel,
+            "orders of magnitude, features or y far from 1)."
         )
     bad = ~converged & ~unbounded & ~nonfinite
     if bad.any():
@@ -508,13 +510,11 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
                 "column's mean, or y's, is many times its spread (centre them first): pass X as "
                 "float64 NumPy data (solved in float64 even with JAX's x64 off) to certify it."
             )
-        warnings.warn(
+        warn(
             f"{where}: {int(bad.sum())} of {status.size} {what} did not converge: worst "
             f"relative duality gap {gap[worst]:.3g} at λ={lambdas[worst]:.4g}, tol={tol:g}. "
             f"Increase max_iter (now {max_iter}), loosen tol, or stop the path at a larger λ "
-            f"(a larger lambda_min_ratio).{hint}",
-            convergence_category(ConvergenceWarning),
-            stacklevel=stacklevel,
+            f"(a larger lambda_min_ratio).{hint}"
         )
 
 

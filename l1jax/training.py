@@ -30,7 +30,7 @@ import optax
 from numpy.typing import ArrayLike
 
 from l1jax import _inputs, _sharding, prox
-from l1jax._programs import host_entry, jit
+from l1jax._programs import bounded_jit, host_entry
 from l1jax._warnings import user_stacklevel
 from l1jax.prox import _check_axis, _check_hyperparam, _like
 from l1jax.transforms import (
@@ -379,10 +379,7 @@ def _split_leading(mesh, name, tree):
     )
 
 
-@functools.partial(
-    jit,
-    static_argnames=("loss_fn", "optimizer", "steps", "batch_size", "every", "report", "mesh"),
-)
+@bounded_jit("loss_fn", "optimizer", "steps", "batch_size", "every", "report", "mesh")
 def _train_path(
     init_params, lambdas, data, key, *, loss_fn, optimizer, steps, batch_size, every, report,
     mesh=None,

@@ -898,3 +898,20 @@ def test_fitted_attributes_are_scikit_learns():
     selector = StabilitySelection(loss="logistic", n_subsamples=4).fit(X, y > 0)
     assert hasattr(selector, "classes_")
     assert not hasattr(selector.set_params(loss="squared").fit(X, y), "classes_")
+
+
+def test_convergence_warnings_speak_of_the_estimator():
+    """A Lasso's warning named "l1jax.path" and its lambda_min_ratio, which a Lasso has not;
+    LassoCV's named l1jax.cv_path."""
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 6)), rng.standard_normal(40)
+    with pytest.warns(l1jax.ConvergenceWarning) as caught:
+        Lasso(alpha=0.001, max_iter=2).fit(X, y)
+    text = str(caught[0].message)
+    assert text.startswith("Lasso.fit: ") and "lambda_min_ratio" not in text
+    assert "Increase max_iter (now 2) or loosen tol." in text
+    with pytest.warns(l1jax.ConvergenceWarning) as caught:
+        LassoCV(alphas=10, max_iter=2).fit(X, y)
+    texts = [str(w.message) for w in caught]
+    assert all(t.startswith("LassoCV.fit") and "l1jax" not in t for t in texts), texts
+    assert any("a larger eps" in t for t in texts)

@@ -679,3 +679,20 @@ def test_numbers_held_as_objects_or_in_unknown_frames_keep_their_precision():
         assert l1jax.path(decimals, y, lambdas=[0.1]).coef.dtype == np.float64
         assert l1jax.path(Polars(X32, "abcdef"[: X.shape[1]]), y, lambdas=[0.1]).coef.dtype == \
             np.float32  # fmt: skip
+
+
+def test_a_column_far_from_zero_is_not_taken_for_constant():
+    """A column of 10¹¹ + z (spread 1e-11 of its mean, held by float64 to 4e-6) was taken for
+    constant by a 1e-10 rule and dropped, and the fit without it certified (0.95·P_null from
+    the optimum); with an intercept a shift of a column changes nothing."""
+    rng = np.random.default_rng(0)
+    z, noise = rng.standard_normal(50), rng.standard_normal(50)
+    y = z + 0.1 * noise
+    shifted = l1jax.path(np.c_[1e11 + z, noise], y, lambdas=[0.01], tol=1e-10)
+    plain = l1jax.path(np.c_[z, noise], y, lambdas=[0.01], tol=1e-10)
+    np.testing.assert_allclose(shifted.coef, plain.coef, rtol=1e-4, atol=1e-6)
+    assert shifted.coef[0, 0] > 0.9
+    # (a constant column is still one: its centring's rounding is no feature)
+    const = l1jax.path(np.c_[np.full(50, 1e11), noise], y, lambdas=[0.01],
+                       sample_weight=rng.uniform(0.5, 2, 50), standardize=False)  # fmt: skip
+    assert const.coef[0, 0] == 0

@@ -406,3 +406,18 @@ def test_adam_prox_on_complex_params_shrinks_their_moduli():
     z = np.asarray(p) - lr * np.asarray(g) / scale
     modulus = np.maximum(np.abs(z) - lr * lam / scale, 0.0)
     np.testing.assert_allclose(p + updates, modulus * np.exp(1j * np.angle(z)), atol=1e-12)
+
+
+def test_train_path_lets_go_of_the_programs_of_old_optimizers(monkeypatch):
+    """An optimizer written inline (docs/training.md) is a new static argument per call: its
+    programs were kept for good (+39 memory maps a call); the last MAX_PROGRAMS are now."""
+    from l1jax import _programs, training
+
+    monkeypatch.setattr(_programs, "MAX_PROGRAMS", 2)
+    X = jnp.asarray(np.random.default_rng(0).standard_normal((20, 3)))
+    y = X[:, 0]
+    for _ in range(4):
+        l1jax.train_path(lambda w, batch: jnp.mean((batch[0] @ w - batch[1]) ** 2), jnp.zeros(3),
+                         lambda lam: l1jax.proximal_gradient(0.1, lam), [0.01], (X, y), steps=2,
+                         progress=False)  # fmt: skip
+    assert len(training._train_path._jits) <= 2
