@@ -81,9 +81,9 @@ def _refuse_missing(cell: str, where: str) -> None:
 
 
 def _cell_float(text: str) -> float:
-    """``float(text)`` without Python's digit-group underscores ("1_5" is 15 to it, text to
-    pandas and R)."""
-    if "_" in text:
+    """``float(text)`` of ASCII text without Python's digit-group underscores ("1_5" is 15 to
+    it, "١٢٣" 123 and "1\xa0" 1: text to pandas and R)."""
+    if "_" in text or not text.isascii():
         raise ValueError(text)
     return float(text)
 
@@ -127,6 +127,8 @@ def _is_text(cell: str) -> bool:
 
 
 def _read_text(file, encoding: str, name: str) -> str:
+    if encoding.lower().replace("_", "-") in ("utf-8", "utf8"):  # (a byte-order mark skipped,
+        encoding = "utf-8-sig"  # as by default: it became part of the first column's name)
     try:
         if hasattr(file, "read"):
             return file.read()
@@ -187,8 +189,8 @@ def _numbers_rows(cells) -> bool:
     """Whether the cells of an unnamed column number the rows, as the index pandas writes
     does: distinct integers, increasing (a filtered frame's) or a shuffle of consecutive ones
     (a shuffled frame's); other integers (2, 5, 8, 3) are data."""
-    if not cells or not all(c.lstrip("-").isdigit() for c in cells):
-        return False
+    if not cells or not all(re.fullmatch(r"-?[0-9]{1,18}", c) for c in cells):  # (ASCII:
+        return False  # "²" is a digit to str.isdigit, not to int)
     ints = [int(c) for c in cells]
     increasing = all(b > a for a, b in zip(ints, ints[1:], strict=False))
     return increasing or sorted(ints) == list(range(min(ints), min(ints) + len(ints)))
@@ -280,11 +282,17 @@ def read_csv(
         text = text.replace("\r\n", "\n").replace("\r", "\n")  # a lone CR with a traceback)
     reader = csv.reader(io.StringIO(text), delimiter=sep or ",")
     rows, blank = [], []
-    for row in reader:
-        if any(cell.strip() for cell in row):
-            rows.append((reader.line_num, row))
-        elif len(row) > 1:  # (separators only: a row of empty cells, left out with a note)
-            blank.append(reader.line_num)
+    try:
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((reader.line_num, row))
+            elif len(row) > 1:  # (separators only: a row of empty cells, left out with a note)
+                blank.append(reader.line_num)
+    except csv.Error as err:  # (a quote left open took the rest of the file into one cell)
+        last = rows[-1][0] if rows else 0
+        message = (f"{name} cannot be read as CSV after line {last} ({err}): most likely a "
+                   "quote (\") opened there and never closed; fix the file")  # fmt: skip
+        raise InputError(message) from None
     if not rows:
         raise InputError(f"{name} is empty; it needs a header row and data rows")
     if blank:
@@ -366,7 +374,7 @@ def _target(raw_y, target, binary, decimal, multiclass=False):
     values, and for ``binary`` its recoding as 0/1 (0, 1, 2, ... with ``multiclass``) with the
     labels."""
     if binary:
-        return _class_target(raw_y, target, multiclass)
+        return _class_target(raw_y, target, multiclass, decimal)
     return _numeric_target(raw_y, decimal), None
 
 
@@ -379,18 +387,19 @@ def _first(values: Sequence[str], k: int = 5) -> str:
     return ", ".join(values[:k]) + (", ..." if len(values) > k else "")
 
 
-def _class_key(cell: str):
+def _class_key(cell: str, decimal: str = "."):
     """A class label's identity: a number by its value ("1" and "1.0" are one class, as pandas
-    and glmnet read them), text by its text."""
+    and glmnet read them; "1,0" too under ``--decimal ,``), text by its text."""
     text = cell.strip()
-    return _cell_float(text) if _is_number(text) else text
+    number = text.replace(",", ".") if decimal == "," and "." not in text else text
+    return _cell_float(number) if _is_number(number) else text
 
 
-def _class_target(raw_y, target, multiclass):
+def _class_target(raw_y, target, multiclass, decimal="."):
     labels = {}  # (each class by the first cell that names it)
     for where, cell in raw_y:
         _refuse_missing(cell, where)
-        labels.setdefault(_class_key(cell), cell.strip())
+        labels.setdefault(_class_key(cell, decimal), cell.strip())
     keys = sorted(labels, key=lambda k: (0, k, "") if isinstance(k, float) else (1, 0.0, k))
     values = [labels[k] for k in keys]
     shown = _first(values)
@@ -409,7 +418,7 @@ def _class_target(raw_y, target, multiclass):
             "--loss"
         )
     index = {key: float(c) for c, key in enumerate(keys)}
-    return np.array([index[_class_key(cell)] for _, cell in raw_y]), values
+    return np.array([index[_class_key(cell, decimal)] for _, cell in raw_y]), values
 
 
 def _numeric_target(raw_y, decimal):
@@ -422,7 +431,12 @@ def _numeric_target(raw_y, decimal):
                 raise
             values = sorted({c for _, c in raw_y if c.lower() not in _MISSING}, key=_sort_key)
             shown = _first(values)
-            if len(values) == 2:
+            numbers = [c for c in values if not _is_text(c)]
+            if numbers and len(numbers) >= len(values) - 2:  # (a typo among numbers)
+                hint = f"the target's other values are numbers ({_first(numbers)}): fix that cell"
+            elif len(values) < 2:
+                hint = f"it holds one text value ({shown}): a target needs numbers or classes"
+            elif len(values) == 2:
                 hint = f"its two values ({shown}) make a binary target: add --loss logistic"
             elif len(values) <= _MAX_CLASSES:
                 hint = (f"its {len(values)} distinct values ({shown}) make a class target: "

@@ -911,3 +911,36 @@ def test_a_wide_plot_counts_the_features_it_left_out():
     ax.legend()
     _count_left_out(ax, 1183)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["1190 other features"]
+
+
+def test_csv_cells_are_read_as_pandas_reads_them(tmp_path):
+    """Under --decimal , "1,0" and "1" were two classes; non-ASCII digits ("١٢٣") were numbers
+    (text to pandas); "²" in an unnamed index column crashed int(); a quote never closed in a
+    large file crashed the csv module; a BOM stayed in the first name under --encoding utf-8."""
+    data = tmp_path / "d.csv"
+    data.write_text("x;y\n0,3;0\n1,2;1\n2,5;1,0\n0,7;0,0\n")
+    table = read_csv(str(data), "y", binary=True, multiclass=True, decimal=",")
+    assert table.classes == ["0", "1"] and table.y.tolist() == [0, 1, 1, 0]
+    data.write_text("a,y\n١٢٣,1\n2,2\n3,4\n")
+    with pytest.raises(InputError, match=r"column 'a', is not a number: '١٢٣'"):
+        read_csv(str(data), "y")
+    data.write_text(",a,y\n0,1,1\n²,2,2\n")
+    with pytest.raises(InputError, match="has no name but holds data"):
+        read_csv(str(data), "y")
+    data.write_text("a,y\n" + '1,"2\n' + "3,4\n" * 70_000)
+    with pytest.raises(InputError, match=r"after line 1 .*a quote"):
+        read_csv(str(data), "y")
+    data.write_bytes("\ufeffx,y\n1,2\n2,3\n3,5\n".encode())
+    assert read_csv(str(data), "y", encoding="utf-8").feature_names == ["x"]
+
+
+def test_a_text_target_is_told_what_is_wrong(tmp_path):
+    """One typo among numbers was advised to be a class target (--loss logistic); one text
+    value too, which then failed with "at least 2 classes"."""
+    data = tmp_path / "d.csv"
+    data.write_text("x,y\n" + "".join(f"{k},{k}.5\n" for k in range(8)) + "9,1d3\n")
+    with pytest.raises(InputError, match=r"'1d3'; the target's other values are numbers"):
+        read_csv(str(data), "y")
+    data.write_text("x,y\n1,yes\n2,yes\n3,yes\n")
+    with pytest.raises(InputError, match=r"it holds one text value \(yes\)"):
+        read_csv(str(data), "y")
