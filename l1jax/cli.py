@@ -909,15 +909,15 @@ def _check_fit(table: Table, args) -> None:
     if table.tasks and args.loss != "squared":
         raise InputError(f"several --target columns fit a multi-task squared-loss path; --loss "
                          f"{args.loss} takes one target")  # fmt: skip
+    if getattr(args, "grouped", False) and args.loss != "multinomial":  # (multi-task too)
+        raise InputError("--grouped is for a multinomial fit (--loss multinomial, or --loss "
+                         "logistic with a target of more than two classes)")  # fmt: skip
     if table.tasks:
         return
     target = table.target
     if args.loss == "poisson" and table.y.min() < 0:
         raise InputError(f"target {target!r} has negative values (down to {table.y.min():g}); "
                          "--loss poisson needs counts or rates >= 0")  # fmt: skip
-    if getattr(args, "grouped", False) and args.loss != "multinomial":
-        raise InputError("--grouped is for a multinomial fit (--loss multinomial, or --loss "
-                         "logistic with a target of more than two classes)")  # fmt: skip
     if args.loss in ("logistic", "multinomial"):
         return
     values = np.unique(table.y)

@@ -89,6 +89,10 @@ BAD = {
         ["path", "good.csv", "--target", "y", "--grouped"],
         "--grouped is for a multinomial fit",
     ),
+    "--grouped, several targets": (  # (it was accepted, and meant nothing)
+        ["path", "good.csv", "--target", "y", "noise", "--grouped"],
+        "--grouped is for a multinomial fit",
+    ),
     "labels for squared": (["path", "labels.csv", "--target", "sick"], "add --loss logistic"),
     "too many folds": (["path", "good.csv", "--target", "y", "--cv", "51"], "--cv 51 asks"),
     "one fold": (["path", "good.csv", "--target", "y", "--cv", "1"], "--cv"),
