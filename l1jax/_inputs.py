@@ -1204,12 +1204,19 @@ def check_order(value, labels, name: str, what: str, fix: str) -> None:
 
 
 def _column_labels(X) -> list | None:
-    """A data frame's column labels (pandas, polars; a pyarrow Table's ``column_names``: its
-    ``columns`` are the columns themselves), or None for an array."""
-    labels = getattr(X, "column_names", None)  # (pyarrow)
-    if labels is None or callable(labels):
-        labels = getattr(X, "columns", None)
-    return None if labels is None else list(labels)
+    """A data frame's column labels (pandas, polars; a pyarrow Table's ``column_names``, as its
+    ``columns`` are the columns themselves), or None for an array. (``columns`` first: pandas
+    makes every column an attribute, and a column named "column_names" was taken for the
+    names.)"""
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return None
+    labels = list(columns)
+    label = str | bytes | numbers.Number | tuple | np.generic
+    if not all(isinstance(c, label) for c in labels):  # (pyarrow: arrays, not labels)
+        names = getattr(X, "column_names", None)
+        return list(names) if isinstance(names, list | tuple) else None
+    return labels
 
 
 def column_names(X) -> np.ndarray | None:

@@ -1422,8 +1422,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 raise InputError(f"--plot needs matplotlib; {_install_matplotlib()}")
             args.plot = _plot_file(args.plot)
             for flag, file in (("--plot", args.plot), ("--out", args.out)):
-                _check_writable(flag, file, inputs=(args.file, *args.target,
-                                                    args.feature_names))  # fmt: skip
+                files = (*args.target, args.feature_names) if _is_npz(args.file) else ()
+                _check_writable(flag, file, inputs=(args.file, *files))  # (CSV: columns)
             if _is_npz(args.file) and len(args.target) > 1:
                 raise InputError("several --target columns are for a CSV FILE; with a .npz "
                                  "FILE, --target names one file of the response")  # fmt: skip

@@ -432,8 +432,11 @@ def _tree_vdot(a, b, dtype) -> jax.Array:
     (complex leaves by both parts: cast to ``dtype`` they lost their imaginary parts, and FISTA's
     restart test then looked at the real parts alone)."""
 
-    def term(x, y):
-        wide = jnp.result_type(dtype, x, y)  # (complex leaves: complex of at least dtype)
+    def term(x, y):  # (no jnp.result_type: bf16 beside float32 is no promotion under a user's
+        # jax_numpy_dtype_promotion="strict")
+        wide = dtype
+        if jnp.iscomplexobj(x) or jnp.iscomplexobj(y):  # (complex of at least dtype)
+            wide = jnp.complex128 if jnp.finfo(dtype).bits > 32 else jnp.complex64
         dot = jnp.vdot(x.astype(wide), y.astype(wide), precision=jax.lax.Precision.HIGHEST)
         return jnp.real(dot).astype(dtype)
 

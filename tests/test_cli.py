@@ -878,6 +878,13 @@ def test_outputs_are_checked_before_the_fit(tmp_path, capsys):
     base = ["path", str(data), "--target", "y", "--cv", "0", "--quiet", "--n-lambdas", "5"]
     code, _, err = _in_process([*base, "--out", str(data)], capsys)
     assert code == 1 and "is an input file" in err and data.read_bytes() == before
+    here = os.getcwd()  # (a CSV's --target is a column, not a file: an --out of its name is fine)
+    try:
+        os.chdir(tmp_path)
+        code, _, err = _in_process([*base, "--out", "y"], capsys)
+    finally:
+        os.chdir(here)
+    assert code == 0 and (tmp_path / "y").exists(), err
     code, _, err = _in_process([*base, "--plot", str(tmp_path / "f.xyz"),
                                 "--out", str(tmp_path / "c.csv")], capsys)  # fmt: skip
     assert code == 1 and "cannot write .xyz" in err and not (tmp_path / "c.csv").exists()

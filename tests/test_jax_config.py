@@ -172,4 +172,10 @@ def test_minimize_of_float64_params_under_strict_dtype_promotion():
         fit = l1jax.minimize(lambda w, A, b: 0.5 * jnp.sum((A @ w - b) ** 2), jnp.zeros(2),
                              lam=0.2, args=(A, b))  # fmt: skip
         l1jax.proximal_gradient(0.1, 0.2).init(jnp.zeros(2))
+        opt, w = l1jax.proximal_gradient(0.1, 0.01), jnp.ones(3, jnp.bfloat16)  # (FISTA's
+        state = opt.init(w)  # restart test took result_type(float32, bfloat16))
+        for _ in range(3):
+            updates, state = opt.update(w, state, w)
+            w = w + updates
     np.testing.assert_allclose(fit.params, [1.8, 0.0], atol=1e-6)
+    assert w.dtype == jnp.bfloat16 and bool(jnp.all(jnp.isfinite(w)))

@@ -660,6 +660,11 @@ def test_frames_column_names_follow_scikit_learns_rules():
         with pytest.raises(ValueError, match=r"^X has repeated column names \['a'\]"):
             fit(_Frame(X, repeated))
     assert l1jax.path(_Frame(X, range(X.shape[1])), y, lambdas=[0.1]).feature_names is None
+    # (a pandas frame with a column named "column_names" has that column as an attribute: it
+    # was taken for the names, and the order checks were lost)
+    frame = _Frame(X, ["column_names", *names[1:]])
+    frame.column_names = X[:, 0]
+    assert list(l1jax.path(frame, y, lambdas=[0.1]).feature_names) == frame.columns
 
 
 def test_numbers_held_as_objects_or_in_unknown_frames_keep_their_precision():
