@@ -353,6 +353,14 @@ def center_scale(xp, X, s, fit_intercept, standardize):
         # squared loss: errors of 1e-5 · P_null above gaps of 3e-7)
         drift = s @ Xc
         x_mean, Xc = x_mean + drift, Xc - drift
+        # A column equal on every row of weight > 0 is constant, whatever its centring's
+        # rounding: float32 left a spread of 1.4e-9 of the mean (above flat_ratio's 1e-10),
+        # scaled to a column of 1.0000191 beside the intercept (coefficient −15, "converged").
+        # (by its largest and smallest entry: reductions over the rows, which stay where they
+        # are on a mesh; taking a row to compare with gathered X whole)
+        kept = (s > 0)[:, None]
+        top = xp.max(xp.where(kept, X, -xp.inf), axis=0)
+        Xc = xp.where(top == xp.min(xp.where(kept, X, xp.inf), axis=0), 0.0, Xc)
     if not standardize:  # (unscaled, but a column constant up to its centring's rounding is 0)
         if fit_intercept:
             flat = _flat(xp, xp.sqrt(_weighted_squares(xp, s, Xc)), x_mean)

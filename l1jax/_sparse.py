@@ -104,7 +104,7 @@ def as_csc(X, name: str = "X") -> sp.csc_matrix:
     target = np.float32 if dtype == np.float32 else np.float64
     # (cast first: a COO's duplicates are summed by the conversion, in the dtype it runs in; an
     # int8 X's wrapped, a bool X's or-ed, unlike the same X given to the estimators)
-    csc = sp.csc_matrix(X.astype(target), copy=True)
+    csc = sp.csc_matrix(X.astype(target), copy=False)  # (astype copied it)
     if not np.all(np.isfinite(csc.data)):
         raise ValueError(f"{name} contains NaN or inf among its stored values; remove or impute "
                          "those entries")  # fmt: skip
