@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import functools
 import numbers
-import warnings
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -29,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from l1jax import prox as prox_ops
 from l1jax._programs import _top_level, bounded_jit, refuse_if_forked
-from l1jax._warnings import convergence_category, user_stacklevel
+from l1jax._warnings import warn_convergence
 from l1jax.solvers import Status, _status
 from l1jax.transforms import _fista_momentum, _fista_momentum_dtype, _prox_gradient_step
 
@@ -659,7 +658,7 @@ def _warn_if_not_converged(result: MinimizeResult, tol, max_iter) -> None:
                 f"{float(result.error):.3g} > tol={float(tol):.3g}; raise max_iter, loosen "
                 f"tol, {smooth}{wider}"
             )
-    warnings.warn(message, convergence_category(ConvergenceWarning), stacklevel=user_stacklevel())
+    warn_convergence(message, ConvergenceWarning)
 
 
 def minimize(

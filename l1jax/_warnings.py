@@ -6,6 +6,7 @@ import contextlib
 import contextvars
 import os
 import sys
+import warnings
 from collections.abc import Callable
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -34,17 +35,14 @@ _CONVERGENCE: contextvars.ContextVar[tuple | None] = contextvars.ContextVar(
 )
 
 
-def convergence_category(default: type[Warning]) -> type[Warning]:
-    """The class of a convergence warning issued here: ``default``, or the one of
-    :func:`convergence_as`."""
+def warn_convergence(message: str, category: type[Warning]) -> None:
+    """Issue a convergence warning at the user's line: ``message`` as ``category``, or as the
+    class of :func:`convergence_as` and in its caller's words."""
     given = _CONVERGENCE.get()
-    return given[0] if given else default
-
-
-def convergence_message(message: str) -> str:
-    """A convergence warning's ``message`` in the words of :func:`convergence_as`'s caller."""
-    given = _CONVERGENCE.get()
-    return given[1](message) if given and given[1] else message
+    if given is not None:
+        category, rename = given
+        message = rename(message) if rename else message
+    warnings.warn(message, category, stacklevel=user_stacklevel())
 
 
 @contextlib.contextmanager

@@ -396,10 +396,12 @@ def _class_key(cell: str, decimal: str = "."):
 
 
 def _class_target(raw_y, target, multiclass, decimal="."):
-    labels = {}  # (each class by the first cell that names it)
     for where, cell in raw_y:
         _refuse_missing(cell, where)
-        labels.setdefault(_class_key(cell, decimal), cell.strip())
+    identities = [_class_key(cell, decimal) for _, cell in raw_y]
+    labels = {}  # (each class by the first cell that names it)
+    for key, (_, cell) in zip(identities, raw_y, strict=True):
+        labels.setdefault(key, cell.strip())
     keys = sorted(labels, key=lambda k: (0, k, "") if isinstance(k, float) else (1, 0.0, k))
     values = [labels[k] for k in keys]
     shown = _first(values)
@@ -418,7 +420,7 @@ def _class_target(raw_y, target, multiclass, decimal="."):
             "--loss"
         )
     index = {key: float(c) for c, key in enumerate(keys)}
-    return np.array([index[_class_key(cell, decimal)] for _, cell in raw_y]), values
+    return np.array([index[key] for key in identities]), values
 
 
 def _numeric_target(raw_y, decimal):

@@ -9,7 +9,6 @@ scale and warns once when some λ did not converge.
 from __future__ import annotations
 
 import inspect
-import warnings
 from typing import NamedTuple
 
 import jax
@@ -20,7 +19,7 @@ from numpy.typing import ArrayLike
 from l1jax import _inputs, _progress, _sharding, _sparse, engine, solvers
 from l1jax._inputs import Matrix, column_names
 from l1jax._programs import highest, host_entry, jit
-from l1jax._warnings import convergence_category, convergence_message, user_stacklevel
+from l1jax._warnings import warn_convergence
 from l1jax.losses import MULTINOMIAL
 
 __all__ = ["ConvergenceWarning", "PathResult", "path"]
@@ -466,11 +465,9 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
     :attr:`Status.NONFINITE`, the others) for the fits of ``status`` (any shape, ``lambdas``
     broadcast to it) that did not converge, at the user's line
     (:func:`l1jax._warnings.user_stacklevel`)."""
-    stacklevel = user_stacklevel() + 1  # (from warn, below)
 
     def warn(message: str) -> None:  # (in the caller's words: an estimator's, convergence_as)
-        warnings.warn(convergence_message(message), convergence_category(ConvergenceWarning),
-                      stacklevel=stacklevel)  # fmt: skip
+        warn_convergence(message, ConvergenceWarning)
 
     status, gap = np.asarray(status), np.asarray(gap)
     lambdas = np.broadcast_to(lambdas, status.shape)
