@@ -130,7 +130,8 @@ def check_dtype(arr, name: str, ndim: int):
 def refuse_masked(value, name: str, fix: str = "or drop their rows") -> None:
     """A NumPy masked array with masked entries is refused by ``name``: np.asarray would drop
     the mask and use the hidden values."""
-    if np.ma.is_masked(value):
+    # (np.ma.is_masked reads ``value._mask``: a pandas column or index label "_mask")
+    if isinstance(value, np.ma.MaskedArray) and np.ma.is_masked(value):
         raise ValueError(f"{name} is a masked array with masked entries; fill them "
                          f"({name}.filled(value)) {fix}")  # fmt: skip
 
@@ -1221,7 +1222,9 @@ def _column_labels(X) -> list | None:
         return None
     labels = list(columns)
     label = str | bytes | numbers.Number | tuple | np.generic
-    if not all(isinstance(c, label) for c in labels):  # (pyarrow: arrays, not labels)
+    # (pyarrow: a list of arrays, not labels; a pandas Index holds labels of any kind: dates,
+    # intervals, whose order must be checked as well)
+    if isinstance(columns, list) and not all(isinstance(c, label) for c in labels):
         names = getattr(X, "column_names", None)
         return list(names) if isinstance(names, list | tuple) else None
     return labels

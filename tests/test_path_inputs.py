@@ -361,6 +361,12 @@ def test_pandas_labels_and_names_are_not_read_by_position():
         ordered.predict(frame.assign(extra=1.0))
     cv = l1jax.cv_path(frame, y, lambdas=3, n_folds=3)
     assert cv.path.feature_names.tolist() == frame.columns.tolist()
+    # labels of any kind: dates (a wide time series) and intervals (pd.cut) were read by position
+    for labels in (pd.date_range("2024-01-01", periods=X.shape[1]),
+                   pd.interval_range(0, X.shape[1])):  # fmt: skip
+        dated = pd.DataFrame(X, columns=labels)
+        with pytest.raises(ValueError, match=r"penalty_factor.reindex\(X.columns\)"):
+            l1jax.path(dated, y, penalty_factor=factors.set_axis(labels)[::-1], lambdas=3)
     assert l1jax.path(X, y, lambdas=3).feature_names is None
     from l1jax.estimators import GroupLasso
 
@@ -614,7 +620,13 @@ def test_masked_lambdas_fold_ids_and_groups_are_refused():
     groups = np.ma.array(np.arange(X.shape[1]) // 2, mask=np.arange(X.shape[1]) == 1)
     with pytest.raises(ValueError, match=r"^groups is a masked array"):
         l1jax.path(X, y, lambdas=[0.1], groups=groups)
-    # (a masked array without masked entries is its data)
+    # (a masked array without masked entries is its data; pandas' label "_mask" is no mask)
+    pd = pytest.importorskip("pandas")
+    frame = pd.DataFrame(X).rename(columns={0: "_mask"}).rename(columns=str)
+    np.testing.assert_allclose(l1jax.path(frame, y, lambdas=[0.1]).coef,
+                               l1jax.path(X, y, lambdas=[0.1]).coef, rtol=1e-12)  # fmt: skip
+    labelled = pd.Series([0.5, 0.1], index=["_mask", "b"])
+    np.testing.assert_array_equal(l1jax.path(X, y, lambdas=labelled).lambdas, [0.5, 0.1])
     np.testing.assert_array_equal(l1jax.path(X, y, lambdas=np.ma.array([0.5, 0.1])).lambdas,
                                   [0.5, 0.1])  # fmt: skip
 
