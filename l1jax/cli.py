@@ -392,6 +392,8 @@ def _class_key(cell: str, decimal: str = "."):
     and glmnet read them; "1,0" too under ``--decimal ,``), text by its text."""
     text = cell.strip()
     number = text.replace(",", ".") if decimal == "," and "." not in text else text
+    if re.fullmatch(r"[+-]?[0-9]+", number):  # (exact: 2**53 and 2**53 + 1 are two classes)
+        return int(number)
     return _cell_float(number) if _is_number(number) else text
 
 
@@ -402,7 +404,7 @@ def _class_target(raw_y, target, multiclass, decimal="."):
     labels = {}  # (each class by the first cell that names it)
     for key, (_, cell) in zip(identities, raw_y, strict=True):
         labels.setdefault(key, cell.strip())
-    keys = sorted(labels, key=lambda k: (0, k, "") if isinstance(k, float) else (1, 0.0, k))
+    keys = sorted(labels, key=lambda k: (1, 0, k) if isinstance(k, str) else (0, k, ""))
     values = [labels[k] for k in keys]
     shown = _first(values)
     if len(values) < 2:
@@ -434,7 +436,8 @@ def _numeric_target(raw_y, decimal):
             values = sorted({c for _, c in raw_y if c.lower() not in _MISSING}, key=_sort_key)
             shown = _first(values)
             numbers = [c for c in values if not _is_text(c)]
-            if numbers and len(numbers) >= len(values) - 2:  # (a typo among numbers)
+            texts = sum(_is_text(c) and c.lower() not in _MISSING for _, c in raw_y)
+            if numbers and texts <= max(2, len(raw_y) // 20):  # (a typo: rows, not values)
                 hint = f"the target's other values are numbers ({_first(numbers)}): fix that cell"
             elif len(values) < 2:
                 hint = f"it holds one text value ({shown}): a target needs numbers or classes"

@@ -851,6 +851,12 @@ def test_class_labels_by_value_underscores_and_label_names(tmp_path, capsys):
     table = read_csv(str(data), "y", binary=True, multiclass=True)
     assert table.classes == ["0", "1"]
     np.testing.assert_array_equal(table.y, [0, 1, 1] * 4)
+    # (integers exactly: 2**53 and 2**53 + 1, one float, were merged; pandas reads 3 classes)
+    big = [str(2**53 + k % 3) for k in range(12)]
+    rows = [[*x, c] for x, c in zip(X, big, strict=True)]
+    data = _write(tmp_path / "b.csv", [*NAMES, "y"], rows)
+    table = read_csv(str(data), "y", binary=True, multiclass=True)
+    assert table.classes == big[:3]
     data = _write(tmp_path / "u.csv", ["a", "y"], [["1_5", 1], ["2", 2], ["3", 4]])
     with pytest.raises(InputError, match=r"column 'a', is not a number: '1_5'"):
         read_csv(str(data), "y")
@@ -951,6 +957,10 @@ def test_a_text_target_is_told_what_is_wrong(tmp_path):
     data = tmp_path / "d.csv"
     data.write_text("x,y\n" + "".join(f"{k},{k}.5\n" for k in range(8)) + "9,1d3\n")
     with pytest.raises(InputError, match=r"'1d3'; the target's other values are numbers"):
+        read_csv(str(data), "y")
+    # (classes 0, 1, 2 and "other" in 10 rows of 40 were called a typo in one cell)
+    data.write_text("x,y\n" + "".join(f"{k},{('other', 0, 1, 2)[k % 4]}\n" for k in range(40)))
+    with pytest.raises(InputError, match=r"'other'; its 4 distinct values .* make a class"):
         read_csv(str(data), "y")
     data.write_text("x,y\n1,yes\n2,yes\n3,yes\n")
     with pytest.raises(InputError, match=r"it holds one text value \(yes\)"):
