@@ -152,8 +152,11 @@ def _nan_unless(ok: jax.Array, value: jax.Array) -> jax.Array:
 def _unread(value, arr: jax.Array, high: float | None = None) -> jax.Array:
     """``arr`` (``value`` in some dtype) with the entries out of [0, ``high``] made NaN when
     ``value`` is a ``jax.Array``, traced or on a device, which :func:`_check_nonneg` does not
-    read: a negative threshold or weight expanded instead of shrinking, silently."""
+    read: a negative threshold or weight expanded instead of shrinking, silently. (An integer
+    ``arr``, of integer params, keeps its dtype, which has no NaN.)"""
     if not isinstance(value, jax.Array | jax.core.Tracer):
+        return arr
+    if not jnp.issubdtype(arr.dtype, jnp.inexact):
         return arr
     ok = arr >= 0 if high is None else (arr >= 0) & (arr <= high)
     return _nan_unless(ok, arr)

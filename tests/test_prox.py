@@ -359,6 +359,16 @@ def test_integer_leaves_come_back_in_the_default_float_from_every_operator(name)
     np.testing.assert_allclose(out, fn(jnp.array([3.0, 4.0], out.dtype), 1.5))
 
 
+def test_an_integer_threshold_on_integer_leaves_gives_one_dtype_eager_or_traced():
+    """prox.l1 of int32 leaves at an integer threshold came back int32 given a Python int, but
+    float32 given a jax.Array or under jit (the check of negative device thresholds)."""
+    x = jnp.arange(-3, 4)
+    eager = prox.l1(x, 1)
+    for out in (prox.l1(x, jnp.asarray(1)), jax.jit(prox.l1)(x, 1)):
+        assert out.dtype == eager.dtype
+        np.testing.assert_array_equal(out, eager)
+
+
 @pytest.mark.parametrize("rho", [-3.0, 1.5, np.array(2.0)])
 def test_elastic_net_l1_ratio_outside_the_unit_interval_is_refused(rho):
     """ρ outside [0, 1] is no convex penalty: prox.elastic_net([1, 2], 1, -3) gave [0.8, 1.0],
