@@ -27,7 +27,7 @@ from jax.flatten_util import ravel_pytree
 from numpy.typing import ArrayLike
 
 from l1jax import prox as prox_ops
-from l1jax._programs import _top_level, bounded_jit, refuse_if_forked
+from l1jax._programs import _hashable, _top_level, bounded_jit, refuse_if_forked
 from l1jax._warnings import warn_convergence
 from l1jax.solvers import Status, _status
 from l1jax.transforms import _fista_momentum, _fista_momentum_dtype, _prox_gradient_step
@@ -473,14 +473,6 @@ def _solve(x0, lam, args, tol, max_iter, *, problem: _Problem) -> MinimizeResult
 
 # ----------------------------------------------------------------------------------------------
 # The public entry point: validate, hoist traced closures, solve, warn when eager.
-
-
-def _hashable(value) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 def _wrap(fn: Callable) -> Callable:

@@ -882,12 +882,13 @@ class BoundedJit:
         self._lock = threading.Lock()
 
     def _for(self, kwargs: dict) -> tuple[Jit, dict]:
-        settings = tuple((name, kwargs.pop(name)) for name in self._static if name in kwargs)
+        settings = {name: kwargs.pop(name) for name in self._static if name in kwargs}
+        key = tuple((name, static_key(value)) for name, value in settings.items())
         with self._lock:
-            compiled = self._jits.pop(settings, None)
+            compiled = self._jits.pop(key, None)
             if compiled is None:
-                compiled = Jit(functools.partial(self._fun, **dict(settings)))
-            self._jits[settings] = compiled  # (the most recent last)
+                compiled = Jit(functools.partial(self._fun, **settings))
+            self._jits[key] = compiled  # (the most recent last)
             while len(self._jits) > MAX_PROGRAMS:
                 self._jits.popitem(last=False)
         return compiled, kwargs
@@ -903,6 +904,24 @@ class BoundedJit:
     def _cache_size(self) -> int:
         with self._lock:
             return sum(compiled._cache_size() for compiled in self._jits.values())
+
+
+_BY_ID = object()  # (a key's marker: the value is keyed by its id)
+
+
+def static_key(value) -> Any:
+    """A static argument's key in a program cache: itself, or, without a hash (a dataclass's
+    instance), its identity (the cached program's partial keeps it alive, so the id is not
+    reused meanwhile)."""
+    return value if _hashable(value) else (_BY_ID, id(value))
+
+
+def _hashable(value) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def bounded_jit(*static: str) -> Callable[[Callable], BoundedJit]:

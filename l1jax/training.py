@@ -16,6 +16,7 @@ See ``docs/training.md`` for when to use the subgradient, the prox or weight dec
 from __future__ import annotations
 
 import functools
+import itertools
 import numbers
 import sys
 import time
@@ -30,7 +31,7 @@ import optax
 from numpy.typing import ArrayLike
 
 from l1jax import _inputs, _sharding, prox
-from l1jax._programs import bounded_jit, host_entry
+from l1jax._programs import bounded_jit, host_entry, static_key
 from l1jax._warnings import user_stacklevel
 from l1jax.prox import _check_axis, _check_hyperparam, _like
 from l1jax.transforms import (
@@ -309,9 +310,12 @@ def batch_indices(key: jax.Array, step, n_samples: int, batch_size: int) -> jax.
 
 
 class _Clock:
-    """Wall time of the current :func:`train_path` call, for the progress lines (display only)."""
+    """The start times of the :func:`train_path` calls running, by their number (a traced
+    argument of the program, passed to its reports): the progress lines' seconds, each of its
+    own call (one start for all timed a thread's call from another's start)."""
 
-    start = 0.0
+    starts: dict[int, float] = {}
+    numbers = itertools.count()
 
 
 class _PrintProgress(NamedTuple):
@@ -319,7 +323,7 @@ class _PrintProgress(NamedTuple):
 
     steps: int
 
-    def __call__(self, step, losses) -> None:
+    def __call__(self, step, losses, seconds: float = 0.0) -> None:
         losses = np.asarray(losses)
         finite = losses[np.isfinite(losses)]
         spread = (
@@ -329,7 +333,6 @@ class _PrintProgress(NamedTuple):
         )
         diverged = losses.size - finite.size
         note = f"  ({diverged} non-finite)" if diverged else ""
-        seconds = time.perf_counter() - _Clock.start
         print(
             f"train_path: step {int(step):>{len(str(self.steps))}}/{self.steps}  "
             f"{losses.size} λs  {spread}{note}  [{seconds:.1f} s]",
@@ -358,15 +361,31 @@ def _report_every(progress: Progress, steps: int) -> int:
     )
 
 
-class _HostReport(NamedTuple):
+class _HostReport:
     """A progress report as documented: the step an int, the losses a NumPy array of the first
-    ``k`` λs (the rest pad the λ axis to whole shards of the mesh)."""
+    ``k`` λs (the rest pad the λ axis to whole shards of the mesh); the default one gets the
+    seconds since its call's start. Keyed as :class:`~l1jax._programs.BoundedJit` keys its
+    static values (a report without a hash, a dataclass's instance, by identity)."""
 
-    report: Callable[[int, np.ndarray], Any]
-    k: int
+    def __init__(self, report: Callable[[int, np.ndarray], Any], k: int):
+        self.report, self.k = report, k
 
-    def __call__(self, step, losses) -> None:
-        self.report(int(step), np.asarray(losses)[: self.k])
+    def _key(self) -> tuple:
+        return static_key(self.report), self.k
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _HostReport) and self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __call__(self, call, step, losses) -> None:
+        losses = np.asarray(losses)[: self.k]
+        if isinstance(self.report, _PrintProgress):
+            start = _Clock.starts.get(int(call), time.perf_counter())
+            self.report(int(step), losses, time.perf_counter() - start)
+        else:
+            self.report(int(step), losses)
 
 
 def _split_leading(mesh, name, tree):
@@ -381,8 +400,8 @@ def _split_leading(mesh, name, tree):
 
 @bounded_jit("loss_fn", "optimizer", "steps", "batch_size", "every", "report", "mesh")
 def _train_path(
-    init_params, lambdas, data, key, *, loss_fn, optimizer, steps, batch_size, every, report,
-    mesh=None,
+    init_params, lambdas, data, key, call=0, *, loss_fn, optimizer, steps, batch_size, every,
+    report, mesh=None,
 ):  # fmt: skip
     """The pure core: ``lax.scan`` over steps of a step ``vmap``-ped over the λ axis (axis 0).
 
@@ -425,7 +444,7 @@ def _train_path(
                 losses = jax.lax.with_sharding_constraint(losses, _sharding.replicated(mesh))
             jax.lax.cond(
                 (done % every == 0) | (done == steps),
-                lambda: jax.debug.callback(report, done, losses, ordered=ordered),
+                lambda: jax.debug.callback(report, call, done, losses, ordered=ordered),
                 lambda: None,
             )
         return (p, state), losses
@@ -647,24 +666,29 @@ def train_path(
         init_params, lambdas, data, key = _place(mesh, init_params, lambdas, data, key, batch_size)
     report = _HostReport(report, n_models) if every else None
 
-    _Clock.start = time.perf_counter()
-    result = _train_path(
-        init_params,
-        lambdas,
-        data,
-        key,
-        loss_fn=loss_fn,
-        optimizer=optimizer,
-        steps=steps,
-        batch_size=batch_size,
-        every=every,
-        report=report,
-        mesh=mesh,
-    )
+    call = next(_Clock.numbers) % 2**31
+    _Clock.starts[call] = time.perf_counter()
+    try:
+        result = _train_path(
+            init_params,
+            lambdas,
+            data,
+            key,
+            np.int32(call),
+            loss_fn=loss_fn,
+            optimizer=optimizer,
+            steps=steps,
+            batch_size=batch_size,
+            every=every,
+            report=report,
+            mesh=mesh,
+        )
+        if every:
+            jax.effects_barrier()  # every progress line is out before we return
+    finally:
+        _Clock.starts.pop(call, None)
     if result.lambdas.shape[0] != n_models:  # drop the λs that padded the mesh axis
         result = jax.tree.map(lambda x: x[:n_models], result)
-    if every:
-        jax.effects_barrier()  # every progress line is out before we return
     finite = np.asarray(result.finite)
     if not finite.all():
         bad = np.asarray(result.lambdas)[~finite]

@@ -179,6 +179,33 @@ def test_progress_lines_and_silence(capsys):
     assert capsys.readouterr() == ("", "")
 
 
+def test_progress_seconds_are_each_calls_own_with_threads(capsys):
+    """The default progress lines timed every call from the latest call's start (one clock
+    for the process): a call in another thread, started 1.2 s into a slow one, made the slow
+    one's lines 1.2 s short."""
+    import threading
+    import time
+
+    def slow_loss(params, batch):  # 40 steps of 0.05 s
+        jax.debug.callback(lambda: time.sleep(0.025))  # (twice a step: 2 λs)
+        return _loss(params, batch)
+
+    def slow():
+        start = time.perf_counter()
+        l1jax.train_path(slow_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=40, progress=40)
+        wall.append(time.perf_counter() - start)
+
+    wall = []
+    thread = threading.Thread(target=slow)
+    thread.start()
+    time.sleep(1.2)
+    l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=2, progress=False)
+    thread.join()
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    seconds = float(line.rsplit("[", 1)[1].split()[0])
+    assert wall[0] - 0.6 < seconds <= wall[0], line
+
+
 def test_divergence_warns_and_sets_finite():
     X = jnp.ones((4, 2))
     y = jnp.ones(4)
@@ -421,3 +448,35 @@ def test_train_path_lets_go_of_the_programs_of_old_optimizers(monkeypatch):
                          lambda lam: l1jax.proximal_gradient(0.1, lam), [0.01], (X, y), steps=2,
                          progress=False)  # fmt: skip
     assert len(training._train_path._jits) <= 2
+
+
+def test_unhashable_loss_and_progress_callables_are_keyed_by_identity():
+    """A dataclass's instance (no hash) as ``loss_fn`` or ``progress`` failed with Python's bare
+    "unhashable type" from the program cache; it is keyed by identity now, as minimize's funs
+    are, and compiles once."""
+    import dataclasses
+
+    from l1jax import training
+
+    @dataclasses.dataclass
+    class Loss:
+        scale: float = 1.0
+
+        def __call__(self, params, batch):
+            return self.scale * _loss(params, batch)
+
+    @dataclasses.dataclass
+    class Log:
+        steps: list = dataclasses.field(default_factory=list)
+
+        def __call__(self, step, losses):
+            self.steps.append(step)
+
+    loss, log = Loss(), Log()
+    ref = l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=2, progress=False)
+    for _ in range(2):
+        res = l1jax.train_path(loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=2, progress=log)
+        chex.assert_trees_all_close(res.params, ref.params, rtol=1e-12)
+    kept = len(training._train_path._jits)
+    l1jax.train_path(loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=2, progress=log)
+    assert len(training._train_path._jits) == kept and log.steps
