@@ -777,13 +777,48 @@ def check_separation(X, y, sample_weight, factors, loss: str, fit_intercept: boo
     if loss not in ("logistic", "poisson") or factors is None:
         return
     v = floats(factors)
-    y = floats(y)
-    s = floats(np.ones(X.shape[0]) if sample_weight is None else sample_weight)
-    if v is None or y is None or s is None or v.shape != (X.shape[1],) or s.shape != y.shape:
+    if v is None or v.shape != (X.shape[1],):
         return  # (path names the problem)
     free = np.flatnonzero(v == 0)
-    if free.size == 0 or free.size > ALIASED_MAX:
+    f = _separation(X, y, sample_weight, free, loss, fit_intercept, positive, held)
+    if f is False:
         return
+    names = f"the unpenalized column{'s' * (free.size > 1)} {free.tolist()} of X"
+    names += f" (penalty_factor 0){' and the intercept' if fit_intercept else ''}"
+    one = free.size == 1 and not fit_intercept
+    what = (f"separate{'s' * one} the classes of y" if loss == "logistic" else
+            "can fit a mean of 0 to samples whose y are all 0")  # fmt: skip
+    where = "" if f is None else f" in the training rows of fold {f}"
+    fix = "" if f is None else ", or use other fold_ids"
+    raise ValueError(
+        f"{names} {what}{where}: the {loss} fit has no finite minimizer at any λ (the "
+        f"coefficients grow without bound); give {'it' if free.size == 1 else 'them'} a "
+        f"penalty_factor > 0 or leave {'it' if free.size == 1 else 'them'} out{fix}"
+    )
+
+
+def separated_at_zero(X, y, sample_weight, loss: str, fit_intercept: bool,
+                      positive: bool) -> bool:  # fmt: skip
+    """Whether a logistic or Poisson fit at λ = 0, where every column is unpenalized, has no
+    finite minimizer (:func:`check_separation`'s test on all the columns, up to
+    :data:`ALIASED_MAX` of them): its Poisson fit stopped where the loss was flat to rounding,
+    CONVERGED with a coefficient of −33 for a mean of 0 that no finite one reaches."""
+    if loss not in ("logistic", "poisson"):
+        return False
+    free = np.arange(X.shape[1])
+    return _separation(X, y, sample_weight, free, loss, fit_intercept, positive) is not False
+
+
+def _separation(X, y, sample_weight, free, loss, fit_intercept, positive, held=None):
+    """The rows on which the intercept and the columns ``free`` of ``X`` have no finite
+    minimizer (:func:`_separated`): None for all rows, else the first fold (of ``held``) whose
+    training rows; False for none (or not checked: too many columns, bad input)."""
+    y = floats(y)
+    s = floats(np.ones(X.shape[0]) if sample_weight is None else sample_weight)
+    if y is None or s is None or s.shape != y.shape:
+        return False  # (path names the problem)
+    if free.size == 0 or free.size > ALIASED_MAX:
+        return False
     A = _host_columns(X, free)
     if fit_intercept:  # (centred: the same directions, without an offset of 1e8 whose rounding
         # hid margins of 0.01 in the check of the answer)
@@ -791,20 +826,9 @@ def check_separation(X, y, sample_weight, factors, loss: str, fit_intercept: boo
     folds = [None] if held is None else [None, *range(held.shape[0])]
     for f in folds:
         rows = (s > 0) if f is None else (s > 0) & ~held[f]
-        if not _separated(A[rows], y[rows], loss, positive, fit_intercept):
-            continue
-        names = f"the unpenalized column{'s' * (free.size > 1)} {free.tolist()} of X"
-        names += f" (penalty_factor 0){' and the intercept' if fit_intercept else ''}"
-        one = free.size == 1 and not fit_intercept
-        what = (f"separate{'s' * one} the classes of y" if loss == "logistic" else
-                "can fit a mean of 0 to samples whose y are all 0")  # fmt: skip
-        where = "" if f is None else f" in the training rows of fold {f}"
-        fix = "" if f is None else ", or use other fold_ids"
-        raise ValueError(
-            f"{names} {what}{where}: the {loss} fit has no finite minimizer at any λ (the "
-            f"coefficients grow without bound); give {'it' if free.size == 1 else 'them'} a "
-            f"penalty_factor > 0 or leave {'it' if free.size == 1 else 'them'} out{fix}"
-        )
+        if _separated(A[rows], y[rows], loss, positive, fit_intercept):
+            return f
+    return False
 
 
 def _separated(A, y, loss: str, positive: bool, intercept: bool) -> bool:

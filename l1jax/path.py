@@ -719,6 +719,11 @@ def _path(
         status = np.where((status == solvers.Status.CONVERGED) & (gap > tol),
                           solvers.Status.MAX_ITER, status).astype(status.dtype)  # fmt: skip
         intercept = rounded
+    zero = (grid == 0) & (status == solvers.Status.CONVERGED)
+    if zero.any() and _inputs.separated_at_zero(X, y, sample_weight, loss, fit_intercept,
+                                                positive):  # fmt: skip
+        status = np.where(zero, solvers.Status.UNBOUNDED, status).astype(status.dtype)
+        gap = np.where(zero, np.inf, gap).astype(gap.dtype)
     converged = status == solvers.Status.CONVERGED
     res = PathResult(
         lambdas=grid.astype(dtype),

@@ -190,6 +190,26 @@ def test_unpenalized_columns_without_a_minimizer_are_refused(loss, dtype):
     assert np.all(res.status == l1jax.Status.CONVERGED)
 
 
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("loss", ["logistic", "poisson"])
+def test_lambda_zero_without_a_minimizer_is_unbounded_not_converged(loss, dtype):
+    """At λ = 0 every column is unpenalized: a column that separates the data leaves that fit
+    without a minimizer. The Poisson fit stopped where its loss was flat to rounding, CONVERGED
+    with a coefficient of −33 (−13 in float32) for a mean of 0 that none reaches, without a
+    warning; now UNBOUNDED and warned, as the λs > 0 of the same path, which have
+    minimizers, stay converged."""
+    X, y, v = _separated(loss)
+    lambdas = np.array([0.1, 0.01, 0.0])
+    with pytest.warns(l1jax.ConvergenceWarning, match=r"1 of 3 λs have no finite minimizer"):
+        res = l1jax.path(X.astype(dtype), y.astype(dtype), loss=loss, lambdas=lambdas)
+    assert res.status.tolist() == [0, 0, l1jax.Status.UNBOUNDED] and np.isinf(res.gap[-1])
+    broken = y.copy()
+    one = np.flatnonzero(X[:, 0] == 1)[0]
+    broken[one] = 1 - y[one] if loss == "logistic" else 3  # (a minimizer at λ = 0)
+    res = l1jax.path(X.astype(dtype), broken.astype(dtype), loss=loss, lambdas=lambdas)
+    assert res.status[-1] != l1jax.Status.UNBOUNDED
+
+
 @pytest.mark.parametrize("loss", ["logistic", "poisson"])
 def test_cv_path_refuses_a_fold_whose_training_rows_the_free_block_separates(loss):
     """All rows have a minimizer, the training rows of the fold that holds the one sample
