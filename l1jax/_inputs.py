@@ -1507,7 +1507,13 @@ def check_targets(y, sample_weight, loss, fit_intercept) -> None:
                              "samples of the other too")  # fmt: skip
         raise ValueError("y holds a single class for loss='logistic'; it needs both 0 and 1")
     if fit_intercept and loss == "poisson" and not np.any(active > 0):
-        raise ValueError("y is all zero for loss='poisson': the intercept would be -inf")
+        if np.any(y > 0):  # (the weights leave the positive counts out)
+            raise ValueError("sample_weight gives weight to samples of y 0 only; loss="
+                             "'poisson' with an intercept needs a weighted count > 0 (its "
+                             "intercept would be -inf): weight samples of positive y "
+                             "too")  # fmt: skip
+        raise ValueError("y is all zero for loss='poisson': the intercept would be -inf (every "
+                         "mean 0 fits it); a Poisson model needs some count > 0")  # fmt: skip
 
 
 # ----------------------------------------------------------------------------------------------

@@ -133,3 +133,16 @@ def test_a_schedule_of_the_wrong_shape_names_the_transform():
     tx = l1jax.soft_thresholding(lambda count: jnp.ones(2), 0.1)
     with pytest.raises(ValueError, match=r"^soft_thresholding: lam must be a scalar"):
         tx.update(jnp.zeros(3), tx.init(params), params)
+
+
+def test_poisson_counts_left_out_by_the_weights_are_named():
+    """Positive counts whose sample_weight is all 0 were reported as "y is all zero", which it
+    is not, with no fix."""
+    X = np.random.default_rng(1).standard_normal((40, 3))
+    y = np.zeros(40)
+    y[:5] = [1, 2, 3, 1, 4]
+    w = np.r_[np.zeros(5), np.ones(35)]
+    with pytest.raises(ValueError, match=r"^sample_weight gives weight to samples of y 0 only"):
+        l1jax.path(X, y, loss="poisson", sample_weight=w)
+    with pytest.raises(ValueError, match=r"^y is all zero .* needs some count > 0"):
+        l1jax.path(X, np.zeros(40), loss="poisson")
