@@ -75,7 +75,11 @@ _counts = {"compiled": 0, "loaded": 0, "hits": 0}
 _pool: concurrent.futures.ThreadPoolExecutor | None = None
 _environment: tuple[str, jax.Device] | None = None  # (fingerprint directory name, target device)
 _warned: set[str] = set()
-_listeners: list[Callable[[str], None]] = []  # progress reports of compilations
+# progress reports of the compilations of this call (a context variable: its worker threads
+# see them, through in_caller_scope, another thread's calls do not)
+_listeners: contextvars.ContextVar[tuple[Callable[[str], None], ...]] = contextvars.ContextVar(
+    "l1jax_listeners", default=()
+)
 
 # XLA options of l1jax's own compilations, by platform (never the user's programs). On a CPU,
 # XLA's older loop-fusion emitters compile the engine's program in 0.55-0.85× the time of the
@@ -86,23 +90,15 @@ _options: dict[str, Any] | None = None  # those of the default backend (compiler
 
 
 def listen(report: Callable[[str], None]):
-    """Send a line to ``report`` whenever l1jax compiles a program (from any thread) until
-    the returned function is called (progress output of ``verbose=True``)."""
-    with _lock:
-        _listeners.append(report)
-
-    def stop():
-        with _lock:
-            if report in _listeners:
-                _listeners.remove(report)
-
-    return stop
+    """Send a line to ``report`` whenever l1jax compiles a program for this call (this thread,
+    or its workers: :func:`in_caller_scope`) until the returned function is called (progress
+    output of ``verbose=True``; another thread's compilations were reported too)."""
+    token = _listeners.set((*_listeners.get(), report))
+    return lambda: _listeners.reset(token)
 
 
 def _notify(message: str) -> None:
-    with _lock:
-        listeners = list(_listeners)
-    for report in listeners:
+    for report in _listeners.get():
         report(message)
 
 

@@ -22,7 +22,7 @@ class Progress:
         self.start = time.perf_counter()
 
     def __call__(self, message: str) -> None:
-        if self.enabled:
+        if self.enabled and sys.stderr is not None:  # (None: pythonw, a service, 2>&-)
             elapsed = time.perf_counter() - self.start
             line = f"[{self.where} {elapsed:5.1f} s] {message}\n"
             with _WRITING:  # one whole line at a time: cv_path's fold threads report at once

@@ -1,6 +1,8 @@
 """Progress lines of path, cv_path and stability_selection (``verbose=True``, issue 17), and
 warnings that name the user's line."""
 
+import sys
+import threading
 import warnings
 
 import jax
@@ -9,7 +11,7 @@ import numpy as np
 import pytest
 
 import l1jax
-from l1jax import _programs, cv
+from l1jax import _programs, _progress, cv
 
 
 def _data():
@@ -30,6 +32,30 @@ def test_path_reports_its_compilation_once_and_what_it_fitted(tmp_path, monkeypa
     l1jax.path(X, y, lambdas=30, verbose=True)
     err = capfd.readouterr().err
     assert "compiling" not in err and "fitted" in err
+    _programs.clear_memory()
+
+
+def test_verbose_reports_its_own_calls_compilations_not_another_threads(tmp_path, monkeypatch,
+                                                                         capfd):  # fmt: skip
+    """A verbose call's lines reported every thread's compilations (a quiet call's in another
+    thread, "compiled ... in 5.0 s" at 0.0 s of a warm call); a cv_path's fold threads, its
+    own, are still reported; with no stderr (pythonw, ``2>&-``) verbose prints nothing."""
+    monkeypatch.setenv("L1JAX_CACHE_DIR", str(tmp_path))  # empty: a first call compiles
+    _programs.clear_memory()
+    X, y = _data()
+    l1jax.path(X, y, lambdas=30)
+    capfd.readouterr()
+    other = threading.Thread(target=l1jax.path, args=(X[:, :5], (y > 0) * 1.0),
+                             kwargs=dict(loss="logistic", lambdas=10))  # fmt: skip
+    with _progress.progress("l1jax.path", True):
+        other.start()
+        other.join()
+    assert "compil" not in capfd.readouterr().err
+    counts = np.round(np.abs(y))
+    l1jax.cv_path(X, counts, loss="poisson", n_folds=3, lambdas=10, verbose=True)
+    assert "compiling l1jax.engine.run" in capfd.readouterr().err
+    monkeypatch.setattr(sys, "stderr", None)
+    l1jax.path(X[:, :4], y, lambdas=10, verbose=True)
     _programs.clear_memory()
 
 
