@@ -105,14 +105,16 @@ def _notify(message: str) -> None:
 def cache_dir() -> str | None:
     """The directory where l1jax keeps its compiled programs across processes.
 
-    It is ``$L1JAX_CACHE_DIR`` when that variable is set, else ``$XDG_CACHE_HOME/l1jax``, else
+    It is ``$L1JAX_CACHE_DIR`` when that variable is set, else ``$XDG_CACHE_HOME/l1jax`` (an
+    absolute ``XDG_CACHE_HOME``: the XDG specification ignores relative ones), else
     ``~/.cache/l1jax``. Each environment (l1jax source, jax and jaxlib versions, backend, CPU,
     ``XLA_FLAGS``) gets its own sub-directory, removed after 30 days unused; deleting the
     directory clears the cache.
 
     Returns:
         The directory, or ``None`` when l1jax keeps no programs on disk: ``L1JAX_CACHE_DIR`` is
-        set to the empty string, or the user configured JAX's own persistent cache
+        set to the empty string, no home directory is known (no ``HOME`` nor user entry: a
+        container's bare user), or the user configured JAX's own persistent cache
         (``jax_compilation_cache_dir``), which then serves l1jax's programs too (unless JAX's
         ``jax_enable_compilation_cache`` is off: then neither keeps any). The files are the
         user's alone (mode 0600: they hold executable code), so a cache shared between users
@@ -123,7 +125,12 @@ def cache_dir() -> str | None:
     value = os.environ.get("L1JAX_CACHE_DIR")
     if value is not None:
         return os.path.abspath(os.path.expanduser(value)) if value else None
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):
+        home = os.path.expanduser("~")
+        if not os.path.isabs(home):  # ("~" itself: expanduser found no home)
+            return None
+        base = os.path.join(home, ".cache")
     return os.path.join(base, "l1jax")
 
 
@@ -178,7 +185,7 @@ def _cpu_fingerprint() -> str:
     """The machine, CPU model and instruction-set flags: XLA compiles for the host CPU."""
     fields = {}
     try:
-        with open("/proc/cpuinfo") as f:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as f:
             for line in f:
                 if not line.strip():
                     break  # the first processor is enough

@@ -221,6 +221,22 @@ def test_default_directory(monkeypatch, tmp_path):
     assert l1jax.cache_dir() == os.path.join(str(tmp_path), "l1jax")
     monkeypatch.delenv("XDG_CACHE_HOME")
     assert _programs.cache_dir() == os.path.join(os.path.expanduser("~"), ".cache", "l1jax")
+    # (relative: a folder of the working directory; the XDG specification ignores one, and
+    # with no home directory known, "~" was kept as a folder named "~": no disk cache then)
+    monkeypatch.setenv("XDG_CACHE_HOME", "relative")
+    assert _programs.cache_dir() == os.path.join(os.path.expanduser("~"), ".cache", "l1jax")
+    monkeypatch.setattr(os.path, "expanduser", lambda path: path)
+    assert _programs.cache_dir() is None
+
+
+def test_the_cpus_fingerprint_reads_its_file_with_an_encoding():
+    """/proc/cpuinfo was opened in the locale's encoding: an EncodingWarning of l1jax's own
+    under ``-X warn_default_encoding`` (an error under ``-W error``, at the first fit)."""
+    code = "from l1jax import _programs; _programs._cpu_fingerprint()"
+    subprocess.run([sys.executable, "-X", "warn_default_encoding", "-W",
+                    "error::EncodingWarning:l1jax._programs", "-c", code], check=True,
+                   env={**os.environ, "PYTHONPATH": os.path.dirname(os.path.dirname(
+                       os.path.abspath(l1jax.__file__)))})  # fmt: skip
 
 
 def test_unwritable_directory_warns_once_and_computes(cache, monkeypatch):
