@@ -355,7 +355,7 @@ def center_scale(xp, X, s, fit_intercept, standardize):
         drift = s @ Xc
         x_mean, Xc = x_mean + drift, Xc - drift
         # A column equal on every row of weight > 0 is constant, whatever its centring's
-        # rounding: float32 left a spread of 1.4e-9 of the mean (above flat_ratio's 1e-10),
+        # rounding: float32 left a spread of 1.4e-9 of the mean (above 1e-10),
         # scaled to a column of 1.0000191 beside the intercept (coefficient −15, "converged").
         # (by its largest and smallest entry: reductions over the rows, which stay where they
         # are on a mesh; taking a row to compare with gathered X whole)
@@ -372,20 +372,21 @@ def center_scale(xp, X, s, fit_intercept, standardize):
     return Xc, x_mean, scale
 
 
-def flat_ratio(dtype) -> float:
-    """The spread, relative to its mean, up to which a column is constant but for the rounding
-    of its centring (which with unequal weights leaves ε |μ| and more on long columns: a
-    constant column then got coefficients of 1e-9 without standardization): 1000 ε of the
-    dtype, at most 1e-10 (float64: 2.2e-13; 1e-10 dropped a column of 10¹¹ + N(0, 1), whose
-    float64 values hold it to 1e-5, and certified the fit without it)."""
-    return min(1e-10, 1000 * float(np.finfo(dtype).eps))
+FLAT_RATIO = 1000 * float(np.finfo(np.float64).eps)  # (2.2e-13) the spread, relative to its
+# mean, up to which a column is constant but for the rounding of its centring (which with unequal
+# weights leaves ε |μ| and more on long columns: a constant column then got coefficients of 1e-9
+# without standardization). 1e-10 dropped a column of 10¹¹ + N(0, 1), whose float64 values hold
+# it to 1e-5, and certified the fit without it; on the devices too, whatever X's dtype: a float32
+# column with one row an ulp off, of small weight (a spread of 4e-12 of its mean), was dropped
+# there and the fit certified at 5.5× the optimal objective. (The host centres in float64; the
+# devices' exactly constant columns are found by their largest and smallest entries.)
 
 
 def _flat(xp, spread, x_mean):
     """Columns whose spread (the square root of their weighted sum of squares about the mean) is
-    at most :func:`flat_ratio` of their mean: constant but for the rounding of their centring.
+    at most :data:`FLAT_RATIO` of their mean: constant but for the rounding of their centring.
     :func:`_column_scales` also takes columns of spread 0."""
-    return spread <= flat_ratio(spread.dtype) * xp.abs(x_mean)
+    return spread <= FLAT_RATIO * xp.abs(x_mean)
 
 
 def _zero_columns(Xc, flat):
@@ -395,7 +396,7 @@ def _zero_columns(Xc, flat):
 
 def _column_scales(xp, squares, x_mean):
     """``(divisor, scale)`` of columns with weighted sums of squares ``squares`` (about their
-    means ``x_mean``): √squares, but a constant column (scale 0, or at most :func:`flat_ratio`
+    means ``x_mean``): √squares, but a constant column (scale 0, or at most :data:`FLAT_RATIO`
     of its mean) is divided by inf (it becomes 0) and gets scale 1. One rule for
     :func:`center_scale` and :func:`_gram_of`. A column of small values is not constant:
     standardized, its units do not matter (a spread of 1e-11 about 0 was taken for constant,
