@@ -353,6 +353,11 @@ def in_caller_scope(fun: Callable) -> Callable:
     return scoped
 
 
+class CacheWarning(RuntimeWarning):
+    """l1jax cannot write its compiled programs to its cache directory (the command line tells
+    it from other libraries' warnings by its class)."""
+
+
 def _warn_once(directory: str, error: BaseException) -> None:
     if directory in _warned:
         return
@@ -362,7 +367,7 @@ def _warn_once(directory: str, error: BaseException) -> None:
             f"l1jax cannot write its compiled programs to {directory} ({error}); they will be "
             "compiled again in each process. Set L1JAX_CACHE_DIR to a writable directory, or to "
             "the empty string to turn the cache off.",
-            RuntimeWarning,
+            CacheWarning,
             stacklevel=user_stacklevel(),
         )
     except Exception:

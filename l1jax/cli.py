@@ -16,6 +16,7 @@ Progress goes to stderr, results to stdout.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import difflib
 import functools
@@ -37,7 +38,8 @@ from typing import NamedTuple
 import numpy as np
 
 from l1jax import _sparse
-from l1jax.path import features_in
+from l1jax._programs import CacheWarning
+from l1jax.path import ConvergenceWarning, features_in
 
 __all__ = ["Table", "read_csv", "read_npz", "load_diabetes", "main"]
 
@@ -647,7 +649,14 @@ _quiet = False  # --quiet
 
 def _progress(message: str) -> None:
     if not _quiet:
-        print(f"[l1jax] {message}", file=sys.stderr, flush=True)
+        _stderr(f"[l1jax] {message}")
+
+
+def _stderr(line: str) -> None:
+    """Print ``line`` on stderr, or nowhere without one (``2>&-``, pythonw: sys.stderr is None,
+    and ``print(file=None)`` wrote the line on stdout, among the results)."""
+    if sys.stderr is not None:
+        print(line, file=sys.stderr, flush=True)
 
 
 def _rows_to_show(nonzeros: np.ndarray, marks: dict[int, str]) -> list[int]:
@@ -844,8 +853,18 @@ def _save(out: str, *draws, width: float, title: str) -> None:
     axes = fig.subplots(1, len(draws))
     for draw, ax in zip(draws, np.atleast_1d(axes), strict=True):
         draw(ax)
-    fig.suptitle(title.replace("$", r"\$"), fontsize=11)  # (a file name, not mathtext)
+    fig.suptitle(_escaped(title).replace("$", r"\$"), fontsize=11)  # (a file name, not mathtext)
     fig.savefig(out, dpi=110)  # (the constrained layout fits the figure: no "tight" pass)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with the bytes of a file name that is not UTF-8 (which Python decodes to lone
+    surrogates) as ``\\xe4`` escapes: matplotlib failed on them with "set_text(): incompatible
+    function arguments", after the fit."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # (a surrogate that no byte was decoded to)
+        return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 _ALL_DRAWN = 1000  # with more features, the path plot leaves out those never nonzero
@@ -972,6 +991,37 @@ def _in_cli_terms(message: str) -> str:
     return message
 
 
+def _is_own(category: type[Warning]) -> bool:
+    """Whether a warning is l1jax's: a convergence warning, or its cache's."""
+    return issubclass(category, ConvergenceWarning | CacheWarning)
+
+
+@contextlib.contextmanager
+def _own_warnings():
+    """Print l1jax's own warnings of the block after it, as ``[l1jax] warning: ...`` lines in
+    the command line's terms (all of them, whatever the filters: they are part of the fit's
+    report); every other warning goes through the user's filters to Python's display, as
+    without the block. (Every warning was recorded under simplefilter("always") and reprinted:
+    PYTHONWARNINGS=ignore was overridden, and jax's and Python's warnings were called l1jax's.)
+    """
+    caught = []
+    with warnings.catch_warnings():  # (restores the filters and the display after the block)
+        display = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            if _is_own(category):
+                caught.append(message)
+            else:
+                display(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        warnings.filterwarnings("always", category=ConvergenceWarning)
+        warnings.filterwarnings("always", category=CacheWarning)
+        yield
+    for message in caught:
+        _stderr(f"[l1jax] warning: {_in_cli_terms(str(message))}")
+
+
 def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str) -> None:
     n, p = table.X.shape
     for note in table.notes:
@@ -1010,8 +1060,7 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
         _run_stability(table, args, options, what, plot_files, title)
         return
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _own_warnings():
         if args.cv:
             _progress(
                 f"fitting the {args.loss} {what} path ({args.n_lambdas} λs) on all rows and on "
@@ -1035,8 +1084,6 @@ def _run(table: Table, args, plot_files: Sequence[str], source: str, title: str)
                     table.X, table.y, early_stop=args.early_stop, verbose=not _quiet, **options
                 ),
             )
-    for w in caught:
-        print(f"[l1jax] warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     _progress(f"fitted in {time.perf_counter() - start:.1f} s")
     heading = f"{args.loss} {what}, {n} rows × {p} features"
     if cv is not None:
@@ -1065,13 +1112,10 @@ def _run_stability(table: Table, args, options, what, plot_files, title) -> None
     _progress(f"stability selection: the {args.loss} {what} path ({args.n_lambdas} λs) on "
               f"{args.stability} halves of the rows ...")  # fmt: skip
     start = time.perf_counter()
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
+    with _own_warnings():
         st = l1jax.stability_selection(table.X, table.y, n_subsamples=args.stability,
                                        threshold=args.threshold, seed=args.seed,
                                        verbose=not _quiet, **options)  # fmt: skip
-    for w in caught:
-        print(f"[l1jax] warning: {_in_cli_terms(str(w.message))}", file=sys.stderr)
     _progress(f"fitted in {time.perf_counter() - start:.1f} s")
     print(f"{args.loss} {what}, {n} rows × {p} features, stability selection: "
           f"{args.stability} halves × {st.lambdas.size} λs from {st.lambdas[0]:.4g} down to "
@@ -1387,11 +1431,66 @@ def _check_writable(flag: str, file: str | None, inputs: Sequence[str] = ()) -> 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (0 on success)."""
-    argv = list(sys.argv[1:] if argv is None else argv)
+    with _escaping_streams():
+        return _main(list(sys.argv[1:] if argv is None else argv))
+
+
+@contextlib.contextmanager
+def _escaping_streams():
+    """Write what stdout and stderr cannot encode as backslash escapes during the run, then
+    restore them: a stdout in ASCII (LC_ALL=C) or cp1252 (a Windows pipe) failed at the first
+    'λ' or '×' after the fit, and --help with a traceback; a UTF-8 one at a file name that is
+    not UTF-8."""
+    changed = []
+    for stream in (sys.stdout, sys.stderr):  # (None when closed; a StringIO has no errors)
+        if _fails_to_encode(stream) and hasattr(stream, "reconfigure"):
+            changed.append((stream, stream.errors))
+            stream.reconfigure(errors="backslashreplace")
+    try:
+        yield
+    finally:
+        for stream, errors in changed:
+            with contextlib.suppress(OSError, ValueError):  # (a pipe closed, a stream closed:
+                stream.reconfigure(errors=errors)  # it flushes first; Python's exit says so)
+
+
+def _fails_to_encode(stream) -> bool:
+    """Whether ``stream`` raises on some of what the command line writes: its error handler is
+    strict, or it is the C locale's surrogateescape (which writes the bytes of file names
+    back) on an encoding without 'λ'."""
+    errors = getattr(stream, "errors", None)
+    if errors == "surrogateescape":
+        try:
+            "λ×—".encode(stream.encoding)
+        except (UnicodeEncodeError, LookupError):
+            return True
+    return errors == "strict"
+
+
+def _stdout_closed() -> int:
+    """Stop quietly when stdout was closed (``| head``), as Python's docs advise: the rest of
+    the output goes nowhere, not into a BrokenPipeError at the exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    return 1
+
+
+def _flush_stdout() -> None:
+    """Write out the results here, where a pipe closed early (``| head``) is handled, not in
+    :func:`_escaping_streams`' restoring or at the exit."""
+    if sys.stdout is not None:
+        sys.stdout.flush()
+
+
+def _main(argv: list[str]) -> int:
     if argv[:1] == ["demo"]:
         from l1jax import demo
 
-        demo.main(argv[1:])
+        try:
+            demo.main(argv[1:])
+            _flush_stdout()
+        except BrokenPipeError:  # (a traceback: the demo ran outside the handlers below)
+            return _stdout_closed()
         return 0
     parser = _parser()
     args, unknown = parser.parse_known_args(argv)
@@ -1455,21 +1554,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             plots = [PATH_PNG, CV_PNG]
             if not _have_matplotlib():
                 # (a notice, not progress: --quiet keeps it, as the README promises)
-                print(f"[l1jax] matplotlib is not installed, so no plots; "
-                      f"{_install_matplotlib()}", file=sys.stderr, flush=True)  # fmt: skip
+                _stderr(f"[l1jax] matplotlib is not installed, so no plots; "
+                        f"{_install_matplotlib()}")  # fmt: skip
                 plots = []
             source = "diabetes data (Efron et al. 2004)"
             _run(load_diabetes(), args, plots, source, f"{source}, target 'target'")
+        _flush_stdout()
     except InputError as err:
         _fail(str(err))
         return 1
     except FileNotFoundError as err:
         _fail(f"no such file: {err.filename}")
         return 1
-    except BrokenPipeError:  # (`| head` closed stdout: stop quietly, as Python's docs advise)
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        return 1
+    except BrokenPipeError:  # (`| head` closed stdout)
+        return _stdout_closed()
     except (OSError, UnicodeDecodeError) as err:
         _fail(f"cannot read or write a file: {err}")
         return 1
@@ -1480,6 +1578,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     except ImportError as err:
         _fail(str(err))
+        return 1
+    except Warning as err:  # (raised by the user's filters, -W error: matplotlib's missing
+        _fail(f"{type(err).__name__}: {err}")  # glyphs escaped as a traceback)
         return 1
     return 0
 
@@ -1527,4 +1628,4 @@ def _have_matplotlib() -> bool:
 
 
 def _fail(message: str) -> None:
-    print(f"python -m l1jax: error: {message}", file=sys.stderr)
+    _stderr(f"python -m l1jax: error: {message}")

@@ -4,10 +4,12 @@ subprocess, on CSV files written here. The jobs start together (they are mostly 
 from __future__ import annotations
 
 import csv
+import io
 import os
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -965,3 +967,131 @@ def test_a_text_target_is_told_what_is_wrong(tmp_path):
     data.write_text("x,y\n1,yes\n2,yes\n3,yes\n")
     with pytest.raises(InputError, match=r"it holds one text value \(yes\)"):
         read_csv(str(data), "y")
+
+
+def _small_csv(tmp: Path) -> tuple[Path, list[str]]:
+    """A small CSV file, and the options of a quick fit of it."""
+    X, y = _regression(20)
+    data = _write(tmp / "d.csv", [*NAMES, "y"], np.c_[X, y])
+    return data, ["path", str(data), "--target", "y", "--cv", "0", "--n-lambdas", "5"]
+
+
+def _main_exit(argv) -> int:
+    try:
+        return main(argv)
+    except SystemExit as exit_:
+        return exit_.code
+
+
+def test_a_stdout_that_cannot_encode_lambda(tmp_path, monkeypatch):
+    """On an ASCII stdout (LC_ALL=C: surrogateescape; PYTHONIOENCODING=ascii) or a cp1252 one (a
+    Windows pipe) the job failed after the fit ("'ascii' codec can't encode character '\\xd7'",
+    no results) and --help with a UnicodeEncodeError traceback; now what the stream cannot
+    encode is escaped during main(), and the stream is restored after it."""
+    _, argv = _small_csv(tmp_path)
+    for args, encoding, errors in (
+        (["--help"], "ascii", "strict"),
+        (argv, "ascii", "surrogateescape"),
+        (argv, "cp1252", "strict"),
+    ):
+        out = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors=errors)
+        err = io.TextIOWrapper(io.BytesIO(), encoding=encoding, errors="strict")
+        monkeypatch.setattr(sys, "stdout", out)
+        monkeypatch.setattr(sys, "stderr", err)
+        assert _main_exit(args) == 0, err.buffer.getvalue()
+        assert (out.errors, err.errors) == (errors, "strict")
+        out.flush()
+        assert "\\u03bb" in out.buffer.getvalue().decode(encoding), args  # (λ)
+    assert "rows × 4 features" in out.buffer.getvalue().decode("cp1252")  # (× is in cp1252)
+
+
+def test_without_stderr_messages_stay_out_of_the_results(tmp_path, capsys, monkeypatch):
+    """With stderr closed (`2>&-`, pythonw: sys.stderr is None), print(file=sys.stderr) printed
+    the progress lines and errors on stdout, among the results; now they are left out."""
+    _, argv = _small_csv(tmp_path)
+    monkeypatch.setattr(sys, "stderr", None)
+    code, out, _ = _in_process(argv, capsys)
+    assert code == 0 and "rows × 4 features" in out
+    assert "[l1jax" not in out, out
+    code, out, _ = _in_process(["--cv", "1"], capsys)
+    assert code == 2 and out == ""
+
+
+def test_a_file_name_that_is_not_utf8_titles_the_plot(tmp_path, capsys):
+    """A CSV named in Latin-1 (b"d\\xe4ta.csv", a lone surrogate to Python) failed --plot after
+    the fit with matplotlib's "set_text(): incompatible function arguments"; now the title
+    escapes the byte."""
+    X, y = _regression(20)
+    name = os.fsdecode(b"d\xe4ta.csv")
+    try:
+        data = _write(tmp_path / name, [*NAMES, "y"], np.c_[X, y])
+    except (OSError, UnicodeError):
+        pytest.skip("this file system takes UTF-8 names only")
+    plot = tmp_path / "p.png"
+    code, _, err = _in_process(["path", str(data), "--target", "y", "--cv", "0", "--quiet",
+                                "--n-lambdas", "5", "--plot", str(plot)], capsys)  # fmt: skip
+    assert code == 0, err
+    assert plot.read_bytes().startswith(PNG)
+    from l1jax.cli import _escaped
+
+    assert _escaped(f"{name}, target 'y'") == "d\\xe4ta.csv, target 'y'"
+
+
+def test_only_l1jax_warnings_are_reprinted(tmp_path, capsys, monkeypatch):
+    """The fit ran under simplefilter("always") and every warning was reprinted as
+    "[l1jax] warning: ...": PYTHONWARNINGS=ignore was overridden, and jax's and Python's
+    warnings (an EncodingWarning) were called l1jax's. Now l1jax's own are reprinted, and the
+    others go through the user's filters to Python's display."""
+    _, argv = _small_csv(tmp_path)
+    fit = l1jax.path
+
+    def path(*args, **kwargs):
+        warnings.warn("another library's warning", UserWarning, stacklevel=2)
+        warnings.warn(
+            "path: 1 of 5 λs did not converge; increase max_iter",
+            l1jax.ConvergenceWarning,
+            stacklevel=2,
+        )
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(l1jax, "path", path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        code, _, err = _in_process([*argv, "--quiet"], capsys)
+    assert code == 0
+    assert err == "[l1jax] warning: path: 1 of 5 λs did not converge; increase --max-iter\n"
+    with pytest.warns(UserWarning, match="another library's warning"):
+        code, _, err = _in_process([*argv, "--quiet"], capsys)
+    assert code == 0 and "another library" not in err and "did not converge" in err
+
+
+def test_a_warning_raised_as_an_error_is_one_line(tmp_path, capsys, monkeypatch):
+    """Under PYTHONWARNINGS=error, matplotlib's warning of a missing glyph (a CJK column name)
+    escaped main() as a traceback after the fit; now it is one error line."""
+    from l1jax import cli
+
+    def save(*args, **kwargs):
+        warnings.warn("Glyph 26085 missing from font(s) DejaVu Sans.", UserWarning, stacklevel=2)
+
+    monkeypatch.setattr(cli, "_save", save)
+    _, argv = _small_csv(tmp_path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        code, _, err = _in_process([*argv, "--quiet", "--plot", str(tmp_path / "p.png")], capsys)
+    assert code == 1 and err.count("\n") == 1, err
+    assert err.startswith("python -m l1jax: error: UserWarning: Glyph 26085 missing from font")
+
+
+def test_the_demo_into_a_closed_pipe(monkeypatch):
+    """`python -m l1jax demo | head -1` ended in a BrokenPipeError traceback (the demo ran before
+    the main job's handler of it); now it stops quietly, as the main job does."""
+
+    class ClosedPipe(io.TextIOWrapper):
+        def write(self, text):
+            raise BrokenPipeError(32, "Broken pipe")
+
+    pipe = ClosedPipe(open(os.devnull, "wb"))
+    monkeypatch.setattr(sys, "stdout", pipe)
+    assert main(["demo", "--steps", "2"]) == 1
+    monkeypatch.undo()
+    pipe.close()
