@@ -1261,7 +1261,8 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
       max_selected: where the default α range stops: at the first α of the path on all the
         data with this many nonzero coefficients (default ``⌈√(0.8·p)⌉``).
       alphas: None (100 αs), an int (that many αs over the default range) or an array of αs.
-      loss: ``"squared"`` (a numeric target) or ``"logistic"`` (a target of two classes).
+      loss: ``"squared"`` (a numeric target), ``"logistic"`` (a target of two classes) or
+        ``"poisson"`` (counts or rates ≥ 0), as :func:`l1jax.stability_selection` takes.
       l1_ratio: ρ in (0, 1]; 1 is the lasso.
       eps: where the search for the end of the default range gives up, as a fraction of
         ``alpha_max`` (None: 1e-4 if n ≥ p, else 1e-2).
@@ -1307,8 +1308,9 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
 
     def fit(self, X, y, sample_weight=None):
         """Fit the path on the halves and select the stable features; returns ``self``."""
-        if self.loss not in ("squared", "logistic"):
-            raise ValueError(f"loss must be 'squared' or 'logistic', got {self.loss!r}")
+        if self.loss not in ("squared", "logistic", "poisson"):
+            raise ValueError(f"loss must be 'squared', 'logistic' or 'poisson', got "
+                             f"{self.loss!r}")  # fmt: skip
         logistic = self.loss == "logistic"
         X, y, sample_weight = _validated(self, X, y, sample_weight, accept_sparse=_SPARSE,
                                          y_numeric=not logistic)  # fmt: skip

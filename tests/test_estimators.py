@@ -588,6 +588,17 @@ def test_stability_selection_selector_logistic(data):
         StabilitySelection(n_subsamples=2, random_state=-1).fit(X, y)
 
 
+def test_stability_selection_selector_poisson(data):
+    """loss="poisson" was refused by the selector, which l1jax.stability_selection takes."""
+    X, y = data
+    counts = np.random.default_rng(0).poisson(np.exp(0.3 * (y - y.mean()) / y.std()))
+    selector = StabilitySelection(loss="poisson", n_subsamples=6, alphas=6).fit(X, counts)
+    st = l1jax.stability_selection(X, counts * 1.0, loss="poisson", n_subsamples=6, lambdas=6)
+    np.testing.assert_array_equal(selector.probabilities_, st.probabilities)
+    with pytest.raises(ValueError, match="y must be non-negative for loss='poisson'"):
+        StabilitySelection(loss="poisson", n_subsamples=2, alphas=2).fit(X, y - y.max())
+
+
 def test_import_l1jax_does_not_import_sklearn_or_matplotlib():
     import subprocess
     import sys
