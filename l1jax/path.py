@@ -344,7 +344,12 @@ def path(
         a ``ValueError`` (checked exactly up to 60,000 distinct rows × columns of the block;
         beyond, λs may come back :attr:`Status.UNBOUNDED`). With ``groups``: one entry per
         group, in the order of ``np.unique(groups)`` (above).
-      sample_weight: ``(n,)`` non-negative weights, normalized inside.
+      sample_weight: ``(n,)`` non-negative weights, normalized inside. Poisson rates with
+        exposures ``e`` (glmnet's ``offset = log(e)``; no offset argument here): fit the rates
+        ``y / e`` with ``sample_weight=e`` at ``λ · n / Σe`` for glmnet's λ, the same
+        coefficients; the columns are then standardized with the weights ``e`` (glmnet's
+        offset fit standardizes them unweighted): pass ``standardize=False`` and columns
+        scaled as you want them to match it exactly.
       positive: constrain the coefficients to be ≥ 0 (all of them, those with
         ``penalty_factor`` 0 too, as glmnet's ``lower.limits = 0``; not the intercept).
       tol: relative duality-gap tolerance (see above).

@@ -1100,6 +1100,29 @@ def test_poisson_counts_whose_null_objective_is_negative():
         assert np.all(np.abs(g[~on]) <= res.lambdas[k] * (1 + 1e-6))
 
 
+def test_poisson_rates_with_an_exposure_as_the_docstring_says():
+    """glmnet's offset log(e) of a Poisson model (counts y over exposures e) is fitted by the
+    rates y/e with sample_weight e at λ·n/Σe (the docstring of path): the coefficients satisfy
+    the offset model's own KKT conditions at λ, (1/n) Σ x_i (e_i exp(η_i) − y_i) = −λ sign(β)."""
+    rng = np.random.default_rng(3)
+    n = 200
+    X = rng.standard_normal((n, 6)) * 2 + 1
+    e = rng.uniform(0.1, 10, n)
+    y = rng.poisson(e * np.exp(0.3 + X @ np.array([0.2, -0.1, 0.05, 0, 0, 0.1]))) * 1.0
+    lams = np.array([1.0, 0.2, 0.01])
+    res = l1jax.path(X, y / e, loss="poisson", sample_weight=e, lambdas=lams * n / e.sum(),
+                     standardize=False, tol=1e-12)  # fmt: skip
+    assert res.converged.all()
+    for k, lam in enumerate(lams):
+        beta, b = res.coef[k], res.intercept[k]
+        g = np.c_[np.ones(n), X].T @ (e * np.exp(b + X @ beta) - y) / n
+        on = beta != 0
+        assert abs(g[0]) <= 1e-7
+        np.testing.assert_allclose(g[1:][on], -lam * np.sign(beta[on]), atol=1e-7)
+        assert np.all(np.abs(g[1:][~on]) <= lam * (1 + 1e-6))
+    assert 0 < np.count_nonzero(res.coef[0]) < 6  # (zeros where the offset model has them)
+
+
 def test_newton_recovers_from_a_singular_hessian_direction():
     """A near-separable logistic fit (15 distinct rows, 30 features, repeated and weighted as in
     scikit-learn's weight-equivalence check) once left Newton stuck: on a near-singular Hessian
