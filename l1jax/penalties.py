@@ -66,15 +66,18 @@ def _sum_leaves(fn, params: PyTree, weights: PyTree | None, name: str) -> jax.Ar
         out = jnp.result_type(x) if w is None else jnp.result_type(x, w)
         return fn(_wide(x), w), out if jnp.issubdtype(out, jnp.inexact) else _wide(x).dtype
 
-    if weights is None:
-        terms = [term(x, None) for x in jax.tree.leaves(params)]
-    else:
-        flat, tree = jax.tree.flatten(params)
-        terms = [term(x, w) for x, w in zip(flat, tree.flatten_up_to(weights), strict=True)]
-    if not terms:
-        return jnp.zeros([])
-    total = sum((t for t, _ in terms[1:]), terms[0][0])
-    return total.astype(jnp.result_type(*(out for _, out in terms)))
+    # (the documented promotion, made here: under a user's strict dtype promotion, bf16 params
+    # with float32 weights failed with JAX's TypePromotionError)
+    with jax.numpy_dtype_promotion("standard"):
+        if weights is None:
+            terms = [term(x, None) for x in jax.tree.leaves(params)]
+        else:
+            flat, tree = jax.tree.flatten(params)
+            terms = [term(x, w) for x, w in zip(flat, tree.flatten_up_to(weights), strict=True)]
+        if not terms:
+            return jnp.zeros([])
+        total = sum((t for t, _ in terms[1:]), terms[0][0])
+        return total.astype(jnp.result_type(*(out for _, out in terms)))
 
 
 @jax.custom_jvp

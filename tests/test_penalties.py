@@ -277,3 +277,21 @@ def test_negative_weights_and_l1_ratio_on_a_device_make_the_penalty_nan():
     assert float(penalties.elastic_net(x, jnp.array(0.5))) == pytest.approx(0.5 * 2.5 + 0.5 * 2.125)
     g = jax.grad(lambda r: penalties.elastic_net(x, r))(jnp.array(0.5))
     assert float(g) == pytest.approx(2.5 - 2.125)
+
+
+@pytest.mark.parametrize("name", ["l1", "l2", "elastic_net", "group_l1"])
+def test_bf16_params_with_float32_weights_under_strict_promotion(name):
+    """The documented promotion (params' dtype with the weights') failed with JAX's bare
+    TypePromotionError under a user's ``jax_numpy_dtype_promotion("strict")``."""
+    fn = getattr(penalties, name)
+    if name == "elastic_net":
+        fn = functools.partial(fn, l1_ratio=0.5)
+    params = {"a": jnp.array([1.5, -2.0, 0.0], jnp.bfloat16), "b": jnp.array([0.25], jnp.float32)}
+    weights = {"a": jnp.array([1.0, 2.0, 3.0], jnp.float32), "b": jnp.array([1.0], jnp.float32)}
+    if name == "group_l1":
+        weights = {"a": jnp.float32(2.0), "b": jnp.float32(1.0)}
+    with jax.numpy_dtype_promotion("strict"):
+        out = fn(params, weights=weights)
+    ref = fn(jax.tree.map(lambda x: x.astype(jnp.float32), params), weights=weights)
+    assert out.dtype == jnp.float32
+    np.testing.assert_allclose(out, ref, rtol=1e-6)
