@@ -43,7 +43,7 @@ import jax
 import numpy as np
 
 try:
-    import sklearn  # noqa: F401
+    import sklearn
 except ImportError as err:  # (a bare "No module named 'sklearn'" said nothing of the extra)
     raise ImportError('l1jax.estimators needs scikit-learn: pip install "l1jax[sklearn]"') from err
 from scipy import sparse
@@ -52,6 +52,7 @@ from sklearn.exceptions import ConvergenceWarning as SklearnConvergenceWarning
 from sklearn.feature_selection import SelectorMixin
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state
+from sklearn.utils.metadata_routing import MetadataRouter, MethodMapping, process_routing
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
@@ -534,21 +535,31 @@ class GroupLasso(_Grouped, ElasticNet):
 # Cross-validated paths.
 
 
-def _no_split_params(estimator, params: dict) -> None:
-    """scikit-learn's CV estimators take ``**params`` for their splitter (``groups`` of a
-    ``GroupKFold``, with metadata routing); these take the splits themselves: refused by
-    name, with the way to pass them."""
-    if params:
-        raise TypeError(
-            f"{type(estimator).__name__}.fit() takes no {', '.join(sorted(params))}: pass the "
-            "splits as cv, e.g. cv=list(GroupKFold(5).split(X, y, groups))"
-        )
+def _split_params(estimator, sample_weight, params: dict) -> dict:
+    """The metadata of ``cv``'s ``split`` (``groups`` of a ``GroupKFold``), routed from
+    ``fit(**params)`` as scikit-learn's CV estimators route it: with its metadata routing on
+    (a grid search's or a nested ``cross_validate``'s ``params`` reach the inner splitter; they
+    were refused, so a grouped inner CV was impossible); off, refused by name, as scikit-learn
+    refuses them, with the ways to pass them."""
+    if not sklearn.get_config()["enable_metadata_routing"]:
+        if params:
+            raise TypeError(
+                f"{type(estimator).__name__}.fit() takes {', '.join(sorted(params))} for cv's "
+                "splitter with scikit-learn's metadata routing on only "
+                "(sklearn.set_config(enable_metadata_routing=True)), as scikit-learn's CV "
+                "estimators; or pass the splits as cv, e.g. "
+                "cv=list(GroupKFold(5).split(X, y, groups))"
+            )
+        return {}
+    routed = process_routing(estimator, "fit", sample_weight=sample_weight, **params)
+    return routed.splitter.split
 
 
-def _fold_ids(cv, X, y, *, classifier=False) -> np.ndarray:
+def _fold_ids(cv, X, y, *, classifier=False, split: dict | None = None) -> np.ndarray:
     """Fold labels from scikit-learn's ``cv`` (None: 5-fold ``KFold``; an int; a splitter; an
-    iterable of (train, test)). The test sets must partition the samples, and each fold must
-    train on all the other samples (l1jax's folds; a gap or purge would be ignored)."""
+    iterable of (train, test)), split with the metadata ``split`` (:func:`_split_params`). The
+    test sets must partition the samples, and each fold must train on all the other samples
+    (l1jax's folds; a gap or purge would be ignored)."""
     n = X.shape[0]
     if n < 2:
         raise ValueError(f"cross-validation needs at least 2 samples, got n_samples = {n}")
@@ -556,8 +567,16 @@ def _fold_ids(cv, X, y, *, classifier=False) -> np.ndarray:
         raise ValueError(f"cv must be between 2 and n_samples = {n} folds, got {cv}")
     splitter = check_cv(5 if cv is None else cv, y, classifier=classifier)
     ids = np.full(n, -1, np.int64)
-    for f, (train, test) in enumerate(splitter.split(X, y)):
+    for f, (train, test) in enumerate(splitter.split(X, y, **(split or {}))):
         test, trained = np.asarray(test), np.zeros(n, bool)  # (indices or boolean masks)
+        for part in (train, test):  # (splits of other data, as a list of a nested CV's whole
+            # data's splits: NumPy's IndexError)
+            part = np.asarray(part)
+            if part.dtype != bool and part.size and not -n <= part.min() <= part.max() < n:
+                raise ValueError(f"cv's split {f} holds sample indices out of range for "
+                                 f"{n} samples: splits of other data? (in a nested "
+                                 "cross-validation, route groups to cv's splitter with "
+                                 "scikit-learn's metadata routing instead)")  # fmt: skip
         if np.any(ids[test] >= 0):
             raise ValueError("cv must hold out every sample exactly once (folds that partition)")
         ids[test] = f
@@ -593,6 +612,19 @@ class _CrossValidated(_Linear):
               "fold_ids": "cv", "n_folds": "cv"}  # fmt: skip
 
     _fixed_l1_ratio: float | None = None
+
+    def get_metadata_routing(self) -> MetadataRouter:
+        """scikit-learn's metadata routing: this estimator's own requests (``sample_weight``
+        of ``fit`` and ``score``), and ``fit``'s other metadata (``groups``) to ``cv``'s
+        ``split``, as scikit-learn's CV estimators route them."""
+        return (
+            MetadataRouter(owner=self)
+            .add_self_request(self)
+            .add(
+                splitter=check_cv(self.cv),
+                method_mapping=MethodMapping().add(caller="fit", callee="split"),
+            )  # fmt: skip
+        )
 
     def _l1_ratios(self):
         if self._fixed_l1_ratio is not None:
@@ -660,8 +692,10 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
         or an array of αs.
       cv: None (5-fold ``KFold``, as scikit-learn), an int, a splitter or an iterable of
         ``(train, test)`` whose test sets partition the samples, each ``train`` the rest (a
-        splitter that needs ``groups``: pass its splits, ``cv=list(GroupKFold(5).split(X, y,
-        groups))``; ``fit`` takes no ``groups``).
+        splitter that needs ``groups``: ``fit(X, y, groups=groups)`` with scikit-learn's
+        metadata routing on, as scikit-learn's CV estimators, which also reaches an inner
+        splitter from a grid search's or a nested ``cross_validate``'s ``params``; or pass
+        its splits, ``cv=list(GroupKFold(5).split(X, y, groups))``).
       alpha_rule: ``"min"`` (the lowest mean of ``mse_path_`` over the folds, each fold
         counted once: scikit-learn's rule) or ``"1se"`` (the largest α within one standard
         error of the best ``cv_mean``, glmnet's ``lambda.1se``; ``cv_mean`` weighs each fold by
@@ -707,7 +741,7 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
 
     def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
-        _no_split_params(self, params)
+        split = _split_params(self, sample_weight, params)
         X, y, sample_weight = self._fit_data(X, y, sample_weight, multi_output=True)
         if self._per_target and y.ndim == 2:  # (as scikit-learn)
             if y.shape[1] > 1:
@@ -715,7 +749,7 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
                                  "y) use MultiTaskLassoCV or MultiTaskElasticNetCV, or one "
                                  f"{type(self).__name__} per column")  # fmt: skip
             y = column_or_1d(y, warn=True)
-        fold_ids = _fold_ids(self.cv, X, y)
+        fold_ids = _fold_ids(self.cv, X, y, split=split)
         fit = self._cross_validate(X, y, sample_weight, fold_ids, loss="squared")
         cv, k = fit.results[fit.best], fit.index
         self.cv_results_ = cv
@@ -1219,11 +1253,11 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
 
     def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
-        _no_split_params(self, params)
+        split = _split_params(self, sample_weight, params)
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
         encoded = self._classes(y)
         scoring = self._scoring()
-        fold_ids = _fold_ids(self.cv, X, y, classifier=True)
+        fold_ids = _fold_ids(self.cv, X, y, classifier=True, split=split)
         p = X.shape[1]
         X, target, loss = self._problem(X, encoded)
         fit = self._cross_validate(X, target, sample_weight, fold_ids, scoring=scoring, **loss)

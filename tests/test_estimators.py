@@ -599,6 +599,34 @@ def test_stability_selection_selector_poisson(data):
         StabilitySelection(loss="poisson", n_subsamples=2, alphas=2).fit(X, y - y.max())
 
 
+def test_groups_reach_cv_splitter_by_metadata_routing_as_in_scikit_learn():
+    """scikit-learn's CV estimators route fit's groups to cv's split (metadata routing on), so a
+    grid search or a nested cross_validate can group the inner folds; these refused groups,
+    and the inner GroupKFold failed with "The 'groups' parameter should not be None"."""
+    import sklearn
+    from sklearn.linear_model import LassoCV as SkLassoCV
+    from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, cross_validate
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 5))
+    y = X[:, 0] - 2 * X[:, 1] + 0.3 * rng.standard_normal(60)
+    groups = np.arange(60) % 6
+    alphas = [1.0, 0.1, 0.01]
+    with sklearn.config_context(enable_metadata_routing=True):
+        routed = LassoCV(alphas=alphas, cv=GroupKFold(3)).fit(X, y, groups=groups)
+        splits = list(GroupKFold(3).split(X, y, groups))
+        np.testing.assert_array_equal(
+            routed.mse_path_, LassoCV(alphas=alphas, cv=splits).fit(X, y).mse_path_
+        )
+        nested = {name: cross_validate(model(alphas=alphas, cv=GroupKFold(3)), X, y,
+                                       params={"groups": groups}, cv=GroupKFold(2),
+                                       error_score="raise")["test_score"]
+                  for name, model in (("l1jax", LassoCV), ("sklearn", SkLassoCV))}  # fmt: skip
+        np.testing.assert_allclose(nested["l1jax"], nested["sklearn"], rtol=1e-4)
+        labels = (y > 0).astype(int)
+        LogisticLassoCV(alphas=3, cv=StratifiedGroupKFold(3)).fit(X, labels, groups=groups)
+
+
 def test_import_l1jax_does_not_import_sklearn_or_matplotlib():
     import subprocess
     import sys
@@ -732,7 +760,12 @@ def _errors_data():
         (lambda X, y3, y2, y: LassoCV(eps=0).fit(X, y), ValueError, r"^eps must be"),
         (lambda X, y3, y2, y: LassoCV(eps=None).fit(X, y), TypeError, r"^eps must be a number"),
         (lambda X, y3, y2, y: LassoCV().fit(X, y, groups=y3), TypeError,
-         r"^LassoCV.fit\(\) takes no groups: pass the splits as cv, e.g. cv=list\(GroupKFold"),
+         r"^LassoCV.fit\(\) takes groups for cv's splitter with scikit-learn's metadata routing "
+         r"on only .* or pass the splits as cv, e.g. cv=list\(GroupKFold"),
+        # (the splits of other data, as a nested CV's inner estimator got: NumPy's IndexError)
+        (lambda X, y3, y2, y: LassoCV(cv=[(np.arange(30, 60), np.arange(30)),
+                                          (np.arange(30), np.arange(30, 60))]).fit(X, y),
+         ValueError, r"^cv's split 0 holds sample indices out of range for 30 samples"),
         (lambda X, y3, y2, y: ElasticNetCV(l1_ratio=[[0.5, 1.0]]).fit(X, y), ValueError,
          r"^l1_ratio must be a number or a 1-D sequence of numbers, got shape \(1, 2\)"),
         # (splits whose train is not the rest: a gap was ignored, and a leak too)
