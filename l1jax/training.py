@@ -482,6 +482,27 @@ def _place(mesh, init_params, lambdas, data, key, batch_size):
     return init_params, lambdas, data, key
 
 
+def _check_traced_lambda(optimizer, lam, init_params) -> None:
+    """``optimizer(lam)`` built, initialized and applied with ``lam`` traced, as the program
+    does (vmapped over the λs): ``float(lam)`` or ``if lam > 0`` in it passed the concrete
+    check above and failed inside the compiled program with JAX's tracer error, which named
+    neither train_path nor its argument."""
+
+    def step(lam):
+        transformation = optimizer(lam)
+        state = transformation.init(init_params)
+        return transformation.update(init_params, state, init_params)
+
+    try:
+        jax.eval_shape(step, lam)
+    except jax.errors.ConcretizationTypeError as err:
+        raise TypeError(
+            "train_path: optimizer(lam) receives lam as a traced JAX scalar (one per model, "
+            "vmapped): use it in JAX arithmetic, not as a Python number (float(lam), "
+            f"`if lam > 0`, a Python loop over it); {str(err).splitlines()[0]}"
+        ) from err
+
+
 def _check_int(name: str, value, low: int, high: int | None = None) -> int:
     if not isinstance(value, numbers.Integral) or isinstance(value, bool):
         raise TypeError(f"train_path: {name} must be an int, got {type(value).__name__}")
@@ -615,15 +636,24 @@ def train_path(
             f"got {type(optimizer).__name__}"
         )
     param_leaves = _check_tree("init_params", init_params)
-    if not all(jnp.issubdtype(jnp.result_type(x), jnp.floating) for x in param_leaves):
-        raise TypeError("train_path: init_params must hold floating-point arrays only")
+    for where, x in jax.tree_util.tree_leaves_with_path(init_params):
+        if not jnp.issubdtype(jnp.result_type(x), jnp.floating):
+            raise TypeError(
+                f"train_path: init_params must hold floating-point arrays only, got "
+                f"{jnp.result_type(x)} at {jax.tree_util.keystr(where) or 'its root'}: every "
+                "leaf is trained (keep counters and other state out of the params: optax's "
+                "states count steps; a complex parameter as its real and imaginary parts)"
+            )
     data_leaves = _check_tree("data", data)
     sizes = {int(np.shape(x)[0]) if np.ndim(x) else None for x in data_leaves}
     if None in sizes or len(sizes) != 1:
         shapes = [np.shape(x) for x in data_leaves]
-        raise ValueError(
-            f"train_path: data leaves must share a leading sample axis, got shapes {shapes}"
-        )
+        listed = ", ".join(map(str, shapes[:6])) + (", ..." if len(shapes) > 6 else "")
+        hint = ""
+        if sum(shape == () for shape in shapes) > 1:  # (a Python list of numbers: leaves)
+            hint = "; a Python list of numbers is a pytree of scalars: pass it as an array"
+        raise ValueError(f"train_path: data leaves must share a leading sample axis, got "
+                         f"{len(shapes)} leaves of shapes [{listed}]{hint}")  # fmt: skip
     (n_samples,) = sizes
     steps = _check_int("steps", steps, 1)
     if batch_size is not None:
@@ -653,8 +683,15 @@ def train_path(
             f"{type(transformation).__name__}"
             + ("; return its .gradient_transformation()" if wrapper else "")
         )
+    _check_traced_lambda(optimizer, lambdas[0], init_params)
     example = data if batch_size is None else jax.tree.map(lambda x: x[:batch_size], data)
-    out = jax.eval_shape(loss_fn, init_params, example)
+    try:
+        out = jax.eval_shape(loss_fn, init_params, example)
+    except Exception as err:
+        err.add_note("(l1jax.train_path: loss_fn(init_params, batch) on the params of one "
+                     "model; a TrainPathResult's params have a leading λ axis, so they cannot "
+                     "start a new run: see docs/training.md)")  # fmt: skip
+        raise
     if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()
             and jnp.issubdtype(out.dtype, jnp.floating)):  # fmt: skip
         raise TypeError("train_path: loss_fn(params, batch) must return a real (floating) "

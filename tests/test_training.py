@@ -6,6 +6,7 @@ References are numpy recursions or plain per-λ optax loops written here.
 
 from __future__ import annotations
 
+import sys
 import warnings
 
 import chex
@@ -179,31 +180,42 @@ def test_progress_lines_and_silence(capsys):
     assert capsys.readouterr() == ("", "")
 
 
-def test_progress_seconds_are_each_calls_own_with_threads(capsys):
+def test_progress_seconds_are_each_calls_own_with_threads(monkeypatch):
     """The default progress lines timed every call from the latest call's start (one clock
-    for the process): a call in another thread, started 1.2 s into a slow one, made the slow
-    one's lines 1.2 s short."""
+    for the process): a call in another thread, started while a slow one ran, made the slow
+    one's lines count from its own start."""
     import threading
     import time
 
+    running = threading.Event()
+
     def slow_loss(params, batch):  # 40 steps of 0.05 s
-        jax.debug.callback(lambda: time.sleep(0.025))  # (twice a step: 2 λs)
+        jax.debug.callback(lambda: (running.set(), time.sleep(0.025)))  # (twice a step: 2 λs)
         return _loss(params, batch)
 
-    def slow():
-        start = time.perf_counter()
-        l1jax.train_path(slow_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=40, progress=40)
-        wall.append(time.perf_counter() - start)
+    class Stamped:  # stderr, each line with the time it was written
+        lines = []
 
-    wall = []
-    thread = threading.Thread(target=slow)
-    thread.start()
-    time.sleep(1.2)
+        def write(self, text):
+            if text.strip():
+                self.lines.append((time.perf_counter(), text))
+
+        def flush(self):
+            pass
+
+    monkeypatch.setattr(sys, "stderr", Stamped())
+    slow = threading.Thread(target=l1jax.train_path, args=(slow_loss, _init(), _adam_l1,
+                            [0.0, 0.1], DATA), kwargs=dict(steps=40, progress=40))  # fmt: skip
+    slow.start()
+    assert running.wait(60)  # (the slow call's program runs: its clock started before)
+    time.sleep(0.5)
+    other_start = time.perf_counter()
     l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=2, progress=False)
-    thread.join()
-    (line,) = capsys.readouterr().err.strip().splitlines()
+    slow.join()
+    ((written, line),) = Stamped.lines
     seconds = float(line.rsplit("[", 1)[1].split()[0])
-    assert wall[0] - 0.6 < seconds <= wall[0], line
+    # (from the other call's start it would be at most written − other_start)
+    assert seconds >= written - other_start + 0.3, line
 
 
 def test_divergence_warns_and_sets_finite():
@@ -258,6 +270,30 @@ def _call(**overrides):
         (dict(data=(DATA[0].at[0, 0].set(jnp.nan), DATA[1])), ValueError, "data holds NaN"),
         (dict(data={}), ValueError, "data has no arrays"),
         (dict(init_params={"w": jnp.ones(3, jnp.int32)}), TypeError, "floating-point"),
+        # (which leaf, and why: a step counter among the params)
+        (
+            dict(init_params={"w": jnp.ones(3), "step": jnp.int32(0)}),
+            TypeError,
+            r"floating-point arrays only, got int32 at \['step'\]: every leaf is trained",
+        ),
+        # (a list of labels: one leaf per sample, all listed in a message of 4,000 characters)
+        (
+            dict(data=(DATA[0], [0] * 64)),
+            ValueError,
+            r"got 65 leaves of shapes \[\(64, 8\), \(\), \(\), \(\), \(\), \(\), \.\.\.\]; "
+            r"a Python list of numbers is a pytree of scalars: pass it as an array$",
+        ),
+        # (λ used as a Python number: JAX's tracer error from inside the compiled program)
+        (
+            dict(optimizer=lambda lam: _adam_l1(float(lam))),
+            TypeError,
+            r"^train_path: optimizer\(lam\) receives lam as a traced JAX scalar",
+        ),
+        (
+            dict(optimizer=lambda lam: _adam_l1(lam) if lam > 0 else optax.adam(LR)),
+            TypeError,
+            r"not as a Python number \(float\(lam\), `if lam > 0`",
+        ),
         (dict(loss_fn="mse"), TypeError, "loss_fn must be callable"),
         (dict(loss_fn=lambda p, b: jnp.ones(2)), TypeError, "must return a real .*scalar"),
         (
@@ -279,6 +315,15 @@ def _call(**overrides):
 def test_bad_arguments_name_the_argument(overrides, error, match):
     with pytest.raises(error, match=match):
         _call(**overrides)
+
+
+def test_a_results_stacked_params_are_not_a_start_and_the_error_says_so():
+    """A TrainPathResult's params passed as init_params (to continue a run) failed with the
+    user's loss's broadcasting error and nothing more; a note now says why."""
+    res = l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=2, progress=False)
+    with pytest.raises(ValueError) as caught:  # (JAX's broadcasting error in the loss)
+        l1jax.train_path(_loss, res.params, _adam_l1, [0.0, 0.1], DATA, steps=2, progress=False)
+    assert "a TrainPathResult's params have a leading λ axis" in "".join(caught.value.__notes__)
 
 
 def test_batch_indices_cover_each_epoch_once():
