@@ -897,7 +897,8 @@ def _shared(key: tuple, seen: tuple, own, holds, size):
     earlier problem with the same ``key`` registered, if it ``holds`` this one and its ``size``
     is at most twice ``own``'s (``own`` is registered when none does). The first answer for
     ``seen`` is kept: the same data give the same results, to the last bit, whatever the
-    process fitted in between."""
+    process fitted in between (for the first :data:`MAX_TAKEN` sizes a process fits: past
+    them, a size fitted again may take another shape, its results differing within ``tol``)."""
     if seen in _taken:
         return _taken[seen]
     known = _shapes.setdefault(key, [])
@@ -955,7 +956,8 @@ def padded(n: int, p: int, gram: bool = False, key: tuple = (),
     programs depend on) compiled, if they fit in it and it is at most twice their own: after a
     first fit, data up to 15% larger compile nothing new. A size fitted before keeps the shape
     it took then (a fit in between may have offered a smaller one): the same data give the same
-    results, to the last bit, whatever the process fitted in between. ``headroom=False``: the
+    results, to the last bit, whatever the process fitted in between (:func:`_shared`: for
+    the first :data:`MAX_TAKEN` sizes). ``headroom=False``: the
     bucket of ``n × p`` itself (many fits of one shape, e.g. stability selection's halves:
     0.77× the time of 15% headroom on 150 × 1000)."""
     small = n * p <= SMALL and headroom
