@@ -20,6 +20,7 @@ device, which is not read back) it makes the entries it touches NaN.
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from typing import Any
@@ -27,6 +28,8 @@ from typing import Any
 import jax
 import jax.numpy as jnp
 import numpy as np
+
+from l1jax._programs import highest
 
 __all__ = ["soft_threshold", "l1", "nonneg_l1", "l2", "elastic_net", "group_l1"]
 
@@ -134,6 +137,8 @@ def _group_weights(fn_name: str, w: jax.Array, x: jax.Array, axis) -> None:
         )
 
 
+@jax.jit  # (one dispatch in eager mode, not four; elementwise: highest for the policy's sake)
+@highest
 def _times(t: jax.Array, c: jax.Array) -> jax.Array:
     """``t · c`` with ``inf · 0 = 0`` either way round: an infinite threshold on a part of the
     penalty that is switched off (a weight or a ratio of 0) is no penalty, and a threshold of 0
@@ -158,6 +163,12 @@ def _unread(value, arr: jax.Array, high: float | None = None) -> jax.Array:
         return arr
     if not jnp.issubdtype(arr.dtype, jnp.inexact):
         return arr
+    return _nan_outside(arr, high)
+
+
+@functools.partial(jax.jit, static_argnames="high")  # (one dispatch in eager mode, not five)
+@highest
+def _nan_outside(arr: jax.Array, high: float | None) -> jax.Array:
     ok = arr >= 0 if high is None else (arr >= 0) & (arr <= high)
     return _nan_unless(ok, arr)
 
