@@ -7,7 +7,8 @@ Every operator here follows one contract (house style rule 3): given a point ``x
 
 where ``P`` is the penalty of the same name in :mod:`l1jax.penalties` (with the same ``weights``).
 All operators are pure, work on any pytree of arrays, keep each floating leaf's dtype (an
-integer leaf comes back as ``jnp`` promotes it with the threshold; a bool leaf, and a complex
+integer leaf comes back in JAX's default float dtype, whatever the threshold, eager or traced;
+a bool leaf, and a complex
 one for ``nonneg_l1`` and ``group_l1``, is a ``TypeError``), accept a traced
 ``threshold`` (so ``jax.vmap``/``jax.grad`` over λ work without recompiling), give exact zeros,
 propagate NaN (in ``x`` or the threshold), keep ±inf for a finite threshold, give 0 at an
@@ -34,6 +35,15 @@ from l1jax._programs import highest
 __all__ = ["soft_threshold", "l1", "nonneg_l1", "l2", "elastic_net", "group_l1"]
 
 PyTree = Any
+
+
+def _float_leaf(x) -> jax.Array:
+    """``x`` as an array, an integer one in JAX's default float dtype: its prox is a float
+    (the threshold's NaN of a negative device value has no integer; an int32 leaf came back
+    int32 at a Python int threshold, float32 at the same one traced, and expanded at a
+    negative device one)."""
+    x = jnp.asarray(x)
+    return x.astype(jnp.result_type(float)) if jnp.issubdtype(x.dtype, jnp.integer) else x
 
 
 def _like(value, x: jax.Array) -> jax.Array:
@@ -157,11 +167,8 @@ def _nan_unless(ok: jax.Array, value: jax.Array) -> jax.Array:
 def _unread(value, arr: jax.Array, high: float | None = None) -> jax.Array:
     """``arr`` (``value`` in some dtype) with the entries out of [0, ``high``] made NaN when
     ``value`` is a ``jax.Array``, traced or on a device, which :func:`_check_nonneg` does not
-    read: a negative threshold or weight expanded instead of shrinking, silently. (An integer
-    ``arr``, of integer params, keeps its dtype, which has no NaN.)"""
+    read: a negative threshold or weight expanded instead of shrinking, silently."""
     if not isinstance(value, jax.Array | jax.core.Tracer):
-        return arr
-    if not jnp.issubdtype(arr.dtype, jnp.inexact):
         return arr
     return _nan_outside(arr, high)
 
@@ -217,9 +224,9 @@ def _map(fn, params: PyTree, weights: PyTree | None, fn_name: str, *,
             raise TypeError(f"{fn_name}: params must be {'real ' if not complex_ok else ''}"
                             f"numbers, got a leaf of dtype {dtype}")  # fmt: skip
     if weights is None:
-        return jax.tree.map(lambda x: fn(x, None), params)
+        return jax.tree.map(lambda x: fn(_float_leaf(x), None), params)
     _check_weights_like(fn_name, params, weights, elementwise)
-    return jax.tree.map(fn, params, weights)
+    return jax.tree.map(lambda x, w: fn(_float_leaf(x), w), params, weights)
 
 
 def _check_weights_like(
@@ -283,9 +290,10 @@ def soft_threshold(x: jax.Array, threshold: jax.Array | float) -> jax.Array:
       (2, 1)
     """
     _check_nonneg("prox.soft_threshold", threshold=threshold)
-    x = jnp.asarray(x)
-    # (broadcast explicitly: a column of thresholds works under jax_numpy_rank_promotion="raise")
-    x, t = jnp.broadcast_arrays(x, _like(threshold, x))
+    x = _float_leaf(x)
+    # (broadcast explicitly: a column of thresholds works under jax_numpy_rank_promotion="raise";
+    # a negative device threshold NaN, as in every operator: it expanded x under jit)
+    x, t = jnp.broadcast_arrays(x, _unread(threshold, _like(threshold, x)))
     # An exact 0 inside the band, x − sign(x)·t outside it, where NaN lands (|NaN| < t is false)
     # and stays NaN. Unlike x − clip(x, −t, t) there is no tie at x = t = 0, where clip's
     # derivative in t is −¼ although prox(0, t) = 0 for every t.

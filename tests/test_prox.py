@@ -361,12 +361,19 @@ def test_integer_leaves_come_back_in_the_default_float_from_every_operator(name)
 
 def test_an_integer_threshold_on_integer_leaves_gives_one_dtype_eager_or_traced():
     """prox.l1 of int32 leaves at an integer threshold came back int32 given a Python int, but
-    float32 given a jax.Array or under jit (the check of negative device thresholds)."""
-    x = jnp.arange(-3, 4)
+    float32 given a jax.Array or under jit; kept int32, a negative device threshold expanded
+    them silently ([3, -3, 1] at −1: [4, −4, 2]). Now the default float every way, and NaN
+    there, as for float leaves; soft_threshold under jit expanded float entries too."""
+    x = jnp.array([3, -3, 1, 0])
     eager = prox.l1(x, 1)
-    for out in (prox.l1(x, jnp.asarray(1)), jax.jit(prox.l1)(x, 1)):
+    assert eager.dtype == jnp.result_type(float)
+    for out in (prox.l1(x, jnp.asarray(1)), jax.jit(prox.l1)(x, 1),
+                prox.soft_threshold(x, 1), jax.jit(prox.soft_threshold)(x, 1)):  # fmt: skip
         assert out.dtype == eager.dtype
         np.testing.assert_array_equal(out, eager)
+    for fn in (prox.l1, prox.soft_threshold):
+        assert np.all(np.isnan(jax.jit(fn)(x, -1)))
+        assert np.all(np.isnan(fn(x * 1.0, jnp.asarray(-1.0))))
 
 
 @pytest.mark.parametrize("rho", [-3.0, 1.5, np.array(2.0)])
