@@ -37,7 +37,7 @@ from __future__ import annotations
 
 import numbers
 import re
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import numpy as np
@@ -535,12 +535,17 @@ class GroupLasso(_Grouped, ElasticNet):
 # Cross-validated paths.
 
 
-def _split_params(estimator, sample_weight, params: dict) -> dict:
-    """The metadata of ``cv``'s ``split`` (``groups`` of a ``GroupKFold``), routed from
-    ``fit(**params)`` as scikit-learn's CV estimators route it: with its metadata routing on
-    (a grid search's or a nested ``cross_validate``'s ``params`` reach the inner splitter; they
-    were refused, so a grouped inner CV was impossible); off, refused by name, as scikit-learn
-    refuses them, with the ways to pass them."""
+def _split_params(estimator, sample_weight, params: dict) -> tuple[Any, dict]:
+    """``(cv, split)``: the estimator's ``cv`` (an iterator of splits as a list: routing reads
+    ``cv`` too, and used up a generator before the folds were drawn) and the metadata of its
+    ``split`` (``groups`` of a ``GroupKFold``), routed from ``fit(**params)`` as
+    scikit-learn's CV estimators route it: with its metadata routing on (a grid search's or a
+    nested ``cross_validate``'s ``params`` reach the inner splitter; they were refused, so a
+    grouped inner CV was impossible); off, refused by name, as scikit-learn refuses them, with
+    the ways to pass them."""
+    cv = estimator.cv
+    if cv is not None and not isinstance(cv, numbers.Integral) and not hasattr(cv, "split"):
+        cv = list(cv)
     if not sklearn.get_config()["enable_metadata_routing"]:
         if params:
             raise TypeError(
@@ -550,9 +555,9 @@ def _split_params(estimator, sample_weight, params: dict) -> dict:
                 "estimators; or pass the splits as cv, e.g. "
                 "cv=list(GroupKFold(5).split(X, y, groups))"
             )
-        return {}
+        return cv, {}
     routed = process_routing(estimator, "fit", sample_weight=sample_weight, **params)
-    return routed.splitter.split
+    return cv, routed.splitter.split
 
 
 def _fold_ids(cv, X, y, *, classifier=False, split: dict | None = None) -> np.ndarray:
@@ -741,7 +746,7 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
 
     def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
-        split = _split_params(self, sample_weight, params)
+        splits, split = _split_params(self, sample_weight, params)
         X, y, sample_weight = self._fit_data(X, y, sample_weight, multi_output=True)
         if self._per_target and y.ndim == 2:  # (as scikit-learn)
             if y.shape[1] > 1:
@@ -749,7 +754,7 @@ class ElasticNetCV(RegressorMixin, _CrossValidated):
                                  "y) use MultiTaskLassoCV or MultiTaskElasticNetCV, or one "
                                  f"{type(self).__name__} per column")  # fmt: skip
             y = column_or_1d(y, warn=True)
-        fold_ids = _fold_ids(self.cv, X, y, split=split)
+        fold_ids = _fold_ids(splits, X, y, split=split)
         fit = self._cross_validate(X, y, sample_weight, fold_ids, loss="squared")
         cv, k = fit.results[fit.best], fit.index
         self.cv_results_ = cv
@@ -1253,11 +1258,11 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
 
     def fit(self, X, y, sample_weight=None, **params):
         """Cross-validate the path, choose α (and ρ), refit; returns ``self``."""
-        split = _split_params(self, sample_weight, params)
+        splits, split = _split_params(self, sample_weight, params)
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
         encoded = self._classes(y)
         scoring = self._scoring()
-        fold_ids = _fold_ids(self.cv, X, y, classifier=True, split=split)
+        fold_ids = _fold_ids(splits, X, y, classifier=True, split=split)
         p = X.shape[1]
         X, target, loss = self._problem(X, encoded)
         fit = self._cross_validate(X, target, sample_weight, fold_ids, scoring=scoring, **loss)

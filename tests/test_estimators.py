@@ -625,6 +625,9 @@ def test_groups_reach_cv_splitter_by_metadata_routing_as_in_scikit_learn():
         np.testing.assert_allclose(nested["l1jax"], nested["sklearn"], rtol=1e-4)
         labels = (y > 0).astype(int)
         LogisticLassoCV(alphas=3, cv=StratifiedGroupKFold(3)).fit(X, labels, groups=groups)
+        # (a generator of splits: routing read cv too, and used it up before the folds)
+        generated = LassoCV(alphas=alphas, cv=(s for s in splits)).fit(X, y)
+        np.testing.assert_array_equal(generated.mse_path_, routed.mse_path_)
 
 
 def test_import_l1jax_does_not_import_sklearn_or_matplotlib():
