@@ -317,6 +317,22 @@ def test_bad_arguments_name_the_argument(overrides, error, match):
         _call(**overrides)
 
 
+def test_a_warm_call_builds_the_optimizer_once():
+    """The check of a traced λ (float(lam) in optimizer) traced optimizer(lam) on every call:
+    a warm call of a small MLP 7× slower (2 → 14 ms). Once per optimizer and shapes now: a
+    warm call builds the optimizer once, for its check of the returned type."""
+    built = []
+
+    def optimizer(lam):
+        built.append(lam)
+        return _adam_l1(lam)
+
+    for _ in range(2):
+        built.clear()
+        l1jax.train_path(_loss, _init(), optimizer, [0.0, 0.1], DATA, steps=2, progress=False)
+    assert len(built) == 1
+
+
 def test_a_results_stacked_params_are_not_a_start_and_the_error_says_so():
     """A TrainPathResult's params passed as init_params (to continue a run) failed with the
     user's loss's broadcasting error and nothing more; a note now says why."""
