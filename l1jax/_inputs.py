@@ -761,6 +761,9 @@ SEPARATION_SIZE = 60_000  # distinct rows × columns of the unpenalized block up
 # checked, each of all rows and a cross-validation's folds (its linear program, logistic and
 # Poisson: 0.09 s at 19,000 × 6, 0.12 and 0.57 s at 4,000 × 51; a Poisson cv_path of 2,300 rows
 # × 51 free columns and 10 folds spent 2.7-6.3 s in them at 120,000; SciPy's import once, 0.3 s)
+SEPARATION_ROWS = 8 * SEPARATION_SIZE  # rows × columns of the block up to which its distinct
+# rows are sought at all (the float64 copy, centring and sort cost 0.9 s at 20,000 × 251 and
+# 12 s at 200,000 × 251 before the distinct rows were found too many)
 
 
 def check_separation(X, y, sample_weight, factors, loss: str, fit_intercept: bool,
@@ -819,6 +822,8 @@ def _separation(X, y, sample_weight, free, loss, fit_intercept, positive, held=N
     if y is None or s is None or s.shape != y.shape:
         return False  # (path names the problem)
     if free.size == 0 or free.size > ALIASED_MAX:
+        return False
+    if np.count_nonzero(s > 0) * (free.size + bool(fit_intercept)) > SEPARATION_ROWS:
         return False
     A = _host_columns(X, free)
     if fit_intercept:  # (centred: the same directions, without an offset of 1e8 whose rounding
