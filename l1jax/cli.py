@@ -394,8 +394,8 @@ def _class_key(cell: str, decimal: str = "."):
     and glmnet read them; "1,0" too under ``--decimal ,``), text by its text."""
     text = cell.strip()
     number = text.replace(",", ".") if decimal == "," and "." not in text else text
-    if re.fullmatch(r"[+-]?[0-9]+", number):  # (exact: 2**53 and 2**53 + 1 are two classes)
-        return int(number)
+    if re.fullmatch(r"[+-]?[0-9]+", number) and len(number) < 4000:  # (exact: 2**53 and
+        return int(number)  # 2**53 + 1 are two classes; Python converts up to 4,300 digits)
     return _cell_float(number) if _is_number(number) else text
 
 
@@ -439,8 +439,14 @@ def _numeric_target(raw_y, decimal):
             shown = _first(values)
             numbers = [c for c in values if not _is_text(c)]
             texts = sum(_is_text(c) and c.lower() not in _MISSING for _, c in raw_y)
+            words = [c for c in values if _is_text(c)]
             if numbers and texts <= max(2, len(raw_y) // 20):  # (a typo: rows, not values)
                 hint = f"the target's other values are numbers ({_first(numbers)}): fix that cell"
+            elif numbers and len(words) == 1 and not any(ch.isalnum() for ch in words[0]):
+                # (one mark without letters or digits, "?" in UCI's files, among numbers: a
+                # missing value's code, not a class)
+                hint = (f"{words[0]!r} in {texts} rows among numbers looks like a code for "
+                        "missing values: impute them, or leave out their rows")  # fmt: skip
             elif len(values) < 2:
                 hint = f"it holds one text value ({shown}): a target needs numbers or classes"
             elif len(values) == 2:

@@ -859,6 +859,11 @@ def test_class_labels_by_value_underscores_and_label_names(tmp_path, capsys):
     data = _write(tmp_path / "b.csv", [*NAMES, "y"], rows)
     table = read_csv(str(data), "y", binary=True, multiclass=True)
     assert table.classes == big[:3]
+    huge = ["9" * 5000, "8" * 5000] * 6  # (past Python's 4,300 digits of int(): its error)
+    data = _write(
+        tmp_path / "h.csv", [*NAMES, "y"], [[*x, c] for x, c in zip(X, huge, strict=True)]
+    )
+    assert read_csv(str(data), "y", binary=True).classes == sorted(huge[:2])
     data = _write(tmp_path / "u.csv", ["a", "y"], [["1_5", 1], ["2", 2], ["3", 4]])
     with pytest.raises(InputError, match=r"column 'a', is not a number: '1_5'"):
         read_csv(str(data), "y")
@@ -963,6 +968,11 @@ def test_a_text_target_is_told_what_is_wrong(tmp_path):
     # (classes 0, 1, 2 and "other" in 10 rows of 40 were called a typo in one cell)
     data.write_text("x,y\n" + "".join(f"{k},{('other', 0, 1, 2)[k % 4]}\n" for k in range(40)))
     with pytest.raises(InputError, match=r"'other'; its 4 distinct values .* make a class"):
+        read_csv(str(data), "y")
+    # ("?" in 12 rows of 100 of a numeric target, UCI's missing value: called a class target)
+    data.write_text("x,y\n" + "".join(f"{k},{'?' if k % 8 == 0 else k % 5}\n" for k in range(96)))
+    with pytest.raises(InputError, match=r"'\?' in 12 rows among numbers looks like a code for "
+                                         r"missing values"):  # fmt: skip
         read_csv(str(data), "y")
     data.write_text("x,y\n1,yes\n2,yes\n3,yes\n")
     with pytest.raises(InputError, match=r"it holds one text value \(yes\)"):
