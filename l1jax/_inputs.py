@@ -163,7 +163,7 @@ def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.nda
             pass  # (check_dtype names it)
     check_dtype(arr, name, ndim)
     if finite:
-        _check_finite(arr, name)
+        _check_finite(arr, name, _column_labels(value))
     return arr
 
 
@@ -171,9 +171,20 @@ def _not_finite(name: str) -> ValueError:
     return ValueError(f"{name} contains NaN or inf; remove or impute those entries")
 
 
-def _check_finite(arr: np.ndarray, name: str) -> None:
-    if not np.all(np.isfinite(arr)):
+def _check_finite(arr: np.ndarray, name: str, labels: list | None = None) -> None:
+    """NaN and inf refused by ``name``; in a 2-D ``arr``, naming their columns (by
+    ``labels``, a data frame's, or by index: a float frame's NaN was named by no column,
+    unlike a nullable one's)."""
+    if np.all(np.isfinite(arr)):
+        return
+    if arr.ndim != 2:
         raise _not_finite(name)
+    bad = np.flatnonzero(~np.all(np.isfinite(arr), axis=0))
+    where = [labels[j] for j in bad[:10]] if labels and len(labels) == arr.shape[1] else \
+        bad[:10].tolist()  # fmt: skip
+    more = f" and {bad.size - 10} more" if bad.size > 10 else ""
+    raise ValueError(f"{name} contains NaN or inf in columns {where}{more}; remove or impute "
+                     "those entries")  # fmt: skip
 
 
 def check_finite_on_devices(X: jax.Array, name: str) -> None:
@@ -199,13 +210,15 @@ def unit_scale(s):
     return s / top if np.isfinite(top) and top > 0 and not 1e-100 < top < 1e100 else s
 
 
-def check_magnitude(values, name: str, n: int, dtype, nonzero_rows=None) -> None:
+def check_magnitude(values, name: str, n: int, dtype, nonzero_rows=None,
+                    labels: list | None = None) -> None:  # fmt: skip
     """Refuse entries so large that ``n`` of their squares overflow ``dtype``, and NaN or inf.
 
     Mostly in one pass over ``values`` (a large X is read at the speed of memory, ~5 ms per
     40 MB): their sum of squares, when finite and at most ``max(dtype) / n``, bounds every entry
     (NaN and inf would make it NaN or inf); otherwise the entries are looked at one by one,
-    against the bound over the rows that hold a nonzero (``nonzero_rows()``, when given)."""
+    against the bound over the rows that hold a nonzero (``nonzero_rows()``, when given).
+    ``labels``: a data frame's column labels, to name the columns of NaN or inf."""
     limit = math.sqrt(np.finfo(dtype).max / max(n, 1))
     flat = values.ravel(order="K") if values.dtype.kind == "f" else None
     if flat is not None and np.may_share_memory(flat, values):  # (no copy: contiguous)
@@ -213,7 +226,7 @@ def check_magnitude(values, name: str, n: int, dtype, nonzero_rows=None) -> None
             total = float(flat @ flat)
         if math.isfinite(total) and total <= limit * limit:
             return
-    _check_finite(values, name)
+    _check_finite(values, name, labels)
     big = max(float(np.max(values, initial=0)), -float(np.min(values, initial=0)))  # (no copy)
     if big <= limit:
         return
@@ -1119,9 +1132,10 @@ def check_grid_size(lambdas: int) -> int:
 
 def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept, standardize,
                penalty_factor, sample_weight, positive, tol, max_iter, block_size,
-               mesh) -> PathArgs:  # fmt: skip
+               mesh, labels: list | None = None) -> PathArgs:  # fmt: skip
     """Check the arguments of :func:`l1jax.path` (in its words) and build its λ grid. With
-    ``loss="multinomial"`` the class labels ``y`` come back one-hot (``PathArgs.classes``)."""
+    ``loss="multinomial"`` the class labels ``y`` come back one-hot (``PathArgs.classes``).
+    ``labels``: the column labels of a data frame ``X`` (naming the columns of NaN or inf)."""
     check_loss(loss, multinomial=True)
     on_devices = isinstance(X, jax.Array)  # kept where it is: never gathered to the host
     if _sparse.is_sparse(X):  # kept sparse: never densified
@@ -1179,8 +1193,9 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
     # Squares that overflow: X's on the host (standardized in float64), y's in the path's dtype
     # (its residuals; a y of 1e300 overflowed P_null, and the path took y for a constant)
     if not on_devices:
-        check_magnitude(X.data if _sparse.is_sparse(X) else X, "X", n, np.float64,
-                        lambda: _nonzero_rows(X))  # fmt: skip
+        sparse = _sparse.is_sparse(X)
+        check_magnitude(X.data if sparse else X, "X", n, np.float64, lambda: _nonzero_rows(X),
+                        None if sparse else labels)  # fmt: skip
     check_magnitude(y, "y", n, dtype, lambda: _nonzero_rows(y))
     check_not_tiny(y, "y", dtype)
     check_representable(penalty_factor, "penalty_factor", dtype)

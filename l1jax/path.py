@@ -586,7 +586,7 @@ def _path(
         fit_intercept=fit_intercept, standardize=standardize,
         penalty_factor=None if groups is not None else penalty_factor,
         sample_weight=sample_weight, positive=positive, tol=tol, max_iter=max_iter,
-        block_size=block_size, mesh=mesh,
+        block_size=block_size, mesh=mesh, labels=_inputs._column_labels(X),
     )  # fmt: skip
     X, y, sample_weight, grid, dtype, tol = args.X, args.y, args.sample_weight, args.grid, \
         args.dtype, args.tol  # fmt: skip

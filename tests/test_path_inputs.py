@@ -398,6 +398,12 @@ def test_pandas_text_and_missing_values_are_read_as_path_reads_them():
     nan[0, 0] = np.nan
     with pytest.raises(ValueError, match="X contains NaN or inf"):
         res.predict(nan)
+    # (a float frame's NaN was named by no column, a nullable one's by its column)
+    frame = pd.DataFrame(nan, columns=[f"x{j}" for j in range(X.shape[1])])
+    with pytest.raises(ValueError, match=r"^X contains NaN or inf in columns \['x0'\]"):
+        l1jax.path(frame, y, lambdas=3)
+    with pytest.raises(ValueError, match=r"^X contains NaN or inf in columns \[0\]"):
+        l1jax.path(nan, y, lambdas=3)
 
 
 def test_logistic_labels_that_are_no_numbers_are_named_with_an_encoding():
