@@ -8,11 +8,10 @@ Every operator here follows one contract (house style rule 3): given a point ``x
 where ``P`` is the penalty of the same name in :mod:`l1jax.penalties` (with the same ``weights``).
 All operators are pure, work on any pytree of arrays, keep each floating leaf's dtype (an
 integer leaf comes back in JAX's default float dtype, whatever the threshold, eager or traced;
-a bool leaf, and a complex
-one for ``nonneg_l1`` and ``group_l1``, is a ``TypeError``), accept a traced
-``threshold`` (so ``jax.vmap``/``jax.grad`` over λ work without recompiling), give exact zeros,
-propagate NaN (in ``x`` or the threshold), keep ±inf for a finite threshold, give 0 at an
-infinite one (where a weight or ``l1_ratio`` switches a part of the penalty off, that part
+a bool leaf, and a complex one for ``nonneg_l1`` and ``group_l1``, is a ``TypeError``), accept
+a traced ``threshold`` (so ``jax.vmap``/``jax.grad`` over λ work without recompiling), give
+exact zeros, propagate NaN (in ``x`` or the threshold), keep ±inf for a finite threshold, give 0
+at an infinite one (where a weight or ``l1_ratio`` switches a part of the penalty off, that part
 counts as 0, not ``inf · 0``; a threshold of 0 is the identity, infinite weights included), and
 have finite gradients everywhere, 0 included. A negative threshold, weight or ``l1_ratio`` is a
 ``ValueError`` when given as a number or a NumPy array; given as a ``jax.Array`` (traced, or on a
