@@ -774,9 +774,10 @@ SEPARATION_SIZE = 60_000  # distinct rows × columns of the unpenalized block up
 # checked, each of all rows and a cross-validation's folds (its linear program, logistic and
 # Poisson: 0.09 s at 19,000 × 6, 0.12 and 0.57 s at 4,000 × 51; a Poisson cv_path of 2,300 rows
 # × 51 free columns and 10 folds spent 2.7-6.3 s in them at 120,000; SciPy's import once, 0.3 s)
-SEPARATION_ROWS = 8 * SEPARATION_SIZE  # rows × columns of the block up to which its distinct
-# rows are sought at all (the float64 copy, centring and sort cost 0.9 s at 20,000 × 251 and
-# 12 s at 200,000 × 251 before the distinct rows were found too many)
+SEPARATION_ROWS = 8 * SEPARATION_SIZE  # rows × columns of the block beyond which its distinct
+# rows are first counted by a hash, column by column (the float64 copy, centring and sort of
+# the block cost 0.9 s at 20,000 × 251 and 12 s at 200,000 × 251 before the distinct rows were
+# found too many; a block of few distinct rows, unpenalized dummies on 100,000 rows, is checked)
 
 
 def check_separation(X, y, sample_weight, factors, loss: str, fit_intercept: bool,
@@ -836,8 +837,10 @@ def _separation(X, y, sample_weight, free, loss, fit_intercept, positive, held=N
         return False  # (path names the problem)
     if free.size == 0 or free.size > ALIASED_MAX:
         return False
-    if np.count_nonzero(s > 0) * (free.size + bool(fit_intercept)) > SEPARATION_ROWS:
-        return False
+    k = free.size + bool(fit_intercept)
+    if np.count_nonzero(s > 0) * k > SEPARATION_ROWS and \
+            _distinct_rows(X, free, s > 0) * k > SEPARATION_SIZE:  # fmt: skip
+        return False  # (as _separated would: its rows, signed or split by y, are no fewer)
     A = _host_columns(X, free)
     if fit_intercept:  # (centred: the same directions, without an offset of 1e8 whose rounding
         # hid margins of 0.01 in the check of the answer)
@@ -848,6 +851,17 @@ def _separation(X, y, sample_weight, free, loss, fit_intercept, positive, held=N
         if _separated(A[rows], y[rows], loss, positive, fit_intercept):
             return f
     return False
+
+
+def _distinct_rows(X, free, rows) -> int:
+    """How many distinct rows the columns ``free`` of ``X`` have on ``rows`` (bool), by an
+    exact hash of their float64 bits taken column by column (no copy of the block; a collision
+    only undercounts, which leaves the decision to :func:`_separated`'s own count)."""
+    h = np.zeros(np.count_nonzero(rows), np.uint64)
+    for j in free:
+        column = _host_columns(X, [j])[rows, 0] + 0.0  # (+ 0.0: −0.0 is 0.0)
+        h = (h * np.uint64(1099511628211)) ^ column.view(np.uint64)
+    return np.unique(h).size
 
 
 def _separated(A, y, loss: str, positive: bool, intercept: bool) -> bool:

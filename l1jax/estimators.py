@@ -577,7 +577,8 @@ def _fold_ids(cv, X, y, *, classifier=False, split: dict | None = None) -> np.nd
         for part in (train, test):  # (splits of other data, as a list of a nested CV's whole
             # data's splits: NumPy's IndexError)
             part = np.asarray(part)
-            if part.dtype != bool and part.size and not -n <= part.min() <= part.max() < n:
+            if part.dtype == bool and part.shape != (n,) or part.dtype != bool and part.size \
+                    and not -n <= part.min() <= part.max() < n:  # fmt: skip
                 raise ValueError(f"cv's split {f} holds sample indices out of range for "
                                  f"{n} samples: splits of other data? (in a nested "
                                  "cross-validation, route groups to cv's splitter with "

@@ -483,7 +483,8 @@ def _place(mesh, init_params, lambdas, data, key, batch_size):
     return init_params, lambdas, data, key
 
 
-_CHECKED: collections.OrderedDict[tuple, None] = collections.OrderedDict()  # (recent first-use)
+# the optimizers checked (kept alive: one keyed by its id, unhashable, keeps its id meanwhile)
+_CHECKED: collections.OrderedDict[tuple, Any] = collections.OrderedDict()
 
 
 def _check_traced_lambda(optimizer, lam, init_params) -> None:
@@ -515,7 +516,7 @@ def _check_traced_lambda(optimizer, lam, init_params) -> None:
             "vmapped): use it in JAX arithmetic, not as a Python number (float(lam), "
             f"`if lam > 0`, a Python loop over it); {str(err).splitlines()[0]}"
         ) from err
-    _CHECKED[key] = None
+    _CHECKED[key] = optimizer
     while len(_CHECKED) > _programs.MAX_PROGRAMS:
         _CHECKED.popitem(last=False)
 

@@ -769,6 +769,8 @@ def _errors_data():
         (lambda X, y3, y2, y: LassoCV(cv=[(np.arange(30, 60), np.arange(30)),
                                           (np.arange(30), np.arange(30, 60))]).fit(X, y),
          ValueError, r"^cv's split 0 holds sample indices out of range for 30 samples"),
+        (lambda X, y3, y2, y: LassoCV(cv=[(np.arange(40) < 20, np.arange(40) >= 20)]).fit(X, y),
+         ValueError, r"^cv's split 0 holds sample indices out of range for 30 samples"),
         (lambda X, y3, y2, y: ElasticNetCV(l1_ratio=[[0.5, 1.0]]).fit(X, y), ValueError,
          r"^l1_ratio must be a number or a 1-D sequence of numbers, got shape \(1, 2\)"),
         # (splits whose train is not the rest: a gap was ignored, and a leak too)

@@ -210,20 +210,36 @@ def test_lambda_zero_without_a_minimizer_is_unbounded_not_converged(loss, dtype)
     assert res.status[-1] != l1jax.Status.UNBOUNDED
 
 
-def test_the_separation_check_reads_no_block_too_large_for_its_linear_program(monkeypatch):
+def test_the_separation_check_counts_a_large_blocks_distinct_rows_before_copying_it(
+    monkeypatch,
+):  # fmt: skip
     """Before it found the distinct rows too many for the linear program, the check copied,
     centred and sorted the block (0.9 s at 20,000 × 251, 12 s at 200,000 × 251: a λ of 0 on
-    a large logistic path). Blocks of more entries than SEPARATION_ROWS are left at once."""
+    a large logistic path). A block of more than SEPARATION_ROWS entries has its distinct rows
+    counted first, column by column; one of few distinct rows (unpenalized dummies on many
+    rows) is still checked, and refused when it separates."""
     from l1jax import _inputs
 
-    def copied(*args):
-        raise AssertionError("the block was copied")
+    widths = []
+    columns = _inputs._host_columns
 
-    monkeypatch.setattr(_inputs, "_host_columns", copied)
+    def read(X, cols):
+        widths.append(len(cols))
+        return columns(X, cols)
+
+    monkeypatch.setattr(_inputs, "_host_columns", read)
+    rng = np.random.default_rng(0)
     n = _inputs.SEPARATION_ROWS // 11 + 1
-    X = np.zeros((n, 10))
+    X = rng.standard_normal((n, 10))
     y = (np.arange(n) % 2).astype(float)
     assert not _inputs.separated_at_zero(X, y, None, "logistic", True, False)
+    assert set(widths) == {1}  # (column by column: no copy of the block)
+    n = _inputs.SEPARATION_ROWS // 5 + 1
+    dummies = rng.integers(0, 2, (n, 4)).astype(float)
+    counts = np.where(dummies[:, 0] == 1, 0.0, rng.poisson(3.0, n))
+    X = np.c_[dummies, rng.standard_normal((n, 2))]
+    with pytest.raises(ValueError, match="can fit a mean of 0"):
+        l1jax.path(X, counts, loss="poisson", penalty_factor=[0, 0, 0, 0, 1, 1], lambdas=3)
 
 
 @pytest.mark.parametrize("loss", ["logistic", "poisson"])

@@ -333,6 +333,30 @@ def test_a_warm_call_builds_the_optimizer_once():
     assert len(built) == 1
 
 
+def test_the_check_of_a_traced_lambda_keeps_an_unhashable_optimizer_alive():
+    """An unhashable optimizer (a dataclass) is remembered as checked by its id; let go, a new
+    one could take its id and skip the check (JAX's tracer error instead of the TypeError)."""
+    import dataclasses
+    import gc
+    import weakref
+
+    @dataclasses.dataclass
+    class Optimizer:
+        lr: float = LR
+
+        def __call__(self, lam):
+            return _adam_l1(lam)
+
+    optimizer = Optimizer()
+    alive = weakref.ref(optimizer)
+    with pytest.raises(TypeError, match="must return a real"):  # (checked, never compiled)
+        l1jax.train_path(lambda p, b: jnp.ones(2), _init(), optimizer, [0.1], DATA, steps=1,
+                         progress=False)  # fmt: skip
+    del optimizer
+    gc.collect()
+    assert alive() is not None
+
+
 def test_a_results_stacked_params_are_not_a_start_and_the_error_says_so():
     """A TrainPathResult's params passed as init_params (to continue a run) failed with the
     user's loss's broadcasting error and nothing more; a note now says why."""
