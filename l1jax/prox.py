@@ -290,9 +290,16 @@ def soft_threshold(x: jax.Array, threshold: jax.Array | float) -> jax.Array:
     """
     _check_nonneg("prox.soft_threshold", threshold=threshold)
     x = _float_leaf(x)
-    # (broadcast explicitly: a column of thresholds works under jax_numpy_rank_promotion="raise";
-    # a negative device threshold NaN, as in every operator: it expanded x under jit)
-    x, t = jnp.broadcast_arrays(x, _unread(threshold, _like(threshold, x)))
+    # (a negative device threshold NaN, as in every operator: it expanded x under jit)
+    return _soft(x, _unread(threshold, _like(threshold, x)))
+
+
+def _soft(x: jax.Array, t: jax.Array) -> jax.Array:
+    """:func:`soft_threshold` of a float ``x`` at a threshold ``t`` already checked (the
+    operators' own, and the solvers' and transforms' thresholds, which they derive from checked
+    ones: its checks once more were work done twice on their hot paths)."""
+    # (broadcast explicitly: a column of thresholds works under jax_numpy_rank_promotion="raise")
+    x, t = jnp.broadcast_arrays(x, t)
     # An exact 0 inside the band, x − sign(x)·t outside it, where NaN lands (|NaN| < t is false)
     # and stays NaN. Unlike x − clip(x, −t, t) there is no tie at x = t = 0, where clip's
     # derivative in t is −¼ although prox(0, t) = 0 for every t.
@@ -324,8 +331,7 @@ def l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
     _check_nonneg("prox.l1", threshold=threshold, weights=weights)
 
     def one(x, w):
-        x = jnp.asarray(x)
-        return soft_threshold(*_threshold("prox.l1", threshold, x, w))
+        return _soft(*_threshold("prox.l1", threshold, x, w))
 
     return _map(one, params, weights, "prox.l1")
 
@@ -353,7 +359,6 @@ def nonneg_l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTre
     _check_nonneg("prox.nonneg_l1", threshold=threshold, weights=weights)
 
     def one(x, w):
-        x = jnp.asarray(x)
         x, t = _threshold("prox.nonneg_l1", threshold, x, w)
         shifted = x - t
         # jnp.maximum propagates NaN; an explicit zero keeps the result exactly 0.
@@ -385,7 +390,6 @@ def l2(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:
     _check_nonneg("prox.l2", threshold=threshold, weights=weights)
 
     def one(x, w):
-        x = jnp.asarray(x)
         x, t = _threshold("prox.l2", threshold, x, w)
         return x / (1 + t)
 
@@ -419,11 +423,10 @@ def elastic_net(params: PyTree, threshold, l1_ratio, weights: PyTree | None = No
     _check_nonneg("prox.elastic_net", high=1, l1_ratio=l1_ratio)
 
     def one(x, w):
-        x = jnp.asarray(x)
         x, t = _threshold("prox.elastic_net", threshold, x, w)
         _check_fits("prox.elastic_net", "l1_ratio", l1_ratio, x)
         rho = _unread(l1_ratio, _like(l1_ratio, x), high=1)
-        return soft_threshold(x, _times(t, rho)) / (1 + _times(t, 1 - rho))
+        return _soft(x, _times(t, rho)) / (1 + _times(t, 1 - rho))
 
     return _map(one, params, weights, "prox.elastic_net")
 
@@ -479,7 +482,6 @@ def group_l1(
     _check_axis("prox.group_l1", axis)
 
     def one(x, w):
-        x = jnp.asarray(x)
         if axis is not None and not -x.ndim <= axis < x.ndim:
             raise ValueError(
                 f"prox.group_l1: axis={axis} is out of range for a leaf of shape {x.shape}; "
@@ -502,9 +504,7 @@ def group_l1(
         scale = jnp.where(positive, 1 - t / jnp.where(positive & (norm > 0), norm, 1), 0)
         # NaN compares false: a NaN norm (a NaN entry) or threshold poisons its whole group.
         nan = jnp.isnan(norm) | jnp.isnan(t)
-        # (norm + t: NaN there, with no NaN constant, which trips jax_debug_nans in eager mode;
-        # an integer leaf promoted, as by prox.l1)
-        out = jnp.where(nan, norm + t, scale * x)
-        return out.astype(x.dtype) if jnp.issubdtype(x.dtype, jnp.floating) else out
+        # (norm + t: NaN there, with no NaN constant, which trips jax_debug_nans in eager mode)
+        return jnp.where(nan, norm + t, scale * x).astype(x.dtype)
 
     return _map(one, params, weights, "prox.group_l1", complex_ok=False, elementwise=False)

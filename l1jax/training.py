@@ -246,7 +246,7 @@ def adam_prox(
                 # √v̂ + ε, as Adam (optax's v̂ of complex params is complex, |g|² + 0j: its real
                 # part, as a cast to real dtypes will soon be refused by JAX)
                 scale = jnp.real(jnp.sqrt(v)).astype(real) + jnp.asarray(eps, real)
-                z = prox.soft_threshold(z, step * _like(strength, p) / scale)
+                z = prox._soft(z, step * _like(strength, p) / scale)
             return _difference(z, p, u)
 
         new_updates = jax.tree.map(one, params, direction, nu_hat, selected, updates)
