@@ -1868,10 +1868,13 @@ class _Checked:
         bound.apply_defaults()
         self._check(**bound.arguments)
         arguments = dict(bound.arguments)
+        X = arguments["X"]  # (implicit's may be a list, as jnp.asarray takes it)
+        dtype = X.dtype if hasattr(X, "dtype") else jnp.result_type(np.asarray(X))
+        dtype = jax.dtypes.canonicalize_dtype(dtype)
         if arguments.get("tol", 0.0) is None:  # (the solvers' default, as they fill it)
-            X = arguments["X"]  # (implicit's may be a list, as jnp.asarray takes it)
-            dtype = X.dtype if hasattr(X, "dtype") else jnp.result_type(np.asarray(X))
-            arguments["tol"] = default_tol(jax.dtypes.canonicalize_dtype(dtype))
+            arguments["tol"] = default_tol(dtype)
+        for name in _VALUES.intersection(arguments):
+            arguments[name] = _in_dtype(arguments[name], dtype)
         return arguments
 
     def __call__(self, *args, **kwargs):
@@ -1879,6 +1882,25 @@ class _Checked:
 
     def lower(self, *args, **kwargs) -> jax.stages.Lowered:
         return self._jitted.lower(**self._checked(args, kwargs))
+
+
+# The arguments the solvers cast to X's dtype inside: cast on the host before the call, a
+# Python float, a NumPy scalar, an int or a float32 λ are one program (jit keys on the type).
+_VALUES = frozenset(
+    ("y", "lam", "lambdas", "l1_ratio", "penalty_factor", "sample_weight", "beta_warm",
+     "b_warm", "tol")
+)  # fmt: skip
+
+
+def _in_dtype(value, dtype):
+    """``value`` in ``dtype``: a JAX array (or tracer) by ``astype`` when it differs, anything
+    else by NumPy (no program of its own)."""
+    if value is None:
+        return None
+    if isinstance(value, jax.Array):
+        same = value.dtype == dtype and not jax.typeof(value).weak_type
+        return value if same else value.astype(dtype)
+    return np.asarray(value, dtype)
 
 
 def _traced(value) -> bool:

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import l1jax
-from l1jax import _programs, engine, solvers
+from l1jax import _programs, engine, implicit, solvers
 from l1jax.losses import MULTINOMIAL
 
 
@@ -745,6 +745,36 @@ def test_new_prox_weights_and_explicit_defaults_compile_nothing_new():
         np.testing.assert_allclose(params, ref, atol=1e-9)
     with pytest.raises(ValueError, match="weights"):  # (the prox's checks still read them)
         fit(-jnp.ones(8))
+
+
+def test_hyperparameters_of_another_python_type_compile_nothing_new():
+    """solve_one compiled its whole program again (~1 s) when λ came as a NumPy scalar, an int,
+    a float32 or a weak-typed jax.Array after a Python float, and solve_path for float32 λs
+    after float64 ones (jit keys on the type; both cast to X's dtype inside): a tuning loop
+    that starts from a float and goes on with optax's arrays (a probe). Now cast on the host
+    first; the solves' programs counted, not timed."""
+    rng = np.random.default_rng(0)
+    X = jnp.asarray(rng.standard_normal((30, 5)))
+    y = X[:, 0] + 0.1 * jnp.asarray(rng.standard_normal(30))
+    lambdas = np.array([0.3, 0.1])
+    refs = [
+        implicit.solve_one(X, y, 0.1, tol=1e-10),
+        l1jax.solve_path(X, y, lambdas, tol=1e-10, sample_weight=np.ones(30)),
+    ]
+    events, stop = _compile_events(names=("jit(_solve_one)", "jit(_solve_path)"))
+    try:
+        one = [implicit.solve_one(X, y, lam, l1_ratio=1, tol=np.float32(1e-10))
+               for lam in (np.float64(0.1), np.float32(0.1), jnp.asarray(0.1), 1)]  # fmt: skip
+        paths = [l1jax.solve_path(X, y, lams, tol=1e-10, sample_weight=np.ones(30, int))
+                 for lams in (lambdas.astype(np.float32), jnp.asarray(lambdas))]  # fmt: skip
+        assert events == []
+    finally:
+        stop()
+    for res in one[:3]:
+        np.testing.assert_allclose(res.coef, refs[0].coef, atol=1e-6)
+    assert float(one[3].coef[0]) == 0.0  # (λ = 1 > λ_max)
+    for res in paths:
+        np.testing.assert_allclose(res.coef, refs[1].coef, atol=1e-6)
 
 
 @pytest.mark.parametrize("loss, n, p", [("logistic", 200, 50)])  # rows and columns padded
