@@ -196,10 +196,11 @@ def check_finite_on_devices(X: jax.Array, name: str) -> None:
 
 def host_rows(X):
     """``X`` on the host in a form whose rows can be taken (``X[rows]``) and multiplied: NumPy,
-    or a sparse ``X`` as a checked SciPy CSR matrix (never densified)."""
+    or a sparse ``X`` as a checked SciPy CSR matrix (never densified). NaN and inf refused here
+    only in a data frame, naming its columns by label (the fits' checks see a NumPy array)."""
     if _sparse.is_sparse(X):
         return _sparse.as_csc(X, "X").tocsr()
-    return as_real_array(X, "X", 2, finite=False)  # (NaN and inf: the path's checks)
+    return as_real_array(X, "X", 2, finite=_column_labels(X) is not None)
 
 
 def unit_scale(s):

@@ -35,6 +35,7 @@ l1jax's (a filter of either catches it).
 
 from __future__ import annotations
 
+import collections.abc
 import numbers
 import re
 from typing import Any, NamedTuple
@@ -544,7 +545,8 @@ def _split_params(estimator, sample_weight, params: dict) -> tuple[Any, dict]:
     grouped inner CV was impossible); off, refused by name, as scikit-learn refuses them, with
     the ways to pass them."""
     cv = estimator.cv
-    if cv is not None and not isinstance(cv, numbers.Integral) and not hasattr(cv, "split"):
+    iterable = isinstance(cv, collections.abc.Iterable) and not isinstance(cv, str)
+    if iterable and not hasattr(cv, "split"):  # (a float or a str: check_cv's error)
         cv = list(cv)
     if not sklearn.get_config()["enable_metadata_routing"]:
         if params:

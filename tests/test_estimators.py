@@ -309,6 +309,9 @@ def test_cv_splitters(data):
         LassoCV(alphas=5, cv=ShuffleSplit(3, random_state=0)).fit(X, y)
     with pytest.raises(ValueError, match="cv"):
         LassoCV(cv=1).fit(X, y)
+    for cv in (5.0, "5", object()):  # (a bare "'float' object is not iterable" since 3d6e760)
+        with pytest.raises(ValueError, match="Expected `cv` as an integer"):
+            LassoCV(cv=cv).fit(X, y)
 
 
 def test_logistic_lasso_matches_sklearn(data):

@@ -400,8 +400,9 @@ def test_pandas_text_and_missing_values_are_read_as_path_reads_them():
         res.predict(nan)
     # (a float frame's NaN was named by no column, a nullable one's by its column)
     frame = pd.DataFrame(nan, columns=[f"x{j}" for j in range(X.shape[1])])
-    with pytest.raises(ValueError, match=r"^X contains NaN or inf in columns \['x0'\]"):
-        l1jax.path(frame, y, lambdas=3)
+    for fit in (l1jax.path, l1jax.cv_path, l1jax.stability_selection):  # (by index in the
+        with pytest.raises(ValueError, match=r"^X contains NaN or inf in columns \['x0'\]"):
+            fit(frame, y, lambdas=3)  # last two, which pass a NumPy copy to their fits)
     with pytest.raises(ValueError, match=r"^X contains NaN or inf in columns \[0\]"):
         l1jax.path(nan, y, lambdas=3)
 
