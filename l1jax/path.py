@@ -342,7 +342,10 @@ def path(
         Unpenalized columns (and the intercept) that separate a logistic ``y``'s classes, or
         can fit a Poisson mean of 0 to samples whose ``y`` are all 0, leave no λ a minimizer:
         a ``ValueError`` (checked exactly up to 60,000 distinct rows × columns of the block;
-        beyond, λs may come back :attr:`Status.UNBOUNDED`). With ``groups``: one entry per
+        beyond, by its columns of at most 32 distinct values, e.g. dummies, together or one
+        by one; a separation only by columns of many values is left to the engine: λs come
+        back :attr:`Status.UNBOUNDED`, or CONVERGED where the loss is flat to rounding, with
+        coefficients of 30 or more). With ``groups``: one entry per
         group, in the order of ``np.unique(groups)`` (above).
       sample_weight: ``(n,)`` non-negative weights, normalized inside. Poisson rates with
         exposures ``e`` (glmnet's ``offset = log(e)``; no offset argument here): fit the rates

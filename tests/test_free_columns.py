@@ -243,6 +243,46 @@ def test_the_separation_check_counts_a_large_blocks_distinct_rows_before_copying
 
 
 @pytest.mark.parametrize("loss", ["logistic", "poisson"])
+def test_a_block_of_too_many_distinct_rows_is_checked_by_its_few_valued_parts(loss, monkeypatch):
+    """At λ = 0 a dummy on rows of y = 0 (Poisson) or of one class (logistic) beside one
+    continuous column on 25,000 rows: the block's distinct rows were too many for the linear
+    program, so it was not checked, and the fit came back CONVERGED with a coefficient of −35
+    (a probe; 1,000 rows were UNBOUNDED). A part that separates is a block that separates: its
+    dummies (columns of few values) are checked together, or one by one. The limits are made
+    small here, as 25,000 rows would be slow."""
+    from l1jax import _inputs
+
+    monkeypatch.setattr(_inputs, "SEPARATION_SIZE", 300)
+    monkeypatch.setattr(_inputs, "SEPARATION_ROWS", 2400)
+    rng = np.random.default_rng(0)
+    n = 600
+    dummy = (np.arange(n) % 3 == 0).astype(float)
+    X = np.c_[rng.standard_normal(n), dummy, rng.integers(0, 3, n)]
+    y = (rng.random(n) < 0.5).astype(float) if loss == "logistic" else rng.poisson(3.0, n)
+    y = np.where(dummy == 1, 1.0 if loss == "logistic" else 0.0, y)
+    lambdas = np.array([0.05, 0.0])
+    with pytest.warns(l1jax.ConvergenceWarning, match="no finite minimizer"):
+        res = l1jax.path(X, y, loss=loss, lambdas=lambdas)
+    assert res.status.tolist() == [0, l1jax.Status.UNBOUNDED]
+    for v in ([0, 0, 1], [0, 0, 0]):  # (the dummy alone; with the other few-valued column)
+        with pytest.raises(ValueError, match=r"columns \[0, 1.*(separate|mean of 0)"):
+            l1jax.path(X, y, loss=loss, penalty_factor=v, lambdas=3)
+    folds = np.arange(n) % 4
+    broken = y.copy()
+    broken[0] = 0.0 if loss == "logistic" else 3.0  # (a minimizer on all rows; not on the
+    folds[0] = 2  # training rows of fold 2)
+    with pytest.raises(ValueError, match="in the training rows of fold 2"):
+        l1jax.cv_path(X, broken, loss=loss, penalty_factor=[0, 0, 1], lambdas=3, fold_ids=folds)
+    res = l1jax.path(X, broken, loss=loss, lambdas=lambdas)
+    assert res.status[-1] != l1jax.Status.UNBOUNDED
+    # (the rows' hash folded the high half of each value's bits into the low: 0s and 1s,
+    # whose bits are all high, hashed to 4,069 values for 19,980 distinct rows)
+    B = (rng.random((20_000, 30)) < 0.3).astype(float)
+    assert _inputs._distinct_rows(B, np.arange(30), np.ones(20_000, bool)) == \
+        np.unique(B, axis=0).shape[0]  # fmt: skip
+
+
+@pytest.mark.parametrize("loss", ["logistic", "poisson"])
 def test_cv_path_refuses_a_fold_whose_training_rows_the_free_block_separates(loss):
     """All rows have a minimizer, the training rows of the fold that holds the one sample
     breaking the separation do not: named, with the fix."""
