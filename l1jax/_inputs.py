@@ -1335,7 +1335,8 @@ def check_order(value, labels, name: str, what: str, fix: str) -> None:
         shared = set(index) & set(labels)
     except TypeError:  # (unhashable labels)
         return
-    if shared and index != labels:  # (labelled by them, but in another order or with others)
+    same = len(index) == len(labels) and all(map(_same_label, index, labels))
+    if shared and not same:  # (labelled by them, but in another order or with others)
         raise ValueError(f"{name} is a Series labelled by {what} in another order or with other "
                          f"labels, which would be read by position; pass "
                          f"{name}.reindex({fix}) (or its values in that order)")  # fmt: skip
@@ -1387,6 +1388,17 @@ def check_column_labels(X, **values) -> None:
     columns = _column_labels(X)
     for name, value in values.items():
         check_order(value, columns, name, "X's columns", "X.columns")
+
+
+def _same_label(a, b) -> bool:
+    """Whether two labels are the same, missing ones too (a NaN label is no label's equal, its
+    own neither: X's own columns were refused as in another order; pd.NA's == raised)."""
+    if _missing(a) or _missing(b):
+        return _missing(a) and _missing(b)
+    try:
+        return bool(a == b)
+    except (TypeError, ValueError):
+        return False
 
 
 def _missing(value) -> bool:

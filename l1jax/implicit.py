@@ -230,7 +230,7 @@ def attach(
       positive: whether ``coef ≥ 0`` was imposed (static).
       linear_solver: ``"cg"`` (default: conjugate gradients with a diagonal preconditioner,
         matrix-free, pure XLA) or ``"dense"`` (Cholesky of the ``(p + 1)²`` Hessian: exact
-        also for ill-conditioned supports, but a LAPACK call per λ, which multi-threaded
+        also for ill-conditioned supports in float64, but a LAPACK call per λ, which multi-threaded
         OpenBLAS makes very slow on a busy CPU; ``OPENBLAS_NUM_THREADS=1`` avoids that).
 
     Returns:

@@ -210,22 +210,27 @@ def _threshold(fn_name: str, threshold, x: jax.Array, w) -> tuple[jax.Array, jax
 
 def _map(fn, params: PyTree, weights: PyTree | None, fn_name: str, *,
          complex_ok: bool = True, elementwise: bool = True) -> PyTree:  # fmt: skip
-    """``fn`` on each leaf of ``params`` (with its weight), after refusing a bool leaf (JAX's
-    own error named nothing, or it became 0./1.), a string, and, where not ``complex_ok``, a
-    complex one (its prox would be that of another penalty); ``weights`` must have the
-    structure of ``params`` and, ``elementwise``, leaves that broadcast to their leaf's shape
-    (JAX's own errors named neither)."""
+    """``fn`` on each leaf of ``params`` (with its weight), after :func:`_check_leaf`;
+    ``weights`` must have the structure of ``params`` and, ``elementwise``, leaves that
+    broadcast to their leaf's shape (JAX's own errors named neither)."""
     for leaf in jax.tree.leaves(params):
-        if isinstance(leaf, str | bytes):
-            raise TypeError(f"{fn_name}: params must be arrays of numbers, got a leaf {leaf!r}")
-        dtype = jnp.result_type(leaf)
-        if dtype == jnp.bool_ or not complex_ok and jnp.issubdtype(dtype, jnp.complexfloating):
-            raise TypeError(f"{fn_name}: params must be {'real ' if not complex_ok else ''}"
-                            f"numbers, got a leaf of dtype {dtype}")  # fmt: skip
+        _check_leaf(fn_name, "params", leaf, complex_ok)
     if weights is None:
         return jax.tree.map(lambda x: fn(_float_leaf(x), None), params)
     _check_weights_like(fn_name, params, weights, elementwise)
     return jax.tree.map(lambda x, w: fn(_float_leaf(x), w), params, weights)
+
+
+def _check_leaf(fn_name: str, name: str, leaf, complex_ok: bool = True,
+                what: str = "a leaf") -> None:  # fmt: skip
+    """Refuse a bool ``leaf`` (JAX's own error named nothing, or it became 0./1.), a string,
+    and, where not ``complex_ok``, a complex one (its prox would be that of another penalty)."""
+    if isinstance(leaf, str | bytes):
+        raise TypeError(f"{fn_name}: {name} must be arrays of numbers, got {what} {leaf!r}")
+    dtype = jnp.result_type(leaf)
+    if dtype == jnp.bool_ or not complex_ok and jnp.issubdtype(dtype, jnp.complexfloating):
+        raise TypeError(f"{fn_name}: {name} must be {'real ' if not complex_ok else ''}"
+                        f"numbers, got {what} of dtype {dtype}")  # fmt: skip
 
 
 def _check_weights_like(
@@ -289,6 +294,7 @@ def soft_threshold(x: jax.Array, threshold: jax.Array | float) -> jax.Array:
       (2, 1)
     """
     _check_nonneg("prox.soft_threshold", threshold=threshold)
+    _check_leaf("prox.soft_threshold", "x", x, what="an array")  # (bool: inside jnp.sign)
     x = _float_leaf(x)
     # (a negative device threshold NaN, as in every operator: it expanded x under jit)
     return _soft(x, _unread(threshold, _like(threshold, x)))

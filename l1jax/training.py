@@ -510,11 +510,12 @@ def _check_traced_lambda(optimizer, lam, init_params) -> None:
 
     try:
         jax.eval_shape(step, lam)
-    except jax.errors.ConcretizationTypeError as err:
+    except (jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError) as err:
         raise TypeError(
             "train_path: optimizer(lam) receives lam as a traced JAX scalar (one per model, "
-            "vmapped): use it in JAX arithmetic, not as a Python number (float(lam), "
-            f"`if lam > 0`, a Python loop over it); {str(err).splitlines()[0]}"
+            "vmapped): use it in JAX arithmetic, not as a Python number or NumPy array "
+            f"(float(lam), np.asarray(lam), `if lam > 0`, a Python loop over it); "
+            f"{str(err).splitlines()[0]}"
         ) from err
     _CHECKED[key] = optimizer
     while len(_CHECKED) > _programs.MAX_PROGRAMS:

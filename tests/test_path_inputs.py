@@ -367,6 +367,13 @@ def test_pandas_labels_and_names_are_not_read_by_position():
         dated = pd.DataFrame(X, columns=labels)
         with pytest.raises(ValueError, match=r"penalty_factor.reindex\(X.columns\)"):
             l1jax.path(dated, y, penalty_factor=factors.set_axis(labels)[::-1], lambdas=3)
+    # (a NaN label equals no label, itself neither: X's own columns were another order)
+    labels = pd.Index([np.nan, *range(1, X.shape[1])], dtype=float)
+    numbered = pd.DataFrame(X, columns=labels)
+    res = l1jax.path(numbered, y, penalty_factor=factors.set_axis(labels), lambdas=3)
+    np.testing.assert_allclose(res.coef, ordered.coef, atol=1e-12)
+    with pytest.raises(ValueError, match=r"penalty_factor.reindex\(X.columns\)"):
+        l1jax.path(numbered, y, penalty_factor=factors.set_axis(labels)[::-1], lambdas=3)
     assert l1jax.path(X, y, lambdas=3).feature_names is None
     from l1jax.estimators import GroupLasso
 

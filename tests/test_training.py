@@ -292,7 +292,12 @@ def _call(**overrides):
         (
             dict(optimizer=lambda lam: _adam_l1(lam) if lam > 0 else optax.adam(LR)),
             TypeError,
-            r"not as a Python number \(float\(lam\), `if lam > 0`",
+            r"not as a Python number or NumPy array \(float\(lam\), np.asarray\(lam\), `if",
+        ),
+        (  # (NumPy's conversion of a tracer: JAX's own error)
+            dict(optimizer=lambda lam: _adam_l1(np.asarray(lam))),
+            TypeError,
+            r"^train_path: optimizer\(lam\) receives lam as a traced JAX scalar",
         ),
         (dict(loss_fn="mse"), TypeError, "loss_fn must be callable"),
         (dict(loss_fn=lambda p, b: jnp.ones(2)), TypeError, "must return a real .*scalar"),

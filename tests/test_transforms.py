@@ -728,6 +728,9 @@ def test_bool_and_complex_hyperparameters_and_leaves_are_named():
             prox.l1(x, threshold)
     with pytest.raises(TypeError, match="prox.l1: params must be numbers, got a leaf of dtype b"):
         prox.l1({"w": x, "flag": jnp.array([True, False])}, 0.1)
+    for flags in (jnp.array([True, False]), "ab"):  # (bool: JAX's error inside jnp.sign)
+        with pytest.raises(TypeError, match="prox.soft_threshold: x must be .*numbers, got an"):
+            prox.soft_threshold(flags, 0.1)
     for fn in (prox.group_l1, prox.nonneg_l1):  # (group_l1's norm took z² for |z|²)
         with pytest.raises(TypeError, match="params must be real numbers, got a leaf of dtype c"):
             fn(jnp.array([3 + 4j, 0.1j]), 1.0)
