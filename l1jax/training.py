@@ -311,11 +311,14 @@ def batch_indices(key: jax.Array, step, n_samples: int, batch_size: int) -> jax.
 
 
 class _Clock:
-    """The start times of the :func:`train_path` calls running, by their number (a traced
-    argument of the program, passed to its reports): the progress lines' seconds, each of its
-    own call (one start for all timed a thread's call from another's start)."""
+    """The start times and progress reports of the :func:`train_path` calls running, by their
+    number (a traced argument of the program, passed to its reports): the progress lines'
+    seconds, each of its own call (one start for all timed a thread's call from another's
+    start), and each call's own ``progress`` (a static argument, a new callable per call, a
+    logger's closure, compiled the whole program again)."""
 
     starts: dict[int, float] = {}
+    reports: dict[int, Callable] = {}
     numbers = itertools.count()
 
 
@@ -362,31 +365,25 @@ def _report_every(progress: Progress, steps: int) -> int:
     )
 
 
-class _HostReport:
+class _HostReport(NamedTuple):
     """A progress report as documented: the step an int, the losses a NumPy array of the first
-    ``k`` λs (the rest pad the λ axis to whole shards of the mesh); the default one gets the
-    seconds since its call's start. Keyed as :class:`~l1jax._programs.BoundedJit` keys its
-    static values (a report without a hash, a dataclass's instance, by identity)."""
+    ``k`` λs (the rest pad the λ axis to whole shards of the mesh), to the report of the call
+    numbered ``call`` (:class:`_Clock`); ``printed``, the default one, with the seconds since
+    its call's start."""
 
-    def __init__(self, report: Callable[[int, np.ndarray], Any], k: int):
-        self.report, self.k = report, k
-
-    def _key(self) -> tuple:
-        return static_key(self.report), self.k
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, _HostReport) and self._key() == other._key()
-
-    def __hash__(self) -> int:
-        return hash(self._key())
+    printed: bool
+    k: int
 
     def __call__(self, call, step, losses) -> None:
+        report = _Clock.reports.get(int(call))
+        if report is None:  # (a call that has returned: none left)
+            return
         losses = np.asarray(losses)[: self.k]
-        if isinstance(self.report, _PrintProgress):
+        if self.printed:
             start = _Clock.starts.get(int(call), time.perf_counter())
-            self.report(int(step), losses, time.perf_counter() - start)
+            report(int(step), losses, time.perf_counter() - start)
         else:
-            self.report(int(step), losses)
+            report(int(step), losses)
 
 
 def _split_leading(mesh, name, tree):
@@ -720,10 +717,10 @@ def train_path(
     n_models = lambdas.shape[0]
     if mesh is not None:
         init_params, lambdas, data, key = _place(mesh, init_params, lambdas, data, key, batch_size)
-    report = _HostReport(report, n_models) if every else None
-
+    printed = isinstance(report, _PrintProgress)
     call = next(_Clock.numbers) % 2**31
-    _Clock.starts[call] = time.perf_counter()
+    _Clock.starts[call], _Clock.reports[call] = time.perf_counter(), report
+    report = _HostReport(printed, n_models) if every else None
     try:
         result = _train_path(
             init_params,
@@ -743,6 +740,7 @@ def train_path(
             jax.effects_barrier()  # every progress line is out before we return
     finally:
         _Clock.starts.pop(call, None)
+        _Clock.reports.pop(call, None)
     if result.lambdas.shape[0] != n_models:  # drop the λs that padded the mesh axis
         result = jax.tree.map(lambda x: x[:n_models], result)
     finite = np.asarray(result.finite)
