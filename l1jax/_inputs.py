@@ -1427,10 +1427,19 @@ def _sorted_labels(values: np.ndarray, name: str, kind: str, fix: str):
         raise TypeError(f"{name} must hold {kind} of one sortable type ({err})") from None
 
 
+def refuse_mixed_labels(labels, name: str) -> None:
+    """A list of labels mixing strings and numbers is refused by ``name``: NumPy would turn 1
+    and '1' into one label (a multinomial y of both: "a single class")."""
+    if isinstance(labels, list | tuple) and len({isinstance(c, str | bytes) for c in labels}) > 1:
+        raise TypeError(f"{name} mixes strings and numbers (NumPy would turn 1 and '1' into one "
+                        "label); give labels of one type")  # fmt: skip
+
+
 def check_labels(y) -> tuple[np.ndarray, np.ndarray]:
     """The class labels ``y`` ``(n,)`` of a multinomial path as ``(Y, classes)``: ``classes`` the
     sorted distinct labels (``np.unique``, scikit-learn's ``classes_``), at least 2, and ``Y`` the
     one-hot ``(n, C)`` float64 matrix of ``y`` in their order."""
+    refuse_mixed_labels(y, "y")
     y = _sharding.to_host(y) if isinstance(y, jax.Array) else np.asarray(y)
     if y.ndim != 1:
         raise ValueError(f"y must be a 1-D array of class labels for loss='multinomial', got an "
@@ -1534,9 +1543,7 @@ def check_groups(groups, p: int, penalty_factor) -> Groups:
     if _sparse.is_sparse(groups):
         raise TypeError("groups must be a dense 1-D array of labels, one per column of X; got a "
                         "sparse matrix")  # fmt: skip
-    if isinstance(groups, list | tuple) and len({isinstance(g, str) for g in groups}) > 1:
-        raise TypeError("groups mixes strings and numbers (NumPy would turn 1 and '1' into one "
-                        "label); give labels of one type")  # fmt: skip
+    refuse_mixed_labels(groups, "groups")
     refuse_masked(groups, "groups", "or drop those columns")
     labels = _sharding.to_host(groups) if isinstance(groups, jax.Array) else np.asarray(groups)
     if labels.ndim != 1 or labels.shape[0] != p:
@@ -1771,6 +1778,6 @@ def check_fold_classes(Y, classes, s, held, fit_intercept) -> None:
             label = classes[missing[0]].tolist()
             raise ValueError(
                 f"the training rows of fold {f} hold no sample of class {label!r} of y; use "
-                "fewer folds (a class needs more members than folds) or fold_ids that leave "
-                "every class in every training set"
+                "fewer folds (a class needs more members than folds) or fold_ids with every "
+                "class in every training set"
             )

@@ -678,6 +678,8 @@ def cv_path(
         names = column_names(X)  # (the refit's feature_names, as path's)
         X = X_arr = _inputs.host_rows(X)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y
+        if loss == MULTINOMIAL:
+            _inputs.refuse_mixed_labels(y, "y")
         y_arr = np.asarray(y)
         multi = y_arr.ndim == 2  # multi-task: path() checks the rest (loss, positive, mesh)
         if (X_arr.ndim != 2 or y_arr.ndim != 1 + multi or X_arr.shape[0] != y_arr.shape[0]

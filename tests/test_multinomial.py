@@ -398,6 +398,15 @@ def test_bad_input(kwargs, match):
         l1jax.path(X, **kw)
 
 
+def test_labels_mixing_strings_and_numbers_are_refused():
+    """A list of labels 1 and "1" was one class to NumPy ("y holds a single class"), and 0, 1
+    and "2" fitted classes "0", "1", "2": refused, as groups of both kinds are."""
+    X, y = _data("iris")
+    for fit in (l1jax.path, l1jax.cv_path):
+        with pytest.raises(TypeError, match="y mixes strings and numbers"):
+            fit(X, [*y[:-1].tolist(), "2"], loss="multinomial", lambdas=LAMS)
+
+
 @pytest.mark.parametrize("scoring", ["deviance", "misclassification"])
 def test_cv_path(scoring):
     """Folds stratified by class; each fold's score is the held-out rows' mean deviance
