@@ -735,8 +735,11 @@ def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept
     return prep._replace(X=Xs, nonzero=nonzero, gram=gram)
 
 
-def _host_columns(X, cols) -> np.ndarray:
-    """Columns ``cols`` of ``X`` (dense, SciPy sparse or a ``jax.Array``) as a float64 array."""
+def _host_columns(X, cols, rows=None) -> np.ndarray:
+    """Columns ``cols`` of ``X`` (dense, SciPy sparse or a ``jax.Array``) as a float64 array;
+    only the ``rows`` (indices) given."""
+    if rows is not None:
+        X = X[rows]
     if _sparse.is_scipy_sparse(X):
         return np.asarray(X[:, cols].toarray(), np.float64)
     return np.asarray(_sharding.to_host(X[:, cols]) if isinstance(X, jax.Array) else X[:, cols],
@@ -840,10 +843,12 @@ def _separation(X, y, sample_weight, free, loss, fit_intercept, positive, held=N
     if free.size == 0 or free.size > ALIASED_MAX:
         return False
     k = free.size + bool(fit_intercept)
+    large = np.count_nonzero(s > 0) * k > SEPARATION_ROWS
+    if large and _sparse.is_scipy_sparse(X) and X.format != "csc":
+        X = X.tocsc()  # (read column by column below: a CSR's columns 10 ms each at 200,000 rows)
     # (too many distinct rows: as _separated would find, its rows, signed or split by y, are
     # no fewer)
-    if np.count_nonzero(s > 0) * k <= SEPARATION_ROWS or \
-            _distinct_rows(X, free, s > 0) * k <= SEPARATION_SIZE:  # fmt: skip
+    if not large or _distinct_rows(X, free, s > 0) * k <= SEPARATION_SIZE:
         A = _host_columns(X, free)
         if fit_intercept:  # (centred: the same directions, without an offset of 1e8 whose
             # rounding hid margins of 0.01 in the check of the answer)
@@ -871,44 +876,88 @@ def _separation_of_parts(X, y, sample_weight, free, loss, fit_intercept, positiv
     else one by one. A part that has no finite minimizer (the other coefficients held at 0) is
     a block that has none: at λ = 0, a dummy on rows of y = 0 beside one continuous column on
     25,000 rows was CONVERGED with a Poisson coefficient of −35 (the block was not checked). A
-    separation only by several columns of many values is left to the engine's statuses. Each
-    part's rows are its distinct rows and classes of y, counted (no sort of the block)."""
+    separation only by several columns of many values is left to the engine's statuses. The
+    few-valued columns are told by their first rows (read at once), each part's rows are its
+    distinct rows and classes of y, counted (no sort of the block), and one column's linear
+    program is run only where its values by class allow a separation."""
     y, s = floats(y), floats(np.ones(X.shape[0]) if sample_weight is None else sample_weight)
     weighted, positives = s > 0, (y > 0).astype(np.int64)
     if not weighted.any():
         return False
-    parts = []  # (columns, each row's code: rows of a code are the same on the columns)
-    for j in free:
+    head = _host_columns(X, free, np.flatnonzero(weighted)[: 8 * FEW_VALUES])
+    singles = []  # (columns, each row's code: rows of a code are the same on the columns)
+    for j, first_rows in zip(free, head.T, strict=True):
+        values = np.unique(first_rows)  # (a continuous column: told by its first rows)
+        if values.size > FEW_VALUES:
+            continue
         column = _host_columns(X, [j])[:, 0]
-        column = np.where(weighted, column, column[weighted][0])  # (rows of weight 0: any)
-        values = np.unique(column[: 8 * FEW_VALUES])  # (continuous: told by its first rows)
-        if values.size <= FEW_VALUES:
-            code = np.minimum(np.searchsorted(values, column), values.size - 1)
-            if np.array_equal(values[code], column):  # (else values past the first rows)
-                parts.append((np.array([j]), code))
-    size = SEPARATION_SIZE // (len(parts) + fit_intercept)
-    if 1 < len(parts) < free.size:  # (all of the few-valued columns together first)
-        code = np.zeros(X.shape[0], np.int64)
-        for _, c in parts:
+        column = np.where(weighted, column, first_rows[0])  # (rows of weight 0: any)
+        code = np.minimum(np.searchsorted(values, column), values.size - 1)
+        if np.array_equal(values[code], column):  # (else values past the first rows)
+            singles.append((np.array([j]), code, values))
+    # (rows counted by the code of their values and class of y: of weight 0, out of each fold)
+    rows = np.flatnonzero(weighted), np.flatnonzero(~weighted), \
+        [] if held is None else [np.flatnonzero(h & weighted) for h in held]  # fmt: skip
+    options = dict(loss=loss, fit_intercept=fit_intercept, positive=positive)
+    if 1 < len(singles) < free.size:  # (all of the few-valued columns together first)
+        code, size = np.zeros(X.shape[0], np.int64), SEPARATION_SIZE // (len(singles) + 1)
+        for _, c, _ in singles:
             code = np.unique(code * (FEW_VALUES + 1) + c, return_inverse=True)[1]
             if code.max() >= size:
                 break
         else:
-            parts = [(np.concatenate([cols for cols, _ in parts]), code)]
-    folds = [None] if held is None else [None, *range(held.shape[0])]
-    for cols, code in parts:
-        first = np.empty(code.max() + 1, np.int64)
-        first[code] = np.arange(code.size)  # (a row of each code: the last)
-        A = _host_columns(X, cols)[first]
-        if fit_intercept:
-            A = np.c_[np.ones(A.shape[0]), A - np.mean(A, axis=0)]
-        for f in folds:
-            rows = weighted if f is None else weighted & ~held[f]
-            seen = np.flatnonzero(np.bincount(2 * code[rows] + positives[rows],
-                                              minlength=2 * first.size))  # fmt: skip
-            if _separated(A[seen // 2], seen % 2, loss, positive, fit_intercept):
+            cols = np.concatenate([cols for cols, _, _ in singles])
+            f = _part_separation(X, cols, code, None, positives, rows, **options)
+            if f is not None:  # (None: too many rows for the program after all)
                 return f
+    for cols, code, values in singles:
+        f = _part_separation(X, cols, code, values, positives, rows, **options)
+        if f is not False:
+            return f
     return False
+
+
+def _part_separation(X, cols, code, values, positives, rows, *, loss, fit_intercept, positive):
+    """:func:`_separation_of_parts`'s test of one part, the columns ``cols`` whose rows have the
+    ``code`` of their values (one column's ``values``, else None: read), on ``rows``, the
+    indices of the rows of weight > 0, of weight 0, and held out of each fold: None for all
+    rows, the first fold whose training rows, False for none; None also, for a part of several
+    columns, when its rows are too many."""
+    weighted, zero, held = rows
+    k = 2 * (code.max() + 1)
+    key = 2 * code + positives
+    total = np.bincount(key, minlength=k) - np.bincount(key[zero], minlength=k)
+    if values is None:
+        first = np.zeros(k // 2, np.int64)
+        first[code[weighted]] = weighted  # (a row of each code: one of weight > 0, whose
+        values = _host_columns(X, cols, first)  # values are its code's)
+    A = values.reshape(k // 2, cols.size)
+    if fit_intercept:
+        A = np.c_[np.ones(A.shape[0]), A - np.mean(A, axis=0)]
+    for f in [None, *range(len(held))]:
+        counts = total if f is None else total - np.bincount(key[held[f]], minlength=k)
+        seen = np.flatnonzero(counts)
+        if cols.size == 1 and not _may_separate(seen // 2, seen % 2, loss):
+            continue
+        separated = _separated(A[seen // 2], seen % 2, loss, positive, fit_intercept)
+        if separated is None:
+            return None
+        if separated:
+            return f
+    return False
+
+
+def _may_separate(codes, classes, loss: str) -> bool:
+    """Whether one column whose values, in order, have the ``codes`` seen with the ``classes``
+    (y > 0 or not) may separate them, with the intercept or without: a logistic y's classes
+    must take values on either side of a threshold (ties at it only), a Poisson y's positive
+    counts one value (where the fitted mean is not 0). Else no linear program is run."""
+    one, other = codes[classes == 1], codes[classes == 0]
+    if loss == "poisson":
+        return one.size <= 1
+    if one.size == 0 or other.size == 0:
+        return True
+    return bool(one.min() >= other.max() or other.min() >= one.max())
 
 
 def _distinct_rows(X, free, rows) -> int:

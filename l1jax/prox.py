@@ -227,7 +227,7 @@ def _check_leaf(fn_name: str, name: str, leaf, complex_ok: bool = True,
     and, where not ``complex_ok``, a complex one (its prox would be that of another penalty)."""
     if isinstance(leaf, str | bytes):
         raise TypeError(f"{fn_name}: {name} must be arrays of numbers, got {what} {leaf!r}")
-    dtype = jnp.result_type(leaf)
+    dtype = leaf.dtype if hasattr(leaf, "dtype") else np.asarray(leaf).dtype  # (a list)
     if dtype == jnp.bool_ or not complex_ok and jnp.issubdtype(dtype, jnp.complexfloating):
         raise TypeError(f"{fn_name}: {name} must be {'real ' if not complex_ok else ''}"
                         f"numbers, got {what} of dtype {dtype}")  # fmt: skip

@@ -223,9 +223,9 @@ def test_the_separation_check_counts_a_large_blocks_distinct_rows_before_copying
     widths = []
     columns = _inputs._host_columns
 
-    def read(X, cols):
-        widths.append(len(cols))
-        return columns(X, cols)
+    def read(X, cols, rows=None):
+        widths.append(len(cols) if rows is None else 1)  # (some rows of all: no block either)
+        return columns(X, cols, rows)
 
     monkeypatch.setattr(_inputs, "_host_columns", read)
     rng = np.random.default_rng(0)
@@ -280,6 +280,66 @@ def test_a_block_of_too_many_distinct_rows_is_checked_by_its_few_valued_parts(lo
     B = (rng.random((20_000, 30)) < 0.3).astype(float)
     assert _inputs._distinct_rows(B, np.arange(30), np.ones(20_000, bool)) == \
         np.unique(B, axis=0).shape[0]  # fmt: skip
+
+
+def test_the_parts_of_a_large_block_read_weighted_rows_and_fall_back_to_single_columns(
+    monkeypatch,
+):  # fmt: skip
+    """Three defects of the parts' first version (an adversarial pass): a row of weight 0 lent
+    its own value to its code's row of the linear program (a separation found where scikit-
+    learn fits finite coefficients: refused, or λ = 0 UNBOUNDED); the few-valued columns
+    together, when their rows and classes were too many for the program after all, were
+    taken for not separating, and no single column was tried (a Poisson λ = 0 CONVERGED with a
+    coefficient of −32); fit_intercept=False without few-valued columns divided by zero."""
+    from l1jax import _inputs
+
+    monkeypatch.setattr(_inputs, "SEPARATION_SIZE", 300)
+    monkeypatch.setattr(_inputs, "SEPARATION_ROWS", 2400)
+    rng = np.random.default_rng(1)
+    n = 600
+    x = np.arange(n) % 3.0  # (classes 1, 0, 1 at x = 0, 1, 2: no threshold separates them)
+    y = (x != 1).astype(float)
+    w = np.ones(n)
+    X = np.c_[x, rng.standard_normal(n)]
+    X[-1, 0], w[-1] = 1.5, 0.0  # (its own value, weight 0: read for x = 0, a threshold)
+    res = l1jax.path(X, y, loss="logistic", sample_weight=w, lambdas=np.array([0.0]), tol=1e-10)
+    assert res.status.tolist() == [l1jax.Status.CONVERGED]
+    l1jax.path(X, y, loss="logistic", sample_weight=w, penalty_factor=[0, 0], lambdas=3)
+    d = (rng.random(n) < 0.3).astype(float)
+    X = np.c_[d, rng.integers(0, 6, (n, 2)), rng.standard_normal(n)]
+    counts = np.where(d == 1, 0.0, rng.poisson(1.0, n))
+    with pytest.warns(l1jax.ConvergenceWarning, match="no finite minimizer"):
+        res = l1jax.path(X, counts, loss="poisson", lambdas=np.array([0.0]))
+    assert res.status.tolist() == [l1jax.Status.UNBOUNDED]
+    continuous = rng.standard_normal((n, 3))
+    res = l1jax.path(continuous, continuous[:, 0] > 0.3, loss="logistic", fit_intercept=False,
+                     lambdas=np.array([0.1, 0.0]))  # fmt: skip
+    assert res.status[0] == l1jax.Status.CONVERGED
+
+
+@pytest.mark.parametrize("loss", ["logistic", "poisson"])
+def test_one_columns_linear_program_is_skipped_only_where_it_cannot_separate(loss):
+    """The parts' shortcut (no linear program for one column whose values by class allow no
+    separation) is a necessary condition: on 400 random columns of few values, with and
+    without the intercept and positive, every separation the program finds passes it."""
+    from l1jax import _inputs
+
+    rng = np.random.default_rng(0)
+    found = 0
+    for _ in range(400):
+        k = int(rng.integers(1, 6))
+        values = np.sort(rng.choice(np.arange(-3.0, 4.0), k, replace=False))
+        codes = rng.integers(0, k, int(rng.integers(1, 8)))
+        classes = rng.integers(0, 2, codes.size)
+        seen = np.unique(2 * codes + classes)
+        codes, classes = seen // 2, seen % 2
+        for intercept, positive in ((True, False), (False, False), (True, True)):
+            A = values[codes][:, None]
+            A = np.c_[np.ones(codes.size), A - A.mean()] if intercept else A
+            if _inputs._separated(A, classes, loss, positive, intercept):
+                found += 1
+                assert _inputs._may_separate(codes, classes, loss), (values, codes, classes)
+    assert found > 100
 
 
 @pytest.mark.parametrize("loss", ["logistic", "poisson"])

@@ -731,6 +731,7 @@ def test_bool_and_complex_hyperparameters_and_leaves_are_named():
     for flags in (jnp.array([True, False]), "ab"):  # (bool: JAX's error inside jnp.sign)
         with pytest.raises(TypeError, match="prox.soft_threshold: x must be .*numbers, got an"):
             prox.soft_threshold(flags, 0.1)
+    np.testing.assert_allclose(prox.soft_threshold([1.0, -2.0], 0.5), [0.5, -1.5])  # (a list)
     for fn in (prox.group_l1, prox.nonneg_l1):  # (group_l1's norm took z² for |z|²)
         with pytest.raises(TypeError, match="params must be real numbers, got a leaf of dtype c"):
             fn(jnp.array([3 + 4j, 0.1j]), 1.0)
