@@ -1900,7 +1900,8 @@ def _in_dtype(value, dtype):
     if isinstance(value, jax.Array):
         same = value.dtype == dtype and not jax.typeof(value).weak_type
         return value if same else value.astype(dtype)
-    return np.asarray(value, dtype)
+    with np.errstate(over="ignore"):  # (a value beyond float32: inf, as inside; the status
+        return np.asarray(value, dtype)  # says NONFINITE, without NumPy's warning)
 
 
 def _traced(value) -> bool:
