@@ -223,8 +223,8 @@ def test_the_separation_check_counts_a_large_blocks_distinct_rows_before_copying
     widths = []
     columns = _inputs._host_columns
 
-    def read(X, cols, rows=None):
-        widths.append(len(cols) if rows is None else 1)  # (some rows of all: no block either)
+    def read(X, cols, rows=None):  # (the width of each read of every row)
+        widths.append(len(cols) if rows is None and X.shape[0] == n else 1)
         return columns(X, cols, rows)
 
     monkeypatch.setattr(_inputs, "_host_columns", read)
@@ -315,6 +315,36 @@ def test_the_parts_of_a_large_block_read_weighted_rows_and_fall_back_to_single_c
     res = l1jax.path(continuous, continuous[:, 0] > 0.3, loss="logistic", fit_intercept=False,
                      lambdas=np.array([0.1, 0.0]))  # fmt: skip
     assert res.status[0] == l1jax.Status.CONVERGED
+
+
+def test_a_poisson_dummy_on_zeros_is_found_beside_continuous_columns_in_any_order(monkeypatch):
+    """Three misses of a fourth pass, each a Poisson λ = 0 CONVERGED with a coefficient of −32:
+    the linear program's direction failed its own check in 1 of 5 such blocks (HiGHS's
+    residual on the rows held at 0, 4e-16, above the check's 1e-16: now projected onto their
+    null space first); a dummy 0 on the first 256 rows, 1 later (data sorted by group), was no
+    column of few values; beside more than 256 columns no block was checked."""
+    from l1jax import _inputs
+
+    for seed in range(40):
+        rng = np.random.default_rng(seed)
+        n, p = int(rng.integers(100, 1500)), int(rng.integers(1, 6))
+        X = np.c_[(rng.random(n) < 0.05).astype(float),
+                  rng.standard_normal((n, p)) * 10.0 ** rng.uniform(-2, 3, p)]  # fmt: skip
+        y = np.where(X[:, 0] == 1, 0.0, rng.poisson(2.0, n))
+        assert _inputs._separation(X, y, None, np.arange(p + 1), "poisson", True, False) is None
+    monkeypatch.setattr(_inputs, "SEPARATION_SIZE", 300)
+    monkeypatch.setattr(_inputs, "SEPARATION_ROWS", 2400)
+    n = 600
+    X = np.c_[rng.standard_normal(n), np.arange(n) >= 400]  # (sorted: the 1s last)
+    y = np.where(X[:, 1] == 1, 0.0, rng.poisson(2.0, n))
+    with pytest.warns(l1jax.ConvergenceWarning, match="no finite minimizer"):
+        res = l1jax.path(X, y, loss="poisson", lambdas=np.array([0.0]))
+    assert res.status.tolist() == [l1jax.Status.UNBOUNDED]
+    monkeypatch.setattr(_inputs, "ALIASED_MAX", 4)
+    X = np.c_[X, rng.standard_normal((n, 4))]
+    with pytest.warns(l1jax.ConvergenceWarning, match="no finite minimizer"):
+        res = l1jax.path(X, y, loss="poisson", lambdas=np.array([0.0]))
+    assert res.status.tolist() == [l1jax.Status.UNBOUNDED]
 
 
 @pytest.mark.parametrize("loss", ["logistic", "poisson"])
