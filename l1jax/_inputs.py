@@ -1028,8 +1028,12 @@ def _separated(A, y, loss: str, positive: bool, intercept: bool) -> bool | None:
         return False
     d = lp.x
     if zero.shape[0]:  # (onto the null space of the rows held at 0: HiGHS's own residual, 4e-16,
-        # failed the check below, and a Poisson dummy on rows of y = 0 went unseen, 1 in 5)
-        d = d - np.linalg.lstsq(zero, zero @ d, rcond=None)[0]
+        # failed the check below, and a Poisson dummy on rows of y = 0 went unseen, 1 in 5; a
+        # direction the projection takes most of was none, its rest rounding)
+        moved = np.linalg.lstsq(zero, zero @ d, rcond=None)[0]
+        if np.linalg.norm(moved) > 0.5 * np.linalg.norm(d):
+            return False
+        d = d - moved
     eps = np.finfo(np.float64).eps
     m, noise = keep @ d, 64 * eps * (np.abs(keep) @ np.abs(d))
     held_zero = np.all(np.abs(zero @ d) <= 64 * eps * (np.abs(zero) @ np.abs(d)))
