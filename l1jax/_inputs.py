@@ -849,17 +849,17 @@ def _separation(X, y, sample_weight, free, loss, fit_intercept, positive, held=N
         return False  # (path names the problem)
     if free.size == 0:
         return False
-    large = np.count_nonzero(s > 0) * (free.size + bool(fit_intercept)) > SEPARATION_ROWS
+    k = free.size + bool(fit_intercept)
+    large = np.count_nonzero(s > 0) * k > SEPARATION_ROWS
     if (large or free.size > ALIASED_MAX) and _sparse.is_scipy_sparse(X) and X.format != "csc":
         X = X.tocsc()  # (read column by column below: a CSR's columns 10 ms each at 200,000 rows)
-    if free.size > ALIASED_MAX:  # (too many for one program: its parts, a dummy's separation
-        # was certified beside 257 columns)
-        return _separation_of_parts(X, y, sample_weight, free, loss, fit_intercept, positive,
-                                    held)  # fmt: skip
-    k = free.size + bool(fit_intercept)
-    # (too many distinct rows: as _separated would find, its rows, signed or split by y, are
-    # no fewer)
-    if not large or _distinct_rows(X, free, s > 0) * k <= SEPARATION_SIZE:
+    # One program for the block, unless its columns are too many (a dummy's separation was
+    # certified beside 257 columns) or its distinct rows (as _separated would find: its rows,
+    # signed or split by y, are no fewer): then its parts.
+    whole = free.size <= ALIASED_MAX and (
+        not large or _distinct_rows(X, free, s > 0) * k <= SEPARATION_SIZE
+    )
+    if whole:
         A = _host_columns(X, free)
         if fit_intercept:  # (centred: the same directions, without an offset of 1e8 whose
             # rounding hid margins of 0.01 in the check of the answer)
@@ -874,14 +874,14 @@ def _separation(X, y, sample_weight, free, loss, fit_intercept, positive, held=N
                 return f
         else:
             return False
-    return _separation_of_parts(X, y, sample_weight, free, loss, fit_intercept, positive, held)
+    return _separation_of_parts(X, y, s, free, loss, fit_intercept, positive, held)
 
 
 FEW_VALUES = 32  # distinct values of a column (a dummy, a code) that a too-large block's parts
 # are made of (:func:`_separation_of_parts`)
 
 
-def _separation_of_parts(X, y, sample_weight, free, loss, fit_intercept, positive, held):
+def _separation_of_parts(X, y, s, free, loss, fit_intercept, positive, held):
     """:func:`_separation` of a block with too many distinct rows, on its parts whose rows are
     few: the columns of ``free`` with at most :data:`FEW_VALUES` distinct values together, or
     else one by one. A part that has no finite minimizer (the other coefficients held at 0) is
@@ -890,8 +890,8 @@ def _separation_of_parts(X, y, sample_weight, free, loss, fit_intercept, positiv
     separation only by several columns of many values is left to the engine's statuses. The
     few-valued columns are told by their first rows (read at once), each part's rows are its
     distinct rows and classes of y, counted (no sort of the block), and one column's linear
-    program is run only where its values by class allow a separation."""
-    y, s = floats(y), floats(np.ones(X.shape[0]) if sample_weight is None else sample_weight)
+    program is run only where its values by class allow a separation. ``y`` and the weights
+    ``s`` as :func:`_separation` read them (float arrays)."""
     weighted, positives = s > 0, (y > 0).astype(np.int64)
     if not weighted.any():
         return False
