@@ -319,6 +319,7 @@ class _Clock:
 
     starts: dict[int, float] = {}
     reports: dict[int, Callable] = {}
+    errors: dict[int, Exception] = {}  # a report's own error, raised when its call returns
     numbers = itertools.count()
 
 
@@ -379,11 +380,15 @@ class _HostReport(NamedTuple):
         if report is None:  # (a call that has returned: none left)
             return
         losses = np.asarray(losses)[: self.k]
-        if self.printed:
-            start = _Clock.starts.get(int(call), time.perf_counter())
-            report(int(step), losses, time.perf_counter() - start)
-        else:
-            report(int(step), losses)
+        try:
+            if self.printed:
+                start = _Clock.starts.get(int(call), time.perf_counter())
+                report(int(step), losses, time.perf_counter() - start)
+            else:
+                report(int(step), losses)
+        except Exception as err:  # (raised inside the callback: JAX's INTERNAL error instead)
+            _Clock.reports.pop(int(call), None)  # no more reports to this call
+            _Clock.errors[int(call)] = err
 
 
 def _split_leading(mesh, name, tree):
@@ -609,7 +614,8 @@ def train_path(
       progress: ``True`` (default) prints a line to stderr every ``steps // 10`` steps (the
         losses' min, median and max over λs, the wall time); an int ``N`` prints every ``N``
         steps; ``False`` or ``0`` prints nothing; a callable ``progress(step, losses)`` receives
-        the step count and the ``(K,)`` losses instead of the line (on the host, in order).
+        the step count and the ``(K,)`` losses instead of the line (on the host, in order); an
+        exception it raises is raised by ``train_path`` when the training ends.
       mesh: optional ``jax.sharding.Mesh`` to train on several devices (or hosts): the λ axis
         (the models, with their optimizer states) is split over its axis ``"lambdas"`` and the
         samples over its axis ``"data"`` (data parallel: the gradients are reduced across
@@ -741,6 +747,11 @@ def train_path(
     finally:
         _Clock.starts.pop(call, None)
         _Clock.reports.pop(call, None)
+        error = _Clock.errors.pop(call, None)
+    if error is not None:
+        error.add_note("(l1jax.train_path: raised by progress(step, losses); the training ran "
+                       "to its end without further reports)")  # fmt: skip
+        raise error
     if result.lambdas.shape[0] != n_models:  # drop the λs that padded the mesh axis
         result = jax.tree.map(lambda x: x[:n_models], result)
     finite = np.asarray(result.finite)

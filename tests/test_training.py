@@ -180,6 +180,21 @@ def test_progress_lines_and_silence(capsys):
     assert capsys.readouterr() == ("", "")
 
 
+def test_progress_callable_error_is_raised_as_is():
+    """A progress callable that raised gave JAX's INTERNAL runtime error (the callback's
+    traceback inside its message); it is raised as it is, once, when the training ends."""
+    calls = []
+
+    def failing(step, losses):
+        calls.append(step)
+        raise KeyError("no such logger")
+
+    with pytest.raises(KeyError, match="no such logger") as info:
+        l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=5, progress=failing)
+    assert calls == [1]  # no further reports after the first error
+    assert any("raised by progress" in note for note in info.value.__notes__)
+
+
 def test_progress_seconds_are_each_calls_own_with_threads(monkeypatch):
     """The default progress lines timed every call from the latest call's start (one clock
     for the process): a call in another thread, started while a slow one ran, made the slow
