@@ -6,6 +6,7 @@
                     [--stability B [--threshold T]]
                     [--drop COL ...] [--sep CHAR] [--no-header] [--decimal ,] [--encoding E]
     python -m l1jax path FILE.csv --target COL1 COL2 ...   # a multi-task path of several targets
+    python -m l1jax path - --target COLUMN ...  # the CSV table from standard input
     python -m l1jax path X.npz --target y.txt [--feature-names NAMES.txt] [--loss ... as above]
     python -m l1jax demo [--help]          # L1 subgradient vs L1 prox vs L2 weight decay
 
@@ -44,6 +45,7 @@ from l1jax.path import ConvergenceWarning, features_in
 __all__ = ["Table", "read_csv", "read_npz", "load_diabetes", "main"]
 
 DIABETES_PATH = "diabetes.csv"
+STDIN = "-"  # FILE of ``path``: the CSV table read from standard input
 PATH_PNG = "diabetes_path.png"
 CV_PNG = "diabetes_cv.png"
 
@@ -134,6 +136,9 @@ def _read_text(file, encoding: str, name: str) -> str:
     try:
         if hasattr(file, "read"):
             return file.read()
+        if file == STDIN:  # (bytes, decoded as a file is: --encoding applies)
+            stream = getattr(sys.stdin, "buffer", None)
+            return sys.stdin.read() if stream is None else stream.read().decode(encoding)
         with open(file, newline="", encoding=encoding) as handle:
             return handle.read()
     except LookupError:
@@ -249,7 +254,7 @@ def read_csv(
     (the index that ``pandas.DataFrame.to_csv`` writes), and refused when they hold data.
 
     Args:
-      file: a path or an open text file.
+      file: a path, ``"-"`` for standard input, or an open text file.
       target: the name of the response column (its 0-based position when ``header=False``);
         a list of several names: a multi-task response ``y`` ``(n, m)``, numeric, whose
         columns :attr:`Table.tasks` names (``Table.target`` joins the names).
@@ -272,7 +277,7 @@ def read_csv(
         and the option that fixes it.
       OSError: the file cannot be read.
     """
-    name = getattr(file, "name", str(file))
+    name = "standard input" if file == STDIN else getattr(file, "name", str(file))
     text = _read_text(file, encoding, name)
     lines = [line for line in text.splitlines() if line.strip()]
     notes = []
@@ -1325,8 +1330,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "file", metavar="FILE.csv|FILE.npz",
-        help="the data: a CSV file with a header row, or a sparse matrix (.npz, written by "
-        "scipy.sparse.save_npz)",
+        help="the data: a CSV file with a header row (- reads it from standard input), or a "
+        "sparse matrix (.npz, written by scipy.sparse.save_npz)",
     )  # fmt: skip
     p.add_argument(
         "--target", required=True, metavar="COLUMN", nargs="+", action="extend",
@@ -1553,8 +1558,9 @@ def _main(argv: list[str]) -> int:
                     encoding=args.encoding,
                 )  # fmt: skip
             plots = [args.plot] if args.plot else []
-            title = f"{os.path.basename(args.file)}, target {table.target!r}"
-            _run(table, args, plots, args.file, title)
+            source = "standard input" if args.file == STDIN else args.file
+            title = f"{os.path.basename(source)}, target {table.target!r}"
+            _run(table, args, plots, source, title)
         else:
             args.out = None
             plots = [PATH_PNG, CV_PNG]

@@ -1105,3 +1105,21 @@ def test_the_demo_into_a_closed_pipe(monkeypatch):
     assert main(["demo", "--steps", "2"]) == 1
     monkeypatch.undo()
     pipe.close()
+
+
+def test_file_dash_reads_standard_input(tmp_path, monkeypatch, capsys):
+    """FILE ``-`` reads the CSV table from standard input (a pipe), decoded by --encoding, with
+    the same fit as from the file; it was "no such file: -"."""
+    data, options = _small_csv(tmp_path)
+    code, from_file, _ = _in_process(options, capsys)
+    assert code == 0
+    text = data.read_text(encoding="utf-8").replace("height", "h\xe9ight")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("latin-1"))))
+    options[1] = "-"
+    code, from_stdin, err = _in_process([*options, "--encoding", "latin-1"], capsys)
+    assert code == 0, err
+    assert "data: standard input: 20 rows, 4 features" in err
+    assert from_stdin == from_file.replace("height", "h\xe9ight")
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("latin-1"))))
+    code, _, err = _in_process(options, capsys)  # (utf-8 by default)
+    assert code == 1 and "standard input is not utf-8 text" in err
