@@ -30,6 +30,7 @@ import shutil
 import sys
 import threading
 import time
+import unicodedata
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -713,7 +714,7 @@ def _report(table: Table, result, cv) -> str:
     rows = range(len(names))
     if len(names) > _ALL_ROWS:  # wide data: the coefficient table shows the nonzero rows only
         rows = np.flatnonzero(features_in(coef[[k for k, _ in chosen]]).any(axis=0))
-    width = max([len("(intercept)"), *(len(names[j]) for j in rows)])
+    width = max([len("(intercept)"), *(_columns_of(names[j]) for j in rows)])
     for k, label in sorted(chosen):
         keep = np.flatnonzero(features_in(coef[k : k + 1])[0])
         lines.append(
@@ -739,11 +740,30 @@ def _report(table: Table, result, cv) -> str:
     for j in rows:
         cells = [f"{coef[k, j]:>14.5g}" if coef[k, j] != 0 else f"{'.':>14}"
                  for k, _ in sorted(chosen)]  # fmt: skip
-        lines.append(f"{names[j]:<{width}} " + " ".join(cells))
+        lines.append(f"{_left(names[j], width)} " + " ".join(cells))
     if len(rows) < len(names):
         lines.append(f"(the other {len(names) - len(rows)} features are 0 at "
                      f"{'these λs' if len(chosen) > 1 else 'this λ'})")  # fmt: skip
     return "\n".join(lines)
+
+
+def _columns_of(text: str) -> int:
+    """The terminal columns ``text`` takes: two per wide (CJK) character, none per combining
+    mark (``len`` counted one each: the tables' columns slid under such names)."""
+    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF"
+               else 1 for c in text)  # fmt: skip
+
+
+def _left(text: str, width: int) -> str:
+    """``text`` padded with spaces to ``width`` terminal columns."""
+    return text + " " * max(0, width - _columns_of(text))
+
+
+def _right(text: str, width: int) -> str:
+    """``text`` cut to ``width`` terminal columns, padded on the left to them."""
+    while _columns_of(text) > width:
+        text = text[:-1]
+    return " " * (width - _columns_of(text)) + text
 
 
 def _columns(table: Table, coef: np.ndarray) -> list[str] | None:
@@ -762,12 +782,12 @@ def _class_tables(coef, path, chosen, columns, names, rows, width, kind) -> list
     lines = []
     for k, label in sorted(chosen):
         lines.append(f"coefficients at {label} = {path.lambdas[k]:.4g}, one column per {kind}")
-        lines.append(f"{'coefficient':<{width}} " + " ".join(f"{c[:14]:>14}" for c in columns))
+        lines.append(f"{'coefficient':<{width}} " + " ".join(_right(c, 14) for c in columns))
         lines.append(f"{'(intercept)':<{width}} " + " ".join(
             f"{b:>14.5g}" for b in path.intercept[k]))  # fmt: skip
         for j in rows:
             cells = [f"{v:>14.5g}" if v != 0 else f"{'.':>14}" for v in coef[k, j]]
-            lines.append(f"{names[j]:<{width}} " + " ".join(cells))
+            lines.append(f"{_left(names[j], width)} " + " ".join(cells))
         if len(rows) < len(names):
             lines.append(f"(the other {len(names) - len(rows)} features are 0 at "
                          f"{'these λs' if len(chosen) > 1 else 'this λ'})")  # fmt: skip
@@ -782,12 +802,12 @@ def _stability_report(table: Table, st, shown_unselected: int = 5) -> str:
     order = np.argsort(-st.max_probability, kind="stable")
     selected = [j for j in order if st.selected[j]]
     below = [j for j in order if not st.selected[j]]
-    width = max(8, *(len(n) for n in names))
+    width = max(8, *(_columns_of(n) for n in names))
     lines = [f"{'feature':<{width}} {'probability':>11}   (the largest over the λs)"]
     for j in selected:
-        lines.append(f"{names[j]:<{width}} {st.max_probability[j]:>11.2f}   selected")
+        lines.append(f"{_left(names[j], width)} {st.max_probability[j]:>11.2f}   selected")
     for j in below[:shown_unselected]:
-        lines.append(f"{names[j]:<{width}} {st.max_probability[j]:>11.2f}")
+        lines.append(f"{_left(names[j], width)} {st.max_probability[j]:>11.2f}")
     if len(below) > shown_unselected:
         rest = below[shown_unselected:]
         lines.append(f"... {len(rest)} more features, each at most "

@@ -1123,3 +1123,35 @@ def test_file_dash_reads_standard_input(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("latin-1"))))
     code, _, err = _in_process(options, capsys)  # (utf-8 by default)
     assert code == 1 and "standard input is not utf-8 text" in err
+
+
+def test_tables_align_wide_and_combining_names(tmp_path, capsys):
+    """Feature names of wide (CJK) characters or combining marks: the coefficient table padded
+    them by len(), so their numbers slid out of the column by one per wide character."""
+    import unicodedata
+
+    X, y = _regression(20)
+    names = ["身長", "体重", "dose\u0301", "noise"]
+    data = _write(tmp_path / "wide.csv", [*names, "y"], np.c_[X, y])
+    code, out, err = _in_process(["path", str(data), "--target", "y", "--cv", "0",
+                                  "--n-lambdas", "5"], capsys)  # fmt: skip
+    assert code == 0, err
+
+    def columns(line):  # as a terminal shows it
+        return sum(0 if unicodedata.combining(c) else
+                   2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)  # fmt: skip
+
+    table = out[out.index("coefficient") :].splitlines()
+    rows = [line for line in table if line.split()[0] in {"coefficient", "(intercept)", *names}]
+    assert len(rows) == 6
+    assert len({columns(line) for line in rows}) == 1, rows
+    # class names as column headers: cut to 14 terminal columns (14 characters were 28 wide)
+    labels = np.array(["犬です犬です犬です犬", "猫", "bird"])[np.arange(20) % 3]
+    _write(tmp_path / "classes.csv", ["a", "b", "y"], np.c_[X[:, :2], labels])
+    code, out, err = _in_process(["path", str(tmp_path / "classes.csv"), "--target", "y",
+                                  "--loss", "logistic", "--cv", "0", "--n-lambdas", "5"],
+                                 capsys)  # fmt: skip
+    assert code == 0, err
+    table = out[out.index("coefficients at") :].splitlines()[1:5]
+    assert "犬です犬です犬 " in table[0] and "犬です犬です犬で" not in table[0]
+    assert len({columns(line) for line in table}) == 1, table
