@@ -26,10 +26,14 @@ leaves; another callable on params of one leaf would turn the prox silently off)
 The proximal updates come in the promoted dtype of params and incoming updates, so that
 ``optax.apply_updates`` gives the prox's result back in the params' dtype, its exact zeros
 exactly (bf16 params stay bf16, float32 params with bf16 gradients stay float32); its other
-entries exactly where the updates are wider than the params, else to half a unit in the last
-place (``p + (new − p)`` rounds twice). Integer and bool leaves (a step counter, a mask kept in
-the params) are not parameters: every transformation here passes their updates through
-unchanged (no prox, penalty or momentum), as ``optax.masked`` passes a masked-out leaf's.
+entries exactly where the updates are wider than the params, else to about a unit in the last
+place of the larger of the param and the result (``p + (new − p)`` rounds twice: a result much
+smaller than its param keeps the param's absolute precision, not its own relative one). Integer
+and bool leaves (a step counter, a mask kept in the params) are not parameters: the
+transformations that add to or act on incoming updates pass theirs through unchanged (no prox,
+penalty or momentum), as ``optax.masked`` passes a masked-out leaf's; the whole optimizers
+:func:`proximal_gradient` and :func:`adam_prox` give them the plain step of ``optax.sgd`` and
+``optax.adam`` (their gradient is usually 0: a counter stays as it is).
 """
 
 from __future__ import annotations
@@ -453,6 +457,12 @@ def _prox_gradient_step(fn_name: str, prox_fn, lam, learning_rate, mask):
     )
 
 
+def _own_copy(x):
+    """``x`` in a buffer of its own (a JAX array, or a tracer: jit forwards an output that is its
+    input unchanged in the same buffer), anything else (a Python float, a NumPy array) as is."""
+    return jnp.copy(x) if isinstance(x, jax.Array) else x
+
+
 def _fista_momentum(y, x_new, x_old, t: jax.Array, restart: bool):
     """FISTA's extrapolation from the proximal step ``y → x_new`` (previous iterate ``x_old``).
 
@@ -552,7 +562,8 @@ def proximal_gradient(
 
     def init_fn(params):
         return ProximalGradientState(
-            iterate=params,
+            iterate=jax.tree.map(_own_copy, params),  # (a step donating params and state:
+            # "attempt to donate the same buffer twice" when the state held the params' own)
             momentum=jnp.ones([], _fista_momentum_dtype(params)),
             inner_state=step.init(params),
         )

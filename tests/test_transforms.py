@@ -709,6 +709,30 @@ def test_integer_and_bool_leaves_are_left_alone(name):
     np.testing.assert_allclose(p["w"], q["w"], rtol=1e-6)  # (the float leaves as without them)
 
 
+@pytest.mark.parametrize("name", MIXED_TRANSFORMS)
+def test_a_step_that_donates_params_and_state(name):
+    """proximal_gradient's state held the params' own buffers (its iterate): the usual step
+    jitted with donate_argnums=(0, 1) was XLA's "attempt to donate the same buffer twice"."""
+    opt = MIXED_TRANSFORMS[name]()
+
+    def step(params, state):
+        grads = {"w": params["w"] - 1.0, "step": jnp.zeros_like(params["step"])}
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    params = {"w": jnp.array([1.0, -0.1, 0.3]), "step": jnp.array(7)}
+    expected, state = params, opt.init(params)
+    for _ in range(3):
+        expected, state = step(expected, state)
+    donating = jax.jit(step, donate_argnums=(0, 1))
+    for init in (opt.init, jax.jit(opt.init)):
+        params = {"w": jnp.array([1.0, -0.1, 0.3]), "step": jnp.array(7)}
+        state = init(params)
+        for _ in range(3):
+            params, state = donating(params, state)
+        chex.assert_trees_all_close(params, expected, rtol=1e-6)
+
+
 @pytest.mark.parametrize("make", [l1jax.add_l1_subgradient, l1jax.add_weight_decay,
                                   lambda lam: l1jax.adam_prox(0.1, lam)])  # fmt: skip
 def test_python_float_leaves_as_optax_takes_them(make):
