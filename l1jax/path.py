@@ -222,7 +222,9 @@ def path(
     ``type.multinomial="grouped"``): a feature then enters for all classes at once. λ_max is
     ``max_j max_c |X̃_jᵀ S (Y − Ȳ)_c| / (ρ v_j)`` (the row norm with ``grouped``); the duality
     gap uses the dual of the softmax loss (the negative entropy of ``Y − α(Y − P)``) and the
-    matching dual norm. ``coef`` is ``(K, p, C)``, ``intercept`` ``(K, C)``, ``predict(X)`` the
+    matching dual norm. ``coef`` is ``(K, p, C)``, ``intercept`` ``(K, C)`` (centred to sum 0
+    over the classes at each λ, as glmnet's: a constant added to all changes no probability),
+    ``predict(X)`` the
     linear predictors ``(K, n, C)`` (softmax over the last axis for probabilities). Not with
     ``positive``, a zero ``penalty_factor``, λ = 0, a sparse ``X`` or a ``mesh`` (yet).
 
@@ -523,6 +525,12 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
         )
 
 
+def _centred(intercept: np.ndarray) -> np.ndarray:
+    """A multinomial intercept ``(..., C)`` shifted to sum 0 over the classes (glmnet's
+    choice; adding a constant to every class's intercept changes no probability)."""
+    return intercept - intercept.mean(axis=-1, keepdims=True)
+
+
 def _stored_intercept(loss, exact, stored, y, s, p_null) -> np.ndarray:
     """What storing each λ's intercept ``exact`` (float64, from the coefficients as returned)
     as ``stored`` (the path's dtype) may add to its objective, relative to ``P_null``: a shift
@@ -680,6 +688,7 @@ def _path(
         # single weighted sample): it is optimal at every λ, and the relative gap is 0/0.
         K = grid.size
         b0 = solvers.null_intercept(loss, y.astype(np.float64), s64, fit_intercept, np)
+        b0 = _centred(b0) if loss == MULTINOMIAL and fit_intercept else b0
         res = PathResult(
             lambdas=grid.astype(dtype), coef=np.zeros((K, p, *tasks), dtype),
             intercept=np.full((K, *tasks), b0, dtype), converged=np.ones(K, bool),
@@ -720,6 +729,8 @@ def _path(
         if fit_intercept:
             intercept = intercept - coef @ prep.x_mean
     intercept = intercept + y_shift
+    if loss == MULTINOMIAL and fit_intercept:  # (the common shift, free, stayed where the null
+        intercept = _centred(intercept)  # model's log proportions put it: glmnet's sum to 0)
     if fit_intercept:  # (float64 here, from the coefficients as returned)
         rounded = intercept.astype(dtype)
         gap = gap + _stored_intercept(loss, intercept, rounded, y.astype(np.float64), s64,
