@@ -36,6 +36,7 @@ import collections
 import concurrent.futures
 import contextlib
 import contextvars
+import difflib
 import functools
 import hashlib
 import inspect
@@ -49,7 +50,7 @@ import tempfile
 import threading
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -293,11 +294,15 @@ def host_entry(fun: Callable) -> Callable:
     ``jax_numpy_rank_promotion`` (``"raise"`` failed on l1jax's own broadcasts) or
     ``jax_numpy_dtype_promotion`` (``"strict"`` on its int32 counters beside int64 ones): a
     scoped setting of this call (and its threads: :func:`in_caller_scope`), not a global one."""
-    names = list(inspect.signature(fun).parameters)
+    parameters = inspect.signature(fun).parameters
+    names = list(parameters)
 
     @functools.wraps(fun)
     def wrapped(*args, **kwargs):
         refuse_if_forked(fun.__name__)
+        for key in kwargs:
+            if key not in parameters:  # (Python's "unexpected keyword argument", with the fix)
+                raise TypeError(_unknown_argument(fun.__name__, key, names))
         for name, value in (*zip(names, args, strict=False), *kwargs.items()):
             # (the value and, for a list or tuple, its items: not every number of a list X)
             items = value if isinstance(value, (list, tuple)) else ()
@@ -315,6 +320,51 @@ def host_entry(fun: Callable) -> Callable:
             return fun(*args, **kwargs)
 
     return wrapped
+
+
+# glmnet's and scikit-learn's names of the entry points' arguments (``lambda.min.ratio`` as
+# ``lambda_min_ratio``, ...): the argument to pass here and how, or (None) what to do instead.
+_PEER_NAMES = {
+    "alpha": ("l1_ratio", "l1_ratio (glmnet's alpha, the mixing ρ); scikit-learn's alpha (λ) is "
+              "lambdas"),
+    "alphas": ("lambdas", "lambdas (scikit-learn's alphas: an array of λs, or their number)"),
+    "n_alphas": ("lambdas", "lambdas=N (the number of λs)"),
+    "nlambda": ("lambdas", "lambdas=N (the number of λs)"),
+    "n_lambdas": ("lambdas", "lambdas=N (the number of λs)"),
+    "lam": ("lambdas", "lambdas (the λs)"),
+    "eps": ("lambda_min_ratio", "lambda_min_ratio (scikit-learn's eps: the smallest λ over "
+            "λ_max)"),
+    "family": ("loss", "loss ('squared', 'logistic', 'poisson' or 'multinomial')"),
+    "weights": ("sample_weight", "sample_weight"),
+    "intercept": ("fit_intercept", "fit_intercept"),
+    "normalize": ("standardize", "standardize"),
+    "thresh": ("tol", "tol (a relative duality gap)"),
+    "maxit": ("max_iter", "max_iter"),
+    "nfolds": ("n_folds", "n_folds"),
+    "foldid": ("fold_ids", "fold_ids"),
+    "type_measure": ("scoring", "scoring"),
+    "offset": (None, "there is no offset argument: for Poisson rates with exposures e, fit "
+               "y / e with sample_weight=e (path's docstring, sample_weight)"),
+    "lower_limits": (None, "limits are not built: positive=True constrains every coefficient "
+                     "to be >= 0 (glmnet's lower.limits = 0)"),
+    "upper_limits": (None, "limits are not built (positive=True gives lower limits of 0)"),
+    "exclude": (None, "there is no exclude argument: drop those columns from X (as glmnet's "
+                "exclude does)"),
+    "keep": (None, "prevalidated fits (glmnet's keep=TRUE) are not built"),
+    "dfmax": (None, "dfmax is not built: choose the λs by the nonzero counts of res.coef"),
+    "pmax": (None, "pmax is not built: choose the λs by the nonzero counts of res.coef"),
+}  # fmt: skip
+
+
+def _unknown_argument(fn_name: str, key: str, names: Sequence[str]) -> str:
+    """Python's message for an unexpected keyword argument ``key``, with what to pass: the
+    argument of that name in glmnet or scikit-learn, else the closest of ``names``."""
+    message = f"{fn_name}() got an unexpected keyword argument {key!r}"
+    argument, hint = _PEER_NAMES.get(key.replace(".", "_"), ("", ""))
+    if argument is None or argument in names:
+        return f"{message}: {hint if argument is None else 'pass ' + hint}"
+    close = difflib.get_close_matches(key, names, n=1)
+    return f"{message}; did you mean {close[0]}?" if close else message
 
 
 def in_caller_scope(fun: Callable) -> Callable:

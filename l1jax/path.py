@@ -280,7 +280,8 @@ def path(
     only the 0.999 deviance rule (pass ``early_stop=False`` to compare whole grids), and its
     λ_max is still the largest ``|gradient|`` at zero where ours (``positive=True``) is the
     largest positive one, the smallest λ whose fit is zero (pass glmnet's λs to compare where
-    they differ).
+    they differ); below α = 1e-3 its λ_max divides by ``max(α, 1e-3)`` where ours divides by ρ
+    (again the smallest λ whose fit is zero: 10 times glmnet's at α = 1e-4; pass its λs).
     ``cv.glmnet`` without given λs fits each fold on a grid of its own and interpolates;
     :func:`l1jax.cv_path` fits every fold at the full data's λs (pass them to ``cv.glmnet``
     to compare).

@@ -146,3 +146,32 @@ def test_poisson_counts_left_out_by_the_weights_are_named():
         l1jax.path(X, y, loss="poisson", sample_weight=w)
     with pytest.raises(ValueError, match=r"^y is all zero .* needs some count > 0"):
         l1jax.path(X, np.zeros(40), loss="poisson")
+
+
+@pytest.mark.parametrize(
+    "fit, argument, says",
+    [
+        (l1jax.path, dict(offset=np.zeros(40)), "sample_weight=e"),
+        (l1jax.path, dict(alpha=0.5), "pass l1_ratio"),
+        (l1jax.path, dict(lower_limits=0.0), "positive=True"),
+        (l1jax.path, dict(exclude=[1]), "drop those columns"),
+        (l1jax.path, dict(weights=np.ones(40)), "pass sample_weight"),
+        (l1jax.path, dict(l1ratio=0.5), "did you mean l1_ratio?"),
+        (l1jax.cv_path, dict(nfolds=3), "pass n_folds"),
+        (l1jax.cv_path, dict(keep=True), "not built"),
+        (l1jax.stability_selection, dict(thresh=1e-9), "pass tol"),
+    ],
+)
+def test_glmnet_and_sklearn_argument_names_say_what_to_pass(fit, argument, says):
+    """glmnet's (and scikit-learn's) argument names got Python's bare "unexpected keyword
+    argument": now the argument here, or what to do where there is none; the rename, applied,
+    is accepted."""
+    X, y = _data()
+    with pytest.raises(TypeError, match=re.escape(says)):
+        fit(X, y, **argument)
+    ((_, value),) = argument.items()
+    match = re.search(r"(?:pass|did you mean) (\w+)", says)
+    if match:  # (the argument it names takes the value)
+        kwargs = {l1jax.path: dict(lambdas=3), l1jax.cv_path: dict(lambdas=3, n_folds=3),
+                  l1jax.stability_selection: dict(n_subsamples=4)}[fit]  # fmt: skip
+        fit(X, y, **{**kwargs, match[1]: value})
