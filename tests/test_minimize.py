@@ -685,3 +685,53 @@ def test_minimize_lets_go_of_the_functions_of_old_calls(monkeypatch):
     gc.collect()
     assert [ref() is None for ref in kept] == [True, True, False, False]
     assert len(_minimize._solve._jits) <= 2
+
+
+def _offset_lasso(dtype):
+    """A 30 × 5 lasso whose unpenalized intercept is 30 (y not centred), and its solution by
+    scikit-learn in float64."""
+    from sklearn.linear_model import Lasso
+
+    rng = np.random.default_rng(2)
+    X = rng.standard_normal((30, 5))
+    y = X[:, 0] + 30.0 + 0.1 * rng.standard_normal(30)
+    X, y = X.astype(dtype), y.astype(dtype)
+    sk = Lasso(alpha=0.01, tol=1e-15, max_iter=10**6).fit(X.astype(float), y.astype(float))
+
+    def loss(params, X, y):
+        return jnp.mean((y - X @ params["w"] - params["b"]) ** 2) / 2
+
+    def fit(max_iter, tol):
+        init = {"w": jnp.zeros(5, dtype), "b": jnp.asarray(y.mean(), dtype)}
+        return l1jax.minimize(loss, init, lam=0.01, args=(jnp.asarray(X), jnp.asarray(y)),
+                              mask={"w": True, "b": False}, max_iter=max_iter, tol=tol)  # fmt: skip
+
+    return fit, sk
+
+
+def test_a_tight_tol_is_reached_where_function_values_blur():
+    """Near the solution the backtracking test compared the objective's rounding errors (its
+    terms, y − b, are 300 times the residuals): the step was halved until tiny, and a float64
+    tol of 1e-12 stalled at an error of 1e-6 for all of max_iter."""
+    fit, sk = _offset_lasso(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (no convergence warning)
+        r = fit(10_000, 1e-12)
+    assert bool(r.converged) and int(r.n_iter) < 100
+    np.testing.assert_allclose(r.params["w"], sk.coef_, atol=1e-10)
+    np.testing.assert_allclose(r.params["b"], sk.intercept_, atol=1e-10)
+
+
+def test_more_iterations_never_move_away_at_the_rounding_floor():
+    """float32 cannot certify tol=1e-6 with an intercept of 30 (its rounding alone is 6e-6 of
+    the scale): more iterations took the solve further from the optimum (the objective 1e-4
+    above it after 10,000, 1e-2 after 100,000, a wrong support). Now it stops where its steps
+    stay within their rounding, at the optimum to float32's accuracy, and says so."""
+    fit, sk = _offset_lasso(np.float32)
+    for max_iter in (100, 10_000):
+        with pytest.warns(l1jax.ConvergenceWarning, match="stalled"):
+            r = fit(max_iter, 1e-6)
+        assert not bool(r.converged) and int(r.n_iter) < 100
+        np.testing.assert_allclose(r.params["w"], sk.coef_, atol=2e-5)
+        np.testing.assert_array_equal(np.asarray(r.params["w"]) != 0, sk.coef_ != 0)
+        np.testing.assert_allclose(r.params["b"], sk.intercept_, atol=2e-5)
