@@ -130,6 +130,15 @@ def _static_mask(mask, init_params) -> tuple[_Static | None, Any]:
             f"True on the leaves to penalize; got mask {treedef}, init_params "
             f"{jax.tree.structure(init_params)}"
         ) from err
+    if not any(flags):  # (λ then changes nothing: a lasso came back as least squares, dense)
+        from l1jax.training import skip_biases
+
+        hint = (" (l1jax.skip_biases leaves out every leaf of 1 dimension: a linear model's "
+                "weight vector too)" if mask is skip_biases else "")  # fmt: skip
+        raise ValueError(
+            f"minimize: mask leaves every leaf of init_params unpenalized{hint}, so lam has no "
+            "effect; put True on the leaves to penalize, e.g. mask={'w': True, 'b': False}"
+        )
     flags_tree = jax.tree.unflatten(treedef, flags)
     if callable(mask):  # re-resolved on the iterates, exactly as optax.masked does
         return _static_callable(mask), flags_tree
@@ -567,7 +576,16 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=No
             f"minimize: init_params must hold floating arrays, got dtypes {bad}; cast them, "
             "e.g. jax.tree.map(lambda x: jnp.asarray(x, float), init_params)"
         )
-    out = jax.eval_shape(fun, init_params, *args)
+    try:
+        out = jax.eval_shape(fun, init_params, *args)
+    except Exception as err:  # (the user's own error, as raised: named, with how it is called)
+        err.add_note(
+            f"(l1jax.minimize: raised by fun(init_params, *args), fun called with "
+            f"{1 + len(args)} positional arguments: the params and the {len(args)} of args; "
+            "every entry of args is traced, Python numbers too: values that fix shapes or "
+            "branches belong in fun's closure or a functools.partial)"
+        )
+        raise
     if not (hasattr(out, "shape") and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating)):
         raise TypeError(
             "minimize: fun(init_params, *args) must return a scalar float (the smooth part of "
@@ -576,6 +594,42 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=No
     static, flags = _static_mask(mask, init_params)  # (its errors first)
     _check_prox(prox, init_params, flags)
     return static, flags
+
+
+def _closure_convert(fn: Callable, *example) -> tuple[Callable, list]:
+    """:func:`jax.closure_convert` of ``fn`` on ``example``, hoisting every traced array it
+    closes over: JAX's hoists only those that may carry a derivative, and an integer or bool
+    one (a fold's row indices, a row mask, traced by the user's ``jit``) stayed inside the
+    static ``fun``: under ``jit(grad(...))`` JAX's "No constant handler for type:
+    DynamicJaxprTracer". (closure_convert caches on ``fn``: an unhashable callable goes in a
+    fresh wrapper.)"""
+    converted, hoisted = jax.closure_convert(fn if _hashable(fn) else _wrap(fn), *example)
+    closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*example)
+    traced = [isinstance(c, jax.core.Tracer) for c in closed.consts]
+    if sum(traced) == len(hoisted):  # (JAX's took them all: its cached conversion)
+        return converted, hoisted
+    fixed = [None if t else c for c, t in zip(closed.consts, traced, strict=True)]
+    jaxpr, out_tree = closed.jaxpr, jax.tree.structure(out_shape)
+
+    def with_consts(*arguments):
+        given = iter(arguments[len(example) :])
+        consts = [next(given) if c is None else c for c in fixed]
+        flat = jax.tree.leaves(tuple(arguments[: len(example)]))
+        return jax.tree.unflatten(out_tree, jax.core.eval_jaxpr(jaxpr, consts, *flat))
+
+    return with_consts, [c for c, t in zip(closed.consts, traced, strict=True) if t]
+
+
+def _convert_prox(prox, view, x0) -> tuple[Callable, tuple]:
+    """``(prox, hoisted)`` with the traced arrays ``prox`` closes over as its trailing
+    arguments (:func:`jax.closure_convert`), or ``(prox, ())`` where there are none, or where
+    it does not trace on ``view`` (it reads values: they stay constants)."""
+    threshold = jnp.zeros((), _fista_momentum_dtype(x0))
+    try:
+        converted, hoisted = _closure_convert(prox, view, threshold)
+    except Exception:  # (Python control flow on its values: it runs as given)
+        return prox, ()
+    return (converted, tuple(hoisted)) if hoisted else (prox, ())
 
 
 def _prox_view(init_params, flags):
@@ -645,7 +699,9 @@ def _warn_if_not_converged(result: MinimizeResult, tol, max_iter) -> None:
     if status == Status.NONFINITE:
         message = (
             f"minimize stopped after {int(result.n_iter)} iterations on a non-finite objective "
-            "or gradient: check fun at init_params and the data in args"
+            "or gradient: check fun at init_params and the data in args, and that fun + lam · "
+            "penalty is bounded below (params that grew without bound: a fun unbounded below, "
+            "or a lam too small to bound it)"
         )
     else:
         coarsest = max((jnp.dtype(x.dtype) for x in jax.tree.leaves(result.params)),
@@ -794,12 +850,16 @@ def minimize(
     # for good (a new lambda per call: +15,600 memory maps per 100 calls).
     # (closure_convert caches on fun: an unhashable callable goes in a fresh wrapper.)
     if not _top_level():
-        converted, hoisted = jax.closure_convert(fun if _hashable(fun) else _wrap(fun), x0,
-                                                 *args)  # fmt: skip
+        converted, hoisted = _closure_convert(fun, x0, *args)
         if hoisted:
             fun, args = converted, (*args, *hoisted)
-    # (and the traced or array arguments of a functools.partial prox: l1_ratio=ρ, weights=w)
+    # (and the traced or array arguments of a functools.partial prox: l1_ratio=ρ, weights=w;
+    # any other prox's traced closure as fun's: a lambda over a hyperparameter, the recipe of
+    # jaxopt's prox(x, hyperparams, scaling), had a derivative of 0 in it, and under jit a
+    # traced weights vector was JAX's "No constant handler")
     prox, prox_args = _hoist_prox(prox, _prox_view(x0, flags))
+    if not prox_args and not _top_level() and not isinstance(prox, functools.partial):
+        prox, prox_args = _convert_prox(prox, _prox_view(x0, flags), x0)
     args = (*args, *prox_args)
     dtype = _fista_momentum_dtype(x0)
     problem = _Problem(_static_callable(fun), _static_callable(prox), mask, bool(accelerate),

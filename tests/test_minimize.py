@@ -735,3 +735,102 @@ def test_more_iterations_never_move_away_at_the_rounding_floor():
         np.testing.assert_allclose(r.params["w"], sk.coef_, atol=2e-5)
         np.testing.assert_array_equal(np.asarray(r.params["w"]) != 0, sk.coef_ != 0)
         np.testing.assert_allclose(r.params["b"], sk.intercept_, atol=2e-5)
+
+
+def test_a_lambda_prox_over_a_hyperparameter_is_differentiated():
+    """jaxopt's prox(x, hyperparams, scaling) as docs/minimize.md's table writes it, a lambda
+    over the hyperparameter with lam=1: its derivative was silently 0 (the lambda's closure
+    a constant to the implicit derivative), and a lambda over a jit-traced weights vector was
+    JAX's "No constant handler"."""
+    X, y = (jnp.asarray(a) for a in _data(40, 6)[:2])
+
+    def loss(w, X, y):
+        return jnp.mean((y - X @ w) ** 2) / 2
+
+    def via_prox(l1reg):
+        prox_fn = lambda x, t: prox.l1(x, l1reg * t)  # noqa: E731
+        return jnp.sum(l1jax.minimize(loss, jnp.zeros(6), lam=1.0, args=(X, y), tol=1e-12,
+                                      prox=prox_fn).params)  # fmt: skip
+
+    def via_lam(l1reg):
+        return jnp.sum(l1jax.minimize(loss, jnp.zeros(6), lam=l1reg, args=(X, y),
+                                      tol=1e-12).params)  # fmt: skip
+
+    lam = 0.3 * float(jnp.max(jnp.abs(X.T @ y)) / 40)
+    expected = float(jax.grad(via_lam)(lam))
+    assert abs(expected) > 0.1
+    np.testing.assert_allclose(jax.grad(via_prox)(lam), expected, rtol=1e-8)
+    np.testing.assert_allclose(jax.jit(jax.grad(via_prox))(lam), expected, rtol=1e-8)
+
+    def weighted(lam, v):
+        prox_fn = lambda x, t: prox.l1(x, t, weights=v)  # noqa: E731
+        return jnp.sum(l1jax.minimize(loss, jnp.zeros(6), lam=lam, args=(X, y), tol=1e-12,
+                                      prox=prox_fn).params)  # fmt: skip
+
+    np.testing.assert_allclose(jax.jit(jax.grad(weighted))(lam, jnp.ones(6)), expected, rtol=1e-8)
+
+
+def test_integer_and_bool_arrays_closed_over_under_jit_of_grad():
+    """A fun closing over a fold's row indices or a row mask, traced by the user's jit: JAX's
+    closure conversion hoists only what may carry a derivative, and jit(grad(...)) failed with
+    "No constant handler for type: DynamicJaxprTracer" (eager, it worked)."""
+    X, y = (jnp.asarray(a) for a in _data(40, 6)[:2])
+
+    def by_rows(lam, rows):
+        def loss(w):
+            return jnp.mean((y[rows] - X[rows] @ w) ** 2) / 2
+
+        return jnp.sum(l1jax.minimize(loss, jnp.zeros(6), lam=lam, tol=1e-12).params)
+
+    def by_mask(lam, keep):
+        def loss(w):
+            return jnp.sum(jnp.where(keep, (y - X @ w) ** 2, 0.0)) / (2 * jnp.sum(keep))
+
+        return jnp.sum(l1jax.minimize(loss, jnp.zeros(6), lam=lam, tol=1e-12).params)
+
+    rows, keep = jnp.arange(30), jnp.arange(40) < 30
+    eager = jax.grad(by_rows)(0.05, rows)
+    assert abs(float(eager)) > 0.1
+    np.testing.assert_allclose(jax.jit(jax.grad(by_rows))(0.05, rows), eager, rtol=1e-10)
+    np.testing.assert_allclose(jax.jit(jax.grad(by_mask))(0.05, keep), eager, rtol=1e-10)
+
+
+@pytest.mark.parametrize("case", ["jaxopt's fun(w, data)", "a Python int in args"])
+def test_errors_of_fun_say_how_it_is_called(case):
+    """fun's own error reached the user bare (a jaxopt fun(w, data) given args=(X, y): "takes 2
+    positional arguments but 3 were given"; a Python int in args, traced: JAX's slice error):
+    it is raised as it is, with a note on how minimize calls fun."""
+    X, y = jnp.ones((30, 5)), jnp.ones(30)
+
+    def jaxopt_style(w, data):
+        X, y = data
+        return jnp.mean((X @ w - y) ** 2)
+
+    def head(w, X, y, k):
+        return jnp.mean((y[:k] - X[:k] @ w) ** 2)
+
+    fun, args = {"jaxopt's fun(w, data)": (jaxopt_style, (X, y)),
+                 "a Python int in args": (head, (X, y, 20))}[case]  # fmt: skip
+    with pytest.raises((TypeError, IndexError)) as info:
+        l1jax.minimize(fun, jnp.zeros(5), lam=0.1, args=args)
+    (note,) = [note for note in info.value.__notes__ if "l1jax.minimize" in note]
+    assert "fun(init_params, *args)" in note and f"the {len(args)} of args" in note
+    assert "Python numbers too" in note
+
+
+@pytest.mark.parametrize("mask", [{"w": False, "b": False}, "skip_biases"])
+def test_a_mask_that_penalizes_nothing_is_refused(mask):
+    """l1jax.skip_biases on a linear model (its w is 1-D, a 'bias') or a mask of False only:
+    λ had no effect, and a lasso came back dense, unpenalized, without a word."""
+    X, y = (jnp.asarray(a) for a in _data(40, 6)[:2])
+
+    def loss(params, X, y):
+        return jnp.mean((y - X @ params["w"] - params["b"]) ** 2) / 2
+
+    init = {"w": jnp.zeros(6), "b": jnp.zeros(())}
+    mask = l1jax.skip_biases if mask == "skip_biases" else mask
+    with pytest.raises(ValueError, match="leaves every leaf of init_params unpenalized") as info:
+        l1jax.minimize(loss, init, lam=0.5, args=(X, y), mask=mask)
+    assert ("skip_biases leaves out" in str(info.value)) == (mask is l1jax.skip_biases)
+    fixed = l1jax.minimize(loss, init, lam=0.5, args=(X, y), mask={"w": True, "b": False})
+    assert bool(fixed.converged)  # (the fix it suggests)
