@@ -1169,19 +1169,54 @@ class LogisticLasso(_Classifier):
         self.max_iter = max_iter
 
     def fit(self, X, y, sample_weight=None):
-        """Fit the binary or multinomial model; returns ``self``."""
+        """Fit the binary or multinomial model; returns ``self``. A class whose samples all
+        weigh 0 (a bootstrap's counts that missed a rare class, as ``BaggingClassifier``
+        gives them) has no data: its probability is 0 (``intercept_`` −inf, ``coef_`` 0)
+        and the model of the other classes is fitted without it."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
         encoded = self._classes(y)
         alpha = _check_alpha(self.alpha)
-        p = X.shape[1]
-        X, target, loss = self._problem(X, encoded)
+        n_classes, p = self.classes_.size, X.shape[1]
+        weighed = np.arange(n_classes)  # (without an intercept a class's probability is the
+        if sample_weight is not None and self.fit_intercept:  # coefficients': fitted as given)
+            weighed = np.flatnonzero(np.bincount(encoded, weights=sample_weight,
+                                                 minlength=n_classes) > 0)  # fmt: skip
+        if weighed.size < n_classes:  # (a zero weight drops a row: scikit-learn's contract)
+            rows = np.isin(encoded, weighed)
+            X, sample_weight = X[rows], sample_weight[rows]
+            encoded = np.searchsorted(weighed, encoded[rows])
+        if weighed.size == 1:  # (every sample of one class: probability 1, no model to fit)
+            self._set_weighed(np.zeros((1, p)), np.zeros(1), np.zeros(1, np.int32), weighed)
+            return self
+        if n_classes > 2:  # (the multinomial model, of the classes with weight)
+            X = X.toarray() if sparse.issparse(X) else X
+            target, loss = encoded, dict(loss="multinomial", grouped=self.grouped)
+        else:
+            X, target, loss = self._problem(X, encoded)
         X, target, sample_weight, _ = self._padded(X, target, sample_weight)
         res = _call(path, X, target, owner=type(self).__name__, words=self._words,
                     l1_ratio=self.l1_ratio,
                     lambdas=np.array([alpha]), sample_weight=sample_weight, **loss,
                     **self._options())  # fmt: skip
         self._set_fit(res, 0, p)
+        if weighed.size < n_classes:
+            self._set_weighed(self.coef_, self.intercept_, self.n_iter_, weighed)
         return self
+
+    def _set_weighed(self, coef, intercept, n_iter, weighed) -> None:
+        """``coef_`` and ``intercept_`` of all the classes from those of the classes
+        ``weighed`` (the others weigh nothing: coefficients 0, intercepts −inf, probability
+        0; for two classes, one weighed, the log-odds of ``classes_[1]`` are ±inf)."""
+        n_classes, p = self.classes_.size, coef.shape[-1]
+        if n_classes == 2:  # (one class weighed: the other's probability 0)
+            self.coef_ = np.zeros((1, p), coef.dtype)
+            self.intercept_ = np.array([np.inf if weighed[0] == 1 else -np.inf], coef.dtype)
+        else:
+            self.coef_ = np.zeros((n_classes, p), coef.dtype)
+            self.intercept_ = np.full(n_classes, -np.inf, coef.dtype)
+            self.coef_[weighed] = coef  # (one class weighed: 0 and 0)
+            self.intercept_[weighed] = intercept
+        self.n_iter_ = np.asarray(n_iter, np.int32)
 
 
 _SCORING_NAMES = {"neg_log_loss": "deviance", "accuracy": "misclassification", "roc_auc": "auc"}
@@ -1264,6 +1299,15 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
         splits, split = _split_params(self, sample_weight, params)
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
         encoded = self._classes(y)
+        if sample_weight is not None:  # (its folds would hold no sample of it that counts)
+            mass = np.bincount(encoded, weights=sample_weight, minlength=self.classes_.size)
+            if (mass <= 0).any():
+                label = self.classes_.tolist()[np.flatnonzero(mass <= 0)[0]]
+                raise ValueError(
+                    f"sample_weight leaves class {label!r} of y without weight, which "
+                    f"{type(self).__name__} cannot cross-validate; drop its samples from X and "
+                    "y, or weight them (LogisticLasso fits it with probability 0)"
+                )
         scoring = self._scoring()
         fold_ids = _fold_ids(splits, X, y, classifier=True, split=split)
         p = X.shape[1]

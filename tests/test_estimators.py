@@ -749,15 +749,15 @@ def _errors_data():
         (lambda X, y3, y2, y: LogisticLassoCV(scoring="roc_auc").fit(X, y3), ValueError,
          r"scoring must be one of \['deviance', 'neg_log_loss', 'misclassification', "
          r"'accuracy'\] for 3 classes, got 'roc_auc'"),
-        (lambda X, y3, y2, y: LogisticLasso().fit(X, y2, sample_weight=y2 != "a"), ValueError,
-         "sample_weight gives weight to the samples of one class of y only"),
+        (lambda X, y3, y2, y: LogisticLassoCV().fit(X, y2, sample_weight=y2 != "a"),
+         ValueError, "sample_weight leaves class 'a' of y without weight"),
         (lambda X, y3, y2, y: LogisticLassoCV().fit(X, y3, sample_weight=(y3 != 1) * 1.0),
          ValueError, "sample_weight leaves class 1 of y without weight"),
         # (by the user's labels, not their encoded index: 1 is label 2 of [1, 2, 3])
         (lambda X, y3, y2, y: LogisticLassoCV().fit(X, y3 + 1, sample_weight=(y3 != 1) * 1.0),
          ValueError, "sample_weight leaves class 2 of y without weight"),
-        (lambda X, y3, y2, y: LogisticLasso().fit(X, np.array(["cat", "dog", "emu"])[y3],
-                                                  sample_weight=(y3 != 1) * 1.0),
+        (lambda X, y3, y2, y: LogisticLassoCV().fit(X, np.array(["cat", "dog", "emu"])[y3],
+                                                    sample_weight=(y3 != 1) * 1.0),
          ValueError, "sample_weight leaves class 'dog' of y without weight"),
         (lambda X, y3, y2, y: LogisticLasso(grouped="yes").fit(X, y2), TypeError,
          "grouped must be True or False"),
@@ -967,3 +967,35 @@ def test_convergence_warnings_speak_of_the_estimator():
     texts = [str(w.message) for w in caught]
     assert all(t.startswith("LassoCV.fit") and "l1jax" not in t for t in texts), texts
     assert any("a larger eps" in t for t in texts)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3, 4])
+def test_a_class_without_weight_has_probability_zero(n_classes):
+    """A class whose samples all weigh 0 (BaggingClassifier's bootstrap counts that missed a
+    rare class) was refused ("its intercept would be -inf"), so the ensemble failed. A zero
+    weight drops a row: the other classes' model is the fit without those rows, the class's
+    probability 0."""
+    from sklearn.ensemble import BaggingClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4))
+    y = np.array(["a", "b", "c", "d"][:n_classes])[np.arange(60) % n_classes]
+    X[:, 0] += (np.arange(60) % n_classes) * 1.5
+    missed = y == y[-1]  # (the last class: all its samples weigh 0)
+    w = np.where(missed, 0.0, 1.0 + rng.random(60))
+    model = LogisticLasso(alpha=0.02, tol=1e-10).fit(X, y, sample_weight=w)
+    assert model.classes_.tolist() == sorted(set(y))
+    proba = model.predict_proba(X)
+    np.testing.assert_array_equal(proba[:, -1], 0.0)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
+    assert not (model.predict(X) == y[-1]).any()
+    if n_classes > 2:  # the others: the fit without those rows (as much as a refit agrees)
+        kept = LogisticLasso(alpha=0.02, tol=1e-10).fit(X[~missed], y[~missed], w[~missed])
+        np.testing.assert_allclose(proba[:, :-1], kept.predict_proba(X), atol=1e-6)
+        two = kept.coef_.shape[0] == 1  # (two classes left: a binary model, its log-odds)
+        left = model.coef_[1:2] - model.coef_[0:1] if two else model.coef_[:-1]
+        np.testing.assert_allclose(left, kept.coef_, atol=1e-6)
+    rare = np.where(np.arange(60) < 2, "rare", y)  # (2 samples: bootstraps miss them)
+    bag = BaggingClassifier(LogisticLasso(alpha=0.02), n_estimators=10, random_state=0)
+    proba = bag.fit(X, rare).predict_proba(X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-9)
