@@ -39,7 +39,10 @@ import optax
 import l1jax
 
 # The model's float32 products in full precision on every backend: on GPUs JAX's default is
-# TF32 (10 bits), whose gradients stall minimize's certificate near 1e-3, above its tol 1e-6.
+# TF32 (10 bits), whose gradients stall minimize's certificate near 1e-3, above its tol.
+# float32 itself certifies about 1e-6 at best (minimize's docstring): at its default tol of
+# 1e-6 the smallest λ converged or not by how XLA happened to compile the loop; 1e-5 is sure.
+TOL = 1e-5
 jax.config.update("jax_default_matmul_precision", "highest")
 
 
@@ -78,7 +81,9 @@ def null_params(X, Y):
 
 def fit(lam, X, Y):
     """The penalized fit at one λ, from the intercept-only model."""
-    return l1jax.minimize(nll, null_params(X, Y), lam=lam, args=(X, Y), prox=GROUP_ROWS, mask=MASK)
+    return l1jax.minimize(
+        nll, null_params(X, Y), lam=lam, args=(X, Y), prox=GROUP_ROWS, mask=MASK, tol=TOL
+    )
 
 
 def lambda_max(X, Y):

@@ -39,7 +39,6 @@ PyTree = Any
 _MAX_BACKTRACKS = 30  # step halvings tried per iteration (a factor 1e-9)
 _N_POWER = 5  # power iterations (Hessian-vector products) for the first step size
 _GROW = 1.5  # the next step's first try after a step that passed at once
-_FLOOR_ITERATIONS = 20  # steps in a row within their rounding, above tol: stalled
 
 
 class MinimizeResult(NamedTuple):
@@ -47,10 +46,12 @@ class MinimizeResult(NamedTuple):
 
     Attributes:
       params: the solution, a pytree like ``init_params`` (same dtypes), with exact zeros
-        where the prox puts them; differentiable with respect to ``lam`` and ``args``.
+        where the prox puts them; differentiable with respect to ``lam`` and ``args``. The
+        iterate of the smallest ``error`` met (FISTA's errors are not monotone, and where
+        rounding blurs the objective they can rise again).
       n_iter: ``int32`` number of FISTA iterations.
-      error: the optimality error it stopped on, ``‖G_η(y)‖ / s``: the norm of the
-        proximal-gradient mapping ``G_η(y) = (y − prox(y − η∇fun(y), ηλ)) / η`` at the last
+      error: the optimality error of ``params``, ``‖G_η(y)‖ / s``: the norm of the
+        proximal-gradient mapping ``G_η(y) = (y − prox(y − η∇fun(y), ηλ)) / η`` at the
         extrapolated point ``y`` (``params`` is one proximal gradient step from it), relative
         to the scale ``s = max(‖G_η(x)‖, ‖∇fun(x)‖)`` at ``x = init_params``, or at zero params
         where it is smaller (:func:`minimize`), counting the rounding of the step in the
@@ -286,7 +287,8 @@ class _Carry(NamedTuple):
     n_iter: jax.Array
     error: jax.Array
     stuck: jax.Array  # the last step rounded away entirely: later ones would change nothing
-    floor: jax.Array  # iterations in a row whose steps were within their rounding, above tol
+    best: PyTree  # the proximal iterate of the smallest error so far (the answer returned)
+    best_error: jax.Array
 
 
 def _first_step(grad_fn, x0, g0, dtype) -> jax.Array:
@@ -367,23 +369,14 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
 
         def trial(step):
             """The proximal step from y and whether it passes the sufficient-decrease test
-            ``fun(x⁺) ≤ fun(y) + ∇fun(y)·d + ‖d‖²/(2η)``, ``d = x⁺ − y`` (Beck & Teboulle).
-            Where the step changes ``fun`` by less than ``√ε`` of it, its values cannot tell
-            (their rounding, of terms larger than ``fun``, can exceed the test's margin): the
-            step passes, and does not grow."""
+            ``fun(x⁺) ≤ fun(y) + ∇fun(y)·d + ‖d‖²/(2η)``, ``d = x⁺ − y`` (Beck & Teboulle)."""
             x_new = _prox_grad(problem, c.y, g_y, step, lam, pargs)
             d = _sub(x_new, c.y)
             d_norm = _norm(d, dtype)
             f_new = fun(x_new)
             bound = f_y.astype(dtype) + _vdot(g_y, d, dtype) + d_norm**2 / (2 * step)
-            # (near the solution the test compared rounding errors: a 30 × 5 lasso whose
-            # intercept is 30 halved its float32 step to 2e-8 and drifted away from the
-            # optimum, the further the more iterations it had; float64's stalled at 1e-6)
-            blurred = jnp.abs(f_new - f_y).astype(dtype) <= jnp.sqrt(
-                jnp.finfo(dtype).eps) * jnp.abs(f_y).astype(dtype)  # fmt: skip
-            ok = (f_new.astype(dtype) <= bound + slack.astype(dtype)) | blurred
-            clear = (f_new.astype(dtype) <= bound - slack.astype(dtype)) & ~blurred  # (rounding
-            # aside: a step grows only after one its values could tell)
+            ok = f_new.astype(dtype) <= bound + slack.astype(dtype)
+            clear = f_new.astype(dtype) <= bound - slack.astype(dtype)  # (rounding aside)
             return x_new, d_norm, ok, jnp.isfinite(f_new), clear
 
         def halve(ls):  # the first pass tries the current step: one copy of trial() to compile
@@ -404,8 +397,7 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
         init = (first, c.y, jnp.zeros([], dtype), no, no, no, jnp.zeros([], jnp.int32))
         step, x_new, d_norm, _, finite, clear, tries = jax.lax.while_loop(not_yet, halve, init)
         finite = finite & jnp.isfinite(f_y) & jnp.isfinite(d_norm)
-        rounding = _rounding(c.y, g_y, step, lam, dtype)
-        off = d_norm + rounding  # (d_norm itself: stuck below)
+        off = d_norm + _rounding(c.y, g_y, step, lam, dtype)  # (d_norm itself: stuck below)
         error = prox_ops._nan_unless(finite, ratio(off, step, scale))  # (no NaN constant: a
         # user's jax_debug_nans)
         if problem.accelerate:
@@ -414,24 +406,29 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
             y_new, t_new = x_new, c.t
         # (x⁺ = y = x: a fixed point of the iteration as computed, FISTA's momentum included)
         stuck = (d_norm == 0) & (_norm(_sub(c.y, c.x), dtype) == 0)
-        # (or steps within their own rounding while the rounding alone is above tol: an error
-        # that no later step can lower, as the step cannot grow there; a float32 intercept of
-        # 30 ran all its max_iter at the same error)
-        at_floor = (d_norm <= rounding) & (ratio(rounding, step, scale) > tol)
-        floor = jnp.where(at_floor, c.floor + 1, 0).astype(c.floor.dtype)
-        stuck = stuck | (floor >= _FLOOR_ITERATIONS)
         easy = (tries == 1) & clear  # (not a pass by the rounding slack: near the solution
         # it let the step grow without bound, and a group lasso no longer converged)
-        return _Carry(x_new, y_new, t_new, step, easy, c.n_iter + 1, error, stuck, floor)
+        # (the answer is the iterate of the smallest error: near the rounding floor a float32
+        # step whose test compared rounding errors shrank to 2e-8, and the iterates drifted
+        # away, the further the more iterations they were given; a float64 one passed 1e-10,
+        # then rose to 1e-6)
+        better = error < c.best_error  # (NaN: never)
+        best = jax.tree.map(lambda a, b: jnp.where(better, a, b), x_new, c.best)
+        best_error = jnp.where(better, error, c.best_error)
+        return _Carry(x_new, y_new, t_new, step, easy, c.n_iter + 1, error, stuck, best,
+                      best_error)  # fmt: skip
 
     def cond(c: _Carry) -> jax.Array:
         return (c.error > tol) & (c.n_iter < max_iter) & ~c.stuck  # NaN stops it
 
     init = _Carry(x0, x0, jnp.ones([], dtype), step0, jnp.zeros([], bool),
-                  jnp.zeros([], jnp.int32), error0, jnp.zeros([], bool),
-                  jnp.zeros([], jnp.int32))  # fmt: skip
+                  jnp.zeros([], jnp.int32), error0, jnp.zeros([], bool), x0,
+                  error0)  # fmt: skip
     c = jax.lax.while_loop(cond, body, init)
-    return c.x, c.n_iter, c.error, c.step
+    # (NaN at the start: a non-finite objective or λ, the error NaN as it was)
+    error = jnp.where(jnp.isnan(error0) | jnp.isnan(c.error), c.error, c.best_error)
+    best = jax.tree.map(lambda a, b: jnp.where(jnp.isnan(c.error), a, b), c.x, c.best)
+    return best, c.n_iter, error, c.step
 
 
 # ----------------------------------------------------------------------------------------------
