@@ -360,10 +360,11 @@ def _unknown_argument(fn_name: str, key: str, names: Sequence[str]) -> str:
     """Python's message for an unexpected keyword argument ``key``, with what to pass: the
     argument of that name in glmnet or scikit-learn, else the closest of ``names``."""
     message = f"{fn_name}() got an unexpected keyword argument {key!r}"
-    argument, hint = _PEER_NAMES.get(key.replace(".", "_"), ("", ""))
+    glm = "penalty_factor" in names  # (the hints are for the paths of GLMs, not train_path)
+    argument, hint = _PEER_NAMES.get(key.replace(".", "_"), ("", "")) if glm else ("", "")
     if argument is None or argument in names:
         return f"{message}: {hint if argument is None else 'pass ' + hint}"
-    close = difflib.get_close_matches(key, names, n=1)
+    close = difflib.get_close_matches(key, names, n=1, cutoff=0.8)
     return f"{message}; did you mean {close[0]}?" if close else message
 
 

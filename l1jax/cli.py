@@ -138,6 +138,9 @@ def _read_text(file, encoding: str, name: str) -> str:
         if hasattr(file, "read"):
             return file.read()
         if file == STDIN:  # (bytes, decoded as a file is: --encoding applies)
+            if sys.stdin is None or sys.stdin.closed:  # (started with stdin closed: 0<&-)
+                raise InputError("FILE -: standard input is not open; pipe the CSV table in "
+                                 "(... | python -m l1jax path - ...) or name its file")  # fmt: skip
             stream = getattr(sys.stdin, "buffer", None)
             return sys.stdin.read() if stream is None else stream.read().decode(encoding)
         with open(file, newline="", encoding=encoding) as handle:
@@ -749,9 +752,14 @@ def _report(table: Table, result, cv) -> str:
 
 def _columns_of(text: str) -> int:
     """The terminal columns ``text`` takes: two per wide (CJK) character, none per combining
-    mark (``len`` counted one each: the tables' columns slid under such names)."""
-    return sum(0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF"
-               else 1 for c in text)  # fmt: skip
+    mark or format character (``len`` counted one each: the tables' columns slid under such
+    names; emoji sequences joined by ZWJ are left to the terminal)."""
+    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in _ZERO_WIDTH
+               else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+               for c in text)  # fmt: skip
+
+
+_ZERO_WIDTH = ("Mn", "Me", "Cf")  # marks (Hindi's, Thai's vowel signs) and format characters
 
 
 def _left(text: str, width: int) -> str:

@@ -319,7 +319,7 @@ class _Clock:
 
     starts: dict[int, float] = {}
     reports: dict[int, Callable] = {}
-    errors: dict[int, Exception] = {}  # a report's own error, raised when its call returns
+    errors: dict[int, BaseException] = {}  # a report's own error, raised when its call returns
     numbers = itertools.count()
 
 
@@ -386,7 +386,8 @@ class _HostReport(NamedTuple):
                 report(int(step), losses, time.perf_counter() - start)
             else:
                 report(int(step), losses)
-        except Exception as err:  # (raised inside the callback: JAX's INTERNAL error instead)
+        except BaseException as err:  # (raised inside the callback: JAX's INTERNAL error
+            # instead; a KeyboardInterrupt or SystemExit too, raised as they are at the end)
             _Clock.reports.pop(int(call), None)  # no more reports to this call
             _Clock.errors[int(call)] = err
 

@@ -1123,6 +1123,9 @@ def test_file_dash_reads_standard_input(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(text.encode("latin-1"))))
     code, _, err = _in_process(options, capsys)  # (utf-8 by default)
     assert code == 1 and "standard input is not utf-8 text" in err
+    monkeypatch.setattr(sys, "stdin", None)  # (a process started with stdin closed: 0<&-)
+    code, _, err = _in_process(options, capsys)
+    assert code == 1 and "standard input is not open" in err and "Traceback" not in err
 
 
 def test_tables_align_wide_and_combining_names(tmp_path, capsys):
@@ -1131,14 +1134,14 @@ def test_tables_align_wide_and_combining_names(tmp_path, capsys):
     import unicodedata
 
     X, y = _regression(20)
-    names = ["身長", "体重", "dose\u0301", "noise"]
+    names = ["身長", "体重", "dose\u0301", "कुल\u200b"]  # (Hindi's vowel sign: Mn, class 0)
     data = _write(tmp_path / "wide.csv", [*names, "y"], np.c_[X, y])
     code, out, err = _in_process(["path", str(data), "--target", "y", "--cv", "0",
                                   "--n-lambdas", "5"], capsys)  # fmt: skip
     assert code == 0, err
 
     def columns(line):  # as a terminal shows it
-        return sum(0 if unicodedata.combining(c) else
+        return sum(0 if unicodedata.category(c) in ("Mn", "Me", "Cf") else
                    2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in line)  # fmt: skip
 
     table = out[out.index("coefficient") :].splitlines()

@@ -175,3 +175,12 @@ def test_glmnet_and_sklearn_argument_names_say_what_to_pass(fit, argument, says)
         kwargs = {l1jax.path: dict(lambdas=3), l1jax.cv_path: dict(lambdas=3, n_folds=3),
                   l1jax.stability_selection: dict(n_subsamples=4)}[fit]  # fmt: skip
         fit(X, y, **{**kwargs, match[1]: value})
+
+
+def test_train_path_gets_no_glmnet_hints():
+    """train_path was told to drop columns of X for exclude=, to use sample_weight for offset=
+    (it has neither), and "did you mean mesh?" for thresh=."""
+    for key in ("offset", "exclude", "thresh", "eps"):
+        with pytest.raises(TypeError) as info:
+            l1jax.train_path(lambda p, b: 0.0, {}, None, [0.1], (), steps=1, **{key: 1})
+        assert str(info.value) == f"train_path() got an unexpected keyword argument {key!r}"

@@ -194,6 +194,12 @@ def test_progress_callable_error_is_raised_as_is():
     assert calls == [1]  # no further reports after the first error
     assert any("raised by progress" in note for note in info.value.__notes__)
 
+    def interrupted(step, losses):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):  # (as it is too, not JAX's INTERNAL error)
+        l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=5, progress=interrupted)
+
 
 def test_progress_seconds_are_each_calls_own_with_threads(monkeypatch):
     """The default progress lines timed every call from the latest call's start (one clock
