@@ -268,7 +268,9 @@ class TrainPathResult(NamedTuple):
         the params before that step's update.
       opt_state: the final optimizer states, leaves with a leading ``K`` axis (for
         :func:`l1jax.proximal_gradient`, ``l1jax.sparse_params(res.opt_state)``).
-      finite: ``(K,)`` bool, False where the loss or the params became non-finite (diverged).
+      finite: ``(K,)`` bool, False where the last step's loss or the final params are
+        non-finite (diverged); a loss non-finite for some steps that recovered is not flagged
+        (``losses`` shows it).
     """
 
     lambdas: jax.Array
@@ -520,6 +522,16 @@ def _check_traced_lambda(optimizer, lam, init_params) -> None:
             f"(float(lam), np.asarray(lam), `if lam > 0`, a Python loop over it); "
             f"{str(err).splitlines()[0]}"
         ) from err
+    except TypeError as err:  # (after JAX's, TypeErrors too: an update that needs more
+        # arguments, optax.contrib.reduce_on_plateau's or optax.lbfgs's value=, failed bare)
+        if "required keyword-only argument" not in str(err):
+            raise
+        raise TypeError(
+            "train_path: optimizer(lam).update is called as update(grads, state, params), "
+            "with no extra arguments; an optax transformation that needs more (value=, "
+            "grad=, value_fn=: optax.contrib.reduce_on_plateau, optax.lbfgs) cannot run "
+            f"here; {str(err).splitlines()[0]}"
+        ) from err
     _CHECKED[key] = optimizer
     while len(_CHECKED) > _programs.MAX_PROGRAMS:
         _CHECKED.popitem(last=False)
@@ -537,6 +549,9 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> int:
 def _check_lambdas(lambdas, dtype) -> jax.Array:
     _inputs.refuse_masked(lambdas, "lambdas", "or pass the λs you want")
     values = np.asarray(lambdas)
+    if values.dtype.kind in "USO":  # (a string: "wrap it as [lam]" led to a second error)
+        raise TypeError(f"train_path: lambdas must be real numbers (one λ per model), got "
+                        f"{lambdas!r}; e.g. lambdas=[0.1]")  # fmt: skip
     if values.ndim != 1 or values.size == 0:
         raise ValueError(
             "train_path: lambdas must be a non-empty 1-D array of λs (one model each), got shape "
@@ -711,9 +726,10 @@ def train_path(
     try:
         out = jax.eval_shape(loss_fn, init_params, example)
     except Exception as err:
-        err.add_note("(l1jax.train_path: loss_fn(init_params, batch) on the params of one "
-                     "model; a TrainPathResult's params have a leading λ axis, so they cannot "
-                     "start a new run: see docs/training.md)")  # fmt: skip
+        err.add_note("(l1jax.train_path: raised by loss_fn(init_params, batch), on the params "
+                     "of one model and one batch of data; if init_params are a "
+                     "TrainPathResult's params, they have a leading λ axis and cannot start a "
+                     "new run: see docs/training.md)")  # fmt: skip
         raise
     if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()
             and jnp.issubdtype(out.dtype, jnp.floating)):  # fmt: skip

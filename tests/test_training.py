@@ -320,6 +320,14 @@ def _call(**overrides):
             TypeError,
             r"^train_path: optimizer\(lam\) receives lam as a traced JAX scalar",
         ),
+        (  # (optax's own "missing 1 required keyword-only argument: 'value'")
+            dict(
+                optimizer=lambda lam: optax.chain(optax.sgd(LR), optax.contrib.reduce_on_plateau())
+            ),
+            TypeError,
+            r"^train_path: optimizer\(lam\).update is called as update\(grads, state, params\)",
+        ),  # fmt: skip
+        (dict(lambdas="0.1"), TypeError, r"lambdas must be real numbers .*e.g. lambdas=\[0.1\]"),
         (dict(loss_fn="mse"), TypeError, "loss_fn must be callable"),
         (dict(loss_fn=lambda p, b: jnp.ones(2)), TypeError, "must return a real .*scalar"),
         (
@@ -389,7 +397,7 @@ def test_a_results_stacked_params_are_not_a_start_and_the_error_says_so():
     res = l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=2, progress=False)
     with pytest.raises(ValueError) as caught:  # (JAX's broadcasting error in the loss)
         l1jax.train_path(_loss, res.params, _adam_l1, [0.0, 0.1], DATA, steps=2, progress=False)
-    assert "a TrainPathResult's params have a leading λ axis" in "".join(caught.value.__notes__)
+    assert "TrainPathResult's params, they have a leading λ axis" in "".join(caught.value.__notes__)
 
 
 def test_batch_indices_cover_each_epoch_once():
