@@ -423,11 +423,12 @@ def _fista(problem: _Problem, x0, lam, args, tol, max_iter):
 
     init = _Carry(x0, x0, jnp.ones([], dtype), step0, jnp.zeros([], bool),
                   jnp.zeros([], jnp.int32), error0, jnp.zeros([], bool), x0,
-                  error0)  # fmt: skip
+                  jnp.full([], jnp.inf, dtype))  # fmt: skip
     c = jax.lax.while_loop(cond, body, init)
-    # (NaN at the start: a non-finite objective or λ, the error NaN as it was)
-    error = jnp.where(jnp.isnan(error0) | jnp.isnan(c.error), c.error, c.best_error)
-    best = jax.tree.map(lambda a, b: jnp.where(jnp.isnan(c.error), a, b), c.x, c.best)
+    # (no step taken: x0 and its error, as before; NaN: the non-finite iterate, NaN)
+    last = (c.n_iter == 0) | jnp.isnan(c.error)
+    error = jnp.where(last, c.error, c.best_error)
+    best = jax.tree.map(lambda a, b: jnp.where(last, a, b), c.x, c.best)
     return best, c.n_iter, error, c.step
 
 

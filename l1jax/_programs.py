@@ -360,8 +360,9 @@ def _unknown_argument(fn_name: str, key: str, names: Sequence[str]) -> str:
     """Python's message for an unexpected keyword argument ``key``, with what to pass: the
     argument of that name in glmnet or scikit-learn, else the closest of ``names``."""
     message = f"{fn_name}() got an unexpected keyword argument {key!r}"
-    glm = "penalty_factor" in names  # (the hints are for the paths of GLMs, not train_path)
-    argument, hint = _PEER_NAMES.get(key.replace(".", "_"), ("", "")) if glm else ("", "")
+    argument, hint = _PEER_NAMES.get(key.replace(".", "_"), ("", ""))
+    if argument is None and "penalty_factor" not in names:  # (what GLM paths lack: not for
+        argument, hint = "", ""  # train_path, which has no sample_weight or X to drop from)
     if argument is None or argument in names:
         return f"{message}: {hint if argument is None else 'pass ' + hint}"
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.8)

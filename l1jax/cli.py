@@ -754,12 +754,14 @@ def _columns_of(text: str) -> int:
     """The terminal columns ``text`` takes: two per wide (CJK) character, none per combining
     mark or format character (``len`` counted one each: the tables' columns slid under such
     names; emoji sequences joined by ZWJ are left to the terminal)."""
-    return sum(0 if unicodedata.combining(c) or unicodedata.category(c) in _ZERO_WIDTH
+    return sum(0 if (unicodedata.combining(c) or unicodedata.category(c) in _ZERO_WIDTH)
+               and not ("\xad" == c or "\u0600" <= c <= "\u0605")
                else 2 if unicodedata.east_asian_width(c) in "WF" else 1
                for c in text)  # fmt: skip
 
 
 _ZERO_WIDTH = ("Mn", "Me", "Cf")  # marks (Hindi's, Thai's vowel signs) and format characters
+# (but the soft hyphen and the prepended concatenation marks, Arabic's number signs, take one)
 
 
 def _left(text: str, width: int) -> str:

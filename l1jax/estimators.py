@@ -1171,8 +1171,9 @@ class LogisticLasso(_Classifier):
     def fit(self, X, y, sample_weight=None):
         """Fit the binary or multinomial model; returns ``self``. A class whose samples all
         weigh 0 (a bootstrap's counts that missed a rare class, as ``BaggingClassifier``
-        gives them) has no data: its probability is 0 (``intercept_`` −inf, ``coef_`` 0)
-        and the model of the other classes is fitted without it."""
+        gives them) has no data: its probability is 0 (``coef_`` 0, ``intercept_`` −708, the
+        log of the smallest normal number: finite decision values) and the model of the other
+        classes is fitted without it (with ``fit_intercept=True``; without, as given)."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
         encoded = self._classes(y)
         alpha = _check_alpha(self.alpha)
@@ -1205,15 +1206,19 @@ class LogisticLasso(_Classifier):
 
     def _set_weighed(self, coef, intercept, n_iter, weighed) -> None:
         """``coef_`` and ``intercept_`` of all the classes from those of the classes
-        ``weighed`` (the others weigh nothing: coefficients 0, intercepts −inf, probability
-        0; for two classes, one weighed, the log-odds of ``classes_[1]`` are ±inf)."""
+        ``weighed`` (the others weigh nothing: coefficients 0, intercepts the log of the
+        smallest normal number, −708 in float64, probability 0; for two classes, one weighed,
+        the log-odds of ``classes_[1]`` are ±708)."""
         n_classes, p = self.classes_.size, coef.shape[-1]
-        if n_classes == 2:  # (one class weighed: the other's probability 0)
+        # (log of the smallest normal number, not −inf: scikit-learn's tools take decision
+        # values finite, and a calibration or a bag's mean of ±inf was NaN)
+        far = float(np.log(np.finfo(coef.dtype).tiny))
+        if n_classes == 2:  # (one class weighed: the other's probability e^far, 0)
             self.coef_ = np.zeros((1, p), coef.dtype)
-            self.intercept_ = np.array([np.inf if weighed[0] == 1 else -np.inf], coef.dtype)
+            self.intercept_ = np.array([-far if weighed[0] == 1 else far], coef.dtype)
         else:
             self.coef_ = np.zeros((n_classes, p), coef.dtype)
-            self.intercept_ = np.full(n_classes, -np.inf, coef.dtype)
+            self.intercept_ = np.full(n_classes, far, coef.dtype)
             self.coef_[weighed] = coef  # (one class weighed: 0 and 0)
             self.intercept_[weighed] = intercept
         self.n_iter_ = np.asarray(n_iter, np.int32)
@@ -1306,7 +1311,8 @@ class LogisticLassoCV(_Classifier, _CrossValidated):
                 raise ValueError(
                     f"sample_weight leaves class {label!r} of y without weight, which "
                     f"{type(self).__name__} cannot cross-validate; drop its samples from X and "
-                    "y, or weight them (LogisticLasso fits it with probability 0)"
+                    "y, or weight them (LogisticLasso, with an intercept, gives it probability "
+                    "0)"
                 )
         scoring = self._scoring()
         fold_ids = _fold_ids(splits, X, y, classifier=True, split=split)

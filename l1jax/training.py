@@ -18,6 +18,7 @@ from __future__ import annotations
 import collections
 import functools
 import itertools
+import logging
 import numbers
 import sys
 import time
@@ -397,10 +398,25 @@ class _HostReport(NamedTuple):
                 report(int(step), losses, time.perf_counter() - start)
             else:
                 report(int(step), losses)
-        except BaseException as err:  # (raised inside the callback: JAX's INTERNAL error
-            # instead; a KeyboardInterrupt or SystemExit too, raised as they are at the end)
+        except BaseException as err:  # (kept, to be raised as it is by train_path: from the
+            # callback it came as JAX's INTERNAL error; a KeyboardInterrupt too)
             _Clock.reports.pop(int(call), None)  # no more reports to this call
             _Clock.errors[int(call)] = err
+            raise _Stopped from None  # (the program stops at once; JAX's log of it dropped)
+
+
+class _Stopped(Exception):
+    """Raised in a progress report whose callable raised: it stops the training program."""
+
+
+class _QuietStop(logging.Filter):
+    """Drops JAX's log ("jax.debug.callback failed", a traceback) of a :class:`_Stopped`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], _Stopped))
+
+
+logging.getLogger("jax._src.debugging").addFilter(_QuietStop())
 
 
 def _split_leading(mesh, name, tree):
@@ -570,6 +586,11 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> int:
 def _check_lambdas(lambdas, dtype) -> jax.Array:
     _inputs.refuse_masked(lambdas, "lambdas", "or pass the λs you want")
     values = np.asarray(lambdas)
+    if values.dtype.kind == "O":  # (a pandas Series of objects: numbers all the same)
+        try:
+            values = values.astype(np.float64)
+        except (TypeError, ValueError):
+            pass
     if values.dtype.kind in "USO":  # (a string: "wrap it as [lam]" led to a second error)
         raise TypeError(f"train_path: lambdas must be real numbers (one λ per model), got "
                         f"{lambdas!r}; e.g. lambdas=[0.1]")  # fmt: skip
@@ -652,7 +673,8 @@ def train_path(
         losses' min, median and max over λs, the wall time); an int ``N`` prints every ``N``
         steps; ``False`` or ``0`` prints nothing; a callable ``progress(step, losses)`` receives
         the step count and the ``(K,)`` losses instead of the line (on the host, in order); an
-        exception it raises is raised by ``train_path`` when the training ends.
+        exception it raises (a ``KeyboardInterrupt`` too) stops the training and is raised by
+        ``train_path``.
       mesh: optional ``jax.sharding.Mesh`` to train on several devices (or hosts): the λ axis
         (the models, with their optimizer states) is split over its axis ``"lambdas"`` and the
         samples over its axis ``"data"`` (data parallel: the gradients are reduced across
@@ -782,14 +804,17 @@ def train_path(
         )
         if every:
             jax.effects_barrier()  # every progress line is out before we return
+    except Exception:
+        error = _Clock.errors.pop(call, None)
+        if error is None:
+            raise
+        error.add_note("(l1jax.train_path: raised by progress(step, losses), which stopped the "
+                       "training)")  # fmt: skip
+        raise error from None
     finally:
         _Clock.starts.pop(call, None)
         _Clock.reports.pop(call, None)
-        error = _Clock.errors.pop(call, None)
-    if error is not None:
-        error.add_note("(l1jax.train_path: raised by progress(step, losses); the training ran "
-                       "to its end without further reports)")  # fmt: skip
-        raise error
+        _Clock.errors.pop(call, None)
     if result.lambdas.shape[0] != n_models:  # drop the λs that padded the mesh axis
         result = jax.tree.map(lambda x: x[:n_models], result)
     finite = np.asarray(result.finite)

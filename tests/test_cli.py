@@ -17,7 +17,7 @@ import pytest
 
 import l1jax
 from l1jax import cv
-from l1jax.cli import InputError, _in_cli_terms, main, read_csv
+from l1jax.cli import InputError, _columns_of, _in_cli_terms, main, read_csv
 
 ROOT = Path(__file__).resolve().parents[1]
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -1148,6 +1148,7 @@ def test_tables_align_wide_and_combining_names(tmp_path, capsys):
     rows = [line for line in table if line.split()[0] in {"coefficient", "(intercept)", *names}]
     assert len(rows) == 6
     assert len({columns(line) for line in rows}) == 1, rows
+    assert _columns_of("a\xadb") == 3 and _columns_of("a\u200bb") == 2  # (a soft hyphen: one)
     # class names as column headers: cut to 14 terminal columns (14 characters were 28 wide)
     labels = np.array(["犬です犬です犬です犬", "猫", "bird"])[np.arange(20) % 3]
     _write(tmp_path / "classes.csv", ["a", "b", "y"], np.c_[X[:, :2], labels])

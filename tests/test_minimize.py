@@ -827,3 +827,24 @@ def test_a_mask_that_penalizes_nothing_is_refused(mask):
     assert ("skip_biases leaves out" in str(info.value)) == (mask is l1jax.skip_biases)
     fixed = l1jax.minimize(loss, init, lam=0.5, args=(X, y), mask={"w": True, "b": False})
     assert bool(fixed.converged)  # (the fix it suggests)
+
+
+def test_one_iteration_at_a_time_makes_progress():
+    """The answer as the iterate of the smallest error started from init_params with its own
+    error, which the first step's equals: max_iter=1 returned init_params unchanged (dense),
+    and a warm-started loop of one-iteration calls never moved."""
+    X, y = (jnp.asarray(a) for a in _data(40, 8)[:2])
+
+    def loss(w, X, y):
+        return jnp.mean((y - X @ w) ** 2) / 2
+
+    w = jnp.full(8, 0.3)
+    one = l1jax.minimize(loss, w, lam=0.1, args=(X, y), max_iter=1)
+    assert int(one.n_iter) == 1 and bool(jnp.any(one.params != w))
+    full = l1jax.minimize(loss, jnp.zeros(8), lam=0.1, args=(X, y), tol=1e-12)
+    start = float(jnp.abs(w - full.params).max())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", l1jax.ConvergenceWarning)
+        for _ in range(50):
+            w = l1jax.minimize(loss, w, lam=0.1, args=(X, y), max_iter=1).params
+    assert float(jnp.abs(w - full.params).max()) < 0.01 * start  # (it moved to the answer)

@@ -182,16 +182,22 @@ def test_progress_lines_and_silence(capsys):
 
 def test_progress_callable_error_is_raised_as_is():
     """A progress callable that raised gave JAX's INTERNAL runtime error (the callback's
-    traceback inside its message); it is raised as it is, once, when the training ends."""
-    calls = []
+    traceback inside its message); it is raised as it is, and it stops the training."""
+    calls, steps_run = [], []
 
     def failing(step, losses):
         calls.append(step)
         raise KeyError("no such logger")
 
+    def counted(params, batch):
+        jax.debug.callback(lambda: steps_run.append(1), ordered=True)
+        return _loss(params, batch)
+
     with pytest.raises(KeyError, match="no such logger") as info:
-        l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=5, progress=failing)
-    assert calls == [1]  # no further reports after the first error
+        l1jax.train_path(counted, _init(), _adam_l1, [0.0, 0.1], DATA, steps=400,
+                         progress=failing)  # fmt: skip
+    assert calls == [40]  # no further reports after the first error (every 400 // 10 steps)
+    assert len(steps_run) < 400  # (it stopped: the training ran to its end before)
     assert any("raised by progress" in note for note in info.value.__notes__)
 
     def interrupted(step, losses):
