@@ -360,9 +360,10 @@ def _unknown_argument(fn_name: str, key: str, names: Sequence[str]) -> str:
     """Python's message for an unexpected keyword argument ``key``, with what to pass: the
     argument of that name in glmnet or scikit-learn, else the closest of ``names``."""
     message = f"{fn_name}() got an unexpected keyword argument {key!r}"
-    argument, hint = _PEER_NAMES.get(key.replace(".", "_"), ("", ""))
-    if argument is None and "penalty_factor" not in names:  # (what GLM paths lack: not for
-        argument, hint = "", ""  # train_path, which has no sample_weight or X to drop from)
+    glm = "penalty_factor" in names  # (the hints are for the GLM paths; train_path has no λ
+    # grid, sample_weight or X to drop columns from: its optimizer's lam only)
+    peers = _PEER_NAMES if glm else {"lam": _PEER_NAMES["lam"]}
+    argument, hint = peers.get(key.replace(".", "_"), ("", ""))
     if argument is None or argument in names:
         return f"{message}: {hint if argument is None else 'pass ' + hint}"
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.8)

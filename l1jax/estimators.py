@@ -1171,9 +1171,10 @@ class LogisticLasso(_Classifier):
     def fit(self, X, y, sample_weight=None):
         """Fit the binary or multinomial model; returns ``self``. A class whose samples all
         weigh 0 (a bootstrap's counts that missed a rare class, as ``BaggingClassifier``
-        gives them) has no data: its probability is 0 (``coef_`` 0, ``intercept_`` −708, the
-        log of the smallest normal number: finite decision values) and the model of the other
-        classes is fitted without it (with ``fit_intercept=True``; without, as given)."""
+        gives them) has no data: its probability is 0 (its decision values those of the
+        first weighed class less 708, the log of the smallest normal number: finite) and the
+        model of the other classes is fitted without it (with ``fit_intercept=True``;
+        without, as given)."""
         X, y, sample_weight = self._fit_data(X, y, sample_weight, y_numeric=False)
         encoded = self._classes(y)
         alpha = _check_alpha(self.alpha)
@@ -1206,21 +1207,27 @@ class LogisticLasso(_Classifier):
 
     def _set_weighed(self, coef, intercept, n_iter, weighed) -> None:
         """``coef_`` and ``intercept_`` of all the classes from those of the classes
-        ``weighed`` (the others weigh nothing: coefficients 0, intercepts the log of the
-        smallest normal number, −708 in float64, probability 0; for two classes, one weighed,
-        the log-odds of ``classes_[1]`` are ±708)."""
+        ``weighed``. Each of the others, which weigh nothing, gets the coefficients of the
+        first weighed class and its intercept minus 708 (the log of the smallest normal
+        number): its decision values are that class's less 708 on every row, finite, its
+        probability at most e^-708 of that class's, 0. For two classes, one weighed, the
+        log-odds of ``classes_[1]`` are ±708."""
         n_classes, p = self.classes_.size, coef.shape[-1]
-        # (log of the smallest normal number, not −inf: scikit-learn's tools take decision
-        # values finite, and a calibration or a bag's mean of ±inf was NaN)
+        # (not −inf: scikit-learn's tools take decision values finite, and a calibration or a
+        # bag's mean of ±inf was NaN; not a constant: a row far out, where every weighed
+        # class scored below it, gave the weightless class probability 1)
         far = float(np.log(np.finfo(coef.dtype).tiny))
         if n_classes == 2:  # (one class weighed: the other's probability e^far, 0)
             self.coef_ = np.zeros((1, p), coef.dtype)
             self.intercept_ = np.array([-far if weighed[0] == 1 else far], coef.dtype)
         else:
             self.coef_ = np.zeros((n_classes, p), coef.dtype)
-            self.intercept_ = np.full(n_classes, far, coef.dtype)
+            self.intercept_ = np.zeros(n_classes, coef.dtype)
             self.coef_[weighed] = coef  # (one class weighed: 0 and 0)
             self.intercept_[weighed] = intercept
+            empty = np.setdiff1d(np.arange(n_classes), weighed)
+            self.coef_[empty] = self.coef_[weighed[0]]
+            self.intercept_[empty] = self.intercept_[weighed[0]] + far
         self.n_iter_ = np.asarray(n_iter, np.int32)
 
 

@@ -386,6 +386,7 @@ class _HostReport(NamedTuple):
 
     printed: bool
     k: int
+    stops: bool = True  # a raising report stops the program (not on a mesh: below)
 
     def __call__(self, call, step, losses) -> None:
         report = _Clock.reports.get(int(call))
@@ -402,7 +403,10 @@ class _HostReport(NamedTuple):
             # callback it came as JAX's INTERNAL error; a KeyboardInterrupt too)
             _Clock.reports.pop(int(call), None)  # no more reports to this call
             _Clock.errors[int(call)] = err
-            raise _Stopped from None  # (the program stops at once; JAX's log of it dropped)
+            if self.stops:  # (the program stops at once; JAX's log of it dropped. On a mesh
+                # the other devices waited for this one in a collective until XLA aborted
+                # the process: there the training runs to its end, without reports)
+                raise _Stopped from None
 
 
 class _Stopped(Exception):
@@ -586,7 +590,9 @@ def _check_int(name: str, value, low: int, high: int | None = None) -> int:
 def _check_lambdas(lambdas, dtype) -> jax.Array:
     _inputs.refuse_masked(lambdas, "lambdas", "or pass the λs you want")
     values = np.asarray(lambdas)
-    if values.dtype.kind == "O":  # (a pandas Series of objects: numbers all the same)
+    if values.dtype.kind == "O" and not any(
+        isinstance(v, bool | np.bool_) for v in values.flat
+    ):  # (a pandas Series of objects)
         try:
             values = values.astype(np.float64)
         except (TypeError, ValueError):
@@ -786,7 +792,8 @@ def train_path(
     printed = isinstance(report, _PrintProgress)
     call = next(_Clock.numbers) % 2**31
     _Clock.starts[call], _Clock.reports[call] = time.perf_counter(), report
-    report = _HostReport(printed, n_models) if every else None
+    stops = mesh is None or mesh.size == 1
+    report = _HostReport(printed, n_models, stops) if every else None
     try:
         result = _train_path(
             init_params,
@@ -805,16 +812,17 @@ def train_path(
         if every:
             jax.effects_barrier()  # every progress line is out before we return
     except Exception:
-        error = _Clock.errors.pop(call, None)
-        if error is None:
+        if call not in _Clock.errors:
             raise
-        error.add_note("(l1jax.train_path: raised by progress(step, losses), which stopped the "
-                       "training)")  # fmt: skip
-        raise error from None
     finally:
         _Clock.starts.pop(call, None)
         _Clock.reports.pop(call, None)
-        _Clock.errors.pop(call, None)
+        error = _Clock.errors.pop(call, None)
+    if error is not None:
+        error.add_note("(l1jax.train_path: raised by progress(step, losses), which "
+                       + ("stopped the training)" if stops else "ended the reports: on a "
+                          "mesh the training ran to its end)"))  # fmt: skip
+        raise error from None
     if result.lambdas.shape[0] != n_models:  # drop the λs that padded the mesh axis
         result = jax.tree.map(lambda x: x[:n_models], result)
     finite = np.asarray(result.finite)

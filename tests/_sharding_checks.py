@@ -331,6 +331,18 @@ def check_train(l1jax, mesh_of, out):
                 entry["data_spec"] = spec(args[2][0])
             out[f"train/{n_lams}/{name}"] = entry
 
+    # A raising progress callable on the mesh: it stopped the program on one device only, and
+    # the others waited in a collective until XLA aborted the process. Raised as it is.
+    def failing(step, losses):
+        raise ValueError("stop here")
+
+    try:
+        l1jax.train_path(loss, p0, opt, np.geomspace(1e-3, 0.5, 8), data, mesh=mesh_of("2x2"),
+                         steps=40, progress=failing)  # fmt: skip
+        out["train/failing"] = "no error"
+    except ValueError as err:
+        out["train/failing"] = str(err)
+
 
 def check_cv(l1jax, mesh_of, out):
     """cv_path on the meshes vs mesh=None: a scalar l1_ratio with 6 folds on every mesh, and a

@@ -184,5 +184,7 @@ def test_train_path_gets_no_glmnet_hints():
         with pytest.raises(TypeError) as info:
             l1jax.train_path(lambda p, b: 0.0, {}, None, [0.1], (), steps=1, **{key: 1})
         assert str(info.value) == f"train_path() got an unexpected keyword argument {key!r}"
+    with pytest.raises(TypeError, match=r"did you mean lambdas\?$"):  # (not "lambdas=N")
+        l1jax.train_path(lambda p, b: 0.0, {}, None, [0.1], (), steps=1, n_lambdas=5)
     with pytest.raises(TypeError, match="'lam': pass lambdas"):  # (its optimizer's name)
         l1jax.train_path(lambda p, b: 0.0, {}, None, [0.1], (), steps=1, lam=0.1)

@@ -990,6 +990,8 @@ def test_a_class_without_weight_has_probability_zero(n_classes):
     assert (proba[:, -1] < 1e-300).all()
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-12)
     assert not (model.predict(X) == y[-1]).any()
+    assert not (model.predict(200 * X) == y[-1]).any()  # (far out, where the weighed classes
+    # scored below a constant −708, the weightless class won with probability 1)
     if n_classes > 2:  # the others: the fit without those rows (as much as a refit agrees)
         kept = LogisticLasso(alpha=0.02, tol=1e-10).fit(X[~missed], y[~missed], w[~missed])
         np.testing.assert_allclose(proba[:, :-1], kept.predict_proba(X), atol=1e-6)

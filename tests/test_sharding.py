@@ -165,6 +165,10 @@ def test_train_path_on_a_mesh_equals_one_device(runs, mesh):
     assert r["params_spec"][0] == "lambdas"  # each device trains its own models
 
 
+def test_a_raising_progress_on_a_mesh_is_raised(runs):
+    assert runs[0]["train/failing"] == "stop here"
+
+
 def test_train_path_pads_lambdas_and_splits_minibatches(runs):
     r = runs[0]["train/6/2x2"]
     assert r["shape"] == [6, 10] and r["report_sizes"] == [6]  # the padding is dropped
