@@ -680,7 +680,8 @@ def train_path(
         steps; ``False`` or ``0`` prints nothing; a callable ``progress(step, losses)`` receives
         the step count and the ``(K,)`` losses instead of the line (on the host, in order); an
         exception it raises (a ``KeyboardInterrupt`` too) stops the training and is raised by
-        ``train_path``.
+        ``train_path`` (on a mesh of several devices the reports stop, and the training runs to
+        its end first).
       mesh: optional ``jax.sharding.Mesh`` to train on several devices (or hosts): the λ axis
         (the models, with their optimizer states) is split over its axis ``"lambdas"`` and the
         samples over its axis ``"data"`` (data parallel: the gradients are reduced across
