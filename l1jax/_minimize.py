@@ -618,11 +618,12 @@ def _closure_convert(fn: Callable, *example) -> tuple[Callable, list]:
     return with_consts, [c for c, t in zip(closed.consts, traced, strict=True) if t]
 
 
-def _convert_prox(prox, view, x0) -> tuple[Callable, tuple]:
+def _convert_prox(prox, view, dtype) -> tuple[Callable, tuple]:
     """``(prox, hoisted)`` with the traced arrays ``prox`` closes over as its trailing
     arguments (:func:`jax.closure_convert`), or ``(prox, ())`` where there are none, or where
-    it does not trace on ``view`` (it reads values: they stay constants)."""
-    threshold = jnp.zeros((), _fista_momentum_dtype(x0))
+    it does not trace on ``view`` (it reads values: they stay constants); its threshold in
+    ``dtype``, the solve's."""
+    threshold = jnp.zeros((), dtype)
     try:
         converted, hoisted = _closure_convert(prox, view, threshold)
     except Exception:  # (Python control flow on its values: it runs as given)
@@ -855,11 +856,11 @@ def minimize(
     # any other prox's traced closure as fun's: a lambda over a hyperparameter, the recipe of
     # jaxopt's prox(x, hyperparams, scaling), had a derivative of 0 in it, and under jit a
     # traced weights vector was JAX's "No constant handler")
-    prox, prox_args = _hoist_prox(prox, _prox_view(x0, flags))
+    view, dtype = _prox_view(x0, flags), _fista_momentum_dtype(x0)
+    prox, prox_args = _hoist_prox(prox, view)
     if not prox_args and not _top_level() and not isinstance(prox, functools.partial):
-        prox, prox_args = _convert_prox(prox, _prox_view(x0, flags), x0)
+        prox, prox_args = _convert_prox(prox, view, dtype)
     args = (*args, *prox_args)
-    dtype = _fista_momentum_dtype(x0)
     problem = _Problem(_static_callable(fun), _static_callable(prox), mask, bool(accelerate),
                        len(prox_args))  # fmt: skip
     lam_arr = jnp.asarray(lam, dtype)

@@ -1187,14 +1187,11 @@ class LogisticLasso(_Classifier):
             rows = np.isin(encoded, weighed)
             X, sample_weight = X[rows], sample_weight[rows]
             encoded = np.searchsorted(weighed, encoded[rows])
+        X, target, loss = self._problem(X, encoded)  # (more than two classes: multinomial,
+        # of the classes with weight)
         if weighed.size == 1:  # (every sample of one class: probability 1, no model to fit)
             self._set_weighed(np.zeros((1, p)), np.zeros(1), np.zeros(1, np.int32), weighed)
             return self
-        if n_classes > 2:  # (the multinomial model, of the classes with weight)
-            X = X.toarray() if sparse.issparse(X) else X
-            target, loss = encoded, dict(loss="multinomial", grouped=self.grouped)
-        else:
-            X, target, loss = self._problem(X, encoded)
         X, target, sample_weight, _ = self._padded(X, target, sample_weight)
         res = _call(path, X, target, owner=type(self).__name__, words=self._words,
                     l1_ratio=self.l1_ratio,
