@@ -28,7 +28,7 @@ from numpy.typing import ArrayLike
 
 from l1jax import prox as prox_ops
 from l1jax._programs import _hashable, _top_level, bounded_jit, refuse_if_forked
-from l1jax._warnings import warn_convergence
+from l1jax._warnings import add_note_once, warn_convergence
 from l1jax.solvers import Status, _status
 from l1jax.transforms import _fista_momentum, _fista_momentum_dtype, _prox_gradient_step
 
@@ -577,11 +577,12 @@ def _check(fun, init_params, lam, args, prox, tol, max_iter, accelerate, mask=No
     try:
         out = jax.eval_shape(fun, init_params, *args)
     except Exception as err:  # (the user's own error, as raised: named, with how it is called)
-        err.add_note(
+        add_note_once(
+            err,
             f"(l1jax.minimize: raised by fun(init_params, *args), fun called with "
             f"{1 + len(args)} positional arguments: the params and the {len(args)} of args; "
             "every entry of args is traced, Python numbers too: values that fix shapes or "
-            "branches belong in fun's closure or a functools.partial)"
+            "branches belong in fun's closure or a functools.partial)",
         )
         raise
     if not (hasattr(out, "shape") and out.shape == () and jnp.issubdtype(out.dtype, jnp.floating)):
@@ -618,14 +619,15 @@ def _closure_convert(fn: Callable, *example) -> tuple[Callable, list]:
     return with_consts, [c for c, t in zip(closed.consts, traced, strict=True) if t]
 
 
-def _convert_prox(prox, view, dtype) -> tuple[Callable, tuple]:
+def _convert_prox(prox, view, dtype, pargs=()) -> tuple[Callable, tuple]:
     """``(prox, hoisted)`` with the traced arrays ``prox`` closes over as its trailing
-    arguments (:func:`jax.closure_convert`), or ``(prox, ())`` where there are none, or where
-    it does not trace on ``view`` (it reads values: they stay constants); its threshold in
-    ``dtype``, the solve's."""
+    arguments (:func:`jax.closure_convert`), after its own ``pargs`` (those of a partial,
+    :func:`_hoist_prox`: the function of a partial may close over tracers too), or ``(prox,
+    ())`` where there are none, or where it does not trace on ``view`` (it reads values: they
+    stay constants); its threshold in ``dtype``, the solve's."""
     threshold = jnp.zeros((), dtype)
     try:
-        converted, hoisted = _closure_convert(prox, view, threshold)
+        converted, hoisted = _closure_convert(prox, view, threshold, *pargs)
     except Exception:  # (Python control flow on its values: it runs as given)
         return prox, ()
     return (converted, tuple(hoisted)) if hoisted else (prox, ())
@@ -853,13 +855,14 @@ def minimize(
         if hoisted:
             fun, args = converted, (*args, *hoisted)
     # (and the traced or array arguments of a functools.partial prox: l1_ratio=ρ, weights=w;
-    # any other prox's traced closure as fun's: a lambda over a hyperparameter, the recipe of
-    # jaxopt's prox(x, hyperparams, scaling), had a derivative of 0 in it, and under jit a
-    # traced weights vector was JAX's "No constant handler")
+    # then any prox's traced closure as fun's, a partial's function's too: a lambda over a
+    # hyperparameter, the recipe of jaxopt's prox(x, hyperparams, scaling), had a derivative of
+    # 0 in it, and under jit a traced weights vector was JAX's "No constant handler")
     view, dtype = _prox_view(x0, flags), _fista_momentum_dtype(x0)
     prox, prox_args = _hoist_prox(prox, view)
-    if not prox_args and not _top_level() and not isinstance(prox, functools.partial):
-        prox, prox_args = _convert_prox(prox, view, dtype)
+    if not _top_level():
+        prox, closed = _convert_prox(prox, view, dtype, prox_args)
+        prox_args = (*prox_args, *closed)
     args = (*args, *prox_args)
     problem = _Problem(_static_callable(fun), _static_callable(prox), mask, bool(accelerate),
                        len(prox_args))  # fmt: skip

@@ -24,6 +24,13 @@ def user_stacklevel() -> int:
     return level
 
 
+def add_note_once(err: BaseException, note: str) -> None:
+    """``err.add_note(note)`` unless it has the note already: a user's exception object raised
+    again (a module-level one, raised by each call's callback) carried it once per call."""
+    if note not in getattr(err, "__notes__", ()):
+        err.add_note(note)
+
+
 # The class of the convergence warnings issued in this context: None (l1jax.ConvergenceWarning),
 # or the one an estimator's fit sets (also scikit-learn's). A ContextVar, not a catch_warnings
 # that records and re-issues: catch_warnings swaps the process's warning state, and fits in

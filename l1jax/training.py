@@ -34,7 +34,7 @@ from numpy.typing import ArrayLike
 
 from l1jax import _inputs, _programs, _sharding, prox
 from l1jax._programs import bounded_jit, host_entry, static_key
-from l1jax._warnings import user_stacklevel
+from l1jax._warnings import add_note_once, user_stacklevel
 from l1jax.prox import _check_axis, _check_hyperparam, _like
 from l1jax.transforms import (
     _difference,
@@ -776,10 +776,10 @@ def train_path(
     try:
         out = jax.eval_shape(loss_fn, init_params, example)
     except Exception as err:
-        err.add_note("(l1jax.train_path: raised by loss_fn(init_params, batch), on the params "
-                     "of one model and one batch of data; if init_params are a "
-                     "TrainPathResult's params, they have a leading λ axis and cannot start a "
-                     "new run: see docs/training.md)")  # fmt: skip
+        add_note_once(err, "(l1jax.train_path: raised by loss_fn(init_params, batch), on "
+                      "the params of one model and one batch of data; if init_params are a "
+                      "TrainPathResult's params, they have a leading λ axis and cannot start "
+                      "a new run: see docs/training.md)")  # fmt: skip
         raise
     if not (isinstance(out, jax.ShapeDtypeStruct) and out.shape == ()
             and jnp.issubdtype(out.dtype, jnp.floating)):  # fmt: skip
@@ -820,9 +820,9 @@ def train_path(
         _Clock.reports.pop(call, None)
         error = _Clock.errors.pop(call, None)
     if error is not None:
-        error.add_note("(l1jax.train_path: raised by progress(step, losses), which "
-                       + ("stopped the training)" if stops else "ended the reports: on a "
-                          "mesh the training ran to its end)"))  # fmt: skip
+        add_note_once(error, "(l1jax.train_path: raised by progress(step, losses), which "
+                      + ("stopped the training)" if stops else "ended the reports: on a "
+                         "mesh the training ran to its end)"))  # fmt: skip
         raise error from None
     if result.lambdas.shape[0] != n_models:  # drop the λs that padded the mesh axis
         result = jax.tree.map(lambda x: x[:n_models], result)

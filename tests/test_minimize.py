@@ -763,6 +763,38 @@ def test_a_lambda_prox_over_a_hyperparameter_is_differentiated():
     np.testing.assert_allclose(jax.jit(jax.grad(weighted))(lam, jnp.ones(6)), expected, rtol=1e-8)
 
 
+def test_a_partial_prox_whose_function_closes_over_tracers_is_differentiated():
+    """A functools.partial (or jax.tree_util.Partial) prox whose function closes over a traced
+    hyperparameter: only the partial's own arguments were hoisted, the closure stayed a
+    constant (a derivative of 0), and a closure over a traced integer under jit(grad) was
+    JAX's "No constant handler"."""
+    X, y = (jnp.asarray(a) for a in _data(40, 6)[:2])
+
+    def loss(w, X, y):
+        return jnp.mean((y - X @ w) ** 2) / 2
+
+    def solve(scale, k, make):
+        def scaled(x, t, weights=None):  # closes over scale (float) and k (int)
+            return prox.l1(x, scale * t * (jnp.arange(6) != k), weights=weights)
+
+        return jnp.sum(l1jax.minimize(loss, jnp.zeros(6), lam=0.1, args=(X, y), tol=1e-12,
+                                      prox=make(scaled)).params)  # fmt: skip
+
+    makes = [lambda f: (lambda x, t: f(x, t)),  # noqa: E731 (the reference: a lambda's closure)
+             lambda f: functools.partial(f, weights=None),
+             lambda f: functools.partial(f, weights=jnp.ones(6)),
+             jax.tree_util.Partial]  # fmt: skip
+    expected = float(jax.grad(solve)(0.7, 2, makes[0]))
+    assert abs(expected) > 0.05
+    h = 1e-6
+    fd = (solve(0.7 + h, 2, makes[0]) - solve(0.7 - h, 2, makes[0])) / (2 * h)
+    np.testing.assert_allclose(expected, fd, rtol=1e-5)
+    for make in makes[1:]:
+        np.testing.assert_allclose(jax.grad(solve)(0.7, 2, make), expected, rtol=1e-8)
+        grad = jax.jit(jax.grad(solve), static_argnums=2)
+        np.testing.assert_allclose(grad(0.7, 2, make), expected, rtol=1e-8)
+
+
 def test_integer_and_bool_arrays_closed_over_under_jit_of_grad():
     """A fun closing over a fold's row indices or a row mask, traced by the user's jit: JAX's
     closure conversion hoists only what may carry a derivative, and jit(grad(...)) failed with

@@ -206,6 +206,16 @@ def test_progress_callable_error_is_raised_as_is():
     with pytest.raises(KeyboardInterrupt):  # (as it is too, not JAX's INTERNAL error)
         l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=5, progress=interrupted)
 
+    stop = RuntimeError("stop")  # one exception object raised by every call: one note, not two
+
+    def stopping(step, losses):
+        raise stop
+
+    for _ in range(2):
+        with pytest.raises(RuntimeError) as info:
+            l1jax.train_path(_loss, _init(), _adam_l1, [0.0, 0.1], DATA, steps=5, progress=stopping)
+    assert len(info.value.__notes__) == 1
+
 
 def test_progress_seconds_are_each_calls_own_with_threads(monkeypatch):
     """The default progress lines timed every call from the latest call's start (one clock
