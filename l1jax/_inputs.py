@@ -211,15 +211,24 @@ def unit_scale(s):
     return s / top if np.isfinite(top) and top > 0 and not 1e-100 < top < 1e100 else s
 
 
+def rescaling(loss: str) -> str:
+    """What rescaling ``y`` by a power of 10 does to the fit of ``loss``, for the messages
+    that ask for it (the squared loss's words for a Poisson ``y`` were wrong)."""
+    if loss == "poisson":
+        return "a Poisson loss's coefficients stay, its intercept moves by the factor's log and "
+    return "a squared loss's coefficients, intercept and "
+
+
 def check_magnitude(values, name: str, n: int, dtype, nonzero_rows=None,
-                    labels: list | None = None) -> None:  # fmt: skip
+                    labels: list | None = None, loss: str | None = None) -> None:  # fmt: skip
     """Refuse entries so large that ``n`` of their squares overflow ``dtype``, and NaN or inf.
 
     Mostly in one pass over ``values`` (a large X is read at the speed of memory, ~5 ms per
     40 MB): their sum of squares, when finite and at most ``max(dtype) / n``, bounds every entry
     (NaN and inf would make it NaN or inf); otherwise the entries are looked at one by one,
     against the bound over the rows that hold a nonzero (``nonzero_rows()``, when given).
-    ``labels``: a data frame's column labels, to name the columns of NaN or inf."""
+    ``labels``: a data frame's column labels, to name the columns of NaN or inf; ``loss``:
+    for targets, what rescaling them does."""
     limit = math.sqrt(np.finfo(dtype).max / max(n, 1))
     flat = values.ravel(order="K") if values.dtype.kind == "f" else None
     if flat is not None and np.may_share_memory(flat, values):  # (no copy: contiguous)
@@ -240,7 +249,7 @@ def check_magnitude(values, name: str, n: int, dtype, nonzero_rows=None,
         raise ValueError(
             f"{name} has entries up to {big:.3g}, too large for {np.dtype(dtype).name}: their "
             f"squares over {counted} overflow (above {limit:.3g}); rescale {name} (divide it by "
-            "a power of 10)"
+            "a power of 10" + (f": {rescaling(loss)}its λs scale with it)" if loss else ")")
         )
 
 
@@ -252,7 +261,7 @@ def _nonzero_rows(values) -> int:
     return int(np.count_nonzero(values if values.ndim == 1 else np.any(values != 0, axis=1)))
 
 
-def check_not_tiny(values, name: str, dtype) -> None:
+def check_not_tiny(values, name: str, dtype, loss: str = "squared") -> None:
     """Refuse ``values`` whose largest magnitude is positive but so small that its square (and
     so the objective, its null value and the duality gap) falls below ``dtype``'s normal
     numbers by less than a unit of rounding: XLA flushes such numbers to 0 on CPUs, and a gap of
@@ -263,8 +272,8 @@ def check_not_tiny(values, name: str, dtype) -> None:
         raise ValueError(
             f"{name} has entries of at most {big:.3g}, too small for {np.dtype(dtype).name}: "
             f"the objective and its duality gap, of the size of their squares, would underflow "
-            f"(below {floor:.3g}); rescale {name} (multiply it by a power of 10: a squared "
-            "loss's coefficients, intercept and λs scale with it)"
+            f"(below {floor:.3g}); rescale {name} (multiply it by a power of 10: "
+            f"{rescaling(loss)}its λs scale with it)"
         )
 
 
@@ -1352,8 +1361,8 @@ def check_path(X, y, *, loss, l1_ratio, lambdas, lambda_min_ratio, fit_intercept
         sparse = _sparse.is_sparse(X)
         check_magnitude(X.data if sparse else X, "X", n, np.float64, lambda: _nonzero_rows(X),
                         None if sparse else labels)  # fmt: skip
-    check_magnitude(y, "y", n, dtype, lambda: _nonzero_rows(y))
-    check_not_tiny(y, "y", dtype)
+    check_magnitude(y, "y", n, dtype, lambda: _nonzero_rows(y), loss=loss)
+    check_not_tiny(y, "y", dtype, loss)
     check_representable(penalty_factor, "penalty_factor", dtype)
     sample_weight = unit_scale(sample_weight)
     tol = check_scalar(default_tol(dtype) if tol is None else tol, "tol", 0.0)

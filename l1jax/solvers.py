@@ -1978,7 +1978,7 @@ def check_glm(X, y, *, loss, l1_ratio, penalty_factor, sample_weight, fit_interc
     if y_host is not None and (sample_weight is None or "sample_weight" in concrete):
         if np.all(np.isfinite(y_host)):  # (NaN or inf data: status NONFINITE, no error)
             check_targets(y_host, concrete.get("sample_weight"), loss, fit_intercept)
-            check_not_tiny(y_host, "y", X.dtype)
+            check_not_tiny(y_host, "y", X.dtype, loss)
     ratio = _scalar(l1_ratio, "l1_ratio")
     if ratio is not None:
         check_scalar(ratio, "l1_ratio", 0.0, 1.0)

@@ -534,6 +534,23 @@ def test_a_y_too_small_for_its_dtype_is_refused(dtype, scale):
     np.testing.assert_allclose(res.coef / ok, ref.coef, rtol=0, atol=atol)
 
 
+def test_a_poisson_y_out_of_range_is_told_how_rescaling_changes_its_fit():
+    """The refusals of a y too small or too large told a Poisson user the squared loss's rule
+    ("coefficients, intercept and λs scale with it"): a Poisson fit's coefficients stay, its
+    intercept moves by the factor's log, its λs scale (checked here, at 1e3)."""
+    X, y = _data()
+    counts = np.round(np.exp(0.3 * X[:, 0]) * 3)
+    for scale in (1e-150, 1e160):
+        with pytest.raises(ValueError, match=r"Poisson loss's coefficients stay, its intercept"):
+            l1jax.path(X, counts * scale, loss="poisson", lambdas=4)
+    with pytest.raises(ValueError, match=r"a squared loss's coefficients, intercept and"):
+        l1jax.path(X, y * 1e-150, lambdas=4)
+    a = l1jax.path(X, counts, loss="poisson", lambdas=np.array([0.05]), tol=1e-12)
+    b = l1jax.path(X, counts * 1e3, loss="poisson", lambdas=np.array([50.0]), tol=1e-12)
+    np.testing.assert_allclose(b.coef, a.coef, atol=1e-10)
+    np.testing.assert_allclose(b.intercept - a.intercept, np.log(1e3), rtol=1e-10)
+
+
 @pytest.mark.parametrize("dtype, factor", [(np.float32, 1e-40), (np.float64, 1e-310),
                                            (np.float32, 1e300)])  # fmt: skip
 def test_penalty_factors_the_dtype_cannot_hold_are_refused(dtype, factor):
