@@ -442,7 +442,8 @@ def reported(X, y, verbose: bool, options: dict, row_grams=None,
         res = res._replace(feature_names=column_names(X))
         report(f"fitted {fitted_words(res, lambdas)}")
     if where is not None:
-        warn_unconverged(where, res.status, res.gap, res.lambdas, tol, options["max_iter"])
+        warn_unconverged(where, res.status, res.gap, res.lambdas, tol, options["max_iter"],
+                         n_iter=res.n_iter)  # fmt: skip
     return res
 
 
@@ -471,11 +472,12 @@ def fitted_words(res: PathResult, lambdas) -> str:
     return words + (f", {bad} not converged" if bad else "")
 
 
-def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
+def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", n_iter=None):
     """One :class:`ConvergenceWarning` per kind of failure (λs :attr:`Status.UNBOUNDED`,
     :attr:`Status.NONFINITE`, the others) for the fits of ``status`` (any shape, ``lambdas``
     broadcast to it) that did not converge, at the user's line
-    (:func:`l1jax._warnings.user_stacklevel`)."""
+    (:func:`l1jax._warnings.user_stacklevel`). With ``n_iter`` (as ``status``), fits that all
+    stopped before ``max_iter`` stalled: the warning does not ask for more iterations."""
 
     def warn(message: str) -> None:  # (in the caller's words: an estimator's, convergence_as)
         warn_convergence(message, ConvergenceWarning)
@@ -518,11 +520,16 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs"):
                 "column's mean, or y's, is many times its spread (centre them first): pass X as "
                 "float64 NumPy data (solved in float64 even with JAX's x64 off) to certify it."
             )
+        fix = f"Increase max_iter (now {max_iter}), loosen tol,"
+        spent = None if n_iter is None else int(np.max(np.asarray(n_iter)[bad]))
+        if spent is not None and spent < max_iter:  # (a float32 gap at its rounding's level)
+            fix = (f"They stalled (their steps no longer lowered the gap), at most {spent} "
+                   f"iterations in: a larger max_iter (now {max_iter}) does not help. Loosen "
+                   "tol,")  # fmt: skip
         warn(
             f"{where}: {int(bad.sum())} of {status.size} {what} did not converge: worst "
             f"relative duality gap {gap[worst]:.3g} at λ={lambdas[worst]:.4g}, tol={tol:g}. "
-            f"Increase max_iter (now {max_iter}), loosen tol, or stop the path at a larger λ "
-            f"(a larger lambda_min_ratio).{hint}"
+            f"{fix} or stop the path at a larger λ (a larger lambda_min_ratio).{hint}"
         )
 
 

@@ -188,3 +188,22 @@ def test_train_path_gets_no_glmnet_hints():
         l1jax.train_path(lambda p, b: 0.0, {}, None, [0.1], (), steps=1, n_lambdas=5)
     with pytest.raises(TypeError, match="'lam': pass lambdas"):  # (its optimizer's name)
         l1jax.train_path(lambda p, b: 0.0, {}, None, [0.1], (), steps=1, lam=0.1)
+
+
+def test_the_convergence_warning_asks_for_more_iterations_only_where_they_help():
+    """A float32 Poisson path on a column scaled by 1e4 (standardize=False) stalls at its
+    rounding's level within some 200 iterations: the warning led with "Increase max_iter",
+    and max_iter=200,000 converged no more λs. A fit stopped by max_iter is still told to."""
+    rng = np.random.default_rng(1)
+    X = rng.standard_normal((80, 6))
+    y = rng.poisson(np.exp(1 + 0.5 * X[:, 0] - 0.5 * X[:, 1])).astype(np.float32)
+    X[:, 0] *= 1e4
+    with pytest.warns(l1jax.ConvergenceWarning) as record:
+        res = l1jax.path(X.astype(np.float32), y, loss="poisson", standardize=False, lambdas=20)
+    stalled = ~np.asarray(res.converged)
+    assert stalled.any() and np.asarray(res.n_iter)[stalled].max() < 20_000
+    text = " ".join(str(w.message) for w in record)
+    assert "a larger max_iter (now 20000) does not help" in text
+    assert "Increase max_iter" not in text
+    with pytest.warns(l1jax.ConvergenceWarning, match=r"Increase max_iter \(now 2\)"):
+        l1jax.path(*_data(), lambdas=5, max_iter=2)
