@@ -141,7 +141,7 @@ def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.nda
     refused here (else the caller's :func:`check_magnitude` refuses them)."""
     refuse_masked(value, name)
     if _sparse.is_sparse(value):  # (np.asarray makes it a 0-d object array)
-        dense = f"{name}.toarray()" + (".ravel()" if ndim == 1 else "")
+        dense = _sparse.densified(value, name) + (".ravel()" if ndim == 1 else "")
         raise TypeError(f"{name} must be a dense array, got a sparse matrix; pass {dense}")
     try:
         arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
@@ -1587,7 +1587,7 @@ def _task_axis_limits(X, positive, mesh, what: str) -> None:
         raise ValueError(f"positive=True is not supported with {what}; pass positive=False")
     if _sparse.is_sparse(X):
         raise ValueError(f"a sparse X is not supported with {what} yet; pass a dense X "
-                         "(X.toarray())")  # fmt: skip
+                         f"({_sparse.densified(X)})")  # fmt: skip
     if mesh is not None:
         raise ValueError(f"{what} runs on one device: pass mesh=None and an X that is not "
                          "sharded over several devices")  # fmt: skip
@@ -1596,7 +1596,7 @@ def _task_axis_limits(X, positive, mesh, what: str) -> None:
 def refuse_sparse_y(y) -> None:
     if _sparse.is_sparse(y):
         raise TypeError("y must be a dense 1-D array, got a sparse matrix; pass "
-                        "y.toarray().ravel()")  # fmt: skip
+                        f"{_sparse.densified(y, 'y')}.ravel()")  # fmt: skip
 
 
 def refuse_multitask(y, where: str) -> None:
@@ -1617,19 +1617,65 @@ class Groups(NamedTuple):
     factors: np.ndarray  # (q,) float64 penalty factors, one per group
 
 
+def _index_lists(groups, p: int) -> np.ndarray | None:
+    """skglm's other form of ``groups``, a list of lists of column indices (``groups[g]`` the
+    columns of group ``g``), as labels (group ``g``'s label ``g``: ``penalty_factor`` in the
+    lists' order); None for any other ``groups``. Every column in exactly one group."""
+    if not (isinstance(groups, list | tuple) and groups
+            and all(isinstance(g, list | tuple | range | np.ndarray) for g in groups)):  # fmt: skip
+        return None
+    form = f"groups as lists of column indices (skglm's form) must hold ints in [0, {p})"
+    labels = np.full(p, -1, np.int64)
+    for g, cols in enumerate(groups):
+        cols = np.asarray(cols)
+        if cols.ndim != 1 or cols.size == 0 or cols.dtype.kind not in "iu":
+            raise ValueError(f"{form}, one list per group; group {g} is {groups[g]!r}")
+        if cols.min() < 0 or cols.max() >= p:
+            bad = cols.min() if cols.min() < 0 else cols.max()
+            raise ValueError(f"{form}; group {g} holds {bad}")
+        taken = cols[labels[cols] != -1]
+        twice = np.flatnonzero(np.bincount(cols) > 1)
+        if taken.size or twice.size:
+            j = taken[0] if taken.size else twice[0]
+            where = f"in groups {labels[j]} and {g}" if taken.size else f"twice in group {g}"
+            raise ValueError(f"groups as lists of column indices must put each column of X in "
+                             f"one group; column {j} is {where}")  # fmt: skip
+        labels[cols] = g
+    missing = np.flatnonzero(labels == -1)
+    if missing.size:
+        raise ValueError(f"groups as lists of column indices must put every column of X in a "
+                         f"group; columns {missing[:5].tolist()} are in none (give them groups "
+                         f"of their own, [j])")  # fmt: skip
+    return labels
+
+
 def check_groups(groups, p: int, penalty_factor) -> Groups:
-    """``groups`` ``(p,)``: a label per column of ``X`` (any one sortable type); the groups are
-    the sorted distinct labels (``np.unique``), and ``penalty_factor`` has one non-negative
-    entry per group in that order (default ``√|g|``, as grpreg; skglm's and celer's are 1)."""
+    """``groups`` ``(p,)``: a label per column of ``X`` (any one sortable type), or skglm's
+    list of lists of column indices (:func:`_index_lists`); the groups are the sorted distinct
+    labels (``np.unique``), and ``penalty_factor`` has one non-negative entry per group in that
+    order (default ``√|g|``, as grpreg; skglm's and celer's are 1)."""
     if _sparse.is_sparse(groups):
         raise TypeError("groups must be a dense 1-D array of labels, one per column of X; got a "
                         "sparse matrix")  # fmt: skip
+    lists = _index_lists(groups, p)
+    groups = groups if lists is None else lists
     refuse_mixed_labels(groups, "groups")
     refuse_masked(groups, "groups", "or drop those columns")
-    labels = _sharding.to_host(groups) if isinstance(groups, jax.Array) else np.asarray(groups)
+    try:
+        labels = _sharding.to_host(groups) if isinstance(groups, jax.Array) else np.asarray(groups)
+    except ValueError:  # (ragged lists: NumPy's "inhomogeneous shape")
+        labels = np.empty(0, object)
     if labels.ndim != 1 or labels.shape[0] != p:
-        raise ValueError(f"groups must be a 1-D array with one label per column of X ({p}), got "
-                         f"shape {labels.shape}")  # fmt: skip
+        sizes = ""
+        if labels.ndim == 1 and labels.dtype.kind in "iu" and labels.size and (
+                labels.min() > 0 and labels.sum() == p):  # fmt: skip
+            sizes = ("; skglm's group sizes are np.repeat(np.arange(len(sizes)), sizes) as "
+                     "labels")  # fmt: skip
+        got = f"shape {labels.shape}" if labels.size else f"{groups!r}"[:80]
+        raise ValueError(
+            f"groups must be a 1-D array with one label per column of X ({p}), "
+            f"or a list of lists of column indices (skglm's), got {got}{sizes}"
+        )
     names, codes = _sorted_labels(labels, "groups", "labels", "give every column of X a group")
     check_order(penalty_factor, names.tolist(), "penalty_factor", "the group labels",
                 "np.unique(groups)")  # fmt: skip
@@ -1663,7 +1709,7 @@ def check_group_limits(X, y, *, loss, positive, mesh) -> None:
         raise ValueError("positive=True is not supported with groups; pass positive=False")
     if _sparse.is_sparse(X):
         raise ValueError("a sparse X is not supported with groups yet; pass a dense X "
-                         "(X.toarray())")  # fmt: skip
+                         f"({_sparse.densified(X)})")  # fmt: skip
     if mesh is not None:
         raise ValueError("groups runs on one device: pass mesh=None and an X that is not "
                          "sharded over several devices")  # fmt: skip

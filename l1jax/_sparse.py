@@ -67,6 +67,12 @@ def is_sparse(X) -> bool:
     return False
 
 
+def densified(X, name: str = "X") -> str:
+    """How to make the sparse ``X`` dense, for the messages that ask for it: SciPy's
+    ``toarray()``, JAX's BCOO/BCSR ``todense()`` (they have no ``toarray``)."""
+    return f"{name}.toarray()" if is_scipy_sparse(X) else f"{name}.todense()"
+
+
 def as_csc(X, name: str = "X") -> sp.csc_matrix:
     """A sparse ``X`` as a canonical SciPy CSC matrix (float32 stays float32, other dtypes
     become float64; duplicate entries summed, explicit zeros dropped), or a ``TypeError`` /

@@ -633,8 +633,9 @@ def cv_path(
       verbose: print progress lines on stderr: compilations, the path on all rows, each fold.
       grouped: ``loss="multinomial"`` only: the row penalty across the classes, as in
         :func:`l1jax.path`.
-      groups: ``(p,)`` a group label per column of ``X``: group lasso / group elastic net, as
-        in :func:`l1jax.path` (``penalty_factor`` then has one entry per group); the folds are
+      groups: ``(p,)`` a group label per column of ``X`` (or lists of column indices):
+        group lasso / group elastic net, as in :func:`l1jax.path` (``penalty_factor`` then has
+        one entry per group); the folds are
         fitted one by one through the path's program (not ``vmap``-ed).
       mesh: optional ``jax.sharding.Mesh`` with axes ``"lambdas"`` and/or ``"data"`` (above).
 

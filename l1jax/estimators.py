@@ -498,7 +498,8 @@ class GroupLasso(_Grouped, ElasticNet):
       alpha: the penalty strength λ ≥ 0.
       groups: a label per feature, ``(n_features,)`` of any one sortable type (the groups are
         ``np.unique(groups)``, in any order and of any sizes), or an int ``s``: contiguous
-        groups of ``s`` features (skglm's convention; the last one may be shorter).
+        groups of ``s`` features (skglm's convention; the last one may be shorter), or
+        skglm's list of lists of feature indices (``groups[g]`` those of group ``g``).
       weights: ``(n_groups,)`` the group weights ``w_g`` in the order of ``np.unique(groups)``
         (0 leaves a group unpenalized); None: ``√|g|``, as grpreg (skglm and celer: 1).
       l1_ratio: ρ in [0, 1]; 1 is the group lasso.

@@ -385,7 +385,9 @@ def path(
       grouped: ``loss="multinomial"`` only: penalize each feature's coefficients across the
         classes as a group (their ℓ2 norm), not entry by entry (above).
       groups: ``(p,)`` a group label per column of ``X``: the group lasso / group elastic net
-        (above); None (default): every feature is its own group (the lasso).
+        (above), or skglm's list of lists of column indices (``groups[g]`` the columns of group
+        ``g``, every column in one: labels ``g``); None (default): every feature is its own
+        group (the lasso).
 
     Returns:
       :class:`PathResult`: ``lambdas`` ``(K,)`` descending, ``coef`` ``(K, p)``, ``intercept``,

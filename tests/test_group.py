@@ -342,3 +342,46 @@ def test_group_lasso_names_an_int_group_size_or_labels(groups):
     rng = np.random.default_rng(0)
     with pytest.raises(TypeError, match="groups must be a label per feature .* or an int"):
         GroupLasso(groups=groups).fit(rng.standard_normal((20, 4)), rng.standard_normal(20))
+
+
+def test_lists_of_column_indices_are_skglms_groups():
+    """skglm's other form, groups[g] the columns of group g, failed with NumPy's
+    "inhomogeneous shape" (no word of groups); it fits the groups of those labels, in the
+    lists' order (penalty_factor too). A list of group sizes, skglm's third form, is told how
+    to write them as labels; lists that do not partition the columns are refused by column."""
+    from l1jax.estimators import GroupLasso
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((30, 6)), rng.standard_normal(30)
+    X[:, 4] += 2 * y
+    lists = [[4, 0], (2, 3, 1, 5)]
+    labels = np.array([0, 1, 1, 1, 0, 1])
+    a = l1jax.path(X, y, groups=lists, lambdas=5, penalty_factor=[1.0, 3.0])
+    b = l1jax.path(X, y, groups=labels, lambdas=5, penalty_factor=[1.0, 3.0])
+    np.testing.assert_array_equal(a.coef, b.coef)
+    np.testing.assert_array_equal(a.groups, labels)
+    fit = GroupLasso(alpha=0.05, groups=[range(2), np.arange(2, 6)]).fit(X, y)
+    ref = GroupLasso(alpha=0.05, groups=[0, 0, 1, 1, 1, 1]).fit(X, y)
+    np.testing.assert_array_equal(fit.coef_, ref.coef_)
+    cases = [
+        ([[0, 1], [2, 3, 4]], r"columns \[5\] are in none"),
+        ([[0, 1], [1, 2, 3, 4, 5]], "column 1 is in groups 0 and 1"),
+        ([[0, 1, 1], [2, 3, 4, 5]], "column 1 is twice in group 0"),
+        ([[0, 1], [2, 3, 4, 9]], r"ints in \[0, 6\); group 1 holds 9"),
+        ([[0, 1.5], [2, 3, 4, 5]], "one list per group; group 0 is"),
+        ([2, 4], r"skglm's group sizes are np.repeat\(np.arange\(len\(sizes\)\), sizes\)"),
+    ]
+    for groups, match in cases:
+        with pytest.raises(ValueError, match=match):
+            l1jax.path(X, y, groups=groups, lambdas=3)
+
+
+def test_a_jax_sparse_x_is_told_to_call_todense():
+    """The refusals of a sparse X said X.toarray(), which a BCOO does not have."""
+    from jax.experimental import sparse as jsparse
+
+    X, y, _, groups = _data("squared")
+    with pytest.raises(ValueError, match=r"pass a dense X \(X.todense\(\)\)"):
+        l1jax.path(jsparse.BCOO.fromdense(X), y, groups=groups)
+    with pytest.raises(ValueError, match=r"pass a dense X \(X.toarray\(\)\)"):
+        l1jax.path(sp.csr_array(X), y, groups=groups)
