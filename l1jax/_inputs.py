@@ -1702,9 +1702,14 @@ def check_group_limits(X, y, *, loss, positive, mesh) -> None:
     """What a group penalty does not support (yet): one response of the squared, logistic or
     Poisson loss, on a dense ``X``, without sign constraints, on one device."""
     if loss == MULTINOMIAL or np.ndim(y) == 2:
-        what = "loss='multinomial'" if loss == MULTINOMIAL else "a 2-D (multi-task) y"
-        raise ValueError(f"groups is not supported with {what} (its rows are already "
-                         "groups); pass groups=None, or a 1-D y with another loss")  # fmt: skip
+        if loss == MULTINOMIAL:
+            what, fix = "loss='multinomial'", ("grouped=True for each feature's coefficients "
+                                               "across the classes as a group, or a 1-D y with "
+                                               "another loss")  # fmt: skip
+        else:
+            what, fix = "a 2-D (multi-task) y", "or fit the columns of y one by one with groups"
+        raise ValueError(f"groups is not supported with {what} (its rows are already groups: "
+                         f"a feature's coefficients); pass groups=None, {fix}")  # fmt: skip
     if positive:
         raise ValueError("positive=True is not supported with groups; pass positive=False")
     if _sparse.is_sparse(X):
@@ -1903,6 +1908,12 @@ def check_fold_classes(Y, classes, s, held, fit_intercept) -> None:
         missing = np.flatnonzero(np.where(held[f], 0.0, s) @ Y <= 0)
         if missing.size:
             label = classes[missing[0]].tolist()
+            if np.count_nonzero((s > 0) & (Y[:, missing[0]] > 0)) < 2:  # (no folds help)
+                raise ValueError(
+                    f"class {label!r} of y has one sample (of positive weight): a fold that "
+                    "holds it out trains without it, whatever the folds (its intercept would "
+                    "be -inf); drop its sample or merge it into another class"
+                )
             raise ValueError(
                 f"the training rows of fold {f} hold no sample of class {label!r} of y; use "
                 "fewer folds (a class needs more members than folds) or fold_ids with every "

@@ -296,9 +296,9 @@ def test_bad_input_by_name():
     for kwargs, error, match in cases:
         with pytest.raises(error, match=match):
             l1jax.path(X, y, lambdas=3, **kwargs)
-    with pytest.raises(ValueError, match="groups is not supported with a 2-D"):
+    with pytest.raises(ValueError, match="groups is not supported with a 2-D.* fit the col"):
         l1jax.path(X, np.stack([y, y], 1), groups=groups)
-    with pytest.raises(ValueError, match="groups is not supported with loss='multinomial'"):
+    with pytest.raises(ValueError, match="with loss='multinomial'.*pass groups=None, grouped=True"):
         l1jax.path(X, (y > 1).astype(int), loss="multinomial", groups=groups)
     with pytest.raises(ValueError, match="a sparse X is not supported with groups"):
         l1jax.path(sp.csr_matrix(X), y, groups=groups)

@@ -437,6 +437,11 @@ def test_cv_path_bad_folds():
     X, y = _data("iris")
     with pytest.raises(ValueError, match="training rows of fold 0 hold no sample of class 0"):
         l1jax.cv_path(X, y, loss="multinomial", fold_ids=(y == 2).astype(int), lambdas=LAMS)
+    # A class of one sample: "use fewer folds" was told, which no folds can mend.
+    single = np.r_[y[:-1], 9]
+    for n_folds in (2, 5):
+        with pytest.raises(ValueError, match="class 9 of y has one sample .* drop its sample"):
+            l1jax.cv_path(X, single, loss="multinomial", n_folds=n_folds, lambdas=LAMS)
     with pytest.raises(ValueError, match="scoring must be one of"):
         l1jax.cv_path(X, y, loss="multinomial", scoring="auc")
 
