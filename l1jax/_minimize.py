@@ -790,7 +790,7 @@ def minimize(
     :mod:`l1jax.implicit`, the derivative is that of the current support (one-sided at a kink
     of the path), exact at the exact solution: use a tight ``tol`` when it matters. The system
     is singular when the solution is not unique (e.g. a lasso support larger than the number
-    of samples).
+    of samples): the derivative then comes out NaN or huge, without a warning.
 
     **Errors.** Bad input raises ``ValueError``/``TypeError`` naming the argument, before any
     tracing. Inside ``jit``/``vmap`` a traced ``lam`` cannot be checked: a negative or NaN λ,

@@ -308,8 +308,12 @@ def _soft(x: jax.Array, t: jax.Array) -> jax.Array:
     x, t = jnp.broadcast_arrays(x, t)
     # An exact 0 inside the band, x − sign(x)·t outside it, where NaN lands (|NaN| < t is false)
     # and stays NaN. Unlike x − clip(x, −t, t) there is no tie at x = t = 0, where clip's
-    # derivative in t is −¼ although prox(0, t) = 0 for every t.
-    return jnp.where(jnp.abs(x) < t, 0, x - jnp.sign(x) * t)
+    # derivative in t is −¼ although prox(0, t) = 0 for every t. A finite tie |x| = t > 0 is
+    # inside the band (the value is 0 either way): a zero's derivative is 0 there too, as
+    # solve_path's at λ_max (minimize's was the other side's, −n/‖x_j‖² at every grid's first
+    # λ); inf at an infinite t stays NaN (inf − inf).
+    a = jnp.abs(x)
+    return jnp.where((a < t) | ((a == t) & (t > 0) & (t < jnp.inf)), 0, x - jnp.sign(x) * t)
 
 
 def l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:

@@ -795,6 +795,33 @@ def test_a_partial_prox_whose_function_closes_over_tracers_is_differentiated():
         np.testing.assert_allclose(grad(0.7, 2, make), expected, rtol=1e-8)
 
 
+def test_the_derivative_at_lambda_max_is_solve_paths():
+    """At λ_max, every grid's first λ, all coefficients are 0 and solve_path's derivative is
+    0; minimize's was the left one (−n/‖x_j − x̄_j‖² for the entering feature): the prox's tie
+    |x| = t took the outside's derivative."""
+    X, y = (jnp.asarray(a) for a in _data(40, 6)[:2])
+
+    def coef(lam):
+        def loss(w):
+            return jnp.mean((y - X @ w["w"] - w["b"]) ** 2) / 2
+
+        return l1jax.minimize(loss, {"w": jnp.zeros(6), "b": jnp.mean(y)}, lam=lam, tol=1e-12,
+                              mask={"w": True, "b": False}).params["w"]  # fmt: skip
+
+    lam_max = l1jax.solvers.lambda_max(X, y, jnp.ones(40), jnp.ones(6), 1.0, loss="squared",
+                                       fit_intercept=True)  # fmt: skip
+    np.testing.assert_array_equal(coef(lam_max), 0.0)
+    np.testing.assert_array_equal(jax.jacfwd(coef)(lam_max), 0.0)
+    ref = jax.jacfwd(lambda lam: l1jax.solve_path(X, y, lam[None], tol=1e-14).coef[0])(lam_max)
+    np.testing.assert_array_equal(ref, 0.0)
+    below = 0.9 * lam_max  # (and left of it, the closed form −n (X_Sᵀ X_S)⁻¹ sign(β_S))
+    w = coef(below)
+    S = np.flatnonzero(w)
+    Xc = np.asarray(X - X.mean(0))[:, S]
+    expected = -40 * np.linalg.solve(Xc.T @ Xc, np.sign(np.asarray(w)[S]))
+    np.testing.assert_allclose(np.asarray(jax.jacfwd(coef)(below))[S], expected, rtol=1e-6)
+
+
 def test_integer_and_bool_arrays_closed_over_under_jit_of_grad():
     """A fun closing over a fold's row indices or a row mask, traced by the user's jit: JAX's
     closure conversion hoists only what may carry a derivative, and jit(grad(...)) failed with

@@ -317,6 +317,14 @@ def test_derivative_in_the_threshold_is_zero_at_zero():
     # and −sign(x) outside the band, 0 inside
     x = jnp.array([2.0, -3.0, 0.1])
     np.testing.assert_array_equal(jax.jacfwd(lambda t: prox.soft_threshold(x, t))(0.5), [-1, 1, 0])
+    # A tie |x| = t > 0 is a zero, inside the band: derivative 0 in t and in x (it was the
+    # outside's, so minimize's derivative at λ_max was the left one where solve_path's is 0)
+    tie = jnp.array([0.5, -0.5])
+    np.testing.assert_array_equal(prox.soft_threshold(tie, 0.5), [0, 0])
+    np.testing.assert_array_equal(jax.jacfwd(lambda t: prox.soft_threshold(tie, t))(0.5), [0, 0])
+    np.testing.assert_array_equal(jax.jacfwd(lambda v: prox.soft_threshold(v, 0.5))(tie), 0)
+    # at t = 0 the prox is the identity, a zero's derivative in x 1 (an unpenalized leaf at 0)
+    np.testing.assert_array_equal(jax.grad(lambda v: prox.soft_threshold(v, 0.0))(0.0), 1.0)
 
 
 _PROX_FNS = {
