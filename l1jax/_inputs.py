@@ -1471,6 +1471,33 @@ def check_column_labels(X, **values) -> None:
         check_order(value, columns, name, "X's columns", "X.columns")
 
 
+def check_row_labels(X, **values) -> None:
+    """A Series of the rows (``y``, ``sample_weight``, ``fold_ids``) labelled by a pandas
+    ``X``'s row index in another order or with other labels is refused, as :func:`check_order`
+    refuses columns: read by position (as scikit-learn reads it), each row got another row's
+    target (``y.sample(frac=1)``: another model, no word said). A Series on pandas' default
+    index is meant by position; a frame ``y`` (multi-task) is checked the same way."""
+    rows = getattr(X, "index", None)
+    if rows is None or type(X).__module__.split(".")[0] != "pandas" or not hasattr(X, "columns"):
+        return
+    for name, value in values.items():
+        index = getattr(value, "index", None)
+        if (index is None or not hasattr(value, "to_numpy") or not hasattr(index, "equals")
+                or type(index).__name__ == "RangeIndex" and index.start == 0
+                and index.step == 1):  # fmt: skip
+            continue
+        try:
+            same = index.equals(rows)
+            shared = not same and len(index.intersection(rows)) > 0
+        except TypeError:  # (labels of kinds that do not compare: none shared)
+            continue
+        if shared:
+            raise ValueError(f"{name} is a Series labelled by X's rows (X.index) in another "
+                             f"order or with other labels, which would be read by position; "
+                             f"pass {name}.reindex(X.index) (or its values in X's row "
+                             "order)")  # fmt: skip
+
+
 def _same_label(a, b) -> bool:
     """Whether two labels are the same, missing ones too (a NaN label is no label's equal, its
     own neither: X's own columns were refused as in another order; pd.NA's == raised)."""

@@ -676,6 +676,7 @@ def cv_path(
         # a jax.Array X (even one spanning hosts) is gathered: cv_path scores folds with NumPy
         # (a sparse X stays sparse: SciPy CSR)
         _inputs.check_column_labels(X, penalty_factor=penalty_factor, groups=groups)
+        _inputs.check_row_labels(X, y=y, sample_weight=sample_weight, fold_ids=fold_ids)
         names = column_names(X)  # (the refit's feature_names, as path's)
         X = X_arr = _inputs.host_rows(X)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y

@@ -63,7 +63,14 @@ from sklearn.utils.validation import (
 )
 
 from l1jax import _sparse
-from l1jax._inputs import Groups, check_flag, check_groups, check_order, refuse_masked
+from l1jax._inputs import (
+    Groups,
+    check_flag,
+    check_groups,
+    check_order,
+    check_row_labels,
+    refuse_masked,
+)
 from l1jax._warnings import convergence_as
 from l1jax.cv import CVResult, cv_path
 from l1jax.engine import bucket
@@ -201,6 +208,7 @@ def _validated(est, X, y, sample_weight, **options):
     the hidden values; :func:`l1jax.path` refuses them)."""
     for name, value in (("X", X), ("y", y), ("sample_weight", sample_weight)):
         refuse_masked(value, name)
+    check_row_labels(X, y=y, sample_weight=sample_weight)
     X, y = validate_data(est, _scipy(X), y, dtype=_DTYPES, **options)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,

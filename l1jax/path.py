@@ -594,6 +594,7 @@ def _path(
     found by the path's own program stopped after its start (λ_max), or None for data whose
     null model is already optimal."""
     _inputs.check_column_labels(X, penalty_factor=penalty_factor, groups=groups)
+    _inputs.check_row_labels(X, y=y, sample_weight=sample_weight)
     _inputs.check_flag(early_stop, "early_stop")
     _inputs.check_flag(grouped, "grouped")
     if grouped and loss != MULTINOMIAL:

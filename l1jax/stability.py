@@ -319,6 +319,7 @@ def stability_selection(
     with _progress.progress("l1jax.stability_selection", verbose) as report:
         B, threshold, seed, K = _check_settings(loss, n_subsamples, threshold, seed, lambdas)
         _inputs.check_column_labels(X, penalty_factor=penalty_factor)
+        _inputs.check_row_labels(X, y=y, sample_weight=sample_weight)
         feature_names = column_names(X)
         X = _inputs.host_rows(X)  # (a sparse X stays sparse: SciPy CSR)
         y = _sharding.to_host(y) if isinstance(y, jax.Array) else y

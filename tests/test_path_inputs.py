@@ -328,6 +328,35 @@ def test_pandas_float64_columns_are_solved_in_float64_with_x64_off():
                 np.testing.assert_allclose(res.coef, ref.coef, rtol=1e-10, atol=1e-12)
 
 
+def test_pandas_rows_labelled_in_another_order_are_not_read_by_position():
+    """y (or sample_weight, fold_ids) a Series on X's row labels in another order (y.sample(
+    frac=1)) was read by position: each row fitted another's target, another model, no word
+    said (scikit-learn reads it so too; pandas would align it). Same order, or pandas' default
+    index (meant by position), fits as NumPy."""
+    pd = pytest.importorskip("pandas")
+    from l1jax.estimators import Lasso
+
+    X, y = _data()
+    n = y.size
+    frame = pd.DataFrame(X, index=[f"r{i}" for i in range(n)])
+    target = pd.Series(y, index=frame.index)
+    shuffled = target.iloc[np.random.default_rng(0).permutation(n)]
+    fits = (l1jax.path, l1jax.cv_path, l1jax.stability_selection,
+            lambda X, y, lambdas: Lasso(alpha=0.1).fit(X, y))  # fmt: skip
+    for fit in fits:
+        with pytest.raises(ValueError, match=r"y is a Series labelled by X's rows .*"
+                                             r"y.reindex\(X.index\)"):  # fmt: skip
+            fit(frame, shuffled, lambdas=3)
+    weights = pd.Series(np.ones(n), index=shuffled.index)
+    with pytest.raises(ValueError, match=r"sample_weight.reindex\(X.index\)"):
+        l1jax.path(frame, target, sample_weight=weights, lambdas=3)
+    with pytest.raises(ValueError, match=r"fold_ids.reindex\(X.index\)"):
+        l1jax.cv_path(frame, target, fold_ids=pd.Series(np.arange(n) % 3, shuffled.index))
+    ref = l1jax.path(X, y, lambdas=3).coef
+    for same in (target, shuffled.reindex(frame.index), pd.Series(y)):
+        np.testing.assert_allclose(l1jax.path(frame, same, lambdas=3).coef, ref, atol=1e-12)
+
+
 def test_pandas_labels_and_names_are_not_read_by_position():
     """A Series of penalty factors (or groups) labelled by X's columns in another order was taken
     by position (a 0 meant for x1 landed on x4); a path keeps a DataFrame's column names and
