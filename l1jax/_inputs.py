@@ -127,6 +127,43 @@ def check_dtype(arr, name: str, ndim: int):
         raise ValueError(f"{name} must be {shape}, got an array of shape {arr.shape}")
 
 
+_TIMES = ("datetime", "date", "timedelta", "duration", "time", "period")  # (pandas', polars')
+
+
+def check_frame_columns(frame, name: str, text: bool = True) -> None:
+    """Refuse the columns of a data frame (pandas, polars) that are not numbers, by label and
+    dtype: dates and times (polars' were read as their epoch counts, fitted without a word),
+    and with ``text`` (NumPy read the frame as objects) text or categories of text (NumPy's
+    "dtype object" named no column)."""
+    columns, dtypes = _column_labels(frame), getattr(frame, "dtypes", None)
+    if columns is None or dtypes is None:
+        return
+    dtypes = list(dtypes)  # (pandas: a Series of dtypes; polars: a list)
+    if len(dtypes) != len(columns):
+        return
+    times = [(c, str(d)) for c, d in zip(columns, dtypes, strict=True)
+             if str(d).lower().startswith(_TIMES)]  # fmt: skip
+    if times:
+        raise TypeError(f"{name} has columns of dates or times: {_named(times)}; convert "
+                        "them to numbers (e.g. days since a date) or leave them out")  # fmt: skip
+    bad = []
+    for c, d in zip(columns, dtypes, strict=True) if text else ():
+        if str(d).lower().startswith(("object", "str", "category", "utf8", "categorical")):
+            try:
+                np.asarray(frame[c], np.float64)
+            except (TypeError, ValueError, KeyError):
+                bad.append((c, str(d)))
+    if bad:
+        raise TypeError(f"{name} has columns that are not numbers: {_named(bad)}; encode "
+                        "them (e.g. one-hot: pandas.get_dummies) or leave them out")  # fmt: skip
+
+
+def _named(columns: list) -> str:
+    """``[(label, dtype), ...]`` as ``'a' (dtype), ...``, the first 5."""
+    more = f", and {len(columns) - 5} more" if len(columns) > 5 else ""
+    return ", ".join(f"{c!r} ({d})" for c, d in columns[:5]) + more
+
+
 def refuse_masked(value, name: str, fix: str = "or drop their rows") -> None:
     """A NumPy masked array with masked entries is refused by ``name``: np.asarray would drop
     the mask and use the hidden values."""
@@ -148,6 +185,7 @@ def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.nda
     except ValueError as err:  # (a ragged list: NumPy's message named no argument)
         raise ValueError(f"{name} must be a rectangular array of numbers (rows of equal "
                          f"length): {str(err).splitlines()[0]}") from err  # fmt: skip
+    check_frame_columns(value, name, arr.dtype.kind not in "fiub")
     if arr.dtype == object and hasattr(value, "isna"):  # (pandas: name where the NAs are)
         missing = value.isna()
         if bool(np.asarray(missing).any()):

@@ -357,6 +357,32 @@ def test_pandas_rows_labelled_in_another_order_are_not_read_by_position():
         np.testing.assert_allclose(l1jax.path(frame, same, lambdas=3).coef, ref, atol=1e-12)
 
 
+def test_frame_columns_that_are_not_numbers_are_named():
+    """A column of dates, time spans or text in a frame of 30 was "dtype object (entries that
+    are not numbers: text, None, or ... NA)", no column named (dates are no text); polars'
+    dates were read as their epoch counts and fitted, silently."""
+    pd = pytest.importorskip("pandas")
+    X, y = _data()
+    n = y.size
+    columns = {
+        "dates": (pd.date_range("2024-01-01", periods=n), r"dates or times: 'f2' \(datetime64"),
+        "spans": (pd.to_timedelta(np.arange(n), "D"), r"dates or times: 'f2' \(timedelta64"),
+        "text": (pd.Categorical(["lo", "hi"] * (n // 2)), r"not numbers: 'f2' \(category\)"),
+        "words": (np.array(["x"] * n, dtype=object), r"not numbers: 'f2' \((object|str)\)"),
+    }
+    for values, match in columns.values():
+        frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])]).assign(f2=values)
+        with pytest.raises(TypeError, match=match):
+            l1jax.path(frame, y, lambdas=3)
+    numbers = pd.DataFrame(X).astype(object)  # (numbers held as objects: read as float64)
+    np.testing.assert_allclose(l1jax.path(numbers, y, lambdas=3).coef,
+                               l1jax.path(X, y, lambdas=3).coef, atol=1e-12)  # fmt: skip
+    pl = pytest.importorskip("polars")
+    dated = pl.DataFrame({"a": X[:, 0], "when": pd.date_range("2024-01-01", periods=n)})
+    with pytest.raises(TypeError, match=r"dates or times: 'when' \(Datetime"):
+        l1jax.path(dated, y, lambdas=3)
+
+
 def test_pandas_labels_and_names_are_not_read_by_position():
     """A Series of penalty factors (or groups) labelled by X's columns in another order was taken
     by position (a 0 meant for x1 landed on x4); a path keeps a DataFrame's column names and
