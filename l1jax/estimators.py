@@ -298,10 +298,17 @@ class _Linear(BaseEstimator):
         return coef, res.intercept.dtype.type(res.intercept[k])
 
 
-def _without_padding(res: PathResult, p: int) -> PathResult:
-    """``res`` without the columns :meth:`_Linear._padded` appended (and their group)."""
+def _without_padding(res: PathResult, p: int, est) -> PathResult:
+    """``res`` without the columns :meth:`_Linear._padded` appended (and their group), with
+    the names of the columns ``est`` was fitted on (its path saw NumPy: the plots of its
+    ``path_`` labelled the features by number)."""
     groups = None if res.groups is None else res.groups[:p]
-    return res._replace(coef=res.coef[:, :p], groups=groups)
+    return res._replace(coef=res.coef[:, :p], groups=groups, feature_names=_names_of(est))
+
+
+def _names_of(est) -> np.ndarray | None:
+    names = getattr(est, "feature_names_in_", None)
+    return None if names is None else names.copy()
 
 
 # ----------------------------------------------------------------------------------------------
@@ -396,7 +403,7 @@ class ElasticNet(RegressorMixin, _Linear):
                 lambdas=np.array([alpha]), sample_weight=sample_weight,
                 **self._penalty_options(p, X.shape[1]), **self._options(),
             )  # fmt: skip
-            res = _without_padding(res, p)
+            res = _without_padding(res, p, self)
             fits.append((res, *self._at(res, 0, p)))
         if len(fits) > 1:  # (scikit-learn's layout of several targets)
             self.path_ = tuple(f[0] for f in fits)
@@ -692,7 +699,8 @@ class _CrossValidated(_Linear):
             best = int(np.argmin([np.min(sign * r.cv_mean) for r in results]))
             index = [r.index_1se for r in results]
         results = [  # without the padding
-            r._replace(path=_without_padding(r.path, p), fold_ids=r.fold_ids[:n]) for r in results
+            r._replace(path=_without_padding(r.path, p, self), fold_ids=r.fold_ids[:n])
+            for r in results
         ]
         return _CVFit(results, ratios, many, best, index[best])
 
@@ -1444,7 +1452,7 @@ class StabilitySelection(SelectorMixin, BaseEstimator):
             standardize=self.standardize, sample_weight=sample_weight, positive=self.positive,
             tol=self.tol, max_iter=self.max_iter,
         )  # fmt: skip
-        self.stability_ = result
+        self.stability_ = result._replace(feature_names=_names_of(self))
         self.alphas_ = np.asarray(result.lambdas, np.float64)
         self.probabilities_ = result.probabilities
         self.max_probability_ = result.max_probability

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from l1jax._inputs import as_real_array, check_int
+from l1jax._inputs import as_real_array, check_int, check_order
 from l1jax.path import features_in
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -265,7 +265,10 @@ def plot_path(
     coef = np.asarray(res.coef, np.float64)
     lambdas = np.asarray(res.lambdas, np.float64)
     p = coef.shape[1]
-    if scale is not None:
+    if scale is not None:  # (X.std() of a frame in another order: read by position, silently)
+        names = getattr(res, "feature_names", None)
+        check_order(scale, None if names is None else list(names), "scale",
+                    "the result's features", "res.feature_names")  # fmt: skip
         scale = as_real_array(scale, "scale", 1).astype(np.float64)
         if scale.shape != (p,):
             raise ValueError(f"scale must have one factor per feature ({p},), got {scale.shape}")

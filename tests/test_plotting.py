@@ -425,3 +425,26 @@ def test_a_one_lambda_path_draws_a_point_per_feature():
                                    n_subsamples=4)  # fmt: skip
     ax = l1jax.plot_stability(st)
     assert ax.get_lines()[0].get_marker() == "o"
+
+
+def test_frame_names_reach_the_plots_and_a_scale_in_another_order_is_refused():
+    """An estimator fitted on a DataFrame kept its names (feature_names_in_) but its l1jax
+    results (path_, stability_) did not: their plots labelled the features by number. A
+    scale=X.std() Series in another order than the result's features was read by position
+    (a coefficient drawn ×100 off)."""
+    pd = pytest.importorskip("pandas")
+    from l1jax.estimators import Lasso, LassoCV, StabilitySelection
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((60, 4)), columns=["age", "bmi", "bp", "s1"])
+    y = X.to_numpy() @ [2.0, 0.0, -1.0, 0.0] + 0.1 * rng.standard_normal(60)
+    sel = StabilitySelection(n_subsamples=10, alphas=8).fit(X, y)
+    assert sel.stability_.feature_names.tolist() == list(X.columns)
+    assert {t.get_text() for t in l1jax.plot_stability(sel.stability_).texts} == {"age", "bp"}
+    assert Lasso(alpha=0.1).fit(X, y).path_.feature_names.tolist() == list(X.columns)
+    assert LassoCV(cv=3).fit(X, y).cv_results_.path.feature_names.tolist() == list(X.columns)
+    assert Lasso(alpha=0.1).fit(X.to_numpy(), y).path_.feature_names is None
+    res = l1jax.path(X, y, lambdas=3)
+    l1jax.plot_path(res, scale=X.std())
+    with pytest.raises(ValueError, match=r"scale.reindex\(res.feature_names\)"):
+        l1jax.plot_path(res, scale=X.std()[["s1", "bp", "bmi", "age"]])
