@@ -76,12 +76,13 @@ _SEPARATORS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "bars"}
 _UNNAMED = re.compile(r"(Unnamed: \d+)?")  # pandas' name for a column without one
 
 
-def _refuse_missing(cell: str, where: str) -> None:
+def _refuse_missing(cell: str, where: str, target: bool = False) -> None:
     text = cell.strip()
     if text.lower() in _MISSING:
         raise InputError(
             f"{where} is {'empty' if not text else f'missing ({text!r})'}: missing values are "
-            "not supported; impute them, or leave out their rows (or their column, --drop COL)"
+            "not supported; impute them, or leave out their rows"
+            + ("" if target else " (or their column, --drop COL)")
         )
 
 
@@ -93,9 +94,15 @@ def _cell_float(text: str) -> float:
     return float(text)
 
 
-def _number(cell: str, where: str, decimal: str = ".") -> float:
-    _refuse_missing(cell, where)
+_BOOLS = {"true": 1.0, "false": 0.0}  # (pandas writes True/False, R TRUE/FALSE: 0/1, as the
+# Python API reads a bool column)
+
+
+def _number(cell: str, where: str, decimal: str = ".", target: bool = False) -> float:
+    _refuse_missing(cell, where, target)
     text = cell.strip()
+    if text.lower() in _BOOLS:
+        return _BOOLS[text.lower()]
     if decimal == "," and "." in text and not _is_text(text.replace(".", "")):
         # ("1.5" read as 1.5 beside "42,291" read as 42.291; text such as "St. Louis" is text)
         raise InputError(f"{where} holds a '.' under --decimal , ({text[:40]!r}): if '.' "
@@ -105,9 +112,11 @@ def _number(cell: str, where: str, decimal: str = ".") -> float:
         value = _cell_float(text.replace(",", ".") if decimal == "," else text)
     except ValueError:
         hint = ""
-        if decimal != "," and "," in text:
+        thousands = re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", text)
+        if decimal != "," and "," in text and (thousands or not _is_text(text)):
+            # (text that holds a comma, "yes, really", is no number in either notation)
             hint = "; for a decimal comma pass --decimal ,"
-            if re.fullmatch(r"[+-]?\d{1,3}(,\d{3})+(\.\d*)?", text):
+            if thousands:
                 hint += " (if ',' separates thousands, remove it from the file instead)"
         raise InputError(f"{where} is not a number: {text[:40]!r}{hint}") from None
     if not math.isfinite(value):
@@ -410,7 +419,7 @@ def _class_key(cell: str, decimal: str = "."):
 
 def _class_target(raw_y, target, multiclass, decimal="."):
     for where, cell in raw_y:
-        _refuse_missing(cell, where)
+        _refuse_missing(cell, where, target=True)
     identities = [_class_key(cell, decimal) for _, cell in raw_y]
     labels = {}  # (each class by the first cell that names it)
     for key, (_, cell) in zip(identities, raw_y, strict=True):
@@ -440,7 +449,7 @@ def _numeric_target(raw_y, decimal):
     y = np.empty(len(raw_y))
     for i, (where, cell) in enumerate(raw_y):
         try:
-            y[i] = _number(cell, where, decimal)
+            y[i] = _number(cell, where, decimal, target=True)
         except InputError as err:
             if cell.lower() in _MISSING or not _is_text(cell):
                 raise

@@ -551,6 +551,30 @@ def test_no_header_names_columns_by_position(real_files):
     np.testing.assert_array_equal(table.X[:, 1], [float(r[2]) for r in ROWS])
 
 
+def test_pandas_bools_text_with_commas_and_empty_targets(tmp_path):
+    """pandas writes a bool column as True/False (R as TRUE/FALSE): refused as text, where the
+    Python API reads it as 0/1; a text cell holding a comma ("yes, really") was told to pass
+    --decimal , (which then refused every other column); an empty target was told to drop its
+    column (--drop COL), the target's."""
+    flags = [["True", "false", "TRUE", "False", "true", "FALSE"][i] for i in range(len(ROWS))]
+    (tmp_path / "bools.csv").write_text(
+        _text(["flag", *HEADER], [[f, *r] for f, r in zip(flags, ROWS, strict=True)])
+    )
+    table = read_csv(tmp_path / "bools.csv", "y")
+    np.testing.assert_array_equal(table.X[:, 0], [1, 0, 1, 0, 1, 0])
+    (tmp_path / "note.csv").write_text(_text(["note", *HEADER], [['"yes, really"', *r]
+                                                                 for r in ROWS]))  # fmt: skip
+    with pytest.raises(
+        InputError,
+        match=r"'yes, really'; features must be numbers: encode the "
+        r"column, or leave it out with --drop note$",
+    ):
+        read_csv(tmp_path / "note.csv", "y")
+    (tmp_path / "na.csv").write_text(_text(HEADER, _with(1, 3, "")))
+    with pytest.raises(InputError, match=r"target 'y', is empty: .* leave out their rows$"):
+        read_csv(tmp_path / "na.csv", "y")
+
+
 def test_a_column_that_counts_the_rows_is_noted(real_files):
     table = read_csv("ids.csv", "y")
     assert table.feature_names == ["id", "a", "b", "c"]
