@@ -101,7 +101,7 @@ _BOOLS = {"true": 1.0, "false": 0.0}  # (pandas writes True/False, R TRUE/FALSE:
 def _number(cell: str, where: str, decimal: str = ".", target: bool = False) -> float:
     _refuse_missing(cell, where, target)
     text = cell.strip()
-    if text.lower() in _BOOLS:
+    if text.lower() in _BOOLS and not target:  # (a bool target is a class: --loss logistic)
         return _BOOLS[text.lower()]
     if decimal == "," and "." in text and not _is_text(text.replace(".", "")):
         # ("1.5" read as 1.5 beside "42,291" read as 42.291; text such as "St. Louis" is text)

@@ -562,6 +562,8 @@ def test_pandas_bools_text_with_commas_and_empty_targets(tmp_path):
     )
     table = read_csv(tmp_path / "bools.csv", "y")
     np.testing.assert_array_equal(table.X[:, 0], [1, 0, 1, 0, 1, 0])
+    with pytest.raises(InputError, match=r"target: add --loss logistic"):
+        read_csv(tmp_path / "bools.csv", "flag")  # (a bool target is a class, not 0/1)
     (tmp_path / "note.csv").write_text(_text(["note", *HEADER], [['"yes, really"', *r]
                                                                  for r in ROWS]))  # fmt: skip
     with pytest.raises(
