@@ -1003,3 +1003,16 @@ def test_a_class_without_weight_has_probability_zero(n_classes):
     proba = bag.fit(X, rare).predict_proba(X)
     np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-9)
     assert np.isfinite(bag.decision_function(X)).all()
+
+
+def test_a_pandas_target_with_missing_labels_is_named():
+    """pd.NA in a string target: pandas' "boolean value of NA is ambiguous" (scikit-learn's
+    too), naming neither y nor the fix."""
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.standard_normal((40, 3)), columns=list("abc"))
+    y = pd.Series(["p", "n"] * 19 + ["p", None], dtype="string")
+    with pytest.raises(ValueError, match=r"y has missing values .* in 1 of its entries; drop"):
+        l1jax.estimators.LogisticLasso(alpha=0.01).fit(X, y)
+    with pytest.raises(ValueError, match=r"y has missing values"):
+        l1jax.estimators.Lasso(alpha=0.01).fit(X, pd.Series([1.0] * 39 + [None], dtype="Float64"))
