@@ -1916,9 +1916,28 @@ def floats(a):
     return out if np.all(np.isfinite(out)) else None
 
 
+def _check_one_of_a_kind(y, loss: str) -> None:
+    """A logistic ``y`` (of positive weight) with one sample of a class, or a Poisson one with
+    one nonzero count: the fold that holds it out cannot be fitted, whatever the folds ("use
+    fewer folds" was told)."""
+    if loss == "logistic":
+        values, counts = np.unique(y, return_counts=True)
+        one = values.size == 2 and counts.min() == 1
+        what = f"one sample of class {values[np.argmin(counts)].item()!r}" if one else ""
+    else:
+        what = "one nonzero count" if np.count_nonzero(y > 0) == 1 else ""
+    if what:
+        raise ValueError(
+            f"y has {what} (of positive weight): the fold that holds it out trains "
+            "without it, whatever the folds; cross-validation needs at least 2"
+        )
+
+
 def check_fold_content(y, s, held, loss, scoring, fit_intercept) -> None:
     """Every fold needs held-out weight, and a training set the loss can fit."""
     check_some_weight(s)  # (not blamed on the folds)
+    if fit_intercept and loss in ("logistic", "poisson"):
+        _check_one_of_a_kind(y[s > 0], loss)
     train_w = np.where(held, 0.0, s[None, :])
     for f in range(held.shape[0]):
         if not np.any(s[held[f]] > 0):

@@ -255,6 +255,15 @@ def test_bad_logistic_folds():
                       fold_ids=np.array([0, 1, 2, 0, 1, 2, 1, 2]))  # fmt: skip
     with pytest.raises(ValueError, match="X"):
         l1jax.cv_path(X[:, 0], y)
+    # One sample of a class, or one nonzero count: no folds can train with it everywhere
+    # ("use fewer folds" was told); weight 0 on a second one counts it out.
+    one = np.array([0, 0, 0, 0, 0, 0, 0, 1.0])
+    for loss in ("logistic", "poisson"):
+        what = "one sample of class 1.0" if loss == "logistic" else "one nonzero count"
+        with pytest.raises(ValueError, match=f"y has {what} .* needs at least 2"):
+            l1jax.cv_path(X, one, loss=loss, n_folds=2)
+    with pytest.raises(ValueError, match="y has one sample of class 1.0"):
+        l1jax.cv_path(X, y, loss="logistic", n_folds=2, sample_weight=np.r_[np.ones(5), 0, 0, 0.0])
 
 
 WIDE = {  # p ≫ n: the folds are solved on working sets of the columns that matter
