@@ -45,7 +45,8 @@ class StabilityResult(NamedTuple):
       max_probability: ``(p,)`` the largest probability of each feature over the λs.
       error_bound: the bound ``q² / ((2·threshold − 1)·p)`` on the expected number of falsely
         selected features (Meinshausen & Bühlmann 2010, Theorem 1, under its assumptions: see
-        :func:`stability_selection`), ``p`` the penalized ones.
+        :func:`stability_selection`), ``p`` the penalized features a fit can select (not
+        those constant on the rows of positive weight).
       threshold: the threshold used.
       mean_selected: ``q``, the mean over the subsamples of the number of penalized features
         selected at some λ of the range (each subsample's union over the λs).
@@ -150,28 +151,38 @@ def _candidates(penalty_factor, p: int) -> np.ndarray:
 
 
 def _selectable(X, sample_weight, fit_intercept: bool) -> np.ndarray:
-    """``(p,)`` bool: the features a fit can select, every one but those equal on all rows of
-    positive weight (with an intercept; without, those all 0 there): their coefficients are 0
-    in every half, and counted in the ``p`` of the bound they deflated it at will (3,000
-    constant columns beside 20 features: from 8.2 to 0.05, same fits, same selections).
-    Bad weights are path's to name (its checks run after this one): all rows then."""
-    rows = slice(None)
+    """``(p,)`` bool: the features a fit can select, every one but those constant on the rows
+    of positive weight (with an intercept, by path's rule: a spread of at most
+    :data:`l1jax._inputs.FLAT_RATIO` of the mean, the rounding of a centring; a sparse column
+    only when equal on all those rows), or all 0 there (without): their coefficients are 0 in
+    every half, and counted in the ``p`` of the bound they deflated it at will (3,000 constant
+    columns beside 20 features: from 8.2 to 0.05, same fits, same selections). Bad weights
+    are path's to name (its checks run after this one): all rows then."""
+    w = np.ones(X.shape[0])
     if sample_weight is not None:
         try:
-            w = np.asarray(sample_weight, np.float64)
-            if w.shape == (X.shape[0],) and np.any(w > 0):
-                rows = w > 0
+            given = np.asarray(sample_weight, np.float64)
+            if given.shape == w.shape and np.all(given >= 0) and np.any(given > 0):
+                w = given
         except (TypeError, ValueError):
             pass
     try:
-        kept = X[rows]
+        kept, w = X[w > 0], w[w > 0] / w[w > 0].sum()
         top, low = kept.max(axis=0), kept.min(axis=0)
         if _sparse.is_sparse(kept):
             top, low = top.toarray().ravel(), low.toarray().ravel()
         top, low = np.asarray(top, np.float64), np.asarray(low, np.float64)
+        if not fit_intercept:
+            return (top != 0) | (low != 0)
+        flat = top == low
+        if not _sparse.is_sparse(kept):
+            kept = np.asarray(kept, np.float64)
+            with np.errstate(all="ignore"):  # (NaN, inf, overflow: varying, path names them)
+                mean = w @ kept
+                flat |= _inputs._flat(np, np.sqrt(w @ np.square(kept - mean)), mean)
     except (TypeError, ValueError):  # (not numbers: path names it)
         return np.ones(X.shape[1], bool)
-    return (top != low) if fit_intercept else (top != 0) | (low != 0)
+    return ~flat
 
 
 def _range_end(X, y, max_selected: int, lambda_min_ratio: float, candidates, mesh,

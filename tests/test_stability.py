@@ -146,11 +146,13 @@ def test_columns_no_fit_can_select_are_not_counted_in_the_bound():
     w[:4] = 0.0
     plain = l1jax.stability_selection(X, y, n_subsamples=B, lambdas=K, sample_weight=w,
                                       threshold=0.6)  # fmt: skip
-    flat = np.full((y.size, 3), 2.0)
+    flat = np.full((y.size, 4), 2.0)
     flat[:4, 1] = -1.0  # (different on rows of weight 0 only)
     flat[:, 2] = 0.0
+    flat[:, 3] = 1.0  # (but for one ulp: constant to path, whose coefficient is 0)
+    flat[7, 3] = np.nextafter(1.0, 2.0)
     padded = np.hstack([X, flat])
-    for Xp in (padded, scipy.sparse.csr_array(padded)):
+    for Xp in (padded, scipy.sparse.csr_array(padded[:, :8])):  # (sparse: equal entries only)
         st = l1jax.stability_selection(Xp, y, n_subsamples=B, lambdas=K, sample_weight=w,
                                        threshold=0.6)  # fmt: skip
         np.testing.assert_allclose(st.lambdas, plain.lambdas, rtol=1e-12)  # (same max_selected)
@@ -160,7 +162,7 @@ def test_columns_no_fit_can_select_are_not_counted_in_the_bound():
     st = l1jax.stability_selection(padded, y, n_subsamples=B, lambdas=K, sample_weight=w,
                                    fit_intercept=False, threshold=0.6)  # fmt: skip
     assert not st.probabilities[:, 7].any()  # (zeros: never; the constant ones may be)
-    bound = st.mean_selected**2 / ((2 * 0.6 - 1) * 7)
+    bound = st.mean_selected**2 / ((2 * 0.6 - 1) * 8)
     assert st.error_bound == pytest.approx(bound, rel=1e-12)
 
 
