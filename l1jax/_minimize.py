@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import numbers
+import operator
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -603,10 +604,14 @@ def _closure_convert(fn: Callable, *example) -> tuple[Callable, list]:
     DynamicJaxprTracer". (closure_convert caches on ``fn``: an unhashable callable goes in a
     fresh wrapper.)"""
     converted, hoisted = jax.closure_convert(fn if _hashable(fn) else _wrap(fn), *example)
-    closed, out_shape = jax.make_jaxpr(fn, return_shape=True)(*example)
+    # (traced afresh: make_jaxpr's cache keys on fn too, and a bound method, or a partial of
+    # one, reading an attribute traced anew gave the first trace's tracers, as closure_convert's
+    # cache: JAX's UnexpectedTracerError at the second call)
+    closed, out_shape = jax.make_jaxpr(_wrap(fn), return_shape=True)(*example)
     traced = [isinstance(c, jax.core.Tracer) for c in closed.consts]
-    if sum(traced) == len(hoisted):  # (JAX's took them all: its cached conversion)
-        return converted, hoisted
+    current = [c for c, t in zip(closed.consts, traced, strict=True) if t]
+    if len(current) == len(hoisted) and all(map(operator.is_, current, hoisted)):
+        return converted, hoisted  # (JAX's took them all, its own: its cached conversion)
     fixed = [None if t else c for c, t in zip(closed.consts, traced, strict=True)]
     jaxpr, out_tree = closed.jaxpr, jax.tree.structure(out_shape)
 

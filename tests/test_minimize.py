@@ -822,6 +822,36 @@ def test_the_derivative_at_lambda_max_is_solve_paths():
     np.testing.assert_allclose(np.asarray(jax.jacfwd(coef)(below))[S], expected, rtol=1e-6)
 
 
+def test_a_bound_method_prox_reading_a_traced_attribute_is_differentiated_twice():
+    """A prox that is a bound method (or a partial of one) reading an attribute set to a tracer:
+    JAX's closure_convert and make_jaxpr cache on the method, and the second derivative taken
+    got the first trace's tracer (JAX's UnexpectedTracerError)."""
+    X, y = (jnp.asarray(a) for a in _data(40, 6)[:2])
+
+    class Scaled:
+        scale = 1.0
+
+        def apply(self, x, t, weights=None):
+            return prox.l1(x, t * self.scale, weights=weights)
+
+    pen = Scaled()
+
+    def loss(w):
+        return jnp.mean((y - X @ w) ** 2) / 2
+
+    def solve(scale, make):
+        pen.scale = scale
+        return l1jax.minimize(loss, jnp.zeros(6), lam=0.05, tol=1e-12, prox=make()).params
+
+    def by_lam(scale):  # (the same model: λ·scale)
+        return l1jax.minimize(loss, jnp.zeros(6), lam=0.05 * scale, tol=1e-12).params
+
+    for make in (lambda: pen.apply, lambda: functools.partial(pen.apply, weights=jnp.ones(6))):
+        for scale in (1.3, 0.7):
+            np.testing.assert_allclose(jax.jacfwd(solve)(scale, make), jax.jacfwd(by_lam)(scale),
+                                       rtol=1e-8, atol=1e-12)  # fmt: skip
+
+
 def test_integer_and_bool_arrays_closed_over_under_jit_of_grad():
     """A fun closing over a fold's row indices or a row mask, traced by the user's jit: JAX's
     closure conversion hoists only what may carry a derivative, and jit(grad(...)) failed with
