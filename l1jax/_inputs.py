@@ -253,8 +253,9 @@ def rescaling(loss: str) -> str:
     """What rescaling ``y`` by a power of 10 does to the fit of ``loss``, for the messages
     that ask for it (the squared loss's words for a Poisson ``y`` were wrong)."""
     if loss == "poisson":
-        return "a Poisson loss's coefficients stay, its intercept moves by the factor's log and "
-    return "a squared loss's coefficients, intercept and "
+        return ("a Poisson loss's coefficients stay, its intercept moves by the factor's log and "
+                "its λs scale with it")  # fmt: skip
+    return "a squared loss's coefficients, intercept and λs scale with it"
 
 
 def check_magnitude(values, name: str, n: int, dtype, nonzero_rows=None,
@@ -287,7 +288,7 @@ def check_magnitude(values, name: str, n: int, dtype, nonzero_rows=None,
         raise ValueError(
             f"{name} has entries up to {big:.3g}, too large for {np.dtype(dtype).name}: their "
             f"squares over {counted} overflow (above {limit:.3g}); rescale {name} (divide it by "
-            "a power of 10" + (f": {rescaling(loss)}its λs scale with it)" if loss else ")")
+            "a power of 10" + (f": {rescaling(loss)})" if loss else ")")
         )
 
 
@@ -307,11 +308,12 @@ def check_not_tiny(values, name: str, dtype, loss: str = "squared") -> None:
     floor = math.sqrt(np.finfo(dtype).tiny / np.finfo(dtype).eps)
     big = float(np.max(np.abs(values), initial=0.0))
     if 0 < big < floor:
+        squares = (" would lose their precision near the dtype's smallest numbers" if loss ==
+                   "poisson" else ", of the size of their squares, would underflow")  # fmt: skip
         raise ValueError(
             f"{name} has entries of at most {big:.3g}, too small for {np.dtype(dtype).name}: "
-            f"the objective and its duality gap, of the size of their squares, would underflow "
-            f"(below {floor:.3g}); rescale {name} (multiply it by a power of 10: "
-            f"{rescaling(loss)}its λs scale with it)"
+            f"the objective and its duality gap{squares} (below {floor:.3g}); "
+            f"rescale {name} (multiply it by a power of 10: {rescaling(loss)})"
         )
 
 
@@ -1687,12 +1689,13 @@ def _index_lists(groups, p: int) -> np.ndarray | None:
     columns of group ``g``), as labels (group ``g``'s label ``g``: ``penalty_factor`` in the
     lists' order); None for any other ``groups``. Every column in exactly one group."""
     if not (isinstance(groups, list | tuple) and groups
-            and all(isinstance(g, list | tuple | range | np.ndarray) for g in groups)):  # fmt: skip
+            and all(isinstance(g, list | tuple | range | np.ndarray | jax.Array)
+                    for g in groups)):  # fmt: skip
         return None
     form = f"groups as lists of column indices (skglm's form) must hold ints in [0, {p})"
     labels = np.full(p, -1, np.int64)
     for g, cols in enumerate(groups):
-        cols = np.asarray(cols)
+        cols = _sharding.to_host(cols) if isinstance(cols, jax.Array) else np.asarray(cols)
         if cols.ndim != 1 or cols.size == 0 or cols.dtype.kind not in "iu":
             raise ValueError(f"{form}, one list per group; group {g} is {groups[g]!r}")
         if cols.min() < 0 or cols.max() >= p:

@@ -360,6 +360,11 @@ def test_lists_of_column_indices_are_skglms_groups():
     b = l1jax.path(X, y, groups=labels, lambdas=5, penalty_factor=[1.0, 3.0])
     np.testing.assert_array_equal(a.coef, b.coef)
     np.testing.assert_array_equal(a.groups, labels)
+    import jax.numpy as jnp
+
+    np.testing.assert_array_equal(
+        l1jax.path(X, y, groups=[jnp.array([4, 0]), jnp.array([2, 3, 1, 5])], lambdas=5,
+                   penalty_factor=[1.0, 3.0]).coef, b.coef)  # fmt: skip
     fit = GroupLasso(alpha=0.05, groups=[range(2), np.arange(2, 6)]).fit(X, y)
     ref = GroupLasso(alpha=0.05, groups=[0, 0, 1, 1, 1, 1]).fit(X, y)
     np.testing.assert_array_equal(fit.coef_, ref.coef_)
