@@ -688,6 +688,8 @@ def _check_prox(prox, init_params, flags=None) -> None:
             jax.eval_shape(probe, init_params, jnp.ones((), jnp.float32))
         except ValueError as err:  # (a bad value, e.g. negative weights: the prox's check)
             raise ValueError(f"minimize: prox: {str(err).splitlines()[0]}") from err
+        except Exception:  # (a prox that needs its arrays as jax.Arrays, w.at[k].set(...):
+            pass  # it traced on them above; its values are not checked here)
     if jax.tree.structure(out) != jax.tree.structure(init_params) or shapes(out) != shapes(
             init_params):  # fmt: skip
         raise TypeError(

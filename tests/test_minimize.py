@@ -663,6 +663,13 @@ def test_negative_weights_of_a_partial_prox_are_refused_as_a_jax_array_too():
         with pytest.raises((ValueError, TypeError), match="weights must be >= 0"):
             l1jax.minimize(ls, jnp.zeros(5), lam=0.1,
                            prox=functools.partial(prox.l1, weights=weights))  # fmt: skip
+    # (that check's NumPy copy is no jax.Array: a prox using w.at[0] got a raw AttributeError)
+
+    def first_free(x, t, w):
+        return prox.l1(x, t, weights=w.at[0].set(0.0))
+
+    r = l1jax.minimize(ls, jnp.zeros(5), lam=0.1, prox=functools.partial(first_free, w=jnp.ones(5)))
+    np.testing.assert_allclose(r.params, [1.0, 0.9, 0.9, 0.9, 0.9], rtol=1e-6)
 
 
 def test_minimize_lets_go_of_the_functions_of_old_calls(monkeypatch):
