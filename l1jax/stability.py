@@ -163,7 +163,7 @@ def _selectable(X, sample_weight, fit_intercept: bool) -> np.ndarray:
         try:
             given = np.asarray(sample_weight, np.float64)
             if given.shape == w.shape and np.all(given >= 0) and np.any(given > 0):
-                w = given
+                w = _inputs.unit_scale(given)  # (1e308: their sum must not overflow)
         except (TypeError, ValueError):
             pass
     try:
