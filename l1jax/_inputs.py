@@ -127,7 +127,10 @@ def check_dtype(arr, name: str, ndim: int):
         raise ValueError(f"{name} must be {shape}, got an array of shape {arr.shape}")
 
 
-_TIMES = ("datetime", "date", "timedelta", "duration", "time", "period")  # (pandas', polars')
+_TIMES = ("datetime", "date", "timedelta", "duration", "time", "period", "timestamp")  # (pandas',
+# polars', pyarrow's: date32, timestamp, duration, time64)
+_TEXTS = ("object", "str", "large_str", "category", "utf8", "categorical", "enum", "interval",
+          "dictionary")  # fmt: skip
 
 
 def check_frame_columns(frame, name: str, text: bool = True) -> None:
@@ -136,6 +139,8 @@ def check_frame_columns(frame, name: str, text: bool = True) -> None:
     and with ``text`` (NumPy read the frame as objects) text or categories of text (NumPy's
     "dtype object" named no column)."""
     columns, dtypes = _column_labels(frame), getattr(frame, "dtypes", None)
+    if dtypes is None:  # (a pyarrow Table: its schema's types)
+        dtypes = getattr(getattr(frame, "schema", None), "types", None)
     if columns is None or dtypes is None:
         return
     dtypes = list(dtypes)  # (pandas: a Series of dtypes; polars: a list)
@@ -148,7 +153,7 @@ def check_frame_columns(frame, name: str, text: bool = True) -> None:
                         "them to numbers (e.g. days since a date) or leave them out")  # fmt: skip
     bad = []
     for c, d in zip(columns, dtypes, strict=True) if text else ():
-        if str(d).lower().startswith(("object", "str", "category", "utf8", "categorical")):
+        if str(d).lower().startswith(_TEXTS):
             try:
                 np.asarray(frame[c], np.float64)
             except (TypeError, ValueError, KeyError):
@@ -182,7 +187,10 @@ def as_real_array(value, name: str, ndim: int, *, finite: bool = True) -> np.nda
         raise TypeError(f"{name} must be a dense array, got a sparse matrix; pass {dense}")
     try:
         arr = _sharding.to_host(value) if isinstance(value, jax.Array) else np.asarray(value)
-    except ValueError as err:  # (a ragged list: NumPy's message named no argument)
+    except (TypeError, ValueError) as err:  # (a ragged list: NumPy's message named no argument;
+        check_frame_columns(value, name)  # a pyarrow Table of dates: NumPy's DTypePromotionError)
+        if isinstance(err, TypeError):
+            raise
         raise ValueError(f"{name} must be a rectangular array of numbers (rows of equal "
                          f"length): {str(err).splitlines()[0]}") from err  # fmt: skip
     check_frame_columns(value, name, arr.dtype.kind not in "fiub")
@@ -1513,29 +1521,38 @@ def check_column_labels(X, **values) -> None:
 
 def check_row_labels(X, **values) -> None:
     """A Series of the rows (``y``, ``sample_weight``, ``fold_ids``) labelled by a pandas
-    ``X``'s row index in another order or with other labels is refused, as :func:`check_order`
+    ``X``'s row labels in another order or with other labels is refused, as :func:`check_order`
     refuses columns: read by position (as scikit-learn reads it), each row got another row's
-    target (``y.sample(frac=1)``: another model, no word said). A Series on pandas' default
-    index is meant by position; a frame ``y`` (multi-task) is checked the same way."""
+    target (``X.sample(frac=1)`` beside ``y``: another model, no word said). pandas' default
+    index (0, 1, ..., n − 1) labels nothing, on ``X`` or on the Series: they are read by
+    position (a scaled ``X`` made afresh, a pipeline's frames, ``X.reset_index(drop=True)``);
+    a frame ``y`` (multi-task) is checked the same way."""
     rows = getattr(X, "index", None)
-    if rows is None or type(X).__module__.split(".")[0] != "pandas" or not hasattr(X, "columns"):
+    if (rows is None or type(X).__module__.split(".")[0] != "pandas"
+            or not hasattr(X, "columns") or _default_index(rows)):  # fmt: skip
         return
     for name, value in values.items():
         index = getattr(value, "index", None)
         if (index is None or not hasattr(value, "to_numpy") or not hasattr(index, "equals")
-                or type(index).__name__ == "RangeIndex" and index.start == 0
-                and index.step == 1):  # fmt: skip
+                or _default_index(index)):  # fmt: skip
             continue
         try:
-            same = index.equals(rows)
+            same = index.equals(rows) or (
+                len(index) == len(rows) and bool(np.all(index.to_numpy() == rows.to_numpy()))
+            )
             shared = not same and len(index.intersection(rows)) > 0
-        except TypeError:  # (labels of kinds that do not compare: none shared)
+        except (TypeError, ValueError):  # (labels of kinds that do not compare: none shared)
             continue
         if shared:
             raise ValueError(f"{name} is a Series labelled by X's rows (X.index) in another "
                              f"order or with other labels, which would be read by position; "
-                             f"pass {name}.reindex(X.index) (or its values in X's row "
-                             "order)")  # fmt: skip
+                             f"pass {name}.reindex(X.index) to pair them by label, or "
+                             f"{name}.to_numpy() if they are in X's row order")  # fmt: skip
+
+
+def _default_index(index) -> bool:
+    """pandas' default row labels, 0, 1, ..., n − 1: positions, no labels."""
+    return type(index).__name__ == "RangeIndex" and index.start == 0 and index.step == 1
 
 
 def _same_label(a, b) -> bool:

@@ -355,6 +355,19 @@ def test_pandas_rows_labelled_in_another_order_are_not_read_by_position():
     ref = l1jax.path(X, y, lambdas=3).coef
     for same in (target, shuffled.reindex(frame.index), pd.Series(y)):
         np.testing.assert_allclose(l1jax.path(frame, same, lambdas=3).coef, ref, atol=1e-12)
+    # pandas' default index on X labels nothing: a frame made afresh (a scaler's output, a
+    # pipeline's) or reset beside a y that kept its labels is read by position, as scikit-
+    # learn reads it (refused, its advice y.reindex(X.index) scrambled y); the same labels in
+    # another dtype (nullable Int64 ids against int64) are the same labels
+    fresh = pd.DataFrame(X)
+    shuffled_y = pd.Series(y, index=np.random.default_rng(1).permutation(n))
+    np.testing.assert_allclose(l1jax.path(fresh, shuffled_y, lambdas=3).coef, ref, atol=1e-12)
+    Lasso(alpha=0.1).fit(fresh, shuffled_y)
+    ids = pd.DataFrame(X, index=pd.Index(np.arange(100, 100 + n), dtype="Int64"))
+    by_id = pd.Series(y, index=np.arange(100, 100 + n))
+    np.testing.assert_allclose(l1jax.path(ids, by_id, lambdas=3).coef, ref, atol=1e-12)
+    with pytest.raises(ValueError, match=r"or y.to_numpy\(\) if they are in X's row order"):
+        l1jax.path(ids, by_id[::-1], lambdas=3)
 
 
 def test_frame_columns_that_are_not_numbers_are_named():
