@@ -94,15 +94,14 @@ def _cell_float(text: str) -> float:
     return float(text)
 
 
-_BOOLS = {"true": 1.0, "false": 0.0}  # (pandas writes True/False, R TRUE/FALSE: 0/1, as the
-# Python API reads a bool column)
+_BOOLS = {"true": 1.0, "false": 0.0}  # (a feature column of these only, as pandas writes
+# True/False and R TRUE/FALSE: 0/1, as the Python API reads a bool column)
 
 
 def _number(cell: str, where: str, decimal: str = ".", target: bool = False) -> float:
+    """A cell's number (``decimal`` its decimal mark); ``target``: the messages' words."""
     _refuse_missing(cell, where, target)
     text = cell.strip()
-    if text.lower() in _BOOLS and not target:  # (a bool target is a class: --loss logistic)
-        return _BOOLS[text.lower()]
     if decimal == "," and "." in text and not _is_text(text.replace(".", "")):
         # ("1.5" read as 1.5 beside "42,291" read as 42.291; text such as "St. Louis" is text)
         raise InputError(f"{where} holds a '.' under --decimal , ({text[:40]!r}): if '.' "
@@ -351,11 +350,16 @@ def read_csv(
     X = np.empty((len(data), len(kept)))
     raw_ys = [[] for _ in ts]
     columns = [j for j in range(len(names)) if keep[j]]
+    bools = {j for j in columns if all(len(row) == len(names) and row[j].strip().lower() in
+                                       _BOOLS for _, row in data)}  # fmt: skip
     for r, (line, row) in enumerate(data):
         if len(row) != len(names):
             raise InputError(f"{name} line {line} has {len(row)} cells, the header has "
                              f"{len(names)}")  # fmt: skip
         for i, j in enumerate(columns):
+            if j in bools:
+                X[r, i] = _BOOLS[row[j].strip().lower()]
+                continue
             try:
                 X[r, i] = _number(row[j], f"{name} line {line}, column {names[j]!r},", decimal)
             except InputError as err:  # (a text feature: name the way to leave it out)
@@ -369,7 +373,7 @@ def read_csv(
             raw_y.append((f"{name} line {line}, target {one!r},", row[t].strip()))
     notes += _row_numbers(X, kept, name)
     if len(targets) > 1:  # multi-task: one numeric column per target
-        y = np.stack([_numeric_target(raw_y, decimal) for raw_y in raw_ys], axis=1)
+        y = np.stack([_numeric_target(raw_y, decimal, tasks=True) for raw_y in raw_ys], axis=1)
         return Table(X, y, kept, target, None, tuple(notes), tasks=targets)
     y, classes = _target(raw_ys[0], target, binary, decimal, multiclass)
     return Table(X, y, kept, target, classes, tuple(notes))
@@ -445,7 +449,7 @@ def _class_target(raw_y, target, multiclass, decimal="."):
     return np.array([index[key] for key in identities]), values
 
 
-def _numeric_target(raw_y, decimal):
+def _numeric_target(raw_y, decimal, tasks: bool = False):
     y = np.empty(len(raw_y))
     for i, (where, cell) in enumerate(raw_y):
         try:
@@ -465,6 +469,9 @@ def _numeric_target(raw_y, decimal):
                 # missing value's code, not a class)
                 hint = (f"{words[0]!r} in {texts} rows among numbers looks like a code for "
                         "missing values: impute them, or leave out their rows")  # fmt: skip
+            elif tasks:  # (--loss logistic takes one target: no way out there)
+                hint = ("the --target columns of a multi-task regression must be numbers: "
+                        "encode it, or fit it alone with --loss logistic")  # fmt: skip
             elif len(values) < 2:
                 hint = f"it holds one text value ({shown}): a target needs numbers or classes"
             elif len(values) == 2:

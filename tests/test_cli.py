@@ -564,6 +564,12 @@ def test_pandas_bools_text_with_commas_and_empty_targets(tmp_path):
     np.testing.assert_array_equal(table.X[:, 0], [1, 0, 1, 0, 1, 0])
     with pytest.raises(InputError, match=r"target: add --loss logistic"):
         read_csv(tmp_path / "bools.csv", "flag")  # (a bool target is a class, not 0/1)
+    with pytest.raises(InputError, match=r"multi-task regression must be numbers: encode it"):
+        read_csv(tmp_path / "bools.csv", ["y", "flag"])  # (not: add --loss logistic)
+    mixed = [["TRUE" if i % 3 == 0 else "7.25", *r] for i, r in enumerate(ROWS)]
+    (tmp_path / "mixed.csv").write_text(_text(["flag", *HEADER], mixed))
+    with pytest.raises(InputError, match=r"column 'flag', is not a number: 'TRUE'"):
+        read_csv(tmp_path / "mixed.csv", "y")  # (bools only in a column of bools)
     (tmp_path / "note.csv").write_text(_text(["note", *HEADER], [['"yes, really"', *r]
                                                                  for r in ROWS]))  # fmt: skip
     with pytest.raises(
