@@ -1957,7 +1957,8 @@ def check_fold_content(y, s, held, loss, scoring, fit_intercept) -> None:
     """Every fold needs held-out weight, and a training set the loss can fit."""
     check_some_weight(s)  # (not blamed on the folds)
     if fit_intercept and loss in ("logistic", "poisson"):
-        _check_one_of_a_kind(y[s > 0], loss)
+        check_targets(y, s, loss, fit_intercept)  # (all the data's, named as path names them:
+        _check_one_of_a_kind(y[s > 0], loss)  # "use fewer folds" was told)
     train_w = np.where(held, 0.0, s[None, :])
     for f in range(held.shape[0]):
         if not np.any(s[held[f]] > 0):

@@ -264,6 +264,10 @@ def test_bad_logistic_folds():
             l1jax.cv_path(X, one, loss=loss, n_folds=2)
     with pytest.raises(ValueError, match="y has one sample of class 1.0"):
         l1jax.cv_path(X, y, loss="logistic", n_folds=2, sample_weight=np.r_[np.ones(5), 0, 0, 0.0])
+    with pytest.raises(ValueError, match="sample_weight gives weight to the samples of one class"):
+        l1jax.cv_path(X, y, loss="logistic", n_folds=2, sample_weight=np.r_[np.ones(4), 0, 0, 0, 0])
+    with pytest.raises(ValueError, match="sample_weight gives weight to samples of y 0 only"):
+        l1jax.cv_path(X, one, loss="poisson", n_folds=2, sample_weight=np.r_[np.ones(7), 0.0])
 
 
 WIDE = {  # p ≫ n: the folds are solved on working sets of the columns that matter
