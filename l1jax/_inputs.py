@@ -1523,13 +1523,13 @@ def check_row_labels(X, **values) -> None:
     """A Series of the rows (``y``, ``sample_weight``, ``fold_ids``) labelled by a pandas
     ``X``'s row labels in another order or with other labels is refused, as :func:`check_order`
     refuses columns: read by position (as scikit-learn reads it), each row got another row's
-    target (``X.sample(frac=1)`` beside ``y``: another model, no word said). pandas' default
-    index (0, 1, ..., n − 1) labels nothing, on ``X`` or on the Series: they are read by
-    position (a scaled ``X`` made afresh, a pipeline's frames, ``X.reset_index(drop=True)``);
-    a frame ``y`` (multi-task) is checked the same way."""
+    target (``y.sample(frac=1)``: another model, no word said). pandas' default index (0, 1,
+    ..., n − 1) on the Series labels nothing; on ``X`` it labels only against a Series whose
+    labels are the same positions shuffled (a scaled ``X`` made afresh or a pipeline's frames
+    beside a subset of y's labels are read by position); a frame ``y`` (multi-task) is checked
+    the same way."""
     rows = getattr(X, "index", None)
-    if (rows is None or type(X).__module__.split(".")[0] != "pandas"
-            or not hasattr(X, "columns") or _default_index(rows)):  # fmt: skip
+    if rows is None or type(X).__module__.split(".")[0] != "pandas" or not hasattr(X, "columns"):
         return
     for name, value in values.items():
         index = getattr(value, "index", None)
@@ -1540,7 +1540,11 @@ def check_row_labels(X, **values) -> None:
             same = index.equals(rows) or (
                 len(index) == len(rows) and bool(np.all(index.to_numpy() == rows.to_numpy()))
             )
-            shared = not same and len(index.intersection(rows)) > 0
+            if _default_index(rows):  # (only a shuffle of X's positions, y.sample(frac=1))
+                shared = not same and len(index) == len(rows) and bool(
+                    np.array_equal(np.sort(index.to_numpy()), rows.to_numpy()))  # fmt: skip
+            else:
+                shared = not same and len(index.intersection(rows)) > 0
         except (TypeError, ValueError):  # (labels of kinds that do not compare: none shared)
             continue
         if shared:

@@ -360,9 +360,12 @@ def test_pandas_rows_labelled_in_another_order_are_not_read_by_position():
     # learn reads it (refused, its advice y.reindex(X.index) scrambled y); the same labels in
     # another dtype (nullable Int64 ids against int64) are the same labels
     fresh = pd.DataFrame(X)
-    shuffled_y = pd.Series(y, index=np.random.default_rng(1).permutation(n))
-    np.testing.assert_allclose(l1jax.path(fresh, shuffled_y, lambdas=3).coef, ref, atol=1e-12)
-    Lasso(alpha=0.1).fit(fresh, shuffled_y)
+    split_y = pd.Series(y, index=np.random.default_rng(1).permutation(3 * n)[:n])  # (a split's)
+    np.testing.assert_allclose(l1jax.path(fresh, split_y, lambdas=3).coef, ref, atol=1e-12)
+    Lasso(alpha=0.1).fit(fresh, split_y)
+    # (but labels that are X's positions shuffled, y.sample(frac=1) beside a default X: refused)
+    with pytest.raises(ValueError, match=r"y.reindex\(X.index\) to pair them by label, or"):
+        l1jax.path(fresh, pd.Series(y, index=np.random.default_rng(1).permutation(n)), lambdas=3)
     ids = pd.DataFrame(X, index=pd.Index(np.arange(100, 100 + n), dtype="Int64"))
     by_id = pd.Series(y, index=np.arange(100, 100 + n))
     np.testing.assert_allclose(l1jax.path(ids, by_id, lambdas=3).coef, ref, atol=1e-12)
