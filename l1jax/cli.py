@@ -98,6 +98,12 @@ _BOOLS = {"true": 1.0, "false": 0.0}  # (a feature column of these only, as pand
 # True/False and R TRUE/FALSE: 0/1, as the Python API reads a bool column)
 
 
+def _bool_column(cells) -> bool:
+    """A column of true/false cells (any case; missing ones aside, refused at their lines)."""
+    kinds = [c.strip().lower() for c in cells]
+    return any(k in _BOOLS for k in kinds) and all(k in _BOOLS or k in _MISSING for k in kinds)
+
+
 def _number(cell: str, where: str, decimal: str = ".", target: bool = False) -> float:
     """A cell's number (``decimal`` its decimal mark); ``target``: the messages' words."""
     _refuse_missing(cell, where, target)
@@ -350,14 +356,14 @@ def read_csv(
     X = np.empty((len(data), len(kept)))
     raw_ys = [[] for _ in ts]
     columns = [j for j in range(len(names)) if keep[j]]
-    bools = {j for j in columns if all(len(row) == len(names) and row[j].strip().lower() in
-                                       _BOOLS for _, row in data)}  # fmt: skip
+    bools = {j for j in columns if _bool_column([row[j] for _, row in data if j < len(row)])}
     for r, (line, row) in enumerate(data):
         if len(row) != len(names):
             raise InputError(f"{name} line {line} has {len(row)} cells, the header has "
                              f"{len(names)}")  # fmt: skip
         for i, j in enumerate(columns):
-            if j in bools:
+            if j in bools:  # (a missing cell refused at its line, by _refuse_missing)
+                _refuse_missing(row[j], f"{name} line {line}, column {names[j]!r},")
                 X[r, i] = _BOOLS[row[j].strip().lower()]
                 continue
             try:
@@ -469,7 +475,7 @@ def _numeric_target(raw_y, decimal, tasks: bool = False):
                 # missing value's code, not a class)
                 hint = (f"{words[0]!r} in {texts} rows among numbers looks like a code for "
                         "missing values: impute them, or leave out their rows")  # fmt: skip
-            elif tasks:  # (--loss logistic takes one target: no way out there)
+            elif tasks and 2 <= len(values) <= _MAX_CLASSES:  # (--loss logistic takes one
                 hint = ("the --target columns of a multi-task regression must be numbers: "
                         "encode it, or fit it alone with --loss logistic")  # fmt: skip
             elif len(values) < 2:

@@ -570,6 +570,14 @@ def test_pandas_bools_text_with_commas_and_empty_targets(tmp_path):
     (tmp_path / "mixed.csv").write_text(_text(["flag", *HEADER], mixed))
     with pytest.raises(InputError, match=r"column 'flag', is not a number: 'TRUE'"):
         read_csv(tmp_path / "mixed.csv", "y")  # (bools only in a column of bools)
+    gap = [[f if i != 3 else "", *r] for i, (f, r) in enumerate(zip(flags, ROWS, strict=True))]
+    (tmp_path / "gap.csv").write_text(_text(["flag", *HEADER], gap))
+    with pytest.raises(InputError, match=r"line 5, column 'flag', is empty"):
+        read_csv(tmp_path / "gap.csv", "y")  # (not: line 2 'True' is not a number)
+    one = [[*r, "only"] for r in ROWS]
+    (tmp_path / "one.csv").write_text(_text([*HEADER, "z"], one))
+    with pytest.raises(InputError, match=r"it holds one text value \(only\)"):
+        read_csv(tmp_path / "one.csv", ["y", "z"])  # (--loss logistic cannot fit one class)
     (tmp_path / "note.csv").write_text(_text(["note", *HEADER], [['"yes, really"', *r]
                                                                  for r in ROWS]))  # fmt: skip
     with pytest.raises(
