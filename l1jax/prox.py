@@ -300,10 +300,12 @@ def soft_threshold(x: jax.Array, threshold: jax.Array | float) -> jax.Array:
     return _soft(x, _unread(threshold, _like(threshold, x)))
 
 
-def _soft(x: jax.Array, t: jax.Array) -> jax.Array:
+def _soft(x: jax.Array, t: jax.Array, ties: bool = True) -> jax.Array:
     """:func:`soft_threshold` of a float ``x`` at a threshold ``t`` already checked (the
     operators' own, and the solvers' and transforms' thresholds, which they derive from checked
-    ones: its checks once more were work done twice on their hot paths)."""
+    ones: its checks once more were work done twice on their hot paths). ``ties=False``: a
+    tie |x| = t takes the outside's derivative (the same values; the path solvers', whose
+    derivatives are implicit, save the test: 7% of a Gram-form path)."""
     # (broadcast explicitly: a column of thresholds works under jax_numpy_rank_promotion="raise")
     x, t = jnp.broadcast_arrays(x, t)
     # An exact 0 inside the band, x − sign(x)·t outside it, where NaN lands (|NaN| < t is false)
@@ -313,7 +315,8 @@ def _soft(x: jax.Array, t: jax.Array) -> jax.Array:
     # solve_path's at λ_max (minimize's was the other side's, −n/‖x_j‖² at every grid's first
     # λ); inf at an infinite t stays NaN (inf − inf).
     a = jnp.abs(x)
-    return jnp.where((a < t) | ((a == t) & (t > 0) & (t < jnp.inf)), 0, x - jnp.sign(x) * t)
+    inside = (a < t) | ((a == t) & (t > 0) & (t < jnp.inf)) if ties else a < t
+    return jnp.where(inside, 0, x - jnp.sign(x) * t)
 
 
 def l1(params: PyTree, threshold, weights: PyTree | None = None) -> PyTree:

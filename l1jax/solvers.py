@@ -377,7 +377,7 @@ def _prox(pen: Penalty, x: jax.Array, step: jax.Array, positive: bool) -> jax.Ar
     if x.ndim > pen.l1.ndim:
         shrunk = prox.group_l1(x, 1.0, t, axis=-1)
         return (pen.mask / (1 + step * pen.l2))[..., None] * shrunk
-    shrunk = prox.nonneg_l1(x, t) if positive else prox._soft(x, t)
+    shrunk = prox.nonneg_l1(x, t) if positive else prox._soft(x, t, ties=False)
     return pen.mask * shrunk / (1 + step * pen.l2)
 
 
