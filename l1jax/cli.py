@@ -371,10 +371,13 @@ def read_csv(
             except InputError as err:  # (a text feature: name the way to leave it out)
                 if "is not a number" not in str(err) or "--decimal" in str(err):
                     raise
+                mixed = row[j].strip().lower() in _BOOLS  # (true/false beside numbers)
                 raise InputError(
-                    f"{err}; features must be numbers: encode the column, or "
-                    f"leave it out with --drop {shlex.quote(names[j])}"
-                ) from None
+                    f"{err}; features must be numbers"
+                    + (": the column mixes true/false with numbers, make them all one or the "
+                       "other, or" if mixed else ": encode the column, or")
+                    + f" leave it out with --drop {shlex.quote(names[j])}"
+                ) from None  # fmt: skip
         for raw_y, one, t in zip(raw_ys, targets, ts, strict=True):
             raw_y.append((f"{name} line {line}, target {one!r},", row[t].strip()))
     notes += _row_numbers(X, kept, name)

@@ -568,7 +568,9 @@ def test_pandas_bools_text_with_commas_and_empty_targets(tmp_path):
         read_csv(tmp_path / "bools.csv", ["y", "flag"])  # (not: add --loss logistic)
     mixed = [["TRUE" if i % 3 == 0 else "7.25", *r] for i, r in enumerate(ROWS)]
     (tmp_path / "mixed.csv").write_text(_text(["flag", *HEADER], mixed))
-    with pytest.raises(InputError, match=r"column 'flag', is not a number: 'TRUE'"):
+    with pytest.raises(InputError, match=r"column 'flag', is not a number: 'TRUE'; features "
+                                         r"must be numbers: the column mixes true/false with "
+                                         r"numbers"):  # fmt: skip
         read_csv(tmp_path / "mixed.csv", "y")  # (bools only in a column of bools)
     gap = [[f if i != 3 else "", *r] for i, (f, r) in enumerate(zip(flags, ROWS, strict=True))]
     (tmp_path / "gap.csv").write_text(_text(["flag", *HEADER], gap))
