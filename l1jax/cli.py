@@ -362,12 +362,13 @@ def read_csv(
             raise InputError(f"{name} line {line} has {len(row)} cells, the header has "
                              f"{len(names)}")  # fmt: skip
         for i, j in enumerate(columns):
+            where = f"{name} line {line}, column {names[j]!r},"
             if j in bools:  # (a missing cell refused at its line, by _refuse_missing)
-                _refuse_missing(row[j], f"{name} line {line}, column {names[j]!r},")
+                _refuse_missing(row[j], where)
                 X[r, i] = _BOOLS[row[j].strip().lower()]
                 continue
             try:
-                X[r, i] = _number(row[j], f"{name} line {line}, column {names[j]!r},", decimal)
+                X[r, i] = _number(row[j], where, decimal)
             except InputError as err:  # (a text feature: name the way to leave it out)
                 if "is not a number" not in str(err) or "--decimal" in str(err):
                     raise

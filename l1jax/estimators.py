@@ -209,11 +209,10 @@ def _validated(est, X, y, sample_weight, **options):
     for name, value in (("X", X), ("y", y), ("sample_weight", sample_weight)):
         refuse_masked(value, name)
     check_row_labels(X, y=y, sample_weight=sample_weight)
-    if hasattr(y, "isna") and bool(np.asarray(y.isna()).any()):  # (a pandas y: pd.NA in a
-        # string target was "boolean value of NA is ambiguous", naming nothing)
-        raise ValueError(f"y has missing values (None, NaN or pandas' NA) in "
-                         f"{int(np.asarray(y.isna()).sum())} of its entries; drop those "
-                         "samples or impute them")  # fmt: skip
+    missing = int(np.asarray(y.isna()).sum()) if hasattr(y, "isna") else 0  # (a pandas y: pd.NA
+    if missing:  # in a string target was "boolean value of NA is ambiguous", naming nothing)
+        raise ValueError(f"y has missing values (None, NaN or pandas' NA) in {missing} of its "
+                         "entries; drop those samples or impute them")  # fmt: skip
     X, y = validate_data(est, _scipy(X), y, dtype=_DTYPES, **options)
     if sample_weight is not None:
         sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype,
