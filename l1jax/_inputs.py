@@ -772,7 +772,11 @@ def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept
     norms = np.linalg.norm(cols, axis=0)
     if not np.all(norms > 0):
         return prep
-    R = np.linalg.qr(cols / norms, mode="r")  # (in order: a later column is the one left out)
+    cols = cols / norms
+    if cols.shape[0] < cols.shape[1]:  # (zero rows, so that R has a diagonal entry per column:
+        # those past the rank of n rows come out 0, columns of the earlier ones)
+        cols = np.vstack([cols, np.zeros((cols.shape[1] - cols.shape[0], cols.shape[1]))])
+    R = np.linalg.qr(cols, mode="r")  # (in order: a later column is the one left out)
     # (to the rounding of X's own dtype: x0 + x1 stored in float32 left |R_jj| at 2.3e-8, and
     # every λ came back UNBOUNDED, coefficients of 1e6)
     stored = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64

@@ -706,6 +706,26 @@ def test_free_columns_collinear_to_float32_rounding_are_left_out(loss):
     np.testing.assert_allclose(r.coef[:, keep], ref.coef, rtol=0, atol=1e-4)
 
 
+def test_more_free_columns_than_rows():
+    """More unpenalized columns than rows (squared loss: glmnet fits it) failed with NumPy's
+    IndexError: the QR of the free block (n × k, k > n) has only n diagonal entries. The
+    columns past the rows' rank are linear combinations of the earlier ones and the intercept,
+    so they are left out (coefficient 0), and the path is that of the data without them."""
+    rng = np.random.default_rng(3)
+    n, p = 10, 14
+    X = rng.standard_normal((n, p))
+    y = X[:, 0] + rng.standard_normal(n)
+    pf = np.r_[np.zeros(12), 1.0, 1.0]
+    for fit_intercept in (True, False):
+        r = l1jax.path(X, y, penalty_factor=pf, lambdas=3, fit_intercept=fit_intercept)
+        kept = n - fit_intercept  # (centred columns span n − 1 dimensions)
+        assert r.converged.all(), r.status
+        np.testing.assert_array_equal(r.coef[:, kept:12], 0.0)  # (past the rank: left out)
+        ref = l1jax.path(X[:, :kept], y, lambdas=r.lambdas, penalty_factor=np.zeros(kept),
+                         fit_intercept=fit_intercept)  # fmt: skip
+        np.testing.assert_allclose(r.predict(X), ref.predict(X[:, :kept]), rtol=0, atol=1e-6)
+
+
 def test_a_singular_free_group_and_positive():
     """The same with groups (an unpenalized group of every level: every λ UNBOUNDED, CV scores
     off by 0.01-0.1) and, under positive=True, where leaving a level out would change the cone
