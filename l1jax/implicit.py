@@ -354,6 +354,8 @@ def _solve_one(
     # The forward solve sees no tangents: its loops are never differentiated.
     Xs, ys, lams, rhos, vs, ss = jax.lax.stop_gradient((X, y, lam, rho, v, s))
     sn = ss / jnp.sum(ss)
+    shift = solvers.y_shift(loss, fit_intercept, y, s / jnp.sum(s))  # (with its derivatives)
+    ys = ys - jax.lax.stop_gradient(shift)
     data = solvers.Data(X=Xs, y=ys, s=sn, Xt=Xs.T)
     scale = solvers.gap_scale(loss, ys, sn, fit_intercept)
     tol_abs = jax.lax.stop_gradient(jnp.asarray(tol, dtype)) * scale  # (None: filled, _Checked)
@@ -361,6 +363,8 @@ def _solve_one(
         beta_warm = jnp.zeros(p, dtype)
     if b_warm is None:
         b_warm = solvers.null_intercept(loss, ys, sn, fit_intercept)
+    else:  # (the user's, on y's scale)
+        b_warm = jnp.asarray(b_warm, dtype) - jax.lax.stop_gradient(shift)
     beta0, b0 = jax.lax.stop_gradient((jnp.asarray(beta_warm, dtype), jnp.asarray(b_warm, dtype)))
     step = 1 / solvers.lipschitz(loss, data, fit_intercept, beta0, b0)
     pen = solvers.elastic_net(lams, rhos, vs)
@@ -368,9 +372,11 @@ def _solve_one(
         data, pen, beta0, b0, step, tol_abs,
         loss=loss, positive=positive, fit_intercept=fit_intercept, max_iter=max_iter,
     )  # fmt: skip
-    coef, intercept = _attach(cfg, beta, b, X, y, lam, rho, v, s)
+    coef, intercept = _attach(cfg, beta, b, X, y - shift, lam, rho, v, s)
+    intercept, gap, status = solvers.shifted_back(intercept, shift, gap / scale, status, scale,
+                                                  tol)  # fmt: skip
     status = solvers.certifiable(status, Xs, ys, ss, vs, rhos, lams)
-    return solvers.SolverResult(lams, coef, intercept, gap / scale, n_iter, status)
+    return solvers.SolverResult(lams, coef, intercept, gap, n_iter, status)
 
 
 solve_one = solvers._Checked("solve_one", _check_solve_one, _solve_one)

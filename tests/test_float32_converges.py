@@ -218,3 +218,43 @@ def test_solve_path_default_tol_follows_the_dtype(loss):
         res = l1jax.solve_path(jnp.asarray(X), jnp.asarray(y), jnp.asarray(lams), loss=loss)
     assert bool(np.all(res.status == l1jax.Status.CONVERGED)), res.status
     assert np.all(np.asarray(res.gap) <= 1e-5) and res.coef.dtype == jnp.float32
+
+
+@pytest.mark.parametrize("solver", ["solve_path", "solve_one"])
+def test_float32_solvers_certify_a_y_far_from_zero(solver):
+    """A y of mean 1e6 (unit spread) in float32: solve_path's gap terms cancelled to 0 and a
+    λ whose objective was 3e-4 (relative) from its optimum came back CONVERGED with gap 0, the
+    coefficients 1e-2 off. Now y is solved centred: every λ's gap bounds its suboptimality
+    (against scikit-learn in float64), including what storing an intercept of 1e6 in float32
+    costs, and a y of mean 1e3 converges at every λ as the centred one does."""
+    from sklearn.linear_model import Lasso
+
+    rng = np.random.default_rng(4)
+    n, p = 100, 12
+    X = rng.standard_normal((n, p)).astype(np.float32)
+    noise = X[:, :3] @ np.array([1.0, -2.0, 0.5]) + 0.3 * rng.standard_normal(n)
+    X64 = X.astype(np.float64)
+    lams = np.geomspace(2.3, 2.3e-3, 6).astype(np.float32)
+    for mean in (1e6, 1e3):
+        y = (noise + mean).astype(np.float32)
+        y64 = y.astype(np.float64)
+        p_null = 0.5 * np.var(y64)
+        with jax.enable_x64(False):
+            if solver == "solve_path":
+                res = l1jax.solve_path(X, y, lams)
+            else:
+                one = [l1jax.implicit.solve_one(X, y, lam) for lam in lams]
+                res = jax.tree.map(lambda *a: np.stack(a), *one)
+        for k, lam in enumerate(lams.astype(np.float64)):
+            ref = Lasso(alpha=lam, tol=1e-14, max_iter=100_000).fit(X64, y64)
+
+            def objective(coef, b, y64=y64, lam=lam):
+                return 0.5 * np.mean((y64 - b - X64 @ coef) ** 2) + lam * np.abs(coef).sum()
+
+            excess = objective(np.asarray(res.coef[k], np.float64), float(res.intercept[k]))
+            excess = (excess - objective(ref.coef_, ref.intercept_)) / p_null
+            assert excess <= float(res.gap[k]) + 1e-7, (mean, k, excess, res.gap[k])
+            if res.status[k] == l1jax.Status.CONVERGED:
+                assert excess <= 1e-5 + 1e-7, (mean, k, excess)
+        if mean == 1e3:
+            assert np.all(np.asarray(res.status) == l1jax.Status.CONVERGED), res.status
