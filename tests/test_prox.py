@@ -293,6 +293,20 @@ def test_group_norms_neither_overflow_nor_underflow():
     assert float(penalties.group_l1(jnp.zeros(0))) == 0.0
 
 
+def test_group_norms_of_the_largest_floats():
+    """A float32 group whose largest |x| is above 1 / (the smallest normal number), 8.5e37:
+    XLA divided by it as a product with its inverse, a subnormal flushed to 0, so the norm was 0,
+    the penalty 0 and the prox zeroed the whole group."""
+    for x in (jnp.array([1e38, 1.0], jnp.float32), jnp.array([2e37, 2e37], jnp.float32),
+              jnp.array([4e4, 3e4], jnp.float16)):  # fmt: skip
+        norm = float(np.linalg.norm(np.asarray(x, np.float64)))
+        np.testing.assert_allclose(float(penalties.group_l1(x)), norm, rtol=1e-3)
+        shrunk = np.asarray(x, np.float64) * (1 - 1 / norm)
+        np.testing.assert_allclose(np.asarray(prox.group_l1(x, 1.0), np.float64), shrunk, rtol=1e-3)
+        np.testing.assert_allclose(np.asarray(jax.jit(penalties.group_l1)(x), np.float64), norm,
+                                   rtol=1e-3)  # fmt: skip
+
+
 @pytest.mark.parametrize("rho", [0.0, 0.5, 1.0])
 def test_infinite_threshold_zeroes_the_elastic_net(rho):
     x = jnp.array([1.0, -2.0, 0.0])
