@@ -326,7 +326,8 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
     ``lam_grid`` (their first ``K`` are kept). ``keep(coef, (r, f))``: what to keep of each
     fit's coefficients ``(K, p…)``, taken in its thread as it finishes (``coef`` is then the
     ``R`` lists of ``F`` of what it returns): not R·F·K·p float64s (stability selection keeps
-    their nonzero pattern, cv_path the held-out rows' predictions)."""
+    their nonzero pattern, cv_path the held-out rows' predictions). Last, ``n_iter``
+    ``(R, F, K)`` (:func:`l1jax.path.warn_unconverged` tells stalls by it)."""
     R, F = len(ratios), held.shape[0]
     K = lam_grid.shape[1]
     ahead = ahead or {}
@@ -375,7 +376,8 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
         coef = stack("coef").astype(np.float64)
     else:
         coef = [[fits[r * F + f].coef for f in range(F)] for r in range(R)]
-    return coef, stack("intercept").astype(np.float64), stack("gap"), stack("status")
+    return (coef, stack("intercept").astype(np.float64), stack("gap"), stack("status"),
+            stack("n_iter"))  # fmt: skip
 
 
 def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) -> PathResult:
@@ -457,7 +459,8 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     intercept = intercept.reshape(R, F, K)
     gap = fetch(states.gap)[:, :K].reshape(R, F, K)
     status = _sharding.to_host(states.status)[:M, :K].reshape(R, F, K)
-    return coef, intercept, gap, status
+    n_iter = _sharding.to_host(states.n_iter)[:M, :K].reshape(R, F, K)
+    return coef, intercept, gap, status, n_iter
 
 
 # ----------------------------------------------------------------------------------------------
@@ -801,8 +804,8 @@ def cv_path(
         opts = fold_options(dtype)
         if batched:
             opts = {k: v for k, v in opts.items() if k not in ("grouped", "groups", "row_grams")}
-            coef, intercept, gap, status = _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios,
-                                                        **opts)  # fmt: skip
+            coef, intercept, gap, status, n_iter = _fit_batched(X_arr, y_arr, s, held, lam_grid,
+                                                                ratios, **opts)  # fmt: skip
             zero = np.zeros((K, *coef.shape[4:]))
             eta = [[host_predict(coef[r, f], zero, X_arr[held[f]]) for f in range(F)]
                    for r in range(R)]  # fmt: skip
@@ -814,16 +817,17 @@ def cv_path(
                 coef = coef.astype(np.float64)
                 return host_predict(coef, np.zeros((K, *coef.shape[2:])), X_arr[held[job[1]]])
 
-            eta, intercept, gap, status = _fit_one_by_one(
+            eta, intercept, gap, status, n_iter = _fit_one_by_one(
                 X_arr, fit_y, s, held, lam_grid, ratios, report=report, pad_to=pad_to,
                 pool=pool, ahead=ahead, rows_only=rows_only, keep=held_out, **opts,
             )  # fmt: skip
         report(f"fitted the {R * F} folds")
         warn_unconverged("l1jax.cv_path (its refit on all rows)",
                          np.stack([f.status for f in fulls]), np.stack([f.gap for f in fulls]),
-                         lam_grid, tol, max_iter)  # fmt: skip
+                         lam_grid, tol, max_iter,
+                         n_iter=np.stack([f.n_iter for f in fulls]))  # fmt: skip
         warn_unconverged("l1jax.cv_path", status, gap, lam_grid[:, None, :], tol, max_iter,
-                         what="fold × λ fits")  # fmt: skip
+                         what="fold × λ fits", n_iter=n_iter)  # fmt: skip
 
         fold_scores = np.empty((R, F, K))
         # Under 3 rows per fold cv_se spreads the rows' scores, as cv.glmnet (which then

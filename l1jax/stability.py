@@ -195,18 +195,18 @@ def _selectable(X, sample_weight, fit_intercept: bool) -> np.ndarray:
 def _range_end(X, y, max_selected: int, lambda_min_ratio: float, candidates, mesh,
                options) -> tuple:  # fmt: skip
     """λ_max of all the data, the end of the default λ range and the fits of the search
-    (``(status, gap, lambdas)``, for one warning of unconverged λs): the first λ of a grid of
-    16 per decade at which the path on all the data has ``max_selected`` nonzero coefficients
-    among the ``candidates`` (the penalized features). The path runs one decade at a time
-    (the first from λ_max down to ``max(0.1, lambda_min_ratio) · λ_max``) and stops there, or at
-    ``lambda_min_ratio · λ_max``, its last λ, if it never gets there, so that a small
-    ``max_selected`` costs a short path."""
+    (``(status, gap, lambdas, n_iter)``, for one warning of unconverged λs): the first λ of a
+    grid of 16 per decade at which the path on all the data has ``max_selected`` nonzero
+    coefficients among the ``candidates`` (the penalized features). The path runs one decade at
+    a time (the first from λ_max down to ``max(0.1, lambda_min_ratio) · λ_max``) and stops
+    there, or at ``lambda_min_ratio · λ_max``, its last λ, if it never gets there, so that a
+    small ``max_selected`` costs a short path."""
     low = max(0.1, lambda_min_ratio)
     res = path_for(None, X, y, lambdas=DECADE, lambda_min_ratio=low, mesh=mesh,
                    early_stop=False, **options)  # fmt: skip
     lam_max, first, fits = float(res.lambdas[0]), 1, []
     while True:
-        fits.append((res.status, res.gap, res.lambdas))
+        fits.append((res.status, res.gap, res.lambdas, res.n_iter))
         counts = (np.asarray(res.coef)[:, candidates] != 0).sum(axis=1)
         reached = np.flatnonzero(counts >= max_selected)
         if reached.size:
@@ -380,8 +380,8 @@ def stability_selection(
         dtype = float_dtype(X_arr, np.asarray(y))
         tol = _inputs.default_tol(dtype) if tol is None else tol
         if search:  # (one warning for the decades of the search)
-            warn_unconverged(WHOLE, *(np.concatenate(a) for a in zip(*search, strict=True)),
-                             tol, max_iter)  # fmt: skip
+            status, gap, lams, n_iter = (np.concatenate(a) for a in zip(*search, strict=True))
+            warn_unconverged(WHOLE, status, gap, lams, tol, max_iter, n_iter=n_iter)
         X64, y64 = X_arr.astype(np.float64), np.asarray(y, np.float64)
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         s = _inputs.unit_scale(s)  # (their sums must not overflow)
@@ -414,17 +414,17 @@ def stability_selection(
         if cv._batched(mesh) and not _sparse.is_sparse(X_arr):
             # vmapped over the halves (as cv_path's folds), each on its own rows
             rows = np.stack([np.flatnonzero(half) for half in subsamples])  # (B, ⌊m/2⌋)
-            coef, _, gap, status = cv._fit_batched(X64, y64, s, ~subsamples, grid[None],
+            coef, _, gap, status, n_iter = cv._fit_batched(X64, y64, s, ~subsamples, grid[None],
                                                    [l1_ratio], rows=rows, **opts)  # fmt: skip
             entered = [[keep(c) for c in coef[0]]]
         else:  # through path's program, one per core at a time, each on its half's rows
-            entered, _, gap, status = cv._fit_one_by_one(
+            entered, _, gap, status, n_iter = cv._fit_one_by_one(
                 X64, y64, s, ~subsamples, grid[None], [l1_ratio], rows_only=True, report=report,
                 what="subsample", keep=keep, **opts,
             )  # fmt: skip
         entered, gap, status = np.stack(entered[0]), gap[0], status[0]  # (B, p), (B, K)
         warn_unconverged("l1jax.stability_selection", status, gap, grid, tol, max_iter,
-                         what="subsample × λ fits")  # fmt: skip
+                         what="subsample × λ fits", n_iter=n_iter[0])  # fmt: skip
         probabilities = counts / B
         max_probability = probabilities.max(axis=0)
         q = float(entered[:, candidates].sum(axis=1).mean())

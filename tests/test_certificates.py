@@ -433,7 +433,7 @@ def _assert_batched_folds_gaps_bound_the_error(X, y, ratios):
     held = np.arange(n)[None, :] % 2 == np.arange(2)[:, None]  # (2 folds)
     lam_max = l1jax.path(X, y, lambdas=1, l1_ratio=0.5).lambdas[0]
     grid = (lam_max * ratios)[None, :].astype(np.float32)
-    coef, intercept, gap, status = cv._fit_batched(
+    coef, intercept, gap, status, _ = cv._fit_batched(
         X.astype(np.float32), y.astype(np.float32), np.full(n, 1 / n), held, grid, [0.5],
         loss="squared", fit_intercept=True, standardize=True, penalty_factor=None,
         positive=False, tol=1e-5, max_iter=20_000, mesh=None,

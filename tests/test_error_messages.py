@@ -207,3 +207,18 @@ def test_the_convergence_warning_asks_for_more_iterations_only_where_they_help()
     assert "Increase max_iter" not in text
     with pytest.warns(l1jax.ConvergenceWarning, match=r"Increase max_iter \(now 2\)"):
         l1jax.path(*_data(), lambdas=5, max_iter=2)
+
+
+def test_cv_and_stability_tell_stalls_too():
+    """cv_path (its folds and its refit) and stability_selection told stalled float32 fits (a
+    y of mean 1e6: its intercept cannot be stored to within tol) to increase max_iter, which
+    left every count and gap as it was; path said it does not help."""
+    rng = np.random.default_rng(7)
+    X = rng.standard_normal((100, 10)).astype(np.float32)
+    y = (X[:, :3].sum(1) + 0.5 * rng.standard_normal(100) + 1e6).astype(np.float32)
+    for fit in (lambda: l1jax.cv_path(X, y, n_folds=3, lambdas=8),
+                lambda: l1jax.stability_selection(X, y, n_subsamples=4, lambdas=8)):  # fmt: skip
+        with pytest.warns(l1jax.ConvergenceWarning) as record:
+            fit()
+        text = " ".join(str(w.message) for w in record)
+        assert "a larger max_iter (now 20000) does not help" in text and "Increase" not in text
