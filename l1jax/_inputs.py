@@ -382,7 +382,8 @@ def factor_array(value, what: str) -> np.ndarray:
         raise ValueError(
             f"penalty_factor is inf for {what} {np.flatnonzero(np.isposinf(arr)).tolist()}: to "
             f"leave a {what} out (glmnet's penalty.factor Inf, or its exclude), drop its "
-            f"column{'s' if what == 'group' else ''} from X"
+            f"column{'s' if what == 'group' else ''} from X (glmnet's own rescaling of the "
+            f"others: path's docstring, Against glmnet)"
         )
     _check_finite(arr, "penalty_factor")
     return arr

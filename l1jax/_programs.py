@@ -349,7 +349,8 @@ _PEER_NAMES = {
                      "to be >= 0 (glmnet's lower.limits = 0)"),
     "upper_limits": (None, "limits are not built (positive=True gives lower limits of 0)"),
     "exclude": (None, "there is no exclude argument: drop those columns from X (as glmnet's "
-                "exclude does)"),
+                "exclude does; its rescaling of the others' penalty.factor: path's docstring, "
+                "Against glmnet)"),
     "keep": (None, "prevalidated fits (glmnet's keep=TRUE) are not built"),
     "dfmax": (None, "dfmax is not built: choose the λs by the nonzero counts of res.coef"),
     "pmax": (None, "pmax is not built: choose the λs by the nonzero counts of res.coef"),

@@ -270,7 +270,9 @@ def path(
     ``tol=1e-12``; at the defaults, ``tol=1e-7`` here and ``thresh=1e-7`` there, about 5e-5
     relative here and 1e-4 to 4e-4 there, each from the tight fit), where it solves the
     objective above. Four of its conventions differ from that objective, and give
-    other coefficients: it rescales ``penalty.factor`` to sum to p (pass ``v * p / v.sum()``);
+    other coefficients: it rescales ``penalty.factor`` to sum to p (pass ``v * p / v.sum()``;
+    columns it leaves out, by ``exclude`` or a factor ``Inf``, count 1 each in that sum: drop
+    them and pass the others' ``v * p / (v.sum() + n_left_out)``, p counting them too);
     its gaussian elastic net (α < 1) standardizes y first, which weighs its ridge part by
     1/σ_y (σ_y: y's weighted 1/n standard deviation, with ``intercept=FALSE`` its uncentred
     weighted root mean square; pass ``l1_ratio=α / (α + (1 − α)/σ_y)``
