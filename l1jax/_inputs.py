@@ -1313,7 +1313,14 @@ def check_loss(loss, multinomial: bool = False) -> str:
         raise ValueError("loss='multinomial' is fitted by l1jax.path and l1jax.cv_path only "
                          "(not yet here); use one of them, or one of " + str(LOSSES))  # fmt: skip
     if loss not in names:
-        raise ValueError(f"loss must be one of {names}, got {loss!r}")
+        # (glmnet's family names, scikit-learn's, or a name in other case or with spaces)
+        word = loss.strip().lower()
+        meant = {"gaussian": "squared", "mgaussian": "squared", "binomial": "logistic",
+                 "squared_error": "squared", "log_loss": "logistic"}.get(word, word)  # fmt: skip
+        hint = ""
+        if meant in names and meant != loss:
+            hint = f" (did you mean {meant!r}{' with a 2-D y' if word == 'mgaussian' else ''}?)"
+        raise ValueError(f"loss must be one of {names}, got {loss!r}{hint}")
     return loss
 
 

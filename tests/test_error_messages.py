@@ -222,3 +222,16 @@ def test_cv_and_stability_tell_stalls_too():
             fit()
         text = " ".join(str(w.message) for w in record)
         assert "a larger max_iter (now 20000) does not help" in text and "Increase" not in text
+
+
+def test_glmnet_and_sklearn_loss_names_are_told_the_name_here():
+    """glmnet's families (gaussian, binomial, mgaussian), scikit-learn's names and a name in
+    other case only listed the losses."""
+    X, y = _data()
+    for given, meant in [("binomial", "'logistic'"), ("gaussian", "'squared'"),
+                         ("mgaussian", "'squared' with a 2-D y"), ("Poisson ", "'poisson'"),
+                         ("log_loss", "'logistic'")]:  # fmt: skip
+        with pytest.raises(ValueError, match=rf"got {given!r} \(did you mean {meant}\?\)$"):
+            l1jax.path(X, y, loss=given)
+    with pytest.raises(ValueError, match=r"got 'cox'$"):
+        l1jax.path(X, y, loss="cox")
