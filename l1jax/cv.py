@@ -68,7 +68,9 @@ class CVResult(NamedTuple):
     Attributes:
       lambdas: ``(K,)`` the λ grid of the full data, descending.
       cv_mean: ``(K,)`` mean held-out score over the folds (weighted by each fold's held-out
-        sample weight: the mean over all held-out rows for MSE and deviance).
+        sample weight: the mean over all held-out rows for MSE and deviance). The scores
+        (``cv_mean``, ``cv_se``, ``fold_scores``) are NumPy float64 whatever the data's dtype
+        (summed on the host, as scikit-learn's); ``lambdas`` and ``path`` in the data's.
       cv_se: ``(K,)`` its standard error over the folds (under 3 rows per fold, over the
         rows; see :func:`cv_path`).
       lambda_min: the λ of the best ``cv_mean``.

@@ -37,7 +37,7 @@ class StabilityResult(NamedTuple):
     Attributes:
       lambdas: ``(K,)`` the λs, descending.
       probabilities: ``(K, p)`` the fraction of subsamples whose fit at each λ has the feature
-        nonzero.
+        nonzero (NumPy float64, whatever the data's dtype).
       subsamples: ``(B, n)`` bool, the rows of each subsample (complementary pairs: rows
         ``2i`` and ``2i + 1`` are disjoint halves).
       selected: ``(p,)`` bool, ``max_probability >= threshold``, among the penalized features
