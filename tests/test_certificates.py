@@ -726,6 +726,32 @@ def test_more_free_columns_than_rows():
         np.testing.assert_allclose(r.predict(X), ref.predict(X[:, :kept]), rtol=0, atol=1e-6)
 
 
+def test_free_columns_after_copies_are_kept():
+    """Unpenalized columns after copies of one another, past the rank of the rows (12 of 10
+    rows; or 20 rows of which 10 weigh 0): the QR's diagonal left out independent columns
+    after the copies as well (a column's rounding took a direction the later ones lacked), and
+    the fit came back CONVERGED 0.29 off. Now only the copies (and, with an intercept, the
+    column past the centred rank) are left out, and the fit is that of the data without the
+    copies."""
+    rng = np.random.default_rng(0)
+    for n, w in ((10, None), (20, np.r_[np.ones(10), np.zeros(10)])):
+        copy = rng.standard_normal(n)
+        X = np.column_stack([copy, copy, copy, rng.standard_normal((n, 11))])
+        y = rng.standard_normal(n)
+        pf = np.r_[np.zeros(12), 1.0, 1.0]
+        keep = [0, *range(3, 14)]
+        for fit_intercept in (True, False):
+            r = l1jax.path(X, y, penalty_factor=pf, lambdas=3, sample_weight=w,
+                           fit_intercept=fit_intercept)  # fmt: skip
+            assert r.converged.all(), r.status
+            left_out = np.flatnonzero(np.all(r.coef[:, :12] == 0, axis=0))
+            np.testing.assert_array_equal(left_out, [1, 2, 11] if fit_intercept else [1, 2])
+            ref = l1jax.path(X[:, keep], y, penalty_factor=pf[keep], lambdas=r.lambdas,
+                             sample_weight=w, fit_intercept=fit_intercept)  # fmt: skip
+            np.testing.assert_allclose(r.predict(X)[:, :10], ref.predict(X[:, keep])[:, :10],
+                                       rtol=0, atol=1e-8)  # fmt: skip
+
+
 def test_a_singular_free_group_and_positive():
     """The same with groups (an unpenalized group of every level: every λ UNBOUNDED, CV scores
     off by 0.01-0.1) and, under positive=True, where leaving a level out would change the cone
