@@ -1854,12 +1854,15 @@ def y_shift(loss, fit_intercept, y, s) -> jax.Array:
 
 def shifted_back(intercept, shift, gap, status, scale, tol):
     """``(intercept, gap, status)`` of a fit of ``y − shift`` (:func:`y_shift`) as those of
-    ``y``'s: the intercept plus ``shift``, and what storing that sum in the dtype costs,
-    ``½ δ²`` (the squared loss's curvature along the intercept is 1), added to the relative
-    ``gap`` (``scale``: ``P_null``), a λ whose gap then exceeds ``tol`` no longer CONVERGED: an
-    intercept of 1e6 is stored 0.03 off in float32, a relative 3e-4 on a y of unit spread."""
+    ``y``'s: the intercept plus ``shift``, and what storing that sum in the dtype may cost
+    added to the relative ``gap`` (``scale``: ``P_null``), a λ whose gap then exceeds ``tol``
+    no longer CONVERGED: an intercept of 1e6 is stored 0.03 off in float32, a relative 3e-4 on
+    a y of unit spread. A shift ``δ`` of the intercept adds ``δ g + ½ δ²`` to the objective
+    (the squared loss's curvature along it is 1), where its derivative ``g`` has ``½ g² ≤ G``,
+    the absolute gap: at most ``|δ| √(2G) + ½ δ²``."""
     total, rounding = _two_sum(intercept, shift)
-    gap = gap + jax.lax.stop_gradient(0.5 * rounding**2 / scale)
+    cost = jnp.abs(rounding) * jnp.sqrt(2 * jnp.maximum(gap, 0) / scale) + 0.5 * rounding**2 / scale
+    gap = gap + jax.lax.stop_gradient(cost)
     unmet = (status == Status.CONVERGED) & ~(gap <= jnp.asarray(tol, gap.dtype))
     return total, gap, jnp.where(unmet, Status.MAX_ITER, status).astype(status.dtype)
 
