@@ -1863,7 +1863,8 @@ def shifted_back(intercept, shift, gap, status, scale, tol):
     total, rounding = _two_sum(intercept, shift)
     cost = jnp.abs(rounding) * jnp.sqrt(2 * jnp.maximum(gap, 0) / scale) + 0.5 * rounding**2 / scale
     gap = gap + jax.lax.stop_gradient(cost)
-    unmet = (status == Status.CONVERGED) & ~(gap <= jnp.asarray(tol, gap.dtype))
+    # (only where it added something: a gap at tol, divided by the scale, may round above it)
+    unmet = (status == Status.CONVERGED) & (cost > 0) & ~(gap <= jnp.asarray(tol, gap.dtype))
     return total, gap, jnp.where(unmet, Status.MAX_ITER, status).astype(status.dtype)
 
 
