@@ -543,22 +543,34 @@ def _centred(intercept: np.ndarray) -> np.ndarray:
     return intercept - intercept.mean(axis=-1, keepdims=True)
 
 
-def _stored_intercept(loss, exact, stored, y, s, p_null) -> np.ndarray:
-    """What storing each λ's intercept ``exact`` (float64, from the coefficients as returned)
-    as ``stored`` (the path's dtype) may add to its objective, relative to ``P_null``: a shift
-    ``δ`` of the intercept raises the data loss by at most ``½ L ‖δ‖²`` beyond its first-order
-    term (which the intercept's own optimality makes 0), with ``L`` the loss's curvature along
-    it: 1 (squared), 1/4 (logistic), 1/2 (multinomial), ``Σ s μ e^{|δ|}`` (Poisson, where
+def _mean(y: np.ndarray, s: np.ndarray):
+    """The ``s``-weighted mean of ``y`` (float64, along its first axis), corrected by a second
+    pass: to a few ulps of y's spread, not of its mean (a y of mean 1e15 and unit spread: 0.3
+    off, which its centred fit's intercept, taken as 0, never saw)."""
+    mean = (s @ y) / s.sum()
+    return mean + (s @ (y - mean)) / s.sum()
+
+
+def _stored_intercept(loss, exact, stored, y, s, p_null, slack) -> np.ndarray:
+    """What storing each λ's intercept ``exact`` (float64, from the coefficients as returned:
+    a sum and its rounding's error, to within ``slack``, what its other float64 arithmetic may
+    have rounded) as ``stored`` (the path's dtype) may add to its objective, relative to
+    ``P_null``: a shift ``δ`` of the intercept raises the data loss by at most ``½ L ‖δ‖²``
+    beyond its first-order term (which the intercept's own optimality makes 0: exactly for the
+    squared loss, whose intercept here is the optimum given the coefficients; to the engine's
+    Newton steps on the unpenalized block for the others), with ``L`` the loss's curvature
+    along it: 1 (squared), 1/4 (logistic), 1/2 (multinomial), ``Σ s μ e^{|δ|}`` (Poisson, where
     ``Σ s μ = Σ s y`` at the intercept's optimum). In float32 it is not small when ``Xβ``'s
     uncentred part is large: a column whose mean is 10⁶ times its spread gives an intercept of
-    about 10⁶ with a float32 step of 0.06, a relative gap of 1e-4 on its own."""
-    d = np.asarray(stored, np.float64) - exact
-    sq = d * d if d.ndim == 1 else np.sum(d * d, axis=-1)
+    about 10⁶ with a float32 step of 0.06, a relative gap of 1e-4 on its own; in float64 a y of
+    mean 1e14 gets its mean back 0.01 off (a relative 1e-5, reported converged at tol 1e-7)."""
+    d = np.abs((np.asarray(stored, np.float64) - exact[0]) - exact[1]) + slack
+    norm = np.sqrt(d * d if d.ndim == 1 else np.sum(d * d, axis=-1))
     if loss == "poisson":
-        curvature = (s @ y / np.sum(s)) * np.exp(np.abs(d))
+        curvature = (s @ y / np.sum(s)) * np.exp(norm)
     else:
         curvature = {"squared": 1.0, "logistic": 0.25, MULTINOMIAL: 0.5}[loss]
-    return 0.5 * curvature * sq / p_null
+    return 0.5 * curvature * norm * norm / p_null
 
 
 def _path(
@@ -656,7 +668,7 @@ def _path(
     # get below (a y 100 σ from 0 on columns shifted by ±70: λs at 1e-2 λ_max stalled at gaps
     # of 5e-5 whose errors were 5e-8)
     centred = loss == "squared" and fit_intercept
-    y_shift = (s64 @ y.astype(np.float64)) / s64.sum() if centred else 0.0
+    y_shift = _mean(y.astype(np.float64), s64) if centred else 0.0
 
     def prepared(gram):
         if isinstance(X, jax.Array):
@@ -692,10 +704,16 @@ def _path(
     )
     eps = np.finfo(np.float64).eps
     rounding = 64 * eps * (abs(l_null) + abs(l_sat))
-    if loss == "squared":  # (y − ȳ within 64 ulps of ȳ: a constant y whose mean rounds, as 3.0
-        # in 80 rows, left P_null at 1e-31, λ_max at 2e-32 and gaps of 1e251)
-        rounding = max(rounding, (64 * eps) ** 2 * 0.5 * float(np.sum(
-            s64 @ np.square(y.astype(np.float64)))) / s64.sum())  # fmt: skip
+    if loss == "squared" and fit_intercept:  # (a constant y whose mean rounds, as 3.0 in 80
+        # rows, left P_null at 1e-31, λ_max at 2e-32 and gaps of 1e251: its spread about a mean
+        # corrected by a second pass, 0 for a constant y, within 2 ulps of it; a y of mean 1e15
+        # and unit spread (50 ulps) is not constant: it was taken for one, with gaps of 0 at
+        # 8e-2 from optimal, and its P_null was 0.3% too large)
+        y64, w = y.astype(np.float64), s64 / s64.sum()
+        d = y64 - _mean(y64, s64)  # (exact, and its mean: the mean's own rounding, 0.03 at 1e15)
+        p_null = 0.5 * float(np.sum(w @ np.square(d) - np.square(w @ d)))
+        rounding = max(rounding, (2 * eps) ** 2 * 0.5 * float(np.sum(
+            s64 @ np.square(y64))) / s64.sum())  # fmt: skip
     if p_null <= rounding:
         # The intercept-only model already fits as well as the saturated one (constant y, a
         # single weighted sample): it is optimal at every λ, and the relative gap is 0/0.
@@ -733,21 +751,28 @@ def _path(
         return grid.astype(dtype) * (np.asarray(lambda_max, dtype) if args.relative else 1)
     grid, coef, intercept, gap = out["lambdas"], out["coef"], out["intercept"], out["gap"]
     n_iter, status = out["n_iter"].astype(np.int64), out["status"]
+    eps64, slack = np.finfo(np.float64).eps, 0.0  # (slack: what the float64 sums below may
+    # round, at most (p + 1) ε of the products' sizes and ε of each sum's; the last one's, by
+    # far the largest where y's mean is large, is taken exactly: _two_sum's error)
     if tasks:  # (K, p, m): the rows of B on the original scale
         coef = (coef / prep.x_scale[None, :, None]).astype(dtype)
         if fit_intercept:
             intercept = intercept - np.einsum("kpm,p->km", coef, prep.x_mean)
+            slack = (p + 1) * eps64 * np.einsum("kpm,p->km", np.abs(coef), np.abs(prep.x_mean))
     else:
         coef = (coef / prep.x_scale[None, :]).astype(dtype)
         if fit_intercept:
             intercept = intercept - coef @ prep.x_mean
-    intercept = intercept + y_shift
+            slack = (p + 1) * eps64 * (np.abs(coef) @ np.abs(prep.x_mean))
+    slack = slack + eps64 * np.abs(intercept)
+    intercept, rounding = solvers._two_sum(np.asarray(intercept, np.float64), y_shift)
     if loss == MULTINOMIAL and fit_intercept:  # (the common shift, free, stayed where the null
         intercept = _centred(intercept)  # model's log proportions put it: glmnet's sum to 0)
+        slack = slack + tasks[0] * eps64 * np.abs(intercept)
     if fit_intercept:  # (float64 here, from the coefficients as returned)
         rounded = intercept.astype(dtype)
-        gap = gap + _stored_intercept(loss, intercept, rounded, y.astype(np.float64), s64,
-                                      p_null).astype(gap.dtype)  # fmt: skip
+        gap = gap + _stored_intercept(loss, (intercept, rounding), rounded, y.astype(np.float64),
+                                      s64, p_null, slack).astype(gap.dtype)  # fmt: skip
         status = np.where((status == solvers.Status.CONVERGED) & (gap > tol),
                           solvers.Status.MAX_ITER, status).astype(status.dtype)  # fmt: skip
         intercept = rounded

@@ -752,6 +752,35 @@ def test_free_columns_after_copies_are_kept():
                                        rtol=0, atol=1e-8)  # fmt: skip
 
 
+def test_float64_gap_counts_the_rounding_of_a_large_mean_of_y():
+    """float64, a y of mean 1e14 (unit spread): the mean given back to the intercept rounded by
+    0.01, which no gap counted (converged, 1e-5 from the optimum at tol 1e-7); at a mean of 1e15
+    (y's spread 50 ulps) y was taken for a constant (all coefficients 0, gap 0, converged, 8e-2
+    from the optimum). Each gap now bounds the error (against scikit-learn on y centred
+    exactly), and the λs it does not certify are not converged."""
+    from sklearn.linear_model import Lasso
+
+    rng = np.random.default_rng(11)
+    n, p = 100, 8
+    X = rng.standard_normal((n, p))
+    z = X @ (rng.standard_normal(p) * 0.3) + rng.standard_normal(n)
+    for mean in (1e12, 1e14, 1e15):
+        y, yc = mean + z, (mean + z) - mean  # (y − mean is exact: the same data, centred)
+        lam = 0.5 * np.max(np.abs(X.T @ (yc - yc.mean()))) / n
+        ref = Lasso(alpha=lam, tol=1e-14, max_iter=10**6).fit(X, yc)
+        best = 0.5 * np.mean((yc - X @ ref.coef_ - ref.intercept_) ** 2) + lam * np.abs(
+            ref.coef_).sum()  # fmt: skip
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", l1jax.ConvergenceWarning)
+            res = l1jax.path(X, y, lambdas=np.array([lam]), standardize=False)
+        coef, b = res.coef[0], res.intercept[0] - mean  # (exact)
+        excess = 0.5 * np.mean((yc - X @ coef - b) ** 2) + lam * np.abs(coef).sum() - best
+        excess /= 0.5 * np.var(yc)
+        assert excess <= res.gap[0] + 1e-12, (mean, excess, res.gap[0])
+        assert bool(res.converged[0]) == (mean == 1e12), (mean, res.gap[0])
+        assert np.any(res.coef[0] != 0)
+
+
 def test_a_singular_free_group_and_positive():
     """The same with groups (an unpenalized group of every level: every λ UNBOUNDED, CV scores
     off by 0.01-0.1) and, under positive=True, where leaving a level out would change the cone
