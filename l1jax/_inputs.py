@@ -742,14 +742,14 @@ ALIASED_MAX = 256  # unpenalized columns checked for exact collinearity (a QR of
 ALIASED_TOL = 1e-11  # residuals of unit columns below which a column is another's, to rounding
 
 
-def _dependent(cols: np.ndarray, tol: float) -> np.ndarray:
-    """``(k,)`` bool: the unit columns of ``cols`` ``(m, k)`` that are, to ``tol``, linear
-    combinations of the columns before them that are not (Gram-Schmidt in their order, each
-    projection done twice; on a QR's ``R``, whose columns have the relations of the data's, it
-    costs ``k³``). A QR's own ``|R_jj|`` is not that once a column is dependent: its rounding
-    still takes a direction, which a later independent column then lacks (12 unpenalized
-    columns of 10 rows, two of them copies: an independent one was left out, the fit 0.29 off,
-    CONVERGED)."""
+def _dependent(cols: np.ndarray, tol: np.ndarray) -> np.ndarray:
+    """``(k,)`` bool: the unit columns of ``cols`` ``(m, k)`` that are, to ``tol`` ``(k,)``,
+    linear combinations of the columns before them that are not (Gram-Schmidt in their order,
+    each projection done twice; on a QR's ``R``, whose columns have the relations of the
+    data's, it costs ``k³``). A QR's own ``|R_jj|`` is not that once a column is dependent:
+    its rounding still takes a direction, which a later independent column then lacks (12
+    unpenalized columns of 10 rows, two of them copies: an independent one was left out, the
+    fit 0.29 off, CONVERGED)."""
     basis = np.zeros((cols.shape[0], 0))
     dependent = np.zeros(cols.shape[1], bool)
     for j in range(cols.shape[1]):
@@ -757,7 +757,7 @@ def _dependent(cols: np.ndarray, tol: float) -> np.ndarray:
         for _ in range(2):
             c = c - basis @ (basis.T @ c)
         norm = np.linalg.norm(c)
-        dependent[j] = norm < tol
+        dependent[j] = norm < tol[j]
         if not dependent[j]:
             basis = np.column_stack([basis, c / norm])
     return dependent
@@ -788,6 +788,7 @@ def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept
     cols = _host_columns(X, free)
     s = np.ones(cols.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
     s = s / s.sum()
+    raw = np.sqrt(s @ np.square(cols))  # (the size of what is stored)
     if fit_intercept:
         cols = cols - s @ cols
     cols = np.sqrt(s)[:, None] * cols
@@ -795,10 +796,13 @@ def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept
     if not np.all(norms > 0):
         return prep
     R = np.linalg.qr(cols / norms, mode="r")  # (min(n, k), k): the columns' relations
-    # (to the rounding of X's own dtype: x0 + x1 stored in float32 left a residual of 2.3e-8,
-    # and every λ came back UNBOUNDED, coefficients of 1e6)
+    # To the rounding of X's own dtype (x0 + x1 stored in float32 left a residual of 2.3e-8,
+    # and every λ came back UNBOUNDED, coefficients of 1e6), relative to what is stored: a
+    # column of mean 1e6 and unit spread rounds by 1e-10 of its centred norm, and so do the
+    # later ones summed from it (x0 + x1 was kept: coefficients of 1e9, no λ converged)
     stored = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
-    aliased = free[_dependent(R, max(ALIASED_TOL, 8 * np.finfo(stored).eps))]
+    size = np.maximum.accumulate(np.maximum(raw / norms, 1))  # (of each and those before it)
+    aliased = free[_dependent(R, max(ALIASED_TOL, 8 * np.finfo(stored).eps) * size)]
     if aliased.size == 0:
         return prep
     if positive:

@@ -781,6 +781,25 @@ def test_float64_gap_counts_the_rounding_of_a_large_mean_of_y():
         assert np.any(res.coef[0] != 0)
 
 
+def test_free_columns_summed_from_a_column_far_from_zero_are_left_out():
+    """x2 = x0 + x1, all unpenalized, x0 of mean 1e6 and unit spread: x2's rounding is 4e-11 of
+    its centred norm, above the absolute threshold (1e-11), so it was kept: coefficients of 1e9
+    and no λ converged. The threshold is now relative to what is stored."""
+    rng = np.random.default_rng(13)
+    n = 60
+    Z = rng.standard_normal((n, 6))
+    x0 = 1e6 + Z[:, 0]
+    X = np.column_stack([x0, Z[:, 1], x0 + Z[:, 1], Z[:, 2:]])
+    y = Z[:, 2:] @ rng.standard_normal(4) + Z[:, 0] + rng.standard_normal(n)
+    v = np.r_[0.0, 0.0, 0.0, np.ones(4)]
+    res = l1jax.path(X, y, penalty_factor=v, lambdas=8)
+    assert res.converged.all(), res.status
+    np.testing.assert_array_equal(res.coef[:, 2], 0.0)
+    keep = [0, 1, 3, 4, 5, 6]
+    ref = l1jax.path(X[:, keep], y, penalty_factor=v[keep], lambdas=res.lambdas)
+    np.testing.assert_allclose(res.predict(X), ref.predict(X[:, keep]), rtol=0, atol=1e-6)
+
+
 def test_a_singular_free_group_and_positive():
     """The same with groups (an unpenalized group of every level: every λ UNBOUNDED, CV scores
     off by 0.01-0.1) and, under positive=True, where leaving a level out would change the cone
