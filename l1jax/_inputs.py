@@ -1330,12 +1330,14 @@ def check_loss(loss, multinomial: bool = False) -> str:
     names = LOSSES + (MULTINOMIAL,) if multinomial else LOSSES
     if not isinstance(loss, str):
         raise TypeError(f"loss must be a string, one of {names}, got {type(loss).__name__}")
-    if loss == MULTINOMIAL and not multinomial:
-        raise ValueError("loss='multinomial' is fitted by l1jax.path and l1jax.cv_path only "
-                         "(not yet here); use one of them, or one of " + str(LOSSES))  # fmt: skip
+    # (glmnet's family names, scikit-learn's, or a name in other case or with spaces)
+    word = loss.strip().lower()
+    if word in (MULTINOMIAL, "mgaussian") and not multinomial:  # (where a 2-D y is refused)
+        what = "loss='multinomial'" if word == MULTINOMIAL else "glmnet's mgaussian (loss=" \
+            "'squared' with a 2-D y)"  # fmt: skip
+        raise ValueError(f"{what} is fitted by l1jax.path and l1jax.cv_path only (not yet "
+                         f"here); use one of them, or one of {LOSSES}, got {loss!r}")  # fmt: skip
     if loss not in names:
-        # (glmnet's family names, scikit-learn's, or a name in other case or with spaces)
-        word = loss.strip().lower()
         meant = {"gaussian": "squared", "mgaussian": "squared", "binomial": "logistic",
                  "squared_error": "squared", "log_loss": "logistic"}.get(word, word)  # fmt: skip
         hint = ""

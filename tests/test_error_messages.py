@@ -235,3 +235,7 @@ def test_glmnet_and_sklearn_loss_names_are_told_the_name_here():
             l1jax.path(X, y, loss=given)
     with pytest.raises(ValueError, match=r"got 'cox'$"):
         l1jax.path(X, y, loss="cox")
+    # where a 2-D y and the multinomial loss are refused, they say where they are fitted
+    for given in ("mgaussian", "MULTINOMIAL"):
+        with pytest.raises(ValueError, match=rf"fitted by l1jax.path .* got {given!r}$"):
+            l1jax.solve_path(X, y, np.array([0.1]), loss=given)
