@@ -763,6 +763,41 @@ def _dependent(cols: np.ndarray, tol: np.ndarray) -> np.ndarray:
     return dependent
 
 
+def aliased_columns(X, sample_weight, penalty_factor, fit_intercept: bool,
+                    nonzero=None) -> np.ndarray:  # fmt: skip
+    """The indices of the unpenalized columns (``penalty_factor`` 0, among the ``nonzero``
+    ones where given) that :func:`drop_aliased` leaves out: to rounding, linear combinations
+    of the unpenalized columns before them and the intercept."""
+    none = np.zeros(0, np.int64)
+    if penalty_factor is None:
+        return none
+    free = np.asarray(penalty_factor) == 0
+    free = np.flatnonzero(free if nonzero is None else np.asarray(nonzero) & free)
+    if free.size == 0 or free.size > ALIASED_MAX or (free.size == 1 and not fit_intercept):
+        return none
+    cols = _host_columns(X, free)
+    s = np.ones(cols.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    s = s / s.sum()
+    raw = np.sqrt(s @ np.square(cols))  # (the size of what is stored)
+    if fit_intercept:
+        cols = cols - s @ cols
+    cols = np.sqrt(s)[:, None] * cols
+    norms = np.linalg.norm(cols, axis=0)
+    varies = norms > 0  # (constant columns are the caller's: zero columns already)
+    free, cols, raw, norms = free[varies], cols[:, varies], raw[varies], norms[varies]
+    if free.size == 0:
+        return none
+    R = np.linalg.qr(cols / norms, mode="r")  # (min(n, k), k): the columns' relations
+    # To the rounding of X's own dtype (x0 + x1 stored in float32 left a residual of 2.3e-8,
+    # and every λ came back UNBOUNDED, coefficients of 1e6), relative to what is stored: a
+    # column of mean 1e6 and unit spread rounds by 1e-10 of its centred norm, and so do the
+    # later ones summed from it (x0 + x1 was kept: coefficients of 1e9, no λ converged)
+    stored = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
+    size = np.maximum.accumulate(np.maximum(raw / norms, 1))  # (of each and those before it)
+    aliased = free[_dependent(R, max(ALIASED_TOL, 8 * np.finfo(stored).eps) * size)]
+    return aliased
+
+
 def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept: bool,
                  positive: bool = False) -> Prepared:  # fmt: skip
     """``prep`` with the unpenalized columns that are, to rounding, linear combinations of the
@@ -782,27 +817,7 @@ def drop_aliased(prep: Prepared, X, sample_weight, penalty_factor, fit_intercept
     near-collinear but not to rounding (1e-7 apart) are kept, as the solvers certify those."""
     if penalty_factor is None:
         return prep
-    free = np.flatnonzero(np.asarray(prep.nonzero) & (np.asarray(penalty_factor) == 0))
-    if free.size == 0 or free.size > ALIASED_MAX or (free.size == 1 and not fit_intercept):
-        return prep
-    cols = _host_columns(X, free)
-    s = np.ones(cols.shape[0]) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    s = s / s.sum()
-    raw = np.sqrt(s @ np.square(cols))  # (the size of what is stored)
-    if fit_intercept:
-        cols = cols - s @ cols
-    cols = np.sqrt(s)[:, None] * cols
-    norms = np.linalg.norm(cols, axis=0)
-    if not np.all(norms > 0):
-        return prep
-    R = np.linalg.qr(cols / norms, mode="r")  # (min(n, k), k): the columns' relations
-    # To the rounding of X's own dtype (x0 + x1 stored in float32 left a residual of 2.3e-8,
-    # and every λ came back UNBOUNDED, coefficients of 1e6), relative to what is stored: a
-    # column of mean 1e6 and unit spread rounds by 1e-10 of its centred norm, and so do the
-    # later ones summed from it (x0 + x1 was kept: coefficients of 1e9, no λ converged)
-    stored = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
-    size = np.maximum.accumulate(np.maximum(raw / norms, 1))  # (of each and those before it)
-    aliased = free[_dependent(R, max(ALIASED_TOL, 8 * np.finfo(stored).eps) * size)]
+    aliased = aliased_columns(X, sample_weight, penalty_factor, fit_intercept, prep.nonzero)
     if aliased.size == 0:
         return prep
     if positive:

@@ -408,6 +408,10 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     p = X_arr.shape[1]
     gram_ok = _inputs.gram_is_exact(X_arr, s, penalty_factor, lam_grid, fit_intercept,
                                     lam_grid.dtype, tol)  # fmt: skip
+    # Unpenalized columns that are, on all rows, combinations of those before them (so on every
+    # fold's) are zero columns, as path's drop_aliased leaves them out (every level of a one-hot
+    # encoding with an intercept: every fit UNBOUNDED, each told to drop columns)
+    aliased = _inputs.aliased_columns(X_arr, s, penalty_factor, fit_intercept)
     if rows is not None:  # (F, h, p): each fold's rows
         X_arr, y_arr, s = X_arr[rows], y_arr[rows], s[rows]
         held = np.zeros(rows.shape, bool)
@@ -428,10 +432,14 @@ def _fit_batched(X_arr, y_arr, s, held, lam_grid, ratios, *, loss, fit_intercept
     data, fits = _sharding.axis(mesh, "data"), _sharding.axis(mesh, "lambdas")
     put = functools.partial(_put, mesh, dtype)
     if rows is None:  # shared by the fits
-        X_in = put(np.pad(X_arr, ((0, pad), (0, p_pad - p))), data, None)
+        X_pad = np.pad(X_arr, ((0, pad), (0, p_pad - p)))
+        X_pad[:, aliased] = 0
+        X_in = put(X_pad, data, None)
         y_in = put(np.pad(y_arr, (0, pad)), data)
     else:
-        X_in = put(np.pad(X_arr, ((0, 0), (0, pad), (0, p_pad - p)))[pairs % F], fits, data, None)
+        X_pad = np.pad(X_arr, ((0, 0), (0, pad), (0, p_pad - p)))[pairs % F]
+        X_pad[..., aliased] = 0
+        X_in = put(X_pad, fits, data, None)
         y_in = put(np.pad(y_arr, ((0, 0), (0, pad)))[pairs % F], fits, data)
     args = (
         X_in,

@@ -485,6 +485,30 @@ def test_batched_folds_keep_off_the_gram_matrix_of_a_bad_free_block(monkeypatch)
     np.testing.assert_allclose(means[1], means[0], rtol=2e-4)
 
 
+def test_batched_folds_leave_out_aliased_free_columns(monkeypatch):
+    """Every level of a one-hot encoding, unpenalized, with an intercept: the vmapped fits
+    (accelerators, meshes; cv_path's folds and stability_selection's halves) did not leave the
+    redundant level out as path does, and every fit came back UNBOUNDED, each with a warning
+    telling the user to drop columns. Now no warning, and the scores of the folds one by one."""
+    from l1jax import cv
+
+    rng = np.random.default_rng(7)
+    n = 80
+    level = rng.integers(0, 4, n)
+    Z = rng.standard_normal((n, 5))
+    X = np.hstack([np.eye(4)[level], Z])
+    v = np.r_[np.zeros(4), np.ones(5)]
+    y = 0.5 * level + Z @ rng.standard_normal(5) + rng.standard_normal(n)
+    means = []
+    for batched in (False, True):
+        monkeypatch.setattr(cv, "BATCHED", batched)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            means.append(l1jax.cv_path(X, y, penalty_factor=v, lambdas=6, n_folds=4).cv_mean)
+            l1jax.stability_selection(X, y, penalty_factor=v, n_subsamples=4, lambdas=4)
+    np.testing.assert_allclose(means[1], means[0], rtol=1e-6)
+
+
 def _outlying_counts(x00):
     """Poisson counts whose row 0 lies x00 standard deviations out on the feature that matters:
     fold 0 (fold_ids i % 4) holds it out, and its fit's prediction there overflows e^η."""
