@@ -703,22 +703,27 @@ def _path(
         loss, y.astype(np.float64), s64, fit_intercept, np
     )
     eps = np.finfo(np.float64).eps
-    rounding = 64 * eps * (abs(l_null) + abs(l_sat))
+    constant = p_null <= 64 * eps * (abs(l_null) + abs(l_sat))
     if loss == "squared" and fit_intercept:  # (a constant y whose mean rounds, as 3.0 in 80
-        # rows, left P_null at 1e-31, λ_max at 2e-32 and gaps of 1e251: its spread about a mean
-        # corrected by a second pass, 0 for a constant y, within 2 ulps of it; a y of mean 1e15
-        # and unit spread (50 ulps) is not constant: it was taken for one, with gaps of 0 at
-        # 8e-2 from optimal, and its P_null was 0.3% too large)
+        # rows, left P_null at 1e-31, λ_max at 2e-32 and gaps of 1e251. Now each task's spread
+        # about its mean corrected by a second pass: 0 for a constant y, or the rounding of an
+        # offset (d's mean squared cancels its mean square). A y of mean 1e15 and unit spread (50
+        # ulps), or of 1e16 ± 4 (2 ulps), is not constant: taken for one, its gaps were 0 at
+        # 0.08-0.9 from optimal; and its P_null was 0.3% too large, the mean's rounding in it)
         y64, w = y.astype(np.float64), s64 / s64.sum()
         d = y64 - _mean(y64, s64)  # (exact, and its mean: the mean's own rounding, 0.03 at 1e15)
-        p_null = 0.5 * float(np.sum(w @ np.square(d) - np.square(w @ d)))
-        rounding = max(rounding, (2 * eps) ** 2 * 0.5 * float(np.sum(
-            s64 @ np.square(y64))) / s64.sum())  # fmt: skip
-    if p_null <= rounding:
+        square = w @ np.square(d)
+        spread = square - np.square(w @ d)  # (per task: a constant task beside others is one)
+        p_null = 0.5 * float(np.sum(spread))
+        constant = bool(np.all(spread <= 8 * eps * square))
+    if constant:
         # The intercept-only model already fits as well as the saturated one (constant y, a
         # single weighted sample): it is optimal at every λ, and the relative gap is 0/0.
         K = grid.size
-        b0 = solvers.null_intercept(loss, y.astype(np.float64), s64, fit_intercept, np)
+        if loss == "squared" and fit_intercept:  # (the mean to the last bit: 0.1 was 1 ulp off)
+            b0 = _mean(y.astype(np.float64), s64)
+        else:
+            b0 = solvers.null_intercept(loss, y.astype(np.float64), s64, fit_intercept, np)
         b0 = _centred(b0) if loss == MULTINOMIAL and fit_intercept else b0
         res = PathResult(
             lambdas=grid.astype(dtype), coef=np.zeros((K, p, *tasks), dtype),
