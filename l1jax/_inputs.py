@@ -742,24 +742,37 @@ ALIASED_MAX = 256  # unpenalized columns checked for exact collinearity (a QR of
 ALIASED_TOL = 1e-11  # residuals of unit columns below which a column is another's, to rounding
 
 
-def _dependent(cols: np.ndarray, tol: np.ndarray) -> np.ndarray:
-    """``(k,)`` bool: the unit columns of ``cols`` ``(m, k)`` that are, to ``tol`` ``(k,)``,
-    linear combinations of the columns before them that are not (Gram-Schmidt in their order,
-    each projection done twice; on a QR's ``R``, whose columns have the relations of the
-    data's, it costs ``k³``). A QR's own ``|R_jj|`` is not that once a column is dependent:
-    its rounding still takes a direction, which a later independent column then lacks (12
-    unpenalized columns of 10 rows, two of them copies: an independent one was left out, the
-    fit 0.29 off, CONVERGED)."""
+def _dependent(cols: np.ndarray, size: np.ndarray, eps: float) -> np.ndarray:
+    """``(k,)`` bool: the unit columns of ``cols`` ``(m, k)`` that are, to rounding, linear
+    combinations ``Σ c_i x_i`` of the columns before them that are not (Gram-Schmidt in their
+    order, each projection done twice; on a QR's ``R``, whose columns have the relations of the
+    data's, it costs ``k³``). Rounding: what storing them may leave, ``2 ε (size_j + Σ |c_i|
+    size_i)`` (``size``: each column's stored size over its centred norm, ``ε`` the data's), at
+    least :data:`ALIASED_TOL`: x0 + x1 beside an x0 of mean 1e6 rounds by 4e-11 of its centred
+    norm (kept, it gave coefficients of 1e9), while a column independent of such an x0 is one
+    (a cumulative size left it out, the fit certified 0.99 off). A QR's own ``|R_jj|`` is not
+    the test once a column is dependent: its rounding still takes a direction, which a later
+    independent column then lacks (12 unpenalized columns of 10 rows, two of them copies: an
+    independent one was left out, the fit 0.29 off, CONVERGED)."""
+    import scipy.linalg  # (a dependency of jax's; imported here, where it is needed)
+
     basis = np.zeros((cols.shape[0], 0))
+    T = np.zeros((0, 0))  # (the kept columns = basis @ T, T upper triangular)
+    kept: list[int] = []
     dependent = np.zeros(cols.shape[1], bool)
     for j in range(cols.shape[1]):
-        c = cols[:, j]
+        c, a = cols[:, j], np.zeros(len(kept))
         for _ in range(2):
-            c = c - basis @ (basis.T @ c)
+            coords = basis.T @ c
+            c, a = c - basis @ coords, a + coords
         norm = np.linalg.norm(c)
-        dependent[j] = norm < tol[j]
+        combination = scipy.linalg.solve_triangular(T, a) if kept else a
+        rounding = 2 * eps * (size[j] + np.abs(combination) @ size[kept])
+        dependent[j] = norm < max(ALIASED_TOL, rounding)
         if not dependent[j]:
             basis = np.column_stack([basis, c / norm])
+            T = np.block([[T, a[:, None]], [np.zeros((1, len(kept))), np.array([[norm]])]])
+            kept.append(j)
     return dependent
 
 
@@ -789,14 +802,9 @@ def aliased_columns(X, sample_weight, penalty_factor, fit_intercept: bool,
         return none
     R = np.linalg.qr(cols / norms, mode="r")  # (min(n, k), k): the columns' relations
     # To the rounding of X's own dtype (x0 + x1 stored in float32 left a residual of 2.3e-8,
-    # and every λ came back UNBOUNDED, coefficients of 1e6), relative to what is stored: a
-    # column of mean 1e6 and unit spread rounds by 1e-10 of its centred norm, and so do the
-    # later ones summed from it (x0 + x1 was kept: coefficients of 1e9, no λ converged); only
-    # that rounding scales (1e-11 times it left out a column independent to 1e-4 beside a
-    # mean of 1e8, the fit 0.2 off, CONVERGED)
+    # and every λ came back UNBOUNDED, coefficients of 1e6), relative to what is stored
     stored = X.dtype if np.issubdtype(X.dtype, np.floating) else np.float64
-    size = np.maximum.accumulate(np.maximum(raw / norms, 1))  # (of each and those before it)
-    aliased = free[_dependent(R, np.maximum(ALIASED_TOL, 8 * np.finfo(stored).eps * size))]
+    aliased = free[_dependent(R, np.maximum(raw / norms, 1), float(np.finfo(stored).eps))]
     return aliased
 
 

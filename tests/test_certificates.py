@@ -820,6 +820,18 @@ def test_free_columns_summed_from_a_column_far_from_zero_are_left_out():
         res = l1jax.path(X, 0.5 * z1 + P[:, 0], lambdas=[0.05], penalty_factor=[0, 0, 1, 1, 1.0],
                          standardize=False)  # fmt: skip
     assert abs(res.coef[0, 1]) > 1e3, res.coef
+    # ... and by the columns a column is combined from, not by all the columns before it: an
+    # independent column after one of mean 1e6 in float32 (both were left out: the fit certified
+    # 0.99 off), or after one of mean 1e10 in float64 (another order kept it) is kept
+    from l1jax import _inputs
+
+    z = rng.standard_normal((200, 3))
+    X32 = np.column_stack([1e6 + 0.9 * z[:, 0], z[:, 1], z[:, 2]]).astype(np.float32)
+    assert _inputs.aliased_columns(X32, None, [0, 0, 1.0], True).size == 0
+    orth = z[:, 2] - z[:, 2].mean()
+    orth -= (orth @ z[:, 1]) / (z[:, 1] @ z[:, 1]) * z[:, 1]
+    X = np.column_stack([1e10 + z[:, 0], z[:, 1], z[:, 1] + 1e-5 * orth / np.linalg.norm(orth)])
+    assert _inputs.aliased_columns(X, None, [0, 0, 0.0], True).size == 0
 
 
 def test_a_singular_free_group_and_positive():
