@@ -449,15 +449,17 @@ def _safe_norm(x: jax.Array, axis, keepdims: bool) -> jax.Array:
 
     The squares are summed after dividing by the group's largest ``|x|``, so they neither
     overflow (float16 ``[300, 400]``: 500, not inf) nor underflow (float32 ``[1e-23, 1e-23]``
-    is not 0); by at most ``2^−minexp`` (2^126 in float32), whose inverse is a normal number:
-    XLA divides by multiplying with the inverse, and float32 ``[1e38, 1]`` had a subnormal one,
-    flushed to 0 (a norm of 0: the prox zeroed the group). The gradient is finite at 0, where
-    it is 0 (the double-``where`` trick).
+    is not 0); by a scale kept in ``[tiny, 2^−minexp]`` (2^126 in float32), whose inverse is a
+    normal number: XLA divides by multiplying with the inverse, and float32 ``[1e38, 1]`` had a
+    subnormal one, flushed to 0 (a norm of 0: the prox zeroed the group), and a float16 group
+    of subnormals an inverse of inf (a norm of inf: never zeroed). The gradient is finite at 0,
+    where it is 0 (the double-``where`` trick).
     """
     big = jnp.max(jnp.abs(x), axis=axis, keepdims=True, initial=0)  # NaN if there is a NaN
     scaled = (big > 0) & (big < jnp.inf)  # neither 0 nor inf nor NaN
-    top = 2.0 ** -jnp.finfo(x.dtype).minexp  # (a power of 2 exactly, in every float dtype)
-    scale = jax.lax.stop_gradient(jnp.where(scaled, jnp.minimum(big, top), 1))
+    info = jnp.finfo(x.dtype)
+    top = 2.0**-info.minexp  # (a power of 2 exactly, in every float dtype)
+    scale = jax.lax.stop_gradient(jnp.where(scaled, jnp.clip(big, float(info.tiny), top), 1))
     sq = jnp.sum(jnp.square(x / scale), axis=axis, keepdims=True)  # in [1, group size]
     norm = scale * jnp.sqrt(jnp.where(scaled, sq, 1))
     norm = jnp.where(scaled, norm, jnp.where(big == 0, 0, big))

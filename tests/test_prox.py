@@ -305,6 +305,11 @@ def test_group_norms_of_the_largest_floats():
         np.testing.assert_allclose(np.asarray(prox.group_l1(x, 1.0), np.float64), shrunk, rtol=1e-3)
         np.testing.assert_allclose(np.asarray(jax.jit(penalties.group_l1)(x), np.float64), norm,
                                    rtol=1e-3)  # fmt: skip
+    # a float16 group of subnormals (6e-8 apart): its inverse overflowed (norm inf: never zeroed)
+    tiny = jnp.array([3e-7, 4e-7], jnp.float16)
+    np.testing.assert_array_equal(prox.group_l1(tiny, 1.0), [0.0, 0.0])
+    shrunk = np.asarray(tiny, np.float64) * (1 - 1e-7 / 5.127e-7)
+    np.testing.assert_allclose(np.asarray(prox.group_l1(tiny, 1e-7), np.float64), shrunk, atol=6e-8)
 
 
 @pytest.mark.parametrize("rho", [0.0, 0.5, 1.0])
