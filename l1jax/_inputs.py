@@ -749,11 +749,11 @@ def _dependent(cols: np.ndarray, size: np.ndarray, eps: float) -> np.ndarray:
     data's, it costs ``k³``). Rounding: what storing them may leave, ``2 ε (size_j + Σ |c_i|
     size_i)`` (``size``: each column's stored size over its centred norm, ``ε`` the data's), at
     least :data:`ALIASED_TOL`: x0 + x1 beside an x0 of mean 1e6 rounds by 4e-11 of its centred
-    norm (kept, it gave coefficients of 1e9), while a column independent of such an x0 is one
-    (a cumulative size left it out, the fit certified 0.99 off). A QR's own ``|R_jj|`` is not
-    the test once a column is dependent: its rounding still takes a direction, which a later
-    independent column then lacks (12 unpenalized columns of 10 rows, two of them copies: an
-    independent one was left out, the fit 0.29 off, CONVERGED)."""
+    norm (kept, it gave coefficients of 1e9), while a column independent of such an x0 stays
+    (the sizes of all earlier columns left it out, the fit certified 0.99 off). A QR's own
+    ``|R_jj|`` is not the test once a column is dependent: its rounding still takes a
+    direction, which a later independent column then lacks (12 unpenalized columns of 10 rows,
+    two of them copies: an independent one was left out, the fit 0.29 off, CONVERGED)."""
     import scipy.linalg  # (a dependency of jax's; imported here, where it is needed)
 
     basis = np.zeros((cols.shape[0], 0))
