@@ -668,7 +668,8 @@ def _path(
     # get below (a y 100 σ from 0 on columns shifted by ±70: λs at 1e-2 λ_max stalled at gaps
     # of 5e-5 whose errors were 5e-8)
     centred = loss == "squared" and fit_intercept
-    y_shift = _mean(y.astype(np.float64), s64) if centred else 0.0
+    y64 = y.astype(np.float64)
+    y_shift = _mean(y64, s64) if centred else 0.0
 
     def prepared(gram):
         if isinstance(X, jax.Array):
@@ -684,7 +685,7 @@ def _path(
                 gram=gram and engine.host_gram(loss, X, args.mesh), row_grams=row_grams,
             )  # fmt: skip
         if centred:
-            prep = prep._replace(y=(y.astype(np.float64) - y_shift).astype(dtype))
+            prep = prep._replace(y=(y64 - y_shift).astype(dtype))
         prep = _inputs.drop_aliased(prep, X, sample_weight, factors, fit_intercept, positive)
         if unit is not None:
             v = _inputs.weights(n, p, sample_weight, args.penalty_factor)[1]
@@ -699,19 +700,17 @@ def _path(
     prep = prepared(gram)
     _inputs.check_tiny_columns(X, prep.nonzero)
 
-    p_null, l_null, l_sat = solvers._null_and_saturated(
-        loss, y.astype(np.float64), s64, fit_intercept, np
-    )
+    p_null, l_null, l_sat = solvers._null_and_saturated(loss, y64, s64, fit_intercept, np)
     eps = np.finfo(np.float64).eps
     constant = p_null <= 64 * eps * (abs(l_null) + abs(l_sat))
-    if loss == "squared" and fit_intercept:  # (a constant y whose mean rounds, as 3.0 in 80
-        # rows, left P_null at 1e-31, λ_max at 2e-32 and gaps of 1e251. Now each task's spread
-        # about its mean corrected by a second pass: 0 for a constant y, or the rounding of an
-        # offset (d's mean squared cancels its mean square). A y of mean 1e15 and unit spread (50
-        # ulps), or of 1e16 ± 4 (2 ulps), is not constant: taken for one, its gaps were 0 at
-        # 0.08-0.9 from optimal; and its P_null was 0.3% too large, the mean's rounding in it)
-        y64, w = y.astype(np.float64), s64 / s64.sum()
-        d = y64 - _mean(y64, s64)  # (exact, and its mean: the mean's own rounding, 0.03 at 1e15)
+    if centred:  # (a constant y whose mean rounds, as 3.0 in 80 rows, left P_null at 1e-31,
+        # λ_max at 2e-32 and gaps of 1e251. Now each task's spread about its mean corrected by a
+        # second pass, y_shift: 0 for a constant y, or the rounding of an offset (d's mean
+        # squared cancels its mean square). A y of mean 1e15 and unit spread (50 ulps), or of
+        # 1e16 ± 4 (2 ulps), is not constant: taken for one, its gaps were 0 at 0.08-0.9 from
+        # optimal; and its P_null was 0.3% too large, the mean's rounding in it)
+        w = s64 / s64.sum()
+        d = y64 - y_shift  # (exact, and its mean: the mean's own rounding, 0.03 at 1e15)
         square = w @ np.square(d)
         spread = square - np.square(w @ d)  # (per task: a constant task beside others is one)
         p_null = 0.5 * float(np.sum(spread))
@@ -720,10 +719,10 @@ def _path(
         # The intercept-only model already fits as well as the saturated one (constant y, a
         # single weighted sample): it is optimal at every λ, and the relative gap is 0/0.
         K = grid.size
-        if loss == "squared" and fit_intercept:  # (the mean to the last bit: 0.1 was 1 ulp off)
-            b0 = _mean(y.astype(np.float64), s64)
+        if centred:  # (the corrected mean, to the last bit: 0.1 was 1 ulp off)
+            b0 = y_shift
         else:
-            b0 = solvers.null_intercept(loss, y.astype(np.float64), s64, fit_intercept, np)
+            b0 = solvers.null_intercept(loss, y64, s64, fit_intercept, np)
         b0 = _centred(b0) if loss == MULTINOMIAL and fit_intercept else b0
         res = PathResult(
             lambdas=grid.astype(dtype), coef=np.zeros((K, p, *tasks), dtype),
@@ -776,8 +775,8 @@ def _path(
         slack = slack + tasks[0] * eps64 * np.abs(intercept)
     if fit_intercept:  # (float64 here, from the coefficients as returned)
         rounded = intercept.astype(dtype)
-        gap = gap + _stored_intercept(loss, (intercept, rounding), rounded, y.astype(np.float64),
-                                      s64, p_null, slack).astype(gap.dtype)  # fmt: skip
+        gap = gap + _stored_intercept(loss, (intercept, rounding), rounded, y64, s64, p_null,
+                                      slack).astype(gap.dtype)  # fmt: skip
         status = np.where((status == solvers.Status.CONVERGED) & (gap > tol),
                           solvers.Status.MAX_ITER, status).astype(status.dtype)  # fmt: skip
         intercept = rounded
