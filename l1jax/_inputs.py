@@ -1264,11 +1264,33 @@ def prepare(X, y, sample_weight, penalty_factor, *, fit_intercept, standardize, 
         v, v2 = _preconditioned(v, scale, standardize, precondition, dtype)
         return Prepared(Xs, y.astype(dtype), s.astype(dtype), v, x_mean, scale, nonzero,
                         v2=v2)  # fmt: skip
-    Xf = np.asarray(X, dtype=np.float64)  # never written to: the user's array stays as it is
-    Xc, x_mean, scale = center_scale(np, Xf, s, fit_intercept, scaled)
+    Xc, x_mean, scale, nonzero = _standardized(X, s, fit_intercept, scaled, dtype)
     v, v2 = _preconditioned(v, scale, standardize, precondition, dtype)
-    return Prepared(Xc.astype(dtype, copy=False), y.astype(dtype), s.astype(dtype), v, x_mean,
-                    scale, np.any(Xc != 0, axis=0), v2=v2)  # fmt: skip
+    return Prepared(Xc, y.astype(dtype), s.astype(dtype), v, x_mean, scale, nonzero, v2=v2)
+
+
+def _standardized(X, s, fit_intercept, scaled, dtype):
+    """``(X̃, x_mean, scale, nonzero)``: :func:`center_scale` of a dense NumPy ``X`` in float64,
+    ``X̃`` a new array of ``dtype``. A float64 ``X`` solved in float64 is centred whole (its one
+    working copy is ``X̃``); any other, a slice of :data:`GRAM_SLICE` entries' columns at a time
+    into ``X̃``, never copied whole to float64 (a float32 X took 5 of its sizes more: its float64
+    copy, that copy centred, then ``X̃``). Columns are standardized one by one, so the slices
+    give what the whole would."""
+    if X.dtype == np.float64 and np.dtype(dtype) == np.float64:
+        Xc, x_mean, scale = center_scale(np, X, s, fit_intercept, scaled)  # (X is not written)
+        return Xc, x_mean, scale, np.any(Xc != 0, axis=0)
+    n, p = X.shape
+    out = np.empty((n, p), dtype, order="F" if X.flags.f_contiguous else "C")
+    x_mean, scale, nonzero = np.empty(p), np.empty(p), np.empty(p, bool)
+    width = max(1, GRAM_SLICE // max(n, 1))
+    for j in range(0, p, width):
+        cols = slice(j, j + width)
+        Xc, x_mean[cols], scale[cols] = center_scale(
+            np, np.asarray(X[:, cols], np.float64), s, fit_intercept, scaled
+        )  # fmt: skip
+        out[:, cols] = Xc
+        nonzero[cols] = np.any(Xc != 0, axis=0)
+    return out, x_mean, scale, nonzero
 
 
 @functools.partial(jit, static_argnames=("fit_intercept", "standardize", "rows"))

@@ -382,6 +382,13 @@ def _fit_one_by_one(X, y, s, held, lam_grid, ratios, *, mesh, rows_only=False, r
             stack("n_iter"))  # fmt: skip
 
 
+def _host_float(X):
+    """``X`` (NumPy or SciPy sparse) as the folds get it: a float32 or float64 ``X`` as it is
+    (each fit standardizes in float64 a slice at a time: a float64 copy of a float32 X held
+    two of its sizes more for the whole cross-validation), any other in float64."""
+    return X if X.dtype in (np.float32, np.float64) else X.astype(np.float64)
+
+
 def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) -> PathResult:
     """One fold's path at ``lams`` on the rows not ``held`` (see :func:`_fit_one_by_one`)."""
     rows = ~held if rows_only else slice(None)
@@ -741,7 +748,7 @@ def cv_path(
         # a float64 X, is that product itself)
         row_grams = None
         if isinstance(X_arr, np.ndarray) and X_arr.dtype.kind in "fiu":  # (else path names it)
-            X_arr = X_arr.astype(np.float64, copy=False)
+            X_arr = _host_float(X_arr)
             row_grams = _inputs.RowGrams(X_arr) if F >= 3 else None
         keywords = dict(
             loss=loss, lambdas=lambdas, lambda_min_ratio=lambda_min_ratio,
@@ -774,7 +781,7 @@ def cv_path(
                 # (every fold with given λs, which do not stop early; else the first)
                 first = F if not _inputs.is_grid_size(lambdas) else 1
                 threads.enter_context(one_blas_thread())  # (see _fit_one_by_one)
-                X_arr = X_arr.astype(np.float64, copy=False)
+                X_arr = _host_float(X_arr)
                 y_arr = y_arr.astype(np.float64)
                 s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
                 pool = threads.enter_context(concurrent.futures.ThreadPoolExecutor(
@@ -800,7 +807,7 @@ def cv_path(
         report(f"fitted {fitted_words(full, lambdas)}; now {R * F} fold fits")
         dtype = full.lambdas.dtype
         tol = _inputs.default_tol(dtype) if tol is None else tol
-        X_arr = X_arr.astype(np.float64, copy=False)
+        X_arr = _host_float(X_arr)
         y_arr = y_arr.astype(np.float64)
         s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, np.float64)
         if not content_checked:

@@ -1126,9 +1126,7 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             nnz_pad = entries_padded(X.scaled.nnz, (*key, n_pad, p_pad), headroom)
             cols = _sparse.to_cols(X, p_pad, dtype, nnz_pad)
         elif isinstance(X, np.ndarray):
-            Xt = np.zeros((p_pad, n_pad), dtype)
-            Xt[:p, :n] = X.T
-            Xt = place.put(Xt, None, place.data)
+            Xt = transposed(X, p_pad, n_pad, dtype, place)
         else:  # on the devices: pad there
             Xt = jnp.pad(X.T, ((0, p_pad - p), (0, n_pad - X.shape[0])))
             Xt = jax.device_put(Xt, place.sharding(None, place.data)) if place.mesh else Xt
@@ -1185,6 +1183,36 @@ def fit_path(prep, lambdas, relative, *, loss, l1_ratio, positive, fit_intercept
             l1_ratio, v2 if groups is None else v2[groups], dtype, tol,
         )  # fmt: skip
     return out, float(place.fetch(state.lambda_max))
+
+
+FILLED = 2**23  # entries of X̃ᵀ from which one device receives it a slice at a time (32 MB)
+
+
+def transposed(X: np.ndarray, p_pad: int, n_pad: int, dtype, place) -> Any:
+    """``Xᵀ`` padded with zeros to ``(p_pad, n_pad)`` and placed as the engine holds it. A large
+    one on one device is filled there a slice of :data:`_inputs.GRAM_SLICE` entries at a time
+    (:func:`_filled`): its padded host copy beside the device's took X's size once more (a
+    float32 path on 2,000 × 20,000: peak memory 3.1 → 2.1 times X)."""
+    n, p = X.shape
+    width = max(1, _inputs.GRAM_SLICE // n_pad)
+    if place.mesh is not None or p_pad * n_pad <= FILLED or width >= p_pad:
+        Xt = np.zeros((p_pad, n_pad), dtype)
+        Xt[:p, :n] = X.T
+        return place.put(Xt, None, place.data)
+    Xt = jnp.zeros((p_pad, n_pad), dtype)
+    for j in range(0, p, width):
+        start = min(j, p_pad - width)  # (the last slice overlaps the one before it)
+        block = np.zeros((width, n_pad), dtype)  # (a new one each: the transfer may read it late)
+        block[: min(p - start, width), :n] = X[:, start : start + width].T
+        Xt = _filled(Xt, block, start)
+    return Xt
+
+
+@functools.partial(jit, donate_argnums=0)
+@highest
+def _filled(Xt, block, start):
+    """``Xt`` with rows ``start …`` replaced by ``block``, in place (``Xt`` is donated)."""
+    return jax.lax.dynamic_update_slice(Xt, block, (start, 0))
 
 
 @jit

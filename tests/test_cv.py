@@ -142,9 +142,11 @@ def test_folds_gram_matrices_from_one_product_of_x(monkeypatch):
     scores, mean, _ = _by_hand(X, y, cv, "squared", "mse", None)
     np.testing.assert_allclose(cv.fold_scores, scores, rtol=1e-6)
     np.testing.assert_allclose(cv.cv_mean, mean, rtol=1e-6)
-    calls.clear()  # a float32 X: the folds get it in float64, as before, and the same products
+    calls.clear()  # a float32 X: the folds get it as it is (no float64 copy), and so do the
+    # refit and its λ grid: one product of it for every fit (before, the refit's was its own)
     l1jax.cv_path(X.astype(np.float32), y.astype(np.float32), fold_ids=fold_ids, lambdas=K)
-    assert sum(G is not None for G in calls) == (0 if batched else 5)
+    assert len(calls) == refit + (0 if batched else 5 + grid)
+    assert all(G is not None for G in calls)
 
 
 OPTIONS = {
