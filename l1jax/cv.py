@@ -392,9 +392,9 @@ def _host_float(X):
 def _fold_fit(X, y, s, held, lams, ratio, *, mesh, rows_only, pad_to, **opts) -> PathResult:
     """One fold's path at ``lams`` on the rows not ``held`` (see :func:`_fit_one_by_one`)."""
     rows = ~held if rows_only else slice(None)
-    # In the refit's dtype: X comes as the host's float64 copy (the folds' Gram matrices are
-    # its products), which with x64 on fitted float32 data's folds in float64 beside a float32
-    # refit; float32 λs scope x64 off, as the folds of x64's default run.
+    # In the refit's dtype: y comes in float64 (and X in float64 unless float32: _host_float),
+    # which with x64 on fitted float32 data's folds in float64 beside a float32 refit; float32
+    # λs scope x64 off, as the folds of x64's default run.
     with jax.enable_x64(np.dtype(lams.dtype) == np.float64):
         res, _ = _path(
             X[rows], y[rows], l1_ratio=ratio, lambdas=lams, lambda_min_ratio=None,
@@ -744,8 +744,8 @@ def cv_path(
         pad_to = lambdas if _inputs.is_grid_size(lambdas) else 0  # (folds on the refit's program)
 
         # (the folds' Gram matrices, where formed on the host: one product of X, less each
-        # fold's held-out rows; X as the folds get it, a float64 NumPy array; the refit's, of
-        # a float64 X, is that product itself)
+        # fold's held-out rows; X as the folds get it, _host_float; the refit's too, of a
+        # float32 or float64 X)
         row_grams = None
         if isinstance(X_arr, np.ndarray) and X_arr.dtype.kind in "fiu":  # (else path names it)
             X_arr = _host_float(X_arr)

@@ -33,9 +33,10 @@ def test_the_l1_ratio_bound_a_message_suggests_passes(dtype):
 
 
 def test_estimators_bound_magnitudes_by_the_users_rows():
-    """An estimator pads 40 rows to 128 with zeros; the bound on X's squares is over the rows that
-    hold something, as path's (it refused data path fits, naming 128 rows)."""
-    X, y = _data()
+    """An estimator pads 40 rows to 128 with zeros (p > n; a tall X's Gram matrix, formed on the
+    host, is not padded); the bound on X's squares is over the rows that hold something, as
+    path's (it refused data path fits, naming 128 rows)."""
+    X, y = _data(p=50)
     big = X / np.abs(X).max() * 1.5e153  # below √(max / 40) = 2.1e153, above √(max / 128)
     model = estimators.Lasso(alpha=0.01, tol=1e-10).fit(big, y)
     reference = l1jax.path(big, y, lambdas=[0.01], standardize=False, tol=1e-10)

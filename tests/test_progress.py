@@ -79,11 +79,13 @@ def test_cv_path_reports_each_fold(capfd):
 
 
 def test_cv_estimators_report_the_rows_of_positive_weight(capfd):
-    """The estimators pad rows with zero weight (shared programs): cv_path's progress counts
-    the rows of positive weight, the user's (it said "all 128 rows" for 40; probe)."""
+    """The estimators pad rows with zero weight (shared programs; p > n, a tall X's Gram matrix,
+    formed on the host, is not padded): cv_path's progress counts the rows of positive weight,
+    the user's (it said "all 128 rows" for 40; probe)."""
     from l1jax.estimators import LassoCV
 
     X, y = _data()
+    X = np.hstack([X, np.random.default_rng(1).standard_normal((60, 43))])  # (50 columns)
     LassoCV(alphas=5, cv=3, verbose=True).fit(X[:40], y[:40])
     err = capfd.readouterr().err
     assert "fitting the squared path on the 40 rows of positive weight" in err, err
