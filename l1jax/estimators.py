@@ -233,7 +233,7 @@ class _Linear(BaseEstimator):
                           y_numeric=y_numeric, multi_output=multi_output)  # fmt: skip
 
     @staticmethod
-    def _padded(X, y, sample_weight, fold_ids=None, loss="squared"):
+    def _padded(X, y, sample_weight, fold_ids=None, *, loss: str):
         """Append zero-weight rows and zero columns up to a few fixed sizes
         (:func:`l1jax.engine.bucket`: 128 rows, 16 columns, then 4 sizes per octave). The
         solution is unchanged (a zero column gets coefficient 0; trim it), and data of similar
@@ -402,7 +402,7 @@ class ElasticNet(RegressorMixin, _Linear):
         X, y, sample_weight = self._fit_data(X, y, sample_weight, multi_output=True)
         alpha = _check_alpha(self.alpha)
         p = X.shape[1]
-        X, y, sample_weight, _ = self._padded(X, y, sample_weight)
+        X, y, sample_weight, _ = self._padded(X, y, sample_weight, loss="squared")
         fits = []
         for target in y.T if y.ndim == 2 and self._per_target else [y]:
             res: PathResult = _call(
@@ -684,7 +684,7 @@ class _CrossValidated(_Linear):
             grid = _alpha_sequence(grid, "an int (the grid's size, e.g. 100)")
         ratios, many = self._l1_ratios()
         n, p = X.shape
-        X, y, sample_weight, fold_ids = self._padded(X, y, sample_weight, fold_ids, loss)
+        X, y, sample_weight, fold_ids = self._padded(X, y, sample_weight, fold_ids, loss=loss)
         options |= self._penalty_options(p, X.shape[1])  # (checked once, not per ratio)
         results: list[CVResult] = []
         for ratio in ratios:
@@ -1217,7 +1217,7 @@ class LogisticLasso(_Classifier):
         if weighed.size == 1:  # (every sample of one class: probability 1, no model to fit)
             self._set_weighed(np.zeros((1, p)), np.zeros(1), np.zeros(1, np.int32), weighed)
             return self
-        X, target, sample_weight, _ = self._padded(X, target, sample_weight)
+        X, target, sample_weight, _ = self._padded(X, target, sample_weight, loss=loss["loss"])
         res = _call(path, X, target, owner=type(self).__name__, words=self._words,
                     l1_ratio=self.l1_ratio,
                     lambdas=np.array([alpha]), sample_weight=sample_weight, **loss,

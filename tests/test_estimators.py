@@ -1044,3 +1044,19 @@ def test_host_gram_fits_make_no_padded_copy_of_x(monkeypatch, estimator, peak_x)
         ref = l1jax.path(X, y, lambdas=[0.05], standardize=False, tol=ESTIMATOR_TOL)
         np.testing.assert_array_equal(estimator.coef_, ref.coef[0])
         np.testing.assert_array_equal(estimator.intercept_, ref.intercept[0])
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_classifiers_pad_a_tall_x(monkeypatch, classes):
+    """LogisticLasso's fits (logistic, multinomial) never form a Gram matrix: a tall X is padded
+    to bucketed sizes as before, shared programs (its padding took the squared loss's rule)."""
+    from l1jax import estimators
+
+    shapes = []
+    monkeypatch.setattr(estimators, "path", lambda X, *a, path=estimators.path, **k:
+                        shapes.append(X.shape) or path(X, *a, **k))  # fmt: skip
+    rng = np.random.default_rng(4)
+    X = rng.standard_normal((1001, 5))
+    y = rng.integers(0, classes, 1001)
+    LogisticLasso(alpha=0.01).fit(X, y)
+    assert shapes == [(1024, 16)]
