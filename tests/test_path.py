@@ -1138,7 +1138,7 @@ def test_newton_recovers_from_a_singular_hessian_direction():
     Xw = np.vstack([X[order], X, X])
     t = (np.hstack([y[order], y, y]) == 0).astype(float)
     s = np.hstack([sw[order], np.ones(30)]).astype(float)
-    Xp, tp, sp_, _ = _CrossValidated._padded(Xw, t, s)
+    Xp, tp, sp_, _ = _CrossValidated._padded(Xw, t, s, loss="logistic")
     res = l1jax.path(Xp, tp, loss="logistic", lambdas=8, lambda_min_ratio=0.01, sample_weight=sp_,
                      standardize=True, tol=1e-9, early_stop=False)  # fmt: skip
     assert res.converged.all(), res.gap
