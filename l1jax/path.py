@@ -307,6 +307,8 @@ def path(
     squared and Poisson gaps are formed from terms that vanish at the optimum (a Poisson
     objective with counts in the tens is 20 ``P_null``, whose ``P − D`` rounded by 20 ε); the
     logistic and multinomial gaps as ``P − D`` (their ``|P|`` is at most about ``P_null``).
+    A gap below ``−max(1000 ε, 1e-12)`` is no certificate (weak duality failed by more than
+    rounding: a float32 free block of columns 10¹² apart in scale): that λ is MAX_ITER.
     A squared-loss path with ``p ≤ n`` is solved on its ``p × p`` Gram matrix, whose rounding
     squares the condition number of the columns it fits and which no gap there can see: where
     that could cost more than a tenth of ``tol`` (nearly collinear columns in float32), the path
@@ -510,8 +512,8 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", n_i
         )
     bad = ~converged & ~unbounded & ~nonfinite
     if bad.any():
-        worst = np.unravel_index(np.argmax(np.where(bad, np.nan_to_num(gap, nan=np.inf), -1)),
-                                 gap.shape)  # fmt: skip
+        worst = np.unravel_index(np.argmax(np.where(bad, np.abs(np.nan_to_num(gap, nan=np.inf)),
+                                                    -1)), gap.shape)  # fmt: skip
         hint = ""
         if gap.dtype == np.float32:  # (the gaps of a float32 fit are float32)
             hint = (
@@ -532,9 +534,13 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", n_i
                    "tol,")  # fmt: skip
         warn(
             f"{where}: {int(bad.sum())} of {status.size} {what} did not converge: worst "
-            f"relative duality gap {gap[worst]:.3g} at λ={lambdas[worst]:.4g}, tol={tol:g}. "
+            f"relative duality gap {gap[worst]:.3g} at λ={lambdas[worst]:.4g}, tol={tol:g}"
+            f"{' (negative beyond rounding: no certificate)' if gap[worst] < 0 else ''}. "
             f"{fix} or stop the path at a larger λ (a larger lambda_min_ratio).{hint}"
         )
+
+
+NEGATIVE_GAP = 1000  # ε (of the gap's dtype) below 0 (and 1e-12) where a gap stops being rounding
 
 
 def _centred(intercept: np.ndarray) -> np.ndarray:
@@ -780,6 +786,13 @@ def _path(
         status = np.where((status == solvers.Status.CONVERGED) & (gap > tol),
                           solvers.Status.MAX_ITER, status).astype(status.dtype)  # fmt: skip
         intercept = rounded
+    # A gap negative beyond rounding certifies nothing: weak duality (P ≥ D) failed, the dual
+    # point infeasible by more than its slack counts (a float32 logistic path whose free
+    # columns span 10^±6 and are nearly collinear: gaps of −1.7e-3, CONVERGED at tol 1e-10,
+    # 7e-5 · P_null from the optimum). Rounding alone: float32 10-20 ε, float64 5e-13.
+    infeasible = gap < -max(NEGATIVE_GAP * np.finfo(gap.dtype).eps, 1e-12)
+    status = np.where((status == solvers.Status.CONVERGED) & infeasible,
+                      solvers.Status.MAX_ITER, status).astype(status.dtype)  # fmt: skip
     zero = (grid == 0) & (status == solvers.Status.CONVERGED)
     if zero.any() and _inputs.separated_at_zero(X, y, sample_weight, loss, fit_intercept,
                                                 positive):  # fmt: skip
