@@ -540,9 +540,6 @@ def warn_unconverged(where, status, gap, lambdas, tol, max_iter, what="λs", n_i
         )
 
 
-NEGATIVE_GAP = 1000  # ε (of the gap's dtype) below 0 (and 1e-12) where a gap stops being rounding
-
-
 def _centred(intercept: np.ndarray) -> np.ndarray:
     """A multinomial intercept ``(..., C)`` shifted to sum 0 over the classes (glmnet's
     choice; adding a constant to every class's intercept changes no probability)."""
@@ -786,11 +783,7 @@ def _path(
         status = np.where((status == solvers.Status.CONVERGED) & (gap > tol),
                           solvers.Status.MAX_ITER, status).astype(status.dtype)  # fmt: skip
         intercept = rounded
-    # A gap negative beyond rounding certifies nothing: weak duality (P ≥ D) failed, the dual
-    # point infeasible by more than its slack counts (a float32 logistic path whose free
-    # columns span 10^±6 and are nearly collinear: gaps of −1.7e-3, CONVERGED at tol 1e-10,
-    # 7e-5 · P_null from the optimum). Rounding alone: float32 10-20 ε, float64 5e-13.
-    infeasible = gap < -max(NEGATIVE_GAP * np.finfo(gap.dtype).eps, 1e-12)
+    infeasible = gap < -solvers.negative_floor(gap.dtype)  # (no certificate: see there)
     status = np.where((status == solvers.Status.CONVERGED) & infeasible,
                       solvers.Status.MAX_ITER, status).astype(status.dtype)  # fmt: skip
     zero = (grid == 0) & (status == solvers.Status.CONVERGED)

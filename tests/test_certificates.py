@@ -643,6 +643,10 @@ def test_a_gap_negative_beyond_rounding_is_no_certificate():
     gap, converged, coef, intercept = (np.asarray(res[k]) for k in ("gap", "conv", "coef", "b"))
     assert np.all(gap[converged] >= -1000 * np.finfo(np.float32).eps), gap
     assert gap[0] < -1e-4 and np.all(coef[0][v > 0] == 0)  # (the case: λ_max's negative gap)
+    # solve_path and implicit.solve_one on its standardized columns just above λ_max: the same
+    # free block, gaps of −9.6e-4 (2e-4 · P_null from the optimum), CONVERGED at tol 1e-6
+    assert min(res["solved"]) < -1e-4
+    assert res["statuses"] == [l1jax.Status.MAX_ITER] * 2, res
     free = np.c_[np.ones(79), X[:, v == 0].astype(np.float64)]
     free[:, 1:] = (free[:, 1:] - free[:, 1:].mean(0)) / free[:, 1:].std(0)
 
@@ -670,8 +674,14 @@ import json, sys, numpy as np, l1jax
 data = np.load(sys.argv[1])
 r = l1jax.path(data["X"], data["y"], loss="logistic", penalty_factor=data["penalty_factor"],
                lambdas=20, tol=1e-10)
+Z = ((data["X"] - data["X"].mean(0)) / data["X"].std(0)).astype(np.float32)
+v = data["penalty_factor"].astype(np.float32)
+lam = np.float32(1.01 * r.lambdas[0])  # (above λ_max: only the free block is fitted)
+s = l1jax.solve_path(Z, data["y"], np.array([lam]), loss="logistic", penalty_factor=v, tol=1e-6)
+o = l1jax.implicit.solve_one(Z, data["y"], lam, 1.0, v, loss="logistic", tol=1e-6)
 print(json.dumps(dict(gap=r.gap.tolist(), conv=r.converged.tolist(), coef=r.coef.tolist(),
-                      b=r.intercept.tolist())))
+                      b=r.intercept.tolist(), solved=[float(s.gap[0]), float(o.gap)],
+                      statuses=[int(s.status[0]), int(o.status)])))
 """
 
 
