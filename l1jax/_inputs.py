@@ -569,6 +569,21 @@ def _uncentred_gram(X, w, x_mean, rows=None, row_grams=None):
     return None if np.any(np.diag(G) * BENIGN < x_mean**2) else G
 
 
+def _row_slices(n: int, p: int) -> list[slice]:
+    """Slices of the ``n`` rows of an ``n × p`` X, :data:`GRAM_SLICE` entries each."""
+    step = max(1, GRAM_SLICE // max(p, 1))
+    return [slice(i, i + step) for i in range(0, n, step)]
+
+
+def _sliced_mean(X, s, slices, fit_intercept: bool) -> np.ndarray:
+    """``s @ X`` in float64 a slice of rows at a time (zeros without an intercept)."""
+    x_mean = np.zeros(X.shape[1])
+    if fit_intercept:
+        for r in slices:
+            x_mean += s[r] @ np.asarray(X[r], np.float64)
+    return x_mean
+
+
 def _gram_of(X, y, s, fit_intercept, scaled, row_grams=None):
     """``(x_mean, scale, nonzero, G, c)`` as :func:`center_scale` and
     :func:`l1jax.engine.gram` give them, without a centred copy of ``X``: with equal weights
@@ -581,12 +596,8 @@ def _gram_of(X, y, s, fit_intercept, scaled, row_grams=None):
     a path: 39-44 ms by slices, 27 ms by one product.) ``row_grams``: see
     :func:`_uncentred_gram`."""
     n, p = X.shape
-    rows = max(1, GRAM_SLICE // max(p, 1))
-    slices = [slice(i, i + rows) for i in range(0, n, rows)]
-    x_mean = np.zeros(p)
-    if fit_intercept:
-        for r in slices:
-            x_mean += s[r] @ np.asarray(X[r], np.float64)
+    slices = _row_slices(n, p)
+    x_mean = _sliced_mean(X, s, slices, fit_intercept)
     y64 = np.asarray(y, np.float64)
     yc = y64 - (s @ y64 if fit_intercept else 0.0)
     sy = s * yc if yc.ndim == 1 else s[:, None] * yc
@@ -1285,7 +1296,8 @@ def _standardized(X, s, fit_intercept, scaled, dtype):
         return Xc, x_mean, scale, np.any(Xc != 0, axis=0)
     n, p = X.shape
     if X.flags.f_contiguous:  # (its columns whole: center_scale of a slice of them at a time)
-        out, x_mean, scale, nonzero = np.empty((n, p), dtype, "F"), *np.empty((3, p))
+        out, x_mean, scale = np.empty((n, p), dtype, "F"), np.empty(p), np.empty(p)
+        nonzero = np.empty(p, bool)
         width = max(1, GRAM_SLICE // n)
         for j in range(0, p, width):
             cols = slice(j, j + width)
@@ -1293,13 +1305,9 @@ def _standardized(X, s, fit_intercept, scaled, dtype):
                 np, np.asarray(X[:, cols], np.float64), s, fit_intercept, scaled
             )  # fmt: skip
             out[:, cols], nonzero[cols] = Xc, np.any(Xc != 0, axis=0)
-        return out, x_mean, scale, nonzero.astype(bool)
-    step = max(1, GRAM_SLICE // p)
-    slices = [slice(i, i + step) for i in range(0, n, step)]
-    x_mean = np.zeros(p)
-    if fit_intercept:
-        for r in slices:
-            x_mean += s[r] @ np.asarray(X[r], np.float64)
+        return out, x_mean, scale, nonzero
+    slices = _row_slices(n, p)
+    x_mean = _sliced_mean(X, s, slices, fit_intercept)
 
     def centred(r):  # (rows of weight 0 are 0, as center_scale makes them, before any square)
         Xc = np.asarray(X[r], np.float64) - x_mean
